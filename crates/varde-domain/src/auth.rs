@@ -1,0 +1,60 @@
+//! Roles and what each may do. There is no police role, by design (privacy rule 4).
+
+use crate::service::ServiceSlug;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Works at one service: registers and reads that service's samples.
+    Technician,
+    /// National reviewer and analyst: reads all samples (audited), reviews and publishes alerts.
+    Reviewer,
+    /// Manages services, users, tokens and webhooks.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Technician => "technician",
+            Role::Reviewer => "reviewer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Technician, Role::Reviewer, Role::Admin].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Who is acting: a role, and for a technician the one service it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// A stable, non-secret label for the audit log, such as `token:12` or `cli`.
+    pub actor: String,
+    pub role: Role,
+    pub service: Option<ServiceSlug>,
+}
+
+impl Principal {
+    /// Technicians register at their own service only. Reviewers and admins register for any service (a national
+    /// lab entering results, or an admin correcting a mistake), and that write is audited like any other.
+    pub fn may_register_at(&self, service: &ServiceSlug) -> bool {
+        match self.role {
+            Role::Technician => self.service.as_ref() == Some(service),
+            Role::Reviewer | Role::Admin => true,
+        }
+    }
+
+    /// Reading a sample's full record: technicians their own service's, national roles any (and audited).
+    pub fn may_read_sample_of(&self, service: &ServiceSlug) -> bool {
+        self.may_register_at(service)
+    }
+
+    /// National roles' sample-level reads go to the audit log (privacy rule 4).
+    pub fn is_national(&self) -> bool {
+        matches!(self.role, Role::Reviewer | Role::Admin)
+    }
+}

@@ -1,0 +1,147 @@
+//! Norway's administrative geography (2024 structure): 357 kommuner in 15 fylker, with population.
+//! Shipped with Varde (`data/geo/`, from SSB via FHI's csdata); nothing is downloaded at run time.
+
+use crate::datafile::DataFileError;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fylke {
+    /// Two digits, e.g. "03" for Oslo.
+    pub number: String,
+    pub name: String,
+    /// Population on 1 January of 2024, 2025 and 2026.
+    pub population: [u32; 3],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kommune {
+    /// Four digits, e.g. "0301" for Oslo.
+    pub number: String,
+    pub name: String,
+    pub fylke: String,
+    pub population: [u32; 3],
+}
+
+#[derive(Debug, Clone)]
+pub struct Geography {
+    fylker: Vec<Fylke>,
+    kommuner: Vec<Kommune>,
+    kommune_index: HashMap<String, usize>,
+}
+
+/// The first year of the population columns.
+pub const FIRST_POPULATION_YEAR: i32 = 2024;
+
+impl Geography {
+    /// The 2024 structure shipped with Varde.
+    pub fn norway() -> Geography {
+        Geography::parse(
+            include_str!("../data/geo/fylker_2024.csv"),
+            include_str!("../data/geo/kommuner_2024.csv"),
+        )
+        .expect("the shipped geography is valid (checked by tests)")
+    }
+
+    pub fn parse(fylker_csv: &str, kommuner_csv: &str) -> Result<Geography, DataFileError> {
+        let mut fylker = Vec::new();
+        for (line, fields) in csv_rows("fylker_2024.csv", fylker_csv, 5)? {
+            let err = |m: &str| DataFileError { file: "fylker_2024.csv".into(), line, message: m.into() };
+            if fields[0].len() != 2 || !fields[0].bytes().all(|b| b.is_ascii_digit()) {
+                return Err(err("fylkesnummer must be two digits"));
+            }
+            fylker.push(Fylke { number: fields[0].clone(), name: fields[1].clone(), population: population(&fields[2..5]).ok_or_else(|| err("population must be whole numbers"))? });
+        }
+        let mut kommuner = Vec::new();
+        let mut kommune_index = HashMap::new();
+        for (line, fields) in csv_rows("kommuner_2024.csv", kommuner_csv, 7)? {
+            let err = |m: String| DataFileError { file: "kommuner_2024.csv".into(), line, message: m };
+            if fields[0].len() != 4 || !fields[0].bytes().all(|b| b.is_ascii_digit()) {
+                return Err(err("kommunenummer must be four digits".into()));
+            }
+            if !fylker.iter().any(|f| f.number == fields[2]) {
+                return Err(err(format!("fylke {} is not in fylker_2024.csv", fields[2])));
+            }
+            let k = Kommune {
+                number: fields[0].clone(),
+                name: fields[1].clone(),
+                fylke: fields[2].clone(),
+                population: population(&fields[4..7]).ok_or_else(|| err("population must be whole numbers".into()))?,
+            };
+            if kommune_index.insert(k.number.clone(), kommuner.len()).is_some() {
+                return Err(err(format!("kommune {} appears twice", k.number)));
+            }
+            kommuner.push(k);
+        }
+        Ok(Geography { fylker, kommuner, kommune_index })
+    }
+
+    pub fn kommune(&self, number: &str) -> Option<&Kommune> {
+        self.kommune_index.get(number).map(|i| &self.kommuner[*i])
+    }
+
+    pub fn fylke(&self, number: &str) -> Option<&Fylke> {
+        self.fylker.iter().find(|f| f.number == number)
+    }
+
+    pub fn fylker(&self) -> &[Fylke] {
+        &self.fylker
+    }
+
+    pub fn kommuner(&self) -> &[Kommune] {
+        &self.kommuner
+    }
+}
+
+fn population(fields: &[String]) -> Option<[u32; 3]> {
+    Some([fields[0].parse().ok()?, fields[1].parse().ok()?, fields[2].parse().ok()?])
+}
+
+/// Rows of a small CSV file with a header and optionally quoted fields (no quotes inside quotes: the shipped files
+/// have none). Returns each row with its 1-based line number.
+fn csv_rows(file: &str, text: &str, columns: usize) -> Result<Vec<(usize, Vec<String>)>, DataFileError> {
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<String> = line.split(',').map(|f| f.trim().trim_matches('"').to_owned()).collect();
+        if fields.len() != columns {
+            return Err(DataFileError {
+                file: file.into(),
+                line: i + 1,
+                message: format!("expected {columns} columns, found {}", fields.len()),
+            });
+        }
+        rows.push((i + 1, fields));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn norway_has_357_kommuner_in_15_fylker() {
+        let g = Geography::norway();
+        assert_eq!(g.kommuner().len(), 357);
+        assert_eq!(g.fylker().len(), 15);
+        assert_eq!(g.kommune("0301").unwrap().fylke, "03");
+        assert_eq!(g.kommune("4601").unwrap().name, "Bergen");
+        assert!(g.kommune("0000").is_none());
+        for k in g.kommuner() {
+            assert!(g.fylke(&k.fylke).is_some(), "{} has a fylke", k.number);
+        }
+        let sum: u64 = g.fylker().iter().map(|f| u64::from(f.population[0])).sum();
+        let sum_k: u64 = g.kommuner().iter().map(|k| u64::from(k.population[0])).sum();
+        assert_eq!(sum, sum_k, "kommuner add up to the fylker");
+    }
+
+    #[test]
+    fn a_kommune_in_an_unknown_fylke_is_refused_with_its_line() {
+        let f = "\"fylkesnummer\",\"n\",\"a\",\"b\",\"c\"\n\"03\",\"Oslo\",1,2,3\n";
+        let k = "h,h,h,h,h,h,h\n\"0301\",\"Oslo\",\"03\",\"Oslo\",1,2,3\n\"9999\",\"X\",\"99\",\"X\",1,2,3\n";
+        let err = Geography::parse(f, k).unwrap_err();
+        assert_eq!(err.line, 3);
+    }
+}

@@ -1,0 +1,25 @@
+//! Varde's domain: what a drug-checking service registers and what the system knows about substances and places.
+//!
+//! Everything here is pure: values in, values out. No IO, no async, no clock (time is passed in), no global
+//! randomness (a random source is passed in). Data that changes without code (the substance catalogue, method
+//! limits) is parsed from text given by the caller and validated with errors naming file and line.
+
+pub mod auth;
+pub mod catalogue;
+pub mod code;
+pub mod datafile;
+pub mod geo;
+pub mod lang;
+pub mod method;
+pub mod personal_data;
+pub mod sample;
+pub mod service;
+pub mod text;
+pub mod tier;
+
+pub use catalogue::{Catalogue, SubstanceClass, SubstanceRef};
+pub use code::SampleCode;
+pub use geo::Geography;
+pub use lang::{Lang, Localized};
+pub use method::{Method, MethodLimits};
+pub use tier::Tier;

@@ -200,6 +200,14 @@ fn ts(ms: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+fn to_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|x| serde_json::to_string(x).expect("plain data serialises"))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>, StoreError> {
+    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+}
+
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} '{value}'"))
 }
@@ -265,9 +273,6 @@ fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>, St
         .query_map([id], |r| Ok(SubstanceRef { substance: r.get(0)?, known: r.get(1)? }))?
         .collect::<Result<Vec<_>, _>>()?;
     let analyses = load_analyses(conn, id)?;
-    let json = |s: Option<String>| -> Result<_, StoreError> {
-        s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
-    };
     Ok(Some(Sample {
         code,
         service: ServiceSlug::parse(&slug).map_err(|_| corrupt("service slug", &slug))?,
@@ -279,8 +284,8 @@ fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>, St
         colour,
         texture,
         notes,
-        tablet: json(tablet)?,
-        use_context: json(use_context)?,
+        tablet: from_json(tablet)?,
+        use_context: from_json(use_context)?,
         analyses,
     }))
 }
@@ -494,7 +499,6 @@ impl Store for SqliteStore {
                 .query_row([sample.service.as_str()], |r| r.get(0))
                 .optional()?
                 .ok_or_else(|| StoreError::UnknownService(sample.service.to_string()))?;
-            let json = |v: &Option<_>| v.as_ref().map(|x| serde_json::to_string(x).expect("plain data serialises"));
             let status = if sample.analyses.is_empty() {
                 Status::Received
             } else if sample.analyses.iter().any(|a| a.method.is_lab()) {
@@ -516,8 +520,8 @@ impl Store for SqliteStore {
                     sample.colour,
                     sample.texture,
                     sample.notes,
-                    json(&sample.tablet),
-                    json(&sample.use_context),
+                    to_json(&sample.tablet),
+                    to_json(&sample.use_context),
                     status.as_str(),
                 ]);
             match inserted {

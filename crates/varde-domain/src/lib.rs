@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod code;
 pub mod datafile;
+pub mod finding;
 pub mod geo;
 pub mod lang;
 pub mod method;

@@ -213,7 +213,7 @@ impl AnalysisResult {
 // Input, as the technician's client sends it.
 
 /// A new sample, as `POST /api/v1/samples` takes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SampleInput {
@@ -242,7 +242,7 @@ pub struct SampleInput {
 }
 
 /// An analysis, as `POST /api/v1/samples/{code}/analyses` takes it (and inside a new sample).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisInput {
@@ -263,7 +263,7 @@ pub struct AnalysisInput {
     pub amends: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ComponentInput {
@@ -439,6 +439,8 @@ impl SampleInput {
                 if a.amends.is_some() {
                     return Err(InvalidInput::new("invalid_value", format!("analyses[{i}].amends"), "a new sample has no analyses to amend"));
                 }
+                // Analyses sent with the sample were made when it was handed in, unless they say otherwise.
+                let a = AnalysisInput { performed_at: a.performed_at.or(Some(received_at)), ..a };
                 a.validate(&format!("analyses[{i}]"), self.form, catalogue, now)
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -1,1 +1,86 @@
+//! Varde's HTTP edge: the JSON API, its OpenAPI document, health and metrics. Handlers translate between HTTP and
+//! the domain; the rules themselves live in `varde-domain` and the data in `varde-store`.
 
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod lang;
+pub mod metrics;
+pub mod tokens;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use varde_domain::{Catalogue, Geography, MethodLimits};
+use varde_store::Store;
+
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::tokens::TokenCache;
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub catalogue: Catalogue,
+    pub limits: MethodLimits,
+    pub geography: Geography,
+    pub metrics: Metrics,
+    pub tokens: TokenCache,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, catalogue: Catalogue, limits: MethodLimits, geography: Geography) -> AppState {
+        let metrics = Metrics::new();
+        metrics.catalogue_substances.set(catalogue.substances().len() as i64);
+        AppState(Arc::new(Inner { store, catalogue, limits, geography, metrics, tokens: TokenCache::new(Duration::from_secs(30)) }))
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Varde", description = "National drug-checking, monitoring and early-warning system."),
+    modifiers(&BearerAuth),
+    tags((name = "samples", description = "Register samples and analyses"), (name = "public", description = "No login")),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The routes and the OpenAPI document, declared together so the document cannot drift from the code.
+pub fn router(state: AppState) -> Router {
+    let (router, openapi) = api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    let openapi = Arc::new(openapi);
+    router
+        .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+        })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY))
+        .with_state(state)
+}

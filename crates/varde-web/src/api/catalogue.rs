@@ -1,0 +1,38 @@
+//! The substance catalogue and the list of services: public reference data.
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use varde_domain::catalogue::Substance;
+use varde_domain::service::Service;
+
+#[derive(Deserialize, IntoParams)]
+pub struct SubstanceQuery {
+    /// Any part of a name, synonym or street name; case, accents and punctuation are ignored.
+    q: Option<String>,
+    /// At most this many (default 20, at most 200).
+    limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SubstanceList {
+    pub catalogue_version: String,
+    pub substances: Vec<Substance>,
+}
+
+/// Search the substance catalogue, best match first (for autocomplete).
+#[utoipa::path(get, path = "/api/v1/substances", tag = "public", params(SubstanceQuery), responses((status = 200, body = SubstanceList)))]
+pub async fn substances(State(state): State<AppState>, Query(q): Query<SubstanceQuery>) -> Json<SubstanceList> {
+    let limit = q.limit.unwrap_or(20).clamp(1, 200);
+    let substances = state.catalogue.search(q.q.as_deref().unwrap_or(""), limit).into_iter().cloned().collect();
+    Json(SubstanceList { catalogue_version: state.catalogue.version.clone(), substances })
+}
+
+/// The registered services.
+#[utoipa::path(get, path = "/api/v1/services", tag = "public", responses((status = 200, body = [Service])))]
+pub async fn services(State(state): State<AppState>) -> Result<Json<Vec<Service>>, ApiError> {
+    Ok(Json(state.store.services().await?))
+}

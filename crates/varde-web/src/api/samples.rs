@@ -1,0 +1,134 @@
+//! Registering samples and analyses.
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Auth};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jiff::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+use varde_domain::auth::Principal;
+use varde_domain::finding::Finding;
+use varde_domain::sample::{AnalysisInput, Sample, SampleInput};
+use varde_domain::SampleCode;
+use varde_store::StoreError;
+
+/// A sample as staff see it, with its findings.
+#[derive(Serialize, ToSchema)]
+pub struct SampleView {
+    #[serde(flatten)]
+    pub sample: Sample,
+    /// What the risk policy found. Empty until the risk engine is in place.
+    pub findings: Vec<Finding>,
+}
+
+fn view(sample: Sample) -> SampleView {
+    SampleView { sample, findings: Vec::new() }
+}
+
+fn refused(state: &AppState, e: ApiError) -> ApiError {
+    state.metrics.refusals.get_or_create(&crate::metrics::CodeLabel { code: e.body.error.to_owned() }).inc();
+    e
+}
+
+/// A sample code from the path. A malformed code cannot name a sample, so it is "not found".
+pub(crate) fn code_from_path(code: &str) -> Result<SampleCode, ApiError> {
+    SampleCode::parse(code).map_err(|_| ApiError::not_found("sample_not_found", "no sample has that code"))
+}
+
+fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
+    if who.may_register_at(service) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("wrong_service", format!("this token belongs to another service than '{service}'")))
+    }
+}
+
+/// Register a sample, with any analyses already made.
+#[utoipa::path(
+    post, path = "/api/v1/samples", tag = "samples",
+    request_body = SampleInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered; `code` is what the person gets", body = SampleView),
+        (status = 400, description = "Malformed JSON or a field of the wrong type", body = ErrorBody),
+        (status = 401, description = "Missing or unknown token", body = ErrorBody),
+        (status = 403, description = "The token belongs to another service", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+        (status = 422, description = "Unknown service, personal data in free text, or a value that makes no sense", body = ErrorBody),
+    )
+)]
+pub async fn create(State(state): State<AppState>, Auth(who): Auth, ApiJson(input): ApiJson<SampleInput>) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let sample = input.validate(&state.catalogue, now).map_err(|e| refused(&state, e.into()))?;
+    check_service(&who, &sample.service)?;
+    // 60 random bits make a collision vanishingly rare; a few tries make it impossible in practice.
+    let mut tries = 0;
+    let stored = loop {
+        let code = SampleCode::generate(&mut rand::rng());
+        match state.store.create_sample(code, sample.clone(), &who, now).await {
+            Err(StoreError::CodeTaken) if tries < 5 => tries += 1,
+            other => break other.map_err(|e| refused(&state, e.into()))?,
+        }
+    };
+    state.metrics.samples_registered.inc();
+    let location = format!("/api/v1/samples/{}", stored.code);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view(stored))).into_response())
+}
+
+/// A sample's full record. Technicians see their own service's samples; reviewers and admins any, and each such read
+/// is written to the audit log.
+#[utoipa::path(
+    get, path = "/api/v1/samples/{code}", tag = "samples",
+    params(("code" = String, Path, description = "The sample code, e.g. 7KQ2-MX9P-4RTB")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SampleView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(code): Path<String>) -> Result<Json<SampleView>, ApiError> {
+    let code = code_from_path(&code)?;
+    let sample = if who.is_national() {
+        state.store.sample_audited(code, &who, Timestamp::now()).await?
+    } else {
+        state.store.sample(code).await?
+    };
+    let sample = sample.ok_or(StoreError::UnknownSample)?;
+    check_service(&who, &sample.service)?;
+    Ok(Json(view(sample)))
+}
+
+/// Add an analysis to a sample, or amend one (`amends`: the id of the analysis it replaces). Findings are
+/// recomputed.
+#[utoipa::path(
+    post, path = "/api/v1/samples/{code}/analyses", tag = "samples",
+    params(("code" = String, Path, description = "The sample code")),
+    request_body = AnalysisInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = SampleView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn add_analysis(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<AnalysisInput>,
+) -> Result<(StatusCode, Json<SampleView>), ApiError> {
+    let code = code_from_path(&code)?;
+    let current = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
+    check_service(&who, &current.service)?;
+    let analysis = input.validate("", current.form, &state.catalogue, Timestamp::now()).map_err(|mut e| {
+        e.field = e.field.trim_start_matches('.').to_owned();
+        refused(&state, e.into())
+    })?;
+    let sample = state.store.add_analysis(code, analysis, &who, Timestamp::now()).await.map_err(|e| refused(&state, e.into()))?;
+    state.metrics.analyses_recorded.inc();
+    Ok((StatusCode::CREATED, Json(view(sample))))
+}

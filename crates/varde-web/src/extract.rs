@@ -1,0 +1,99 @@
+//! Request extractors that turn every kind of bad input into an [`ApiError`] naming what was wrong.
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use varde_domain::auth::Principal;
+
+/// The largest request body accepted (a sample with many analyses is a few kilobytes).
+pub const MAX_BODY: usize = 1 << 20;
+
+/// A JSON body. Malformed JSON is `400 malformed_json`; a missing, unknown or wrongly typed field is
+/// `400 invalid_field` naming the field's path; a body over 1 MiB is `413 payload_too_large`.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json") || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body may be at most {MAX_BODY} bytes"))
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() {
+            let msg = inner.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+            let named = msg.split('`').nth(1).filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
+            // serde names a missing field in its message, not in the path (an unknown one is in both).
+            let field = match (path.as_str(), named) {
+                (".", Some(n)) => n.to_owned(),
+                (p, Some(n)) if !p.ends_with(n) => format!("{p}.{n}"),
+                (p, _) => p.to_owned(),
+            };
+            let code = if msg.starts_with("unknown field") { "unknown_field" } else { "invalid_field" };
+            ApiError::new(StatusCode::BAD_REQUEST, code, format!("{field}: {msg}")).with_field(field)
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {inner}"))
+        }
+    })?;
+    de.end().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// The caller, from `Authorization: Bearer <token>`. Missing or unknown tokens are `401`.
+pub struct Auth(pub Principal);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing_token", "this request needs Authorization: Bearer <token>"))?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::unauthorized("invalid_token", "the Authorization header must be 'Bearer <token>'"))?;
+        let grant = state
+            .tokens
+            .grant(&*state.store, token)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("invalid_token", "the token is unknown or revoked"))?;
+        Ok(Auth(grant.principal()))
+    }
+}

@@ -1,0 +1,125 @@
+//! Administration from the command line: services, tokens, the audit log.
+
+use crate::{open_store, parse_role, Reference};
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use jiff::Timestamp;
+use varde_domain::service::{Service, ServiceKind, ServiceSlug};
+use varde_store::{NewToken, Store};
+
+/// The audit log names command-line work by this actor.
+pub const CLI_ACTOR: &str = "cli";
+
+#[derive(Subcommand)]
+pub enum ServiceCommand {
+    /// Register a service.
+    Add {
+        /// Short name for URLs and API bodies, e.g. oslo-brukerrom.
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// user_room, low_threshold, festival, postal, outreach or lab.
+        #[arg(long)]
+        kind: String,
+        /// Four-digit kommunenummer (2024 structure), e.g. 0301 for Oslo.
+        #[arg(long)]
+        kommune: String,
+    },
+    /// List the registered services.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Print a new API token. It is shown once; only its hash is stored.
+    Issue {
+        /// technician, reviewer or admin.
+        #[arg(long)]
+        role: String,
+        /// The technician's service (technicians only).
+        #[arg(long)]
+        service: Option<String>,
+        /// A note for whoever reads the token list later (not secret).
+        #[arg(long)]
+        label: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check that no entry of the audit log was changed, removed or inserted.
+    Verify,
+}
+
+pub async fn service(database: &str, reference: &Reference, cmd: ServiceCommand) -> anyhow::Result<()> {
+    let store = open_store(database)?;
+    match cmd {
+        ServiceCommand::Add { slug, name, kind, kommune } => {
+            let service = new_service(reference, &slug, &name, &kind, &kommune)?;
+            store.add_service(service, CLI_ACTOR, Timestamp::now()).await?;
+            println!("added service {slug}");
+        }
+        ServiceCommand::List => {
+            for s in store.services().await? {
+                let kommune = reference.geography.kommune(&s.kommune).map_or("?", |k| k.name.as_str());
+                println!("{}\t{}\t{}\t{} {}", s.slug, s.kind.as_str(), s.name, s.kommune, kommune);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Validates a service's fields against the geography: the kommune must be one of Norway's 357.
+pub fn new_service(reference: &Reference, slug: &str, name: &str, kind: &str, kommune: &str) -> anyhow::Result<Service> {
+    let slug = ServiceSlug::parse(slug)?;
+    let kind = ServiceKind::parse(kind)
+        .with_context(|| format!("unknown kind '{kind}': use user_room, low_threshold, festival, postal, outreach or lab"))?;
+    let k = reference
+        .geography
+        .kommune(kommune)
+        .with_context(|| format!("'{kommune}' is not a kommunenummer in Norway's 2024 structure (e.g. 0301 Oslo, 4601 Bergen)"))?;
+    if name.trim().is_empty() {
+        bail!("a service needs a name");
+    }
+    Ok(Service { slug, name: name.trim().to_owned(), kind, kommune: k.number.clone(), fylke: k.fylke.clone() })
+}
+
+pub async fn issue_token(store: &dyn Store, role: &str, service: Option<&str>, label: Option<String>) -> anyhow::Result<String> {
+    let role = parse_role(role)?;
+    let service = match (role, service) {
+        (varde_domain::auth::Role::Technician, None) => bail!("a technician's token needs --service SLUG"),
+        (varde_domain::auth::Role::Technician, Some(s)) => Some(ServiceSlug::parse(s)?),
+        (_, Some(_)) => bail!("only technicians belong to a service; reviewers and admins work nationally"),
+        (_, None) => None,
+    };
+    let secret = varde_web::tokens::generate(&mut rand::rng());
+    let token = NewToken { hash: varde_web::tokens::hash(&secret), role, service, label };
+    store.add_token(token, CLI_ACTOR, Timestamp::now()).await?;
+    Ok(secret)
+}
+
+pub async fn token(database: &str, cmd: TokenCommand) -> anyhow::Result<()> {
+    let store = open_store(database)?;
+    match cmd {
+        TokenCommand::Issue { role, service, label } => {
+            println!("{}", issue_token(&*store, &role, service.as_deref(), label).await?);
+        }
+    }
+    Ok(())
+}
+
+pub async fn audit(database: &str, cmd: AuditCommand) -> anyhow::Result<()> {
+    let store = open_store(database)?;
+    match cmd {
+        AuditCommand::Verify => {
+            let report = store.verify_audit().await?;
+            match report.first_broken {
+                None => {
+                    println!("audit log intact: {} entries", report.entries);
+                    Ok(())
+                }
+                Some((seq, reason)) => bail!("audit log broken at entry {seq}: {reason}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `varde bench samples`: many concurrent clients register samples over HTTP on loopback, against a server started
+//! in this process on a fresh database (or against `--url` with `--token`). Prints throughput and latency.
+
+use crate::{admin, open_store, serve, Reference};
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use jiff::Timestamp;
+use std::time::{Duration, Instant};
+use varde_store::Store;
+
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Sample registrations per second and their latency.
+    Samples {
+        /// Concurrent clients, each sending one request after another.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// A running Varde to measure instead of one started here (needs --token for a technician of the service
+        /// in --service, or a reviewer).
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        token: Option<String>,
+        #[arg(long, default_value = "oslo-brukerrom")]
+        service: String,
+    },
+}
+
+pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Samples { clients, seconds, url, token, service } => {
+            let bodies: Vec<Vec<u8>> = varde_demo::samples(42, Timestamp::now(), 1000)
+                .into_iter()
+                .map(|mut s| {
+                    s.input.service = service.clone();
+                    s.input.received_at = None;
+                    for a in &mut s.input.analyses {
+                        a.performed_at = None;
+                    }
+                    serde_json::to_vec(&s.input).expect("serialisable")
+                })
+                .collect();
+            let (base, token, _guard) = match (url, token) {
+                (Some(url), Some(token)) => (url, token, None),
+                (Some(_), None) => bail!("--url needs --token"),
+                (None, _) => {
+                    let dir = tempfile_dir()?;
+                    let db = format!("sqlite://{}/bench.db", dir.display());
+                    let store = open_store(&db)?;
+                    let s = varde_demo::SERVICES.iter().find(|s| s.slug == service).context("--service must be a demo service")?;
+                    let new = admin::new_service(&reference, s.slug, s.name, s.kind.as_str(), s.kommune)?;
+                    store.add_service(new, "bench", Timestamp::now()).await?;
+                    let token = admin::issue_token(&*store, "technician", Some(&service), None).await?;
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                    let addr = listener.local_addr()?;
+                    let app = serve::app(store.clone(), reference);
+                    tokio::spawn(async move { axum::serve(listener, app).await });
+                    (format!("http://{addr}"), token, Some(TempDir(dir)))
+                }
+            };
+            let report = drive(&base, &token, bodies, clients, Duration::from_secs(seconds)).await?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("varde-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+pub struct Report {
+    pub ok: usize,
+    pub failed: usize,
+    pub elapsed: Duration,
+    pub latencies: Vec<Duration>,
+    pub clients: usize,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pct = |p: f64| {
+            if self.latencies.is_empty() {
+                return 0.0;
+            }
+            let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+            self.latencies[i].as_secs_f64() * 1000.0
+        };
+        writeln!(f, "clients {}  duration {:.1} s", self.clients, self.elapsed.as_secs_f64())?;
+        writeln!(f, "registered {} samples ({} failed): {:.0} samples/s", self.ok, self.failed, self.ok as f64 / self.elapsed.as_secs_f64())?;
+        write!(f, "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(0.5), pct(0.9), pct(0.99), pct(1.0))
+    }
+}
+
+async fn drive(base: &str, token: &str, bodies: Vec<Vec<u8>>, clients: usize, duration: Duration) -> anyhow::Result<Report> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let url = format!("{base}/api/v1/samples");
+    let bodies = std::sync::Arc::new(bodies);
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let (client, url, token, bodies) = (client.clone(), url.clone(), token.to_owned(), bodies.clone());
+        tasks.spawn(async move {
+            let (mut lat, mut failed, mut i) = (Vec::new(), 0usize, c);
+            while Instant::now() < deadline {
+                let body = bodies[i % bodies.len()].clone();
+                i += clients;
+                let t = Instant::now();
+                let res = client.post(&url).bearer_auth(&token).header("content-type", "application/json").body(body).send().await;
+                match res {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        let _ = r.bytes().await;
+                        lat.push(t.elapsed());
+                    }
+                    Ok(r) => {
+                        failed += 1;
+                        if failed == 1 {
+                            eprintln!("status {}: {}", r.status(), r.text().await.unwrap_or_default());
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        if failed == 1 {
+                            eprintln!("request failed: {e}");
+                        }
+                    }
+                }
+            }
+            (lat, failed)
+        });
+    }
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    while let Some(r) = tasks.join_next().await {
+        let (l, f) = r?;
+        latencies.extend(l);
+        failed += f;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    Ok(Report { ok: latencies.len(), failed, elapsed, latencies, clients })
+}
+

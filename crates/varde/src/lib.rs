@@ -1,0 +1,129 @@
+//! `varde`: the one binary. It wires the store, the data files and the web edge together; all the rules live in
+//! the library crates. This library holds the commands so that the integration tests can drive them.
+
+pub mod admin;
+pub mod bench;
+pub mod demo;
+pub mod serve;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use varde_domain::auth::Role;
+use varde_domain::{Catalogue, Geography, MethodLimits};
+use varde_store::sqlite::SqliteStore;
+
+#[derive(Parser)]
+#[command(name = "varde", version, about = "National drug-checking, monitoring and early-warning system")]
+pub struct Cli {
+    /// Where the data lives: sqlite://PATH (embedded, the default).
+    #[arg(long, global = true, env = "VARDE_DATABASE", default_value = "sqlite://varde.db")]
+    database: String,
+    /// A substance catalogue to use instead of the one shipped with Varde (validated at start).
+    #[arg(long, global = true, env = "VARDE_CATALOGUE")]
+    catalogue: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web server.
+    Serve {
+        #[arg(long, env = "VARDE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Fill an empty database with the synthetic demo year first, and print tokens to try the API with.
+        #[arg(long)]
+        demo: bool,
+        /// Seed for --demo.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Create the database or bring its schema up to date (serve does this too).
+    Migrate,
+    /// Manage services (the places where samples are checked).
+    #[command(subcommand)]
+    Service(admin::ServiceCommand),
+    /// Issue API tokens.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Fill a fresh database with a clearly labelled synthetic year of samples, deterministic by seed.
+    Demo {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = demo::DEFAULT_SAMPLES)]
+        samples: usize,
+    },
+    /// Measure Varde's speed.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
+}
+
+/// The data files, loaded and validated once at start.
+pub struct Reference {
+    pub catalogue: Catalogue,
+    pub limits: MethodLimits,
+    pub geography: Geography,
+}
+
+impl Reference {
+    pub fn load(catalogue: Option<&PathBuf>) -> anyhow::Result<Reference> {
+        let catalogue = match catalogue {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                Catalogue::parse(&path.display().to_string(), &text)?
+            }
+            None => Catalogue::builtin()?,
+        };
+        Ok(Reference { catalogue, limits: MethodLimits::builtin()?, geography: Geography::norway() })
+    }
+}
+
+pub fn open_store(database: &str) -> anyhow::Result<Arc<SqliteStore>> {
+    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        anyhow::bail!("PostgreSQL is not supported yet; use sqlite://PATH");
+    }
+    let path = varde_store::sqlite::path_from_url(database);
+    let store = SqliteStore::open(&path).with_context(|| format!("cannot open the database at {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+pub fn parse_role(s: &str) -> anyhow::Result<Role> {
+    Role::parse(s).with_context(|| format!("unknown role '{s}': use technician, reviewer or admin"))
+}
+
+/// Runs the command line.
+pub fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("VARDE_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let reference = Reference::load(cli.catalogue.as_ref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { listen, demo, seed } => serve::run(&cli.database, reference, listen, demo.then_some(seed)).await,
+            Command::Migrate => {
+                let store = open_store(&cli.database)?;
+                println!("schema version {}", store.schema_version()?);
+                Ok(())
+            }
+            Command::Service(cmd) => admin::service(&cli.database, &reference, cmd).await,
+            Command::Token(cmd) => admin::token(&cli.database, cmd).await,
+            Command::Demo { seed, samples } => {
+                let store = open_store(&cli.database)?;
+                let report = demo::load(store, &reference, seed, samples).await?;
+                println!("{report}");
+                Ok(())
+            }
+            Command::Bench(cmd) => bench::run(cmd, reference).await,
+            Command::Audit(cmd) => admin::audit(&cli.database, cmd).await,
+        }
+    })
+}

@@ -1,0 +1,76 @@
+//! A sample acknowledged with 201 survives `kill -9` of the server at any moment.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use varde_domain::SampleCode;
+use varde_store::sqlite::SqliteStore;
+use varde_store::Store;
+
+pub fn varde(db: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_varde"));
+    c.arg("--database").arg(db).env("VARDE_LOG", "warn");
+    c
+}
+
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    run_ok(varde(&db).args(["service", "add", "oslo-brukerrom", "--name", "Oslo", "--kind", "user_room", "--kommune", "0301"]));
+    let token = run_ok(varde(&db).args(["token", "issue", "--role", "technician", "--service", "oslo-brukerrom"])).trim().to_owned();
+    // Each acknowledged code with the colour its request carried, to check content as well as presence.
+    let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let client = reqwest::Client::new();
+    // Kill at different moments in each round: early, mid-stream, later.
+    for (round, kill_after_ms) in [(0u32, 250u64), (1, 700), (2, 1300)] {
+        let mut child = varde(&db).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").expect("the server says where it listens").to_owned();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut clients = Vec::new();
+        for c in 0..16 {
+            let (client, base, token, acked, stop) = (client.clone(), base.clone(), token.clone(), acked.clone(), stop.clone());
+            clients.push(tokio::spawn(async move {
+                let mut i = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let colour = format!("r{round}c{c}n{i}");
+                    i += 1;
+                    let body = serde_json::json!({"service": "oslo-brukerrom", "sold_as": ["heroin"], "form": "powder", "colour": colour,
+                        "analyses": [{"method": "strip_fentanyl", "result": "negative"}]});
+                    let Ok(res) = client.post(format!("{base}/api/v1/samples")).bearer_auth(&token).json(&body).send().await else { break };
+                    if res.status().as_u16() != 201 {
+                        break;
+                    }
+                    let Ok(v) = res.json::<serde_json::Value>().await else { break };
+                    acked.lock().unwrap().push((v["code"].as_str().unwrap().to_owned(), colour));
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
+        child.kill().unwrap(); // SIGKILL: no shutdown, no flush.
+        child.wait().unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for c in clients {
+            c.await.unwrap();
+        }
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > 100, "the clients wrote under load before each kill ({} acknowledged)", acked.len());
+    let store = SqliteStore::open(dir.path().join("v.db")).unwrap();
+    for (code, colour) in &acked {
+        let s = store.sample(SampleCode::parse(code).unwrap()).await.unwrap().unwrap_or_else(|| panic!("{code} was acknowledged but lost"));
+        assert_eq!(s.colour.as_deref(), Some(colour.as_str()));
+        assert_eq!(s.analyses.len(), 1, "{code} is stored whole");
+    }
+    assert!(store.sample_count().await.unwrap() >= acked.len() as u64);
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None, "the audit chain survives the kills too");
+}

@@ -1,0 +1,95 @@
+use jiff::Timestamp;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use varde::{admin, open_store, serve, Reference};
+use varde_store::sqlite::SqliteStore;
+use varde_store::Store;
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Arc<SqliteStore>,
+    pub client: reqwest::Client,
+    /// Technician at oslo-brukerrom.
+    pub oslo: String,
+    /// Technician at bergen-brukerrom.
+    pub bergen: String,
+    pub reviewer: String,
+    pub admin: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
+        let reference = Reference::load(None).unwrap();
+        for (slug, kommune) in [("oslo-brukerrom", "0301"), ("bergen-brukerrom", "4601")] {
+            let s = admin::new_service(&reference, slug, slug, "user_room", kommune).unwrap();
+            store.add_service(s, "test", Timestamp::now()).await.unwrap();
+        }
+        let oslo = admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), None).await.unwrap();
+        let bergen = admin::issue_token(&*store, "technician", Some("bergen-brukerrom"), None).await.unwrap();
+        let reviewer = admin::issue_token(&*store, "reviewer", None, None).await.unwrap();
+        let admin = admin::issue_token(&*store, "admin", None, None).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = serve::app(store.clone(), reference);
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        TestApp { base, store, client: reqwest::Client::new(), oslo, bergen, reviewer, admin, _dir: dir }
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut req = self.client.post(format!("{}{path}", self.base)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Self::answer(req.send().await.unwrap()).await
+    }
+
+    pub async fn post_raw(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let req = self.client.post(format!("{}{path}", self.base)).bearer_auth(token).header("content-type", content_type).body(body);
+        Self::answer(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Self::answer(req.send().await.unwrap()).await
+    }
+
+    async fn answer(res: reqwest::Response) -> (u16, Value) {
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn count(&self) -> u64 {
+        self.store.sample_count().await.unwrap()
+    }
+
+    pub async fn audit_entries(&self) -> u64 {
+        self.store.verify_audit().await.unwrap().entries
+    }
+}
+
+/// The example body from the API contract.
+pub fn heroin_sample() -> Value {
+    json!({
+        "service": "oslo-brukerrom",
+        "received_at": "2026-11-20T14:05:00+01:00",
+        "sold_as": ["heroin"],
+        "form": "powder",
+        "colour": "brown",
+        "notes": "",
+        "tablet": {"mass_mg": null, "logo": null, "diameter_mm": null, "thickness_mm": null, "score": null},
+        "analyses": [
+            {"method": "ftir", "components": [
+                {"substance": "heroin", "role": "main"},
+                {"substance": "caffeine", "role": "adulterant", "amount": {"value": 20, "unit": "percent"}}
+            ]},
+            {"method": "strip_nitazene", "result": "positive"}
+        ]
+    })
+}

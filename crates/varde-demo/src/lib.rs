@@ -7,16 +7,15 @@
 //! bromazolam, and rare but deadly nitazenes, fentanyl, xylazine and PMMA. The numbers are invented.
 
 use jiff::{SignedDuration, Timestamp};
-use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use varde_domain::SampleCode;
 use varde_domain::method::Method;
 use varde_domain::sample::{
-    Amount, AmountUnit, AnalysisInput, AnalysisResult, ComponentInput, ComponentRole, Confidence, Form, Route, SampleInput,
-    ScoreLine, Source, Tablet, UseContext,
+    Amount, AmountUnit, AnalysisInput, AnalysisResult, ComponentInput, ComponentRole, Confidence,
+    Form, Route, SampleInput, ScoreLine, Source, Tablet, UseContext,
 };
 use varde_domain::service::ServiceKind;
-use varde_domain::SampleCode;
 
 pub const NOTE: &str = "Syntetiske demodata / synthetic demo data";
 
@@ -30,18 +29,90 @@ pub struct DemoService {
 }
 
 pub const SERVICES: &[DemoService] = &[
-    DemoService { slug: "oslo-brukerrom", name: "Demo: Oslo brukerrom", kind: ServiceKind::UserRoom, kommune: "0301", weight: 22 },
-    DemoService { slug: "oslo-lavterskel", name: "Demo: Oslo lavterskel helsetilbud", kind: ServiceKind::LowThreshold, kommune: "0301", weight: 14 },
-    DemoService { slug: "bergen-brukerrom", name: "Demo: Bergen brukerrom", kind: ServiceKind::UserRoom, kommune: "4601", weight: 12 },
-    DemoService { slug: "trondheim-lavterskel", name: "Demo: Trondheim lavterskel", kind: ServiceKind::LowThreshold, kommune: "5001", weight: 8 },
-    DemoService { slug: "stavanger-lavterskel", name: "Demo: Stavanger lavterskel", kind: ServiceKind::LowThreshold, kommune: "1103", weight: 7 },
-    DemoService { slug: "kristiansand-lavterskel", name: "Demo: Kristiansand lavterskel", kind: ServiceKind::LowThreshold, kommune: "4204", weight: 5 },
-    DemoService { slug: "tromso-lavterskel", name: "Demo: Tromsø lavterskel", kind: ServiceKind::LowThreshold, kommune: "5501", weight: 4 },
-    DemoService { slug: "drammen-lavterskel", name: "Demo: Drammen lavterskel", kind: ServiceKind::LowThreshold, kommune: "3301", weight: 5 },
-    DemoService { slug: "fredrikstad-lavterskel", name: "Demo: Fredrikstad lavterskel", kind: ServiceKind::LowThreshold, kommune: "3107", weight: 4 },
-    DemoService { slug: "bodo-oppsokende", name: "Demo: Bodø oppsøkende team", kind: ServiceKind::Outreach, kommune: "1804", weight: 3 },
-    DemoService { slug: "oslo-festival", name: "Demo: Festival i Oslo (sommer)", kind: ServiceKind::Festival, kommune: "0301", weight: 6 },
-    DemoService { slug: "nasjonal-post", name: "Demo: Rusmiddelanalyse per post", kind: ServiceKind::Postal, kommune: "0301", weight: 10 },
+    DemoService {
+        slug: "oslo-brukerrom",
+        name: "Demo: Oslo brukerrom",
+        kind: ServiceKind::UserRoom,
+        kommune: "0301",
+        weight: 22,
+    },
+    DemoService {
+        slug: "oslo-lavterskel",
+        name: "Demo: Oslo lavterskel helsetilbud",
+        kind: ServiceKind::LowThreshold,
+        kommune: "0301",
+        weight: 14,
+    },
+    DemoService {
+        slug: "bergen-brukerrom",
+        name: "Demo: Bergen brukerrom",
+        kind: ServiceKind::UserRoom,
+        kommune: "4601",
+        weight: 12,
+    },
+    DemoService {
+        slug: "trondheim-lavterskel",
+        name: "Demo: Trondheim lavterskel",
+        kind: ServiceKind::LowThreshold,
+        kommune: "5001",
+        weight: 8,
+    },
+    DemoService {
+        slug: "stavanger-lavterskel",
+        name: "Demo: Stavanger lavterskel",
+        kind: ServiceKind::LowThreshold,
+        kommune: "1103",
+        weight: 7,
+    },
+    DemoService {
+        slug: "kristiansand-lavterskel",
+        name: "Demo: Kristiansand lavterskel",
+        kind: ServiceKind::LowThreshold,
+        kommune: "4204",
+        weight: 5,
+    },
+    DemoService {
+        slug: "tromso-lavterskel",
+        name: "Demo: Tromsø lavterskel",
+        kind: ServiceKind::LowThreshold,
+        kommune: "5501",
+        weight: 4,
+    },
+    DemoService {
+        slug: "drammen-lavterskel",
+        name: "Demo: Drammen lavterskel",
+        kind: ServiceKind::LowThreshold,
+        kommune: "3301",
+        weight: 5,
+    },
+    DemoService {
+        slug: "fredrikstad-lavterskel",
+        name: "Demo: Fredrikstad lavterskel",
+        kind: ServiceKind::LowThreshold,
+        kommune: "3107",
+        weight: 4,
+    },
+    DemoService {
+        slug: "bodo-oppsokende",
+        name: "Demo: Bodø oppsøkende team",
+        kind: ServiceKind::Outreach,
+        kommune: "1804",
+        weight: 3,
+    },
+    DemoService {
+        slug: "oslo-festival",
+        name: "Demo: Festival i Oslo (sommer)",
+        kind: ServiceKind::Festival,
+        kommune: "0301",
+        weight: 6,
+    },
+    DemoService {
+        slug: "nasjonal-post",
+        name: "Demo: Rusmiddelanalyse per post",
+        kind: ServiceKind::Postal,
+        kommune: "0301",
+        weight: 10,
+    },
 ];
 
 /// One generated sample: its code and the input a technician's client would send.
@@ -56,7 +127,10 @@ pub fn samples(seed: u64, end: Timestamp, count: usize) -> Vec<DemoSample> {
     (0..count)
         .map(|_| {
             let code = SampleCode::generate(&mut rng);
-            DemoSample { code, input: sample(&mut rng, end) }
+            DemoSample {
+                code,
+                input: sample(&mut rng, end),
+            }
         })
         .collect()
 }
@@ -64,8 +138,16 @@ pub fn samples(seed: u64, end: Timestamp, count: usize) -> Vec<DemoSample> {
 /// One sample received at a random time in the year before `end`, from a random service.
 pub fn sample<R: Rng>(rng: &mut R, end: Timestamp) -> SampleInput {
     let total: u32 = SERVICES.iter().map(|s| s.weight).sum();
-    let mut pick = rng.random_range(0..total);
-    let service = SERVICES.iter().find(|s| pick < s.weight || { pick -= s.weight; false }).expect("weights add up");
+    // Weighted choice: a ticket in 0..total falls into one service's share.
+    let mut ticket = rng.random_range(0..total);
+    let mut service = &SERVICES[0];
+    for s in SERVICES {
+        if ticket < s.weight {
+            service = s;
+            break;
+        }
+        ticket -= s.weight;
+    }
     let mut at = end - SignedDuration::from_secs(rng.random_range(60..365 * 86_400));
     // The festival service works only in June to August: draw again until the day is in those months (every
     // 365-day window holds a summer, so this ends quickly).
@@ -83,8 +165,19 @@ pub fn sample<R: Rng>(rng: &mut R, end: Timestamp) -> SampleInput {
     s.notes = Some(NOTE.to_owned());
     if rng.random_bool(0.4) {
         s.use_context = Some(UseContext {
-            route: Some(*[Route::Injected, Route::Smoked, Route::Nasal, Route::Oral].choose(rng).expect("non-empty")),
-            source: Some(*[Source::Street, Source::Friend, Source::Online, Source::Darknet].choose(rng).expect("non-empty")),
+            route: Some(pick(
+                rng,
+                &[Route::Injected, Route::Smoked, Route::Nasal, Route::Oral],
+            )),
+            source: Some(pick(
+                rng,
+                &[
+                    Source::Street,
+                    Source::Friend,
+                    Source::Online,
+                    Source::Darknet,
+                ],
+            )),
             already_used: Some(rng.random_bool(0.3)),
             unexpected_effects: Some(rng.random_bool(0.08)),
         });
@@ -92,25 +185,57 @@ pub fn sample<R: Rng>(rng: &mut R, end: Timestamp) -> SampleInput {
     s
 }
 
+/// One of `xs`, uniformly.
+fn pick<T: Copy, R: Rng>(rng: &mut R, xs: &[T]) -> T {
+    xs[rng.random_range(0..xs.len())]
+}
+
 fn comp(substance: &str, role: ComponentRole, amount: Option<Amount>) -> ComponentInput {
-    ComponentInput { substance: substance.to_owned(), role, amount, confidence: Some(Confidence::High) }
+    ComponentInput {
+        substance: substance.to_owned(),
+        role,
+        amount,
+        confidence: Some(Confidence::High),
+    }
 }
 
 fn pct(v: f64) -> Option<Amount> {
-    Some(Amount { value: (v * 10.0).round() / 10.0, unit: AmountUnit::Percent })
+    Some(Amount {
+        value: (v * 10.0).round() / 10.0,
+        unit: AmountUnit::Percent,
+    })
 }
 
 fn mg(v: f64) -> Option<Amount> {
-    Some(Amount { value: v.round(), unit: AmountUnit::Mg })
+    Some(Amount {
+        value: v.round(),
+        unit: AmountUnit::Mg,
+    })
 }
 
 fn ftir(components: Vec<ComponentInput>) -> AnalysisInput {
-    AnalysisInput { method: Method::Ftir, result: None, components: Some(components), performed_at: None, amends: None }
+    AnalysisInput {
+        method: Method::Ftir,
+        result: None,
+        components: Some(components),
+        performed_at: None,
+        amends: None,
+    }
 }
 
 fn strip(method: Method, positive: bool) -> AnalysisInput {
-    let result = if positive { AnalysisResult::Positive } else { AnalysisResult::Negative };
-    AnalysisInput { method, result: Some(result), components: None, performed_at: None, amends: None }
+    let result = if positive {
+        AnalysisResult::Positive
+    } else {
+        AnalysisResult::Negative
+    };
+    AnalysisInput {
+        method,
+        result: Some(result),
+        components: None,
+        performed_at: None,
+        amends: None,
+    }
 }
 
 fn base(sold_as: &str, form: Form, colour: &str) -> SampleInput {
@@ -134,7 +259,11 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
         let mut out = Vec::new();
         for (name, p) in list {
             if rng.random_bool(*p) {
-                out.push(comp(name, ComponentRole::Adulterant, pct(rng.random_range(5.0..40.0))));
+                out.push(comp(
+                    name,
+                    ComponentRole::Adulterant,
+                    pct(rng.random_range(5.0..40.0)),
+                ));
             }
         }
         out
@@ -142,23 +271,50 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
     match roll {
         // Heroin: mostly cut with caffeine and paracetamol; rare nitazenes, fentanyl and xylazine.
         0..=299 => {
-            let mut s = base("heroin", Form::Powder, *["brown", "beige", "light brown"].choose(rng).expect("non-empty"));
-            let mut main = vec![comp("heroin", ComponentRole::Main, pct(rng.random_range(10.0..60.0)))];
-            main.extend(adulterants(rng, &[("caffeine", 0.75), ("paracetamol", 0.55), ("dextromethorphan", 0.03)]));
+            let mut s = base(
+                "heroin",
+                Form::Powder,
+                pick(rng, &["brown", "beige", "light brown"]),
+            );
+            let mut main = vec![comp(
+                "heroin",
+                ComponentRole::Main,
+                pct(rng.random_range(10.0..60.0)),
+            )];
+            main.extend(adulterants(
+                rng,
+                &[
+                    ("caffeine", 0.75),
+                    ("paracetamol", 0.55),
+                    ("dextromethorphan", 0.03),
+                ],
+            ));
             s.analyses.push(ftir(main));
             let nitazene = rng.random_bool(0.03);
             let fentanyl = !nitazene && rng.random_bool(0.01);
             s.analyses.push(strip(Method::StripFentanyl, fentanyl));
             s.analyses.push(strip(Method::StripNitazene, nitazene));
             if rng.random_bool(0.3) {
-                s.analyses.push(strip(Method::StripXylazine, rng.random_bool(0.04)));
+                s.analyses
+                    .push(strip(Method::StripXylazine, rng.random_bool(0.04)));
             }
             if nitazene && rng.random_bool(0.6) {
-                let which = *["protonitazene", "metonitazene", "n-pyrrolidino-etonitazene", "isotonitazene"].choose(rng).expect("non-empty");
+                let which = pick(
+                    rng,
+                    &[
+                        "protonitazene",
+                        "metonitazene",
+                        "n-pyrrolidino-etonitazene",
+                        "isotonitazene",
+                    ],
+                );
                 s.analyses.push(AnalysisInput {
                     method: Method::GcMs,
                     result: None,
-                    components: Some(vec![comp("heroin", ComponentRole::Main, None), comp(which, ComponentRole::Trace, None)]),
+                    components: Some(vec![
+                        comp("heroin", ComponentRole::Main, None),
+                        comp(which, ComponentRole::Trace, None),
+                    ]),
                     performed_at: None,
                     amends: None,
                 });
@@ -169,92 +325,224 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
         300..=549 => {
             let mut s = base("cocaine", Form::Powder, "white");
             if rng.random_bool(0.03) {
-                s.analyses.push(ftir(vec![comp("3-mmc", ComponentRole::Main, None), comp("lidocaine", ComponentRole::Adulterant, pct(20.0))]));
+                s.analyses.push(ftir(vec![
+                    comp("3-mmc", ComponentRole::Main, None),
+                    comp("lidocaine", ComponentRole::Adulterant, pct(20.0)),
+                ]));
             } else {
-                let mut c = vec![comp("cocaine", ComponentRole::Main, pct(rng.random_range(30.0..90.0)))];
-                c.extend(adulterants(rng, &[("levamisole", 0.4), ("phenacetin", 0.2), ("lidocaine", 0.15), ("caffeine", 0.1), ("mannitol", 0.1)]));
+                let mut c = vec![comp(
+                    "cocaine",
+                    ComponentRole::Main,
+                    pct(rng.random_range(30.0..90.0)),
+                )];
+                c.extend(adulterants(
+                    rng,
+                    &[
+                        ("levamisole", 0.4),
+                        ("phenacetin", 0.2),
+                        ("lidocaine", 0.15),
+                        ("caffeine", 0.1),
+                        ("mannitol", 0.1),
+                    ],
+                ));
                 s.analyses.push(ftir(c));
-                s.analyses.push(strip(Method::StripFentanyl, rng.random_bool(0.004)));
+                s.analyses
+                    .push(strip(Method::StripFentanyl, rng.random_bool(0.004)));
             }
             s
         }
         // MDMA tablets: 60-320 mg, some far above what people expect; rare PMMA and cathinones.
         550..=699 => {
-            let colour = *["pink", "blue", "orange", "green", "yellow", "purple"].choose(rng).expect("non-empty");
-            let logo = *["Tesla", "Philipp Plein", "Punisher", "Red Bull", "Superman", "Rolex", "Heart"].choose(rng).expect("non-empty");
+            let colour = pick(
+                rng,
+                &["pink", "blue", "orange", "green", "yellow", "purple"],
+            );
+            let logo = pick(
+                rng,
+                &[
+                    "Tesla",
+                    "Philipp Plein",
+                    "Punisher",
+                    "Red Bull",
+                    "Superman",
+                    "Rolex",
+                    "Heart",
+                ],
+            );
             let mut s = base("mdma", Form::Tablet, colour);
-            let dose: f64 = (rng.random_range(60.0..240.0_f64) + if rng.random_bool(0.15) { rng.random_range(40.0..80.0) } else { 0.0 }).min(320.0);
+            let dose: f64 = (rng.random_range(60.0..240.0_f64)
+                + if rng.random_bool(0.15) {
+                    rng.random_range(40.0..80.0)
+                } else {
+                    0.0
+                })
+            .min(320.0);
             s.tablet = Some(Tablet {
                 mass_mg: Some((dose * rng.random_range(1.8..2.6)).round()),
                 logo: Some(logo.to_owned()),
                 diameter_mm: Some((rng.random_range(8.0..12.0) * 10.0_f64).round() / 10.0),
                 thickness_mm: Some((rng.random_range(3.5..6.5) * 10.0_f64).round() / 10.0),
-                score: Some(if rng.random_bool(0.5) { ScoreLine::Single } else { ScoreLine::None }),
+                score: Some(if rng.random_bool(0.5) {
+                    ScoreLine::Single
+                } else {
+                    ScoreLine::None
+                }),
             });
             let main = if rng.random_bool(0.015) {
-                comp("pmma", ComponentRole::Main, mg(rng.random_range(40.0..120.0)))
+                comp(
+                    "pmma",
+                    ComponentRole::Main,
+                    mg(rng.random_range(40.0..120.0)),
+                )
             } else if rng.random_bool(0.03) {
-                comp("eutylone", ComponentRole::Main, mg(rng.random_range(100.0..200.0)))
+                comp(
+                    "eutylone",
+                    ComponentRole::Main,
+                    mg(rng.random_range(100.0..200.0)),
+                )
             } else {
                 comp("mdma", ComponentRole::Main, mg(dose))
             };
             let mut c = vec![main];
-            c.extend(adulterants(rng, &[("caffeine", 0.05)]).into_iter().map(|mut a| {
-                a.amount = mg(rng.random_range(10.0..50.0));
-                a
-            }));
-            s.analyses.push(AnalysisInput { method: Method::Hplc, result: None, components: Some(c), performed_at: None, amends: None });
+            c.extend(
+                adulterants(rng, &[("caffeine", 0.05)])
+                    .into_iter()
+                    .map(|mut a| {
+                        a.amount = mg(rng.random_range(10.0..50.0));
+                        a
+                    }),
+            );
+            s.analyses.push(AnalysisInput {
+                method: Method::Hplc,
+                result: None,
+                components: Some(c),
+                performed_at: None,
+                amends: None,
+            });
             s
         }
         // MDMA crystal, sometimes a cathinone sold as MDMA.
         700..=759 => {
             let mut s = base("mdma", Form::Crystal, "translucent");
-            let main = if rng.random_bool(0.05) { "3-mmc" } else { "mdma" };
-            s.analyses.push(ftir(vec![comp(main, ComponentRole::Main, pct(rng.random_range(60.0..95.0)))]));
+            let main = if rng.random_bool(0.05) {
+                "3-mmc"
+            } else {
+                "mdma"
+            };
+            s.analyses.push(ftir(vec![comp(
+                main,
+                ComponentRole::Main,
+                pct(rng.random_range(60.0..95.0)),
+            )]));
             s
         }
         // Amphetamine, with caffeine; some methamphetamine.
         760..=859 => {
-            let mut s = base("amphetamine", Form::Powder, *["white", "off-white", "pink"].choose(rng).expect("non-empty"));
-            let main = if rng.random_bool(0.08) { "methamphetamine" } else { "amphetamine" };
-            let mut c = vec![comp(main, ComponentRole::Main, pct(rng.random_range(8.0..50.0)))];
-            c.extend(adulterants(rng, &[("caffeine", 0.5), ("glucose", 0.3), ("creatine", 0.1), ("dimethyl-sulfone", 0.1)]));
+            let mut s = base(
+                "amphetamine",
+                Form::Powder,
+                pick(rng, &["white", "off-white", "pink"]),
+            );
+            let main = if rng.random_bool(0.08) {
+                "methamphetamine"
+            } else {
+                "amphetamine"
+            };
+            let mut c = vec![comp(
+                main,
+                ComponentRole::Main,
+                pct(rng.random_range(8.0..50.0)),
+            )];
+            c.extend(adulterants(
+                rng,
+                &[
+                    ("caffeine", 0.5),
+                    ("glucose", 0.3),
+                    ("creatine", 0.1),
+                    ("dimethyl-sulfone", 0.1),
+                ],
+            ));
             s.analyses.push(ftir(c));
             s
         }
         // Methamphetamine crystal.
         860..=884 => {
             let mut s = base("methamphetamine", Form::Crystal, "clear");
-            s.analyses.push(ftir(vec![comp("methamphetamine", ComponentRole::Main, pct(rng.random_range(70.0..98.0)))]));
+            s.analyses.push(ftir(vec![comp(
+                "methamphetamine",
+                ComponentRole::Main,
+                pct(rng.random_range(70.0..98.0)),
+            )]));
             s
         }
         // Ketamine, sometimes an analogue.
         885..=924 => {
             let mut s = base("ketamine", Form::Crystal, "white");
-            let main = if rng.random_bool(0.05) { "2-fdck" } else { "ketamine" };
-            s.analyses.push(ftir(vec![comp(main, ComponentRole::Main, pct(rng.random_range(70.0..98.0)))]));
+            let main = if rng.random_bool(0.05) {
+                "2-fdck"
+            } else {
+                "ketamine"
+            };
+            s.analyses.push(ftir(vec![comp(
+                main,
+                ComponentRole::Main,
+                pct(rng.random_range(70.0..98.0)),
+            )]));
             s
         }
         // Benzodiazepine tablets: often bromazolam or another designer benzodiazepine.
         925..=959 => {
-            let sold = *["alprazolam", "clonazepam", "diazepam"].choose(rng).expect("non-empty");
-            let mut s = base(sold, Form::Tablet, *["white", "yellow", "blue"].choose(rng).expect("non-empty"));
-            s.tablet = Some(Tablet { logo: Some(if sold == "alprazolam" { "Xanax" } else { "Roche" }.to_owned()), ..Tablet::default() });
-            let found = if rng.random_bool(0.45) { *["bromazolam", "etizolam", "flualprazolam"].choose(rng).expect("non-empty") } else { sold };
-            s.analyses.push(AnalysisInput { method: Method::LcMs, result: None, components: Some(vec![comp(found, ComponentRole::Main, mg(rng.random_range(0.5..4.0)))]), performed_at: None, amends: None });
+            let sold = pick(rng, &["alprazolam", "clonazepam", "diazepam"]);
+            let mut s = base(sold, Form::Tablet, pick(rng, &["white", "yellow", "blue"]));
+            s.tablet = Some(Tablet {
+                logo: Some(
+                    if sold == "alprazolam" {
+                        "Xanax"
+                    } else {
+                        "Roche"
+                    }
+                    .to_owned(),
+                ),
+                ..Tablet::default()
+            });
+            let found = if rng.random_bool(0.45) {
+                pick(rng, &["bromazolam", "etizolam", "flualprazolam"])
+            } else {
+                sold
+            };
+            s.analyses.push(AnalysisInput {
+                method: Method::LcMs,
+                result: None,
+                components: Some(vec![comp(
+                    found,
+                    ComponentRole::Main,
+                    mg(rng.random_range(0.5..4.0)),
+                )]),
+                performed_at: None,
+                amends: None,
+            });
             s.analyses.push(strip(Method::StripBenzodiazepine, true));
             s
         }
         // Oxycodone tablets from the street: some are nitazenes or fentanyl.
         960..=974 => {
             let mut s = base("oxycodone", Form::Tablet, "blue");
-            s.tablet = Some(Tablet { logo: Some("M 30".to_owned()), ..Tablet::default() });
+            s.tablet = Some(Tablet {
+                logo: Some("M 30".to_owned()),
+                ..Tablet::default()
+            });
             let (main, strip_n, strip_f) = match rng.random_range(0..10) {
                 0 => ("metonitazene", true, false),
                 1 => ("fentanyl", false, true),
                 _ => ("oxycodone", false, false),
             };
-            s.analyses.push(AnalysisInput { method: Method::LcMs, result: None, components: Some(vec![comp(main, ComponentRole::Main, None)]), performed_at: None, amends: None });
+            s.analyses.push(AnalysisInput {
+                method: Method::LcMs,
+                result: None,
+                components: Some(vec![comp(main, ComponentRole::Main, None)]),
+                performed_at: None,
+                amends: None,
+            });
             s.analyses.push(strip(Method::StripNitazene, strip_n));
             s.analyses.push(strip(Method::StripFentanyl, strip_f));
             s
@@ -262,26 +550,60 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
         // LSD blotters.
         975..=986 => {
             let mut s = base("lsd", Form::Blotter, "printed");
-            let main = if rng.random_bool(0.1) { comp("1p-lsd", ComponentRole::Main, None) } else { comp("lsd", ComponentRole::Main, Some(Amount { value: rng.random_range(40.0..260.0_f64).round(), unit: AmountUnit::Ug })) };
-            s.analyses.push(AnalysisInput { method: Method::LcMs, result: None, components: Some(vec![main]), performed_at: None, amends: None });
+            let main = if rng.random_bool(0.1) {
+                comp("1p-lsd", ComponentRole::Main, None)
+            } else {
+                comp(
+                    "lsd",
+                    ComponentRole::Main,
+                    Some(Amount {
+                        value: rng.random_range(40.0..260.0_f64).round(),
+                        unit: AmountUnit::Ug,
+                    }),
+                )
+            };
+            s.analyses.push(AnalysisInput {
+                method: Method::LcMs,
+                result: None,
+                components: Some(vec![main]),
+                performed_at: None,
+                amends: None,
+            });
             s
         }
         // Cannabis, sometimes sprayed with a synthetic cannabinoid.
         987..=994 => {
             let mut s = base("cannabis", Form::Plant, "green");
-            let found = if rng.random_bool(0.2) { "mdmb-4en-pinaca" } else { "thc" };
-            s.analyses.push(AnalysisInput { method: Method::GcMs, result: None, components: Some(vec![comp(found, ComponentRole::Main, None)]), performed_at: None, amends: None });
+            let found = if rng.random_bool(0.2) {
+                "mdmb-4en-pinaca"
+            } else {
+                "thc"
+            };
+            s.analyses.push(AnalysisInput {
+                method: Method::GcMs,
+                result: None,
+                components: Some(vec![comp(found, ComponentRole::Main, None)]),
+                performed_at: None,
+                amends: None,
+            });
             s
         }
         // GHB, and the odd unknown.
         _ => {
             if rng.random_bool(0.7) {
                 let mut s = base("ghb", Form::Liquid, "clear");
-                s.analyses.push(ftir(vec![comp("ghb", ComponentRole::Main, None)]));
+                s.analyses
+                    .push(ftir(vec![comp("ghb", ComponentRole::Main, None)]));
                 s
             } else {
                 let mut s = base("unknown research chemical", Form::Powder, "white");
-                s.analyses.push(AnalysisInput { method: Method::Ftir, result: Some(AnalysisResult::Inconclusive), components: Some(vec![]), performed_at: None, amends: None });
+                s.analyses.push(AnalysisInput {
+                    method: Method::Ftir,
+                    result: Some(AnalysisResult::Inconclusive),
+                    components: Some(vec![]),
+                    performed_at: None,
+                    amends: None,
+                });
                 s
             }
         }
@@ -302,7 +624,12 @@ mod tests {
         let a = samples(7, end(), 200);
         let b = samples(7, end(), 200);
         let c = samples(8, end(), 200);
-        assert!(a.iter().zip(&b).all(|(x, y)| x.code == y.code && format!("{:?}", x.input) == format!("{:?}", y.input)));
+        assert!(
+            a.iter()
+                .zip(&b)
+                .all(|(x, y)| x.code == y.code
+                    && format!("{:?}", x.input) == format!("{:?}", y.input))
+        );
         assert!(a.iter().zip(&c).any(|(x, y)| x.code != y.code));
     }
 
@@ -313,8 +640,16 @@ mod tests {
             assert_eq!(s.input.notes.as_deref(), Some(NOTE));
             let at = s.input.received_at.unwrap();
             assert!(at < end() && at > end() - SignedDuration::from_hours(366 * 24));
-            let v = s.input.clone().validate(&cat, end()).unwrap_or_else(|e| panic!("{e}: {:?}", s.input));
-            for r in v.sold_as.iter().filter(|r| r.substance != "unknown research chemical") {
+            let v = s
+                .input
+                .clone()
+                .validate(&cat, end())
+                .unwrap_or_else(|e| panic!("{e}: {:?}", s.input));
+            for r in v
+                .sold_as
+                .iter()
+                .filter(|r| r.substance != "unknown research chemical")
+            {
                 assert!(r.known, "{r:?} is in the catalogue");
             }
         }
@@ -334,9 +669,24 @@ mod tests {
     fn the_year_has_the_dangerous_products_a_demo_must_show() {
         let found: Vec<String> = samples(1, end(), 4000)
             .iter()
-            .flat_map(|s| s.input.analyses.iter().flat_map(|a| a.components.iter().flatten().map(|c| c.substance.clone())).collect::<Vec<_>>())
+            .flat_map(|s| {
+                s.input
+                    .analyses
+                    .iter()
+                    .flat_map(|a| a.components.iter().flatten().map(|c| c.substance.clone()))
+                    .collect::<Vec<_>>()
+            })
             .collect();
-        for needle in ["heroin", "levamisole", "phenacetin", "bromazolam", "pmma", "fentanyl", "eutylone", "3-mmc"] {
+        for needle in [
+            "heroin",
+            "levamisole",
+            "phenacetin",
+            "bromazolam",
+            "pmma",
+            "fentanyl",
+            "eutylone",
+            "3-mmc",
+        ] {
             assert!(found.iter().any(|f| f == needle), "{needle}");
         }
         assert!(found.iter().any(|f| f.contains("nitazene")));

@@ -25,7 +25,9 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Technician, Role::Reviewer, Role::Admin].into_iter().find(|r| r.as_str() == s)
+        [Role::Technician, Role::Reviewer, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == s)
     }
 }
 

@@ -102,20 +102,36 @@ impl MethodLimits {
     }
 
     pub fn parse(file: &str, text: &str) -> Result<MethodLimits, DataFileError> {
-        let raw: RawLimits = toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
+        let raw: RawLimits =
+            toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
         let mut limits = HashMap::new();
         for entry in raw.method {
             let start = entry.span().start;
             let m = entry.into_inner();
             if let Some(lang) = m.limits.first_empty() {
-                return Err(DataFileError::at(file, text, start, format!("{}: limits in {} are empty", m.id.as_str(), lang.code())));
+                return Err(DataFileError::at(
+                    file,
+                    text,
+                    start,
+                    format!("{}: limits in {} are empty", m.id.as_str(), lang.code()),
+                ));
             }
             if limits.insert(m.id, m.limits).is_some() {
-                return Err(DataFileError::at(file, text, start, format!("method {} is described twice", m.id.as_str())));
+                return Err(DataFileError::at(
+                    file,
+                    text,
+                    start,
+                    format!("method {} is described twice", m.id.as_str()),
+                ));
             }
         }
         if let Some(missing) = Method::ALL.into_iter().find(|m| !limits.contains_key(m)) {
-            return Err(DataFileError::at(file, text, text.len(), format!("method {} has no limits", missing.as_str())));
+            return Err(DataFileError::at(
+                file,
+                text,
+                text.len(),
+                format!("method {} has no limits", missing.as_str()),
+            ));
         }
         Ok(MethodLimits { limits })
     }

@@ -29,8 +29,17 @@ pub enum Form {
 }
 
 impl Form {
-    pub const ALL: [Form; 9] =
-        [Form::Powder, Form::Crystal, Form::Tablet, Form::Capsule, Form::Liquid, Form::Blotter, Form::Plant, Form::Vape, Form::Other];
+    pub const ALL: [Form; 9] = [
+        Form::Powder,
+        Form::Crystal,
+        Form::Tablet,
+        Form::Capsule,
+        Form::Liquid,
+        Form::Blotter,
+        Form::Plant,
+        Form::Vape,
+        Form::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -205,7 +214,13 @@ impl AnalysisResult {
     }
 
     pub fn parse(s: &str) -> Option<AnalysisResult> {
-        [AnalysisResult::Positive, AnalysisResult::Negative, AnalysisResult::Inconclusive].into_iter().find(|r| r.as_str() == s)
+        [
+            AnalysisResult::Positive,
+            AnalysisResult::Negative,
+            AnalysisResult::Inconclusive,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -308,7 +323,10 @@ pub enum Outcome {
     /// A test strip's answer.
     Strip { result: AnalysisResult },
     /// Components identified (empty: none identified). `inconclusive` when the method could not tell.
-    Components { components: Vec<Component>, inconclusive: bool },
+    Components {
+        components: Vec<Component>,
+        inconclusive: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -333,8 +351,16 @@ pub struct InvalidInput {
 }
 
 impl InvalidInput {
-    fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> InvalidInput {
-        InvalidInput { code, field: field.into(), message: message.into() }
+    fn new(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> InvalidInput {
+        InvalidInput {
+            code,
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -347,13 +373,30 @@ pub const MAX_ANALYSES: usize = 20;
 const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(10);
 
 /// Validates free text: trimmed, length-limited, and free of personal data. Empty text becomes `None`.
-pub fn check_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<String>, InvalidInput> {
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+pub fn check_text(
+    field: &str,
+    text: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, InvalidInput> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
     if text.chars().count() > max {
-        return Err(InvalidInput::new("text_too_long", field, format!("{field} may have at most {max} characters")));
+        return Err(InvalidInput::new(
+            "text_too_long",
+            field,
+            format!("{field} may have at most {max} characters"),
+        ));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(InvalidInput::new("invalid_value", field, format!("{field} contains control characters")));
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(InvalidInput::new(
+            "invalid_value",
+            field,
+            format!("{field} contains control characters"),
+        ));
     }
     if let Some(kind) = personal_data::find(text) {
         return Err(InvalidInput::new(
@@ -368,41 +411,72 @@ pub fn check_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<
     Ok(Some(text.to_owned()))
 }
 
-fn check_time(field: &str, t: Option<Timestamp>, now: Timestamp) -> Result<Timestamp, InvalidInput> {
+fn check_time(
+    field: &str,
+    t: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Timestamp, InvalidInput> {
     let t = t.unwrap_or(now);
     if t > now + CLOCK_SKEW {
-        return Err(InvalidInput::new("invalid_value", field, format!("{field} lies in the future")));
+        return Err(InvalidInput::new(
+            "invalid_value",
+            field,
+            format!("{field} lies in the future"),
+        ));
     }
     // Drug checking in Norway has no samples from before 2000; an earlier date is a typing error.
     if t < Timestamp::from_second(946_684_800).expect("valid") {
-        return Err(InvalidInput::new("invalid_value", field, format!("{field} is before the year 2000")));
+        return Err(InvalidInput::new(
+            "invalid_value",
+            field,
+            format!("{field} is before the year 2000"),
+        ));
     }
     Ok(t)
 }
 
-fn check_substance(field: &str, name: &str, catalogue: &Catalogue) -> Result<SubstanceRef, InvalidInput> {
-    let name = check_text(field, Some(name), MAX_SHORT_TEXT)?
-        .ok_or_else(|| InvalidInput::new("invalid_value", field, format!("{field} must name a substance")))?;
+fn check_substance(
+    field: &str,
+    name: &str,
+    catalogue: &Catalogue,
+) -> Result<SubstanceRef, InvalidInput> {
+    let name = check_text(field, Some(name), MAX_SHORT_TEXT)?.ok_or_else(|| {
+        InvalidInput::new(
+            "invalid_value",
+            field,
+            format!("{field} must name a substance"),
+        )
+    })?;
     Ok(catalogue.resolve(&name))
 }
 
 fn check_positive(field: &str, v: Option<f64>, max: f64) -> Result<(), InvalidInput> {
     match v {
-        Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => {
-            Err(InvalidInput::new("invalid_value", field, format!("{field} must be more than 0 and at most {max}")))
-        }
+        Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => Err(InvalidInput::new(
+            "invalid_value",
+            field,
+            format!("{field} must be more than 0 and at most {max}"),
+        )),
         _ => Ok(()),
     }
 }
 
 impl SampleInput {
     /// Validates a new sample. `now` is the server's clock; the catalogue resolves names.
-    pub fn validate(self, catalogue: &Catalogue, now: Timestamp) -> Result<NewSample, InvalidInput> {
+    pub fn validate(
+        self,
+        catalogue: &Catalogue,
+        now: Timestamp,
+    ) -> Result<NewSample, InvalidInput> {
         let service = ServiceSlug::parse(&self.service)
             .map_err(|e| InvalidInput::new("invalid_value", "service", e.to_string()))?;
         let received_at = check_time("received_at", self.received_at, now)?;
         if self.sold_as.len() > MAX_SOLD_AS {
-            return Err(InvalidInput::new("invalid_value", "sold_as", format!("sold_as may name at most {MAX_SOLD_AS} substances")));
+            return Err(InvalidInput::new(
+                "invalid_value",
+                "sold_as",
+                format!("sold_as may name at most {MAX_SOLD_AS} substances"),
+            ));
         }
         let mut sold_as: Vec<SubstanceRef> = Vec::new();
         for (i, name) in self.sold_as.iter().enumerate() {
@@ -417,7 +491,10 @@ impl SampleInput {
                 return Err(InvalidInput::new(
                     "tablet_fields_not_applicable",
                     "tablet",
-                    format!("tablet details apply to tablets and capsules, not to a {}", self.form.as_str()),
+                    format!(
+                        "tablet details apply to tablets and capsules, not to a {}",
+                        self.form.as_str()
+                    ),
                 ));
             }
             Some(t) => {
@@ -429,7 +506,11 @@ impl SampleInput {
             }
         };
         if self.analyses.len() > MAX_ANALYSES {
-            return Err(InvalidInput::new("invalid_value", "analyses", format!("at most {MAX_ANALYSES} analyses at once")));
+            return Err(InvalidInput::new(
+                "invalid_value",
+                "analyses",
+                format!("at most {MAX_ANALYSES} analyses at once"),
+            ));
         }
         let analyses = self
             .analyses
@@ -437,10 +518,17 @@ impl SampleInput {
             .enumerate()
             .map(|(i, a)| {
                 if a.amends.is_some() {
-                    return Err(InvalidInput::new("invalid_value", format!("analyses[{i}].amends"), "a new sample has no analyses to amend"));
+                    return Err(InvalidInput::new(
+                        "invalid_value",
+                        format!("analyses[{i}].amends"),
+                        "a new sample has no analyses to amend",
+                    ));
                 }
                 // Analyses sent with the sample were made when it was handed in, unless they say otherwise.
-                let a = AnalysisInput { performed_at: a.performed_at.or(Some(received_at)), ..a };
+                let a = AnalysisInput {
+                    performed_at: a.performed_at.or(Some(received_at)),
+                    ..a
+                };
                 a.validate(&format!("analyses[{i}]"), self.form, catalogue, now)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -461,14 +549,28 @@ impl SampleInput {
 
 impl AnalysisInput {
     /// Validates an analysis of a sample of the given form. `field` prefixes field names in errors.
-    pub fn validate(self, field: &str, form: Form, catalogue: &Catalogue, now: Timestamp) -> Result<NewAnalysis, InvalidInput> {
+    pub fn validate(
+        self,
+        field: &str,
+        form: Form,
+        catalogue: &Catalogue,
+        now: Timestamp,
+    ) -> Result<NewAnalysis, InvalidInput> {
         let performed_at = check_time(&format!("{field}.performed_at"), self.performed_at, now)?;
         let outcome = if self.method.is_strip() {
             if self.components.is_some() {
-                return Err(InvalidInput::new("invalid_value", format!("{field}.components"), "a test strip gives a result, not components"));
+                return Err(InvalidInput::new(
+                    "invalid_value",
+                    format!("{field}.components"),
+                    "a test strip gives a result, not components",
+                ));
             }
             let result = self.result.ok_or_else(|| {
-                InvalidInput::new("invalid_value", format!("{field}.result"), "a test strip needs a result: positive, negative or inconclusive")
+                InvalidInput::new(
+                    "invalid_value",
+                    format!("{field}.result"),
+                    "a test strip needs a result: positive, negative or inconclusive",
+                )
             })?;
             Outcome::Strip { result }
         } else {
@@ -479,7 +581,10 @@ impl AnalysisInput {
                     return Err(InvalidInput::new(
                         "invalid_value",
                         format!("{field}.result"),
-                        format!("{} names components; its result can only be 'inconclusive'", self.method.as_str()),
+                        format!(
+                            "{} names components; its result can only be 'inconclusive'",
+                            self.method.as_str()
+                        ),
                     ));
                 }
             };
@@ -490,40 +595,74 @@ impl AnalysisInput {
                     return Err(InvalidInput::new(
                         "invalid_value",
                         format!("{field}.components"),
-                        format!("{} needs components (an empty list if nothing was identified)", self.method.as_str()),
+                        format!(
+                            "{} needs components (an empty list if nothing was identified)",
+                            self.method.as_str()
+                        ),
                     ));
                 }
             };
             if inputs.len() > MAX_COMPONENTS {
-                return Err(InvalidInput::new("invalid_value", format!("{field}.components"), format!("at most {MAX_COMPONENTS} components")));
+                return Err(InvalidInput::new(
+                    "invalid_value",
+                    format!("{field}.components"),
+                    format!("at most {MAX_COMPONENTS} components"),
+                ));
             }
             let mut components: Vec<Component> = Vec::with_capacity(inputs.len());
             for (i, c) in inputs.into_iter().enumerate() {
                 let cf = format!("{field}.components[{i}]");
-                let substance = check_substance(&format!("{cf}.substance"), &c.substance, catalogue)?;
+                let substance =
+                    check_substance(&format!("{cf}.substance"), &c.substance, catalogue)?;
                 if components.iter().any(|k| k.substance == substance) {
-                    return Err(InvalidInput::new("invalid_value", format!("{cf}.substance"), format!("{} is listed twice", substance.substance)));
+                    return Err(InvalidInput::new(
+                        "invalid_value",
+                        format!("{cf}.substance"),
+                        format!("{} is listed twice", substance.substance),
+                    ));
                 }
                 if let Some(a) = c.amount {
                     let af = format!("{cf}.amount");
                     match a.unit {
-                        AmountUnit::Percent => check_positive(&format!("{af}.value"), Some(a.value), 100.0)?,
+                        AmountUnit::Percent => {
+                            check_positive(&format!("{af}.value"), Some(a.value), 100.0)?
+                        }
                         AmountUnit::Mg | AmountUnit::Ug if !form.is_unit_dose() => {
                             return Err(InvalidInput::new(
                                 "amount_unit_not_applicable",
                                 format!("{af}.unit"),
-                                format!("an amount per unit (mg or ug) applies to tablets, capsules and blotters, not to a {}; give percent", form.as_str()),
+                                format!(
+                                    "an amount per unit (mg or ug) applies to tablets, capsules and blotters, not to a {}; give percent",
+                                    form.as_str()
+                                ),
                             ));
                         }
-                        AmountUnit::Mg => check_positive(&format!("{af}.value"), Some(a.value), 5000.0)?,
-                        AmountUnit::Ug => check_positive(&format!("{af}.value"), Some(a.value), 100_000.0)?,
+                        AmountUnit::Mg => {
+                            check_positive(&format!("{af}.value"), Some(a.value), 5000.0)?
+                        }
+                        AmountUnit::Ug => {
+                            check_positive(&format!("{af}.value"), Some(a.value), 100_000.0)?
+                        }
                     }
                 }
-                components.push(Component { substance, role: c.role, amount: c.amount, confidence: c.confidence });
+                components.push(Component {
+                    substance,
+                    role: c.role,
+                    amount: c.amount,
+                    confidence: c.confidence,
+                });
             }
-            Outcome::Components { components, inconclusive }
+            Outcome::Components {
+                components,
+                inconclusive,
+            }
         };
-        Ok(NewAnalysis { method: self.method, performed_at, outcome, amends: self.amends })
+        Ok(NewAnalysis {
+            method: self.method,
+            performed_at,
+            outcome,
+            amends: self.amends,
+        })
     }
 }
 
@@ -662,7 +801,10 @@ mod tests {
             components: Some(vec![ComponentInput {
                 substance: "Koffein".into(),
                 role: ComponentRole::Adulterant,
-                amount: Some(Amount { value: 20.0, unit: AmountUnit::Percent }),
+                amount: Some(Amount {
+                    value: 20.0,
+                    unit: AmountUnit::Percent,
+                }),
                 confidence: None,
             }]),
             performed_at: None,
@@ -670,8 +812,19 @@ mod tests {
         }];
         let v = s.validate(&cat(), now()).unwrap();
         assert_eq!(v.received_at, now());
-        assert_eq!(v.sold_as, vec![SubstanceRef::known("heroin"), SubstanceRef { substance: "mystery-x".into(), known: false }]);
-        let Outcome::Components { components, .. } = &v.analyses[0].outcome else { panic!() };
+        assert_eq!(
+            v.sold_as,
+            vec![
+                SubstanceRef::known("heroin"),
+                SubstanceRef {
+                    substance: "mystery-x".into(),
+                    known: false
+                }
+            ]
+        );
+        let Outcome::Components { components, .. } = &v.analyses[0].outcome else {
+            panic!()
+        };
         assert_eq!(components[0].substance, SubstanceRef::known("caffeine"));
     }
 
@@ -680,12 +833,18 @@ mod tests {
         let mut s = base();
         s.notes = Some("ring meg på 912 34 567".into());
         let e = s.validate(&cat(), now()).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), ("personal_data_refused", "notes"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            ("personal_data_refused", "notes")
+        );
 
         let mut s = base();
         s.sold_as = vec!["15076500565".into()];
         let e = s.validate(&cat(), now()).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), ("personal_data_refused", "sold_as[0]"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            ("personal_data_refused", "sold_as[0]")
+        );
     }
 
     #[test]
@@ -697,14 +856,23 @@ mod tests {
             components: Some(vec![ComponentInput {
                 substance: "heroin".into(),
                 role: ComponentRole::Main,
-                amount: Some(Amount { value: 20.0, unit: AmountUnit::Mg }),
+                amount: Some(Amount {
+                    value: 20.0,
+                    unit: AmountUnit::Mg,
+                }),
                 confidence: None,
             }]),
             performed_at: None,
             amends: None,
         }];
         let e = s.clone().validate(&cat(), now()).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), ("amount_unit_not_applicable", "analyses[0].components[0].amount.unit"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (
+                "amount_unit_not_applicable",
+                "analyses[0].components[0].amount.unit"
+            )
+        );
         s.form = Form::Tablet;
         assert!(s.validate(&cat(), now()).is_ok());
     }
@@ -712,25 +880,68 @@ mod tests {
     #[test]
     fn tablet_fields_only_for_tablets_and_capsules() {
         let mut s = base();
-        s.tablet = Some(Tablet { mass_mg: Some(300.0), ..Tablet::default() });
-        assert_eq!(s.clone().validate(&cat(), now()).unwrap_err().code, "tablet_fields_not_applicable");
+        s.tablet = Some(Tablet {
+            mass_mg: Some(300.0),
+            ..Tablet::default()
+        });
+        assert_eq!(
+            s.clone().validate(&cat(), now()).unwrap_err().code,
+            "tablet_fields_not_applicable"
+        );
         s.form = Form::Tablet;
         assert!(s.validate(&cat(), now()).is_ok());
         let mut s = base();
         s.tablet = Some(Tablet::default());
-        assert!(s.validate(&cat(), now()).is_ok(), "an all-null tablet object is accepted for any form");
+        assert!(
+            s.validate(&cat(), now()).is_ok(),
+            "an all-null tablet object is accepted for any form"
+        );
     }
 
     #[test]
     fn strips_need_a_result_and_other_methods_components() {
-        let strip = AnalysisInput { method: Method::StripNitazene, result: None, components: None, performed_at: None, amends: None };
-        assert_eq!(strip.validate("a", Form::Powder, &cat(), now()).unwrap_err().field, "a.result");
-        let ftir = AnalysisInput { method: Method::Ftir, result: Some(AnalysisResult::Positive), components: None, performed_at: None, amends: None };
-        assert_eq!(ftir.validate("a", Form::Powder, &cat(), now()).unwrap_err().field, "a.result");
-        let ftir = AnalysisInput { method: Method::Ftir, result: Some(AnalysisResult::Inconclusive), components: None, performed_at: None, amends: None };
+        let strip = AnalysisInput {
+            method: Method::StripNitazene,
+            result: None,
+            components: None,
+            performed_at: None,
+            amends: None,
+        };
         assert_eq!(
-            ftir.validate("a", Form::Powder, &cat(), now()).unwrap().outcome,
-            Outcome::Components { components: vec![], inconclusive: true }
+            strip
+                .validate("a", Form::Powder, &cat(), now())
+                .unwrap_err()
+                .field,
+            "a.result"
+        );
+        let ftir = AnalysisInput {
+            method: Method::Ftir,
+            result: Some(AnalysisResult::Positive),
+            components: None,
+            performed_at: None,
+            amends: None,
+        };
+        assert_eq!(
+            ftir.validate("a", Form::Powder, &cat(), now())
+                .unwrap_err()
+                .field,
+            "a.result"
+        );
+        let ftir = AnalysisInput {
+            method: Method::Ftir,
+            result: Some(AnalysisResult::Inconclusive),
+            components: None,
+            performed_at: None,
+            amends: None,
+        };
+        assert_eq!(
+            ftir.validate("a", Form::Powder, &cat(), now())
+                .unwrap()
+                .outcome,
+            Outcome::Components {
+                components: vec![],
+                inconclusive: true
+            }
         );
     }
 
@@ -749,13 +960,21 @@ mod tests {
             method,
             performed_at: t,
             recorded_at: t,
-            outcome: Outcome::Strip { result: AnalysisResult::Negative },
+            outcome: Outcome::Strip {
+                result: AnalysisResult::Negative,
+            },
             amends,
             superseded_by: None,
         };
         assert_eq!(Status::of(&[]), Status::Received);
         assert_eq!(Status::of(&[a(1, Method::Ftir, None)]), Status::Screened);
-        assert_eq!(Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, None)]), Status::Confirmed);
-        assert_eq!(Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, Some(1))]), Status::Amended);
+        assert_eq!(
+            Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, None)]),
+            Status::Confirmed
+        );
+        assert_eq!(
+            Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, Some(1))]),
+            Status::Amended
+        );
     }
 }

@@ -9,14 +9,14 @@ use crate::audit::{self, Entry};
 use crate::{AuditReport, NewToken, Store, StoreError, TokenGrant};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use varde_domain::auth::{Principal, Role};
 use varde_domain::method::Method;
 use varde_domain::sample::{
-    Amount, AmountUnit, Analysis, AnalysisResult, Component, ComponentRole, Confidence, Form, NewAnalysis, NewSample,
-    Outcome, Sample, Status,
+    Amount, AmountUnit, Analysis, AnalysisResult, Component, ComponentRole, Confidence, Form,
+    NewAnalysis, NewSample, Outcome, Sample, Status,
 };
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{SampleCode, SubstanceRef};
@@ -38,7 +38,10 @@ pub struct SqliteStore {
 
 /// Parses `sqlite://PATH`, `sqlite:PATH` or a plain path.
 pub fn path_from_url(url: &str) -> PathBuf {
-    let p = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let p = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
     PathBuf::from(p)
 }
 
@@ -67,7 +70,12 @@ impl SqliteStore {
             .name("varde-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(|e| StoreError::Conflict(format!("cannot start the writer thread: {e}")))?;
-        Ok(SqliteStore { path, jobs: Mutex::new(Some(tx)), writer: Mutex::new(Some(writer)), readers: Arc::new(Mutex::new(Vec::new())) })
+        Ok(SqliteStore {
+            path,
+            jobs: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
     }
 
     /// The schema version after migrations.
@@ -97,7 +105,12 @@ impl SqliteStore {
                 let _ = tx.send(commit.and(result));
             })
         });
-        let sender = self.jobs.lock().expect("not poisoned").clone().ok_or(StoreError::Closed)?;
+        let sender = self
+            .jobs
+            .lock()
+            .expect("not poisoned")
+            .clone()
+            .ok_or(StoreError::Closed)?;
         sender.send(job).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
@@ -131,10 +144,17 @@ impl Drop for SqliteStore {
     }
 }
 
-fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R, StoreError>) -> Result<R, StoreError> {
+fn in_savepoint<R>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
     conn.execute_batch("SAVEPOINT job")?;
     let result = f(conn);
-    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    let end = if result.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
     match conn.execute_batch(end) {
         Ok(()) => result,
         Err(e) => Err(e.into()),
@@ -201,11 +221,13 @@ fn ts(ms: i64) -> Result<Timestamp, StoreError> {
 }
 
 fn to_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
-    v.as_ref().map(|x| serde_json::to_string(x).expect("plain data serialises"))
+    v.as_ref()
+        .map(|x| serde_json::to_string(x).expect("plain data serialises"))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>, StoreError> {
-    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -213,14 +235,32 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 }
 
 /// Appends an entry to the audit chain, inside the caller's transaction.
-fn append_audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<(), StoreError> {
-    let last: Option<(i64, String)> =
-        conn.query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+fn append_audit(
+    conn: &Connection,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    subject: &str,
+) -> Result<(), StoreError> {
+    let last: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, audit::GENESIS.to_owned()),
     };
-    let entry = Entry { seq, at_ms: ms(at), actor, action, subject, prev_hash: &prev_hash };
+    let entry = Entry {
+        seq,
+        at_ms: ms(at),
+        actor,
+        action,
+        subject,
+        prev_hash: &prev_hash,
+    };
     conn.execute(
         "INSERT INTO audit_log (seq, at_ms, actor, action, subject, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![seq, entry.at_ms, actor, action, subject, prev_hash, entry.hash()],
@@ -228,11 +268,15 @@ fn append_audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, sub
     Ok(())
 }
 
-fn service_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String)> {
+fn service_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, String, String, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-fn to_service((slug, name, kind, kommune, fylke): (String, String, String, String, String)) -> Result<Service, StoreError> {
+fn to_service(
+    (slug, name, kind, kommune, fylke): (String, String, String, String, String),
+) -> Result<Service, StoreError> {
     Ok(Service {
         slug: ServiceSlug::parse(&slug).map_err(|_| corrupt("service slug", &slug))?,
         name,
@@ -265,12 +309,32 @@ fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>, St
             },
         )
         .optional()?;
-    let Some((id, slug, received, registered, form, colour, texture, notes, tablet, use_context, _status)) = row else {
+    let Some((
+        id,
+        slug,
+        received,
+        registered,
+        form,
+        colour,
+        texture,
+        notes,
+        tablet,
+        use_context,
+        _status,
+    )) = row
+    else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached("SELECT substance, known FROM sample_sold_as WHERE sample_id = ?1 ORDER BY position")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT substance, known FROM sample_sold_as WHERE sample_id = ?1 ORDER BY position",
+    )?;
     let sold_as = stmt
-        .query_map([id], |r| Ok(SubstanceRef { substance: r.get(0)?, known: r.get(1)? }))?
+        .query_map([id], |r| {
+            Ok(SubstanceRef {
+                substance: r.get(0)?,
+                known: r.get(1)?,
+            })
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     let analyses = load_analyses(conn, id)?;
     Ok(Some(Sample {
@@ -295,9 +359,29 @@ fn load_analyses(conn: &Connection, sample_id: i64) -> Result<Vec<Analysis>, Sto
         "SELECT id, method, result, inconclusive, performed_ms, recorded_ms, amends, superseded_by
          FROM analyses WHERE sample_id = ?1 ORDER BY id",
     )?;
-    type Row = (i64, String, Option<String>, bool, i64, i64, Option<i64>, Option<i64>);
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        bool,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+    );
     let rows: Vec<Row> = stmt
-        .query_map([sample_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))?
+        .query_map([sample_id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })?
         .collect::<Result<_, _>>()?;
     let mut comp = conn.prepare_cached(
         "SELECT substance, known, role, amount_value, amount_unit, confidence FROM components WHERE analysis_id = ?1 ORDER BY position",
@@ -307,11 +391,29 @@ fn load_analyses(conn: &Connection, sample_id: i64) -> Result<Vec<Analysis>, Sto
         let method = Method::parse(&method).ok_or_else(|| corrupt("method", &method))?;
         let outcome = if method.is_strip() {
             let r = result.unwrap_or_default();
-            Outcome::Strip { result: AnalysisResult::parse(&r).ok_or_else(|| corrupt("strip result", &r))? }
+            Outcome::Strip {
+                result: AnalysisResult::parse(&r).ok_or_else(|| corrupt("strip result", &r))?,
+            }
         } else {
-            type CRow = (String, bool, String, Option<f64>, Option<String>, Option<String>);
+            type CRow = (
+                String,
+                bool,
+                String,
+                Option<f64>,
+                Option<String>,
+                Option<String>,
+            );
             let rows: Vec<CRow> = comp
-                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+                .query_map([id], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })?
                 .collect::<Result<_, _>>()?;
             let components = rows
                 .into_iter()
@@ -320,16 +422,30 @@ fn load_analyses(conn: &Connection, sample_id: i64) -> Result<Vec<Analysis>, Sto
                         substance: SubstanceRef { substance, known },
                         role: parse_role(&role)?,
                         amount: match (value, unit) {
-                            (Some(value), Some(unit)) => Some(Amount { value, unit: parse_unit(&unit)? }),
+                            (Some(value), Some(unit)) => Some(Amount {
+                                value,
+                                unit: parse_unit(&unit)?,
+                            }),
                             _ => None,
                         },
                         confidence: confidence.as_deref().map(parse_confidence).transpose()?,
                     })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            Outcome::Components { components, inconclusive }
+            Outcome::Components {
+                components,
+                inconclusive,
+            }
         };
-        out.push(Analysis { id, method, performed_at: ts(performed)?, recorded_at: ts(recorded)?, outcome, amends, superseded_by });
+        out.push(Analysis {
+            id,
+            method,
+            performed_at: ts(performed)?,
+            recorded_at: ts(recorded)?,
+            outcome,
+            amends,
+            superseded_by,
+        });
     }
     Ok(out)
 }
@@ -343,7 +459,14 @@ fn role_str(r: ComponentRole) -> &'static str {
 }
 
 fn parse_role(s: &str) -> Result<ComponentRole, StoreError> {
-    [ComponentRole::Main, ComponentRole::Adulterant, ComponentRole::Trace].into_iter().find(|r| role_str(*r) == s).ok_or_else(|| corrupt("role", s))
+    [
+        ComponentRole::Main,
+        ComponentRole::Adulterant,
+        ComponentRole::Trace,
+    ]
+    .into_iter()
+    .find(|r| role_str(*r) == s)
+    .ok_or_else(|| corrupt("role", s))
 }
 
 fn unit_str(u: AmountUnit) -> &'static str {
@@ -355,7 +478,10 @@ fn unit_str(u: AmountUnit) -> &'static str {
 }
 
 fn parse_unit(s: &str) -> Result<AmountUnit, StoreError> {
-    [AmountUnit::Percent, AmountUnit::Mg, AmountUnit::Ug].into_iter().find(|u| unit_str(*u) == s).ok_or_else(|| corrupt("unit", s))
+    [AmountUnit::Percent, AmountUnit::Mg, AmountUnit::Ug]
+        .into_iter()
+        .find(|u| unit_str(*u) == s)
+        .ok_or_else(|| corrupt("unit", s))
 }
 
 fn confidence_str(c: Confidence) -> &'static str {
@@ -367,10 +493,18 @@ fn confidence_str(c: Confidence) -> &'static str {
 }
 
 fn parse_confidence(s: &str) -> Result<Confidence, StoreError> {
-    [Confidence::Low, Confidence::Medium, Confidence::High].into_iter().find(|c| confidence_str(*c) == s).ok_or_else(|| corrupt("confidence", s))
+    [Confidence::Low, Confidence::Medium, Confidence::High]
+        .into_iter()
+        .find(|c| confidence_str(*c) == s)
+        .ok_or_else(|| corrupt("confidence", s))
 }
 
-fn insert_analysis(conn: &Connection, sample_id: i64, a: &NewAnalysis, at: Timestamp) -> Result<i64, StoreError> {
+fn insert_analysis(
+    conn: &Connection,
+    sample_id: i64,
+    a: &NewAnalysis,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
     let (result, inconclusive) = match &a.outcome {
         Outcome::Strip { result } => (Some(result.as_str()), false),
         Outcome::Components { inconclusive, .. } => (None, *inconclusive),
@@ -402,18 +536,36 @@ fn insert_analysis(conn: &Connection, sample_id: i64, a: &NewAnalysis, at: Times
 }
 
 fn sample_id_of(conn: &Connection, code: SampleCode) -> Result<i64, StoreError> {
-    conn.query_row("SELECT id FROM samples WHERE code = ?1", [code.compact()], |r| r.get(0)).optional()?.ok_or(StoreError::UnknownSample)
+    conn.query_row(
+        "SELECT id FROM samples WHERE code = ?1",
+        [code.compact()],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(StoreError::UnknownSample)
 }
 
-fn update_status(conn: &Connection, sample_id: i64, code: SampleCode) -> Result<Sample, StoreError> {
+fn update_status(
+    conn: &Connection,
+    sample_id: i64,
+    code: SampleCode,
+) -> Result<Sample, StoreError> {
     let sample = load_sample(conn, code)?.ok_or(StoreError::UnknownSample)?;
-    conn.execute("UPDATE samples SET status = ?1 WHERE id = ?2", params![sample.status.as_str(), sample_id])?;
+    conn.execute(
+        "UPDATE samples SET status = ?1 WHERE id = ?2",
+        params![sample.status.as_str(), sample_id],
+    )?;
     Ok(sample)
 }
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError> {
+    async fn add_service(
+        &self,
+        service: Service,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         let actor = actor.to_owned();
         self.write(move |conn| {
             let inserted = conn.execute(
@@ -430,8 +582,12 @@ impl Store for SqliteStore {
 
     async fn services(&self) -> Result<Vec<Service>, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached("SELECT slug, name, kind, kommune, fylke FROM services ORDER BY slug")?;
-            let rows = stmt.query_map([], service_row)?.collect::<Result<Vec<_>, _>>()?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT slug, name, kind, kommune, fylke FROM services ORDER BY slug",
+            )?;
+            let rows = stmt
+                .query_map([], service_row)?
+                .collect::<Result<Vec<_>, _>>()?;
             rows.into_iter().map(to_service).collect()
         })
         .await
@@ -441,14 +597,23 @@ impl Store for SqliteStore {
         let slug = slug.as_str().to_owned();
         self.read(move |conn| {
             let row = conn
-                .query_row("SELECT slug, name, kind, kommune, fylke FROM services WHERE slug = ?1", [slug], service_row)
+                .query_row(
+                    "SELECT slug, name, kind, kommune, fylke FROM services WHERE slug = ?1",
+                    [slug],
+                    service_row,
+                )
                 .optional()?;
             row.map(to_service).transpose()
         })
         .await
     }
 
-    async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
+    async fn add_token(
+        &self,
+        token: NewToken,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
         let actor = actor.to_owned();
         self.write(move |conn| {
             let service_id: Option<i64> = match &token.service {
@@ -491,7 +656,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_sample(&self, code: SampleCode, sample: NewSample, actor: &Principal, at: Timestamp) -> Result<Sample, StoreError> {
+    async fn create_sample(
+        &self,
+        code: SampleCode,
+        sample: NewSample,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Sample, StoreError> {
         let actor = actor.actor.clone();
         self.write(move |conn| {
             let service_id: i64 = conn
@@ -542,7 +713,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_analysis(&self, code: SampleCode, analysis: NewAnalysis, actor: &Principal, at: Timestamp) -> Result<Sample, StoreError> {
+    async fn add_analysis(
+        &self,
+        code: SampleCode,
+        analysis: NewAnalysis,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Sample, StoreError> {
         let actor = actor.actor.clone();
         self.write(move |conn| {
             let sample_id = sample_id_of(conn, code)?;
@@ -580,7 +757,12 @@ impl Store for SqliteStore {
         self.read(move |conn| load_sample(conn, code)).await
     }
 
-    async fn sample_audited(&self, code: SampleCode, actor: &Principal, at: Timestamp) -> Result<Option<Sample>, StoreError> {
+    async fn sample_audited(
+        &self,
+        code: SampleCode,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Option<Sample>, StoreError> {
         let actor = actor.actor.clone();
         self.write(move |conn| {
             let sample = load_sample(conn, code)?;
@@ -593,12 +775,20 @@ impl Store for SqliteStore {
     }
 
     async fn sample_count(&self) -> Result<u64, StoreError> {
-        self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM samples", [], |r| r.get::<_, i64>(0))? as u64)).await
+        self.read(|conn| {
+            Ok(conn.query_row("SELECT count(*) FROM samples", [], |r| r.get::<_, i64>(0))? as u64)
+        })
+        .await
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_owned();
-        self.read(move |conn| Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)).await
+        self.read(move |conn| {
+            Ok(conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()?)
+        })
+        .await
     }
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 //! Errors leave the server in one shape, `{"error": "<stable_snake_code>", "message": "<human text>"}`, with an
 //! optional `field`. Clients translate the code; the message is for people reading logs and curl output.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -26,7 +26,14 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, body: ErrorBody { error: code, message: message.into(), field: None } }
+        ApiError {
+            status,
+            body: ErrorBody {
+                error: code,
+                message: message.into(),
+                field: None,
+            },
+        }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -47,7 +54,11 @@ impl ApiError {
     }
 
     pub fn internal() -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on the server; nothing was stored")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "something went wrong on the server; nothing was stored",
+        )
     }
 }
 
@@ -63,13 +74,22 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownService(slug) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_service",
-                format!("there is no service '{slug}'; `varde service list` shows the registered ones"),
+                format!(
+                    "there is no service '{slug}'; `varde service list` shows the registered ones"
+                ),
             )
             .with_field("service"),
-            StoreError::UnknownSample => ApiError::not_found("sample_not_found", "no sample has that code"),
-            StoreError::Invalid { code, message } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
+            StoreError::UnknownSample => {
+                ApiError::not_found("sample_not_found", "no sample has that code")
+            }
+            StoreError::Invalid { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            e @ (StoreError::CodeTaken | StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Closed) => {
+            e @ (StoreError::CodeTaken
+            | StoreError::Corrupt(_)
+            | StoreError::Database(_)
+            | StoreError::Closed) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::internal()
             }
@@ -81,7 +101,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status, axum::Json(self.body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"varde\""));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"varde\""),
+            );
         }
         res
     }

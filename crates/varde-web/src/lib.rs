@@ -45,10 +45,24 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, catalogue: Catalogue, limits: MethodLimits, geography: Geography) -> AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        catalogue: Catalogue,
+        limits: MethodLimits,
+        geography: Geography,
+    ) -> AppState {
         let metrics = Metrics::new();
-        metrics.catalogue_substances.set(catalogue.substances().len() as i64);
-        AppState(Arc::new(Inner { store, catalogue, limits, geography, metrics, tokens: TokenCache::new(Duration::from_secs(30)) }))
+        metrics
+            .catalogue_substances
+            .set(catalogue.substances().len() as i64);
+        AppState(Arc::new(Inner {
+            store,
+            catalogue,
+            limits,
+            geography,
+            metrics,
+            tokens: TokenCache::new(Duration::from_secs(30)),
+        }))
     }
 }
 
@@ -66,21 +80,35 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
 /// The routes and the OpenAPI document, declared together so the document cannot drift from the code.
 pub fn router(state: AppState) -> Router {
-    let (router, openapi) = api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    let (router, openapi) =
+        api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
     let openapi = Arc::new(openapi);
     router
-        .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(openapi.as_ref().clone()) }),
+        )
         .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method",
+            )
         })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(extract::MAX_BODY))
         .with_state(state)
 }

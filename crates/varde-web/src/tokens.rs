@@ -31,15 +31,22 @@ pub struct TokenCache {
 
 impl TokenCache {
     pub fn new(ttl: Duration) -> TokenCache {
-        TokenCache { ttl, entries: Mutex::new(HashMap::new()) }
+        TokenCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
-    pub async fn grant(&self, store: &dyn Store, token: &str) -> Result<Option<TokenGrant>, StoreError> {
+    pub async fn grant(
+        &self,
+        store: &dyn Store,
+        token: &str,
+    ) -> Result<Option<TokenGrant>, StoreError> {
         let key = hash(token);
-        if let Some((at, grant)) = self.entries.lock().expect("not poisoned").get(&key) {
-            if at.elapsed() < self.ttl {
-                return Ok(Some(grant.clone()));
-            }
+        if let Some((at, grant)) = self.entries.lock().expect("not poisoned").get(&key)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(Some(grant.clone()));
         }
         let grant = store.token(key).await?;
         let mut entries = self.entries.lock().expect("not poisoned");

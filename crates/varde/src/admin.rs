@@ -1,7 +1,7 @@
 //! Administration from the command line: services, tokens, the audit log.
 
-use crate::{open_store, parse_role, Reference};
-use anyhow::{bail, Context};
+use crate::{Reference, open_store, parse_role};
+use anyhow::{Context, bail};
 use clap::Subcommand;
 use jiff::Timestamp;
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
@@ -51,18 +51,39 @@ pub enum AuditCommand {
     Verify,
 }
 
-pub async fn service(database: &str, reference: &Reference, cmd: ServiceCommand) -> anyhow::Result<()> {
+pub async fn service(
+    database: &str,
+    reference: &Reference,
+    cmd: ServiceCommand,
+) -> anyhow::Result<()> {
     let store = open_store(database)?;
     match cmd {
-        ServiceCommand::Add { slug, name, kind, kommune } => {
+        ServiceCommand::Add {
+            slug,
+            name,
+            kind,
+            kommune,
+        } => {
             let service = new_service(reference, &slug, &name, &kind, &kommune)?;
-            store.add_service(service, CLI_ACTOR, Timestamp::now()).await?;
+            store
+                .add_service(service, CLI_ACTOR, Timestamp::now())
+                .await?;
             println!("added service {slug}");
         }
         ServiceCommand::List => {
             for s in store.services().await? {
-                let kommune = reference.geography.kommune(&s.kommune).map_or("?", |k| k.name.as_str());
-                println!("{}\t{}\t{}\t{} {}", s.slug, s.kind.as_str(), s.name, s.kommune, kommune);
+                let kommune = reference
+                    .geography
+                    .kommune(&s.kommune)
+                    .map_or("?", |k| k.name.as_str());
+                println!(
+                    "{}\t{}\t{}\t{} {}",
+                    s.slug,
+                    s.kind.as_str(),
+                    s.name,
+                    s.kommune,
+                    kommune
+                );
             }
         }
     }
@@ -70,10 +91,19 @@ pub async fn service(database: &str, reference: &Reference, cmd: ServiceCommand)
 }
 
 /// Validates a service's fields against the geography: the kommune must be one of Norway's 357.
-pub fn new_service(reference: &Reference, slug: &str, name: &str, kind: &str, kommune: &str) -> anyhow::Result<Service> {
+pub fn new_service(
+    reference: &Reference,
+    slug: &str,
+    name: &str,
+    kind: &str,
+    kommune: &str,
+) -> anyhow::Result<Service> {
     let slug = ServiceSlug::parse(slug)?;
-    let kind = ServiceKind::parse(kind)
-        .with_context(|| format!("unknown kind '{kind}': use user_room, low_threshold, festival, postal, outreach or lab"))?;
+    let kind = ServiceKind::parse(kind).with_context(|| {
+        format!(
+            "unknown kind '{kind}': use user_room, low_threshold, festival, postal, outreach or lab"
+        )
+    })?;
     let k = reference
         .geography
         .kommune(kommune)
@@ -81,19 +111,39 @@ pub fn new_service(reference: &Reference, slug: &str, name: &str, kind: &str, ko
     if name.trim().is_empty() {
         bail!("a service needs a name");
     }
-    Ok(Service { slug, name: name.trim().to_owned(), kind, kommune: k.number.clone(), fylke: k.fylke.clone() })
+    Ok(Service {
+        slug,
+        name: name.trim().to_owned(),
+        kind,
+        kommune: k.number.clone(),
+        fylke: k.fylke.clone(),
+    })
 }
 
-pub async fn issue_token(store: &dyn Store, role: &str, service: Option<&str>, label: Option<String>) -> anyhow::Result<String> {
+pub async fn issue_token(
+    store: &dyn Store,
+    role: &str,
+    service: Option<&str>,
+    label: Option<String>,
+) -> anyhow::Result<String> {
     let role = parse_role(role)?;
     let service = match (role, service) {
-        (varde_domain::auth::Role::Technician, None) => bail!("a technician's token needs --service SLUG"),
+        (varde_domain::auth::Role::Technician, None) => {
+            bail!("a technician's token needs --service SLUG")
+        }
         (varde_domain::auth::Role::Technician, Some(s)) => Some(ServiceSlug::parse(s)?),
-        (_, Some(_)) => bail!("only technicians belong to a service; reviewers and admins work nationally"),
+        (_, Some(_)) => {
+            bail!("only technicians belong to a service; reviewers and admins work nationally")
+        }
         (_, None) => None,
     };
     let secret = varde_web::tokens::generate(&mut rand::rng());
-    let token = NewToken { hash: varde_web::tokens::hash(&secret), role, service, label };
+    let token = NewToken {
+        hash: varde_web::tokens::hash(&secret),
+        role,
+        service,
+        label,
+    };
     store.add_token(token, CLI_ACTOR, Timestamp::now()).await?;
     Ok(secret)
 }
@@ -101,8 +151,15 @@ pub async fn issue_token(store: &dyn Store, role: &str, service: Option<&str>, l
 pub async fn token(database: &str, cmd: TokenCommand) -> anyhow::Result<()> {
     let store = open_store(database)?;
     match cmd {
-        TokenCommand::Issue { role, service, label } => {
-            println!("{}", issue_token(&*store, &role, service.as_deref(), label).await?);
+        TokenCommand::Issue {
+            role,
+            service,
+            label,
+        } => {
+            println!(
+                "{}",
+                issue_token(&*store, &role, service.as_deref(), label).await?
+            );
         }
     }
     Ok(())

@@ -1,13 +1,12 @@
 //! `varde bench samples`: many concurrent clients register samples over HTTP on loopback, against a server started
 //! in this process on a fresh database (or against `--url` with `--token`). Prints throughput and latency.
 
-use crate::{admin, open_store, serve, Reference};
-use anyhow::{bail, Context};
+use crate::{Reference, admin, open_store, serve};
+use anyhow::{Context, bail};
 use clap::Subcommand;
 use jiff::Timestamp;
 use std::time::{Duration, Instant};
 use varde_store::Store;
-
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -31,7 +30,13 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> {
     match cmd {
-        BenchCommand::Samples { clients, seconds, url, token, service } => {
+        BenchCommand::Samples {
+            clients,
+            seconds,
+            url,
+            token,
+            service,
+        } => {
             let bodies: Vec<Vec<u8>> = varde_demo::samples(42, Timestamp::now(), 1000)
                 .into_iter()
                 .map(|mut s| {
@@ -50,10 +55,15 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
                     let dir = tempfile_dir()?;
                     let db = format!("sqlite://{}/bench.db", dir.display());
                     let store = open_store(&db)?;
-                    let s = varde_demo::SERVICES.iter().find(|s| s.slug == service).context("--service must be a demo service")?;
-                    let new = admin::new_service(&reference, s.slug, s.name, s.kind.as_str(), s.kommune)?;
+                    let s = varde_demo::SERVICES
+                        .iter()
+                        .find(|s| s.slug == service)
+                        .context("--service must be a demo service")?;
+                    let new =
+                        admin::new_service(&reference, s.slug, s.name, s.kind.as_str(), s.kommune)?;
                     store.add_service(new, "bench", Timestamp::now()).await?;
-                    let token = admin::issue_token(&*store, "technician", Some(&service), None).await?;
+                    let token =
+                        admin::issue_token(&*store, "technician", Some(&service), None).await?;
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                     let addr = listener.local_addr()?;
                     let app = serve::app(store.clone(), reference);
@@ -61,7 +71,8 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
                     (format!("http://{addr}"), token, Some(TempDir(dir)))
                 }
             };
-            let report = drive(&base, &token, bodies, clients, Duration::from_secs(seconds)).await?;
+            let report =
+                drive(&base, &token, bodies, clients, Duration::from_secs(seconds)).await?;
             println!("{report}");
             Ok(())
         }
@@ -99,28 +110,65 @@ impl std::fmt::Display for Report {
             let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
             self.latencies[i].as_secs_f64() * 1000.0
         };
-        writeln!(f, "clients {}  duration {:.1} s", self.clients, self.elapsed.as_secs_f64())?;
-        writeln!(f, "registered {} samples ({} failed): {:.0} samples/s", self.ok, self.failed, self.ok as f64 / self.elapsed.as_secs_f64())?;
-        write!(f, "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(0.5), pct(0.9), pct(0.99), pct(1.0))
+        writeln!(
+            f,
+            "clients {}  duration {:.1} s",
+            self.clients,
+            self.elapsed.as_secs_f64()
+        )?;
+        writeln!(
+            f,
+            "registered {} samples ({} failed): {:.0} samples/s",
+            self.ok,
+            self.failed,
+            self.ok as f64 / self.elapsed.as_secs_f64()
+        )?;
+        write!(
+            f,
+            "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            pct(0.5),
+            pct(0.9),
+            pct(0.99),
+            pct(1.0)
+        )
     }
 }
 
-async fn drive(base: &str, token: &str, bodies: Vec<Vec<u8>>, clients: usize, duration: Duration) -> anyhow::Result<Report> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+async fn drive(
+    base: &str,
+    token: &str,
+    bodies: Vec<Vec<u8>>,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<Report> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
     let url = format!("{base}/api/v1/samples");
     let bodies = std::sync::Arc::new(bodies);
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..clients {
-        let (client, url, token, bodies) = (client.clone(), url.clone(), token.to_owned(), bodies.clone());
+        let (client, url, token, bodies) = (
+            client.clone(),
+            url.clone(),
+            token.to_owned(),
+            bodies.clone(),
+        );
         tasks.spawn(async move {
             let (mut lat, mut failed, mut i) = (Vec::new(), 0usize, c);
             while Instant::now() < deadline {
                 let body = bodies[i % bodies.len()].clone();
                 i += clients;
                 let t = Instant::now();
-                let res = client.post(&url).bearer_auth(&token).header("content-type", "application/json").body(body).send().await;
+                let res = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
                 match res {
                     Ok(r) if r.status().as_u16() == 201 => {
                         let _ = r.bytes().await;
@@ -129,7 +177,11 @@ async fn drive(base: &str, token: &str, bodies: Vec<Vec<u8>>, clients: usize, du
                     Ok(r) => {
                         failed += 1;
                         if failed == 1 {
-                            eprintln!("status {}: {}", r.status(), r.text().await.unwrap_or_default());
+                            eprintln!(
+                                "status {}: {}",
+                                r.status(),
+                                r.text().await.unwrap_or_default()
+                            );
                         }
                     }
                     Err(e) => {
@@ -152,6 +204,11 @@ async fn drive(base: &str, token: &str, bodies: Vec<Vec<u8>>, clients: usize, du
     }
     let elapsed = started.elapsed();
     latencies.sort_unstable();
-    Ok(Report { ok: latencies.len(), failed, elapsed, latencies, clients })
+    Ok(Report {
+        ok: latencies.len(),
+        failed,
+        elapsed,
+        latencies,
+        clients,
+    })
 }
-

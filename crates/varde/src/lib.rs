@@ -16,10 +16,19 @@ use varde_domain::{Catalogue, Geography, MethodLimits};
 use varde_store::sqlite::SqliteStore;
 
 #[derive(Parser)]
-#[command(name = "varde", version, about = "National drug-checking, monitoring and early-warning system")]
+#[command(
+    name = "varde",
+    version,
+    about = "National drug-checking, monitoring and early-warning system"
+)]
 pub struct Cli {
     /// Where the data lives: sqlite://PATH (embedded, the default).
-    #[arg(long, global = true, env = "VARDE_DATABASE", default_value = "sqlite://varde.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "VARDE_DATABASE",
+        default_value = "sqlite://varde.db"
+    )]
     database: String,
     /// A substance catalogue to use instead of the one shipped with Varde (validated at start).
     #[arg(long, global = true, env = "VARDE_CATALOGUE")]
@@ -75,12 +84,17 @@ impl Reference {
     pub fn load(catalogue: Option<&PathBuf>) -> anyhow::Result<Reference> {
         let catalogue = match catalogue {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
                 Catalogue::parse(&path.display().to_string(), &text)?
             }
             None => Catalogue::builtin()?,
         };
-        Ok(Reference { catalogue, limits: MethodLimits::builtin()?, geography: Geography::norway() })
+        Ok(Reference {
+            catalogue,
+            limits: MethodLimits::builtin()?,
+            geography: Geography::norway(),
+        })
     }
 }
 
@@ -89,7 +103,8 @@ pub fn open_store(database: &str) -> anyhow::Result<Arc<SqliteStore>> {
         anyhow::bail!("PostgreSQL is not supported yet; use sqlite://PATH");
     }
     let path = varde_store::sqlite::path_from_url(database);
-    let store = SqliteStore::open(&path).with_context(|| format!("cannot open the database at {}", path.display()))?;
+    let store = SqliteStore::open(&path)
+        .with_context(|| format!("cannot open the database at {}", path.display()))?;
     Ok(Arc::new(store))
 }
 
@@ -100,15 +115,22 @@ pub fn parse_role(s: &str) -> anyhow::Result<Role> {
 /// Runs the command line.
 pub fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("VARDE_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VARDE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let reference = Reference::load(cli.catalogue.as_ref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve { listen, demo, seed } => serve::run(&cli.database, reference, listen, demo.then_some(seed)).await,
+            Command::Serve { listen, demo, seed } => {
+                serve::run(&cli.database, reference, listen, demo.then_some(seed)).await
+            }
             Command::Migrate => {
                 let store = open_store(&cli.database)?;
                 println!("schema version {}", store.schema_version()?);

@@ -1,6 +1,6 @@
 //! `varde serve`.
 
-use crate::{demo, open_store, Reference};
+use crate::{Reference, demo, open_store};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,34 +8,64 @@ use varde_store::Store;
 use varde_web::AppState;
 
 pub fn app(store: Arc<dyn Store>, reference: Reference) -> axum::Router {
-    varde_web::router(AppState::new(store, reference.catalogue, reference.limits, reference.geography))
+    varde_web::router(AppState::new(
+        store,
+        reference.catalogue,
+        reference.limits,
+        reference.geography,
+    ))
 }
 
-pub async fn run(database: &str, reference: Reference, listen: SocketAddr, demo_seed: Option<u64>) -> anyhow::Result<()> {
+pub async fn run(
+    database: &str,
+    reference: Reference,
+    listen: SocketAddr,
+    demo_seed: Option<u64>,
+) -> anyhow::Result<()> {
     let store = open_store(database)?;
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
     }
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database, "Varde is listening");
     // Printed on stdout, so scripts and tests can wait for it.
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(store.clone(), reference)).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app(store.clone(), reference))
+        .with_graceful_shutdown(shutdown())
+        .await?;
     store.close();
     Ok(())
 }
 
-async fn prepare_demo(store: Arc<varde_store::sqlite::SqliteStore>, reference: &Reference, seed: u64) -> anyhow::Result<()> {
+async fn prepare_demo(
+    store: Arc<varde_store::sqlite::SqliteStore>,
+    reference: &Reference,
+    seed: u64,
+) -> anyhow::Result<()> {
     let is_demo = store.meta("demo").await?.is_some();
     if !is_demo {
         if store.sample_count().await? > 0 {
-            anyhow::bail!("--demo needs an empty database or one made by --demo; this one holds real samples");
+            anyhow::bail!(
+                "--demo needs an empty database or one made by --demo; this one holds real samples"
+            );
         }
         eprintln!("filling the database with the synthetic demo year (seed {seed})…");
-        eprintln!("{}", demo::load(store.clone(), reference, seed, demo::DEFAULT_SAMPLES).await?);
+        eprintln!(
+            "{}",
+            demo::load(store.clone(), reference, seed, demo::DEFAULT_SAMPLES).await?
+        );
     }
-    let tech = crate::admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), Some("demo".into())).await?;
-    let reviewer = crate::admin::issue_token(&*store, "reviewer", None, Some("demo".into())).await?;
+    let tech = crate::admin::issue_token(
+        &*store,
+        "technician",
+        Some("oslo-brukerrom"),
+        Some("demo".into()),
+    )
+    .await?;
+    let reviewer =
+        crate::admin::issue_token(&*store, "reviewer", None, Some("demo".into())).await?;
     let admin = crate::admin::issue_token(&*store, "admin", None, Some("demo".into())).await?;
     println!("demo tokens (new each start):");
     println!("  technician at oslo-brukerrom: {tech}");

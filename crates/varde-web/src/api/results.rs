@@ -1,13 +1,13 @@
 //! The result look-up a person makes with their code, without logging in. It shows what they may see: what was
 //! found, how certain it is, and advice; never the technician's notes or anything about other samples.
 
+use crate::AppState;
 use crate::api::samples::code_from_path;
 use crate::error::{ApiError, ErrorBody};
 use crate::lang::negotiate;
-use crate::AppState;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use varde_domain::catalogue::SubstanceClass;
@@ -92,32 +92,53 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Json<PublicResult>, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let not_found = || ApiError::not_found("result_not_found", "no result has that code; check it and try again");
+    let not_found = || {
+        ApiError::not_found(
+            "result_not_found",
+            "no result has that code; check it and try again",
+        )
+    };
     let code = code_from_path(&code).map_err(|_| not_found())?;
     let sample = state.store.sample(code).await?.ok_or_else(not_found)?;
     let cat = &state.catalogue;
-    let name = |r: &SubstanceRef| cat.substance(r).map_or_else(|| r.substance.clone(), |s| s.names.get(lang).to_owned());
+    let name = |r: &SubstanceRef| {
+        cat.substance(r)
+            .map_or_else(|| r.substance.clone(), |s| s.names.get(lang).to_owned())
+    };
 
     let mut classes: Vec<SubstanceClass> = Vec::new();
     let analyses = sample
         .current_analyses()
         .map(|a| {
             let (result, inconclusive, components) = match &a.outcome {
-                Outcome::Strip { result } => (Some(*result), *result == AnalysisResult::Inconclusive, Vec::new()),
-                Outcome::Components { components, inconclusive } => (None, *inconclusive, components.clone()),
+                Outcome::Strip { result } => (
+                    Some(*result),
+                    *result == AnalysisResult::Inconclusive,
+                    Vec::new(),
+                ),
+                Outcome::Components {
+                    components,
+                    inconclusive,
+                } => (None, *inconclusive, components.clone()),
             };
             for c in &components {
-                if let Some(s) = cat.substance(&c.substance) {
-                    if !classes.contains(&s.class) {
-                        classes.push(s.class);
-                    }
+                if let Some(s) = cat.substance(&c.substance)
+                    && !classes.contains(&s.class)
+                {
+                    classes.push(s.class);
                 }
             }
             PublicAnalysis {
                 method: a.method,
                 result,
                 inconclusive,
-                components: components.into_iter().map(|c| PublicComponent { name: name(&c.substance), component: c }).collect(),
+                components: components
+                    .into_iter()
+                    .map(|c| PublicComponent {
+                        name: name(&c.substance),
+                        component: c,
+                    })
+                    .collect(),
                 limits: state.limits.of(a.method).get(lang).to_owned(),
             }
         })
@@ -126,10 +147,18 @@ pub async fn get(
         .into_iter()
         .map(|k| {
             let info = cat.class(k);
-            ClassAdvice { class: k, name: info.names.get(lang).to_owned(), advice: info.advice.get(lang).to_owned() }
+            ClassAdvice {
+                class: k,
+                name: info.names.get(lang).to_owned(),
+                advice: info.advice.get(lang).to_owned(),
+            }
         })
         .collect();
-    let received_on = sample.received_at.to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC)).date().to_string();
+    let received_on = sample
+        .received_at
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC))
+        .date()
+        .to_string();
     Ok(Json(PublicResult {
         code: sample.code.to_string(),
         lang,
@@ -138,7 +167,14 @@ pub async fn get(
         received_on,
         form: sample.form,
         colour: sample.colour.clone(),
-        sold_as: sample.sold_as.iter().map(|s| NamedSubstance { name: name(s), substance: s.clone() }).collect(),
+        sold_as: sample
+            .sold_as
+            .iter()
+            .map(|s| NamedSubstance {
+                name: name(s),
+                substance: s.clone(),
+            })
+            .collect(),
         analyses,
         findings: Vec::new(),
         advice,

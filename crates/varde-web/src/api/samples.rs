@@ -1,19 +1,19 @@
 //! Registering samples and analyses.
 
+use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth};
-use crate::AppState;
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
+use varde_domain::SampleCode;
 use varde_domain::auth::Principal;
 use varde_domain::finding::Finding;
 use varde_domain::sample::{AnalysisInput, Sample, SampleInput};
-use varde_domain::SampleCode;
 use varde_store::StoreError;
 
 /// A sample as staff see it, with its findings.
@@ -26,24 +26,40 @@ pub struct SampleView {
 }
 
 fn view(sample: Sample) -> SampleView {
-    SampleView { sample, findings: Vec::new() }
+    SampleView {
+        sample,
+        findings: Vec::new(),
+    }
 }
 
 fn refused(state: &AppState, e: ApiError) -> ApiError {
-    state.metrics.refusals.get_or_create(&crate::metrics::CodeLabel { code: e.body.error.to_owned() }).inc();
+    state
+        .metrics
+        .refusals
+        .get_or_create(&crate::metrics::CodeLabel {
+            code: e.body.error.to_owned(),
+        })
+        .inc();
     e
 }
 
 /// A sample code from the path. A malformed code cannot name a sample, so it is "not found".
 pub(crate) fn code_from_path(code: &str) -> Result<SampleCode, ApiError> {
-    SampleCode::parse(code).map_err(|_| ApiError::not_found("sample_not_found", "no sample has that code"))
+    SampleCode::parse(code)
+        .map_err(|_| ApiError::not_found("sample_not_found", "no sample has that code"))
 }
 
-fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
+fn check_service(
+    who: &Principal,
+    service: &varde_domain::service::ServiceSlug,
+) -> Result<(), ApiError> {
     if who.may_register_at(service) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("wrong_service", format!("this token belongs to another service than '{service}'")))
+        Err(ApiError::forbidden(
+            "wrong_service",
+            format!("this token belongs to another service than '{service}'"),
+        ))
     }
 }
 
@@ -61,22 +77,37 @@ fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) 
         (status = 422, description = "Unknown service, personal data in free text, or a value that makes no sense", body = ErrorBody),
     )
 )]
-pub async fn create(State(state): State<AppState>, Auth(who): Auth, ApiJson(input): ApiJson<SampleInput>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(input): ApiJson<SampleInput>,
+) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let sample = input.validate(&state.catalogue, now).map_err(|e| refused(&state, e.into()))?;
+    let sample = input
+        .validate(&state.catalogue, now)
+        .map_err(|e| refused(&state, e.into()))?;
     check_service(&who, &sample.service)?;
     // 60 random bits make a collision vanishingly rare; a few tries make it impossible in practice.
     let mut tries = 0;
     let stored = loop {
         let code = SampleCode::generate(&mut rand::rng());
-        match state.store.create_sample(code, sample.clone(), &who, now).await {
+        match state
+            .store
+            .create_sample(code, sample.clone(), &who, now)
+            .await
+        {
             Err(StoreError::CodeTaken) if tries < 5 => tries += 1,
             other => break other.map_err(|e| refused(&state, e.into()))?,
         }
     };
     state.metrics.samples_registered.inc();
     let location = format!("/api/v1/samples/{}", stored.code);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view(stored))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view(stored)),
+    )
+        .into_response())
 }
 
 /// A sample's full record. Technicians see their own service's samples; reviewers and admins any, and each such read
@@ -90,10 +121,17 @@ pub async fn create(State(state): State<AppState>, Auth(who): Auth, ApiJson(inpu
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     )
 )]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(code): Path<String>) -> Result<Json<SampleView>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(code): Path<String>,
+) -> Result<Json<SampleView>, ApiError> {
     let code = code_from_path(&code)?;
     let sample = if who.is_national() {
-        state.store.sample_audited(code, &who, Timestamp::now()).await?
+        state
+            .store
+            .sample_audited(code, &who, Timestamp::now())
+            .await?
     } else {
         state.store.sample(code).await?
     };
@@ -122,13 +160,23 @@ pub async fn add_analysis(
     ApiJson(input): ApiJson<AnalysisInput>,
 ) -> Result<(StatusCode, Json<SampleView>), ApiError> {
     let code = code_from_path(&code)?;
-    let current = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
+    let current = state
+        .store
+        .sample(code)
+        .await?
+        .ok_or(StoreError::UnknownSample)?;
     check_service(&who, &current.service)?;
-    let analysis = input.validate("", current.form, &state.catalogue, Timestamp::now()).map_err(|mut e| {
-        e.field = e.field.trim_start_matches('.').to_owned();
-        refused(&state, e.into())
-    })?;
-    let sample = state.store.add_analysis(code, analysis, &who, Timestamp::now()).await.map_err(|e| refused(&state, e.into()))?;
+    let analysis = input
+        .validate("", current.form, &state.catalogue, Timestamp::now())
+        .map_err(|mut e| {
+            e.field = e.field.trim_start_matches('.').to_owned();
+            refused(&state, e.into())
+        })?;
+    let sample = state
+        .store
+        .add_analysis(code, analysis, &who, Timestamp::now())
+        .await
+        .map_err(|e| refused(&state, e.into()))?;
     state.metrics.analyses_recorded.inc();
     Ok((StatusCode::CREATED, Json(view(sample))))
 }

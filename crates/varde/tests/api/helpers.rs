@@ -1,9 +1,9 @@
 use jiff::Timestamp;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::sync::Arc;
-use varde::{admin, open_store, serve, Reference};
-use varde_store::sqlite::SqliteStore;
+use varde::{Reference, admin, open_store, serve};
 use varde_store::Store;
+use varde_store::sqlite::SqliteStore;
 
 pub struct TestApp {
     pub base: String,
@@ -25,17 +25,37 @@ impl TestApp {
         let reference = Reference::load(None).unwrap();
         for (slug, kommune) in [("oslo-brukerrom", "0301"), ("bergen-brukerrom", "4601")] {
             let s = admin::new_service(&reference, slug, slug, "user_room", kommune).unwrap();
-            store.add_service(s, "test", Timestamp::now()).await.unwrap();
+            store
+                .add_service(s, "test", Timestamp::now())
+                .await
+                .unwrap();
         }
-        let oslo = admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), None).await.unwrap();
-        let bergen = admin::issue_token(&*store, "technician", Some("bergen-brukerrom"), None).await.unwrap();
-        let reviewer = admin::issue_token(&*store, "reviewer", None, None).await.unwrap();
-        let admin = admin::issue_token(&*store, "admin", None, None).await.unwrap();
+        let oslo = admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), None)
+            .await
+            .unwrap();
+        let bergen = admin::issue_token(&*store, "technician", Some("bergen-brukerrom"), None)
+            .await
+            .unwrap();
+        let reviewer = admin::issue_token(&*store, "reviewer", None, None)
+            .await
+            .unwrap();
+        let admin = admin::issue_token(&*store, "admin", None, None)
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = serve::app(store.clone(), reference);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        TestApp { base, store, client: reqwest::Client::new(), oslo, bergen, reviewer, admin, _dir: dir }
+        TestApp {
+            base,
+            store,
+            client: reqwest::Client::new(),
+            oslo,
+            bergen,
+            reviewer,
+            admin,
+            _dir: dir,
+        }
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
@@ -46,8 +66,19 @@ impl TestApp {
         Self::answer(req.send().await.unwrap()).await
     }
 
-    pub async fn post_raw(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-        let req = self.client.post(format!("{}{path}", self.base)).bearer_auth(token).header("content-type", content_type).body(body);
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body);
         Self::answer(req.send().await.unwrap()).await
     }
 
@@ -62,7 +93,10 @@ impl TestApp {
     async fn answer(res: reqwest::Response) -> (u16, Value) {
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn count(&self) -> u64 {

@@ -78,7 +78,7 @@ impl Method {
 /// What each method cannot see, in three languages, from `data/methods.toml`.
 #[derive(Debug, Clone)]
 pub struct MethodLimits {
-    limits: HashMap<Method, Localized>,
+    limits: HashMap<Method, (Localized, Localized)>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +91,7 @@ struct RawLimits {
 #[serde(deny_unknown_fields)]
 struct RawMethod {
     id: Method,
+    name: Localized,
     limits: Localized,
 }
 
@@ -108,7 +109,7 @@ impl MethodLimits {
         for entry in raw.method {
             let start = entry.span().start;
             let m = entry.into_inner();
-            if let Some(lang) = m.limits.first_empty() {
+            if let Some(lang) = m.limits.first_empty().or(m.name.first_empty()) {
                 return Err(DataFileError::at(
                     file,
                     text,
@@ -116,7 +117,7 @@ impl MethodLimits {
                     format!("{}: limits in {} are empty", m.id.as_str(), lang.code()),
                 ));
             }
-            if limits.insert(m.id, m.limits).is_some() {
+            if limits.insert(m.id, (m.name, m.limits)).is_some() {
                 return Err(DataFileError::at(
                     file,
                     text,
@@ -136,8 +137,14 @@ impl MethodLimits {
         Ok(MethodLimits { limits })
     }
 
+    /// What the method cannot see.
     pub fn of(&self, method: Method) -> &Localized {
-        &self.limits[&method]
+        &self.limits[&method].1
+    }
+
+    /// The method's name as people say it.
+    pub fn name(&self, method: Method) -> &Localized {
+        &self.limits[&method].0
     }
 }
 
@@ -154,14 +161,14 @@ mod tests {
 
     #[test]
     fn a_missing_method_is_refused_naming_it() {
-        let text = "[[method]]\nid = \"ftir\"\nlimits = { nb = \"a\", nn = \"b\", en = \"c\" }\n";
+        let text = "[[method]]\nid = \"ftir\"\nname = { nb = \"a\", nn = \"b\", en = \"c\" }\nlimits = { nb = \"a\", nn = \"b\", en = \"c\" }\n";
         let err = MethodLimits::parse("m.toml", text).unwrap_err();
         assert!(err.to_string().contains("raman has no limits"), "{err}");
     }
 
     #[test]
     fn an_unknown_method_is_refused_with_its_line() {
-        let text = "\n[[method]]\nid = \"ftri\"\nlimits = { nb = \"a\", nn = \"b\", en = \"c\" }\n";
+        let text = "\n[[method]]\nid = \"ftri\"\nname = { nb = \"a\", nn = \"b\", en = \"c\" }\nlimits = { nb = \"a\", nn = \"b\", en = \"c\" }\n";
         let err = MethodLimits::parse("m.toml", text).unwrap_err();
         assert_eq!(err.line, 3, "{err}");
         assert!(err.message.contains("ftri"), "{err}");

@@ -12,8 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use varde_domain::SampleCode;
 use varde_domain::method::Method;
 use varde_domain::sample::{
-    Amount, AmountUnit, AnalysisInput, AnalysisResult, ComponentInput, ComponentRole, Confidence,
-    Form, Route, SampleInput, ScoreLine, Source, Tablet, UseContext,
+    Amount, AmountUnit, AnalysisInput, AnalysisResult, ComponentInput, ComponentRole, Confidence, Form, Route,
+    SampleInput, ScoreLine, Source, Tablet, UseContext,
 };
 use varde_domain::service::ServiceKind;
 
@@ -127,10 +127,7 @@ pub fn samples(seed: u64, end: Timestamp, count: usize) -> Vec<DemoSample> {
     (0..count)
         .map(|_| {
             let code = SampleCode::generate(&mut rng);
-            DemoSample {
-                code,
-                input: sample(&mut rng, end),
-            }
+            DemoSample { code, input: sample(&mut rng, end) }
         })
         .collect()
 }
@@ -165,19 +162,8 @@ pub fn sample<R: Rng>(rng: &mut R, end: Timestamp) -> SampleInput {
     s.notes = Some(NOTE.to_owned());
     if rng.random_bool(0.4) {
         s.use_context = Some(UseContext {
-            route: Some(pick(
-                rng,
-                &[Route::Injected, Route::Smoked, Route::Nasal, Route::Oral],
-            )),
-            source: Some(pick(
-                rng,
-                &[
-                    Source::Street,
-                    Source::Friend,
-                    Source::Online,
-                    Source::Darknet,
-                ],
-            )),
+            route: Some(pick(rng, &[Route::Injected, Route::Smoked, Route::Nasal, Route::Oral])),
+            source: Some(pick(rng, &[Source::Street, Source::Friend, Source::Online, Source::Darknet])),
             already_used: Some(rng.random_bool(0.3)),
             unexpected_effects: Some(rng.random_bool(0.08)),
         });
@@ -191,51 +177,24 @@ fn pick<T: Copy, R: Rng>(rng: &mut R, xs: &[T]) -> T {
 }
 
 fn comp(substance: &str, role: ComponentRole, amount: Option<Amount>) -> ComponentInput {
-    ComponentInput {
-        substance: substance.to_owned(),
-        role,
-        amount,
-        confidence: Some(Confidence::High),
-    }
+    ComponentInput { substance: substance.to_owned(), role, amount, confidence: Some(Confidence::High) }
 }
 
 fn pct(v: f64) -> Option<Amount> {
-    Some(Amount {
-        value: (v * 10.0).round() / 10.0,
-        unit: AmountUnit::Percent,
-    })
+    Some(Amount { value: (v * 10.0).round() / 10.0, unit: AmountUnit::Percent })
 }
 
 fn mg(v: f64) -> Option<Amount> {
-    Some(Amount {
-        value: v.round(),
-        unit: AmountUnit::Mg,
-    })
+    Some(Amount { value: v.round(), unit: AmountUnit::Mg })
 }
 
 fn ftir(components: Vec<ComponentInput>) -> AnalysisInput {
-    AnalysisInput {
-        method: Method::Ftir,
-        result: None,
-        components: Some(components),
-        performed_at: None,
-        amends: None,
-    }
+    AnalysisInput { method: Method::Ftir, result: None, components: Some(components), performed_at: None, amends: None }
 }
 
 fn strip(method: Method, positive: bool) -> AnalysisInput {
-    let result = if positive {
-        AnalysisResult::Positive
-    } else {
-        AnalysisResult::Negative
-    };
-    AnalysisInput {
-        method,
-        result: Some(result),
-        components: None,
-        performed_at: None,
-        amends: None,
-    }
+    let result = if positive { AnalysisResult::Positive } else { AnalysisResult::Negative };
+    AnalysisInput { method, result: Some(result), components: None, performed_at: None, amends: None }
 }
 
 fn base(sold_as: &str, form: Form, colour: &str) -> SampleInput {
@@ -259,11 +218,7 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
         let mut out = Vec::new();
         for (name, p) in list {
             if rng.random_bool(*p) {
-                out.push(comp(
-                    name,
-                    ComponentRole::Adulterant,
-                    pct(rng.random_range(5.0..40.0)),
-                ));
+                out.push(comp(name, ComponentRole::Adulterant, pct(rng.random_range(5.0..40.0))));
             }
         }
         out
@@ -271,43 +226,19 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
     match roll {
         // Heroin: mostly cut with caffeine and paracetamol; rare nitazenes, fentanyl and xylazine.
         0..=299 => {
-            let mut s = base(
-                "heroin",
-                Form::Powder,
-                pick(rng, &["brown", "beige", "light brown"]),
-            );
-            let mut main = vec![comp(
-                "heroin",
-                ComponentRole::Main,
-                pct(rng.random_range(10.0..60.0)),
-            )];
-            main.extend(adulterants(
-                rng,
-                &[
-                    ("caffeine", 0.75),
-                    ("paracetamol", 0.55),
-                    ("dextromethorphan", 0.03),
-                ],
-            ));
+            let mut s = base("heroin", Form::Powder, pick(rng, &["brown", "beige", "light brown"]));
+            let mut main = vec![comp("heroin", ComponentRole::Main, pct(rng.random_range(10.0..60.0)))];
+            main.extend(adulterants(rng, &[("caffeine", 0.75), ("paracetamol", 0.55), ("dextromethorphan", 0.03)]));
             s.analyses.push(ftir(main));
             let nitazene = rng.random_bool(0.03);
             let fentanyl = !nitazene && rng.random_bool(0.01);
             s.analyses.push(strip(Method::StripFentanyl, fentanyl));
             s.analyses.push(strip(Method::StripNitazene, nitazene));
             if rng.random_bool(0.3) {
-                s.analyses
-                    .push(strip(Method::StripXylazine, rng.random_bool(0.04)));
+                s.analyses.push(strip(Method::StripXylazine, rng.random_bool(0.04)));
             }
             if nitazene && rng.random_bool(0.6) {
-                let which = pick(
-                    rng,
-                    &[
-                        "protonitazene",
-                        "metonitazene",
-                        "n-pyrrolidino-etonitazene",
-                        "isotonitazene",
-                    ],
-                );
+                let which = pick(rng, &["protonitazene", "metonitazene", "n-pyrrolidino-etonitazene", "isotonitazene"]);
                 s.analyses.push(AnalysisInput {
                     method: Method::GcMs,
                     result: None,
@@ -330,11 +261,7 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
                     comp("lidocaine", ComponentRole::Adulterant, pct(20.0)),
                 ]));
             } else {
-                let mut c = vec![comp(
-                    "cocaine",
-                    ComponentRole::Main,
-                    pct(rng.random_range(30.0..90.0)),
-                )];
+                let mut c = vec![comp("cocaine", ComponentRole::Main, pct(rng.random_range(30.0..90.0)))];
                 c.extend(adulterants(
                     rng,
                     &[
@@ -346,72 +273,37 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
                     ],
                 ));
                 s.analyses.push(ftir(c));
-                s.analyses
-                    .push(strip(Method::StripFentanyl, rng.random_bool(0.004)));
+                s.analyses.push(strip(Method::StripFentanyl, rng.random_bool(0.004)));
             }
             s
         }
         // MDMA tablets: 60-320 mg, some far above what people expect; rare PMMA and cathinones.
         550..=699 => {
-            let colour = pick(
-                rng,
-                &["pink", "blue", "orange", "green", "yellow", "purple"],
-            );
-            let logo = pick(
-                rng,
-                &[
-                    "Tesla",
-                    "Philipp Plein",
-                    "Punisher",
-                    "Red Bull",
-                    "Superman",
-                    "Rolex",
-                    "Heart",
-                ],
-            );
+            let colour = pick(rng, &["pink", "blue", "orange", "green", "yellow", "purple"]);
+            let logo = pick(rng, &["Tesla", "Philipp Plein", "Punisher", "Red Bull", "Superman", "Rolex", "Heart"]);
             let mut s = base("mdma", Form::Tablet, colour);
             let dose: f64 = (rng.random_range(60.0..240.0_f64)
-                + if rng.random_bool(0.15) {
-                    rng.random_range(40.0..80.0)
-                } else {
-                    0.0
-                })
+                + if rng.random_bool(0.15) { rng.random_range(40.0..80.0) } else { 0.0 })
             .min(320.0);
             s.tablet = Some(Tablet {
                 mass_mg: Some((dose * rng.random_range(1.8..2.6)).round()),
                 logo: Some(logo.to_owned()),
                 diameter_mm: Some((rng.random_range(8.0..12.0) * 10.0_f64).round() / 10.0),
                 thickness_mm: Some((rng.random_range(3.5..6.5) * 10.0_f64).round() / 10.0),
-                score: Some(if rng.random_bool(0.5) {
-                    ScoreLine::Single
-                } else {
-                    ScoreLine::None
-                }),
+                score: Some(if rng.random_bool(0.5) { ScoreLine::Single } else { ScoreLine::None }),
             });
             let main = if rng.random_bool(0.015) {
-                comp(
-                    "pmma",
-                    ComponentRole::Main,
-                    mg(rng.random_range(40.0..120.0)),
-                )
+                comp("pmma", ComponentRole::Main, mg(rng.random_range(40.0..120.0)))
             } else if rng.random_bool(0.03) {
-                comp(
-                    "eutylone",
-                    ComponentRole::Main,
-                    mg(rng.random_range(100.0..200.0)),
-                )
+                comp("eutylone", ComponentRole::Main, mg(rng.random_range(100.0..200.0)))
             } else {
                 comp("mdma", ComponentRole::Main, mg(dose))
             };
             let mut c = vec![main];
-            c.extend(
-                adulterants(rng, &[("caffeine", 0.05)])
-                    .into_iter()
-                    .map(|mut a| {
-                        a.amount = mg(rng.random_range(10.0..50.0));
-                        a
-                    }),
-            );
+            c.extend(adulterants(rng, &[("caffeine", 0.05)]).into_iter().map(|mut a| {
+                a.amount = mg(rng.random_range(10.0..50.0));
+                a
+            }));
             s.analyses.push(AnalysisInput {
                 method: Method::Hplc,
                 result: None,
@@ -424,43 +316,18 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
         // MDMA crystal, sometimes a cathinone sold as MDMA.
         700..=759 => {
             let mut s = base("mdma", Form::Crystal, "translucent");
-            let main = if rng.random_bool(0.05) {
-                "3-mmc"
-            } else {
-                "mdma"
-            };
-            s.analyses.push(ftir(vec![comp(
-                main,
-                ComponentRole::Main,
-                pct(rng.random_range(60.0..95.0)),
-            )]));
+            let main = if rng.random_bool(0.05) { "3-mmc" } else { "mdma" };
+            s.analyses.push(ftir(vec![comp(main, ComponentRole::Main, pct(rng.random_range(60.0..95.0)))]));
             s
         }
         // Amphetamine, with caffeine; some methamphetamine.
         760..=859 => {
-            let mut s = base(
-                "amphetamine",
-                Form::Powder,
-                pick(rng, &["white", "off-white", "pink"]),
-            );
-            let main = if rng.random_bool(0.08) {
-                "methamphetamine"
-            } else {
-                "amphetamine"
-            };
-            let mut c = vec![comp(
-                main,
-                ComponentRole::Main,
-                pct(rng.random_range(8.0..50.0)),
-            )];
+            let mut s = base("amphetamine", Form::Powder, pick(rng, &["white", "off-white", "pink"]));
+            let main = if rng.random_bool(0.08) { "methamphetamine" } else { "amphetamine" };
+            let mut c = vec![comp(main, ComponentRole::Main, pct(rng.random_range(8.0..50.0)))];
             c.extend(adulterants(
                 rng,
-                &[
-                    ("caffeine", 0.5),
-                    ("glucose", 0.3),
-                    ("creatine", 0.1),
-                    ("dimethyl-sulfone", 0.1),
-                ],
+                &[("caffeine", 0.5), ("glucose", 0.3), ("creatine", 0.1), ("dimethyl-sulfone", 0.1)],
             ));
             s.analyses.push(ftir(c));
             s
@@ -478,16 +345,8 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
         // Ketamine, sometimes an analogue.
         885..=924 => {
             let mut s = base("ketamine", Form::Crystal, "white");
-            let main = if rng.random_bool(0.05) {
-                "2-fdck"
-            } else {
-                "ketamine"
-            };
-            s.analyses.push(ftir(vec![comp(
-                main,
-                ComponentRole::Main,
-                pct(rng.random_range(70.0..98.0)),
-            )]));
+            let main = if rng.random_bool(0.05) { "2-fdck" } else { "ketamine" };
+            s.analyses.push(ftir(vec![comp(main, ComponentRole::Main, pct(rng.random_range(70.0..98.0)))]));
             s
         }
         // Benzodiazepine tablets: often bromazolam or another designer benzodiazepine.
@@ -495,29 +354,15 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
             let sold = pick(rng, &["alprazolam", "clonazepam", "diazepam"]);
             let mut s = base(sold, Form::Tablet, pick(rng, &["white", "yellow", "blue"]));
             s.tablet = Some(Tablet {
-                logo: Some(
-                    if sold == "alprazolam" {
-                        "Xanax"
-                    } else {
-                        "Roche"
-                    }
-                    .to_owned(),
-                ),
+                logo: Some(if sold == "alprazolam" { "Xanax" } else { "Roche" }.to_owned()),
                 ..Tablet::default()
             });
-            let found = if rng.random_bool(0.45) {
-                pick(rng, &["bromazolam", "etizolam", "flualprazolam"])
-            } else {
-                sold
-            };
+            let found =
+                if rng.random_bool(0.45) { pick(rng, &["bromazolam", "etizolam", "flualprazolam"]) } else { sold };
             s.analyses.push(AnalysisInput {
                 method: Method::LcMs,
                 result: None,
-                components: Some(vec![comp(
-                    found,
-                    ComponentRole::Main,
-                    mg(rng.random_range(0.5..4.0)),
-                )]),
+                components: Some(vec![comp(found, ComponentRole::Main, mg(rng.random_range(0.5..4.0)))]),
                 performed_at: None,
                 amends: None,
             });
@@ -527,10 +372,7 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
         // Oxycodone tablets from the street: some are nitazenes or fentanyl.
         960..=974 => {
             let mut s = base("oxycodone", Form::Tablet, "blue");
-            s.tablet = Some(Tablet {
-                logo: Some("M 30".to_owned()),
-                ..Tablet::default()
-            });
+            s.tablet = Some(Tablet { logo: Some("M 30".to_owned()), ..Tablet::default() });
             let (main, strip_n, strip_f) = match rng.random_range(0..10) {
                 0 => ("metonitazene", true, false),
                 1 => ("fentanyl", false, true),
@@ -556,10 +398,7 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
                 comp(
                     "lsd",
                     ComponentRole::Main,
-                    Some(Amount {
-                        value: rng.random_range(40.0..260.0_f64).round(),
-                        unit: AmountUnit::Ug,
-                    }),
+                    Some(Amount { value: rng.random_range(40.0..260.0_f64).round(), unit: AmountUnit::Ug }),
                 )
             };
             s.analyses.push(AnalysisInput {
@@ -574,11 +413,7 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
         // Cannabis, sometimes sprayed with a synthetic cannabinoid.
         987..=994 => {
             let mut s = base("cannabis", Form::Plant, "green");
-            let found = if rng.random_bool(0.2) {
-                "mdmb-4en-pinaca"
-            } else {
-                "thc"
-            };
+            let found = if rng.random_bool(0.2) { "mdmb-4en-pinaca" } else { "thc" };
             s.analyses.push(AnalysisInput {
                 method: Method::GcMs,
                 result: None,
@@ -592,8 +427,7 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
         _ => {
             if rng.random_bool(0.7) {
                 let mut s = base("ghb", Form::Liquid, "clear");
-                s.analyses
-                    .push(ftir(vec![comp("ghb", ComponentRole::Main, None)]));
+                s.analyses.push(ftir(vec![comp("ghb", ComponentRole::Main, None)]));
                 s
             } else {
                 let mut s = base("unknown research chemical", Form::Powder, "white");
@@ -625,10 +459,7 @@ mod tests {
         let b = samples(7, end(), 200);
         let c = samples(8, end(), 200);
         assert!(
-            a.iter()
-                .zip(&b)
-                .all(|(x, y)| x.code == y.code
-                    && format!("{:?}", x.input) == format!("{:?}", y.input))
+            a.iter().zip(&b).all(|(x, y)| x.code == y.code && format!("{:?}", x.input) == format!("{:?}", y.input))
         );
         assert!(a.iter().zip(&c).any(|(x, y)| x.code != y.code));
     }
@@ -640,16 +471,8 @@ mod tests {
             assert_eq!(s.input.notes.as_deref(), Some(NOTE));
             let at = s.input.received_at.unwrap();
             assert!(at < end() && at > end() - SignedDuration::from_hours(366 * 24));
-            let v = s
-                .input
-                .clone()
-                .validate(&cat, end())
-                .unwrap_or_else(|e| panic!("{e}: {:?}", s.input));
-            for r in v
-                .sold_as
-                .iter()
-                .filter(|r| r.substance != "unknown research chemical")
-            {
+            let v = s.input.clone().validate(&cat, end()).unwrap_or_else(|e| panic!("{e}: {:?}", s.input));
+            for r in v.sold_as.iter().filter(|r| r.substance != "unknown research chemical") {
                 assert!(r.known, "{r:?} is in the catalogue");
             }
         }
@@ -677,16 +500,7 @@ mod tests {
                     .collect::<Vec<_>>()
             })
             .collect();
-        for needle in [
-            "heroin",
-            "levamisole",
-            "phenacetin",
-            "bromazolam",
-            "pmma",
-            "fentanyl",
-            "eutylone",
-            "3-mmc",
-        ] {
+        for needle in ["heroin", "levamisole", "phenacetin", "bromazolam", "pmma", "fentanyl", "eutylone", "3-mmc"] {
             assert!(found.iter().any(|f| f == needle), "{needle}");
         }
         assert!(found.iter().any(|f| f.contains("nitazene")));

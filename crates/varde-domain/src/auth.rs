@@ -25,9 +25,7 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Technician, Role::Reviewer, Role::Admin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [Role::Technician, Role::Reviewer, Role::Admin].into_iter().find(|r| r.as_str() == s)
     }
 }
 

@@ -121,10 +121,7 @@ pub struct SubstanceRef {
 
 impl SubstanceRef {
     pub fn known(id: &str) -> SubstanceRef {
-        SubstanceRef {
-            substance: id.to_owned(),
-            known: true,
-        }
+        SubstanceRef { substance: id.to_owned(), known: true }
     }
 }
 
@@ -180,8 +177,7 @@ impl Catalogue {
 
     /// Parses and validates a catalogue file. Every error names the file and line.
     pub fn parse(file: &str, text: &str) -> Result<Catalogue, DataFileError> {
-        let raw: RawCatalogue =
-            toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
+        let raw: RawCatalogue = toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
         let err = |at: usize, msg: String| DataFileError::at(file, text, at, msg);
 
         let mut classes: Vec<ClassInfo> = Vec::new();
@@ -193,26 +189,13 @@ impl Catalogue {
             }
             for (what, text) in [("names", &c.names), ("advice", &c.advice)] {
                 if let Some(lang) = text.first_empty() {
-                    return Err(err(
-                        at,
-                        format!("class {:?}: {what} in {} is empty", c.id, lang.code()),
-                    ));
+                    return Err(err(at, format!("class {:?}: {what} in {} is empty", c.id, lang.code())));
                 }
             }
-            classes.push(ClassInfo {
-                id: c.id,
-                names: c.names,
-                advice: c.advice,
-            });
+            classes.push(ClassInfo { id: c.id, names: c.names, advice: c.advice });
         }
-        if let Some(missing) = SubstanceClass::ALL
-            .into_iter()
-            .find(|k| !classes.iter().any(|c| c.id == *k))
-        {
-            return Err(err(
-                text.len(),
-                format!("class {missing:?} has no [[class]] entry with names and advice"),
-            ));
+        if let Some(missing) = SubstanceClass::ALL.into_iter().find(|k| !classes.iter().any(|c| c.id == *k)) {
+            return Err(err(text.len(), format!("class {missing:?} has no [[class]] entry with names and advice")));
         }
 
         let mut substances = Vec::new();
@@ -223,43 +206,25 @@ impl Catalogue {
             let s = s.into_inner();
             let index = substances.len();
             if !is_valid_id(&s.id) {
-                return Err(err(
-                    at,
-                    format!(
-                        "id '{}' must be lower-case ASCII letters, digits and hyphens",
-                        s.id
-                    ),
-                ));
+                return Err(err(at, format!("id '{}' must be lower-case ASCII letters, digits and hyphens", s.id)));
             }
             if by_id.insert(s.id.clone(), index).is_some() {
                 return Err(err(at, format!("id '{}' is used twice", s.id)));
             }
             if let Some(lang) = s.names.first_empty() {
-                return Err(err(
-                    at,
-                    format!("{}: name in {} is empty", s.id, lang.code()),
-                ));
+                return Err(err(at, format!("{}: name in {} is empty", s.id, lang.code())));
             }
             if let Some(cas) = &s.cas
                 && !is_valid_cas(cas)
             {
-                return Err(err(
-                    at,
-                    format!(
-                        "{}: CAS number {cas} is malformed or its check digit is wrong",
-                        s.id
-                    ),
-                ));
+                return Err(err(at, format!("{}: CAS number {cas} is malformed or its check digit is wrong", s.id)));
             }
             if let Some(key) = &s.inchikey
                 && !is_valid_inchikey(key)
             {
                 return Err(err(
                     at,
-                    format!(
-                        "{}: InChIKey {key} is not of the form XXXXXXXXXXXXXX-XXXXXXXXXX-X",
-                        s.id
-                    ),
+                    format!("{}: InChIKey {key} is not of the form XXXXXXXXXXXXXX-XXXXXXXXXX-X", s.id),
                 ));
             }
             let names = [s.id.as_str(), &s.names.nb, &s.names.nn, &s.names.en]
@@ -269,10 +234,7 @@ impl Catalogue {
             for name in names {
                 let key = fold(name);
                 if key.is_empty() {
-                    return Err(err(
-                        at,
-                        format!("{}: name '{name}' has no letters or digits", s.id),
-                    ));
+                    return Err(err(at, format!("{}: name '{name}' has no letters or digits", s.id)));
                 }
                 match by_name.get(&key) {
                     Some(other) if *other != index => {
@@ -302,13 +264,7 @@ impl Catalogue {
                 inchikey: s.inchikey,
             });
         }
-        Ok(Catalogue {
-            version: raw.version,
-            substances,
-            classes,
-            by_id,
-            by_name,
-        })
+        Ok(Catalogue { version: raw.version, substances, classes, by_id, by_name })
     }
 
     /// Finds a substance by id, any name in any language, synonym or street name; case-, accent- and
@@ -321,10 +277,7 @@ impl Catalogue {
     pub fn resolve(&self, name: &str) -> SubstanceRef {
         match self.lookup(name) {
             Some(s) => SubstanceRef::known(&s.id),
-            None => SubstanceRef {
-                substance: name.trim().to_owned(),
-                known: false,
-            },
+            None => SubstanceRef { substance: name.trim().to_owned(), known: false },
         }
     }
 
@@ -334,11 +287,7 @@ impl Catalogue {
 
     /// The substance a reference names, if it is in the catalogue.
     pub fn substance(&self, r: &SubstanceRef) -> Option<&Substance> {
-        if r.known {
-            self.get(&r.substance)
-        } else {
-            None
-        }
+        if r.known { self.get(&r.substance) } else { None }
     }
 
     pub fn substances(&self) -> &[Substance] {
@@ -346,10 +295,7 @@ impl Catalogue {
     }
 
     pub fn class(&self, id: SubstanceClass) -> &ClassInfo {
-        self.classes
-            .iter()
-            .find(|c| c.id == id)
-            .expect("validated: every class has an entry")
+        self.classes.iter().find(|c| c.id == id).expect("validated: every class has an entry")
     }
 
     pub fn classes(&self) -> &[ClassInfo] {
@@ -375,10 +321,7 @@ impl Catalogue {
             };
             scored.push((score, *index));
         }
-        scored.sort_unstable_by(|a, b| {
-            a.cmp(b)
-                .then_with(|| self.substances[a.1].id.cmp(&self.substances[b.1].id))
-        });
+        scored.sort_unstable_by(|a, b| a.cmp(b).then_with(|| self.substances[a.1].id.cmp(&self.substances[b.1].id)));
         let mut seen = Vec::new();
         for (_, index) in scored {
             if !seen.contains(&index) {
@@ -394,9 +337,7 @@ impl Catalogue {
 
 fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
         && !id.ends_with('-')
 }
@@ -412,16 +353,8 @@ fn is_valid_cas(cas: &str) -> bool {
     {
         return false;
     }
-    let body: Vec<u32> = format!("{}{}", parts[0], parts[1])
-        .bytes()
-        .map(|b| u32::from(b - b'0'))
-        .collect();
-    let sum: u32 = body
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| (i as u32 + 1) * d)
-        .sum();
+    let body: Vec<u32> = format!("{}{}", parts[0], parts[1]).bytes().map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = body.iter().rev().enumerate().map(|(i, d)| (i as u32 + 1) * d).sum();
     sum % 10 == u32::from(parts[2].as_bytes()[0] - b'0')
 }
 
@@ -430,9 +363,7 @@ fn is_valid_inchikey(key: &str) -> bool {
     b.len() == 27
         && b[14] == b'-'
         && b[25] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 14 || i == 25 || c.is_ascii_uppercase())
+        && b.iter().enumerate().all(|(i, c)| i == 14 || i == 25 || c.is_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -446,11 +377,7 @@ mod tests {
     #[test]
     fn builtin_catalogue_is_large_and_covers_every_class() {
         let c = cat();
-        assert!(
-            c.substances().len() >= 150,
-            "{} substances",
-            c.substances().len()
-        );
+        assert!(c.substances().len() >= 150, "{} substances", c.substances().len());
         let count = |k: SubstanceClass| c.substances().iter().filter(|s| s.class == k).count();
         for k in SubstanceClass::ALL {
             assert!(count(k) >= 1, "{k:?} has substances");
@@ -507,13 +434,7 @@ mod tests {
     #[test]
     fn unknown_names_are_kept_not_dropped() {
         let r = cat().resolve("  Blåbærpulver-X ");
-        assert_eq!(
-            r,
-            SubstanceRef {
-                substance: "Blåbærpulver-X".into(),
-                known: false
-            }
-        );
+        assert_eq!(r, SubstanceRef { substance: "Blåbærpulver-X".into(), known: false });
     }
 
     #[test]
@@ -521,10 +442,7 @@ mod tests {
         // Parsing validates CAS check digits and InChIKey shape; spot-check some identifiers people rely on.
         let c = cat();
         assert_eq!(c.get("caffeine").unwrap().cas.as_deref(), Some("58-08-2"));
-        assert_eq!(
-            c.get("caffeine").unwrap().inchikey.as_deref(),
-            Some("RYYVLZVUVIJVGH-UHFFFAOYSA-N")
-        );
+        assert_eq!(c.get("caffeine").unwrap().inchikey.as_deref(), Some("RYYVLZVUVIJVGH-UHFFFAOYSA-N"));
         assert!(is_valid_cas("50-00-0"));
         assert!(!is_valid_cas("58-08-3"));
     }
@@ -556,11 +474,7 @@ mod tests {
     }
 
     fn serde_json_like(k: SubstanceClass) -> String {
-        toml::Value::try_from(k)
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
+        toml::Value::try_from(k).unwrap().as_str().unwrap().to_owned()
     }
 
     #[test]
@@ -590,9 +504,8 @@ mod tests {
         let e = Catalogue::parse("t.toml", &bad_cas).unwrap_err();
         assert!(e.message.contains("check digit"), "{e}");
 
-        let missing_nn = format!(
-            "{base}[[substance]]\nid = \"w\"\nclass = \"stimulant\"\nnames = {{ nb = \"W\", en = \"W\" }}\n"
-        );
+        let missing_nn =
+            format!("{base}[[substance]]\nid = \"w\"\nclass = \"stimulant\"\nnames = {{ nb = \"W\", en = \"W\" }}\n");
         let e = Catalogue::parse("t.toml", &missing_nn).unwrap_err();
         assert!(e.message.contains("nn"), "{e}");
         assert_eq!(e.line, first_line + 3, "{e}");

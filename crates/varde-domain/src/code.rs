@@ -15,9 +15,7 @@ pub struct SampleCode([u8; CODE_LEN]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeError {
-    #[error(
-        "a sample code has {CODE_LEN} characters (letters and digits, hyphens optional); this one has {0}"
-    )]
+    #[error("a sample code has {CODE_LEN} characters (letters and digits, hyphens optional); this one has {0}")]
     Length(usize),
     #[error("'{0}' cannot appear in a sample code")]
     Character(char),
@@ -116,26 +114,15 @@ mod tests {
 
     #[test]
     fn ambiguous_letters_read_as_the_digits_they_look_like() {
-        assert_eq!(
-            SampleCode::parse("oooo-iiii-llll").unwrap().to_string(),
-            "0000-1111-1111"
-        );
-        assert_eq!(
-            SampleCode::parse("UUUU-0000-0000"),
-            Err(CodeError::Character('U'))
-        );
-        assert_eq!(
-            SampleCode::parse("0000-0000-000"),
-            Err(CodeError::Length(11))
-        );
+        assert_eq!(SampleCode::parse("oooo-iiii-llll").unwrap().to_string(), "0000-1111-1111");
+        assert_eq!(SampleCode::parse("UUUU-0000-0000"), Err(CodeError::Character('U')));
+        assert_eq!(SampleCode::parse("0000-0000-000"), Err(CodeError::Length(11)));
     }
 
     #[test]
     fn every_symbol_is_used_and_codes_do_not_repeat() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let codes: Vec<SampleCode> = (0..20_000)
-            .map(|_| SampleCode::generate(&mut rng))
-            .collect();
+        let codes: Vec<SampleCode> = (0..20_000).map(|_| SampleCode::generate(&mut rng)).collect();
         let distinct: HashSet<_> = codes.iter().collect();
         assert_eq!(distinct.len(), codes.len());
         let used: HashSet<u8> = codes.iter().flat_map(|c| c.0).collect();

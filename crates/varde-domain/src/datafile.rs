@@ -18,22 +18,13 @@ impl fmt::Display for DataFileError {
 
 impl DataFileError {
     pub fn at(file: &str, text: &str, byte: usize, message: impl Into<String>) -> DataFileError {
-        DataFileError {
-            file: file.to_owned(),
-            line: line_of(text, byte),
-            message: message.into(),
-        }
+        DataFileError { file: file.to_owned(), line: line_of(text, byte), message: message.into() }
     }
 
     pub fn from_toml(file: &str, text: &str, err: &toml::de::Error) -> DataFileError {
         let byte = err.span().map_or(0, |s| s.start);
         // toml's own message repeats the position and quotes the source; its first paragraph is the reason.
-        let reason = err
-            .message()
-            .lines()
-            .next()
-            .unwrap_or("invalid TOML")
-            .to_owned();
+        let reason = err.message().lines().next().unwrap_or("invalid TOML").to_owned();
         DataFileError::at(file, text, byte, reason)
     }
 }
@@ -41,9 +32,5 @@ impl DataFileError {
 /// The 1-based line holding byte offset `byte`.
 pub fn line_of(text: &str, byte: usize) -> usize {
     let end = byte.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
 }

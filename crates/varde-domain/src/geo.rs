@@ -35,68 +35,45 @@ pub const FIRST_POPULATION_YEAR: i32 = 2024;
 impl Geography {
     /// The 2024 structure shipped with Varde.
     pub fn norway() -> Geography {
-        Geography::parse(
-            include_str!("../data/geo/fylker_2024.csv"),
-            include_str!("../data/geo/kommuner_2024.csv"),
-        )
-        .expect("the shipped geography is valid (checked by tests)")
+        Geography::parse(include_str!("../data/geo/fylker_2024.csv"), include_str!("../data/geo/kommuner_2024.csv"))
+            .expect("the shipped geography is valid (checked by tests)")
     }
 
     pub fn parse(fylker_csv: &str, kommuner_csv: &str) -> Result<Geography, DataFileError> {
         let mut fylker = Vec::new();
         for (line, fields) in csv_rows("fylker_2024.csv", fylker_csv, 5)? {
-            let err = |m: &str| DataFileError {
-                file: "fylker_2024.csv".into(),
-                line,
-                message: m.into(),
-            };
+            let err = |m: &str| DataFileError { file: "fylker_2024.csv".into(), line, message: m.into() };
             if fields[0].len() != 2 || !fields[0].bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err("fylkesnummer must be two digits"));
             }
             fylker.push(Fylke {
                 number: fields[0].clone(),
                 name: fields[1].clone(),
-                population: population(&fields[2..5])
-                    .ok_or_else(|| err("population must be whole numbers"))?,
+                population: population(&fields[2..5]).ok_or_else(|| err("population must be whole numbers"))?,
             });
         }
         let mut kommuner = Vec::new();
         let mut kommune_index = HashMap::new();
         for (line, fields) in csv_rows("kommuner_2024.csv", kommuner_csv, 7)? {
-            let err = |m: String| DataFileError {
-                file: "kommuner_2024.csv".into(),
-                line,
-                message: m,
-            };
+            let err = |m: String| DataFileError { file: "kommuner_2024.csv".into(), line, message: m };
             if fields[0].len() != 4 || !fields[0].bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err("kommunenummer must be four digits".into()));
             }
             if !fylker.iter().any(|f| f.number == fields[2]) {
-                return Err(err(format!(
-                    "fylke {} is not in fylker_2024.csv",
-                    fields[2]
-                )));
+                return Err(err(format!("fylke {} is not in fylker_2024.csv", fields[2])));
             }
             let k = Kommune {
                 number: fields[0].clone(),
                 name: fields[1].clone(),
                 fylke: fields[2].clone(),
-                population: population(&fields[4..7])
-                    .ok_or_else(|| err("population must be whole numbers".into()))?,
+                population: population(&fields[4..7]).ok_or_else(|| err("population must be whole numbers".into()))?,
             };
-            if kommune_index
-                .insert(k.number.clone(), kommuner.len())
-                .is_some()
-            {
+            if kommune_index.insert(k.number.clone(), kommuner.len()).is_some() {
                 return Err(err(format!("kommune {} appears twice", k.number)));
             }
             kommuner.push(k);
         }
-        Ok(Geography {
-            fylker,
-            kommuner,
-            kommune_index,
-        })
+        Ok(Geography { fylker, kommuner, kommune_index })
     }
 
     pub fn kommune(&self, number: &str) -> Option<&Kommune> {
@@ -117,29 +94,18 @@ impl Geography {
 }
 
 fn population(fields: &[String]) -> Option<[u32; 3]> {
-    Some([
-        fields[0].parse().ok()?,
-        fields[1].parse().ok()?,
-        fields[2].parse().ok()?,
-    ])
+    Some([fields[0].parse().ok()?, fields[1].parse().ok()?, fields[2].parse().ok()?])
 }
 
 /// Rows of a small CSV file with a header and optionally quoted fields (no quotes inside quotes: the shipped files
 /// have none). Returns each row with its 1-based line number.
-fn csv_rows(
-    file: &str,
-    text: &str,
-    columns: usize,
-) -> Result<Vec<(usize, Vec<String>)>, DataFileError> {
+fn csv_rows(file: &str, text: &str, columns: usize) -> Result<Vec<(usize, Vec<String>)>, DataFileError> {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         if line.trim().is_empty() {
             continue;
         }
-        let fields: Vec<String> = line
-            .split(',')
-            .map(|f| f.trim().trim_matches('"').to_owned())
-            .collect();
+        let fields: Vec<String> = line.split(',').map(|f| f.trim().trim_matches('"').to_owned()).collect();
         if fields.len() != columns {
             return Err(DataFileError {
                 file: file.into(),
@@ -168,11 +134,7 @@ mod tests {
             assert!(g.fylke(&k.fylke).is_some(), "{} has a fylke", k.number);
         }
         let sum: u64 = g.fylker().iter().map(|f| u64::from(f.population[0])).sum();
-        let sum_k: u64 = g
-            .kommuner()
-            .iter()
-            .map(|k| u64::from(k.population[0]))
-            .sum();
+        let sum_k: u64 = g.kommuner().iter().map(|k| u64::from(k.population[0])).sum();
         assert_eq!(sum, sum_k, "kommuner add up to the fylker");
     }
 

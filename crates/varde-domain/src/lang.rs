@@ -54,8 +54,6 @@ impl Localized {
 
     /// The language whose text is empty, if any; loaders use it to name what is missing.
     pub fn first_empty(&self) -> Option<Lang> {
-        Lang::ALL
-            .into_iter()
-            .find(|l| self.get(*l).trim().is_empty())
+        Lang::ALL.into_iter().find(|l| self.get(*l).trim().is_empty())
     }
 }

@@ -4,6 +4,8 @@
 //! randomness (a random source is passed in). Data that changes without code (the substance catalogue, method
 //! limits) is parsed from text given by the caller and validated with errors naming file and line.
 
+pub mod alert;
+pub mod assess;
 pub mod auth;
 pub mod catalogue;
 pub mod code;

@@ -103,8 +103,7 @@ impl MethodLimits {
     }
 
     pub fn parse(file: &str, text: &str) -> Result<MethodLimits, DataFileError> {
-        let raw: RawLimits =
-            toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
+        let raw: RawLimits = toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
         let mut limits = HashMap::new();
         for entry in raw.method {
             let start = entry.span().start;

@@ -15,18 +15,15 @@ pub enum PersonalData {
 impl PersonalData {
     pub fn describe(self) -> &'static str {
         match self {
-            PersonalData::NationalIdNumber => {
-                "a Norwegian national identity number (fødselsnummer or D-number)"
-            }
+            PersonalData::NationalIdNumber => "a Norwegian national identity number (fødselsnummer or D-number)",
             PersonalData::PhoneNumber => "a phone number",
             PersonalData::EmailAddress => "an e-mail address",
         }
     }
 }
 
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}").unwrap()
-});
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}").unwrap());
 
 /// Finds the first kind of personal data in `text`, if any.
 pub fn find(text: &str) -> Option<PersonalData> {
@@ -63,23 +60,15 @@ fn number_runs(text: &str) -> Vec<NumberRun> {
             continue;
         }
         // A '+' right before, possibly with one space between ("+ 47 ..."), marks an international number.
-        let plus = (i >= 1 && bytes[i - 1] == b'+')
-            || (i >= 2 && bytes[i - 1] == b' ' && bytes[i - 2] == b'+');
+        let plus = (i >= 1 && bytes[i - 1] == b'+') || (i >= 2 && bytes[i - 1] == b' ' && bytes[i - 2] == b'+');
         // Digits glued to letters or decimal points ("3MMC", "A123", "0.35") are names or amounts, not numbers.
-        let glued =
-            i >= 1 && (bytes[i - 1].is_ascii_alphabetic() || matches!(bytes[i - 1], b'.' | b','));
+        let glued = i >= 1 && (bytes[i - 1].is_ascii_alphabetic() || matches!(bytes[i - 1], b'.' | b','));
         let mut groups = vec![Vec::new()];
         while i < bytes.len() {
             if bytes[i].is_ascii_digit() {
-                groups
-                    .last_mut()
-                    .expect("never empty")
-                    .push(bytes[i] - b'0');
+                groups.last_mut().expect("never empty").push(bytes[i] - b'0');
                 i += 1;
-            } else if matches!(bytes[i], b' ' | b'-')
-                && i + 1 < bytes.len()
-                && bytes[i + 1].is_ascii_digit()
-            {
+            } else if matches!(bytes[i], b' ' | b'-') && i + 1 < bytes.len() && bytes[i + 1].is_ascii_digit() {
                 groups.push(Vec::new());
                 i += 1;
             } else {
@@ -103,10 +92,7 @@ fn looks_like_phone(run: &NumberRun) -> bool {
     let norwegian = |digits: &[u8], shape: &[usize]| {
         digits.len() == 8
             && (2..=9).contains(&digits[0])
-            && matches!(
-                shape,
-                [8] | [3, 2, 3] | [2, 2, 2, 2] | [4, 4] | [3, 5] | [2, 3, 3]
-            )
+            && matches!(shape, [8] | [3, 2, 3] | [2, 2, 2, 2] | [4, 4] | [3, 5] | [2, 3, 3])
     };
     // With the country code in front: 0047 or 47, as its own group or glued to the number.
     for prefix in [&[0u8, 0, 4, 7][..], &[4, 7][..]] {
@@ -153,23 +139,9 @@ mod tests {
     /// Builds a number with valid control digits from a date and an individual number, as the register does;
     /// None when the individual number gives a control digit of 10 (the register skips those).
     fn make_id(day: u8, month: u8, year: u8, individual: u16) -> Option<Vec<u8>> {
-        let mut d = vec![
-            day / 10,
-            day % 10,
-            month / 10,
-            month % 10,
-            year / 10,
-            year % 10,
-        ];
-        d.extend([
-            (individual / 100) as u8,
-            (individual / 10 % 10) as u8,
-            (individual % 10) as u8,
-        ]);
-        for weights in [
-            &[3u32, 7, 6, 1, 8, 9, 4, 5, 2][..],
-            &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2][..],
-        ] {
+        let mut d = vec![day / 10, day % 10, month / 10, month % 10, year / 10, year % 10];
+        d.extend([(individual / 100) as u8, (individual / 10 % 10) as u8, (individual % 10) as u8]);
+        for weights in [&[3u32, 7, 6, 1, 8, 9, 4, 5, 2][..], &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2][..]] {
             let sum: u32 = weights.iter().zip(&d).map(|(w, x)| w * u32::from(*x)).sum();
             match 11 - sum % 11 {
                 10 => return None,
@@ -220,37 +192,22 @@ mod tests {
     #[test]
     fn known_valid_and_invalid_numbers() {
         // 15076500565 is the well-known synthetic test number with valid control digits.
-        assert_eq!(
-            find("eier 15076500565"),
-            Some(PersonalData::NationalIdNumber)
-        );
-        assert_eq!(
-            find("15076500566"),
-            None,
-            "wrong second control digit is not an identity number"
-        );
+        assert_eq!(find("eier 15076500565"), Some(PersonalData::NationalIdNumber));
+        assert_eq!(find("15076500566"), None, "wrong second control digit is not an identity number");
     }
 
     #[test]
     fn phone_numbers_in_the_ways_people_write_them() {
-        for t in [
-            "ring 91234567",
-            "tlf 912 34 567",
-            "41 23 45 67",
-            "+47 91234567",
-            "0047 912 34 567",
-            "+46 70 123 45 67",
-        ] {
+        for t in
+            ["ring 91234567", "tlf 912 34 567", "41 23 45 67", "+47 91234567", "0047 912 34 567", "+46 70 123 45 67"]
+        {
             assert_eq!(find(t), Some(PersonalData::PhoneNumber), "{t}");
         }
     }
 
     #[test]
     fn e_mail_addresses() {
-        assert_eq!(
-            find("skriv til ola.nordmann@example.no"),
-            Some(PersonalData::EmailAddress)
-        );
+        assert_eq!(find("skriv til ola.nordmann@example.no"), Some(PersonalData::EmailAddress));
     }
 
     #[test]

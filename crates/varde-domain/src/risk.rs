@@ -112,26 +112,13 @@ impl RiskPolicy {
     pub const BUILTIN_FILE: &'static str = "data/risk-policy.toml";
 
     pub fn builtin(catalogue: &Catalogue) -> Result<RiskPolicy, DataFileError> {
-        RiskPolicy::parse(
-            Self::BUILTIN_FILE,
-            include_str!("../data/risk-policy.toml"),
-            catalogue,
-        )
+        RiskPolicy::parse(Self::BUILTIN_FILE, include_str!("../data/risk-policy.toml"), catalogue)
     }
 
     /// Parses and validates a policy against the catalogue it will be used with.
-    pub fn parse(
-        file: &str,
-        text: &str,
-        catalogue: &Catalogue,
-    ) -> Result<RiskPolicy, DataFileError> {
-        let raw: RawPolicy =
-            toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
-        let top = |msg: String| DataFileError {
-            file: file.to_owned(),
-            line: 1,
-            message: msg,
-        };
+    pub fn parse(file: &str, text: &str, catalogue: &Catalogue) -> Result<RiskPolicy, DataFileError> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
+        let top = |msg: String| DataFileError { file: file.to_owned(), line: 1, message: msg };
         for (sold, found) in &raw.equivalents {
             for id in std::iter::once(sold).chain(found) {
                 if catalogue.get(id).is_none() {
@@ -143,8 +130,7 @@ impl RiskPolicy {
         for spanned in raw.rule {
             let at = spanned.span().start;
             let r = spanned.into_inner();
-            let err =
-                |msg: String| DataFileError::at(file, text, at, format!("rule {}: {msg}", r.id));
+            let err = |msg: String| DataFileError::at(file, text, at, format!("rule {}: {msg}", r.id));
             if rules.iter().any(|x| x.id == r.id) {
                 return Err(err("the id is used twice".into()));
             }
@@ -158,36 +144,24 @@ impl RiskPolicy {
                     let end = rest[i..].find('}').map_or(rest.len(), |e| i + e + 1);
                     let ph = &rest[i..end];
                     if !PLACEHOLDERS.contains(&ph) {
-                        return Err(err(format!(
-                            "unknown placeholder {ph} in the {} explanation",
-                            lang.code()
-                        )));
+                        return Err(err(format!("unknown placeholder {ph} in the {} explanation", lang.code())));
                     }
                     rest = &rest[end..];
                 }
             }
             let tier = || r.tier.ok_or_else(|| err("needs a tier".into()));
             let known = |id: &String| {
-                if catalogue.get(id).is_some() {
-                    Ok(())
-                } else {
-                    Err(err(format!("'{id}' is not a catalogue id")))
-                }
+                if catalogue.get(id).is_some() { Ok(()) } else { Err(err(format!("'{id}' is not a catalogue id"))) }
             };
             let kind = match r.kind.as_str() {
                 "present" => {
-                    let select = r
-                        .select
-                        .clone()
-                        .ok_or_else(|| err("a present rule needs match = { … }".into()))?;
+                    let select = r.select.clone().ok_or_else(|| err("a present rule needs match = { … }".into()))?;
                     if select.classes.is_empty()
                         && select.substances.is_empty()
                         && select.risks.is_empty()
                         && !select.unknown
                     {
-                        return Err(err(
-                            "match needs classes, substances, risks or unknown = true".into(),
-                        ));
+                        return Err(err("match needs classes, substances, risks or unknown = true".into()));
                     }
                     select.substances.iter().try_for_each(known)?;
                     Kind::Present {
@@ -198,10 +172,7 @@ impl RiskPolicy {
                     }
                 }
                 "dose" => {
-                    let substance = r
-                        .substance
-                        .clone()
-                        .ok_or_else(|| err("a dose rule needs substance".into()))?;
+                    let substance = r.substance.clone().ok_or_else(|| err("a dose rule needs substance".into()))?;
                     known(&substance)?;
                     let unit = r
                         .unit
@@ -214,27 +185,17 @@ impl RiskPolicy {
                         .iter()
                         .map(|t| (t.above, t.tier))
                         .collect();
-                    if thresholds.is_empty()
-                        || thresholds
-                            .windows(2)
-                            .any(|w| w[0].0 >= w[1].0 || w[0].1 >= w[1].1)
-                    {
-                        return Err(err(
-                            "thresholds must rise, each with a higher tier than the one before"
-                                .into(),
-                        ));
+                    if thresholds.is_empty() || thresholds.windows(2).any(|w| w[0].0 >= w[1].0 || w[0].1 >= w[1].1) {
+                        return Err(err("thresholds must rise, each with a higher tier than the one before".into()));
                     }
-                    Kind::Dose {
-                        substance,
-                        unit,
-                        thresholds,
-                    }
+                    Kind::Dose { substance, unit, thresholds }
                 }
                 "mis_sold" => Kind::MisSold { tier: tier()? },
                 "strip_positive" => {
-                    let method = r.method.filter(|m| m.is_strip()).ok_or_else(|| {
-                        err("a strip_positive rule needs method = a strip".into())
-                    })?;
+                    let method = r
+                        .method
+                        .filter(|m| m.is_strip())
+                        .ok_or_else(|| err("a strip_positive rule needs method = a strip".into()))?;
                     Kind::StripPositive {
                         method,
                         target_classes: r.target_classes.clone().unwrap_or_default(),
@@ -249,17 +210,9 @@ impl RiskPolicy {
                     )));
                 }
             };
-            rules.push(Rule {
-                id: r.id.clone(),
-                kind,
-                explanation: r.explanation,
-            });
+            rules.push(Rule { id: r.id.clone(), kind, explanation: r.explanation });
         }
-        Ok(RiskPolicy {
-            version: raw.version,
-            rules,
-            equivalents: raw.equivalents,
-        })
+        Ok(RiskPolicy { version: raw.version, rules, equivalents: raw.equivalents })
     }
 
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
@@ -267,54 +220,28 @@ impl RiskPolicy {
     }
 
     /// Applies the policy to a sample's current analyses.
-    pub fn assess(
-        &self,
-        sample: &Sample,
-        catalogue: &Catalogue,
-        methods: &MethodLimits,
-    ) -> Vec<Finding> {
+    pub fn assess(&self, sample: &Sample, catalogue: &Catalogue, methods: &MethodLimits) -> Vec<Finding> {
         let ctx = Context::new(self, sample, catalogue);
         // (rule index, tier, substances, method, amount text)
-        let mut fired: Vec<(usize, Tier, Vec<String>, Option<Method>, Option<String>)> = Vec::new();
+        let mut fired: Vec<Fired> = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
             match &rule.kind {
-                Kind::Present {
-                    select,
-                    unless_sold_as,
-                    sold_as_classes,
-                    tier,
-                } => {
+                Kind::Present { select, unless_sold_as, sold_as_classes, tier } => {
                     if !sold_as_classes.is_empty() && !ctx.sold_as_any_class(sold_as_classes) {
                         continue;
                     }
                     for found in ctx.found.keys() {
-                        if ctx.matches(select, found) && !(*unless_sold_as && ctx.is_sold_as(found))
-                        {
+                        if ctx.matches(select, found) && !(*unless_sold_as && ctx.is_sold_as(found)) {
                             fired.push((i, *tier, vec![found.substance.clone()], None, None));
                         }
                     }
                 }
-                Kind::Dose {
-                    substance,
-                    unit,
-                    thresholds,
-                } => {
-                    let Some(mg) = ctx
-                        .found
-                        .get(&SubstanceRef::known(substance))
-                        .copied()
-                        .flatten()
-                    else {
+                Kind::Dose { substance, unit, thresholds } => {
+                    let Some(mg) = ctx.found.get(&SubstanceRef::known(substance)).copied().flatten() else {
                         continue;
                     };
-                    let value = if *unit == AmountUnit::Ug {
-                        mg * 1000.0
-                    } else {
-                        mg
-                    };
-                    if let Some((_, tier)) =
-                        thresholds.iter().rev().find(|(above, _)| value > *above)
-                    {
+                    let value = if *unit == AmountUnit::Ug { mg * 1000.0 } else { mg };
+                    if let Some((_, tier)) = thresholds.iter().rev().find(|(above, _)| value > *above) {
                         let amount = if *unit == AmountUnit::Ug {
                             format!("{} µg", fmt_number(value))
                         } else {
@@ -323,16 +250,8 @@ impl RiskPolicy {
                         fired.push((i, *tier, vec![substance.clone()], None, Some(amount)));
                     }
                 }
-                Kind::StripPositive {
-                    method,
-                    target_classes,
-                    sold_as_classes,
-                    tier,
-                } => {
-                    let positive = ctx
-                        .strips
-                        .iter()
-                        .any(|(m, r)| m == method && *r == AnalysisResult::Positive);
+                Kind::StripPositive { method, target_classes, sold_as_classes, tier } => {
+                    let positive = ctx.strips.iter().any(|(m, r)| m == method && *r == AnalysisResult::Positive);
                     if positive
                         && !ctx.sold_as_any_class(target_classes)
                         && (sold_as_classes.is_empty() || ctx.sold_as_any_class(sold_as_classes))
@@ -360,7 +279,7 @@ impl RiskPolicy {
                 }
             }
         }
-        let mut kept: Vec<(usize, Tier, Vec<String>, Option<Method>, Option<String>)> = fired
+        let mut kept: Vec<Fired> = fired
             .iter()
             .enumerate()
             .filter(|(k, f)| f.2.len() != 1 || best.get(&f.2[0]) == Some(k))
@@ -368,25 +287,15 @@ impl RiskPolicy {
             .collect();
         // Mis-sold last: its tier is at least the rule's, and that of what was found instead.
         for (i, rule) in self.rules.iter().enumerate() {
-            if let Kind::MisSold { tier } = &rule.kind {
-                if ctx.is_mis_sold() {
-                    let instead = kept
-                        .iter()
-                        .map(|f| f.1)
-                        .max()
-                        .map_or(*tier, |t| t.max(*tier));
-                    let found: Vec<String> =
-                        ctx.found.keys().map(|r| r.substance.clone()).collect();
-                    kept.push((i, instead, found, None, None));
-                }
+            if let Kind::MisSold { tier } = &rule.kind
+                && ctx.is_mis_sold()
+            {
+                let instead = kept.iter().map(|f| f.1).max().map_or(*tier, |t| t.max(*tier));
+                let found: Vec<String> = ctx.found.keys().map(|r| r.substance.clone()).collect();
+                kept.push((i, instead, found, None, None));
             }
         }
-        kept.sort_by(|a, b| {
-            b.1.cmp(&a.1)
-                .then(a.0.cmp(&b.0))
-                .then(a.2.cmp(&b.2))
-                .then(a.3.cmp(&b.3))
-        });
+        kept.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
         kept.into_iter()
             .map(|(i, tier, substances, method, amount)| {
                 let rule = &self.rules[i];
@@ -400,26 +309,13 @@ impl RiskPolicy {
                         sold_as: if ctx.sold.is_empty() {
                             nothing_named(lang).to_owned()
                         } else {
-                            names(
-                                &ctx.sold
-                                    .iter()
-                                    .map(|s| s.substance.clone())
-                                    .collect::<Vec<_>>(),
-                            )
+                            names(&ctx.sold.iter().map(|s| s.substance.clone()).collect::<Vec<_>>())
                         },
                         amount: amount
                             .clone()
-                            .map(|a| {
-                                if lang == Lang::En {
-                                    a
-                                } else {
-                                    a.replace('.', ",")
-                                }
-                            })
+                            .map(|a| if lang == Lang::En { a } else { a.replace('.', ",") })
                             .unwrap_or_default(),
-                        method: method
-                            .map(|m| methods.name(m).get(lang).to_owned())
-                            .unwrap_or_default(),
+                        method: method.map(|m| methods.name(m).get(lang).to_owned()).unwrap_or_default(),
                     }
                 });
                 Finding {
@@ -434,6 +330,9 @@ impl RiskPolicy {
             .collect()
     }
 }
+
+/// A rule that fired: (rule index, tier, substances it is about, method it is about, amount text).
+type Fired = (usize, Tier, Vec<String>, Option<Method>, Option<String>);
 
 /// What a sample's current analyses say, gathered once.
 struct Context<'a> {
@@ -461,10 +360,7 @@ impl<'a> Context<'a> {
                         inconclusive.insert(a.method);
                     }
                 }
-                Outcome::Components {
-                    components,
-                    inconclusive: unsure,
-                } => {
+                Outcome::Components { components, inconclusive: unsure } => {
                     if *unsure {
                         inconclusive.insert(a.method);
                     } else if !components.is_empty() {
@@ -480,15 +376,7 @@ impl<'a> Context<'a> {
                 }
             }
         }
-        Context {
-            policy,
-            catalogue,
-            sold: &sample.sold_as,
-            found,
-            strips,
-            inconclusive,
-            identified_something,
-        }
+        Context { policy, catalogue, sold: &sample.sold_as, found, strips, inconclusive, identified_something }
     }
 
     fn is_sold_as(&self, found: &SubstanceRef) -> bool {
@@ -496,20 +384,12 @@ impl<'a> Context<'a> {
             s == found
                 || (s.known
                     && found.known
-                    && self
-                        .policy
-                        .equivalents
-                        .get(&s.substance)
-                        .is_some_and(|eq| eq.contains(&found.substance)))
+                    && self.policy.equivalents.get(&s.substance).is_some_and(|eq| eq.contains(&found.substance)))
         })
     }
 
     fn sold_as_any_class(&self, classes: &[SubstanceClass]) -> bool {
-        self.sold.iter().any(|s| {
-            self.catalogue
-                .substance(s)
-                .is_some_and(|x| classes.contains(&x.class))
-        })
+        self.sold.iter().any(|s| self.catalogue.substance(s).is_some_and(|x| classes.contains(&x.class)))
     }
 
     fn matches(&self, select: &Selector, found: &SubstanceRef) -> bool {
@@ -531,9 +411,7 @@ impl<'a> Context<'a> {
     }
 
     fn name(&self, id: &str, lang: Lang) -> String {
-        self.catalogue
-            .get(id)
-            .map_or_else(|| id.to_owned(), |s| s.names.get(lang).to_owned())
+        self.catalogue.get(id).map_or_else(|| id.to_owned(), |s| s.names.get(lang).to_owned())
     }
 }
 
@@ -554,11 +432,7 @@ fn render(template: &Localized, vars: impl Fn(Lang) -> Vars) -> Localized {
             .replace("{amount}", &v.amount)
             .replace("{method}", &v.method)
     };
-    Localized {
-        nb: one(Lang::Nb),
-        nn: one(Lang::Nn),
-        en: one(Lang::En),
-    }
+    Localized { nb: one(Lang::Nb), nn: one(Lang::Nn), en: one(Lang::En) }
 }
 
 fn nothing_named(lang: Lang) -> &'static str {
@@ -580,11 +454,7 @@ fn join(names: &[String], lang: Lang) -> String {
 }
 
 fn fmt_number(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{}", v.round() as i64)
-    } else {
-        format!("{v:.1}")
-    }
+    if (v - v.round()).abs() < 1e-9 { format!("{}", v.round() as i64) } else { format!("{v:.1}") }
 }
 
 /// The highest tier among findings, if any.

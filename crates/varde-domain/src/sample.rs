@@ -214,13 +214,9 @@ impl AnalysisResult {
     }
 
     pub fn parse(s: &str) -> Option<AnalysisResult> {
-        [
-            AnalysisResult::Positive,
-            AnalysisResult::Negative,
-            AnalysisResult::Inconclusive,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+        [AnalysisResult::Positive, AnalysisResult::Negative, AnalysisResult::Inconclusive]
+            .into_iter()
+            .find(|r| r.as_str() == s)
     }
 }
 
@@ -323,10 +319,7 @@ pub enum Outcome {
     /// A test strip's answer.
     Strip { result: AnalysisResult },
     /// Components identified (empty: none identified). `inconclusive` when the method could not tell.
-    Components {
-        components: Vec<Component>,
-        inconclusive: bool,
-    },
+    Components { components: Vec<Component>, inconclusive: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -351,16 +344,8 @@ pub struct InvalidInput {
 }
 
 impl InvalidInput {
-    fn new(
-        code: &'static str,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> InvalidInput {
-        InvalidInput {
-            code,
-            field: field.into(),
-            message: message.into(),
-        }
+    fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> InvalidInput {
+        InvalidInput { code, field: field.into(), message: message.into() }
     }
 }
 
@@ -373,30 +358,15 @@ pub const MAX_ANALYSES: usize = 20;
 const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(10);
 
 /// Validates free text: trimmed, length-limited, and free of personal data. Empty text becomes `None`.
-pub fn check_text(
-    field: &str,
-    text: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, InvalidInput> {
+pub fn check_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<String>, InvalidInput> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
     if text.chars().count() > max {
-        return Err(InvalidInput::new(
-            "text_too_long",
-            field,
-            format!("{field} may have at most {max} characters"),
-        ));
+        return Err(InvalidInput::new("text_too_long", field, format!("{field} may have at most {max} characters")));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(InvalidInput::new(
-            "invalid_value",
-            field,
-            format!("{field} contains control characters"),
-        ));
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(InvalidInput::new("invalid_value", field, format!("{field} contains control characters")));
     }
     if let Some(kind) = personal_data::find(text) {
         return Err(InvalidInput::new(
@@ -411,63 +381,36 @@ pub fn check_text(
     Ok(Some(text.to_owned()))
 }
 
-fn check_time(
-    field: &str,
-    t: Option<Timestamp>,
-    now: Timestamp,
-) -> Result<Timestamp, InvalidInput> {
+fn check_time(field: &str, t: Option<Timestamp>, now: Timestamp) -> Result<Timestamp, InvalidInput> {
     let t = t.unwrap_or(now);
     if t > now + CLOCK_SKEW {
-        return Err(InvalidInput::new(
-            "invalid_value",
-            field,
-            format!("{field} lies in the future"),
-        ));
+        return Err(InvalidInput::new("invalid_value", field, format!("{field} lies in the future")));
     }
     // Drug checking in Norway has no samples from before 2000; an earlier date is a typing error.
     if t < Timestamp::from_second(946_684_800).expect("valid") {
-        return Err(InvalidInput::new(
-            "invalid_value",
-            field,
-            format!("{field} is before the year 2000"),
-        ));
+        return Err(InvalidInput::new("invalid_value", field, format!("{field} is before the year 2000")));
     }
     Ok(t)
 }
 
-fn check_substance(
-    field: &str,
-    name: &str,
-    catalogue: &Catalogue,
-) -> Result<SubstanceRef, InvalidInput> {
-    let name = check_text(field, Some(name), MAX_SHORT_TEXT)?.ok_or_else(|| {
-        InvalidInput::new(
-            "invalid_value",
-            field,
-            format!("{field} must name a substance"),
-        )
-    })?;
+fn check_substance(field: &str, name: &str, catalogue: &Catalogue) -> Result<SubstanceRef, InvalidInput> {
+    let name = check_text(field, Some(name), MAX_SHORT_TEXT)?
+        .ok_or_else(|| InvalidInput::new("invalid_value", field, format!("{field} must name a substance")))?;
     Ok(catalogue.resolve(&name))
 }
 
 fn check_positive(field: &str, v: Option<f64>, max: f64) -> Result<(), InvalidInput> {
     match v {
-        Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => Err(InvalidInput::new(
-            "invalid_value",
-            field,
-            format!("{field} must be more than 0 and at most {max}"),
-        )),
+        Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => {
+            Err(InvalidInput::new("invalid_value", field, format!("{field} must be more than 0 and at most {max}")))
+        }
         _ => Ok(()),
     }
 }
 
 impl SampleInput {
     /// Validates a new sample. `now` is the server's clock; the catalogue resolves names.
-    pub fn validate(
-        self,
-        catalogue: &Catalogue,
-        now: Timestamp,
-    ) -> Result<NewSample, InvalidInput> {
+    pub fn validate(self, catalogue: &Catalogue, now: Timestamp) -> Result<NewSample, InvalidInput> {
         let service = ServiceSlug::parse(&self.service)
             .map_err(|e| InvalidInput::new("invalid_value", "service", e.to_string()))?;
         let received_at = check_time("received_at", self.received_at, now)?;
@@ -491,10 +434,7 @@ impl SampleInput {
                 return Err(InvalidInput::new(
                     "tablet_fields_not_applicable",
                     "tablet",
-                    format!(
-                        "tablet details apply to tablets and capsules, not to a {}",
-                        self.form.as_str()
-                    ),
+                    format!("tablet details apply to tablets and capsules, not to a {}", self.form.as_str()),
                 ));
             }
             Some(t) => {
@@ -525,10 +465,7 @@ impl SampleInput {
                     ));
                 }
                 // Analyses sent with the sample were made when it was handed in, unless they say otherwise.
-                let a = AnalysisInput {
-                    performed_at: a.performed_at.or(Some(received_at)),
-                    ..a
-                };
+                let a = AnalysisInput { performed_at: a.performed_at.or(Some(received_at)), ..a };
                 a.validate(&format!("analyses[{i}]"), self.form, catalogue, now)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -581,10 +518,7 @@ impl AnalysisInput {
                     return Err(InvalidInput::new(
                         "invalid_value",
                         format!("{field}.result"),
-                        format!(
-                            "{} names components; its result can only be 'inconclusive'",
-                            self.method.as_str()
-                        ),
+                        format!("{} names components; its result can only be 'inconclusive'", self.method.as_str()),
                     ));
                 }
             };
@@ -595,10 +529,7 @@ impl AnalysisInput {
                     return Err(InvalidInput::new(
                         "invalid_value",
                         format!("{field}.components"),
-                        format!(
-                            "{} needs components (an empty list if nothing was identified)",
-                            self.method.as_str()
-                        ),
+                        format!("{} needs components (an empty list if nothing was identified)", self.method.as_str()),
                     ));
                 }
             };
@@ -612,8 +543,7 @@ impl AnalysisInput {
             let mut components: Vec<Component> = Vec::with_capacity(inputs.len());
             for (i, c) in inputs.into_iter().enumerate() {
                 let cf = format!("{field}.components[{i}]");
-                let substance =
-                    check_substance(&format!("{cf}.substance"), &c.substance, catalogue)?;
+                let substance = check_substance(&format!("{cf}.substance"), &c.substance, catalogue)?;
                 if components.iter().any(|k| k.substance == substance) {
                     return Err(InvalidInput::new(
                         "invalid_value",
@@ -624,9 +554,7 @@ impl AnalysisInput {
                 if let Some(a) = c.amount {
                     let af = format!("{cf}.amount");
                     match a.unit {
-                        AmountUnit::Percent => {
-                            check_positive(&format!("{af}.value"), Some(a.value), 100.0)?
-                        }
+                        AmountUnit::Percent => check_positive(&format!("{af}.value"), Some(a.value), 100.0)?,
                         AmountUnit::Mg | AmountUnit::Ug if !form.is_unit_dose() => {
                             return Err(InvalidInput::new(
                                 "amount_unit_not_applicable",
@@ -637,32 +565,15 @@ impl AnalysisInput {
                                 ),
                             ));
                         }
-                        AmountUnit::Mg => {
-                            check_positive(&format!("{af}.value"), Some(a.value), 5000.0)?
-                        }
-                        AmountUnit::Ug => {
-                            check_positive(&format!("{af}.value"), Some(a.value), 100_000.0)?
-                        }
+                        AmountUnit::Mg => check_positive(&format!("{af}.value"), Some(a.value), 5000.0)?,
+                        AmountUnit::Ug => check_positive(&format!("{af}.value"), Some(a.value), 100_000.0)?,
                     }
                 }
-                components.push(Component {
-                    substance,
-                    role: c.role,
-                    amount: c.amount,
-                    confidence: c.confidence,
-                });
+                components.push(Component { substance, role: c.role, amount: c.amount, confidence: c.confidence });
             }
-            Outcome::Components {
-                components,
-                inconclusive,
-            }
+            Outcome::Components { components, inconclusive }
         };
-        Ok(NewAnalysis {
-            method: self.method,
-            performed_at,
-            outcome,
-            amends: self.amends,
-        })
+        Ok(NewAnalysis { method: self.method, performed_at, outcome, amends: self.amends })
     }
 }
 
@@ -801,10 +712,7 @@ mod tests {
             components: Some(vec![ComponentInput {
                 substance: "Koffein".into(),
                 role: ComponentRole::Adulterant,
-                amount: Some(Amount {
-                    value: 20.0,
-                    unit: AmountUnit::Percent,
-                }),
+                amount: Some(Amount { value: 20.0, unit: AmountUnit::Percent }),
                 confidence: None,
             }]),
             performed_at: None,
@@ -814,17 +722,9 @@ mod tests {
         assert_eq!(v.received_at, now());
         assert_eq!(
             v.sold_as,
-            vec![
-                SubstanceRef::known("heroin"),
-                SubstanceRef {
-                    substance: "mystery-x".into(),
-                    known: false
-                }
-            ]
+            vec![SubstanceRef::known("heroin"), SubstanceRef { substance: "mystery-x".into(), known: false }]
         );
-        let Outcome::Components { components, .. } = &v.analyses[0].outcome else {
-            panic!()
-        };
+        let Outcome::Components { components, .. } = &v.analyses[0].outcome else { panic!() };
         assert_eq!(components[0].substance, SubstanceRef::known("caffeine"));
     }
 
@@ -833,18 +733,12 @@ mod tests {
         let mut s = base();
         s.notes = Some("ring meg på 912 34 567".into());
         let e = s.validate(&cat(), now()).unwrap_err();
-        assert_eq!(
-            (e.code, e.field.as_str()),
-            ("personal_data_refused", "notes")
-        );
+        assert_eq!((e.code, e.field.as_str()), ("personal_data_refused", "notes"));
 
         let mut s = base();
         s.sold_as = vec!["15076500565".into()];
         let e = s.validate(&cat(), now()).unwrap_err();
-        assert_eq!(
-            (e.code, e.field.as_str()),
-            ("personal_data_refused", "sold_as[0]")
-        );
+        assert_eq!((e.code, e.field.as_str()), ("personal_data_refused", "sold_as[0]"));
     }
 
     #[test]
@@ -856,23 +750,14 @@ mod tests {
             components: Some(vec![ComponentInput {
                 substance: "heroin".into(),
                 role: ComponentRole::Main,
-                amount: Some(Amount {
-                    value: 20.0,
-                    unit: AmountUnit::Mg,
-                }),
+                amount: Some(Amount { value: 20.0, unit: AmountUnit::Mg }),
                 confidence: None,
             }]),
             performed_at: None,
             amends: None,
         }];
         let e = s.clone().validate(&cat(), now()).unwrap_err();
-        assert_eq!(
-            (e.code, e.field.as_str()),
-            (
-                "amount_unit_not_applicable",
-                "analyses[0].components[0].amount.unit"
-            )
-        );
+        assert_eq!((e.code, e.field.as_str()), ("amount_unit_not_applicable", "analyses[0].components[0].amount.unit"));
         s.form = Form::Tablet;
         assert!(s.validate(&cat(), now()).is_ok());
     }
@@ -880,22 +765,13 @@ mod tests {
     #[test]
     fn tablet_fields_only_for_tablets_and_capsules() {
         let mut s = base();
-        s.tablet = Some(Tablet {
-            mass_mg: Some(300.0),
-            ..Tablet::default()
-        });
-        assert_eq!(
-            s.clone().validate(&cat(), now()).unwrap_err().code,
-            "tablet_fields_not_applicable"
-        );
+        s.tablet = Some(Tablet { mass_mg: Some(300.0), ..Tablet::default() });
+        assert_eq!(s.clone().validate(&cat(), now()).unwrap_err().code, "tablet_fields_not_applicable");
         s.form = Form::Tablet;
         assert!(s.validate(&cat(), now()).is_ok());
         let mut s = base();
         s.tablet = Some(Tablet::default());
-        assert!(
-            s.validate(&cat(), now()).is_ok(),
-            "an all-null tablet object is accepted for any form"
-        );
+        assert!(s.validate(&cat(), now()).is_ok(), "an all-null tablet object is accepted for any form");
     }
 
     #[test]
@@ -907,13 +783,7 @@ mod tests {
             performed_at: None,
             amends: None,
         };
-        assert_eq!(
-            strip
-                .validate("a", Form::Powder, &cat(), now())
-                .unwrap_err()
-                .field,
-            "a.result"
-        );
+        assert_eq!(strip.validate("a", Form::Powder, &cat(), now()).unwrap_err().field, "a.result");
         let ftir = AnalysisInput {
             method: Method::Ftir,
             result: Some(AnalysisResult::Positive),
@@ -921,12 +791,7 @@ mod tests {
             performed_at: None,
             amends: None,
         };
-        assert_eq!(
-            ftir.validate("a", Form::Powder, &cat(), now())
-                .unwrap_err()
-                .field,
-            "a.result"
-        );
+        assert_eq!(ftir.validate("a", Form::Powder, &cat(), now()).unwrap_err().field, "a.result");
         let ftir = AnalysisInput {
             method: Method::Ftir,
             result: Some(AnalysisResult::Inconclusive),
@@ -935,13 +800,8 @@ mod tests {
             amends: None,
         };
         assert_eq!(
-            ftir.validate("a", Form::Powder, &cat(), now())
-                .unwrap()
-                .outcome,
-            Outcome::Components {
-                components: vec![],
-                inconclusive: true
-            }
+            ftir.validate("a", Form::Powder, &cat(), now()).unwrap().outcome,
+            Outcome::Components { components: vec![], inconclusive: true }
         );
     }
 
@@ -960,21 +820,13 @@ mod tests {
             method,
             performed_at: t,
             recorded_at: t,
-            outcome: Outcome::Strip {
-                result: AnalysisResult::Negative,
-            },
+            outcome: Outcome::Strip { result: AnalysisResult::Negative },
             amends,
             superseded_by: None,
         };
         assert_eq!(Status::of(&[]), Status::Received);
         assert_eq!(Status::of(&[a(1, Method::Ftir, None)]), Status::Screened);
-        assert_eq!(
-            Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, None)]),
-            Status::Confirmed
-        );
-        assert_eq!(
-            Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, Some(1))]),
-            Status::Amended
-        );
+        assert_eq!(Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, None)]), Status::Confirmed);
+        assert_eq!(Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, Some(1))]), Status::Amended);
     }
 }

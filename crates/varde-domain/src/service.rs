@@ -10,24 +10,17 @@ use std::fmt;
 pub struct ServiceSlug(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "a service slug has 2-48 lower-case letters (a-z), digits and single hyphens, not starting or ending with one"
-)]
+#[error("a service slug has 2-48 lower-case letters (a-z), digits and single hyphens, not starting or ending with one")]
 pub struct InvalidSlug;
 
 impl ServiceSlug {
     pub fn parse(s: &str) -> Result<ServiceSlug, InvalidSlug> {
         let ok = (2..=48).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')
             && !s.ends_with('-')
             && !s.contains("--");
-        if ok {
-            Ok(ServiceSlug(s.to_owned()))
-        } else {
-            Err(InvalidSlug)
-        }
+        if ok { Ok(ServiceSlug(s.to_owned())) } else { Err(InvalidSlug) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -111,16 +104,7 @@ mod tests {
     #[test]
     fn slugs() {
         assert!(ServiceSlug::parse("oslo-brukerrom").is_ok());
-        for bad in [
-            "",
-            "a",
-            "Oslo",
-            "oslo--x",
-            "-oslo",
-            "oslo-",
-            "oslo brukerrom",
-            "øst",
-        ] {
+        for bad in ["", "a", "Oslo", "oslo--x", "-oslo", "oslo-", "oslo brukerrom", "øst"] {
             assert!(ServiceSlug::parse(bad).is_err(), "{bad}");
         }
     }

@@ -18,14 +18,9 @@ impl Entry<'_> {
     pub fn hash(&self) -> String {
         let mut h = Sha256::new();
         // Length-prefixed fields, so no two different entries serialise to the same bytes.
-        for field in [
-            self.prev_hash,
-            &self.seq.to_string(),
-            &self.at_ms.to_string(),
-            self.actor,
-            self.action,
-            self.subject,
-        ] {
+        for field in
+            [self.prev_hash, &self.seq.to_string(), &self.at_ms.to_string(), self.actor, self.action, self.subject]
+        {
             h.update((field.len() as u64).to_be_bytes());
             h.update(field.as_bytes());
         }

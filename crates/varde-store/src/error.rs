@@ -8,6 +8,11 @@ pub enum StoreError {
     UnknownService(String),
     #[error("no sample with that code")]
     UnknownSample,
+    #[error("no alert with that id")]
+    UnknownAlert,
+    /// Input that fails the domain's validation, checked inside the transaction (e.g. a reviewer's edit).
+    #[error("{0}")]
+    Input(varde_domain::sample::InvalidInput),
     #[error("{0}")]
     Conflict(String),
     /// A request that contradicts what is stored, with a stable code (e.g. an amendment of an analysis that is

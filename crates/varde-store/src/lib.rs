@@ -11,10 +11,12 @@ pub use error::StoreError;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use varde_domain::SampleCode;
+use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertStatus, AlertVersion};
 use varde_domain::auth::{Principal, Role};
+use varde_domain::finding::Finding;
 use varde_domain::sample::{NewAnalysis, NewSample, Sample};
 use varde_domain::service::{Service, ServiceSlug};
+use varde_domain::{SampleCode, Tier};
 
 /// What a bearer token grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,11 +28,7 @@ pub struct TokenGrant {
 
 impl TokenGrant {
     pub fn principal(&self) -> Principal {
-        Principal {
-            actor: format!("token:{}", self.id),
-            role: self.role,
-            service: self.service.clone(),
-        }
+        Principal { actor: format!("token:{}", self.id), role: self.role, service: self.service.clone() }
     }
 }
 
@@ -51,53 +49,164 @@ pub struct AuditReport {
     pub first_broken: Option<(i64, String)>,
 }
 
+/// A sample with its current findings and the alerts it is evidence for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSample {
+    pub sample: Sample,
+    /// The fylke of the service that registered it.
+    pub fylke: String,
+    pub findings: Vec<Finding>,
+    pub alerts: Vec<AlertRef>,
+}
+
+/// An alert a sample is evidence for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlertRef {
+    pub id: i64,
+    pub status: AlertStatus,
+    pub tier: Tier,
+}
+
+/// An entry of the durable event log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Event {
+    pub seq: i64,
+    pub at: Timestamp,
+    /// `sample.finding`, `alert.drafted`, `alert.published`, `alert.updated`, `alert.withdrawn`.
+    pub kind: String,
+    /// False for sample-level and draft events, which only staff receive.
+    pub public: bool,
+    pub tier: Option<Tier>,
+    pub fylker: Vec<String>,
+    pub alert_id: Option<i64>,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// Stored statuses (draft, published, withdrawn); empty: all.
+    pub statuses: Vec<AlertStatus>,
+    pub min_tier: Option<Tier>,
+    /// Alerts for this fylke, and national ones.
+    pub fylke: Option<String>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Webhook {
+    pub id: i64,
+    pub url: String,
+    #[serde(skip)]
+    pub secret: String,
+    pub min_tier: Tier,
+    /// Empty: every fylke.
+    pub fylker: Vec<String>,
+    /// The last event handled (delivered, or skipped by the filter).
+    pub cursor: i64,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub webhook_id: i64,
+    pub event_seq: i64,
+    pub attempt: u32,
+    pub at: Timestamp,
+    pub ok: bool,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// When each step towards a warning happened, for one alert (measured from its first sample).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarningTimes {
+    pub received: Timestamp,
+    pub assessed: Timestamp,
+    pub drafted: Timestamp,
+    pub published: Option<Timestamp>,
+    pub first_delivered: Option<Timestamp>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    async fn add_service(
-        &self,
-        service: Service,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
+    async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError>;
     async fn services(&self) -> Result<Vec<Service>, StoreError>;
     async fn service(&self, slug: &ServiceSlug) -> Result<Option<Service>, StoreError>;
 
-    async fn add_token(
-        &self,
-        token: NewToken,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<i64, StoreError>;
+    async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError>;
     /// The grant of a token that exists and is not revoked.
     async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError>;
 
     /// Stores a new sample under `code`. Fails with [`StoreError::CodeTaken`] if the code exists (the caller draws
-    /// another) and [`StoreError::UnknownService`] if the service does not.
+    /// another) and [`StoreError::UnknownService`] if the service does not. The risk policy assesses it in the same
+    /// transaction, and a finding of warning or above starts or joins an alert draft.
     async fn create_sample(
         &self,
         code: SampleCode,
         sample: NewSample,
         actor: &Principal,
         at: Timestamp,
-    ) -> Result<Sample, StoreError>;
-    /// Adds an analysis to a sample; with `amends`, the earlier analysis is kept but superseded.
+    ) -> Result<StoredSample, StoreError>;
+    /// Adds an analysis; with `amends`, the earlier analysis is kept but superseded. Findings are recomputed and
+    /// the earlier ones kept as history.
     async fn add_analysis(
         &self,
         code: SampleCode,
         analysis: NewAnalysis,
         actor: &Principal,
         at: Timestamp,
-    ) -> Result<Sample, StoreError>;
+    ) -> Result<StoredSample, StoreError>;
     /// Reads a sample without auditing: for its own service's technician and the public result look-up.
-    async fn sample(&self, code: SampleCode) -> Result<Option<Sample>, StoreError>;
+    async fn sample(&self, code: SampleCode) -> Result<Option<StoredSample>, StoreError>;
     /// Reads a sample for a national role, recording the read in the audit log.
     async fn sample_audited(
         &self,
         code: SampleCode,
         actor: &Principal,
         at: Timestamp,
-    ) -> Result<Option<Sample>, StoreError>;
+    ) -> Result<Option<StoredSample>, StoreError>;
     async fn sample_count(&self) -> Result<u64, StoreError>;
+
+    async fn alerts(&self, filter: AlertFilter) -> Result<Vec<Alert>, StoreError>;
+    async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError>;
+    async fn alert_versions(&self, id: i64) -> Result<Vec<AlertVersion>, StoreError>;
+    /// The samples behind an alert, newest first. A sample-level read, so audited.
+    async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError>;
+    /// Edits, publishes, updates or withdraws an alert, recording the transition with who and when.
+    async fn change_alert(
+        &self,
+        id: i64,
+        action: AlertAction,
+        edit: AlertEdit,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Alert, StoreError>;
+
+    /// Events after `seq`, oldest first.
+    async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
+    /// The newest event's seq, updated after every commit.
+    fn event_watch(&self) -> tokio::sync::watch::Receiver<i64>;
+
+    async fn add_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        min_tier: Tier,
+        fylker: &[String],
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Webhook, StoreError>;
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError>;
+    /// Records one delivery attempt; a successful one moves the subscriber's cursor to the event.
+    async fn record_delivery(&self, delivery: Delivery) -> Result<(), StoreError>;
+    /// Moves a subscriber's cursor past events its filter skips.
+    async fn skip_to(&self, webhook_id: i64, seq: i64) -> Result<(), StoreError>;
+    /// Failed attempts so far and the last error, for admins.
+    async fn delivery_status(&self, webhook_id: i64) -> Result<(u64, Option<String>), StoreError>;
+
+    /// For each alert: its first sample's received time and when it was assessed, drafted, published and first
+    /// delivered to a subscriber.
+    async fn warning_times(&self) -> Result<Vec<WarningTimes>, StoreError>;
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;

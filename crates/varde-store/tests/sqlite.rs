@@ -10,16 +10,16 @@ use varde_domain::{Catalogue, Method, SampleCode, SubstanceRef};
 use varde_store::sqlite::SqliteStore;
 use varde_store::{Store, StoreError};
 
+fn assessor() -> Arc<varde_domain::assess::Assessor> {
+    Arc::new(varde_domain::assess::Assessor::new(Catalogue::builtin().unwrap()).unwrap())
+}
+
 fn now() -> Timestamp {
     "2026-11-20T12:00:00Z".parse().unwrap()
 }
 
 fn admin() -> Principal {
-    Principal {
-        actor: "test".into(),
-        role: Role::Admin,
-        service: None,
-    }
+    Principal { actor: "test".into(), role: Role::Admin, service: None }
 }
 
 fn slug(s: &str) -> ServiceSlug {
@@ -27,7 +27,7 @@ fn slug(s: &str) -> ServiceSlug {
 }
 
 async fn store_with_service(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
-    let store = Arc::new(SqliteStore::open(dir.path().join("v.db")).unwrap());
+    let store = Arc::new(SqliteStore::open(dir.path().join("v.db"), assessor()).unwrap());
     let service = Service {
         slug: slug("oslo-brukerrom"),
         name: "Oslo brukerrom".into(),
@@ -64,18 +64,9 @@ async fn a_failing_request_in_a_group_commit_leaves_the_others_whole() {
         let store = store.clone();
         let code = SampleCode::generate(&mut rng);
         // Every third request names a service that does not exist and must fail alone.
-        let service = if i % 3 == 0 {
-            "nowhere"
-        } else {
-            "oslo-brukerrom"
-        };
+        let service = if i % 3 == 0 { "nowhere" } else { "oslo-brukerrom" };
         tasks.push(tokio::spawn(async move {
-            (
-                code,
-                store
-                    .create_sample(code, new_sample(service), &admin(), now())
-                    .await,
-            )
+            (code, store.create_sample(code, new_sample(service), &admin(), now()).await)
         }));
     }
     let mut stored = 0;
@@ -84,18 +75,15 @@ async fn a_failing_request_in_a_group_commit_leaves_the_others_whole() {
         match result {
             Ok(s) => {
                 stored += 1;
-                assert_eq!(s.code, code);
+                assert_eq!(s.sample.code, code);
                 assert_eq!(
-                    store.sample(code).await.unwrap().unwrap().sold_as,
+                    store.sample(code).await.unwrap().unwrap().sample.sold_as,
                     vec![SubstanceRef::known("heroin")]
                 );
             }
             Err(StoreError::UnknownService(s)) => {
                 assert_eq!(s, "nowhere");
-                assert!(
-                    store.sample(code).await.unwrap().is_none(),
-                    "nothing of a refused request is stored"
-                );
+                assert!(store.sample(code).await.unwrap().is_none(), "nothing of a refused request is stored");
             }
             Err(e) => panic!("{e}"),
         }
@@ -104,11 +92,7 @@ async fn a_failing_request_in_a_group_commit_leaves_the_others_whole() {
     assert_eq!(store.sample_count().await.unwrap(), 133);
     let report = store.verify_audit().await.unwrap();
     assert_eq!(report.first_broken, None);
-    assert_eq!(
-        report.entries,
-        1 + 133,
-        "one entry for the service and one per stored sample"
-    );
+    assert_eq!(report.entries, 1 + 133, "one entry for the service and one per stored sample");
 }
 
 fn seeded_rng() -> rand::rngs::StdRng {
@@ -120,20 +104,11 @@ async fn a_taken_code_is_refused_and_the_first_sample_kept() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with_service(&dir).await;
     let code = SampleCode::parse("AAAA-BBBB-CCCC").unwrap();
-    store
-        .create_sample(code, new_sample("oslo-brukerrom"), &admin(), now())
-        .await
-        .unwrap();
+    store.create_sample(code, new_sample("oslo-brukerrom"), &admin(), now()).await.unwrap();
     let mut other = new_sample("oslo-brukerrom");
     other.colour = Some("white".into());
-    assert!(matches!(
-        store.create_sample(code, other, &admin(), now()).await,
-        Err(StoreError::CodeTaken)
-    ));
-    assert_eq!(
-        store.sample(code).await.unwrap().unwrap().colour.as_deref(),
-        Some("brown")
-    );
+    assert!(matches!(store.create_sample(code, other, &admin(), now()).await, Err(StoreError::CodeTaken)));
+    assert_eq!(store.sample(code).await.unwrap().unwrap().sample.colour.as_deref(), Some("brown"));
 }
 
 #[tokio::test]
@@ -142,10 +117,7 @@ async fn amending_an_analysis_keeps_the_old_one_and_marks_the_sample_amended() {
     let store = store_with_service(&dir).await;
     let catalogue = Catalogue::builtin().unwrap();
     let code = SampleCode::parse("AAAA-BBBB-CCCD").unwrap();
-    store
-        .create_sample(code, new_sample("oslo-brukerrom"), &admin(), now())
-        .await
-        .unwrap();
+    store.create_sample(code, new_sample("oslo-brukerrom"), &admin(), now()).await.unwrap();
     let strip = |result, amends| {
         AnalysisInput {
             method: Method::StripFentanyl,
@@ -157,69 +129,20 @@ async fn amending_an_analysis_keeps_the_old_one_and_marks_the_sample_amended() {
         .validate("a", Form::Powder, &catalogue, now())
         .unwrap()
     };
-    let s = store
-        .add_analysis(code, strip(AnalysisResult::Negative, None), &admin(), now())
-        .await
-        .unwrap();
-    assert_eq!(s.status, Status::Screened);
-    let first = s.analyses[0].id;
-    let s = store
-        .add_analysis(
-            code,
-            strip(AnalysisResult::Positive, Some(first)),
-            &admin(),
-            now(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(s.status, Status::Amended);
-    assert_eq!(s.analyses.len(), 2);
-    assert_eq!(s.analyses[0].superseded_by, Some(s.analyses[1].id));
-    assert_eq!(s.current_analyses().count(), 1);
+    let s = store.add_analysis(code, strip(AnalysisResult::Negative, None), &admin(), now()).await.unwrap();
+    assert_eq!(s.sample.status, Status::Screened);
+    let first = s.sample.analyses[0].id;
+    let s = store.add_analysis(code, strip(AnalysisResult::Positive, Some(first)), &admin(), now()).await.unwrap();
+    assert_eq!(s.sample.status, Status::Amended);
+    assert_eq!(s.sample.analyses.len(), 2);
+    assert_eq!(s.sample.analyses[0].superseded_by, Some(s.sample.analyses[1].id));
+    assert_eq!(s.sample.current_analyses().count(), 1);
     // The superseded analysis cannot be amended again, and another sample's analysis not at all.
-    let e = store
-        .add_analysis(
-            code,
-            strip(AnalysisResult::Negative, Some(first)),
-            &admin(),
-            now(),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            StoreError::Invalid {
-                code: "analysis_already_amended",
-                ..
-            }
-        ),
-        "{e}"
-    );
-    let e = store
-        .add_analysis(
-            code,
-            strip(AnalysisResult::Negative, Some(9999)),
-            &admin(),
-            now(),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            StoreError::Invalid {
-                code: "unknown_analysis",
-                ..
-            }
-        ),
-        "{e}"
-    );
-    assert_eq!(
-        store.sample(code).await.unwrap().unwrap().analyses.len(),
-        2,
-        "refused amendments store nothing"
-    );
+    let e = store.add_analysis(code, strip(AnalysisResult::Negative, Some(first)), &admin(), now()).await.unwrap_err();
+    assert!(matches!(e, StoreError::Invalid { code: "analysis_already_amended", .. }), "{e}");
+    let e = store.add_analysis(code, strip(AnalysisResult::Negative, Some(9999)), &admin(), now()).await.unwrap_err();
+    assert!(matches!(e, StoreError::Invalid { code: "unknown_analysis", .. }), "{e}");
+    assert_eq!(store.sample(code).await.unwrap().unwrap().sample.analyses.len(), 2, "refused amendments store nothing");
 }
 
 #[tokio::test]
@@ -230,33 +153,21 @@ async fn altering_an_audit_entry_is_detected_and_named() {
         let store = store_with_service(&dir).await;
         for i in 0..5 {
             let code = SampleCode::parse(&format!("AAAA-BBBB-CCC{i}")).unwrap();
-            store
-                .create_sample(code, new_sample("oslo-brukerrom"), &admin(), now())
-                .await
-                .unwrap();
+            store.create_sample(code, new_sample("oslo-brukerrom"), &admin(), now()).await.unwrap();
         }
-        store
-            .sample_audited(
-                SampleCode::parse("AAAA-BBBB-CCC1").unwrap(),
-                &admin(),
-                now(),
-            )
-            .await
-            .unwrap();
+        store.sample_audited(SampleCode::parse("AAAA-BBBB-CCC1").unwrap(), &admin(), now()).await.unwrap();
         assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
         store.close();
     }
     // Ordinary SQL cannot change history...
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let refused = conn.execute(
-        "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4",
-        [],
-    );
+    let refused = conn.execute("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4", []);
     assert!(refused.unwrap_err().to_string().contains("append-only"));
     // ...and someone who goes around the guard is caught by the chain.
-    conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4;").unwrap();
+    conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4;")
+        .unwrap();
     drop(conn);
-    let store = SqliteStore::open(&path).unwrap();
+    let store = SqliteStore::open(&path, assessor()).unwrap();
     let report = store.verify_audit().await.unwrap();
     let (seq, reason) = report.first_broken.expect("the change is found");
     assert_eq!(seq, 4);
@@ -271,22 +182,14 @@ async fn deleting_an_audit_entry_is_detected() {
         let store = store_with_service(&dir).await;
         for i in 0..3 {
             let code = SampleCode::parse(&format!("AAAA-BBBB-CCC{i}")).unwrap();
-            store
-                .create_sample(code, new_sample("oslo-brukerrom"), &admin(), now())
-                .await
-                .unwrap();
+            store.create_sample(code, new_sample("oslo-brukerrom"), &admin(), now()).await.unwrap();
         }
         store.close();
     }
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 2;")
-        .unwrap();
+    conn.execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 2;").unwrap();
     drop(conn);
-    let report = SqliteStore::open(&path)
-        .unwrap()
-        .verify_audit()
-        .await
-        .unwrap();
+    let report = SqliteStore::open(&path, assessor()).unwrap().verify_audit().await.unwrap();
     assert_eq!(report.first_broken.map(|b| b.0), Some(3));
 }
 
@@ -295,11 +198,11 @@ async fn reopening_applies_no_migration_twice_and_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = store_with_service(&dir).await;
-        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), 2);
         store.close();
     }
-    let store = SqliteStore::open(dir.path().join("v.db")).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    let store = SqliteStore::open(dir.path().join("v.db"), assessor()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 2);
     assert_eq!(store.services().await.unwrap().len(), 1);
     let dup = Service {
         slug: slug("oslo-brukerrom"),
@@ -308,17 +211,6 @@ async fn reopening_applies_no_migration_twice_and_keeps_data() {
         kommune: "0301".into(),
         fylke: "03".into(),
     };
-    assert!(matches!(
-        store.add_service(dup, "t", now()).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert_eq!(
-        store
-            .service(&slug("oslo-brukerrom"))
-            .await
-            .unwrap()
-            .unwrap()
-            .name,
-        "Oslo brukerrom"
-    );
+    assert!(matches!(store.add_service(dup, "t", now()).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.service(&slug("oslo-brukerrom")).await.unwrap().unwrap().name, "Oslo brukerrom");
 }

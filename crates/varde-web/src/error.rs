@@ -26,14 +26,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            body: ErrorBody {
-                error: code,
-                message: message.into(),
-                field: None,
-            },
-        }
+        ApiError { status, body: ErrorBody { error: code, message: message.into(), field: None } }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -74,22 +67,15 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownService(slug) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_service",
-                format!(
-                    "there is no service '{slug}'; `varde service list` shows the registered ones"
-                ),
+                format!("there is no service '{slug}'; `varde service list` shows the registered ones"),
             )
             .with_field("service"),
-            StoreError::UnknownSample => {
-                ApiError::not_found("sample_not_found", "no sample has that code")
-            }
-            StoreError::Invalid { code, message } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-            }
+            StoreError::UnknownSample => ApiError::not_found("sample_not_found", "no sample has that code"),
+            StoreError::UnknownAlert => ApiError::not_found("alert_not_found", "no alert has that id"),
+            StoreError::Input(e) => e.into(),
+            StoreError::Invalid { code, message } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            e @ (StoreError::CodeTaken
-            | StoreError::Corrupt(_)
-            | StoreError::Database(_)
-            | StoreError::Closed) => {
+            e @ (StoreError::CodeTaken | StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Closed) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::internal()
             }
@@ -101,10 +87,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status, axum::Json(self.body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"varde\""),
-            );
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"varde\""));
         }
         res
     }

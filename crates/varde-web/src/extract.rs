@@ -27,8 +27,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| {
                 let v = v.trim();
-                v.eq_ignore_ascii_case("application/json")
-                    || (v.starts_with("application/") && v.ends_with("+json"))
+                v.eq_ignore_ascii_case("application/json") || (v.starts_with("application/") && v.ends_with("+json"))
             });
         if !is_json {
             return Err(ApiError::new(
@@ -45,11 +44,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     format!("the body may be at most {MAX_BODY} bytes"),
                 )
             } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "unreadable_body",
-                    rejection.body_text(),
-                )
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
             }
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -64,37 +59,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_data() {
             let msg = inner.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-            let named = msg
-                .split('`')
-                .nth(1)
-                .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
+            let named =
+                msg.split('`').nth(1).filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
             // serde names a missing field in its message, not in the path (an unknown one is in both).
             let field = match (path.as_str(), named) {
                 (".", Some(n)) => n.to_owned(),
                 (p, Some(n)) if !p.ends_with(n) => format!("{p}.{n}"),
                 (p, _) => p.to_owned(),
             };
-            let code = if msg.starts_with("unknown field") {
-                "unknown_field"
-            } else {
-                "invalid_field"
-            };
-            ApiError::new(StatusCode::BAD_REQUEST, code, format!("{field}: {msg}"))
-                .with_field(field)
+            let code = if msg.starts_with("unknown field") { "unknown_field" } else { "invalid_field" };
+            ApiError::new(StatusCode::BAD_REQUEST, code, format!("{field}: {msg}")).with_field(field)
         } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            )
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {inner}"))
         }
     })?;
     de.end().map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("the body is not valid JSON: {e}"),
-        )
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
     Ok(value)
 }
@@ -105,37 +85,81 @@ pub struct Auth(pub Principal);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized(
-                "missing_token",
-                "this request needs Authorization: Bearer <token>",
-            )
+            ApiError::unauthorized("missing_token", "this request needs Authorization: Bearer <token>")
         })?;
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "invalid_token",
-                    "the Authorization header must be 'Bearer <token>'",
-                )
+                ApiError::unauthorized("invalid_token", "the Authorization header must be 'Bearer <token>'")
             })?;
         let grant = state
             .tokens
             .grant(&*state.store, token)
             .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("invalid_token", "the token is unknown or revoked")
-            })?;
+            .ok_or_else(|| ApiError::unauthorized("invalid_token", "the token is unknown or revoked"))?;
         Ok(Auth(grant.principal()))
+    }
+}
+
+/// The caller if a token is given; anonymous otherwise. A token that is given but unknown is still `401`.
+pub struct MaybeAuth(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            Auth::from_request_parts(parts, state).await.map(|Auth(p)| MaybeAuth(Some(p)))
+        } else {
+            Ok(MaybeAuth(None))
+        }
+    }
+}
+
+/// Only reviewers publish, update, withdraw and edit alerts.
+pub fn require_reviewer(who: &Principal) -> Result<(), ApiError> {
+    if who.role == varde_domain::auth::Role::Reviewer {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("reviewer_only", "only reviewers review, publish, update and withdraw alerts"))
+    }
+}
+
+/// Reviewers and admins: the national roles.
+pub fn require_national(who: &Principal) -> Result<(), ApiError> {
+    if who.is_national() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("national_role_only", "this needs a reviewer's or an admin's token"))
+    }
+}
+
+/// A JSON body that may be left out (an empty body is `None`); otherwise as [`ApiJson`].
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body may be at most {MAX_BODY} bytes"),
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        parse_json(&bytes).map(|v| OptionalJson(Some(v)))
     }
 }

@@ -7,20 +7,14 @@ pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
     if let Some(lang) = query.and_then(Lang::parse) {
         return lang;
     }
-    let Some(accept) = headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(accept) = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
         return Lang::Nb;
     };
     let mut best: Option<(f32, Lang)> = None;
     for part in accept.split(',') {
         let mut pieces = part.trim().split(';');
         let tag = pieces.next().unwrap_or("").trim();
-        let q = pieces
-            .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| q.parse::<f32>().ok())
-            .unwrap_or(1.0);
+        let q = pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
         // Match the primary subtag too: "en-GB" is English, "nb-NO" bokmål, "no" bokmål.
         let lang = Lang::parse(tag).or_else(|| Lang::parse(tag.split('-').next().unwrap_or("")));
         if let Some(lang) = lang

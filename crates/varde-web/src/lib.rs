@@ -2,10 +2,14 @@
 //! the domain; the rules themselves live in `varde-domain` and the data in `varde-store`.
 
 pub mod api;
+pub mod delivery;
 pub mod error;
 pub mod extract;
+pub mod feeds;
+pub mod i18n;
 pub mod lang;
 pub mod metrics;
+pub mod pages;
 pub mod tokens;
 
 use axum::extract::DefaultBodyLimit;
@@ -17,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-use varde_domain::{Catalogue, Geography, MethodLimits};
+use varde_domain::assess::Assessor;
 use varde_store::Store;
 
 use crate::error::ApiError;
@@ -30,9 +34,10 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub store: Arc<dyn Store>,
-    pub catalogue: Catalogue,
-    pub limits: MethodLimits,
-    pub geography: Geography,
+    /// Catalogue, method limits, risk policy, geography and alert templates.
+    pub assessor: Arc<Assessor>,
+    /// Where the public reaches this server, for links in feeds and CAP messages (no trailing slash).
+    pub public_url: String,
     pub metrics: Metrics,
     pub tokens: TokenCache,
 }
@@ -45,21 +50,14 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(
-        store: Arc<dyn Store>,
-        catalogue: Catalogue,
-        limits: MethodLimits,
-        geography: Geography,
-    ) -> AppState {
+    pub fn new(store: Arc<dyn Store>, assessor: Arc<Assessor>, public_url: &str) -> AppState {
         let metrics = Metrics::new();
-        metrics
-            .catalogue_substances
-            .set(catalogue.substances().len() as i64);
+        metrics.catalogue_substances.set(assessor.catalogue.substances().len() as i64);
+        let public_url = public_url.trim_end_matches('/').to_owned();
         AppState(Arc::new(Inner {
             store,
-            catalogue,
-            limits,
-            geography,
+            assessor,
+            public_url,
             metrics,
             tokens: TokenCache::new(Duration::from_secs(30)),
         }))
@@ -89,14 +87,12 @@ impl utoipa::Modify for BearerAuth {
 
 /// The routes and the OpenAPI document, declared together so the document cannot drift from the code.
 pub fn router(state: AppState) -> Router {
-    let (router, openapi) =
-        api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    let (router, openapi) = api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
     let openapi = Arc::new(openapi);
     router
-        .route(
-            "/openapi.json",
-            get(move || async move { Json(openapi.as_ref().clone()) }),
-        )
+        .merge(pages::routes())
+        .merge(feeds::routes())
+        .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -105,10 +101,7 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not take that method",
             )
         })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(extract::MAX_BODY))
         .with_state(state)
 }

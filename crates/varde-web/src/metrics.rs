@@ -46,59 +46,24 @@ impl Metrics {
         let mut registry = Registry::with_prefix("varde");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabel, Histogram>::new_with_constructor(|| {
-            Histogram::new([
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-            ])
+            Histogram::new([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
         });
         let samples_registered = Counter::default();
         let analyses_recorded = Counter::default();
         let refusals = Family::<CodeLabel, Counter>::default();
         let catalogue_substances = Gauge::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by method, route and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            latency.clone(),
-        );
-        registry.register(
-            "samples_registered",
-            "Samples registered",
-            samples_registered.clone(),
-        );
-        registry.register(
-            "analyses_recorded",
-            "Analyses added or amended",
-            analyses_recorded.clone(),
-        );
-        registry.register(
-            "input_refusals",
-            "Requests refused for invalid input, by error code",
-            refusals.clone(),
-        );
-        registry.register(
-            "catalogue_substances",
-            "Substances in the loaded catalogue",
-            catalogue_substances.clone(),
-        );
-        Metrics {
-            registry,
-            requests,
-            latency,
-            samples_registered,
-            analyses_recorded,
-            refusals,
-            catalogue_substances,
-        }
+        registry.register("http_requests", "HTTP requests by method, route and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        registry.register("samples_registered", "Samples registered", samples_registered.clone());
+        registry.register("analyses_recorded", "Analyses added or amended", analyses_recorded.clone());
+        registry.register("input_refusals", "Requests refused for invalid input, by error code", refusals.clone());
+        registry.register("catalogue_substances", "Substances in the loaded catalogue", catalogue_substances.clone());
+        Metrics { registry, requests, latency, samples_registered, analyses_recorded, refusals, catalogue_substances }
     }
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)
-            .expect("writing to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
     }
 }
@@ -111,25 +76,12 @@ impl Default for Metrics {
 
 /// Counts and times every request under its route template (never the raw path, which holds sample codes).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().to_string();
     let started = Instant::now();
     let res = next.run(req).await;
     let m = &state.metrics;
-    m.latency
-        .get_or_create(&RouteLabel {
-            route: route.clone(),
-        })
-        .observe(started.elapsed().as_secs_f64());
-    m.requests
-        .get_or_create(&RequestLabels {
-            method,
-            route,
-            status: res.status().as_u16(),
-        })
-        .inc();
+    m.latency.get_or_create(&RouteLabel { route: route.clone() }).observe(started.elapsed().as_secs_f64());
+    m.requests.get_or_create(&RequestLabels { method, route, status: res.status().as_u16() }).inc();
     res
 }

@@ -31,17 +31,10 @@ pub struct TokenCache {
 
 impl TokenCache {
     pub fn new(ttl: Duration) -> TokenCache {
-        TokenCache {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
+        TokenCache { ttl, entries: Mutex::new(HashMap::new()) }
     }
 
-    pub async fn grant(
-        &self,
-        store: &dyn Store,
-        token: &str,
-    ) -> Result<Option<TokenGrant>, StoreError> {
+    pub async fn grant(&self, store: &dyn Store, token: &str) -> Result<Option<TokenGrant>, StoreError> {
         let key = hash(token);
         if let Some((at, grant)) = self.entries.lock().expect("not poisoned").get(&key)
             && at.elapsed() < self.ttl

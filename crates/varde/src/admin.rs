@@ -51,39 +51,18 @@ pub enum AuditCommand {
     Verify,
 }
 
-pub async fn service(
-    database: &str,
-    reference: &Reference,
-    cmd: ServiceCommand,
-) -> anyhow::Result<()> {
-    let store = open_store(database)?;
+pub async fn service(database: &str, reference: &Reference, cmd: ServiceCommand) -> anyhow::Result<()> {
+    let store = open_store(database, reference)?;
     match cmd {
-        ServiceCommand::Add {
-            slug,
-            name,
-            kind,
-            kommune,
-        } => {
+        ServiceCommand::Add { slug, name, kind, kommune } => {
             let service = new_service(reference, &slug, &name, &kind, &kommune)?;
-            store
-                .add_service(service, CLI_ACTOR, Timestamp::now())
-                .await?;
+            store.add_service(service, CLI_ACTOR, Timestamp::now()).await?;
             println!("added service {slug}");
         }
         ServiceCommand::List => {
             for s in store.services().await? {
-                let kommune = reference
-                    .geography
-                    .kommune(&s.kommune)
-                    .map_or("?", |k| k.name.as_str());
-                println!(
-                    "{}\t{}\t{}\t{} {}",
-                    s.slug,
-                    s.kind.as_str(),
-                    s.name,
-                    s.kommune,
-                    kommune
-                );
+                let kommune = reference.geography.kommune(&s.kommune).map_or("?", |k| k.name.as_str());
+                println!("{}\t{}\t{}\t{} {}", s.slug, s.kind.as_str(), s.name, s.kommune, kommune);
             }
         }
     }
@@ -100,24 +79,15 @@ pub fn new_service(
 ) -> anyhow::Result<Service> {
     let slug = ServiceSlug::parse(slug)?;
     let kind = ServiceKind::parse(kind).with_context(|| {
-        format!(
-            "unknown kind '{kind}': use user_room, low_threshold, festival, postal, outreach or lab"
-        )
+        format!("unknown kind '{kind}': use user_room, low_threshold, festival, postal, outreach or lab")
     })?;
-    let k = reference
-        .geography
-        .kommune(kommune)
-        .with_context(|| format!("'{kommune}' is not a kommunenummer in Norway's 2024 structure (e.g. 0301 Oslo, 4601 Bergen)"))?;
+    let k = reference.geography.kommune(kommune).with_context(|| {
+        format!("'{kommune}' is not a kommunenummer in Norway's 2024 structure (e.g. 0301 Oslo, 4601 Bergen)")
+    })?;
     if name.trim().is_empty() {
         bail!("a service needs a name");
     }
-    Ok(Service {
-        slug,
-        name: name.trim().to_owned(),
-        kind,
-        kommune: k.number.clone(),
-        fylke: k.fylke.clone(),
-    })
+    Ok(Service { slug, name: name.trim().to_owned(), kind, kommune: k.number.clone(), fylke: k.fylke.clone() })
 }
 
 pub async fn issue_token(
@@ -138,35 +108,23 @@ pub async fn issue_token(
         (_, None) => None,
     };
     let secret = varde_web::tokens::generate(&mut rand::rng());
-    let token = NewToken {
-        hash: varde_web::tokens::hash(&secret),
-        role,
-        service,
-        label,
-    };
+    let token = NewToken { hash: varde_web::tokens::hash(&secret), role, service, label };
     store.add_token(token, CLI_ACTOR, Timestamp::now()).await?;
     Ok(secret)
 }
 
-pub async fn token(database: &str, cmd: TokenCommand) -> anyhow::Result<()> {
-    let store = open_store(database)?;
+pub async fn token(database: &str, reference: &Reference, cmd: TokenCommand) -> anyhow::Result<()> {
+    let store = open_store(database, reference)?;
     match cmd {
-        TokenCommand::Issue {
-            role,
-            service,
-            label,
-        } => {
-            println!(
-                "{}",
-                issue_token(&*store, &role, service.as_deref(), label).await?
-            );
+        TokenCommand::Issue { role, service, label } => {
+            println!("{}", issue_token(&*store, &role, service.as_deref(), label).await?);
         }
     }
     Ok(())
 }
 
-pub async fn audit(database: &str, cmd: AuditCommand) -> anyhow::Result<()> {
-    let store = open_store(database)?;
+pub async fn audit(database: &str, reference: &Reference, cmd: AuditCommand) -> anyhow::Result<()> {
+    let store = open_store(database, reference)?;
     match cmd {
         AuditCommand::Verify => {
             let report = store.verify_audit().await?;

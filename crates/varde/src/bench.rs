@@ -30,13 +30,7 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> {
     match cmd {
-        BenchCommand::Samples {
-            clients,
-            seconds,
-            url,
-            token,
-            service,
-        } => {
+        BenchCommand::Samples { clients, seconds, url, token, service } => {
             let bodies: Vec<Vec<u8>> = varde_demo::samples(42, Timestamp::now(), 1000)
                 .into_iter()
                 .map(|mut s| {
@@ -54,25 +48,22 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
                 (None, _) => {
                     let dir = tempfile_dir()?;
                     let db = format!("sqlite://{}/bench.db", dir.display());
-                    let store = open_store(&db)?;
+                    let store = open_store(&db, &reference)?;
                     let s = varde_demo::SERVICES
                         .iter()
                         .find(|s| s.slug == service)
                         .context("--service must be a demo service")?;
-                    let new =
-                        admin::new_service(&reference, s.slug, s.name, s.kind.as_str(), s.kommune)?;
+                    let new = admin::new_service(&reference, s.slug, s.name, s.kind.as_str(), s.kommune)?;
                     store.add_service(new, "bench", Timestamp::now()).await?;
-                    let token =
-                        admin::issue_token(&*store, "technician", Some(&service), None).await?;
+                    let token = admin::issue_token(&*store, "technician", Some(&service), None).await?;
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                     let addr = listener.local_addr()?;
-                    let app = serve::app(store.clone(), reference);
+                    let app = serve::app(store.clone(), reference, &format!("http://{addr}"));
                     tokio::spawn(async move { axum::serve(listener, app).await });
                     (format!("http://{addr}"), token, Some(TempDir(dir)))
                 }
             };
-            let report =
-                drive(&base, &token, bodies, clients, Duration::from_secs(seconds)).await?;
+            let report = drive(&base, &token, bodies, clients, Duration::from_secs(seconds)).await?;
             println!("{report}");
             Ok(())
         }
@@ -110,12 +101,7 @@ impl std::fmt::Display for Report {
             let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
             self.latencies[i].as_secs_f64() * 1000.0
         };
-        writeln!(
-            f,
-            "clients {}  duration {:.1} s",
-            self.clients,
-            self.elapsed.as_secs_f64()
-        )?;
+        writeln!(f, "clients {}  duration {:.1} s", self.clients, self.elapsed.as_secs_f64())?;
         writeln!(
             f,
             "registered {} samples ({} failed): {:.0} samples/s",
@@ -123,14 +109,7 @@ impl std::fmt::Display for Report {
             self.failed,
             self.ok as f64 / self.elapsed.as_secs_f64()
         )?;
-        write!(
-            f,
-            "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-            pct(0.5),
-            pct(0.9),
-            pct(0.99),
-            pct(1.0)
-        )
+        write!(f, "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(0.5), pct(0.9), pct(0.99), pct(1.0))
     }
 }
 
@@ -141,21 +120,14 @@ async fn drive(
     clients: usize,
     duration: Duration,
 ) -> anyhow::Result<Report> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .build()?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
     let url = format!("{base}/api/v1/samples");
     let bodies = std::sync::Arc::new(bodies);
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..clients {
-        let (client, url, token, bodies) = (
-            client.clone(),
-            url.clone(),
-            token.to_owned(),
-            bodies.clone(),
-        );
+        let (client, url, token, bodies) = (client.clone(), url.clone(), token.to_owned(), bodies.clone());
         tasks.spawn(async move {
             let (mut lat, mut failed, mut i) = (Vec::new(), 0usize, c);
             while Instant::now() < deadline {
@@ -177,11 +149,7 @@ async fn drive(
                     Ok(r) => {
                         failed += 1;
                         if failed == 1 {
-                            eprintln!(
-                                "status {}: {}",
-                                r.status(),
-                                r.text().await.unwrap_or_default()
-                            );
+                            eprintln!("status {}: {}", r.status(), r.text().await.unwrap_or_default());
                         }
                     }
                     Err(e) => {
@@ -204,11 +172,5 @@ async fn drive(
     }
     let elapsed = started.elapsed();
     latencies.sort_unstable();
-    Ok(Report {
-        ok: latencies.len(),
-        failed,
-        elapsed,
-        latencies,
-        clients,
-    })
+    Ok(Report { ok: latencies.len(), failed, elapsed, latencies, clients })
 }

@@ -10,12 +10,7 @@ use varde_store::Store;
 
 pub const DEFAULT_SAMPLES: usize = 4000;
 
-pub async fn load(
-    store: Arc<dyn Store>,
-    reference: &Reference,
-    seed: u64,
-    count: usize,
-) -> anyhow::Result<String> {
+pub async fn load(store: Arc<dyn Store>, reference: &Reference, seed: u64, count: usize) -> anyhow::Result<String> {
     if store.sample_count().await? > 0 {
         bail!("the database already holds samples; the demo fills only a fresh database");
     }
@@ -24,32 +19,18 @@ pub async fn load(
         let service = new_service(reference, s.slug, s.name, s.kind.as_str(), s.kommune)?;
         store.add_service(service, "demo", now).await?;
     }
-    let who = Principal {
-        actor: "demo".into(),
-        role: Role::Admin,
-        service: None,
-    };
+    let who = Principal { actor: "demo".into(), role: Role::Admin, service: None };
     // Send them all at once: the store's group commit turns them into a few large transactions.
     let mut tasks = tokio::task::JoinSet::new();
     for s in varde_demo::samples(seed, now, count) {
-        let sample = s
-            .input
-            .validate(&reference.catalogue, now)
-            .context("the demo generator made an invalid sample")?;
+        let sample =
+            s.input.validate(&reference.catalogue, now).context("the demo generator made an invalid sample")?;
         let (store, who) = (store.clone(), who.clone());
         tasks.spawn(async move { store.create_sample(s.code, sample, &who, now).await });
     }
     while let Some(result) = tasks.join_next().await {
         result??;
     }
-    store
-        .set_meta(
-            "demo",
-            &format!("seed {seed}, {count} samples, generated {now}"),
-        )
-        .await?;
-    Ok(format!(
-        "demo data: {} services and {count} synthetic samples (seed {seed})",
-        varde_demo::SERVICES.len()
-    ))
+    store.set_meta("demo", &format!("seed {seed}, {count} samples, generated {now}")).await?;
+    Ok(format!("demo data: {} services and {count} synthetic samples (seed {seed})", varde_demo::SERVICES.len()))
 }

@@ -11,24 +11,16 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use varde_domain::Catalogue;
+use varde_domain::assess::Assessor;
 use varde_domain::auth::Role;
-use varde_domain::{Catalogue, Geography, MethodLimits};
 use varde_store::sqlite::SqliteStore;
 
 #[derive(Parser)]
-#[command(
-    name = "varde",
-    version,
-    about = "National drug-checking, monitoring and early-warning system"
-)]
+#[command(name = "varde", version, about = "National drug-checking, monitoring and early-warning system")]
 pub struct Cli {
     /// Where the data lives: sqlite://PATH (embedded, the default).
-    #[arg(
-        long,
-        global = true,
-        env = "VARDE_DATABASE",
-        default_value = "sqlite://varde.db"
-    )]
+    #[arg(long, global = true, env = "VARDE_DATABASE", default_value = "sqlite://varde.db")]
     database: String,
     /// A substance catalogue to use instead of the one shipped with Varde (validated at start).
     #[arg(long, global = true, env = "VARDE_CATALOGUE")]
@@ -43,6 +35,10 @@ pub enum Command {
     Serve {
         #[arg(long, env = "VARDE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// The address the public reaches this server at, for links in feeds, CAP messages and result cards.
+        /// (default: http:// and the listening address).
+        #[arg(long, env = "VARDE_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Fill an empty database with the synthetic demo year first, and print tokens to try the API with.
         #[arg(long)]
         demo: bool,
@@ -73,37 +69,28 @@ pub enum Command {
     Audit(admin::AuditCommand),
 }
 
-/// The data files, loaded and validated once at start.
-pub struct Reference {
-    pub catalogue: Catalogue,
-    pub limits: MethodLimits,
-    pub geography: Geography,
+/// The data files (catalogue, method limits, risk policy, geography, alert templates), loaded and validated once at
+/// start.
+pub type Reference = Arc<Assessor>;
+
+/// Loads the data files, with an operator's catalogue in place of the shipped one if given.
+pub fn load_reference(catalogue: Option<&PathBuf>) -> anyhow::Result<Reference> {
+    let catalogue = match catalogue {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Catalogue::parse(&path.display().to_string(), &text)?
+        }
+        None => Catalogue::builtin()?,
+    };
+    Ok(Arc::new(Assessor::new(catalogue)?))
 }
 
-impl Reference {
-    pub fn load(catalogue: Option<&PathBuf>) -> anyhow::Result<Reference> {
-        let catalogue = match catalogue {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                Catalogue::parse(&path.display().to_string(), &text)?
-            }
-            None => Catalogue::builtin()?,
-        };
-        Ok(Reference {
-            catalogue,
-            limits: MethodLimits::builtin()?,
-            geography: Geography::norway(),
-        })
-    }
-}
-
-pub fn open_store(database: &str) -> anyhow::Result<Arc<SqliteStore>> {
+pub fn open_store(database: &str, reference: &Reference) -> anyhow::Result<Arc<SqliteStore>> {
     if database.starts_with("postgres://") || database.starts_with("postgresql://") {
         anyhow::bail!("PostgreSQL is not supported yet; use sqlite://PATH");
     }
     let path = varde_store::sqlite::path_from_url(database);
-    let store = SqliteStore::open(&path)
+    let store = SqliteStore::open(&path, reference.clone())
         .with_context(|| format!("cannot open the database at {}", path.display()))?;
     Ok(Arc::new(store))
 }
@@ -115,37 +102,32 @@ pub fn parse_role(s: &str) -> anyhow::Result<Role> {
 /// Runs the command line.
 pub fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VARDE_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("VARDE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let reference = Reference::load(cli.catalogue.as_ref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let reference = load_reference(cli.catalogue.as_ref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve { listen, demo, seed } => {
-                serve::run(&cli.database, reference, listen, demo.then_some(seed)).await
+            Command::Serve { listen, public_url, demo, seed } => {
+                serve::run(&cli.database, reference, listen, public_url.as_deref(), demo.then_some(seed)).await
             }
             Command::Migrate => {
-                let store = open_store(&cli.database)?;
+                let store = open_store(&cli.database, &reference)?;
                 println!("schema version {}", store.schema_version()?);
                 Ok(())
             }
             Command::Service(cmd) => admin::service(&cli.database, &reference, cmd).await,
-            Command::Token(cmd) => admin::token(&cli.database, cmd).await,
+            Command::Token(cmd) => admin::token(&cli.database, &reference, cmd).await,
             Command::Demo { seed, samples } => {
-                let store = open_store(&cli.database)?;
+                let store = open_store(&cli.database, &reference)?;
                 let report = demo::load(store, &reference, seed, samples).await?;
                 println!("{report}");
                 Ok(())
             }
             Command::Bench(cmd) => bench::run(cmd, reference).await,
-            Command::Audit(cmd) => admin::audit(&cli.database, cmd).await,
+            Command::Audit(cmd) => admin::audit(&cli.database, &reference, cmd).await,
         }
     })
 }

@@ -7,34 +7,41 @@ use std::sync::Arc;
 use varde_store::Store;
 use varde_web::AppState;
 
-pub fn app(store: Arc<dyn Store>, reference: Reference) -> axum::Router {
-    varde_web::router(AppState::new(
-        store,
-        reference.catalogue,
-        reference.limits,
-        reference.geography,
-    ))
+pub fn app(store: Arc<dyn Store>, reference: Reference, public_url: &str) -> axum::Router {
+    app_with(store, reference, public_url, varde_web::delivery::Backoff::default())
+}
+
+/// The application with webhook retry timing chosen by the caller (tests retry in milliseconds, not seconds).
+pub fn app_with(
+    store: Arc<dyn Store>,
+    reference: Reference,
+    public_url: &str,
+    backoff: varde_web::delivery::Backoff,
+) -> axum::Router {
+    varde_web::i18n::check();
+    let state = AppState::new(store, reference, public_url);
+    varde_web::delivery::spawn(state.clone(), backoff);
+    varde_web::router(state)
 }
 
 pub async fn run(
     database: &str,
     reference: Reference,
     listen: SocketAddr,
+    public_url: Option<&str>,
     demo_seed: Option<u64>,
 ) -> anyhow::Result<()> {
-    let store = open_store(database)?;
+    let store = open_store(database, &reference)?;
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
     }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database, "Varde is listening");
     // Printed on stdout, so scripts and tests can wait for it.
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(store.clone(), reference))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let public_url =
+        public_url.map_or_else(|| format!("http://{}", listener.local_addr().expect("bound")), str::to_owned);
+    axum::serve(listener, app(store.clone(), reference, &public_url)).with_graceful_shutdown(shutdown()).await?;
     store.close();
     Ok(())
 }
@@ -47,25 +54,13 @@ async fn prepare_demo(
     let is_demo = store.meta("demo").await?.is_some();
     if !is_demo {
         if store.sample_count().await? > 0 {
-            anyhow::bail!(
-                "--demo needs an empty database or one made by --demo; this one holds real samples"
-            );
+            anyhow::bail!("--demo needs an empty database or one made by --demo; this one holds real samples");
         }
         eprintln!("filling the database with the synthetic demo year (seed {seed})…");
-        eprintln!(
-            "{}",
-            demo::load(store.clone(), reference, seed, demo::DEFAULT_SAMPLES).await?
-        );
+        eprintln!("{}", demo::load(store.clone(), reference, seed, demo::DEFAULT_SAMPLES).await?);
     }
-    let tech = crate::admin::issue_token(
-        &*store,
-        "technician",
-        Some("oslo-brukerrom"),
-        Some("demo".into()),
-    )
-    .await?;
-    let reviewer =
-        crate::admin::issue_token(&*store, "reviewer", None, Some("demo".into())).await?;
+    let tech = crate::admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), Some("demo".into())).await?;
+    let reviewer = crate::admin::issue_token(&*store, "reviewer", None, Some("demo".into())).await?;
     let admin = crate::admin::issue_token(&*store, "admin", None, Some("demo".into())).await?;
     println!("demo tokens (new each start):");
     println!("  technician at oslo-brukerrom: {tech}");

@@ -14,11 +14,7 @@ struct World {
 fn world() -> World {
     let catalogue = Catalogue::builtin().unwrap();
     let policy = RiskPolicy::builtin(&catalogue).unwrap_or_else(|e| panic!("{e}"));
-    World {
-        catalogue,
-        methods: MethodLimits::builtin().unwrap(),
-        policy,
-    }
+    World { catalogue, methods: MethodLimits::builtin().unwrap(), policy }
 }
 
 enum A {
@@ -51,13 +47,7 @@ fn sample(w: &World, sold_as: &[&str], form: Form, analyses: Vec<A>) -> Sample {
                     },
                 ),
                 A::Strip(m, r) => (m, Outcome::Strip { result: r }),
-                A::Unsure(m) => (
-                    m,
-                    Outcome::Components {
-                        components: vec![],
-                        inconclusive: true,
-                    },
-                ),
+                A::Unsure(m) => (m, Outcome::Components { components: vec![], inconclusive: true }),
             };
             Analysis {
                 id: i as i64 + 1,
@@ -88,18 +78,11 @@ fn sample(w: &World, sold_as: &[&str], form: Form, analyses: Vec<A>) -> Sample {
 }
 
 fn mg(v: f64) -> Option<Amount> {
-    Some(Amount {
-        value: v,
-        unit: AmountUnit::Mg,
-    })
+    Some(Amount { value: v, unit: AmountUnit::Mg })
 }
 
 fn rules(w: &World, s: &Sample) -> Vec<(String, Tier)> {
-    w.policy
-        .assess(s, &w.catalogue, &w.methods)
-        .into_iter()
-        .map(|f| (f.rule, f.tier))
-        .collect()
+    w.policy.assess(s, &w.catalogue, &w.methods).into_iter().map(|f| (f.rule, f.tier)).collect()
 }
 
 fn r(id: &str, t: Tier) -> (String, Tier) {
@@ -109,51 +92,18 @@ fn r(id: &str, t: Tier) -> (String, Tier) {
 #[test]
 fn potent_opioids_in_a_product_not_sold_as_them_are_severe() {
     let w = world();
-    let s = sample(
-        &w,
-        &["heroin"],
-        Form::Powder,
-        vec![A::Found(
-            Method::Ftir,
-            vec![("heroin", None), ("fentanyl", None)],
-        )],
-    );
-    assert_eq!(
-        rules(&w, &s),
-        vec![r("potent-opioid-unexpected", Tier::Severe)]
-    );
-    let s = sample(
-        &w,
-        &["oxycodone"],
-        Form::Tablet,
-        vec![A::Found(Method::LcMs, vec![("metonitazene", None)])],
-    );
-    assert_eq!(
-        rules(&w, &s),
-        vec![
-            r("potent-opioid-unexpected", Tier::Severe),
-            r("mis-sold", Tier::Severe)
-        ]
-    );
+    let s =
+        sample(&w, &["heroin"], Form::Powder, vec![A::Found(Method::Ftir, vec![("heroin", None), ("fentanyl", None)])]);
+    assert_eq!(rules(&w, &s), vec![r("potent-opioid-unexpected", Tier::Severe)]);
+    let s = sample(&w, &["oxycodone"], Form::Tablet, vec![A::Found(Method::LcMs, vec![("metonitazene", None)])]);
+    assert_eq!(rules(&w, &s), vec![r("potent-opioid-unexpected", Tier::Severe), r("mis-sold", Tier::Severe)]);
+    let s = sample(&w, &["fentanyl"], Form::Powder, vec![A::Found(Method::Ftir, vec![("fentanyl", None)])]);
+    assert_eq!(rules(&w, &s), vec![], "fentanyl sold as fentanyl is what the person asked for");
     let s = sample(
         &w,
         &["fentanyl"],
         Form::Powder,
-        vec![A::Found(Method::Ftir, vec![("fentanyl", None)])],
-    );
-    assert_eq!(
-        rules(&w, &s),
-        vec![],
-        "fentanyl sold as fentanyl is what the person asked for"
-    );
-    let s = sample(
-        &w,
-        &["fentanyl"],
-        Form::Powder,
-        vec![A::Found(
-            Method::Ftir,
-            vec![("fentanyl", None), ("carfentanil", None)],
-        )],
+        vec![A::Found(Method::Ftir, vec![("fentanyl", None), ("carfentanil", None)])],
     );
     assert_eq!(
         rules(&w, &s),
@@ -165,79 +115,33 @@ fn potent_opioids_in_a_product_not_sold_as_them_are_severe() {
 #[test]
 fn a_positive_nitazene_or_fentanyl_strip_in_a_product_not_sold_as_one_is_severe() {
     let w = world();
-    let s = sample(
-        &w,
-        &["heroin"],
-        Form::Powder,
-        vec![A::Strip(Method::StripNitazene, AnalysisResult::Positive)],
-    );
+    let s = sample(&w, &["heroin"], Form::Powder, vec![A::Strip(Method::StripNitazene, AnalysisResult::Positive)]);
     let f = w.policy.assess(&s, &w.catalogue, &w.methods);
     assert_eq!(f.len(), 1);
     assert_eq!(
         (f[0].rule.as_str(), f[0].tier, f[0].method),
-        (
-            "nitazene-strip-positive",
-            Tier::Severe,
-            Some(Method::StripNitazene)
-        )
+        ("nitazene-strip-positive", Tier::Severe, Some(Method::StripNitazene))
     );
-    assert!(
-        f[0].explanation.nb.contains("solgt som Heroin"),
-        "{}",
-        f[0].explanation.nb
-    );
-    let s = sample(
-        &w,
-        &["cocaine"],
-        Form::Powder,
-        vec![A::Strip(Method::StripFentanyl, AnalysisResult::Positive)],
-    );
-    assert_eq!(
-        rules(&w, &s),
-        vec![r("fentanyl-strip-positive", Tier::Severe)]
-    );
-    let s = sample(
-        &w,
-        &["fentanyl"],
-        Form::Powder,
-        vec![A::Strip(Method::StripFentanyl, AnalysisResult::Positive)],
-    );
+    assert!(f[0].explanation.nb.contains("solgt som Heroin"), "{}", f[0].explanation.nb);
+    let s = sample(&w, &["cocaine"], Form::Powder, vec![A::Strip(Method::StripFentanyl, AnalysisResult::Positive)]);
+    assert_eq!(rules(&w, &s), vec![r("fentanyl-strip-positive", Tier::Severe)]);
+    let s = sample(&w, &["fentanyl"], Form::Powder, vec![A::Strip(Method::StripFentanyl, AnalysisResult::Positive)]);
     assert_eq!(rules(&w, &s), vec![]);
-    let s = sample(
-        &w,
-        &["heroin"],
-        Form::Powder,
-        vec![A::Strip(Method::StripNitazene, AnalysisResult::Negative)],
-    );
+    let s = sample(&w, &["heroin"], Form::Powder, vec![A::Strip(Method::StripNitazene, AnalysisResult::Negative)]);
     assert_eq!(rules(&w, &s), vec![]);
 }
 
 #[test]
 fn mdma_per_tablet_thresholds() {
     let w = world();
-    let tab = |dose| {
-        sample(
-            &w,
-            &["mdma"],
-            Form::Tablet,
-            vec![A::Found(Method::Hplc, vec![("mdma", mg(dose))])],
-        )
-    };
+    let tab = |dose| sample(&w, &["mdma"], Form::Tablet, vec![A::Found(Method::Hplc, vec![("mdma", mg(dose))])]);
     assert_eq!(rules(&w, &tab(110.0)), vec![]);
-    assert_eq!(
-        rules(&w, &tab(120.0)),
-        vec![],
-        "the thresholds are 'more than'"
-    );
+    assert_eq!(rules(&w, &tab(120.0)), vec![], "the thresholds are 'more than'");
     assert_eq!(rules(&w, &tab(150.0)), vec![r("mdma-dose", Tier::Caution)]);
     assert_eq!(rules(&w, &tab(230.0)), vec![r("mdma-dose", Tier::Warning)]);
     assert_eq!(rules(&w, &tab(301.0)), vec![r("mdma-dose", Tier::Severe)]);
     let f = w.policy.assess(&tab(230.0), &w.catalogue, &w.methods);
-    assert!(
-        f[0].explanation.en.contains("230 mg of MDMA"),
-        "{}",
-        f[0].explanation.en
-    );
+    assert!(f[0].explanation.en.contains("230 mg of MDMA"), "{}", f[0].explanation.en);
     assert!(f[0].explanation.nb.contains("1,3 mg per kg"));
 }
 
@@ -249,45 +153,20 @@ fn lsd_per_blotter_thresholds() {
             &w,
             &["lsd"],
             Form::Blotter,
-            vec![A::Found(
-                Method::LcMs,
-                vec![(
-                    "lsd",
-                    Some(Amount {
-                        value: ug,
-                        unit: AmountUnit::Ug,
-                    }),
-                )],
-            )],
+            vec![A::Found(Method::LcMs, vec![("lsd", Some(Amount { value: ug, unit: AmountUnit::Ug }))])],
         )
     };
     assert_eq!(rules(&w, &blot(100.0)), vec![]);
     assert_eq!(rules(&w, &blot(200.0)), vec![r("lsd-dose", Tier::Caution)]);
     assert_eq!(rules(&w, &blot(260.0)), vec![r("lsd-dose", Tier::Warning)]);
-    assert!(
-        w.policy.assess(&blot(260.0), &w.catalogue, &w.methods)[0]
-            .explanation
-            .nn
-            .contains("260 µg")
-    );
+    assert!(w.policy.assess(&blot(260.0), &w.catalogue, &w.methods)[0].explanation.nn.contains("260 µg"));
 }
 
 #[test]
 fn pmma_sold_as_mdma_is_a_warning_and_mis_sold_at_that_tier() {
     let w = world();
-    let s = sample(
-        &w,
-        &["ecstasy"],
-        Form::Tablet,
-        vec![A::Found(Method::Hplc, vec![("pmma", mg(80.0))])],
-    );
-    assert_eq!(
-        rules(&w, &s),
-        vec![
-            r("delayed-onset-substitute", Tier::Warning),
-            r("mis-sold", Tier::Warning)
-        ]
-    );
+    let s = sample(&w, &["ecstasy"], Form::Tablet, vec![A::Found(Method::Hplc, vec![("pmma", mg(80.0))])]);
+    assert_eq!(rules(&w, &s), vec![r("delayed-onset-substitute", Tier::Warning), r("mis-sold", Tier::Warning)]);
 }
 
 #[test]
@@ -297,25 +176,11 @@ fn synthetic_cannabinoids_xylazine_and_medetomidine_are_warnings() {
         &w,
         &["cannabis"],
         Form::Plant,
-        vec![A::Found(
-            Method::GcMs,
-            vec![("thc", None), ("MDMB-4en-PINACA", None)],
-        )],
+        vec![A::Found(Method::GcMs, vec![("thc", None), ("MDMB-4en-PINACA", None)])],
     );
-    assert_eq!(
-        rules(&w, &s),
-        vec![r("synthetic-cannabinoid", Tier::Warning)],
-        "THC in cannabis is what was sold"
-    );
-    let s = sample(
-        &w,
-        &["heroin"],
-        Form::Powder,
-        vec![A::Found(
-            Method::Ftir,
-            vec![("heroin", None), ("xylazine", None)],
-        )],
-    );
+    assert_eq!(rules(&w, &s), vec![r("synthetic-cannabinoid", Tier::Warning)], "THC in cannabis is what was sold");
+    let s =
+        sample(&w, &["heroin"], Form::Powder, vec![A::Found(Method::Ftir, vec![("heroin", None), ("xylazine", None)])]);
     assert_eq!(rules(&w, &s), vec![r("veterinary-sedative", Tier::Warning)]);
     let s = sample(
         &w,
@@ -328,10 +193,7 @@ fn synthetic_cannabinoids_xylazine_and_medetomidine_are_warnings() {
     );
     assert_eq!(
         rules(&w, &s),
-        vec![
-            r("xylazine-strip-positive", Tier::Warning),
-            r("medetomidine-strip-positive", Tier::Warning)
-        ]
+        vec![r("xylazine-strip-positive", Tier::Warning), r("medetomidine-strip-positive", Tier::Warning)]
     );
 }
 
@@ -342,94 +204,34 @@ fn designer_benzodiazepines_in_opioids_are_warnings_and_explained_once() {
         &w,
         &["heroin"],
         Form::Powder,
-        vec![A::Found(
-            Method::LcMs,
-            vec![("heroin", None), ("bromazolam", None)],
-        )],
+        vec![A::Found(Method::LcMs, vec![("heroin", None), ("bromazolam", None)])],
     );
-    assert_eq!(
-        rules(&w, &s),
-        vec![r("designer-benzodiazepine-in-opioid", Tier::Warning)]
-    );
-    let s = sample(
-        &w,
-        &["alprazolam"],
-        Form::Tablet,
-        vec![A::Found(Method::LcMs, vec![("bromazolam", mg(1.0))])],
-    );
-    assert_eq!(
-        rules(&w, &s),
-        vec![
-            r("designer-benzodiazepine", Tier::Warning),
-            r("mis-sold", Tier::Warning)
-        ]
-    );
-    let s = sample(
-        &w,
-        &["heroin"],
-        Form::Powder,
-        vec![A::Strip(
-            Method::StripBenzodiazepine,
-            AnalysisResult::Positive,
-        )],
-    );
-    assert_eq!(
-        rules(&w, &s),
-        vec![r("benzodiazepine-strip-in-opioid", Tier::Warning)]
-    );
-    let s = sample(
-        &w,
-        &["diazepam"],
-        Form::Tablet,
-        vec![A::Strip(
-            Method::StripBenzodiazepine,
-            AnalysisResult::Positive,
-        )],
-    );
+    assert_eq!(rules(&w, &s), vec![r("designer-benzodiazepine-in-opioid", Tier::Warning)]);
+    let s = sample(&w, &["alprazolam"], Form::Tablet, vec![A::Found(Method::LcMs, vec![("bromazolam", mg(1.0))])]);
+    assert_eq!(rules(&w, &s), vec![r("designer-benzodiazepine", Tier::Warning), r("mis-sold", Tier::Warning)]);
+    let s =
+        sample(&w, &["heroin"], Form::Powder, vec![A::Strip(Method::StripBenzodiazepine, AnalysisResult::Positive)]);
+    assert_eq!(rules(&w, &s), vec![r("benzodiazepine-strip-in-opioid", Tier::Warning)]);
+    let s =
+        sample(&w, &["diazepam"], Form::Tablet, vec![A::Strip(Method::StripBenzodiazepine, AnalysisResult::Positive)]);
     assert_eq!(rules(&w, &s), vec![]);
 }
 
 #[test]
 fn new_and_unknown_substances_are_warnings() {
     let w = world();
-    let s = sample(
-        &w,
-        &["mdma"],
-        Form::Crystal,
-        vec![A::Found(Method::Ftir, vec![("eutylone", None)])],
-    );
-    assert_eq!(
-        rules(&w, &s),
-        vec![
-            r("new-substance", Tier::Warning),
-            r("mis-sold", Tier::Warning)
-        ]
-    );
+    let s = sample(&w, &["mdma"], Form::Crystal, vec![A::Found(Method::Ftir, vec![("eutylone", None)])]);
+    assert_eq!(rules(&w, &s), vec![r("new-substance", Tier::Warning), r("mis-sold", Tier::Warning)]);
+    let s = sample(&w, &["3-mmc"], Form::Crystal, vec![A::Found(Method::Ftir, vec![("3-MMC", None)])]);
+    assert_eq!(rules(&w, &s), vec![], "a new substance bought as itself is not a surprise");
     let s = sample(
         &w,
         &["3-mmc"],
         Form::Crystal,
-        vec![A::Found(Method::Ftir, vec![("3-MMC", None)])],
-    );
-    assert_eq!(
-        rules(&w, &s),
-        vec![],
-        "a new substance bought as itself is not a surprise"
-    );
-    let s = sample(
-        &w,
-        &["3-mmc"],
-        Form::Crystal,
-        vec![A::Found(
-            Method::Ftir,
-            vec![("3-mmc", None), ("Zorbazolam-X", None)],
-        )],
+        vec![A::Found(Method::Ftir, vec![("3-mmc", None), ("Zorbazolam-X", None)])],
     );
     let f = w.policy.assess(&s, &w.catalogue, &w.methods);
-    assert_eq!(
-        (f[0].rule.as_str(), f[0].tier),
-        ("unknown-substance", Tier::Warning)
-    );
+    assert_eq!((f[0].rule.as_str(), f[0].tier), ("unknown-substance", Tier::Warning));
     assert_eq!(f[0].substances, vec!["Zorbazolam-X".to_owned()]);
     assert!(f[0].explanation.en.contains("\"Zorbazolam-X\""));
 }
@@ -441,72 +243,32 @@ fn mis_sold_is_at_least_caution_and_names_what_was_found() {
         &w,
         &["cocaine"],
         Form::Powder,
-        vec![A::Found(
-            Method::Ftir,
-            vec![("lidocaine", None), ("caffeine", None)],
-        )],
+        vec![A::Found(Method::Ftir, vec![("lidocaine", None), ("caffeine", None)])],
     );
     let f = w.policy.assess(&s, &w.catalogue, &w.methods);
     let got: Vec<_> = f.iter().map(|f| (f.rule.as_str(), f.tier)).collect();
     assert_eq!(
         got,
-        vec![
-            ("mis-sold", Tier::Caution),
-            ("unexpected-ingredient", Tier::Info),
-            ("unexpected-ingredient", Tier::Info)
-        ]
+        vec![("mis-sold", Tier::Caution), ("unexpected-ingredient", Tier::Info), ("unexpected-ingredient", Tier::Info)]
     );
-    assert!(
-        f[0].explanation.nb.contains("Koffein og Lidokain"),
-        "{}",
-        f[0].explanation.nb
-    );
+    assert!(f[0].explanation.nb.contains("Koffein og Lidokain"), "{}", f[0].explanation.nb);
     assert!(f[0].explanation.en.contains("Caffeine and Lidocaine"));
     // Nothing identified (only an inconclusive FTIR) is not mis-sold: it is uncertain.
-    let s = sample(
-        &w,
-        &["cocaine"],
-        Form::Powder,
-        vec![A::Unsure(Method::Ftir)],
-    );
+    let s = sample(&w, &["cocaine"], Form::Powder, vec![A::Unsure(Method::Ftir)]);
     assert_eq!(rules(&w, &s), vec![r("inconclusive", Tier::Info)]);
     // Nobody said what it was sold as: nothing can be mis-sold.
-    let s = sample(
-        &w,
-        &[],
-        Form::Powder,
-        vec![A::Found(Method::Ftir, vec![("caffeine", None)])],
-    );
+    let s = sample(&w, &[], Form::Powder, vec![A::Found(Method::Ftir, vec![("caffeine", None)])]);
     assert_eq!(rules(&w, &s), vec![r("unexpected-ingredient", Tier::Info)]);
 }
 
 #[test]
 fn uncertain_results_are_info_naming_the_method_in_each_language() {
     let w = world();
-    let s = sample(
-        &w,
-        &["heroin"],
-        Form::Powder,
-        vec![A::Strip(
-            Method::StripFentanyl,
-            AnalysisResult::Inconclusive,
-        )],
-    );
+    let s = sample(&w, &["heroin"], Form::Powder, vec![A::Strip(Method::StripFentanyl, AnalysisResult::Inconclusive)]);
     let f = w.policy.assess(&s, &w.catalogue, &w.methods);
-    assert_eq!(
-        (f[0].rule.as_str(), f[0].tier),
-        ("inconclusive", Tier::Info)
-    );
-    assert!(
-        f[0].explanation
-            .en
-            .starts_with("The fentanyl strip could not")
-    );
-    assert!(
-        f[0].explanation
-            .nn
-            .starts_with("fentanylstrips kunne ikkje")
-    );
+    assert_eq!((f[0].rule.as_str(), f[0].tier), ("inconclusive", Tier::Info));
+    assert!(f[0].explanation.en.starts_with("The fentanyl strip could not"));
+    assert!(f[0].explanation.nn.starts_with("fentanylstrips kunne ikkje"));
 }
 
 #[test]
@@ -558,17 +320,10 @@ fn every_explanation_is_filled_in_all_three_languages() {
         assert_eq!(finding.policy_version, "2026.1");
         for lang in Lang::ALL {
             let t = finding.explanation.get(lang);
-            assert!(
-                !t.contains('{') && !t.contains('}'),
-                "{}: {t}",
-                finding.rule
-            );
+            assert!(!t.contains('{') && !t.contains('}'), "{}: {t}", finding.rule);
         }
     }
-    assert!(
-        f.windows(2).all(|p| p[0].tier >= p[1].tier),
-        "most severe first"
-    );
+    assert!(f.windows(2).all(|p| p[0].tier >= p[1].tier), "most severe first");
 }
 
 #[test]
@@ -620,33 +375,13 @@ const DANGEROUS: &[&str] = &[
     "bromazolam",
     "Unlisted-N",
 ];
-const SOLD: &[&str] = &[
-    "heroin",
-    "cocaine",
-    "mdma",
-    "amphetamine",
-    "ketamine",
-    "oxycodone",
-    "alprazolam",
-];
-const STRIPS: &[Method] = &[
-    Method::StripFentanyl,
-    Method::StripNitazene,
-    Method::StripXylazine,
-    Method::StripBenzodiazepine,
-];
+const SOLD: &[&str] = &["heroin", "cocaine", "mdma", "amphetamine", "ketamine", "oxycodone", "alprazolam"];
+const STRIPS: &[Method] =
+    &[Method::StripFentanyl, Method::StripNitazene, Method::StripXylazine, Method::StripBenzodiazepine];
 
 fn arb_analyses() -> impl Strategy<Value = Vec<(bool, Vec<usize>, usize, u8)>> {
     // (is strip, component indices into POOL, strip index, strip result 0..3)
-    prop::collection::vec(
-        (
-            any::<bool>(),
-            prop::collection::vec(0..POOL.len(), 0..5),
-            0..STRIPS.len(),
-            0u8..3,
-        ),
-        0..5,
-    )
+    prop::collection::vec((any::<bool>(), prop::collection::vec(0..POOL.len(), 0..5), 0..STRIPS.len(), 0u8..3), 0..5)
 }
 
 fn build(w: &World, sold: &[&'static str], spec: &[(bool, Vec<usize>, usize, u8)]) -> Sample {
@@ -654,11 +389,8 @@ fn build(w: &World, sold: &[&'static str], spec: &[(bool, Vec<usize>, usize, u8)
         .iter()
         .map(|(strip, comps, s, res)| {
             if *strip {
-                let r = [
-                    AnalysisResult::Positive,
-                    AnalysisResult::Negative,
-                    AnalysisResult::Inconclusive,
-                ][*res as usize];
+                let r =
+                    [AnalysisResult::Positive, AnalysisResult::Negative, AnalysisResult::Inconclusive][*res as usize];
                 A::Strip(STRIPS[*s], r)
             } else {
                 let mut names: Vec<&'static str> = comps.iter().map(|i| POOL[*i]).collect();

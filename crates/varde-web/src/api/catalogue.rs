@@ -25,21 +25,11 @@ pub struct SubstanceList {
 
 /// Search the substance catalogue, best match first (for autocomplete).
 #[utoipa::path(get, path = "/api/v1/substances", tag = "public", params(SubstanceQuery), responses((status = 200, body = SubstanceList)))]
-pub async fn substances(
-    State(state): State<AppState>,
-    Query(q): Query<SubstanceQuery>,
-) -> Json<SubstanceList> {
+pub async fn substances(State(state): State<AppState>, Query(q): Query<SubstanceQuery>) -> Json<SubstanceList> {
     let limit = q.limit.unwrap_or(20).clamp(1, 200);
-    let substances = state
-        .catalogue
-        .search(q.q.as_deref().unwrap_or(""), limit)
-        .into_iter()
-        .cloned()
-        .collect();
-    Json(SubstanceList {
-        catalogue_version: state.catalogue.version.clone(),
-        substances,
-    })
+    let substances =
+        state.assessor.catalogue.search(q.q.as_deref().unwrap_or(""), limit).into_iter().cloned().collect();
+    Json(SubstanceList { catalogue_version: state.assessor.catalogue.version.clone(), substances })
 }
 
 /// The registered services.

@@ -1,9 +1,13 @@
 //! The JSON API, grouped by domain.
 
+pub mod alerts;
 mod catalogue;
+mod events;
 mod ops;
-mod results;
-mod samples;
+pub mod results;
+pub mod samples;
+pub mod stats;
+mod webhooks;
 
 use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,4 +23,15 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(catalogue::services))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
+        .routes(routes!(alerts::list))
+        .routes(routes!(alerts::get, alerts::edit))
+        .routes(routes!(alerts::versions))
+        .routes(routes!(alerts::evidence))
+        .routes(routes!(alerts::publish))
+        .routes(routes!(alerts::update))
+        .routes(routes!(alerts::withdraw))
+        .routes(routes!(alerts::edas))
+        .routes(routes!(events::stream))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(stats::time_to_warning))
 }

@@ -92,34 +92,25 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Json<PublicResult>, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let not_found = || {
-        ApiError::not_found(
-            "result_not_found",
-            "no result has that code; check it and try again",
-        )
-    };
+    let not_found = || ApiError::not_found("result_not_found", "no result has that code; check it and try again");
     let code = code_from_path(&code).map_err(|_| not_found())?;
-    let sample = state.store.sample(code).await?.ok_or_else(not_found)?;
-    let cat = &state.catalogue;
-    let name = |r: &SubstanceRef| {
-        cat.substance(r)
-            .map_or_else(|| r.substance.clone(), |s| s.names.get(lang).to_owned())
-    };
+    let stored = state.store.sample(code).await?.ok_or_else(not_found)?;
+    Ok(Json(public_result(&state, &stored, lang)))
+}
 
+/// What the person who brought the sample may see, in their language. Shared by the JSON API and the result page.
+pub fn public_result(state: &AppState, stored: &varde_store::StoredSample, lang: Lang) -> PublicResult {
+    let sample = &stored.sample;
+    let cat = &state.assessor.catalogue;
+    let name =
+        |r: &SubstanceRef| cat.substance(r).map_or_else(|| r.substance.clone(), |s| s.names.get(lang).to_owned());
     let mut classes: Vec<SubstanceClass> = Vec::new();
     let analyses = sample
         .current_analyses()
         .map(|a| {
             let (result, inconclusive, components) = match &a.outcome {
-                Outcome::Strip { result } => (
-                    Some(*result),
-                    *result == AnalysisResult::Inconclusive,
-                    Vec::new(),
-                ),
-                Outcome::Components {
-                    components,
-                    inconclusive,
-                } => (None, *inconclusive, components.clone()),
+                Outcome::Strip { result } => (Some(*result), *result == AnalysisResult::Inconclusive, Vec::new()),
+                Outcome::Components { components, inconclusive } => (None, *inconclusive, components.clone()),
             };
             for c in &components {
                 if let Some(s) = cat.substance(&c.substance)
@@ -134,12 +125,9 @@ pub async fn get(
                 inconclusive,
                 components: components
                     .into_iter()
-                    .map(|c| PublicComponent {
-                        name: name(&c.substance),
-                        component: c,
-                    })
+                    .map(|c| PublicComponent { name: name(&c.substance), component: c })
                     .collect(),
-                limits: state.limits.of(a.method).get(lang).to_owned(),
+                limits: state.assessor.methods.of(a.method).get(lang).to_owned(),
             }
         })
         .collect();
@@ -147,36 +135,29 @@ pub async fn get(
         .into_iter()
         .map(|k| {
             let info = cat.class(k);
-            ClassAdvice {
-                class: k,
-                name: info.names.get(lang).to_owned(),
-                advice: info.advice.get(lang).to_owned(),
-            }
+            ClassAdvice { class: k, name: info.names.get(lang).to_owned(), advice: info.advice.get(lang).to_owned() }
         })
         .collect();
-    let received_on = sample
-        .received_at
-        .to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC))
-        .date()
-        .to_string();
-    Ok(Json(PublicResult {
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    PublicResult {
         code: sample.code.to_string(),
         lang,
         status: sample.status,
         amended: sample.status == Status::Amended,
-        received_on,
+        received_on: sample.received_at.to_zoned(oslo).date().to_string(),
         form: sample.form,
         colour: sample.colour.clone(),
-        sold_as: sample
-            .sold_as
+        sold_as: sample.sold_as.iter().map(|s| NamedSubstance { name: name(s), substance: s.clone() }).collect(),
+        analyses,
+        findings: stored
+            .findings
             .iter()
-            .map(|s| NamedSubstance {
-                name: name(s),
-                substance: s.clone(),
+            .map(|f| PublicFinding {
+                rule: f.rule.clone(),
+                tier: f.tier,
+                explanation: f.explanation.get(lang).to_owned(),
             })
             .collect(),
-        analyses,
-        findings: Vec::new(),
         advice,
-    }))
+    }
 }

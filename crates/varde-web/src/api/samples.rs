@@ -14,52 +14,54 @@ use varde_domain::SampleCode;
 use varde_domain::auth::Principal;
 use varde_domain::finding::Finding;
 use varde_domain::sample::{AnalysisInput, Sample, SampleInput};
-use varde_store::StoreError;
+use varde_store::{StoreError, StoredSample};
 
-/// A sample as staff see it, with its findings.
+/// A sample as staff see it, with its current findings (most severe first) and the alerts it is evidence for.
 #[derive(Serialize, ToSchema)]
 pub struct SampleView {
     #[serde(flatten)]
     pub sample: Sample,
-    /// What the risk policy found. Empty until the risk engine is in place.
+    pub fylke: String,
     pub findings: Vec<Finding>,
+    /// Alert drafts (and published alerts) this sample started or joined.
+    pub alert_drafts: Vec<AlertRefView>,
 }
 
-fn view(sample: Sample) -> SampleView {
+#[derive(Serialize, ToSchema)]
+pub struct AlertRefView {
+    pub id: i64,
+    pub status: varde_domain::alert::AlertStatus,
+    pub tier: varde_domain::Tier,
+}
+
+pub(crate) fn view(stored: StoredSample) -> SampleView {
     SampleView {
-        sample,
-        findings: Vec::new(),
+        sample: stored.sample,
+        fylke: stored.fylke,
+        findings: stored.findings,
+        alert_drafts: stored
+            .alerts
+            .into_iter()
+            .map(|a| AlertRefView { id: a.id, status: a.status, tier: a.tier })
+            .collect(),
     }
 }
 
 fn refused(state: &AppState, e: ApiError) -> ApiError {
-    state
-        .metrics
-        .refusals
-        .get_or_create(&crate::metrics::CodeLabel {
-            code: e.body.error.to_owned(),
-        })
-        .inc();
+    state.metrics.refusals.get_or_create(&crate::metrics::CodeLabel { code: e.body.error.to_owned() }).inc();
     e
 }
 
 /// A sample code from the path. A malformed code cannot name a sample, so it is "not found".
 pub(crate) fn code_from_path(code: &str) -> Result<SampleCode, ApiError> {
-    SampleCode::parse(code)
-        .map_err(|_| ApiError::not_found("sample_not_found", "no sample has that code"))
+    SampleCode::parse(code).map_err(|_| ApiError::not_found("sample_not_found", "no sample has that code"))
 }
 
-fn check_service(
-    who: &Principal,
-    service: &varde_domain::service::ServiceSlug,
-) -> Result<(), ApiError> {
+fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
     if who.may_register_at(service) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "wrong_service",
-            format!("this token belongs to another service than '{service}'"),
-        ))
+        Err(ApiError::forbidden("wrong_service", format!("this token belongs to another service than '{service}'")))
     }
 }
 
@@ -83,31 +85,20 @@ pub async fn create(
     ApiJson(input): ApiJson<SampleInput>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let sample = input
-        .validate(&state.catalogue, now)
-        .map_err(|e| refused(&state, e.into()))?;
+    let sample = input.validate(&state.assessor.catalogue, now).map_err(|e| refused(&state, e.into()))?;
     check_service(&who, &sample.service)?;
     // 60 random bits make a collision vanishingly rare; a few tries make it impossible in practice.
     let mut tries = 0;
     let stored = loop {
         let code = SampleCode::generate(&mut rand::rng());
-        match state
-            .store
-            .create_sample(code, sample.clone(), &who, now)
-            .await
-        {
+        match state.store.create_sample(code, sample.clone(), &who, now).await {
             Err(StoreError::CodeTaken) if tries < 5 => tries += 1,
             other => break other.map_err(|e| refused(&state, e.into()))?,
         }
     };
     state.metrics.samples_registered.inc();
-    let location = format!("/api/v1/samples/{}", stored.code);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(view(stored)),
-    )
-        .into_response())
+    let location = format!("/api/v1/samples/{}", stored.sample.code);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view(stored))).into_response())
 }
 
 /// A sample's full record. Technicians see their own service's samples; reviewers and admins any, and each such read
@@ -128,15 +119,12 @@ pub async fn get(
 ) -> Result<Json<SampleView>, ApiError> {
     let code = code_from_path(&code)?;
     let sample = if who.is_national() {
-        state
-            .store
-            .sample_audited(code, &who, Timestamp::now())
-            .await?
+        state.store.sample_audited(code, &who, Timestamp::now()).await?
     } else {
         state.store.sample(code).await?
     };
     let sample = sample.ok_or(StoreError::UnknownSample)?;
-    check_service(&who, &sample.service)?;
+    check_service(&who, &sample.sample.service)?;
     Ok(Json(view(sample)))
 }
 
@@ -160,15 +148,10 @@ pub async fn add_analysis(
     ApiJson(input): ApiJson<AnalysisInput>,
 ) -> Result<(StatusCode, Json<SampleView>), ApiError> {
     let code = code_from_path(&code)?;
-    let current = state
-        .store
-        .sample(code)
-        .await?
-        .ok_or(StoreError::UnknownSample)?;
-    check_service(&who, &current.service)?;
-    let analysis = input
-        .validate("", current.form, &state.catalogue, Timestamp::now())
-        .map_err(|mut e| {
+    let current = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
+    check_service(&who, &current.sample.service)?;
+    let analysis =
+        input.validate("", current.sample.form, &state.assessor.catalogue, Timestamp::now()).map_err(|mut e| {
             e.field = e.field.trim_start_matches('.').to_owned();
             refused(&state, e.into())
         })?;

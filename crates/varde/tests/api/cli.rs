@@ -4,11 +4,7 @@ use crate::durability::{run_ok, varde};
 
 fn fails(cmd: &mut std::process::Command) -> String {
     let out = cmd.output().unwrap();
-    assert!(
-        !out.status.success(),
-        "expected failure, got: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(!out.status.success(), "expected failure, got: {}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8(out.stderr).unwrap()
 }
 
@@ -16,29 +12,10 @@ fn fails(cmd: &mut std::process::Command) -> String {
 fn services_are_validated_against_norways_kommuner() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("v.db").display());
-    let err = fails(varde(&db).args([
-        "service",
-        "add",
-        "x-rom",
-        "--name",
-        "X",
-        "--kind",
-        "user_room",
-        "--kommune",
-        "0999",
-    ]));
+    let err =
+        fails(varde(&db).args(["service", "add", "x-rom", "--name", "X", "--kind", "user_room", "--kommune", "0999"]));
     assert!(err.contains("kommunenummer"), "{err}");
-    let err = fails(varde(&db).args([
-        "service",
-        "add",
-        "x-rom",
-        "--name",
-        "X",
-        "--kind",
-        "shop",
-        "--kommune",
-        "0301",
-    ]));
+    let err = fails(varde(&db).args(["service", "add", "x-rom", "--name", "X", "--kind", "shop", "--kommune", "0301"]));
     assert!(err.contains("unknown kind"), "{err}");
     run_ok(varde(&db).args([
         "service",
@@ -52,10 +29,7 @@ fn services_are_validated_against_norways_kommuner() {
         "5501",
     ]));
     let list = run_ok(varde(&db).args(["service", "list"]));
-    assert!(
-        list.contains("tromso-lavterskel\tlow_threshold\tTromsø lavterskel\t5501 Tromsø"),
-        "{list}"
-    );
+    assert!(list.contains("tromso-lavterskel\tlow_threshold\tTromsø lavterskel\t5501 Tromsø"), "{list}");
     let err = fails(varde(&db).args([
         "service",
         "add",
@@ -74,22 +48,10 @@ fn services_are_validated_against_norways_kommuner() {
 fn tokens_are_issued_per_role_and_technicians_need_a_service() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    assert!(fails(varde(&db).args(["token", "issue", "--role", "technician"])).contains("--service"));
+    assert!(fails(varde(&db).args(["token", "issue", "--role", "police"])).contains("unknown role"));
     assert!(
-        fails(varde(&db).args(["token", "issue", "--role", "technician"])).contains("--service")
-    );
-    assert!(
-        fails(varde(&db).args(["token", "issue", "--role", "police"])).contains("unknown role")
-    );
-    assert!(
-        fails(varde(&db).args([
-            "token",
-            "issue",
-            "--role",
-            "technician",
-            "--service",
-            "nowhere"
-        ]))
-        .contains("nowhere")
+        fails(varde(&db).args(["token", "issue", "--role", "technician", "--service", "nowhere"])).contains("nowhere")
     );
     let t = run_ok(varde(&db).args(["token", "issue", "--role", "reviewer"]));
     assert!(t.trim().starts_with("vrd_") && t.trim().len() == 36, "{t}");
@@ -103,10 +65,7 @@ fn audit_verify_names_the_altered_entry() {
     run_ok(varde(&db).args(["demo", "--seed", "5", "--samples", "50"]));
     assert!(run_ok(varde(&db).args(["audit", "verify"])).contains("intact"));
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET subject = 'X' WHERE seq = 20;",
-    )
-    .unwrap();
+    conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET subject = 'X' WHERE seq = 20;").unwrap();
     drop(conn);
     let err = fails(varde(&db).args(["audit", "verify"]));
     assert!(err.contains("entry 20"), "{err}");
@@ -119,19 +78,10 @@ fn the_demo_fills_only_a_fresh_database_and_is_deterministic_by_seed() {
         let path = dir.path().join(name);
         let db = format!("sqlite://{}", path.display());
         let out = run_ok(varde(&db).args(["demo", "--seed", seed, "--samples", "200"]));
-        assert!(
-            out.contains("12 services and 200 synthetic samples"),
-            "{out}"
-        );
+        assert!(out.contains("12 services and 200 synthetic samples"), "{out}");
         let conn = rusqlite::Connection::open(&path).unwrap();
-        let mut stmt = conn
-            .prepare("SELECT code FROM samples ORDER BY code")
-            .unwrap();
-        let v: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let mut stmt = conn.prepare("SELECT code FROM samples ORDER BY code").unwrap();
+        let v: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
         (db, v)
     };
     let (db, a) = codes("a.db", "9");

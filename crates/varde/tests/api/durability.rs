@@ -16,11 +16,7 @@ pub fn varde(db: &str) -> Command {
 
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -39,45 +35,23 @@ async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
         "--kommune",
         "0301",
     ]));
-    let token = run_ok(varde(&db).args([
-        "token",
-        "issue",
-        "--role",
-        "technician",
-        "--service",
-        "oslo-brukerrom",
-    ]))
-    .trim()
-    .to_owned();
+    let token = run_ok(varde(&db).args(["token", "issue", "--role", "technician", "--service", "oslo-brukerrom"]))
+        .trim()
+        .to_owned();
     // Each acknowledged code with the colour its request carried, to check content as well as presence.
     let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let client = reqwest::Client::new();
     // Kill at different moments in each round: early, mid-stream, later.
     for (round, kill_after_ms) in [(0u32, 250u64), (1, 700), (2, 1300)] {
-        let mut child = varde(&db)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = varde(&db).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("the server says where it listens")
-            .to_owned();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").expect("the server says where it listens").to_owned();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut clients = Vec::new();
         for c in 0..16 {
-            let (client, base, token, acked, stop) = (
-                client.clone(),
-                base.clone(),
-                token.clone(),
-                acked.clone(),
-                stop.clone(),
-            );
+            let (client, base, token, acked, stop) =
+                (client.clone(), base.clone(), token.clone(), acked.clone(), stop.clone());
             clients.push(tokio::spawn(async move {
                 let mut i = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -103,25 +77,17 @@ async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
         }
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(
-        acked.len() > 100,
-        "the clients wrote under load before each kill ({} acknowledged)",
-        acked.len()
-    );
-    let store = SqliteStore::open(dir.path().join("v.db")).unwrap();
+    assert!(acked.len() > 100, "the clients wrote under load before each kill ({} acknowledged)", acked.len());
+    let store = SqliteStore::open(dir.path().join("v.db"), varde::load_reference(None).unwrap()).unwrap();
     for (code, colour) in &acked {
         let s = store
             .sample(SampleCode::parse(code).unwrap())
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{code} was acknowledged but lost"));
-        assert_eq!(s.colour.as_deref(), Some(colour.as_str()));
-        assert_eq!(s.analyses.len(), 1, "{code} is stored whole");
+        assert_eq!(s.sample.colour.as_deref(), Some(colour.as_str()));
+        assert_eq!(s.sample.analyses.len(), 1, "{code} is stored whole");
     }
     assert!(store.sample_count().await.unwrap() >= acked.len() as u64);
-    assert_eq!(
-        store.verify_audit().await.unwrap().first_broken,
-        None,
-        "the audit chain survives the kills too"
-    );
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None, "the audit chain survives the kills too");
 }

@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use varde::{Reference, admin, open_store, serve};
+use varde::{admin, load_reference, open_store, serve};
 use varde_store::Store;
 use varde_store::sqlite::SqliteStore;
 
@@ -21,41 +21,25 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let store = open_store(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
-        let reference = Reference::load(None).unwrap();
+        let reference = load_reference(None).unwrap();
+        let store = open_store(&format!("sqlite://{}", dir.path().join("t.db").display()), &reference).unwrap();
         for (slug, kommune) in [("oslo-brukerrom", "0301"), ("bergen-brukerrom", "4601")] {
             let s = admin::new_service(&reference, slug, slug, "user_room", kommune).unwrap();
-            store
-                .add_service(s, "test", Timestamp::now())
-                .await
-                .unwrap();
+            store.add_service(s, "test", Timestamp::now()).await.unwrap();
         }
-        let oslo = admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), None)
-            .await
-            .unwrap();
-        let bergen = admin::issue_token(&*store, "technician", Some("bergen-brukerrom"), None)
-            .await
-            .unwrap();
-        let reviewer = admin::issue_token(&*store, "reviewer", None, None)
-            .await
-            .unwrap();
-        let admin = admin::issue_token(&*store, "admin", None, None)
-            .await
-            .unwrap();
+        let oslo = admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), None).await.unwrap();
+        let bergen = admin::issue_token(&*store, "technician", Some("bergen-brukerrom"), None).await.unwrap();
+        let reviewer = admin::issue_token(&*store, "reviewer", None, None).await.unwrap();
+        let admin = admin::issue_token(&*store, "admin", None, None).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = serve::app(store.clone(), reference);
+        let backoff = varde_web::delivery::Backoff {
+            first: std::time::Duration::from_millis(20),
+            max: std::time::Duration::from_millis(200),
+        };
+        let app = serve::app_with(store.clone(), reference, &base, backoff);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        TestApp {
-            base,
-            store,
-            client: reqwest::Client::new(),
-            oslo,
-            bergen,
-            reviewer,
-            admin,
-            _dir: dir,
-        }
+        TestApp { base, store, client: reqwest::Client::new(), oslo, bergen, reviewer, admin, _dir: dir }
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
@@ -66,13 +50,7 @@ impl TestApp {
         Self::answer(req.send().await.unwrap()).await
     }
 
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        token: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> (u16, Value) {
+    pub async fn post_raw(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
         let req = self
             .client
             .post(format!("{}{path}", self.base))
@@ -80,6 +58,13 @@ impl TestApp {
             .header("content-type", content_type)
             .body(body);
         Self::answer(req.send().await.unwrap()).await
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String, String) {
+        let res = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = res.status().as_u16();
+        let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        (status, ct, res.text().await.unwrap())
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
@@ -93,10 +78,7 @@ impl TestApp {
     async fn answer(res: reqwest::Response) -> (u16, Value) {
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     pub async fn count(&self) -> u64 {

@@ -11,12 +11,16 @@ async fn registering_the_contract_example_answers_201_with_a_code_and_canonical_
     assert_eq!(status, 201, "{s}");
     let code = s["code"].as_str().unwrap();
     assert_eq!(code.len(), 14);
-    assert!(
-        code.chars()
-            .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase())
-    );
+    assert!(code.chars().all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase()));
     assert_eq!(s["status"], "screened");
-    assert_eq!(s["findings"], json!([]));
+    // The risk policy ran in the same request: the positive nitazene strip in "heroin" is severe, caffeine is info.
+    assert_eq!(s["findings"][0]["rule"], "nitazene-strip-positive");
+    assert_eq!(s["findings"][0]["tier"], "severe");
+    assert_eq!(s["findings"][0]["policy_version"], "2026.1");
+    assert!(s["findings"][0]["explanation"]["nn"].as_str().unwrap().contains("Nitazen"));
+    assert_eq!(s["findings"][1]["rule"], "unexpected-ingredient");
+    assert_eq!(s["alert_drafts"][0]["status"], "draft");
+    assert_eq!(s["alert_drafts"][0]["tier"], "severe");
     assert_eq!(s["received_at"], "2026-11-20T13:05:00Z");
     // "Heroin" and the street name "dop" are the same substance; the unknown name is kept, not dropped.
     assert_eq!(
@@ -24,25 +28,15 @@ async fn registering_the_contract_example_answers_201_with_a_code_and_canonical_
         json!([{"substance": "heroin", "known": true}, {"substance": "Blåmix-7", "known": false}])
     );
     assert_eq!(s["analyses"][0]["components"][1]["substance"], "caffeine");
-    assert_eq!(
-        s["analyses"][0]["components"][1]["amount"],
-        json!({"value": 20.0, "unit": "percent"})
-    );
+    assert_eq!(s["analyses"][0]["components"][1]["amount"], json!({"value": 20.0, "unit": "percent"}));
     assert_eq!(s["analyses"][1]["result"], "positive");
 
-    let (status, again) = app
-        .get(&format!("/api/v1/samples/{code}"), Some(&app.oslo))
-        .await;
+    let (status, again) = app.get(&format!("/api/v1/samples/{code}"), Some(&app.oslo)).await;
     assert_eq!(status, 200);
     assert_eq!(again["sold_as"], s["sold_as"]);
     // Codes are read as people type them: lower case, no hyphens.
     let typed = code.replace('-', "").to_lowercase();
-    assert_eq!(
-        app.get(&format!("/api/v1/samples/{typed}"), Some(&app.oslo))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(app.get(&format!("/api/v1/samples/{typed}"), Some(&app.oslo)).await.0, 200);
 }
 
 #[tokio::test]
@@ -62,30 +56,15 @@ async fn received_at_defaults_to_now() {
     assert_eq!(s["status"], "received");
 }
 
-async fn refused(
-    app: &TestApp,
-    token: &str,
-    body: Value,
-    status: u16,
-    code: &str,
-    field: Option<&str>,
-) {
+async fn refused(app: &TestApp, token: &str, body: Value, status: u16, code: &str, field: Option<&str>) {
     let before = app.count().await;
     let (got, e) = app.post("/api/v1/samples", Some(token), &body).await;
-    assert_eq!(
-        (got, e["error"].as_str().unwrap_or("")),
-        (status, code),
-        "{e}"
-    );
+    assert_eq!((got, e["error"].as_str().unwrap_or("")), (status, code), "{e}");
     assert!(!e["message"].as_str().unwrap().is_empty());
     if let Some(f) = field {
         assert_eq!(e["field"], f, "{e}");
     }
-    assert_eq!(
-        app.count().await,
-        before,
-        "a refused request stores nothing"
-    );
+    assert_eq!(app.count().await, before, "a refused request stores nothing");
 }
 
 #[tokio::test]
@@ -94,15 +73,7 @@ async fn bad_input_gets_a_stable_code_the_field_and_the_right_status() {
     let t = app.oslo.clone();
     let mut wrong_type = heroin_sample();
     wrong_type["analyses"][0]["components"][1]["amount"]["value"] = json!("twenty");
-    refused(
-        &app,
-        &t,
-        wrong_type,
-        400,
-        "invalid_field",
-        Some("analyses[0].components[1].amount.value"),
-    )
-    .await;
+    refused(&app, &t, wrong_type, 400, "invalid_field", Some("analyses[0].components[1].amount.value")).await;
     let mut missing = heroin_sample();
     missing.as_object_mut().unwrap().remove("sold_as");
     refused(&app, &t, missing, 400, "invalid_field", Some("sold_as")).await;
@@ -114,83 +85,28 @@ async fn bad_input_gets_a_stable_code_the_field_and_the_right_status() {
     refused(&app, &t, bad_form, 400, "invalid_field", Some("form")).await;
     let mut unknown_service = heroin_sample();
     unknown_service["service"] = json!("nowhere");
-    refused(
-        &app,
-        &app.reviewer,
-        unknown_service,
-        422,
-        "unknown_service",
-        Some("service"),
-    )
-    .await;
+    refused(&app, &app.reviewer, unknown_service, 422, "unknown_service", Some("service")).await;
     let mut mg_on_powder = heroin_sample();
     mg_on_powder["analyses"][0]["components"][1]["amount"] = json!({"value": 20, "unit": "mg"});
-    refused(
-        &app,
-        &t,
-        mg_on_powder,
-        422,
-        "amount_unit_not_applicable",
-        Some("analyses[0].components[1].amount.unit"),
-    )
-    .await;
+    refused(&app, &t, mg_on_powder, 422, "amount_unit_not_applicable", Some("analyses[0].components[1].amount.unit"))
+        .await;
     let mut over = heroin_sample();
     over["analyses"][0]["components"][1]["amount"]["value"] = json!(120);
-    refused(
-        &app,
-        &t,
-        over,
-        422,
-        "invalid_value",
-        Some("analyses[0].components[1].amount.value"),
-    )
-    .await;
+    refused(&app, &t, over, 422, "invalid_value", Some("analyses[0].components[1].amount.value")).await;
     let mut strip_without_result = heroin_sample();
     strip_without_result["analyses"][1] = json!({"method": "strip_fentanyl"});
-    refused(
-        &app,
-        &t,
-        strip_without_result,
-        422,
-        "invalid_value",
-        Some("analyses[1].result"),
-    )
-    .await;
+    refused(&app, &t, strip_without_result, 422, "invalid_value", Some("analyses[1].result")).await;
 
     let before = app.count().await;
-    let (status, e) = app
-        .post_raw(
-            "/api/v1/samples",
-            &t,
-            "application/json",
-            b"{\"service\": \"oslo-brukerrom\",".to_vec(),
-        )
-        .await;
-    assert_eq!(
-        (status, e["error"].as_str().unwrap()),
-        (400, "malformed_json")
-    );
-    let (status, e) = app
-        .post_raw("/api/v1/samples", &t, "text/plain", b"{}".to_vec())
-        .await;
-    assert_eq!(
-        (status, e["error"].as_str().unwrap()),
-        (415, "unsupported_media_type")
-    );
+    let (status, e) =
+        app.post_raw("/api/v1/samples", &t, "application/json", b"{\"service\": \"oslo-brukerrom\",".to_vec()).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (400, "malformed_json"));
+    let (status, e) = app.post_raw("/api/v1/samples", &t, "text/plain", b"{}".to_vec()).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (415, "unsupported_media_type"));
     let mut huge = heroin_sample();
     huge["notes"] = json!("x".repeat(1 << 20));
-    let (status, e) = app
-        .post_raw(
-            "/api/v1/samples",
-            &t,
-            "application/json",
-            serde_json::to_vec(&huge).unwrap(),
-        )
-        .await;
-    assert_eq!(
-        (status, e["error"].as_str().unwrap()),
-        (413, "payload_too_large")
-    );
+    let (status, e) = app.post_raw("/api/v1/samples", &t, "application/json", serde_json::to_vec(&huge).unwrap()).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (413, "payload_too_large"));
     assert_eq!(app.count().await, before);
 }
 
@@ -211,49 +127,22 @@ async fn personal_data_in_free_text_is_refused_naming_the_field() {
     let mut tablet = heroin_sample();
     tablet["form"] = json!("tablet");
     tablet["tablet"] = json!({"logo": "150765 00565"});
-    refused(
-        &app,
-        &t,
-        tablet,
-        422,
-        "personal_data_refused",
-        Some("tablet.logo"),
-    )
-    .await;
+    refused(&app, &t, tablet, 422, "personal_data_refused", Some("tablet.logo")).await;
 }
 
 #[tokio::test]
 async fn tokens_decide_who_may_write_and_read_what() {
     let app = TestApp::spawn().await;
     let (status, e) = app.post("/api/v1/samples", None, &heroin_sample()).await;
-    assert_eq!(
-        (status, e["error"].as_str().unwrap()),
-        (401, "missing_token")
-    );
-    let (status, e) = app
-        .post(
-            "/api/v1/samples",
-            Some("vrd_notarealtoken"),
-            &heroin_sample(),
-        )
-        .await;
-    assert_eq!(
-        (status, e["error"].as_str().unwrap()),
-        (401, "invalid_token")
-    );
+    assert_eq!((status, e["error"].as_str().unwrap()), (401, "missing_token"));
+    let (status, e) = app.post("/api/v1/samples", Some("vrd_notarealtoken"), &heroin_sample()).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (401, "invalid_token"));
     let before = app.count().await;
-    let (status, e) = app
-        .post("/api/v1/samples", Some(&app.bergen), &heroin_sample())
-        .await;
-    assert_eq!(
-        (status, e["error"].as_str().unwrap()),
-        (403, "wrong_service")
-    );
+    let (status, e) = app.post("/api/v1/samples", Some(&app.bergen), &heroin_sample()).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (403, "wrong_service"));
     assert_eq!(app.count().await, before);
 
-    let (_, s) = app
-        .post("/api/v1/samples", Some(&app.oslo), &heroin_sample())
-        .await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
     let path = format!("/api/v1/samples/{}", s["code"].as_str().unwrap());
     assert_eq!(app.get(&path, None).await.0, 401);
     assert_eq!(app.get(&path, Some(&app.bergen)).await.0, 403);
@@ -266,20 +155,11 @@ async fn tokens_decide_who_may_write_and_read_what() {
     );
     assert_eq!(app.get(&path, Some(&app.reviewer)).await.0, 200);
     assert_eq!(app.get(&path, Some(&app.admin)).await.0, 200);
-    assert_eq!(
-        app.audit_entries().await,
-        entries + 2,
-        "national roles' sample reads are audited"
-    );
+    assert_eq!(app.audit_entries().await, entries + 2, "national roles' sample reads are audited");
     // Reviewers may register for any service (e.g. a national lab's confirmations), and that write is audited too.
     let mut bergen = heroin_sample();
     bergen["service"] = json!("bergen-brukerrom");
-    assert_eq!(
-        app.post("/api/v1/samples", Some(&app.reviewer), &bergen)
-            .await
-            .0,
-        201
-    );
+    assert_eq!(app.post("/api/v1/samples", Some(&app.reviewer), &bergen).await.0, 201);
 }
 
 #[tokio::test]
@@ -289,24 +169,14 @@ async fn the_public_result_shows_what_the_person_may_see_and_nothing_else() {
     body["notes"] = json!("seemed nervous, came with a friend");
     let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &body).await;
     let code = s["code"].as_str().unwrap();
-    let (status, r) = app
-        .get(&format!("/api/v1/results/{code}?lang=en"), None)
-        .await;
+    let (status, r) = app.get(&format!("/api/v1/results/{code}?lang=en"), None).await;
     assert_eq!(status, 200, "{r}");
     let text = r.to_string();
-    assert!(
-        !text.contains("nervous"),
-        "the technician's notes are never public"
-    );
+    assert!(!text.contains("nervous"), "the technician's notes are never public");
     assert!(!text.contains("oslo-brukerrom"));
     assert_eq!(r["received_on"], "2026-11-20");
     assert_eq!(r["analyses"][0]["components"][1]["name"], "Caffeine");
-    assert!(
-        r["analyses"][1]["limits"]
-            .as_str()
-            .unwrap()
-            .contains("do not react to fentanyl")
-    );
+    assert!(r["analyses"][1]["limits"].as_str().unwrap().contains("do not react to fentanyl"));
     assert!(
         r["advice"]
             .as_array()
@@ -320,26 +190,25 @@ async fn the_public_result_shows_what_the_person_may_see_and_nothing_else() {
     let (s1, unknown) = app.get("/api/v1/results/0000-0000-0000", None).await;
     let (s2, malformed) = app.get("/api/v1/results/not-a-code", None).await;
     assert_eq!((s1, s2), (404, 404));
-    assert_eq!(
-        unknown, malformed,
-        "an unknown and a malformed code get the same answer"
-    );
+    assert_eq!(unknown, malformed, "an unknown and a malformed code get the same answer");
 }
 
 #[tokio::test]
 async fn analyses_can_be_added_and_amended_with_history_kept() {
     let app = TestApp::spawn().await;
-    let (_, s) = app
-        .post("/api/v1/samples", Some(&app.oslo), &heroin_sample())
-        .await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
     let code = s["code"].as_str().unwrap();
     let path = format!("/api/v1/samples/{code}/analyses");
     let ftir_id = s["analyses"][0]["id"].as_i64().unwrap();
     let (status, s) = app
-        .post(&path, Some(&app.reviewer), &json!({"method": "gc_ms", "amends": ftir_id, "components": [
-            {"substance": "heroin", "role": "main", "amount": {"value": 31.5, "unit": "percent"}},
-            {"substance": "protonitazene", "role": "trace"}
-        ]}))
+        .post(
+            &path,
+            Some(&app.reviewer),
+            &json!({"method": "gc_ms", "amends": ftir_id, "components": [
+                {"substance": "heroin", "role": "main", "amount": {"value": 31.5, "unit": "percent"}},
+                {"substance": "protonitazene", "role": "trace"}
+            ]}),
+        )
         .await;
     assert_eq!(status, 201, "{s}");
     assert_eq!(s["status"], "amended");
@@ -347,44 +216,18 @@ async fn analyses_can_be_added_and_amended_with_history_kept() {
     assert_eq!(s["analyses"][0]["superseded_by"], s["analyses"][2]["id"]);
     let (_, public) = app.get(&format!("/api/v1/results/{code}"), None).await;
     assert_eq!(public["amended"], true);
-    assert_eq!(
-        public["analyses"].as_array().unwrap().len(),
-        2,
-        "the person sees the current analyses"
-    );
+    assert_eq!(public["analyses"].as_array().unwrap().len(), 2, "the person sees the current analyses");
 
     let (status, e) = app.post(&path, Some(&app.oslo), &json!({"method": "ftir", "components": [{"substance": "heroin", "role": "main", "amount": {"value": 5, "unit": "ug"}}]})).await;
     assert_eq!(
-        (
-            status,
-            e["error"].as_str().unwrap(),
-            e["field"].as_str().unwrap()
-        ),
-        (
-            422,
-            "amount_unit_not_applicable",
-            "components[0].amount.unit"
-        )
+        (status, e["error"].as_str().unwrap(), e["field"].as_str().unwrap()),
+        (422, "amount_unit_not_applicable", "components[0].amount.unit")
     );
-    let (status, e) = app
-        .post(
-            &path,
-            Some(&app.oslo),
-            &json!({"method": "ftir", "amends": 999_999, "components": []}),
-        )
-        .await;
+    let (status, e) =
+        app.post(&path, Some(&app.oslo), &json!({"method": "ftir", "amends": 999_999, "components": []})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (422, "unknown_analysis"));
     assert_eq!(
-        (status, e["error"].as_str().unwrap()),
-        (422, "unknown_analysis")
-    );
-    assert_eq!(
-        app.post(
-            &path,
-            Some(&app.bergen),
-            &json!({"method": "strip_xylazine", "result": "negative"})
-        )
-        .await
-        .0,
+        app.post(&path, Some(&app.bergen), &json!({"method": "strip_xylazine", "result": "negative"})).await.0,
         403
     );
     assert_eq!(
@@ -397,14 +240,8 @@ async fn analyses_can_be_added_and_amended_with_history_kept() {
         .0,
         404
     );
-    let (_, s) = app
-        .get(&format!("/api/v1/samples/{code}"), Some(&app.oslo))
-        .await;
-    assert_eq!(
-        s["analyses"].as_array().unwrap().len(),
-        3,
-        "refused analyses store nothing"
-    );
+    let (_, s) = app.get(&format!("/api/v1/samples/{code}"), Some(&app.oslo)).await;
+    assert_eq!(s["analyses"].as_array().unwrap().len(), 3, "refused analyses store nothing");
 }
 
 #[tokio::test]
@@ -414,30 +251,21 @@ async fn reference_data_health_metrics_and_the_openapi_document() {
     assert_eq!(status, 200);
     assert_eq!(r["substances"][0]["id"], "caffeine");
     assert_eq!(r["substances"][0]["names"]["nn"], "Koffein");
-    let (_, r) = app
-        .get("/api/v1/substances?q=%CE%B1-pvp&limit=1", None)
-        .await;
+    let (_, r) = app.get("/api/v1/substances?q=%CE%B1-pvp&limit=1", None).await;
     assert_eq!(r["substances"][0]["id"], "alpha-pvp");
     let (_, services) = app.get("/api/v1/services", None).await;
     assert_eq!(services.as_array().unwrap().len(), 2);
     assert_eq!(services[1]["fylke"], "03");
     assert_eq!(
         app.get("/healthz", None).await,
-        (
-            200,
-            json!({"status": "ok", "catalogue_version": r["catalogue_version"]})
-        )
+        (200, json!({"status": "ok", "catalogue_version": r["catalogue_version"]}))
     );
 
-    app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample())
-        .await;
+    app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
     let (status, metrics) = app.get("/metrics", None).await;
     assert_eq!(status, 200);
     let metrics = metrics.as_str().unwrap().to_owned();
-    assert!(
-        metrics.contains("varde_samples_registered_total 1"),
-        "{metrics}"
-    );
+    assert!(metrics.contains("varde_samples_registered_total 1"), "{metrics}");
     assert!(metrics.contains("route=\"/api/v1/samples\""));
     assert!(
         !metrics.contains(r#"route="/api/v1/samples/"#) || metrics.contains("{code}"),

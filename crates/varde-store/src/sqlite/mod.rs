@@ -5,23 +5,42 @@
 //! request's failure never touches another's. Every acknowledged write has been fsynced (WAL, synchronous=FULL)
 //! before its caller hears back. Reads use a small pool of separate connections, which WAL lets run alongside.
 
+// Rows are read into tuples that mirror their SELECT column by column; naming each tuple type would only move the
+// column list away from the query it belongs to.
+#![allow(clippy::type_complexity)]
+
 use crate::audit::{self, Entry};
-use crate::{AuditReport, NewToken, Store, StoreError, TokenGrant};
+use crate::{
+    AlertFilter, AuditReport, Delivery, Event, NewToken, Store, StoreError, StoredSample, TokenGrant, WarningTimes,
+    Webhook,
+};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
+use varde_domain::Tier;
+use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
+use varde_domain::assess::Assessor;
 use varde_domain::auth::{Principal, Role};
 use varde_domain::method::Method;
 use varde_domain::sample::{
-    Amount, AmountUnit, Analysis, AnalysisResult, Component, ComponentRole, Confidence, Form,
-    NewAnalysis, NewSample, Outcome, Sample, Status,
+    Amount, AmountUnit, Analysis, AnalysisResult, Component, ComponentRole, Confidence, Form, NewAnalysis, NewSample,
+    Outcome, Sample, Status,
 };
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{SampleCode, SubstanceRef};
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+mod alerts;
+mod events;
+mod samples;
+
+use samples::{insert_analysis, sample_id_of, update_status};
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_findings_alerts_events.sql"),
+];
 /// The most requests one transaction carries; bounds the latency a request can add to its neighbours.
 const MAX_BATCH: usize = 256;
 const MAX_IDLE_READERS: usize = 8;
@@ -31,6 +50,8 @@ type Job = Box<dyn FnOnce(&Connection) -> Deliver + Send>;
 
 pub struct SqliteStore {
     path: PathBuf,
+    assessor: Arc<Assessor>,
+    events: tokio::sync::watch::Sender<i64>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
@@ -38,10 +59,7 @@ pub struct SqliteStore {
 
 /// Parses `sqlite://PATH`, `sqlite:PATH` or a plain path.
 pub fn path_from_url(url: &str) -> PathBuf {
-    let p = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
+    let p = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
     PathBuf::from(p)
 }
 
@@ -61,17 +79,23 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies any pending migrations.
-    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+    /// The assessor judges samples inside the write transaction that stores them.
+    pub fn open(path: impl AsRef<Path>, assessor: Arc<Assessor>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut conn = open_connection(&path)?;
         migrate(&mut conn)?;
+        let newest = events::newest(&conn)?;
+        let (events, _) = tokio::sync::watch::channel(newest);
+        let notify = events.clone();
         let (tx, rx) = mpsc::channel::<Job>();
         let writer = std::thread::Builder::new()
             .name("varde-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, notify))
             .map_err(|e| StoreError::Conflict(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             path,
+            assessor,
+            events,
             jobs: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
@@ -105,12 +129,7 @@ impl SqliteStore {
                 let _ = tx.send(commit.and(result));
             })
         });
-        let sender = self
-            .jobs
-            .lock()
-            .expect("not poisoned")
-            .clone()
-            .ok_or(StoreError::Closed)?;
+        let sender = self.jobs.lock().expect("not poisoned").clone().ok_or(StoreError::Closed)?;
         sender.send(job).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
@@ -144,24 +163,17 @@ impl Drop for SqliteStore {
     }
 }
 
-fn in_savepoint<R>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<R, StoreError>,
-) -> Result<R, StoreError> {
+fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R, StoreError>) -> Result<R, StoreError> {
     conn.execute_batch("SAVEPOINT job")?;
     let result = f(conn);
-    let end = if result.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
+    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
     match conn.execute_batch(end) {
         Ok(()) => result,
         Err(e) => Err(e.into()),
     }
 }
 
-fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync::watch::Sender<i64>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -190,6 +202,10 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>) {
                 None => Ok(()),
                 Some(m) => Err(StoreError::Conflict(format!("commit failed: {m}"))),
             });
+        }
+        // Wake event listeners (server-sent events, webhook workers) when the commit added events.
+        if let Ok(newest) = events::newest(&conn) {
+            events.send_if_modified(|seq| std::mem::replace(seq, newest) != newest);
         }
     }
 }
@@ -221,13 +237,11 @@ fn ts(ms: i64) -> Result<Timestamp, StoreError> {
 }
 
 fn to_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
-    v.as_ref()
-        .map(|x| serde_json::to_string(x).expect("plain data serialises"))
+    v.as_ref().map(|x| serde_json::to_string(x).expect("plain data serialises"))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>, StoreError> {
-    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .transpose()
+    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -235,32 +249,15 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 }
 
 /// Appends an entry to the audit chain, inside the caller's transaction.
-fn append_audit(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    subject: &str,
-) -> Result<(), StoreError> {
+fn append_audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<(), StoreError> {
     let last: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, audit::GENESIS.to_owned()),
     };
-    let entry = Entry {
-        seq,
-        at_ms: ms(at),
-        actor,
-        action,
-        subject,
-        prev_hash: &prev_hash,
-    };
+    let entry = Entry { seq, at_ms: ms(at), actor, action, subject, prev_hash: &prev_hash };
     conn.execute(
         "INSERT INTO audit_log (seq, at_ms, actor, action, subject, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![seq, entry.at_ms, actor, action, subject, prev_hash, entry.hash()],
@@ -268,9 +265,7 @@ fn append_audit(
     Ok(())
 }
 
-fn service_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, String, String, String, String)> {
+fn service_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
@@ -286,286 +281,9 @@ fn to_service(
     })
 }
 
-fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>, StoreError> {
-    let row = conn
-        .query_row(
-            "SELECT s.id, v.slug, s.received_ms, s.registered_ms, s.form, s.colour, s.texture, s.notes, s.tablet, s.use_context, s.status
-             FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1",
-            [code.compact()],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                    r.get::<_, String>(10)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((
-        id,
-        slug,
-        received,
-        registered,
-        form,
-        colour,
-        texture,
-        notes,
-        tablet,
-        use_context,
-        _status,
-    )) = row
-    else {
-        return Ok(None);
-    };
-    let mut stmt = conn.prepare_cached(
-        "SELECT substance, known FROM sample_sold_as WHERE sample_id = ?1 ORDER BY position",
-    )?;
-    let sold_as = stmt
-        .query_map([id], |r| {
-            Ok(SubstanceRef {
-                substance: r.get(0)?,
-                known: r.get(1)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let analyses = load_analyses(conn, id)?;
-    Ok(Some(Sample {
-        code,
-        service: ServiceSlug::parse(&slug).map_err(|_| corrupt("service slug", &slug))?,
-        received_at: ts(received)?,
-        registered_at: ts(registered)?,
-        status: Status::of(&analyses),
-        sold_as,
-        form: Form::parse(&form).ok_or_else(|| corrupt("form", &form))?,
-        colour,
-        texture,
-        notes,
-        tablet: from_json(tablet)?,
-        use_context: from_json(use_context)?,
-        analyses,
-    }))
-}
-
-fn load_analyses(conn: &Connection, sample_id: i64) -> Result<Vec<Analysis>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, method, result, inconclusive, performed_ms, recorded_ms, amends, superseded_by
-         FROM analyses WHERE sample_id = ?1 ORDER BY id",
-    )?;
-    type Row = (
-        i64,
-        String,
-        Option<String>,
-        bool,
-        i64,
-        i64,
-        Option<i64>,
-        Option<i64>,
-    );
-    let rows: Vec<Row> = stmt
-        .query_map([sample_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut comp = conn.prepare_cached(
-        "SELECT substance, known, role, amount_value, amount_unit, confidence FROM components WHERE analysis_id = ?1 ORDER BY position",
-    )?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, method, result, inconclusive, performed, recorded, amends, superseded_by) in rows {
-        let method = Method::parse(&method).ok_or_else(|| corrupt("method", &method))?;
-        let outcome = if method.is_strip() {
-            let r = result.unwrap_or_default();
-            Outcome::Strip {
-                result: AnalysisResult::parse(&r).ok_or_else(|| corrupt("strip result", &r))?,
-            }
-        } else {
-            type CRow = (
-                String,
-                bool,
-                String,
-                Option<f64>,
-                Option<String>,
-                Option<String>,
-            );
-            let rows: Vec<CRow> = comp
-                .query_map([id], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })?
-                .collect::<Result<_, _>>()?;
-            let components = rows
-                .into_iter()
-                .map(|(substance, known, role, value, unit, confidence)| {
-                    Ok(Component {
-                        substance: SubstanceRef { substance, known },
-                        role: parse_role(&role)?,
-                        amount: match (value, unit) {
-                            (Some(value), Some(unit)) => Some(Amount {
-                                value,
-                                unit: parse_unit(&unit)?,
-                            }),
-                            _ => None,
-                        },
-                        confidence: confidence.as_deref().map(parse_confidence).transpose()?,
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            Outcome::Components {
-                components,
-                inconclusive,
-            }
-        };
-        out.push(Analysis {
-            id,
-            method,
-            performed_at: ts(performed)?,
-            recorded_at: ts(recorded)?,
-            outcome,
-            amends,
-            superseded_by,
-        });
-    }
-    Ok(out)
-}
-
-fn role_str(r: ComponentRole) -> &'static str {
-    match r {
-        ComponentRole::Main => "main",
-        ComponentRole::Adulterant => "adulterant",
-        ComponentRole::Trace => "trace",
-    }
-}
-
-fn parse_role(s: &str) -> Result<ComponentRole, StoreError> {
-    [
-        ComponentRole::Main,
-        ComponentRole::Adulterant,
-        ComponentRole::Trace,
-    ]
-    .into_iter()
-    .find(|r| role_str(*r) == s)
-    .ok_or_else(|| corrupt("role", s))
-}
-
-fn unit_str(u: AmountUnit) -> &'static str {
-    match u {
-        AmountUnit::Percent => "percent",
-        AmountUnit::Mg => "mg",
-        AmountUnit::Ug => "ug",
-    }
-}
-
-fn parse_unit(s: &str) -> Result<AmountUnit, StoreError> {
-    [AmountUnit::Percent, AmountUnit::Mg, AmountUnit::Ug]
-        .into_iter()
-        .find(|u| unit_str(*u) == s)
-        .ok_or_else(|| corrupt("unit", s))
-}
-
-fn confidence_str(c: Confidence) -> &'static str {
-    match c {
-        Confidence::Low => "low",
-        Confidence::Medium => "medium",
-        Confidence::High => "high",
-    }
-}
-
-fn parse_confidence(s: &str) -> Result<Confidence, StoreError> {
-    [Confidence::Low, Confidence::Medium, Confidence::High]
-        .into_iter()
-        .find(|c| confidence_str(*c) == s)
-        .ok_or_else(|| corrupt("confidence", s))
-}
-
-fn insert_analysis(
-    conn: &Connection,
-    sample_id: i64,
-    a: &NewAnalysis,
-    at: Timestamp,
-) -> Result<i64, StoreError> {
-    let (result, inconclusive) = match &a.outcome {
-        Outcome::Strip { result } => (Some(result.as_str()), false),
-        Outcome::Components { inconclusive, .. } => (None, *inconclusive),
-    };
-    conn.prepare_cached(
-        "INSERT INTO analyses (sample_id, method, result, inconclusive, performed_ms, recorded_ms, amends) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![sample_id, a.method.as_str(), result, inconclusive, ms(a.performed_at), ms(at), a.amends])?;
-    let id = conn.last_insert_rowid();
-    if let Outcome::Components { components, .. } = &a.outcome {
-        let mut stmt = conn.prepare_cached(
-            "INSERT INTO components (analysis_id, position, substance, known, role, amount_value, amount_unit, confidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
-        for (i, c) in components.iter().enumerate() {
-            stmt.execute(params![
-                id,
-                i as i64,
-                c.substance.substance,
-                c.substance.known,
-                role_str(c.role),
-                c.amount.map(|a| a.value),
-                c.amount.map(|a| unit_str(a.unit)),
-                c.confidence.map(confidence_str),
-            ])?;
-        }
-    }
-    Ok(id)
-}
-
-fn sample_id_of(conn: &Connection, code: SampleCode) -> Result<i64, StoreError> {
-    conn.query_row(
-        "SELECT id FROM samples WHERE code = ?1",
-        [code.compact()],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or(StoreError::UnknownSample)
-}
-
-fn update_status(
-    conn: &Connection,
-    sample_id: i64,
-    code: SampleCode,
-) -> Result<Sample, StoreError> {
-    let sample = load_sample(conn, code)?.ok_or(StoreError::UnknownSample)?;
-    conn.execute(
-        "UPDATE samples SET status = ?1 WHERE id = ?2",
-        params![sample.status.as_str(), sample_id],
-    )?;
-    Ok(sample)
-}
-
 #[async_trait]
 impl Store for SqliteStore {
-    async fn add_service(
-        &self,
-        service: Service,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError> {
         let actor = actor.to_owned();
         self.write(move |conn| {
             let inserted = conn.execute(
@@ -582,12 +300,9 @@ impl Store for SqliteStore {
 
     async fn services(&self) -> Result<Vec<Service>, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT slug, name, kind, kommune, fylke FROM services ORDER BY slug",
-            )?;
-            let rows = stmt
-                .query_map([], service_row)?
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut stmt =
+                conn.prepare_cached("SELECT slug, name, kind, kommune, fylke FROM services ORDER BY slug")?;
+            let rows = stmt.query_map([], service_row)?.collect::<Result<Vec<_>, _>>()?;
             rows.into_iter().map(to_service).collect()
         })
         .await
@@ -597,23 +312,14 @@ impl Store for SqliteStore {
         let slug = slug.as_str().to_owned();
         self.read(move |conn| {
             let row = conn
-                .query_row(
-                    "SELECT slug, name, kind, kommune, fylke FROM services WHERE slug = ?1",
-                    [slug],
-                    service_row,
-                )
+                .query_row("SELECT slug, name, kind, kommune, fylke FROM services WHERE slug = ?1", [slug], service_row)
                 .optional()?;
             row.map(to_service).transpose()
         })
         .await
     }
 
-    async fn add_token(
-        &self,
-        token: NewToken,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<i64, StoreError> {
+    async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
         let actor = actor.to_owned();
         self.write(move |conn| {
             let service_id: Option<i64> = match &token.service {
@@ -648,7 +354,9 @@ impl Store for SqliteStore {
                 Ok(TokenGrant {
                     id,
                     role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
-                    service: slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
+                    service: slug
+                        .map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s)))
+                        .transpose()?,
                 })
             })
             .transpose()
@@ -662,8 +370,9 @@ impl Store for SqliteStore {
         sample: NewSample,
         actor: &Principal,
         at: Timestamp,
-    ) -> Result<Sample, StoreError> {
+    ) -> Result<StoredSample, StoreError> {
         let actor = actor.actor.clone();
+        let assessor = self.assessor.clone();
         self.write(move |conn| {
             let service_id: i64 = conn
                 .prepare_cached("SELECT id FROM services WHERE slug = ?1")?
@@ -708,7 +417,7 @@ impl Store for SqliteStore {
                 insert_analysis(conn, id, a, at)?;
             }
             append_audit(conn, at, &actor, "sample.create", code.compact())?;
-            load_sample(conn, code)?.ok_or(StoreError::UnknownSample)
+            samples::assess(conn, &assessor, code, at)
         })
         .await
     }
@@ -719,20 +428,25 @@ impl Store for SqliteStore {
         analysis: NewAnalysis,
         actor: &Principal,
         at: Timestamp,
-    ) -> Result<Sample, StoreError> {
+    ) -> Result<StoredSample, StoreError> {
         let actor = actor.actor.clone();
+        let assessor = self.assessor.clone();
         self.write(move |conn| {
             let sample_id = sample_id_of(conn, code)?;
             if let Some(old) = analysis.amends {
                 let target: Option<(i64, Option<i64>)> = conn
-                    .query_row("SELECT sample_id, superseded_by FROM analyses WHERE id = ?1", [old], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row("SELECT sample_id, superseded_by FROM analyses WHERE id = ?1", [old], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
                     .optional()?;
                 match target {
                     Some((sid, None)) if sid == sample_id => {}
                     Some((sid, Some(newer))) if sid == sample_id => {
                         return Err(StoreError::Invalid {
                             code: "analysis_already_amended",
-                            message: format!("analysis {old} was already amended by analysis {newer}; amend that one instead"),
+                            message: format!(
+                                "analysis {old} was already amended by analysis {newer}; amend that one instead"
+                            ),
                         });
                     }
                     _ => {
@@ -747,14 +461,21 @@ impl Store for SqliteStore {
             if let Some(old) = analysis.amends {
                 conn.execute("UPDATE analyses SET superseded_by = ?1 WHERE id = ?2", params![id, old])?;
             }
-            append_audit(conn, at, &actor, if analysis.amends.is_some() { "analysis.amend" } else { "analysis.add" }, code.compact())?;
-            update_status(conn, sample_id, code)
+            append_audit(
+                conn,
+                at,
+                &actor,
+                if analysis.amends.is_some() { "analysis.amend" } else { "analysis.add" },
+                code.compact(),
+            )?;
+            update_status(conn, sample_id, code)?;
+            samples::assess(conn, &assessor, code, at)
         })
         .await
     }
 
-    async fn sample(&self, code: SampleCode) -> Result<Option<Sample>, StoreError> {
-        self.read(move |conn| load_sample(conn, code)).await
+    async fn sample(&self, code: SampleCode) -> Result<Option<StoredSample>, StoreError> {
+        self.read(move |conn| samples::load_stored(conn, code)).await
     }
 
     async fn sample_audited(
@@ -762,10 +483,10 @@ impl Store for SqliteStore {
         code: SampleCode,
         actor: &Principal,
         at: Timestamp,
-    ) -> Result<Option<Sample>, StoreError> {
+    ) -> Result<Option<StoredSample>, StoreError> {
         let actor = actor.actor.clone();
         self.write(move |conn| {
-            let sample = load_sample(conn, code)?;
+            let sample = samples::load_stored(conn, code)?;
             if sample.is_some() {
                 append_audit(conn, at, &actor, "sample.read", code.compact())?;
             }
@@ -775,18 +496,95 @@ impl Store for SqliteStore {
     }
 
     async fn sample_count(&self) -> Result<u64, StoreError> {
-        self.read(|conn| {
-            Ok(conn.query_row("SELECT count(*) FROM samples", [], |r| r.get::<_, i64>(0))? as u64)
+        self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM samples", [], |r| r.get::<_, i64>(0))? as u64)).await
+    }
+
+    async fn alerts(&self, filter: AlertFilter) -> Result<Vec<Alert>, StoreError> {
+        self.read(move |conn| alerts::list(conn, &filter)).await
+    }
+
+    async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError> {
+        self.read(move |conn| alerts::load_alert(conn, id)).await
+    }
+
+    async fn alert_versions(&self, id: i64) -> Result<Vec<AlertVersion>, StoreError> {
+        self.read(move |conn| alerts::versions(conn, id)).await
+    }
+
+    async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError> {
+        let actor = actor.actor.clone();
+        self.write(move |conn| {
+            alerts::load_alert(conn, id)?.ok_or(StoreError::UnknownAlert)?;
+            let evidence = alerts::evidence(conn, id)?;
+            append_audit(conn, at, &actor, "alert.evidence.read", &format!("alert:{id}"))?;
+            Ok(evidence)
         })
         .await
+    }
+
+    async fn change_alert(
+        &self,
+        id: i64,
+        action: AlertAction,
+        edit: AlertEdit,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Alert, StoreError> {
+        let actor = actor.actor.clone();
+        let assessor = self.assessor.clone();
+        self.write(move |conn| alerts::change(conn, &assessor, id, action, &edit, &actor, at)).await
+    }
+
+    async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.read(move |conn| events::after(conn, seq, limit)).await
+    }
+
+    fn event_watch(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.events.subscribe()
+    }
+
+    async fn add_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        min_tier: Tier,
+        fylker: &[String],
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Webhook, StoreError> {
+        let (url, secret, fylker, actor) = (url.to_owned(), secret.to_owned(), fylker.to_vec(), actor.actor.clone());
+        self.write(move |conn| {
+            let hook = events::add_webhook(conn, &url, &secret, min_tier, &fylker, at)?;
+            append_audit(conn, at, &actor, "webhook.add", &format!("webhook:{}", hook.id))?;
+            Ok(hook)
+        })
+        .await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        self.read(events::webhooks).await
+    }
+
+    async fn record_delivery(&self, delivery: Delivery) -> Result<(), StoreError> {
+        self.write(move |conn| events::record_delivery(conn, &delivery)).await
+    }
+
+    async fn skip_to(&self, webhook_id: i64, seq: i64) -> Result<(), StoreError> {
+        self.write(move |conn| events::skip_to(conn, webhook_id, seq)).await
+    }
+
+    async fn delivery_status(&self, webhook_id: i64) -> Result<(u64, Option<String>), StoreError> {
+        self.read(move |conn| events::delivery_status(conn, webhook_id)).await
+    }
+
+    async fn warning_times(&self) -> Result<Vec<WarningTimes>, StoreError> {
+        self.read(events::warning_times).await
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_owned();
         self.read(move |conn| {
-            Ok(conn
-                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                .optional()?)
+            Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
         })
         .await
     }
@@ -794,7 +592,10 @@ impl Store for SqliteStore {
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |conn| {
-            conn.execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![key, value])?;
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
             Ok(())
         })
         .await
@@ -802,20 +603,38 @@ impl Store for SqliteStore {
 
     async fn verify_audit(&self) -> Result<AuditReport, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare("SELECT seq, at_ms, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq")?;
+            let mut stmt =
+                conn.prepare("SELECT seq, at_ms, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq")?;
             let mut rows = stmt.query([])?;
             let mut expected_prev = audit::GENESIS.to_owned();
             let mut expected_seq = 1i64;
             let mut entries = 0u64;
             while let Some(r) = rows.next()? {
-                let (seq, at_ms, actor, action, subject, prev_hash, hash): (i64, i64, String, String, String, String, String) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
+                let (seq, at_ms, actor, action, subject, prev_hash, hash): (
+                    i64,
+                    i64,
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
                 entries += 1;
                 let broken = if seq != expected_seq {
                     Some(format!("expected entry {expected_seq} here: entries are missing"))
                 } else if prev_hash != expected_prev {
                     Some("does not link to the entry before it".to_owned())
-                } else if (Entry { seq, at_ms, actor: &actor, action: &action, subject: &subject, prev_hash: &prev_hash }).hash() != hash {
+                } else if (Entry {
+                    seq,
+                    at_ms,
+                    actor: &actor,
+                    action: &action,
+                    subject: &subject,
+                    prev_hash: &prev_hash,
+                })
+                .hash()
+                    != hash
+                {
                     Some("its content does not match its hash: it was altered".to_owned())
                 } else {
                     None

@@ -1,0 +1,553 @@
+//! Alert drafts: which samples are the same product, how many make a warning stronger, and the first text a
+//! reviewer edits. Pure: the store finds the matching draft; this module decides what matches and what it says.
+
+use crate::catalogue::Catalogue;
+use crate::datafile::DataFileError;
+use crate::finding::Finding;
+use crate::geo::Fylke;
+use crate::lang::{Lang, Localized};
+use crate::method::MethodLimits;
+use crate::sample::{ComponentRole, Form, Outcome, Sample};
+use crate::text::fold;
+use crate::tier::Tier;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Samples of one product in one fylke join one draft if they arrive within this many days of each other.
+pub const JOIN_WINDOW_DAYS: i64 = 14;
+/// This many samples of one product raise the draft's tier one step (capped at severe).
+pub const ESCALATE_AT: usize = 3;
+
+/// The tier from which a finding makes an alert draft.
+pub const DRAFT_FROM: Tier = Tier::Warning;
+
+/// What makes two samples "the same product": form, main composition, what made them dangerous, and for tablets
+/// the logo and colour. `None` when nothing in the sample is worth a draft.
+pub fn product_key(sample: &Sample, findings: &[Finding]) -> Option<String> {
+    let danger: BTreeSet<String> = findings
+        .iter()
+        .filter(|f| f.tier >= DRAFT_FROM)
+        .flat_map(|f| {
+            if f.substances.is_empty() {
+                f.method.map(|m| m.as_str().to_owned()).into_iter().collect()
+            } else {
+                f.substances.clone()
+            }
+        })
+        .collect();
+    if danger.is_empty() {
+        return None;
+    }
+    let mut main: BTreeSet<String> = BTreeSet::new();
+    for a in sample.current_analyses() {
+        if let Outcome::Components { components, .. } = &a.outcome {
+            main.extend(
+                components.iter().filter(|c| c.role == ComponentRole::Main).map(|c| c.substance.substance.clone()),
+            );
+        }
+    }
+    if main.is_empty() {
+        main.extend(sample.sold_as.iter().map(|s| format!("sold:{}", s.substance)));
+    }
+    let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join("+");
+    let mut key = format!("{}|{}|{}", sample.form.as_str(), join(&main), join(&danger));
+    if sample.form.has_tablet_fields() {
+        let logo = sample.tablet.as_ref().and_then(|t| t.logo.as_deref()).map(fold).unwrap_or_default();
+        let colour = sample.colour.as_deref().map(fold).unwrap_or_default();
+        key.push_str(&format!("|{logo}|{colour}"));
+    }
+    Some(key)
+}
+
+/// The tier of a draft: the highest finding among its samples, one step higher from [`ESCALATE_AT`] samples.
+pub fn draft_tier(evidence: &[(Sample, Vec<Finding>)]) -> Tier {
+    let base = evidence.iter().flat_map(|(_, f)| f.iter().map(|f| f.tier)).max().unwrap_or(Tier::Info);
+    if evidence.len() >= ESCALATE_AT { base.raised() } else { base }
+}
+
+/// The product as the public will recognise it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Product {
+    pub form: Form,
+    pub colour: Option<String>,
+    pub logo: Option<String>,
+    /// Sold as (catalogue ids or names as given).
+    pub sold_as: Vec<String>,
+    /// The highest amount per unit found of the main substance, in mg, for tablets and capsules.
+    pub mg_per_unit: Option<f64>,
+}
+
+/// An alert's text and facts, as drafted and as reviewers edit it. Every text in three languages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertContent {
+    pub title: Localized,
+    pub body: Localized,
+    pub advice: Localized,
+    pub uncertainty: Localized,
+    pub product: Product,
+    /// What made the product dangerous: catalogue ids, names as given, or strip methods.
+    pub substances: Vec<String>,
+    /// Two-digit fylkesnummer; empty means national.
+    pub fylker: Vec<String>,
+    /// Whether a laboratory method confirmed the finding in at least one sample.
+    #[serde(default)]
+    pub lab_confirmed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TierWords {
+    info: Localized,
+    caution: Localized,
+    warning: Localized,
+    severe: Localized,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Texts {
+    title: Localized,
+    body: Localized,
+    screened: Localized,
+    confirmed: Localized,
+    advice: Localized,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTemplates {
+    tier: TierWords,
+    text: Texts,
+}
+
+impl AlertTemplates {
+    pub fn builtin() -> Result<AlertTemplates, DataFileError> {
+        let file = "data/alert-templates.toml";
+        let text = include_str!("../data/alert-templates.toml");
+        let t: AlertTemplates = toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
+        Ok(t)
+    }
+
+    pub fn tier_word(&self, tier: Tier) -> &Localized {
+        match tier {
+            Tier::Info => &self.tier.info,
+            Tier::Caution => &self.tier.caution,
+            Tier::Warning => &self.tier.warning,
+            Tier::Severe => &self.tier.severe,
+        }
+    }
+
+    /// Writes a draft about these samples (newest first) in one fylke.
+    pub fn draft(
+        &self,
+        evidence: &[(Sample, Vec<Finding>)],
+        fylke: &Fylke,
+        catalogue: &Catalogue,
+        methods: &MethodLimits,
+    ) -> (Tier, AlertContent) {
+        let tier = draft_tier(evidence);
+        let (newest, _) = &evidence[0];
+        let danger: BTreeSet<String> = evidence
+            .iter()
+            .flat_map(|(_, fs)| fs.iter().filter(|f| f.tier >= DRAFT_FROM))
+            .flat_map(|f| {
+                if f.substances.is_empty() {
+                    f.method.map(|m| m.as_str().to_owned()).into_iter().collect()
+                } else {
+                    f.substances.clone()
+                }
+            })
+            .collect();
+        let lab = evidence.iter().any(|(s, _)| s.current_analyses().any(|a| a.method.is_lab()));
+        let used: BTreeSet<crate::Method> =
+            evidence.iter().flat_map(|(s, _)| s.current_analyses().map(|a| a.method)).collect();
+        let from = evidence.iter().map(|(s, _)| s.received_at).min().expect("evidence is not empty");
+        let to = evidence.iter().map(|(s, _)| s.received_at).max().expect("evidence is not empty");
+        let mg_per_unit = newest
+            .current_analyses()
+            .filter_map(|a| match &a.outcome {
+                Outcome::Components { components, .. } => components
+                    .iter()
+                    .filter(|c| c.role == ComponentRole::Main)
+                    .filter_map(|c| c.amount.and_then(|x| x.mg_per_unit()))
+                    .reduce(f64::max),
+                Outcome::Strip { .. } => None,
+            })
+            .reduce(f64::max);
+        let product = Product {
+            form: newest.form,
+            colour: newest.colour.clone(),
+            logo: newest.tablet.as_ref().and_then(|t| t.logo.clone()),
+            sold_as: newest.sold_as.iter().map(|s| s.substance.clone()).collect(),
+            mg_per_unit,
+        };
+        let name = |id: &str, lang: Lang| -> String {
+            if let Some(s) = catalogue.get(id) {
+                return s.names.get(lang).to_owned();
+            }
+            if let Some(m) = crate::Method::parse(id) {
+                // A strip result names what the strip detects, e.g. "nitazene (strip)".
+                return format!("{} ({})", strip_target(m, lang), methods.name(m).get(lang));
+            }
+            id.to_owned()
+        };
+        let list = |ids: &mut dyn Iterator<Item = &String>, lang: Lang| -> String {
+            let names: Vec<String> = ids.map(|id| name(id, lang)).collect();
+            let and = if lang == Lang::En { " and " } else { " og " };
+            match names.len() {
+                0 => String::new(),
+                1 => names[0].clone(),
+                n => format!("{}{and}{}", names[..n - 1].join(", "), names[n - 1]),
+            }
+        };
+        let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+        let day = |t: jiff::Timestamp| t.to_zoned(tz.clone()).date().to_string();
+        let fill = |template: &Localized| -> Localized {
+            let one = |lang: Lang| {
+                let sold = if newest.sold_as.is_empty() {
+                    match lang {
+                        Lang::En => "something unspecified".to_owned(),
+                        _ => "ukjent".to_owned(),
+                    }
+                } else {
+                    list(&mut newest.sold_as.iter().map(|s| &s.substance), lang)
+                };
+                let product = format!("«{}» ({})", sold, form_word(newest.form, lang));
+                template
+                    .get(lang)
+                    .replace("{tier}", self.tier_word(tier).get(lang))
+                    .replace("{danger}", &list(&mut danger.iter(), lang))
+                    .replace("{product}", &product)
+                    .replace("{sold_as}", &sold)
+                    .replace("{fylke}", &fylke.name)
+                    .replace("{count}", &evidence.len().to_string())
+                    .replace("{from}", &day(from))
+                    .replace("{to}", &day(to))
+                    .replace(
+                        "{methods}",
+                        &used.iter().map(|m| methods.name(*m).get(lang).to_owned()).collect::<Vec<_>>().join(", "),
+                    )
+            };
+            Localized { nb: one(Lang::Nb), nn: one(Lang::Nn), en: one(Lang::En) }
+        };
+        let content = AlertContent {
+            title: fill(&self.text.title),
+            body: fill(&self.text.body),
+            advice: fill(&self.text.advice),
+            uncertainty: fill(if lab { &self.text.confirmed } else { &self.text.screened }),
+            product,
+            substances: danger.into_iter().collect(),
+            fylker: vec![fylke.number.clone()],
+            lab_confirmed: lab,
+        };
+        (tier, content)
+    }
+}
+
+fn strip_target(m: crate::Method, lang: Lang) -> &'static str {
+    use crate::Method::*;
+    match (m, lang) {
+        (StripFentanyl, Lang::En) => "fentanyl",
+        (StripFentanyl, _) => "fentanyl",
+        (StripNitazene, Lang::En) => "nitazene",
+        (StripNitazene, _) => "nitazen",
+        (StripXylazine, Lang::En) => "xylazine",
+        (StripXylazine, _) => "xylazin",
+        (StripMedetomidine, Lang::En) => "medetomidine",
+        (StripMedetomidine, _) => "medetomidin",
+        (StripBenzodiazepine, Lang::En) => "benzodiazepine",
+        (StripBenzodiazepine, _) => "benzodiazepin",
+        (_, _) => "",
+    }
+}
+
+/// The form in running text.
+pub fn form_word(form: Form, lang: Lang) -> &'static str {
+    match (form, lang) {
+        (Form::Powder, Lang::En) => "powder",
+        (Form::Powder, _) => "pulver",
+        (Form::Crystal, Lang::En) => "crystal",
+        (Form::Crystal, _) => "krystall",
+        (Form::Tablet, Lang::En) => "tablet",
+        (Form::Tablet, _) => "tablett",
+        (Form::Capsule, Lang::En) => "capsule",
+        (Form::Capsule, _) => "kapsel",
+        (Form::Liquid, Lang::En) => "liquid",
+        (Form::Liquid, Lang::Nb) => "væske",
+        (Form::Liquid, Lang::Nn) => "væske",
+        (Form::Blotter, Lang::En) => "blotter",
+        (Form::Blotter, _) => "lapp",
+        (Form::Plant, Lang::En) => "plant material",
+        (Form::Plant, Lang::Nb) => "plantemateriale",
+        (Form::Plant, Lang::Nn) => "plantemateriale",
+        (Form::Vape, Lang::En) => "vape",
+        (Form::Vape, _) => "vape",
+        (Form::Other, Lang::En) => "other form",
+        (Form::Other, Lang::Nb) => "annen form",
+        (Form::Other, Lang::Nn) => "anna form",
+    }
+}
+
+/// Where an alert is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    /// Written by Varde, waiting for a reviewer. Not public.
+    Draft,
+    /// Public. Updates keep it published with a new version.
+    Published,
+    /// Taken back by a reviewer; stays visible as withdrawn so that those who saw it learn it no longer holds.
+    Withdrawn,
+    /// Past its validity period.
+    Expired,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Draft => "draft",
+            AlertStatus::Published => "published",
+            AlertStatus::Withdrawn => "withdrawn",
+            AlertStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertStatus> {
+        [AlertStatus::Draft, AlertStatus::Published, AlertStatus::Withdrawn, AlertStatus::Expired]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// What a reviewer does to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertAction {
+    Edit,
+    Publish,
+    Update,
+    Withdraw,
+}
+
+/// The lifecycle: draft → published → (updated …) → withdrawn or expired. Drafts are edited, published alerts
+/// updated (each update a new version); a draft may be withdrawn (discarded) without ever being public.
+pub fn transition(from: AlertStatus, action: AlertAction) -> Result<AlertStatus, String> {
+    use AlertAction::*;
+    use AlertStatus::*;
+    match (from, action) {
+        (Draft, Edit) => Ok(Draft),
+        (Draft, Publish) => Ok(Published),
+        (Published, Update) => Ok(Published),
+        (Draft | Published, Withdraw) => Ok(Withdrawn),
+        (Published, Edit) => Err("a published alert is changed with update, which makes a new version".into()),
+        (Published, Publish) => Err("the alert is already published".into()),
+        (Draft, Update) => Err("a draft is edited, not updated; publish it first".into()),
+        (Withdrawn | Expired, _) => Err(format!("a {} alert cannot be changed", from.as_str())),
+    }
+}
+
+/// An alert as stored, with its current content.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Alert {
+    pub id: i64,
+    pub status: AlertStatus,
+    pub tier: Tier,
+    /// Published versions so far (0 for a draft).
+    pub version: u32,
+    #[serde(flatten)]
+    pub content: AlertContent,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: jiff::Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: jiff::Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub published_at: Option<jiff::Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub withdrawn_at: Option<jiff::Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub valid_until: Option<jiff::Timestamp>,
+    pub evidence_count: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub first_evidence_at: jiff::Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub last_evidence_at: jiff::Timestamp,
+    /// Samples joined after the last publication: a reviewer may want to update.
+    pub new_evidence: bool,
+}
+
+impl Alert {
+    /// The status as the public sees it at `now`: a published alert past its validity period has expired.
+    pub fn status_at(&self, now: jiff::Timestamp) -> AlertStatus {
+        match (self.status, self.valid_until) {
+            (AlertStatus::Published, Some(until)) if until <= now => AlertStatus::Expired,
+            (s, _) => s,
+        }
+    }
+}
+
+/// One publication, update or withdrawal, as it was.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertVersion {
+    pub version: u32,
+    /// published, updated or withdrawn.
+    pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: jiff::Timestamp,
+    pub tier: Tier,
+    pub content: AlertContent,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub valid_until: Option<jiff::Timestamp>,
+    pub note: Option<String>,
+}
+
+/// A reviewer's changes; fields left out stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AlertEdit {
+    #[serde(default)]
+    pub title: Option<Localized>,
+    #[serde(default)]
+    pub body: Option<Localized>,
+    #[serde(default)]
+    pub advice: Option<Localized>,
+    #[serde(default)]
+    pub uncertainty: Option<Localized>,
+    #[serde(default)]
+    pub tier: Option<Tier>,
+    /// Two-digit fylkesnummer; an empty list makes the alert national.
+    #[serde(default)]
+    pub fylker: Option<Vec<String>>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub valid_until: Option<jiff::Timestamp>,
+    /// Why (kept with the version; shown with withdrawals).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// How long a publication is valid when the reviewer does not say.
+pub const DEFAULT_VALIDITY_DAYS: i64 = 30;
+
+impl AlertEdit {
+    /// Checks the edit (every text in all three languages, no personal data, real fylker, a future validity) and
+    /// applies it to `content`.
+    pub fn apply(
+        &self,
+        content: &mut AlertContent,
+        geography: &crate::Geography,
+        now: jiff::Timestamp,
+    ) -> Result<(), crate::sample::InvalidInput> {
+        use crate::sample::{InvalidInput, check_text};
+        for (name, value, slot) in [
+            ("title", &self.title, &mut content.title),
+            ("body", &self.body, &mut content.body),
+            ("advice", &self.advice, &mut content.advice),
+            ("uncertainty", &self.uncertainty, &mut content.uncertainty),
+        ] {
+            if let Some(v) = value {
+                let max = if name == "title" { 200 } else { 4000 };
+                let mut checked = v.clone();
+                for lang in Lang::ALL {
+                    let field = format!("{name}.{}", lang.code());
+                    let t = check_text(&field, Some(v.get(lang)), max)?.ok_or_else(|| InvalidInput {
+                        code: "invalid_value",
+                        field: field.clone(),
+                        message: format!("{field} must not be empty: every text exists in all three languages"),
+                    })?;
+                    match lang {
+                        Lang::Nb => checked.nb = t,
+                        Lang::Nn => checked.nn = t,
+                        Lang::En => checked.en = t,
+                    }
+                }
+                *slot = checked;
+            }
+        }
+        if let Some(fylker) = &self.fylker {
+            if let Some(bad) = fylker.iter().find(|f| geography.fylke(f).is_none()) {
+                return Err(InvalidInput {
+                    code: "invalid_value",
+                    field: "fylker".into(),
+                    message: format!("'{bad}' is not a fylkesnummer"),
+                });
+            }
+            content.fylker = fylker.clone();
+        }
+        if let Some(until) = self.valid_until
+            && until <= now
+        {
+            return Err(InvalidInput {
+                code: "invalid_value",
+                field: "valid_until".into(),
+                message: "valid_until must lie in the future".into(),
+            });
+        }
+        check_text("note", self.note.as_deref(), 1000)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_allows_only_the_documented_transitions() {
+        use AlertAction::*;
+        use AlertStatus::*;
+        assert_eq!(transition(Draft, Publish), Ok(Published));
+        assert_eq!(transition(Published, Update), Ok(Published));
+        assert_eq!(transition(Published, Withdraw), Ok(Withdrawn));
+        assert_eq!(transition(Draft, Withdraw), Ok(Withdrawn));
+        for (from, action) in [
+            (Published, Publish),
+            (Published, Edit),
+            (Draft, Update),
+            (Withdrawn, Publish),
+            (Withdrawn, Update),
+            (Expired, Update),
+            (Withdrawn, Withdraw),
+        ] {
+            assert!(transition(from, action).is_err(), "{from:?} {action:?}");
+        }
+    }
+
+    #[test]
+    fn three_samples_raise_the_tier_one_step_capped_at_severe() {
+        use crate::sample::Status;
+        let t: jiff::Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let sample = Sample {
+            code: crate::SampleCode::parse("0000-0000-0000").unwrap(),
+            service: crate::service::ServiceSlug::parse("x-y").unwrap(),
+            received_at: t,
+            registered_at: t,
+            status: Status::Received,
+            sold_as: vec![],
+            form: Form::Powder,
+            colour: None,
+            texture: None,
+            notes: None,
+            tablet: None,
+            use_context: None,
+            analyses: vec![],
+        };
+        let finding = |tier| Finding {
+            rule: "r".into(),
+            policy_version: "v".into(),
+            tier,
+            substances: vec!["x".into()],
+            method: None,
+            explanation: Localized { nb: "a".into(), nn: "a".into(), en: "a".into() },
+        };
+        let ev = |n: usize, tier| (0..n).map(|_| (sample.clone(), vec![finding(tier)])).collect::<Vec<_>>();
+        assert_eq!(draft_tier(&ev(1, Tier::Warning)), Tier::Warning);
+        assert_eq!(draft_tier(&ev(2, Tier::Warning)), Tier::Warning);
+        assert_eq!(draft_tier(&ev(3, Tier::Warning)), Tier::Severe);
+        assert_eq!(draft_tier(&ev(5, Tier::Severe)), Tier::Severe);
+    }
+}

@@ -1,0 +1,44 @@
+//! Everything needed to judge a sample, bundled: the catalogue, the method limits, the risk policy, the geography
+//! and the alert templates. Loaded and validated once at start; shared read-only.
+
+use crate::alert::{AlertContent, AlertTemplates};
+use crate::datafile::DataFileError;
+use crate::finding::Finding;
+use crate::sample::Sample;
+use crate::{Catalogue, Geography, MethodLimits, RiskPolicy, Tier};
+
+pub struct Assessor {
+    pub catalogue: Catalogue,
+    pub methods: MethodLimits,
+    pub policy: RiskPolicy,
+    pub geography: Geography,
+    pub templates: AlertTemplates,
+}
+
+impl Assessor {
+    /// The shipped data files, or the given catalogue in place of the shipped one.
+    pub fn new(catalogue: Catalogue) -> Result<Assessor, DataFileError> {
+        let policy = RiskPolicy::builtin(&catalogue)?;
+        Ok(Assessor {
+            policy,
+            catalogue,
+            methods: MethodLimits::builtin()?,
+            geography: Geography::norway(),
+            templates: AlertTemplates::builtin()?,
+        })
+    }
+
+    pub fn findings(&self, sample: &Sample) -> Vec<Finding> {
+        self.policy.assess(sample, &self.catalogue, &self.methods)
+    }
+
+    /// A draft about these samples (newest first) in the fylke with this number.
+    pub fn draft(&self, evidence: &[(Sample, Vec<Finding>)], fylke: &str) -> (Tier, AlertContent) {
+        let fylke = self.geography.fylke(fylke).cloned().unwrap_or(crate::geo::Fylke {
+            number: fylke.to_owned(),
+            name: fylke.to_owned(),
+            population: [0; 3],
+        });
+        self.templates.draft(evidence, &fylke, &self.catalogue, &self.methods)
+    }
+}

@@ -1,0 +1,306 @@
+//! Alerts: drafting from evidence, the reviewer's lifecycle, versions and transitions.
+
+use super::samples::load_stored;
+use super::*;
+use crate::AlertFilter;
+use varde_domain::Tier;
+use varde_domain::alert::{self, Alert, AlertAction, AlertContent, AlertEdit, AlertStatus, AlertVersion};
+use varde_domain::finding::Finding;
+
+const ALERT_COLUMNS: &str = "a.id, a.status, a.tier, a.content, a.version, a.created_ms, a.updated_ms, a.published_ms,
+    a.withdrawn_ms, a.valid_until_ms, a.first_evidence_ms, a.last_evidence_ms, a.new_evidence,
+    (SELECT count(*) FROM alert_evidence e WHERE e.alert_id = a.id)";
+
+fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
+    Ok(AlertRow {
+        id: r.get(0)?,
+        status: r.get(1)?,
+        tier: r.get(2)?,
+        content: r.get(3)?,
+        version: r.get(4)?,
+        created: r.get(5)?,
+        updated: r.get(6)?,
+        published: r.get(7)?,
+        withdrawn: r.get(8)?,
+        valid_until: r.get(9)?,
+        first: r.get(10)?,
+        last: r.get(11)?,
+        new_evidence: r.get(12)?,
+        evidence: r.get(13)?,
+    })
+}
+
+struct AlertRow {
+    id: i64,
+    status: String,
+    tier: String,
+    content: String,
+    version: u32,
+    created: i64,
+    updated: i64,
+    published: Option<i64>,
+    withdrawn: Option<i64>,
+    valid_until: Option<i64>,
+    first: i64,
+    last: i64,
+    new_evidence: bool,
+    evidence: u32,
+}
+
+impl AlertRow {
+    fn into_alert(self) -> Result<Alert, StoreError> {
+        let opt = |v: Option<i64>| v.map(ts).transpose();
+        Ok(Alert {
+            id: self.id,
+            status: AlertStatus::parse(&self.status).ok_or_else(|| corrupt("alert status", &self.status))?,
+            tier: Tier::parse(&self.tier).ok_or_else(|| corrupt("tier", &self.tier))?,
+            version: self.version,
+            content: serde_json::from_str(&self.content).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            created_at: ts(self.created)?,
+            updated_at: ts(self.updated)?,
+            published_at: opt(self.published)?,
+            withdrawn_at: opt(self.withdrawn)?,
+            valid_until: opt(self.valid_until)?,
+            evidence_count: self.evidence,
+            first_evidence_at: ts(self.first)?,
+            last_evidence_at: ts(self.last)?,
+            new_evidence: self.new_evidence,
+        })
+    }
+}
+
+pub(super) fn load_alert(conn: &Connection, id: i64) -> Result<Option<Alert>, StoreError> {
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts a WHERE a.id = ?1");
+    conn.prepare_cached(&sql)?.query_row([id], alert_row).optional()?.map(AlertRow::into_alert).transpose()
+}
+
+pub(super) fn list(conn: &Connection, filter: &AlertFilter) -> Result<Vec<Alert>, StoreError> {
+    let sql =
+        format!("SELECT {ALERT_COLUMNS} FROM alerts a ORDER BY coalesce(a.published_ms, a.created_ms) DESC, a.id DESC");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = Vec::new();
+    let mut rows = stmt.query([])?;
+    let limit = if filter.limit == 0 { usize::MAX } else { filter.limit };
+    while let Some(r) = rows.next()? {
+        let a = alert_row(r)?.into_alert()?;
+        let status_ok = filter.statuses.is_empty() || filter.statuses.contains(&a.status);
+        let tier_ok = filter.min_tier.is_none_or(|t| a.tier >= t);
+        let fylke_ok =
+            filter.fylke.as_ref().is_none_or(|f| a.content.fylker.is_empty() || a.content.fylker.contains(f));
+        if status_ok && tier_ok && fylke_ok {
+            out.push(a);
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn versions(conn: &Connection, id: i64) -> Result<Vec<AlertVersion>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT version, kind, at_ms, tier, content, valid_until_ms, note FROM alert_versions WHERE alert_id = ?1 ORDER BY version",
+    )?;
+    let rows: Vec<(u32, String, i64, String, String, Option<i64>, Option<String>)> = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(version, kind, at, tier, content, valid_until, note)| {
+            Ok(AlertVersion {
+                version,
+                kind,
+                at: ts(at)?,
+                tier: Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?,
+                content: serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                valid_until: valid_until.map(ts).transpose()?,
+                note,
+            })
+        })
+        .collect()
+}
+
+/// The evidence samples, newest first.
+pub(super) fn evidence(conn: &Connection, id: i64) -> Result<Vec<StoredSample>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = ?1 ORDER BY s.received_ms DESC, s.id DESC",
+    )?;
+    let codes: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    codes
+        .into_iter()
+        .map(|c| {
+            let code = SampleCode::parse(&c).map_err(|_| corrupt("sample code", &c))?;
+            load_stored(conn, code)?.ok_or(StoreError::UnknownSample)
+        })
+        .collect()
+}
+
+fn record_transition(
+    conn: &Connection,
+    id: i64,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    from: Option<AlertStatus>,
+    to: AlertStatus,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO alert_transitions (alert_id, at_ms, actor, action, from_status, to_status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+        .execute(params![id, ms(at), actor, action, from.map(AlertStatus::as_str), to.as_str()])?;
+    Ok(())
+}
+
+fn content_json(c: &AlertContent) -> String {
+    serde_json::to_string(c).expect("plain data serialises")
+}
+
+/// Joins the sample to an open alert about the same product in the same fylke within the window, or starts a
+/// draft. A draft's text and tier follow its evidence; a published alert keeps its reviewed text and is marked as
+/// having new evidence.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn join_or_draft(
+    conn: &Connection,
+    assessor: &Assessor,
+    sample_id: i64,
+    sample: &Sample,
+    findings: &[Finding],
+    key: &str,
+    fylke: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let window = alert::JOIN_WINDOW_DAYS * 86_400_000;
+    let received = ms(sample.received_at);
+    let open: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT id, status FROM alerts WHERE product_key = ?1 AND fylke = ?2 AND status IN ('draft', 'published')
+             AND last_evidence_ms >= ?3 - ?4 AND first_evidence_ms <= ?3 + ?4 ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![key, fylke, received, window], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match open {
+        Some((id, status)) => {
+            let added = conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![id, sample_id, ms(at)])?;
+            conn.prepare_cached(
+                "UPDATE alerts SET first_evidence_ms = min(first_evidence_ms, ?2), last_evidence_ms = max(last_evidence_ms, ?2), updated_ms = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, received, ms(at)])?;
+            let status = AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?;
+            if added > 0 {
+                record_transition(conn, id, at, "varde", "evidence", Some(status), status)?;
+            }
+            let evidence: Vec<(Sample, Vec<Finding>)> =
+                evidence(conn, id)?.into_iter().map(|s| (s.sample, s.findings)).collect();
+            let (tier, content) = assessor.draft(&evidence, fylke);
+            if status == AlertStatus::Draft {
+                conn.prepare_cached("UPDATE alerts SET tier = ?2, content = ?3 WHERE id = ?1")?.execute(params![
+                    id,
+                    tier.as_str(),
+                    content_json(&content)
+                ])?;
+            } else if added > 0 {
+                conn.prepare_cached("UPDATE alerts SET new_evidence = 1 WHERE id = ?1")?.execute([id])?;
+            }
+        }
+        None => {
+            let (tier, content) = assessor.draft(&[(sample.clone(), findings.to_vec())], fylke);
+            conn.prepare_cached(
+                "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
+                 VALUES ('draft', ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?6)",
+            )?
+            .execute(params![tier.as_str(), key, fylke, content_json(&content), ms(at), received])?;
+            let id = conn.last_insert_rowid();
+            conn.prepare_cached("INSERT INTO alert_evidence (alert_id, sample_id, added_ms) VALUES (?1, ?2, ?3)")?
+                .execute(params![id, sample_id, ms(at)])?;
+            record_transition(conn, id, at, "varde", "drafted", None, AlertStatus::Draft)?;
+            let payload = serde_json::json!({"id": id, "tier": tier, "title": content.title, "fylker": content.fylker});
+            super::events::append(conn, at, "alert.drafted", false, Some(tier), &content.fylker, Some(id), &payload)?;
+        }
+    }
+    Ok(())
+}
+
+/// A reviewer's action on an alert.
+pub(super) fn change(
+    conn: &Connection,
+    assessor: &Assessor,
+    id: i64,
+    action: AlertAction,
+    edit: &AlertEdit,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Alert, StoreError> {
+    let alert = load_alert(conn, id)?.ok_or(StoreError::UnknownAlert)?;
+    let from = alert.status_at(at);
+    let to = alert::transition(from, action)
+        .map_err(|message| StoreError::Invalid { code: "invalid_transition", message })?;
+    let mut content = alert.content.clone();
+    edit.apply(&mut content, &assessor.geography, at).map_err(StoreError::Input)?;
+    let tier = edit.tier.unwrap_or(alert.tier);
+    let valid_until = edit.valid_until.or(alert.valid_until);
+    let version_row = |version: u32, kind: &str, valid_until: Option<Timestamp>| -> Result<(), StoreError> {
+        conn.prepare_cached(
+            "INSERT INTO alert_versions (alert_id, version, kind, at_ms, actor, tier, content, valid_until_ms, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![id, version, kind, ms(at), actor, tier.as_str(), content_json(&content), valid_until.map(ms), edit.note])?;
+        Ok(())
+    };
+    let (kind, event): (&str, Option<&str>) = match action {
+        AlertAction::Edit => {
+            conn.execute(
+                "UPDATE alerts SET content = ?2, tier = ?3, valid_until_ms = ?4, updated_ms = ?5 WHERE id = ?1",
+                params![id, content_json(&content), tier.as_str(), valid_until.map(ms), ms(at)],
+            )?;
+            ("edited", None)
+        }
+        AlertAction::Publish | AlertAction::Update => {
+            let valid_until = match action {
+                // A publication without a validity period is valid for the default period from now.
+                AlertAction::Publish => {
+                    edit.valid_until.unwrap_or(at + jiff::SignedDuration::from_hours(alert::DEFAULT_VALIDITY_DAYS * 24))
+                }
+                _ => valid_until.unwrap_or(at + jiff::SignedDuration::from_hours(alert::DEFAULT_VALIDITY_DAYS * 24)),
+            };
+            let version = alert.version + 1;
+            conn.execute(
+                "UPDATE alerts SET status = 'published', content = ?2, tier = ?3, valid_until_ms = ?4, updated_ms = ?5, version = ?6,
+                 published_ms = coalesce(published_ms, ?5), new_evidence = 0 WHERE id = ?1",
+                params![id, content_json(&content), tier.as_str(), ms(valid_until), ms(at), version],
+            )?;
+            let kind = if action == AlertAction::Publish { "published" } else { "updated" };
+            version_row(version, kind, Some(valid_until))?;
+            (kind, Some(if action == AlertAction::Publish { "alert.published" } else { "alert.updated" }))
+        }
+        AlertAction::Withdraw => {
+            conn.execute(
+                "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = ?2, updated_ms = ?2 WHERE id = ?1",
+                params![id, ms(at)],
+            )?;
+            if alert.version > 0 {
+                version_row(alert.version + 1, "withdrawn", valid_until)?;
+                conn.execute("UPDATE alerts SET version = ?2 WHERE id = ?1", params![id, alert.version + 1])?;
+            }
+            ("withdrawn", Some("alert.withdrawn"))
+        }
+    };
+    record_transition(conn, id, at, actor, kind, Some(from), to)?;
+    append_audit(conn, at, actor, &format!("alert.{kind}"), &format!("alert:{id}"))?;
+    let changed = load_alert(conn, id)?.ok_or(StoreError::UnknownAlert)?;
+    if let Some(event) = event {
+        // A withdrawn draft was never public; only staff hear of it.
+        let public = alert.version > 0 || action != AlertAction::Withdraw;
+        let payload = serde_json::to_value(&changed).expect("plain data serialises");
+        super::events::append(
+            conn,
+            at,
+            event,
+            public,
+            Some(changed.tier),
+            &changed.content.fylker,
+            Some(id),
+            &payload,
+        )?;
+    }
+    Ok(changed)
+}

@@ -1,0 +1,169 @@
+//! The event log (outbox), webhook subscribers and their deliveries, and time-to-warning figures.
+
+use super::*;
+use crate::{Delivery, Event, WarningTimes, Webhook};
+use varde_domain::Tier;
+
+pub(super) fn newest(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn append(
+    conn: &Connection,
+    at: Timestamp,
+    kind: &str,
+    public: bool,
+    tier: Option<Tier>,
+    fylker: &[String],
+    alert_id: Option<i64>,
+    payload: &serde_json::Value,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO events (at_ms, kind, public, tier, fylker, alert_id, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        ms(at),
+        kind,
+        public,
+        tier.map(Tier::as_str),
+        serde_json::to_string(fylker).expect("strings serialise"),
+        alert_id,
+        payload.to_string(),
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(super) fn after(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT seq, at_ms, kind, public, tier, fylker, alert_id, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+    type Row = (i64, i64, String, bool, Option<String>, String, Option<i64>, String);
+    let rows: Vec<Row> = stmt
+        .query_map(params![seq, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(seq, at, kind, public, tier, fylker, alert_id, payload)| {
+            Ok(Event {
+                seq,
+                at: ts(at)?,
+                kind,
+                public,
+                tier: tier.as_deref().map(|t| Tier::parse(t).ok_or_else(|| corrupt("tier", t))).transpose()?,
+                fylker: serde_json::from_str(&fylker).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                alert_id,
+                payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn add_webhook(
+    conn: &Connection,
+    url: &str,
+    secret: &str,
+    min_tier: Tier,
+    fylker: &[String],
+    at: Timestamp,
+) -> Result<Webhook, StoreError> {
+    // A new subscriber starts at the present: it receives what happens from now on, not the whole history.
+    let cursor = newest(conn)?;
+    conn.execute(
+        "INSERT INTO webhooks (url, secret, min_tier, fylker, cursor, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            url,
+            secret,
+            min_tier.as_str(),
+            serde_json::to_string(fylker).expect("strings serialise"),
+            cursor,
+            ms(at)
+        ],
+    )?;
+    Ok(Webhook {
+        id: conn.last_insert_rowid(),
+        url: url.to_owned(),
+        secret: secret.to_owned(),
+        min_tier,
+        fylker: fylker.to_vec(),
+        cursor,
+        active: true,
+    })
+}
+
+pub(super) fn webhooks(conn: &Connection) -> Result<Vec<Webhook>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, url, secret, min_tier, fylker, cursor, active FROM webhooks ORDER BY id")?;
+    let rows: Vec<(i64, String, String, String, String, i64, bool)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(id, url, secret, min_tier, fylker, cursor, active)| {
+            Ok(Webhook {
+                id,
+                url,
+                secret,
+                min_tier: Tier::parse(&min_tier).ok_or_else(|| corrupt("tier", &min_tier))?,
+                fylker: serde_json::from_str(&fylker).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                cursor,
+                active,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn record_delivery(conn: &Connection, d: &Delivery) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO deliveries (webhook_id, event_seq, attempt, at_ms, ok, status, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+        .execute(params![d.webhook_id, d.event_seq, d.attempt, ms(d.at), d.ok, d.status, d.error])?;
+    if d.ok {
+        skip_to(conn, d.webhook_id, d.event_seq)?;
+    }
+    Ok(())
+}
+
+pub(super) fn skip_to(conn: &Connection, webhook_id: i64, seq: i64) -> Result<(), StoreError> {
+    // The cursor only moves forward: a late or repeated call cannot make a subscriber receive an event twice.
+    conn.prepare_cached("UPDATE webhooks SET cursor = max(cursor, ?2) WHERE id = ?1")?
+        .execute(params![webhook_id, seq])?;
+    Ok(())
+}
+
+pub(super) fn delivery_status(conn: &Connection, webhook_id: i64) -> Result<(u64, Option<String>), StoreError> {
+    let failed: i64 =
+        conn.query_row("SELECT count(*) FROM deliveries WHERE webhook_id = ?1 AND ok = 0", [webhook_id], |r| r.get(0))?;
+    let last: Option<String> = conn
+        .query_row(
+            "SELECT error FROM deliveries WHERE webhook_id = ?1 AND ok = 0 ORDER BY id DESC LIMIT 1",
+            [webhook_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok((failed as u64, last))
+}
+
+pub(super) fn warning_times(conn: &Connection) -> Result<Vec<WarningTimes>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT
+            (SELECT min(s.received_ms) FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = a.id),
+            (SELECT min(f.assessed_ms) FROM alert_evidence e JOIN findings f ON f.sample_id = e.sample_id WHERE e.alert_id = a.id),
+            a.created_ms,
+            a.published_ms,
+            (SELECT min(d.at_ms) FROM events ev JOIN deliveries d ON d.event_seq = ev.seq AND d.ok = 1
+              WHERE ev.alert_id = a.id AND ev.kind = 'alert.published')
+         FROM alerts a ORDER BY a.id",
+    )?;
+    let rows: Vec<(i64, i64, i64, Option<i64>, Option<i64>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(received, assessed, drafted, published, delivered)| {
+            Ok(WarningTimes {
+                received: ts(received)?,
+                assessed: ts(assessed)?,
+                drafted: ts(drafted)?,
+                published: published.map(ts).transpose()?,
+                first_delivered: delivered.map(ts).transpose()?,
+            })
+        })
+        .collect()
+}

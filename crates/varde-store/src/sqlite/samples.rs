@@ -1,0 +1,308 @@
+//! Samples, analyses and their findings, as rows.
+
+use super::*;
+use crate::{AlertRef, StoredSample};
+use varde_domain::Tier;
+use varde_domain::alert::AlertStatus;
+use varde_domain::finding::Finding;
+
+pub(super) fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT s.id, v.slug, s.received_ms, s.registered_ms, s.form, s.colour, s.texture, s.notes, s.tablet, s.use_context, s.status
+             FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1",
+            [code.compact()],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, String>(10)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((id, slug, received, registered, form, colour, texture, notes, tablet, use_context, _status)) = row else {
+        return Ok(None);
+    };
+    let mut stmt =
+        conn.prepare_cached("SELECT substance, known FROM sample_sold_as WHERE sample_id = ?1 ORDER BY position")?;
+    let sold_as = stmt
+        .query_map([id], |r| Ok(SubstanceRef { substance: r.get(0)?, known: r.get(1)? }))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let analyses = load_analyses(conn, id)?;
+    Ok(Some(Sample {
+        code,
+        service: ServiceSlug::parse(&slug).map_err(|_| corrupt("service slug", &slug))?,
+        received_at: ts(received)?,
+        registered_at: ts(registered)?,
+        status: Status::of(&analyses),
+        sold_as,
+        form: Form::parse(&form).ok_or_else(|| corrupt("form", &form))?,
+        colour,
+        texture,
+        notes,
+        tablet: from_json(tablet)?,
+        use_context: from_json(use_context)?,
+        analyses,
+    }))
+}
+
+fn load_analyses(conn: &Connection, sample_id: i64) -> Result<Vec<Analysis>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, method, result, inconclusive, performed_ms, recorded_ms, amends, superseded_by
+         FROM analyses WHERE sample_id = ?1 ORDER BY id",
+    )?;
+    type Row = (i64, String, Option<String>, bool, i64, i64, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = stmt
+        .query_map([sample_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut comp = conn.prepare_cached(
+        "SELECT substance, known, role, amount_value, amount_unit, confidence FROM components WHERE analysis_id = ?1 ORDER BY position",
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, method, result, inconclusive, performed, recorded, amends, superseded_by) in rows {
+        let method = Method::parse(&method).ok_or_else(|| corrupt("method", &method))?;
+        let outcome = if method.is_strip() {
+            let r = result.unwrap_or_default();
+            Outcome::Strip { result: AnalysisResult::parse(&r).ok_or_else(|| corrupt("strip result", &r))? }
+        } else {
+            type CRow = (String, bool, String, Option<f64>, Option<String>, Option<String>);
+            let rows: Vec<CRow> = comp
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+                .collect::<Result<_, _>>()?;
+            let components = rows
+                .into_iter()
+                .map(|(substance, known, role, value, unit, confidence)| {
+                    Ok(Component {
+                        substance: SubstanceRef { substance, known },
+                        role: parse_role(&role)?,
+                        amount: match (value, unit) {
+                            (Some(value), Some(unit)) => Some(Amount { value, unit: parse_unit(&unit)? }),
+                            _ => None,
+                        },
+                        confidence: confidence.as_deref().map(parse_confidence).transpose()?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Outcome::Components { components, inconclusive }
+        };
+        out.push(Analysis {
+            id,
+            method,
+            performed_at: ts(performed)?,
+            recorded_at: ts(recorded)?,
+            outcome,
+            amends,
+            superseded_by,
+        });
+    }
+    Ok(out)
+}
+
+fn role_str(r: ComponentRole) -> &'static str {
+    match r {
+        ComponentRole::Main => "main",
+        ComponentRole::Adulterant => "adulterant",
+        ComponentRole::Trace => "trace",
+    }
+}
+
+fn parse_role(s: &str) -> Result<ComponentRole, StoreError> {
+    [ComponentRole::Main, ComponentRole::Adulterant, ComponentRole::Trace]
+        .into_iter()
+        .find(|r| role_str(*r) == s)
+        .ok_or_else(|| corrupt("role", s))
+}
+
+fn unit_str(u: AmountUnit) -> &'static str {
+    match u {
+        AmountUnit::Percent => "percent",
+        AmountUnit::Mg => "mg",
+        AmountUnit::Ug => "ug",
+    }
+}
+
+fn parse_unit(s: &str) -> Result<AmountUnit, StoreError> {
+    [AmountUnit::Percent, AmountUnit::Mg, AmountUnit::Ug]
+        .into_iter()
+        .find(|u| unit_str(*u) == s)
+        .ok_or_else(|| corrupt("unit", s))
+}
+
+fn confidence_str(c: Confidence) -> &'static str {
+    match c {
+        Confidence::Low => "low",
+        Confidence::Medium => "medium",
+        Confidence::High => "high",
+    }
+}
+
+fn parse_confidence(s: &str) -> Result<Confidence, StoreError> {
+    [Confidence::Low, Confidence::Medium, Confidence::High]
+        .into_iter()
+        .find(|c| confidence_str(*c) == s)
+        .ok_or_else(|| corrupt("confidence", s))
+}
+
+pub(super) fn insert_analysis(
+    conn: &Connection,
+    sample_id: i64,
+    a: &NewAnalysis,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
+    let (result, inconclusive) = match &a.outcome {
+        Outcome::Strip { result } => (Some(result.as_str()), false),
+        Outcome::Components { inconclusive, .. } => (None, *inconclusive),
+    };
+    conn.prepare_cached(
+        "INSERT INTO analyses (sample_id, method, result, inconclusive, performed_ms, recorded_ms, amends) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![sample_id, a.method.as_str(), result, inconclusive, ms(a.performed_at), ms(at), a.amends])?;
+    let id = conn.last_insert_rowid();
+    if let Outcome::Components { components, .. } = &a.outcome {
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO components (analysis_id, position, substance, known, role, amount_value, amount_unit, confidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (i, c) in components.iter().enumerate() {
+            stmt.execute(params![
+                id,
+                i as i64,
+                c.substance.substance,
+                c.substance.known,
+                role_str(c.role),
+                c.amount.map(|a| a.value),
+                c.amount.map(|a| unit_str(a.unit)),
+                c.confidence.map(confidence_str),
+            ])?;
+        }
+    }
+    Ok(id)
+}
+
+pub(super) fn sample_id_of(conn: &Connection, code: SampleCode) -> Result<i64, StoreError> {
+    conn.query_row("SELECT id FROM samples WHERE code = ?1", [code.compact()], |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::UnknownSample)
+}
+
+pub(super) fn update_status(conn: &Connection, sample_id: i64, code: SampleCode) -> Result<Sample, StoreError> {
+    let sample = load_sample(conn, code)?.ok_or(StoreError::UnknownSample)?;
+    conn.execute("UPDATE samples SET status = ?1 WHERE id = ?2", params![sample.status.as_str(), sample_id])?;
+    Ok(sample)
+}
+
+/// A sample with its current findings and the alerts it is evidence for.
+pub(super) fn load_stored(conn: &Connection, code: SampleCode) -> Result<Option<StoredSample>, StoreError> {
+    let Some(sample) = load_sample(conn, code)? else { return Ok(None) };
+    let (id, fylke): (i64, String) = conn
+        .prepare_cached("SELECT s.id, v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1")?
+        .query_row([code.compact()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let findings = current_findings(conn, id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.status, a.tier, a.valid_until_ms FROM alert_evidence e JOIN alerts a ON a.id = e.alert_id
+         WHERE e.sample_id = ?1 ORDER BY a.id",
+    )?;
+    let rows: Vec<(i64, String, String)> =
+        stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    let alerts = rows
+        .into_iter()
+        .map(|(id, status, tier)| {
+            Ok(AlertRef {
+                id,
+                status: AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?,
+                tier: Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Some(StoredSample { sample, fylke, findings, alerts }))
+}
+
+pub(super) fn current_findings(conn: &Connection, sample_id: i64) -> Result<Vec<Finding>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT rule, policy_version, tier, substances, method, explanation FROM findings
+         WHERE sample_id = ?1 AND current = 1 ORDER BY id",
+    )?;
+    let rows: Vec<(String, String, String, String, Option<String>, String)> = stmt
+        .query_map([sample_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(rule, policy_version, tier, substances, method, explanation)| {
+            Ok(Finding {
+                rule,
+                policy_version,
+                tier: Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?,
+                substances: serde_json::from_str(&substances).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                method: method.as_deref().map(|m| Method::parse(m).ok_or_else(|| corrupt("method", m))).transpose()?,
+                explanation: serde_json::from_str(&explanation).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            })
+        })
+        .collect()
+}
+
+/// Assesses the sample as it now is, keeps the findings (the earlier ones become history), reports them, and
+/// starts or joins an alert draft when a finding calls for one.
+pub(super) fn assess(
+    conn: &Connection,
+    assessor: &Assessor,
+    code: SampleCode,
+    at: Timestamp,
+) -> Result<StoredSample, StoreError> {
+    let sample = load_sample(conn, code)?.ok_or(StoreError::UnknownSample)?;
+    let (id, fylke, service): (i64, String, String) = conn
+        .prepare_cached(
+            "SELECT s.id, v.fylke, v.slug FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1",
+        )?
+        .query_row([code.compact()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let findings = assessor.findings(&sample);
+    conn.prepare_cached("UPDATE findings SET current = 0 WHERE sample_id = ?1 AND current = 1")?.execute([id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for f in &findings {
+        insert.execute(params![
+            id,
+            ms(at),
+            f.policy_version,
+            f.rule,
+            f.tier.as_str(),
+            serde_json::to_string(&f.substances).expect("strings serialise"),
+            f.method.map(Method::as_str),
+            serde_json::to_string(&f.explanation).expect("strings serialise"),
+        ])?;
+    }
+    if let Some(top) = varde_domain::risk::highest(&findings) {
+        let summary: Vec<serde_json::Value> = findings
+            .iter()
+            .map(
+                |f| serde_json::json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}),
+            )
+            .collect();
+        let payload = serde_json::json!({"code": code.to_string(), "service": service, "fylke": fylke, "tier": top, "findings": summary});
+        super::events::append(
+            conn,
+            at,
+            "sample.finding",
+            false,
+            Some(top),
+            std::slice::from_ref(&fylke),
+            None,
+            &payload,
+        )?;
+    }
+    if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
+        super::alerts::join_or_draft(conn, assessor, id, &sample, &findings, &key, &fylke, at)?;
+    }
+    load_stored(conn, code)?.ok_or(StoreError::UnknownSample)
+}

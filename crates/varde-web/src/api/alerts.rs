@@ -1,0 +1,293 @@
+//! Alerts: the public list and detail, the reviewer's lifecycle, versions, evidence and the EDAS notification.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Auth, MaybeAuth, OptionalJson, require_national, require_reviewer};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use varde_domain::Tier;
+use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertStatus, AlertVersion};
+use varde_store::AlertFilter;
+
+#[derive(Deserialize, IntoParams)]
+pub struct AlertQuery {
+    /// published (default), expired, withdrawn, draft (reviewers and admins) or all.
+    status: Option<String>,
+    /// The lowest tier to include.
+    tier: Option<String>,
+    /// Two-digit fylkesnummer: alerts for that fylke and national ones.
+    fylke: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    limit: Option<usize>,
+}
+
+/// The alert as anyone sees it now: a published alert past its validity shows as expired.
+pub fn as_of(mut alert: Alert, now: Timestamp) -> Alert {
+    alert.status = alert.status_at(now);
+    alert
+}
+
+/// Alerts, newest first. Drafts only with a reviewer's or admin's token.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
+    responses((status = 200, body = [Alert]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    MaybeAuth(who): MaybeAuth,
+    Query(q): Query<AlertQuery>,
+) -> Result<Json<Vec<Alert>>, ApiError> {
+    let now = Timestamp::now();
+    let wanted: Vec<AlertStatus> = match q.status.as_deref().unwrap_or("published") {
+        "all" if who.as_ref().is_some_and(|w| w.is_national()) => {
+            vec![AlertStatus::Draft, AlertStatus::Published, AlertStatus::Expired, AlertStatus::Withdrawn]
+        }
+        "all" => vec![AlertStatus::Published, AlertStatus::Expired, AlertStatus::Withdrawn],
+        s => vec![AlertStatus::parse(s).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                "status is published, expired, withdrawn, draft or all",
+            )
+            .with_field("status")
+        })?],
+    };
+    if wanted.contains(&AlertStatus::Draft) {
+        let who = who
+            .as_ref()
+            .ok_or_else(|| ApiError::unauthorized("missing_token", "drafts need a reviewer's or an admin's token"))?;
+        require_national(who)?;
+    }
+    let min_tier = match q.tier.as_deref() {
+        None => None,
+        Some(t) => Some(Tier::parse(t).ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", "tier is info, caution, warning or severe")
+                .with_field("tier")
+        })?),
+    };
+    // Expired is published-and-past-validity: ask the store for published ones and sort them out here.
+    let stored: Vec<AlertStatus> =
+        wanted.iter().map(|s| if *s == AlertStatus::Expired { AlertStatus::Published } else { *s }).collect();
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let filter = AlertFilter { statuses: stored, min_tier, fylke: q.fylke.clone(), limit: 0 };
+    let alerts = state.store.alerts(filter).await?;
+    Ok(Json(alerts.into_iter().map(|a| as_of(a, now)).filter(|a| wanted.contains(&a.status)).take(limit).collect()))
+}
+
+async fn visible(state: &AppState, who: &Option<varde_domain::auth::Principal>, id: i64) -> Result<Alert, ApiError> {
+    let alert =
+        state.store.alert(id).await?.ok_or_else(|| ApiError::not_found("alert_not_found", "no alert has that id"))?;
+    if alert.status == AlertStatus::Draft && !who.as_ref().is_some_and(|w| w.is_national()) {
+        // A draft is not public: to anyone else it does not exist.
+        return Err(ApiError::not_found("alert_not_found", "no alert has that id"));
+    }
+    Ok(as_of(alert, Timestamp::now()))
+}
+
+/// One alert.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = i64, Path)),
+    responses((status = 200, body = Alert), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    MaybeAuth(who): MaybeAuth,
+    Path(id): Path<i64>,
+) -> Result<Json<Alert>, ApiError> {
+    Ok(Json(visible(&state, &who, id).await?))
+}
+
+/// Every publication, update and withdrawal of an alert, oldest first.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/versions", tag = "alerts", params(("id" = i64, Path)),
+    responses((status = 200, body = [AlertVersion]), (status = 404, body = ErrorBody)))]
+pub async fn versions(
+    State(state): State<AppState>,
+    MaybeAuth(who): MaybeAuth,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<AlertVersion>>, ApiError> {
+    visible(&state, &who, id).await?;
+    Ok(Json(state.store.alert_versions(id).await?))
+}
+
+/// The samples behind an alert (reviewers and admins; audited).
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/evidence", tag = "alerts", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = [crate::api::samples::SampleView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn evidence(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<crate::api::samples::SampleView>>, ApiError> {
+    require_national(&who)?;
+    let samples = state.store.alert_evidence(id, &who, Timestamp::now()).await?;
+    Ok(Json(samples.into_iter().map(crate::api::samples::view).collect()))
+}
+
+async fn act(
+    state: &AppState,
+    who: &varde_domain::auth::Principal,
+    id: i64,
+    action: AlertAction,
+    edit: AlertEdit,
+) -> Result<Json<Alert>, ApiError> {
+    require_reviewer(who)?;
+    let alert = state.store.change_alert(id, action, edit, who, Timestamp::now()).await?;
+    Ok(Json(as_of(alert, Timestamp::now())))
+}
+
+/// Edit a draft: texts in all three languages, tier, area, validity.
+#[utoipa::path(patch, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = i64, Path)), request_body = AlertEdit, security(("bearer" = [])),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    ApiJson(edit): ApiJson<AlertEdit>,
+) -> Result<Json<Alert>, ApiError> {
+    act(&state, &who, id, AlertAction::Edit, edit).await
+}
+
+/// Publish a draft (optionally with last edits and `valid_until`; by default valid for 30 days).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/publish", tag = "alerts", params(("id" = i64, Path)), request_body(content = AlertEdit, description = "optional"), security(("bearer" = [])),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn publish(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    OptionalJson(edit): OptionalJson<AlertEdit>,
+) -> Result<Json<Alert>, ApiError> {
+    act(&state, &who, id, AlertAction::Publish, edit.unwrap_or_default()).await
+}
+
+/// Update a published alert: a new version; the earlier ones are kept.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/update", tag = "alerts", params(("id" = i64, Path)), request_body = AlertEdit, security(("bearer" = [])),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    ApiJson(edit): ApiJson<AlertEdit>,
+) -> Result<Json<Alert>, ApiError> {
+    act(&state, &who, id, AlertAction::Update, edit).await
+}
+
+/// Withdraw an alert (a published one stays visible as withdrawn; `note` says why).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/withdraw", tag = "alerts", params(("id" = i64, Path)), request_body(content = AlertEdit, description = "optional: note"), security(("bearer" = [])),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    OptionalJson(edit): OptionalJson<AlertEdit>,
+) -> Result<Json<Alert>, ApiError> {
+    act(&state, &who, id, AlertAction::Withdraw, edit.unwrap_or_default()).await
+}
+
+/// A notification to the European Drug Alert System with the information Regulation (EU) 2023/1322 Art. 13(2)
+/// lists, points (a) to (j).
+#[derive(Serialize, ToSchema)]
+pub struct EdasNotification {
+    pub alert_id: i64,
+    pub tier: Tier,
+    /// (a) the type and origin of the risk.
+    pub a_type_and_origin: String,
+    /// (b) the date and place of the event involving the risk.
+    pub b_date_and_place: String,
+    /// (c) the means of exposure, transmission or dissemination.
+    pub c_means_of_exposure: String,
+    /// (d) analytical and toxicological data.
+    pub d_analytical_and_toxicological_data: Vec<String>,
+    /// (e) identification methods.
+    pub e_identification_methods: Vec<String>,
+    /// (f) health risks.
+    pub f_health_risks: String,
+    /// (g) social, safety and security risks.
+    pub g_social_safety_security_risks: String,
+    /// (h) health measures implemented or intended at national level.
+    pub h_health_measures: String,
+    /// (i) measures other than health measures.
+    pub i_other_measures: String,
+    /// (j) any other relevant information.
+    pub j_other_information: String,
+}
+
+/// The EDAS notification draft for an alert (reviewers and admins), in English.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/edas", tag = "alerts", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = EdasNotification), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn edas(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+) -> Result<Json<EdasNotification>, ApiError> {
+    require_national(&who)?;
+    let alert =
+        state.store.alert(id).await?.ok_or_else(|| ApiError::not_found("alert_not_found", "no alert has that id"))?;
+    let evidence = state.store.alert_evidence(id, &who, Timestamp::now()).await?;
+    let cat = &state.assessor.catalogue;
+    let geo = &state.assessor.geography;
+    let name = |id: &str| cat.get(id).map_or_else(|| id.to_owned(), |s| s.names.en.clone());
+    let places: Vec<String> =
+        alert.content.fylker.iter().map(|f| geo.fylke(f).map_or_else(|| f.clone(), |x| x.name.clone())).collect();
+    let mut analytical = Vec::new();
+    let mut methods = std::collections::BTreeSet::new();
+    for s in &evidence {
+        let mut parts = Vec::new();
+        for a in s.sample.current_analyses() {
+            methods.insert(a.method);
+            match &a.outcome {
+                varde_domain::sample::Outcome::Strip { result } => {
+                    parts.push(format!("{} {}", a.method.as_str(), result.as_str()))
+                }
+                varde_domain::sample::Outcome::Components { components, inconclusive } => {
+                    if *inconclusive {
+                        parts.push(format!("{} inconclusive", a.method.as_str()));
+                    }
+                    for c in components {
+                        let amount =
+                            c.amount.map(|x| format!(" {} {:?}", x.value, x.unit).to_lowercase()).unwrap_or_default();
+                        parts.push(format!("{}: {}{amount}", a.method.as_str(), name(&c.substance.substance)));
+                    }
+                }
+            }
+        }
+        // ISO week and form only: location and time no finer than the alert itself (privacy rule 2).
+        let week = s.sample.received_at.to_zoned(jiff::tz::TimeZone::UTC).date().iso_week_date();
+        analytical.push(format!(
+            "{}-W{:02}, {}: {}",
+            week.year(),
+            week.week(),
+            s.sample.form.as_str(),
+            parts.join("; ")
+        ));
+    }
+    let danger: Vec<String> = alert.content.substances.iter().map(|s| name(s)).collect();
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let day = |t: Timestamp| t.to_zoned(oslo.clone()).date().to_string();
+    Ok(Json(EdasNotification {
+        alert_id: alert.id,
+        tier: alert.tier,
+        a_type_and_origin: format!(
+            "{} in a product sold as {} ({}); found by drug checking services in Norway",
+            danger.join(", "),
+            alert.content.product.sold_as.iter().map(|s| name(s)).collect::<Vec<_>>().join(", "),
+            alert.content.product.form.as_str()
+        ),
+        b_date_and_place: format!(
+            "{} to {}; {}, Norway",
+            day(alert.first_evidence_at),
+            day(alert.last_evidence_at),
+            if places.is_empty() { "national".to_owned() } else { places.join(", ") }
+        ),
+        c_means_of_exposure: "Consumption of an illicit drug product bought on the illicit market".to_owned(),
+        d_analytical_and_toxicological_data: analytical,
+        e_identification_methods: methods.iter().map(|m| state.assessor.methods.name(*m).en.clone()).collect(),
+        f_health_risks: alert.content.body.en.clone(),
+        g_social_safety_security_risks: "Not assessed by Varde; add national information if any.".to_owned(),
+        h_health_measures: format!(
+            "Public warning (status {}), {}",
+            alert.status_at(Timestamp::now()).as_str(),
+            alert.content.advice.en
+        ),
+        i_other_measures: "None recorded.".to_owned(),
+        j_other_information: alert.content.uncertainty.en.clone(),
+    }))
+}

@@ -1,0 +1,109 @@
+//! The Atom feed of alerts (RFC 4287): current alerts and withdrawals, in the reader's language.
+
+use super::{datetime, esc};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::t;
+use crate::lang::negotiate;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
+use jiff::Timestamp;
+use serde::Deserialize;
+use std::fmt::Write;
+use varde_domain::Lang;
+use varde_domain::alert::{Alert, AlertStatus};
+use varde_store::AlertFilter;
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    lang: Option<String>,
+}
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Query(q): Query<FeedQuery>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let now = Timestamp::now();
+    let filter = AlertFilter {
+        statuses: vec![AlertStatus::Published, AlertStatus::Withdrawn],
+        limit: 100,
+        ..AlertFilter::default()
+    };
+    let alerts: Vec<Alert> =
+        state.store.alerts(filter).await?.into_iter().map(|a| crate::api::alerts::as_of(a, now)).collect();
+    let xml = feed(&alerts, &state.public_url, lang, now);
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=30")],
+        xml,
+    ))
+}
+
+/// The feed document. `now` is used for `updated` only when there are no alerts.
+pub fn feed(alerts: &[Alert], base: &str, lang: Lang, now: Timestamp) -> String {
+    let updated = alerts.iter().map(|a| a.updated_at).max().unwrap_or(now);
+    let l = lang.code();
+    let mut x = String::with_capacity(4096 + alerts.len() * 2048);
+    let _ = write!(
+        x,
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{l}">
+<id>{base}/alerts.atom</id>
+<title>{title}</title>
+<subtitle>{subtitle}</subtitle>
+<updated>{updated}</updated>
+<author><name>Varde</name><uri>{base}/alerts</uri></author>
+<link rel="self" type="application/atom+xml" href="{base}/alerts.atom?lang={l}"/>
+<link rel="alternate" type="text/html" href="{base}/alerts?lang={l}"/>
+<generator>Varde</generator>
+"#,
+        title = esc(t(lang, "feed_title")),
+        subtitle = esc(t(lang, "tagline")),
+        updated = datetime(updated),
+        base = esc(base),
+    );
+    for a in alerts {
+        let withdrawn = a.status == AlertStatus::Withdrawn;
+        let title = if withdrawn {
+            format!("{}: {}", t(lang, "withdrawn_alerts"), a.content.title.get(lang))
+        } else {
+            a.content.title.get(lang).to_owned()
+        };
+        let mut content = format!(
+            "{}\n\n{}\n\n{}",
+            a.content.body.get(lang),
+            a.content.advice.get(lang),
+            a.content.uncertainty.get(lang)
+        );
+        if withdrawn {
+            content = format!("{}\n\n{content}", t(lang, "withdrawn_notice"));
+        }
+        let _ = write!(
+            x,
+            r#"<entry>
+<id>{base}/alerts/{id}</id>
+<title>{title}</title>
+<updated>{updated}</updated>
+<published>{published}</published>
+<link rel="alternate" type="text/html" href="{base}/alerts/{id}?lang={l}"/>
+<link rel="related" type="application/cap+xml" href="{base}/alerts/{id}.cap"/>
+<category term="{tier}" scheme="{base}/tiers"/>
+<summary type="text">{summary}</summary>
+<content type="text">{content}</content>
+</entry>
+"#,
+            base = esc(base),
+            id = a.id,
+            title = esc(&title),
+            updated = datetime(a.updated_at),
+            published = datetime(a.published_at.unwrap_or(a.created_at)),
+            tier = a.tier.as_str(),
+            summary = esc(a.content.body.get(lang)),
+            content = esc(&content),
+        );
+    }
+    x.push_str("</feed>\n");
+    x
+}

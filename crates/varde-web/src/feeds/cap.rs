@@ -1,0 +1,155 @@
+//! CAP 1.2 (OASIS Common Alerting Protocol) messages, one per alert version: one `info` block per language;
+//! updates and withdrawals reference every earlier message of the alert.
+//!
+//! Tier mapping (documented in the README):
+//!
+//! | tier    | urgency   | severity | certainty (screened / lab-confirmed) |
+//! |---------|-----------|----------|--------------------------------------|
+//! | severe  | Immediate | Extreme  | Likely / Observed                    |
+//! | warning | Immediate | Severe   | Likely / Observed                    |
+//! | caution | Expected  | Moderate | Likely / Observed                    |
+//! | info    | Future    | Minor    | Possible / Observed                  |
+
+use super::{datetime, esc};
+use crate::i18n::t;
+use std::fmt::Write;
+use varde_domain::alert::{Alert, AlertStatus, AlertVersion};
+use varde_domain::{Geography, Lang, Tier};
+
+pub fn urgency(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Severe | Tier::Warning => "Immediate",
+        Tier::Caution => "Expected",
+        Tier::Info => "Future",
+    }
+}
+
+pub fn severity(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Severe => "Extreme",
+        Tier::Warning => "Severe",
+        Tier::Caution => "Moderate",
+        Tier::Info => "Minor",
+    }
+}
+
+pub fn certainty(tier: Tier, lab_confirmed: bool) -> &'static str {
+    match (lab_confirmed, tier) {
+        (true, _) => "Observed",
+        (false, Tier::Info) => "Possible",
+        (false, _) => "Likely",
+    }
+}
+
+fn language_tag(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nb => "nb-NO",
+        Lang::Nn => "nn-NO",
+        Lang::En => "en",
+    }
+}
+
+/// The sender: the public host, as CAP wants it (no spaces, commas or angle brackets).
+pub fn sender(base: &str) -> String {
+    let host = base.split("://").nth(1).unwrap_or(base).split(['/', ':']).next().unwrap_or("varde");
+    format!("varde@{host}")
+}
+
+fn identifier(alert_id: i64, version: u32) -> String {
+    format!("varde.alert.{alert_id}.{version}")
+}
+
+/// The message for the alert's latest version. `versions` are the alert's recorded versions, oldest first.
+pub fn message(alert: &Alert, versions: &[AlertVersion], base: &str, geography: &Geography) -> String {
+    let latest = versions.last();
+    let (msg_type, sent) = match (alert.status, latest) {
+        (AlertStatus::Withdrawn, Some(v)) => ("Cancel", v.at),
+        (_, Some(v)) if v.version > 1 => ("Update", v.at),
+        (_, Some(v)) => ("Alert", v.at),
+        (_, None) => ("Alert", alert.updated_at),
+    };
+    let version = latest.map_or(alert.version, |v| v.version);
+    let sender = sender(base);
+    let mut x = String::with_capacity(8192);
+    let _ = write!(
+        x,
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+<identifier>{id}</identifier>
+<sender>{sender}</sender>
+<sent>{sent}</sent>
+<status>Actual</status>
+<msgType>{msg_type}</msgType>
+<scope>Public</scope>
+"#,
+        id = identifier(alert.id, version),
+        sender = esc(&sender),
+        sent = datetime(sent),
+    );
+    let earlier: Vec<String> = versions
+        .iter()
+        .filter(|v| v.version < version)
+        .map(|v| format!("{},{},{}", sender, identifier(alert.id, v.version), datetime(v.at)))
+        .collect();
+    if !earlier.is_empty() {
+        let _ = writeln!(x, "<references>{}</references>", esc(&earlier.join(" ")));
+    }
+    let area: Vec<(String, String)> = alert
+        .content
+        .fylker
+        .iter()
+        .map(|f| (f.clone(), geography.fylke(f).map_or_else(|| f.clone(), |x| x.name.clone())))
+        .collect();
+    for lang in Lang::ALL {
+        let _ = write!(
+            x,
+            r#"<info>
+<language>{language}</language>
+<category>Health</category>
+<event>{event}</event>
+<responseType>Avoid</responseType>
+<urgency>{urgency}</urgency>
+<severity>{severity}</severity>
+<certainty>{certainty}</certainty>
+"#,
+            language = language_tag(lang),
+            event = esc(t(lang, "cap_event")),
+            urgency = urgency(alert.tier),
+            severity = severity(alert.tier),
+            certainty = certainty(alert.tier, alert.content.lab_confirmed),
+        );
+        if let Some(until) = alert.valid_until {
+            let _ = writeln!(x, "<expires>{}</expires>", datetime(until));
+        }
+        let _ = write!(
+            x,
+            r#"<senderName>{sender_name}</senderName>
+<headline>{headline}</headline>
+<description>{description}</description>
+<instruction>{instruction}</instruction>
+<web>{base}/alerts/{id}?lang={l}</web>
+"#,
+            sender_name = esc(t(lang, "cap_sender_name")),
+            headline = esc(alert.content.title.get(lang)),
+            description = esc(&format!("{}\n\n{}", alert.content.body.get(lang), alert.content.uncertainty.get(lang))),
+            instruction = esc(alert.content.advice.get(lang)),
+            base = esc(base),
+            id = alert.id,
+            l = lang.code(),
+        );
+        if area.is_empty() {
+            let _ = writeln!(x, "<area><areaDesc>{}</areaDesc></area>", esc(t(lang, "national")));
+        } else {
+            let names: Vec<&str> = area.iter().map(|(_, n)| n.as_str()).collect();
+            let _ = write!(x, "<area>\n<areaDesc>{}</areaDesc>\n", esc(&names.join(", ")));
+            for (number, _) in &area {
+                let _ =
+                    writeln!(x, "<geocode><valueName>fylkesnummer</valueName><value>{}</value></geocode>", esc(number));
+            }
+            x.push_str("</area>\n");
+        }
+        x.push_str("</info>\n");
+    }
+    x.push_str("</alert>\n");
+    x
+}

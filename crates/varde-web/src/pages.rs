@@ -1,0 +1,225 @@
+//! Server-rendered public pages. They work without JavaScript, in three languages (`?lang=` or Accept-Language),
+//! and escape every text (maud).
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::t;
+use crate::lang::negotiate;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use jiff::Timestamp;
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+use varde_domain::Lang;
+use varde_domain::alert::{Alert, AlertStatus};
+use varde_store::AlertFilter;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/", get(|| async { Redirect::to("/alerts") }))
+        .route("/alerts", get(list))
+        .route("/alerts/{file}", get(detail_or_cap))
+        .route("/static/varde.css", get(css))
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    lang: Option<String>,
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../static/varde.css"),
+    )
+}
+
+fn day(t: Timestamp, lang: Lang) -> String {
+    let z = t.to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC));
+    match lang {
+        // Norwegian dates: 20.11.2026; English: 20 November 2026.
+        Lang::Nb | Lang::Nn => z.strftime("%d.%m.%Y").to_string(),
+        Lang::En => z.strftime("%-d %B %Y").to_string(),
+    }
+}
+
+fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – " (t(lang, "site_name")) }
+                link rel="stylesheet" href="/static/varde.css";
+                link rel="alternate" type="application/atom+xml" title=(t(lang, "feed_title")) href={ "/alerts.atom?lang=" (lang.code()) };
+            }
+            body {
+                header {
+                    a.brand href={ "/alerts?lang=" (lang.code()) } { (t(lang, "site_name")) }
+                    nav.lang aria-label=(t(lang, "language")) {
+                        @for (l, name) in [(Lang::Nb, "Bokmål"), (Lang::Nn, "Nynorsk"), (Lang::En, "English")] {
+                            @if l == lang {
+                                a href={ (path) "?lang=" (l.code()) } aria-current="true" lang=(l.code()) { (name) }
+                            } @else {
+                                a href={ (path) "?lang=" (l.code()) } lang=(l.code()) { (name) }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+                footer {
+                    p { (t(lang, "tagline")) ". " a href={ "/alerts.atom?lang=" (lang.code()) } { "Atom" } " · " a href="/api/v1/alerts" { "JSON" } }
+                }
+            }
+        }
+    }
+}
+
+fn tier_badge(a: &Alert, lang: Lang, state: &AppState) -> Markup {
+    html! { span class={ "tier tier-" (a.tier.as_str()) } { (state.assessor.templates.tier_word(a.tier).get(lang)) } }
+}
+
+fn area(a: &Alert, lang: Lang, state: &AppState) -> String {
+    if a.content.fylker.is_empty() {
+        return t(lang, "national").to_owned();
+    }
+    a.content
+        .fylker
+        .iter()
+        .map(|f| state.assessor.geography.fylke(f).map_or_else(|| f.clone(), |x| x.name.clone()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let now = Timestamp::now();
+    let filter = AlertFilter {
+        statuses: vec![AlertStatus::Published, AlertStatus::Withdrawn],
+        limit: 200,
+        ..AlertFilter::default()
+    };
+    let alerts: Vec<Alert> =
+        state.store.alerts(filter).await?.into_iter().map(|a| crate::api::alerts::as_of(a, now)).collect();
+    let current: Vec<&Alert> = alerts.iter().filter(|a| a.status == AlertStatus::Published).collect();
+    let withdrawn: Vec<&Alert> = alerts.iter().filter(|a| a.status == AlertStatus::Withdrawn).take(10).collect();
+    let body = html! {
+        h1 { (t(lang, "alerts")) }
+        p.emergency { (t(lang, "emergency")) }
+        @if current.is_empty() {
+            p { (t(lang, "no_alerts")) }
+        } @else {
+            ul.alerts {
+                @for a in &current {
+                    li {
+                        (tier_badge(a, lang, &state)) " "
+                        a href={ "/alerts/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) }
+                        p.meta { (t(lang, "published")) " " (day(a.published_at.unwrap_or(a.created_at), lang)) " · " (area(a, lang, &state)) }
+                    }
+                }
+            }
+        }
+        @if !withdrawn.is_empty() {
+            h2 { (t(lang, "withdrawn_alerts")) }
+            ul.alerts {
+                @for a in &withdrawn {
+                    li { a href={ "/alerts/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) } }
+                }
+            }
+        }
+    };
+    Ok(page(layout(lang, t(lang, "alerts"), "/alerts", body)))
+}
+
+fn page(markup: Markup) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=30")],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+fn not_found(lang: Lang, path: &str) -> Response {
+    let body =
+        html! { h1 { (t(lang, "not_found")) } p { a href={ "/alerts?lang=" (lang.code()) } { (t(lang, "alerts")) } } };
+    (StatusCode::NOT_FOUND, page(layout(lang, t(lang, "not_found"), path, body))).into_response()
+}
+
+/// `/alerts/{id}` is the page, `/alerts/{id}.cap` the CAP message.
+async fn detail_or_cap(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let (id, cap) = match file.strip_suffix(".cap") {
+        Some(id) => (id, true),
+        None => (file.as_str(), false),
+    };
+    let path = format!("/alerts/{file}");
+    let Ok(id) = id.parse::<i64>() else { return Ok(not_found(lang, &path)) };
+    let alert = match state.store.alert(id).await? {
+        Some(a) if a.status != AlertStatus::Draft => crate::api::alerts::as_of(a, Timestamp::now()),
+        // Drafts are not public: to the public they do not exist.
+        _ => {
+            return Ok(if cap {
+                ApiError::not_found("alert_not_found", "no alert has that id").into_response()
+            } else {
+                not_found(lang, &path)
+            });
+        }
+    };
+    let versions = state.store.alert_versions(id).await?;
+    if cap {
+        let xml = crate::feeds::cap::message(&alert, &versions, &state.public_url, &state.assessor.geography);
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/cap+xml; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=30"),
+            ],
+            xml,
+        )
+            .into_response());
+    }
+    let product = &alert.content.product;
+    let body = html! {
+        p { (tier_badge(&alert, lang, &state)) }
+        h1 { (alert.content.title.get(lang)) }
+        @if alert.status == AlertStatus::Withdrawn { p.notice role="status" { (t(lang, "withdrawn_notice")) } }
+        @if alert.status == AlertStatus::Expired { p.notice role="status" { (t(lang, "expired_notice")) } }
+        p { (alert.content.body.get(lang)) }
+        h2 { (t(lang, "what_to_do")) }
+        p { (alert.content.advice.get(lang)) }
+        p.emergency { (t(lang, "emergency")) }
+        h2 { (t(lang, "certainty")) }
+        p { (alert.content.uncertainty.get(lang)) }
+        dl {
+            dt { (t(lang, "product")) }
+            dd {
+                (varde_domain::alert::form_word(product.form, lang))
+                @if let Some(c) = &product.colour { ", " (c) }
+                @if let Some(l) = &product.logo { ", «" (l) "»" }
+                @if let Some(mg) = product.mg_per_unit { ", " (format!("{mg:.0}")) " mg" }
+            }
+            dt { (t(lang, "area")) } dd { (area(&alert, lang, &state)) }
+            dt { (t(lang, "samples")) } dd { (alert.evidence_count) }
+            dt { (t(lang, "published")) } dd { (day(alert.published_at.unwrap_or(alert.created_at), lang)) }
+            dt { (t(lang, "updated")) } dd { (day(alert.updated_at, lang)) }
+            @if let Some(until) = alert.valid_until { dt { (t(lang, "valid_until")) } dd { (day(until, lang)) } }
+            dt { (t(lang, "version")) } dd { (alert.version) }
+        }
+        p.meta { (t(lang, "feeds")) ": "
+            a href={ "/alerts.atom?lang=" (lang.code()) } { "Atom" } " · "
+            a href={ "/alerts/" (alert.id) ".cap" } { "CAP" } " · "
+            a href={ "/api/v1/alerts/" (alert.id) } { "JSON" } }
+    };
+    Ok(page(layout(lang, alert.content.title.get(lang), &path, body)))
+}

@@ -1,0 +1,311 @@
+//! From a checked sample to a published warning: drafts, the lifecycle, and every channel.
+
+use crate::helpers::{TestApp, heroin_sample};
+use serde_json::{Value, json};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn standards(file: &str) -> String {
+    format!("{}/../../tests/standards/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Validates with a real schema tool; the project's scripts install them (`jing`, `libxml2-utils`).
+fn validate(tool: &str, args: &[&str], xml: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = Command::new(tool)
+        .args(args)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} is needed for this test (scripts/install-test-tools installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "{tool} rejects the document:\n{}{}\n{xml}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn validate_atom(xml: &str) {
+    validate("jing", &["-c", &standards("atom.rnc")], xml);
+}
+
+fn validate_cap(xml: &str) {
+    validate("xmllint", &["--noout", "--schema", &standards("CAP-v1.2-schema.xsd")], xml);
+}
+
+fn xylazine_heroin(colour: &str) -> Value {
+    json!({"service": "oslo-brukerrom", "sold_as": ["heroin"], "form": "powder", "colour": colour,
+        "analyses": [{"method": "ftir", "components": [{"substance": "heroin", "role": "main"}, {"substance": "xylazine", "role": "adulterant"}]}]})
+}
+
+#[tokio::test]
+async fn samples_of_one_product_join_one_draft_and_three_raise_its_tier() {
+    let app = TestApp::spawn().await;
+    let mut drafts = Vec::new();
+    for colour in ["brown", "beige", "brown"] {
+        let (status, s) = app.post("/api/v1/samples", Some(&app.oslo), &xylazine_heroin(colour)).await;
+        assert_eq!(status, 201, "{s}");
+        assert_eq!(s["findings"][0]["rule"], "veterinary-sedative");
+        drafts.push(s["alert_drafts"][0]["id"].as_i64().unwrap());
+    }
+    assert!(drafts.iter().all(|d| *d == drafts[0]), "one draft, not three: {drafts:?}");
+    let (_, alert) = app.get(&format!("/api/v1/alerts/{}", drafts[0]), Some(&app.reviewer)).await;
+    assert_eq!(alert["evidence_count"], 3);
+    assert_eq!(alert["tier"], "severe", "three samples raise warning one step");
+    assert_eq!(alert["status"], "draft");
+    for lang in ["nb", "nn", "en"] {
+        assert!(alert["title"][lang].as_str().unwrap().contains("Oslo"), "{alert}");
+    }
+    assert!(alert["body"]["en"].as_str().unwrap().contains("3 sample(s)"));
+    assert!(alert["uncertainty"]["en"].as_str().unwrap().contains("not yet confirmed"));
+    // Another fylke is another draft.
+    let mut bergen = xylazine_heroin("brown");
+    bergen["service"] = json!("bergen-brukerrom");
+    let (_, s) = app.post("/api/v1/samples", Some(&app.bergen), &bergen).await;
+    assert_ne!(s["alert_drafts"][0]["id"].as_i64().unwrap(), drafts[0]);
+    // A sample with nothing dangerous makes no draft.
+    let (_, s) = app
+        .post(
+            "/api/v1/samples",
+            Some(&app.oslo),
+            &json!({"service": "oslo-brukerrom", "sold_as": ["cocaine"], "form": "powder",
+        "analyses": [{"method": "ftir", "components": [{"substance": "cocaine", "role": "main"}]}]}),
+        )
+        .await;
+    assert_eq!(s["alert_drafts"], json!([]));
+    assert_eq!(s["findings"], json!([]));
+}
+
+#[tokio::test]
+async fn drafts_are_not_public_and_only_reviewers_change_alerts() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    assert_eq!(app.get(&format!("/api/v1/alerts/{id}"), None).await.0, 404);
+    assert_eq!(app.get_text(&format!("/alerts/{id}.cap")).await.0, 404);
+    assert_eq!(app.get_text(&format!("/alerts/{id}")).await.0, 404);
+    assert_eq!(app.get("/api/v1/alerts?status=draft", None).await.0, 401);
+    assert_eq!(app.get("/api/v1/alerts?status=draft", Some(&app.oslo)).await.0, 403);
+    let (_, drafts) = app.get("/api/v1/alerts?status=draft", Some(&app.reviewer)).await;
+    assert_eq!(drafts.as_array().unwrap().len(), 1);
+    for token in [&app.oslo, &app.admin] {
+        let (status, e) = app.post(&format!("/api/v1/alerts/{id}/publish"), Some(token), &json!({})).await;
+        assert_eq!((status, e["error"].as_str().unwrap()), (403, "reviewer_only"));
+    }
+    // Personal data is refused in alert texts as anywhere else.
+    let (status, e) = app
+        .client
+        .patch(format!("{}/api/v1/alerts/{id}", app.base))
+        .bearer_auth(&app.reviewer)
+        .json(&json!({"body": {"nb": "Ring 912 34 567", "nn": "x", "en": "x"}}))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), r))
+        .unwrap();
+    let e: Value = e.json().await.unwrap();
+    assert_eq!(
+        (status, e["error"].as_str().unwrap(), e["field"].as_str().unwrap()),
+        (422, "personal_data_refused", "body.nb")
+    );
+    let (status, e) = app.post(&format!("/api/v1/alerts/{id}/update"), Some(&app.reviewer), &json!({})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_transition"));
+}
+
+/// A loopback webhook receiver that refuses everything until `refuse_until`, then records what it gets.
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<(String, String, Value)>>>,
+    refused: Arc<Mutex<u32>>,
+    open: Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn receiver() -> (String, Receiver) {
+    use axum::http::{HeaderMap, StatusCode};
+    let r = Receiver::default();
+    let state = r.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let r = state.clone();
+            async move {
+                if !r.open.load(std::sync::atomic::Ordering::SeqCst) {
+                    *r.refused.lock().unwrap() += 1;
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                let key = headers["idempotency-key"].to_str().unwrap().to_owned();
+                let sig = headers["varde-signature"].to_str().unwrap().to_owned();
+                r.got.lock().unwrap().push((key, sig, serde_json::from_str(&body).unwrap()));
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, r)
+}
+
+#[tokio::test]
+async fn a_published_warning_reaches_every_channel() {
+    let app = TestApp::spawn().await;
+    let (hook_url, rx) = receiver().await;
+    let (status, hook) =
+        app.post("/api/v1/webhooks", Some(&app.admin), &json!({"url": hook_url, "min_tier": "warning"})).await;
+    assert_eq!(status, 201, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    assert_eq!(app.post("/api/v1/webhooks", Some(&app.reviewer), &json!({"url": hook_url})).await.0, 403);
+
+    // Server-sent events, as a reviewer: sample findings and drafts as well as publications.
+    let sse = app.client.get(format!("{}/api/v1/events", app.base)).bearer_auth(&app.reviewer).send().await.unwrap();
+    assert_eq!(sse.headers()["content-type"], "text/event-stream");
+    let public_sse = app.client.get(format!("{}/api/v1/events", app.base)).send().await.unwrap();
+
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let edited = json!({"title": {"nb": "Nitazen i heroin i Oslo", "nn": "Nitazen i heroin i Oslo", "en": "Nitazene in heroin in Oslo"}});
+    let r = app
+        .client
+        .patch(format!("{}/api/v1/alerts/{id}", app.base))
+        .bearer_auth(&app.reviewer)
+        .json(&edited)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (status, published) = app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &json!({})).await;
+    assert_eq!(status, 200, "{published}");
+    assert_eq!((published["status"].as_str().unwrap(), published["version"].as_i64().unwrap()), ("published", 1));
+    assert!(published["valid_until"].is_string());
+
+    // JSON, HTML, Atom, CAP.
+    let (_, list) = app.get("/api/v1/alerts?tier=severe&fylke=03", None).await;
+    assert_eq!(list[0]["id"], id);
+    assert_eq!(app.get("/api/v1/alerts?fylke=46", None).await.1, json!([]));
+    let (status, ct, html) = app.get_text("/alerts?lang=en").await;
+    assert_eq!((status, ct.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(html.contains("Nitazene in heroin in Oslo") && html.contains("lang=\"en\""));
+    let (_, _, html) = app.get_text(&format!("/alerts/{id}?lang=nn")).await;
+    assert!(html.contains("Kva du kan gjere"), "nynorsk page");
+    assert!(html.len() < 100_000);
+    let (_, ct, atom) = app.get_text("/alerts.atom?lang=nb").await;
+    assert!(ct.starts_with("application/atom+xml"));
+    assert!(atom.contains("Nitazen i heroin i Oslo"));
+    validate_atom(&atom);
+    let (_, ct, cap) = app.get_text(&format!("/alerts/{id}.cap")).await;
+    assert!(ct.starts_with("application/cap+xml"));
+    assert_eq!(cap.matches("<info>").count(), 3, "one info block per language");
+    assert!(
+        cap.contains("<msgType>Alert</msgType>")
+            && cap.contains("<severity>Extreme</severity>")
+            && cap.contains("<certainty>Likely</certainty>")
+    );
+    assert!(cap.contains("<language>nn-NO</language>") && cap.contains("<value>03</value>"));
+    validate_cap(&cap);
+
+    // Update, then withdraw: CAP Update and Cancel reference the earlier messages.
+    let (status, updated) = app.post(&format!("/api/v1/alerts/{id}/update"), Some(&app.reviewer),
+        &json!({"advice": {"nb": "Ikke bruk alene.", "nn": "Ikkje bruk åleine.", "en": "Do not use alone."}, "note": "clearer advice"})).await;
+    assert_eq!((status, updated["version"].as_i64().unwrap()), (200, 2));
+    let (_, _, cap2) = app.get_text(&format!("/alerts/{id}.cap")).await;
+    assert!(cap2.contains("<msgType>Update</msgType>") && cap2.contains(&format!("varde.alert.{id}.1,")), "{cap2}");
+    validate_cap(&cap2);
+    let (status, withdrawn) = app
+        .post(&format!("/api/v1/alerts/{id}/withdraw"), Some(&app.reviewer), &json!({"note": "lab found no nitazene"}))
+        .await;
+    assert_eq!((status, withdrawn["status"].as_str().unwrap()), (200, "withdrawn"));
+    let (_, _, cap3) = app.get_text(&format!("/alerts/{id}.cap")).await;
+    assert!(cap3.contains("<msgType>Cancel</msgType>") && cap3.contains(&format!("varde.alert.{id}.2,")));
+    validate_cap(&cap3);
+    let (_, _, atom) = app.get_text("/alerts.atom?lang=en").await;
+    assert!(atom.contains("Withdrawn: "));
+    validate_atom(&atom);
+    let (_, versions) = app.get(&format!("/api/v1/alerts/{id}/versions"), None).await;
+    let kinds: Vec<&str> = versions.as_array().unwrap().iter().map(|v| v["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["published", "updated", "withdrawn"]);
+    assert_eq!(
+        versions[0]["content"]["advice"]["en"].as_str().map(|a| a.contains("Do not use alone")),
+        Some(true),
+        "earlier versions keep their text"
+    );
+    assert_eq!(versions[2]["note"], "lab found no nitazene");
+
+    // The webhook receiver refused until now; it recovers and gets each public event once, in order, signed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(*rx.refused.lock().unwrap() >= 2, "the receiver was tried and refused");
+    rx.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while rx.got.lock().unwrap().len() < 3 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got = rx.got.lock().unwrap().clone();
+    let types: Vec<&str> = got.iter().map(|(_, _, b)| b["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["alert.published", "alert.updated", "alert.withdrawn"],
+        "in order, none twice, no staff-only events"
+    );
+    let keys: std::collections::HashSet<&String> = got.iter().map(|(k, _, _)| k).collect();
+    assert_eq!(keys.len(), 3);
+    for (_, sig, body) in &got {
+        let t: i64 = sig.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
+        let expected = varde_web::delivery::signature(&secret, t, &serde_json::to_vec(body).unwrap());
+        assert_eq!(sig, &expected, "the signature verifies with the subscriber's secret");
+    }
+    let (_, hooks) = app.get("/api/v1/webhooks", Some(&app.admin)).await;
+    assert!(hooks[0]["failed_attempts"].as_u64().unwrap() >= 2);
+
+    // Server-sent events: the reviewer saw the finding and the draft; the public only publications.
+    let staff = read_events(sse, 5).await;
+    assert_eq!(staff, ["sample.finding", "alert.drafted", "alert.published", "alert.updated", "alert.withdrawn"]);
+    let public = read_events(public_sse, 3).await;
+    assert_eq!(public, ["alert.published", "alert.updated", "alert.withdrawn"]);
+
+    // Time to warning and the EDAS notification.
+    let (_, ttw) = app.get("/api/v1/stats/time-to-warning", None).await;
+    let month = &ttw.as_array().unwrap()[0];
+    assert_eq!(month["alerts"], 1);
+    assert!(
+        month["to_published"]["median_s"].as_f64().is_some() && month["to_delivered"]["p90_s"].as_f64().is_some(),
+        "{ttw}"
+    );
+    let (status, edas) = app.get(&format!("/api/v1/alerts/{id}/edas"), Some(&app.reviewer)).await;
+    assert_eq!(status, 200);
+    for field in [
+        "a_type_and_origin",
+        "b_date_and_place",
+        "c_means_of_exposure",
+        "f_health_risks",
+        "g_social_safety_security_risks",
+        "h_health_measures",
+        "i_other_measures",
+        "j_other_information",
+    ] {
+        assert!(!edas[field].as_str().unwrap().is_empty(), "{field}");
+    }
+    assert!(edas["b_date_and_place"].as_str().unwrap().contains("Oslo"));
+    assert!(edas["d_analytical_and_toxicological_data"][0].as_str().unwrap().contains("strip_nitazene positive"));
+    assert_eq!(edas["e_identification_methods"], json!(["FTIR", "nitazene strip"]));
+    assert_eq!(app.get(&format!("/api/v1/alerts/{id}/edas"), Some(&app.oslo)).await.0, 403);
+}
+
+/// Reads `n` event names from a server-sent event stream.
+async fn read_events(mut res: reqwest::Response, n: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut buf = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while names.len() < n && tokio::time::Instant::now() < deadline {
+        let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(5), res.chunk()).await else { break };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(i) = buf.find("\n\n") {
+            let block: String = buf.drain(..i + 2).collect();
+            if let Some(line) = block.lines().find(|l| l.starts_with("event:")) {
+                names.push(line.trim_start_matches("event:").trim().to_owned());
+            }
+        }
+    }
+    names
+}

@@ -61,8 +61,24 @@ pub fn product_key(sample: &Sample, findings: &[Finding]) -> Option<String> {
 
 /// The tier of a draft: the highest finding among its samples, one step higher from [`ESCALATE_AT`] samples.
 pub fn draft_tier(evidence: &[(Sample, Vec<Finding>)]) -> Tier {
+    tier_for(evidence, evidence.len())
+}
+
+/// The tier for `total` samples, of which `evidence` are at hand.
+fn tier_for(evidence: &[(Sample, Vec<Finding>)], total: usize) -> Tier {
     let base = evidence.iter().flat_map(|(_, f)| f.iter().map(|f| f.tier)).max().unwrap_or(Tier::Info);
-    if evidence.len() >= ESCALATE_AT { base.raised() } else { base }
+    if total >= ESCALATE_AT { base.raised() } else { base }
+}
+
+/// How many samples of a draft's evidence its text is written from (the newest); counts and dates cover all.
+pub const DRAFT_FROM_NEWEST: usize = 5;
+
+/// What a draft says about all its evidence, when only the newest samples are at hand.
+#[derive(Debug, Clone, Copy)]
+pub struct EvidenceSpan {
+    pub total: usize,
+    pub first: jiff::Timestamp,
+    pub last: jiff::Timestamp,
 }
 
 /// The product as the public will recognise it.
@@ -140,14 +156,17 @@ impl AlertTemplates {
     }
 
     /// Writes a draft about these samples (newest first) in one fylke.
+    /// `span` covers all the evidence when `evidence` holds only its newest samples (see [`DRAFT_FROM_NEWEST`]).
     pub fn draft(
         &self,
         evidence: &[(Sample, Vec<Finding>)],
+        span: Option<EvidenceSpan>,
         fylke: &Fylke,
         catalogue: &Catalogue,
         methods: &MethodLimits,
     ) -> (Tier, AlertContent) {
-        let tier = draft_tier(evidence);
+        let total = span.map_or(evidence.len(), |s| s.total.max(evidence.len()));
+        let tier = tier_for(evidence, total);
         let (newest, _) = &evidence[0];
         let danger: BTreeSet<String> = evidence
             .iter()
@@ -163,8 +182,18 @@ impl AlertTemplates {
         let lab = evidence.iter().any(|(s, _)| s.current_analyses().any(|a| a.method.is_lab()));
         let used: BTreeSet<crate::Method> =
             evidence.iter().flat_map(|(s, _)| s.current_analyses().map(|a| a.method)).collect();
-        let from = evidence.iter().map(|(s, _)| s.received_at).min().expect("evidence is not empty");
-        let to = evidence.iter().map(|(s, _)| s.received_at).max().expect("evidence is not empty");
+        let from = evidence
+            .iter()
+            .map(|(s, _)| s.received_at)
+            .chain(span.map(|s| s.first))
+            .min()
+            .expect("evidence is not empty");
+        let to = evidence
+            .iter()
+            .map(|(s, _)| s.received_at)
+            .chain(span.map(|s| s.last))
+            .max()
+            .expect("evidence is not empty");
         let mg_per_unit = newest
             .current_analyses()
             .filter_map(|a| match &a.outcome {
@@ -222,7 +251,7 @@ impl AlertTemplates {
                     .replace("{product}", &product)
                     .replace("{sold_as}", &sold)
                     .replace("{fylke}", &fylke.name)
-                    .replace("{count}", &evidence.len().to_string())
+                    .replace("{count}", &total.to_string())
                     .replace("{from}", &day(from))
                     .replace("{to}", &day(to))
                     .replace(

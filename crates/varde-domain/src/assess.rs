@@ -33,12 +33,17 @@ impl Assessor {
     }
 
     /// A draft about these samples (newest first) in the fylke with this number.
-    pub fn draft(&self, evidence: &[(Sample, Vec<Finding>)], fylke: &str) -> (Tier, AlertContent) {
+    pub fn draft(
+        &self,
+        evidence: &[(Sample, Vec<Finding>)],
+        span: Option<crate::alert::EvidenceSpan>,
+        fylke: &str,
+    ) -> (Tier, AlertContent) {
         let fylke = self.geography.fylke(fylke).cloned().unwrap_or(crate::geo::Fylke {
             number: fylke.to_owned(),
             name: fylke.to_owned(),
             population: [0; 3],
         });
-        self.templates.draft(evidence, &fylke, &self.catalogue, &self.methods)
+        self.templates.draft(evidence, span, &fylke, &self.catalogue, &self.methods)
     }
 }

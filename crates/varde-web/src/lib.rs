@@ -40,6 +40,7 @@ pub struct Inner {
     pub public_url: String,
     pub metrics: Metrics,
     pub tokens: TokenCache,
+    pub feed_cache: feeds::atom::FeedCache,
 }
 
 impl Deref for AppState {
@@ -60,6 +61,7 @@ impl AppState {
             public_url,
             metrics,
             tokens: TokenCache::new(Duration::from_secs(30)),
+            feed_cache: Default::default(),
         }))
     }
 }

@@ -10,6 +10,19 @@ use varde_store::Store;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// From a severe sample to its event and draft (under background load), from publication to webhook delivery,
+    /// and Atom and CAP feeds under 100 concurrent connections. Always against a server started here.
+    Alerts {
+        /// Seconds for each of the three measurements.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Background sample registrations per second during the first measurement.
+        #[arg(long, default_value_t = 200)]
+        background: u64,
+        /// Concurrent connections for the feed measurement.
+        #[arg(long, default_value_t = 100)]
+        connections: usize,
+    },
     /// Sample registrations per second and their latency.
     Samples {
         /// Concurrent clients, each sending one request after another.
@@ -30,6 +43,9 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Alerts { seconds, background, connections } => {
+            crate::bench_alerts::run(reference, Duration::from_secs(seconds), background, connections).await
+        }
         BenchCommand::Samples { clients, seconds, url, token, service } => {
             let bodies: Vec<Vec<u8>> = varde_demo::samples(42, Timestamp::now(), 1000)
                 .into_iter()

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bench;
+mod bench_alerts;
 pub mod demo;
 pub mod serve;
 

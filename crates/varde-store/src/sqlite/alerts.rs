@@ -119,12 +119,13 @@ pub(super) fn versions(conn: &Connection, id: i64) -> Result<Vec<AlertVersion>, 
         .collect()
 }
 
-/// The evidence samples, newest first.
-pub(super) fn evidence(conn: &Connection, id: i64) -> Result<Vec<StoredSample>, StoreError> {
+/// The evidence samples, newest first; at most `limit` of them.
+pub(super) fn evidence(conn: &Connection, id: i64, limit: usize) -> Result<Vec<StoredSample>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = ?1 ORDER BY s.received_ms DESC, s.id DESC",
+        "SELECT s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = ?1
+         ORDER BY s.received_ms DESC, s.id DESC LIMIT ?2",
     )?;
-    let codes: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let codes: Vec<String> = stmt.query_map(params![id, limit as i64], |r| r.get(0))?.collect::<Result<_, _>>()?;
     codes
         .into_iter()
         .map(|c| {
@@ -190,9 +191,20 @@ pub(super) fn join_or_draft(
             if added > 0 {
                 record_transition(conn, id, at, "varde", "evidence", Some(status), status)?;
             }
+            // The text is written from the newest samples; count, dates and escalation cover them all.
             let evidence: Vec<(Sample, Vec<Finding>)> =
-                evidence(conn, id)?.into_iter().map(|s| (s.sample, s.findings)).collect();
-            let (tier, content) = assessor.draft(&evidence, fylke);
+                evidence(conn, id, alert::DRAFT_FROM_NEWEST)?.into_iter().map(|s| (s.sample, s.findings)).collect();
+            let (total, first, last): (i64, i64, i64) = conn
+                .prepare_cached(
+                    "SELECT (SELECT count(*) FROM alert_evidence WHERE alert_id = ?1), first_evidence_ms, last_evidence_ms FROM alerts WHERE id = ?1",
+                )?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let span = alert::EvidenceSpan { total: total as usize, first: ts(first)?, last: ts(last)? };
+            let (drafted, content) = assessor.draft(&evidence, Some(span), fylke);
+            // New evidence never lowers a draft's tier, even when the samples that set it are no longer the newest.
+            let stored_tier: String =
+                conn.prepare_cached("SELECT tier FROM alerts WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
+            let tier = drafted.max(Tier::parse(&stored_tier).ok_or_else(|| corrupt("tier", &stored_tier))?);
             if status == AlertStatus::Draft {
                 conn.prepare_cached("UPDATE alerts SET tier = ?2, content = ?3 WHERE id = ?1")?.execute(params![
                     id,
@@ -204,7 +216,7 @@ pub(super) fn join_or_draft(
             }
         }
         None => {
-            let (tier, content) = assessor.draft(&[(sample.clone(), findings.to_vec())], fylke);
+            let (tier, content) = assessor.draft(&[(sample.clone(), findings.to_vec())], None, fylke);
             conn.prepare_cached(
                 "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
                  VALUES ('draft', ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?6)",

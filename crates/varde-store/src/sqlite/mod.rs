@@ -515,7 +515,8 @@ impl Store for SqliteStore {
         let actor = actor.actor.clone();
         self.write(move |conn| {
             alerts::load_alert(conn, id)?.ok_or(StoreError::UnknownAlert)?;
-            let evidence = alerts::evidence(conn, id)?;
+            // usize::MAX is -1 as SQLite sees it: LIMIT -1 means no limit.
+            let evidence = alerts::evidence(conn, id, usize::MAX)?;
             append_audit(conn, at, &actor, "alert.evidence.read", &format!("alert:{id}"))?;
             Ok(evidence)
         })

@@ -10,7 +10,10 @@ use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use varde_domain::Lang;
 use varde_domain::alert::{Alert, AlertStatus};
 use varde_store::AlertFilter;
@@ -20,24 +23,55 @@ pub struct FeedQuery {
     lang: Option<String>,
 }
 
+/// Rendered feeds per language. A feed changes only when an alert is published, updated or withdrawn (each writes
+/// an event) or when an alert expires, so a copy is reused while no event has happened and it is under 10 s old.
+#[derive(Default)]
+pub struct FeedCache {
+    entries: Mutex<HashMap<Lang, CachedFeed>>,
+}
+
+#[derive(Clone)]
+struct CachedFeed {
+    /// The newest event when the feed was rendered.
+    seq: i64,
+    made: Instant,
+    xml: Arc<String>,
+}
+
+const FRESH: Duration = Duration::from_secs(10);
+
 pub async fn handler(
     State(state): State<AppState>,
     Query(q): Query<FeedQuery>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let now = Timestamp::now();
-    let filter = AlertFilter {
-        statuses: vec![AlertStatus::Published, AlertStatus::Withdrawn],
-        limit: 100,
-        ..AlertFilter::default()
+    let seq = *state.store.event_watch().borrow();
+    let cached = state.feed_cache.entries.lock().expect("not poisoned").get(&lang).cloned();
+    let xml = match cached {
+        Some(c) if c.seq == seq && c.made.elapsed() < FRESH => c.xml,
+        _ => {
+            let now = Timestamp::now();
+            let filter = AlertFilter {
+                statuses: vec![AlertStatus::Published, AlertStatus::Withdrawn],
+                limit: 100,
+                ..AlertFilter::default()
+            };
+            let alerts: Vec<Alert> =
+                state.store.alerts(filter).await?.into_iter().map(|a| crate::api::alerts::as_of(a, now)).collect();
+            let xml = Arc::new(feed(&alerts, &state.public_url, lang, now));
+            state
+                .feed_cache
+                .entries
+                .lock()
+                .expect("not poisoned")
+                .insert(lang, CachedFeed { seq, made: Instant::now(), xml: xml.clone() });
+            xml
+        }
     };
-    let alerts: Vec<Alert> =
-        state.store.alerts(filter).await?.into_iter().map(|a| crate::api::alerts::as_of(a, now)).collect();
-    let xml = feed(&alerts, &state.public_url, lang, now);
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=30")],
-        xml,
+        xml.to_string(),
     ))
 }
 

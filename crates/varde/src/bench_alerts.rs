@@ -65,14 +65,12 @@ async fn measure(
             buf.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(i) = buf.find("\n\n") {
                 let block: String = buf.drain(..i + 2).collect();
-                if block.contains("event: sample.finding") {
-                    if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
-                        if let Ok(v) = serde_json::from_str::<Value>(data) {
-                            if let Some(code) = v["code"].as_str() {
-                                seen_by_reader.lock().expect("not poisoned").insert(code.to_owned(), Instant::now());
-                            }
-                        }
-                    }
+                if block.contains("event: sample.finding")
+                    && let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: "))
+                    && let Ok(v) = serde_json::from_str::<Value>(data)
+                    && let Some(code) = v["code"].as_str()
+                {
+                    seen_by_reader.lock().expect("not poisoned").insert(code.to_owned(), Instant::now());
                 }
             }
         }
@@ -151,12 +149,11 @@ async fn measure(
         axum::routing::post(move |body: String| {
             let got = got.clone();
             async move {
-                if let Ok(v) = serde_json::from_str::<Value>(&body) {
-                    if v["type"] == "alert.published" {
-                        if let Some(id) = v["data"]["id"].as_i64() {
-                            got.lock().expect("not poisoned").insert(id, Instant::now());
-                        }
-                    }
+                if let Ok(v) = serde_json::from_str::<Value>(&body)
+                    && v["type"] == "alert.published"
+                    && let Some(id) = v["data"]["id"].as_i64()
+                {
+                    got.lock().expect("not poisoned").insert(id, Instant::now());
                 }
                 axum::http::StatusCode::NO_CONTENT
             }
@@ -212,11 +209,12 @@ async fn measure(
                 let (mut ok, mut lat) = (0usize, Vec::new());
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    if let Ok(r) = client.get(&url).send().await {
-                        if r.status().is_success() && r.bytes().await.is_ok() {
-                            ok += 1;
-                            lat.push(t.elapsed());
-                        }
+                    if let Ok(r) = client.get(&url).send().await
+                        && r.status().is_success()
+                        && r.bytes().await.is_ok()
+                    {
+                        ok += 1;
+                        lat.push(t.elapsed());
                     }
                 }
                 (ok, lat)

@@ -21,20 +21,19 @@ pub const ESCALATE_AT: usize = 3;
 /// The tier from which a finding makes an alert draft.
 pub const DRAFT_FROM: Tier = Tier::Warning;
 
+/// What a finding says made the product dangerous: its substances, or for a strip result the strip method.
+fn danger_of(f: &Finding) -> Vec<String> {
+    if f.substances.is_empty() {
+        f.method.map(|m| m.as_str().to_owned()).into_iter().collect()
+    } else {
+        f.substances.clone()
+    }
+}
+
 /// What makes two samples "the same product": form, main composition, what made them dangerous, and for tablets
 /// the logo and colour. `None` when nothing in the sample is worth a draft.
 pub fn product_key(sample: &Sample, findings: &[Finding]) -> Option<String> {
-    let danger: BTreeSet<String> = findings
-        .iter()
-        .filter(|f| f.tier >= DRAFT_FROM)
-        .flat_map(|f| {
-            if f.substances.is_empty() {
-                f.method.map(|m| m.as_str().to_owned()).into_iter().collect()
-            } else {
-                f.substances.clone()
-            }
-        })
-        .collect();
+    let danger: BTreeSet<String> = findings.iter().filter(|f| f.tier >= DRAFT_FROM).flat_map(danger_of).collect();
     if danger.is_empty() {
         return None;
     }
@@ -171,13 +170,7 @@ impl AlertTemplates {
         let danger: BTreeSet<String> = evidence
             .iter()
             .flat_map(|(_, fs)| fs.iter().filter(|f| f.tier >= DRAFT_FROM))
-            .flat_map(|f| {
-                if f.substances.is_empty() {
-                    f.method.map(|m| m.as_str().to_owned()).into_iter().collect()
-                } else {
-                    f.substances.clone()
-                }
-            })
+            .flat_map(danger_of)
             .collect();
         let lab = evidence.iter().any(|(s, _)| s.current_analyses().any(|a| a.method.is_lab()));
         let used: BTreeSet<crate::Method> =

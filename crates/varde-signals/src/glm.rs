@@ -5,6 +5,9 @@
 //! final fit). Matching that bookkeeping is what makes dispersion, hat values and standard errors agree with R's to
 //! many digits, not just the coefficients.
 
+// Small dense matrices (a dozen columns at most) read best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 /// A fitted model.
 #[derive(Debug, Clone)]
 pub struct Fit {

@@ -28,7 +28,10 @@ fn same(a: f64, b: f64) -> bool {
 }
 
 /// Compares our evaluations with the golden file, column by column.
-fn check(file: &str, ours: &[Evaluation], extra: &[(&str, fn(&Evaluation) -> f64)]) {
+/// A further golden column and how to read it from our evaluation.
+type Extra = (&'static str, fn(&Evaluation) -> f64);
+
+fn check(file: &str, ours: &[Evaluation], extra: &[Extra]) {
     let (h, rows) = read(file);
     assert_eq!(ours.len(), rows.len(), "{file}: weeks evaluated");
     let t = column(&h, &rows, "t");
@@ -93,7 +96,7 @@ fn farrington_1996_matches_r() {
     check("algo_farrington_b4_w3.csv", &ours, &[("trend", |e| f64::from(u8::from(e.trend.unwrap())))]);
 }
 
-fn flexible_extras() -> Vec<(&'static str, fn(&Evaluation) -> f64)> {
+fn flexible_extras() -> Vec<Extra> {
     vec![
         ("expected", |e| e.expected.unwrap()),
         ("score", |e| e.score.unwrap()),

@@ -10,6 +10,17 @@ use varde_store::Store;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Every signal (EARS C1-C3, CUSUM, Farrington, Farrington flexible) on the newest week of 300 substances ×
+    /// 16 areas × 10 years of synthetic weekly counts.
+    Signals {
+        #[arg(long, default_value_t = 300)]
+        substances: usize,
+        #[arg(long, default_value_t = 16)]
+        areas: usize,
+        /// Also write the series to DIR/series.csv (for the comparison with R).
+        #[arg(long)]
+        write: Option<std::path::PathBuf>,
+    },
     /// From a severe sample to its event and draft (under background load), from publication to webhook delivery,
     /// and Atom and CAP feeds under 100 concurrent connections. Always against a server started here.
     Alerts {
@@ -43,6 +54,7 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Signals { substances, areas, write } => crate::bench_signals::run(substances, areas, write),
         BenchCommand::Alerts { seconds, background, connections } => {
             crate::bench_alerts::run(reference, Duration::from_secs(seconds), background, connections).await
         }

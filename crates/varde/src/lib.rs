@@ -4,8 +4,10 @@
 pub mod admin;
 pub mod bench;
 mod bench_alerts;
+pub mod bench_signals;
 pub mod demo;
 pub mod serve;
+pub mod signals;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -68,6 +70,9 @@ pub enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Signal detection on weekly counts (EARS, Farrington, CUSUM).
+    #[command(subcommand)]
+    Signals(signals::SignalsCommand),
 }
 
 /// The data files (catalogue, method limits, risk policy, geography, alert templates), loaded and validated once at
@@ -129,6 +134,7 @@ pub fn main() -> anyhow::Result<()> {
             }
             Command::Bench(cmd) => bench::run(cmd, reference).await,
             Command::Audit(cmd) => admin::audit(&cli.database, &reference, cmd).await,
+            Command::Signals(cmd) => signals::run(cmd),
         }
     })
 }

@@ -92,3 +92,56 @@ fn the_demo_fills_only_a_fresh_database_and_is_deterministic_by_seed() {
     assert_ne!(a, c);
     assert!(fails(varde(&db).args(["demo", "--seed", "9"])).contains("already holds samples"));
 }
+
+#[test]
+fn signals_series_prints_rs_numbers_for_a_csv_series() {
+    let golden = format!("{}/../varde-signals/tests/golden", env!("CARGO_MANIFEST_DIR"));
+    let out = run_ok(varde("sqlite://unused.db").args([
+        "signals",
+        "series",
+        "--method",
+        "farrington",
+        "--b",
+        "4",
+        "--w",
+        "3",
+        "--range",
+        "260:312",
+        "--input",
+        &format!("{golden}/salmonella_agona.csv"),
+    ]));
+    let expected = std::fs::read_to_string(format!("{golden}/algo_farrington_b4_w3.csv")).unwrap();
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("t,observed,upperbound,alarm"));
+    let mut n = 0;
+    for (ours, r) in lines.zip(expected.lines().skip(1)) {
+        let o: Vec<f64> = ours.split(',').map(|v| v.parse().unwrap()).collect();
+        let r: Vec<f64> = r.split(',').map(|v| v.parse().unwrap()).collect();
+        assert_eq!((o[0], o[1], o[3]), (r[0], r[1], r[3]), "{ours}");
+        assert!((o[2] - r[2]).abs() <= 1e-6 * r[2].abs().max(1e-9), "{ours} vs {r:?}");
+        n += 1;
+    }
+    assert_eq!(n, 53);
+    // The default range is the last 52 weeks; bad input names its line.
+    let out = run_ok(varde("sqlite://unused.db").args([
+        "signals",
+        "series",
+        "--method",
+        "earsc1",
+        "--input",
+        &format!("{golden}/salmonella_agona.csv"),
+    ]));
+    assert_eq!(out.lines().count(), 53);
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "t,observed\n1,3\n2,three\n").unwrap();
+    let err = fails(varde("sqlite://unused.db").args([
+        "signals",
+        "series",
+        "--method",
+        "cusum",
+        "--input",
+        bad.to_str().unwrap(),
+    ]));
+    assert!(err.contains("bad.csv:3"), "{err}");
+}

@@ -15,6 +15,7 @@ pub mod geo;
 pub mod lang;
 pub mod method;
 pub mod personal_data;
+pub mod privacy;
 pub mod risk;
 pub mod sample;
 pub mod service;

@@ -14,6 +14,7 @@ pub mod finding;
 pub mod geo;
 pub mod lang;
 pub mod method;
+pub mod opendata;
 pub mod personal_data;
 pub mod privacy;
 pub mod risk;

@@ -6,6 +6,9 @@
 //! "<5" cell is 1-4; a secondary cell, shown as "x", is 0 or at least 5). [`audit`] checks both, and suppression
 //! repeats until the audit passes.
 
+// The grid code indexes rows and columns of small tables together; indices read best.
+#![allow(clippy::needless_range_loop)]
+
 use std::fmt;
 
 /// A cell of a published table.
@@ -95,10 +98,17 @@ pub fn suppress(table: &[Vec<u64>]) -> Published {
         .collect();
     let mut grid = Grid { values, state };
     // Each round hides one more cell next to an exposed one; the table is finite, so this ends.
-    while let Some(exposed) = first_exposed(&grid) {
-        // Prefer a partner in the same row or column; when those are all hidden already, the smallest value left
-        // anywhere. Hiding everything is always safe, so this ends.
-        let Some(next) = complement_for(&grid, exposed).or_else(|| smallest_visible(&grid)) else { break };
+    // Each round takes the cheapest remedy for the first exposed cell. Showing everything as "x" is always safe,
+    // so this ends.
+    while let Some((exposed, pinned_by)) = first_exposed(&grid) {
+        // A small total bounds its line: four 1s under a total of "<5" are all 1. Showing such a total as "x"
+        // (hidden, range unknown) instead of "<5" removes the bound; hiding more cells never would.
+        if let Some(total) = pinned_by.filter(|t| grid.state[t.0][t.1] == Cell::Small) {
+            grid.state[total.0][total.1] = Cell::Hidden;
+            continue;
+        }
+        let next = complement_for(&grid, exposed).or_else(|| smallest_visible(&grid)).or_else(|| any_small(&grid));
+        let Some(next) = next else { break };
         grid.state[next.0][next.1] = Cell::Hidden;
     }
     let (r, c) = (grid.rows(), grid.cols());
@@ -122,6 +132,10 @@ fn complement_for(grid: &Grid, exposed: (usize, usize)) -> Option<(usize, usize)
     })
 }
 
+fn any_small(grid: &Grid) -> Option<(usize, usize)> {
+    (0..=grid.rows()).flat_map(|r| (0..=grid.cols()).map(move |c| (r, c))).find(|p| grid.state[p.0][p.1] == Cell::Small)
+}
+
 fn smallest_visible(grid: &Grid) -> Option<(usize, usize)> {
     (0..=grid.rows())
         .flat_map(|r| (0..=grid.cols()).map(move |c| (r, c)))
@@ -129,8 +143,12 @@ fn smallest_visible(grid: &Grid) -> Option<(usize, usize)> {
         .min_by_key(|p| (p.0 == grid.rows() || p.1 == grid.cols(), grid.values[p.0][p.1]))
 }
 
-/// The first hidden cell a reader could work out, if any.
-fn first_exposed(grid: &Grid) -> Option<(usize, usize)> {
+/// A position in the grid: (row, column).
+type Pos = (usize, usize);
+
+/// The first hidden cell a reader could work out, if any, with the total of the one equation that pins it (when a
+/// single equation does).
+fn first_exposed(grid: &Grid) -> Option<(Pos, Option<Pos>)> {
     let eqs = grid.equations();
     // One equation at a time, with what a reader knows of each hidden cell.
     for eq in &eqs {
@@ -139,7 +157,7 @@ fn first_exposed(grid: &Grid) -> Option<(usize, usize)> {
             continue;
         }
         if hidden.len() == 1 {
-            return Some(hidden[0]);
+            return Some((hidden[0], None));
         }
         // The equation says: (terms before the last) = last term. Move everything known to one side.
         let total_pos = *eq.last().expect("non-empty");
@@ -179,7 +197,7 @@ fn first_exposed(grid: &Grid) -> Option<(usize, usize)> {
             // can be pinned to 0 when its row total is under 5; that reveals nobody and cannot be avoided without
             // showing secondary cells as "<5", which would be untrue.)
             if grid.state[p.0][p.1] == Cell::Small && hi - lo < 1 {
-                return Some(*p);
+                return Some((*p, Some(total_pos)));
             }
         }
     }
@@ -211,7 +229,7 @@ fn first_exposed(grid: &Grid) -> Option<(usize, usize)> {
         unit[i] = 1.0;
         with.push(unit);
         if rank(with) == base {
-            return Some(*p);
+            return Some((*p, None));
         }
     }
     None
@@ -234,6 +252,17 @@ fn rank(mut m: Vec<Vec<f64>>) -> usize {
         rank += 1;
     }
     rank
+}
+
+/// Everything hidden: what to publish if a table ever failed its audit (never seen; kept as the safe answer).
+pub fn all_hidden(table: &[Vec<u64>]) -> Published {
+    let (rows, cols) = (table.len(), table[0].len());
+    Published {
+        cells: vec![vec![Cell::Hidden; cols]; rows],
+        row_totals: vec![Cell::Hidden; rows],
+        column_totals: vec![Cell::Hidden; cols],
+        total: Cell::Hidden,
+    }
 }
 
 /// Checks a published table against the counts it came from: every 1-4 is hidden, every shown value is right, and
@@ -272,7 +301,7 @@ pub fn audit(table: &[Vec<u64>], published: &Published) -> Result<(), String> {
         }
     }
     match first_exposed(&Grid { values, state }) {
-        Some(p) => Err(format!("the hidden value at {p:?} can be worked out from the totals")),
+        Some((p, _)) => Err(format!("the hidden value at {p:?} can be worked out from the totals")),
         None => Ok(()),
     }
 }
@@ -304,6 +333,16 @@ mod tests {
     }
 
     #[test]
+    fn a_small_total_over_four_ones_is_shown_as_x() {
+        // Four 1s in a column whose total, 4, would show as "<5": each cell ≥ 1 and the total ≤ 4 pins them all.
+        let t = vec![vec![1, 30], vec![1, 30], vec![1, 30], vec![1, 30], vec![0, 30]];
+        let p = suppress(&t);
+        audit(&t, &p).unwrap();
+        assert_eq!(p.column_totals[0], Cell::Hidden);
+        assert_eq!(p.column_totals[0].to_string(), "x");
+    }
+
+    #[test]
     fn a_table_without_small_counts_is_shown_whole() {
         let t = vec![vec![0, 20], vec![40, 50]];
         let p = suppress(&t);
@@ -324,10 +363,11 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+        #![proptest_config(ProptestConfig::with_cases(500))]
         #[test]
         fn no_suppressed_cell_of_any_table_can_be_worked_out(
-            table in prop::collection::vec(prop::collection::vec(prop_oneof![3 => 0u64..5, 2 => 5u64..40], 2..6), 2..7)
+            // Many 1s and 0s, as in thin weekly tables by fylke and class, where the hard cases live.
+            table in prop::collection::vec(prop::collection::vec(prop_oneof![3 => 0u64..3, 2 => 0u64..5, 2 => 5u64..40], 2..7), 2..9)
         ) {
             let cols = table[0].len();
             let table: Vec<Vec<u64>> = table.into_iter().map(|mut r| { r.resize(cols, 7); r }).collect();

@@ -117,6 +117,18 @@ pub struct Delivery {
     pub error: Option<String>,
 }
 
+/// What aggregate statistics and open data need of one sample (current analyses and findings only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleSummary {
+    pub received: Timestamp,
+    pub fylke: String,
+    pub form: varde_domain::sample::Form,
+    pub sold_as: Vec<varde_domain::SubstanceRef>,
+    /// Substances found by current analyses, each once.
+    pub found: Vec<varde_domain::SubstanceRef>,
+    pub highest_tier: Option<Tier>,
+}
+
 /// When each step towards a warning happened, for one alert (measured from its first sample).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarningTimes {
@@ -207,6 +219,9 @@ pub trait Store: Send + Sync + 'static {
     /// For each alert: its first sample's received time and when it was assessed, drafted, published and first
     /// delivered to a subscriber.
     async fn warning_times(&self) -> Result<Vec<WarningTimes>, StoreError>;
+
+    /// Every sample, summarised for statistics and open data (no codes, no free text).
+    async fn sample_summaries(&self) -> Result<Vec<SampleSummary>, StoreError>;
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;

@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod i18n;
 pub mod lang;
 pub mod metrics;
+pub mod opendata;
 pub mod pages;
 pub mod tokens;
 
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
     router
         .merge(pages::routes())
         .merge(feeds::routes())
+        .merge(opendata::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {

@@ -45,7 +45,7 @@ fn day(t: Timestamp, lang: Lang) -> String {
     }
 }
 
-fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
+pub fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -138,7 +138,7 @@ async fn list(
     Ok(page(layout(lang, t(lang, "alerts"), "/alerts", body)))
 }
 
-fn page(markup: Markup) -> Response {
+pub fn page(markup: Markup) -> Response {
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=30")],
         markup.into_string(),

@@ -70,6 +70,11 @@ pub enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Write the open-data files (anonymised samples, suppressed counts) to a folder.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Signal detection on weekly counts (EARS, Farrington, CUSUM).
     #[command(subcommand)]
     Signals(signals::SignalsCommand),
@@ -135,6 +140,20 @@ pub fn main() -> anyhow::Result<()> {
             Command::Bench(cmd) => bench::run(cmd, reference).await,
             Command::Audit(cmd) => admin::audit(&cli.database, &reference, cmd).await,
             Command::Signals(cmd) => signals::run(cmd),
+            Command::Export { out } => {
+                let store = open_store(&cli.database, &reference)?;
+                let state = varde_web::AppState::new(store, reference, "");
+                std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+                for name in varde_web::opendata::FILES {
+                    let (body, _) = varde_web::opendata::render(&state, name)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", e.body.message))?
+                        .expect("a listed file");
+                    std::fs::write(out.join(name), body)?;
+                }
+                println!("wrote {} files to {}", varde_web::opendata::FILES.len(), out.display());
+                Ok(())
+            }
         }
     })
 }

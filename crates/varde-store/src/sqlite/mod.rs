@@ -582,6 +582,10 @@ impl Store for SqliteStore {
         self.read(events::warning_times).await
     }
 
+    async fn sample_summaries(&self) -> Result<Vec<crate::SampleSummary>, StoreError> {
+        self.read(samples::summaries).await
+    }
+
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_owned();
         self.read(move |conn| {

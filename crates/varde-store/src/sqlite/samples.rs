@@ -306,3 +306,47 @@ pub(super) fn assess(
     }
     load_stored(conn, code)?.ok_or(StoreError::UnknownSample)
 }
+
+/// All samples, summarised in four queries (not one per sample).
+pub(super) fn summaries(conn: &Connection) -> Result<Vec<crate::SampleSummary>, StoreError> {
+    use std::collections::HashMap;
+    let mut stmt = conn.prepare("SELECT s.id, s.received_ms, v.fylke, s.form FROM samples s JOIN services v ON v.id = s.service_id ORDER BY s.id")?;
+    let rows: Vec<(i64, i64, String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    let mut sold: HashMap<i64, Vec<SubstanceRef>> = HashMap::new();
+    let mut stmt =
+        conn.prepare("SELECT sample_id, substance, known FROM sample_sold_as ORDER BY sample_id, position")?;
+    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))? {
+        let (id, substance, known) = r?;
+        sold.entry(id).or_default().push(SubstanceRef { substance, known });
+    }
+    let mut found: HashMap<i64, Vec<SubstanceRef>> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT a.sample_id, c.substance, c.known FROM components c JOIN analyses a ON a.id = c.analysis_id
+         WHERE a.superseded_by IS NULL ORDER BY a.sample_id, c.substance",
+    )?;
+    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))? {
+        let (id, substance, known) = r?;
+        found.entry(id).or_default().push(SubstanceRef { substance, known });
+    }
+    let mut tiers: HashMap<i64, Tier> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT sample_id, tier FROM findings WHERE current = 1")?;
+    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, tier) = r?;
+        let tier = Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?;
+        let slot = tiers.entry(id).or_insert(tier);
+        *slot = (*slot).max(tier);
+    }
+    rows.into_iter()
+        .map(|(id, received, fylke, form)| {
+            Ok(crate::SampleSummary {
+                received: ts(received)?,
+                fylke,
+                form: Form::parse(&form).ok_or_else(|| corrupt("form", &form))?,
+                sold_as: sold.remove(&id).unwrap_or_default(),
+                found: found.remove(&id).unwrap_or_default(),
+                highest_tier: tiers.get(&id).copied(),
+            })
+        })
+        .collect()
+}

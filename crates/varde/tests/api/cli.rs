@@ -145,3 +145,45 @@ fn signals_series_prints_rs_numbers_for_a_csv_series() {
     ]));
     assert!(err.contains("bad.csv:3"), "{err}");
 }
+
+#[test]
+fn open_data_export_of_a_demo_year_keeps_every_group_at_five_or_more_and_hides_small_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    run_ok(varde(&db).args(["demo", "--seed", "3", "--samples", "1500"]));
+    let out = dir.path().join("open");
+    run_ok(varde(&db).args(["export", "--out", out.to_str().unwrap()]));
+    let samples = std::fs::read_to_string(out.join("samples.csv")).unwrap();
+    let mut lines = samples.lines();
+    assert_eq!(lines.next(), Some("period,area,form,sold_as_class,substances_found,highest_tier"));
+    let mut groups = std::collections::HashMap::new();
+    let mut rows = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        assert!(f[0].contains("-W") || f[0].contains("-Q") || f[0].len() == 4, "period {}", f[0]);
+        assert!(f[1] == "national" || (f[1].len() == 2 && f[1].bytes().all(|b| b.is_ascii_digit())), "area {}", f[1]);
+        *groups.entry((f[0].to_owned(), f[1].to_owned(), f[2].to_owned(), f[3].to_owned())).or_insert(0) += 1;
+        rows += 1;
+    }
+    assert!(rows > 1000, "most of the year is published ({rows} of 1500)");
+    assert!(
+        groups.values().all(|n| *n >= 5),
+        "every combination of period, area, form and sold-as class occurs at least 5 times"
+    );
+    // Nothing that could lead back to a sample: no notes, no codes (12 symbols in groups of four).
+    assert!(!samples.contains("Syntetiske"));
+    assert!(!samples.split([',', '\n']).any(|f| f.len() == 14 && f.matches('-').count() == 2));
+    for file in ["fylke-counts.csv", "weekly-counts.csv"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        let counts: Vec<&str> = text.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+        assert!(!counts.is_empty());
+        for c in &counts {
+            assert!(*c == "<5" || *c == "x" || c.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5), "{file}: {c}");
+        }
+        assert!(counts.contains(&"<5"), "{file} has small cells to protect");
+        assert!(counts.contains(&"x"), "{file} needed secondary suppression");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("samples.json")).unwrap()).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), rows);
+}

@@ -1,0 +1,150 @@
+//! The anonymised sample-level open-data table: one row per sample with ISO week, fylke, form, sold-as class,
+//! substances found and highest tier, in which every combination of period, area, form and sold-as class occurs
+//! at least k times. Rows in smaller groups are coarsened (week → quarter → year, fylke → national) and those
+//! still in too small a group are left out. Privacy rule 2 holds throughout: no place finer than fylke, no time
+//! finer than ISO week.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The smallest group published.
+pub const K: usize = 5;
+
+/// One sample, already reduced to what open data may say about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub iso_year: i16,
+    pub iso_week: i8,
+    pub fylke: String,
+    pub form: String,
+    /// The class of what it was sold as ("unknown" if nothing known was named).
+    pub sold_as_class: String,
+    /// Catalogue ids found, sorted, joined with "+"; unknown substances as "unknown".
+    pub substances_found: String,
+    pub highest_tier: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct OpenRow {
+    /// 2026-W47, 2026-Q4 or 2026.
+    pub period: String,
+    /// A two-digit fylkesnummer, or "national".
+    pub area: String,
+    pub form: String,
+    pub sold_as_class: String,
+    pub substances_found: String,
+    pub highest_tier: String,
+}
+
+#[derive(Clone, Copy)]
+enum Level {
+    WeekFylke,
+    QuarterFylke,
+    WeekNational,
+    QuarterNational,
+    YearNational,
+}
+
+fn quarter(week: i8) -> i8 {
+    // ISO weeks 1-13 fall in Q1, 14-26 in Q2, 27-39 in Q3, 40-53 in Q4.
+    ((i16::from(week) - 1) / 13).min(3) as i8 + 1
+}
+
+fn key(r: &Record, level: Level) -> (String, String) {
+    let (period, area) = match level {
+        Level::WeekFylke => (format!("{}-W{:02}", r.iso_year, r.iso_week), r.fylke.clone()),
+        Level::QuarterFylke => (format!("{}-Q{}", r.iso_year, quarter(r.iso_week)), r.fylke.clone()),
+        Level::WeekNational => (format!("{}-W{:02}", r.iso_year, r.iso_week), "national".to_owned()),
+        Level::QuarterNational => (format!("{}-Q{}", r.iso_year, quarter(r.iso_week)), "national".to_owned()),
+        Level::YearNational => (r.iso_year.to_string(), "national".to_owned()),
+    };
+    (period, area)
+}
+
+/// The open-data table of these records, with groups of at least `k`.
+pub fn anonymise(records: &[Record], k: usize) -> Vec<OpenRow> {
+    let mut remaining: Vec<&Record> = records.iter().collect();
+    let mut out = Vec::new();
+    for level in
+        [Level::WeekFylke, Level::QuarterFylke, Level::WeekNational, Level::QuarterNational, Level::YearNational]
+    {
+        let mut groups: BTreeMap<(String, String, String, String), Vec<&Record>> = BTreeMap::new();
+        for r in remaining {
+            let (period, area) = key(r, level);
+            groups.entry((period, area, r.form.clone(), r.sold_as_class.clone())).or_default().push(r);
+        }
+        remaining = Vec::new();
+        for ((period, area, form, class), members) in groups {
+            if members.len() >= k {
+                out.extend(members.into_iter().map(|r| OpenRow {
+                    period: period.clone(),
+                    area: area.clone(),
+                    form: form.clone(),
+                    sold_as_class: class.clone(),
+                    substances_found: r.substances_found.clone(),
+                    highest_tier: r.highest_tier.clone(),
+                }));
+            } else {
+                remaining.extend(members);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every combination of period, area, form and sold-as class, with how often it occurs.
+pub fn group_sizes(rows: &[OpenRow]) -> BTreeMap<(String, String, String, String), usize> {
+    let mut sizes = BTreeMap::new();
+    for r in rows {
+        *sizes.entry((r.period.clone(), r.area.clone(), r.form.clone(), r.sold_as_class.clone())).or_insert(0) += 1;
+    }
+    sizes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rec(week: i8, fylke: &str, form: &str, class: &str) -> Record {
+        Record {
+            iso_year: 2026,
+            iso_week: week,
+            fylke: fylke.into(),
+            form: form.into(),
+            sold_as_class: class.into(),
+            substances_found: "x".into(),
+            highest_tier: "none".into(),
+        }
+    }
+
+    #[test]
+    fn small_groups_are_coarsened_then_left_out() {
+        let mut rs: Vec<Record> = (0..6).map(|_| rec(47, "03", "powder", "opioid")).collect();
+        // Three tablets in Vestland: too few even for the year nationally, so left out.
+        rs.extend((0..3).map(|i| rec(40 + i, "46", "tablet", "entactogen")));
+        // Five crystals spread over five weeks in Agder: together in the quarter.
+        rs.extend((0..5).map(|i| rec(40 + i, "42", "crystal", "stimulant")));
+        let out = anonymise(&rs, K);
+        assert_eq!(out.len(), 11);
+        assert!(out.iter().filter(|r| r.form == "crystal").all(|r| r.period == "2026-Q4" && r.area == "42"));
+        assert!(!out.iter().any(|r| r.form == "tablet"));
+        assert!(group_sizes(&out).values().all(|n| *n >= K));
+    }
+
+    proptest! {
+        #[test]
+        fn every_published_combination_occurs_at_least_k_times(
+            raw in prop::collection::vec((1i8..=52, 0usize..4, 0usize..3, 0usize..3), 0..300)
+        ) {
+            let fylker = ["03", "46", "50", "11"];
+            let forms = ["powder", "tablet", "crystal"];
+            let classes = ["opioid", "stimulant", "entactogen"];
+            let rs: Vec<Record> = raw.iter().map(|(w, f, m, c)| rec(*w, fylker[*f], forms[*m], classes[*c])).collect();
+            let out = anonymise(&rs, K);
+            prop_assert!(group_sizes(&out).values().all(|n| *n >= K));
+            prop_assert!(out.len() <= rs.len());
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Open data: the anonymised sample table and suppressed count tables, as CSV and JSON, and the data dictionary.
+//! The same functions serve `GET /open-data/...` and `varde export`.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::t;
+use crate::lang::negotiate;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::html;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use varde_domain::catalogue::SubstanceClass;
+use varde_domain::opendata::{self, OpenRow, Record};
+use varde_domain::privacy;
+use varde_store::SampleSummary;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/open-data", get(dictionary)).route("/open-data/{file}", get(file))
+}
+
+/// One published count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountRow {
+    pub period: String,
+    pub area: String,
+    pub class: String,
+    /// A number, "<5" or "x".
+    pub count: String,
+}
+
+fn class_name(k: SubstanceClass) -> String {
+    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn iso_week(s: &SampleSummary) -> (i16, i8) {
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let w = s.received.to_zoned(oslo).date().iso_week_date();
+    (w.year(), w.week())
+}
+
+/// Classes of what was found, cutting agents left out.
+fn found_classes(state: &AppState, s: &SampleSummary) -> BTreeSet<SubstanceClass> {
+    s.found
+        .iter()
+        .filter_map(|r| state.assessor.catalogue.substance(r))
+        .map(|x| x.class)
+        .filter(|k| *k != SubstanceClass::CuttingAgent)
+        .collect()
+}
+
+pub fn records(state: &AppState, summaries: &[SampleSummary]) -> Vec<Record> {
+    summaries
+        .iter()
+        .map(|s| {
+            let (iso_year, iso_week) = iso_week(s);
+            let sold_as_class = s
+                .sold_as
+                .iter()
+                .find_map(|r| state.assessor.catalogue.substance(r))
+                .map_or_else(|| "unknown".to_owned(), |x| class_name(x.class));
+            let mut found: Vec<String> =
+                s.found.iter().map(|r| if r.known { r.substance.clone() } else { "unknown".to_owned() }).collect();
+            found.sort();
+            found.dedup();
+            Record {
+                iso_year,
+                iso_week,
+                fylke: s.fylke.clone(),
+                form: s.form.as_str().to_owned(),
+                sold_as_class,
+                substances_found: found.join("+"),
+                highest_tier: s.highest_tier.map_or("none", |t| t.as_str()).to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// Suppresses a table keyed by (row, column) and lists every published cell as (row, column, shown value), with
+/// the totals under the key "all".
+fn publish(
+    counts: &BTreeMap<(String, String), u64>,
+    rows: &[String],
+    cols: &[String],
+) -> Vec<(String, String, String)> {
+    if rows.is_empty() || cols.is_empty() {
+        return Vec::new();
+    }
+    let table: Vec<Vec<u64>> = rows
+        .iter()
+        .map(|r| cols.iter().map(|c| counts.get(&(r.clone(), c.clone())).copied().unwrap_or(0)).collect())
+        .collect();
+    let mut p = privacy::suppress(&table);
+    // Audited before it leaves the server, in every build; a failure publishes nothing rather than too much.
+    if let Err(e) = privacy::audit(&table, &p) {
+        tracing::error!(error = %e, "a suppressed table failed its audit; publishing it fully hidden");
+        p = privacy::all_hidden(&table);
+    }
+    let all = || "all".to_owned();
+    let mut out = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        for (j, c) in cols.iter().enumerate() {
+            out.push((r.clone(), c.clone(), p.cells[i][j].to_string()));
+        }
+        out.push((r.clone(), all(), p.row_totals[i].to_string()));
+    }
+    for (j, c) in cols.iter().enumerate() {
+        out.push((all(), c.clone(), p.column_totals[j].to_string()));
+    }
+    out.push((all(), all(), p.total.to_string()));
+    out
+}
+
+fn classes_counted() -> Vec<String> {
+    SubstanceClass::ALL.iter().filter(|k| **k != SubstanceClass::CuttingAgent).map(|k| class_name(*k)).collect()
+}
+
+/// Samples per quarter, fylke and class found: one suppressed table per quarter (fylker × classes, with totals).
+pub fn fylke_counts(state: &AppState, summaries: &[SampleSummary]) -> Vec<CountRow> {
+    let mut by_quarter: BTreeMap<String, BTreeMap<(String, String), u64>> = BTreeMap::new();
+    for s in summaries {
+        let (y, w) = iso_week(s);
+        let q = format!("{y}-Q{}", ((i16::from(w) - 1) / 13).min(3) + 1);
+        for k in found_classes(state, s) {
+            *by_quarter.entry(q.clone()).or_default().entry((s.fylke.clone(), class_name(k))).or_insert(0) += 1;
+        }
+    }
+    let fylker: Vec<String> = state.assessor.geography.fylker().iter().map(|f| f.number.clone()).collect();
+    let classes = classes_counted();
+    by_quarter
+        .iter()
+        .flat_map(|(q, counts)| {
+            publish(counts, &fylker, &classes).into_iter().map(|(area, class, count)| CountRow {
+                period: q.clone(),
+                area,
+                class,
+                count,
+            })
+        })
+        .collect()
+}
+
+/// National samples per ISO week and class found: one suppressed table per year (weeks × classes, with totals;
+/// the year's totals have the year as period).
+pub fn weekly_counts(state: &AppState, summaries: &[SampleSummary]) -> Vec<CountRow> {
+    let mut by_year: BTreeMap<i16, BTreeMap<(String, String), u64>> = BTreeMap::new();
+    for s in summaries {
+        let (y, w) = iso_week(s);
+        for k in found_classes(state, s) {
+            *by_year.entry(y).or_default().entry((format!("{y}-W{w:02}"), class_name(k))).or_insert(0) += 1;
+        }
+    }
+    let classes = classes_counted();
+    let mut out = Vec::new();
+    for (y, counts) in by_year {
+        let weeks: Vec<String> = counts.keys().map(|(w, _)| w.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        out.extend(publish(&counts, &weeks, &classes).into_iter().map(|(week, class, count)| CountRow {
+            period: if week == "all" { y.to_string() } else { week },
+            area: "national".into(),
+            class,
+            count,
+        }));
+    }
+    out
+}
+
+pub fn samples_table(state: &AppState, summaries: &[SampleSummary]) -> Vec<OpenRow> {
+    opendata::anonymise(&records(state, summaries), opendata::K)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+}
+
+pub fn samples_csv(rows: &[OpenRow]) -> String {
+    let mut out = String::from("period,area,form,sold_as_class,substances_found,highest_tier\n");
+    for r in rows {
+        let fields = [&r.period, &r.area, &r.form, &r.sold_as_class, &r.substances_found, &r.highest_tier];
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
+pub fn counts_csv(rows: &[CountRow]) -> String {
+    let mut out = String::from("period,area,class,count\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{}\n",
+            csv_field(&r.period),
+            csv_field(&r.area),
+            csv_field(&r.class),
+            csv_field(&r.count)
+        ));
+    }
+    out
+}
+
+/// The files, by name: what `/open-data/{name}` serves and `varde export` writes.
+pub const FILES: [&str; 6] =
+    ["samples.csv", "samples.json", "fylke-counts.csv", "fylke-counts.json", "weekly-counts.csv", "weekly-counts.json"];
+
+/// Renders one open-data file.
+pub async fn render(state: &AppState, name: &str) -> Result<Option<(String, &'static str)>, ApiError> {
+    if !FILES.contains(&name) {
+        return Ok(None);
+    }
+    let summaries = state.store.sample_summaries().await?;
+    let json = |v: serde_json::Result<String>| v.expect("plain data serialises");
+    Ok(Some(match name {
+        "samples.csv" => (samples_csv(&samples_table(state, &summaries)), "text/csv; charset=utf-8"),
+        "samples.json" => (json(serde_json::to_string(&samples_table(state, &summaries))), "application/json"),
+        "fylke-counts.csv" => (counts_csv(&fylke_counts(state, &summaries)), "text/csv; charset=utf-8"),
+        "fylke-counts.json" => (json(serde_json::to_string(&fylke_counts(state, &summaries))), "application/json"),
+        "weekly-counts.csv" => (counts_csv(&weekly_counts(state, &summaries)), "text/csv; charset=utf-8"),
+        _ => (json(serde_json::to_string(&weekly_counts(state, &summaries))), "application/json"),
+    }))
+}
+
+async fn file(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    match render(&state, &name).await? {
+        Some((body, ct)) => {
+            Ok(([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response())
+        }
+        None => Err(ApiError::not_found("not_found", "no such open-data file; see /open-data")),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+async fn dictionary(Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let columns = [
+        ("period", "od_col_period"),
+        ("area", "od_col_area"),
+        ("form", "od_col_form"),
+        ("sold_as_class", "od_col_sold_as_class"),
+        ("substances_found", "od_col_substances_found"),
+        ("highest_tier", "od_col_highest_tier"),
+        ("class", "od_col_class"),
+        ("count", "od_col_count"),
+    ];
+    let body = html! {
+        h1 { (t(lang, "open_data")) }
+        p { (t(lang, "od_intro")) }
+        h2 { (t(lang, "od_files")) }
+        ul { @for f in FILES { li { a href={ "/open-data/" (f) } { (f) } } } }
+        h2 { (t(lang, "od_columns")) }
+        dl { @for (name, key) in columns { dt { code { (name) } } dd { (t(lang, key)) } } }
+    };
+    crate::pages::page(crate::pages::layout(lang, t(lang, "open_data"), "/open-data", body))
+}

@@ -39,9 +39,11 @@ impl Assessor {
         span: Option<crate::alert::EvidenceSpan>,
         fylke: &str,
     ) -> (Tier, AlertContent) {
+        // "national" is the whole country; Norge reads the same in the three languages' running text.
+        let name = if fylke == "national" { "Norge" } else { fylke };
         let fylke = self.geography.fylke(fylke).cloned().unwrap_or(crate::geo::Fylke {
             number: fylke.to_owned(),
-            name: fylke.to_owned(),
+            name: name.to_owned(),
             population: [0; 3],
         });
         self.templates.draft(evidence, span, &fylke, &self.catalogue, &self.methods)

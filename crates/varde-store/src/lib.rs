@@ -120,6 +120,8 @@ pub struct Delivery {
 /// What aggregate statistics and open data need of one sample (current analyses and findings only).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleSummary {
+    /// The store's internal id (used as signal evidence; never published).
+    pub id: i64,
     pub received: Timestamp,
     pub fylke: String,
     pub form: varde_domain::sample::Form,
@@ -127,6 +129,38 @@ pub struct SampleSummary {
     /// Substances found by current analyses, each once.
     pub found: Vec<varde_domain::SubstanceRef>,
     pub highest_tier: Option<Tier>,
+}
+
+/// A signal to record: a stream that rose above its bound in a week, with the samples behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSignal {
+    pub stream: String,
+    pub area: String,
+    pub week: String,
+    pub method: String,
+    pub observed: f64,
+    pub expected: Option<f64>,
+    pub upperbound: f64,
+    pub evidence: Vec<i64>,
+}
+
+/// A recorded signal, for analysts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Signal {
+    pub id: i64,
+    pub computed_at: Timestamp,
+    pub stream: String,
+    pub area: String,
+    pub week: String,
+    pub method: String,
+    pub observed: f64,
+    pub expected: Option<f64>,
+    pub upperbound: f64,
+    /// Codes of the samples behind the signal.
+    pub evidence: Vec<String>,
+    /// open, drafted or dismissed.
+    pub status: String,
+    pub alert_id: Option<i64>,
 }
 
 /// When each step towards a warning happened, for one alert (measured from its first sample).
@@ -219,6 +253,13 @@ pub trait Store: Send + Sync + 'static {
     /// For each alert: its first sample's received time and when it was assessed, drafted, published and first
     /// delivered to a subscriber.
     async fn warning_times(&self) -> Result<Vec<WarningTimes>, StoreError>;
+
+    /// Records signals not seen before (a stream, area and week is recorded once); returns how many were new.
+    async fn record_signals(&self, signals: Vec<NewSignal>, at: Timestamp) -> Result<usize, StoreError>;
+    /// Signals, newest first; only open ones unless `all`. Lists sample codes, so audited.
+    async fn signals(&self, all: bool, actor: &Principal, at: Timestamp) -> Result<Vec<Signal>, StoreError>;
+    /// Makes an alert draft from an open signal's evidence.
+    async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError>;
 
     /// Every sample, summarised for statistics and open data (no codes, no free text).
     async fn sample_summaries(&self) -> Result<Vec<SampleSummary>, StoreError>;

@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod i18n;
 pub mod lang;
 pub mod metrics;
+pub mod monitoring;
 pub mod opendata;
 pub mod pages;
 pub mod tokens;

@@ -31,18 +31,18 @@ pub struct CountRow {
     pub count: String,
 }
 
-fn class_name(k: SubstanceClass) -> String {
+pub(crate) fn class_name(k: SubstanceClass) -> String {
     serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-fn iso_week(s: &SampleSummary) -> (i16, i8) {
+pub(crate) fn iso_week(s: &SampleSummary) -> (i16, i8) {
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
     let w = s.received.to_zoned(oslo).date().iso_week_date();
     (w.year(), w.week())
 }
 
 /// Classes of what was found, cutting agents left out.
-fn found_classes(state: &AppState, s: &SampleSummary) -> BTreeSet<SubstanceClass> {
+pub(crate) fn found_classes(state: &AppState, s: &SampleSummary) -> BTreeSet<SubstanceClass> {
     s.found
         .iter()
         .filter_map(|r| state.assessor.catalogue.substance(r))

@@ -139,6 +139,7 @@ pub fn main() -> anyhow::Result<()> {
             }
             Command::Bench(cmd) => bench::run(cmd, reference).await,
             Command::Audit(cmd) => admin::audit(&cli.database, &reference, cmd).await,
+            Command::Signals(signals::SignalsCommand::Run) => signals::run_stored(&cli.database, &reference).await,
             Command::Signals(cmd) => signals::run(cmd),
             Command::Export { out } => {
                 let store = open_store(&cli.database, &reference)?;

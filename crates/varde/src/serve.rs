@@ -21,6 +21,7 @@ pub fn app_with(
     varde_web::i18n::check();
     let state = AppState::new(store, reference, public_url);
     varde_web::delivery::spawn(state.clone(), backoff);
+    varde_web::monitoring::spawn(state.clone());
     varde_web::router(state)
 }
 

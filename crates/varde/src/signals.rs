@@ -17,6 +17,9 @@ pub enum MethodName {
 
 #[derive(Subcommand)]
 pub enum SignalsCommand {
+    /// Evaluate the newest complete week of every stream in the database and record new signals (the server does
+    /// this every hour).
+    Run,
     /// Run a method on a weekly series read from CSV (`t,observed`); prints `t,observed,upperbound,alarm`.
     Series {
         #[arg(long, value_enum)]
@@ -72,8 +75,19 @@ pub fn read_series(path: &PathBuf) -> anyhow::Result<(Vec<String>, Vec<f64>)> {
     Ok((t, y))
 }
 
+/// Signal detection over the stored samples.
+pub async fn run_stored(database: &str, reference: &crate::Reference) -> anyhow::Result<()> {
+    let store = crate::open_store(database, reference)?;
+    let state = varde_web::AppState::new(store, reference.clone(), "");
+    let (new, alarms) = varde_web::monitoring::run(&state, jiff::Timestamp::now()).await?;
+    println!("{alarms} streams above their bound in the newest complete week; {new} new signals recorded");
+    Ok(())
+}
+
 pub fn run(cmd: SignalsCommand) -> anyhow::Result<()> {
-    let SignalsCommand::Series { method, input, b, w, alpha, noufaily, k, h, range } = cmd;
+    let SignalsCommand::Series { method, input, b, w, alpha, noufaily, k, h, range } = cmd else {
+        unreachable!("Run is handled by run_stored")
+    };
     let (t, y) = read_series(&input)?;
     let (from, to) = match range {
         None => (y.len().saturating_sub(52), y.len() - 1),

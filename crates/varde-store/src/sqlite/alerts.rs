@@ -316,3 +316,61 @@ pub(super) fn change(
     }
     Ok(changed)
 }
+
+/// An alert draft from an open signal: its evidence samples, drafted as any other (national signals make national
+/// drafts), at least at caution.
+pub(super) fn draft_from_signal(
+    conn: &Connection,
+    assessor: &Assessor,
+    signal: i64,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Alert, StoreError> {
+    let row: Option<(String, String, String, String)> = conn
+        .query_row("SELECT area, evidence, status, stream FROM signals WHERE id = ?1", [signal], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let (area, evidence_json, status, stream) =
+        row.ok_or(StoreError::Invalid { code: "unknown_signal", message: format!("there is no signal {signal}") })?;
+    if status != "open" {
+        return Err(StoreError::Invalid {
+            code: "signal_not_open",
+            message: format!("signal {signal} is {status}, not open"),
+        });
+    }
+    let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut evidence: Vec<(Sample, Vec<Finding>)> = Vec::new();
+    for id in &ids {
+        let code: String = conn.query_row("SELECT code FROM samples WHERE id = ?1", [id], |r| r.get(0))?;
+        let code = SampleCode::parse(&code).map_err(|_| corrupt("sample code", &code))?;
+        let s = load_stored(conn, code)?.ok_or(StoreError::UnknownSample)?;
+        evidence.push((s.sample, s.findings));
+    }
+    evidence.sort_by(|a, b| b.0.received_at.cmp(&a.0.received_at));
+    let (drafted, mut content) = assessor.draft(&evidence, None, &area);
+    if area == "national" {
+        content.fylker = Vec::new();
+    }
+    let tier = drafted.max(Tier::Caution);
+    let first = evidence.iter().map(|(s, _)| ms(s.received_at)).min().unwrap_or(ms(at));
+    let last = evidence.iter().map(|(s, _)| ms(s.received_at)).max().unwrap_or(ms(at));
+    conn.execute(
+        "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
+         VALUES ('draft', ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
+        params![tier.as_str(), format!("signal:{signal}:{stream}"), area, content_json(&content), ms(at), first, last],
+    )?;
+    let alert_id = conn.last_insert_rowid();
+    for id in &ids {
+        conn.execute(
+            "INSERT INTO alert_evidence (alert_id, sample_id, added_ms) VALUES (?1, ?2, ?3)",
+            params![alert_id, id, ms(at)],
+        )?;
+    }
+    record_transition(conn, alert_id, at, actor, "drafted", None, AlertStatus::Draft)?;
+    conn.execute("UPDATE signals SET status = 'drafted', alert_id = ?2 WHERE id = ?1", params![signal, alert_id])?;
+    let payload = serde_json::json!({"id": alert_id, "tier": tier, "title": content.title, "fylker": content.fylker, "signal": signal});
+    super::events::append(conn, at, "alert.drafted", false, Some(tier), &content.fylker, Some(alert_id), &payload)?;
+    append_audit(conn, at, actor, "signal.draft", &format!("signal:{signal} alert:{alert_id}"))?;
+    load_alert(conn, alert_id)?.ok_or(StoreError::UnknownAlert)
+}

@@ -167,3 +167,86 @@ pub(super) fn warning_times(conn: &Connection) -> Result<Vec<WarningTimes>, Stor
         })
         .collect()
 }
+
+pub(super) fn record_signals(
+    conn: &Connection,
+    signals: &[crate::NewSignal],
+    at: Timestamp,
+) -> Result<usize, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO signals (computed_ms, stream, area, week, method, observed, expected, upperbound, evidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (stream, area, week) DO NOTHING",
+    )?;
+    let mut new = 0;
+    for s in signals {
+        new += stmt.execute(params![
+            ms(at),
+            s.stream,
+            s.area,
+            s.week,
+            s.method,
+            s.observed,
+            s.expected,
+            s.upperbound,
+            serde_json::to_string(&s.evidence).expect("ids serialise"),
+        ])?;
+    }
+    Ok(new)
+}
+
+pub(super) fn signals(conn: &Connection, all: bool) -> Result<Vec<crate::Signal>, StoreError> {
+    let sql = format!(
+        "SELECT id, computed_ms, stream, area, week, method, observed, expected, upperbound, evidence, status, alert_id
+         FROM signals {} ORDER BY week DESC, id DESC",
+        if all { "" } else { "WHERE status = 'open'" }
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    type Row = (i64, i64, String, String, String, String, f64, Option<f64>, f64, String, String, Option<i64>);
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut code = conn.prepare_cached("SELECT code FROM samples WHERE id = ?1")?;
+    rows.into_iter()
+        .map(
+            |(id, computed, stream, area, week, method, observed, expected, upperbound, evidence, status, alert_id)| {
+                let ids: Vec<i64> = serde_json::from_str(&evidence).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let evidence = ids
+                    .iter()
+                    .map(|i| {
+                        let c: String = code.query_row([i], |r| r.get(0))?;
+                        Ok(SampleCode::parse(&c).map_err(|_| corrupt("sample code", &c))?.to_string())
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                Ok(crate::Signal {
+                    id,
+                    computed_at: ts(computed)?,
+                    stream,
+                    area,
+                    week,
+                    method,
+                    observed,
+                    expected,
+                    upperbound,
+                    evidence,
+                    status,
+                    alert_id,
+                })
+            },
+        )
+        .collect()
+}

@@ -40,6 +40,7 @@ use samples::{insert_analysis, sample_id_of, update_status};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_findings_alerts_events.sql"),
+    include_str!("../../migrations/sqlite/0003_signals_indicators.sql"),
 ];
 /// The most requests one transaction carries; bounds the latency a request can add to its neighbours.
 const MAX_BATCH: usize = 256;
@@ -580,6 +581,26 @@ impl Store for SqliteStore {
 
     async fn warning_times(&self) -> Result<Vec<WarningTimes>, StoreError> {
         self.read(events::warning_times).await
+    }
+
+    async fn record_signals(&self, signals: Vec<crate::NewSignal>, at: Timestamp) -> Result<usize, StoreError> {
+        self.write(move |conn| events::record_signals(conn, &signals, at)).await
+    }
+
+    async fn signals(&self, all: bool, actor: &Principal, at: Timestamp) -> Result<Vec<crate::Signal>, StoreError> {
+        let actor = actor.actor.clone();
+        self.write(move |conn| {
+            let list = events::signals(conn, all)?;
+            append_audit(conn, at, &actor, "signals.read", if all { "all" } else { "open" })?;
+            Ok(list)
+        })
+        .await
+    }
+
+    async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
+        let actor = actor.actor.clone();
+        let assessor = self.assessor.clone();
+        self.write(move |conn| alerts::draft_from_signal(conn, &assessor, id, &actor, at)).await
     }
 
     async fn sample_summaries(&self) -> Result<Vec<crate::SampleSummary>, StoreError> {

@@ -340,6 +340,7 @@ pub(super) fn summaries(conn: &Connection) -> Result<Vec<crate::SampleSummary>, 
     rows.into_iter()
         .map(|(id, received, fylke, form)| {
             Ok(crate::SampleSummary {
+                id,
                 received: ts(received)?,
                 fylke,
                 form: Form::parse(&form).ok_or_else(|| corrupt("form", &form))?,

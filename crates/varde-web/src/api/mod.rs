@@ -6,6 +6,7 @@ mod events;
 mod ops;
 pub mod results;
 pub mod samples;
+mod signals;
 pub mod stats;
 mod webhooks;
 
@@ -34,4 +35,6 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(events::stream))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(stats::time_to_warning))
+        .routes(routes!(signals::list))
+        .routes(routes!(signals::draft))
 }

@@ -6,3 +6,4 @@ mod cli;
 mod durability;
 mod helpers;
 mod samples;
+mod signals;

@@ -1,0 +1,170 @@
+//! Turns checked samples into weekly streams (per substance and per class found, by fylke and nationally) and runs
+//! each stream's newest complete week through signal detection. Pure: observations in, alarms out.
+//!
+//! Method per stream, by how much history it has: Farrington flexible with Noufaily et al.'s settings when there is
+//! at least a year of weeks before the evaluated one (b = whole years available, at most 5); EARS C2 when there are
+//! at least 10 weeks; otherwise none. Like Farrington's rule of at least 5 cases in 4 weeks, EARS alarms here need
+//! at least 3 cases in the week, so a single sample after weeks of zeros is not a signal.
+
+use jiff::civil::{Date, ISOWeekDate, Weekday};
+use std::collections::BTreeMap;
+use varde_signals::{EarsParams, FlexibleParams, Method, Variant, evaluate};
+
+/// One sample, as monitoring sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub sample_id: i64,
+    pub iso_year: i16,
+    pub iso_week: i8,
+    pub fylke: String,
+    /// Catalogue ids found.
+    pub substances: Vec<String>,
+    /// Classes found.
+    pub classes: Vec<String>,
+}
+
+/// A stream whose newest complete week rose above its bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alarm {
+    /// `substance:<id>` or `class:<class>`.
+    pub stream: String,
+    /// Two-digit fylkesnummer or `national`.
+    pub area: String,
+    /// ISO week, e.g. 2026-W47.
+    pub week: String,
+    pub method: &'static str,
+    pub observed: f64,
+    pub expected: Option<f64>,
+    pub upperbound: f64,
+    /// The samples counted in that week.
+    pub evidence: Vec<i64>,
+}
+
+pub const EARS_MIN_CASES: f64 = 3.0;
+
+fn monday(year: i16, week: i8) -> Option<Date> {
+    ISOWeekDate::new(year, week, Weekday::Monday).ok().map(|d| d.date())
+}
+
+/// Weeks since an arbitrary Monday, so consecutive ISO weeks are consecutive numbers across year ends.
+fn week_number(year: i16, week: i8) -> Option<i64> {
+    let epoch = Date::constant(2000, 1, 3); // a Monday
+    monday(year, week).map(|d| (d - epoch).get_days() as i64 / 7)
+}
+
+fn week_label(n: i64) -> String {
+    let d = Date::constant(2000, 1, 3) + jiff::Span::new().days(n * 7);
+    let w = d.iso_week_date();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+/// Evaluates every stream's week `(year, week)` (the newest complete one).
+pub fn detect(observations: &[Observation], year: i16, week: i8) -> Vec<Alarm> {
+    let Some(target) = week_number(year, week) else { return Vec::new() };
+    // (stream, area) → week number → sample ids
+    let mut streams: BTreeMap<(String, String), BTreeMap<i64, Vec<i64>>> = BTreeMap::new();
+    for o in observations {
+        let Some(n) = week_number(o.iso_year, o.iso_week) else { continue };
+        if n > target {
+            continue;
+        }
+        let names =
+            o.substances.iter().map(|s| format!("substance:{s}")).chain(o.classes.iter().map(|c| format!("class:{c}")));
+        for name in names {
+            for area in [o.fylke.as_str(), "national"] {
+                streams.entry((name.clone(), area.to_owned())).or_default().entry(n).or_default().push(o.sample_id);
+            }
+        }
+    }
+    let mut alarms = Vec::new();
+    for ((stream, area), weeks) in streams {
+        // Only streams with something in the evaluated week can alarm.
+        let Some(evidence) = weeks.get(&target) else { continue };
+        let first = *weeks.keys().next().expect("non-empty");
+        let y: Vec<f64> = (first..=target).map(|n| weeks.get(&n).map_or(0.0, |v| v.len() as f64)).collect();
+        let k = y.len() - 1;
+        let w = 3;
+        let b = (k.saturating_sub(w) / 52).min(5);
+        let (method, name) = if b >= 1 {
+            (Method::Flexible(FlexibleParams::noufaily(b, w, 0.05)), "farrington_flexible")
+        } else if y.len() >= 10 {
+            (Method::Ears(EarsParams::new(Variant::C2)), "ears_c2")
+        } else {
+            continue;
+        };
+        let Ok(result) = evaluate(&y, k..=k, &method) else { continue };
+        let e = &result[0];
+        let enough = name != "ears_c2" || e.observed >= EARS_MIN_CASES;
+        if e.alarm && enough {
+            alarms.push(Alarm {
+                stream,
+                area,
+                week: week_label(target),
+                method: name,
+                observed: e.observed,
+                expected: e.expected.filter(|x| x.is_finite()),
+                upperbound: e.upperbound,
+                evidence: evidence.clone(),
+            });
+        }
+    }
+    alarms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(id: i64, year: i16, week: i8, fylke: &str, substance: &str) -> Observation {
+        Observation {
+            sample_id: id,
+            iso_year: year,
+            iso_week: week,
+            fylke: fylke.into(),
+            substances: vec![substance.into()],
+            classes: vec!["nitazene".into()],
+        }
+    }
+
+    #[test]
+    fn a_sudden_rise_after_quiet_weeks_alarms_with_its_samples_as_evidence() {
+        let mut o = Vec::new();
+        let mut id = 0;
+        // Twenty weeks with one sample every other week, then six in one week in Oslo.
+        for week in 20..40 {
+            if week % 2 == 0 {
+                id += 1;
+                o.push(obs(id, 2026, week, "03", "protonitazene"));
+            }
+        }
+        for _ in 0..6 {
+            id += 1;
+            o.push(obs(id, 2026, 40, "03", "protonitazene"));
+        }
+        let alarms = detect(&o, 2026, 40);
+        let oslo =
+            alarms.iter().find(|a| a.stream == "substance:protonitazene" && a.area == "03").expect("an alarm in Oslo");
+        assert_eq!((oslo.week.as_str(), oslo.method, oslo.observed), ("2026-W40", "ears_c2", 6.0));
+        assert_eq!(oslo.evidence.len(), 6);
+        assert!(alarms.iter().any(|a| a.area == "national" && a.stream == "class:nitazene"));
+        // The week before had nothing unusual.
+        assert!(detect(&o, 2026, 39).is_empty());
+    }
+
+    #[test]
+    fn weeks_count_across_the_turn_of_the_year() {
+        assert_eq!(week_number(2027, 1).unwrap() - week_number(2026, 53).unwrap(), 1);
+        assert_eq!(week_label(week_number(2026, 47).unwrap()), "2026-W47");
+    }
+
+    #[test]
+    fn one_sample_after_zeros_is_not_a_signal() {
+        // One sample in week 1, ten quiet weeks, one in week 12: the baseline is all zeros, so EARS's bound is 0 and
+        // a single sample would exceed it; the three-case rule keeps that from being a signal.
+        let o = vec![obs(1, 2026, 1, "46", "isotonitazene"), obs(2, 2026, 12, "46", "isotonitazene")];
+        assert!(detect(&o, 2026, 12).is_empty());
+        let mut three = o.clone();
+        three.extend([obs(3, 2026, 12, "46", "isotonitazene"), obs(4, 2026, 12, "46", "isotonitazene")]);
+        assert!(detect(&three, 2026, 12).iter().any(|a| a.area == "46"), "three in a week after quiet weeks is");
+    }
+}

@@ -347,7 +347,7 @@ pub(super) fn draft_from_signal(
         let s = load_stored(conn, code)?.ok_or(StoreError::UnknownSample)?;
         evidence.push((s.sample, s.findings));
     }
-    evidence.sort_by(|a, b| b.0.received_at.cmp(&a.0.received_at));
+    evidence.sort_by_key(|e| std::cmp::Reverse(e.0.received_at));
     let (drafted, mut content) = assessor.draft(&evidence, None, &area);
     if area == "national" {
         content.fylker = Vec::new();

@@ -12,6 +12,7 @@ pub mod code;
 pub mod datafile;
 pub mod finding;
 pub mod geo;
+pub mod indicator;
 pub mod lang;
 pub mod method;
 pub mod opendata;

@@ -58,11 +58,23 @@ fn week_label(n: i64) -> String {
     format!("{}-W{:02}", w.year(), w.week())
 }
 
-/// Evaluates every stream's week `(year, week)` (the newest complete one).
-pub fn detect(observations: &[Observation], year: i16, week: i8) -> Vec<Alarm> {
+/// A count that is not a sample, e.g. concern reports or user-room overdoses in a week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Count {
+    pub stream: String,
+    pub area: String,
+    pub iso_year: i16,
+    pub iso_week: i8,
+    pub count: f64,
+}
+
+type Streams = BTreeMap<(String, String), BTreeMap<i64, (f64, Vec<i64>)>>;
+
+/// Evaluates every stream's week `(year, week)` (the newest complete one): the samples' streams, and the further
+/// counts given (each counted in its own area; add a `national` count for the nation).
+pub fn detect(observations: &[Observation], counts: &[Count], year: i16, week: i8) -> Vec<Alarm> {
     let Some(target) = week_number(year, week) else { return Vec::new() };
-    // (stream, area) → week number → sample ids
-    let mut streams: BTreeMap<(String, String), BTreeMap<i64, Vec<i64>>> = BTreeMap::new();
+    let mut streams: Streams = BTreeMap::new();
     for o in observations {
         let Some(n) = week_number(o.iso_year, o.iso_week) else { continue };
         if n > target {
@@ -72,16 +84,24 @@ pub fn detect(observations: &[Observation], year: i16, week: i8) -> Vec<Alarm> {
             o.substances.iter().map(|s| format!("substance:{s}")).chain(o.classes.iter().map(|c| format!("class:{c}")));
         for name in names {
             for area in [o.fylke.as_str(), "national"] {
-                streams.entry((name.clone(), area.to_owned())).or_default().entry(n).or_default().push(o.sample_id);
+                let slot = streams.entry((name.clone(), area.to_owned())).or_default().entry(n).or_default();
+                slot.0 += 1.0;
+                slot.1.push(o.sample_id);
             }
+        }
+    }
+    for c in counts {
+        let Some(n) = week_number(c.iso_year, c.iso_week) else { continue };
+        if n <= target {
+            streams.entry((c.stream.clone(), c.area.clone())).or_default().entry(n).or_default().0 += c.count;
         }
     }
     let mut alarms = Vec::new();
     for ((stream, area), weeks) in streams {
         // Only streams with something in the evaluated week can alarm.
-        let Some(evidence) = weeks.get(&target) else { continue };
+        let Some((_, evidence)) = weeks.get(&target) else { continue };
         let first = *weeks.keys().next().expect("non-empty");
-        let y: Vec<f64> = (first..=target).map(|n| weeks.get(&n).map_or(0.0, |v| v.len() as f64)).collect();
+        let y: Vec<f64> = (first..=target).map(|n| weeks.get(&n).map_or(0.0, |v| v.0)).collect();
         let k = y.len() - 1;
         let w = 3;
         let b = (k.saturating_sub(w) / 52).min(5);
@@ -141,14 +161,41 @@ mod tests {
             id += 1;
             o.push(obs(id, 2026, 40, "03", "protonitazene"));
         }
-        let alarms = detect(&o, 2026, 40);
+        let alarms = detect(&o, &[], 2026, 40);
         let oslo =
             alarms.iter().find(|a| a.stream == "substance:protonitazene" && a.area == "03").expect("an alarm in Oslo");
         assert_eq!((oslo.week.as_str(), oslo.method, oslo.observed), ("2026-W40", "ears_c2", 6.0));
         assert_eq!(oslo.evidence.len(), 6);
         assert!(alarms.iter().any(|a| a.area == "national" && a.stream == "class:nitazene"));
         // The week before had nothing unusual.
-        assert!(detect(&o, 2026, 39).is_empty());
+        assert!(detect(&o, &[], 2026, 39).is_empty());
+    }
+
+    #[test]
+    fn concern_reports_are_a_stream_of_their_own() {
+        let mut counts: Vec<Count> = (30..40)
+            .map(|w| Count {
+                stream: "concern_reports".into(),
+                area: "50".into(),
+                iso_year: 2026,
+                iso_week: w,
+                count: 1.0,
+            })
+            .collect();
+        counts.push(Count {
+            stream: "concern_reports".into(),
+            area: "50".into(),
+            iso_year: 2026,
+            iso_week: 40,
+            count: 9.0,
+        });
+        let alarms = detect(&[], &counts, 2026, 40);
+        assert_eq!(alarms.len(), 1);
+        assert_eq!(
+            (alarms[0].stream.as_str(), alarms[0].area.as_str(), alarms[0].observed),
+            ("concern_reports", "50", 9.0)
+        );
+        assert!(alarms[0].evidence.is_empty());
     }
 
     #[test]
@@ -162,9 +209,9 @@ mod tests {
         // One sample in week 1, ten quiet weeks, one in week 12: the baseline is all zeros, so EARS's bound is 0 and
         // a single sample would exceed it; the three-case rule keeps that from being a signal.
         let o = vec![obs(1, 2026, 1, "46", "isotonitazene"), obs(2, 2026, 12, "46", "isotonitazene")];
-        assert!(detect(&o, 2026, 12).is_empty());
+        assert!(detect(&o, &[], 2026, 12).is_empty());
         let mut three = o.clone();
         three.extend([obs(3, 2026, 12, "46", "isotonitazene"), obs(4, 2026, 12, "46", "isotonitazene")]);
-        assert!(detect(&three, 2026, 12).iter().any(|a| a.area == "46"), "three in a week after quiet weeks is");
+        assert!(detect(&three, &[], 2026, 12).iter().any(|a| a.area == "46"), "three in a week after quiet weeks is");
     }
 }

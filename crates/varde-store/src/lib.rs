@@ -261,6 +261,23 @@ pub trait Store: Send + Sync + 'static {
     /// Makes an alert draft from an open signal's evidence.
     async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError>;
 
+    /// Stores an anonymous concern report.
+    async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError>;
+    /// When and in which fylke each concern report came in (no text), for counts and signals.
+    async fn concern_times(&self) -> Result<Vec<(Timestamp, String)>, StoreError>;
+    /// Records (or corrects) a user room's counts for a day; `Ok(true)` when it was new.
+    async fn upsert_user_room_day(
+        &self,
+        day: varde_domain::indicator::UserRoomDay,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// User-room days with each service's fylke, oldest first; one service's or all.
+    async fn user_room_days(
+        &self,
+        service: Option<ServiceSlug>,
+    ) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>, StoreError>;
+
     /// Every sample, summarised for statistics and open data (no codes, no free text).
     async fn sample_summaries(&self) -> Result<Vec<SampleSummary>, StoreError>;
 

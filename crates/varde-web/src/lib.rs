@@ -2,6 +2,7 @@
 //! the domain; the rules themselves live in `varde-domain` and the data in `varde-store`.
 
 pub mod api;
+pub mod concern;
 pub mod delivery;
 pub mod error;
 pub mod extract;
@@ -43,6 +44,7 @@ pub struct Inner {
     pub metrics: Metrics,
     pub tokens: TokenCache,
     pub feed_cache: feeds::atom::FeedCache,
+    pub concern_limiter: concern::RateLimiter,
 }
 
 impl Deref for AppState {
@@ -64,6 +66,7 @@ impl AppState {
             metrics,
             tokens: TokenCache::new(Duration::from_secs(30)),
             feed_cache: Default::default(),
+            concern_limiter: Default::default(),
         }))
     }
 }
@@ -97,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(feeds::routes())
         .merge(opendata::routes())
+        .merge(concern::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {

@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::opendata::{class_name, found_classes, iso_week};
 use jiff::Timestamp;
-use varde_monitor::{Observation, detect};
+use varde_monitor::{Count, Observation, detect};
 use varde_store::{NewSignal, StoreError};
 
 /// Evaluates the newest complete ISO week of every stream and records new signals. Returns (new signals, alarms).
@@ -24,8 +24,30 @@ pub async fn run(state: &AppState, now: Timestamp) -> Result<(usize, usize), Sto
         })
         .collect();
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-    let last_week = (now - jiff::SignedDuration::from_hours(24 * 7)).to_zoned(oslo).date().iso_week_date();
-    let alarms = detect(&observations, last_week.year(), last_week.week());
+    let week_of = |t: Timestamp| t.to_zoned(oslo.clone()).date().iso_week_date();
+    // Concern reports and user-room overdoses, by fylke and nationally.
+    let mut counts = Vec::new();
+    let mut count = |stream: &str, area: &str, w: jiff::civil::ISOWeekDate, n: f64| {
+        counts.push(Count {
+            stream: stream.into(),
+            area: area.into(),
+            iso_year: w.year(),
+            iso_week: w.week(),
+            count: n,
+        });
+    };
+    for (at, fylke) in state.store.concern_times().await? {
+        for area in [fylke.as_str(), "national"] {
+            count("concern_reports", area, week_of(at), 1.0);
+        }
+    }
+    for (day, fylke) in state.store.user_room_days(None).await? {
+        for area in [fylke.as_str(), "national"] {
+            count("user_room_overdoses", area, day.day.iso_week_date(), f64::from(day.overdoses));
+        }
+    }
+    let last_week = week_of(now - jiff::SignedDuration::from_hours(24 * 7));
+    let alarms = detect(&observations, &counts, last_week.year(), last_week.week());
     let count = alarms.len();
     let signals = alarms
         .into_iter()

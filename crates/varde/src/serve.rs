@@ -42,7 +42,9 @@ pub async fn run(
     println!("listening on http://{}", listener.local_addr()?);
     let public_url =
         public_url.map_or_else(|| format!("http://{}", listener.local_addr().expect("bound")), str::to_owned);
-    axum::serve(listener, app(store.clone(), reference, &public_url)).with_graceful_shutdown(shutdown()).await?;
+    // With the client's address, for the concern form's rate limit.
+    let app = app(store.clone(), reference, &public_url).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     store.close();
     Ok(())
 }

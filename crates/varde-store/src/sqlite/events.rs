@@ -250,3 +250,73 @@ pub(super) fn signals(conn: &Connection, all: bool) -> Result<Vec<crate::Signal>
         )
         .collect()
 }
+
+pub(super) fn add_concern(
+    conn: &Connection,
+    r: &varde_domain::indicator::NewConcern,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO concern_reports (received_ms, kommune, fylke, happened, believed, looked_like) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![ms(at), r.kommune, r.fylke, r.happened, r.believed, r.looked_like],
+    )?;
+    append_audit(conn, at, "public", "concern.add", &format!("concern:{}", conn.last_insert_rowid()))
+}
+
+pub(super) fn concern_times(conn: &Connection) -> Result<Vec<(Timestamp, String)>, StoreError> {
+    let mut stmt = conn.prepare("SELECT received_ms, fylke FROM concern_reports ORDER BY received_ms")?;
+    let rows: Vec<(i64, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    rows.into_iter().map(|(t, f)| Ok((ts(t)?, f))).collect()
+}
+
+pub(super) fn upsert_user_room_day(
+    conn: &Connection,
+    d: &varde_domain::indicator::UserRoomDay,
+    actor: &str,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let service_id: i64 = conn
+        .query_row("SELECT id FROM services WHERE slug = ?1", [&d.service], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownService(d.service.clone()))?;
+    let day = d.day.to_string();
+    let existed: bool = conn.query_row(
+        "SELECT count(*) FROM user_room_days WHERE service_id = ?1 AND day = ?2",
+        params![service_id, day],
+        |r| r.get::<_, i64>(0),
+    )? > 0;
+    conn.execute(
+        "INSERT INTO user_room_days (service_id, day, visits, overdoses, naloxone, referrals) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (service_id, day) DO UPDATE SET visits = excluded.visits, overdoses = excluded.overdoses,
+         naloxone = excluded.naloxone, referrals = excluded.referrals",
+        params![service_id, day, d.visits, d.overdoses, d.naloxone, d.referrals],
+    )?;
+    append_audit(
+        conn,
+        at,
+        actor,
+        if existed { "user_room_day.correct" } else { "user_room_day.add" },
+        &format!("{}:{day}", d.service),
+    )?;
+    Ok(!existed)
+}
+
+pub(super) fn user_room_days(
+    conn: &Connection,
+    service: Option<&str>,
+) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT s.slug, s.fylke, d.day, d.visits, d.overdoses, d.naloxone, d.referrals FROM user_room_days d
+         JOIN services s ON s.id = d.service_id WHERE ?1 IS NULL OR s.slug = ?1 ORDER BY d.day, s.slug",
+    )?;
+    type Row = (String, String, String, u32, u32, u32, u32);
+    let rows: Vec<Row> = stmt
+        .query_map([service], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(service, fylke, day, visits, overdoses, naloxone, referrals)| {
+            let day = day.parse().map_err(|_| corrupt("day", &day))?;
+            Ok((varde_domain::indicator::UserRoomDay { service, day, visits, overdoses, naloxone, referrals }, fylke))
+        })
+        .collect()
+}

@@ -603,6 +603,31 @@ impl Store for SqliteStore {
         self.write(move |conn| alerts::draft_from_signal(conn, &assessor, id, &actor, at)).await
     }
 
+    async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |conn| events::add_concern(conn, &report, at)).await
+    }
+
+    async fn concern_times(&self) -> Result<Vec<(Timestamp, String)>, StoreError> {
+        self.read(events::concern_times).await
+    }
+
+    async fn upsert_user_room_day(
+        &self,
+        day: varde_domain::indicator::UserRoomDay,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let actor = actor.actor.clone();
+        self.write(move |conn| events::upsert_user_room_day(conn, &day, &actor, at)).await
+    }
+
+    async fn user_room_days(
+        &self,
+        service: Option<ServiceSlug>,
+    ) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>, StoreError> {
+        self.read(move |conn| events::user_room_days(conn, service.as_ref().map(ServiceSlug::as_str))).await
+    }
+
     async fn sample_summaries(&self) -> Result<Vec<crate::SampleSummary>, StoreError> {
         self.read(samples::summaries).await
     }

@@ -3,6 +3,7 @@
 pub mod alerts;
 mod catalogue;
 mod events;
+mod indicators;
 mod ops;
 pub mod results;
 pub mod samples;
@@ -37,4 +38,5 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(stats::time_to_warning))
         .routes(routes!(signals::list))
         .routes(routes!(signals::draft))
+        .routes(routes!(indicators::record, indicators::list))
 }

@@ -5,5 +5,6 @@ mod alerts;
 mod cli;
 mod durability;
 mod helpers;
+mod indicators;
 mod samples;
 mod signals;

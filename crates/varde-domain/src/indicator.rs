@@ -1,0 +1,135 @@
+//! Indicators beside samples: anonymous concern reports (bekymringsmeldinger) and user rooms' daily counts.
+
+use crate::geo::Geography;
+use crate::sample::{InvalidInput, MAX_NOTES, MAX_SHORT_TEXT, check_text};
+use serde::{Deserialize, Serialize};
+
+/// A concern report as the public form sends it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConcernInput {
+    /// What happened.
+    #[serde(default)]
+    pub happened: String,
+    /// Four-digit kommunenummer.
+    #[serde(default)]
+    pub kommune: String,
+    /// What the product was believed to be.
+    #[serde(default)]
+    pub believed: Option<String>,
+    /// What it looked like.
+    #[serde(default)]
+    pub looked_like: Option<String>,
+    /// A field people do not see; only form-filling robots fill it in.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConcern {
+    pub kommune: String,
+    pub fylke: String,
+    pub happened: String,
+    pub believed: Option<String>,
+    pub looked_like: Option<String>,
+}
+
+impl ConcernInput {
+    /// True when the hidden field was filled in: a robot, to be thanked and ignored.
+    pub fn is_robot(&self) -> bool {
+        self.website.as_deref().is_some_and(|w| !w.trim().is_empty())
+    }
+
+    pub fn validate(&self, geography: &Geography) -> Result<NewConcern, InvalidInput> {
+        let happened = check_text("happened", Some(&self.happened), MAX_NOTES)?.ok_or_else(|| InvalidInput {
+            code: "invalid_value",
+            field: "happened".into(),
+            message: "say briefly what happened".into(),
+        })?;
+        let k = geography.kommune(self.kommune.trim()).ok_or_else(|| InvalidInput {
+            code: "invalid_value",
+            field: "kommune".into(),
+            message: "choose the kommune it happened in".into(),
+        })?;
+        Ok(NewConcern {
+            kommune: k.number.clone(),
+            fylke: k.fylke.clone(),
+            happened,
+            believed: check_text("believed", self.believed.as_deref(), MAX_SHORT_TEXT)?,
+            looked_like: check_text("looked_like", self.looked_like.as_deref(), MAX_SHORT_TEXT)?,
+        })
+    }
+}
+
+/// A user room's counts for one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserRoomDay {
+    pub service: String,
+    /// YYYY-MM-DD.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub day: jiff::civil::Date,
+    pub visits: u32,
+    pub overdoses: u32,
+    pub naloxone: u32,
+    pub referrals: u32,
+}
+
+impl UserRoomDay {
+    /// Counts that cannot be right are refused: overdoses and naloxone doses are among visits, and the day has been.
+    pub fn check(&self, today: jiff::civil::Date) -> Result<(), InvalidInput> {
+        let bad = |field: &str, message: &str| InvalidInput {
+            code: "invalid_value",
+            field: field.into(),
+            message: message.into(),
+        };
+        if self.day > today {
+            return Err(bad("day", "the day has not come yet"));
+        }
+        if self.overdoses > self.visits {
+            return Err(bad("overdoses", "overdoses cannot outnumber visits"));
+        }
+        if self.visits > 10_000 {
+            return Err(bad("visits", "more than 10,000 visits in a day is not plausible"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concern_reports_need_what_happened_and_a_real_kommune_and_refuse_personal_data() {
+        let g = Geography::norway();
+        let ok = ConcernInput {
+            happened: "Venn ble bevisstløs etter en halv tablett".into(),
+            kommune: "4601".into(),
+            ..Default::default()
+        };
+        assert_eq!(ok.validate(&g).unwrap().fylke, "46");
+        let no_kommune = ConcernInput { kommune: "9999".into(), ..ok.clone() };
+        assert_eq!(no_kommune.validate(&g).unwrap_err().field, "kommune");
+        let phone = ConcernInput { happened: "ring meg 91234567".into(), ..ok.clone() };
+        assert_eq!(phone.validate(&g).unwrap_err().code, "personal_data_refused");
+        assert!(ConcernInput { website: Some("http://spam".into()), ..ok.clone() }.is_robot());
+        assert!(!ok.is_robot());
+    }
+
+    #[test]
+    fn user_room_counts_must_add_up() {
+        let today: jiff::civil::Date = "2026-11-23".parse().unwrap();
+        let d = UserRoomDay {
+            service: "x".into(),
+            day: "2026-11-22".parse().unwrap(),
+            visits: 40,
+            overdoses: 2,
+            naloxone: 1,
+            referrals: 3,
+        };
+        assert!(d.check(today).is_ok());
+        assert_eq!(UserRoomDay { overdoses: 41, ..d.clone() }.check(today).unwrap_err().field, "overdoses");
+        assert_eq!(UserRoomDay { day: "2026-11-24".parse().unwrap(), ..d }.check(today).unwrap_err().field, "day");
+    }
+}

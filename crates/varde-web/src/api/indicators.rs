@@ -1,0 +1,63 @@
+//! User rooms' daily counts, entered by their staff.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Auth};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use varde_domain::indicator::UserRoomDay;
+use varde_domain::service::ServiceSlug;
+
+/// Record or correct a day's counts (visits, overdoses, naloxone given, referrals) for a service.
+#[utoipa::path(post, path = "/api/v1/user-room-days", tag = "indicators", request_body = UserRoomDay, security(("bearer" = [])),
+    responses((status = 201, description = "recorded"), (status = 200, description = "corrected"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(day): ApiJson<UserRoomDay>,
+) -> Result<(StatusCode, Json<UserRoomDay>), ApiError> {
+    let slug = ServiceSlug::parse(&day.service).map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", e.to_string()).with_field("service")
+    })?;
+    if !who.may_register_at(&slug) {
+        return Err(ApiError::forbidden(
+            "wrong_service",
+            format!("this token belongs to another service than '{slug}'"),
+        ));
+    }
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC))
+        .date();
+    day.check(today)?;
+    let new = state.store.upsert_user_room_day(day.clone(), &who, jiff::Timestamp::now()).await?;
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(day)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DaysQuery {
+    /// One service's days (technicians see only their own).
+    service: Option<String>,
+}
+
+/// Recorded days, oldest first.
+#[utoipa::path(get, path = "/api/v1/user-room-days", tag = "indicators", params(DaysQuery), security(("bearer" = [])),
+    responses((status = 200, body = [UserRoomDay]), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<DaysQuery>,
+) -> Result<Json<Vec<UserRoomDay>>, ApiError> {
+    let service = match (&q.service, &who.service, who.is_national()) {
+        (Some(s), _, true) => Some(ServiceSlug::parse(s).map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", e.to_string()).with_field("service")
+        })?),
+        (None, _, true) => None,
+        (Some(s), Some(own), false) if s == own.as_str() => Some(own.clone()),
+        (None, Some(own), false) => Some(own.clone()),
+        _ => return Err(ApiError::forbidden("wrong_service", "technicians see their own service's days")),
+    };
+    Ok(Json(state.store.user_room_days(service).await?.into_iter().map(|(d, _)| d).collect()))
+}

@@ -1,0 +1,131 @@
+//! The public concern-report form (bekymringsmelding): anonymous, no login, no JavaScript, rate-limited per address,
+//! with a honeypot for robots and the same refusal of personal data as everywhere else.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::ClientAddress;
+use crate::i18n::t;
+use crate::lang::negotiate;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use varde_domain::Lang;
+use varde_domain::indicator::ConcernInput;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/concern", get(form).post(submit))
+}
+
+/// At most this many reports per address in the window.
+const PER_ADDRESS: usize = 5;
+const WINDOW: Duration = Duration::from_secs(600);
+
+#[derive(Default)]
+pub struct RateLimiter {
+    seen: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl RateLimiter {
+    /// Records an attempt from `key`; false when the key has used its allowance.
+    pub fn allow(&self, key: &str) -> bool {
+        let mut seen = self.seen.lock().expect("not poisoned");
+        if seen.len() > 100_000 {
+            seen.retain(|_, v| v.iter().any(|t| t.elapsed() < WINDOW));
+        }
+        let times = seen.entry(key.to_owned()).or_default();
+        times.retain(|t| t.elapsed() < WINDOW);
+        if times.len() >= PER_ADDRESS {
+            return false;
+        }
+        times.push(Instant::now());
+        true
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn page(state: &AppState, lang: Lang, input: &ConcernInput, error: Option<&str>) -> Markup {
+    let body = html! {
+        h1 { (t(lang, "concern_title")) }
+        p { (t(lang, "concern_intro")) }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        form.concern method="post" action={ "/concern?lang=" (lang.code()) } {
+            label for="happened" { (t(lang, "concern_happened")) }
+            textarea id="happened" name="happened" rows="5" maxlength="2000" required { (input.happened) }
+            label for="kommune" { (t(lang, "concern_kommune")) }
+            select id="kommune" name="kommune" required {
+                option value="" { (t(lang, "concern_choose")) }
+                @for k in state.assessor.geography.kommuner() {
+                    @if k.number == input.kommune { option value=(k.number) selected { (k.name) } }
+                    @else { option value=(k.number) { (k.name) } }
+                }
+            }
+            label for="believed" { (t(lang, "concern_believed")) }
+            input id="believed" name="believed" maxlength="80" value=(input.believed.clone().unwrap_or_default());
+            label for="looked_like" { (t(lang, "concern_looked_like")) }
+            input id="looked_like" name="looked_like" maxlength="80" value=(input.looked_like.clone().unwrap_or_default());
+            div.hp aria-hidden="true" {
+                label for="website" { (t(lang, "concern_leave_empty")) }
+                input id="website" name="website" tabindex="-1" autocomplete="off";
+            }
+            button type="submit" { (t(lang, "concern_send")) }
+        }
+    };
+    crate::pages::layout(lang, t(lang, "concern_title"), "/concern", body)
+}
+
+async fn form(State(state): State<AppState>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    crate::pages::page(page(&state, lang, &ConcernInput::default(), None))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    ClientAddress(address): ClientAddress,
+    Form(input): Form<ConcernInput>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    if !state.concern_limiter.allow(&address) {
+        let body = html! { h1 { (t(lang, "concern_title")) } p.error role="alert" { (t(lang, "concern_too_many")) } };
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            crate::pages::page(crate::pages::layout(lang, t(lang, "concern_title"), "/concern", body)),
+        )
+            .into_response());
+    }
+    let thanks = || {
+        let body = html! { h1 { (t(lang, "concern_title")) } p role="status" { (t(lang, "concern_thanks")) } };
+        crate::pages::page(crate::pages::layout(lang, t(lang, "concern_title"), "/concern", body))
+    };
+    // A robot gets the same thanks as a person, so it learns nothing; its report is not kept.
+    if input.is_robot() {
+        return Ok(thanks());
+    }
+    match input.validate(&state.assessor.geography) {
+        Ok(report) => {
+            state.store.add_concern(report, jiff::Timestamp::now()).await?;
+            Ok(thanks())
+        }
+        Err(e) => {
+            let key = match (e.code, e.field.as_str()) {
+                ("personal_data_refused", _) => "concern_err_personal",
+                (_, "happened") => "concern_err_happened",
+                (_, "kommune") => "concern_err_kommune",
+                _ => "concern_err_other",
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, crate::pages::page(page(&state, lang, &input, Some(t(lang, key)))))
+                .into_response())
+        }
+    }
+}

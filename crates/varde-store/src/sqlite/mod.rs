@@ -42,6 +42,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_findings_alerts_events.sql"),
     include_str!("../../migrations/sqlite/0003_signals_indicators.sql"),
 ];
+/// The schema version a fully migrated database has.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// The most requests one transaction carries; bounds the latency a request can add to its neighbours.
 const MAX_BATCH: usize = 256;
 const MAX_IDLE_READERS: usize = 8;

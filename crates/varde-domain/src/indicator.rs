@@ -133,3 +133,77 @@ mod tests {
         assert_eq!(UserRoomDay { day: "2026-11-24".parse().unwrap(), ..d }.check(today).unwrap_err().field, "day");
     }
 }
+
+/// Drug-induced deaths in a year, as imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeathsYear {
+    pub year: i32,
+    pub deaths: u32,
+    pub note: Option<String>,
+    pub source: String,
+}
+
+/// Splits one CSV line into fields (RFC 4180 quoting: "a, b" is one field; "" inside quotes is a quote).
+pub fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+/// Reads `year,deaths,note,source` with a header; each error names file and line.
+pub fn parse_deaths(file: &str, text: &str) -> Result<Vec<DeathsYear>, crate::datafile::DataFileError> {
+    let mut out: Vec<DeathsYear> = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |m: String| crate::datafile::DataFileError { file: file.into(), line: i + 1, message: m };
+        let f = csv_fields(line);
+        if f.len() != 4 {
+            return Err(err(format!("expected 4 columns (year, deaths, note, source), found {}", f.len())));
+        }
+        let year: i32 = f[0]
+            .trim()
+            .parse()
+            .ok()
+            .filter(|y| (1950..=2100).contains(y))
+            .ok_or_else(|| err(format!("'{}' is not a year", f[0])))?;
+        let deaths: u32 = f[1].trim().parse().map_err(|_| err(format!("'{}' is not a count", f[1])))?;
+        if out.iter().any(|d| d.year == year) {
+            return Err(err(format!("{year} appears twice")));
+        }
+        let note = Some(f[2].trim().to_owned()).filter(|n| !n.is_empty());
+        out.push(DeathsYear { year, deaths, note, source: f[3].trim().to_owned() });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod deaths_tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_file_reads_and_quoted_commas_stay_in_their_field() {
+        let rows = parse_deaths("deaths.csv", include_str!("../data/overdose/norway_drug_induced_deaths.csv")).unwrap();
+        assert_eq!(rows.len(), 9);
+        assert_eq!(rows.last().unwrap().year, 2023);
+        assert_eq!(rows.last().unwrap().deaths, 363);
+        assert!(rows.last().unwrap().note.as_deref().unwrap().contains("Vestland 58 deaths (9.1 per 100k), Rogaland"));
+        let e = parse_deaths("d.csv", "year,deaths,note,source\n2020,many,,x\n").unwrap_err();
+        assert_eq!((e.line, e.message.contains("many")), (2, true));
+    }
+}

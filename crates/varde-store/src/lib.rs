@@ -129,6 +129,10 @@ pub struct SampleSummary {
     /// Substances found by current analyses, each once.
     pub found: Vec<varde_domain::SubstanceRef>,
     pub highest_tier: Option<Tier>,
+    /// Rules of the current findings.
+    pub rules: Vec<String>,
+    /// Amounts per unit (mg) of main components, by catalogue id.
+    pub mg_per_unit: Vec<(String, f64)>,
 }
 
 /// A signal to record: a stream that rose above its bound in a week, with the samples behind it.
@@ -277,6 +281,15 @@ pub trait Store: Send + Sync + 'static {
         &self,
         service: Option<ServiceSlug>,
     ) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>, StoreError>;
+
+    /// Adds or replaces drug-induced deaths for years (year, deaths, note, source).
+    async fn import_deaths(
+        &self,
+        rows: Vec<(i32, u32, Option<String>, String)>,
+        at: Timestamp,
+    ) -> Result<usize, StoreError>;
+    /// Drug-induced deaths per year, oldest first.
+    async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError>;
 
     /// Every sample, summarised for statistics and open data (no codes, no free text).
     async fn sample_summaries(&self) -> Result<Vec<SampleSummary>, StoreError>;

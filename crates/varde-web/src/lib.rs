@@ -2,7 +2,9 @@
 //! the domain; the rules themselves live in `varde-domain` and the data in `varde-store`.
 
 pub mod api;
+pub mod charts;
 pub mod concern;
+pub mod dashboard;
 pub mod delivery;
 pub mod error;
 pub mod extract;
@@ -101,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(feeds::routes())
         .merge(opendata::routes())
         .merge(concern::routes())
+        .merge(dashboard::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {

@@ -70,6 +70,9 @@ pub enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Import reference figures.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Write the open-data files (anonymised samples, suppressed counts) to a folder.
     Export {
         #[arg(long)]
@@ -78,6 +81,20 @@ pub enum Command {
     /// Signal detection on weekly counts (EARS, Farrington, CUSUM).
     #[command(subcommand)]
     Signals(signals::SignalsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Drug-induced deaths per year from CSV (year,deaths,note,source), e.g. the shipped
+    /// crates/varde-domain/data/overdose/norway_drug_induced_deaths.csv. Years already there are replaced.
+    Deaths { file: PathBuf },
+}
+
+/// Loads a deaths file into the store; returns the number of years.
+pub async fn import_deaths(store: &dyn varde_store::Store, name: &str, text: &str) -> anyhow::Result<usize> {
+    let rows = varde_domain::indicator::parse_deaths(name, text)?;
+    let rows = rows.into_iter().map(|d| (d.year, d.deaths, d.note, d.source)).collect();
+    Ok(store.import_deaths(rows, jiff::Timestamp::now()).await?)
 }
 
 /// The data files (catalogue, method limits, risk policy, geography, alert templates), loaded and validated once at
@@ -141,6 +158,13 @@ pub fn main() -> anyhow::Result<()> {
             Command::Audit(cmd) => admin::audit(&cli.database, &reference, cmd).await,
             Command::Signals(signals::SignalsCommand::Run) => signals::run_stored(&cli.database, &reference).await,
             Command::Signals(cmd) => signals::run(cmd),
+            Command::Import(ImportCommand::Deaths { file }) => {
+                let store = open_store(&cli.database, &reference)?;
+                let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let n = import_deaths(&*store, &file.display().to_string(), &text).await?;
+                println!("imported drug-induced deaths for {n} years");
+                Ok(())
+            }
             Command::Export { out } => {
                 let store = open_store(&cli.database, &reference)?;
                 let state = varde_web::AppState::new(store, reference, "");

@@ -62,6 +62,13 @@ async fn prepare_demo(
         eprintln!("filling the database with the synthetic demo year (seed {seed})…");
         eprintln!("{}", demo::load(store.clone(), reference, seed, demo::DEFAULT_SAMPLES).await?);
     }
+    // The demo shows the real overdose figures shipped with Varde.
+    crate::import_deaths(
+        &*store,
+        "norway_drug_induced_deaths.csv",
+        include_str!("../../varde-domain/data/overdose/norway_drug_induced_deaths.csv"),
+    )
+    .await?;
     let tech = crate::admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), Some("demo".into())).await?;
     let reviewer = crate::admin::issue_token(&*store, "reviewer", None, Some("demo".into())).await?;
     let admin = crate::admin::issue_token(&*store, "admin", None, Some("demo".into())).await?;

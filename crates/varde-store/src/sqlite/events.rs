@@ -320,3 +320,24 @@ pub(super) fn user_room_days(
         })
         .collect()
 }
+
+pub(super) fn import_deaths(
+    conn: &Connection,
+    rows: &[(i32, u32, Option<String>, String)],
+    at: Timestamp,
+) -> Result<usize, StoreError> {
+    for (year, deaths, note, source) in rows {
+        conn.execute(
+            "INSERT INTO deaths (year, deaths, note, source) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (year) DO UPDATE SET deaths = excluded.deaths, note = excluded.note, source = excluded.source",
+            params![year, deaths, note, source],
+        )?;
+    }
+    append_audit(conn, at, "cli", "deaths.import", &format!("{} years", rows.len()))?;
+    Ok(rows.len())
+}
+
+pub(super) fn deaths(conn: &Connection) -> Result<Vec<(i32, u32)>, StoreError> {
+    let mut stmt = conn.prepare("SELECT year, deaths FROM deaths ORDER BY year")?;
+    Ok(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?)
+}

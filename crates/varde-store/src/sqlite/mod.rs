@@ -630,6 +630,18 @@ impl Store for SqliteStore {
         self.read(move |conn| events::user_room_days(conn, service.as_ref().map(ServiceSlug::as_str))).await
     }
 
+    async fn import_deaths(
+        &self,
+        rows: Vec<(i32, u32, Option<String>, String)>,
+        at: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.write(move |conn| events::import_deaths(conn, &rows, at)).await
+    }
+
+    async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError> {
+        self.read(events::deaths).await
+    }
+
     async fn sample_summaries(&self) -> Result<Vec<crate::SampleSummary>, StoreError> {
         self.read(samples::summaries).await
     }

@@ -330,12 +330,25 @@ pub(super) fn summaries(conn: &Connection) -> Result<Vec<crate::SampleSummary>, 
         found.entry(id).or_default().push(SubstanceRef { substance, known });
     }
     let mut tiers: HashMap<i64, Tier> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT sample_id, tier FROM findings WHERE current = 1")?;
-    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, tier) = r?;
+    let mut rules: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT sample_id, tier, rule FROM findings WHERE current = 1")?;
+    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+        let (id, tier, rule) = r?;
         let tier = Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?;
         let slot = tiers.entry(id).or_insert(tier);
         *slot = (*slot).max(tier);
+        rules.entry(id).or_default().push(rule);
+    }
+    let mut amounts: HashMap<i64, Vec<(String, f64)>> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT a.sample_id, c.substance, c.amount_value, c.amount_unit FROM components c JOIN analyses a ON a.id = c.analysis_id
+         WHERE a.superseded_by IS NULL AND c.role = 'main' AND c.known = 1 AND c.amount_unit IN ('mg', 'ug')",
+    )?;
+    for r in stmt.query_map([], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?, r.get::<_, String>(3)?))
+    })? {
+        let (id, substance, value, unit) = r?;
+        amounts.entry(id).or_default().push((substance, if unit == "ug" { value / 1000.0 } else { value }));
     }
     rows.into_iter()
         .map(|(id, received, fylke, form)| {
@@ -347,6 +360,8 @@ pub(super) fn summaries(conn: &Connection) -> Result<Vec<crate::SampleSummary>, 
                 sold_as: sold.remove(&id).unwrap_or_default(),
                 found: found.remove(&id).unwrap_or_default(),
                 highest_tier: tiers.get(&id).copied(),
+                rules: rules.remove(&id).unwrap_or_default(),
+                mg_per_unit: amounts.remove(&id).unwrap_or_default(),
             })
         })
         .collect()

@@ -6,5 +6,6 @@ mod cli;
 mod durability;
 mod helpers;
 mod indicators;
+mod dashboard;
 mod samples;
 mod signals;

@@ -1,0 +1,355 @@
+//! The public dashboard: what drug checking finds, as accessible SVG charts with their tables. Every count passes
+//! through small-cell suppression (and its audit); a share is shown only with a numerator of 0 or at least 5, and a
+//! median only over at least 5 values, so no figure reveals a count of 1-4.
+
+use crate::AppState;
+use crate::charts::{Bar, bars};
+use crate::error::ApiError;
+use crate::i18n::t;
+use crate::lang::negotiate;
+use crate::opendata::{found_classes, iso_week};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use jiff::{SignedDuration, Timestamp};
+use maud::{Markup, html};
+use std::collections::BTreeMap;
+use varde_domain::Lang;
+use varde_domain::catalogue::SubstanceClass;
+use varde_domain::privacy::{self, MIN_SHOWN};
+use varde_store::SampleSummary;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/dashboard", get(page))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// Suppresses a list of counts (one column with its total) and returns each as shown, with the number drawn.
+pub fn suppressed_column(counts: &[u64]) -> Vec<(Option<f64>, String)> {
+    if counts.is_empty() {
+        return Vec::new();
+    }
+    let table: Vec<Vec<u64>> = counts.iter().map(|c| vec![*c]).collect();
+    let mut p = privacy::suppress(&table);
+    if privacy::audit(&table, &p).is_err() {
+        p = privacy::all_hidden(&table);
+    }
+    p.cells
+        .iter()
+        .zip(counts)
+        .map(|(cell, n)| match cell[0] {
+            privacy::Cell::Shown(_) => (Some(*n as f64), cell[0].to_string()),
+            other => (None, other.to_string()),
+        })
+        .collect()
+}
+
+/// "12 / 140 (8.6 %)", "<5 / 140", or "–": never a share that gives away a count of 1-4.
+pub fn share(numerator: u64, denominator: u64, lang: Lang) -> (Option<f64>, String) {
+    if denominator < MIN_SHOWN {
+        return (None, if denominator == 0 { "–".into() } else { "<5".into() });
+    }
+    if (1..MIN_SHOWN).contains(&numerator) {
+        return (None, format!("<5 / {denominator}"));
+    }
+    let pct = numerator as f64 / denominator as f64 * 100.0;
+    let shown = format!("{pct:.1}");
+    let shown = if lang == Lang::En { shown } else { shown.replace('.', ",") };
+    (Some(pct), format!("{numerator} / {denominator} ({shown} %)"))
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.len() < MIN_SHOWN as usize {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}
+
+fn weeks_ago(s: &SampleSummary, now: Timestamp, weeks: i64) -> bool {
+    s.received >= now - SignedDuration::from_hours(24 * 7 * weeks)
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let now = Timestamp::now();
+    let summaries = state.store.sample_summaries().await?;
+    let cat = &state.assessor.catalogue;
+    let geo = &state.assessor.geography;
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut sections: Vec<Markup> = Vec::new();
+
+    // 1. Samples per ISO week, nationally.
+    let mut weekly: BTreeMap<String, u64> = BTreeMap::new();
+    for s in summaries.iter().filter(|s| weeks_ago(s, now, 26)) {
+        let (y, w) = iso_week(s);
+        *weekly.entry(format!("{y}-W{w:02}")).or_insert(0) += 1;
+    }
+    let counts: Vec<u64> = weekly.values().copied().collect();
+    let data: Vec<Bar> = weekly
+        .keys()
+        .zip(suppressed_column(&counts))
+        .map(|(k, (v, shown))| Bar { label: k.clone(), value: v, shown })
+        .collect();
+    sections.push(bars(
+        "weekly",
+        t(lang, "dash_weekly"),
+        t(lang, "dash_weekly"),
+        t(lang, "col_week"),
+        t(lang, "col_samples"),
+        &data,
+    ));
+
+    // 2. The fylker side by side.
+    let mut by_fylke: BTreeMap<String, u64> = geo.fylker().iter().map(|f| (f.number.clone(), 0)).collect();
+    for s in summaries.iter().filter(|s| weeks_ago(s, now, 13)) {
+        *by_fylke.entry(s.fylke.clone()).or_insert(0) += 1;
+    }
+    let counts: Vec<u64> = by_fylke.values().copied().collect();
+    let data: Vec<Bar> = by_fylke
+        .keys()
+        .zip(suppressed_column(&counts))
+        .map(|(f, (v, shown))| Bar {
+            label: geo.fylke(f).map_or_else(|| f.clone(), |x| x.name.clone()),
+            value: v,
+            shown,
+        })
+        .collect();
+    sections.push(bars(
+        "fylker",
+        t(lang, "dash_fylker"),
+        t(lang, "dash_fylker"),
+        t(lang, "col_fylke"),
+        t(lang, "col_samples"),
+        &data,
+    ));
+
+    // 3. The most common substances found.
+    let mut by_substance: BTreeMap<String, u64> = BTreeMap::new();
+    for s in summaries.iter().filter(|s| weeks_ago(s, now, 52)) {
+        for r in &s.found {
+            if let Some(x) = cat.substance(r).filter(|x| x.class != SubstanceClass::CuttingAgent) {
+                *by_substance.entry(x.id.clone()).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut top: Vec<(String, u64)> = by_substance.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    top.truncate(10);
+    let counts: Vec<u64> = top.iter().map(|(_, n)| *n).collect();
+    let data: Vec<Bar> = top
+        .iter()
+        .zip(suppressed_column(&counts))
+        .map(|((id, _), (v, shown))| Bar {
+            label: cat.get(id).map_or_else(|| id.clone(), |x| x.names.get(lang).to_owned()),
+            value: v,
+            shown,
+        })
+        .collect();
+    sections.push(bars(
+        "top",
+        t(lang, "dash_top"),
+        t(lang, "dash_top"),
+        t(lang, "col_substance"),
+        t(lang, "col_samples"),
+        &data,
+    ));
+
+    // 4. Positivity: the share of samples sold as X that contain Y.
+    // In a block of its own, so the boxed selectors are gone before the next await.
+    {
+        let sold_class = |s: &SampleSummary, k: SubstanceClass| {
+            s.sold_as.iter().filter_map(|r| cat.substance(r)).any(|x| x.class == k)
+        };
+        let sold_id = |s: &SampleSummary, id: &str| s.sold_as.iter().any(|r| r.known && r.substance == id);
+        let has_class = |s: &SampleSummary, k: SubstanceClass| found_classes(&state, s).contains(&k);
+        let has_id = |s: &SampleSummary, id: &str| s.found.iter().any(|r| r.known && r.substance == id);
+        let recent: Vec<&SampleSummary> = summaries.iter().filter(|s| weeks_ago(s, now, 52)).collect();
+        type Pick<'a> = Box<dyn Fn(&SampleSummary) -> bool + 'a>;
+        let streams: Vec<(&str, Pick, Pick)> = vec![
+            (
+                "pos_nitazene",
+                Box::new(|s| sold_class(s, SubstanceClass::Opioid)),
+                Box::new(|s| has_class(s, SubstanceClass::Nitazene)),
+            ),
+            (
+                "pos_fentanyl",
+                Box::new(|s| sold_class(s, SubstanceClass::Opioid)),
+                Box::new(|s| has_class(s, SubstanceClass::PotentSyntheticOpioid)),
+            ),
+            ("pos_xylazine", Box::new(|s| sold_class(s, SubstanceClass::Opioid)), Box::new(|s| has_id(s, "xylazine"))),
+            (
+                "pos_bromazolam",
+                Box::new(|s| sold_class(s, SubstanceClass::Benzodiazepine)),
+                Box::new(|s| has_id(s, "bromazolam")),
+            ),
+            ("pos_levamisole", Box::new(|s| sold_id(s, "cocaine")), Box::new(|s| has_id(s, "levamisole"))),
+        ];
+        let data: Vec<Bar> = streams
+            .iter()
+            .map(|(key, sold, found)| {
+                let den = recent.iter().filter(|s| sold(s)).count() as u64;
+                let num = recent.iter().filter(|s| sold(s) && found(s)).count() as u64;
+                let (v, shown) = share(num, den, lang);
+                Bar { label: t(lang, key).to_owned(), value: v, shown }
+            })
+            .collect();
+        sections.push(bars(
+            "positivity",
+            t(lang, "dash_positivity"),
+            t(lang, "dash_positivity"),
+            t(lang, "col_what"),
+            t(lang, "col_share"),
+            &data,
+        ));
+    }
+
+    // 5. Mis-sold, per quarter: among samples sold as something known where analysis identified something.
+    let mut quarters: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for s in summaries.iter().filter(|s| s.sold_as.iter().any(|r| r.known) && !s.found.is_empty()) {
+        let (y, w) = iso_week(s);
+        let slot = quarters.entry(format!("{y}-Q{}", ((i16::from(w) - 1) / 13).min(3) + 1)).or_insert((0, 0));
+        slot.1 += 1;
+        slot.0 += u64::from(s.rules.iter().any(|r| r == "mis-sold"));
+    }
+    let data: Vec<Bar> = quarters
+        .iter()
+        .rev()
+        .take(4)
+        .rev()
+        .map(|(q, (num, den))| {
+            let (v, shown) = share(*num, *den, lang);
+            Bar { label: q.clone(), value: v, shown }
+        })
+        .collect();
+    sections.push(bars(
+        "missold",
+        t(lang, "dash_missold"),
+        t(lang, "dash_missold"),
+        t(lang, "col_quarter"),
+        t(lang, "col_share"),
+        &data,
+    ));
+
+    // 6. MDMA per tablet, median per month.
+    let mut months: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for s in summaries.iter().filter(|s| weeks_ago(s, now, 52)) {
+        for (id, mg) in &s.mg_per_unit {
+            if id == "mdma" {
+                let d = s.received.to_zoned(oslo.clone()).date();
+                months.entry(format!("{:04}-{:02}", d.year(), d.month())).or_default().push(*mg);
+            }
+        }
+    }
+    let data: Vec<Bar> = months
+        .into_iter()
+        .map(|(m, v)| {
+            let n = v.len();
+            match median(v) {
+                Some(x) => Bar { label: m, value: Some(x), shown: format!("{x:.0} ({n})") },
+                None => Bar { label: m, value: None, shown: "<5".into() },
+            }
+        })
+        .collect();
+    sections.push(bars(
+        "mdma",
+        t(lang, "dash_mdma"),
+        t(lang, "dash_mdma"),
+        t(lang, "col_month"),
+        t(lang, "col_mg"),
+        &data,
+    ));
+
+    // 7. Drug-induced deaths per year, with a rate where the population of that year is known.
+    let data: Vec<Bar> = state
+        .store
+        .deaths()
+        .await?
+        .into_iter()
+        .map(|(year, deaths)| {
+            let population: Option<u64> = (year >= varde_domain::geo::FIRST_POPULATION_YEAR)
+                .then(|| {
+                    let i = (year - varde_domain::geo::FIRST_POPULATION_YEAR) as usize;
+                    geo.fylker().iter().map(|f| f.population.get(i).copied().map(u64::from)).sum::<Option<u64>>()
+                })
+                .flatten();
+            let rate =
+                population.map_or_else(|| "–".to_owned(), |p| format!("{:.1}", f64::from(deaths) / p as f64 * 1e6));
+            Bar { label: year.to_string(), value: Some(f64::from(deaths)), shown: format!("{deaths} ({rate})") }
+        })
+        .collect();
+    sections.push(html! {
+        (bars("deaths", t(lang, "dash_deaths"), t(lang, "dash_deaths"), t(lang, "col_year"), t(lang, "col_deaths"), &data))
+        p.meta { (t(lang, "dash_deaths_note")) }
+    });
+
+    // 8. Time to warning.
+    let mut ttw: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for w in state.store.warning_times().await? {
+        if let Some(p) = w.published {
+            let d = w.received.to_zoned(oslo.clone()).date();
+            ttw.entry(format!("{:04}-{:02}", d.year(), d.month()))
+                .or_default()
+                .push((p.as_millisecond() - w.received.as_millisecond()) as f64 / 3_600_000.0);
+        }
+    }
+    let data: Vec<Bar> = ttw
+        .into_iter()
+        .map(|(m, v)| {
+            let n = v.len();
+            let mut v = v;
+            v.sort_by(f64::total_cmp);
+            let x = v[n / 2];
+            Bar { label: m, value: Some(x), shown: format!("{x:.1} ({n})") }
+        })
+        .collect();
+    sections.push(bars(
+        "ttw",
+        t(lang, "dash_ttw"),
+        t(lang, "dash_ttw"),
+        t(lang, "col_month"),
+        t(lang, "col_hours"),
+        &data,
+    ));
+
+    let body = html! {
+        h1 { (t(lang, "dashboard")) }
+        p { (t(lang, "dash_intro")) }
+        @for s in &sections { (s) }
+        p.meta { a href={ "/open-data?lang=" (lang.code()) } { (t(lang, "open_data")) } }
+    };
+    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_never_give_away_a_small_count() {
+        assert_eq!(share(3, 40, Lang::En).1, "<5 / 40");
+        assert_eq!(share(12, 40, Lang::En).1, "12 / 40 (30.0 %)");
+        assert_eq!(share(12, 40, Lang::Nb).1, "12 / 40 (30,0 %)");
+        assert_eq!(share(0, 40, Lang::En).1, "0 / 40 (0.0 %)");
+        assert_eq!(share(2, 3, Lang::En).1, "<5");
+        assert_eq!(median(vec![1.0, 2.0, 3.0, 4.0]), None, "no median of fewer than five");
+        assert_eq!(median(vec![5.0, 1.0, 3.0, 2.0, 4.0]), Some(3.0));
+    }
+
+    #[test]
+    fn a_column_of_counts_is_suppressed_with_a_partner() {
+        let shown = suppressed_column(&[40, 3, 25, 60]);
+        assert_eq!(shown[1].1, "<5");
+        assert!(shown.iter().filter(|(v, _)| v.is_none()).count() >= 2, "{shown:?}");
+    }
+}

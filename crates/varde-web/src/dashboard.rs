@@ -7,7 +7,7 @@ use crate::charts::{Bar, bars};
 use crate::error::ApiError;
 use crate::i18n::t;
 use crate::lang::negotiate;
-use crate::opendata::{found_classes, iso_week};
+use crate::opendata::iso_week;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -166,42 +166,20 @@ async fn page(
     ));
 
     // 4. Positivity: the share of samples sold as X that contain Y.
-    // In a block of its own, so the boxed selectors are gone before the next await.
     {
-        let sold_class = |s: &SampleSummary, k: SubstanceClass| {
-            s.sold_as.iter().filter_map(|r| cat.substance(r)).any(|x| x.class == k)
-        };
-        let sold_id = |s: &SampleSummary, id: &str| s.sold_as.iter().any(|r| r.known && r.substance == id);
-        let has_class = |s: &SampleSummary, k: SubstanceClass| found_classes(&state, s).contains(&k);
-        let has_id = |s: &SampleSummary, id: &str| s.found.iter().any(|r| r.known && r.substance == id);
         let recent: Vec<&SampleSummary> = summaries.iter().filter(|s| weeks_ago(s, now, 52)).collect();
-        type Pick<'a> = Box<dyn Fn(&SampleSummary) -> bool + 'a>;
-        let streams: Vec<(&str, Pick, Pick)> = vec![
-            (
-                "pos_nitazene",
-                Box::new(|s| sold_class(s, SubstanceClass::Opioid)),
-                Box::new(|s| has_class(s, SubstanceClass::Nitazene)),
-            ),
-            (
-                "pos_fentanyl",
-                Box::new(|s| sold_class(s, SubstanceClass::Opioid)),
-                Box::new(|s| has_class(s, SubstanceClass::PotentSyntheticOpioid)),
-            ),
-            ("pos_xylazine", Box::new(|s| sold_class(s, SubstanceClass::Opioid)), Box::new(|s| has_id(s, "xylazine"))),
-            (
-                "pos_bromazolam",
-                Box::new(|s| sold_class(s, SubstanceClass::Benzodiazepine)),
-                Box::new(|s| has_id(s, "bromazolam")),
-            ),
-            ("pos_levamisole", Box::new(|s| sold_id(s, "cocaine")), Box::new(|s| has_id(s, "levamisole"))),
-        ];
-        let data: Vec<Bar> = streams
+        let data: Vec<Bar> = crate::positivity::STREAMS
             .iter()
             .map(|(key, sold, found)| {
-                let den = recent.iter().filter(|s| sold(s)).count() as u64;
-                let num = recent.iter().filter(|s| sold(s) && found(s)).count() as u64;
+                let den = recent.iter().filter(|s| crate::positivity::sold_as(&state, s, *sold)).count() as u64;
+                let num = recent
+                    .iter()
+                    .filter(|s| {
+                        crate::positivity::sold_as(&state, s, *sold) && crate::positivity::contains(&state, s, *found)
+                    })
+                    .count() as u64;
                 let (v, shown) = share(num, den, lang);
-                Bar { label: t(lang, key).to_owned(), value: v, shown }
+                Bar { label: t(lang, &format!("pos_{key}")).to_owned(), value: v, shown }
             })
             .collect();
         sections.push(bars(

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod opendata;
 pub mod pages;
+pub mod positivity;
 pub mod tokens;
 
 use axum::extract::DefaultBodyLimit;

@@ -36,6 +36,17 @@ pub async fn run(state: &AppState, now: Timestamp) -> Result<(usize, usize), Sto
             count: n,
         });
     };
+    // Positivity streams: the samples sold as X that contain Y, e.g. positivity:nitazene (in samples sold as opioids).
+    for s in &summaries {
+        for (key, sold, found) in crate::positivity::STREAMS {
+            if crate::positivity::sold_as(state, s, sold) && crate::positivity::contains(state, s, found) {
+                let w = week_of(s.received);
+                for area in [s.fylke.as_str(), "national"] {
+                    count(&format!("positivity:{key}"), area, w, 1.0);
+                }
+            }
+        }
+    }
     for (at, fylke) in state.store.concern_times().await? {
         for area in [fylke.as_str(), "national"] {
             count("concern_reports", area, week_of(at), 1.0);

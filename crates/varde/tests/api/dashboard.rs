@@ -9,7 +9,13 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
     let reference = load_reference(None).unwrap();
     let store = open_store(&format!("sqlite://{}", dir.path().join("d.db").display()), &reference).unwrap();
     demo::load(store.clone() as Arc<dyn varde_store::Store>, &reference, 4, 2000).await.unwrap();
-    import_deaths(&*store, "deaths.csv", include_str!("../../../varde-domain/data/overdose/norway_drug_induced_deaths.csv")).await.unwrap();
+    import_deaths(
+        &*store,
+        "deaths.csv",
+        include_str!("../../../varde-domain/data/overdose/norway_drug_induced_deaths.csv"),
+    )
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = serve::app(store, reference, &base);
@@ -27,7 +33,10 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
         for figure in html.split("<figure class=\"chart\">").skip(1).take(3) {
             for td in figure.split("<td>").skip(1) {
                 let v = td.split('<').next().unwrap();
-                assert!(v == "&lt;5" || v == "x" || v.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5), "{lang}: a count of {v}");
+                assert!(
+                    v == "&lt;5" || v == "x" || v.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5),
+                    "{lang}: a count of {v}"
+                );
             }
         }
     }

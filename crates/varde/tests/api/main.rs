@@ -3,9 +3,9 @@
 
 mod alerts;
 mod cli;
+mod dashboard;
 mod durability;
 mod helpers;
 mod indicators;
-mod dashboard;
 mod samples;
 mod signals;

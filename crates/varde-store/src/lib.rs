@@ -167,6 +167,32 @@ pub struct Signal {
     pub alert_id: Option<i64>,
 }
 
+/// A user as the login sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub service: Option<ServiceSlug>,
+}
+
+/// A live session: who, and the token its forms must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    pub service: Option<ServiceSlug>,
+    pub csrf: String,
+}
+
+impl SessionRecord {
+    pub fn principal(&self) -> Principal {
+        Principal { actor: format!("user:{}", self.user_id), role: self.role, service: self.service.clone() }
+    }
+}
+
 /// When each step towards a warning happened, for one alert (measured from its first sample).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarningTimes {
@@ -293,6 +319,29 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every sample, summarised for statistics and open data (no codes, no free text).
     async fn sample_summaries(&self) -> Result<Vec<SampleSummary>, StoreError>;
+
+    async fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        service: Option<ServiceSlug>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// An enabled user by name.
+    async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn create_session(
+        &self,
+        hash: [u8; 32],
+        user_id: i64,
+        csrf: &str,
+        at: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The session with this hash, if it exists, has not expired at `now`, and its user is enabled.
+    async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<SessionRecord>, StoreError>;
+    async fn end_session(&self, hash: [u8; 32]) -> Result<(), StoreError>;
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;

@@ -31,6 +31,12 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// How many attempts `key` made in the window.
+    pub fn count(&self, key: &str) -> usize {
+        let seen = self.seen.lock().expect("not poisoned");
+        seen.get(key).map_or(0, |v| v.iter().filter(|t| t.elapsed() < WINDOW).count())
+    }
+
     /// Records an attempt from `key`; false when the key has used its allowance.
     pub fn allow(&self, key: &str) -> bool {
         let mut seen = self.seen.lock().expect("not poisoned");

@@ -72,6 +72,16 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
 }
 
+/// The median of any number of values (national roles only: a median of few can be one sample's value).
+fn median_any(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}
+
 fn weeks_ago(s: &SampleSummary, now: Timestamp, weeks: i64) -> bool {
     s.received >= now - SignedDuration::from_hours(24 * 7 * weeks)
 }
@@ -82,6 +92,37 @@ async fn page(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
+    let sections = sections(&state, lang, true).await?;
+    let body = html! {
+        h1 { (t(lang, "dashboard")) }
+        p { (t(lang, "dash_intro")) }
+        @for s in &sections { (s) }
+        p.meta { a href={ "/open-data?lang=" (lang.code()) } { (t(lang, "open_data")) } }
+    };
+    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body)))
+}
+
+/// The dashboard's figures. `public`: with small-cell suppression (the public page); without, for national roles.
+pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<Markup>, ApiError> {
+    let state = state.clone();
+    let column = |counts: &[u64]| -> Vec<(Option<f64>, String)> {
+        if public {
+            suppressed_column(counts)
+        } else {
+            counts.iter().map(|n| (Some(*n as f64), n.to_string())).collect()
+        }
+    };
+    let share = |num: u64, den: u64, lang: Lang| -> (Option<f64>, String) {
+        if public {
+            share(num, den, lang)
+        } else if den == 0 {
+            (None, "–".into())
+        } else {
+            let pct = num as f64 / den as f64 * 100.0;
+            (Some(pct), format!("{num} / {den} ({pct:.1} %)"))
+        }
+    };
+    let median = |v: Vec<f64>| if public { median(v) } else { median_any(v) };
     let now = Timestamp::now();
     let summaries = state.store.sample_summaries().await?;
     let cat = &state.assessor.catalogue;
@@ -96,11 +137,8 @@ async fn page(
         *weekly.entry(format!("{y}-W{w:02}")).or_insert(0) += 1;
     }
     let counts: Vec<u64> = weekly.values().copied().collect();
-    let data: Vec<Bar> = weekly
-        .keys()
-        .zip(suppressed_column(&counts))
-        .map(|(k, (v, shown))| Bar { label: k.clone(), value: v, shown })
-        .collect();
+    let data: Vec<Bar> =
+        weekly.keys().zip(column(&counts)).map(|(k, (v, shown))| Bar { label: k.clone(), value: v, shown }).collect();
     sections.push(bars(
         "weekly",
         t(lang, "dash_weekly"),
@@ -118,7 +156,7 @@ async fn page(
     let counts: Vec<u64> = by_fylke.values().copied().collect();
     let data: Vec<Bar> = by_fylke
         .keys()
-        .zip(suppressed_column(&counts))
+        .zip(column(&counts))
         .map(|(f, (v, shown))| Bar {
             label: geo.fylke(f).map_or_else(|| f.clone(), |x| x.name.clone()),
             value: v,
@@ -149,7 +187,7 @@ async fn page(
     let counts: Vec<u64> = top.iter().map(|(_, n)| *n).collect();
     let data: Vec<Bar> = top
         .iter()
-        .zip(suppressed_column(&counts))
+        .zip(column(&counts))
         .map(|((id, _), (v, shown))| Bar {
             label: cat.get(id).map_or_else(|| id.clone(), |x| x.names.get(lang).to_owned()),
             value: v,
@@ -300,13 +338,7 @@ async fn page(
         &data,
     ));
 
-    let body = html! {
-        h1 { (t(lang, "dashboard")) }
-        p { (t(lang, "dash_intro")) }
-        @for s in &sections { (s) }
-        p.meta { a href={ "/open-data?lang=" (lang.code()) } { (t(lang, "open_data")) } }
-    };
-    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body)))
+    Ok(sections)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Varde's HTTP edge: the JSON API, its OpenAPI document, health and metrics. Handlers translate between HTTP and
 //! the domain; the rules themselves live in `varde-domain` and the data in `varde-store`.
 
+pub mod analyst;
 pub mod api;
 pub mod charts;
 pub mod concern;
@@ -16,6 +17,7 @@ pub mod monitoring;
 pub mod opendata;
 pub mod pages;
 pub mod positivity;
+pub mod session;
 pub mod tokens;
 
 use axum::extract::DefaultBodyLimit;
@@ -48,6 +50,9 @@ pub struct Inner {
     pub tokens: TokenCache,
     pub feed_cache: feeds::atom::FeedCache,
     pub concern_limiter: concern::RateLimiter,
+    pub login_failures: session::LoginFailures,
+    /// A hash of nothing, checked against when a login names an unknown user, so both take the same time.
+    pub dummy_hash: String,
 }
 
 impl Deref for AppState {
@@ -70,6 +75,8 @@ impl AppState {
             tokens: TokenCache::new(Duration::from_secs(30)),
             feed_cache: Default::default(),
             concern_limiter: Default::default(),
+            login_failures: Default::default(),
+            dummy_hash: session::hash_password("no such user"),
         }))
     }
 }
@@ -105,6 +112,8 @@ pub fn router(state: AppState) -> Router {
         .merge(opendata::routes())
         .merge(concern::routes())
         .merge(dashboard::routes())
+        .merge(session::routes())
+        .merge(analyst::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -115,6 +124,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn(session::security_headers))
         .layer(DefaultBodyLimit::max(extract::MAX_BODY))
         .with_state(state)
 }

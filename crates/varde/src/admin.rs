@@ -46,6 +46,19 @@ pub enum TokenCommand {
 }
 
 #[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user who logs in to the pages; the password is read from the first line of standard input.
+    Add {
+        username: String,
+        #[arg(long)]
+        role: String,
+        /// The technician's service.
+        #[arg(long)]
+        service: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AuditCommand {
     /// Check that no entry of the audit log was changed, removed or inserted.
     Verify,
@@ -137,4 +150,32 @@ pub async fn audit(database: &str, reference: &Reference, cmd: AuditCommand) -> 
             }
         }
     }
+}
+
+pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> anyhow::Result<()> {
+    let store = open_store(database, reference)?;
+    match cmd {
+        UserCommand::Add { username, role, service } => {
+            let role = parse_role(&role)?;
+            let service = match (role, service.as_deref()) {
+                (varde_domain::auth::Role::Technician, None) => bail!("a technician needs --service SLUG"),
+                (varde_domain::auth::Role::Technician, Some(s)) => Some(ServiceSlug::parse(s)?),
+                (_, Some(_)) => bail!("only technicians belong to a service"),
+                (_, None) => None,
+            };
+            if username.trim().is_empty() || username.len() > 64 {
+                bail!("a username has 1-64 characters");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            if password.chars().count() < 12 {
+                bail!("a password has at least 12 characters");
+            }
+            let hash = varde_web::session::hash_password(password);
+            store.add_user(username.trim(), &hash, role, service, CLI_ACTOR, Timestamp::now()).await?;
+            println!("added user {}", username.trim());
+        }
+    }
+    Ok(())
 }

@@ -57,6 +57,9 @@ pub enum Command {
     /// Issue API tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Manage the people who log in to the pages.
+    #[command(subcommand)]
+    User(admin::UserCommand),
     /// Fill a fresh database with a clearly labelled synthetic year of samples, deterministic by seed.
     Demo {
         #[arg(long, default_value_t = 1)]
@@ -148,6 +151,7 @@ pub fn main() -> anyhow::Result<()> {
             }
             Command::Service(cmd) => admin::service(&cli.database, &reference, cmd).await,
             Command::Token(cmd) => admin::token(&cli.database, &reference, cmd).await,
+            Command::User(cmd) => admin::user(&cli.database, &reference, cmd).await,
             Command::Demo { seed, samples } => {
                 let store = open_store(&cli.database, &reference)?;
                 let report = demo::load(store, &reference, seed, samples).await?;

@@ -341,3 +341,93 @@ pub(super) fn deaths(conn: &Connection) -> Result<Vec<(i32, u32)>, StoreError> {
     let mut stmt = conn.prepare("SELECT year, deaths FROM deaths ORDER BY year")?;
     Ok(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?)
 }
+
+pub(super) fn add_user(
+    conn: &Connection,
+    username: &str,
+    hash: &str,
+    role: Role,
+    service: Option<&str>,
+    actor: &str,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
+    let service_id: Option<i64> = match service {
+        Some(slug) => Some(
+            conn.query_row("SELECT id FROM services WHERE slug = ?1", [slug], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| StoreError::UnknownService(slug.to_owned()))?,
+        ),
+        None => None,
+    };
+    let inserted = conn.execute(
+        "INSERT INTO users (username, password_hash, role, service_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (username) DO NOTHING",
+        params![username, hash, role.as_str(), service_id, ms(at)],
+    )?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!("a user named '{username}' exists")));
+    }
+    let id = conn.last_insert_rowid();
+    append_audit(conn, at, actor, "user.add", &format!("user:{id} role:{}", role.as_str()))?;
+    Ok(id)
+}
+
+pub(super) fn user(conn: &Connection, username: &str) -> Result<Option<crate::UserRecord>, StoreError> {
+    let row: Option<(i64, String, String, String, Option<String>)> = conn
+        .query_row(
+            "SELECT u.id, u.username, u.password_hash, u.role, s.slug FROM users u LEFT JOIN services s ON s.id = u.service_id
+             WHERE u.username = ?1 AND u.disabled = 0",
+            [username],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    row.map(|(id, username, password_hash, role, slug)| {
+        Ok(crate::UserRecord {
+            id,
+            username,
+            password_hash,
+            role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+            service: slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
+        })
+    })
+    .transpose()
+}
+
+pub(super) fn create_session(
+    conn: &Connection,
+    hash: &[u8; 32],
+    user_id: i64,
+    csrf: &str,
+    at: Timestamp,
+    expires: Timestamp,
+) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sessions WHERE expires_ms < ?1", [ms(at)])?;
+    conn.execute(
+        "INSERT INTO sessions (hash, user_id, csrf, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![&hash[..], user_id, csrf, ms(at), ms(expires)],
+    )?;
+    append_audit(conn, at, &format!("user:{user_id}"), "session.start", "login")
+}
+
+pub(super) fn session(
+    conn: &Connection,
+    hash: &[u8; 32],
+    now: Timestamp,
+) -> Result<Option<crate::SessionRecord>, StoreError> {
+    let row: Option<(i64, String, String, Option<String>, String)> = conn
+        .prepare_cached(
+            "SELECT u.id, u.username, u.role, s.slug, x.csrf FROM sessions x JOIN users u ON u.id = x.user_id
+             LEFT JOIN services s ON s.id = u.service_id WHERE x.hash = ?1 AND x.expires_ms > ?2 AND u.disabled = 0",
+        )?
+        .query_row(params![&hash[..], ms(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .optional()?;
+    row.map(|(user_id, username, role, slug, csrf)| {
+        Ok(crate::SessionRecord {
+            user_id,
+            username,
+            role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+            service: slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
+            csrf,
+        })
+    })
+    .transpose()
+}

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_findings_alerts_events.sql"),
     include_str!("../../migrations/sqlite/0003_signals_indicators.sql"),
+    include_str!("../../migrations/sqlite/0004_users_sessions.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -644,6 +645,49 @@ impl Store for SqliteStore {
 
     async fn sample_summaries(&self) -> Result<Vec<crate::SampleSummary>, StoreError> {
         self.read(samples::summaries).await
+    }
+
+    async fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        service: Option<ServiceSlug>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
+        self.write(move |conn| events::add_user(conn, &u, &h, role, service.as_ref().map(ServiceSlug::as_str), &a, at))
+            .await
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<crate::UserRecord>, StoreError> {
+        let u = username.to_owned();
+        self.read(move |conn| events::user(conn, &u)).await
+    }
+
+    async fn create_session(
+        &self,
+        hash: [u8; 32],
+        user_id: i64,
+        csrf: &str,
+        at: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError> {
+        let csrf = csrf.to_owned();
+        self.write(move |conn| events::create_session(conn, &hash, user_id, &csrf, at, expires)).await
+    }
+
+    async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<crate::SessionRecord>, StoreError> {
+        self.read(move |conn| events::session(conn, &hash, now)).await
+    }
+
+    async fn end_session(&self, hash: [u8; 32]) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.execute("DELETE FROM sessions WHERE hash = ?1", [&hash[..]])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {

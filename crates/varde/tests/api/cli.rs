@@ -187,3 +187,31 @@ fn open_data_export_of_a_demo_year_keeps_every_group_at_five_or_more_and_hides_s
         serde_json::from_str(&std::fs::read_to_string(out.join("samples.json")).unwrap()).unwrap();
     assert_eq!(json.as_array().unwrap().len(), rows);
 }
+
+#[test]
+fn users_are_added_with_a_password_from_standard_input() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    let add = |args: &[&str], password: &str| {
+        let mut child = varde(&db)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = add(&["user", "add", "rita", "--role", "reviewer"], "a-long-passphrase\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = add(&["user", "add", "kim", "--role", "reviewer"], "short\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12"));
+    let out = add(&["user", "add", "rita", "--role", "admin"], "another-long-passphrase\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
+    let conn = rusqlite::Connection::open(dir.path().join("v.db")).unwrap();
+    let hash: String =
+        conn.query_row("SELECT password_hash FROM users WHERE username = 'rita'", [], |r| r.get(0)).unwrap();
+    assert!(hash.starts_with("$argon2id$"), "only the hash is stored");
+}

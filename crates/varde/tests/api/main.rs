@@ -8,4 +8,5 @@ mod durability;
 mod helpers;
 mod indicators;
 mod samples;
+mod session;
 mod signals;

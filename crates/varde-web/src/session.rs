@@ -1,0 +1,264 @@
+//! Logging in to the pages: argon2id password hashes, server-side sessions in a secure cookie, a CSRF token for every
+//! form, failed-login throttling per address, and security headers on every response.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::ClientAddress;
+use crate::i18n::t;
+use crate::lang::negotiate;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Form;
+use axum::extract::{FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::html;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use varde_domain::Lang;
+use varde_store::SessionRecord;
+
+pub const COOKIE: &str = "varde_session";
+const LOGIN_CSRF_COOKIE: &str = "varde_login";
+const SESSION_HOURS: i64 = 8;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/login", get(login_form).post(login)).route("/logout", post(logout))
+}
+
+/// An argon2id hash (RFC 9106 parameters as the argon2 crate's default: m = 19 MiB, t = 2, p = 1) in PHC form.
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("hashing cannot fail with valid parameters")
+        .to_string()
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    // Secure whenever the public address is https; on plain http (development, tests) browsers would drop it.
+    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
+        .expect("ASCII")
+}
+
+/// Constant-time comparison, so a CSRF check does not leak how much of a guess was right.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The logged-in user of a page request. Pages that need one redirect to the login instead of failing.
+pub struct SessionUser(pub SessionRecord);
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to(&format!("/login?next={}", parts.uri.path())).into_response();
+        let Some(token) = cookie(&parts.headers, COOKIE) else { return Err(to_login()) };
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        match state.store.session(hash, jiff::Timestamp::now()).await {
+            Ok(Some(s)) => Ok(SessionUser(s)),
+            Ok(None) => Err(to_login()),
+            Err(e) => Err(ApiError::from(e).into_response()),
+        }
+    }
+}
+
+impl SessionUser {
+    /// Checks a form's CSRF token against the session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), ApiError> {
+        if same(token, &self.0.csrf) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("csrf_failed", "the form's token does not match the session; reload the page"))
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginQuery {
+    lang: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+/// Where to go after logging in: only a path on this site.
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or("/analyst").to_owned()
+}
+
+fn login_page(state: &AppState, lang: Lang, next: &str, error: Option<&str>, status: StatusCode) -> Response {
+    // Double-submit: the form carries the same random token as a cookie set with it, which another site cannot read.
+    let csrf = random_token();
+    let body = html! {
+        h1 { (t(lang, "login")) }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        form.concern method="post" action={ "/login?lang=" (lang.code()) "&next=" (next) } {
+            input type="hidden" name="csrf" value=(csrf);
+            label for="username" { (t(lang, "username")) }
+            input id="username" name="username" autocomplete="username" required;
+            label for="password" { (t(lang, "password")) }
+            input id="password" name="password" type="password" autocomplete="current-password" required;
+            button type="submit" { (t(lang, "login")) }
+        }
+    };
+    let mut res =
+        (status, crate::pages::page(crate::pages::layout(lang, t(lang, "login"), "/login", body))).into_response();
+    res.headers_mut().append(header::SET_COOKIE, set_cookie(state, LOGIN_CSRF_COOKIE, &csrf, 3600));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn login_form(State(state): State<AppState>, Query(q): Query<LoginQuery>, headers: HeaderMap) -> Response {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    login_page(&state, lang, &safe_next(q.next.as_deref()), None, StatusCode::OK)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Query(q): Query<LoginQuery>,
+    headers: HeaderMap,
+    ClientAddress(address): ClientAddress,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let next = safe_next(q.next.as_deref());
+    if !cookie(&headers, LOGIN_CSRF_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
+        return Ok(login_page(&state, lang, &next, Some(t(lang, "form_expired")), StatusCode::FORBIDDEN));
+    }
+    let key = format!("login:{}", address.map_or_else(|| "unknown".to_owned(), |a| a.to_string()));
+    if state.login_failures.blocked(&key) {
+        return Ok(login_page(&state, lang, &next, Some(t(lang, "login_locked")), StatusCode::TOO_MANY_REQUESTS));
+    }
+    let user = state.store.user(form.username.trim()).await?;
+    // Hash even for an unknown name, so the answer takes the same time either way.
+    let ok = match &user {
+        Some(u) => verify_password(&form.password, &u.password_hash),
+        None => {
+            verify_password(&form.password, &state.dummy_hash);
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| ok) else {
+        state.login_failures.record(&key);
+        return Ok(login_page(&state, lang, &next, Some(t(lang, "login_failed")), StatusCode::UNAUTHORIZED));
+    };
+    let token = random_token();
+    let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let now = jiff::Timestamp::now();
+    state
+        .store
+        .create_session(hash, user.id, &random_token(), now, now + jiff::SignedDuration::from_hours(SESSION_HOURS))
+        .await?;
+    let mut res = Redirect::to(&next).into_response();
+    res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, &token, SESSION_HOURS * 3600));
+    res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0));
+    Ok(res)
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    user: SessionUser,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&form.csrf)?;
+    if let Some(token) = cookie(&headers, COOKIE) {
+        state.store.end_session(Sha256::digest(token.as_bytes()).into()).await?;
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, "", 0));
+    Ok(res)
+}
+
+/// Failed logins per address: five in ten minutes locks that address out for the rest of the window.
+#[derive(Default)]
+pub struct LoginFailures {
+    inner: crate::concern::RateLimiter,
+}
+
+impl LoginFailures {
+    pub fn blocked(&self, key: &str) -> bool {
+        self.inner.count(key) >= 5
+    }
+
+    pub fn record(&self, key: &str) {
+        self.inner.allow(key);
+    }
+}
+
+/// Security headers for every response: no inline scripts or styles (the pages have none), no framing, no sniffing,
+/// no referrer leaking codes in URLs.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_argon2id_and_verify() {
+        let h = hash_password("korrekt hest batteri stift");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify_password("korrekt hest batteri stift", &h));
+        assert!(!verify_password("Korrekt hest batteri stift", &h));
+        assert_ne!(h, hash_password("korrekt hest batteri stift"), "salted");
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/analyst")), "/analyst");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/analyst");
+        assert_eq!(safe_next(Some("//evil.example")), "/analyst");
+        assert_eq!(safe_next(None), "/analyst");
+    }
+}

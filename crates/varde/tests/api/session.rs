@@ -1,0 +1,135 @@
+//! Logging in to the pages, the analysts' page, CSRF, throttling and security headers.
+
+use crate::helpers::TestApp;
+use jiff::Timestamp;
+use varde_domain::auth::Role;
+use varde_domain::service::ServiceSlug;
+use varde_store::Store;
+
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+        Browser { client, base: app.base.clone() }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(format!("{}{path}", self.base)).form(form).send().await.unwrap()
+    }
+
+    /// The CSRF token in a page's form.
+    async fn csrf(&self, path: &str) -> String {
+        let html = self.get(path).await.text().await.unwrap();
+        let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+        html[at..at + 64].to_owned()
+    }
+
+    async fn login(&self, user: &str, password: &str) -> reqwest::Response {
+        let csrf = self.csrf("/login").await;
+        self.post("/login?next=/analyst", &[("username", user), ("password", password), ("csrf", &csrf)]).await
+    }
+}
+
+async fn users(app: &TestApp) {
+    let h = varde_web::session::hash_password("reviewer-passord-123");
+    app.store.add_user("rita", &h, Role::Reviewer, None, "test", Timestamp::now()).await.unwrap();
+    let h = varde_web::session::hash_password("tekniker-passord-123");
+    app.store
+        .add_user(
+            "tom",
+            &h,
+            Role::Technician,
+            Some(ServiceSlug::parse("oslo-brukerrom").unwrap()),
+            "test",
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_reviewer_logs_in_sees_the_analysts_page_and_logs_out() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let b = Browser::new(&app);
+    let res = b.get("/analyst").await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/login?next=/analyst");
+
+    let res = b.login("rita", "reviewer-passord-123").await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/analyst");
+    let set: Vec<&str> = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+    let session = set.iter().find(|c| c.starts_with("varde_session=")).expect("a session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/"),
+        "{session}"
+    );
+
+    let res = b.get("/analyst?lang=en").await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Open signals") && html.contains("rita") && html.contains("<svg"));
+
+    // Logging out needs the session's CSRF token; a wrong one is refused and the session lives on.
+    assert_eq!(b.post("/logout", &[("csrf", &"0".repeat(64))]).await.status().as_u16(), 403);
+    assert_eq!(b.get("/analyst").await.status().as_u16(), 200);
+    let csrf = b.csrf("/analyst").await;
+    assert_eq!(b.post("/logout", &[("csrf", &csrf)]).await.status().as_u16(), 303);
+    assert_eq!(b.get("/analyst").await.status().as_u16(), 303, "the session has ended");
+}
+
+#[tokio::test]
+async fn technicians_wrong_passwords_forged_forms_and_floods_are_turned_away() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let b = Browser::new(&app);
+    assert_eq!(b.login("tom", "tekniker-passord-123").await.status().as_u16(), 303);
+    assert_eq!(b.get("/analyst").await.status().as_u16(), 403, "the analysts' page is for national roles");
+
+    let other = Browser::new(&app);
+    // A form posted without the login page's cookie (another site's forged form) is refused.
+    let forged = other
+        .post("/login", &[("username", "rita"), ("password", "reviewer-passord-123"), ("csrf", &"a".repeat(64))])
+        .await;
+    assert_eq!(forged.status().as_u16(), 403);
+    // Wrong passwords and unknown users get the same answer.
+    assert_eq!(other.login("rita", "wrong-password-xx").await.status().as_u16(), 401);
+    let unknown = other.login("nobody", "wrong-password-xx").await;
+    assert_eq!(unknown.status().as_u16(), 401);
+    assert!(unknown.text().await.unwrap().contains("Feil brukernavn eller passord"));
+    for _ in 0..3 {
+        other.login("rita", "wrong-password-xx").await;
+    }
+    // Five failures from this address: even the right password waits.
+    assert_eq!(other.login("rita", "reviewer-passord-123").await.status().as_u16(), 429);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in ["/alerts", "/dashboard", "/login", "/api/v1/alerts", "/no/such/page"] {
+        let res = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            !csp.contains("unsafe-inline")
+                && csp.contains("frame-ancestors 'none'")
+                && csp.contains("default-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+    }
+}

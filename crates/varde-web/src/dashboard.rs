@@ -148,6 +148,28 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
         &data,
     ));
 
+    // 1b. By class: the weekly breakdown by class is in open data (weekly-counts.csv); here the half-year's totals.
+    let mut by_class: BTreeMap<SubstanceClass, u64> = BTreeMap::new();
+    for s in summaries.iter().filter(|s| weeks_ago(s, now, 26)) {
+        for k in crate::opendata::found_classes(&state, s) {
+            *by_class.entry(k).or_insert(0) += 1;
+        }
+    }
+    let counts: Vec<u64> = by_class.values().copied().collect();
+    let data: Vec<Bar> = by_class
+        .keys()
+        .zip(column(&counts))
+        .map(|(k, (v, shown))| Bar { label: cat.class(*k).names.get(lang).to_owned(), value: v, shown })
+        .collect();
+    sections.push(bars(
+        "classes",
+        t(lang, "dash_classes"),
+        t(lang, "dash_classes"),
+        t(lang, "col_class"),
+        t(lang, "col_samples"),
+        &data,
+    ));
+
     // 2. The fylker side by side.
     let mut by_fylke: BTreeMap<String, u64> = geo.fylker().iter().map(|f| (f.number.clone(), 0)).collect();
     for s in summaries.iter().filter(|s| weeks_ago(s, now, 13)) {

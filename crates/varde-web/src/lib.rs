@@ -17,7 +17,10 @@ pub mod monitoring;
 pub mod opendata;
 pub mod pages;
 pub mod positivity;
+pub mod result;
+pub mod review;
 pub mod session;
+pub mod staff;
 pub mod tokens;
 
 use axum::extract::DefaultBodyLimit;
@@ -51,6 +54,7 @@ pub struct Inner {
     pub feed_cache: feeds::atom::FeedCache,
     pub concern_limiter: concern::RateLimiter,
     pub login_failures: session::LoginFailures,
+    pub lookup_limiter: result::LookupLimiter,
     /// A hash of nothing, checked against when a login names an unknown user, so both take the same time.
     pub dummy_hash: String,
 }
@@ -76,6 +80,7 @@ impl AppState {
             feed_cache: Default::default(),
             concern_limiter: Default::default(),
             login_failures: Default::default(),
+            lookup_limiter: Default::default(),
             dummy_hash: session::hash_password("no such user"),
         }))
     }
@@ -114,6 +119,9 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::routes())
         .merge(session::routes())
         .merge(analyst::routes())
+        .merge(staff::routes())
+        .merge(review::routes())
+        .merge(result::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {

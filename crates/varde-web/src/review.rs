@@ -1,0 +1,162 @@
+//! Reviewers' pages: the queue of drafts, each draft with its texts in three languages to edit, and publishing.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::t;
+use crate::lang::negotiate;
+use crate::session::SessionUser;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::html;
+use std::collections::HashMap;
+use varde_domain::alert::{AlertAction, AlertEdit, AlertStatus};
+use varde_domain::auth::Role;
+use varde_domain::{Lang, Localized};
+use varde_store::AlertFilter;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/review", get(queue))
+        .route("/review/{id}", get(draft))
+        .route("/review/{id}/edit", post(edit))
+        .route("/review/{id}/publish", post(publish))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn reviewers_only(lang: Lang, user: &SessionUser) -> Option<Response> {
+    (user.0.role != Role::Reviewer).then(|| {
+        let body = html! { h1 { (t(lang, "review")) } p.error role="alert" { (t(lang, "reviewers_only")) } };
+        (StatusCode::FORBIDDEN, crate::pages::page(crate::pages::layout(lang, t(lang, "review"), "/review", body)))
+            .into_response()
+    })
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = reviewers_only(lang, &user) {
+        return Ok(refused);
+    }
+    let drafts =
+        state.store.alerts(AlertFilter { statuses: vec![AlertStatus::Draft], ..AlertFilter::default() }).await?;
+    let body = html! {
+        h1 { (t(lang, "review")) }
+        h2 { (t(lang, "drafts")) }
+        @if drafts.is_empty() { p { (t(lang, "no_data")) } }
+        ul.alerts {
+            @for a in &drafts {
+                li {
+                    span class={ "tier tier-" (a.tier.as_str()) } { (state.assessor.templates.tier_word(a.tier).get(lang)) } " "
+                    a href={ "/review/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) }
+                    p.meta { (t(lang, "samples")) ": " (a.evidence_count) }
+                }
+            }
+        }
+    };
+    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "review"), "/review", body)))
+}
+
+async fn draft(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = reviewers_only(lang, &user) {
+        return Ok(refused);
+    }
+    let alert =
+        state.store.alert(id).await?.ok_or_else(|| ApiError::not_found("alert_not_found", "no alert has that id"))?;
+    let c = &alert.content;
+    let field = |name: &str, label: &str, text: &Localized, rows: u8| {
+        html! {
+            fieldset {
+                legend { (label) }
+                @for l in Lang::ALL {
+                    label for={ (name) "_" (l.code()) } { (l.code()) }
+                    textarea id={ (name) "_" (l.code()) } name={ (name) "_" (l.code()) } rows=(rows) lang=(l.code()) { (text.get(l)) }
+                }
+            }
+        }
+    };
+    let body = html! {
+        h1 { (c.title.get(lang)) }
+        p { span class={ "tier tier-" (alert.tier.as_str()) } { (state.assessor.templates.tier_word(alert.tier).get(lang)) } " · " (t(lang, "samples")) ": " (alert.evidence_count) }
+        @if alert.status == AlertStatus::Draft {
+            form.concern method="post" action={ "/review/" (id) "/edit?lang=" (lang.code()) } {
+                input type="hidden" name="csrf" value=(user.0.csrf);
+                (field("title", t(lang, "title"), &c.title, 2))
+                (field("body", t(lang, "body"), &c.body, 4))
+                (field("advice", t(lang, "advice_label"), &c.advice, 3))
+                button type="submit" { (t(lang, "save")) }
+            }
+            form.concern method="post" action={ "/review/" (id) "/publish?lang=" (lang.code()) } {
+                input type="hidden" name="csrf" value=(user.0.csrf);
+                button type="submit" { (t(lang, "publish")) }
+            }
+        } @else {
+            p { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (alert.status.as_str()) } }
+        }
+    };
+    Ok(crate::pages::page(crate::pages::layout(lang, c.title.get(lang), &format!("/review/{id}"), body)))
+}
+
+fn localized(f: &HashMap<String, String>, name: &str) -> Option<Localized> {
+    let get = |l: &str| f.get(&format!("{name}_{l}")).cloned();
+    Some(Localized { nb: get("nb")?, nn: get("nn")?, en: get("en")? })
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = reviewers_only(lang, &user) {
+        return Ok(refused);
+    }
+    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    let change = AlertEdit {
+        title: localized(&f, "title"),
+        body: localized(&f, "body"),
+        advice: localized(&f, "advice"),
+        ..AlertEdit::default()
+    };
+    state.store.change_alert(id, AlertAction::Edit, change, &user.0.principal(), jiff::Timestamp::now()).await?;
+    Ok(Redirect::to(&format!("/review/{id}?lang={}", lang.code())).into_response())
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = reviewers_only(lang, &user) {
+        return Ok(refused);
+    }
+    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    state
+        .store
+        .change_alert(id, AlertAction::Publish, AlertEdit::default(), &user.0.principal(), jiff::Timestamp::now())
+        .await?;
+    Ok(Redirect::to(&format!("/alerts/{id}?lang={}", lang.code())).into_response())
+}

@@ -1,0 +1,311 @@
+//! Technicians' pages: register a sample in under a minute, see its findings at once, print the person's result card.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::t;
+use crate::lang::negotiate;
+use crate::session::SessionUser;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{Markup, PreEscaped, html};
+use std::collections::HashMap;
+use varde_domain::auth::Role;
+use varde_domain::sample::{
+    AnalysisInput, AnalysisResult, ComponentInput, ComponentRole, Form as SampleForm, SampleInput, Tablet,
+};
+use varde_domain::{Lang, Method, SampleCode};
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/staff", get(new_sample))
+        .route("/staff/samples", post(register))
+        .route("/staff/samples/{code}", get(sample))
+        .route("/staff/samples/{code}/card", get(card))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+const STRIPS: [(&str, Method); 5] = [
+    ("strip_fentanyl", Method::StripFentanyl),
+    ("strip_nitazene", Method::StripNitazene),
+    ("strip_benzodiazepine", Method::StripBenzodiazepine),
+    ("strip_xylazine", Method::StripXylazine),
+    ("strip_medetomidine", Method::StripMedetomidine),
+];
+
+fn technician_only(lang: Lang, user: &SessionUser) -> Option<Response> {
+    (user.0.role != Role::Technician).then(|| {
+        let body = html! { h1 { (t(lang, "staff")) } p.error role="alert" { (t(lang, "technicians_only")) } };
+        (StatusCode::FORBIDDEN, crate::pages::page(crate::pages::layout(lang, t(lang, "staff"), "/staff", body)))
+            .into_response()
+    })
+}
+
+fn form_page(
+    state: &AppState,
+    lang: Lang,
+    user: &SessionUser,
+    values: &HashMap<String, String>,
+    error: Option<&str>,
+) -> Markup {
+    let v = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let body = html! {
+        h1 { (t(lang, "new_sample")) }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        datalist id="substances" {
+            @for s in state.assessor.catalogue.substances() { option value=(s.names.get(lang)) {} }
+        }
+        form.concern.sample method="post" action={ "/staff/samples?lang=" (lang.code()) } {
+            input type="hidden" name="csrf" value=(user.0.csrf);
+            label for="sold_as" { (t(lang, "sold_as")) }
+            input id="sold_as" name="sold_as" list="substances" value=(v("sold_as")) autofocus aria-describedby="sold_as_hint";
+            small id="sold_as_hint" { (t(lang, "sold_as_hint")) }
+            label for="form" { (t(lang, "form")) }
+            select id="form" name="form" {
+                @for f in SampleForm::ALL {
+                    @if v("form") == f.as_str() { option value=(f.as_str()) selected { (varde_domain::alert::form_word(f, lang)) } }
+                    @else { option value=(f.as_str()) { (varde_domain::alert::form_word(f, lang)) } }
+                }
+            }
+            label for="colour" { (t(lang, "colour")) }
+            input id="colour" name="colour" value=(v("colour"));
+            fieldset.tablet {
+                legend { (t(lang, "tablet_details")) }
+                label for="logo" { (t(lang, "logo")) }
+                input id="logo" name="logo" value=(v("logo"));
+                label for="mass_mg" { (t(lang, "mass_mg")) }
+                input id="mass_mg" name="mass_mg" inputmode="decimal" value=(v("mass_mg"));
+            }
+            label for="ftir_main" { (t(lang, "ftir_main")) }
+            input id="ftir_main" name="ftir_main" list="substances" value=(v("ftir_main"));
+            label for="ftir_other" { (t(lang, "ftir_other")) }
+            input id="ftir_other" name="ftir_other" value=(v("ftir_other"));
+            fieldset {
+                legend { (t(lang, "strips")) }
+                @for (name, method) in STRIPS {
+                    label for=(name) { (state.assessor.methods.name(method).get(lang)) }
+                    select id=(name) name=(name) {
+                        @for (value, key) in [("", "not_tested"), ("positive", "positive"), ("negative", "negative"), ("inconclusive", "inconclusive")] {
+                            @if v(name) == value { option value=(value) selected { (t(lang, key)) } }
+                            @else { option value=(value) { (t(lang, key)) } }
+                        }
+                    }
+                }
+            }
+            label for="notes" { (t(lang, "notes")) }
+            textarea id="notes" name="notes" rows="3" maxlength="2000" { (v("notes")) }
+            button type="submit" { (t(lang, "register")) }
+        }
+    };
+    crate::pages::layout(lang, t(lang, "new_sample"), "/staff", body)
+}
+
+async fn new_sample(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_only(lang, &user) {
+        return refused;
+    }
+    crate::pages::page(form_page(&state, lang, &user, &HashMap::new(), None))
+}
+
+fn names(list: &str) -> Vec<String> {
+    list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// The form as the API's input, so one set of rules (validation, privacy) serves both.
+fn input(service: &str, f: &HashMap<String, String>) -> Result<SampleInput, String> {
+    let get = |k: &str| f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+    let form = SampleForm::parse(&get("form").unwrap_or_default()).ok_or("choose a form")?;
+    let mut analyses = Vec::new();
+    let mut components: Vec<ComponentInput> = get("ftir_main")
+        .into_iter()
+        .map(|s| ComponentInput { substance: s, role: ComponentRole::Main, amount: None, confidence: None })
+        .collect();
+    components.extend(names(&get("ftir_other").unwrap_or_default()).into_iter().map(|s| ComponentInput {
+        substance: s,
+        role: ComponentRole::Adulterant,
+        amount: None,
+        confidence: None,
+    }));
+    if !components.is_empty() {
+        analyses.push(AnalysisInput {
+            method: Method::Ftir,
+            result: None,
+            components: Some(components),
+            performed_at: None,
+            amends: None,
+        });
+    }
+    for (name, method) in STRIPS {
+        if let Some(r) = get(name) {
+            let result = AnalysisResult::parse(&r).ok_or("choose a strip result")?;
+            analyses.push(AnalysisInput {
+                method,
+                result: Some(result),
+                components: None,
+                performed_at: None,
+                amends: None,
+            });
+        }
+    }
+    let mass_mg = match get("mass_mg") {
+        Some(m) => Some(m.replace(',', ".").parse::<f64>().map_err(|_| "the mass is a number of milligrams")?),
+        None => None,
+    };
+    let tablet = form.has_tablet_fields().then(|| Tablet { mass_mg, logo: get("logo"), ..Tablet::default() });
+    Ok(SampleInput {
+        service: service.to_owned(),
+        received_at: None,
+        sold_as: names(&get("sold_as").unwrap_or_default()),
+        form,
+        colour: get("colour"),
+        texture: None,
+        notes: get("notes"),
+        tablet,
+        use_context: None,
+        analyses,
+    })
+}
+
+async fn register(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(values): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_only(lang, &user) {
+        return Ok(refused);
+    }
+    user.check_csrf(values.get("csrf").map_or("", String::as_str))?;
+    let service = user.0.service.clone().expect("technicians have a service");
+    let again = |message: String| {
+        Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            crate::pages::page(form_page(&state, lang, &user, &values, Some(&message))),
+        )
+            .into_response())
+    };
+    let sample = match input(service.as_str(), &values) {
+        Ok(i) => i,
+        Err(m) => return again(m.to_owned()),
+    };
+    let now = jiff::Timestamp::now();
+    let sample = match sample.validate(&state.assessor.catalogue, now) {
+        Ok(s) => s,
+        Err(e) => return again(e.message),
+    };
+    let who = user.0.principal();
+    let stored = loop {
+        // Drawn in its own statement: the thread's random source must not live across an await.
+        let code = SampleCode::generate(&mut rand::rng());
+        match state.store.create_sample(code, sample.clone(), &who, now).await {
+            Err(varde_store::StoreError::CodeTaken) => continue,
+            other => break other?,
+        }
+    };
+    Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
+}
+
+async fn own_sample(
+    state: &AppState,
+    user: &SessionUser,
+    code: &str,
+) -> Result<Option<varde_store::StoredSample>, ApiError> {
+    let Ok(code) = SampleCode::parse(code) else { return Ok(None) };
+    let stored = state.store.sample(code).await?;
+    // Another service's sample does not exist for this technician.
+    Ok(stored.filter(|s| Some(&s.sample.service) == user.0.service.as_ref()))
+}
+
+fn findings(state: &AppState, stored: &varde_store::StoredSample, lang: Lang) -> Markup {
+    html! {
+        h2 { (t(lang, "findings")) }
+        @if stored.findings.is_empty() { p { (t(lang, "no_findings")) } }
+        @for f in &stored.findings {
+            div class={ "finding finding-" (f.tier.as_str()) } {
+                strong { (state.assessor.templates.tier_word(f.tier).get(lang)) } ": " (f.explanation.get(lang))
+            }
+        }
+    }
+}
+
+async fn sample(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_only(lang, &user) {
+        return Ok(refused);
+    }
+    let Some(stored) = own_sample(&state, &user, &code).await? else {
+        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
+    };
+    let code = stored.sample.code.to_string();
+    let body = html! {
+        h1 { (t(lang, "sample")) }
+        p { (t(lang, "code")) ": " span.code data-code=(code) { (code) } }
+        (findings(&state, &stored, lang))
+        @if let Some(notes) = &stored.sample.notes { h2 { (t(lang, "notes")) } p.notes { (notes) } }
+        p { a href={ "/staff/samples/" (code) "/card?lang=" (lang.code()) } { (t(lang, "result_card")) } " · " a href={ "/staff?lang=" (lang.code()) } { (t(lang, "new_sample")) } }
+    };
+    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "sample"), &format!("/staff/samples/{code}"), body)))
+}
+
+/// The printable card the person takes away: the code, a QR code of the look-up address, the findings, advice and
+/// what the methods cannot see, in the chosen language.
+async fn card(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_only(lang, &user) {
+        return Ok(refused);
+    }
+    let Some(stored) = own_sample(&state, &user, &code).await? else {
+        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
+    };
+    let code = stored.sample.code.to_string();
+    let url = format!("{}/result?code={}&lang={}", state.public_url, code, lang.code());
+    let qr = qrcode::QrCode::new(url.as_bytes())
+        .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
+        .unwrap_or_default();
+    let qr = qr.split_once("?>").map_or(qr.as_str(), |(_, svg)| svg).to_owned();
+    let public = crate::api::results::public_result(&state, &stored, lang);
+    let body = html! {
+        div.card {
+            h1 { (t(lang, "result_card")) }
+            p.code { (code) }
+            div role="img" aria-label=(url) { (PreEscaped(qr)) }
+            p { (t(lang, "card_lookup")) " " (url) }
+            (findings(&state, &stored, lang))
+            @for a in &public.advice { p { strong { (a.name) } ": " (a.advice) } }
+            h2 { (t(lang, "limits")) }
+            @for a in &public.analyses { p { (a.limits) } }
+        }
+        p.no-print { a href={ "/staff/samples/" (code) "?lang=" (lang.code()) } { (t(lang, "sample")) } }
+    };
+    Ok(crate::pages::page(crate::pages::layout(
+        lang,
+        t(lang, "result_card"),
+        &format!("/staff/samples/{code}/card"),
+        body,
+    )))
+}

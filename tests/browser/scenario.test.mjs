@@ -1,0 +1,139 @@
+// Varde in a real browser: a technician registers a sample, a reviewer publishes the warning, the public and the
+// person who brought the sample read it. Playwright (playwright-core) drives Debian's Chromium; axe-core checks
+// every page kind for WCAG 2.1 AA violations. Screenshots of each step go to artifacts/browser/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const bin = process.env.VARDE_BIN ?? join(root, "target", "debug", "varde");
+const shots = join(root, "artifacts", "browser");
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const dir = mkdtempSync(join(tmpdir(), "varde-browser-"));
+const db = `sqlite://${join(dir, "v.db")}`;
+const varde = (args, input) => {
+  const r = spawnSync(bin, ["--database", db, ...args], { input, encoding: "utf8", env: { ...process.env, VARDE_LOG: "warn" } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+};
+
+let server, base, browser;
+
+before(async () => {
+  varde(["service", "add", "oslo-brukerrom", "--name", "Oslo brukerrom", "--kind", "user_room", "--kommune", "0301"]);
+  varde(["user", "add", "tina", "--role", "technician", "--service", "oslo-brukerrom"], "tekniker-passord-123\n");
+  varde(["user", "add", "rolf", "--role", "reviewer"], "reviewer-passord-123\n");
+  server = spawn(bin, ["--database", db, "serve", "--listen", "127.0.0.1:0"], { env: { ...process.env, VARDE_LOG: "warn" } });
+  base = await new Promise((resolve, reject) => {
+    server.stdout.on("data", (d) => {
+      const m = String(d).match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    server.on("exit", (code) => reject(new Error(`varde exited ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+async function login(page, user, password) {
+  await page.goto(`${base}/login?lang=en&next=/staff`);
+  await page.fill("#username", user);
+  await page.fill("#password", password);
+  await page.click("button[type=submit]");
+}
+
+async function axe(page, name) {
+  // Through the DevTools protocol: the pages' Content-Security-Policy (rightly) refuses inline script tags.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
+  assert.deepEqual(found, [], `${name}: accessibility violations`);
+}
+
+test("from a checked sample to a warning the public and the person can read", async () => {
+  // 1. The technician registers "heroin" with a positive nitazene strip and notes that try to run a script.
+  const tech = await browser.newContext();
+  const page = await tech.newPage();
+  let dialogs = 0;
+  page.on("dialog", async (d) => { dialogs++; await d.dismiss(); });
+  await login(page, "tina", "tekniker-passord-123");
+  await page.goto(`${base}/staff?lang=en`);
+  await axe(page, "sample form");
+  await page.screenshot({ path: join(shots, "1-sample-form.png"), fullPage: true });
+  await page.fill("#sold_as", "heroin");
+  await page.selectOption("#form", "powder");
+  await page.selectOption("#strip_nitazene", "positive");
+  await page.fill("#notes", "<script>alert(1)</script>");
+  await page.click("form.sample button[type=submit]");
+  await page.waitForURL(/\/staff\/samples\//);
+  const finding = await page.textContent(".finding-severe");
+  assert.match(finding, /Severe alert: The nitazene strip was positive, but the product was sold as Heroin/);
+  assert.equal(await page.textContent(".notes"), "<script>alert(1)</script>", "notes are shown as text");
+  assert.equal(dialogs, 0, "no script ran");
+  const code = await page.getAttribute(".code", "data-code");
+  assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  await axe(page, "sample page");
+  await page.screenshot({ path: join(shots, "2-severe-finding.png"), fullPage: true });
+  await page.click("text=Result card");
+  assert.ok(await page.$(".card svg"), "the card has a QR code");
+  await page.screenshot({ path: join(shots, "3-result-card.png"), fullPage: true });
+
+  // 2. The reviewer publishes the draft.
+  const rev = await browser.newContext();
+  const rp = await rev.newPage();
+  await login(rp, "rolf", "reviewer-passord-123");
+  await rp.goto(`${base}/review?lang=en`);
+  await axe(rp, "review queue");
+  await rp.click("ul.alerts a");
+  await axe(rp, "draft");
+  await rp.screenshot({ path: join(shots, "4-draft.png"), fullPage: true });
+  const title = await rp.inputValue("#title_en");
+  await rp.click("text=Publish");
+  await rp.waitForURL(/\/alerts\/\d+/);
+  await rp.screenshot({ path: join(shots, "5-published.png"), fullPage: true });
+
+  // 3. The public list and the Atom feed show it.
+  const pub = await (await browser.newContext()).newPage();
+  await pub.goto(`${base}/alerts?lang=en`);
+  assert.ok((await pub.textContent("ul.alerts")).includes(title));
+  await axe(pub, "public alerts");
+  await pub.screenshot({ path: join(shots, "6-public-list.png"), fullPage: true });
+  const atom = await (await fetch(`${base}/alerts.atom?lang=en`)).text();
+  assert.ok(atom.includes("<feed") && atom.includes(title.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")));
+  await pub.click("ul.alerts a");
+  await axe(pub, "alert detail");
+
+  // 4. The person looks up their code, typed in lower case without hyphens.
+  await pub.goto(`${base}/result?lang=en`);
+  await axe(pub, "result look-up");
+  await pub.fill("#code", code.replace(/-/g, "").toLowerCase());
+  await pub.click("form button[type=submit]");
+  assert.match(await pub.textContent(".finding-severe"), /nitazene strip was positive/);
+  assert.ok(!(await pub.content()).includes("&lt;script&gt;alert(1)"), "the person does not see the technician's notes");
+  await axe(pub, "result");
+  await pub.screenshot({ path: join(shots, "7-result.png"), fullPage: true });
+
+  // The other public pages, in all three languages.
+  for (const lang of ["nb", "nn", "en"]) {
+    for (const path of ["/dashboard", "/concern", "/open-data", "/login"]) {
+      await pub.goto(`${base}${path}?lang=${lang}`);
+      await axe(pub, `${path} (${lang})`);
+    }
+  }
+});

@@ -9,4 +9,5 @@ mod helpers;
 mod indicators;
 mod samples;
 mod session;
+mod authz;
 mod signals;

@@ -131,7 +131,7 @@ test("from a checked sample to a warning the public and the person can read", as
 
   // The other public pages, in all three languages.
   for (const lang of ["nb", "nn", "en"]) {
-    for (const path of ["/dashboard", "/concern", "/open-data", "/login"]) {
+    for (const path of ["/dashboard", "/concern", "/open-data", "/login", "/substances", "/substances/protonitazene"]) {
       await pub.goto(`${base}${path}?lang=${lang}`);
       await axe(pub, `${path} (${lang})`);
     }

@@ -21,6 +21,7 @@ pub mod result;
 pub mod review;
 pub mod session;
 pub mod staff;
+pub mod substances;
 pub mod tokens;
 
 use axum::extract::DefaultBodyLimit;
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .merge(staff::routes())
         .merge(review::routes())
         .merge(result::routes())
+        .merge(substances::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {

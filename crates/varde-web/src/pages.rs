@@ -59,6 +59,11 @@ pub fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
             body {
                 header {
                     a.brand href={ "/alerts?lang=" (lang.code()) } { (t(lang, "site_name")) }
+                    nav.main aria-label=(t(lang, "main_menu")) {
+                        @for (href, key) in [("/alerts", "alerts"), ("/dashboard", "dashboard"), ("/substances", "substances"), ("/result", "result_lookup"), ("/concern", "nav_concern")] {
+                            a href={ (href) "?lang=" (lang.code()) } { (t(lang, key)) }
+                        }
+                    }
                     nav.lang aria-label=(t(lang, "language")) {
                         @for (l, name) in [(Lang::Nb, "Bokmål"), (Lang::Nn, "Nynorsk"), (Lang::En, "English")] {
                             @if l == lang {

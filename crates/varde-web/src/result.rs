@@ -80,7 +80,9 @@ async fn page(
                     @if r.amended { p.notice role="status" { (t(lang, "result_amended")) } }
                     h2 { (t(lang, "findings")) }
                     @if r.findings.is_empty() { p { (t(lang, "no_findings")) } }
-                    @for f in &r.findings { div class={ "finding finding-" (f.tier.as_str()) } { (f.explanation) } }
+                    @for f in &r.findings {
+                    div class={ "finding finding-" (f.tier.as_str()) } { strong { (state.assessor.templates.tier_word(f.tier).get(lang)) } ": " (f.explanation) }
+                }
                     h2 { (t(lang, "what_was_found")) }
                     ul { @for a in &r.analyses {
                         li { (state.assessor.methods.name(a.method).get(lang)) ": "

@@ -36,37 +36,122 @@ async fn every_route_for_every_role() {
     let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
     let code = s["code"].as_str().unwrap().to_owned();
     let draft = s["alert_drafts"][0]["id"].as_i64().unwrap();
-    let tokens = [None, Some(app.oslo.clone()), Some(app.bergen.clone()), Some(app.reviewer.clone()), Some(app.admin.clone())];
+    let tokens =
+        [None, Some(app.oslo.clone()), Some(app.bergen.clone()), Some(app.reviewer.clone()), Some(app.admin.clone())];
     let day = json!({"service": "oslo-brukerrom", "day": "2026-11-20", "visits": 10, "overdoses": 0, "naloxone": 0, "referrals": 0});
     let analysis = json!({"method": "strip_xylazine", "result": "negative"});
 
     // (method, path as in OpenAPI, concrete path, body, expected per caller). State-changing alert routes come last,
     // and their allowed caller (the reviewer) last within the row, so the refusals are tested against a live draft.
     let api: Vec<(&str, &str, String, Option<Value>, [E; 5])> = vec![
-        ("post", "/api/v1/samples", "/api/v1/samples".into(), Some(heroin_sample()), [Unauthenticated, Ok, Forbidden, Ok, Ok]),
-        ("get", "/api/v1/samples/{code}", format!("/api/v1/samples/{code}"), None, [Unauthenticated, Ok, Forbidden, Ok, Ok]),
-        ("post", "/api/v1/samples/{code}/analyses", format!("/api/v1/samples/{code}/analyses"), Some(analysis), [Unauthenticated, Ok, Forbidden, Ok, Ok]),
+        (
+            "post",
+            "/api/v1/samples",
+            "/api/v1/samples".into(),
+            Some(heroin_sample()),
+            [Unauthenticated, Ok, Forbidden, Ok, Ok],
+        ),
+        (
+            "get",
+            "/api/v1/samples/{code}",
+            format!("/api/v1/samples/{code}"),
+            None,
+            [Unauthenticated, Ok, Forbidden, Ok, Ok],
+        ),
+        (
+            "post",
+            "/api/v1/samples/{code}/analyses",
+            format!("/api/v1/samples/{code}/analyses"),
+            Some(analysis),
+            [Unauthenticated, Ok, Forbidden, Ok, Ok],
+        ),
         ("get", "/api/v1/results/{code}", format!("/api/v1/results/{code}"), None, [Ok, Ok, Ok, Ok, Ok]),
         ("get", "/api/v1/substances", "/api/v1/substances".into(), None, [Ok, Ok, Ok, Ok, Ok]),
         ("get", "/api/v1/services", "/api/v1/services".into(), None, [Ok, Ok, Ok, Ok, Ok]),
         ("get", "/healthz", "/healthz".into(), None, [Ok, Ok, Ok, Ok, Ok]),
         ("get", "/metrics", "/metrics".into(), None, [Ok, Ok, Ok, Ok, Ok]),
-        ("get", "/api/v1/alerts", "/api/v1/alerts?status=draft".into(), None, [Unauthenticated, Forbidden, Forbidden, Ok, Ok]),
+        (
+            "get",
+            "/api/v1/alerts",
+            "/api/v1/alerts?status=draft".into(),
+            None,
+            [Unauthenticated, Forbidden, Forbidden, Ok, Ok],
+        ),
         ("get", "/api/v1/alerts/{id}", format!("/api/v1/alerts/{draft}"), None, [Ok, Ok, Ok, Ok, Ok]),
         ("get", "/api/v1/alerts/{id}/versions", format!("/api/v1/alerts/{draft}/versions"), None, [Ok, Ok, Ok, Ok, Ok]),
-        ("get", "/api/v1/alerts/{id}/evidence", format!("/api/v1/alerts/{draft}/evidence"), None, [Unauthenticated, Forbidden, Forbidden, Ok, Ok]),
-        ("get", "/api/v1/alerts/{id}/edas", format!("/api/v1/alerts/{draft}/edas"), None, [Unauthenticated, Forbidden, Forbidden, Ok, Ok]),
+        (
+            "get",
+            "/api/v1/alerts/{id}/evidence",
+            format!("/api/v1/alerts/{draft}/evidence"),
+            None,
+            [Unauthenticated, Forbidden, Forbidden, Ok, Ok],
+        ),
+        (
+            "get",
+            "/api/v1/alerts/{id}/edas",
+            format!("/api/v1/alerts/{draft}/edas"),
+            None,
+            [Unauthenticated, Forbidden, Forbidden, Ok, Ok],
+        ),
         ("get", "/api/v1/signals", "/api/v1/signals".into(), None, [Unauthenticated, Forbidden, Forbidden, Ok, Ok]),
-        ("post", "/api/v1/signals/{id}/draft", "/api/v1/signals/999/draft".into(), None, [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden]),
-        ("post", "/api/v1/webhooks", "/api/v1/webhooks".into(), Some(json!({"url": "http://127.0.0.1:9/hook"})), [Unauthenticated, Forbidden, Forbidden, Forbidden, Ok]),
-        ("get", "/api/v1/webhooks", "/api/v1/webhooks".into(), None, [Unauthenticated, Forbidden, Forbidden, Forbidden, Ok]),
-        ("post", "/api/v1/user-room-days", "/api/v1/user-room-days".into(), Some(day), [Unauthenticated, Ok, Forbidden, Ok, Ok]),
+        (
+            "post",
+            "/api/v1/signals/{id}/draft",
+            "/api/v1/signals/999/draft".into(),
+            None,
+            [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "post",
+            "/api/v1/webhooks",
+            "/api/v1/webhooks".into(),
+            Some(json!({"url": "http://127.0.0.1:9/hook"})),
+            [Unauthenticated, Forbidden, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "get",
+            "/api/v1/webhooks",
+            "/api/v1/webhooks".into(),
+            None,
+            [Unauthenticated, Forbidden, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "post",
+            "/api/v1/user-room-days",
+            "/api/v1/user-room-days".into(),
+            Some(day),
+            [Unauthenticated, Ok, Forbidden, Ok, Ok],
+        ),
         ("get", "/api/v1/user-room-days", "/api/v1/user-room-days".into(), None, [Unauthenticated, Ok, Ok, Ok, Ok]),
         ("get", "/api/v1/stats/time-to-warning", "/api/v1/stats/time-to-warning".into(), None, [Ok, Ok, Ok, Ok, Ok]),
-        ("patch", "/api/v1/alerts/{id}", format!("/api/v1/alerts/{draft}"), Some(json!({})), [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden]),
-        ("post", "/api/v1/alerts/{id}/publish", format!("/api/v1/alerts/{draft}/publish"), Some(json!({})), [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden]),
-        ("post", "/api/v1/alerts/{id}/update", format!("/api/v1/alerts/{draft}/update"), Some(json!({})), [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden]),
-        ("post", "/api/v1/alerts/{id}/withdraw", format!("/api/v1/alerts/{draft}/withdraw"), Some(json!({})), [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden]),
+        (
+            "patch",
+            "/api/v1/alerts/{id}",
+            format!("/api/v1/alerts/{draft}"),
+            Some(json!({})),
+            [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "post",
+            "/api/v1/alerts/{id}/publish",
+            format!("/api/v1/alerts/{draft}/publish"),
+            Some(json!({})),
+            [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "post",
+            "/api/v1/alerts/{id}/update",
+            format!("/api/v1/alerts/{draft}/update"),
+            Some(json!({})),
+            [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "post",
+            "/api/v1/alerts/{id}/withdraw",
+            format!("/api/v1/alerts/{draft}/withdraw"),
+            Some(json!({})),
+            [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
+        ),
     ];
 
     // Every operation in the OpenAPI document has a row (the event stream is checked below: it never ends).
@@ -113,9 +198,13 @@ async fn every_route_for_every_role() {
     ];
     let mut clients = Vec::new();
     for u in &users {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
         if let Some((name, role, service)) = u {
-            app.store.add_user(name, &h, *role, service.map(|s| ServiceSlug::parse(s).unwrap()), "test", Timestamp::now()).await.unwrap();
+            app.store
+                .add_user(name, &h, *role, service.map(|s| ServiceSlug::parse(s).unwrap()), "test", Timestamp::now())
+                .await
+                .unwrap();
             let page = client.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
             let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
             let csrf = page[at..at + 64].to_owned();
@@ -138,6 +227,8 @@ async fn every_route_for_every_role() {
         ("/open-data/samples.csv".into(), [Ok, Ok, Ok, Ok, Ok]),
         ("/concern".into(), [Ok, Ok, Ok, Ok, Ok]),
         ("/result".into(), [Ok, Ok, Ok, Ok, Ok]),
+        ("/substances".into(), [Ok, Ok, Ok, Ok, Ok]),
+        ("/substances/protonitazene".into(), [Ok, Ok, Ok, Ok, Ok]),
         ("/login".into(), [Ok, Ok, Ok, Ok, Ok]),
         ("/staff".into(), [ToLogin, Ok, Ok, Forbidden, Forbidden]),
         (format!("/staff/samples/{code}"), [ToLogin, Ok, Ok, Forbidden, Forbidden]),

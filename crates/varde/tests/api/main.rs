@@ -2,6 +2,7 @@
 //! database, or runs the real `varde` executable.
 
 mod alerts;
+mod authz;
 mod cli;
 mod dashboard;
 mod durability;
@@ -9,5 +10,4 @@ mod helpers;
 mod indicators;
 mod samples;
 mod session;
-mod authz;
 mod signals;

@@ -18,6 +18,9 @@ enum E {
 }
 use E::*;
 
+/// One API row: method, path as in OpenAPI, concrete path, body, and what each caller gets.
+type Row = (&'static str, &'static str, String, Option<Value>, [E; 5]);
+
 /// The callers, in this order: anonymous, technician of the sample's service, technician of another, reviewer, admin.
 const CALLERS: [&str; 5] = ["anonymous", "technician (own)", "technician (other)", "reviewer", "admin"];
 
@@ -43,7 +46,7 @@ async fn every_route_for_every_role() {
 
     // (method, path as in OpenAPI, concrete path, body, expected per caller). State-changing alert routes come last,
     // and their allowed caller (the reviewer) last within the row, so the refusals are tested against a live draft.
-    let api: Vec<(&str, &str, String, Option<Value>, [E; 5])> = vec![
+    let api: Vec<Row> = vec![
         (
             "post",
             "/api/v1/samples",

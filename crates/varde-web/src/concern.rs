@@ -37,6 +37,14 @@ impl RateLimiter {
         seen.get(key).map_or(0, |v| v.iter().filter(|t| t.elapsed() < WINDOW).count())
     }
 
+    /// Records an event for `key` without any allowance (for counting, as failed logins are).
+    pub fn record(&self, key: &str) {
+        let mut seen = self.seen.lock().expect("not poisoned");
+        let times = seen.entry(key.to_owned()).or_default();
+        times.retain(|t| t.elapsed() < WINDOW);
+        times.push(Instant::now());
+    }
+
     /// Records an attempt from `key`; false when the key has used its allowance.
     pub fn allow(&self, key: &str) -> bool {
         let mut seen = self.seen.lock().expect("not poisoned");

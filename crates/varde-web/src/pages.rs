@@ -194,9 +194,15 @@ async fn detail_or_cap(
         )
             .into_response());
     }
+    let body = alert_body(&state, &alert, lang);
+    Ok(page(layout(lang, alert.content.title.get(lang), &path, body)))
+}
+
+/// The public alert page's content: shared with the reviewer's preview, so the preview is what the public sees.
+pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
     let product = &alert.content.product;
-    let body = html! {
-        p { (tier_badge(&alert, lang, &state)) }
+    html! {
+        p { (tier_badge(alert, lang, state)) }
         h1 { (alert.content.title.get(lang)) }
         @if alert.status == AlertStatus::Withdrawn { p.notice role="status" { (t(lang, "withdrawn_notice")) } }
         @if alert.status == AlertStatus::Expired { p.notice role="status" { (t(lang, "expired_notice")) } }
@@ -214,7 +220,7 @@ async fn detail_or_cap(
                 @if let Some(l) = &product.logo { ", «" (l) "»" }
                 @if let Some(mg) = product.mg_per_unit { ", " (format!("{mg:.0}")) " mg" }
             }
-            dt { (t(lang, "area")) } dd { (area(&alert, lang, &state)) }
+            dt { (t(lang, "area")) } dd { (area(alert, lang, state)) }
             dt { (t(lang, "samples")) } dd { (alert.evidence_count) }
             dt { (t(lang, "published")) } dd { (day(alert.published_at.unwrap_or(alert.created_at), lang)) }
             dt { (t(lang, "updated")) } dd { (day(alert.updated_at, lang)) }
@@ -225,6 +231,5 @@ async fn detail_or_cap(
             a href={ "/alerts.atom?lang=" (lang.code()) } { "Atom" } " · "
             a href={ "/alerts/" (alert.id) ".cap" } { "CAP" } " · "
             a href={ "/api/v1/alerts/" (alert.id) } { "JSON" } }
-    };
-    Ok(page(layout(lang, alert.content.title.get(lang), &path, body)))
+    }
 }

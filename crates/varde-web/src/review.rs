@@ -22,6 +22,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/review/{id}", get(draft))
         .route("/review/{id}/edit", post(edit))
         .route("/review/{id}/publish", post(publish))
+        .route("/review/{id}/update", post(update))
+        .route("/review/{id}/withdraw", post(withdraw))
 }
 
 #[derive(serde::Deserialize)]
@@ -91,24 +93,57 @@ async fn draft(
             }
         }
     };
+    let evidence = state.store.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
+    let texts = html! {
+        (field("title", t(lang, "title"), &c.title, 2))
+        (field("body", t(lang, "body"), &c.body, 4))
+        (field("advice", t(lang, "advice_label"), &c.advice, 3))
+    };
     let body = html! {
         h1 { (c.title.get(lang)) }
-        p { span class={ "tier tier-" (alert.tier.as_str()) } { (state.assessor.templates.tier_word(alert.tier).get(lang)) } " · " (t(lang, "samples")) ": " (alert.evidence_count) }
-        @if alert.status == AlertStatus::Draft {
-            form.concern method="post" action={ "/review/" (id) "/edit?lang=" (lang.code()) } {
-                input type="hidden" name="csrf" value=(user.0.csrf);
-                (field("title", t(lang, "title"), &c.title, 2))
-                (field("body", t(lang, "body"), &c.body, 4))
-                (field("advice", t(lang, "advice_label"), &c.advice, 3))
-                button type="submit" { (t(lang, "save")) }
+        p { span class={ "tier tier-" (alert.tier.as_str()) } { (state.assessor.templates.tier_word(alert.tier).get(lang)) } " · " (alert.status.as_str()) " · " (t(lang, "samples")) ": " (alert.evidence_count) }
+        @match alert.status {
+            AlertStatus::Draft => {
+                form.concern method="post" action={ "/review/" (id) "/edit?lang=" (lang.code()) } {
+                    input type="hidden" name="csrf" value=(user.0.csrf);
+                    (texts)
+                    button type="submit" { (t(lang, "save")) }
+                }
+                form.concern method="post" action={ "/review/" (id) "/publish?lang=" (lang.code()) } {
+                    input type="hidden" name="csrf" value=(user.0.csrf);
+                    button type="submit" { (t(lang, "publish")) }
+                }
             }
-            form.concern method="post" action={ "/review/" (id) "/publish?lang=" (lang.code()) } {
-                input type="hidden" name="csrf" value=(user.0.csrf);
-                button type="submit" { (t(lang, "publish")) }
+            AlertStatus::Published => {
+                form.concern method="post" action={ "/review/" (id) "/update?lang=" (lang.code()) } {
+                    input type="hidden" name="csrf" value=(user.0.csrf);
+                    (texts)
+                    button type="submit" { (t(lang, "update")) }
+                }
+                form.concern method="post" action={ "/review/" (id) "/withdraw?lang=" (lang.code()) } {
+                    input type="hidden" name="csrf" value=(user.0.csrf);
+                    label for="note" { (t(lang, "withdraw_reason")) }
+                    input id="note" name="note" required;
+                    button type="submit" { (t(lang, "withdraw")) }
+                }
             }
-        } @else {
-            p { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (alert.status.as_str()) } }
+            _ => { p { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (alert.status.as_str()) } } }
         }
+        h2 { (t(lang, "evidence")) }
+        table {
+            thead { tr { th scope="col" { (t(lang, "code")) } th scope="col" { (t(lang, "form")) } th scope="col" { (t(lang, "findings")) } } }
+            tbody {
+                @for s in &evidence {
+                    tr {
+                        td { (s.sample.code) }
+                        td { (varde_domain::alert::form_word(s.sample.form, lang)) }
+                        td { (s.findings.iter().map(|f| f.rule.clone()).collect::<Vec<_>>().join(", ")) }
+                    }
+                }
+            }
+        }
+        h2 { (t(lang, "preview")) }
+        section.preview { (crate::pages::alert_body(&state, &alert, lang)) }
     };
     Ok(crate::pages::page(crate::pages::layout(lang, c.title.get(lang), &format!("/review/{id}"), body)))
 }
@@ -158,5 +193,46 @@ async fn publish(
         .store
         .change_alert(id, AlertAction::Publish, AlertEdit::default(), &user.0.principal(), jiff::Timestamp::now())
         .await?;
+    Ok(Redirect::to(&format!("/alerts/{id}?lang={}", lang.code())).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = reviewers_only(lang, &user) {
+        return Ok(refused);
+    }
+    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    let change = AlertEdit {
+        title: localized(&f, "title"),
+        body: localized(&f, "body"),
+        advice: localized(&f, "advice"),
+        ..AlertEdit::default()
+    };
+    state.store.change_alert(id, AlertAction::Update, change, &user.0.principal(), jiff::Timestamp::now()).await?;
+    Ok(Redirect::to(&format!("/alerts/{id}?lang={}", lang.code())).into_response())
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = reviewers_only(lang, &user) {
+        return Ok(refused);
+    }
+    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    let change = AlertEdit { note: f.get("note").cloned(), ..AlertEdit::default() };
+    state.store.change_alert(id, AlertAction::Withdraw, change, &user.0.principal(), jiff::Timestamp::now()).await?;
     Ok(Redirect::to(&format!("/alerts/{id}?lang={}", lang.code())).into_response())
 }

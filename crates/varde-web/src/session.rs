@@ -160,7 +160,8 @@ async fn login(
         return Ok(login_page(&state, lang, &next, Some(t(lang, "form_expired")), StatusCode::FORBIDDEN));
     }
     let key = format!("login:{}", address.map_or_else(|| "unknown".to_owned(), |a| a.to_string()));
-    if state.login_failures.blocked(&key) {
+    let account = format!("account:{}", form.username.trim().to_lowercase());
+    if state.login_failures.blocked(&key) || state.login_failures.account_locked(&account) {
         return Ok(login_page(&state, lang, &next, Some(t(lang, "login_locked")), StatusCode::TOO_MANY_REQUESTS));
     }
     let user = state.store.user(form.username.trim()).await?;
@@ -174,6 +175,7 @@ async fn login(
     };
     let Some(user) = user.filter(|_| ok) else {
         state.login_failures.record(&key);
+        state.login_failures.record_account(&account);
         return Ok(login_page(&state, lang, &next, Some(t(lang, "login_failed")), StatusCode::UNAUTHORIZED));
     };
     let token = random_token();
@@ -209,19 +211,30 @@ async fn logout(
     Ok(res)
 }
 
-/// Failed logins per address: five in ten minutes locks that address out for the rest of the window.
+/// Failed logins: five from one address in ten minutes lock that address out, and ten for one account (from
+/// anywhere) lock the account, for the rest of the window.
 #[derive(Default)]
 pub struct LoginFailures {
-    inner: crate::concern::RateLimiter,
+    by_address: crate::concern::RateLimiter,
+    by_account: crate::concern::RateLimiter,
 }
 
 impl LoginFailures {
     pub fn blocked(&self, key: &str) -> bool {
-        self.inner.count(key) >= 5
+        self.by_address.count(key) >= 5
     }
 
     pub fn record(&self, key: &str) {
-        self.inner.allow(key);
+        self.by_address.allow(key);
+    }
+
+    pub fn account_locked(&self, account: &str) -> bool {
+        self.by_account.count(account) >= 10
+    }
+
+    pub fn record_account(&self, account: &str) {
+        // The limiter stops counting at its allowance; the account's count is all that matters here.
+        self.by_account.record(account);
     }
 }
 
@@ -252,6 +265,22 @@ mod tests {
         assert!(!verify_password("Korrekt hest batteri stift", &h));
         assert_ne!(h, hash_password("korrekt hest batteri stift"), "salted");
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn ten_failures_lock_an_account_and_five_an_address() {
+        let f = LoginFailures::default();
+        for _ in 0..9 {
+            f.record_account("account:rita");
+        }
+        assert!(!f.account_locked("account:rita"));
+        f.record_account("account:rita");
+        assert!(f.account_locked("account:rita"));
+        assert!(!f.account_locked("account:tom"));
+        for _ in 0..5 {
+            f.record("login:10.0.0.1");
+        }
+        assert!(f.blocked("login:10.0.0.1") && !f.blocked("login:10.0.0.2"));
     }
 
     #[test]

@@ -133,3 +133,43 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_through_the_pages() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
+    let code = s["code"].as_str().unwrap().to_owned();
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let b = Browser::new(&app);
+    b.login("rita", "reviewer-passord-123").await;
+    let page = b.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
+    assert!(page.contains(&code), "the evidence lists the sample");
+    assert!(page.contains("Preview as the public will see it") && page.contains("What you can do"));
+    let csrf = b.csrf(&format!("/review/{id}")).await;
+    assert_eq!(b.post(&format!("/review/{id}/publish"), &[("csrf", &csrf)]).await.status().as_u16(), 303);
+    let page = b.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
+    assert!(page.contains("Update (new version)") && page.contains("Withdraw"));
+    let form: Vec<(String, String)> =
+        [("title", "Nitazene in heroin"), ("body", "Found in Oslo."), ("advice", "Do not use alone.")]
+            .iter()
+            .flat_map(|(f, v)| ["nb", "nn", "en"].map(|l| (format!("{f}_{l}"), v.to_string())))
+            .chain([("csrf".to_owned(), csrf.clone())])
+            .collect();
+    let form: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(b.post(&format!("/review/{id}/update"), &form).await.status().as_u16(), 303);
+    assert_eq!(
+        b.post(&format!("/review/{id}/withdraw"), &[("csrf", &csrf), ("note", "lab found no nitazene")])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let (_, alert) = app.get(&format!("/api/v1/alerts/{id}"), None).await;
+    assert_eq!(
+        (alert["status"].as_str().unwrap(), alert["title"]["en"].as_str().unwrap()),
+        ("withdrawn", "Nitazene in heroin")
+    );
+    let (_, versions) = app.get(&format!("/api/v1/alerts/{id}/versions"), None).await;
+    assert_eq!(versions.as_array().unwrap().len(), 3);
+}

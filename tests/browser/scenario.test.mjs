@@ -90,6 +90,19 @@ test("from a checked sample to a warning the public and the person can read", as
   assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
   await axe(page, "sample page");
   await page.screenshot({ path: join(shots, "2-severe-finding.png"), fullPage: true });
+  // Later the lab confirms: GC-MS names the nitazene. The findings follow at once.
+  await page.selectOption("#method", "gc_ms");
+  await page.fill("#main", "heroin");
+  await page.fill("#other", "protonitazene");
+  await page.click("text=Save the analysis");
+  await page.waitForURL(/\/staff\/samples\/[0-9A-Z-]+\?/);
+  assert.match(await page.textContent("body"), /Protonitazene was found, but the product was sold as Heroin/);
+  await axe(page, "sample page with the analysis form");
+  await page.goto(`${base}/staff/samples?lang=en`);
+  assert.ok((await page.textContent("table")).includes(code), "the service's list has the sample");
+  await axe(page, "sample list");
+  await page.screenshot({ path: join(shots, "2b-sample-list.png"), fullPage: true });
+  await page.goto(`${base}/staff/samples/${code}?lang=en`);
   await page.click("text=Result card");
   assert.ok(await page.$(".card svg"), "the card has a QR code");
   await page.screenshot({ path: join(shots, "3-result-card.png"), fullPage: true });
@@ -124,7 +137,9 @@ test("from a checked sample to a warning the public and the person can read", as
   await axe(pub, "result look-up");
   await pub.fill("#code", code.replace(/-/g, "").toLowerCase());
   await pub.click("form button[type=submit]");
-  assert.match(await pub.textContent(".finding-severe"), /nitazene strip was positive/);
+  const resultText = await pub.textContent("main");
+  assert.match(resultText, /nitazene strip was positive/);
+  assert.match(resultText, /Protonitazene was found/, "the lab's confirmation is part of the result");
   assert.ok(!(await pub.content()).includes("&lt;script&gt;alert(1)"), "the person does not see the technician's notes");
   await axe(pub, "result");
   await pub.screenshot({ path: join(shots, "7-result.png"), fullPage: true });

@@ -167,6 +167,17 @@ pub struct Signal {
     pub alert_id: Option<i64>,
 }
 
+/// One line of a service's sample list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleLine {
+    pub code: SampleCode,
+    pub received: Timestamp,
+    pub form: varde_domain::sample::Form,
+    pub sold_as: Vec<varde_domain::SubstanceRef>,
+    pub status: varde_domain::sample::Status,
+    pub highest_tier: Option<Tier>,
+}
+
 /// A user as the login sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -242,6 +253,13 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<Option<StoredSample>, StoreError>;
     async fn sample_count(&self) -> Result<u64, StoreError>;
+    /// A service's samples, newest first, optionally with one status only; at most `limit`.
+    async fn samples_of(
+        &self,
+        service: &ServiceSlug,
+        status: Option<varde_domain::sample::Status>,
+        limit: usize,
+    ) -> Result<Vec<SampleLine>, StoreError>;
 
     async fn alerts(&self, filter: AlertFilter) -> Result<Vec<Alert>, StoreError>;
     async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError>;

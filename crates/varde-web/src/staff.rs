@@ -20,8 +20,9 @@ use varde_domain::{Lang, Method, SampleCode};
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/staff", get(new_sample))
-        .route("/staff/samples", post(register))
+        .route("/staff/samples", post(register).get(list))
         .route("/staff/samples/{code}", get(sample))
+        .route("/staff/samples/{code}/analyses", post(add_analysis))
         .route("/staff/samples/{code}/card", get(card))
 }
 
@@ -241,6 +242,55 @@ fn findings(state: &AppState, stored: &varde_store::StoredSample, lang: Lang) ->
     }
 }
 
+fn sample_page(
+    state: &AppState,
+    user: &SessionUser,
+    stored: &varde_store::StoredSample,
+    lang: Lang,
+    error: Option<&str>,
+) -> Response {
+    let code = stored.sample.code.to_string();
+    let current: Vec<&varde_domain::sample::Analysis> = stored.sample.current_analyses().collect();
+    let body = html! {
+        h1 { (t(lang, "sample")) }
+        p { (t(lang, "code")) ": " span.code data-code=(code) { (code) } }
+        (findings(state, stored, lang))
+        @if let Some(notes) = &stored.sample.notes { h2 { (t(lang, "notes")) } p.notes { (notes) } }
+        p { a href={ "/staff/samples/" (code) "/card?lang=" (lang.code()) } { (t(lang, "result_card")) } " · "
+            a href={ "/staff?lang=" (lang.code()) } { (t(lang, "new_sample")) } " · "
+            a href={ "/staff/samples?lang=" (lang.code()) } { (t(lang, "samples_list")) } }
+        h2 { (t(lang, "add_analysis")) }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        form.concern method="post" action={ "/staff/samples/" (code) "/analyses?lang=" (lang.code()) } {
+            input type="hidden" name="csrf" value=(user.0.csrf);
+            label for="method" { (t(lang, "method")) }
+            select id="method" name="method" {
+                @for m in Method::ALL { option value=(m.as_str()) { (state.assessor.methods.name(m).get(lang)) } }
+            }
+            label for="result" { (t(lang, "strip_result")) }
+            select id="result" name="result" {
+                @for (value, key) in [("", "not_tested"), ("positive", "positive"), ("negative", "negative"), ("inconclusive", "inconclusive")] {
+                    option value=(value) { (t(lang, key)) }
+                }
+            }
+            label for="main" { (t(lang, "main_substance")) }
+            input id="main" name="main" list="substances";
+            label for="other" { (t(lang, "other_substances")) }
+            input id="other" name="other";
+            label for="amends" { (t(lang, "replaces")) }
+            select id="amends" name="amends" {
+                option value="" { (t(lang, "none")) }
+                @for a in &current { option value=(a.id) { (a.id) ": " (state.assessor.methods.name(a.method).get(lang)) } }
+            }
+            button type="submit" { (t(lang, "add")) }
+        }
+        datalist id="substances" { @for s in state.assessor.catalogue.substances() { option value=(s.names.get(lang)) {} } }
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    (status, crate::pages::page(crate::pages::layout(lang, t(lang, "sample"), &format!("/staff/samples/{code}"), body)))
+        .into_response()
+}
+
 async fn sample(
     State(state): State<AppState>,
     user: SessionUser,
@@ -255,15 +305,114 @@ async fn sample(
     let Some(stored) = own_sample(&state, &user, &code).await? else {
         return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
     };
-    let code = stored.sample.code.to_string();
-    let body = html! {
-        h1 { (t(lang, "sample")) }
-        p { (t(lang, "code")) ": " span.code data-code=(code) { (code) } }
-        (findings(&state, &stored, lang))
-        @if let Some(notes) = &stored.sample.notes { h2 { (t(lang, "notes")) } p.notes { (notes) } }
-        p { a href={ "/staff/samples/" (code) "/card?lang=" (lang.code()) } { (t(lang, "result_card")) } " · " a href={ "/staff?lang=" (lang.code()) } { (t(lang, "new_sample")) } }
+    Ok(sample_page(&state, &user, &stored, lang, None))
+}
+
+async fn add_analysis(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_only(lang, &user) {
+        return Ok(refused);
+    }
+    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    let Some(stored) = own_sample(&state, &user, &code).await? else {
+        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
     };
-    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "sample"), &format!("/staff/samples/{code}"), body)))
+    let get = |k: &str| f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+    let Some(method) = get("method").as_deref().and_then(Method::parse) else {
+        return Ok(sample_page(&state, &user, &stored, lang, Some(t(lang, "concern_err_other"))));
+    };
+    let mut components: Vec<ComponentInput> = get("main")
+        .into_iter()
+        .map(|s| ComponentInput { substance: s, role: ComponentRole::Main, amount: None, confidence: None })
+        .collect();
+    components.extend(names(&get("other").unwrap_or_default()).into_iter().map(|s| ComponentInput {
+        substance: s,
+        role: ComponentRole::Adulterant,
+        amount: None,
+        confidence: None,
+    }));
+    let input = AnalysisInput {
+        method,
+        result: get("result").as_deref().and_then(AnalysisResult::parse),
+        components: (!method.is_strip()).then_some(components),
+        performed_at: None,
+        amends: get("amends").and_then(|a| a.parse().ok()),
+    };
+    let analysis = match input.validate("", stored.sample.form, &state.assessor.catalogue, jiff::Timestamp::now()) {
+        Ok(a) => a,
+        Err(e) => return Ok(sample_page(&state, &user, &stored, lang, Some(&e.message))),
+    };
+    match state.store.add_analysis(stored.sample.code, analysis, &user.0.principal(), jiff::Timestamp::now()).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
+        }
+        Err(varde_store::StoreError::Invalid { message, .. }) => {
+            Ok(sample_page(&state, &user, &stored, lang, Some(&message)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    lang: Option<String>,
+    status: Option<String>,
+}
+
+/// The service's samples, newest first, with a status filter.
+async fn list(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_only(lang, &user) {
+        return Ok(refused);
+    }
+    use varde_domain::sample::Status;
+    let statuses = [Status::Received, Status::Screened, Status::Confirmed, Status::Amended];
+    let status = statuses.into_iter().find(|s| q.status.as_deref() == Some(s.as_str()));
+    let service = user.0.service.clone().expect("technicians have a service");
+    let lines = state.store.samples_of(&service, status, 200).await?;
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let body = html! {
+        h1 { (t(lang, "samples_list")) }
+        form method="get" action="/staff/samples" {
+            input type="hidden" name="lang" value=(lang.code());
+            label for="status" { (t(lang, "status")) } " "
+            select id="status" name="status" {
+                option value="" { (t(lang, "all")) }
+                @for s in statuses {
+                    @if status == Some(s) { option value=(s.as_str()) selected { (s.as_str()) } } @else { option value=(s.as_str()) { (s.as_str()) } }
+                }
+            }
+            " " button type="submit" { (t(lang, "filter")) }
+        }
+        table {
+            thead { tr { th scope="col" { (t(lang, "code")) } th scope="col" { (t(lang, "received")) } th scope="col" { (t(lang, "sold_as")) } th scope="col" { (t(lang, "form")) } th scope="col" { (t(lang, "status")) } th scope="col" { (t(lang, "findings")) } } }
+            tbody {
+                @for l in &lines {
+                    tr {
+                        td { a href={ "/staff/samples/" (l.code) "?lang=" (lang.code()) } { (l.code) } }
+                        td { (l.received.to_zoned(oslo.clone()).strftime("%Y-%m-%d %H:%M")) }
+                        td { (l.sold_as.iter().map(|r| state.assessor.catalogue.substance(r).map_or(r.substance.clone(), |s| s.names.get(lang).to_owned())).collect::<Vec<_>>().join(", ")) }
+                        td { (varde_domain::alert::form_word(l.form, lang)) }
+                        td { (l.status.as_str()) }
+                        td { @if let Some(tier) = l.highest_tier { span class={ "tier tier-" (tier.as_str()) } { (state.assessor.templates.tier_word(tier).get(lang)) } } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "samples_list"), "/staff/samples", body)))
 }
 
 /// The printable card the person takes away: the code, a QR code of the look-up address, the findings, advice and

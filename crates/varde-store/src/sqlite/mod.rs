@@ -499,6 +499,16 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn samples_of(
+        &self,
+        service: &ServiceSlug,
+        status: Option<Status>,
+        limit: usize,
+    ) -> Result<Vec<crate::SampleLine>, StoreError> {
+        let service = service.as_str().to_owned();
+        self.read(move |conn| samples::samples_of(conn, &service, status, limit)).await
+    }
+
     async fn sample_count(&self) -> Result<u64, StoreError> {
         self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM samples", [], |r| r.get::<_, i64>(0))? as u64)).await
     }

@@ -366,3 +366,44 @@ pub(super) fn summaries(conn: &Connection) -> Result<Vec<crate::SampleSummary>, 
         })
         .collect()
 }
+
+pub(super) fn samples_of(
+    conn: &Connection,
+    service: &str,
+    status: Option<Status>,
+    limit: usize,
+) -> Result<Vec<crate::SampleLine>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.code, s.received_ms, s.form, s.status,
+                (SELECT max(CASE f.tier WHEN 'severe' THEN 4 WHEN 'warning' THEN 3 WHEN 'caution' THEN 2 WHEN 'info' THEN 1 END)
+                   FROM findings f WHERE f.sample_id = s.id AND f.current = 1)
+         FROM samples s JOIN services v ON v.id = s.service_id
+         WHERE v.slug = ?1 AND (?2 IS NULL OR s.status = ?2) ORDER BY s.received_ms DESC, s.id DESC LIMIT ?3",
+    )?;
+    type Row = (i64, String, i64, String, String, Option<i64>);
+    let rows: Vec<Row> = stmt
+        .query_map(params![service, status.map(Status::as_str), limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut sold =
+        conn.prepare_cached("SELECT substance, known FROM sample_sold_as WHERE sample_id = ?1 ORDER BY position")?;
+    rows.into_iter()
+        .map(|(id, code, received, form, status, tier)| {
+            let sold_as = sold
+                .query_map([id], |r| Ok(SubstanceRef { substance: r.get(0)?, known: r.get(1)? }))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(crate::SampleLine {
+                code: SampleCode::parse(&code).map_err(|_| corrupt("sample code", &code))?,
+                received: ts(received)?,
+                form: Form::parse(&form).ok_or_else(|| corrupt("form", &form))?,
+                sold_as,
+                status: [Status::Received, Status::Screened, Status::Confirmed, Status::Amended]
+                    .into_iter()
+                    .find(|x| x.as_str() == status)
+                    .ok_or_else(|| corrupt("status", &status))?,
+                highest_tier: tier.map(|t| [Tier::Info, Tier::Caution, Tier::Warning, Tier::Severe][(t - 1) as usize]),
+            })
+        })
+        .collect()
+}

@@ -32,6 +32,7 @@ before(async () => {
   varde(["service", "add", "oslo-brukerrom", "--name", "Oslo brukerrom", "--kind", "user_room", "--kommune", "0301"]);
   varde(["user", "add", "tina", "--role", "technician", "--service", "oslo-brukerrom"], "tekniker-passord-123\n");
   varde(["user", "add", "rolf", "--role", "reviewer"], "reviewer-passord-123\n");
+  varde(["user", "add", "anne", "--role", "admin"], "admin-passord-12345\n");
   server = spawn(bin, ["--database", db, "serve", "--listen", "127.0.0.1:0"], { env: { ...process.env, VARDE_LOG: "warn" } });
   base = await new Promise((resolve, reject) => {
     server.stdout.on("data", (d) => {
@@ -120,6 +121,15 @@ test("from a checked sample to a warning the public and the person can read", as
   await rp.click("text=Publish");
   await rp.waitForURL(/\/alerts\/\d+/);
   await rp.screenshot({ path: join(shots, "5-published.png"), fullPage: true });
+
+  // The analysts' and admins' pages pass the accessibility checks too.
+  await rp.goto(`${base}/analyst?lang=nn`);
+  await axe(rp, "analyst");
+  const adm = await (await browser.newContext()).newPage();
+  await login(adm, "anne", "admin-passord-12345");
+  await adm.goto(`${base}/admin?lang=en`);
+  await axe(adm, "admin");
+  await adm.screenshot({ path: join(shots, "8-admin.png"), fullPage: true });
 
   // 3. The public list and the Atom feed show it.
   const pub = await (await browser.newContext()).newPage();

@@ -97,6 +97,41 @@ pub struct Service {
     pub fylke: String,
 }
 
+impl Service {
+    /// A service whose slug, kind and kommune are valid; the fylke comes from the kommune.
+    pub fn new(
+        slug: &str,
+        name: &str,
+        kind: &str,
+        kommune: &str,
+        geography: &crate::Geography,
+    ) -> Result<Service, crate::sample::InvalidInput> {
+        let bad = |field: &str, message: String| crate::sample::InvalidInput {
+            code: "invalid_value",
+            field: field.into(),
+            message,
+        };
+        let slug = ServiceSlug::parse(slug).map_err(|e| bad("slug", e.to_string()))?;
+        let kind = ServiceKind::parse(kind).ok_or_else(|| {
+            bad(
+                "kind",
+                format!("unknown kind '{kind}': use user_room, low_threshold, festival, postal, outreach or lab"),
+            )
+        })?;
+        let k = geography.kommune(kommune.trim()).ok_or_else(|| {
+            bad(
+                "kommune",
+                format!("'{kommune}' is not a kommunenummer in Norway's 2024 structure (e.g. 0301 Oslo, 4601 Bergen)"),
+            )
+        })?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(bad("name", "a service needs a name of at most 120 characters".into()));
+        }
+        Ok(Service { slug, name: name.to_owned(), kind, kommune: k.number.clone(), fylke: k.fylke.clone() })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -178,6 +178,17 @@ pub struct SampleLine {
     pub highest_tier: Option<Tier>,
 }
 
+/// An API token as admins see it (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenLine {
+    pub id: i64,
+    pub role: Role,
+    pub service: Option<ServiceSlug>,
+    pub label: Option<String>,
+    pub created: Timestamp,
+    pub revoked: Option<Timestamp>,
+}
+
 /// A user as the login sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -360,6 +371,12 @@ pub trait Store: Send + Sync + 'static {
     /// The session with this hash, if it exists, has not expired at `now`, and its user is enabled.
     async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<SessionRecord>, StoreError>;
     async fn end_session(&self, hash: [u8; 32]) -> Result<(), StoreError>;
+
+    /// Every user (name, role, service, disabled), for admins.
+    async fn users(&self) -> Result<Vec<(String, Role, Option<ServiceSlug>, bool)>, StoreError>;
+    async fn tokens(&self) -> Result<Vec<TokenLine>, StoreError>;
+    /// Revokes a token; it stops working within the token cache's lifetime (30 s).
+    async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError>;
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;

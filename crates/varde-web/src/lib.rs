@@ -1,6 +1,7 @@
 //! Varde's HTTP edge: the JSON API, its OpenAPI document, health and metrics. Handlers translate between HTTP and
 //! the domain; the rules themselves live in `varde-domain` and the data in `varde-store`.
 
+pub mod admin;
 pub mod analyst;
 pub mod api;
 pub mod charts;
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::routes())
         .merge(session::routes())
         .merge(analyst::routes())
+        .merge(admin::routes())
         .merge(staff::routes())
         .merge(review::routes())
         .merge(result::routes())

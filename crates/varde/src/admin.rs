@@ -4,7 +4,7 @@ use crate::{Reference, open_store, parse_role};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use jiff::Timestamp;
-use varde_domain::service::{Service, ServiceKind, ServiceSlug};
+use varde_domain::service::{Service, ServiceSlug};
 use varde_store::{NewToken, Store};
 
 /// The audit log names command-line work by this actor.
@@ -90,17 +90,7 @@ pub fn new_service(
     kind: &str,
     kommune: &str,
 ) -> anyhow::Result<Service> {
-    let slug = ServiceSlug::parse(slug)?;
-    let kind = ServiceKind::parse(kind).with_context(|| {
-        format!("unknown kind '{kind}': use user_room, low_threshold, festival, postal, outreach or lab")
-    })?;
-    let k = reference.geography.kommune(kommune).with_context(|| {
-        format!("'{kommune}' is not a kommunenummer in Norway's 2024 structure (e.g. 0301 Oslo, 4601 Bergen)")
-    })?;
-    if name.trim().is_empty() {
-        bail!("a service needs a name");
-    }
-    Ok(Service { slug, name: name.trim().to_owned(), kind, kommune: k.number.clone(), fylke: k.fylke.clone() })
+    Service::new(slug, name, kind, kommune, &reference.geography).map_err(|e| anyhow::anyhow!("{}", e.message))
 }
 
 pub async fn issue_token(

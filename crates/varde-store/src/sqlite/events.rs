@@ -431,3 +431,50 @@ pub(super) fn session(
     })
     .transpose()
 }
+
+pub(super) fn users(conn: &Connection) -> Result<Vec<(String, Role, Option<ServiceSlug>, bool)>, StoreError> {
+    let mut stmt = conn.prepare("SELECT u.username, u.role, s.slug, u.disabled FROM users u LEFT JOIN services s ON s.id = u.service_id ORDER BY u.username")?;
+    let rows: Vec<(String, String, Option<String>, bool)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(name, role, slug, disabled)| {
+            Ok((
+                name,
+                Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+                slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
+                disabled,
+            ))
+        })
+        .collect()
+}
+
+pub(super) fn tokens(conn: &Connection) -> Result<Vec<crate::TokenLine>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT t.id, t.role, s.slug, t.label, t.created_ms, t.revoked_ms FROM tokens t LEFT JOIN services s ON s.id = t.service_id ORDER BY t.id",
+    )?;
+    type Row = (i64, String, Option<String>, Option<String>, i64, Option<i64>);
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(id, role, slug, label, created, revoked)| {
+            Ok(crate::TokenLine {
+                id,
+                role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+                service: slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
+                label,
+                created: ts(created)?,
+                revoked: revoked.map(ts).transpose()?,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn revoke_token(conn: &Connection, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
+    let n =
+        conn.execute("UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", params![id, ms(at)])?;
+    if n == 0 {
+        return Err(StoreError::Invalid { code: "unknown_token", message: format!("there is no live token {id}") });
+    }
+    append_audit(conn, at, actor, "token.revoke", &format!("token:{id}"))
+}

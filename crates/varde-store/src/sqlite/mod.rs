@@ -700,6 +700,19 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn users(&self) -> Result<Vec<(String, Role, Option<ServiceSlug>, bool)>, StoreError> {
+        self.read(events::users).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<crate::TokenLine>, StoreError> {
+        self.read(events::tokens).await
+    }
+
+    async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
+        let actor = actor.to_owned();
+        self.write(move |conn| events::revoke_token(conn, id, &actor, at)).await
+    }
+
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_owned();
         self.read(move |conn| {

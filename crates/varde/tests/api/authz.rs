@@ -238,6 +238,7 @@ async fn every_route_for_every_role() {
         ("/review".into(), [ToLogin, Forbidden, Forbidden, Ok, Forbidden]),
         (format!("/review/{draft}"), [ToLogin, Forbidden, Forbidden, Ok, Forbidden]),
         ("/analyst".into(), [ToLogin, Forbidden, Forbidden, Ok, Ok]),
+        ("/admin".into(), [ToLogin, Forbidden, Forbidden, Forbidden, Ok]),
     ];
     for (path, expected) in &pages {
         for (who, client) in clients.iter().enumerate() {

@@ -173,3 +173,73 @@ async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_throug
     let (_, versions) = app.get(&format!("/api/v1/alerts/{id}/versions"), None).await;
     assert_eq!(versions.as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn an_admin_manages_services_users_and_tokens_through_the_page() {
+    let app = TestApp::spawn().await;
+    let h = varde_web::session::hash_password("admin-passord-1234");
+    app.store.add_user("ada", &h, Role::Admin, None, "test", Timestamp::now()).await.unwrap();
+    let b = Browser::new(&app);
+    assert_eq!(b.login("ada", "admin-passord-1234").await.status().as_u16(), 303);
+    let page = b.get("/admin?lang=en").await.text().await.unwrap();
+    assert!(page.contains("Risk policy and substance catalogue") && page.contains("2026.1"));
+    let csrf = b.csrf("/admin").await;
+    let bad = b
+        .post(
+            "/admin/services",
+            &[("csrf", &csrf), ("slug", "x-rom"), ("name", "X"), ("kind", "user_room"), ("kommune", "0999")],
+        )
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let ok = b
+        .post(
+            "/admin/services",
+            &[("csrf", &csrf), ("slug", "tromso-rom"), ("name", "Tromsø"), ("kind", "user_room"), ("kommune", "5501")],
+        )
+        .await;
+    assert_eq!(ok.status().as_u16(), 303);
+    assert!(app.store.service(&ServiceSlug::parse("tromso-rom").unwrap()).await.unwrap().is_some());
+
+    // A token is shown once, works, and is revoked.
+    let page = b
+        .post("/admin/tokens", &[("csrf", &csrf), ("role", "technician"), ("service", "tromso-rom"), ("label", "test")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let at = page.find("vrd_").expect("the new token is shown");
+    let token = page[at..at + 36].to_owned();
+    let mut sample = crate::helpers::heroin_sample();
+    sample["service"] = serde_json::json!("tromso-rom");
+    assert_eq!(app.post("/api/v1/samples", Some(&token), &sample).await.0, 201);
+    let id = app.store.tokens().await.unwrap().iter().find(|t| t.label.as_deref() == Some("test")).unwrap().id;
+    assert_eq!(b.post(&format!("/admin/tokens/{id}/revoke"), &[("csrf", &csrf)]).await.status().as_u16(), 303);
+    assert!(
+        app.store.token(varde_web::tokens::hash(&token)).await.unwrap().is_none(),
+        "a revoked token grants nothing"
+    );
+
+    // A user added here can log in.
+    let added = b
+        .post(
+            "/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("username", "rune"),
+                ("role", "reviewer"),
+                ("service", ""),
+                ("password", "reviewer-from-admin"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status().as_u16(), 303);
+    assert_eq!(Browser::new(&app).login("rune", "reviewer-from-admin").await.status().as_u16(), 303);
+    // Without the form's token, nothing happens.
+    let forged = b
+        .post(
+            "/admin/users",
+            &[("csrf", &"0".repeat(64)), ("username", "eve"), ("role", "admin"), ("password", "forged-password-x")],
+        )
+        .await;
+    assert_eq!(forged.status().as_u16(), 403);
+}

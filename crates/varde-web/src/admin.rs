@@ -1,0 +1,278 @@
+//! Admins' page: services, users, API tokens, webhook subscribers with their delivery state, and the versions of the
+//! risk policy and catalogue in force.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::t;
+use crate::lang::negotiate;
+use crate::session::SessionUser;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::html;
+use std::collections::HashMap;
+use varde_domain::Lang;
+use varde_domain::auth::Role;
+use varde_domain::service::{Service, ServiceKind, ServiceSlug};
+use varde_store::NewToken;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/admin", get(page))
+        .route("/admin/services", post(add_service))
+        .route("/admin/users", post(add_user))
+        .route("/admin/tokens", post(issue_token))
+        .route("/admin/tokens/{id}/revoke", post(revoke))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn admins_only(lang: Lang, user: &SessionUser) -> Option<Response> {
+    (user.0.role != Role::Admin).then(|| {
+        let body = html! { h1 { (t(lang, "admin")) } p.error role="alert" { (t(lang, "admins_only")) } };
+        (StatusCode::FORBIDDEN, crate::pages::page(crate::pages::layout(lang, t(lang, "admin"), "/admin", body)))
+            .into_response()
+    })
+}
+
+async fn render(
+    state: &AppState,
+    user: &SessionUser,
+    lang: Lang,
+    message: Option<maud::Markup>,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let services = state.store.services().await?;
+    let users = state.store.users().await?;
+    let tokens = state.store.tokens().await?;
+    let mut hooks = Vec::new();
+    for h in state.store.webhooks().await? {
+        let (failed, last) = state.store.delivery_status(h.id).await?;
+        hooks.push((h, failed, last));
+    }
+    let csrf = html! { input type="hidden" name="csrf" value=(user.0.csrf); };
+    let roles = ["technician", "reviewer", "admin"];
+    let service_select = |id: &str| {
+        html! {
+            select id=(id) name="service" { option value="" { "–" } @for s in &services { option value=(s.slug) { (s.name) } } }
+        }
+    };
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let body = html! {
+        h1 { (t(lang, "admin")) }
+        @if let Some(m) = message { (m) }
+        h2 { (t(lang, "policy")) }
+        p { "risk-policy.toml " (state.assessor.policy.version) " · substances.toml " (state.assessor.catalogue.version) }
+        h2 { (t(lang, "services")) }
+        table {
+            thead { tr { th scope="col" { "slug" } th scope="col" { (t(lang, "name")) } th scope="col" { (t(lang, "kind")) } th scope="col" { (t(lang, "area")) } } }
+            tbody { @for s in &services { tr { td { (s.slug) } td { (s.name) } td { (s.kind.as_str()) } td { (s.kommune) " " (state.assessor.geography.kommune(&s.kommune).map_or("", |k| k.name.as_str())) } } } }
+        }
+        form.concern method="post" action={ "/admin/services?lang=" (lang.code()) } {
+            (csrf)
+            label for="slug" { "slug" } input id="slug" name="slug" required;
+            label for="sname" { (t(lang, "name")) } input id="sname" name="name" required;
+            label for="skind" { (t(lang, "kind")) }
+            select id="skind" name="kind" { @for k in ServiceKind::ALL { option value=(k.as_str()) { (k.as_str()) } } }
+            label for="skommune" { (t(lang, "concern_kommune")) }
+            select id="skommune" name="kommune" { @for k in state.assessor.geography.kommuner() { option value=(k.number) { (k.name) } } }
+            button type="submit" { (t(lang, "save")) }
+        }
+        h2 { (t(lang, "users")) }
+        table {
+            thead { tr { th scope="col" { (t(lang, "username")) } th scope="col" { (t(lang, "role")) } th scope="col" { (t(lang, "service")) } } }
+            tbody { @for (name, role, service, disabled) in &users { tr { td { (name) @if *disabled { " (–)" } } td { (role.as_str()) } td { (service.as_ref().map_or("", |s| s.as_str())) } } } }
+        }
+        form.concern method="post" action={ "/admin/users?lang=" (lang.code()) } {
+            (csrf)
+            label for="uname" { (t(lang, "username")) } input id="uname" name="username" required;
+            label for="urole" { (t(lang, "role")) } select id="urole" name="role" { @for r in roles { option value=(r) { (r) } } }
+            label for="uservice" { (t(lang, "service")) } (service_select("uservice"))
+            label for="upassword" { (t(lang, "password")) } input id="upassword" name="password" type="password" autocomplete="new-password" minlength="12" required;
+            button type="submit" { (t(lang, "save")) }
+        }
+        h2 { (t(lang, "tokens")) }
+        table {
+            thead { tr { th scope="col" { "#" } th scope="col" { (t(lang, "role")) } th scope="col" { (t(lang, "service")) } th scope="col" { (t(lang, "label")) } th scope="col" { "" } } }
+            tbody {
+                @for tk in &tokens {
+                    tr {
+                        td { (tk.id) } td { (tk.role.as_str()) } td { (tk.service.as_ref().map_or("", |s| s.as_str())) } td { (tk.label.clone().unwrap_or_default()) }
+                        td {
+                            @if let Some(r) = tk.revoked { (t(lang, "revoked")) " " (r.to_zoned(oslo.clone()).date()) }
+                            @else {
+                                form method="post" action={ "/admin/tokens/" (tk.id) "/revoke?lang=" (lang.code()) } { (csrf) button type="submit" aria-label={ (t(lang, "revoke")) " " (tk.id) } { (t(lang, "revoke")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form.concern method="post" action={ "/admin/tokens?lang=" (lang.code()) } {
+            (csrf)
+            label for="trole" { (t(lang, "role")) } select id="trole" name="role" { @for r in roles { option value=(r) { (r) } } }
+            label for="tservice" { (t(lang, "service")) } (service_select("tservice"))
+            label for="tlabel" { (t(lang, "label")) } input id="tlabel" name="label";
+            button type="submit" { (t(lang, "issue")) }
+        }
+        h2 { (t(lang, "webhooks")) }
+        table {
+            thead { tr { th scope="col" { "#" } th scope="col" { "URL" } th scope="col" { "tier ≥" } th scope="col" { (t(lang, "failed_attempts")) } } }
+            tbody { @for (h, failed, last) in &hooks { tr { td { (h.id) } td { (h.url) } td { (h.min_tier.as_str()) } td { (failed) @if let Some(e) = last { " (" (e) ")" } } } } }
+        }
+    };
+    let mut res =
+        (status, crate::pages::page(crate::pages::layout(lang, t(lang, "admin"), "/admin", body))).into_response();
+    res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = admins_only(lang, &user) {
+        return Ok(refused);
+    }
+    render(&state, &user, lang, None, StatusCode::OK).await
+}
+
+/// Checks the role and the form's CSRF token; gives the language and the form's fields.
+fn admin_form(lang: Lang, user: &SessionUser, f: &HashMap<String, String>) -> Result<Option<Response>, ApiError> {
+    if let Some(refused) = admins_only(lang, user) {
+        return Ok(Some(refused));
+    }
+    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    Ok(None)
+}
+
+fn error(message: &str) -> maud::Markup {
+    html! { p.error role="alert" { (message) } }
+}
+
+fn field<'a>(f: &'a HashMap<String, String>, k: &str) -> &'a str {
+    f.get(k).map_or("", |s| s.trim())
+}
+
+async fn add_service(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(r) = admin_form(lang, &user, &f)? {
+        return Ok(r);
+    }
+    let service = match Service::new(
+        field(&f, "slug"),
+        field(&f, "name"),
+        field(&f, "kind"),
+        field(&f, "kommune"),
+        &state.assessor.geography,
+    ) {
+        Ok(s) => s,
+        Err(e) => return render(&state, &user, lang, Some(error(&e.message)), StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    match state.store.add_service(service, &user.0.principal().actor, jiff::Timestamp::now()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response()),
+        Err(varde_store::StoreError::Conflict(m)) => {
+            render(&state, &user, lang, Some(error(&m)), StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn role_and_service(f: &HashMap<String, String>) -> Result<(Role, Option<ServiceSlug>), String> {
+    let role = Role::parse(field(f, "role")).ok_or("unknown role")?;
+    let service = Some(field(f, "service")).filter(|s| !s.is_empty());
+    match (role, service) {
+        (Role::Technician, None) => Err("a technician belongs to a service".into()),
+        (Role::Technician, Some(s)) => Ok((role, Some(ServiceSlug::parse(s).map_err(|e| e.to_string())?))),
+        (_, Some(_)) => Err("only technicians belong to a service".into()),
+        (_, None) => Ok((role, None)),
+    }
+}
+
+async fn add_user(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(r) = admin_form(lang, &user, &f)? {
+        return Ok(r);
+    }
+    let (role, service) = match role_and_service(&f) {
+        Ok(x) => x,
+        Err(m) => return render(&state, &user, lang, Some(error(&m)), StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    let (name, password) = (field(&f, "username"), f.get("password").map_or("", String::as_str));
+    if name.is_empty() || name.len() > 64 || password.chars().count() < 12 {
+        return render(
+            &state,
+            &user,
+            lang,
+            Some(error("a username (1-64 characters) and a password of at least 12")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let hash = crate::session::hash_password(password);
+    match state.store.add_user(name, &hash, role, service, &user.0.principal().actor, jiff::Timestamp::now()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response()),
+        Err(varde_store::StoreError::Conflict(m)) => {
+            render(&state, &user, lang, Some(error(&m)), StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn issue_token(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(r) = admin_form(lang, &user, &f)? {
+        return Ok(r);
+    }
+    let (role, service) = match role_and_service(&f) {
+        Ok(x) => x,
+        Err(m) => return render(&state, &user, lang, Some(error(&m)), StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    let secret = crate::tokens::generate(&mut rand::rng());
+    let label = Some(field(&f, "label").to_owned()).filter(|l| !l.is_empty());
+    let token = NewToken { hash: crate::tokens::hash(&secret), role, service, label };
+    state.store.add_token(token, &user.0.principal().actor, jiff::Timestamp::now()).await?;
+    let shown = html! { p.notice role="status" { (t(lang, "token_once")) " " code.token { (secret) } } };
+    render(&state, &user, lang, Some(shown), StatusCode::OK).await
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(r) = admin_form(lang, &user, &f)? {
+        return Ok(r);
+    }
+    state.store.revoke_token(id, &user.0.principal().actor, jiff::Timestamp::now()).await?;
+    Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response())
+}

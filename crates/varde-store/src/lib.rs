@@ -378,6 +378,17 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes a token; it stops working within the token cache's lifetime (30 s).
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError>;
 
+    /// Stores (or replaces) a sample's photo, already stripped of metadata.
+    async fn set_photo(
+        &self,
+        code: SampleCode,
+        jpeg: Vec<u8>,
+        size: (u32, u32),
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError>;
+
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;
 

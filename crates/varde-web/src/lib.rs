@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod opendata;
 pub mod pages;
+pub mod photo;
 pub mod positivity;
 pub mod result;
 pub mod review;

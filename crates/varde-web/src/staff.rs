@@ -23,6 +23,11 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/staff/samples", post(register).get(list))
         .route("/staff/samples/{code}", get(sample))
         .route("/staff/samples/{code}/analyses", post(add_analysis))
+        // Photos may be larger than the API's 1 MiB bodies.
+        .route(
+            "/staff/samples/{code}/photo",
+            post(upload_photo).get(photo).layer(axum::extract::DefaultBodyLimit::max(10 << 20)),
+        )
         .route("/staff/samples/{code}/card", get(card))
 }
 
@@ -58,9 +63,7 @@ fn form_page(
     let body = html! {
         h1 { (t(lang, "new_sample")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
-        datalist id="substances" {
-            @for s in state.assessor.catalogue.substances() { option value=(s.names.get(lang)) {} }
-        }
+        (substance_list(state, lang))
         form.concern.sample method="post" action={ "/staff/samples?lang=" (lang.code()) } {
             input type="hidden" name="csrf" value=(user.0.csrf);
             label for="sold_as" { (t(lang, "sold_as")) }
@@ -248,6 +251,7 @@ fn sample_page(
     stored: &varde_store::StoredSample,
     lang: Lang,
     error: Option<&str>,
+    has_photo: bool,
 ) -> Response {
     let code = stored.sample.code.to_string();
     let current: Vec<&varde_domain::sample::Analysis> = stored.sample.current_analyses().collect();
@@ -256,6 +260,13 @@ fn sample_page(
         p { (t(lang, "code")) ": " span.code data-code=(code) { (code) } }
         (findings(state, stored, lang))
         @if let Some(notes) = &stored.sample.notes { h2 { (t(lang, "notes")) } p.notes { (notes) } }
+        @if has_photo { img.photo src={ "/staff/samples/" (code) "/photo" } alt=(t(lang, "photo_alt")) width="320"; }
+        form.concern method="post" enctype="multipart/form-data" action={ "/staff/samples/" (code) "/photo?lang=" (lang.code()) } {
+            input type="hidden" name="csrf" value=(user.0.csrf);
+            label for="photo" { (t(lang, "photo")) }
+            input id="photo" name="photo" type="file" accept="image/jpeg,image/png";
+            button type="submit" { (t(lang, "upload")) }
+        }
         p { a href={ "/staff/samples/" (code) "/card?lang=" (lang.code()) } { (t(lang, "result_card")) } " · "
             a href={ "/staff?lang=" (lang.code()) } { (t(lang, "new_sample")) } " · "
             a href={ "/staff/samples?lang=" (lang.code()) } { (t(lang, "samples_list")) } }
@@ -284,7 +295,7 @@ fn sample_page(
             }
             button type="submit" { (t(lang, "add")) }
         }
-        datalist id="substances" { @for s in state.assessor.catalogue.substances() { option value=(s.names.get(lang)) {} } }
+        (substance_list(state, lang))
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     (status, crate::pages::page(crate::pages::layout(lang, t(lang, "sample"), &format!("/staff/samples/{code}"), body)))
@@ -305,7 +316,7 @@ async fn sample(
     let Some(stored) = own_sample(&state, &user, &code).await? else {
         return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
     };
-    Ok(sample_page(&state, &user, &stored, lang, None))
+    Ok(sample_page(&state, &user, &stored, lang, None, state.store.photo(stored.sample.code).await?.is_some()))
 }
 
 async fn add_analysis(
@@ -326,7 +337,7 @@ async fn add_analysis(
     };
     let get = |k: &str| f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     let Some(method) = get("method").as_deref().and_then(Method::parse) else {
-        return Ok(sample_page(&state, &user, &stored, lang, Some(t(lang, "concern_err_other"))));
+        return Ok(sample_page(&state, &user, &stored, lang, Some(t(lang, "concern_err_other")), false));
     };
     let mut components: Vec<ComponentInput> = get("main")
         .into_iter()
@@ -347,14 +358,14 @@ async fn add_analysis(
     };
     let analysis = match input.validate("", stored.sample.form, &state.assessor.catalogue, jiff::Timestamp::now()) {
         Ok(a) => a,
-        Err(e) => return Ok(sample_page(&state, &user, &stored, lang, Some(&e.message))),
+        Err(e) => return Ok(sample_page(&state, &user, &stored, lang, Some(&e.message), false)),
     };
     match state.store.add_analysis(stored.sample.code, analysis, &user.0.principal(), jiff::Timestamp::now()).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
         }
         Err(varde_store::StoreError::Invalid { message, .. }) => {
-            Ok(sample_page(&state, &user, &stored, lang, Some(&message)))
+            Ok(sample_page(&state, &user, &stored, lang, Some(&message), false))
         }
         Err(e) => Err(e.into()),
     }
@@ -457,4 +468,83 @@ async fn card(
         &format!("/staff/samples/{code}/card"),
         body,
     )))
+}
+
+/// Every name the catalogue knows (names in the reader's language, synonyms, street names) for autocomplete.
+fn substance_list(state: &AppState, lang: Lang) -> Markup {
+    let mut names: Vec<&str> = Vec::new();
+    for s in state.assessor.catalogue.substances() {
+        names.push(s.names.get(lang));
+        names.extend(s.synonyms.iter().map(String::as_str));
+        names.extend(s.street_names.iter().map(String::as_str));
+    }
+    names.sort_unstable_by_key(|n| n.to_lowercase());
+    names.dedup();
+    html! { datalist id="substances" { @for n in names { option value=(n) {} } } }
+}
+
+async fn upload_photo(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_only(lang, &user) {
+        return Ok(refused);
+    }
+    let (mut csrf, mut bytes) = (String::new(), Vec::new());
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text()))?
+    {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("photo") => {
+                bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text()))?
+                    .to_vec()
+            }
+            _ => {}
+        }
+    }
+    user.check_csrf(&csrf)?;
+    let Some(stored) = own_sample(&state, &user, &code).await? else {
+        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
+    };
+    match crate::photo::strip(&bytes) {
+        Ok((jpeg, size)) => {
+            state.store.set_photo(stored.sample.code, jpeg, size, &user.0.principal(), jiff::Timestamp::now()).await?;
+            Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
+        }
+        Err(message) => Ok(sample_page(&state, &user, &stored, lang, Some(&message), false)),
+    }
+}
+
+async fn photo(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    if user.0.role != Role::Technician {
+        return Err(ApiError::forbidden("technicians_only", "photos are for the service's technicians"));
+    }
+    let Some(stored) = own_sample(&state, &user, &code).await? else {
+        return Err(ApiError::not_found("sample_not_found", "no sample has that code"));
+    };
+    let jpeg = state
+        .store
+        .photo(stored.sample.code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("not_found", "this sample has no photo"))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "image/jpeg"), (axum::http::header::CACHE_CONTROL, "private, no-store")],
+        jpeg,
+    )
+        .into_response())
 }

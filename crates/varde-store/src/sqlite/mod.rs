@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_findings_alerts_events.sql"),
     include_str!("../../migrations/sqlite/0003_signals_indicators.sql"),
     include_str!("../../migrations/sqlite/0004_users_sessions.sql"),
+    include_str!("../../migrations/sqlite/0005_photos.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -711,6 +712,40 @@ impl Store for SqliteStore {
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
         let actor = actor.to_owned();
         self.write(move |conn| events::revoke_token(conn, id, &actor, at)).await
+    }
+
+    async fn set_photo(
+        &self,
+        code: SampleCode,
+        jpeg: Vec<u8>,
+        size: (u32, u32),
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let actor = actor.actor.clone();
+        self.write(move |conn| {
+            let id = sample_id_of(conn, code)?;
+            conn.execute(
+                "INSERT INTO photos (sample_id, jpeg, width, height, uploaded_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (sample_id) DO UPDATE SET jpeg = excluded.jpeg, width = excluded.width, height = excluded.height, uploaded_ms = excluded.uploaded_ms",
+                params![id, jpeg, size.0, size.1, ms(at)],
+            )?;
+            append_audit(conn, at, &actor, "photo.set", code.compact())
+        })
+        .await
+    }
+
+    async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT p.jpeg FROM photos p JOIN samples s ON s.id = p.sample_id WHERE s.code = ?1",
+                    [code.compact()],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+        .await
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {

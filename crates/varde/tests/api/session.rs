@@ -243,3 +243,36 @@ async fn an_admin_manages_services_users_and_tokens_through_the_page() {
         .await;
     assert_eq!(forged.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn a_photo_loses_its_gps_position_on_upload() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
+    let code = s["code"].as_str().unwrap().to_owned();
+    let b = Browser::new(&app);
+    b.login("tom", "tekniker-passord-123").await;
+    let csrf = b.csrf(&format!("/staff/samples/{code}")).await;
+    let with_gps = varde_web::photo::example_jpeg_with_gps();
+    assert!(with_gps.windows(4).any(|w| w == b"Exif"));
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "photo",
+        reqwest::multipart::Part::bytes(with_gps).file_name("IMG_0001.jpg").mime_str("image/jpeg").unwrap(),
+    );
+    let res = b.client.post(format!("{}/staff/samples/{code}/photo", app.base)).multipart(form).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let stored = b.get(&format!("/staff/samples/{code}/photo")).await;
+    assert_eq!(stored.headers()["content-type"], "image/jpeg");
+    let bytes = stored.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    assert!(
+        !bytes.windows(4).any(|w| w == b"Exif") && !bytes.windows(2).any(|w| w == [0xFF, 0xE1]),
+        "no EXIF, so no GPS position"
+    );
+    // Not an image: refused, nothing stored in its place.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", b.csrf(&format!("/staff/samples/{code}")).await)
+        .part("photo", reqwest::multipart::Part::bytes(b"not a photo".to_vec()));
+    let res = b.client.post(format!("{}/staff/samples/{code}/photo", app.base)).multipart(form).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+}

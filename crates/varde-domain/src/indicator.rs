@@ -22,6 +22,9 @@ pub struct ConcernInput {
     /// A field people do not see; only form-filling robots fill it in.
     #[serde(default)]
     pub website: Option<String>,
+    /// The form's anti-forgery token (checked by the web edge, not part of the report).
+    #[serde(default)]
+    pub csrf: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -66,12 +66,17 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-fn page(state: &AppState, lang: Lang, input: &ConcernInput, error: Option<&str>) -> Markup {
+/// The form's anti-forgery cookie: the same random token travels in the form and in this cookie (double submit),
+/// which another site can neither read nor set.
+const CSRF_COOKIE: &str = "varde_concern";
+
+fn page(state: &AppState, lang: Lang, input: &ConcernInput, error: Option<&str>, csrf: &str) -> Markup {
     let body = html! {
         h1 { (t(lang, "concern_title")) }
         p { (t(lang, "concern_intro")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         form.concern method="post" action={ "/concern?lang=" (lang.code()) } {
+            input type="hidden" name="csrf" value=(csrf);
             label for="happened" { (t(lang, "concern_happened")) }
             textarea id="happened" name="happened" rows="5" maxlength="2000" required { (input.happened) }
             label for="kommune" { (t(lang, "concern_kommune")) }
@@ -96,9 +101,19 @@ fn page(state: &AppState, lang: Lang, input: &ConcernInput, error: Option<&str>)
     crate::pages::layout(lang, t(lang, "concern_title"), "/concern", body)
 }
 
+/// The page with a fresh anti-forgery token in the form and in its cookie.
+fn with_token(state: &AppState, status: StatusCode, render: impl FnOnce(&str) -> Markup) -> Response {
+    let token = crate::session::random_token();
+    let mut res = (status, crate::pages::page(render(&token))).into_response();
+    res.headers_mut()
+        .append(axum::http::header::SET_COOKIE, crate::session::set_cookie(state, CSRF_COOKIE, &token, 3600));
+    res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    res
+}
+
 async fn form(State(state): State<AppState>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    crate::pages::page(page(&state, lang, &ConcernInput::default(), None))
+    with_token(&state, StatusCode::OK, |token| page(&state, lang, &ConcernInput::default(), None, token))
 }
 
 async fn submit(
@@ -109,6 +124,13 @@ async fn submit(
     Form(input): Form<ConcernInput>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
+    let forged = !crate::session::cookie(&headers, CSRF_COOKIE)
+        .is_some_and(|c| crate::session::same(&c, input.csrf.as_deref().unwrap_or("")));
+    if forged {
+        return Ok(with_token(&state, StatusCode::FORBIDDEN, |token| {
+            page(&state, lang, &input, Some(t(lang, "form_expired")), token)
+        }));
+    }
     let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
     if !state.concern_limiter.allow(&address) {
         let body = html! { h1 { (t(lang, "concern_title")) } p.error role="alert" { (t(lang, "concern_too_many")) } };
@@ -138,8 +160,9 @@ async fn submit(
                 (_, "kommune") => "concern_err_kommune",
                 _ => "concern_err_other",
             };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, crate::pages::page(page(&state, lang, &input, Some(t(lang, key)))))
-                .into_response())
+            Ok(with_token(&state, StatusCode::UNPROCESSABLE_ENTITY, |token| {
+                page(&state, lang, &input, Some(t(lang, key)), token)
+            }))
         }
     }
 }

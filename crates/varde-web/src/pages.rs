@@ -45,6 +45,15 @@ fn day(t: Timestamp, lang: Lang) -> String {
     }
 }
 
+/// A moment in Oslo time as people write it: 20.11.2026 kl. 14.05 in Norwegian, 20 Nov 2026 14:05 in English.
+pub(crate) fn moment(t: Timestamp, lang: Lang) -> String {
+    let z = t.to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC));
+    match lang {
+        Lang::Nb | Lang::Nn => z.strftime("%d.%m.%Y kl. %H.%M").to_string(),
+        Lang::En => z.strftime("%-d %b %Y %H:%M").to_string(),
+    }
+}
+
 pub fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)

@@ -393,7 +393,6 @@ async fn list(
     let status = statuses.into_iter().find(|s| q.status.as_deref() == Some(s.as_str()));
     let service = user.0.service.clone().expect("technicians have a service");
     let lines = state.store.samples_of(&service, status, 200).await?;
-    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
     let body = html! {
         h1 { (t(lang, "samples_list")) }
         form method="get" action="/staff/samples" {
@@ -402,7 +401,7 @@ async fn list(
             select id="status" name="status" {
                 option value="" { (t(lang, "all")) }
                 @for s in statuses {
-                    @if status == Some(s) { option value=(s.as_str()) selected { (s.as_str()) } } @else { option value=(s.as_str()) { (s.as_str()) } }
+                    option value=(s.as_str()) selected[status == Some(s)] { (status_word(s, lang)) }
                 }
             }
             " " button type="submit" { (t(lang, "filter")) }
@@ -413,10 +412,10 @@ async fn list(
                 @for l in &lines {
                     tr {
                         td { a href={ "/staff/samples/" (l.code) "?lang=" (lang.code()) } { (l.code) } }
-                        td { (l.received.to_zoned(oslo.clone()).strftime("%Y-%m-%d %H:%M")) }
+                        td { time datetime=(l.received) { (crate::pages::moment(l.received, lang)) } }
                         td { (l.sold_as.iter().map(|r| state.assessor.catalogue.substance(r).map_or(r.substance.clone(), |s| s.names.get(lang).to_owned())).collect::<Vec<_>>().join(", ")) }
                         td { (varde_domain::alert::form_word(l.form, lang)) }
-                        td { (l.status.as_str()) }
+                        td { (status_word(l.status, lang)) }
                         td { @if let Some(tier) = l.highest_tier { span class={ "tier tier-" (tier.as_str()) } { (state.assessor.templates.tier_word(tier).get(lang)) } } }
                     }
                 }
@@ -547,4 +546,18 @@ async fn photo(
         jpeg,
     )
         .into_response())
+}
+
+/// A sample's status as the technician reads it.
+fn status_word(status: varde_domain::sample::Status, lang: Lang) -> &'static str {
+    use varde_domain::sample::Status;
+    t(
+        lang,
+        match status {
+            Status::Received => "sample_status_received",
+            Status::Screened => "sample_status_screened",
+            Status::Confirmed => "sample_status_confirmed",
+            Status::Amended => "sample_status_amended",
+        },
+    )
 }

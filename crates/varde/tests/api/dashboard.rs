@@ -44,7 +44,7 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
             }
         }
     }
-    for page in ["/concern", "/open-data", "/alerts"] {
+    for page in ["/concern", "/open-data", "/alerts", "/substances"] {
         let html = reqwest::get(format!("{base}{page}")).await.unwrap().text().await.unwrap();
         assert!(html.len() < 100_000, "{page}: {} bytes", html.len());
     }

@@ -4,9 +4,20 @@ use crate::helpers::TestApp;
 use serde_json::json;
 use varde_store::Store;
 
+/// Fills in the form as a browser does: fetch it (receiving the anti-forgery cookie), then post with its token.
 async fn post_form(app: &TestApp, body: &[(&str, &str)]) -> (u16, String) {
-    let res = app.client.post(format!("{}/concern?lang=en", app.base)).form(body).send().await.unwrap();
+    let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let form = browser.get(format!("{}/concern?lang=en", app.base)).send().await.unwrap().text().await.unwrap();
+    let token = csrf_token(&form);
+    let mut fields = body.to_vec();
+    fields.push(("csrf", &token));
+    let res = browser.post(format!("{}/concern?lang=en", app.base)).form(&fields).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
+}
+
+fn csrf_token(page: &str) -> String {
+    let start = page.find(r#"name="csrf" value=""#).expect("the form carries a token") + r#"name="csrf" value=""#.len();
+    page[start..].split('"').next().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -19,6 +30,17 @@ async fn the_concern_form_takes_anonymous_reports_and_refuses_personal_data_robo
         "357 kommuner and a prompt"
     );
     assert!(!page.contains("<script"), "works without JavaScript");
+
+    // Another site cannot post on a visitor's behalf: without the cookie the token in the form is worthless.
+    let forged = app
+        .client
+        .post(format!("{}/concern?lang=en", app.base))
+        .form(&[("happened", "forged"), ("kommune", "0301"), ("csrf", csrf_token(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(app.store.concern_times().await.unwrap().is_empty());
 
     let (status, page) = post_form(
         &app,

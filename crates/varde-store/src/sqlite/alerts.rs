@@ -9,7 +9,7 @@ use varde_domain::finding::Finding;
 
 const ALERT_COLUMNS: &str = "a.id, a.status, a.tier, a.content, a.version, a.created_ms, a.updated_ms, a.published_ms,
     a.withdrawn_ms, a.valid_until_ms, a.first_evidence_ms, a.last_evidence_ms, a.new_evidence,
-    (SELECT count(*) FROM alert_evidence e WHERE e.alert_id = a.id)";
+    a.evidence_count";
 
 fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
     Ok(AlertRow {
@@ -123,7 +123,7 @@ pub(super) fn versions(conn: &Connection, id: i64) -> Result<Vec<AlertVersion>, 
 pub(super) fn evidence(conn: &Connection, id: i64, limit: usize) -> Result<Vec<StoredSample>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = ?1
-         ORDER BY s.received_ms DESC, s.id DESC LIMIT ?2",
+         ORDER BY e.received_ms DESC, e.sample_id DESC LIMIT ?2",
     )?;
     let codes: Vec<String> = stmt.query_map(params![id, limit as i64], |r| r.get(0))?.collect::<Result<_, _>>()?;
     codes
@@ -180,7 +180,8 @@ pub(super) fn join_or_draft(
         Some((id, status)) => {
             let added = conn
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms) VALUES (?1, ?2, ?3)",
+                    "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
+                     SELECT ?1, ?2, ?3, received_ms FROM samples WHERE id = ?2",
                 )?
                 .execute(params![id, sample_id, ms(at)])?;
             conn.prepare_cached(
@@ -195,9 +196,7 @@ pub(super) fn join_or_draft(
             let evidence: Vec<(Sample, Vec<Finding>)> =
                 evidence(conn, id, alert::DRAFT_FROM_NEWEST)?.into_iter().map(|s| (s.sample, s.findings)).collect();
             let (total, first, last): (i64, i64, i64) = conn
-                .prepare_cached(
-                    "SELECT (SELECT count(*) FROM alert_evidence WHERE alert_id = ?1), first_evidence_ms, last_evidence_ms FROM alerts WHERE id = ?1",
-                )?
+                .prepare_cached("SELECT evidence_count, first_evidence_ms, last_evidence_ms FROM alerts WHERE id = ?1")?
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             let span = alert::EvidenceSpan { total: total as usize, first: ts(first)?, last: ts(last)? };
             let (drafted, content) = assessor.draft(&evidence, Some(span), fylke);
@@ -223,8 +222,11 @@ pub(super) fn join_or_draft(
             )?
             .execute(params![tier.as_str(), key, fylke, content_json(&content), ms(at), received])?;
             let id = conn.last_insert_rowid();
-            conn.prepare_cached("INSERT INTO alert_evidence (alert_id, sample_id, added_ms) VALUES (?1, ?2, ?3)")?
-                .execute(params![id, sample_id, ms(at)])?;
+            conn.prepare_cached(
+                "INSERT INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
+                 SELECT ?1, ?2, ?3, received_ms FROM samples WHERE id = ?2",
+            )?
+            .execute(params![id, sample_id, ms(at)])?;
             record_transition(conn, id, at, "varde", "drafted", None, AlertStatus::Draft)?;
             let payload = serde_json::json!({"id": id, "tier": tier, "title": content.title, "fylker": content.fylker});
             super::events::append(conn, at, "alert.drafted", false, Some(tier), &content.fylker, Some(id), &payload)?;
@@ -363,7 +365,8 @@ pub(super) fn draft_from_signal(
     let alert_id = conn.last_insert_rowid();
     for id in &ids {
         conn.execute(
-            "INSERT INTO alert_evidence (alert_id, sample_id, added_ms) VALUES (?1, ?2, ?3)",
+            "INSERT INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
+             SELECT ?1, ?2, ?3, received_ms FROM samples WHERE id = ?2",
             params![alert_id, id, ms(at)],
         )?;
     }

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_signals_indicators.sql"),
     include_str!("../../migrations/sqlite/0004_users_sessions.sql"),
     include_str!("../../migrations/sqlite/0005_photos.sql"),
+    include_str!("../../migrations/sqlite/0006_evidence_index.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -79,6 +80,9 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -16000;",
     )?;
+    // The write path alone uses some thirty statements; rusqlite's default cache of 16 would re-prepare them
+    // on every request.
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
 
@@ -169,10 +173,16 @@ impl Drop for SqliteStore {
 }
 
 fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R, StoreError>) -> Result<R, StoreError> {
-    conn.execute_batch("SAVEPOINT job")?;
+    conn.prepare_cached("SAVEPOINT job")?.execute([])?;
     let result = f(conn);
-    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-    match conn.execute_batch(end) {
+    let end = || -> rusqlite::Result<()> {
+        if result.is_err() {
+            conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
+        }
+        conn.prepare_cached("RELEASE job")?.execute([])?;
+        Ok(())
+    };
+    match end() {
         Ok(()) => result,
         Err(e) => Err(e.into()),
     }
@@ -256,17 +266,18 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 /// Appends an entry to the audit chain, inside the caller's transaction.
 fn append_audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<(), StoreError> {
     let last: Option<(i64, String)> = conn
-        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, audit::GENESIS.to_owned()),
     };
     let entry = Entry { seq, at_ms: ms(at), actor, action, subject, prev_hash: &prev_hash };
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit_log (seq, at_ms, actor, action, subject, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![seq, entry.at_ms, actor, action, subject, prev_hash, entry.hash()],
-    )?;
+    )?
+    .execute(params![seq, entry.at_ms, actor, action, subject, prev_hash, entry.hash()])?;
     Ok(())
 }
 

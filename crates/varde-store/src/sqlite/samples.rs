@@ -8,11 +8,11 @@ use varde_domain::finding::Finding;
 
 pub(super) fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>, StoreError> {
     let row = conn
-        .query_row(
+        .prepare_cached(
             "SELECT s.id, v.slug, s.received_ms, s.registered_ms, s.form, s.colour, s.texture, s.notes, s.tablet, s.use_context, s.status
              FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1",
-            [code.compact()],
-            |r| {
+        )?
+        .query_row([code.compact()], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -26,8 +26,7 @@ pub(super) fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<
                     r.get::<_, Option<String>>(9)?,
                     r.get::<_, String>(10)?,
                 ))
-            },
-        )
+        })
         .optional()?;
     let Some((id, slug, received, registered, form, colour, texture, notes, tablet, use_context, _status)) = row else {
         return Ok(None);
@@ -209,14 +208,19 @@ pub(super) fn load_stored(conn: &Connection, code: SampleCode) -> Result<Option<
         .prepare_cached("SELECT s.id, v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1")?
         .query_row([code.compact()], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let findings = current_findings(conn, id)?;
+    let alerts = alert_refs(conn, id)?;
+    Ok(Some(StoredSample { sample, fylke, findings, alerts }))
+}
+
+/// The alerts a sample is evidence for.
+fn alert_refs(conn: &Connection, sample_id: i64) -> Result<Vec<AlertRef>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT a.id, a.status, a.tier, a.valid_until_ms FROM alert_evidence e JOIN alerts a ON a.id = e.alert_id
+        "SELECT a.id, a.status, a.tier FROM alert_evidence e JOIN alerts a ON a.id = e.alert_id
          WHERE e.sample_id = ?1 ORDER BY a.id",
     )?;
     let rows: Vec<(i64, String, String)> =
-        stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
-    let alerts = rows
-        .into_iter()
+        stmt.query_map([sample_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    rows.into_iter()
         .map(|(id, status, tier)| {
             Ok(AlertRef {
                 id,
@@ -224,8 +228,7 @@ pub(super) fn load_stored(conn: &Connection, code: SampleCode) -> Result<Option<
                 tier: Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?,
             })
         })
-        .collect::<Result<_, StoreError>>()?;
-    Ok(Some(StoredSample { sample, fylke, findings, alerts }))
+        .collect()
 }
 
 pub(super) fn current_findings(conn: &Connection, sample_id: i64) -> Result<Vec<Finding>, StoreError> {
@@ -304,7 +307,9 @@ pub(super) fn assess(
     if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
         super::alerts::join_or_draft(conn, assessor, id, &sample, &findings, &key, &fylke, at)?;
     }
-    load_stored(conn, code)?.ok_or(StoreError::UnknownSample)
+    // The sample and its findings are in hand; only the alerts it now belongs to need reading back.
+    let alerts = alert_refs(conn, id)?;
+    Ok(StoredSample { sample, fylke, findings, alerts })
 }
 
 /// All samples, summarised in four queries (not one per sample).

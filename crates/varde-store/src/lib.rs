@@ -117,6 +117,14 @@ pub struct Delivery {
     pub error: Option<String>,
 }
 
+/// What a retention purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub photos: u64,
+    pub sample_notes: u64,
+    pub concern_texts: u64,
+}
+
 /// What aggregate statistics and open data need of one sample (current analyses and findings only).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleSummary {
@@ -388,6 +396,9 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<(), StoreError>;
     async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Retention (DESIGN.md privacy rule 5): removes the photos and free-text notes of samples received before
+    /// `before`, and the texts of concern reports received before it. Counts, findings and alerts stay.
+    async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<Purged, StoreError>;
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;

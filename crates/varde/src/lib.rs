@@ -48,6 +48,14 @@ pub enum Command {
         /// Seed for --demo.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Days after which samples' photos and notes and concern reports' texts are purged (checked hourly).
+        #[arg(long, env = "VARDE_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..))]
+        retention_days: u32,
+    },
+    /// Purge photos and free text older than the retention period now (serve does this every hour).
+    Purge {
+        #[arg(long, env = "VARDE_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..))]
+        retention_days: u32,
     },
     /// Create the database or bring its schema up to date (serve does this too).
     Migrate,
@@ -141,8 +149,18 @@ pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve { listen, public_url, demo, seed } => {
-                serve::run(&cli.database, reference, listen, public_url.as_deref(), demo.then_some(seed)).await
+            Command::Serve { listen, public_url, demo, seed, retention_days } => {
+                let options = serve::Options { listen, public_url, demo_seed: demo.then_some(seed), retention_days };
+                serve::run(&cli.database, reference, options).await
+            }
+            Command::Purge { retention_days } => {
+                let store = open_store(&cli.database, &reference)?;
+                let purged = serve::purge(&*store, retention_days).await?;
+                println!(
+                    "purged {} photos, {} sample notes and {} concern report texts older than {retention_days} days",
+                    purged.photos, purged.sample_notes, purged.concern_texts
+                );
+                Ok(())
             }
             Command::Migrate => {
                 let store = open_store(&cli.database, &reference)?;

@@ -25,23 +25,43 @@ pub fn app_with(
     varde_web::router(state)
 }
 
-pub async fn run(
-    database: &str,
-    reference: Reference,
-    listen: SocketAddr,
-    public_url: Option<&str>,
-    demo_seed: Option<u64>,
-) -> anyhow::Result<()> {
+pub struct Options {
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub demo_seed: Option<u64>,
+    pub retention_days: u32,
+}
+
+/// Retention (DESIGN.md privacy rule 5): photos and free text older than the period go; counts stay.
+pub async fn purge(store: &dyn varde_store::Store, retention_days: u32) -> anyhow::Result<varde_store::Purged> {
+    let now = jiff::Timestamp::now();
+    let before = now - jiff::SignedDuration::from_hours(i64::from(retention_days) * 24);
+    Ok(store.purge_before(before, now).await?)
+}
+
+pub async fn run(database: &str, reference: Reference, options: Options) -> anyhow::Result<()> {
+    let Options { listen, public_url, demo_seed, retention_days } = options;
     let store = open_store(database, &reference)?;
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
     }
+    let retention_store = store.clone();
+    tokio::spawn(async move {
+        loop {
+            match purge(&*retention_store, retention_days).await {
+                Ok(p) => {
+                    tracing::info!(p.photos, p.sample_notes, p.concern_texts, retention_days, "retention purge ran")
+                }
+                Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database, "Varde is listening");
     // Printed on stdout, so scripts and tests can wait for it.
     println!("listening on http://{}", listener.local_addr()?);
-    let public_url =
-        public_url.map_or_else(|| format!("http://{}", listener.local_addr().expect("bound")), str::to_owned);
+    let public_url = public_url.unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")));
     // With the client's address, for the concern form's rate limit.
     let app = app(store.clone(), reference, &public_url).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;

@@ -746,6 +746,32 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<crate::Purged, StoreError> {
+        self.write(move |conn| {
+            let cutoff = ms(before);
+            let photos = conn.execute(
+                "DELETE FROM photos WHERE sample_id IN (SELECT id FROM samples WHERE received_ms < ?1)",
+                [cutoff],
+            )? as u64;
+            let sample_notes = conn
+                .execute("UPDATE samples SET notes = NULL WHERE received_ms < ?1 AND notes IS NOT NULL", [cutoff])?
+                as u64;
+            let concern_texts = conn.execute(
+                "UPDATE concern_reports SET happened = '', believed = NULL, looked_like = NULL, purged = 1
+                 WHERE received_ms < ?1 AND purged = 0",
+                [cutoff],
+            )? as u64;
+            let purged = crate::Purged { photos, sample_notes, concern_texts };
+            if purged != crate::Purged::default() {
+                let subject =
+                    format!("before {before}: {photos} photos, {sample_notes} notes, {concern_texts} concern texts");
+                append_audit(conn, at, "varde", "retention.purge", &subject)?;
+            }
+            Ok(purged)
+        })
+        .await
+    }
+
     async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(move |conn| {
             Ok(conn

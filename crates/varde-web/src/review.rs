@@ -153,6 +153,35 @@ fn localized(f: &HashMap<String, String>, name: &str) -> Option<Localized> {
     Some(Localized { nb: get("nb")?, nn: get("nn")?, en: get("en")? })
 }
 
+/// Every reviewer action goes the same way: reviewers only, the form's CSRF token, then the store's transition.
+/// An edit returns to the review page; the others show the alert as the public now sees it.
+async fn act(
+    state: &AppState,
+    user: &SessionUser,
+    id: i64,
+    lang: Lang,
+    f: &HashMap<String, String>,
+    action: AlertAction,
+) -> Result<Response, ApiError> {
+    if let Some(refused) = reviewers_only(lang, user) {
+        return Ok(refused);
+    }
+    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    let change = match action {
+        AlertAction::Edit | AlertAction::Update => AlertEdit {
+            title: localized(f, "title"),
+            body: localized(f, "body"),
+            advice: localized(f, "advice"),
+            ..AlertEdit::default()
+        },
+        AlertAction::Withdraw => AlertEdit { note: f.get("note").cloned(), ..AlertEdit::default() },
+        AlertAction::Publish => AlertEdit::default(),
+    };
+    state.store.change_alert(id, action, change, &user.0.principal(), jiff::Timestamp::now()).await?;
+    let page = if action == AlertAction::Edit { "review" } else { "alerts" };
+    Ok(Redirect::to(&format!("/{page}/{id}?lang={}", lang.code())).into_response())
+}
+
 async fn edit(
     State(state): State<AppState>,
     user: SessionUser,
@@ -161,19 +190,7 @@ async fn edit(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = reviewers_only(lang, &user) {
-        return Ok(refused);
-    }
-    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
-    let change = AlertEdit {
-        title: localized(&f, "title"),
-        body: localized(&f, "body"),
-        advice: localized(&f, "advice"),
-        ..AlertEdit::default()
-    };
-    state.store.change_alert(id, AlertAction::Edit, change, &user.0.principal(), jiff::Timestamp::now()).await?;
-    Ok(Redirect::to(&format!("/review/{id}?lang={}", lang.code())).into_response())
+    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Edit).await
 }
 
 async fn publish(
@@ -184,16 +201,7 @@ async fn publish(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = reviewers_only(lang, &user) {
-        return Ok(refused);
-    }
-    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
-    state
-        .store
-        .change_alert(id, AlertAction::Publish, AlertEdit::default(), &user.0.principal(), jiff::Timestamp::now())
-        .await?;
-    Ok(Redirect::to(&format!("/alerts/{id}?lang={}", lang.code())).into_response())
+    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Publish).await
 }
 
 async fn update(
@@ -204,19 +212,7 @@ async fn update(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = reviewers_only(lang, &user) {
-        return Ok(refused);
-    }
-    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
-    let change = AlertEdit {
-        title: localized(&f, "title"),
-        body: localized(&f, "body"),
-        advice: localized(&f, "advice"),
-        ..AlertEdit::default()
-    };
-    state.store.change_alert(id, AlertAction::Update, change, &user.0.principal(), jiff::Timestamp::now()).await?;
-    Ok(Redirect::to(&format!("/alerts/{id}?lang={}", lang.code())).into_response())
+    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Update).await
 }
 
 async fn withdraw(
@@ -227,12 +223,5 @@ async fn withdraw(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = reviewers_only(lang, &user) {
-        return Ok(refused);
-    }
-    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
-    let change = AlertEdit { note: f.get("note").cloned(), ..AlertEdit::default() };
-    state.store.change_alert(id, AlertAction::Withdraw, change, &user.0.principal(), jiff::Timestamp::now()).await?;
-    Ok(Redirect::to(&format!("/alerts/{id}?lang={}", lang.code())).into_response())
+    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Withdraw).await
 }

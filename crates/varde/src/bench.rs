@@ -34,6 +34,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         connections: usize,
     },
+    /// EI library search: batch queries per second on every core and single-query latency, per method.
+    Spectra {
+        #[arg(long, default_value = "../shared/data/spectra/ei/massbank_ei.msp")]
+        library: std::path::PathBuf,
+        /// Query spectra (MSP); the library's own spectra when left out.
+        #[arg(long)]
+        queries: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+    },
     /// Sample registrations per second and their latency.
     Samples {
         /// Concurrent clients, each sending one request after another.
@@ -55,6 +67,9 @@ pub enum BenchCommand {
 pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Signals { substances, areas, write } => crate::bench_signals::run(substances, areas, write),
+        BenchCommand::Spectra { library, queries, seconds, top } => {
+            crate::spectra::bench(&library, queries.as_deref(), seconds, top)
+        }
         BenchCommand::Alerts { seconds, background, connections } => {
             crate::bench_alerts::run(reference, Duration::from_secs(seconds), background, connections).await
         }

@@ -8,6 +8,7 @@ pub mod bench_signals;
 pub mod demo;
 pub mod serve;
 pub mod signals;
+pub mod spectra;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -92,6 +93,9 @@ pub enum Command {
     /// Signal detection on weekly counts (EARS, Farrington, CUSUM).
     #[command(subcommand)]
     Signals(signals::SignalsCommand),
+    /// Spectral library search (EI mass spectra in MSP) and its evaluation.
+    #[command(subcommand)]
+    Spectra(spectra::SpectraCommand),
 }
 
 #[derive(Subcommand)]
@@ -180,6 +184,7 @@ pub fn main() -> anyhow::Result<()> {
             Command::Audit(cmd) => admin::audit(&cli.database, &reference, cmd).await,
             Command::Signals(signals::SignalsCommand::Run) => signals::run_stored(&cli.database, &reference).await,
             Command::Signals(cmd) => signals::run(cmd),
+            Command::Spectra(cmd) => spectra::run(cmd),
             Command::Import(ImportCommand::Deaths { file }) => {
                 let store = open_store(&cli.database, &reference)?;
                 let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;

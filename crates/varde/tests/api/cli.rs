@@ -215,3 +215,46 @@ fn users_are_added_with_a_password_from_standard_input() {
         conn.query_row("SELECT password_hash FROM users WHERE username = 'rita'", [], |r| r.get(0)).unwrap();
     assert!(hash.starts_with("$argon2id$"), "only the hash is stored");
 }
+
+#[test]
+fn spectra_search_prints_the_csv_the_issue_specifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("lib.msp");
+    let query = dir.path().join("q.msp");
+    std::fs::write(
+        &library,
+        "Name: Cocaine\nDB#: L1\nNum Peaks: 4\n82 999\n182 400\n303 200\n105 300\n\n\
+         Name: Caffeine, anhydrous\nDB#: L2\nNum Peaks: 3\n194 999\n109 500\n67 200\n\n\
+         Name: Benzocaine\nDB#: L3\nNum Peaks: 3\n120 999\n165 500\n92 200\n",
+    )
+    .unwrap();
+    std::fs::write(&query, "Name: unknown powder\nDB#: Q1\nNum Peaks: 3\n194 990\n109 520\n55 20\n").unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    for method in ["cosine", "composite", "entropy"] {
+        let out = run_ok(
+            varde(&db)
+                .args(["spectra", "search", "--library"])
+                .arg(&library)
+                .arg("--query")
+                .arg(&query)
+                .args(["--method", method, "--top", "2"]),
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "query_id,rank,library_id,name,score", "{method}");
+        let score: f64 = lines[1].strip_prefix("Q1,1,L2,\"Caffeine, anhydrous\",").unwrap().parse().unwrap();
+        assert!(score > 0.8 && score <= 1.0, "{method}: {out}");
+        // Only spectra sharing a peak are hits: cocaine and benzocaine share none.
+        assert_eq!(lines.len(), 2, "{method}: {out}");
+    }
+    let err = fails(
+        varde(&db)
+            .args(["spectra", "search", "--library"])
+            .arg(&query)
+            .arg("--query")
+            .arg(dir.path().join("missing.msp")),
+    );
+    assert!(err.contains("cannot read"), "{err}");
+    std::fs::write(&query, "Name: broken\nNum Peaks: 2\n194 990\n").unwrap();
+    let err = fails(varde(&db).args(["spectra", "search", "--library"]).arg(&library).arg("--query").arg(&query));
+    assert!(err.contains("Num Peaks: 2 but 1 peaks follow"), "{err}");
+}

@@ -1,0 +1,24 @@
+//! Time leave-one-out searches of a whole MSP library against itself, per method (single thread):
+//! `cargo run --release -p varde-spectra --example ei_stats -- LIB.msp`.
+use varde_spectra::ms::*;
+const TOPK: usize = 5;
+fn main() {
+    let path = std::env::args().nth(1).expect("an MSP library");
+    let records = varde_spectra::msp::parse(&std::fs::read(path).expect("readable")).expect("valid MSP");
+    let lib = Library::build(records.iter().map(|r| (Entry::default(), r.peaks.clone())), Settings::default());
+    for method in [Method::Cosine, Method::Composite, Method::Entropy] {
+        let mut scratch = Scratch::default();
+        let t = std::time::Instant::now();
+        let mut total = 0.0;
+        for (i, r) in records.iter().enumerate() {
+            let q = lib.query(&r.peaks, method);
+            total +=
+                lib.search(&q, Mode::Identity, TOPK, Some(i as u32), &mut scratch).first().map_or(0.0, |h| h.score);
+        }
+        println!(
+            "{method:?}: {:.1} us per query (mean best score {:.4})",
+            t.elapsed().as_secs_f64() * 1e6 / records.len() as f64,
+            total / records.len() as f32
+        );
+    }
+}

@@ -117,6 +117,80 @@ pub struct Delivery {
     pub error: Option<String>,
 }
 
+/// Which kind of instrument a spectrum comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Technique {
+    /// FTIR (and other infrared): wavenumber against absorbance or transmittance.
+    Infrared,
+    /// Electron-ionisation mass spectra (GC-MS): m/z against intensity.
+    Mass,
+}
+
+impl Technique {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Technique::Infrared => "infrared",
+            Technique::Mass => "mass",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Technique> {
+        match text {
+            "infrared" => Some(Technique::Infrared),
+            "mass" => Some(Technique::Mass),
+            _ => None,
+        }
+    }
+}
+
+/// A reference spectrum of a catalogue substance, for the library.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReferenceSpectrum {
+    pub substance: String,
+    pub technique: Technique,
+    pub name: String,
+    pub source: String,
+    /// Infrared: wavenumber (cm⁻¹) and absorbance. Mass: m/z and intensity.
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceSpectrum {
+    pub id: i64,
+    pub spectrum: NewReferenceSpectrum,
+    pub added_by: String,
+    pub added_at: Timestamp,
+}
+
+/// A spectrum attached to an analysis, with what the engine proposed from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAnalysisSpectrum {
+    pub analysis_id: i64,
+    pub technique: Technique,
+    pub filename: String,
+    pub format: String,
+    pub original: Vec<u8>,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    /// JSON, as the API returned it.
+    pub proposals: String,
+}
+
+/// An attached spectrum as listed (without the file and points).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisSpectrum {
+    pub id: i64,
+    pub analysis_id: i64,
+    pub technique: Technique,
+    pub filename: String,
+    pub format: String,
+    pub points: usize,
+    pub proposals: String,
+    pub uploaded_by: String,
+    pub uploaded_at: Timestamp,
+}
+
 /// What a retention purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -396,6 +470,27 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<(), StoreError>;
     async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Adds a reference spectrum to the library (audited).
+    async fn add_reference_spectrum(
+        &self,
+        spectrum: NewReferenceSpectrum,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// The whole reference library, oldest first.
+    async fn reference_spectra(&self) -> Result<Vec<ReferenceSpectrum>, StoreError>;
+    /// Attaches a spectrum to an analysis of the sample `code` (refused when the analysis is another
+    /// sample's). Audited.
+    async fn attach_spectrum(
+        &self,
+        code: SampleCode,
+        spectrum: NewAnalysisSpectrum,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// The spectra attached to a sample's analyses, oldest first.
+    async fn spectra_of(&self, code: SampleCode) -> Result<Vec<AnalysisSpectrum>, StoreError>;
     /// Retention (DESIGN.md privacy rule 5): removes the photos and free-text notes of samples received before
     /// `before`, and the texts of concern reports received before it. Counts, findings and alerts stay.
     async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<Purged, StoreError>;

@@ -22,6 +22,7 @@ pub mod positivity;
 pub mod result;
 pub mod review;
 pub mod session;
+pub mod spectra;
 pub mod staff;
 pub mod substances;
 pub mod tokens;
@@ -60,6 +61,8 @@ pub struct Inner {
     pub lookup_limiter: result::LookupLimiter,
     /// A hash of nothing, checked against when a login names an unknown user, so both take the same time.
     pub dummy_hash: String,
+    /// The spectral libraries, built from the stored reference spectra when first needed.
+    pub spectra: spectra::EngineCell,
 }
 
 impl Deref for AppState {
@@ -85,6 +88,7 @@ impl AppState {
             login_failures: Default::default(),
             lookup_limiter: Default::default(),
             dummy_hash: session::hash_password("no such user"),
+            spectra: Default::default(),
         }))
     }
 }

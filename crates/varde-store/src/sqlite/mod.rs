@@ -34,6 +34,7 @@ use varde_domain::{SampleCode, SubstanceRef};
 mod alerts;
 mod events;
 mod samples;
+mod spectra;
 
 use samples::{insert_analysis, sample_id_of, update_status};
 
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_users_sessions.sql"),
     include_str!("../../migrations/sqlite/0005_photos.sql"),
     include_str!("../../migrations/sqlite/0006_evidence_index.sql"),
+    include_str!("../../migrations/sqlite/0007_spectra.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -783,6 +785,35 @@ impl Store for SqliteStore {
                 .optional()?)
         })
         .await
+    }
+
+    async fn add_reference_spectrum(
+        &self,
+        spectrum: crate::NewReferenceSpectrum,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let actor = actor.actor.clone();
+        self.write(move |conn| spectra::add_reference(conn, &spectrum, &actor, at)).await
+    }
+
+    async fn reference_spectra(&self) -> Result<Vec<crate::ReferenceSpectrum>, StoreError> {
+        self.read(spectra::references).await
+    }
+
+    async fn attach_spectrum(
+        &self,
+        code: SampleCode,
+        spectrum: crate::NewAnalysisSpectrum,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let actor = actor.actor.clone();
+        self.write(move |conn| spectra::attach(conn, code, &spectrum, &actor, at)).await
+    }
+
+    async fn spectra_of(&self, code: SampleCode) -> Result<Vec<crate::AnalysisSpectrum>, StoreError> {
+        self.read(move |conn| spectra::of_sample(conn, code)).await
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -11,3 +11,4 @@ mod indicators;
 mod samples;
 mod session;
 mod signals;
+mod spectra;

@@ -1,0 +1,162 @@
+//! Reference spectra and spectra attached to analyses.
+
+use super::{append_audit, ms, sample_id_of, ts};
+use crate::{AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique};
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+use varde_domain::SampleCode;
+
+/// Points as little-endian f64: exact, compact, and readable by any language.
+fn blob(values: &[f64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn points(bytes: &[u8]) -> Result<Vec<f64>, StoreError> {
+    if !bytes.len().is_multiple_of(8) {
+        return Err(StoreError::Corrupt("spectrum points are not whole f64 values".into()));
+    }
+    Ok(bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+}
+
+fn technique(text: String) -> Result<Technique, StoreError> {
+    Technique::parse(&text).ok_or_else(|| StoreError::Corrupt(format!("unknown technique {text:?}")))
+}
+
+pub(super) fn add_reference(
+    conn: &Connection,
+    spectrum: &NewReferenceSpectrum,
+    actor: &str,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO reference_spectra (substance, technique, name, source, x, y, added_by, added_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            spectrum.substance,
+            spectrum.technique.as_str(),
+            spectrum.name,
+            spectrum.source,
+            blob(&spectrum.x),
+            blob(&spectrum.y),
+            actor,
+            ms(at)
+        ],
+    )?;
+    let id = conn.last_insert_rowid();
+    append_audit(conn, at, actor, "reference_spectrum.add", &format!("{id} {}", spectrum.substance))?;
+    Ok(id)
+}
+
+pub(super) fn references(conn: &Connection) -> Result<Vec<ReferenceSpectrum>, StoreError> {
+    let mut statement = conn.prepare(
+        "SELECT id, substance, technique, name, source, x, y, added_by, added_ms FROM reference_spectra ORDER BY id",
+    )?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Vec<u8>>(5)?,
+            r.get::<_, Vec<u8>>(6)?,
+            r.get::<_, String>(7)?,
+            r.get::<_, i64>(8)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, substance, kind, name, source, x, y, added_by, added_ms) = row?;
+        out.push(ReferenceSpectrum {
+            id,
+            spectrum: NewReferenceSpectrum {
+                substance,
+                technique: technique(kind)?,
+                name,
+                source,
+                x: points(&x)?,
+                y: points(&y)?,
+            },
+            added_by,
+            added_at: ts(added_ms)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn attach(
+    conn: &Connection,
+    code: SampleCode,
+    spectrum: &NewAnalysisSpectrum,
+    actor: &str,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
+    let sample_id = sample_id_of(conn, code)?;
+    let owner: Option<i64> = conn
+        .query_row("SELECT sample_id FROM analyses WHERE id = ?1", [spectrum.analysis_id], |r| r.get(0))
+        .optional()?;
+    if owner != Some(sample_id) {
+        return Err(StoreError::Invalid {
+            code: "unknown_analysis",
+            message: format!("sample {code} has no analysis {}", spectrum.analysis_id),
+        });
+    }
+    conn.execute(
+        "INSERT INTO analysis_spectra (analysis_id, technique, filename, format, original, x, y, proposals, uploaded_by, uploaded_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            spectrum.analysis_id,
+            spectrum.technique.as_str(),
+            spectrum.filename,
+            spectrum.format,
+            spectrum.original,
+            blob(&spectrum.x),
+            blob(&spectrum.y),
+            spectrum.proposals,
+            actor,
+            ms(at)
+        ],
+    )?;
+    let id = conn.last_insert_rowid();
+    append_audit(conn, at, actor, "spectrum.attach", &format!("{} analysis {}", code.compact(), spectrum.analysis_id))?;
+    Ok(id)
+}
+
+pub(super) fn of_sample(conn: &Connection, code: SampleCode) -> Result<Vec<AnalysisSpectrum>, StoreError> {
+    let sample_id = sample_id_of(conn, code)?;
+    let mut statement = conn.prepare(
+        "SELECT sp.id, sp.analysis_id, sp.technique, sp.filename, sp.format, length(sp.x) / 8, sp.proposals,
+                sp.uploaded_by, sp.uploaded_ms
+         FROM analysis_spectra sp JOIN analyses a ON a.id = sp.analysis_id
+         WHERE a.sample_id = ?1 ORDER BY sp.id",
+    )?;
+    let rows = statement.query_map([sample_id], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, i64>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, String>(7)?,
+            r.get::<_, i64>(8)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, analysis_id, kind, filename, format, points, proposals, uploaded_by, uploaded_ms) = row?;
+        out.push(AnalysisSpectrum {
+            id,
+            analysis_id,
+            technique: technique(kind)?,
+            filename,
+            format,
+            points: points as usize,
+            proposals,
+            uploaded_by,
+            uploaded_at: ts(uploaded_ms)?,
+        });
+    }
+    Ok(out)
+}

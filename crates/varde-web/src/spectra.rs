@@ -1,0 +1,566 @@
+//! Spectra in the product: files attached to analyses, the reference library admins keep, and the
+//! engine that proposes components for the technician to confirm.
+//!
+//! The engine (an infrared library for FTIR/Raman-style absorbance spectra and an EI library for GC-MS)
+//! is built from the stored reference spectra on first use and rebuilt after an admin adds one.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Auth;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+use varde_domain::auth::{Principal, Role};
+use varde_domain::method::Method;
+use varde_spectra::ir::{self, Grid, IrLibrary, MixtureOptions, Ordinate, SearchMethod};
+use varde_spectra::ms;
+use varde_store::{NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique};
+
+/// How many library matches are proposed.
+const MATCHES: usize = 5;
+
+/// The libraries, built from the stored reference spectra.
+pub struct Engine {
+    infrared: IrLibrary,
+    infrared_substances: Vec<String>,
+    mass: ms::Library,
+    mass_substances: Vec<String>,
+}
+
+impl Engine {
+    pub fn build(references: &[ReferenceSpectrum]) -> Engine {
+        let grid = Grid::STANDARD;
+        let mut infrared = IrLibrary::new(grid);
+        let mut infrared_substances = Vec::new();
+        let mut mass_spectra = Vec::new();
+        let mut mass_substances = Vec::new();
+        for r in references {
+            let s = &r.spectrum;
+            match s.technique {
+                Technique::Infrared => {
+                    let reference = ir::Reference { name: s.name.clone(), group: s.substance.clone() };
+                    infrared.add(reference, &ir::resample(&s.x, &s.y, &grid, 0.0));
+                    infrared_substances.push(s.substance.clone());
+                }
+                Technique::Mass => {
+                    let entry = ms::Entry { id: r.id.to_string(), name: s.name.clone(), inchikey: None };
+                    mass_spectra.push((entry, s.x.iter().copied().zip(s.y.iter().copied()).collect()));
+                    mass_substances.push(s.substance.clone());
+                }
+            }
+        }
+        Engine {
+            infrared,
+            infrared_substances,
+            mass: ms::Library::build(mass_spectra, ms::Settings::default()),
+            mass_substances,
+        }
+    }
+
+    /// What the engine proposes for a spectrum (x, y already in absorbance or intensity).
+    pub fn propose(&self, technique: Technique, x: &[f64], y: &[f64]) -> Proposals {
+        match technique {
+            Technique::Infrared => {
+                let query = ir::resample(x, y, &self.infrared.grid, 0.0);
+                let components = self
+                    .infrared
+                    .mixture(&query, &MixtureOptions::default())
+                    .into_iter()
+                    .map(|c| ProposedComponent {
+                        substance: self.infrared_substances[c.index].clone(),
+                        reference: self.infrared.references[c.index].name.clone(),
+                        fraction: round(c.fraction),
+                        p_value: c.p_value,
+                    })
+                    .collect();
+                let matches = self
+                    .infrared
+                    .search(&query, SearchMethod::Correlation, MATCHES)
+                    .into_iter()
+                    .map(|h| LibraryMatch {
+                        substance: self.infrared_substances[h.index].clone(),
+                        reference: self.infrared.references[h.index].name.clone(),
+                        score: round(h.score),
+                    })
+                    .collect();
+                Proposals { components, matches }
+            }
+            Technique::Mass => {
+                let peaks: Vec<(f64, f64)> = x.iter().copied().zip(y.iter().copied()).collect();
+                let query = self.mass.query(&peaks, ms::Method::Composite);
+                let mut scratch = ms::Scratch::default();
+                let matches = self
+                    .mass
+                    .search(&query, ms::Mode::Identity, MATCHES, None, &mut scratch)
+                    .into_iter()
+                    .map(|h| LibraryMatch {
+                        substance: self.mass_substances[h.index as usize].clone(),
+                        reference: self.mass.entries[h.index as usize].name.clone(),
+                        score: round(h.score as f64),
+                    })
+                    .collect();
+                Proposals { components: Vec::new(), matches }
+            }
+        }
+    }
+}
+
+fn round(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
+/// The engine as the handlers see it: built lazily, dropped when the library changes.
+#[derive(Default)]
+pub struct EngineCell(tokio::sync::RwLock<Option<Arc<Engine>>>);
+
+impl EngineCell {
+    pub async fn get(&self, state: &AppState) -> Result<Arc<Engine>, ApiError> {
+        if let Some(engine) = self.0.read().await.as_ref() {
+            return Ok(engine.clone());
+        }
+        let mut slot = self.0.write().await;
+        if let Some(engine) = slot.as_ref() {
+            return Ok(engine.clone());
+        }
+        let references = state.store.reference_spectra().await?;
+        let engine = Arc::new(
+            tokio::task::spawn_blocking(move || Engine::build(&references)).await.map_err(|_| ApiError::internal())?,
+        );
+        *slot = Some(engine.clone());
+        Ok(engine)
+    }
+
+    pub async fn invalidate(&self) {
+        *self.0.write().await = None;
+    }
+}
+
+/// What the engine proposes, for the technician to confirm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Proposals {
+    /// Infrared only: the mixture's components, largest share first, each significant given the others.
+    pub components: Vec<ProposedComponent>,
+    /// The library spectra most like the whole spectrum, best first.
+    pub matches: Vec<LibraryMatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProposedComponent {
+    /// Catalogue id.
+    pub substance: String,
+    /// The reference spectrum's name.
+    pub reference: String,
+    /// Estimated share of the absorbance (0–1): an estimate, not a purity.
+    pub fraction: f64,
+    /// The test of "this component adds nothing"; small is strong evidence.
+    pub p_value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LibraryMatch {
+    pub substance: String,
+    pub reference: String,
+    /// Correlation (infrared) or composite similarity (mass), 0–1.
+    pub score: f64,
+}
+
+/// File formats a spectrum may come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// JCAMP-DX (.jdx, .dx): any form, the first spectrum in the file.
+    Jcamp,
+    /// NIST MSP: the first record.
+    Msp,
+    /// Two columns: x and y.
+    Csv,
+}
+
+impl Format {
+    fn as_str(self) -> &'static str {
+        match self {
+            Format::Jcamp => "jcamp",
+            Format::Msp => "msp",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+fn unreadable(message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable_spectrum", message).with_field("file")
+}
+
+/// Read a spectrum file into x and y: absorbance for infrared (transmittance converted), intensity for
+/// mass spectra. `transmittance` says a CSV's ordinate is transmittance (JCAMP-DX files say so
+/// themselves).
+pub fn read(
+    bytes: &[u8],
+    format: Format,
+    technique: Technique,
+    transmittance: bool,
+) -> Result<(Vec<f64>, Vec<f64>), ApiError> {
+    let (x, y, ordinate) = match format {
+        Format::Jcamp => {
+            let blocks = varde_spectra::jcamp::parse(bytes).map_err(|e| unreadable(e.to_string()))?;
+            let (block, table) = blocks
+                .iter()
+                .flat_map(|b| b.flatten())
+                .find_map(|b| b.tables.first().map(|t| (b, t)))
+                .ok_or_else(|| unreadable("the file holds no spectrum".into()))?;
+            (table.x.clone(), table.y.clone(), Ordinate::from_units(block.y_units()))
+        }
+        Format::Msp => {
+            let records = varde_spectra::msp::parse(bytes).map_err(|e| unreadable(e.to_string()))?;
+            let peaks = &records[0].peaks;
+            (peaks.iter().map(|p| p.0).collect(), peaks.iter().map(|p| p.1).collect(), Ordinate::Absorbance)
+        }
+        Format::Csv => {
+            let (x, y) = varde_spectra::table::parse(bytes).map_err(|e| unreadable(e.to_string()))?;
+            (x, y, if transmittance { Ordinate::Transmittance } else { Ordinate::Absorbance })
+        }
+    };
+    if x.len() < 2 && technique == Technique::Infrared {
+        return Err(unreadable("an infrared spectrum needs more than one point".into()));
+    }
+    if x.is_empty() {
+        return Err(unreadable("the spectrum has no points".into()));
+    }
+    let y = match technique {
+        Technique::Infrared => ir::to_absorbance(&y, ordinate),
+        Technique::Mass => y,
+    };
+    if technique == Technique::Infrared {
+        let (low, high) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+        let grid = Grid::STANDARD;
+        if high < grid.start || low > grid.x(grid.len - 1) {
+            return Err(unreadable(format!(
+                "the spectrum covers {low:.0}–{high:.0}, outside the mid-infrared range {:.0}–{:.0} cm⁻¹",
+                grid.start,
+                grid.x(grid.len - 1)
+            )));
+        }
+    }
+    Ok((x, y))
+}
+
+/// Which library an analysis method's spectra belong to.
+fn technique_of(method: Method) -> Option<Technique> {
+    match method {
+        Method::Ftir => Some(Technique::Infrared),
+        Method::GcMs => Some(Technique::Mass),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UploadParams {
+    /// The file's format.
+    pub format: Format,
+    /// The file's name, for the record.
+    #[serde(default)]
+    pub filename: Option<String>,
+    /// CSV only: the ordinate is transmittance (percent or fraction) rather than absorbance.
+    #[serde(default)]
+    pub transmittance: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachedSpectrum {
+    pub id: i64,
+    pub analysis_id: i64,
+    pub technique: String,
+    pub filename: String,
+    pub format: String,
+    pub points: usize,
+    pub proposals: Proposals,
+    #[schema(value_type = String, format = DateTime)]
+    pub uploaded_at: Timestamp,
+}
+
+fn filename(params: &UploadParams, format: Format) -> Result<String, ApiError> {
+    let name = params.filename.clone().unwrap_or_else(|| format!("spectrum.{}", format.as_str()));
+    if name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "filename: at most 200 printable characters",
+        )
+        .with_field("filename"));
+    }
+    Ok(name)
+}
+
+/// Attach an instrument file to an analysis (FTIR or GC-MS) and get the engine's proposals.
+///
+/// The body is the file itself. The proposals are stored with the spectrum; nothing is added to the
+/// analysis until the technician confirms components (as an amending analysis).
+#[utoipa::path(
+    post, path = "/api/v1/samples/{code}/analyses/{analysis}/spectra", tag = "samples",
+    params(("code" = String, Path), ("analysis" = i64, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored, with proposals", body = AttachedSpectrum),
+        (status = 403, description = "Another service's sample", body = ErrorBody),
+        (status = 404, description = "No such sample", body = ErrorBody),
+        (status = 413, description = "File over 1 MiB", body = ErrorBody),
+        (status = 422, description = "Unreadable file, unknown analysis, or a method without spectra", body = ErrorBody),
+    )
+)]
+pub async fn attach(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((code, analysis_id)): Path<(String, i64)>,
+    Query(params): Query<UploadParams>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<AttachedSpectrum>), ApiError> {
+    let code = crate::api::samples::code_from_path(&code)?;
+    let stored = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
+    if !who.may_register_at(&stored.sample.service) {
+        return Err(ApiError::forbidden("wrong_service", "this sample belongs to another service"));
+    }
+    let analysis = stored.sample.analyses.iter().find(|a| a.id == analysis_id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_analysis",
+            format!("sample {code} has no analysis {analysis_id}"),
+        )
+        .with_field("analysis")
+    })?;
+    let technique = technique_of(analysis.method).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "method_without_spectrum",
+            "spectra can be attached to FTIR and GC-MS analyses",
+        )
+        .with_field("analysis")
+    })?;
+    let name = filename(&params, params.format)?;
+    let (x, y) = read(&body, params.format, technique, params.transmittance)?;
+    let engine = state.spectra.get(&state).await?;
+    let (proposals, x, y) = tokio::task::spawn_blocking(move || (engine.propose(technique, &x, &y), x, y))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let points = x.len();
+    let new = NewAnalysisSpectrum {
+        analysis_id,
+        technique,
+        filename: name.clone(),
+        format: params.format.as_str().to_owned(),
+        original: body.to_vec(),
+        x,
+        y,
+        proposals: serde_json::to_string(&proposals).map_err(|_| ApiError::internal())?,
+    };
+    let now = Timestamp::now();
+    let id = state.store.attach_spectrum(code, new, &who, now).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AttachedSpectrum {
+            id,
+            analysis_id,
+            technique: technique.as_str().to_owned(),
+            filename: name,
+            format: params.format.as_str().to_owned(),
+            points,
+            proposals,
+            uploaded_at: now,
+        }),
+    ))
+}
+
+/// The spectra attached to a sample's analyses, with what was proposed for each.
+#[utoipa::path(
+    get, path = "/api/v1/samples/{code}/spectra", tag = "samples",
+    params(("code" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<AttachedSpectrum>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<AttachedSpectrum>>, ApiError> {
+    let code = crate::api::samples::code_from_path(&code)?;
+    let stored = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
+    if !who.may_register_at(&stored.sample.service) {
+        return Err(ApiError::forbidden("wrong_service", "this sample belongs to another service"));
+    }
+    attached(&state, code).await.map(Json)
+}
+
+pub async fn attached(state: &AppState, code: varde_domain::SampleCode) -> Result<Vec<AttachedSpectrum>, ApiError> {
+    let mut out = Vec::new();
+    for s in state.store.spectra_of(code).await? {
+        out.push(AttachedSpectrum {
+            id: s.id,
+            analysis_id: s.analysis_id,
+            technique: s.technique.as_str().to_owned(),
+            filename: s.filename,
+            format: s.format,
+            points: s.points,
+            proposals: serde_json::from_str(&s.proposals).map_err(|_| ApiError::internal())?,
+            uploaded_at: s.uploaded_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Which library a reference spectrum belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TechniqueParam {
+    /// FTIR: wavenumber (cm⁻¹) against absorbance or transmittance.
+    Infrared,
+    /// GC-MS, electron ionisation: m/z against intensity.
+    Mass,
+}
+
+impl From<TechniqueParam> for Technique {
+    fn from(t: TechniqueParam) -> Technique {
+        match t {
+            TechniqueParam::Infrared => Technique::Infrared,
+            TechniqueParam::Mass => Technique::Mass,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReferenceParams {
+    /// Catalogue id of the substance.
+    pub substance: String,
+    pub technique: TechniqueParam,
+    pub format: Format,
+    /// A name for the spectrum (defaults to the substance's English name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Where the spectrum comes from, with its licence.
+    pub source: String,
+    #[serde(default)]
+    pub transmittance: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferenceView {
+    pub id: i64,
+    pub substance: String,
+    pub technique: String,
+    pub name: String,
+    pub source: String,
+    pub points: usize,
+    pub added_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub added_at: Timestamp,
+}
+
+fn require_admin(who: &Principal) -> Result<(), ApiError> {
+    if who.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("admin_only", "only admins manage the reference library"))
+    }
+}
+
+/// Add a reference spectrum of a catalogue substance (admins). The body is the file.
+#[utoipa::path(
+    post, path = "/api/v1/reference-spectra", tag = "samples",
+    params(ReferenceParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    security(("bearer" = [])),
+    responses((status = 201, body = ReferenceView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn add_reference(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Query(params): Query<ReferenceParams>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ReferenceView>), ApiError> {
+    require_admin(&who)?;
+    let view = store_reference(&state, &who, params, &body).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Validate and store a reference spectrum, then drop the engine so the next proposal uses it.
+pub async fn store_reference(
+    state: &AppState,
+    who: &Principal,
+    params: ReferenceParams,
+    body: &[u8],
+) -> Result<ReferenceView, ApiError> {
+    let substance = state.assessor.catalogue.get(&params.substance).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_substance",
+            format!("'{}' is not in the catalogue", params.substance),
+        )
+        .with_field("substance")
+    })?;
+    let source = params.source.trim();
+    if source.is_empty() || source.chars().count() > 500 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "source: say where the spectrum comes from (at most 500 characters)",
+        )
+        .with_field("source"));
+    }
+    let name = params.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| substance.names.en.clone());
+    let technique = Technique::from(params.technique);
+    let (x, y) = read(body, params.format, technique, params.transmittance)?;
+    let points = x.len();
+    let new = NewReferenceSpectrum {
+        substance: substance.id.clone(),
+        technique,
+        name: name.clone(),
+        source: source.to_owned(),
+        x,
+        y,
+    };
+    let now = Timestamp::now();
+    let id = state.store.add_reference_spectrum(new, who, now).await?;
+    state.spectra.invalidate().await;
+    Ok(ReferenceView {
+        id,
+        substance: substance.id.clone(),
+        technique: technique.as_str().to_owned(),
+        name,
+        source: source.to_owned(),
+        points,
+        added_by: who.actor.clone(),
+        added_at: now,
+    })
+}
+
+/// The reference library (staff).
+#[utoipa::path(
+    get, path = "/api/v1/reference-spectra", tag = "samples",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<ReferenceView>))
+)]
+pub async fn references(State(state): State<AppState>, Auth(_who): Auth) -> Result<Json<Vec<ReferenceView>>, ApiError> {
+    Ok(Json(reference_views(&state).await?))
+}
+
+pub async fn reference_views(state: &AppState) -> Result<Vec<ReferenceView>, ApiError> {
+    Ok(state
+        .store
+        .reference_spectra()
+        .await?
+        .into_iter()
+        .map(|r| ReferenceView {
+            id: r.id,
+            substance: r.spectrum.substance,
+            technique: r.spectrum.technique.as_str().to_owned(),
+            name: r.spectrum.name,
+            source: r.spectrum.source,
+            points: r.spectrum.x.len(),
+            added_by: r.added_by,
+            added_at: r.added_at,
+        })
+        .collect())
+}

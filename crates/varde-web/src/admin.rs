@@ -24,6 +24,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/users", post(add_user))
         .route("/admin/tokens", post(issue_token))
         .route("/admin/tokens/{id}/revoke", post(revoke))
+        // Reference spectra can be larger than the API's 1 MiB bodies.
+        .route("/admin/spectra", post(add_spectrum).layer(axum::extract::DefaultBodyLimit::max(10 << 20)))
 }
 
 #[derive(serde::Deserialize)]
@@ -54,6 +56,7 @@ async fn render(
         let (failed, last) = state.store.delivery_status(h.id).await?;
         hooks.push((h, failed, last));
     }
+    let references = crate::spectra::reference_views(state).await?;
     let csrf = html! { input type="hidden" name="csrf" value=(user.0.csrf); };
     let roles = ["technician", "reviewer", "admin"];
     let service_select = |id: &str| {
@@ -118,6 +121,37 @@ async fn render(
             label for="tservice" { (t(lang, "service")) } (service_select("tservice"))
             label for="tlabel" { (t(lang, "label")) } input id="tlabel" name="label";
             button type="submit" { (t(lang, "issue")) }
+        }
+        h2 id="spectra" { (t(lang, "reference_spectra")) }
+        table {
+            thead { tr { th scope="col" { "#" } th scope="col" { (t(lang, "substance")) } th scope="col" { (t(lang, "technique")) } th scope="col" { (t(lang, "name")) } th scope="col" { (t(lang, "source")) } } }
+            tbody { @for r in &references { tr { td { (r.id) } td { (r.substance) } td { (r.technique) } td { (r.name) } td { (r.source) } } } }
+        }
+        form.concern method="post" enctype="multipart/form-data" action={ "/admin/spectra?lang=" (lang.code()) } {
+            (csrf)
+            label for="rsubstance" { (t(lang, "substance")) }
+            select id="rsubstance" name="substance" {
+                @for s in state.assessor.catalogue.substances() { option value=(s.id) { (s.names.get(lang)) } }
+            }
+            label for="rtechnique" { (t(lang, "technique")) }
+            select id="rtechnique" name="technique" {
+                option value="infrared" { (t(lang, "infrared")) }
+                option value="mass" { (t(lang, "mass_spectrum")) }
+            }
+            label for="rformat" { (t(lang, "file_format")) }
+            select id="rformat" name="format" {
+                option value="jcamp" { "JCAMP-DX (.jdx, .dx)" }
+                option value="msp" { "NIST MSP (.msp)" }
+                option value="csv" { "CSV" }
+            }
+            label for="rtransmittance" {
+                input id="rtransmittance" name="transmittance" type="checkbox" value="1";
+                " " (t(lang, "csv_transmittance"))
+            }
+            label for="rname" { (t(lang, "name")) } input id="rname" name="name";
+            label for="rsource" { (t(lang, "source")) } input id="rsource" name="source" required;
+            label for="rfile" { (t(lang, "spectrum_file")) } input id="rfile" name="file" type="file" required;
+            button type="submit" { (t(lang, "upload")) }
         }
         h2 { (t(lang, "webhooks")) }
         table {
@@ -275,4 +309,59 @@ async fn revoke(
     }
     state.store.revoke_token(id, &user.0.principal().actor, jiff::Timestamp::now()).await?;
     Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response())
+}
+
+async fn add_spectrum(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let mut f: HashMap<String, String> = HashMap::new();
+    let mut bytes = Vec::new();
+    while let Some(part) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text()))?
+    {
+        let name = part.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            bytes = part
+                .bytes()
+                .await
+                .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text()))?
+                .to_vec();
+        } else {
+            f.insert(name, part.text().await.unwrap_or_default());
+        }
+    }
+    if let Some(refused) = admin_form(lang, &user, &f)? {
+        return Ok(refused);
+    }
+    let technique = match field(&f, "technique") {
+        "infrared" => Some(crate::spectra::TechniqueParam::Infrared),
+        "mass" => Some(crate::spectra::TechniqueParam::Mass),
+        _ => None,
+    };
+    let (Some(technique), Some(format)) = (technique, crate::spectra::Format::parse(field(&f, "format"))) else {
+        let message = error(t(lang, "concern_err_other"));
+        return render(&state, &user, lang, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let params = crate::spectra::ReferenceParams {
+        substance: field(&f, "substance").to_owned(),
+        technique,
+        format,
+        name: Some(field(&f, "name").to_owned()),
+        source: field(&f, "source").to_owned(),
+        transmittance: f.contains_key("transmittance"),
+    };
+    match crate::spectra::store_reference(&state, &user.0.principal(), params, &bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin?lang={}#spectra", lang.code())).into_response()),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            render(&state, &user, lang, Some(error(&e.body.message)), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -182,7 +182,13 @@ pub enum Format {
 }
 
 impl Format {
-    fn as_str(self) -> &'static str {
+    pub const ALL: [Format; 3] = [Format::Jcamp, Format::Msp, Format::Csv];
+
+    pub fn parse(text: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
         match self {
             Format::Jcamp => "jcamp",
             Format::Msp => "msp",
@@ -249,7 +255,7 @@ pub fn read(
 }
 
 /// Which library an analysis method's spectra belong to.
-fn technique_of(method: Method) -> Option<Technique> {
+pub fn technique_of(method: Method) -> Option<Technique> {
     match method {
         Method::Ftir => Some(Technique::Infrared),
         Method::GcMs => Some(Technique::Mass),
@@ -324,6 +330,31 @@ pub async fn attach(
     if !who.may_register_at(&stored.sample.service) {
         return Err(ApiError::forbidden("wrong_service", "this sample belongs to another service"));
     }
+    let name = filename(&params, params.format)?;
+    let upload = Upload { analysis_id, format: params.format, filename: name, transmittance: params.transmittance };
+    let attached = attach_file(&state, &who, &stored, upload, body.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(attached)))
+}
+
+/// A file to attach, as the API or the sample page received it.
+pub struct Upload {
+    pub analysis_id: i64,
+    pub format: Format,
+    pub filename: String,
+    pub transmittance: bool,
+}
+
+/// Read, propose and store: the one path for the API and the sample page. The caller has checked that
+/// `who` may work on the sample.
+pub async fn attach_file(
+    state: &AppState,
+    who: &Principal,
+    stored: &varde_store::StoredSample,
+    upload: Upload,
+    body: Vec<u8>,
+) -> Result<AttachedSpectrum, ApiError> {
+    let code = stored.sample.code;
+    let analysis_id = upload.analysis_id;
     let analysis = stored.sample.analyses.iter().find(|a| a.id == analysis_id).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -340,9 +371,8 @@ pub async fn attach(
         )
         .with_field("analysis")
     })?;
-    let name = filename(&params, params.format)?;
-    let (x, y) = read(&body, params.format, technique, params.transmittance)?;
-    let engine = state.spectra.get(&state).await?;
+    let (x, y) = read(&body, upload.format, technique, upload.transmittance)?;
+    let engine = state.spectra.get(state).await?;
     let (proposals, x, y) = tokio::task::spawn_blocking(move || (engine.propose(technique, &x, &y), x, y))
         .await
         .map_err(|_| ApiError::internal())?;
@@ -350,28 +380,25 @@ pub async fn attach(
     let new = NewAnalysisSpectrum {
         analysis_id,
         technique,
-        filename: name.clone(),
-        format: params.format.as_str().to_owned(),
-        original: body.to_vec(),
+        filename: upload.filename.clone(),
+        format: upload.format.as_str().to_owned(),
+        original: body,
         x,
         y,
         proposals: serde_json::to_string(&proposals).map_err(|_| ApiError::internal())?,
     };
     let now = Timestamp::now();
-    let id = state.store.attach_spectrum(code, new, &who, now).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(AttachedSpectrum {
-            id,
-            analysis_id,
-            technique: technique.as_str().to_owned(),
-            filename: name,
-            format: params.format.as_str().to_owned(),
-            points,
-            proposals,
-            uploaded_at: now,
-        }),
-    ))
+    let id = state.store.attach_spectrum(code, new, who, now).await?;
+    Ok(AttachedSpectrum {
+        id,
+        analysis_id,
+        technique: technique.as_str().to_owned(),
+        filename: upload.filename,
+        format: upload.format.as_str().to_owned(),
+        points,
+        proposals,
+        uploaded_at: now,
+    })
 }
 
 /// The spectra attached to a sample's analyses, with what was proposed for each.

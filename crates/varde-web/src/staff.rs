@@ -29,6 +29,11 @@ pub fn routes() -> axum::Router<AppState> {
             post(upload_photo).get(photo).layer(axum::extract::DefaultBodyLimit::max(10 << 20)),
         )
         .route("/staff/samples/{code}/card", get(card))
+        // Instrument files are often larger than the API's 1 MiB bodies.
+        .route(
+            "/staff/samples/{code}/spectra",
+            post(upload_spectrum).layer(axum::extract::DefaultBodyLimit::max(10 << 20)),
+        )
 }
 
 #[derive(serde::Deserialize)]
@@ -245,13 +250,27 @@ fn findings(state: &AppState, stored: &varde_store::StoredSample, lang: Lang) ->
     }
 }
 
-fn sample_page(
+/// The sample page with its photo and spectra as stored, and an error to show when a form was refused.
+async fn sample_page(
+    state: &AppState,
+    user: &SessionUser,
+    stored: &varde_store::StoredSample,
+    lang: Lang,
+    error: Option<&str>,
+) -> Result<Response, ApiError> {
+    let has_photo = state.store.photo(stored.sample.code).await?.is_some();
+    let spectra = crate::spectra::attached(state, stored.sample.code).await?;
+    Ok(sample_markup(state, user, stored, lang, error, has_photo, &spectra))
+}
+
+fn sample_markup(
     state: &AppState,
     user: &SessionUser,
     stored: &varde_store::StoredSample,
     lang: Lang,
     error: Option<&str>,
     has_photo: bool,
+    spectra: &[crate::spectra::AttachedSpectrum],
 ) -> Response {
     let code = stored.sample.code.to_string();
     let current: Vec<&varde_domain::sample::Analysis> = stored.sample.current_analyses().collect();
@@ -295,11 +314,148 @@ fn sample_page(
             }
             button type="submit" { (t(lang, "add")) }
         }
+        (spectra_section(state, user, stored, lang, spectra))
         (substance_list(state, lang))
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     (status, crate::pages::page(crate::pages::layout(lang, t(lang, "sample"), &format!("/staff/samples/{code}"), body)))
         .into_response()
+}
+
+/// Spectra attached to the sample's analyses, with the engine's proposals and a form that records them as
+/// an analysis amending the one the spectrum belongs to (prefilled, for the technician to correct and
+/// confirm); and a form to attach another file.
+fn spectra_section(
+    state: &AppState,
+    user: &SessionUser,
+    stored: &varde_store::StoredSample,
+    lang: Lang,
+    spectra: &[crate::spectra::AttachedSpectrum],
+) -> Markup {
+    let code = stored.sample.code.to_string();
+    let with_spectra: Vec<&varde_domain::sample::Analysis> =
+        stored.sample.current_analyses().filter(|a| crate::spectra::technique_of(a.method).is_some()).collect();
+    let name = |id: &str| state.assessor.catalogue.get(id).map_or(id.to_owned(), |s| s.names.get(lang).to_owned());
+    let percent = |v: f64| format!("{:.0} %", v * 100.0);
+    html! {
+        h2 { (t(lang, "spectra")) }
+        @for s in spectra {
+            @let analysis = stored.sample.analyses.iter().find(|a| a.id == s.analysis_id);
+            h3 { (s.filename) " · " (t(lang, "analysis")) " " (s.analysis_id) }
+            @if !s.proposals.components.is_empty() {
+                table {
+                    caption { (t(lang, "proposed_components")) }
+                    thead { tr { th scope="col" { (t(lang, "substance")) } th scope="col" { (t(lang, "share")) } th scope="col" { "p" } } }
+                    tbody { @for c in &s.proposals.components { tr { td { (name(&c.substance)) } td { (percent(c.fraction)) } td { (format!("{:.0e}", c.p_value)) } } } }
+                }
+            }
+            table {
+                caption { (t(lang, "library_matches")) }
+                thead { tr { th scope="col" { (t(lang, "substance")) } th scope="col" { (t(lang, "reference")) } th scope="col" { (t(lang, "score")) } } }
+                tbody { @for m in &s.proposals.matches { tr { td { (name(&m.substance)) } td { (m.reference) } td { (format!("{:.3}", m.score)) } } } }
+            }
+            @if let Some(a) = analysis.filter(|a| a.is_current()) {
+                @let proposed: Vec<&str> = if s.proposals.components.is_empty() {
+                    s.proposals.matches.iter().take(1).map(|m| m.substance.as_str()).collect()
+                } else {
+                    s.proposals.components.iter().map(|c| c.substance.as_str()).collect()
+                };
+                form.concern method="post" action={ "/staff/samples/" (code) "/analyses?lang=" (lang.code()) } {
+                    input type="hidden" name="csrf" value=(user.0.csrf);
+                    input type="hidden" name="method" value=(a.method.as_str());
+                    input type="hidden" name="amends" value=(a.id);
+                    label for={ "main-" (s.id) } { (t(lang, "main_substance")) }
+                    input id={ "main-" (s.id) } name="main" list="substances" value=(proposed.first().copied().unwrap_or(""));
+                    label for={ "other-" (s.id) } { (t(lang, "other_substances")) }
+                    input id={ "other-" (s.id) } name="other" value=(proposed.iter().skip(1).copied().collect::<Vec<_>>().join(", "));
+                    button type="submit" { (t(lang, "confirm_components")) }
+                }
+            }
+        }
+        @if with_spectra.is_empty() {
+            p { (t(lang, "no_spectrum_analysis")) }
+        } @else {
+            form.concern method="post" enctype="multipart/form-data" action={ "/staff/samples/" (code) "/spectra?lang=" (lang.code()) } {
+                input type="hidden" name="csrf" value=(user.0.csrf);
+                label for="spectrum-analysis" { (t(lang, "analysis")) }
+                select id="spectrum-analysis" name="analysis" {
+                    @for a in &with_spectra { option value=(a.id) { (a.id) ": " (state.assessor.methods.name(a.method).get(lang)) } }
+                }
+                label for="spectrum-format" { (t(lang, "file_format")) }
+                select id="spectrum-format" name="format" {
+                    option value="jcamp" { "JCAMP-DX (.jdx, .dx)" }
+                    option value="msp" { "NIST MSP (.msp)" }
+                    option value="csv" { "CSV" }
+                }
+                label for="spectrum-transmittance" {
+                    input id="spectrum-transmittance" name="transmittance" type="checkbox" value="1";
+                    " " (t(lang, "csv_transmittance"))
+                }
+                label for="spectrum-file" { (t(lang, "spectrum_file")) }
+                input id="spectrum-file" name="file" type="file" required;
+                button type="submit" { (t(lang, "upload")) }
+            }
+        }
+    }
+}
+
+/// Attach a spectrum from the sample page.
+async fn upload_spectrum(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_only(lang, &user) {
+        return Ok(refused);
+    }
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let (mut filename, mut bytes) = (String::new(), Vec::new());
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            filename = field.file_name().unwrap_or("spectrum").chars().filter(|c| !c.is_control()).take(200).collect();
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text()))?
+                .to_vec();
+        } else {
+            fields.insert(name, field.text().await.unwrap_or_default());
+        }
+    }
+    user.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    let Some(stored) = own_sample(&state, &user, &code).await? else {
+        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
+    };
+    let (Some(analysis_id), Some(format)) = (
+        fields.get("analysis").and_then(|a| a.trim().parse().ok()),
+        fields.get("format").and_then(|f| crate::spectra::Format::parse(f.trim())),
+    ) else {
+        return sample_page(&state, &user, &stored, lang, Some(t(lang, "concern_err_other"))).await;
+    };
+    let upload = crate::spectra::Upload {
+        analysis_id,
+        format,
+        filename: if filename.is_empty() { "spectrum".into() } else { filename },
+        transmittance: fields.contains_key("transmittance"),
+    };
+    match crate::spectra::attach_file(&state, &user.0.principal(), &stored, upload, bytes).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
+        }
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            sample_page(&state, &user, &stored, lang, Some(&e.body.message)).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn sample(
@@ -316,7 +472,7 @@ async fn sample(
     let Some(stored) = own_sample(&state, &user, &code).await? else {
         return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
     };
-    Ok(sample_page(&state, &user, &stored, lang, None, state.store.photo(stored.sample.code).await?.is_some()))
+    sample_page(&state, &user, &stored, lang, None).await
 }
 
 async fn add_analysis(
@@ -337,7 +493,7 @@ async fn add_analysis(
     };
     let get = |k: &str| f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     let Some(method) = get("method").as_deref().and_then(Method::parse) else {
-        return Ok(sample_page(&state, &user, &stored, lang, Some(t(lang, "concern_err_other")), false));
+        return sample_page(&state, &user, &stored, lang, Some(t(lang, "concern_err_other"))).await;
     };
     let mut components: Vec<ComponentInput> = get("main")
         .into_iter()
@@ -358,14 +514,14 @@ async fn add_analysis(
     };
     let analysis = match input.validate("", stored.sample.form, &state.assessor.catalogue, jiff::Timestamp::now()) {
         Ok(a) => a,
-        Err(e) => return Ok(sample_page(&state, &user, &stored, lang, Some(&e.message), false)),
+        Err(e) => return sample_page(&state, &user, &stored, lang, Some(&e.message)).await,
     };
     match state.store.add_analysis(stored.sample.code, analysis, &user.0.principal(), jiff::Timestamp::now()).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
         }
         Err(varde_store::StoreError::Invalid { message, .. }) => {
-            Ok(sample_page(&state, &user, &stored, lang, Some(&message), false))
+            sample_page(&state, &user, &stored, lang, Some(&message)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -521,7 +677,7 @@ async fn upload_photo(
             state.store.set_photo(stored.sample.code, jpeg, size, &user.0.principal(), jiff::Timestamp::now()).await?;
             Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
         }
-        Err(message) => Ok(sample_page(&state, &user, &stored, lang, Some(&message), false)),
+        Err(message) => sample_page(&state, &user, &stored, lang, Some(&message)).await,
     }
 }
 

@@ -6,40 +6,40 @@ use varde_domain::auth::Role;
 use varde_domain::service::ServiceSlug;
 use varde_store::Store;
 
-struct Browser {
-    client: reqwest::Client,
+pub(crate) struct Browser {
+    pub(crate) client: reqwest::Client,
     base: String,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         let client =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
         Browser { client, base: app.base.clone() }
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client.post(format!("{}{path}", self.base)).form(form).send().await.unwrap()
     }
 
     /// The CSRF token in a page's form.
-    async fn csrf(&self, path: &str) -> String {
+    pub(crate) async fn csrf(&self, path: &str) -> String {
         let html = self.get(path).await.text().await.unwrap();
         let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
         html[at..at + 64].to_owned()
     }
 
-    async fn login(&self, user: &str, password: &str) -> reqwest::Response {
+    pub(crate) async fn login(&self, user: &str, password: &str) -> reqwest::Response {
         let csrf = self.csrf("/login").await;
         self.post("/login?next=/analyst", &[("username", user), ("password", password), ("csrf", &csrf)]).await
     }
 }
 
-async fn users(app: &TestApp) {
+pub(crate) async fn users(app: &TestApp) {
     let h = varde_web::session::hash_password("reviewer-passord-123");
     app.store.add_user("rita", &h, Role::Reviewer, None, "test", Timestamp::now()).await.unwrap();
     let h = varde_web::session::hash_password("tekniker-passord-123");

@@ -194,3 +194,89 @@ async fn bad_files_and_wrong_callers_are_refused_with_reasons() {
     assert!(app.store.reference_spectra().await.unwrap().is_empty());
     assert!(app.store.spectra_of(varde_domain::SampleCode::parse(&code).unwrap()).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn on_the_pages_an_admin_adds_a_reference_and_a_technician_confirms_what_the_engine_proposes() {
+    use crate::session::{Browser, users};
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let h = varde_web::session::hash_password("admin-passord-1234");
+    app.store.add_user("ada", &h, varde_domain::auth::Role::Admin, None, "test", jiff::Timestamp::now()).await.unwrap();
+    let admin = Browser::new(&app);
+    admin.login("ada", "admin-passord-1234").await;
+    let record = massbank("CAFFEINE").into_iter().next().unwrap();
+    let upload = |csrf: String, file: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("substance", "caffeine")
+            .text("technique", "mass")
+            .text("format", "msp")
+            .text("source", "MassBank (CC BY-NC-SA)")
+            .part("file", reqwest::multipart::Part::bytes(file).file_name("caffeine.msp"))
+    };
+    // A forged form (no session token) is refused and stores nothing.
+    let res = admin
+        .client
+        .post(format!("{}/admin/spectra", app.base))
+        .multipart(upload("0".repeat(64), record.clone().into_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let res = admin
+        .client
+        .post(format!("{}/admin/spectra", app.base))
+        .multipart(upload(admin.csrf("/admin").await, record.into_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let page = admin.get("/admin?lang=en").await.text().await.unwrap();
+    assert!(page.contains("MassBank (CC BY-NC-SA)"), "the library is listed");
+    // An unreadable file is refused with the parser's reason.
+    let res = admin
+        .client
+        .post(format!("{}/admin/spectra", app.base))
+        .multipart(upload(admin.csrf("/admin").await, b"Name: x\nNum Peaks: 3\n1 1\n".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("Num Peaks: 3 but 1 peaks follow"));
+    assert_eq!(app.store.reference_spectra().await.unwrap().len(), 1);
+
+    let (code, analysis) = sample_with(&app, "gc_ms").await;
+    let tech = Browser::new(&app);
+    tech.login("tom", "tekniker-passord-123").await;
+    let query = massbank("Caffeine").into_iter().next().expect("another caffeine spectrum");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", tech.csrf(&format!("/staff/samples/{code}")).await)
+        .text("analysis", analysis.to_string())
+        .text("format", "msp")
+        .part("file", reqwest::multipart::Part::bytes(query.into_bytes()).file_name("run-3.msp"));
+    let res =
+        tech.client.post(format!("{}/staff/samples/{code}/spectra", app.base)).multipart(form).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let page = tech.get(&format!("/staff/samples/{code}?lang=nb")).await.text().await.unwrap();
+    assert!(page.contains("run-3.msp") && page.contains("Mest like referansespektre"), "{page}");
+    // Confirming records an analysis amending the GC-MS one, with the proposed substance.
+    let at = page.find("name=\"amends\"").unwrap();
+    assert!(page[at..at + 80].contains(&format!("value=\"{analysis}\"")));
+    let res = tech
+        .post(
+            &format!("/staff/samples/{code}/analyses"),
+            &[
+                ("csrf", &tech.csrf(&format!("/staff/samples/{code}")).await),
+                ("method", "gc_ms"),
+                ("amends", &analysis.to_string()),
+                ("main", "caffeine"),
+                ("other", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, s) = app.get(&format!("/api/v1/samples/{code}"), Some(&app.oslo)).await;
+    let confirmed =
+        s["analyses"].as_array().unwrap().iter().find(|a| a["amends"] == analysis).expect("the confirmed analysis");
+    assert_eq!(confirmed["components"][0]["substance"], "caffeine");
+}

@@ -33,6 +33,11 @@ pub fn measured() -> Vec<Measured> {
 #[test]
 fn the_minor_component_is_found_in_nine_of_ten_mixtures_with_few_wrong_ones() {
     let measured = measured();
+    println!(
+        "{} references, {} compounds",
+        measured.len(),
+        measured.iter().map(|m| &m.reference.group).collect::<std::collections::BTreeSet<_>>().len()
+    );
     assert!(measured.len() >= 55, "{} references", measured.len());
     let cases = [(0.02, None), (0.05, Some(0.90)), (0.10, Some(0.90))];
     let outcomes: Vec<_> = std::thread::scope(|scope| {

@@ -3,6 +3,15 @@
 use crate::service::ServiceSlug;
 use serde::{Deserialize, Serialize};
 
+/// The shortest password a person may set, in characters: long enough to resist guessing at the login's
+/// rate limits (NIST SP 800-63B asks for at least 8; passphrases are encouraged).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Whether a password is long enough.
+pub fn password_long_enough(password: &str) -> bool {
+    password.chars().count() >= MIN_PASSWORD_CHARS
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]

@@ -95,7 +95,7 @@ async fn render(
             label for="uname" { (t(lang, "username")) } input id="uname" name="username" required;
             label for="urole" { (t(lang, "role")) } select id="urole" name="role" { @for r in roles { option value=(r) { (r) } } }
             label for="uservice" { (t(lang, "service")) } (service_select("uservice"))
-            label for="upassword" { (t(lang, "password")) } input id="upassword" name="password" type="password" autocomplete="new-password" minlength="12" required;
+            label for="upassword" { (t(lang, "password")) } input id="upassword" name="password" type="password" autocomplete="new-password" minlength=(varde_domain::auth::MIN_PASSWORD_CHARS) required;
             button type="submit" { (t(lang, "save")) }
         }
         h2 { (t(lang, "tokens")) }
@@ -252,12 +252,15 @@ async fn add_user(
         Err(m) => return render(&state, &user, lang, Some(error(&m)), StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     let (name, password) = (field(&f, "username"), f.get("password").map_or("", String::as_str));
-    if name.is_empty() || name.len() > 64 || password.chars().count() < 12 {
+    if name.is_empty() || name.len() > 64 || !varde_domain::auth::password_long_enough(password) {
         return render(
             &state,
             &user,
             lang,
-            Some(error("a username (1-64 characters) and a password of at least 12")),
+            Some(error(&format!(
+                "a username (1-64 characters) and a password of at least {} characters",
+                varde_domain::auth::MIN_PASSWORD_CHARS
+            ))),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;

@@ -159,8 +159,8 @@ pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> an
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
-            if password.chars().count() < 12 {
-                bail!("a password has at least 12 characters");
+            if !varde_domain::auth::password_long_enough(password) {
+                bail!("a password has at least {} characters", varde_domain::auth::MIN_PASSWORD_CHARS);
             }
             let hash = varde_web::session::hash_password(password);
             store.add_user(username.trim(), &hash, role, service, CLI_ACTOR, Timestamp::now()).await?;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/spectra/jcamp")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jcamp")
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {

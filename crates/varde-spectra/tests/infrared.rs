@@ -9,7 +9,7 @@ use varde_spectra::ir::{Grid, MixtureOptions, Ordinate, Reference, to_absorbance
 /// Every single-spectrum infrared file with a CAS number (compounds are grouped by CAS: the corpus has
 /// m-xylene twice, as "m-xylene" and "1,3-dimethylbenzene"; files without CAS duplicate others).
 pub fn measured() -> Vec<Measured> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/spectra/jcamp/infrared_spectra");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jcamp/infrared_spectra");
     let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
     let mut out = Vec::new();

@@ -6,7 +6,7 @@ use varde_spectra::ms::{Entry, Library, Method, Mode, Scratch, Settings, leave_o
 use varde_spectra::msp::MspRecord;
 
 fn records() -> Vec<MspRecord> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/spectra/ei/massbank_ei.msp");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ei/massbank_ei.msp");
     varde_spectra::msp::parse(&std::fs::read(path).expect("shared MassBank library")).unwrap()
 }
 

@@ -36,7 +36,7 @@ pub enum BenchCommand {
     },
     /// EI library search: batch queries per second on every core and single-query latency, per method.
     Spectra {
-        #[arg(long, default_value = "../shared/data/spectra/ei/massbank_ei.msp")]
+        #[arg(long, default_value = "crates/varde-spectra/tests/data/ei/massbank_ei.msp")]
         library: std::path::PathBuf,
         /// Query spectra (MSP); the library's own spectra when left out.
         #[arg(long)]

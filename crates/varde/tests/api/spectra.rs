@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use varde_store::Store;
 
 fn shared(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/spectra").join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../varde-spectra/tests/data").join(relative)
 }
 
 /// The MassBank records (as MSP text) whose NAME is `name`, in file order.

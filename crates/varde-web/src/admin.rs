@@ -138,19 +138,9 @@ async fn render(
                 option value="infrared" { (t(lang, "infrared")) }
                 option value="mass" { (t(lang, "mass_spectrum")) }
             }
-            label for="rformat" { (t(lang, "file_format")) }
-            select id="rformat" name="format" {
-                option value="jcamp" { "JCAMP-DX (.jdx, .dx)" }
-                option value="msp" { "NIST MSP (.msp)" }
-                option value="csv" { "CSV" }
-            }
-            label for="rtransmittance" {
-                input id="rtransmittance" name="transmittance" type="checkbox" value="1";
-                " " (t(lang, "csv_transmittance"))
-            }
             label for="rname" { (t(lang, "name")) } input id="rname" name="name";
             label for="rsource" { (t(lang, "source")) } input id="rsource" name="source" required;
-            label for="rfile" { (t(lang, "spectrum_file")) } input id="rfile" name="file" type="file" required;
+            (crate::spectra::file_fields(lang, "r"))
             button type="submit" { (t(lang, "upload")) }
         }
         h2 { (t(lang, "webhooks")) }
@@ -319,48 +309,32 @@ async fn add_spectrum(
     user: SessionUser,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let mut f: HashMap<String, String> = HashMap::new();
-    let mut bytes = Vec::new();
-    while let Some(part) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text()))?
-    {
-        let name = part.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            bytes = part
-                .bytes()
-                .await
-                .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text()))?
-                .to_vec();
-        } else {
-            f.insert(name, part.text().await.unwrap_or_default());
-        }
-    }
-    if let Some(refused) = admin_form(lang, &user, &f)? {
+    let form = crate::extract::UploadForm::read(multipart, "file").await?;
+    let f = &form.fields;
+    if let Some(refused) = admin_form(lang, &user, f)? {
         return Ok(refused);
     }
-    let technique = match field(&f, "technique") {
+    let technique = match field(f, "technique") {
         "infrared" => Some(crate::spectra::TechniqueParam::Infrared),
         "mass" => Some(crate::spectra::TechniqueParam::Mass),
         _ => None,
     };
-    let (Some(technique), Some(format)) = (technique, crate::spectra::Format::parse(field(&f, "format"))) else {
+    let (Some(technique), Some(format)) = (technique, crate::spectra::Format::parse(field(f, "format"))) else {
         let message = error(t(lang, "concern_err_other"));
         return render(&state, &user, lang, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let params = crate::spectra::ReferenceParams {
-        substance: field(&f, "substance").to_owned(),
+        substance: field(f, "substance").to_owned(),
         technique,
         format,
-        name: Some(field(&f, "name").to_owned()),
-        source: field(&f, "source").to_owned(),
+        name: Some(field(f, "name").to_owned()),
+        source: field(f, "source").to_owned(),
         transmittance: f.contains_key("transmittance"),
     };
-    match crate::spectra::store_reference(&state, &user.0.principal(), params, &bytes).await {
+    match crate::spectra::store_reference(&state, &user.0.principal(), params, &form.file).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin?lang={}#spectra", lang.code())).into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             render(&state, &user, lang, Some(error(&e.body.message)), StatusCode::UNPROCESSABLE_ENTITY).await

@@ -169,3 +169,43 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
         Ok(ClientAddress(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())))
     }
 }
+
+/// A page form sent as multipart/form-data: its text fields, and the one file field's name and bytes.
+pub struct UploadForm {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file_name: String,
+    pub file: Vec<u8>,
+}
+
+impl UploadForm {
+    /// Reads every part; the part named `file_field` is the file (its name stripped of control characters
+    /// and cut to 200 characters). A body over the route's limit is 413.
+    pub async fn read(mut multipart: axum::extract::Multipart, file_field: &str) -> Result<UploadForm, ApiError> {
+        let mut form = UploadForm { fields: Default::default(), file_name: String::new(), file: Vec::new() };
+        while let Some(part) = multipart
+            .next_field()
+            .await
+            .map_err(|e| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "unreadable_body", e.body_text()))?
+        {
+            let name = part.name().unwrap_or_default().to_owned();
+            if name == file_field {
+                form.file_name =
+                    part.file_name().unwrap_or_default().chars().filter(|c| !c.is_control()).take(200).collect();
+                form.file = part
+                    .bytes()
+                    .await
+                    .map_err(|e| {
+                        ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text())
+                    })?
+                    .to_vec();
+            } else {
+                form.fields.insert(name, part.text().await.unwrap_or_default());
+            }
+        }
+        Ok(form)
+    }
+
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", |v| v.trim())
+    }
+}

@@ -254,6 +254,26 @@ pub fn read(
     Ok((x, y))
 }
 
+/// The form fields for a spectrum file (format, transmittance, the file), ids prefixed with `id`: the
+/// sample page and the admin page share them.
+pub fn file_fields(lang: varde_domain::Lang, id: &str) -> maud::Markup {
+    use crate::i18n::t;
+    maud::html! {
+        label for={ (id) "-format" } { (t(lang, "file_format")) }
+        select id={ (id) "-format" } name="format" {
+            option value="jcamp" { "JCAMP-DX (.jdx, .dx)" }
+            option value="msp" { "NIST MSP (.msp)" }
+            option value="csv" { "CSV" }
+        }
+        label for={ (id) "-transmittance" } {
+            input id={ (id) "-transmittance" } name="transmittance" type="checkbox" value="1";
+            " " (t(lang, "csv_transmittance"))
+        }
+        label for={ (id) "-file" } { (t(lang, "spectrum_file")) }
+        input id={ (id) "-file" } name="file" type="file" required;
+    }
+}
+
 /// Which library an analysis method's spectra belong to.
 pub fn technique_of(method: Method) -> Option<Technique> {
     match method {

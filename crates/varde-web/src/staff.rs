@@ -381,18 +381,7 @@ fn spectra_section(
                 select id="spectrum-analysis" name="analysis" {
                     @for a in &with_spectra { option value=(a.id) { (a.id) ": " (state.assessor.methods.name(a.method).get(lang)) } }
                 }
-                label for="spectrum-format" { (t(lang, "file_format")) }
-                select id="spectrum-format" name="format" {
-                    option value="jcamp" { "JCAMP-DX (.jdx, .dx)" }
-                    option value="msp" { "NIST MSP (.msp)" }
-                    option value="csv" { "CSV" }
-                }
-                label for="spectrum-transmittance" {
-                    input id="spectrum-transmittance" name="transmittance" type="checkbox" value="1";
-                    " " (t(lang, "csv_transmittance"))
-                }
-                label for="spectrum-file" { (t(lang, "spectrum_file")) }
-                input id="spectrum-file" name="file" type="file" required;
+                (crate::spectra::file_fields(lang, "spectrum"))
                 button type="submit" { (t(lang, "upload")) }
             }
         }
@@ -406,48 +395,29 @@ async fn upload_spectrum(
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
     if let Some(refused) = technician_only(lang, &user) {
         return Ok(refused);
     }
-    let mut fields: HashMap<String, String> = HashMap::new();
-    let (mut filename, mut bytes) = (String::new(), Vec::new());
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text()))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            filename = field.file_name().unwrap_or("spectrum").chars().filter(|c| !c.is_control()).take(200).collect();
-            bytes = field
-                .bytes()
-                .await
-                .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text()))?
-                .to_vec();
-        } else {
-            fields.insert(name, field.text().await.unwrap_or_default());
-        }
-    }
-    user.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    let form = crate::extract::UploadForm::read(multipart, "file").await?;
+    user.check_csrf(form.field("csrf"))?;
     let Some(stored) = own_sample(&state, &user, &code).await? else {
         return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
     };
-    let (Some(analysis_id), Some(format)) = (
-        fields.get("analysis").and_then(|a| a.trim().parse().ok()),
-        fields.get("format").and_then(|f| crate::spectra::Format::parse(f.trim())),
-    ) else {
+    let (Some(analysis_id), Some(format)) =
+        (form.field("analysis").parse().ok(), crate::spectra::Format::parse(form.field("format")))
+    else {
         return sample_page(&state, &user, &stored, lang, Some(t(lang, "concern_err_other"))).await;
     };
     let upload = crate::spectra::Upload {
         analysis_id,
         format,
-        filename: if filename.is_empty() { "spectrum".into() } else { filename },
-        transmittance: fields.contains_key("transmittance"),
+        filename: if form.file_name.is_empty() { "spectrum".into() } else { form.file_name },
+        transmittance: form.fields.contains_key("transmittance"),
     };
-    match crate::spectra::attach_file(&state, &user.0.principal(), &stored, upload, bytes).await {
+    match crate::spectra::attach_file(&state, &user.0.principal(), &stored, upload, form.file).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
         }
@@ -644,31 +614,15 @@ async fn upload_photo(
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
     if let Some(refused) = technician_only(lang, &user) {
         return Ok(refused);
     }
-    let (mut csrf, mut bytes) = (String::new(), Vec::new());
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text()))?
-    {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("photo") => {
-                bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text()))?
-                    .to_vec()
-            }
-            _ => {}
-        }
-    }
-    user.check_csrf(&csrf)?;
+    let form = crate::extract::UploadForm::read(multipart, "photo").await?;
+    user.check_csrf(form.field("csrf"))?;
+    let bytes = form.file;
     let Some(stored) = own_sample(&state, &user, &code).await? else {
         return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
     };

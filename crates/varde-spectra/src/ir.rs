@@ -177,6 +177,13 @@ pub fn derivative(y: &[f64], half: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Scaled so that the largest absolute value is 1 (all zeros stay zeros): for display and for
+/// comparisons by eye; the searches themselves are scale-free.
+pub fn normalised(y: &[f64]) -> Vec<f64> {
+    let largest = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if largest > 0.0 { y.iter().map(|v| v / largest).collect() } else { y.to_vec() }
+}
+
 /// Pearson correlation.
 pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len()) as f64;
@@ -741,6 +748,14 @@ mod tests {
         assert!((a[0] - 0.0).abs() < 1e-12 && (a[1] - 1.0).abs() < 1e-12 && (a[2] - 2.0).abs() < 1e-12);
         let b = to_absorbance(&[1.0, 0.1], Ordinate::Transmittance);
         assert!((b[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn normalisation_scales_the_largest_band_to_one() {
+        assert_eq!(normalised(&[0.5, -2.0, 1.0]), vec![0.25, -1.0, 0.5]);
+        assert_eq!(normalised(&[0.0, 0.0]), vec![0.0, 0.0]);
+        let query: Vec<f64> = band(1700.0, 8.0).iter().map(|v| 7.0 * v).collect();
+        assert!((pearson(&normalised(&query), &band(1700.0, 8.0)) - 1.0).abs() < 1e-12);
     }
 
     #[test]

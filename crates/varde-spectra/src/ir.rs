@@ -184,6 +184,13 @@ pub fn normalised(y: &[f64]) -> Vec<f64> {
     if largest > 0.0 { y.iter().map(|v| v / largest).collect() } else { y.to_vec() }
 }
 
+/// A baseline-corrected spectrum scaled so that its positive part sums to 1: the scale at which
+/// mixture shares are stated (and synthetic mixtures built).
+pub fn unit_area(corrected: &[f64]) -> Vec<f64> {
+    let area: f64 = corrected.iter().map(|v| v.max(0.0)).sum::<f64>().max(1e-12);
+    corrected.iter().map(|v| v / area).collect()
+}
+
 /// Pearson correlation.
 pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len()) as f64;
@@ -341,8 +348,7 @@ impl IrLibrary {
         let smoothed = smooth(absorbance, self.smoothing);
         let corrected = baseline_corrected(&smoothed, 3, 30);
         self.derivatives.push(derivative(&smoothed, DERIVATIVE_HALF));
-        let area: f64 = corrected.iter().map(|v| v.max(0.0)).sum::<f64>().max(1e-12);
-        let column: Vec<f64> = corrected.iter().map(|v| v / area).collect();
+        let column = unit_area(&corrected);
         self.columns.push(column);
         self.corrected.push(corrected);
         self.references.push(reference);
@@ -703,10 +709,8 @@ pub mod evaluation {
         for (&pick, share) in picks.iter().zip(shares) {
             let m = &measured[pick];
             let spectrum = resample(&m.x, &m.absorbance, &grid, shift);
-            let corrected = baseline_corrected(&spectrum, 3, 30);
-            let area: f64 = corrected.iter().map(|v| v.max(0.0)).sum::<f64>().max(1e-12);
-            for (s, v) in mixture.iter_mut().zip(&corrected) {
-                *s += share * v / area;
+            for (s, v) in mixture.iter_mut().zip(unit_area(&baseline_corrected(&spectrum, 3, 30))) {
+                *s += share * v;
             }
         }
         let broadening = distortion.broadening * rng.uniform() / grid.step;

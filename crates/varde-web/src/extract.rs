@@ -209,3 +209,8 @@ impl UploadForm {
         self.fields.get(name).map_or("", |v| v.trim())
     }
 }
+
+/// Refuses (403 `admin_only`, with `message`) anyone but an admin: for API routes only admins use.
+pub fn require_admin(who: &varde_domain::auth::Principal, message: &'static str) -> Result<(), ApiError> {
+    if who.role == varde_domain::auth::Role::Admin { Ok(()) } else { Err(ApiError::forbidden("admin_only", message)) }
+}

@@ -15,11 +15,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
-use varde_domain::auth::{Principal, Role};
+use varde_domain::auth::Principal;
 use varde_domain::method::Method;
 use varde_spectra::ir::{self, Grid, IrLibrary, MixtureOptions, Ordinate, SearchMethod};
 use varde_spectra::ms;
-use varde_store::{NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique};
+use varde_store::{NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, Technique};
 
 /// How many library matches are proposed.
 const MATCHES: usize = 5;
@@ -345,11 +345,7 @@ pub async fn attach(
     Query(params): Query<UploadParams>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<AttachedSpectrum>), ApiError> {
-    let code = crate::api::samples::code_from_path(&code)?;
-    let stored = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
-    if !who.may_register_at(&stored.sample.service) {
-        return Err(ApiError::forbidden("wrong_service", "this sample belongs to another service"));
-    }
+    let stored = crate::api::samples::workable_sample(&state, &who, &code).await?;
     let name = filename(&params, params.format)?;
     let upload = Upload { analysis_id, format: params.format, filename: name, transmittance: params.transmittance };
     let attached = attach_file(&state, &who, &stored, upload, body.to_vec()).await?;
@@ -433,12 +429,8 @@ pub async fn list(
     Auth(who): Auth,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<AttachedSpectrum>>, ApiError> {
-    let code = crate::api::samples::code_from_path(&code)?;
-    let stored = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
-    if !who.may_register_at(&stored.sample.service) {
-        return Err(ApiError::forbidden("wrong_service", "this sample belongs to another service"));
-    }
-    attached(&state, code).await.map(Json)
+    let stored = crate::api::samples::workable_sample(&state, &who, &code).await?;
+    attached(&state, stored.sample.code).await.map(Json)
 }
 
 pub async fn attached(state: &AppState, code: varde_domain::SampleCode) -> Result<Vec<AttachedSpectrum>, ApiError> {
@@ -505,14 +497,6 @@ pub struct ReferenceView {
     pub added_at: Timestamp,
 }
 
-fn require_admin(who: &Principal) -> Result<(), ApiError> {
-    if who.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("admin_only", "only admins manage the reference library"))
-    }
-}
-
 /// Add a reference spectrum of a catalogue substance (admins). The body is the file.
 #[utoipa::path(
     post, path = "/api/v1/reference-spectra", tag = "samples",
@@ -527,7 +511,7 @@ pub async fn add_reference(
     Query(params): Query<ReferenceParams>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ReferenceView>), ApiError> {
-    require_admin(&who)?;
+    crate::extract::require_admin(&who, "only admins manage the reference library")?;
     let view = store_reference(&state, &who, params, &body).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

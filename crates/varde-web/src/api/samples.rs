@@ -57,12 +57,20 @@ pub(crate) fn code_from_path(code: &str) -> Result<SampleCode, ApiError> {
     SampleCode::parse(code).map_err(|_| ApiError::not_found("sample_not_found", "no sample has that code"))
 }
 
-fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
+pub(crate) fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
     if who.may_register_at(service) {
         Ok(())
     } else {
         Err(ApiError::forbidden("wrong_service", format!("this token belongs to another service than '{service}'")))
     }
+}
+
+/// The sample a path names, for a caller who may work at its service (not found, or 403 otherwise).
+pub(crate) async fn workable_sample(state: &AppState, who: &Principal, code: &str) -> Result<StoredSample, ApiError> {
+    let code = code_from_path(code)?;
+    let stored = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
+    check_service(who, &stored.sample.service)?;
+    Ok(stored)
 }
 
 /// Register a sample, with any analyses already made.
@@ -147,9 +155,8 @@ pub async fn add_analysis(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<AnalysisInput>,
 ) -> Result<(StatusCode, Json<SampleView>), ApiError> {
-    let code = code_from_path(&code)?;
-    let current = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
-    check_service(&who, &current.sample.service)?;
+    let current = workable_sample(&state, &who, &code).await?;
+    let code = current.sample.code;
     let analysis =
         input.validate("", current.sample.form, &state.assessor.catalogue, Timestamp::now()).map_err(|mut e| {
             e.field = e.field.trim_start_matches('.').to_owned();

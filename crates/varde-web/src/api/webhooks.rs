@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use varde_domain::Tier;
-use varde_domain::auth::{Principal, Role};
+use varde_domain::auth::Principal;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,11 +47,7 @@ pub struct WebhookStatus {
 }
 
 fn require_admin(who: &Principal) -> Result<(), ApiError> {
-    if who.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("admin_only", "only admins manage webhook subscribers"))
-    }
+    crate::extract::require_admin(who, "only admins manage webhook subscribers")
 }
 
 /// Register a subscriber (admins). Its deliveries start with the next event.

@@ -1,5 +1,5 @@
-//! Time leave-one-out searches of a whole MSP library against itself, per method (single thread):
-//! `cargo run --release -p varde-spectra --example ei_stats -- LIB.msp`.
+//! Time leave-one-out searches of a whole MSP library against itself, per method (single thread, best
+//! of three rounds): `cargo run --release -p varde-spectra --example ei_stats -- LIB.msp`.
 use varde_spectra::ms::*;
 const TOPK: usize = 5;
 fn main() {
@@ -8,17 +8,19 @@ fn main() {
     let lib = Library::build(records.iter().map(|r| (Entry::default(), r.peaks.clone())), Settings::default());
     for method in [Method::Cosine, Method::Composite, Method::Entropy] {
         let mut scratch = Scratch::default();
-        let t = std::time::Instant::now();
+        let mut fastest = f64::INFINITY;
         let mut total = 0.0;
-        for (i, r) in records.iter().enumerate() {
-            let q = lib.query(&r.peaks, method);
-            total +=
-                lib.search(&q, Mode::Identity, TOPK, Some(i as u32), &mut scratch).first().map_or(0.0, |h| h.score);
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            total = 0.0;
+            for (i, r) in records.iter().enumerate() {
+                let q = lib.query(&r.peaks, method);
+                total +=
+                    lib.search(&q, Mode::Identity, TOPK, Some(i as u32), &mut scratch).first().map_or(0.0, |h| h.score);
+            }
+            fastest = fastest.min(t.elapsed().as_secs_f64() * 1e6 / records.len() as f64);
         }
-        println!(
-            "{method:?}: {:.1} us per query (mean best score {:.4})",
-            t.elapsed().as_secs_f64() * 1e6 / records.len() as f64,
-            total / records.len() as f32
-        );
+
+        println!("{method:?}: {fastest:.1} us per query (mean best score {:.4})", total / records.len() as f32);
     }
 }

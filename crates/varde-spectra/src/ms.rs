@@ -126,11 +126,6 @@ fn entropy_vector(peaks: &[(u16, f64)]) -> Vec<(u16, f32)> {
     p.into_iter().map(|(mz, x)| (mz, x as f32)).collect()
 }
 
-/// Σ a over the query peaks from j on.
-fn norm_a(peaks: &[(u16, f32)], j: usize) -> f32 {
-    peaks[j..].iter().map(|p| p.1).sum()
-}
-
 #[inline]
 fn xlog2x(x: f32) -> f32 {
     if x > 0.0 { x * x.log2() } else { 0.0 }
@@ -143,24 +138,30 @@ fn entropy_term(a: f32, a_log_a: f32, b: f32, b_log_b: f32) -> f32 {
     0.5 * (sum * sum.log2() - a_log_a - b_log_b)
 }
 
-/// Postings (inverted) and peaks (forward) of one similarity.
+/// Library vectors laid out for accumulating `Σ a·b` over every library spectrum at once: each m/z's
+/// postings (spectrum, value), and the m/z that many spectra share also as a dense column with one value
+/// per spectrum, which vector instructions add eight at a time instead of scattering postings one by one.
 #[derive(Debug, Default)]
-struct Index {
+struct Postings {
     offsets: Vec<u32>,
-    /// The largest posting value of each m/z.
-    largest: Vec<f32>,
     ids: Vec<u32>,
     values: Vec<f32>,
-    /// For entropy, b·log2 b of each posting.
-    value_logs: Vec<f32>,
-    forward_offsets: Vec<u32>,
-    forward_mz: Vec<u16>,
-    forward_values: Vec<f32>,
-    forward_logs: Vec<f32>,
+    /// For each m/z its column in `dense`, or [`SPARSE`].
+    column: Vec<u32>,
+    /// Column-major, `len` values per column, as bfloat16 rounded up (see [`bf16_up`]): half the bytes
+    /// of `f32`, and what is read from memory is what limits the whole pass.
+    dense: Vec<u16>,
+    len: usize,
 }
 
-impl Index {
-    fn build(vectors: &[Vec<(u16, f32)>], with_logs: bool) -> Index {
+const SPARSE: u32 = u32::MAX;
+
+/// An m/z becomes a dense column when at least this fraction of the library has it: below, scattering
+/// its postings costs less than adding a whole column (measured on MassBank: README, "Spectra").
+const DENSE_SHARE: usize = 16;
+
+impl Postings {
+    fn build(vectors: &[Vec<(u16, f32)>]) -> Postings {
         let mut counts = vec![0u32; MAX_MZ + 2];
         for vector in vectors {
             for &(mz, _) in vector {
@@ -172,54 +173,149 @@ impl Index {
         }
         let total = counts[MAX_MZ + 1] as usize;
         let mut fill = counts.clone();
-        let mut index = Index {
-            ids: vec![0; total],
-            values: vec![0.0; total],
-            value_logs: if with_logs { vec![0.0; total] } else { Vec::new() },
-            forward_offsets: Vec::with_capacity(vectors.len() + 1),
-            ..Index::default()
-        };
-        index.forward_offsets.push(0);
+        let mut ids = vec![0; total];
+        let mut values = vec![0.0; total];
         for (id, vector) in vectors.iter().enumerate() {
             for &(mz, value) in vector {
                 let at = fill[mz as usize] as usize;
                 fill[mz as usize] += 1;
-                index.ids[at] = id as u32;
-                index.values[at] = value;
-                if with_logs {
-                    index.value_logs[at] = xlog2x(value);
-                }
-                index.forward_mz.push(mz);
-                index.forward_values.push(value);
-                if with_logs {
-                    index.forward_logs.push(xlog2x(value));
-                }
+                ids[at] = id as u32;
+                values[at] = value;
             }
-            index.forward_offsets.push(index.forward_mz.len() as u32);
         }
-        index.largest = (0..=MAX_MZ)
-            .map(|m| index.values[counts[m] as usize..counts[m + 1] as usize].iter().copied().fold(0.0, f32::max))
-            .collect();
-        index.offsets = counts;
-        index
+        let len = vectors.len();
+        let mut column = vec![SPARSE; MAX_MZ + 1];
+        let mut dense = Vec::new();
+        for mz in 0..=MAX_MZ {
+            let range = counts[mz] as usize..counts[mz + 1] as usize;
+            if range.is_empty() || range.len() * DENSE_SHARE < len {
+                continue;
+            }
+            column[mz] = (dense.len() / len) as u32;
+            let start = dense.len();
+            dense.resize(start + len, 0);
+            for (&id, &value) in ids[range.clone()].iter().zip(&values[range]) {
+                dense[start + id as usize] = bf16_up(value);
+            }
+        }
+        Postings { offsets: counts, ids, values, column, dense, len }
     }
 
     fn postings(&self, mz: u16) -> std::ops::Range<usize> {
         self.offsets[mz as usize] as usize..self.offsets[mz as usize + 1] as usize
     }
 
-    fn peaks(&self, id: u32) -> std::ops::Range<usize> {
-        self.forward_offsets[id as usize] as usize..self.forward_offsets[id as usize + 1] as usize
+    /// `acc[spectrum] = Σ over query peaks of a × (the spectrum's value at that m/z)`.
+    #[inline(always)]
+    fn accumulate(&self, peaks: impl Iterator<Item = (u16, f32)> + Clone, acc: &mut [f32]) {
+        // The query's peaks at dense m/z, up to MAX_DENSE_PER_QUERY of them; the rest go by postings.
+        let mut columns = [(0usize, 0.0f32); MAX_DENSE_PER_QUERY];
+        let mut count = 0;
+        for (mz, a) in peaks.clone() {
+            let column = self.column[mz as usize];
+            if column != SPARSE && count < MAX_DENSE_PER_QUERY {
+                columns[count] = (column as usize * self.len, a);
+                count += 1;
+            }
+        }
+        let columns = &columns[..count];
+        // Library blocks small enough for their sums to stay in the first-level cache, and the columns
+        // four at a time, so that each sum is loaded and stored once per four columns.
+        for block in (0..self.len).step_by(BLOCK) {
+            let end = (block + BLOCK).min(self.len);
+            let acc = &mut acc[block..end];
+            acc.fill(0.0);
+            let column = |start: usize| &self.dense[start + block..start + end];
+            let mut groups = columns.chunks_exact(4);
+            for group in &mut groups {
+                let [(s0, a0), (s1, a1), (s2, a2), (s3, a3)] = [group[0], group[1], group[2], group[3]];
+                let (c0, c1, c2, c3) = (column(s0), column(s1), column(s2), column(s3));
+                for i in 0..acc.len() {
+                    acc[i] += (a0 * f32_of(c0[i]) + a1 * f32_of(c1[i])) + (a2 * f32_of(c2[i]) + a3 * f32_of(c3[i]));
+                }
+            }
+            for &(start, a) in groups.remainder() {
+                for (x, &b) in acc.iter_mut().zip(column(start)) {
+                    *x += a * f32_of(b);
+                }
+            }
+        }
+        let mut dense = 0;
+        for (mz, a) in peaks {
+            if self.column[mz as usize] != SPARSE && dense < count {
+                dense += 1;
+                continue;
+            }
+            let range = self.postings(mz);
+            for (&id, &b) in self.ids[range.clone()].iter().zip(&self.values[range]) {
+                acc[id as usize] += a * b;
+            }
+        }
     }
 }
 
-/// A searchable library: identities and both indexes.
+/// The smallest bfloat16 (the upper half of an `f32`) not below `x`, for `x ≥ 0`: at most 2⁻⁷ above it
+/// relatively, so sums over these values bound the true sums from above and nearly meet them.
+fn bf16_up(x: f32) -> u16 {
+    let bits = x.to_bits();
+    ((bits >> 16) + u32::from(bits & 0xffff != 0)) as u16
+}
+
+#[inline(always)]
+fn f32_of(bf16: u16) -> f32 {
+    f32::from_bits(u32::from(bf16) << 16)
+}
+
+/// Library spectra per block of [`Postings::accumulate`]: 4,096 sums are 16 KiB.
+const BLOCK: usize = 4096;
+
+/// Dense columns a query adds block by block; a query with more (it would need more than this many
+/// peaks at common m/z) adds the rest as postings.
+const MAX_DENSE_PER_QUERY: usize = 128;
+
+/// Each library spectrum's peaks, for scoring one spectrum exactly.
+#[derive(Debug, Default)]
+struct Forward {
+    offsets: Vec<u32>,
+    mz: Vec<u16>,
+    values: Vec<f32>,
+    /// For entropy, b·log2 b of each peak.
+    logs: Vec<f32>,
+}
+
+impl Forward {
+    fn build(vectors: &[Vec<(u16, f32)>], with_logs: bool) -> Forward {
+        let mut forward = Forward { offsets: vec![0], ..Forward::default() };
+        for vector in vectors {
+            for &(mz, value) in vector {
+                forward.mz.push(mz);
+                forward.values.push(value);
+                if with_logs {
+                    forward.logs.push(xlog2x(value));
+                }
+            }
+            forward.offsets.push(forward.mz.len() as u32);
+        }
+        forward
+    }
+
+    fn peaks(&self, id: u32) -> std::ops::Range<usize> {
+        self.offsets[id as usize] as usize..self.offsets[id as usize + 1] as usize
+    }
+}
+
+/// A searchable library: identities, each spectrum's peaks per similarity, and the postings searched.
 #[derive(Debug)]
 pub struct Library {
     pub entries: Vec<Entry>,
     settings: Settings,
-    cosine: Index,
-    entropy: Index,
+    cosine: Forward,
+    entropy: Forward,
+    /// The weighted-cosine vectors: accumulating them gives every spectrum's cosine.
+    cosine_postings: Postings,
+    /// The square roots of the entropy vectors: accumulating them gives every spectrum's Bhattacharyya
+    /// coefficient `Σ √(a·b)`, an upper bound of its entropy similarity (see [`Library::identity`]).
+    entropy_postings: Postings,
 }
 
 /// A query reduced for one method: peaks heaviest first.
@@ -234,50 +330,10 @@ impl Query {
     pub fn is_empty(&self) -> bool {
         self.peaks.is_empty()
     }
-}
 
-/// How many leading candidates are tracked while scanning; their exact scores bound the k-th best.
-const LEADERS: usize = 16;
-
-/// The spectra with the highest partial scores, collected in one pass over the accumulators.
-#[derive(Debug)]
-struct Leaders {
-    entries: [(u32, f32); LEADERS],
-    len: usize,
-    /// The lowest score among the entries once full.
-    floor: f32,
-}
-
-impl Default for Leaders {
-    fn default() -> Self {
-        Leaders { entries: [(0, 0.0); LEADERS], len: 0, floor: 0.0 }
-    }
-}
-
-impl Leaders {
-    fn clear(&mut self) {
-        self.len = 0;
-        self.floor = 0.0;
-    }
-
-    #[inline]
-    fn offer(&mut self, id: u32, score: f32) {
-        if score <= self.floor {
-            return;
-        }
-        if self.len < LEADERS {
-            self.entries[self.len] = (id, score);
-            self.len += 1;
-            if self.len < LEADERS {
-                return;
-            }
-        } else {
-            let lowest = (0..LEADERS).min_by(|&x, &y| self.entries[x].1.total_cmp(&self.entries[y].1)).unwrap_or(0);
-            self.entries[lowest] = (id, score);
-        }
-        if self.len == LEADERS {
-            self.floor = self.entries.iter().map(|e| e.1).fold(f32::INFINITY, f32::min);
-        }
+    /// The reduced peaks, heaviest first.
+    pub fn peaks(&self) -> &[(u16, f32)] {
+        &self.peaks
     }
 }
 
@@ -288,7 +344,6 @@ pub struct Scratch {
     matched: Vec<f32>,
     touched: Vec<u32>,
     dense: Vec<f32>,
-    leaders: Leaders,
     candidates: Vec<Hit>,
 }
 
@@ -303,7 +358,16 @@ impl Library {
             entropy.push(entropy_vector(&peaks));
             entries.push(entry);
         }
-        Library { entries, settings, cosine: Index::build(&cosine, false), entropy: Index::build(&entropy, true) }
+        let roots: Vec<Vec<(u16, f32)>> =
+            entropy.iter().map(|v| v.iter().map(|&(mz, x)| (mz, x.sqrt())).collect()).collect();
+        Library {
+            entries,
+            settings,
+            cosine_postings: Postings::build(&cosine),
+            entropy_postings: Postings::build(&roots),
+            cosine: Forward::build(&cosine, false),
+            entropy: Forward::build(&entropy, true),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -329,10 +393,17 @@ impl Library {
         Query { method, peaks }
     }
 
-    fn index(&self, method: Method) -> &Index {
+    fn forward(&self, method: Method) -> &Forward {
         match method {
             Method::Cosine | Method::Composite => &self.cosine,
             Method::Entropy => &self.entropy,
+        }
+    }
+
+    fn postings(&self, method: Method) -> &Postings {
+        match method {
+            Method::Cosine | Method::Composite => &self.cosine_postings,
+            Method::Entropy => &self.entropy_postings,
         }
     }
 
@@ -369,168 +440,89 @@ impl Library {
         for &(mz, _) in &query.peaks {
             scratch.dense[mz as usize] = 0.0;
         }
-        for &id in &scratch.touched {
-            scratch.acc[id as usize] = 0.0;
-            scratch.matched[id as usize] = 0.0;
-        }
         hits
     }
 
+    /// Identity search bounds every library spectrum's score at once by accumulating postings, then
+    /// scores exactly those whose bound reaches the k-th best exact score: the result is the same as
+    /// scoring every spectrum exactly (tested), at the cost of one pass and a few dozen exact scores.
+    ///
+    /// For the cosine the bound is the cosine itself over values rounded up to bfloat16, at most 2⁻⁷
+    /// above it. For entropy it is the Bhattacharyya coefficient `Σ √(a·b)`: the Jensen–Shannon
+    /// divergence in bits is at least the squared Hellinger distance (Topsøe 2000), which peak by peak
+    /// is `f(a, b) ≤ √(a·b)`, equal when `a = b`, so the bound is tight for the spectra that rank high.
     fn identity(&self, query: &Query, top: usize, exclude: Option<u32>, s: &mut Scratch) -> Vec<Hit> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has just been seen to support AVX2.
+            return unsafe { self.identity_avx2(query, top, exclude, s) };
+        }
+        self.identity_body(query, top, exclude, s)
+    }
+
+    /// The same code compiled for AVX2: the pass over the library adds and compares eight spectra per
+    /// instruction.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn identity_avx2(&self, query: &Query, top: usize, exclude: Option<u32>, s: &mut Scratch) -> Vec<Hit> {
+        self.identity_body(query, top, exclude, s)
+    }
+
+    #[inline(always)]
+    fn identity_body(&self, query: &Query, top: usize, exclude: Option<u32>, s: &mut Scratch) -> Vec<Hit> {
+        let postings = self.postings(query.method);
+        let exact = match query.method {
+            Method::Cosine | Method::Composite => {
+                postings.accumulate(query.peaks.iter().copied(), &mut s.acc);
+                Method::Cosine
+            }
+            Method::Entropy => {
+                postings.accumulate(query.peaks.iter().map(|&(mz, a)| (mz, a.sqrt())), &mut s.acc);
+                Method::Entropy
+            }
+        };
+        let k = if query.method == Method::Composite { top.max(RERANKED) } else { top };
+        // The spectra with the best bounds, scored exactly, set the bar; they leave the scan that follows.
+        let seeds = if exact == Method::Entropy { k.max(SEEDS) } else { k };
+        best(&s.acc, seeds, exclude, &mut s.candidates);
+        for hit in &mut s.candidates {
+            hit.score = self.exact(exact, hit.index, &s.dense);
+            s.acc[hit.index as usize] = 0.0;
+        }
+        let bar = if s.candidates.len() < k {
+            0.0
+        } else {
+            s.candidates.select_nth_unstable_by(k - 1, by_score);
+            // Rounding slack, so that no spectrum exhaustive scoring keeps is dropped.
+            s.candidates[k - 1].score - 1e-4
+        };
+        let acc = &s.acc;
+        scan(acc, bar, |id| {
+            if Some(id) != exclude {
+                s.candidates.push(Hit { index: id, score: self.exact(exact, id, &s.dense) });
+            }
+        });
+        s.candidates.retain(|hit| hit.score > 0.0);
+        let mut hits = top_k(&mut s.candidates, k);
         if query.method == Method::Composite {
-            let cosine = Query { method: Method::Cosine, peaks: query.peaks.clone() };
-            let mut hits = self.identity(&cosine, top.max(RERANKED), exclude, s);
             for hit in &mut hits {
                 hit.score = self.composite(hit.index, hit.score, &s.dense, query.peaks.len());
             }
             return top_k(&mut hits, top);
         }
-        let index = self.index(query.method);
-        let peaks = &query.peaks;
-        let entropy = query.method == Method::Entropy;
-        // rest[j]: the most the peaks from j on could add to a spectrum none of peaks 0..j touched; for
-        // cosine the smaller of the query's remaining norm (Cauchy–Schwarz) and Σ a·(largest posting);
-        // for entropy Σ f(a, largest posting), as each term grows with the library intensity.
-        let mut norm_rest = vec![0.0f32; peaks.len() + 1];
-        let mut list_rest = vec![0.0f32; peaks.len() + 1];
-        for j in (0..peaks.len()).rev() {
-            let (mz, a) = peaks[j];
-            let largest = index.largest[mz as usize];
-            norm_rest[j] = norm_rest[j + 1] + a * a;
-            list_rest[j] = list_rest[j + 1]
-                + if entropy { entropy_term(a, xlog2x(a), largest, xlog2x(largest)) } else { a * largest };
-        }
-        let rest: Vec<f32> =
-            if entropy { list_rest } else { norm_rest.iter().zip(&list_rest).map(|(n, l)| n.sqrt().min(*l)).collect() };
-        // Rounding slack so that early stopping never drops a spectrum exhaustive scoring would keep.
-        let slack = 1e-4;
-        // A lower bound on the k-th best final score: exact scores of the best partial candidates.
-        let mut threshold = 0.0f32;
-        let mut stopped_at = None;
-        // The bound is checked after the first two lists and then every fourth: each check costs a pass
-        // over the accumulators.
-        let mut next_check = 2;
-        let acc = &mut s.acc[..];
-        let matched = &mut s.matched[..];
-        for (j, &(mz, a)) in peaks.iter().enumerate() {
-            if j == next_check {
-                next_check = j + 4;
-                threshold =
-                    threshold.max(self.seed_threshold(query.method, top, exclude, acc, &s.dense, &mut s.leaders));
-                if rest[j] + slack < threshold {
-                    stopped_at = Some(j);
-                    break;
-                }
-            }
-            let range = index.postings(mz);
-            let ids = &index.ids[range.clone()];
-            let values = &index.values[range.clone()];
-            if entropy {
-                let a_log_a = xlog2x(a);
-                let logs = &index.value_logs[range];
-                for ((&id, &b), &b_log_b) in ids.iter().zip(values).zip(logs) {
-                    acc[id as usize] += entropy_term(a, a_log_a, b, b_log_b).max(f32::MIN_POSITIVE);
-                    matched[id as usize] += b;
-                }
-            } else {
-                for (&id, &b) in ids.iter().zip(values) {
-                    acc[id as usize] += (a * b).max(f32::MIN_POSITIVE);
-                    matched[id as usize] += b * b;
-                }
-            }
-        }
-        s.touched.extend((0..acc.len() as u32).filter(|&id| acc[id as usize] > 0.0));
-        let a_rest = stopped_at.map_or(0.0, |j| norm_a(peaks, j));
-        for &id in &s.touched {
-            if Some(id) == exclude {
-                continue;
-            }
-            let score = match stopped_at {
-                None => s.acc[id as usize],
-                Some(j) => {
-                    // What this spectrum's unscanned peaks could still add: for cosine its remaining norm
-                    // times the query's; for entropy the general bound, capped by (A_rest + B_rest) / 2.
-                    let seen = s.matched[id as usize];
-                    let gap = threshold - slack - s.acc[id as usize];
-                    let hopeless = gap > rest[j]
-                        || if entropy {
-                            gap > (a_rest + (1.0 - seen).max(0.0)) * 0.5
-                        } else {
-                            // acc + |q_rest|·|l_rest| < threshold, squared to avoid a square root.
-                            gap > 0.0 && gap * gap > norm_rest[j] * (1.0 - seen).max(0.0)
-                        };
-                    if hopeless {
-                        continue;
-                    }
-                    self.exact(query.method, id, &s.dense)
-                }
-            };
-            s.candidates.push(Hit { index: id, score });
-        }
-        top_k(&mut s.candidates, top)
-    }
-
-    /// The k-th best exact score among the spectra with the highest partial scores: every final top-k
-    /// score is at least this.
-    fn seed_threshold(
-        &self,
-        method: Method,
-        top: usize,
-        exclude: Option<u32>,
-        acc: &[f32],
-        dense: &[f32],
-        leaders: &mut Leaders,
-    ) -> f32 {
-        leaders.clear();
-        // Blocks of 16 whose largest partial cannot displace a leader are skipped whole (vectorised).
-        for (block, chunk) in acc.chunks(16).enumerate() {
-            let largest = chunk.iter().fold(0.0f32, |m, &x| if x > m { x } else { m });
-            if largest <= leaders.floor {
-                continue;
-            }
-            for (k, &partial) in chunk.iter().enumerate() {
-                let id = (block * 16 + k) as u32;
-                if partial > leaders.floor && Some(id) != exclude {
-                    leaders.offer(id, partial);
-                }
-            }
-        }
-        let mut exact = [0.0f32; LEADERS];
-        for (slot, &(id, _)) in exact.iter_mut().zip(&leaders.entries[..leaders.len]) {
-            *slot = self.exact(method, id, dense);
-        }
-        if leaders.len < top {
-            return 0.0;
-        }
-        exact[..leaders.len].sort_unstable_by(|a, b| b.total_cmp(a));
-        exact[top - 1]
+        hits
     }
 
     /// The whole score of one library spectrum against the query held in `dense`.
     fn exact(&self, method: Method, id: u32, dense: &[f32]) -> f32 {
-        let index = self.index(method);
-        let range = index.peaks(id);
-        let mzs = &index.forward_mz[range.clone()];
-        let values = &index.forward_values[range.clone()];
+        let forward = self.forward(method);
+        let range = forward.peaks(id);
+        let mzs = &forward.mz[range.clone()];
+        let values = &forward.values[range.clone()];
         match method {
-            Method::Cosine | Method::Composite => {
-                // Four partial sums: one running sum would wait on each addition's latency.
-                let mut sums = [0.0f32; 4];
-                let mut chunks = mzs.chunks_exact(4).zip(values.chunks_exact(4));
-                for (m, v) in &mut chunks {
-                    for k in 0..4 {
-                        sums[k] += dense[m[k] as usize] * v[k];
-                    }
-                }
-                let tail = mzs.len() - mzs.len() % 4;
-                let mut score = (sums[0] + sums[1]) + (sums[2] + sums[3]);
-                for (&m, &v) in mzs[tail..].iter().zip(&values[tail..]) {
-                    score += dense[m as usize] * v;
-                }
-                score
-            }
+            Method::Cosine | Method::Composite => mzs.iter().zip(values).map(|(&m, &v)| dense[m as usize] * v).sum(),
             Method::Entropy => {
-                let logs = &index.forward_logs[range];
+                let logs = &forward.logs[range];
                 let mut score = 0.0;
                 for ((&m, &b), &b_log_b) in mzs.iter().zip(values).zip(logs) {
                     let a = dense[m as usize];
@@ -544,10 +536,12 @@ impl Library {
     }
 
     fn reverse(&self, query: &Query, top: usize, exclude: Option<u32>, s: &mut Scratch) -> Vec<Hit> {
-        let index = self.index(query.method);
+        let postings = self.postings(query.method);
+        s.acc.fill(0.0);
+        s.matched.fill(0.0);
         for &(mz, a) in &query.peaks {
-            let range = index.postings(mz);
-            for (&id, &b) in index.ids[range.clone()].iter().zip(&index.values[range]) {
+            let range = postings.postings(mz);
+            for (&id, &b) in postings.ids[range.clone()].iter().zip(&postings.values[range]) {
                 let slot = &mut s.matched[id as usize];
                 if *slot == 0.0 {
                     s.touched.push(id);
@@ -563,6 +557,7 @@ impl Library {
                 }
             }
         }
+        let forward = &self.entropy;
         for &id in &s.touched {
             if Some(id) == exclude {
                 continue;
@@ -571,12 +566,11 @@ impl Library {
             let score = match query.method {
                 Method::Cosine | Method::Composite => s.acc[id as usize] / matched.sqrt(),
                 Method::Entropy => {
-                    let range = index.peaks(id);
                     let mut score = 0.0;
-                    for k in range {
-                        let a = s.dense[index.forward_mz[k] as usize] / matched;
+                    for k in forward.peaks(id) {
+                        let a = s.dense[forward.mz[k] as usize] / matched;
                         if a > 0.0 {
-                            score += entropy_term(a, xlog2x(a), index.forward_values[k], index.forward_logs[k]);
+                            score += entropy_term(a, xlog2x(a), forward.values[k], forward.logs[k]);
                         }
                     }
                     score
@@ -590,21 +584,21 @@ impl Library {
     /// The NIST composite (Stein & Scott 1994): the weighted cosine blended with how well the intensity
     /// ratios of neighbouring shared peaks agree, `(N_q·cos + N_shared·F_R) / (N_q + N_shared)`.
     pub fn composite(&self, id: u32, cosine: f32, dense: &[f32], query_peaks: usize) -> f32 {
-        let index = &self.cosine;
-        let range = index.peaks(id);
+        let forward = &self.cosine;
+        let range = forward.peaks(id);
+        // Branch-free: whether a library peak is shared is a coin toss the branch predictor loses.
         let (mut shared, mut ratio_sum) = (0usize, 0.0f32);
-        let mut previous: Option<(f32, f32)> = None;
-        for (&mz, &b) in index.forward_mz[range.clone()].iter().zip(&index.forward_values[range]) {
+        let (mut pa, mut pb) = (0.0f32, 0.0f32);
+        for (&mz, &b) in forward.mz[range.clone()].iter().zip(&forward.values[range]) {
             let a = dense[mz as usize];
-            if a <= 0.0 {
-                continue;
-            }
-            shared += 1;
-            if let Some((pa, pb)) = previous {
-                let r = (b / pb) / (a / pa);
-                ratio_sum += if r <= 1.0 { r } else { 1.0 / r };
-            }
-            previous = Some((a, b));
+            let is_shared = a > 0.0;
+            // The ratio of this pair's intensity ratio to the previous pair's, folded into (0, 1].
+            let (x, y) = (b * pa, pb * a);
+            let ratio = x.min(y) / x.max(y).max(f32::MIN_POSITIVE);
+            ratio_sum += if is_shared && pa > 0.0 { ratio } else { 0.0 };
+            shared += usize::from(is_shared);
+            pa = if is_shared { a } else { pa };
+            pb = if is_shared { b } else { pb };
         }
         if shared < 2 {
             return cosine;
@@ -626,6 +620,13 @@ impl Library {
             .map(|id| Hit { index: id, score: self.exact(query.method, id, &dense) })
             .filter(|hit| hit.score > 0.0)
             .collect();
+        if query.method == Method::Composite {
+            let mut hits = top_k(&mut all, top.max(RERANKED));
+            for hit in &mut hits {
+                hit.score = self.composite(hit.index, hit.score, &dense, query.peaks.len());
+            }
+            return top_k(&mut hits, top);
+        }
         top_k(&mut all, top)
     }
 
@@ -683,6 +684,61 @@ pub fn leave_one_out(library: &Library, spectra: &[Vec<(f64, f64)>], method: Met
     }
     let share = |k: usize| if queries == 0 { 0.0 } else { k as f64 / queries as f64 };
     Evaluation { top1: share(top1), top5: share(top5), queries }
+}
+
+/// How many spectra with the best bounds are scored exactly, at least, to set the bar the others must reach.
+const SEEDS: usize = 16;
+
+/// The largest of non-negative scores, compared as integers (their bit patterns order as they do),
+/// which vectorises where a floating-point maximum, minding NaN, does not.
+#[inline(always)]
+fn largest(scores: &[f32]) -> f32 {
+    f32::from_bits(scores.iter().fold(0u32, |m, x| m.max(x.to_bits())))
+}
+
+/// Calls `each` with every spectrum whose accumulated score exceeds `floor`, in library order. Blocks of
+/// 16 whose largest score does not are skipped whole.
+#[inline(always)]
+fn scan(acc: &[f32], floor: f32, mut each: impl FnMut(u32)) {
+    for (block, chunk) in acc.chunks(16).enumerate() {
+        if largest(chunk) <= floor {
+            continue;
+        }
+        for (k, &score) in chunk.iter().enumerate() {
+            if score > floor {
+                each((block * 16 + k) as u32);
+            }
+        }
+    }
+}
+
+/// The `k` spectra with the highest accumulated scores above zero (ties by library order), into `out`,
+/// unordered. Candidates collect until there are 2k, then the best k are kept and the floor rises to
+/// the k-th best, so that most blocks are skipped.
+#[inline(always)]
+fn best(acc: &[f32], k: usize, exclude: Option<u32>, out: &mut Vec<Hit>) {
+    out.clear();
+    let mut floor = 0.0;
+    for (block, chunk) in acc.chunks(16).enumerate() {
+        if largest(chunk) <= floor {
+            continue;
+        }
+        for (k_, &score) in chunk.iter().enumerate() {
+            let id = (block * 16 + k_) as u32;
+            if score > floor && Some(id) != exclude {
+                out.push(Hit { index: id, score });
+                if out.len() == 2 * k {
+                    out.select_nth_unstable_by(k - 1, by_score);
+                    out.truncate(k);
+                    floor = out[k - 1].score;
+                }
+            }
+        }
+    }
+    if out.len() > k {
+        out.select_nth_unstable_by(k - 1, by_score);
+        out.truncate(k);
+    }
 }
 
 fn by_score(a: &Hit, b: &Hit) -> Ordering {
@@ -747,6 +803,82 @@ mod tests {
         assert_eq!(reverse[0].index, 1);
         assert!((reverse[0].score - 1.0).abs() < 1e-5);
         assert!(forward[0].score < 0.9);
+    }
+
+    #[test]
+    fn the_entropy_term_never_exceeds_the_bhattacharyya_term() {
+        // f(a, b) ≤ √(a·b), equal at a = b: the bound identity search prunes entropy with.
+        let grid: Vec<f32> = (0..=120).map(|k| 10f32.powf(-6.0 + k as f32 / 20.0)).collect();
+        for &a in &grid {
+            for &b in &grid {
+                let f = entropy_term(a, xlog2x(a), b, xlog2x(b));
+                assert!(f <= (a * b).sqrt() * (1.0 + 1e-5) + 1e-9, "f({a}, {b}) = {f}");
+            }
+            let f = entropy_term(a, xlog2x(a), a, xlog2x(a));
+            assert!((f - a).abs() <= a * 1e-5, "f({a}, {a}) = {f}");
+        }
+    }
+
+    #[test]
+    fn bfloat16_rounding_is_up_and_close() {
+        for k in 0..100_000 {
+            let x = (k as f32 * 0.618_034).fract() * 10f32.powi(-(k % 8));
+            let up = f32_of(bf16_up(x));
+            assert!(up >= x && up <= x * (1.0 + 1.0 / 128.0), "{x} -> {up}");
+        }
+        assert_eq!(f32_of(bf16_up(0.0)), 0.0);
+        assert_eq!(f32_of(bf16_up(1.0)), 1.0);
+    }
+
+    /// A library of `n` made-up spectra over m/z 40–240, common low masses in most of them, so that
+    /// the library has dense columns and, above 4,096 spectra, several blocks.
+    fn made_up_library(n: usize) -> (Library, Vec<Vec<(f64, f64)>>) {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let spectra: Vec<Vec<(f64, f64)>> = (0..n)
+            .map(|_| {
+                let peaks = 5 + (next() * 30.0) as usize;
+                (0..peaks)
+                    .map(|_| {
+                        let mz =
+                            if next() < 0.5 { 40.0 + (next() * 20.0).floor() } else { 40.0 + (next() * 200.0).floor() };
+                        (mz, 1.0 + next() * 999.0)
+                    })
+                    .collect()
+            })
+            .collect();
+        let lib = Library::build(spectra.iter().map(|p| (Entry::default(), p.clone())), Settings::default());
+        (lib, spectra)
+    }
+
+    #[test]
+    fn identity_search_is_exact_with_and_without_vector_instructions() {
+        let (lib, spectra) = made_up_library(5_000);
+        assert!(lib.cosine_postings.dense.len() >= 20 * lib.len(), "the test needs dense columns");
+        let mut scratch = Scratch::default();
+        for method in [Method::Cosine, Method::Composite, Method::Entropy] {
+            for (i, peaks) in spectra.iter().enumerate().step_by(97) {
+                let query = lib.query(peaks, method);
+                let slow = lib.search_exhaustive(&query, 5, Some(i as u32));
+                let dispatched = lib.search(&query, Mode::Identity, 5, Some(i as u32), &mut scratch);
+                for &(mz, value) in &query.peaks {
+                    scratch.dense[mz as usize] = value;
+                }
+                let portable = lib.identity_body(&query, 5, Some(i as u32), &mut scratch);
+                scratch.dense.iter_mut().for_each(|x| *x = 0.0);
+                for (which, fast) in [("dispatched", &dispatched), ("portable", &portable)] {
+                    assert_eq!(fast.len(), slow.len(), "{method:?} query {i}");
+                    for (f, s) in fast.iter().zip(&slow) {
+                        assert!((f.score - s.score).abs() < 1e-4, "{which} {method:?} query {i}: {f:?} vs {s:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

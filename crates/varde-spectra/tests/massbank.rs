@@ -33,7 +33,7 @@ fn the_index_gives_exactly_what_scoring_every_spectrum_gives() {
     let records = records();
     let lib = library(&records, Settings::default());
     let mut scratch = Scratch::default();
-    for method in [Method::Cosine, Method::Entropy] {
+    for method in [Method::Cosine, Method::Composite, Method::Entropy] {
         for (i, record) in records.iter().enumerate().step_by(47) {
             let query = lib.query(&record.peaks, method);
             let fast = lib.search(&query, Mode::Identity, 5, Some(i as u32), &mut scratch);

@@ -1,12 +1,16 @@
 //! Time leave-one-out searches of a whole MSP library against itself, per method (single thread, best
-//! of three rounds): `cargo run --release -p varde-spectra --example ei_stats -- LIB.msp`.
+//! of three rounds): `cargo run --release -p varde-spectra --example ei_stats -- LIB.msp [METHOD]`.
 use varde_spectra::ms::*;
 const TOPK: usize = 5;
 fn main() {
     let path = std::env::args().nth(1).expect("an MSP library");
     let records = varde_spectra::msp::parse(&std::fs::read(path).expect("readable")).expect("valid MSP");
     let lib = Library::build(records.iter().map(|r| (Entry::default(), r.peaks.clone())), Settings::default());
+    let only = std::env::args().nth(2);
     for method in [Method::Cosine, Method::Composite, Method::Entropy] {
+        if only.as_ref().is_some_and(|m| !format!("{method:?}").eq_ignore_ascii_case(m)) {
+            continue;
+        }
         let mut scratch = Scratch::default();
         let mut fastest = f64::INFINITY;
         let mut total = 0.0;

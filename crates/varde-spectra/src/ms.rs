@@ -148,10 +148,11 @@ struct Postings {
     values: Vec<f32>,
     /// For each m/z its column in `dense`, or [`SPARSE`].
     column: Vec<u32>,
-    /// Column-major, `len` values per column, as bfloat16 rounded up (see [`bf16_up`]): half the bytes
+    /// Column-major, `stride` values per column, as bfloat16 rounded up (see [`bf16_up`]): half the bytes
     /// of `f32`, and what is read from memory is what limits the whole pass.
     dense: Vec<u16>,
-    len: usize,
+    /// The library's size rounded up to whole [`SEGMENT`]s (the padding holds zeros).
+    stride: usize,
 }
 
 const SPARSE: u32 = u32::MAX;
@@ -183,22 +184,22 @@ impl Postings {
                 values[at] = value;
             }
         }
-        let len = vectors.len();
+        let stride = vectors.len().next_multiple_of(SEGMENT);
         let mut column = vec![SPARSE; MAX_MZ + 1];
         let mut dense = Vec::new();
         for mz in 0..=MAX_MZ {
             let range = counts[mz] as usize..counts[mz + 1] as usize;
-            if range.is_empty() || range.len() * DENSE_SHARE < len {
+            if range.is_empty() || range.len() * DENSE_SHARE < vectors.len() {
                 continue;
             }
-            column[mz] = (dense.len() / len) as u32;
+            column[mz] = (dense.len() / stride) as u32;
             let start = dense.len();
-            dense.resize(start + len, 0);
+            dense.resize(start + stride, 0);
             for (&id, &value) in ids[range.clone()].iter().zip(&values[range]) {
                 dense[start + id as usize] = bf16_up(value);
             }
         }
-        Postings { offsets: counts, ids, values, column, dense, len }
+        Postings { offsets: counts, ids, values, column, dense, stride }
     }
 
     fn postings(&self, mz: u16) -> std::ops::Range<usize> {
@@ -214,24 +215,30 @@ impl Postings {
         for (mz, a) in peaks.clone() {
             let column = self.column[mz as usize];
             if column != SPARSE && count < MAX_DENSE_PER_QUERY {
-                columns[count] = (column as usize * self.len, a);
+                columns[count] = (column as usize * self.stride, a);
                 count += 1;
             }
         }
         let columns = &columns[..count];
         // Library blocks small enough for their sums to stay in the first-level cache, and the columns
         // four at a time, so that each sum is loaded and stored once per four columns.
-        for block in (0..self.len).step_by(BLOCK) {
-            let end = (block + BLOCK).min(self.len);
+        // Library blocks small enough for their sums to stay in the first-level cache, and the columns
+        // several at a time, so that each sum is loaded and stored once per group of columns.
+        for block in (0..self.stride).step_by(BLOCK) {
+            let end = (block + BLOCK).min(self.stride);
             let acc = &mut acc[block..end];
             acc.fill(0.0);
             let column = |start: usize| &self.dense[start + block..start + end];
-            let mut groups = columns.chunks_exact(4);
+            let mut groups = columns.chunks_exact(GROUP);
             for group in &mut groups {
-                let [(s0, a0), (s1, a1), (s2, a2), (s3, a3)] = [group[0], group[1], group[2], group[3]];
-                let (c0, c1, c2, c3) = (column(s0), column(s1), column(s2), column(s3));
+                let a: [f32; GROUP] = std::array::from_fn(|j| group[j].1);
+                let c: [&[u16]; GROUP] = std::array::from_fn(|j| column(group[j].0));
                 for i in 0..acc.len() {
-                    acc[i] += (a0 * f32_of(c0[i]) + a1 * f32_of(c1[i])) + (a2 * f32_of(c2[i]) + a3 * f32_of(c3[i]));
+                    let mut sum = 0.0;
+                    for j in 0..GROUP {
+                        sum += a[j] * f32_of(c[j][i]);
+                    }
+                    acc[i] += sum;
                 }
             }
             for &(start, a) in groups.remainder() {
@@ -266,8 +273,14 @@ fn f32_of(bf16: u16) -> f32 {
     f32::from_bits(u32::from(bf16) << 16)
 }
 
+/// Columns padded to a multiple of this many spectra (a whole number of vector registers).
+const SEGMENT: usize = 64;
+
 /// Library spectra per block of [`Postings::accumulate`]: 4,096 sums are 16 KiB.
 const BLOCK: usize = 4096;
+
+/// Columns added together in one pass over a block.
+const GROUP: usize = 8;
 
 /// Dense columns a query adds block by block; a query with more (it would need more than this many
 /// peaks at common m/z) adds the rest as postings.
@@ -420,10 +433,10 @@ impl Library {
         if top == 0 || query.peaks.is_empty() || self.entries.is_empty() {
             return Vec::new();
         }
-        let n = self.entries.len();
-        if scratch.acc.len() != n {
-            scratch.acc = vec![0.0; n];
-            scratch.matched = vec![0.0; n];
+        let slots = self.cosine_postings.stride;
+        if scratch.acc.len() != slots {
+            scratch.acc = vec![0.0; slots];
+            scratch.matched = vec![0.0; slots];
         }
         if scratch.dense.len() != MAX_MZ + 1 {
             scratch.dense = vec![0.0; MAX_MZ + 1];
@@ -583,22 +596,30 @@ impl Library {
 
     /// The NIST composite (Stein & Scott 1994): the weighted cosine blended with how well the intensity
     /// ratios of neighbouring shared peaks agree, `(N_q·cos + N_shared·F_R) / (N_q + N_shared)`.
-    pub fn composite(&self, id: u32, cosine: f32, dense: &[f32], query_peaks: usize) -> f32 {
+    fn composite(&self, id: u32, cosine: f32, dense: &[f32], query_peaks: usize) -> f32 {
         let forward = &self.cosine;
         let range = forward.peaks(id);
-        // Branch-free: whether a library peak is shared is a coin toss the branch predictor loses.
+        // The shared peaks are gathered without branches (whether a library peak is shared is a coin
+        // toss the branch predictor loses), a chunk at a time; pairs[0] carries the previous chunk's last.
+        const CHUNK: usize = 128;
+        let mut pairs = [(0.0f32, 0.0f32); CHUNK + 1];
         let (mut shared, mut ratio_sum) = (0usize, 0.0f32);
-        let (mut pa, mut pb) = (0.0f32, 0.0f32);
-        for (&mz, &b) in forward.mz[range.clone()].iter().zip(&forward.values[range]) {
-            let a = dense[mz as usize];
-            let is_shared = a > 0.0;
-            // The ratio of this pair's intensity ratio to the previous pair's, folded into (0, 1].
-            let (x, y) = (b * pa, pb * a);
-            let ratio = x.min(y) / x.max(y).max(f32::MIN_POSITIVE);
-            ratio_sum += if is_shared && pa > 0.0 { ratio } else { 0.0 };
-            shared += usize::from(is_shared);
-            pa = if is_shared { a } else { pa };
-            pb = if is_shared { b } else { pb };
+        for (mzs, values) in forward.mz[range.clone()].chunks(CHUNK).zip(forward.values[range].chunks(CHUNK)) {
+            let first = usize::from(shared == 0);
+            let mut n = 1;
+            for (&mz, &b) in mzs.iter().zip(values) {
+                let a = dense[mz as usize];
+                pairs[n] = (a, b);
+                n += usize::from(a > 0.0);
+            }
+            // Each neighbouring pair's intensity ratio against the query's, folded into (0, 1].
+            for w in pairs[first..n].windows(2) {
+                let ((pa, pb), (a, b)) = (w[0], w[1]);
+                let (x, y) = (b * pa, pb * a);
+                ratio_sum += x.min(y) / x.max(y).max(f32::MIN_POSITIVE);
+            }
+            shared += n - 1;
+            pairs[0] = pairs[n - 1];
         }
         if shared < 2 {
             return cosine;

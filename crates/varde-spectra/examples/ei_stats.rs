@@ -1,7 +1,9 @@
 //! Time leave-one-out searches of a whole MSP library against itself, per method (single thread, best
 //! of three rounds): `cargo run --release -p varde-spectra --example ei_stats -- LIB.msp [METHOD]`.
 use varde_spectra::ms::*;
-const TOPK: usize = 5;
+fn topk() -> usize {
+    std::env::var("TOPK").ok().and_then(|v| v.parse().ok()).unwrap_or(5)
+}
 fn main() {
     let path = std::env::args().nth(1).expect("an MSP library");
     let records = varde_spectra::msp::parse(&std::fs::read(path).expect("readable")).expect("valid MSP");
@@ -19,8 +21,10 @@ fn main() {
             total = 0.0;
             for (i, r) in records.iter().enumerate() {
                 let q = lib.query(&r.peaks, method);
-                total +=
-                    lib.search(&q, Mode::Identity, TOPK, Some(i as u32), &mut scratch).first().map_or(0.0, |h| h.score);
+                total += lib
+                    .search(&q, Mode::Identity, topk(), Some(i as u32), &mut scratch)
+                    .first()
+                    .map_or(0.0, |h| h.score);
             }
             fastest = fastest.min(t.elapsed().as_secs_f64() * 1e6 / records.len() as f64);
         }

@@ -208,7 +208,7 @@ impl Postings {
 
     /// `acc[spectrum] = Σ over query peaks of a × (the spectrum's value at that m/z)`.
     #[inline(always)]
-    fn accumulate(&self, peaks: impl Iterator<Item = (u16, f32)> + Clone, acc: &mut [f32]) {
+    fn accumulate<const FUSED: bool>(&self, peaks: impl Iterator<Item = (u16, f32)> + Clone, acc: &mut [f32]) {
         // The query's peaks at dense m/z, up to MAX_DENSE_PER_QUERY of them; the rest go by postings.
         let mut columns = [(0usize, 0.0f32); MAX_DENSE_PER_QUERY];
         let mut count = 0;
@@ -236,14 +236,14 @@ impl Postings {
                 for i in 0..acc.len() {
                     let mut sum = 0.0;
                     for j in 0..GROUP {
-                        sum += a[j] * f32_of(c[j][i]);
+                        sum = multiply_add::<FUSED>(a[j], f32_of(c[j][i]), sum);
                     }
                     acc[i] += sum;
                 }
             }
             for &(start, a) in groups.remainder() {
                 for (x, &b) in acc.iter_mut().zip(column(start)) {
-                    *x += a * f32_of(b);
+                    *x = multiply_add::<FUSED>(a, f32_of(b), *x);
                 }
             }
         }
@@ -266,6 +266,13 @@ impl Postings {
 fn bf16_up(x: f32) -> u16 {
     let bits = x.to_bits();
     ((bits >> 16) + u32::from(bits & 0xffff != 0)) as u16
+}
+
+/// `a·b + c`, in one rounding where the processor has fused multiply–add (`FUSED`), which is then also
+/// one instruction; elsewhere `f32::mul_add` would call a slow software routine.
+#[inline(always)]
+fn multiply_add<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FUSED { a.mul_add(b, c) } else { a * b + c }
 }
 
 #[inline(always)]
@@ -315,6 +322,22 @@ impl Forward {
     fn peaks(&self, id: u32) -> std::ops::Range<usize> {
         self.offsets[id as usize] as usize..self.offsets[id as usize + 1] as usize
     }
+
+    /// Reads a value from every cache line of these spectra's peaks, all at once, so that their trips to
+    /// memory overlap: scored one after another, each spectrum would wait for its own.
+    fn warm(&self, ids: impl Iterator<Item = u32>) {
+        let mut sink = 0.0f32;
+        for id in ids {
+            let range = self.peaks(id);
+            for i in range.clone().step_by(16) {
+                sink += self.values[i];
+            }
+            for i in range.step_by(32) {
+                sink += f32::from(self.mz[i]);
+            }
+        }
+        std::hint::black_box(sink);
+    }
 }
 
 /// A searchable library: identities, each spectrum's peaks per similarity, and the postings searched.
@@ -358,6 +381,8 @@ pub struct Scratch {
     touched: Vec<u32>,
     dense: Vec<f32>,
     candidates: Vec<Hit>,
+    /// Composite scores by library position, for the candidates ranked by cosine.
+    finals: Vec<(u32, f32)>,
 }
 
 impl Library {
@@ -466,40 +491,73 @@ impl Library {
     /// is `f(a, b) ≤ √(a·b)`, equal when `a = b`, so the bound is tight for the spectra that rank high.
     fn identity(&self, query: &Query, top: usize, exclude: Option<u32>, s: &mut Scratch) -> Vec<Hit> {
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor has just been seen to support AVX2.
-            return unsafe { self.identity_avx2(query, top, exclude, s) };
+        {
+            use std::is_x86_feature_detected as has;
+            if has!("avx512f") && has!("avx512bw") && has!("fma") {
+                // SAFETY: the processor has just been seen to support every feature the function enables.
+                return unsafe { self.identity_avx512(query, top, exclude, s) };
+            }
+            if has!("avx2") && has!("fma") {
+                // SAFETY: as above.
+                return unsafe { self.identity_avx2(query, top, exclude, s) };
+            }
         }
-        self.identity_body(query, top, exclude, s)
+        self.identity_body::<false>(query, top, exclude, s)
     }
 
-    /// The same code compiled for AVX2: the pass over the library adds and compares eight spectra per
-    /// instruction.
+    /// The same code compiled for AVX-512: the pass over the library adds sixteen spectra per
+    /// instruction, and the multiply–adds are fused.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+    fn identity_avx512(&self, query: &Query, top: usize, exclude: Option<u32>, s: &mut Scratch) -> Vec<Hit> {
+        self.identity_body::<true>(query, top, exclude, s)
+    }
+
+    /// For AVX2 with FMA: eight spectra per instruction.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
     fn identity_avx2(&self, query: &Query, top: usize, exclude: Option<u32>, s: &mut Scratch) -> Vec<Hit> {
-        self.identity_body(query, top, exclude, s)
+        self.identity_body::<true>(query, top, exclude, s)
     }
 
     #[inline(always)]
-    fn identity_body(&self, query: &Query, top: usize, exclude: Option<u32>, s: &mut Scratch) -> Vec<Hit> {
+    fn identity_body<const FUSED: bool>(
+        &self,
+        query: &Query,
+        top: usize,
+        exclude: Option<u32>,
+        s: &mut Scratch,
+    ) -> Vec<Hit> {
         let postings = self.postings(query.method);
         let exact = match query.method {
             Method::Cosine | Method::Composite => {
-                postings.accumulate(query.peaks.iter().copied(), &mut s.acc);
+                postings.accumulate::<FUSED>(query.peaks.iter().copied(), &mut s.acc);
                 Method::Cosine
             }
             Method::Entropy => {
-                postings.accumulate(query.peaks.iter().map(|&(mz, a)| (mz, a.sqrt())), &mut s.acc);
+                postings.accumulate::<FUSED>(query.peaks.iter().map(|&(mz, a)| (mz, a.sqrt())), &mut s.acc);
                 Method::Entropy
             }
         };
-        let k = if query.method == Method::Composite { top.max(RERANKED) } else { top };
+        let composite = query.method == Method::Composite;
+        let k = if composite { top.max(RERANKED) } else { top };
+        // The exact score, and for the composite the score it re-ranks by (kept aside in `finals`).
+        let finals = &mut s.finals;
+        finals.clear();
+        let mut score = |id: u32| {
+            if composite {
+                let (cosine, final_) = self.cosine_and_composite(id, &s.dense, query.peaks.len());
+                finals.push((id, final_));
+                cosine
+            } else {
+                self.exact(exact, id, &s.dense)
+            }
+        };
         // The spectra with the best bounds, scored exactly, set the bar; they leave the scan that follows.
-        let seeds = if exact == Method::Entropy { k.max(SEEDS) } else { k };
-        best(&s.acc, seeds, exclude, &mut s.candidates);
+        best(&s.acc, k, exclude, &mut s.candidates);
+        self.forward(exact).warm(s.candidates.iter().map(|hit| hit.index));
         for hit in &mut s.candidates {
-            hit.score = self.exact(exact, hit.index, &s.dense);
+            hit.score = score(hit.index);
             s.acc[hit.index as usize] = 0.0;
         }
         let bar = if s.candidates.len() < k {
@@ -507,19 +565,21 @@ impl Library {
         } else {
             s.candidates.select_nth_unstable_by(k - 1, by_score);
             // Rounding slack, so that no spectrum exhaustive scoring keeps is dropped.
-            s.candidates[k - 1].score - 1e-4
+            (s.candidates[k - 1].score - 1e-4).max(0.0)
         };
-        let acc = &s.acc;
-        scan(acc, bar, |id| {
+        scan(&s.acc, bar, |id| {
             if Some(id) != exclude {
-                s.candidates.push(Hit { index: id, score: self.exact(exact, id, &s.dense) });
+                s.candidates.push(Hit { index: id, score: score(id) });
             }
         });
         s.candidates.retain(|hit| hit.score > 0.0);
         let mut hits = top_k(&mut s.candidates, k);
-        if query.method == Method::Composite {
+        if composite {
+            s.finals.sort_unstable_by_key(|f| f.0);
             for hit in &mut hits {
-                hit.score = self.composite(hit.index, hit.score, &s.dense, query.peaks.len());
+                if let Ok(at) = s.finals.binary_search_by_key(&hit.index, |f| f.0) {
+                    hit.score = s.finals[at].1;
+                }
             }
             return top_k(&mut hits, top);
         }
@@ -595,20 +655,22 @@ impl Library {
     }
 
     /// The NIST composite (Stein & Scott 1994): the weighted cosine blended with how well the intensity
-    /// ratios of neighbouring shared peaks agree, `(N_q·cos + N_shared·F_R) / (N_q + N_shared)`.
-    fn composite(&self, id: u32, cosine: f32, dense: &[f32], query_peaks: usize) -> f32 {
+    /// ratios of neighbouring shared peaks agree, `(N_q·cos + N_shared·F_R) / (N_q + N_shared)`; the
+    /// cosine and the composite of one library spectrum in one pass over its peaks.
+    fn cosine_and_composite(&self, id: u32, dense: &[f32], query_peaks: usize) -> (f32, f32) {
         let forward = &self.cosine;
         let range = forward.peaks(id);
         // The shared peaks are gathered without branches (whether a library peak is shared is a coin
         // toss the branch predictor loses), a chunk at a time; pairs[0] carries the previous chunk's last.
         const CHUNK: usize = 128;
         let mut pairs = [(0.0f32, 0.0f32); CHUNK + 1];
-        let (mut shared, mut ratio_sum) = (0usize, 0.0f32);
+        let (mut shared, mut ratio_sum, mut cosine) = (0usize, 0.0f32, 0.0f32);
         for (mzs, values) in forward.mz[range.clone()].chunks(CHUNK).zip(forward.values[range].chunks(CHUNK)) {
             let first = usize::from(shared == 0);
             let mut n = 1;
             for (&mz, &b) in mzs.iter().zip(values) {
                 let a = dense[mz as usize];
+                cosine += a * b;
                 pairs[n] = (a, b);
                 n += usize::from(a > 0.0);
             }
@@ -622,11 +684,11 @@ impl Library {
             pairs[0] = pairs[n - 1];
         }
         if shared < 2 {
-            return cosine;
+            return (cosine, cosine);
         }
         // Over the shared-1 neighbouring pairs, so that a spectrum scores 1 against itself.
         let f_r = ratio_sum / (shared - 1) as f32;
-        (query_peaks as f32 * cosine + shared as f32 * f_r) / (query_peaks + shared) as f32
+        (cosine, (query_peaks as f32 * cosine + shared as f32 * f_r) / (query_peaks + shared) as f32)
     }
 
     /// Score every library spectrum against the query without the index: the reference the index is
@@ -644,7 +706,7 @@ impl Library {
         if query.method == Method::Composite {
             let mut hits = top_k(&mut all, top.max(RERANKED));
             for hit in &mut hits {
-                hit.score = self.composite(hit.index, hit.score, &dense, query.peaks.len());
+                hit.score = self.cosine_and_composite(hit.index, &dense, query.peaks.len()).1;
             }
             return top_k(&mut hits, top);
         }
@@ -707,28 +769,31 @@ pub fn leave_one_out(library: &Library, spectra: &[Vec<(f64, f64)>], method: Met
     Evaluation { top1: share(top1), top5: share(top5), queries }
 }
 
-/// How many spectra with the best bounds are scored exactly, at least, to set the bar the others must reach.
-const SEEDS: usize = 16;
-
-/// The largest of non-negative scores, compared as integers (their bit patterns order as they do),
-/// which vectorises where a floating-point maximum, minding NaN, does not.
+/// Which of up to 16 scores exceed `floor`, one bit each: a vector comparison and a mask move, so that
+/// the blocks where nothing does (nearly all) cost a few instructions.
 #[inline(always)]
-fn largest(scores: &[f32]) -> f32 {
-    f32::from_bits(scores.iter().fold(0u32, |m, x| m.max(x.to_bits())))
+fn above(scores: &[f32], floor: f32) -> u32 {
+    scores.iter().enumerate().fold(0, |mask, (k, &x)| mask | (u32::from(x > floor) << k))
 }
 
-/// Calls `each` with every spectrum whose accumulated score exceeds `floor`, in library order. Blocks of
-/// 16 whose largest score does not are skipped whole.
+/// The positions of the set bits, lowest first.
+#[inline(always)]
+fn bits(mut mask: u32) -> impl Iterator<Item = u32> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let k = mask.trailing_zeros();
+            mask &= mask - 1;
+            k
+        })
+    })
+}
+
+/// Calls `each` with every spectrum whose accumulated score exceeds `floor`, in library order.
 #[inline(always)]
 fn scan(acc: &[f32], floor: f32, mut each: impl FnMut(u32)) {
     for (block, chunk) in acc.chunks(16).enumerate() {
-        if largest(chunk) <= floor {
-            continue;
-        }
-        for (k, &score) in chunk.iter().enumerate() {
-            if score > floor {
-                each((block * 16 + k) as u32);
-            }
+        for k in bits(above(chunk, floor)) {
+            each(block as u32 * 16 + k);
         }
     }
 }
@@ -741,11 +806,8 @@ fn best(acc: &[f32], k: usize, exclude: Option<u32>, out: &mut Vec<Hit>) {
     out.clear();
     let mut floor = 0.0;
     for (block, chunk) in acc.chunks(16).enumerate() {
-        if largest(chunk) <= floor {
-            continue;
-        }
-        for (k_, &score) in chunk.iter().enumerate() {
-            let id = (block * 16 + k_) as u32;
+        for bit in bits(above(chunk, floor)) {
+            let (id, score) = (block as u32 * 16 + bit, chunk[bit as usize]);
             if score > floor && Some(id) != exclude {
                 out.push(Hit { index: id, score });
                 if out.len() == 2 * k {
@@ -890,9 +952,16 @@ mod tests {
                 for &(mz, value) in &query.peaks {
                     scratch.dense[mz as usize] = value;
                 }
-                let portable = lib.identity_body(&query, 5, Some(i as u32), &mut scratch);
+                let mut variants = vec![("dispatched", dispatched)];
+                variants.push(("portable", lib.identity_body::<false>(&query, 5, Some(i as u32), &mut scratch)));
+                #[cfg(target_arch = "x86_64")]
+                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                    // SAFETY: the processor supports AVX2 and FMA.
+                    let avx2 = unsafe { lib.identity_avx2(&query, 5, Some(i as u32), &mut scratch) };
+                    variants.push(("avx2", avx2));
+                }
                 scratch.dense.iter_mut().for_each(|x| *x = 0.0);
-                for (which, fast) in [("dispatched", &dispatched), ("portable", &portable)] {
+                for (which, fast) in &variants {
                     assert_eq!(fast.len(), slow.len(), "{method:?} query {i}");
                     for (f, s) in fast.iter().zip(&slow) {
                         assert!((f.score - s.score).abs() < 1e-4, "{which} {method:?} query {i}: {f:?} vs {s:?}");

@@ -383,6 +383,7 @@ pub struct Scratch {
     candidates: Vec<Hit>,
     /// Composite scores by library position, for the candidates ranked by cosine.
     finals: Vec<(u32, f32)>,
+    maxima: Vec<u32>,
 }
 
 impl Library {
@@ -554,7 +555,7 @@ impl Library {
             }
         };
         // The spectra with the best bounds, scored exactly, set the bar; they leave the scan that follows.
-        best(&s.acc, k, exclude, &mut s.candidates);
+        best(&s.acc, k, exclude, &mut s.candidates, &mut s.maxima);
         self.forward(exact).warm(s.candidates.iter().map(|hit| hit.index));
         for hit in &mut s.candidates {
             hit.score = score(hit.index);
@@ -802,9 +803,18 @@ fn scan(acc: &[f32], floor: f32, mut each: impl FnMut(u32)) {
 /// unordered. Candidates collect until there are 2k, then the best k are kept and the floor rises to
 /// the k-th best, so that most blocks are skipped.
 #[inline(always)]
-fn best(acc: &[f32], k: usize, exclude: Option<u32>, out: &mut Vec<Hit>) {
+fn best(acc: &[f32], k: usize, exclude: Option<u32>, out: &mut Vec<Hit>, maxima: &mut Vec<u32>) {
     out.clear();
+    // A first floor: the (k+1)-th largest of the blocks' maxima (one spectrum may be excluded); at least
+    // k other spectra score that much, so nothing below it is among the best k. Scores are not
+    // negative, so their bit patterns order as they do.
+    maxima.clear();
+    maxima.extend(acc.chunks(16).map(|chunk| chunk.iter().fold(0, |m, x| m.max(x.to_bits()))));
     let mut floor = 0.0;
+    if maxima.len() > k {
+        let (_, &mut kth, _) = maxima.select_nth_unstable_by(k, |a, b| b.cmp(a));
+        floor = f32::from_bits(kth.saturating_sub(1));
+    }
     for (block, chunk) in acc.chunks(16).enumerate() {
         for bit in bits(above(chunk, floor)) {
             let (id, score) = (block as u32 * 16 + bit, chunk[bit as usize]);

@@ -10,16 +10,19 @@
 //!   (`intensity^(0.25 + 0.25 S)` when S < 3) that `ms_entropy` applies by default:
 //!   `Σ over shared m/z of ((a+b)·log2(a+b) − a·log2 a − b·log2 b) / 2` for intensities normalised to 1.
 //!
-//! Both are sums over shared m/z of a term that is never negative, so the library is an inverted index
-//! from m/z to (spectrum, value) postings and a query only touches spectra sharing a peak with it. Query
-//! peaks are taken heaviest first; once what the remaining peaks could still add (for cosine the norm of
-//! the rest of the query, Cauchy–Schwarz; for entropy `Σ f(a, 1)`) is below the k-th best partial score,
-//! no untouched spectrum can reach the top k, and the touched ones that still could are scored exactly
-//! from a forward index. Results are exact — the same as scoring every spectrum (tested against that).
+//! Both are sums over shared m/z of a term that is never negative, so a query only has to look at the
+//! library m/z it has. Identity search makes one pass over the whole library per query: each m/z that
+//! many spectra share is a dense column (one byte per spectrum, its value in 255ths of the column's
+//! largest, rounded up), added a block of
+//! spectra at a time with vector instructions; the rarer m/z are postings (spectrum, value). What the pass
+//! sums bounds every spectrum's score from above — for the cosine within 2⁻⁷, for entropy by the
+//! Bhattacharyya coefficient — so the spectra with the best bounds are scored exactly, and then every
+//! spectrum whose bound reaches the k-th best exact score. Results are exact: the same as scoring every
+//! spectrum (tested against that, on every instruction set the processor offers).
 //!
 //! **Identity** search ranks by the whole spectra. **Reverse** search ignores query peaks the library
 //! spectrum lacks (the query may be a mixture, or carry column bleed); it scores every spectrum sharing a
-//! peak, without early stopping.
+//! peak, from the postings.
 
 use std::cmp::Ordering;
 
@@ -100,7 +103,11 @@ fn nominal(peaks: &[(f64, f64)], noise: f64) -> Vec<(u16, f64)> {
 fn cosine_vector(peaks: &[(u16, f64)], settings: &Settings) -> Vec<(u16, f32)> {
     let weighted: Vec<(u16, f64)> = peaks
         .iter()
-        .map(|&(mz, i)| (mz, (mz as f64).powf(settings.mz_power) * i.powf(settings.intensity_power)))
+        .map(|&(mz, i)| {
+            // m/z to the first power is the usual setting, and a power costs as much as the rest.
+            let mz_weight = if settings.mz_power == 1.0 { mz as f64 } else { (mz as f64).powf(settings.mz_power) };
+            (mz, mz_weight * i.powf(settings.intensity_power))
+        })
         .collect();
     let norm = weighted.iter().map(|p| p.1 * p.1).sum::<f64>().sqrt();
     if norm <= 0.0 || !norm.is_finite() {
@@ -148,9 +155,12 @@ struct Postings {
     values: Vec<f32>,
     /// For each m/z its column in `dense`, or [`SPARSE`].
     column: Vec<u32>,
-    /// Column-major, `stride` values per column, as bfloat16 rounded up (see [`bf16_up`]): half the bytes
-    /// of `f32`, and what is read from memory is what limits the whole pass.
-    dense: Vec<u16>,
+    /// Column-major, `stride` values per column, each in steps of its column's `steps` entry, rounded
+    /// up (see [`quantise_up`]): a quarter of the bytes of `f32`, and with two cores searching, what is
+    /// read from memory limits the pass.
+    dense: Vec<u8>,
+    /// Each dense column's step: its largest value / 255, rounded up.
+    steps: Vec<f32>,
     /// The library's size rounded up to whole [`SEGMENT`]s (the padding holds zeros).
     stride: usize,
 }
@@ -187,6 +197,7 @@ impl Postings {
         let stride = vectors.len().next_multiple_of(SEGMENT);
         let mut column = vec![SPARSE; MAX_MZ + 1];
         let mut dense = Vec::new();
+        let mut steps = Vec::new();
         for mz in 0..=MAX_MZ {
             let range = counts[mz] as usize..counts[mz + 1] as usize;
             if range.is_empty() || range.len() * DENSE_SHARE < vectors.len() {
@@ -195,11 +206,13 @@ impl Postings {
             column[mz] = (dense.len() / stride) as u32;
             let start = dense.len();
             dense.resize(start + stride, 0);
+            let step = (values[range.clone()].iter().copied().fold(0.0f32, f32::max) / 255.0).next_up();
+            steps.push(step);
             for (&id, &value) in ids[range.clone()].iter().zip(&values[range]) {
-                dense[start + id as usize] = bf16_up(value);
+                dense[start + id as usize] = quantise_up(value, step);
             }
         }
-        Postings { offsets: counts, ids, values, column, dense, stride }
+        Postings { offsets: counts, ids, values, column, dense, steps, stride }
     }
 
     fn postings(&self, mz: u16) -> std::ops::Range<usize> {
@@ -215,7 +228,7 @@ impl Postings {
         for (mz, a) in peaks.clone() {
             let column = self.column[mz as usize];
             if column != SPARSE && count < MAX_DENSE_PER_QUERY {
-                columns[count] = (column as usize * self.stride, a);
+                columns[count] = (column as usize * self.stride, a * self.steps[column as usize]);
                 count += 1;
             }
         }
@@ -232,18 +245,18 @@ impl Postings {
             let mut groups = columns.chunks_exact(GROUP);
             for group in &mut groups {
                 let a: [f32; GROUP] = std::array::from_fn(|j| group[j].1);
-                let c: [&[u16]; GROUP] = std::array::from_fn(|j| column(group[j].0));
+                let c: [&[u8]; GROUP] = std::array::from_fn(|j| column(group[j].0));
                 for i in 0..acc.len() {
                     let mut sum = 0.0;
                     for j in 0..GROUP {
-                        sum = multiply_add::<FUSED>(a[j], f32_of(c[j][i]), sum);
+                        sum = multiply_add::<FUSED>(a[j], f32::from(c[j][i]), sum);
                     }
                     acc[i] += sum;
                 }
             }
             for &(start, a) in groups.remainder() {
                 for (x, &b) in acc.iter_mut().zip(column(start)) {
-                    *x = multiply_add::<FUSED>(a, f32_of(b), *x);
+                    *x = multiply_add::<FUSED>(a, f32::from(b), *x);
                 }
             }
         }
@@ -261,11 +274,10 @@ impl Postings {
     }
 }
 
-/// The smallest bfloat16 (the upper half of an `f32`) not below `x`, for `x ≥ 0`: at most 2⁻⁷ above it
-/// relatively, so sums over these values bound the true sums from above and nearly meet them.
-fn bf16_up(x: f32) -> u16 {
-    let bits = x.to_bits();
-    ((bits >> 16) + u32::from(bits & 0xffff != 0)) as u16
+/// How many steps make `value` (0 ≤ value ≤ 255·step), rounded up: sums over the stored values bound
+/// the true sums from above, and exceed them by less than one step per column.
+fn quantise_up(value: f32, step: f32) -> u8 {
+    (f64::from(value) / f64::from(step)).ceil().min(255.0) as u8
 }
 
 /// `a·b + c`, in one rounding where the processor has fused multiply–add (`FUSED`), which is then also
@@ -273,11 +285,6 @@ fn bf16_up(x: f32) -> u16 {
 #[inline(always)]
 fn multiply_add<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FUSED { a.mul_add(b, c) } else { a * b + c }
-}
-
-#[inline(always)]
-fn f32_of(bf16: u16) -> f32 {
-    f32::from_bits(u32::from(bf16) << 16)
 }
 
 /// Columns padded to a multiple of this many spectra (a whole number of vector registers).
@@ -354,7 +361,7 @@ pub struct Library {
     entropy_postings: Postings,
 }
 
-/// A query reduced for one method: peaks heaviest first.
+/// A query reduced for one method: peaks by m/z.
 #[derive(Debug, Clone)]
 pub struct Query {
     method: Method,
@@ -367,7 +374,7 @@ impl Query {
         self.peaks.is_empty()
     }
 
-    /// The reduced peaks, heaviest first.
+    /// The reduced peaks, by m/z.
     pub fn peaks(&self) -> &[(u16, f32)] {
         &self.peaks
     }
@@ -424,11 +431,10 @@ impl Library {
     /// Reduce a query spectrum the way the library was reduced.
     pub fn query(&self, peaks: &[(f64, f64)], method: Method) -> Query {
         let reduced = nominal(peaks, self.settings.noise);
-        let mut peaks = match method {
+        let peaks = match method {
             Method::Cosine | Method::Composite => cosine_vector(&reduced, &self.settings),
             Method::Entropy => entropy_vector(&reduced),
         };
-        peaks.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         Query { method, peaks }
     }
 
@@ -486,8 +492,8 @@ impl Library {
     /// scores exactly those whose bound reaches the k-th best exact score: the result is the same as
     /// scoring every spectrum exactly (tested), at the cost of one pass and a few dozen exact scores.
     ///
-    /// For the cosine the bound is the cosine itself over values rounded up to bfloat16, at most 2⁻⁷
-    /// above it. For entropy it is the Bhattacharyya coefficient `Σ √(a·b)`: the Jensen–Shannon
+    /// For the cosine the bound is the cosine itself over values rounded up to 255ths of their column's
+    /// largest. For entropy it is the Bhattacharyya coefficient `Σ √(a·b)`: the Jensen–Shannon
     /// divergence in bits is at least the squared Hellinger distance (Topsøe 2000), which peak by peak
     /// is `f(a, b) ≤ √(a·b)`, equal when `a = b`, so the bound is tight for the spectra that rank high.
     fn identity(&self, query: &Query, top: usize, exclude: Option<u32>, s: &mut Scratch) -> Vec<Hit> {
@@ -913,14 +919,16 @@ mod tests {
     }
 
     #[test]
-    fn bfloat16_rounding_is_up_and_close() {
-        for k in 0..100_000 {
-            let x = (k as f32 * 0.618_034).fract() * 10f32.powi(-(k % 8));
-            let up = f32_of(bf16_up(x));
-            assert!(up >= x && up <= x * (1.0 + 1.0 / 128.0), "{x} -> {up}");
+    fn quantised_values_are_rounded_up_by_less_than_a_step() {
+        for largest in [1.0f32, 0.37, 1e-3] {
+            let step = (largest / 255.0).next_up();
+            for k in 0..=10_000 {
+                let x = largest * k as f32 / 10_000.0;
+                let up = f32::from(quantise_up(x, step)) * step;
+                assert!(up >= x && up < x + step, "{x} -> {up} (step {step})");
+            }
+            assert_eq!(quantise_up(0.0, step), 0);
         }
-        assert_eq!(f32_of(bf16_up(0.0)), 0.0);
-        assert_eq!(f32_of(bf16_up(1.0)), 1.0);
     }
 
     /// A library of `n` made-up spectra over m/z 40–240, common low masses in most of them, so that

@@ -394,13 +394,41 @@ impl Query {
     }
 }
 
+/// The query by m/z, for scoring library spectra against it: its values, and a·log2 a for entropy.
+#[derive(Debug, Default)]
+struct QueryTable {
+    value: Vec<f32>,
+    value_log: Vec<f32>,
+}
+
+impl QueryTable {
+    fn set(&mut self, peaks: &[(u16, f32)]) {
+        if self.value.len() != MAX_MZ + 1 {
+            self.value = vec![0.0; MAX_MZ + 1];
+            self.value_log = vec![0.0; MAX_MZ + 1];
+        }
+        for &(mz, a) in peaks {
+            self.value[mz as usize] = a;
+            self.value_log[mz as usize] = xlog2x(a);
+        }
+    }
+
+    /// Back to all zeros, touching only the query's own m/z.
+    fn clear(&mut self, peaks: &[(u16, f32)]) {
+        for &(mz, _) in peaks {
+            self.value[mz as usize] = 0.0;
+            self.value_log[mz as usize] = 0.0;
+        }
+    }
+}
+
 /// Per-thread working memory, reused between queries.
 #[derive(Debug, Default)]
 pub struct Scratch {
     acc: Vec<f32>,
     matched: Vec<f32>,
     touched: Vec<u32>,
-    dense: Vec<f32>,
+    dense: QueryTable,
     candidates: Vec<Hit>,
     /// Composite scores by library position, for the candidates ranked by cosine.
     finals: Vec<(u32, f32)>,
@@ -484,21 +512,14 @@ impl Library {
             scratch.acc = vec![0.0; slots];
             scratch.matched = vec![0.0; slots];
         }
-        if scratch.dense.len() != MAX_MZ + 1 {
-            scratch.dense = vec![0.0; MAX_MZ + 1];
-        }
-        for &(mz, value) in &query.peaks {
-            scratch.dense[mz as usize] = value;
-        }
+        scratch.dense.set(&query.peaks);
         scratch.touched.clear();
         scratch.candidates.clear();
         let hits = match mode {
             Mode::Identity => self.identity(query, top, exclude, scratch),
             Mode::Reverse => self.reverse(query, top, exclude, scratch),
         };
-        for &(mz, _) in &query.peaks {
-            scratch.dense[mz as usize] = 0.0;
-        }
+        scratch.dense.clear(&query.peaks);
         hits
     }
 
@@ -608,21 +629,23 @@ impl Library {
     }
 
     /// The whole score of one library spectrum against the query held in `dense`.
-    fn exact(&self, method: Method, id: u32, dense: &[f32]) -> f32 {
+    fn exact(&self, method: Method, id: u32, dense: &QueryTable) -> f32 {
         let forward = self.forward(method);
         let range = forward.peaks(id);
         let mzs = &forward.mz[range.clone()];
         let values = &forward.values[range.clone()];
         match method {
-            Method::Cosine | Method::Composite => mzs.iter().zip(values).map(|(&m, &v)| dense[m as usize] * v).sum(),
+            Method::Cosine | Method::Composite => {
+                mzs.iter().zip(values).map(|(&m, &v)| dense.value[m as usize] * v).sum()
+            }
             Method::Entropy => {
+                // Branch-free (a peak the query lacks adds (b·log2 b − b·log2 b) / 2 = 0 exactly), with the
+                // query's a·log2 a looked up rather than computed per library spectrum.
                 let logs = &forward.logs[range];
                 let mut score = 0.0;
                 for ((&m, &b), &b_log_b) in mzs.iter().zip(values).zip(logs) {
-                    let a = dense[m as usize];
-                    if a > 0.0 {
-                        score += entropy_term(a, xlog2x(a), b, b_log_b);
-                    }
+                    let (a, a_log_a) = (dense.value[m as usize], dense.value_log[m as usize]);
+                    score += entropy_term(a, a_log_a, b, b_log_b);
                 }
                 score
             }
@@ -662,7 +685,7 @@ impl Library {
                 Method::Entropy => {
                     let mut score = 0.0;
                     for k in forward.peaks(id) {
-                        let a = s.dense[forward.mz[k] as usize] / matched;
+                        let a = s.dense.value[forward.mz[k] as usize] / matched;
                         if a > 0.0 {
                             score += entropy_term(a, xlog2x(a), forward.values[k], forward.logs[k]);
                         }
@@ -678,7 +701,7 @@ impl Library {
     /// The NIST composite (Stein & Scott 1994): the weighted cosine blended with how well the intensity
     /// ratios of neighbouring shared peaks agree, `(N_q·cos + N_shared·F_R) / (N_q + N_shared)`; the
     /// cosine and the composite of one library spectrum in one pass over its peaks.
-    fn cosine_and_composite(&self, id: u32, dense: &[f32], query_peaks: usize) -> (f32, f32) {
+    fn cosine_and_composite(&self, id: u32, dense: &QueryTable, query_peaks: usize) -> (f32, f32) {
         let forward = &self.cosine;
         let range = forward.peaks(id);
         // The shared peaks are gathered without branches (whether a library peak is shared is a coin
@@ -693,7 +716,7 @@ impl Library {
             let first = usize::from(shared == 0);
             let mut n = 1;
             for (&mz, &b) in mzs.iter().zip(values) {
-                let a = dense[mz as usize];
+                let a = dense.value[mz as usize];
                 qa[n] = a;
                 lb[n] = b;
                 n += usize::from(a > 0.0);
@@ -722,10 +745,8 @@ impl Library {
     /// Score every library spectrum against the query without the index: the reference the index is
     /// tested against.
     pub fn search_exhaustive(&self, query: &Query, top: usize, exclude: Option<u32>) -> Vec<Hit> {
-        let mut dense = vec![0.0f32; MAX_MZ + 1];
-        for &(mz, value) in &query.peaks {
-            dense[mz as usize] = value;
-        }
+        let mut dense = QueryTable::default();
+        dense.set(&query.peaks);
         let mut all: Vec<Hit> = (0..self.entries.len() as u32)
             .filter(|&id| Some(id) != exclude)
             .map(|id| Hit { index: id, score: self.exact(query.method, id, &dense) })
@@ -988,9 +1009,7 @@ mod tests {
                 let query = lib.query(peaks, method);
                 let slow = lib.search_exhaustive(&query, 5, Some(i as u32));
                 let dispatched = lib.search(&query, Mode::Identity, 5, Some(i as u32), &mut scratch);
-                for &(mz, value) in &query.peaks {
-                    scratch.dense[mz as usize] = value;
-                }
+                scratch.dense.set(&query.peaks);
                 let mut variants = vec![("dispatched", dispatched)];
                 variants.push(("portable", lib.identity_body::<false>(&query, 5, Some(i as u32), &mut scratch)));
                 #[cfg(target_arch = "x86_64")]
@@ -999,7 +1018,7 @@ mod tests {
                     let avx2 = unsafe { lib.identity_avx2(&query, 5, Some(i as u32), &mut scratch) };
                     variants.push(("avx2", avx2));
                 }
-                scratch.dense.iter_mut().for_each(|x| *x = 0.0);
+                scratch.dense.clear(&query.peaks);
                 for (which, fast) in &variants {
                     assert_eq!(fast.len(), slow.len(), "{method:?} query {i}");
                     for (f, s) in fast.iter().zip(&slow) {

@@ -707,7 +707,7 @@ impl Library {
         // The shared peaks are gathered without branches (whether a library peak is shared is a coin
         // toss the branch predictor loses), a chunk at a time, query intensities in `qa` and library ones
         // in `lb`; slot 0 carries the previous chunk's last shared peak. The sums then run in eight lanes.
-        const CHUNK: usize = 128;
+        const CHUNK: usize = 64;
         const ONES: [f32; CHUNK] = [1.0; CHUNK];
         let (mut qa, mut lb) = ([0.0f32; CHUNK + 1], [0.0f32; CHUNK + 1]);
         let mut ratios = [0.0f32; CHUNK];

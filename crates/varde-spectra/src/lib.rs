@@ -8,8 +8,9 @@
 //!   compound (link) files and NTUPLES.
 //! * [`msp`] — NIST MSP mass-spectral libraries.
 //! * [`table`] — plain two-column text (CSV, semicolon, tab or space separated).
-//! * [`ms`] — electron-ionisation library search: weighted cosine and spectral entropy over an inverted
-//!   index of nominal m/z, top-k, identity and reverse search.
+//! * [`ms`] — electron-ionisation library search: weighted cosine, NIST composite and spectral entropy over
+//!   nominal m/z, one vectorised pass per query bounding every spectrum and exact scores for the best; top-k,
+//!   identity and reverse search.
 //! * [`ir`] — infrared: common grid, baseline, normalisation, derivative, correlation search and mixture
 //!   analysis by non-negative least squares with a test per component.
 

@@ -234,8 +234,6 @@ impl Postings {
         }
         let columns = &columns[..count];
         // Library blocks small enough for their sums to stay in the first-level cache, and the columns
-        // four at a time, so that each sum is loaded and stored once per four columns.
-        // Library blocks small enough for their sums to stay in the first-level cache, and the columns
         // several at a time, so that each sum is loaded and stored once per group of columns.
         for block in (0..self.stride).step_by(BLOCK) {
             let end = (block + BLOCK).min(self.stride);

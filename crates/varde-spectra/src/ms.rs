@@ -998,6 +998,32 @@ mod tests {
     }
 
     #[test]
+    fn a_query_with_more_common_peaks_than_dense_slots_adds_the_rest_as_postings() {
+        // 40 spectra with a peak at every m/z from 40 to 339: every m/z is a dense column, and a query
+        // with all 300 has more than MAX_DENSE_PER_QUERY of them. Low and high m/z vary independently,
+        // so that a ranking from the first dense slots alone would differ.
+        let spectra: Vec<Vec<(f64, f64)>> = (0..40)
+            .map(|s| {
+                let shift = |mz: usize| if mz < 168 { s * 13 } else { s * s * 29 };
+                (40..340).map(|mz| (mz as f64, 1.0 + ((mz * 7 + shift(mz)) % 97) as f64)).collect()
+            })
+            .collect();
+        let lib = Library::build(spectra.iter().map(|p| (Entry::default(), p.clone())), Settings::default());
+        let mut scratch = Scratch::default();
+        for method in [Method::Cosine, Method::Entropy] {
+            let query = lib.query(&spectra[3], method);
+            assert!(query.peaks.len() > MAX_DENSE_PER_QUERY);
+            let fast = lib.search(&query, Mode::Identity, 5, None, &mut scratch);
+            let slow = lib.search_exhaustive(&query, 5, None);
+            assert_eq!(fast[0].index, 3, "{method:?}");
+            assert_eq!(fast.len(), 5);
+            for (f, s) in fast.iter().zip(&slow) {
+                assert!(f.index == s.index && (f.score - s.score).abs() < 1e-4, "{method:?}: {f:?} vs {s:?}");
+            }
+        }
+    }
+
+    #[test]
     fn identity_search_is_exact_with_and_without_vector_instructions() {
         let (lib, spectra) = made_up_library(5_000);
         assert!(lib.cosine_postings.dense.len() >= 20 * lib.len(), "the test needs dense columns");

@@ -238,6 +238,28 @@ async fn own_sample(
     Ok(stored.filter(|s| Some(&s.sample.service) == user.0.service.as_ref()))
 }
 
+/// What every upload from the sample page checks first: a technician, the form (its file under
+/// `file_field`) with a valid CSRF token, and a sample of the technician's own service. `Err` is the
+/// page to answer with instead.
+async fn sample_upload(
+    state: &AppState,
+    user: &SessionUser,
+    code: &str,
+    lang: Lang,
+    multipart: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<Result<(crate::extract::UploadForm, varde_store::StoredSample), Response>, ApiError> {
+    if let Some(refused) = technician_only(lang, user) {
+        return Ok(Err(refused));
+    }
+    let form = crate::extract::UploadForm::read(multipart, file_field).await?;
+    user.check_csrf(form.field("csrf"))?;
+    let Some(stored) = own_sample(state, user, code).await? else {
+        return Ok(Err(ApiError::not_found("sample_not_found", "no sample has that code").into_response()));
+    };
+    Ok(Ok((form, stored)))
+}
+
 fn findings(state: &AppState, stored: &varde_store::StoredSample, lang: Lang) -> Markup {
     html! {
         h2 { (t(lang, "findings")) }
@@ -398,13 +420,9 @@ async fn upload_spectrum(
     multipart: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_only(lang, &user) {
-        return Ok(refused);
-    }
-    let form = crate::extract::UploadForm::read(multipart, "file").await?;
-    user.check_csrf(form.field("csrf"))?;
-    let Some(stored) = own_sample(&state, &user, &code).await? else {
-        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
+    let (form, stored) = match sample_upload(&state, &user, &code, lang, multipart, "file").await? {
+        Ok(upload) => upload,
+        Err(refused) => return Ok(refused),
     };
     let (Some(analysis_id), Some(format)) =
         (form.field("analysis").parse().ok(), crate::spectra::Format::parse(form.field("format")))
@@ -617,15 +635,11 @@ async fn upload_photo(
     multipart: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_only(lang, &user) {
-        return Ok(refused);
-    }
-    let form = crate::extract::UploadForm::read(multipart, "photo").await?;
-    user.check_csrf(form.field("csrf"))?;
-    let bytes = form.file;
-    let Some(stored) = own_sample(&state, &user, &code).await? else {
-        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
+    let (form, stored) = match sample_upload(&state, &user, &code, lang, multipart, "photo").await? {
+        Ok(upload) => upload,
+        Err(refused) => return Ok(refused),
     };
+    let bytes = form.file;
     match crate::photo::strip(&bytes) {
         Ok((jpeg, size)) => {
             state.store.set_photo(stored.sample.code, jpeg, size, &user.0.principal(), jiff::Timestamp::now()).await?;

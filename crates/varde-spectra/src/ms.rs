@@ -385,7 +385,6 @@ impl Query {
     pub fn is_empty(&self) -> bool {
         self.peaks.is_empty()
     }
-
 }
 
 /// The query by m/z, for scoring library spectra against it: its values, and a·log2 a for entropy.

@@ -1,6 +1,7 @@
 //! Alert drafts: which samples are the same product, how many make a warning stronger, and the first text a
 //! reviewer edits. Pure: the store finds the matching draft; this module decides what matches and what it says.
 
+use crate::error::ErrorCode;
 use crate::catalogue::Catalogue;
 use crate::datafile::DataFileError;
 use crate::finding::Finding;
@@ -477,7 +478,7 @@ impl AlertEdit {
                 for lang in Lang::ALL {
                     let field = format!("{name}.{}", lang.code());
                     let t = check_text(&field, Some(v.get(lang)), max)?.ok_or_else(|| InvalidInput {
-                        code: "invalid_value",
+                        code: ErrorCode::InvalidValue,
                         field: field.clone(),
                         message: format!("{field} must not be empty: every text exists in all three languages"),
                     })?;
@@ -493,7 +494,7 @@ impl AlertEdit {
         if let Some(fylker) = &self.fylker {
             if let Some(bad) = fylker.iter().find(|f| geography.fylke(f).is_none()) {
                 return Err(InvalidInput {
-                    code: "invalid_value",
+                    code: ErrorCode::InvalidValue,
                     field: "fylker".into(),
                     message: format!("'{bad}' is not a fylkesnummer"),
                 });
@@ -504,7 +505,7 @@ impl AlertEdit {
             && until <= now
         {
             return Err(InvalidInput {
-                code: "invalid_value",
+                code: ErrorCode::InvalidValue,
                 field: "valid_until".into(),
                 message: "valid_until must lie in the future".into(),
             });

@@ -12,6 +12,22 @@ pub fn password_long_enough(password: &str) -> bool {
     password.chars().count() >= MIN_PASSWORD_CHARS
 }
 
+/// The longest username, in characters.
+pub const MAX_USERNAME_CHARS: usize = 64;
+
+/// A login name: trimmed, 1-64 characters, without spaces, and like all free text without personal data (a
+/// username is written in the audit log and shown to admins; a phone number or e-mail address is not a name).
+pub fn check_username(name: &str) -> Result<String, crate::InvalidInput> {
+    let name = crate::sample::check_text("username", Some(name), MAX_USERNAME_CHARS)?.unwrap_or_default();
+    if name.is_empty() || name.chars().any(char::is_whitespace) {
+        return Err(crate::InvalidInput::invalid(
+            "username",
+            format!("a username has 1-{MAX_USERNAME_CHARS} characters and no spaces"),
+        ));
+    }
+    Ok(name)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]

@@ -1,5 +1,6 @@
 //! Indicators beside samples: anonymous concern reports (bekymringsmeldinger) and user rooms' daily counts.
 
+use crate::error::ErrorCode;
 use crate::geo::Geography;
 use crate::sample::{InvalidInput, MAX_NOTES, MAX_SHORT_TEXT, check_text};
 use serde::{Deserialize, Serialize};
@@ -44,12 +45,12 @@ impl ConcernInput {
 
     pub fn validate(&self, geography: &Geography) -> Result<NewConcern, InvalidInput> {
         let happened = check_text("happened", Some(&self.happened), MAX_NOTES)?.ok_or_else(|| InvalidInput {
-            code: "invalid_value",
+            code: ErrorCode::InvalidValue,
             field: "happened".into(),
             message: "say briefly what happened".into(),
         })?;
         let k = geography.kommune(self.kommune.trim()).ok_or_else(|| InvalidInput {
-            code: "invalid_value",
+            code: ErrorCode::InvalidValue,
             field: "kommune".into(),
             message: "choose the kommune it happened in".into(),
         })?;
@@ -82,7 +83,7 @@ impl UserRoomDay {
     /// Counts that cannot be right are refused: overdoses and naloxone doses are among visits, and the day has been.
     pub fn check(&self, today: jiff::civil::Date) -> Result<(), InvalidInput> {
         let bad = |field: &str, message: &str| InvalidInput {
-            code: "invalid_value",
+            code: ErrorCode::InvalidValue,
             field: field.into(),
             message: message.into(),
         };
@@ -115,7 +116,7 @@ mod tests {
         let no_kommune = ConcernInput { kommune: "9999".into(), ..ok.clone() };
         assert_eq!(no_kommune.validate(&g).unwrap_err().field, "kommune");
         let phone = ConcernInput { happened: "ring meg 91234567".into(), ..ok.clone() };
-        assert_eq!(phone.validate(&g).unwrap_err().code, "personal_data_refused");
+        assert_eq!(phone.validate(&g).unwrap_err().code.as_str(), "personal_data_refused");
         assert!(ConcernInput { website: Some("http://spam".into()), ..ok.clone() }.is_robot());
         assert!(!ok.is_robot());
     }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod code;
 pub mod datafile;
+pub mod error;
 pub mod finding;
 pub mod geo;
 pub mod indicator;
@@ -26,6 +27,7 @@ pub mod tier;
 
 pub use catalogue::{Catalogue, SubstanceClass, SubstanceRef};
 pub use code::SampleCode;
+pub use error::{ErrorCode, InvalidInput};
 pub use geo::Geography;
 pub use lang::{Lang, Localized};
 pub use method::{Method, MethodLimits};

@@ -334,20 +334,8 @@ pub struct Component {
     pub confidence: Option<Confidence>,
 }
 
-/// Why an input was refused: a stable code for clients to translate, the field it concerns, and a human message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct InvalidInput {
-    pub code: &'static str,
-    pub field: String,
-    pub message: String,
-}
-
-impl InvalidInput {
-    fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> InvalidInput {
-        InvalidInput { code, field: field.into(), message: message.into() }
-    }
-}
+pub use crate::error::InvalidInput;
+use crate::error::ErrorCode;
 
 pub const MAX_NOTES: usize = 2000;
 pub const MAX_SHORT_TEXT: usize = 80;
@@ -363,19 +351,28 @@ pub fn check_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<
         return Ok(None);
     };
     if text.chars().count() > max {
-        return Err(InvalidInput::new("text_too_long", field, format!("{field} may have at most {max} characters")));
+        return Err(InvalidInput::new(ErrorCode::TextTooLong, field, format!("{field} may have at most {max} characters")));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(InvalidInput::new("invalid_value", field, format!("{field} contains control characters")));
-    }
+    // Personal data first: a phone number split by a zero-width space is refused as what it is.
     if let Some(kind) = personal_data::find(text) {
         return Err(InvalidInput::new(
-            "personal_data_refused",
+            ErrorCode::PersonalDataRefused,
             field,
             format!(
                 "{field} looks like it contains {}. Varde stores no personal data: remove it and send again.",
                 kind.describe()
             ),
+        ));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(InvalidInput::new(ErrorCode::InvalidValue, field, format!("{field} contains control characters")));
+    }
+    // Zero-width and bidirectional characters hide what a text says from the people who read it.
+    if text.chars().any(personal_data::is_invisible) {
+        return Err(InvalidInput::new(
+            ErrorCode::InvalidValue,
+            field,
+            format!("{field} contains invisible characters (zero-width or text-direction marks); type it again"),
         ));
     }
     Ok(Some(text.to_owned()))
@@ -384,25 +381,25 @@ pub fn check_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<
 fn check_time(field: &str, t: Option<Timestamp>, now: Timestamp) -> Result<Timestamp, InvalidInput> {
     let t = t.unwrap_or(now);
     if t > now + CLOCK_SKEW {
-        return Err(InvalidInput::new("invalid_value", field, format!("{field} lies in the future")));
+        return Err(InvalidInput::new(ErrorCode::InvalidValue, field, format!("{field} lies in the future")));
     }
     // Drug checking in Norway has no samples from before 2000; an earlier date is a typing error.
     if t < Timestamp::from_second(946_684_800).expect("valid") {
-        return Err(InvalidInput::new("invalid_value", field, format!("{field} is before the year 2000")));
+        return Err(InvalidInput::new(ErrorCode::InvalidValue, field, format!("{field} is before the year 2000")));
     }
     Ok(t)
 }
 
 fn check_substance(field: &str, name: &str, catalogue: &Catalogue) -> Result<SubstanceRef, InvalidInput> {
     let name = check_text(field, Some(name), MAX_SHORT_TEXT)?
-        .ok_or_else(|| InvalidInput::new("invalid_value", field, format!("{field} must name a substance")))?;
+        .ok_or_else(|| InvalidInput::new(ErrorCode::InvalidValue, field, format!("{field} must name a substance")))?;
     Ok(catalogue.resolve(&name))
 }
 
 fn check_positive(field: &str, v: Option<f64>, max: f64) -> Result<(), InvalidInput> {
     match v {
         Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => {
-            Err(InvalidInput::new("invalid_value", field, format!("{field} must be more than 0 and at most {max}")))
+            Err(InvalidInput::new(ErrorCode::InvalidValue, field, format!("{field} must be more than 0 and at most {max}")))
         }
         _ => Ok(()),
     }
@@ -412,11 +409,11 @@ impl SampleInput {
     /// Validates a new sample. `now` is the server's clock; the catalogue resolves names.
     pub fn validate(self, catalogue: &Catalogue, now: Timestamp) -> Result<NewSample, InvalidInput> {
         let service = ServiceSlug::parse(&self.service)
-            .map_err(|e| InvalidInput::new("invalid_value", "service", e.to_string()))?;
+            .map_err(|e| InvalidInput::new(ErrorCode::InvalidValue, "service", e.to_string()))?;
         let received_at = check_time("received_at", self.received_at, now)?;
         if self.sold_as.len() > MAX_SOLD_AS {
             return Err(InvalidInput::new(
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 "sold_as",
                 format!("sold_as may name at most {MAX_SOLD_AS} substances"),
             ));
@@ -432,7 +429,7 @@ impl SampleInput {
             None => None,
             Some(_) if !self.form.has_tablet_fields() => {
                 return Err(InvalidInput::new(
-                    "tablet_fields_not_applicable",
+                    ErrorCode::TabletFieldsNotApplicable,
                     "tablet",
                     format!("tablet details apply to tablets and capsules, not to a {}", self.form.as_str()),
                 ));
@@ -447,7 +444,7 @@ impl SampleInput {
         };
         if self.analyses.len() > MAX_ANALYSES {
             return Err(InvalidInput::new(
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 "analyses",
                 format!("at most {MAX_ANALYSES} analyses at once"),
             ));
@@ -459,7 +456,7 @@ impl SampleInput {
             .map(|(i, a)| {
                 if a.amends.is_some() {
                     return Err(InvalidInput::new(
-                        "invalid_value",
+                        ErrorCode::InvalidValue,
                         format!("analyses[{i}].amends"),
                         "a new sample has no analyses to amend",
                     ));
@@ -497,14 +494,14 @@ impl AnalysisInput {
         let outcome = if self.method.is_strip() {
             if self.components.is_some() {
                 return Err(InvalidInput::new(
-                    "invalid_value",
+                    ErrorCode::InvalidValue,
                     format!("{field}.components"),
                     "a test strip gives a result, not components",
                 ));
             }
             let result = self.result.ok_or_else(|| {
                 InvalidInput::new(
-                    "invalid_value",
+                    ErrorCode::InvalidValue,
                     format!("{field}.result"),
                     "a test strip needs a result: positive, negative or inconclusive",
                 )
@@ -516,7 +513,7 @@ impl AnalysisInput {
                 Some(AnalysisResult::Inconclusive) => true,
                 Some(_) => {
                     return Err(InvalidInput::new(
-                        "invalid_value",
+                        ErrorCode::InvalidValue,
                         format!("{field}.result"),
                         format!("{} names components; its result can only be 'inconclusive'", self.method.as_str()),
                     ));
@@ -527,7 +524,7 @@ impl AnalysisInput {
                 None if inconclusive => Vec::new(),
                 None => {
                     return Err(InvalidInput::new(
-                        "invalid_value",
+                        ErrorCode::InvalidValue,
                         format!("{field}.components"),
                         format!("{} needs components (an empty list if nothing was identified)", self.method.as_str()),
                     ));
@@ -535,7 +532,7 @@ impl AnalysisInput {
             };
             if inputs.len() > MAX_COMPONENTS {
                 return Err(InvalidInput::new(
-                    "invalid_value",
+                    ErrorCode::InvalidValue,
                     format!("{field}.components"),
                     format!("at most {MAX_COMPONENTS} components"),
                 ));
@@ -546,7 +543,7 @@ impl AnalysisInput {
                 let substance = check_substance(&format!("{cf}.substance"), &c.substance, catalogue)?;
                 if components.iter().any(|k| k.substance == substance) {
                     return Err(InvalidInput::new(
-                        "invalid_value",
+                        ErrorCode::InvalidValue,
                         format!("{cf}.substance"),
                         format!("{} is listed twice", substance.substance),
                     ));
@@ -557,7 +554,7 @@ impl AnalysisInput {
                         AmountUnit::Percent => check_positive(&format!("{af}.value"), Some(a.value), 100.0)?,
                         AmountUnit::Mg | AmountUnit::Ug if !form.is_unit_dose() => {
                             return Err(InvalidInput::new(
-                                "amount_unit_not_applicable",
+                                ErrorCode::AmountUnitNotApplicable,
                                 format!("{af}.unit"),
                                 format!(
                                     "an amount per unit (mg or ug) applies to tablets, capsules and blotters, not to a {}; give percent",
@@ -733,12 +730,12 @@ mod tests {
         let mut s = base();
         s.notes = Some("ring meg på 912 34 567".into());
         let e = s.validate(&cat(), now()).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), ("personal_data_refused", "notes"));
+        assert_eq!((e.code.as_str(), e.field.as_str()), ("personal_data_refused", "notes"));
 
         let mut s = base();
         s.sold_as = vec!["15076500565".into()];
         let e = s.validate(&cat(), now()).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), ("personal_data_refused", "sold_as[0]"));
+        assert_eq!((e.code.as_str(), e.field.as_str()), ("personal_data_refused", "sold_as[0]"));
     }
 
     #[test]
@@ -757,7 +754,7 @@ mod tests {
             amends: None,
         }];
         let e = s.clone().validate(&cat(), now()).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), ("amount_unit_not_applicable", "analyses[0].components[0].amount.unit"));
+        assert_eq!((e.code.as_str(), e.field.as_str()), ("amount_unit_not_applicable", "analyses[0].components[0].amount.unit"));
         s.form = Form::Tablet;
         assert!(s.validate(&cat(), now()).is_ok());
     }
@@ -766,7 +763,7 @@ mod tests {
     fn tablet_fields_only_for_tablets_and_capsules() {
         let mut s = base();
         s.tablet = Some(Tablet { mass_mg: Some(300.0), ..Tablet::default() });
-        assert_eq!(s.clone().validate(&cat(), now()).unwrap_err().code, "tablet_fields_not_applicable");
+        assert_eq!(s.clone().validate(&cat(), now()).unwrap_err().code.as_str(), "tablet_fields_not_applicable");
         s.form = Form::Tablet;
         assert!(s.validate(&cat(), now()).is_ok());
         let mut s = base();

@@ -1,5 +1,6 @@
 //! Services: the places where samples are checked. A sample's location is never finer than its service.
 
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -107,7 +108,7 @@ impl Service {
         geography: &crate::Geography,
     ) -> Result<Service, crate::sample::InvalidInput> {
         let bad = |field: &str, message: String| crate::sample::InvalidInput {
-            code: "invalid_value",
+            code: ErrorCode::InvalidValue,
             field: field.into(),
             message,
         };
@@ -124,11 +125,10 @@ impl Service {
                 format!("'{kommune}' is not a kommunenummer in Norway's 2024 structure (e.g. 0301 Oslo, 4601 Bergen)"),
             )
         })?;
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 120 {
-            return Err(bad("name", "a service needs a name of at most 120 characters".into()));
-        }
-        Ok(Service { slug, name: name.to_owned(), kind, kommune: k.number.clone(), fylke: k.fylke.clone() })
+        // A service's name is public (pages, feeds): free text, checked like every other.
+        let name = crate::sample::check_text("name", Some(name), 120)?
+            .ok_or_else(|| bad("name", "a service needs a name of at most 120 characters".into()))?;
+        Ok(Service { slug, name, kind, kommune: k.number.clone(), fylke: k.fylke.clone() })
     }
 }
 

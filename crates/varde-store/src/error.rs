@@ -13,16 +13,46 @@ pub enum StoreError {
     /// Input that fails the domain's validation, checked inside the transaction (e.g. a reviewer's edit).
     #[error("{0}")]
     Input(varde_domain::sample::InvalidInput),
+    /// A name that is taken (a username, a service slug).
     #[error("{0}")]
     Conflict(String),
     /// A request that contradicts what is stored, with a stable code (e.g. an amendment of an analysis that is
     /// not this sample's).
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: varde_domain::ErrorCode, message: String },
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
     #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
+    /// The database cannot take writes now: the disk is full, a file cannot be written or opened, the database is
+    /// locked for too long. Nothing was stored; the same request may succeed later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A failure inside Varde (a worker thread that could not start or died).
+    #[error("internal: {0}")]
+    Internal(String),
     #[error("the store is shut down")]
     Closed,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// Failures of the storage itself (full disk, I/O, locks, a file that cannot be opened) are told apart from
+    /// errors in what was asked, so the edge answers 503 and health turns degraded instead of blaming the request.
+    fn from(e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode::*;
+        match e.sqlite_error_code() {
+            Some(DiskFull | SystemIoFailure | CannotOpen | ReadOnly | DatabaseBusy | DatabaseLocked
+                | FileLockingProtocolFailed | OutOfMemory) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the failure is the storage's (see [`StoreError::Unavailable`]), not the request's.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Closed)
+    }
 }

@@ -1,5 +1,6 @@
 //! The SQLite store against a real database file.
 
+use varde_domain::ErrorCode;
 use jiff::Timestamp;
 use rand::SeedableRng;
 use std::sync::Arc;
@@ -139,9 +140,9 @@ async fn amending_an_analysis_keeps_the_old_one_and_marks_the_sample_amended() {
     assert_eq!(s.sample.current_analyses().count(), 1);
     // The superseded analysis cannot be amended again, and another sample's analysis not at all.
     let e = store.add_analysis(code, strip(AnalysisResult::Negative, Some(first)), &admin(), now()).await.unwrap_err();
-    assert!(matches!(e, StoreError::Invalid { code: "analysis_already_amended", .. }), "{e}");
+    assert!(matches!(e, StoreError::Invalid { code: ErrorCode::AnalysisAlreadyAmended, .. }), "{e}");
     let e = store.add_analysis(code, strip(AnalysisResult::Negative, Some(9999)), &admin(), now()).await.unwrap_err();
-    assert!(matches!(e, StoreError::Invalid { code: "unknown_analysis", .. }), "{e}");
+    assert!(matches!(e, StoreError::Invalid { code: ErrorCode::UnknownAnalysis, .. }), "{e}");
     assert_eq!(store.sample(code).await.unwrap().unwrap().sample.analyses.len(), 2, "refused amendments store nothing");
 }
 

@@ -241,22 +241,23 @@ async fn add_user(
         Ok(x) => x,
         Err(m) => return render(&state, &user, lang, Some(error(&m)), StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let (name, password) = (field(&f, "username"), f.get("password").map_or("", String::as_str));
-    if name.is_empty() || name.len() > 64 || !varde_domain::auth::password_long_enough(password) {
+    let password = f.get("password").map_or("", String::as_str);
+    let name = match varde_domain::auth::check_username(field(&f, "username")) {
+        Ok(name) => name,
+        Err(e) => return render(&state, &user, lang, Some(error(&e.message)), StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    if !varde_domain::auth::password_long_enough(password) {
         return render(
             &state,
             &user,
             lang,
-            Some(error(&format!(
-                "a username (1-64 characters) and a password of at least {} characters",
-                varde_domain::auth::MIN_PASSWORD_CHARS
-            ))),
+            Some(error(&format!("a password has at least {} characters", varde_domain::auth::MIN_PASSWORD_CHARS))),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     }
-    let hash = crate::session::hash_password(password);
-    match state.store.add_user(name, &hash, role, service, &user.0.principal().actor, jiff::Timestamp::now()).await {
+    let hash = crate::session::hash_password_off_runtime(password.to_owned()).await?;
+    match state.store.add_user(&name, &hash, role, service, &user.0.principal().actor, jiff::Timestamp::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response()),
         Err(varde_store::StoreError::Conflict(m)) => {
             render(&state, &user, lang, Some(error(&m)), StatusCode::CONFLICT).await

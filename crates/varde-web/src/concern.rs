@@ -1,6 +1,7 @@
 //! The public concern-report form (bekymringsmelding): anonymous, no login, no JavaScript, rate-limited per address,
 //! with a honeypot for robots and the same refusal of personal data as everywhere else.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
@@ -155,7 +156,7 @@ async fn submit(
         }
         Err(e) => {
             let key = match (e.code, e.field.as_str()) {
-                ("personal_data_refused", _) => "concern_err_personal",
+                (ErrorCode::PersonalDataRefused, _) => "concern_err_personal",
                 (_, "happened") => "concern_err_happened",
                 (_, "kommune") => "concern_err_kommune",
                 _ => "concern_err_other",

@@ -1,5 +1,6 @@
 //! Request extractors that turn every kind of bad input into an [`ApiError`] naming what was wrong.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -30,10 +31,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 v.eq_ignore_ascii_case("application/json") || (v.starts_with("application/") && v.ends_with("+json"))
             });
         if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as JSON with Content-Type: application/json",
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as JSON with Content-Type: application/json",
             ));
         }
         let bytes = read_body(req, state).await?;
@@ -45,13 +43,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body may be at most {MAX_BODY} bytes"),
+            ApiError::new(ErrorCode::PayloadTooLarge, format!("the body may be at most {MAX_BODY} bytes"),
             )
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
+            ApiError::new(ErrorCode::UnreadableBody, rejection.body_text())
         }
     })
 }
@@ -72,14 +67,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 (p, Some(n)) if !p.ends_with(n) => format!("{p}.{n}"),
                 (p, _) => p.to_owned(),
             };
-            let code = if msg.starts_with("unknown field") { "unknown_field" } else { "invalid_field" };
-            ApiError::new(StatusCode::BAD_REQUEST, code, format!("{field}: {msg}")).with_field(field)
+            let code = if msg.starts_with("unknown field") { ErrorCode::UnknownField } else { ErrorCode::InvalidField };
+            ApiError::new(code, format!("{field}: {msg}")).with_field(field)
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {inner}"))
+            ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {inner}"))
         }
     })?;
     de.end().map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"))
+        ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}"))
     })?;
     Ok(value)
 }
@@ -92,7 +87,7 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("missing_token", "this request needs Authorization: Bearer <token>")
+            ApiError::new(ErrorCode::MissingToken, "this request needs Authorization: Bearer <token>")
         })?;
         let token = value
             .to_str()
@@ -100,13 +95,13 @@ impl FromRequestParts<AppState> for Auth {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| {
-                ApiError::unauthorized("invalid_token", "the Authorization header must be 'Bearer <token>'")
+                ApiError::new(ErrorCode::InvalidToken, "the Authorization header must be 'Bearer <token>'")
             })?;
         let grant = state
             .tokens
             .grant(&*state.store, token)
             .await?
-            .ok_or_else(|| ApiError::unauthorized("invalid_token", "the token is unknown or revoked"))?;
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken, "the token is unknown or revoked"))?;
         Ok(Auth(grant.principal()))
     }
 }
@@ -131,7 +126,7 @@ pub fn require_reviewer(who: &Principal) -> Result<(), ApiError> {
     if who.role == varde_domain::auth::Role::Reviewer {
         Ok(())
     } else {
-        Err(ApiError::forbidden("reviewer_only", "only reviewers review, publish, update and withdraw alerts"))
+        Err(ApiError::new(ErrorCode::ReviewerOnly, "only reviewers review, publish, update and withdraw alerts"))
     }
 }
 
@@ -140,7 +135,7 @@ pub fn require_national(who: &Principal) -> Result<(), ApiError> {
     if who.is_national() {
         Ok(())
     } else {
-        Err(ApiError::forbidden("national_role_only", "this needs a reviewer's or an admin's token"))
+        Err(ApiError::new(ErrorCode::NationalRoleOnly, "this needs a reviewer's or an admin's token"))
     }
 }
 
@@ -185,7 +180,7 @@ impl UploadForm {
         while let Some(part) = multipart
             .next_field()
             .await
-            .map_err(|e| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "unreadable_body", e.body_text()))?
+            .map_err(|e| ApiError::new(ErrorCode::UnreadableBody, e.body_text()))?
         {
             let name = part.name().unwrap_or_default().to_owned();
             if name == file_field {
@@ -195,7 +190,7 @@ impl UploadForm {
                     .bytes()
                     .await
                     .map_err(|e| {
-                        ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text())
+                        ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
                     })?
                     .to_vec();
             } else {
@@ -212,5 +207,5 @@ impl UploadForm {
 
 /// Refuses (403 `admin_only`, with `message`) anyone but an admin: for API routes only admins use.
 pub fn require_admin(who: &varde_domain::auth::Principal, message: &'static str) -> Result<(), ApiError> {
-    if who.role == varde_domain::auth::Role::Admin { Ok(()) } else { Err(ApiError::forbidden("admin_only", message)) }
+    if who.role == varde_domain::auth::Role::Admin { Ok(()) } else { Err(ApiError::new(ErrorCode::AdminOnly, message)) }
 }

@@ -27,8 +27,8 @@ pub mod staff;
 pub mod substances;
 pub mod tokens;
 
+use varde_domain::ErrorCode;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use std::ops::Deref;
@@ -132,12 +132,9 @@ pub fn router(state: AppState) -> Router {
         .merge(result::routes())
         .merge(substances::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
-        .fallback(|| async { ApiError::not_found("not_found", "no such page or endpoint") })
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this endpoint does not take that method",
+            ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method",
             )
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))

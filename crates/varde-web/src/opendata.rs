@@ -1,6 +1,7 @@
 //! Open data: the anonymised sample table and suppressed count tables, as CSV and JSON, and the data dictionary.
 //! The same functions serve `GET /open-data/...` and `varde export`.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -224,7 +225,7 @@ async fn file(State(state): State<AppState>, Path(name): Path<String>) -> Result
         Some((body, ct)) => {
             Ok(([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response())
         }
-        None => Err(ApiError::not_found("not_found", "no such open-data file; see /open-data")),
+        None => Err(ApiError::new(ErrorCode::NotFound, "no such open-data file; see /open-data")),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Server-rendered public pages. They work without JavaScript, in three languages (`?lang=` or Accept-Language),
 //! and escape every text (maud).
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -185,7 +186,7 @@ async fn detail_or_cap(
         // Drafts are not public: to the public they do not exist.
         _ => {
             return Ok(if cap {
-                ApiError::not_found("alert_not_found", "no alert has that id").into_response()
+                ApiError::new(ErrorCode::AlertNotFound, "no alert has that id").into_response()
             } else {
                 not_found(lang, &path)
             });

@@ -1,5 +1,6 @@
 //! Reviewers' pages: the queue of drafts, each draft with its texts in three languages to edit, and publishing.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -80,7 +81,7 @@ async fn draft(
         return Ok(refused);
     }
     let alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::not_found("alert_not_found", "no alert has that id"))?;
+        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     let c = &alert.content;
     let field = |name: &str, label: &str, text: &Localized, rows: u8| {
         html! {

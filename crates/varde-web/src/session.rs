@@ -1,6 +1,7 @@
 //! Logging in to the pages: argon2id password hashes, server-side sessions in a secure cookie, a CSRF token for every
 //! form, failed-login throttling per address, and security headers on every response.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
@@ -38,6 +39,17 @@ pub fn hash_password(password: &str) -> String {
         .hash_password(password.as_bytes(), &salt)
         .expect("hashing cannot fail with valid parameters")
         .to_string()
+}
+
+/// [`hash_password`] on a blocking thread: argon2 takes tens of milliseconds of CPU, which would stall every other
+/// request on the async runtime's worker.
+pub async fn hash_password_off_runtime(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|_| ApiError::internal())
+}
+
+/// [`verify_password`] on a blocking thread (see [`hash_password_off_runtime`]).
+pub async fn verify_password_off_runtime(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
@@ -97,7 +109,7 @@ impl SessionUser {
         if same(token, &self.0.csrf) {
             Ok(())
         } else {
-            Err(ApiError::forbidden("csrf_failed", "the form's token does not match the session; reload the page"))
+            Err(ApiError::new(ErrorCode::CsrfFailed, "the form's token does not match the session; reload the page"))
         }
     }
 }
@@ -167,9 +179,9 @@ async fn login(
     let user = state.store.user(form.username.trim()).await?;
     // Hash even for an unknown name, so the answer takes the same time either way.
     let ok = match &user {
-        Some(u) => verify_password(&form.password, &u.password_hash),
+        Some(u) => verify_password_off_runtime(form.password.clone(), u.password_hash.clone()).await,
         None => {
-            verify_password(&form.password, &state.dummy_hash);
+            verify_password_off_runtime(form.password.clone(), state.dummy_hash.clone()).await;
             false
         }
     };

@@ -4,6 +4,7 @@
 //! The engine (an infrared library for FTIR/Raman-style absorbance spectra and an EI library for GC-MS)
 //! is built from the stored reference spectra on first use and rebuilt after an admin adds one.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Auth;
@@ -198,7 +199,7 @@ impl Format {
 }
 
 fn unreadable(message: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable_spectrum", message).with_field("file")
+    ApiError::new(ErrorCode::UnreadableSpectrum, message).with_field("file")
 }
 
 /// Read a spectrum file into x and y: absorbance for infrared (transmittance converted), intensity for
@@ -311,10 +312,7 @@ pub struct AttachedSpectrum {
 fn filename(params: &UploadParams, format: Format) -> Result<String, ApiError> {
     let name = params.filename.clone().unwrap_or_else(|| format!("spectrum.{}", format.as_str()));
     if name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
-            "filename: at most 200 printable characters",
+        return Err(ApiError::new(ErrorCode::InvalidValue, "filename: at most 200 printable characters",
         )
         .with_field("filename"));
     }
@@ -372,18 +370,12 @@ pub async fn attach_file(
     let code = stored.sample.code;
     let analysis_id = upload.analysis_id;
     let analysis = stored.sample.analyses.iter().find(|a| a.id == analysis_id).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_analysis",
-            format!("sample {code} has no analysis {analysis_id}"),
+        ApiError::new(ErrorCode::UnknownAnalysis, format!("sample {code} has no analysis {analysis_id}"),
         )
         .with_field("analysis")
     })?;
     let technique = technique_of(analysis.method).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "method_without_spectrum",
-            "spectra can be attached to FTIR and GC-MS analyses",
+        ApiError::new(ErrorCode::MethodWithoutSpectrum, "spectra can be attached to FTIR and GC-MS analyses",
         )
         .with_field("analysis")
     })?;
@@ -524,19 +516,13 @@ pub async fn store_reference(
     body: &[u8],
 ) -> Result<ReferenceView, ApiError> {
     let substance = state.assessor.catalogue.get(&params.substance).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_substance",
-            format!("'{}' is not in the catalogue", params.substance),
+        ApiError::new(ErrorCode::UnknownSubstance, format!("'{}' is not in the catalogue", params.substance),
         )
         .with_field("substance")
     })?;
     let source = params.source.trim();
     if source.is_empty() || source.chars().count() > 500 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
-            "source: say where the spectrum comes from (at most 500 characters)",
+        return Err(ApiError::new(ErrorCode::InvalidValue, "source: say where the spectrum comes from (at most 500 characters)",
         )
         .with_field("source"));
     }

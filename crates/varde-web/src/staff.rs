@@ -1,5 +1,6 @@
 //! Technicians' pages: register a sample in under a minute, see its findings at once, print the person's result card.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -255,7 +256,7 @@ async fn sample_upload(
     let form = crate::extract::UploadForm::read(multipart, file_field).await?;
     user.check_csrf(form.field("csrf"))?;
     let Some(stored) = own_sample(state, user, code).await? else {
-        return Ok(Err(ApiError::not_found("sample_not_found", "no sample has that code").into_response()));
+        return Ok(Err(ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").into_response()));
     };
     Ok(Ok((form, stored)))
 }
@@ -458,7 +459,7 @@ async fn sample(
         return Ok(refused);
     }
     let Some(stored) = own_sample(&state, &user, &code).await? else {
-        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
+        return Ok(ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").into_response());
     };
     sample_page(&state, &user, &stored, lang, None).await
 }
@@ -477,7 +478,7 @@ async fn add_analysis(
     }
     user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
     let Some(stored) = own_sample(&state, &user, &code).await? else {
-        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
+        return Ok(ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").into_response());
     };
     let get = |k: &str| f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     let Some(method) = get("method").as_deref().and_then(Method::parse) else {
@@ -583,7 +584,7 @@ async fn card(
         return Ok(refused);
     }
     let Some(stored) = own_sample(&state, &user, &code).await? else {
-        return Ok(ApiError::not_found("sample_not_found", "no sample has that code").into_response());
+        return Ok(ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").into_response());
     };
     let code = stored.sample.code.to_string();
     let url = format!("{}/result?code={}&lang={}", state.public_url, code, lang.code());
@@ -655,16 +656,16 @@ async fn photo(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     if user.0.role != Role::Technician {
-        return Err(ApiError::forbidden("technicians_only", "photos are for the service's technicians"));
+        return Err(ApiError::new(ErrorCode::TechnicianOnly, "photos are for the service's technicians"));
     }
     let Some(stored) = own_sample(&state, &user, &code).await? else {
-        return Err(ApiError::not_found("sample_not_found", "no sample has that code"));
+        return Err(ApiError::new(ErrorCode::SampleNotFound, "no sample has that code"));
     };
     let jpeg = state
         .store
         .photo(stored.sample.code)
         .await?
-        .ok_or_else(|| ApiError::not_found("not_found", "this sample has no photo"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "this sample has no photo"))?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "image/jpeg"), (axum::http::header::CACHE_CONTROL, "private, no-store")],
         jpeg,

@@ -1,5 +1,6 @@
 //! Public substance pages: what Varde knows about each substance, and harm-reduction advice for its group.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -46,7 +47,7 @@ async fn detail(
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
     let Some(s) = state.assessor.catalogue.get(&id) else {
-        return Ok(ApiError::not_found("not_found", "no such substance").into_response());
+        return Ok(ApiError::new(ErrorCode::NotFound, "no such substance").into_response());
     };
     let class = state.assessor.catalogue.class(s.class);
     let other: Vec<&String> = s.synonyms.iter().chain(&s.street_names).collect();

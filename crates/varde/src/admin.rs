@@ -153,9 +153,7 @@ pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> an
                 (_, Some(_)) => bail!("only technicians belong to a service"),
                 (_, None) => None,
             };
-            if username.trim().is_empty() || username.len() > 64 {
-                bail!("a username has 1-64 characters");
-            }
+            let username = varde_domain::auth::check_username(&username).map_err(|e| anyhow::anyhow!(e.message))?;
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
@@ -163,8 +161,8 @@ pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> an
                 bail!("a password has at least {} characters", varde_domain::auth::MIN_PASSWORD_CHARS);
             }
             let hash = varde_web::session::hash_password(password);
-            store.add_user(username.trim(), &hash, role, service, CLI_ACTOR, Timestamp::now()).await?;
-            println!("added user {}", username.trim());
+            store.add_user(&username, &hash, role, service, CLI_ACTOR, Timestamp::now()).await?;
+            println!("added user {username}");
         }
     }
     Ok(())

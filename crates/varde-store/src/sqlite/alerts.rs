@@ -1,5 +1,6 @@
 //! Alerts: drafting from evidence, the reviewer's lifecycle, versions and transitions.
 
+use varde_domain::ErrorCode;
 use super::samples::load_stored;
 use super::*;
 use crate::AlertFilter;
@@ -248,7 +249,7 @@ pub(super) fn change(
     let alert = load_alert(conn, id)?.ok_or(StoreError::UnknownAlert)?;
     let from = alert.status_at(at);
     let to = alert::transition(from, action)
-        .map_err(|message| StoreError::Invalid { code: "invalid_transition", message })?;
+        .map_err(|message| StoreError::Invalid { code: ErrorCode::InvalidTransition, message })?;
     let mut content = alert.content.clone();
     edit.apply(&mut content, &assessor.geography, at).map_err(StoreError::Input)?;
     let tier = edit.tier.unwrap_or(alert.tier);
@@ -334,10 +335,10 @@ pub(super) fn draft_from_signal(
         })
         .optional()?;
     let (area, evidence_json, status, stream) =
-        row.ok_or(StoreError::Invalid { code: "unknown_signal", message: format!("there is no signal {signal}") })?;
+        row.ok_or(StoreError::Invalid { code: ErrorCode::UnknownSignal, message: format!("there is no signal {signal}") })?;
     if status != "open" {
         return Err(StoreError::Invalid {
-            code: "signal_not_open",
+            code: ErrorCode::SignalNotOpen,
             message: format!("signal {signal} is {status}, not open"),
         });
     }

@@ -9,6 +9,7 @@
 // column list away from the query it belongs to.
 #![allow(clippy::type_complexity)]
 
+use varde_domain::ErrorCode as Code;
 use crate::audit::{self, Entry};
 use crate::{
     AlertFilter, AuditReport, Delivery, Event, NewToken, Store, StoreError, StoredSample, TokenGrant, WarningTimes,
@@ -461,7 +462,7 @@ impl Store for SqliteStore {
                     Some((sid, None)) if sid == sample_id => {}
                     Some((sid, Some(newer))) if sid == sample_id => {
                         return Err(StoreError::Invalid {
-                            code: "analysis_already_amended",
+                            code: Code::AnalysisAlreadyAmended,
                             message: format!(
                                 "analysis {old} was already amended by analysis {newer}; amend that one instead"
                             ),
@@ -469,7 +470,7 @@ impl Store for SqliteStore {
                     }
                     _ => {
                         return Err(StoreError::Invalid {
-                            code: "unknown_analysis",
+                            code: Code::UnknownAnalysis,
                             message: format!("this sample has no analysis {old} to amend"),
                         });
                     }

@@ -1,5 +1,6 @@
 //! Reference spectra and spectra attached to analyses.
 
+use varde_domain::ErrorCode;
 use super::{append_audit, ms, sample_id_of, ts};
 use crate::{AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique};
 use jiff::Timestamp;
@@ -97,7 +98,7 @@ pub(super) fn attach(
         .optional()?;
     if owner != Some(sample_id) {
         return Err(StoreError::Invalid {
-            code: "unknown_analysis",
+            code: ErrorCode::UnknownAnalysis,
             message: format!("sample {code} has no analysis {}", spectrum.analysis_id),
         });
     }

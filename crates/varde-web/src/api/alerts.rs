@@ -1,11 +1,11 @@
 //! Alerts: the public list and detail, the reviewer's lifecycle, versions, evidence and the EDAS notification.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, MaybeAuth, OptionalJson, require_national, require_reviewer};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -46,10 +46,7 @@ pub async fn list(
         }
         "all" => vec![AlertStatus::Published, AlertStatus::Expired, AlertStatus::Withdrawn],
         s => vec![AlertStatus::parse(s).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_field",
-                "status is published, expired, withdrawn, draft or all",
+            ApiError::new(ErrorCode::InvalidField, "status is published, expired, withdrawn, draft or all",
             )
             .with_field("status")
         })?],
@@ -57,13 +54,13 @@ pub async fn list(
     if wanted.contains(&AlertStatus::Draft) {
         let who = who
             .as_ref()
-            .ok_or_else(|| ApiError::unauthorized("missing_token", "drafts need a reviewer's or an admin's token"))?;
+            .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "drafts need a reviewer's or an admin's token"))?;
         require_national(who)?;
     }
     let min_tier = match q.tier.as_deref() {
         None => None,
         Some(t) => Some(Tier::parse(t).ok_or_else(|| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", "tier is info, caution, warning or severe")
+            ApiError::new(ErrorCode::InvalidField, "tier is info, caution, warning or severe")
                 .with_field("tier")
         })?),
     };
@@ -78,10 +75,10 @@ pub async fn list(
 
 async fn visible(state: &AppState, who: &Option<varde_domain::auth::Principal>, id: i64) -> Result<Alert, ApiError> {
     let alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::not_found("alert_not_found", "no alert has that id"))?;
+        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     if alert.status == AlertStatus::Draft && !who.as_ref().is_some_and(|w| w.is_national()) {
         // A draft is not public: to anyone else it does not exist.
-        return Err(ApiError::not_found("alert_not_found", "no alert has that id"));
+        return Err(ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"));
     }
     Ok(as_of(alert, Timestamp::now()))
 }
@@ -220,7 +217,7 @@ pub async fn edas(
 ) -> Result<Json<EdasNotification>, ApiError> {
     require_national(&who)?;
     let alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::not_found("alert_not_found", "no alert has that id"))?;
+        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     let evidence = state.store.alert_evidence(id, &who, Timestamp::now()).await?;
     let cat = &state.assessor.catalogue;
     let geo = &state.assessor.geography;

@@ -1,5 +1,6 @@
 //! User rooms' daily counts, entered by their staff.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth};
@@ -20,12 +21,10 @@ pub async fn record(
     ApiJson(day): ApiJson<UserRoomDay>,
 ) -> Result<(StatusCode, Json<UserRoomDay>), ApiError> {
     let slug = ServiceSlug::parse(&day.service).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", e.to_string()).with_field("service")
+        ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("service")
     })?;
     if !who.may_register_at(&slug) {
-        return Err(ApiError::forbidden(
-            "wrong_service",
-            format!("this token belongs to another service than '{slug}'"),
+        return Err(ApiError::new(ErrorCode::WrongService, format!("this token belongs to another service than '{slug}'"),
         ));
     }
     let today = jiff::Timestamp::now()
@@ -52,12 +51,12 @@ pub async fn list(
 ) -> Result<Json<Vec<UserRoomDay>>, ApiError> {
     let service = match (&q.service, &who.service, who.is_national()) {
         (Some(s), _, true) => Some(ServiceSlug::parse(s).map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", e.to_string()).with_field("service")
+            ApiError::new(ErrorCode::InvalidField, e.to_string()).with_field("service")
         })?),
         (None, _, true) => None,
         (Some(s), Some(own), false) if s == own.as_str() => Some(own.clone()),
         (None, Some(own), false) => Some(own.clone()),
-        _ => return Err(ApiError::forbidden("wrong_service", "technicians see their own service's days")),
+        _ => return Err(ApiError::new(ErrorCode::WrongService, "technicians see their own service's days")),
     };
     Ok(Json(state.store.user_room_days(service).await?.into_iter().map(|(d, _)| d).collect()))
 }

@@ -1,6 +1,7 @@
 //! The result look-up a person makes with their code, without logging in. It shows what they may see: what was
 //! found, how certain it is, and advice; never the technician's notes or anything about other samples.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::api::samples::code_from_path;
 use crate::error::{ApiError, ErrorBody};
@@ -92,7 +93,7 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Json<PublicResult>, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let not_found = || ApiError::not_found("result_not_found", "no result has that code; check it and try again");
+    let not_found = || ApiError::new(ErrorCode::ResultNotFound, "no result has that code; check it and try again");
     let code = code_from_path(&code).map_err(|_| not_found())?;
     let stored = state.store.sample(code).await?.ok_or_else(not_found)?;
     Ok(Json(public_result(&state, &stored, lang)))

@@ -1,5 +1,6 @@
 //! Registering samples and analyses.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth};
@@ -48,20 +49,20 @@ pub(crate) fn view(stored: StoredSample) -> SampleView {
 }
 
 fn refused(state: &AppState, e: ApiError) -> ApiError {
-    state.metrics.refusals.get_or_create(&crate::metrics::CodeLabel { code: e.body.error.to_owned() }).inc();
+    state.metrics.refusals.get_or_create(&crate::metrics::CodeLabel { code: e.body.error.as_str().to_owned() }).inc();
     e
 }
 
 /// A sample code from the path. A malformed code cannot name a sample, so it is "not found".
 pub(crate) fn code_from_path(code: &str) -> Result<SampleCode, ApiError> {
-    SampleCode::parse(code).map_err(|_| ApiError::not_found("sample_not_found", "no sample has that code"))
+    SampleCode::parse(code).map_err(|_| ApiError::new(ErrorCode::SampleNotFound, "no sample has that code"))
 }
 
 pub(crate) fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
     if who.may_register_at(service) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("wrong_service", format!("this token belongs to another service than '{service}'")))
+        Err(ApiError::new(ErrorCode::WrongService, format!("this token belongs to another service than '{service}'")))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Webhook subscribers, managed by admins.
 
+use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth};
@@ -63,14 +64,11 @@ pub async fn create(
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         .ok_or_else(|| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url must be an http or https address")
+            ApiError::new(ErrorCode::InvalidValue, "url must be an http or https address")
                 .with_field("url")
         })?;
     if let Some(bad) = new.fylker.iter().find(|f| state.assessor.geography.fylke(f).is_none()) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
-            format!("'{bad}' is not a fylkesnummer"),
+        return Err(ApiError::new(ErrorCode::InvalidValue, format!("'{bad}' is not a fylkesnummer"),
         )
         .with_field("fylker"));
     }

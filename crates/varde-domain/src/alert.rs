@@ -1,9 +1,9 @@
 //! Alert drafts: which samples are the same product, how many make a warning stronger, and the first text a
 //! reviewer edits. Pure: the store finds the matching draft; this module decides what matches and what it says.
 
-use crate::error::ErrorCode;
 use crate::catalogue::Catalogue;
 use crate::datafile::DataFileError;
+use crate::error::ErrorCode;
 use crate::finding::Finding;
 use crate::geo::Fylke;
 use crate::lang::{Lang, Localized};
@@ -21,6 +21,20 @@ pub const ESCALATE_AT: usize = 3;
 
 /// The tier from which a finding makes an alert draft.
 pub const DRAFT_FROM: Tier = Tier::Warning;
+
+/// How a draft names a substance the catalogue does not know (privacy rule 7: never the name as typed).
+pub const UNKNOWN_SUBSTANCE: &str = "unknown-substance";
+
+/// The items in their order, each once.
+fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
 
 /// What a finding says made the product dangerous: its substances, or for a strip result the strip method.
 fn danger_of(f: &Finding) -> Vec<String> {
@@ -199,11 +213,20 @@ impl AlertTemplates {
                 Outcome::Strip { .. } => None,
             })
             .reduce(f64::max);
+        // Privacy rule 7: a name the catalogue does not know is what a technician typed, and is never published
+        // verbatim. Drafts say "an unknown substance" until a reviewer writes otherwise.
+        let public_id = |id: &str| -> String {
+            if catalogue.get(id).is_some() || crate::Method::parse(id).is_some() {
+                id.to_owned()
+            } else {
+                UNKNOWN_SUBSTANCE.to_owned()
+            }
+        };
         let product = Product {
             form: newest.form,
             colour: newest.colour.clone(),
             logo: newest.tablet.as_ref().and_then(|t| t.logo.clone()),
-            sold_as: newest.sold_as.iter().map(|s| s.substance.clone()).collect(),
+            sold_as: dedup(newest.sold_as.iter().map(|s| public_id(&s.substance))),
             mg_per_unit,
         };
         let name = |id: &str, lang: Lang| -> String {
@@ -214,10 +237,15 @@ impl AlertTemplates {
                 // A strip result names what the strip detects, e.g. "nitazene (strip)".
                 return format!("{} ({})", strip_target(m, lang), methods.name(m).get(lang));
             }
-            id.to_owned()
+            match lang {
+                Lang::Nb => "et ukjent stoff",
+                Lang::Nn => "eit ukjent stoff",
+                Lang::En => "an unknown substance",
+            }
+            .to_owned()
         };
         let list = |ids: &mut dyn Iterator<Item = &String>, lang: Lang| -> String {
-            let names: Vec<String> = ids.map(|id| name(id, lang)).collect();
+            let names: Vec<String> = dedup(ids.map(|id| name(id, lang)));
             let and = if lang == Lang::En { " and " } else { " og " };
             match names.len() {
                 0 => String::new(),
@@ -261,7 +289,7 @@ impl AlertTemplates {
             advice: fill(&self.text.advice),
             uncertainty: fill(if lab { &self.text.confirmed } else { &self.text.screened }),
             product,
-            substances: danger.into_iter().collect(),
+            substances: dedup(danger.iter().map(|id| public_id(id))),
             fylker: vec![fylke.number.clone()],
             lab_confirmed: lab,
         };
@@ -322,26 +350,41 @@ pub enum AlertStatus {
     Draft,
     /// Public. Updates keep it published with a new version.
     Published,
-    /// Taken back by a reviewer; stays visible as withdrawn so that those who saw it learn it no longer holds.
+    /// Taken back by a reviewer after publication; stays visible as withdrawn (CAP Cancel) so that those who saw it
+    /// learn it no longer holds.
     Withdrawn,
     /// Past its validity period.
     Expired,
+    /// A draft a reviewer set aside without publishing. Never public: reviewers alone see it.
+    Discarded,
 }
 
 impl AlertStatus {
+    pub const ALL: [AlertStatus; 5] = [
+        AlertStatus::Draft,
+        AlertStatus::Published,
+        AlertStatus::Withdrawn,
+        AlertStatus::Expired,
+        AlertStatus::Discarded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertStatus::Draft => "draft",
             AlertStatus::Published => "published",
             AlertStatus::Withdrawn => "withdrawn",
             AlertStatus::Expired => "expired",
+            AlertStatus::Discarded => "discarded",
         }
     }
 
     pub fn parse(s: &str) -> Option<AlertStatus> {
-        [AlertStatus::Draft, AlertStatus::Published, AlertStatus::Withdrawn, AlertStatus::Expired]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        AlertStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Whether anyone may see an alert in this status: only what was once published.
+    pub fn is_public(self) -> bool {
+        matches!(self, AlertStatus::Published | AlertStatus::Withdrawn | AlertStatus::Expired)
     }
 }
 
@@ -352,22 +395,27 @@ pub enum AlertAction {
     Publish,
     Update,
     Withdraw,
+    Discard,
 }
 
-/// The lifecycle: draft → published → (updated …) → withdrawn or expired. Drafts are edited, published alerts
-/// updated (each update a new version); a draft may be withdrawn (discarded) without ever being public.
+/// The lifecycle: draft → published → (updated …) → withdrawn or expired, or draft → discarded. Drafts are edited,
+/// published alerts updated (each update a new version). Only what was published can be withdrawn: withdrawal is
+/// itself a public message (CAP Cancel), so withdrawing a draft would publish it; a draft is discarded instead.
 pub fn transition(from: AlertStatus, action: AlertAction) -> Result<AlertStatus, String> {
     use AlertAction::*;
     use AlertStatus::*;
     match (from, action) {
         (Draft, Edit) => Ok(Draft),
         (Draft, Publish) => Ok(Published),
+        (Draft, Discard) => Ok(Discarded),
         (Published, Update) => Ok(Published),
-        (Draft | Published, Withdraw) => Ok(Withdrawn),
+        (Published, Withdraw) => Ok(Withdrawn),
+        (Draft, Withdraw) => Err("a draft was never public, so it cannot be withdrawn: discard it".into()),
+        (Published, Discard) => Err("a published alert is withdrawn, not discarded".into()),
         (Published, Edit) => Err("a published alert is changed with update, which makes a new version".into()),
         (Published, Publish) => Err("the alert is already published".into()),
         (Draft, Update) => Err("a draft is edited, not updated; publish it first".into()),
-        (Withdrawn | Expired, _) => Err(format!("a {} alert cannot be changed", from.as_str())),
+        (Withdrawn | Expired | Discarded, _) => Err(format!("a {} alert cannot be changed", from.as_str())),
     }
 }
 
@@ -526,8 +574,13 @@ mod tests {
         assert_eq!(transition(Draft, Publish), Ok(Published));
         assert_eq!(transition(Published, Update), Ok(Published));
         assert_eq!(transition(Published, Withdraw), Ok(Withdrawn));
-        assert_eq!(transition(Draft, Withdraw), Ok(Withdrawn));
+        assert_eq!(transition(Draft, Discard), Ok(Discarded));
         for (from, action) in [
+            (Draft, Withdraw),
+            (Published, Discard),
+            (Discarded, Publish),
+            (Discarded, Edit),
+            (Discarded, Withdraw),
             (Published, Publish),
             (Published, Edit),
             (Draft, Update),

@@ -191,7 +191,10 @@ fn looks_like_phone(run: &NumberRun) -> bool {
         return (8..=15).contains(&n.saturating_sub(trunk));
     }
     // Norway's country code without '+' or 00, glued on or as its own group: "4791234567", "47 912 34 567".
-    if digits.len() == 10 && digits.starts_with(&[4, 7]) && (2..=9).contains(&digits[2]) && (shape[0] == 2 || shape == [10])
+    if digits.len() == 10
+        && digits.starts_with(&[4, 7])
+        && (2..=9).contains(&digits[2])
+        && (shape[0] == 2 || shape == [10])
     {
         return true;
     }

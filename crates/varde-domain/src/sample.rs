@@ -334,8 +334,8 @@ pub struct Component {
     pub confidence: Option<Confidence>,
 }
 
-pub use crate::error::InvalidInput;
 use crate::error::ErrorCode;
+pub use crate::error::InvalidInput;
 
 pub const MAX_NOTES: usize = 2000;
 pub const MAX_SHORT_TEXT: usize = 80;
@@ -351,7 +351,11 @@ pub fn check_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<
         return Ok(None);
     };
     if text.chars().count() > max {
-        return Err(InvalidInput::new(ErrorCode::TextTooLong, field, format!("{field} may have at most {max} characters")));
+        return Err(InvalidInput::new(
+            ErrorCode::TextTooLong,
+            field,
+            format!("{field} may have at most {max} characters"),
+        ));
     }
     // Personal data first: a phone number split by a zero-width space is refused as what it is.
     if let Some(kind) = personal_data::find(text) {
@@ -398,9 +402,11 @@ fn check_substance(field: &str, name: &str, catalogue: &Catalogue) -> Result<Sub
 
 fn check_positive(field: &str, v: Option<f64>, max: f64) -> Result<(), InvalidInput> {
     match v {
-        Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => {
-            Err(InvalidInput::new(ErrorCode::InvalidValue, field, format!("{field} must be more than 0 and at most {max}")))
-        }
+        Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => Err(InvalidInput::new(
+            ErrorCode::InvalidValue,
+            field,
+            format!("{field} must be more than 0 and at most {max}"),
+        )),
         _ => Ok(()),
     }
 }
@@ -754,7 +760,10 @@ mod tests {
             amends: None,
         }];
         let e = s.clone().validate(&cat(), now()).unwrap_err();
-        assert_eq!((e.code.as_str(), e.field.as_str()), ("amount_unit_not_applicable", "analyses[0].components[0].amount.unit"));
+        assert_eq!(
+            (e.code.as_str(), e.field.as_str()),
+            ("amount_unit_not_applicable", "analyses[0].components[0].amount.unit")
+        );
         s.form = Form::Tablet;
         assert!(s.validate(&cat(), now()).is_ok());
     }

@@ -41,10 +41,16 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
         use rusqlite::ErrorCode::*;
         match e.sqlite_error_code() {
-            Some(DiskFull | SystemIoFailure | CannotOpen | ReadOnly | DatabaseBusy | DatabaseLocked
-                | FileLockingProtocolFailed | OutOfMemory) => {
-                StoreError::Unavailable(e.to_string())
-            }
+            Some(
+                DiskFull
+                | SystemIoFailure
+                | CannotOpen
+                | ReadOnly
+                | DatabaseBusy
+                | DatabaseLocked
+                | FileLockingProtocolFailed
+                | OutOfMemory,
+            ) => StoreError::Unavailable(e.to_string()),
             _ => StoreError::Database(e),
         }
     }

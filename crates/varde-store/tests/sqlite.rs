@@ -1,9 +1,9 @@
 //! The SQLite store against a real database file.
 
-use varde_domain::ErrorCode;
 use jiff::Timestamp;
 use rand::SeedableRng;
 use std::sync::Arc;
+use varde_domain::ErrorCode;
 use varde_domain::auth::{Principal, Role};
 use varde_domain::sample::{AnalysisInput, AnalysisResult, Form, NewSample, Status};
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};

@@ -1,7 +1,6 @@
 //! The public concern-report form (bekymringsmelding): anonymous, no login, no JavaScript, rate-limited per address,
 //! with a honeypot for robots and the same refusal of personal data as everywhere else.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
@@ -15,6 +14,7 @@ use maud::{Markup, html};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use varde_domain::ErrorCode;
 use varde_domain::Lang;
 use varde_domain::indicator::ConcernInput;
 

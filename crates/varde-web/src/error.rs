@@ -43,9 +43,21 @@ pub fn status(code: ErrorCode) -> StatusCode {
         Conflict => StatusCode::CONFLICT,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        PersonalDataRefused | UnknownService | InvalidValue | TextTooLong | AmountUnitNotApplicable
-        | TabletFieldsNotApplicable | UnknownAnalysis | AnalysisAlreadyAmended | InvalidTransition | UnknownSignal
-        | SignalNotOpen | UnknownToken | UnknownSubstance | UnreadableSpectrum | MethodWithoutSpectrum => StatusCode::UNPROCESSABLE_ENTITY,
+        PersonalDataRefused
+        | UnknownService
+        | InvalidValue
+        | TextTooLong
+        | AmountUnitNotApplicable
+        | TabletFieldsNotApplicable
+        | UnknownAnalysis
+        | AnalysisAlreadyAmended
+        | InvalidTransition
+        | UnknownSignal
+        | SignalNotOpen
+        | UnknownToken
+        | UnknownSubstance
+        | UnreadableSpectrum
+        | MethodWithoutSpectrum => StatusCode::UNPROCESSABLE_ENTITY,
         TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -113,7 +125,8 @@ impl From<StoreError> for ApiError {
                     "the database cannot take this now (storage unavailable); nothing was stored, try again later",
                 )
             }
-            e @ (StoreError::CodeTaken | StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Internal(_)) => {
+            e
+            @ (StoreError::CodeTaken | StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Internal(_)) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::internal()
             }

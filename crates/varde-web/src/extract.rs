@@ -1,6 +1,5 @@
 //! Request extractors that turn every kind of bad input into an [`ApiError`] naming what was wrong.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -8,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use varde_domain::ErrorCode;
 use varde_domain::auth::Principal;
 
 /// The largest request body accepted (a sample with many analyses is a few kilobytes).
@@ -31,7 +31,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 v.eq_ignore_ascii_case("application/json") || (v.starts_with("application/") && v.ends_with("+json"))
             });
         if !is_json {
-            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as JSON with Content-Type: application/json",
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with Content-Type: application/json",
             ));
         }
         let bytes = read_body(req, state).await?;
@@ -43,8 +45,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, format!("the body may be at most {MAX_BODY} bytes"),
-            )
+            ApiError::new(ErrorCode::PayloadTooLarge, format!("the body may be at most {MAX_BODY} bytes"))
         } else {
             ApiError::new(ErrorCode::UnreadableBody, rejection.body_text())
         }
@@ -73,9 +74,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {inner}"))
         }
     })?;
-    de.end().map_err(|e| {
-        ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}"))
-    })?;
+    de.end().map_err(|e| ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}")))?;
     Ok(value)
 }
 
@@ -177,22 +176,15 @@ impl UploadForm {
     /// and cut to 200 characters). A body over the route's limit is 413.
     pub async fn read(mut multipart: axum::extract::Multipart, file_field: &str) -> Result<UploadForm, ApiError> {
         let mut form = UploadForm { fields: Default::default(), file_name: String::new(), file: Vec::new() };
-        while let Some(part) = multipart
-            .next_field()
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::UnreadableBody, e.body_text()))?
+        while let Some(part) =
+            multipart.next_field().await.map_err(|e| ApiError::new(ErrorCode::UnreadableBody, e.body_text()))?
         {
             let name = part.name().unwrap_or_default().to_owned();
             if name == file_field {
                 form.file_name =
                     part.file_name().unwrap_or_default().chars().filter(|c| !c.is_control()).take(200).collect();
-                form.file = part
-                    .bytes()
-                    .await
-                    .map_err(|e| {
-                        ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
-                    })?
-                    .to_vec();
+                form.file =
+                    part.bytes().await.map_err(|e| ApiError::new(ErrorCode::PayloadTooLarge, e.body_text()))?.to_vec();
             } else {
                 form.fields.insert(name, part.text().await.unwrap_or_default());
             }

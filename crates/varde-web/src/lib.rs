@@ -27,7 +27,6 @@ pub mod staff;
 pub mod substances;
 pub mod tokens;
 
-use varde_domain::ErrorCode;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -36,6 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use varde_domain::ErrorCode;
 use varde_domain::assess::Assessor;
 use varde_store::Store;
 
@@ -134,8 +134,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method",
-            )
+            ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::from_fn(session::security_headers))

@@ -1,7 +1,6 @@
 //! Open data: the anonymised sample table and suppressed count tables, as CSV and JSON, and the data dictionary.
 //! The same functions serve `GET /open-data/...` and `varde export`.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -13,6 +12,7 @@ use axum::routing::get;
 use maud::html;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use varde_domain::ErrorCode;
 use varde_domain::catalogue::SubstanceClass;
 use varde_domain::opendata::{self, OpenRow, Record};
 use varde_domain::privacy;

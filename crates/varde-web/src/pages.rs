@@ -1,7 +1,6 @@
 //! Server-rendered public pages. They work without JavaScript, in three languages (`?lang=` or Accept-Language),
 //! and escape every text (maud).
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -13,6 +12,7 @@ use axum::routing::get;
 use jiff::Timestamp;
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
+use varde_domain::ErrorCode;
 use varde_domain::Lang;
 use varde_domain::alert::{Alert, AlertStatus};
 use varde_store::AlertFilter;
@@ -182,8 +182,8 @@ async fn detail_or_cap(
     let path = format!("/alerts/{file}");
     let Ok(id) = id.parse::<i64>() else { return Ok(not_found(lang, &path)) };
     let alert = match state.store.alert(id).await? {
-        Some(a) if a.status != AlertStatus::Draft => crate::api::alerts::as_of(a, Timestamp::now()),
-        // Drafts are not public: to the public they do not exist.
+        Some(a) if a.status.is_public() => crate::api::alerts::as_of(a, Timestamp::now()),
+        // Drafts and discarded drafts are not public: to the public they do not exist.
         _ => {
             return Ok(if cap {
                 ApiError::new(ErrorCode::AlertNotFound, "no alert has that id").into_response()

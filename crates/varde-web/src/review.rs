@@ -1,6 +1,5 @@
 //! Reviewers' pages: the queue of drafts, each draft with its texts in three languages to edit, and publishing.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -12,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
 use std::collections::HashMap;
+use varde_domain::ErrorCode;
 use varde_domain::alert::{AlertAction, AlertEdit, AlertStatus};
 use varde_domain::auth::Role;
 use varde_domain::{Lang, Localized};
@@ -25,6 +25,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/review/{id}/publish", post(publish))
         .route("/review/{id}/update", post(update))
         .route("/review/{id}/withdraw", post(withdraw))
+        .route("/review/{id}/discard", post(discard))
 }
 
 #[derive(serde::Deserialize)]
@@ -114,6 +115,13 @@ async fn draft(
                     input type="hidden" name="csrf" value=(user.0.csrf);
                     button type="submit" { (t(lang, "publish")) }
                 }
+                // Setting a draft aside never makes it public (it is discarded, not withdrawn).
+                form.concern method="post" action={ "/review/" (id) "/discard?lang=" (lang.code()) } {
+                    input type="hidden" name="csrf" value=(user.0.csrf);
+                    label for="discard-note" { (t(lang, "discard_reason")) }
+                    input id="discard-note" name="note";
+                    button type="submit" { (t(lang, "discard")) }
+                }
             }
             AlertStatus::Published => {
                 form.concern method="post" action={ "/review/" (id) "/update?lang=" (lang.code()) } {
@@ -175,12 +183,20 @@ async fn act(
             advice: localized(f, "advice"),
             ..AlertEdit::default()
         },
-        AlertAction::Withdraw => AlertEdit { note: f.get("note").cloned(), ..AlertEdit::default() },
+        AlertAction::Withdraw | AlertAction::Discard => {
+            AlertEdit { note: f.get("note").cloned().filter(|n| !n.trim().is_empty()), ..AlertEdit::default() }
+        }
         AlertAction::Publish => AlertEdit::default(),
     };
     state.store.change_alert(id, action, change, &user.0.principal(), jiff::Timestamp::now()).await?;
-    let page = if action == AlertAction::Edit { "review" } else { "alerts" };
-    Ok(Redirect::to(&format!("/{page}/{id}?lang={}", lang.code())).into_response())
+    // An edit returns to the draft, a discarded draft to the queue (it has no public page), the rest to the alert as
+    // the public now sees it.
+    let to = match action {
+        AlertAction::Edit => format!("/review/{id}"),
+        AlertAction::Discard => "/review".to_owned(),
+        _ => format!("/alerts/{id}"),
+    };
+    Ok(Redirect::to(&format!("{to}?lang={}", lang.code())).into_response())
 }
 
 async fn edit(
@@ -225,4 +241,15 @@ async fn withdraw(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Withdraw).await
+}
+
+async fn discard(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Discard).await
 }

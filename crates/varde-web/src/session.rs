@@ -1,7 +1,6 @@
 //! Logging in to the pages: argon2id password hashes, server-side sessions in a secure cookie, a CSRF token for every
 //! form, failed-login throttling per address, and security headers on every response.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
@@ -19,6 +18,7 @@ use axum::routing::{get, post};
 use maud::html;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use varde_domain::ErrorCode;
 use varde_domain::Lang;
 use varde_store::SessionRecord;
 

@@ -4,7 +4,6 @@
 //! The engine (an infrared library for FTIR/Raman-style absorbance spectra and an EI library for GC-MS)
 //! is built from the stored reference spectra on first use and rebuilt after an admin adds one.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Auth;
@@ -16,6 +15,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
+use varde_domain::ErrorCode;
 use varde_domain::auth::Principal;
 use varde_domain::method::Method;
 use varde_spectra::ir::{self, Grid, IrLibrary, MixtureOptions, Ordinate, SearchMethod};
@@ -312,9 +312,9 @@ pub struct AttachedSpectrum {
 fn filename(params: &UploadParams, format: Format) -> Result<String, ApiError> {
     let name = params.filename.clone().unwrap_or_else(|| format!("spectrum.{}", format.as_str()));
     if name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(ApiError::new(ErrorCode::InvalidValue, "filename: at most 200 printable characters",
-        )
-        .with_field("filename"));
+        return Err(
+            ApiError::new(ErrorCode::InvalidValue, "filename: at most 200 printable characters").with_field("filename")
+        );
     }
     Ok(name)
 }
@@ -370,14 +370,12 @@ pub async fn attach_file(
     let code = stored.sample.code;
     let analysis_id = upload.analysis_id;
     let analysis = stored.sample.analyses.iter().find(|a| a.id == analysis_id).ok_or_else(|| {
-        ApiError::new(ErrorCode::UnknownAnalysis, format!("sample {code} has no analysis {analysis_id}"),
-        )
-        .with_field("analysis")
+        ApiError::new(ErrorCode::UnknownAnalysis, format!("sample {code} has no analysis {analysis_id}"))
+            .with_field("analysis")
     })?;
     let technique = technique_of(analysis.method).ok_or_else(|| {
-        ApiError::new(ErrorCode::MethodWithoutSpectrum, "spectra can be attached to FTIR and GC-MS analyses",
-        )
-        .with_field("analysis")
+        ApiError::new(ErrorCode::MethodWithoutSpectrum, "spectra can be attached to FTIR and GC-MS analyses")
+            .with_field("analysis")
     })?;
     let (x, y) = read(&body, upload.format, technique, upload.transmittance)?;
     let engine = state.spectra.get(state).await?;
@@ -516,13 +514,14 @@ pub async fn store_reference(
     body: &[u8],
 ) -> Result<ReferenceView, ApiError> {
     let substance = state.assessor.catalogue.get(&params.substance).ok_or_else(|| {
-        ApiError::new(ErrorCode::UnknownSubstance, format!("'{}' is not in the catalogue", params.substance),
-        )
-        .with_field("substance")
+        ApiError::new(ErrorCode::UnknownSubstance, format!("'{}' is not in the catalogue", params.substance))
+            .with_field("substance")
     })?;
     let source = params.source.trim();
     if source.is_empty() || source.chars().count() > 500 {
-        return Err(ApiError::new(ErrorCode::InvalidValue, "source: say where the spectrum comes from (at most 500 characters)",
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            "source: say where the spectrum comes from (at most 500 characters)",
         )
         .with_field("source"));
     }

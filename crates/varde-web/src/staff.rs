@@ -1,6 +1,5 @@
 //! Technicians' pages: register a sample in under a minute, see its findings at once, print the person's result card.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -12,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, PreEscaped, html};
 use std::collections::HashMap;
+use varde_domain::ErrorCode;
 use varde_domain::auth::Role;
 use varde_domain::sample::{
     AnalysisInput, AnalysisResult, ComponentInput, ComponentRole, Form as SampleForm, SampleInput, Tablet,

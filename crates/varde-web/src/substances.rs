@@ -1,6 +1,5 @@
 //! Public substance pages: what Varde knows about each substance, and harm-reduction advice for its group.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -10,6 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::html;
+use varde_domain::ErrorCode;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/substances", get(list)).route("/substances/{id}", get(detail))

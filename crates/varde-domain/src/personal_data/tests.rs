@@ -1,6 +1,6 @@
 use super::*;
-use proptest::prelude::*;
 use PersonalData::*;
+use proptest::prelude::*;
 
 /// Builds a number with valid control digits from a date and an individual number, as the register does;
 /// None when the individual number gives a control digit of 10 (the register skips those).
@@ -215,7 +215,8 @@ fn normalising_drops_what_does_not_show_and_widens_nothing() {
 }
 
 /// Characters that a person or a program could slip into a refused text without changing what it says.
-const INVISIBLE: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{202E}', '\u{2066}'];
+const INVISIBLE: &[char] =
+    &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{202E}', '\u{2066}'];
 
 /// The full-width form of an ASCII character, where it has one.
 fn full_width(c: char) -> char {

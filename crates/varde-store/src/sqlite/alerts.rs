@@ -1,9 +1,9 @@
 //! Alerts: drafting from evidence, the reviewer's lifecycle, versions and transitions.
 
-use varde_domain::ErrorCode;
 use super::samples::load_stored;
 use super::*;
 use crate::AlertFilter;
+use varde_domain::ErrorCode;
 use varde_domain::Tier;
 use varde_domain::alert::{self, Alert, AlertAction, AlertContent, AlertEdit, AlertStatus, AlertVersion};
 use varde_domain::finding::Finding;
@@ -287,15 +287,21 @@ pub(super) fn change(
             version_row(version, kind, Some(valid_until))?;
             (kind, Some(if action == AlertAction::Publish { "alert.published" } else { "alert.updated" }))
         }
+        AlertAction::Discard => {
+            conn.execute(
+                "UPDATE alerts SET status = 'discarded', withdrawn_ms = ?2, updated_ms = ?2 WHERE id = ?1",
+                params![id, ms(at)],
+            )?;
+            ("discarded", Some("alert.discarded"))
+        }
         AlertAction::Withdraw => {
             conn.execute(
                 "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = ?2, updated_ms = ?2 WHERE id = ?1",
                 params![id, ms(at)],
             )?;
-            if alert.version > 0 {
-                version_row(alert.version + 1, "withdrawn", valid_until)?;
-                conn.execute("UPDATE alerts SET version = ?2 WHERE id = ?1", params![id, alert.version + 1])?;
-            }
+            // Only a published alert gets here (see alert::transition): its withdrawal is a public version.
+            version_row(alert.version + 1, "withdrawn", valid_until)?;
+            conn.execute("UPDATE alerts SET version = ?2 WHERE id = ?1", params![id, alert.version + 1])?;
             ("withdrawn", Some("alert.withdrawn"))
         }
     };
@@ -303,8 +309,8 @@ pub(super) fn change(
     append_audit(conn, at, actor, &format!("alert.{kind}"), &format!("alert:{id}"))?;
     let changed = load_alert(conn, id)?.ok_or(StoreError::UnknownAlert)?;
     if let Some(event) = event {
-        // A withdrawn draft was never public; only staff hear of it.
-        let public = alert.version > 0 || action != AlertAction::Withdraw;
+        // A discarded draft was never public; only staff hear of it.
+        let public = to.is_public();
         let payload = serde_json::to_value(&changed).expect("plain data serialises");
         super::events::append(
             conn,
@@ -334,8 +340,10 @@ pub(super) fn draft_from_signal(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let (area, evidence_json, status, stream) =
-        row.ok_or(StoreError::Invalid { code: ErrorCode::UnknownSignal, message: format!("there is no signal {signal}") })?;
+    let (area, evidence_json, status, stream) = row.ok_or(StoreError::Invalid {
+        code: ErrorCode::UnknownSignal,
+        message: format!("there is no signal {signal}"),
+    })?;
     if status != "open" {
         return Err(StoreError::Invalid {
             code: ErrorCode::SignalNotOpen,

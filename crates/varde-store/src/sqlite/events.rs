@@ -1,8 +1,8 @@
 //! The event log (outbox), webhook subscribers and their deliveries, and time-to-warning figures.
 
-use varde_domain::ErrorCode;
 use super::*;
 use crate::{Delivery, Event, WarningTimes, Webhook};
+use varde_domain::ErrorCode;
 use varde_domain::Tier;
 
 pub(super) fn newest(conn: &Connection) -> Result<i64, StoreError> {
@@ -475,7 +475,10 @@ pub(super) fn revoke_token(conn: &Connection, id: i64, actor: &str, at: Timestam
     let n =
         conn.execute("UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", params![id, ms(at)])?;
     if n == 0 {
-        return Err(StoreError::Invalid { code: ErrorCode::UnknownToken, message: format!("there is no live token {id}") });
+        return Err(StoreError::Invalid {
+            code: ErrorCode::UnknownToken,
+            message: format!("there is no live token {id}"),
+        });
     }
     append_audit(conn, at, actor, "token.revoke", &format!("token:{id}"))
 }

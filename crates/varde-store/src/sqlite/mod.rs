@@ -9,7 +9,6 @@
 // column list away from the query it belongs to.
 #![allow(clippy::type_complexity)]
 
-use varde_domain::ErrorCode as Code;
 use crate::audit::{self, Entry};
 use crate::{
     AlertFilter, AuditReport, Delivery, Event, NewToken, Store, StoreError, StoredSample, TokenGrant, WarningTimes,
@@ -20,6 +19,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
+use varde_domain::ErrorCode as Code;
 use varde_domain::Tier;
 use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
 use varde_domain::assess::Assessor;
@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_photos.sql"),
     include_str!("../../migrations/sqlite/0006_evidence_index.sql"),
     include_str!("../../migrations/sqlite/0007_spectra.sql"),
+    include_str!("../../migrations/sqlite/0008_discarded_drafts.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -236,13 +237,21 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             MIGRATIONS.len()
         )));
     }
+    // Foreign keys are off while migrations run, so a migration can rebuild a referenced table (SQLite's procedure
+    // for schema changes ALTER TABLE cannot make); the check after each migration proves nothing dangles.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        let dangling: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
+        if let Some(table) = dangling {
+            return Err(StoreError::Corrupt(format!("migration {} leaves a dangling reference in {table}", i + 1)));
+        }
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
         tracing::info!(version = i + 1, "applied migration");
     }
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
     Ok(())
 }
 
@@ -884,5 +893,59 @@ impl Store for SqliteStore {
             Ok(AuditReport { entries, first_broken: None })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database from before migration 8 in which a draft was "withdrawn" (and so public): after migrating it is
+    /// discarded, its event is staff-only, and the evidence counter still counts.
+    #[test]
+    fn withdrawn_drafts_become_discarded_and_published_withdrawals_stay() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS[..7].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO alerts (id, status, tier, product_key, fylke, content, version, created_ms, updated_ms,
+                                 first_evidence_ms, last_evidence_ms)
+             VALUES (1, 'withdrawn', 'severe', 'k1', '03', '{}', 0, 1, 2, 1, 1),
+                    (2, 'withdrawn', 'severe', 'k2', '03', '{}', 2, 1, 2, 1, 1),
+                    (3, 'draft', 'warning', 'k3', '03', '{}', 0, 1, 2, 1, 1);
+             INSERT INTO events (at_ms, kind, public, fylker, alert_id, payload)
+             VALUES (2, 'alert.withdrawn', 1, '[]', 1, '{}'), (2, 'alert.withdrawn', 1, '[]', 2, '{}');
+             INSERT INTO alert_transitions (alert_id, at_ms, actor, action, from_status, to_status)
+             VALUES (1, 2, 'r', 'withdrawn', 'draft', 'withdrawn');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let status = |id: i64| -> String {
+            conn.query_row("SELECT status FROM alerts WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+        };
+        assert_eq!((status(1).as_str(), status(2).as_str(), status(3).as_str()), ("discarded", "withdrawn", "draft"));
+        let public: Vec<(String, bool)> = conn
+            .prepare("SELECT kind, public FROM events ORDER BY alert_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(public, [("alert.discarded".to_owned(), false), ("alert.withdrawn".to_owned(), true)]);
+        // The counter's trigger came back with the rebuilt table; foreign keys are on again.
+        let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 1);
+        let triggers: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = 'alert_evidence_count'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(triggers, 1);
+        let err = conn.execute("UPDATE alerts SET status = 'bogus' WHERE id = 3", []);
+        assert!(err.is_err(), "the CHECK constraint holds on the rebuilt table");
     }
 }

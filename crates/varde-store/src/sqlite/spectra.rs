@@ -1,10 +1,10 @@
 //! Reference spectra and spectra attached to analyses.
 
-use varde_domain::ErrorCode;
 use super::{append_audit, ms, sample_id_of, ts};
 use crate::{AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
+use varde_domain::ErrorCode;
 use varde_domain::SampleCode;
 
 /// Points as little-endian f64: exact, compact, and readable by any language.

@@ -1,6 +1,5 @@
 //! Alerts: the public list and detail, the reviewer's lifecycle, versions, evidence and the EDAS notification.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, MaybeAuth, OptionalJson, require_national, require_reviewer};
@@ -9,13 +8,14 @@ use axum::extract::{Path, Query, State};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use varde_domain::ErrorCode;
 use varde_domain::Tier;
 use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertStatus, AlertVersion};
 use varde_store::AlertFilter;
 
 #[derive(Deserialize, IntoParams)]
 pub struct AlertQuery {
-    /// published (default), expired, withdrawn, draft (reviewers and admins) or all.
+    /// published (default), expired, withdrawn, draft or discarded (these two for reviewers and admins), or all.
     status: Option<String>,
     /// The lowest tier to include.
     tier: Option<String>,
@@ -41,27 +41,23 @@ pub async fn list(
 ) -> Result<Json<Vec<Alert>>, ApiError> {
     let now = Timestamp::now();
     let wanted: Vec<AlertStatus> = match q.status.as_deref().unwrap_or("published") {
-        "all" if who.as_ref().is_some_and(|w| w.is_national()) => {
-            vec![AlertStatus::Draft, AlertStatus::Published, AlertStatus::Expired, AlertStatus::Withdrawn]
-        }
-        "all" => vec![AlertStatus::Published, AlertStatus::Expired, AlertStatus::Withdrawn],
+        "all" if who.as_ref().is_some_and(|w| w.is_national()) => AlertStatus::ALL.to_vec(),
+        "all" => AlertStatus::ALL.into_iter().filter(|s| s.is_public()).collect(),
         s => vec![AlertStatus::parse(s).ok_or_else(|| {
-            ApiError::new(ErrorCode::InvalidField, "status is published, expired, withdrawn, draft or all",
-            )
-            .with_field("status")
+            ApiError::new(ErrorCode::InvalidField, "status is published, expired, withdrawn, draft, discarded or all")
+                .with_field("status")
         })?],
     };
-    if wanted.contains(&AlertStatus::Draft) {
-        let who = who
-            .as_ref()
-            .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "drafts need a reviewer's or an admin's token"))?;
+    if wanted.iter().any(|s| !s.is_public()) {
+        let who = who.as_ref().ok_or_else(|| {
+            ApiError::new(ErrorCode::MissingToken, "drafts and discarded drafts need a reviewer's or an admin's token")
+        })?;
         require_national(who)?;
     }
     let min_tier = match q.tier.as_deref() {
         None => None,
         Some(t) => Some(Tier::parse(t).ok_or_else(|| {
-            ApiError::new(ErrorCode::InvalidField, "tier is info, caution, warning or severe")
-                .with_field("tier")
+            ApiError::new(ErrorCode::InvalidField, "tier is info, caution, warning or severe").with_field("tier")
         })?),
     };
     // Expired is published-and-past-validity: ask the store for published ones and sort them out here.
@@ -76,8 +72,8 @@ pub async fn list(
 async fn visible(state: &AppState, who: &Option<varde_domain::auth::Principal>, id: i64) -> Result<Alert, ApiError> {
     let alert =
         state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
-    if alert.status == AlertStatus::Draft && !who.as_ref().is_some_and(|w| w.is_national()) {
-        // A draft is not public: to anyone else it does not exist.
+    if !alert.status.is_public() && !who.as_ref().is_some_and(|w| w.is_national()) {
+        // A draft or a discarded draft is not public: to anyone else it does not exist.
         return Err(ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"));
     }
     Ok(as_of(alert, Timestamp::now()))
@@ -167,7 +163,8 @@ pub async fn update(
     act(&state, &who, id, AlertAction::Update, edit).await
 }
 
-/// Withdraw an alert (a published one stays visible as withdrawn; `note` says why).
+/// Withdraw a published alert: it stays visible as withdrawn (a CAP Cancel), `note` says why. A draft cannot be
+/// withdrawn (it was never public): discard it.
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/withdraw", tag = "alerts", params(("id" = i64, Path)), request_body(content = AlertEdit, description = "optional: note"), security(("bearer" = [])),
     responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn withdraw(
@@ -177,6 +174,18 @@ pub async fn withdraw(
     OptionalJson(edit): OptionalJson<AlertEdit>,
 ) -> Result<Json<Alert>, ApiError> {
     act(&state, &who, id, AlertAction::Withdraw, edit.unwrap_or_default()).await
+}
+
+/// Discard a draft: set aside without ever being public, visible to reviewers and admins only (`note` says why).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/discard", tag = "alerts", params(("id" = i64, Path)), request_body(content = AlertEdit, description = "optional: note"), security(("bearer" = [])),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn discard(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    OptionalJson(edit): OptionalJson<AlertEdit>,
+) -> Result<Json<Alert>, ApiError> {
+    act(&state, &who, id, AlertAction::Discard, edit.unwrap_or_default()).await
 }
 
 /// A notification to the European Drug Alert System with the information Regulation (EU) 2023/1322 Art. 13(2)

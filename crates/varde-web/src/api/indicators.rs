@@ -1,6 +1,5 @@
 //! User rooms' daily counts, entered by their staff.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth};
@@ -9,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use varde_domain::ErrorCode;
 use varde_domain::indicator::UserRoomDay;
 use varde_domain::service::ServiceSlug;
 
@@ -20,11 +20,12 @@ pub async fn record(
     Auth(who): Auth,
     ApiJson(day): ApiJson<UserRoomDay>,
 ) -> Result<(StatusCode, Json<UserRoomDay>), ApiError> {
-    let slug = ServiceSlug::parse(&day.service).map_err(|e| {
-        ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("service")
-    })?;
+    let slug = ServiceSlug::parse(&day.service)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("service"))?;
     if !who.may_register_at(&slug) {
-        return Err(ApiError::new(ErrorCode::WrongService, format!("this token belongs to another service than '{slug}'"),
+        return Err(ApiError::new(
+            ErrorCode::WrongService,
+            format!("this token belongs to another service than '{slug}'"),
         ));
     }
     let today = jiff::Timestamp::now()
@@ -50,9 +51,10 @@ pub async fn list(
     Query(q): Query<DaysQuery>,
 ) -> Result<Json<Vec<UserRoomDay>>, ApiError> {
     let service = match (&q.service, &who.service, who.is_national()) {
-        (Some(s), _, true) => Some(ServiceSlug::parse(s).map_err(|e| {
-            ApiError::new(ErrorCode::InvalidField, e.to_string()).with_field("service")
-        })?),
+        (Some(s), _, true) => Some(
+            ServiceSlug::parse(s)
+                .map_err(|e| ApiError::new(ErrorCode::InvalidField, e.to_string()).with_field("service"))?,
+        ),
         (None, _, true) => None,
         (Some(s), Some(own), false) if s == own.as_str() => Some(own.clone()),
         (None, Some(own), false) => Some(own.clone()),

@@ -35,6 +35,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::publish))
         .routes(routes!(alerts::update))
         .routes(routes!(alerts::withdraw))
+        .routes(routes!(alerts::discard))
         .routes(routes!(alerts::edas))
         .routes(routes!(events::stream))
         .routes(routes!(webhooks::create, webhooks::list))

@@ -1,7 +1,6 @@
 //! The result look-up a person makes with their code, without logging in. It shows what they may see: what was
 //! found, how certain it is, and advice; never the technician's notes or anything about other samples.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::api::samples::code_from_path;
 use crate::error::{ApiError, ErrorBody};
@@ -11,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use varde_domain::ErrorCode;
 use varde_domain::catalogue::SubstanceClass;
 use varde_domain::sample::{AnalysisResult, Component, Form, Outcome, Status};
 use varde_domain::{Lang, Method, SubstanceRef, Tier};

@@ -1,6 +1,5 @@
 //! Registering samples and analyses.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth};
@@ -11,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
+use varde_domain::ErrorCode;
 use varde_domain::SampleCode;
 use varde_domain::auth::Principal;
 use varde_domain::finding::Finding;

@@ -1,6 +1,5 @@
 //! Webhook subscribers, managed by admins.
 
-use varde_domain::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth};
@@ -10,6 +9,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use varde_domain::ErrorCode;
 use varde_domain::Tier;
 use varde_domain::auth::Principal;
 
@@ -64,13 +64,12 @@ pub async fn create(
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         .ok_or_else(|| {
-            ApiError::new(ErrorCode::InvalidValue, "url must be an http or https address")
-                .with_field("url")
+            ApiError::new(ErrorCode::InvalidValue, "url must be an http or https address").with_field("url")
         })?;
     if let Some(bad) = new.fylker.iter().find(|f| state.assessor.geography.fylke(f).is_none()) {
-        return Err(ApiError::new(ErrorCode::InvalidValue, format!("'{bad}' is not a fylkesnummer"),
-        )
-        .with_field("fylker"));
+        return Err(
+            ApiError::new(ErrorCode::InvalidValue, format!("'{bad}' is not a fylkesnummer")).with_field("fylker")
+        );
     }
     let secret = crate::tokens::generate(&mut rand::rng()).replacen("vrd_", "whsec_", 1);
     let hook = state

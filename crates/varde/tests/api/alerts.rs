@@ -114,6 +114,101 @@ async fn drafts_are_not_public_and_only_reviewers_change_alerts() {
     assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_transition"));
 }
 
+/// Withdrawal is a public message; a draft set aside is discarded instead and stays out of every public channel.
+#[tokio::test]
+async fn a_draft_set_aside_is_discarded_and_never_public() {
+    let app = TestApp::spawn().await;
+    let public_sse = app.client.get(format!("{}/api/v1/events", app.base)).send().await.unwrap();
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let (_, draft) = app.get(&format!("/api/v1/alerts/{id}"), Some(&app.reviewer)).await;
+    let title = draft["title"]["en"].as_str().unwrap().to_owned();
+
+    let (status, e) = app.post(&format!("/api/v1/alerts/{id}/withdraw"), Some(&app.reviewer), &json!({})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_transition"), "{e}");
+    let (status, e) = app.post(&format!("/api/v1/alerts/{id}/discard"), Some(&app.oslo), &json!({})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (403, "reviewer_only"));
+    let (status, a) =
+        app.post(&format!("/api/v1/alerts/{id}/discard"), Some(&app.reviewer), &json!({"note": "duplicate"})).await;
+    assert_eq!((status, a["status"].as_str().unwrap()), (200, "discarded"), "{a}");
+    // Nothing can bring it back to the public.
+    for action in ["publish", "update", "withdraw"] {
+        let (status, e) = app.post(&format!("/api/v1/alerts/{id}/{action}"), Some(&app.reviewer), &json!({})).await;
+        assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_transition"), "{action}");
+    }
+
+    // JSON: not in any public list, not by id, not its versions.
+    for status in ["published", "withdrawn", "expired", "all"] {
+        let (code, list) = app.get(&format!("/api/v1/alerts?status={status}"), None).await;
+        assert_eq!((code, list.as_array().unwrap().len()), (200, 0), "{status}: {list}");
+    }
+    assert_eq!(app.get("/api/v1/alerts?status=discarded", None).await.0, 401);
+    assert_eq!(app.get("/api/v1/alerts?status=discarded", Some(&app.oslo)).await.0, 403);
+    assert_eq!(app.get(&format!("/api/v1/alerts/{id}"), None).await.0, 404);
+    assert_eq!(app.get(&format!("/api/v1/alerts/{id}/versions"), None).await.0, 404);
+    // Reviewers find it.
+    let (_, discarded) = app.get("/api/v1/alerts?status=discarded", Some(&app.reviewer)).await;
+    assert_eq!(discarded[0]["id"].as_i64(), Some(id));
+    let (_, all) = app.get("/api/v1/alerts?status=all", Some(&app.reviewer)).await;
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    // HTML page, CAP, Atom, the public list page.
+    assert_eq!(app.get_text(&format!("/alerts/{id}")).await.0, 404);
+    let (status, _, cap) = app.get_text(&format!("/alerts/{id}.cap")).await;
+    assert_eq!(status, 404);
+    assert!(!cap.contains("<msgType>"));
+    for lang in ["nb", "nn", "en"] {
+        let (_, _, atom) = app.get_text(&format!("/alerts.atom?lang={lang}")).await;
+        assert!(!atom.contains("<entry>"), "{atom}");
+        let (_, _, page) = app.get_text(&format!("/alerts?lang={lang}")).await;
+        assert!(!page.contains(&title) && !page.contains(&format!("/alerts/{id}")), "{lang}");
+    }
+    // Server-sent events: the public stream hears nothing of it. A later publication proves the stream was live.
+    let (_, s2) = app.post("/api/v1/samples", Some(&app.bergen), &heroin_sample_in_bergen()).await;
+    let other = s2["alert_drafts"][0]["id"].as_i64().unwrap();
+    let (status, _) = app.post(&format!("/api/v1/alerts/{other}/publish"), Some(&app.reviewer), &json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(read_events(public_sse, 1).await, ["alert.published"]);
+}
+
+fn heroin_sample_in_bergen() -> Value {
+    let mut s = heroin_sample();
+    s["service"] = json!("bergen-brukerrom");
+    s
+}
+
+/// Privacy rule 7: a substance name a technician typed that the catalogue does not know is never published.
+#[tokio::test]
+async fn an_unknown_substance_name_never_reaches_the_public() {
+    let app = TestApp::spawn().await;
+    let mut body = heroin_sample();
+    body["sold_as"] = json!(["Kalles spesial"]);
+    body["analyses"] = json!([
+        {"method": "gc_ms", "components": [
+            {"substance": "Blåmix-7 fra Kalle", "role": "main"},
+            {"substance": "protonitazene", "role": "trace"}]}
+    ]);
+    let (status, s) = app.post("/api/v1/samples", Some(&app.oslo), &body).await;
+    assert_eq!(status, 201, "{s}");
+    let id = s["alert_drafts"][0]["id"].as_i64().expect("a nitazene makes a draft");
+    let (_, draft) = app.get(&format!("/api/v1/alerts/{id}"), Some(&app.reviewer)).await;
+    let text = draft.to_string();
+    assert!(!text.contains("Blåmix") && !text.contains("Kalle"), "{text}");
+    assert!(draft["title"]["en"].as_str().unwrap().contains("an unknown substance"), "{draft}");
+    assert!(draft["title"]["nn"].as_str().unwrap().contains("eit ukjent stoff"), "{draft}");
+    assert_eq!(draft["product"]["sold_as"], json!(["unknown-substance"]));
+    let (status, _) = app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &json!({})).await;
+    assert_eq!(status, 200);
+    for path in [format!("/alerts/{id}"), "/alerts".into(), "/alerts.atom".into(), format!("/alerts/{id}.cap")] {
+        for lang in ["nb", "nn", "en"] {
+            let (status, _, page) = app.get_text(&format!("{path}?lang={lang}")).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(!page.contains("Blåmix") && !page.contains("Kalle"), "{path} {lang}");
+        }
+    }
+    let (_, public) = app.get(&format!("/api/v1/alerts/{id}"), None).await;
+    assert!(!public.to_string().contains("Blåmix"), "{public}");
+}
+
 /// A loopback webhook receiver that refuses everything until `refuse_until`, then records what it gets.
 #[derive(Clone, Default)]
 struct Receiver {

@@ -64,18 +64,20 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Technicians register at their own service only. Reviewers and admins register for any service (a national
-    /// lab entering results, or an admin correcting a mistake), and that write is audited like any other.
-    pub fn may_register_at(&self, service: &ServiceSlug) -> bool {
+    /// Least privilege: only technicians register samples, analyses and user-room counts, and only for their own
+    /// service. National roles read (audited) but do not write results; a national lab gets technician accounts of
+    /// its own service. The refusal says which rule failed.
+    pub fn may_register_at(&self, service: &ServiceSlug) -> Result<(), crate::ErrorCode> {
         match self.role {
-            Role::Technician => self.service.as_ref() == Some(service),
-            Role::Reviewer | Role::Admin => true,
+            Role::Technician if self.service.as_ref() == Some(service) => Ok(()),
+            Role::Technician => Err(crate::ErrorCode::WrongService),
+            Role::Reviewer | Role::Admin => Err(crate::ErrorCode::TechnicianOnly),
         }
     }
 
     /// Reading a sample's full record: technicians their own service's, national roles any (and audited).
     pub fn may_read_sample_of(&self, service: &ServiceSlug) -> bool {
-        self.may_register_at(service)
+        self.is_national() || self.service.as_ref() == Some(service)
     }
 
     /// National roles' sample-level reads go to the audit log (privacy rule 4).

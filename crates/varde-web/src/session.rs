@@ -127,18 +127,27 @@ pub struct LoginForm {
     csrf: String,
 }
 
-/// Where to go after logging in: only a path on this site.
-fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or("/analyst").to_owned()
+/// Where to go after logging in: only a path on this site; none when the login was not sent from a page.
+fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).map(str::to_owned)
 }
 
-fn login_page(state: &AppState, lang: Lang, next: &str, error: Option<&str>, status: StatusCode) -> Response {
+/// Each role's own start page, for a login that was not sent from a page.
+fn start_page(role: varde_domain::auth::Role) -> &'static str {
+    match role {
+        varde_domain::auth::Role::Technician => "/staff",
+        varde_domain::auth::Role::Reviewer => "/review",
+        varde_domain::auth::Role::Admin => "/admin",
+    }
+}
+
+fn login_page(state: &AppState, lang: Lang, next: Option<&str>, error: Option<&str>, status: StatusCode) -> Response {
     // Double-submit: the form carries the same random token as a cookie set with it, which another site cannot read.
     let csrf = random_token();
     let body = html! {
         h1 { (t(lang, "login")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
-        form.concern method="post" action={ "/login?lang=" (lang.code()) "&next=" (next) } {
+        form.concern method="post" action={ "/login?lang=" (lang.code()) @if let Some(next) = next { "&next=" (next) } } {
             input type="hidden" name="csrf" value=(csrf);
             label for="username" { (t(lang, "username")) }
             input id="username" name="username" autocomplete="username" required;
@@ -156,7 +165,7 @@ fn login_page(state: &AppState, lang: Lang, next: &str, error: Option<&str>, sta
 
 async fn login_form(State(state): State<AppState>, Query(q): Query<LoginQuery>, headers: HeaderMap) -> Response {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    login_page(&state, lang, &safe_next(q.next.as_deref()), None, StatusCode::OK)
+    login_page(&state, lang, safe_next(q.next.as_deref()).as_deref(), None, StatusCode::OK)
 }
 
 async fn login(
@@ -168,13 +177,14 @@ async fn login(
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
     let next = safe_next(q.next.as_deref());
+    let next = next.as_deref();
     if !cookie(&headers, LOGIN_CSRF_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
-        return Ok(login_page(&state, lang, &next, Some(t(lang, "form_expired")), StatusCode::FORBIDDEN));
+        return Ok(login_page(&state, lang, next, Some(t(lang, "form_expired")), StatusCode::FORBIDDEN));
     }
     let key = format!("login:{}", address.map_or_else(|| "unknown".to_owned(), |a| a.to_string()));
     let account = format!("account:{}", form.username.trim().to_lowercase());
     if state.login_failures.blocked(&key) || state.login_failures.account_locked(&account) {
-        return Ok(login_page(&state, lang, &next, Some(t(lang, "login_locked")), StatusCode::TOO_MANY_REQUESTS));
+        return Ok(login_page(&state, lang, next, Some(t(lang, "login_locked")), StatusCode::TOO_MANY_REQUESTS));
     }
     let user = state.store.user(form.username.trim()).await?;
     // Hash even for an unknown name, so the answer takes the same time either way.
@@ -188,7 +198,7 @@ async fn login(
     let Some(user) = user.filter(|_| ok) else {
         state.login_failures.record(&key);
         state.login_failures.record_account(&account);
-        return Ok(login_page(&state, lang, &next, Some(t(lang, "login_failed")), StatusCode::UNAUTHORIZED));
+        return Ok(login_page(&state, lang, next, Some(t(lang, "login_failed")), StatusCode::UNAUTHORIZED));
     };
     let token = random_token();
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
@@ -197,7 +207,7 @@ async fn login(
         .store
         .create_session(hash, user.id, &random_token(), now, now + jiff::SignedDuration::from_hours(SESSION_HOURS))
         .await?;
-    let mut res = Redirect::to(&next).into_response();
+    let mut res = Redirect::to(next.unwrap_or(start_page(user.role))).into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, &token, SESSION_HOURS * 3600));
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0));
     Ok(res)
@@ -297,9 +307,9 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed_after_login() {
-        assert_eq!(safe_next(Some("/analyst")), "/analyst");
-        assert_eq!(safe_next(Some("https://evil.example/")), "/analyst");
-        assert_eq!(safe_next(Some("//evil.example")), "/analyst");
-        assert_eq!(safe_next(None), "/analyst");
+        assert_eq!(safe_next(Some("/analyst")).as_deref(), Some("/analyst"));
+        assert_eq!(safe_next(Some("https://evil.example/")), None);
+        assert_eq!(safe_next(Some("//evil.example")), None);
+        assert_eq!(safe_next(None), None);
     }
 }

@@ -419,7 +419,7 @@ pub async fn list(
     Auth(who): Auth,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<AttachedSpectrum>>, ApiError> {
-    let stored = crate::api::samples::workable_sample(&state, &who, &code).await?;
+    let stored = crate::api::samples::readable_sample(&state, &who, &code).await?;
     attached(&state, stored.sample.code).await.map(Json)
 }
 

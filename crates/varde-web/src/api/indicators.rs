@@ -22,12 +22,7 @@ pub async fn record(
 ) -> Result<(StatusCode, Json<UserRoomDay>), ApiError> {
     let slug = ServiceSlug::parse(&day.service)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("service"))?;
-    if !who.may_register_at(&slug) {
-        return Err(ApiError::new(
-            ErrorCode::WrongService,
-            format!("this token belongs to another service than '{slug}'"),
-        ));
-    }
+    crate::api::samples::check_service(&who, &slug)?;
     let today = jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC))
         .date();

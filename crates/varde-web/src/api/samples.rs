@@ -58,19 +58,39 @@ pub(crate) fn code_from_path(code: &str) -> Result<SampleCode, ApiError> {
     SampleCode::parse(code).map_err(|_| ApiError::new(ErrorCode::SampleNotFound, "no sample has that code"))
 }
 
+/// Whether `who` may register at `service`: 403 `technician_only` for national roles, `wrong_service` for another
+/// service's technician.
 pub(crate) fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
-    if who.may_register_at(service) {
+    who.may_register_at(service).map_err(|code| match code {
+        ErrorCode::WrongService => {
+            ApiError::new(code, format!("this token belongs to another service than '{service}'"))
+        }
+        _ => ApiError::new(code, "only the service's technicians register samples, analyses and user-room counts"),
+    })
+}
+
+/// Whether `who` may read a sample of `service` (403 `wrong_service` for another service's technician).
+pub(crate) fn check_read(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
+    if who.may_read_sample_of(service) {
         Ok(())
     } else {
         Err(ApiError::new(ErrorCode::WrongService, format!("this token belongs to another service than '{service}'")))
     }
 }
 
-/// The sample a path names, for a caller who may work at its service (not found, or 403 otherwise).
+/// The sample a path names, for a technician of its service (not found, or 403 otherwise).
 pub(crate) async fn workable_sample(state: &AppState, who: &Principal, code: &str) -> Result<StoredSample, ApiError> {
     let code = code_from_path(code)?;
     let stored = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
     check_service(who, &stored.sample.service)?;
+    Ok(stored)
+}
+
+/// The sample a path names, for a caller who may read it (not found, or 403 otherwise).
+pub(crate) async fn readable_sample(state: &AppState, who: &Principal, code: &str) -> Result<StoredSample, ApiError> {
+    let code = code_from_path(code)?;
+    let stored = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
+    check_read(who, &stored.sample.service)?;
     Ok(stored)
 }
 
@@ -133,7 +153,7 @@ pub async fn get(
         state.store.sample(code).await?
     };
     let sample = sample.ok_or(StoreError::UnknownSample)?;
-    check_service(&who, &sample.sample.service)?;
+    check_read(&who, &sample.sample.service)?;
     Ok(Json(view(sample)))
 }
 

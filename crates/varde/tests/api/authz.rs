@@ -52,7 +52,7 @@ async fn every_route_for_every_role() {
             "/api/v1/samples",
             "/api/v1/samples".into(),
             Some(heroin_sample()),
-            [Unauthenticated, Ok, Forbidden, Ok, Ok],
+            [Unauthenticated, Ok, Forbidden, Forbidden, Forbidden],
         ),
         (
             "get",
@@ -66,14 +66,14 @@ async fn every_route_for_every_role() {
             "/api/v1/samples/{code}/analyses",
             format!("/api/v1/samples/{code}/analyses"),
             Some(analysis),
-            [Unauthenticated, Ok, Forbidden, Ok, Ok],
+            [Unauthenticated, Ok, Forbidden, Forbidden, Forbidden],
         ),
         (
             "post",
             "/api/v1/samples/{code}/analyses/{analysis}/spectra",
             format!("/api/v1/samples/{code}/analyses/1/spectra?format=csv"),
             Some(json!({})),
-            [Unauthenticated, Ok, Forbidden, Ok, Ok],
+            [Unauthenticated, Ok, Forbidden, Forbidden, Forbidden],
         ),
         (
             "get",
@@ -150,8 +150,8 @@ async fn every_route_for_every_role() {
             "post",
             "/api/v1/user-room-days",
             "/api/v1/user-room-days".into(),
-            Some(day),
-            [Unauthenticated, Ok, Forbidden, Ok, Ok],
+            Some(day.clone()),
+            [Unauthenticated, Ok, Forbidden, Forbidden, Forbidden],
         ),
         ("get", "/api/v1/user-room-days", "/api/v1/user-room-days".into(), None, [Unauthenticated, Ok, Ok, Ok, Ok]),
         ("get", "/api/v1/stats/time-to-warning", "/api/v1/stats/time-to-warning".into(), None, [Ok, Ok, Ok, Ok, Ok]),
@@ -180,6 +180,13 @@ async fn every_route_for_every_role() {
             "post",
             "/api/v1/alerts/{id}/withdraw",
             format!("/api/v1/alerts/{draft}/withdraw"),
+            Some(json!({})),
+            [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "post",
+            "/api/v1/alerts/{id}/discard",
+            format!("/api/v1/alerts/{draft}/discard"),
             Some(json!({})),
             [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
         ),
@@ -214,6 +221,17 @@ async fn every_route_for_every_role() {
             assert_eq!(got, expected[who], "{method} {path} as {}: HTTP {}", CALLERS[who], res.status());
         }
     }
+    // Least privilege: national roles read samples but register nothing, and are told why.
+    for token in [&app.reviewer, &app.admin] {
+        for (path, body) in [
+            ("/api/v1/samples".to_owned(), heroin_sample()),
+            (format!("/api/v1/samples/{code}/analyses"), json!({"method": "strip_xylazine", "result": "negative"})),
+            ("/api/v1/user-room-days".to_owned(), day.clone()),
+        ] {
+            let (status, e) = app.post(&path, Some(token), &body).await;
+            assert_eq!((status, e["error"].as_str().unwrap()), (403, "technician_only"), "{path}");
+        }
+    }
     // The event stream opens for anyone (staff get more events: see the alert tests).
     let res = app.client.get(format!("{}/api/v1/events", app.base)).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
@@ -246,6 +264,13 @@ async fn every_route_for_every_role() {
                 .await
                 .unwrap();
             assert_eq!(res.status().as_u16(), 303, "{name} logs in");
+            // A plain login goes to the role's own start page.
+            let start = match role {
+                Role::Technician => "/staff",
+                Role::Reviewer => "/review",
+                Role::Admin => "/admin",
+            };
+            assert_eq!(res.headers()["location"].to_str().unwrap(), start, "{name}");
         }
         clients.push(client);
     }

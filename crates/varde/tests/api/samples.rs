@@ -85,7 +85,8 @@ async fn bad_input_gets_a_stable_code_the_field_and_the_right_status() {
     refused(&app, &t, bad_form, 400, "invalid_field", Some("form")).await;
     let mut unknown_service = heroin_sample();
     unknown_service["service"] = json!("nowhere");
-    refused(&app, &app.reviewer, unknown_service, 422, "unknown_service", Some("service")).await;
+    // A technician registers for its own service only; any other name, known or not, is refused the same way.
+    refused(&app, &t, unknown_service, 403, "wrong_service", None).await;
     let mut mg_on_powder = heroin_sample();
     mg_on_powder["analyses"][0]["components"][1]["amount"] = json!({"value": 20, "unit": "mg"});
     refused(&app, &t, mg_on_powder, 422, "amount_unit_not_applicable", Some("analyses[0].components[1].amount.unit"))
@@ -156,10 +157,14 @@ async fn tokens_decide_who_may_write_and_read_what() {
     assert_eq!(app.get(&path, Some(&app.reviewer)).await.0, 200);
     assert_eq!(app.get(&path, Some(&app.admin)).await.0, 200);
     assert_eq!(app.audit_entries().await, entries + 2, "national roles' sample reads are audited");
-    // Reviewers may register for any service (e.g. a national lab's confirmations), and that write is audited too.
+    // Least privilege: national roles read (audited) but register nothing, for no service.
     let mut bergen = heroin_sample();
     bergen["service"] = json!("bergen-brukerrom");
-    assert_eq!(app.post("/api/v1/samples", Some(&app.reviewer), &bergen).await.0, 201);
+    for token in [&app.reviewer, &app.admin] {
+        let (status, e) = app.post("/api/v1/samples", Some(token), &bergen).await;
+        assert_eq!((status, e["error"].as_str().unwrap()), (403, "technician_only"));
+    }
+    assert_eq!(app.post("/api/v1/samples", Some(&app.bergen), &bergen).await.0, 201);
 }
 
 #[tokio::test]
@@ -203,7 +208,7 @@ async fn analyses_can_be_added_and_amended_with_history_kept() {
     let (status, s) = app
         .post(
             &path,
-            Some(&app.reviewer),
+            Some(&app.oslo),
             &json!({"method": "gc_ms", "amends": ftir_id, "components": [
                 {"substance": "heroin", "role": "main", "amount": {"value": 31.5, "unit": "percent"}},
                 {"substance": "protonitazene", "role": "trace"}

@@ -29,8 +29,11 @@ pub async fn stream(
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let staff = who.as_ref().is_some_and(|w| w.is_national());
     let watch = state.store.event_watch();
-    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).or(q.after);
-    let start = resume.unwrap_or(*watch.borrow());
+    let newest = *watch.borrow();
+    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()).or(q.after);
+    // An id past the newest event (a client that saw a database since restored from a backup) or not a number
+    // starts a live stream from now: resuming "after" it would wait, silently, for events that may never come.
+    let start = resume.filter(|r: &i64| (0..=newest).contains(r)).unwrap_or(newest);
     let stream = futures_util::stream::unfold(
         (state, watch, start, VecDeque::new()),
         move |(state, mut watch, mut cursor, mut buffer)| async move {

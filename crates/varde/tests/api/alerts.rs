@@ -209,6 +209,34 @@ async fn an_unknown_substance_name_never_reaches_the_public() {
     assert!(!public.to_string().contains("Blåmix"), "{public}");
 }
 
+/// A client that resumes from an id the server never reached (a backup was restored) or from something that is not
+/// an id gets a live stream from now, not a silent one.
+#[tokio::test]
+async fn an_event_stream_resumed_from_an_unknown_id_is_live() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let mut streams = Vec::new();
+    for last in ["999999", "abc", "-5"] {
+        let res = app
+            .client
+            .get(format!("{}/api/v1/events", app.base))
+            .header("Last-Event-ID", last)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        streams.push(res);
+    }
+    let after = app.client.get(format!("{}/api/v1/events?after=999999", app.base)).send().await.unwrap();
+    streams.push(after);
+    let (status, _) = app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &json!({})).await;
+    assert_eq!(status, 200);
+    for res in streams {
+        assert_eq!(read_events(res, 1).await, ["alert.published"]);
+    }
+}
+
 /// A loopback webhook receiver that refuses everything until `refuse_until`, then records what it gets.
 #[derive(Clone, Default)]
 struct Receiver {

@@ -24,6 +24,7 @@ pub mod sample;
 pub mod service;
 pub mod text;
 pub mod tier;
+pub mod when;
 
 pub use catalogue::{Catalogue, SubstanceClass, SubstanceRef};
 pub use code::SampleCode;

@@ -231,7 +231,7 @@ pub struct SampleInput {
     /// The slug of the service registering the sample.
     pub service: String,
     /// When the sample was handed in (RFC 3339). Defaults to now.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::when::optional")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub received_at: Option<Timestamp>,
     /// What the product was sold as: catalogue names, synonyms or street names. Empty when the person does not know.
@@ -266,7 +266,7 @@ pub struct AnalysisInput {
     #[serde(default)]
     pub components: Option<Vec<ComponentInput>>,
     /// When the analysis was made (RFC 3339). Defaults to now.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::when::optional")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub performed_at: Option<Timestamp>,
     /// The id of an earlier analysis of this sample that this one replaces (a corrected or lab-confirmed result).

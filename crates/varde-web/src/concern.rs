@@ -3,63 +3,20 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::ClientAddress;
 use crate::i18n::t;
 use crate::lang::negotiate;
+use crate::limits::ClientAddress;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use varde_domain::ErrorCode;
 use varde_domain::Lang;
 use varde_domain::indicator::ConcernInput;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/concern", get(form).post(submit))
-}
-
-/// At most this many reports per address in the window.
-const PER_ADDRESS: usize = 5;
-const WINDOW: Duration = Duration::from_secs(600);
-
-#[derive(Default)]
-pub struct RateLimiter {
-    seen: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl RateLimiter {
-    /// How many attempts `key` made in the window.
-    pub fn count(&self, key: &str) -> usize {
-        let seen = self.seen.lock().expect("not poisoned");
-        seen.get(key).map_or(0, |v| v.iter().filter(|t| t.elapsed() < WINDOW).count())
-    }
-
-    /// Records an event for `key` without any allowance (for counting, as failed logins are).
-    pub fn record(&self, key: &str) {
-        let mut seen = self.seen.lock().expect("not poisoned");
-        let times = seen.entry(key.to_owned()).or_default();
-        times.retain(|t| t.elapsed() < WINDOW);
-        times.push(Instant::now());
-    }
-
-    /// Records an attempt from `key`; false when the key has used its allowance.
-    pub fn allow(&self, key: &str) -> bool {
-        let mut seen = self.seen.lock().expect("not poisoned");
-        if seen.len() > 100_000 {
-            seen.retain(|_, v| v.iter().any(|t| t.elapsed() < WINDOW));
-        }
-        let times = seen.entry(key.to_owned()).or_default();
-        times.retain(|t| t.elapsed() < WINDOW);
-        if times.len() >= PER_ADDRESS {
-            return false;
-        }
-        times.push(Instant::now());
-        true
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -121,7 +78,7 @@ async fn submit(
     State(state): State<AppState>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    ClientAddress(address): ClientAddress,
+    address: ClientAddress,
     Form(input): Form<ConcernInput>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
@@ -132,8 +89,7 @@ async fn submit(
             page(&state, lang, &input, Some(t(lang, "form_expired")), token)
         }));
     }
-    let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-    if !state.concern_limiter.allow(&address) {
+    if !state.concern_limiter.allow(&address.key("concern")) {
         let body = html! { h1 { (t(lang, "concern_title")) } p.error role="alert" { (t(lang, "concern_too_many")) } };
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,

@@ -153,17 +153,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
     }
 }
 
-/// The client's address when the server runs with connect info (as `varde serve` does); none otherwise.
-pub struct ClientAddress(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())))
-    }
-}
-
 /// A page form sent as multipart/form-data: its text fields, and the one file field's name and bytes.
 pub struct UploadForm {
     pub fields: std::collections::HashMap<String, String>,
@@ -200,4 +189,45 @@ impl UploadForm {
 /// Refuses (403 `admin_only`, with `message`) anyone but an admin: for API routes only admins use.
 pub fn require_admin(who: &varde_domain::auth::Principal, message: &'static str) -> Result<(), ApiError> {
     if who.role == varde_domain::auth::Role::Admin { Ok(()) } else { Err(ApiError::new(ErrorCode::AdminOnly, message)) }
+}
+
+/// Path parameters. A segment that does not parse (`/api/v1/alerts/k`, invalid UTF-8) names nothing: 404
+/// `not_found` in the JSON error shape, never the parser's text.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| ApiPath(p.0)).map_err(|_| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("{} names nothing here (a malformed id or code)", parts.uri.path()),
+            )
+        })
+    }
+}
+
+/// A query string. A parameter that does not parse (`?limit=-1`, `?after=x`) is 400 `invalid_field` naming it; an
+/// unknown parameter is ignored, as browsers and caches add their own.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
+            let field = e.path().to_string();
+            let value =
+                form_urlencoded::parse(query.as_bytes()).find(|(k, _)| *k == field).map(|(_, v)| v.into_owned());
+            let message = match value {
+                Some(v) => format!("{field}: '{v}' is not a value this parameter takes"),
+                None if field == "." => "the query string cannot be read".to_owned(),
+                None => format!("{field} is missing or cannot be read"),
+            };
+            ApiError::new(ErrorCode::InvalidField, message).with_field(field)
+        })
+    }
 }

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod feeds;
 pub mod i18n;
 pub mod lang;
+pub mod limits;
 pub mod metrics;
 pub mod monitoring;
 pub mod opendata;
@@ -56,9 +57,12 @@ pub struct Inner {
     pub metrics: Metrics,
     pub tokens: TokenCache,
     pub feed_cache: feeds::atom::FeedCache,
-    pub concern_limiter: concern::RateLimiter,
+    pub concern_limiter: limits::RateLimiter,
     pub login_failures: session::LoginFailures,
-    pub lookup_limiter: result::LookupLimiter,
+    /// Result look-ups, the page's and the API's together.
+    pub lookup_limiter: limits::RateLimiter,
+    /// Peers whose forwarded headers name the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// A hash of nothing, checked against when a login names an unknown user, so both take the same time.
     pub dummy_hash: String,
     /// The spectral libraries, built from the stored reference spectra when first needed.
@@ -84,12 +88,21 @@ impl AppState {
             metrics,
             tokens: TokenCache::new(Duration::from_secs(30)),
             feed_cache: Default::default(),
-            concern_limiter: Default::default(),
+            concern_limiter: limits::RateLimiter::new(limits::CONCERNS_PER_ADDRESS),
             login_failures: Default::default(),
-            lookup_limiter: Default::default(),
+            lookup_limiter: limits::RateLimiter::new(limits::LOOKUPS_PER_ADDRESS),
+            trusted_proxies: Vec::new(),
             dummy_hash: session::hash_password("no such user"),
             spectra: Default::default(),
         }))
+    }
+}
+
+impl AppState {
+    /// Trusts these proxies' forwarded headers (see [`limits::ClientAddress`]). Called once, before the state is shared.
+    pub fn trusting_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> AppState {
+        Arc::get_mut(&mut self.0).expect("called before the state is shared").trusted_proxies = proxies;
+        self
     }
 }
 

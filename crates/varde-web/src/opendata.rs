@@ -3,9 +3,10 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::i18n::t;
 use crate::lang::negotiate;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -220,7 +221,7 @@ pub async fn render(state: &AppState, name: &str) -> Result<Option<(String, &'st
     }))
 }
 
-async fn file(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+async fn file(State(state): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<Response, ApiError> {
     match render(&state, &name).await? {
         Some((body, ct)) => {
             Ok(([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response())
@@ -234,7 +235,7 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-async fn dictionary(Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+async fn dictionary(ApiQuery(q): ApiQuery<LangQuery>, headers: HeaderMap) -> Response {
     let lang = negotiate(q.lang.as_deref(), &headers);
     let columns = [
         ("period", "od_col_period"),

@@ -4,9 +4,9 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::ClientAddress;
 use crate::i18n::t;
 use crate::lang::negotiate;
+use crate::limits::ClientAddress;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,9 +22,36 @@ pub fn routes() -> axum::Router<AppState> {
 /// Every look-up answers after at least this long, whatever the code.
 const ANSWER_AFTER: Duration = Duration::from_millis(150);
 
-#[derive(Default)]
-pub struct LookupLimiter {
-    inner: crate::concern::RateLimiter,
+/// What a guarded look-up found.
+pub enum Lookup {
+    Found(Box<varde_store::StoredSample>),
+    /// Unknown and malformed codes alike.
+    NotFound,
+    /// The address has used its look-ups for the window.
+    Limited,
+}
+
+/// The one way to look up a result, for the page and the API alike: at most
+/// [`crate::limits::LOOKUPS_PER_ADDRESS`] per address in the window, counted together, and never answered sooner than
+/// [`ANSWER_AFTER`] after `started`, so neither the count nor the time tells a known code from an unknown one.
+pub async fn lookup(
+    state: &AppState,
+    address: &ClientAddress,
+    code: &str,
+    started: Instant,
+) -> Result<Lookup, ApiError> {
+    let found = if !state.lookup_limiter.allow(&address.key("lookup")) {
+        Ok(Lookup::Limited)
+    } else {
+        match SampleCode::parse(code) {
+            Ok(c) => state.store.sample(c).await.map(|s| s.map_or(Lookup::NotFound, |s| Lookup::Found(Box::new(s)))),
+            Err(_) => Ok(Lookup::NotFound),
+        }
+    };
+    if let Some(rest) = ANSWER_AFTER.checked_sub(started.elapsed()) {
+        tokio::time::sleep(rest).await;
+    }
+    Ok(found?)
 }
 
 #[derive(serde::Deserialize)]
@@ -37,7 +64,7 @@ async fn page(
     State(state): State<AppState>,
     Query(q): Query<ResultQuery>,
     headers: HeaderMap,
-    ClientAddress(address): ClientAddress,
+    address: ClientAddress,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let lang = negotiate(q.lang.as_deref(), &headers);
@@ -53,18 +80,18 @@ async fn page(
         let body = html! { h1 { (t(lang, "result_lookup")) } p { (t(lang, "result_intro")) } (form) };
         return Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "result_lookup"), "/result", body)));
     };
-    let key = format!("lookup:{}", address.map_or_else(|| "unknown".to_owned(), |a| a.to_string()));
-    if !state.lookup_limiter.inner.allow(&key) {
-        let body = html! { h1 { (t(lang, "result_lookup")) } p.error role="alert" { (t(lang, "too_many_lookups")) } };
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            crate::pages::page(crate::pages::layout(lang, t(lang, "result_lookup"), "/result", body)),
-        )
-            .into_response());
-    }
-    let stored = match SampleCode::parse(code) {
-        Ok(c) => state.store.sample(c).await?,
-        Err(_) => None,
+    let stored = match lookup(&state, &address, code, started).await? {
+        Lookup::Limited => {
+            let body =
+                html! { h1 { (t(lang, "result_lookup")) } p.error role="alert" { (t(lang, "too_many_lookups")) } };
+            return Ok((
+                StatusCode::TOO_MANY_REQUESTS,
+                crate::pages::page(crate::pages::layout(lang, t(lang, "result_lookup"), "/result", body)),
+            )
+                .into_response());
+        }
+        Lookup::NotFound => None,
+        Lookup::Found(s) => Some(s),
     };
     let (status, body) = match &stored {
         None => (
@@ -96,10 +123,6 @@ async fn page(
             )
         }
     };
-    // Answer no sooner than ANSWER_AFTER, so the time does not tell a known code from an unknown one.
-    if let Some(rest) = ANSWER_AFTER.checked_sub(started.elapsed()) {
-        tokio::time::sleep(rest).await;
-    }
     let mut res = (status, crate::pages::page(crate::pages::layout(lang, t(lang, "result_lookup"), "/result", body)))
         .into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -3,9 +3,9 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::ClientAddress;
 use crate::i18n::t;
 use crate::lang::negotiate;
+use crate::limits::ClientAddress;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Form;
@@ -172,7 +172,7 @@ async fn login(
     State(state): State<AppState>,
     Query(q): Query<LoginQuery>,
     headers: HeaderMap,
-    ClientAddress(address): ClientAddress,
+    address: ClientAddress,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
@@ -181,7 +181,7 @@ async fn login(
     if !cookie(&headers, LOGIN_CSRF_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
         return Ok(login_page(&state, lang, next, Some(t(lang, "form_expired")), StatusCode::FORBIDDEN));
     }
-    let key = format!("login:{}", address.map_or_else(|| "unknown".to_owned(), |a| a.to_string()));
+    let key = address.key("login");
     let account = format!("account:{}", form.username.trim().to_lowercase());
     if state.login_failures.blocked(&key) || state.login_failures.account_locked(&account) {
         return Ok(login_page(&state, lang, next, Some(t(lang, "login_locked")), StatusCode::TOO_MANY_REQUESTS));
@@ -235,27 +235,35 @@ async fn logout(
 
 /// Failed logins: five from one address in ten minutes lock that address out, and ten for one account (from
 /// anywhere) lock the account, for the rest of the window.
-#[derive(Default)]
 pub struct LoginFailures {
-    by_address: crate::concern::RateLimiter,
-    by_account: crate::concern::RateLimiter,
+    by_address: crate::limits::RateLimiter,
+    by_account: crate::limits::RateLimiter,
+}
+
+impl Default for LoginFailures {
+    fn default() -> LoginFailures {
+        use crate::limits::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS, RateLimiter};
+        LoginFailures {
+            by_address: RateLimiter::new(LOGIN_FAILURES_PER_ADDRESS),
+            by_account: RateLimiter::new(LOGIN_FAILURES_PER_ACCOUNT),
+        }
+    }
 }
 
 impl LoginFailures {
     pub fn blocked(&self, key: &str) -> bool {
-        self.by_address.count(key) >= 5
+        self.by_address.exhausted(key)
     }
 
     pub fn record(&self, key: &str) {
-        self.by_address.allow(key);
+        self.by_address.record(key);
     }
 
     pub fn account_locked(&self, account: &str) -> bool {
-        self.by_account.count(account) >= 10
+        self.by_account.exhausted(account)
     }
 
     pub fn record_account(&self, account: &str) {
-        // The limiter stops counting at its allowance; the account's count is all that matters here.
         self.by_account.record(account);
     }
 }

@@ -7,9 +7,10 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Auth;
+use crate::extract::{ApiPath, ApiQuery};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -339,8 +340,8 @@ fn filename(params: &UploadParams, format: Format) -> Result<String, ApiError> {
 pub async fn attach(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path((code, analysis_id)): Path<(String, i64)>,
-    Query(params): Query<UploadParams>,
+    ApiPath((code, analysis_id)): ApiPath<(String, i64)>,
+    ApiQuery(params): ApiQuery<UploadParams>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<AttachedSpectrum>), ApiError> {
     let stored = crate::api::samples::workable_sample(&state, &who, &code).await?;
@@ -417,7 +418,7 @@ pub async fn attach_file(
 pub async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<Vec<AttachedSpectrum>>, ApiError> {
     let stored = crate::api::samples::readable_sample(&state, &who, &code).await?;
     attached(&state, stored.sample.code).await.map(Json)
@@ -498,7 +499,7 @@ pub struct ReferenceView {
 pub async fn add_reference(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Query(params): Query<ReferenceParams>,
+    ApiQuery(params): ApiQuery<ReferenceParams>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ReferenceView>), ApiError> {
     crate::extract::require_admin(&who, "only admins manage the reference library")?;

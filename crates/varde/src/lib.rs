@@ -52,6 +52,10 @@ pub enum Command {
         /// Days after which samples' photos and notes and concern reports' texts are purged (checked hourly).
         #[arg(long, env = "VARDE_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..))]
         retention_days: u32,
+        /// A reverse proxy (address or CIDR range, repeatable) whose `Forwarded` / `X-Forwarded-For` headers name
+        /// the client for rate limits. Without it forwarded headers are ignored.
+        #[arg(long = "trusted-proxy", env = "VARDE_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<String>,
     },
     /// Purge photos and free text older than the retention period now (serve does this every hour).
     Purge {
@@ -153,8 +157,15 @@ pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve { listen, public_url, demo, seed, retention_days } => {
-                let options = serve::Options { listen, public_url, demo_seed: demo.then_some(seed), retention_days };
+            Command::Serve { listen, public_url, demo, seed, retention_days, trusted_proxies } => {
+                let trusted_proxies = varde_web::limits::parse_proxies(&trusted_proxies).map_err(anyhow::Error::msg)?;
+                let options = serve::Options {
+                    listen,
+                    public_url,
+                    demo_seed: demo.then_some(seed),
+                    retention_days,
+                    trusted_proxies,
+                };
                 serve::run(&cli.database, reference, options).await
             }
             Command::Purge { retention_days } => {

@@ -8,7 +8,7 @@ use varde_store::Store;
 use varde_web::AppState;
 
 pub fn app(store: Arc<dyn Store>, reference: Reference, public_url: &str) -> axum::Router {
-    app_with(store, reference, public_url, varde_web::delivery::Backoff::default())
+    app_with(store, reference, public_url, varde_web::delivery::Backoff::default(), Vec::new())
 }
 
 /// The application with webhook retry timing chosen by the caller (tests retry in milliseconds, not seconds).
@@ -17,9 +17,10 @@ pub fn app_with(
     reference: Reference,
     public_url: &str,
     backoff: varde_web::delivery::Backoff,
+    trusted_proxies: Vec<ipnet::IpNet>,
 ) -> axum::Router {
     varde_web::i18n::check();
-    let state = AppState::new(store, reference, public_url);
+    let state = AppState::new(store, reference, public_url).trusting_proxies(trusted_proxies);
     varde_web::delivery::spawn(state.clone(), backoff);
     varde_web::monitoring::spawn(state.clone());
     varde_web::router(state)
@@ -30,6 +31,8 @@ pub struct Options {
     pub public_url: Option<String>,
     pub demo_seed: Option<u64>,
     pub retention_days: u32,
+    /// Reverse proxies whose forwarded headers name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Retention (DESIGN.md privacy rule 5): photos and free text older than the period go; counts stay.
@@ -40,7 +43,7 @@ pub async fn purge(store: &dyn varde_store::Store, retention_days: u32) -> anyho
 }
 
 pub async fn run(database: &str, reference: Reference, options: Options) -> anyhow::Result<()> {
-    let Options { listen, public_url, demo_seed, retention_days } = options;
+    let Options { listen, public_url, demo_seed, retention_days, trusted_proxies } = options;
     let store = open_store(database, &reference)?;
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
@@ -63,7 +66,8 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
     println!("listening on http://{}", listener.local_addr()?);
     let public_url = public_url.unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")));
     // With the client's address, for the concern form's rate limit.
-    let app = app(store.clone(), reference, &public_url).into_make_service_with_connect_info::<SocketAddr>();
+    let app = app_with(store.clone(), reference, &public_url, Default::default(), trusted_proxies)
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     store.close();
     Ok(())

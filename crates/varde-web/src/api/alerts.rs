@@ -3,8 +3,9 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, MaybeAuth, OptionalJson, require_national, require_reviewer};
+use crate::extract::{ApiPath, ApiQuery};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -37,7 +38,7 @@ pub fn as_of(mut alert: Alert, now: Timestamp) -> Alert {
 pub async fn list(
     State(state): State<AppState>,
     MaybeAuth(who): MaybeAuth,
-    Query(q): Query<AlertQuery>,
+    ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
     let now = Timestamp::now();
     let wanted: Vec<AlertStatus> = match q.status.as_deref().unwrap_or("published") {
@@ -85,7 +86,7 @@ async fn visible(state: &AppState, who: &Option<varde_domain::auth::Principal>, 
 pub async fn get(
     State(state): State<AppState>,
     MaybeAuth(who): MaybeAuth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Alert>, ApiError> {
     Ok(Json(visible(&state, &who, id).await?))
 }
@@ -96,7 +97,7 @@ pub async fn get(
 pub async fn versions(
     State(state): State<AppState>,
     MaybeAuth(who): MaybeAuth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<AlertVersion>>, ApiError> {
     visible(&state, &who, id).await?;
     Ok(Json(state.store.alert_versions(id).await?))
@@ -108,7 +109,7 @@ pub async fn versions(
 pub async fn evidence(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<crate::api::samples::SampleView>>, ApiError> {
     require_national(&who)?;
     let samples = state.store.alert_evidence(id, &who, Timestamp::now()).await?;
@@ -133,7 +134,7 @@ async fn act(
 pub async fn edit(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(edit): ApiJson<AlertEdit>,
 ) -> Result<Json<Alert>, ApiError> {
     act(&state, &who, id, AlertAction::Edit, edit).await
@@ -145,7 +146,7 @@ pub async fn edit(
 pub async fn publish(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     OptionalJson(edit): OptionalJson<AlertEdit>,
 ) -> Result<Json<Alert>, ApiError> {
     act(&state, &who, id, AlertAction::Publish, edit.unwrap_or_default()).await
@@ -157,7 +158,7 @@ pub async fn publish(
 pub async fn update(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(edit): ApiJson<AlertEdit>,
 ) -> Result<Json<Alert>, ApiError> {
     act(&state, &who, id, AlertAction::Update, edit).await
@@ -170,7 +171,7 @@ pub async fn update(
 pub async fn withdraw(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     OptionalJson(edit): OptionalJson<AlertEdit>,
 ) -> Result<Json<Alert>, ApiError> {
     act(&state, &who, id, AlertAction::Withdraw, edit.unwrap_or_default()).await
@@ -182,7 +183,7 @@ pub async fn withdraw(
 pub async fn discard(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     OptionalJson(edit): OptionalJson<AlertEdit>,
 ) -> Result<Json<Alert>, ApiError> {
     act(&state, &who, id, AlertAction::Discard, edit.unwrap_or_default()).await
@@ -222,7 +223,7 @@ pub struct EdasNotification {
 pub async fn edas(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<EdasNotification>, ApiError> {
     require_national(&who)?;
     let alert =

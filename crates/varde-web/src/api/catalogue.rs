@@ -2,8 +2,9 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiQuery;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use varde_domain::catalogue::Substance;
@@ -25,7 +26,7 @@ pub struct SubstanceList {
 
 /// Search the substance catalogue, best match first (for autocomplete).
 #[utoipa::path(get, path = "/api/v1/substances", tag = "public", params(SubstanceQuery), responses((status = 200, body = SubstanceList)))]
-pub async fn substances(State(state): State<AppState>, Query(q): Query<SubstanceQuery>) -> Json<SubstanceList> {
+pub async fn substances(State(state): State<AppState>, ApiQuery(q): ApiQuery<SubstanceQuery>) -> Json<SubstanceList> {
     let limit = q.limit.unwrap_or(20).clamp(1, 200);
     let substances =
         state.assessor.catalogue.search(q.q.as_deref().unwrap_or(""), limit).into_iter().cloned().collect();

@@ -2,8 +2,9 @@
 //! updates, withdrawals); reviewers and admins also sample findings and drafts.
 
 use crate::AppState;
+use crate::extract::ApiQuery;
 use crate::extract::MaybeAuth;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
@@ -25,12 +26,13 @@ pub async fn stream(
     State(state): State<AppState>,
     MaybeAuth(who): MaybeAuth,
     headers: HeaderMap,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let staff = who.as_ref().is_some_and(|w| w.is_national());
     let watch = state.store.event_watch();
     let newest = *watch.borrow();
-    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()).or(q.after);
+    let resume =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()).or(q.after);
     // An id past the newest event (a client that saw a database since restored from a backup) or not a number
     // starts a live stream from now: resuming "after" it would wait, silently, for events that may never come.
     let start = resume.filter(|r: &i64| (0..=newest).contains(r)).unwrap_or(newest);

@@ -2,9 +2,10 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiQuery;
 use crate::extract::{ApiJson, Auth};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -43,7 +44,7 @@ pub struct DaysQuery {
 pub async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Query(q): Query<DaysQuery>,
+    ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Vec<UserRoomDay>>, ApiError> {
     let service = match (&q.service, &who.service, who.is_national()) {
         (Some(s), _, true) => Some(

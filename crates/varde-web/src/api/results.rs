@@ -2,11 +2,13 @@
 //! found, how certain it is, and advice; never the technician's notes or anything about other samples.
 
 use crate::AppState;
-use crate::api::samples::code_from_path;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::lang::negotiate;
+use crate::limits::ClientAddress;
+use crate::result::Lookup;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -84,19 +86,30 @@ pub struct ClassAdvice {
 #[utoipa::path(
     get, path = "/api/v1/results/{code}", tag = "public",
     params(("code" = String, Path, description = "The code on the result card"), LangQuery),
-    responses((status = 200, body = PublicResult), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = PublicResult), (status = 404, body = ErrorBody),
+        (status = 429, description = "more than 5 look-ups from this address in 10 minutes (page and API together)", body = ErrorBody)),
 )]
 pub async fn get(
     State(state): State<AppState>,
-    Path(code): Path<String>,
-    Query(q): Query<LangQuery>,
+    address: ClientAddress,
+    // A code that is not even UTF-8 is looked up as what it is, an unknown code: same limit, time and answer.
+    code: Result<ApiPath<String>, ApiError>,
+    ApiQuery(q): ApiQuery<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Json<PublicResult>, ApiError> {
+    let started = std::time::Instant::now();
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let not_found = || ApiError::new(ErrorCode::ResultNotFound, "no result has that code; check it and try again");
-    let code = code_from_path(&code).map_err(|_| not_found())?;
-    let stored = state.store.sample(code).await?.ok_or_else(not_found)?;
-    Ok(Json(public_result(&state, &stored, lang)))
+    let code = code.map(|c| c.0).unwrap_or_default();
+    match crate::result::lookup(&state, &address, &code, started).await? {
+        Lookup::Found(stored) => Ok(Json(public_result(&state, &stored, lang))),
+        Lookup::NotFound => {
+            Err(ApiError::new(ErrorCode::ResultNotFound, "no result has that code; check it and try again"))
+        }
+        Lookup::Limited => Err(ApiError::new(
+            ErrorCode::TooManyRequests,
+            "too many look-ups from this address; wait ten minutes and try again",
+        )),
+    }
 }
 
 /// What the person who brought the sample may see, in their language. Shared by the JSON API and the result page.

@@ -2,9 +2,10 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiPath;
 use crate::extract::{ApiJson, Auth};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -144,7 +145,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<SampleView>, ApiError> {
     let code = code_from_path(&code)?;
     let sample = if who.is_national() {
@@ -173,7 +174,7 @@ pub async fn get(
 pub async fn add_analysis(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(input): ApiJson<AnalysisInput>,
 ) -> Result<(StatusCode, Json<SampleView>), ApiError> {
     let current = workable_sample(&state, &who, &code).await?;

@@ -2,9 +2,10 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::extract::{Auth, require_national, require_reviewer};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -22,7 +23,7 @@ pub struct SignalQuery {
 pub async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Query(q): Query<SignalQuery>,
+    ApiQuery(q): ApiQuery<SignalQuery>,
 ) -> Result<Json<Vec<varde_store::Signal>>, ApiError> {
     require_national(&who)?;
     Ok(Json(state.store.signals(q.all.unwrap_or(false), &who, Timestamp::now()).await?))
@@ -34,7 +35,7 @@ pub async fn list(
 pub async fn draft(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Alert>, ApiError> {
     require_reviewer(&who)?;
     Ok(Json(state.store.draft_from_signal(id, &who, Timestamp::now()).await?))

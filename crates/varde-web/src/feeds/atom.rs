@@ -3,9 +3,10 @@
 use super::{datetime, esc};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiQuery;
 use crate::i18n::t;
 use crate::lang::negotiate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use jiff::Timestamp;
@@ -42,7 +43,7 @@ const FRESH: Duration = Duration::from_secs(10);
 
 pub async fn handler(
     State(state): State<AppState>,
-    Query(q): Query<FeedQuery>,
+    ApiQuery(q): ApiQuery<FeedQuery>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);

@@ -218,13 +218,8 @@ async fn an_event_stream_resumed_from_an_unknown_id_is_live() {
     let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
     let mut streams = Vec::new();
     for last in ["999999", "abc", "-5"] {
-        let res = app
-            .client
-            .get(format!("{}/api/v1/events", app.base))
-            .header("Last-Event-ID", last)
-            .send()
-            .await
-            .unwrap();
+        let res =
+            app.client.get(format!("{}/api/v1/events", app.base)).header("Last-Event-ID", last).send().await.unwrap();
         assert_eq!(res.status().as_u16(), 200);
         streams.push(res);
     }

@@ -20,6 +20,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with_proxies(Vec::new()).await
+    }
+
+    /// A server that trusts these reverse proxies' forwarded headers (`--trusted-proxy`).
+    pub async fn spawn_with_proxies(trusted_proxies: Vec<ipnet::IpNet>) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let reference = load_reference(None).unwrap();
         let store = open_store(&format!("sqlite://{}", dir.path().join("t.db").display()), &reference).unwrap();
@@ -37,7 +42,8 @@ impl TestApp {
             first: std::time::Duration::from_millis(20),
             max: std::time::Duration::from_millis(200),
         };
-        let app = serve::app_with(store.clone(), reference, &base, backoff);
+        let app = serve::app_with(store.clone(), reference, &base, backoff, trusted_proxies)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         TestApp { base, store, client: reqwest::Client::new(), oslo, bergen, reviewer, admin, _dir: dir }
     }

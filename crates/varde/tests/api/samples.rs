@@ -295,3 +295,119 @@ async fn reference_data_health_metrics_and_the_openapi_document() {
     let (status, e) = app.get("/no/such/thing", None).await;
     assert_eq!((status, e["error"].as_str().unwrap()), (404, "not_found"));
 }
+
+/// The API look-up is guarded like the page: they share one limit per address and both take at least 150 ms.
+#[tokio::test]
+async fn the_result_api_shares_the_pages_limit_and_padding() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let code = s["code"].as_str().unwrap().to_owned();
+    for path in
+        [format!("/api/v1/results/{code}"), "/api/v1/results/0000-0000-0000".into(), "/api/v1/results/%FF".into()]
+    {
+        let started = std::time::Instant::now();
+        let (status, _) = app.get(&path, None).await;
+        assert!(status == 200 || status == 404, "{path}: {status}");
+        assert!(started.elapsed() >= std::time::Duration::from_millis(150), "{path} answered early");
+    }
+    // Two page look-ups use the rest of the address's five.
+    for _ in 0..2 {
+        assert_eq!(app.get_text(&format!("/result?code={code}")).await.0, 200);
+    }
+    let (status, e) = app.get(&format!("/api/v1/results/{code}"), None).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (429, "too_many_requests"), "{e}");
+    assert_eq!(app.get_text(&format!("/result?code={code}")).await.0, 429);
+}
+
+/// Behind a trusted reverse proxy each client has its own limit; forwarded headers from anyone else change nothing.
+#[tokio::test]
+async fn limits_key_on_the_forwarded_client_only_behind_a_trusted_proxy() {
+    let look = |app: &TestApp, client: &str| {
+        let req = app
+            .client
+            .get(format!("{}/api/v1/results/0000-0000-0000", app.base))
+            .header("X-Forwarded-For", format!("{client}, 127.0.0.1"));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let untrusted = TestApp::spawn().await;
+    let got: Vec<u16> = futures_join((0..6).map(|i| look(&untrusted, &format!("203.0.113.{i}")))).await;
+    assert_eq!(got.iter().filter(|s| **s == 429).count(), 1, "{got:?}: one address, one limit");
+
+    let behind_proxy = TestApp::spawn_with_proxies(vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let got: Vec<u16> = futures_join((0..6).map(|i| look(&behind_proxy, &format!("203.0.113.{i}")))).await;
+    assert!(got.iter().all(|s| *s == 404), "{got:?}: six clients, each within its limit");
+    let got: Vec<u16> = futures_join((0..6).map(|_| look(&behind_proxy, "198.51.100.7"))).await;
+    assert_eq!(got.iter().filter(|s| **s == 429).count(), 1, "{got:?}: one client behind the proxy, one limit");
+}
+
+async fn futures_join<F: std::future::Future<Output = u16>>(futures: impl Iterator<Item = F>) -> Vec<u16> {
+    let mut out = Vec::new();
+    for f in futures {
+        out.push(f.await);
+    }
+    out
+}
+
+/// Path and query errors answer in the one JSON error shape, with a stable code and no parser or overflow text.
+#[tokio::test]
+async fn path_and_query_errors_use_the_error_contract() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let draft = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let r = Some(app.reviewer.as_str());
+    let cases: Vec<(&str, String, Option<&str>, u16, &str)> = vec![
+        ("get", "/api/v1/alerts/k/edas".into(), r, 404, "not_found"),
+        ("get", "/api/v1/alerts/99999999999999999999".into(), None, 404, "not_found"),
+        ("get", "/api/v1/alerts/424242".into(), None, 404, "alert_not_found"),
+        ("get", "/api/v1/alerts?limit=-1".into(), None, 400, "invalid_field"),
+        ("get", "/api/v1/alerts?tier=loud".into(), None, 400, "invalid_field"),
+        ("get", "/api/v1/events?after=x".into(), None, 400, "invalid_field"),
+        ("get", "/api/v1/samples/%FF%FE".into(), Some(app.oslo.as_str()), 404, "not_found"),
+        ("get", "/api/v1/samples/zzzz".into(), Some(app.oslo.as_str()), 404, "sample_not_found"),
+        ("get", "/api/v1/signals/x".into(), r, 404, "not_found"),
+        ("post", format!("/api/v1/alerts/{draft}x/publish"), r, 404, "not_found"),
+        ("delete", "/api/v1/samples".into(), None, 405, "method_not_allowed"),
+    ];
+    for (method, path, token, status, code) in cases {
+        let mut req = app.client.request(method.to_uppercase().parse().unwrap(), format!("{}{path}", app.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        let got = res.status().as_u16();
+        let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let text = res.text().await.unwrap();
+        assert!(ct.starts_with("application/json"), "{method} {path}: {ct} {text}");
+        let e: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!((got, e["error"].as_str().unwrap()), (status, code), "{method} {path}: {text}");
+        let message = e["message"].as_str().unwrap();
+        for leak in ["invalid digit", "Failed to deserialize", "overflow", "ParseIntError", "Utf8"] {
+            assert!(!message.contains(leak), "{method} {path}: {message}");
+        }
+    }
+    // A far-future date is a clear error, not an overflow.
+    let mut far = heroin_sample();
+    far["received_at"] = json!("9999-12-31T23:59:59Z");
+    let (status, e) = app.post("/api/v1/samples", Some(&app.oslo), &far).await;
+    assert_eq!(
+        (status, e["error"].as_str().unwrap(), e["field"].as_str().unwrap()),
+        (400, "invalid_field", "received_at"),
+        "{e}"
+    );
+    assert!(!e["message"].as_str().unwrap().contains("overflow"), "{e}");
+    let (status, e) = app
+        .client
+        .patch(format!("{}/api/v1/alerts/{draft}", app.base))
+        .bearer_auth(&app.reviewer)
+        .json(&json!({"valid_until": "9999-12-31T23:59:59Z"}))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), r))
+        .unwrap();
+    let e: serde_json::Value = e.json().await.unwrap();
+    assert_eq!(
+        (status, e["error"].as_str().unwrap(), e["field"].as_str().unwrap()),
+        (400, "invalid_field", "valid_until")
+    );
+    assert!(!e.to_string().contains("overflow"), "{e}");
+}

@@ -373,6 +373,9 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
     /// The newest event's seq, updated after every commit.
     fn event_watch(&self) -> tokio::sync::watch::Receiver<i64>;
+    /// Why writes are failing, if the last write failed for the storage's sake (disk full, database unavailable);
+    /// `None` once a write succeeds again.
+    fn write_failure(&self) -> Option<String>;
 
     async fn add_webhook(
         &self,

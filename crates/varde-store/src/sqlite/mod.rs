@@ -56,7 +56,9 @@ const MAX_BATCH: usize = 256;
 const MAX_IDLE_READERS: usize = 8;
 
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> Deliver + Send>;
+/// A request's work in the writer's transaction: its answer once the commit is known, and how it went
+/// (`Ok(())`, or the reason the storage failed it, or `Err(None)` when it failed for its own sake).
+type Job = Box<dyn FnOnce(&Connection) -> (Deliver, Result<(), Option<String>>) + Send>;
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -65,6 +67,22 @@ pub struct SqliteStore {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
+    health: Health,
+}
+
+/// Shared between the store and its writer thread.
+type Health = Arc<Mutex<Option<String>>>;
+
+fn set_health(health: &Health, failure: Option<String>) {
+    let mut h = health.lock().expect("not poisoned");
+    if let (Some(reason), None) = (&failure, &*h) {
+        tracing::error!(reason, "storage unavailable: writes fail until the cause is removed");
+    }
+    if failure.is_none() && h.is_some() {
+        tracing::info!("storage available again: a write succeeded");
+    }
+    *h = failure;
 }
 
 /// Parses `sqlite://PATH`, `sqlite:PATH` or a plain path.
@@ -100,11 +118,13 @@ impl SqliteStore {
         let newest = events::newest(&conn)?;
         let (events, _) = tokio::sync::watch::channel(newest);
         let notify = events.clone();
+        let health: Health = Arc::default();
+        let writer_health = health.clone();
         let (tx, rx) = mpsc::channel::<Job>();
         let writer = std::thread::Builder::new()
             .name("varde-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, notify))
-            .map_err(|e| StoreError::Conflict(format!("cannot start the writer thread: {e}")))?;
+            .spawn(move || writer_loop(conn, rx, notify, writer_health))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             path,
             assessor,
@@ -112,6 +132,7 @@ impl SqliteStore {
             jobs: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            health,
         })
     }
 
@@ -138,9 +159,15 @@ impl SqliteStore {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn: &Connection| {
             let result = in_savepoint(conn, f);
-            Box::new(move |commit: Result<(), StoreError>| {
+            let outcome = match &result {
+                Ok(_) => Ok(()),
+                Err(StoreError::Unavailable(reason)) => Err(Some(reason.clone())),
+                Err(_) => Err(None),
+            };
+            let deliver: Deliver = Box::new(move |commit: Result<(), StoreError>| {
                 let _ = tx.send(commit.and(result));
-            })
+            });
+            (deliver, outcome)
         });
         let sender = self.jobs.lock().expect("not poisoned").clone().ok_or(StoreError::Closed)?;
         sender.send(job).map_err(|_| StoreError::Closed)?;
@@ -166,7 +193,7 @@ impl SqliteStore {
             result
         })
         .await
-        .map_err(|e| StoreError::Conflict(format!("reader task failed: {e}")))?
+        .map_err(|e| StoreError::Internal(format!("reader task failed: {e}")))?
     }
 }
 
@@ -192,7 +219,7 @@ fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R, S
     }
 }
 
-fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync::watch::Sender<i64>) {
+fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync::watch::Sender<i64>, health: Health) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -202,24 +229,30 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync:
             }
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let msg = e.to_string();
-            for job in batch {
-                // Run nothing; tell each caller why.
-                drop(job);
-                tracing::error!("cannot begin a transaction: {msg}");
-            }
+            // Run nothing: each caller hears the store is unavailable (its job is dropped unrun).
+            set_health(&health, Some(format!("cannot begin a transaction: {e}")));
+            drop(batch);
             continue;
         }
-        let deliveries: Vec<Deliver> = batch.into_iter().map(|job| job(&conn)).collect();
+        let (deliveries, outcomes): (Vec<Deliver>, Vec<Result<(), Option<String>>>) =
+            batch.into_iter().map(|job| job(&conn)).unzip();
         let commit = conn.execute_batch("COMMIT");
         if commit.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
-        let msg = commit.as_ref().err().map(ToString::to_string);
+        // A commit fails for the storage's sake (a full disk, an I/O error): nothing of the batch was stored.
+        let failure = commit.as_ref().err().map(|e| format!("commit failed: {e}"));
+        let storage_failure = failure.clone().or_else(|| outcomes.iter().find_map(|o| o.clone().err().flatten()));
+        if storage_failure.is_some() {
+            set_health(&health, storage_failure);
+        } else if outcomes.iter().any(Result::is_ok) {
+            // Healthy again only once something was stored; a batch of refused requests proves nothing.
+            set_health(&health, None);
+        }
         for deliver in deliveries {
-            deliver(match &msg {
+            deliver(match &failure {
                 None => Ok(()),
-                Some(m) => Err(StoreError::Conflict(format!("commit failed: {m}"))),
+                Some(m) => Err(StoreError::Unavailable(m.clone())),
             });
         }
         // Wake event listeners (server-sent events, webhook workers) when the commit added events.
@@ -232,7 +265,7 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync:
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > MIGRATIONS.len() as i64 {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::Internal(format!(
             "the database has schema version {current}, newer than this Varde knows ({}); upgrade Varde",
             MIGRATIONS.len()
         )));
@@ -580,6 +613,10 @@ impl Store for SqliteStore {
 
     fn event_watch(&self) -> tokio::sync::watch::Receiver<i64> {
         self.events.subscribe()
+    }
+
+    fn write_failure(&self) -> Option<String> {
+        self.health.lock().expect("not poisoned").clone()
     }
 
     async fn add_webhook(

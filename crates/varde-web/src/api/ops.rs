@@ -4,22 +4,41 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
+    /// `ok`, or `degraded` while writes fail for the storage's sake (reads may still work).
     pub status: &'static str,
+    /// Why it is degraded (e.g. "commit failed: database or disk is full").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub catalogue_version: String,
 }
 
-/// Liveness and readiness: answers 200 only when the database answers.
-#[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
-pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    state.store.meta("schema").await?;
-    Ok(Json(Health { status: "ok", catalogue_version: state.assessor.catalogue.version.clone() }))
+/// Liveness and readiness: 200 `ok` when the database answers and takes writes; 503 `degraded`, with the reason,
+/// from a write that failed for the storage's sake until a write succeeds again, so a load balancer can route
+/// around this instance.
+#[utoipa::path(get, path = "/healthz", tag = "public",
+    responses((status = 200, body = Health), (status = 503, description = "degraded: writes fail", body = Health), (status = 500, body = ErrorBody)))]
+pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let catalogue_version = state.assessor.catalogue.version.clone();
+    let reason = match state.store.meta("schema").await {
+        Ok(_) => state.store.write_failure(),
+        Err(e) if e.is_unavailable() => Some(e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(match reason {
+        None => Json(Health { status: "ok", reason: None, catalogue_version }).into_response(),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health { status: "degraded", reason: Some(reason), catalogue_version }),
+        )
+            .into_response(),
+    })
 }
 
 /// Prometheus metrics in the text exposition format.

@@ -26,8 +26,14 @@ impl TestApp {
     /// A server that trusts these reverse proxies' forwarded headers (`--trusted-proxy`).
     pub async fn spawn_with_proxies(trusted_proxies: Vec<ipnet::IpNet>) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        TestApp::spawn_at(dir, &db, trusted_proxies).await
+    }
+
+    /// A server whose database lives at `db` (kept for the test's life with `dir`).
+    pub async fn spawn_at(dir: tempfile::TempDir, db: &std::path::Path, trusted_proxies: Vec<ipnet::IpNet>) -> TestApp {
         let reference = load_reference(None).unwrap();
-        let store = open_store(&format!("sqlite://{}", dir.path().join("t.db").display()), &reference).unwrap();
+        let store = open_store(&format!("sqlite://{}", db.display()), &reference).unwrap();
         for (slug, kommune) in [("oslo-brukerrom", "0301"), ("bergen-brukerrom", "4601")] {
             let s = admin::new_service(&reference, slug, slug, "user_room", kommune).unwrap();
             store.add_service(s, "test", Timestamp::now()).await.unwrap();

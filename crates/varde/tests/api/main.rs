@@ -12,3 +12,4 @@ mod samples;
 mod session;
 mod signals;
 mod spectra;
+mod storage;

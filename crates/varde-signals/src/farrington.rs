@@ -152,7 +152,37 @@ fn enough_cases(y: &[f64], k: usize, limit54: (f64, usize)) -> bool {
     y[from..=k].iter().sum::<f64>() >= limit54.0
 }
 
-/// Farrington 1996 for the weeks in `range` (0-based indices into `y`).
+/// A fit of `algo.farrington.fitGLM.fast`: with a trend when asked, unless that fit does not converge, in which
+/// case R refits without it (and does not check convergence again).
+struct FastFit {
+    model: Fit,
+    phi: f64,
+    with_trend: bool,
+}
+
+fn fit_fast(wtime: &[f64], response: &[f64], trend: bool, reweight: bool) -> Result<FastFit, SignalError> {
+    let ones = vec![1.0; response.len()];
+    let mut with_trend = trend;
+    let mut x = design(wtime, with_trend);
+    let mut model = glm::fit(&x, response, &ones).ok_or(SignalError::Singular)?;
+    if !model.converged && with_trend {
+        with_trend = false;
+        x = design(wtime, false);
+        model = glm::fit(&x, response, &ones).ok_or(SignalError::Singular)?;
+    }
+    let mut phi = model.dispersion().max(1.0);
+    if reweight {
+        let omega = assign_weights(&anscombe(&model, &x, response, phi), 1.0);
+        model = glm::fit(&x, response, &omega).ok_or(SignalError::Singular)?;
+        phi = model.dispersion().max(1.0);
+    }
+    Ok(FastFit { model, phi, with_trend })
+}
+
+/// Farrington 1996 for the weeks in `range` (0-based indices into `y`), step for step as R's `algo.farrington`
+/// with its default fitting function, including on sparse series: where the fit with a trend does not converge
+/// (a run of zeros drives the mean towards zero) it is refitted without one, and means stay at least machine
+/// epsilon, so a series of zeros gets a tiny bound and no alarm instead of an error.
 pub fn farrington(
     y: &[f64],
     range: std::ops::RangeInclusive<usize>,
@@ -177,20 +207,18 @@ pub fn farrington(
         let response: Vec<f64> = idx.iter().map(|i| y[*i]).collect();
         let wtime: Vec<f64> = idx.iter().map(|i| (*i + 1) as f64).collect();
         let now = (k + 1) as f64;
-        let mut do_trend = p.trend;
-        let Reweighted { mut model, mut phi, .. } =
-            fit_reweighted(&design(&wtime, p.trend), &response, p.reweight, 1.0)?;
-        if p.trend {
-            let significant = model.p_value(1, model.dispersion()) < 0.05;
-            let (mu0, _) = model.predict_response(&[1.0, now], 1.0);
+        let mut fit = fit_fast(&wtime, &response, p.trend, p.reweight)?;
+        // R tests the trend only when the fit kept it ("wtime" among the coefficients).
+        if fit.with_trend {
+            let significant = fit.model.p_value(1, fit.model.dispersion()) < 0.05;
+            let (mu0, _) = fit.model.predict_response(&[1.0, now], 1.0);
             let max = response.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             if !(p.b >= 3 && significant && mu0 <= max) {
-                do_trend = false;
-                let refit = fit_reweighted(&design(&wtime, false), &response, p.reweight, 1.0)?;
-                (model, phi) = (refit.model, refit.phi);
+                fit = fit_fast(&wtime, &response, false, p.reweight)?;
             }
         }
-        let x0: Vec<f64> = if do_trend { vec![1.0, now] } else { vec![1.0] };
+        let FastFit { model, phi, with_trend } = fit;
+        let x0: Vec<f64> = if with_trend { vec![1.0, now] } else { vec![1.0] };
         let (mu0, se) = model.predict_response(&x0, phi);
         let upper = upper_2_3(mu0, se, phi, z);
         let enough = enough_cases(y, k, p.limit54);
@@ -201,7 +229,7 @@ pub fn farrington(
             upperbound: if enough { upper } else { 0.0 },
             alarm: score > 1.0,
             expected: Some(mu0),
-            trend: Some(do_trend),
+            trend: Some(with_trend),
             ..Evaluation::default()
         });
     }

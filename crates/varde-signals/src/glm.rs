@@ -28,6 +28,13 @@ pub struct Fit {
 const EPSILON: f64 = 1e-8;
 const MAX_ITERATIONS: usize = 25;
 
+/// R's `poisson(link = "log")` keeps means and their derivative at least `.Machine$double.eps`
+/// (`linkinv <- function(eta) pmax(exp(eta), .Machine$double.eps)`), so a series of zeros drives the fit towards
+/// a tiny mean instead of to zero, where the working response would be 0/0.
+fn linkinv(eta: f64) -> f64 {
+    eta.exp().max(f64::EPSILON)
+}
+
 fn poisson_deviance(y: &[f64], mu: &[f64], prior: &[f64]) -> f64 {
     y.iter()
         .zip(mu)
@@ -123,7 +130,7 @@ pub fn fit(x: &[Vec<f64>], y: &[f64], prior: &[f64]) -> Option<Fit> {
         coef = beta;
         cov = inv;
         eta = sparse.iter().map(|row| row.iter().map(|(a, v)| v * coef[*a]).sum()).collect();
-        mu = eta.iter().map(|e| e.exp()).collect();
+        mu = eta.iter().map(|e| linkinv(*e)).collect();
         let dev = poisson_deviance(y, &mu, prior);
         if (dev - dev_old).abs() / (dev.abs() + 0.1) < EPSILON {
             converged = true;
@@ -184,7 +191,8 @@ impl Fit {
     /// Prediction on the response scale, with its standard error (delta method, as `predict.glm`).
     pub fn predict_response(&self, x0: &[f64], dispersion: f64) -> (f64, f64) {
         let (eta, se) = self.predict_link(x0, dispersion);
-        let mu = eta.exp();
+        // R's `predict.glm`: the inverse link and its derivative, both floored at machine epsilon for the log link.
+        let mu = linkinv(eta);
         (mu, se * mu)
     }
 }

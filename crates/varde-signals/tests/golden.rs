@@ -137,3 +137,24 @@ fn too_little_history_is_an_error_not_a_panic() {
     assert!(evaluate(&y, 0..=5, &Method::Cusum(CusumParams::default())).is_err());
     assert!(evaluate(&y, 50..=70, &Method::Cusum(CusumParams::default())).is_err());
 }
+
+/// Sparse series, the normal case in drug checking (a rare substance in one fylke): about 95 % zero weeks, every
+/// reference week zero, nothing at all, and a new substance arriving. Goldens from R's `algo.farrington` made by
+/// `tests/golden/make_sparse.R`, with R's default `limit54` (no alarm under 5 cases in 4 weeks) and without it, so
+/// the fitted bound is compared in every week.
+#[test]
+fn farrington_1996_matches_r_on_sparse_series() {
+    for name in ["sparse95", "zero_reference", "all_zero", "arrival"] {
+        let y: Vec<f64> = read(&format!("sparse_{name}_series.csv")).1.into_iter().map(|r| r[1]).collect();
+        for limit in [5.0, 0.0] {
+            let p = FarringtonParams { b: 4, w: 3, alpha: 0.05, limit54: (limit, 4), ..FarringtonParams::default() };
+            let ours =
+                evaluate(&y, RANGE, &Method::Farrington(p)).unwrap_or_else(|e| panic!("{name}, limit {limit}: {e}"));
+            check(
+                &format!("sparse_{name}_farrington_limit{limit}.csv"),
+                &ours,
+                &[("trend", |e| f64::from(u8::from(e.trend.unwrap())))],
+            );
+        }
+    }
+}

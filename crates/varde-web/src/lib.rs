@@ -16,6 +16,7 @@ pub mod lang;
 pub mod limits;
 pub mod metrics;
 pub mod monitoring;
+pub mod openapi;
 pub mod opendata;
 pub mod pages;
 pub mod photo;
@@ -129,7 +130,8 @@ impl utoipa::Modify for BearerAuth {
 
 /// The routes and the OpenAPI document, declared together so the document cannot drift from the code.
 pub fn router(state: AppState) -> Router {
-    let (router, openapi) = api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    let (router, mut openapi) = api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    openapi::document_edge_responses(&mut openapi);
     let openapi = Arc::new(openapi);
     router
         .merge(pages::routes())

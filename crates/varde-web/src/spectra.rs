@@ -286,8 +286,10 @@ pub fn technique_of(method: Method) -> Option<Technique> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// The file's format.
+    #[param(inline)]
     pub format: Format,
     /// The file's name, for the record.
     #[serde(default)]
@@ -461,10 +463,13 @@ impl From<TechniqueParam> for Technique {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReferenceParams {
     /// Catalogue id of the substance.
     pub substance: String,
+    #[param(inline)]
     pub technique: TechniqueParam,
+    #[param(inline)]
     pub format: Format,
     /// A name for the spectrum (defaults to the substance's English name).
     #[serde(default)]

@@ -14,15 +14,35 @@ use varde_domain::Tier;
 use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertStatus, AlertVersion};
 use varde_store::AlertFilter;
 
+/// Which alerts a list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    Published,
+    Expired,
+    Withdrawn,
+    /// Reviewers and admins only.
+    Draft,
+    /// Reviewers and admins only.
+    Discarded,
+    /// Every status the caller may see.
+    All,
+}
+
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertQuery {
     /// published (default), expired, withdrawn, draft or discarded (these two for reviewers and admins), or all.
-    status: Option<String>,
+    #[param(inline)]
+    status: Option<StatusFilter>,
     /// The lowest tier to include.
-    tier: Option<String>,
+    #[param(inline)]
+    tier: Option<Tier>,
     /// Two-digit fylkesnummer: alerts for that fylke and national ones.
+    #[param(pattern = "^[0-9]{2}$")]
     fylke: Option<String>,
     /// At most this many, newest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -41,13 +61,14 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
     let now = Timestamp::now();
-    let wanted: Vec<AlertStatus> = match q.status.as_deref().unwrap_or("published") {
-        "all" if who.as_ref().is_some_and(|w| w.is_national()) => AlertStatus::ALL.to_vec(),
-        "all" => AlertStatus::ALL.into_iter().filter(|s| s.is_public()).collect(),
-        s => vec![AlertStatus::parse(s).ok_or_else(|| {
-            ApiError::new(ErrorCode::InvalidField, "status is published, expired, withdrawn, draft, discarded or all")
-                .with_field("status")
-        })?],
+    let wanted: Vec<AlertStatus> = match q.status.unwrap_or(StatusFilter::Published) {
+        StatusFilter::All if who.as_ref().is_some_and(|w| w.is_national()) => AlertStatus::ALL.to_vec(),
+        StatusFilter::All => AlertStatus::ALL.into_iter().filter(|s| s.is_public()).collect(),
+        StatusFilter::Published => vec![AlertStatus::Published],
+        StatusFilter::Expired => vec![AlertStatus::Expired],
+        StatusFilter::Withdrawn => vec![AlertStatus::Withdrawn],
+        StatusFilter::Draft => vec![AlertStatus::Draft],
+        StatusFilter::Discarded => vec![AlertStatus::Discarded],
     };
     if wanted.iter().any(|s| !s.is_public()) {
         let who = who.as_ref().ok_or_else(|| {
@@ -55,16 +76,25 @@ pub async fn list(
         })?;
         require_national(who)?;
     }
-    let min_tier = match q.tier.as_deref() {
-        None => None,
-        Some(t) => Some(Tier::parse(t).ok_or_else(|| {
-            ApiError::new(ErrorCode::InvalidField, "tier is info, caution, warning or severe").with_field("tier")
-        })?),
-    };
+    let min_tier = q.tier;
+    if let Some(f) = &q.fylke
+        && state.assessor.geography.fylke(f).is_none()
+    {
+        return Err(
+            ApiError::new(ErrorCode::InvalidField, format!("fylke: '{f}' is not a fylkesnummer")).with_field("fylke")
+        );
+    }
     // Expired is published-and-past-validity: ask the store for published ones and sort them out here.
     let stored: Vec<AlertStatus> =
         wanted.iter().map(|s| if *s == AlertStatus::Expired { AlertStatus::Published } else { *s }).collect();
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = match q.limit {
+        None => 100,
+        Some(n @ 1..=1000) => n,
+        Some(n) => {
+            return Err(ApiError::new(ErrorCode::InvalidField, format!("limit: {n} is not between 1 and 1000"))
+                .with_field("limit"));
+        }
+    };
     let filter = AlertFilter { statuses: stored, min_tier, fylke: q.fylke.clone(), limit: 0 };
     let alerts = state.store.alerts(filter).await?;
     Ok(Json(alerts.into_iter().map(|a| as_of(a, now)).filter(|a| wanted.contains(&a.status)).take(limit).collect()))

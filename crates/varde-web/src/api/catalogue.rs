@@ -11,6 +11,7 @@ use varde_domain::catalogue::Substance;
 use varde_domain::service::Service;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SubstanceQuery {
     /// Any part of a name, synonym or street name; case, accents and punctuation are ignored.
     q: Option<String>,

@@ -14,6 +14,7 @@ use std::convert::Infallible;
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Replay events after this id (as `Last-Event-ID` does); by default only new events.
     after: Option<i64>,

@@ -33,6 +33,7 @@ pub async fn record(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DaysQuery {
     /// One service's days (technicians see only their own).
     service: Option<String>,

@@ -18,6 +18,7 @@ use varde_domain::sample::{AnalysisResult, Component, Form, Outcome, Status};
 use varde_domain::{Lang, Method, SubstanceRef, Tier};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LangQuery {
     /// nb, nn or en; otherwise from Accept-Language, else nb.
     lang: Option<String>,

@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 use varde_domain::alert::Alert;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SignalQuery {
     /// Also drafted and dismissed signals (default: open only).
     all: Option<bool>,

@@ -493,7 +493,7 @@ pub struct AlertEdit {
     /// Two-digit fylkesnummer; an empty list makes the alert national.
     #[serde(default)]
     pub fylker: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::when::optional")]
+    #[serde(default, deserialize_with = "crate::wire::optional_time")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub valid_until: Option<jiff::Timestamp>,
     /// Why (kept with the version; shown with withdrawals).

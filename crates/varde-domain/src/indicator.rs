@@ -69,13 +69,19 @@ impl ConcernInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserRoomDay {
+    /// The slug of the service the counts are for.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 48))]
     pub service: String,
     /// YYYY-MM-DD.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub day: jiff::civil::Date,
+    #[serde(deserialize_with = "crate::wire::count")]
     pub visits: u32,
+    #[serde(deserialize_with = "crate::wire::count")]
     pub overdoses: u32,
+    #[serde(deserialize_with = "crate::wire::count")]
     pub naloxone: u32,
+    #[serde(deserialize_with = "crate::wire::count")]
     pub referrals: u32,
 }
 

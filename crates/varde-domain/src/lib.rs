@@ -24,7 +24,7 @@ pub mod sample;
 pub mod service;
 pub mod text;
 pub mod tier;
-pub mod when;
+pub mod wire;
 
 pub use catalogue::{Catalogue, SubstanceClass, SubstanceRef};
 pub use code::SampleCode;

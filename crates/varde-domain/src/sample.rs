@@ -229,9 +229,10 @@ impl AnalysisResult {
 #[serde(deny_unknown_fields)]
 pub struct SampleInput {
     /// The slug of the service registering the sample.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 48))]
     pub service: String,
     /// When the sample was handed in (RFC 3339). Defaults to now.
-    #[serde(default, deserialize_with = "crate::when::optional")]
+    #[serde(default, deserialize_with = "crate::wire::optional_time")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub received_at: Option<Timestamp>,
     /// What the product was sold as: catalogue names, synonyms or street names. Empty when the person does not know.
@@ -266,11 +267,11 @@ pub struct AnalysisInput {
     #[serde(default)]
     pub components: Option<Vec<ComponentInput>>,
     /// When the analysis was made (RFC 3339). Defaults to now.
-    #[serde(default, deserialize_with = "crate::when::optional")]
+    #[serde(default, deserialize_with = "crate::wire::optional_time")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub performed_at: Option<Timestamp>,
     /// The id of an earlier analysis of this sample that this one replaces (a corrected or lab-confirmed result).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::optional_id")]
     pub amends: Option<i64>,
 }
 

@@ -171,6 +171,11 @@ pub struct LibraryMatch {
     pub score: f64,
 }
 
+/// A spectrum file as uploaded: its bytes, as the `format` parameter says.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct SpectrumFile(#[allow(dead_code)] Vec<u8>);
+
 /// File formats a spectrum may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -329,7 +334,7 @@ fn filename(params: &UploadParams, format: Format) -> Result<String, ApiError> {
 #[utoipa::path(
     post, path = "/api/v1/samples/{code}/analyses/{analysis}/spectra", tag = "samples",
     params(("code" = String, Path), ("analysis" = i64, Path), UploadParams),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = SpectrumFile, content_type = "application/octet-stream"),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Stored, with proposals", body = AttachedSpectrum),
@@ -497,7 +502,7 @@ pub struct ReferenceView {
 #[utoipa::path(
     post, path = "/api/v1/reference-spectra", tag = "samples",
     params(ReferenceParams),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = SpectrumFile, content_type = "application/octet-stream"),
     security(("bearer" = [])),
     responses((status = 201, body = ReferenceView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]

@@ -36,6 +36,7 @@ pub async fn record(
 #[into_params(parameter_in = Query)]
 pub struct DaysQuery {
     /// One service's days (technicians see only their own).
+    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 48)]
     service: Option<String>,
 }
 

@@ -21,11 +21,7 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/review", get(queue))
         .route("/review/{id}", get(draft))
-        .route("/review/{id}/edit", post(edit))
-        .route("/review/{id}/publish", post(publish))
-        .route("/review/{id}/update", post(update))
-        .route("/review/{id}/withdraw", post(withdraw))
-        .route("/review/{id}/discard", post(discard))
+        .route("/review/{id}/{action}", post(action))
 }
 
 #[derive(serde::Deserialize)]
@@ -199,57 +195,22 @@ async fn act(
     Ok(Redirect::to(&format!("{to}?lang={}", lang.code())).into_response())
 }
 
-async fn edit(
+/// `/review/{id}/edit|publish|update|withdraw|discard`: the page forms' one way to a reviewer action.
+async fn action(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<i64>,
+    Path((id, action)): Path<(i64, String)>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Edit).await
-}
-
-async fn publish(
-    State(state): State<AppState>,
-    user: SessionUser,
-    Path(id): Path<i64>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Publish).await
-}
-
-async fn update(
-    State(state): State<AppState>,
-    user: SessionUser,
-    Path(id): Path<i64>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Update).await
-}
-
-async fn withdraw(
-    State(state): State<AppState>,
-    user: SessionUser,
-    Path(id): Path<i64>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Withdraw).await
-}
-
-async fn discard(
-    State(state): State<AppState>,
-    user: SessionUser,
-    Path(id): Path<i64>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, AlertAction::Discard).await
+    let action = match action.as_str() {
+        "edit" => AlertAction::Edit,
+        "publish" => AlertAction::Publish,
+        "update" => AlertAction::Update,
+        "withdraw" => AlertAction::Withdraw,
+        "discard" => AlertAction::Discard,
+        _ => return Err(ApiError::new(ErrorCode::NotFound, "no such reviewer action")),
+    };
+    act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, action).await
 }

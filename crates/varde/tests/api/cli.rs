@@ -144,6 +144,25 @@ fn signals_series_prints_rs_numbers_for_a_csv_series() {
         bad.to_str().unwrap(),
     ]));
     assert!(err.contains("bad.csv:3"), "{err}");
+    // A sparse series (a rare substance in one fylke) is the normal case: R's numbers, not "could not be fitted".
+    let out = run_ok(varde("sqlite://unused.db").args([
+        "signals",
+        "series",
+        "--method",
+        "farrington",
+        "--b",
+        "4",
+        "--range",
+        "260:312",
+        "--input",
+        &format!("{golden}/sparse_zero_reference_series.csv"),
+    ]));
+    let expected = std::fs::read_to_string(format!("{golden}/sparse_zero_reference_farrington_limit5.csv")).unwrap();
+    let alarms = |text: &str, col: usize| -> Vec<String> {
+        text.lines().skip(1).map(|l| l.split(',').nth(col).unwrap().to_owned()).collect()
+    };
+    assert_eq!(alarms(&out, 3), alarms(&expected, 3));
+    assert!(alarms(&out, 3).contains(&"1".to_owned()), "the cluster in the evaluated weeks alarms, as in R");
 }
 
 #[test]

@@ -1,13 +1,9 @@
 //! Alert drafts: which samples are the same product, how many make a warning stronger, and the first text a
 //! reviewer edits. Pure: the store finds the matching draft; this module decides what matches and what it says.
 
-use crate::catalogue::Catalogue;
-use crate::datafile::DataFileError;
 use crate::error::ErrorCode;
 use crate::finding::Finding;
-use crate::geo::Fylke;
 use crate::lang::{Lang, Localized};
-use crate::method::MethodLimits;
 use crate::sample::{ComponentRole, Form, Outcome, Sample};
 use crate::text::fold;
 use crate::tier::Tier;
@@ -25,25 +21,7 @@ pub const DRAFT_FROM: Tier = Tier::Warning;
 /// How a draft names a substance the catalogue does not know (privacy rule 7: never the name as typed).
 pub const UNKNOWN_SUBSTANCE: &str = "unknown-substance";
 
-/// The items in their order, each once.
-fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
-}
-
-/// What a finding says made the product dangerous: its substances, or for a strip result the strip method.
-fn danger_of(f: &Finding) -> Vec<String> {
-    if f.substances.is_empty() {
-        f.method.map(|m| m.as_str().to_owned()).into_iter().collect()
-    } else {
-        f.substances.clone()
-    }
-}
+use crate::alert_text::danger_of;
 
 /// What makes two samples "the same product": form, main composition, what made them dangerous, and for tablets
 /// the logo and colour. `None` when nothing in the sample is worth a draft.
@@ -79,7 +57,7 @@ pub fn draft_tier(evidence: &[(Sample, Vec<Finding>)]) -> Tier {
 }
 
 /// The tier for `total` samples, of which `evidence` are at hand.
-fn tier_for(evidence: &[(Sample, Vec<Finding>)], total: usize) -> Tier {
+pub(crate) fn tier_for(evidence: &[(Sample, Vec<Finding>)], total: usize) -> Tier {
     let base = evidence.iter().flat_map(|(_, f)| f.iter().map(|f| f.tier)).max().unwrap_or(Tier::Info);
     if total >= ESCALATE_AT { base.raised() } else { base }
 }
@@ -126,193 +104,7 @@ pub struct AlertContent {
     pub lab_confirmed: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TierWords {
-    info: Localized,
-    caution: Localized,
-    warning: Localized,
-    severe: Localized,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Texts {
-    title: Localized,
-    body: Localized,
-    screened: Localized,
-    confirmed: Localized,
-    advice: Localized,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertTemplates {
-    tier: TierWords,
-    text: Texts,
-}
-
-impl AlertTemplates {
-    pub fn builtin() -> Result<AlertTemplates, DataFileError> {
-        let file = "data/alert-templates.toml";
-        let text = include_str!("../data/alert-templates.toml");
-        let t: AlertTemplates = toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
-        Ok(t)
-    }
-
-    pub fn tier_word(&self, tier: Tier) -> &Localized {
-        match tier {
-            Tier::Info => &self.tier.info,
-            Tier::Caution => &self.tier.caution,
-            Tier::Warning => &self.tier.warning,
-            Tier::Severe => &self.tier.severe,
-        }
-    }
-
-    /// Writes a draft about these samples (newest first) in one fylke.
-    /// `span` covers all the evidence when `evidence` holds only its newest samples (see [`DRAFT_FROM_NEWEST`]).
-    pub fn draft(
-        &self,
-        evidence: &[(Sample, Vec<Finding>)],
-        span: Option<EvidenceSpan>,
-        fylke: &Fylke,
-        catalogue: &Catalogue,
-        methods: &MethodLimits,
-    ) -> (Tier, AlertContent) {
-        let total = span.map_or(evidence.len(), |s| s.total.max(evidence.len()));
-        let tier = tier_for(evidence, total);
-        let (newest, _) = &evidence[0];
-        let danger: BTreeSet<String> = evidence
-            .iter()
-            .flat_map(|(_, fs)| fs.iter().filter(|f| f.tier >= DRAFT_FROM))
-            .flat_map(danger_of)
-            .collect();
-        let lab = evidence.iter().any(|(s, _)| s.current_analyses().any(|a| a.method.is_lab()));
-        let used: BTreeSet<crate::Method> =
-            evidence.iter().flat_map(|(s, _)| s.current_analyses().map(|a| a.method)).collect();
-        let from = evidence
-            .iter()
-            .map(|(s, _)| s.received_at)
-            .chain(span.map(|s| s.first))
-            .min()
-            .expect("evidence is not empty");
-        let to = evidence
-            .iter()
-            .map(|(s, _)| s.received_at)
-            .chain(span.map(|s| s.last))
-            .max()
-            .expect("evidence is not empty");
-        let mg_per_unit = newest
-            .current_analyses()
-            .filter_map(|a| match &a.outcome {
-                Outcome::Components { components, .. } => components
-                    .iter()
-                    .filter(|c| c.role == ComponentRole::Main)
-                    .filter_map(|c| c.amount.and_then(|x| x.mg_per_unit()))
-                    .reduce(f64::max),
-                Outcome::Strip { .. } => None,
-            })
-            .reduce(f64::max);
-        // Privacy rule 7: a name the catalogue does not know is what a technician typed, and is never published
-        // verbatim. Drafts say "an unknown substance" until a reviewer writes otherwise.
-        let public_id = |id: &str| -> String {
-            if catalogue.get(id).is_some() || crate::Method::parse(id).is_some() {
-                id.to_owned()
-            } else {
-                UNKNOWN_SUBSTANCE.to_owned()
-            }
-        };
-        let product = Product {
-            form: newest.form,
-            colour: newest.colour.clone(),
-            logo: newest.tablet.as_ref().and_then(|t| t.logo.clone()),
-            sold_as: dedup(newest.sold_as.iter().map(|s| public_id(&s.substance))),
-            mg_per_unit,
-        };
-        let name = |id: &str, lang: Lang| -> String {
-            if let Some(s) = catalogue.get(id) {
-                return s.names.get(lang).to_owned();
-            }
-            if let Some(m) = crate::Method::parse(id) {
-                // A strip result names what the strip detects, e.g. "nitazene (strip)".
-                return format!("{} ({})", strip_target(m, lang), methods.name(m).get(lang));
-            }
-            match lang {
-                Lang::Nb => "et ukjent stoff",
-                Lang::Nn => "eit ukjent stoff",
-                Lang::En => "an unknown substance",
-            }
-            .to_owned()
-        };
-        let list = |ids: &mut dyn Iterator<Item = &String>, lang: Lang| -> String {
-            let names: Vec<String> = dedup(ids.map(|id| name(id, lang)));
-            let and = if lang == Lang::En { " and " } else { " og " };
-            match names.len() {
-                0 => String::new(),
-                1 => names[0].clone(),
-                n => format!("{}{and}{}", names[..n - 1].join(", "), names[n - 1]),
-            }
-        };
-        let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-        let day = |t: jiff::Timestamp| t.to_zoned(tz.clone()).date().to_string();
-        let fill = |template: &Localized| -> Localized {
-            let one = |lang: Lang| {
-                let sold = if newest.sold_as.is_empty() {
-                    match lang {
-                        Lang::En => "something unspecified".to_owned(),
-                        _ => "ukjent".to_owned(),
-                    }
-                } else {
-                    list(&mut newest.sold_as.iter().map(|s| &s.substance), lang)
-                };
-                let product = format!("«{}» ({})", sold, form_word(newest.form, lang));
-                template
-                    .get(lang)
-                    .replace("{tier}", self.tier_word(tier).get(lang))
-                    .replace("{danger}", &list(&mut danger.iter(), lang))
-                    .replace("{product}", &product)
-                    .replace("{sold_as}", &sold)
-                    .replace("{fylke}", &fylke.name)
-                    .replace("{count}", &total.to_string())
-                    .replace("{from}", &day(from))
-                    .replace("{to}", &day(to))
-                    .replace(
-                        "{methods}",
-                        &used.iter().map(|m| methods.name(*m).get(lang).to_owned()).collect::<Vec<_>>().join(", "),
-                    )
-            };
-            Localized { nb: one(Lang::Nb), nn: one(Lang::Nn), en: one(Lang::En) }
-        };
-        let content = AlertContent {
-            title: fill(&self.text.title),
-            body: fill(&self.text.body),
-            advice: fill(&self.text.advice),
-            uncertainty: fill(if lab { &self.text.confirmed } else { &self.text.screened }),
-            product,
-            substances: dedup(danger.iter().map(|id| public_id(id))),
-            fylker: vec![fylke.number.clone()],
-            lab_confirmed: lab,
-        };
-        (tier, content)
-    }
-}
-
-fn strip_target(m: crate::Method, lang: Lang) -> &'static str {
-    use crate::Method::*;
-    match (m, lang) {
-        (StripFentanyl, Lang::En) => "fentanyl",
-        (StripFentanyl, _) => "fentanyl",
-        (StripNitazene, Lang::En) => "nitazene",
-        (StripNitazene, _) => "nitazen",
-        (StripXylazine, Lang::En) => "xylazine",
-        (StripXylazine, _) => "xylazin",
-        (StripMedetomidine, Lang::En) => "medetomidine",
-        (StripMedetomidine, _) => "medetomidin",
-        (StripBenzodiazepine, Lang::En) => "benzodiazepine",
-        (StripBenzodiazepine, _) => "benzodiazepin",
-        (_, _) => "",
-    }
-}
+pub use crate::alert_text::AlertTemplates;
 
 /// The form in running text.
 pub fn form_word(form: Form, lang: Lang) -> &'static str {

@@ -19,13 +19,16 @@ impl Assessor {
     /// The shipped data files, or the given catalogue in place of the shipped one.
     pub fn new(catalogue: Catalogue) -> Result<Assessor, DataFileError> {
         let policy = RiskPolicy::builtin(&catalogue)?;
-        Ok(Assessor {
-            policy,
-            catalogue,
-            methods: MethodLimits::builtin()?,
-            geography: Geography::norway(),
-            templates: AlertTemplates::builtin()?,
-        })
+        let templates = AlertTemplates::builtin()?;
+        // Every rule that can fire must be able to write its draft.
+        if let Some(rule) = templates.missing_rules(policy.rule_ids()).first() {
+            return Err(DataFileError {
+                file: "data/alert-templates.toml".into(),
+                line: 1,
+                message: format!("the risk policy's rule '{rule}' has no [rule.{rule}] text"),
+            });
+        }
+        Ok(Assessor { policy, catalogue, methods: MethodLimits::builtin()?, geography: Geography::norway(), templates })
     }
 
     pub fn findings(&self, sample: &Sample) -> Vec<Finding> {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 pub struct Fylke {
     /// Two digits, e.g. "03" for Oslo.
     pub number: String,
+    /// The official name, with its Sami or Kven form where it has one ("Trøndelag-Trööndelage").
     pub name: String,
     /// Population on 1 January of 2024, 2025 and 2026.
     pub population: [u32; 3],
@@ -31,6 +32,14 @@ pub struct Geography {
 
 /// The first year of the population columns.
 pub const FIRST_POPULATION_YEAR: i32 = 2024;
+
+impl Fylke {
+    /// The name as the public writes it in running text, in bokmål, nynorsk and English alike: the Norwegian form
+    /// of the official name ("Trøndelag" for "Trøndelag-Trööndelage"; "Møre og Romsdal" stays whole).
+    pub fn public_name(&self) -> &str {
+        self.name.split_once('-').map_or(self.name.as_str(), |(norwegian, _)| norwegian)
+    }
+}
 
 impl Geography {
     /// The 2024 structure shipped with Varde.

@@ -5,11 +5,13 @@
 //! limits) is parsed from text given by the caller and validated with errors naming file and line.
 
 pub mod alert;
+pub mod alert_text;
 pub mod assess;
 pub mod auth;
 pub mod catalogue;
 pub mod code;
 pub mod datafile;
+pub mod edas;
 pub mod error;
 pub mod finding;
 pub mod geo;

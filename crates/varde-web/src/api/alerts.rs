@@ -7,11 +7,12 @@ use crate::extract::{ApiPath, ApiQuery};
 use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use varde_domain::ErrorCode;
 use varde_domain::Tier;
 use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertStatus, AlertVersion};
+use varde_domain::edas::{self, EdasNotification, Names};
 use varde_store::AlertFilter;
 
 /// Which alerts a list holds.
@@ -219,34 +220,6 @@ pub async fn discard(
     act(&state, &who, id, AlertAction::Discard, edit.unwrap_or_default()).await
 }
 
-/// A notification to the European Drug Alert System with the information Regulation (EU) 2023/1322 Art. 13(2)
-/// lists, points (a) to (j).
-#[derive(Serialize, ToSchema)]
-pub struct EdasNotification {
-    pub alert_id: i64,
-    pub tier: Tier,
-    /// (a) the type and origin of the risk.
-    pub a_type_and_origin: String,
-    /// (b) the date and place of the event involving the risk.
-    pub b_date_and_place: String,
-    /// (c) the means of exposure, transmission or dissemination.
-    pub c_means_of_exposure: String,
-    /// (d) analytical and toxicological data.
-    pub d_analytical_and_toxicological_data: Vec<String>,
-    /// (e) identification methods.
-    pub e_identification_methods: Vec<String>,
-    /// (f) health risks.
-    pub f_health_risks: String,
-    /// (g) social, safety and security risks.
-    pub g_social_safety_security_risks: String,
-    /// (h) health measures implemented or intended at national level.
-    pub h_health_measures: String,
-    /// (i) measures other than health measures.
-    pub i_other_measures: String,
-    /// (j) any other relevant information.
-    pub j_other_information: String,
-}
-
 /// The EDAS notification draft for an alert (reviewers and admins), in English.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}/edas", tag = "alerts", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = EdasNotification), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -258,73 +231,10 @@ pub async fn edas(
     require_national(&who)?;
     let alert =
         state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
-    let evidence = state.store.alert_evidence(id, &who, Timestamp::now()).await?;
-    let cat = &state.assessor.catalogue;
-    let geo = &state.assessor.geography;
-    let name = |id: &str| cat.get(id).map_or_else(|| id.to_owned(), |s| s.names.en.clone());
-    let places: Vec<String> =
-        alert.content.fylker.iter().map(|f| geo.fylke(f).map_or_else(|| f.clone(), |x| x.name.clone())).collect();
-    let mut analytical = Vec::new();
-    let mut methods = std::collections::BTreeSet::new();
-    for s in &evidence {
-        let mut parts = Vec::new();
-        for a in s.sample.current_analyses() {
-            methods.insert(a.method);
-            match &a.outcome {
-                varde_domain::sample::Outcome::Strip { result } => {
-                    parts.push(format!("{} {}", a.method.as_str(), result.as_str()))
-                }
-                varde_domain::sample::Outcome::Components { components, inconclusive } => {
-                    if *inconclusive {
-                        parts.push(format!("{} inconclusive", a.method.as_str()));
-                    }
-                    for c in components {
-                        let amount =
-                            c.amount.map(|x| format!(" {} {:?}", x.value, x.unit).to_lowercase()).unwrap_or_default();
-                        parts.push(format!("{}: {}{amount}", a.method.as_str(), name(&c.substance.substance)));
-                    }
-                }
-            }
-        }
-        // ISO week and form only: location and time no finer than the alert itself (privacy rule 2).
-        let week = s.sample.received_at.to_zoned(jiff::tz::TimeZone::UTC).date().iso_week_date();
-        analytical.push(format!(
-            "{}-W{:02}, {}: {}",
-            week.year(),
-            week.week(),
-            s.sample.form.as_str(),
-            parts.join("; ")
-        ));
-    }
-    let danger: Vec<String> = alert.content.substances.iter().map(|s| name(s)).collect();
-    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-    let day = |t: Timestamp| t.to_zoned(oslo.clone()).date().to_string();
-    Ok(Json(EdasNotification {
-        alert_id: alert.id,
-        tier: alert.tier,
-        a_type_and_origin: format!(
-            "{} in a product sold as {} ({}); found by drug checking services in Norway",
-            danger.join(", "),
-            alert.content.product.sold_as.iter().map(|s| name(s)).collect::<Vec<_>>().join(", "),
-            alert.content.product.form.as_str()
-        ),
-        b_date_and_place: format!(
-            "{} to {}; {}, Norway",
-            day(alert.first_evidence_at),
-            day(alert.last_evidence_at),
-            if places.is_empty() { "national".to_owned() } else { places.join(", ") }
-        ),
-        c_means_of_exposure: "Consumption of an illicit drug product bought on the illicit market".to_owned(),
-        d_analytical_and_toxicological_data: analytical,
-        e_identification_methods: methods.iter().map(|m| state.assessor.methods.name(*m).en.clone()).collect(),
-        f_health_risks: alert.content.body.en.clone(),
-        g_social_safety_security_risks: "Not assessed by Varde; add national information if any.".to_owned(),
-        h_health_measures: format!(
-            "Public warning (status {}), {}",
-            alert.status_at(Timestamp::now()).as_str(),
-            alert.content.advice.en
-        ),
-        i_other_measures: "None recorded.".to_owned(),
-        j_other_information: alert.content.uncertainty.en.clone(),
-    }))
+    let evidence: Vec<_> =
+        state.store.alert_evidence(id, &who, Timestamp::now()).await?.into_iter().map(|s| s.sample).collect();
+    let a = &state.assessor;
+    let names =
+        Names { catalogue: &a.catalogue, methods: &a.methods, geography: &a.geography, templates: &a.templates };
+    Ok(Json(edas::notification(&alert, &evidence, &names, Timestamp::now())))
 }

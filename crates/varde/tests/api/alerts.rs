@@ -59,7 +59,7 @@ async fn samples_of_one_product_join_one_draft_and_three_raise_its_tier() {
     for lang in ["nb", "nn", "en"] {
         assert!(alert["title"][lang].as_str().unwrap().contains("Oslo"), "{alert}");
     }
-    assert!(alert["body"]["en"].as_str().unwrap().contains("3 sample(s)"));
+    assert!(alert["body"]["en"].as_str().unwrap().contains("3 samples"), "{alert}");
     assert!(alert["uncertainty"]["en"].as_str().unwrap().contains("not yet confirmed"));
     // Another fylke is another draft.
     let mut bergen = xylazine_heroin("brown");
@@ -405,7 +405,21 @@ async fn a_published_warning_reaches_every_channel() {
         assert!(!edas[field].as_str().unwrap().is_empty(), "{field}");
     }
     assert!(edas["b_date_and_place"].as_str().unwrap().contains("Oslo"));
-    assert!(edas["d_analytical_and_toxicological_data"][0].as_str().unwrap().contains("strip_nitazene positive"));
+    // In words, as a national focal point would send it: names, not codes.
+    let d = edas["d_analytical_and_toxicological_data"][0].as_str().unwrap();
+    assert!(d.contains("nitazene strip positive") && d.contains("FTIR found Heroin (main component)"), "{d}");
+    assert!(d.contains("Caffeine (adulterant, 20 % w/w)") && d.contains("powder sold as Heroin"), "{d}");
+    let text = edas.to_string();
+    for code in ["strip_nitazene", "ftir", "\"powder\"", "heroin\""] {
+        assert!(!text.contains(code), "{code} in {text}");
+    }
+    assert!(
+        edas["a_type_and_origin"]
+            .as_str()
+            .unwrap()
+            .contains("a positive nitazene strip in a powder product sold as Heroin"),
+        "{edas}"
+    );
     assert_eq!(edas["e_identification_methods"], json!(["FTIR", "nitazene strip"]));
     assert_eq!(app.get(&format!("/api/v1/alerts/{id}/edas"), Some(&app.oslo)).await.0, 403);
 }

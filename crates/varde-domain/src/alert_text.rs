@@ -1,0 +1,441 @@
+//! What an alert draft says, written from the rules that fired: a headline that fits an SMS, why the product is
+//! dangerous, the product as people will recognise it, where and when and in how many samples, how certain, and the
+//! advice for the classes of what was found. Texts come from `data/alert-templates.toml`; this module fills them in.
+//! Pure: the store gathers the evidence; nothing here reads a clock or a database.
+
+use crate::alert::{AlertContent, DRAFT_FROM, EvidenceSpan, Product, UNKNOWN_SUBSTANCE, form_word, tier_for};
+use crate::catalogue::{Catalogue, SubstanceClass};
+use crate::datafile::DataFileError;
+use crate::finding::Finding;
+use crate::geo::Fylke;
+use crate::lang::{Lang, Localized};
+use crate::method::{Method, MethodLimits};
+use crate::sample::{AmountUnit, ComponentRole, Outcome, Sample};
+use crate::tier::Tier;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The longest headline: one SMS.
+pub const HEADLINE_MAX_CHARS: usize = 160;
+
+/// One value per language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PerLang<T> {
+    nb: T,
+    nn: T,
+    en: T,
+}
+
+impl<T> PerLang<T> {
+    fn get(&self, lang: Lang) -> &T {
+        match lang {
+            Lang::Nb => &self.nb,
+            Lang::Nn => &self.nn,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TierWords {
+    info: Localized,
+    caution: Localized,
+    warning: Localized,
+    severe: Localized,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Words {
+    product: Localized,
+    evidence_one_day: Localized,
+    evidence_days: Localized,
+    screened: Localized,
+    confirmed: Localized,
+    emergency: Localized,
+    unknown_substance: Localized,
+    unspecified: Localized,
+    and: Localized,
+    logo: Localized,
+    mass: Localized,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Plurals {
+    sample: PerLang<[String; 2]>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DateFormat {
+    format: Localized,
+    months: PerLang<Vec<String>>,
+}
+
+/// What a rule's drafts say.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleText {
+    headline: Localized,
+    why: Localized,
+    /// Advice this rule adds to the class advice (e.g. "do not take a whole tablet").
+    #[serde(default)]
+    advice: Option<Localized>,
+}
+
+/// The alert templates data file, validated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTemplates {
+    tier: TierWords,
+    text: Words,
+    plural: Plurals,
+    date: DateFormat,
+    rule: BTreeMap<String, RuleText>,
+}
+
+impl AlertTemplates {
+    pub fn builtin() -> Result<AlertTemplates, DataFileError> {
+        AlertTemplates::parse("data/alert-templates.toml", include_str!("../data/alert-templates.toml"))
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<AlertTemplates, DataFileError> {
+        let t: AlertTemplates = toml::from_str(text).map_err(|e| DataFileError::from_toml(file, text, &e))?;
+        let empty =
+            |what: &str, l: &Localized| l.first_empty().map(|lang| format!("{what} is empty in {}", lang.code()));
+        let mut problems: Vec<String> = Vec::new();
+        for lang in [Lang::Nb, Lang::Nn, Lang::En] {
+            if t.date.months.get(lang).len() != 12 {
+                problems.push(format!("[date] months for {} do not name 12 months", lang.code()));
+            }
+        }
+        for (id, r) in &t.rule {
+            problems.extend(empty(&format!("[rule.{id}] headline"), &r.headline));
+            problems.extend(empty(&format!("[rule.{id}] why"), &r.why));
+        }
+        match problems.first() {
+            None => Ok(t),
+            Some(p) => Err(DataFileError { file: file.to_owned(), line: 1, message: p.clone() }),
+        }
+    }
+
+    pub fn tier_word(&self, tier: Tier) -> &Localized {
+        match tier {
+            Tier::Info => &self.tier.info,
+            Tier::Caution => &self.tier.caution,
+            Tier::Warning => &self.tier.warning,
+            Tier::Severe => &self.tier.severe,
+        }
+    }
+
+    /// The rules of `rule_ids` this file has no text for (checked against the risk policy at start).
+    pub fn missing_rules<'a>(&self, rule_ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+        rule_ids.filter(|id| !self.rule.contains_key(*id)).map(str::to_owned).collect()
+    }
+
+    /// `n` samples, with the right plural.
+    pub fn samples(&self, n: usize, lang: Lang) -> String {
+        let [one, other] = self.plural.sample.get(lang);
+        format!("{n} {}", if n == 1 { one } else { other })
+    }
+
+    /// A day as people write it: "20. november 2026", "20 November 2026".
+    pub fn date(&self, t: jiff::Timestamp, lang: Lang) -> String {
+        let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+        let d = t.to_zoned(tz).date();
+        self.date
+            .format
+            .get(lang)
+            .replace("{day}", &d.day().to_string())
+            .replace("{month}", &self.date.months.get(lang)[d.month() as usize - 1])
+            .replace("{year}", &d.year().to_string())
+    }
+
+    /// Writes a draft about these samples (newest first) in one fylke.
+    /// `span` covers all the evidence when `evidence` holds only its newest samples (see
+    /// [`crate::alert::DRAFT_FROM_NEWEST`]).
+    pub fn draft(
+        &self,
+        evidence: &[(Sample, Vec<Finding>)],
+        span: Option<EvidenceSpan>,
+        fylke: &Fylke,
+        catalogue: &Catalogue,
+        methods: &MethodLimits,
+    ) -> (Tier, AlertContent) {
+        let total = span.map_or(evidence.len(), |s| s.total.max(evidence.len()));
+        let tier = tier_for(evidence, total);
+        let (newest, _) = &evidence[0];
+        // The rules that make the product dangerous, most severe first; the first is the draft's headline.
+        let mut fired: Vec<&Finding> =
+            evidence.iter().flat_map(|(_, fs)| fs.iter().filter(|f| f.tier >= DRAFT_FROM)).collect();
+        fired.sort_by_key(|f| std::cmp::Reverse(f.tier));
+        let mut rules: Vec<&str> = Vec::new();
+        for f in &fired {
+            if !rules.contains(&f.rule.as_str()) {
+                rules.push(&f.rule);
+            }
+        }
+        let danger: Vec<String> = dedup(fired.iter().flat_map(|f| danger_of(f)));
+        let primary_danger: Vec<String> =
+            dedup(fired.iter().filter(|f| rules.first().is_some_and(|r| *r == f.rule)).flat_map(|f| danger_of(f)));
+        let lab = evidence.iter().any(|(s, _)| s.current_analyses().any(|a| a.method.is_lab()));
+        let used: std::collections::BTreeSet<Method> =
+            evidence.iter().flat_map(|(s, _)| s.current_analyses().map(|a| a.method)).collect();
+        let from = evidence.iter().map(|(s, _)| s.received_at).chain(span.map(|s| s.first)).min().expect("not empty");
+        let to = evidence.iter().map(|(s, _)| s.received_at).chain(span.map(|s| s.last)).max().expect("not empty");
+        let dose = highest_dose(evidence, &primary_danger);
+
+        // Privacy rule 7: a name the catalogue does not know is what a technician typed, and is never published
+        // verbatim. Drafts say "an unknown substance" until a reviewer writes otherwise.
+        let public_id = |id: &str| -> String {
+            if catalogue.get(id).is_some() || Method::parse(id).is_some() {
+                id.to_owned()
+            } else {
+                UNKNOWN_SUBSTANCE.to_owned()
+            }
+        };
+        let name = |id: &str, lang: Lang| -> String {
+            if let Some(s) = catalogue.get(id) {
+                return s.names.get(lang).to_owned();
+            }
+            if let Some(m) = Method::parse(id) {
+                return strip_target(m, lang).to_owned();
+            }
+            self.text.unknown_substance.get(lang).to_owned()
+        };
+        let list = |names: Vec<String>, lang: Lang| -> String {
+            let names = dedup(names.into_iter());
+            let and = format!(" {} ", self.text.and.get(lang));
+            match names.len() {
+                0 => String::new(),
+                1 => names[0].clone(),
+                n => format!("{}{and}{}", names[..n - 1].join(", "), names[n - 1]),
+            }
+        };
+        let sold_as = |lang: Lang| -> String {
+            if newest.sold_as.is_empty() {
+                return self.text.unspecified.get(lang).to_owned();
+            }
+            let names = newest
+                .sold_as
+                .iter()
+                .map(|s| match catalogue.get(&s.substance) {
+                    Some(known) => format!("«{}»", known.names.get(lang)),
+                    None => self.text.unknown_substance.get(lang).to_owned(),
+                })
+                .collect();
+            list(names, lang)
+        };
+        let logo = newest.tablet.as_ref().and_then(|t| t.logo.clone());
+        let looks = |lang: Lang| -> String {
+            let mut parts: Vec<String> = Vec::new();
+            parts.extend(newest.colour.clone());
+            parts.extend(logo.as_ref().map(|l| self.text.logo.get(lang).replace("{logo}", l)));
+            parts.iter().map(|p| format!(", {p}")).collect()
+        };
+        let fill = |template: &str, lang: Lang, with_looks: bool| -> String {
+            let looks = if with_looks { looks(lang) } else { String::new() };
+            let form = form_word(newest.form, lang);
+            template
+                .replace("{tier}", self.tier_word(tier).get(lang))
+                .replace("{danger}", &list(primary_danger.iter().map(|d| name(d, lang)).collect(), lang))
+                .replace("{sold_as}", &sold_as(lang))
+                .replace("{product}", &format!("{form}{looks}"))
+                .replace("{looks}", &looks)
+                .replace("{form}", form)
+                .replace("{dose}", &dose.map(|d| d.text(lang)).unwrap_or_default())
+                .replace("{place}", fylke.public_name())
+                .replace("{count}", &self.samples(total, lang))
+                .replace("{date}", &self.date(from, lang))
+                .replace("{from}", &self.date(from, lang))
+                .replace("{to}", &self.date(to, lang))
+                .replace(
+                    "{methods}",
+                    &used.iter().map(|m| methods.name(*m).get(lang).to_owned()).collect::<Vec<_>>().join(", "),
+                )
+        };
+        let texts: Vec<&RuleText> = rules.iter().filter_map(|r| self.rule.get(*r)).collect();
+        let primary = texts.first().copied();
+        let per_lang = |f: &dyn Fn(Lang) -> String| Localized { nb: f(Lang::Nb), nn: f(Lang::Nn), en: f(Lang::En) };
+        let title = per_lang(&|lang| {
+            let template = primary.map_or("{tier}: {danger}, {place}", |r| r.headline.get(lang));
+            // The looks (colour, logo) go first when the headline would not fit an SMS, then the end is cut.
+            let full = fill(template, lang, true);
+            let text = if full.chars().count() <= HEADLINE_MAX_CHARS { full } else { fill(template, lang, false) };
+            cut(&text, HEADLINE_MAX_CHARS)
+        });
+        let body = per_lang(&|lang| {
+            let mut sentences: Vec<String> = texts.iter().take(2).map(|r| fill(r.why.get(lang), lang, true)).collect();
+            let mut product = format!("{}{}", form_word(newest.form, lang), looks(lang));
+            if let Some(mass) = newest.tablet.as_ref().and_then(|t| t.mass_mg) {
+                let mass = Dose { value: mass, unit: AmountUnit::Mg }.text(lang);
+                product.push_str(&format!(", {}", self.text.mass.get(lang).replace("{mass}", &mass)));
+            }
+            sentences.push(self.text.product.get(lang).replace("{product}", &product));
+            let evidence = if self.date(from, lang) == self.date(to, lang) {
+                &self.text.evidence_one_day
+            } else {
+                &self.text.evidence_days
+            };
+            sentences.push(fill(evidence.get(lang), lang, true));
+            sentences.join(" ")
+        });
+        let classes = dedup_classes(danger.iter().filter_map(|d| class_of(d, catalogue)));
+        let advice = per_lang(&|lang| {
+            let mut parts: Vec<String> =
+                texts.iter().filter_map(|r| r.advice.as_ref().map(|a| a.get(lang).to_owned())).collect();
+            parts.extend(classes.iter().map(|c| catalogue.class(*c).advice.get(lang).to_owned()));
+            parts.push(self.text.emergency.get(lang).to_owned());
+            dedup(parts.into_iter()).join(" ")
+        });
+        let uncertainty = per_lang(&|lang| {
+            fill((if lab { &self.text.confirmed } else { &self.text.screened }).get(lang), lang, true)
+        });
+        let mg_per_unit = newest
+            .current_analyses()
+            .filter_map(|a| match &a.outcome {
+                Outcome::Components { components, .. } => components
+                    .iter()
+                    .filter(|c| c.role == ComponentRole::Main)
+                    .filter_map(|c| c.amount.and_then(|x| x.mg_per_unit()))
+                    .reduce(f64::max),
+                Outcome::Strip { .. } => None,
+            })
+            .reduce(f64::max);
+        let product = Product {
+            form: newest.form,
+            colour: newest.colour.clone(),
+            logo,
+            sold_as: dedup(newest.sold_as.iter().map(|s| public_id(&s.substance))),
+            mg_per_unit,
+        };
+        let content = AlertContent {
+            title,
+            body,
+            advice,
+            uncertainty,
+            product,
+            substances: dedup(danger.iter().map(|id| public_id(id))),
+            fylker: vec![fylke.number.clone()],
+            lab_confirmed: lab,
+        };
+        (tier, content)
+    }
+}
+
+/// What a finding says made the product dangerous: its substances, or for a strip result the strip method.
+pub(crate) fn danger_of(f: &Finding) -> Vec<String> {
+    if f.substances.is_empty() {
+        f.method.map(|m| m.as_str().to_owned()).into_iter().collect()
+    } else {
+        f.substances.clone()
+    }
+}
+
+/// The class whose advice fits a dangerous substance, or a strip's target.
+fn class_of(id: &str, catalogue: &Catalogue) -> Option<SubstanceClass> {
+    if let Some(s) = catalogue.get(id) {
+        return Some(s.class);
+    }
+    match Method::parse(id)? {
+        Method::StripFentanyl => Some(SubstanceClass::PotentSyntheticOpioid),
+        Method::StripNitazene => Some(SubstanceClass::Nitazene),
+        Method::StripXylazine | Method::StripMedetomidine => Some(SubstanceClass::Sedative),
+        Method::StripBenzodiazepine => Some(SubstanceClass::Benzodiazepine),
+        _ => None,
+    }
+}
+
+fn dedup_classes(classes: impl Iterator<Item = SubstanceClass>) -> Vec<SubstanceClass> {
+    let mut out = Vec::new();
+    for c in classes {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The items in their order, each once.
+pub(crate) fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// Cuts `text` to at most `max` characters, at a word, with an ellipsis.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(max - 1).collect();
+    let at_word = kept.rfind(' ').filter(|i| *i > max / 2).map_or(kept.as_str(), |i| &kept[..i]);
+    format!("{}…", at_word.trim_end_matches([',', ':', ' ']))
+}
+
+/// An amount per unit, for the text.
+#[derive(Debug, Clone, Copy)]
+struct Dose {
+    value: f64,
+    unit: AmountUnit,
+}
+
+impl Dose {
+    /// "270 mg", "1,5 mg" in Norwegian, "1.5 mg" in English.
+    fn text(self, lang: Lang) -> String {
+        let unit = match self.unit {
+            AmountUnit::Ug => "µg",
+            _ => "mg",
+        };
+        let number = if self.value >= 10.0 || self.value.fract() == 0.0 {
+            format!("{}", self.value.round())
+        } else {
+            let s = format!("{:.1}", self.value);
+            if lang == Lang::En { s } else { s.replace('.', ",") }
+        };
+        format!("{number} {unit}")
+    }
+}
+
+/// The highest amount per unit (mg or µg) of any of `substances` in the evidence's current analyses.
+fn highest_dose(evidence: &[(Sample, Vec<Finding>)], substances: &[String]) -> Option<Dose> {
+    evidence
+        .iter()
+        .flat_map(|(s, _)| s.current_analyses())
+        .filter_map(|a| match &a.outcome {
+            Outcome::Components { components, .. } => Some(components),
+            Outcome::Strip { .. } => None,
+        })
+        .flatten()
+        .filter(|c| substances.contains(&c.substance.substance))
+        .filter_map(|c| c.amount)
+        .filter(|a| a.unit != AmountUnit::Percent)
+        .map(|a| Dose { value: a.value, unit: a.unit })
+        .max_by(|a, b| a.value.total_cmp(&b.value))
+}
+
+fn strip_target(m: Method, lang: Lang) -> &'static str {
+    use Method::*;
+    match (m, lang) {
+        (StripFentanyl, _) => "fentanyl",
+        (StripNitazene, Lang::En) => "a nitazene",
+        (StripNitazene, _) => "nitazen",
+        (StripXylazine, Lang::En) => "xylazine",
+        (StripXylazine, _) => "xylazin",
+        (StripMedetomidine, Lang::En) => "medetomidine",
+        (StripMedetomidine, _) => "medetomidin",
+        (StripBenzodiazepine, Lang::En) => "a benzodiazepine",
+        (StripBenzodiazepine, _) => "benzodiazepin",
+        (_, _) => "",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,229 @@
+use super::*;
+use crate::assess::Assessor;
+use crate::code::SampleCode;
+use crate::sample::{Amount, Analysis, AnalysisResult, Component, Form, Status, Tablet};
+use crate::service::ServiceSlug;
+use jiff::Timestamp;
+
+fn assessor() -> Assessor {
+    Assessor::new(Catalogue::builtin().unwrap()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+enum A {
+    Found(Vec<(&'static str, Option<Amount>)>),
+    Strip(Method, AnalysisResult),
+}
+
+fn sample(w: &Assessor, at: &str, sold_as: &[&str], form: Form, analyses: Vec<A>) -> Sample {
+    let t: Timestamp = at.parse().unwrap();
+    let analyses = analyses
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (method, outcome) = match a {
+                A::Found(cs) => (
+                    Method::parse("ftir").unwrap(),
+                    Outcome::Components {
+                        components: cs
+                            .into_iter()
+                            .map(|(n, amount)| Component {
+                                substance: w.catalogue.resolve(n),
+                                role: ComponentRole::Main,
+                                amount,
+                                confidence: None,
+                            })
+                            .collect(),
+                        inconclusive: false,
+                    },
+                ),
+                A::Strip(m, r) => (m, Outcome::Strip { result: r }),
+            };
+            Analysis {
+                id: i as i64 + 1,
+                method,
+                performed_at: t,
+                recorded_at: t,
+                outcome,
+                amends: None,
+                superseded_by: None,
+            }
+        })
+        .collect();
+    Sample {
+        code: SampleCode::parse("0000-0000-0000").unwrap(),
+        service: ServiceSlug::parse("oslo-brukerrom").unwrap(),
+        received_at: t,
+        registered_at: t,
+        status: Status::Screened,
+        sold_as: sold_as.iter().map(|s| w.catalogue.resolve(s)).collect(),
+        form,
+        colour: None,
+        texture: None,
+        notes: None,
+        tablet: None,
+        use_context: None,
+        analyses,
+    }
+}
+
+fn mg(value: f64) -> Option<Amount> {
+    Some(Amount { value, unit: AmountUnit::Mg })
+}
+
+fn draft(w: &Assessor, samples: Vec<Sample>, fylke: &str) -> (Tier, AlertContent) {
+    let evidence: Vec<(Sample, Vec<Finding>)> = samples
+        .into_iter()
+        .map(|s| {
+            let f = w.findings(&s);
+            (s, f)
+        })
+        .collect();
+    w.draft(&evidence, None, fylke)
+}
+
+fn every_text(c: &AlertContent) -> Vec<(&'static str, Lang, &str)> {
+    let mut out = Vec::new();
+    for lang in [Lang::Nb, Lang::Nn, Lang::En] {
+        for (what, l) in
+            [("title", &c.title), ("body", &c.body), ("advice", &c.advice), ("uncertainty", &c.uncertainty)]
+        {
+            out.push((what, lang, l.get(lang)));
+        }
+    }
+    out
+}
+
+fn pink_tesla(mut s: Sample) -> Sample {
+    s.colour = Some("rosa".into());
+    s.tablet = Some(Tablet { mass_mg: Some(350.0), logo: Some("Tesla".into()), ..Tablet::default() });
+    s
+}
+
+#[test]
+fn a_high_dose_mdma_draft_names_the_dose_the_tablet_and_the_place_with_entactogen_advice() {
+    let w = assessor();
+    let s = pink_tesla(sample(
+        &w,
+        "2026-11-20T12:00:00Z",
+        &["mdma"],
+        Form::Tablet,
+        vec![A::Found(vec![("mdma", mg(270.0))])],
+    ));
+    let (tier, c) = draft(&w, vec![s], "03");
+    assert_eq!(tier, Tier::Warning);
+    assert_eq!(c.title.en, "High-dose MDMA tablets: 270 mg, rosa, logo «Tesla», Oslo");
+    assert_eq!(c.title.nb, "Høydose MDMA-tabletter: 270 mg, rosa, logo «Tesla», Oslo");
+    assert!(c.body.en.contains("up to 270 mg of MDMA"), "{}", c.body.en);
+    assert!(c.body.en.contains("tablet, rosa, logo «Tesla», 350 mg per tablet"), "{}", c.body.en);
+    assert!(c.body.en.contains("Found in 1 sample in Oslo on 20 November 2026."), "{}", c.body.en);
+    assert!(c.body.nb.contains("Funnet i 1 prøve i Oslo 20. november 2026."), "{}", c.body.nb);
+    // The entactogen class's advice and the rule's own; nothing that is only about opioids.
+    assert!(c.advice.en.contains("wait at least two hours") && c.advice.en.contains("Do not take a whole tablet"));
+    for lang in [Lang::Nb, Lang::Nn, Lang::En] {
+        let a = c.advice.get(lang).to_lowercase();
+        assert!(!a.contains("nalokson") && !a.contains("naloxone"), "{lang:?}: {a}");
+        assert!(a.contains("113"), "the emergency line is always there: {a}");
+    }
+}
+
+#[test]
+fn a_fentanyl_in_heroin_draft_carries_naloxone_advice() {
+    let w = assessor();
+    let s = sample(
+        &w,
+        "2026-11-20T12:00:00Z",
+        &["heroin"],
+        Form::Powder,
+        vec![A::Found(vec![("heroin", None), ("fentanyl", None)])],
+    );
+    let (tier, c) = draft(&w, vec![s], "50");
+    assert_eq!(tier, Tier::Severe);
+    assert!(c.title.en.starts_with("Severe alert: Fentanyl in «Heroin» (powder), Trøndelag"), "{}", c.title.en);
+    assert!(!c.title.nb.contains("Trööndelage"), "the fylke as the public writes it");
+    assert!(c.advice.en.contains("naloxone") && c.advice.nb.contains("nalokson") && c.advice.nn.contains("nalokson"));
+}
+
+#[test]
+fn counts_are_written_with_the_right_plural_and_dates_as_people_write_them() {
+    let w = assessor();
+    let s = |at: &str| {
+        sample(
+            &w,
+            at,
+            &["heroin"],
+            Form::Powder,
+            vec![A::Strip(Method::parse("strip_nitazene").unwrap(), AnalysisResult::Positive)],
+        )
+    };
+    let (_, c) = draft(&w, vec![s("2026-11-22T12:00:00Z"), s("2026-11-21T12:00:00Z"), s("2026-11-03T09:00:00Z")], "11");
+    assert!(
+        c.body.en.contains("Found in 3 samples in Rogaland between 3 November 2026 and 22 November 2026."),
+        "{}",
+        c.body.en
+    );
+    assert!(
+        c.body.nn.contains("Funne i 3 prøver i Rogaland mellom 3. november 2026 og 22. november 2026."),
+        "{}",
+        c.body.nn
+    );
+    assert!(c.title.en.contains("a nitazene") || c.title.en.contains("nitazene detected"), "{}", c.title.en);
+    for (what, lang, text) in every_text(&c) {
+        assert!(!text.contains("(s)") && !text.contains("(r)"), "{what} {lang:?}: {text}");
+    }
+    assert_eq!(w.templates.samples(1, Lang::Nb), "1 prøve");
+    assert_eq!(w.templates.samples(2, Lang::En), "2 samples");
+}
+
+/// Every rule of the risk policy, in every language, with long product details: the headline fits an SMS and no
+/// placeholder is left unfilled anywhere.
+#[test]
+fn every_rule_writes_a_complete_draft_whose_headline_fits_an_sms() {
+    let w = assessor();
+    let mut s = sample(
+        &w,
+        "2026-11-20T12:00:00Z",
+        &["3-mmc", "mdma", "ketamine"],
+        Form::Tablet,
+        vec![A::Found(vec![("n-ethylpentylone", mg(12.5)), ("para-fluorofentanyl", mg(0.4))])],
+    );
+    s.colour = Some("lys rosa med blå og grønne prikker".into());
+    s.tablet =
+        Some(Tablet { mass_mg: Some(412.0), logo: Some("Tesla Model S Plaid edition".into()), ..Tablet::default() });
+    let rules: Vec<String> = w.policy.rule_ids().map(str::to_owned).collect();
+    assert!(rules.len() >= 18);
+    for rule in &rules {
+        for substances in [vec!["n-ethylpentylone".to_owned(), "para-fluorofentanyl".to_owned()], vec![]] {
+            let finding = Finding {
+                rule: rule.clone(),
+                policy_version: "test".into(),
+                tier: Tier::Severe,
+                method: substances.is_empty().then(|| Method::parse("strip_nitazene").unwrap()),
+                substances,
+                explanation: Localized { nb: "x".into(), nn: "x".into(), en: "x".into() },
+            };
+            let (_, c) = w.draft(&[(s.clone(), vec![finding])], None, "15");
+            for lang in [Lang::Nb, Lang::Nn, Lang::En] {
+                let title = c.title.get(lang);
+                assert!(
+                    title.chars().count() <= HEADLINE_MAX_CHARS,
+                    "{rule} {lang:?}: {} chars: {title}",
+                    title.chars().count()
+                );
+                assert!(title.contains("Møre og Romsdal") || title.ends_with('…'), "{rule} {lang:?}: {title}");
+            }
+            for (what, lang, text) in every_text(&c) {
+                assert!(!text.contains('{') && !text.contains('}'), "{rule} {what} {lang:?}: {text}");
+                assert!(!text.trim().is_empty(), "{rule} {what} {lang:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_template_file_missing_a_month_or_a_text_is_refused() {
+    let text = include_str!("../../data/alert-templates.toml");
+    let broken = text.replace("\"desember\"]", "]");
+    assert!(AlertTemplates::parse("t.toml", &broken).unwrap_err().message.contains("12 months"));
+    let empty = text.replace("en = \"High-dose MDMA tablets: {dose}{looks}, {place}\"", "en = \"\"");
+    assert!(AlertTemplates::parse("t.toml", &empty).unwrap_err().message.contains("mdma-dose"));
+}

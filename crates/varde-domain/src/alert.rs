@@ -12,6 +12,9 @@ use std::collections::BTreeSet;
 
 /// Samples of one product in one fylke join one draft if they arrive within this many days of each other.
 pub const JOIN_WINDOW_DAYS: i64 = 14;
+/// A draft with no new evidence for this many days leaves the review queue (archived; revived by new evidence).
+pub const ARCHIVE_AFTER_DAYS: i64 = 21;
+
 /// This many samples of one product raise the draft's tier one step (capped at severe).
 pub const ESCALATE_AT: usize = 3;
 
@@ -149,15 +152,19 @@ pub enum AlertStatus {
     Expired,
     /// A draft a reviewer set aside without publishing. Never public: reviewers alone see it.
     Discarded,
+    /// A draft with no new evidence for [`ARCHIVE_AFTER_DAYS`]: out of the review queue, never public, found by
+    /// reviewers with `status=archived`; new evidence that joins it makes it a draft again.
+    Archived,
 }
 
 impl AlertStatus {
-    pub const ALL: [AlertStatus; 5] = [
+    pub const ALL: [AlertStatus; 6] = [
         AlertStatus::Draft,
         AlertStatus::Published,
         AlertStatus::Withdrawn,
         AlertStatus::Expired,
         AlertStatus::Discarded,
+        AlertStatus::Archived,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -167,6 +174,7 @@ impl AlertStatus {
             AlertStatus::Withdrawn => "withdrawn",
             AlertStatus::Expired => "expired",
             AlertStatus::Discarded => "discarded",
+            AlertStatus::Archived => "archived",
         }
     }
 
@@ -199,7 +207,7 @@ pub fn transition(from: AlertStatus, action: AlertAction) -> Result<AlertStatus,
     match (from, action) {
         (Draft, Edit) => Ok(Draft),
         (Draft, Publish) => Ok(Published),
-        (Draft, Discard) => Ok(Discarded),
+        (Draft | Archived, Discard) => Ok(Discarded),
         (Published, Update) => Ok(Published),
         (Published, Withdraw) => Ok(Withdrawn),
         (Draft, Withdraw) => Err("a draft was never public, so it cannot be withdrawn: discard it".into()),
@@ -207,6 +215,10 @@ pub fn transition(from: AlertStatus, action: AlertAction) -> Result<AlertStatus,
         (Published, Edit) => Err("a published alert is changed with update, which makes a new version".into()),
         (Published, Publish) => Err("the alert is already published".into()),
         (Draft, Update) => Err("a draft is edited, not updated; publish it first".into()),
+        (Archived, _) => {
+            Err("an archived draft comes back as a draft when new evidence joins it; until then it can be discarded"
+                .into())
+        }
         (Withdrawn | Expired | Discarded, _) => Err(format!("a {} alert cannot be changed", from.as_str())),
     }
 }
@@ -239,6 +251,9 @@ pub struct Alert {
     pub last_evidence_at: jiff::Timestamp,
     /// Samples joined after the last publication: a reviewer may want to update.
     pub new_evidence: bool,
+    /// For a draft in the review queue: its place, 1 the most urgent (see [`review_order`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
 }
 
 impl Alert {
@@ -249,6 +264,50 @@ impl Alert {
             (s, _) => s,
         }
     }
+}
+
+/// The review queue's order, most urgent first: tier, then evidence count, then lab confirmation, then the newest
+/// evidence. Sort drafts by this key (ascending).
+pub fn review_order(a: &Alert) -> impl Ord + use<> {
+    use std::cmp::Reverse;
+    (Reverse(a.tier), Reverse(a.evidence_count), Reverse(a.content.lab_confirmed), Reverse(a.last_evidence_at), a.id)
+}
+
+/// What a reviewer narrows the queue to.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub min_tier: Option<Tier>,
+    /// Two-digit fylkesnummer.
+    pub fylke: Option<String>,
+    /// Drafts about a substance of this class.
+    pub class: Option<crate::SubstanceClass>,
+}
+
+/// The review queue: the drafts that pass `filter`, most urgent first, each with its place in the whole queue.
+pub fn review_queue(mut drafts: Vec<Alert>, filter: &QueueFilter, catalogue: &crate::Catalogue) -> Vec<Alert> {
+    drafts.retain(|a| a.status == AlertStatus::Draft);
+    drafts.sort_by_key(review_order);
+    for (i, a) in drafts.iter_mut().enumerate() {
+        a.priority = Some(i as u32 + 1);
+    }
+    drafts.retain(|a| {
+        filter.min_tier.is_none_or(|t| a.tier >= t)
+            && filter.fylke.as_ref().is_none_or(|f| a.content.fylker.is_empty() || a.content.fylker.contains(f))
+            && filter
+                .class
+                .is_none_or(|c| a.content.substances.iter().any(|s| catalogue.get(s).is_some_and(|x| x.class == c)))
+    });
+    drafts
+}
+
+/// A published alert about the same danger in the same area as `draft`, if any: the reviewer may update it rather
+/// than publish a second warning.
+pub fn similar_published<'a>(draft: &Alert, published: &'a [Alert]) -> Option<&'a Alert> {
+    published.iter().find(|p| {
+        p.status == AlertStatus::Published
+            && p.content.fylker == draft.content.fylker
+            && p.content.substances.iter().any(|s| draft.content.substances.contains(s))
+    })
 }
 
 /// One publication, update or withdrawal, as it was.
@@ -367,12 +426,16 @@ mod tests {
         assert_eq!(transition(Published, Update), Ok(Published));
         assert_eq!(transition(Published, Withdraw), Ok(Withdrawn));
         assert_eq!(transition(Draft, Discard), Ok(Discarded));
+        assert_eq!(transition(Archived, Discard), Ok(Discarded));
         for (from, action) in [
             (Draft, Withdraw),
             (Published, Discard),
             (Discarded, Publish),
             (Discarded, Edit),
             (Discarded, Withdraw),
+            (Archived, Publish),
+            (Archived, Edit),
+            (Archived, Withdraw),
             (Published, Publish),
             (Published, Edit),
             (Draft, Update),

@@ -369,6 +369,13 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<Alert, StoreError>;
 
+    /// Archives drafts whose newest evidence is older than `before` (out of the review queue until new evidence
+    /// joins); returns how many.
+    async fn archive_stale_drafts(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError>;
+    /// Merges draft `from` into draft `into` (same area): `from`'s samples become `into`'s evidence and `from` is
+    /// discarded. Returns the merged draft.
+    async fn merge_alerts(&self, from: i64, into: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError>;
+
     /// Events after `seq`, oldest first.
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
     /// The newest event's seq, updated after every commit.

@@ -31,6 +31,9 @@ pub async fn load(store: Arc<dyn Store>, reference: &Reference, seed: u64, count
     while let Some(result) = tasks.join_next().await {
         result??;
     }
+    // As the hourly job would have done over the year: drafts without evidence in the last three weeks are archived.
+    let stale = now - jiff::SignedDuration::from_hours(varde_domain::alert::ARCHIVE_AFTER_DAYS * 24);
+    store.archive_stale_drafts(stale, now).await?;
     store.set_meta("demo", &format!("seed {seed}, {count} samples, generated {now}")).await?;
     Ok(format!("demo data: {} services and {count} synthetic samples (seed {seed})", varde_demo::SERVICES.len()))
 }

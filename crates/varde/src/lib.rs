@@ -52,6 +52,9 @@ pub enum Command {
         /// Days after which samples' photos and notes and concern reports' texts are purged (checked hourly).
         #[arg(long, env = "VARDE_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..))]
         retention_days: u32,
+        /// Days without new evidence after which a draft leaves the review queue (archived; checked hourly).
+        #[arg(long, env = "VARDE_ARCHIVE_AFTER_DAYS", default_value_t = varde_domain::alert::ARCHIVE_AFTER_DAYS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+        archive_after_days: u32,
         /// A reverse proxy (address or CIDR range, repeatable) whose `Forwarded` / `X-Forwarded-For` headers name
         /// the client for rate limits. Without it forwarded headers are ignored.
         #[arg(long = "trusted-proxy", env = "VARDE_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -157,13 +160,14 @@ pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve { listen, public_url, demo, seed, retention_days, trusted_proxies } => {
+            Command::Serve { listen, public_url, demo, seed, retention_days, archive_after_days, trusted_proxies } => {
                 let trusted_proxies = varde_web::limits::parse_proxies(&trusted_proxies).map_err(anyhow::Error::msg)?;
                 let options = serve::Options {
                     listen,
                     public_url,
                     demo_seed: demo.then_some(seed),
                     retention_days,
+                    archive_after_days,
                     trusted_proxies,
                 };
                 serve::run(&cli.database, reference, options).await

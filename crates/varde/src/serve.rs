@@ -31,6 +31,8 @@ pub struct Options {
     pub public_url: Option<String>,
     pub demo_seed: Option<u64>,
     pub retention_days: u32,
+    /// Days without new evidence after which a draft is archived.
+    pub archive_after_days: u32,
     /// Reverse proxies whose forwarded headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
@@ -42,8 +44,15 @@ pub async fn purge(store: &dyn varde_store::Store, retention_days: u32) -> anyho
     Ok(store.purge_before(before, now).await?)
 }
 
+/// The review queue keeps to drafts with recent evidence: older ones are archived (revived by new evidence).
+pub async fn archive_stale_drafts(store: &dyn varde_store::Store, after_days: u32) -> anyhow::Result<usize> {
+    let now = jiff::Timestamp::now();
+    let before = now - jiff::SignedDuration::from_hours(i64::from(after_days) * 24);
+    Ok(store.archive_stale_drafts(before, now).await?)
+}
+
 pub async fn run(database: &str, reference: Reference, options: Options) -> anyhow::Result<()> {
-    let Options { listen, public_url, demo_seed, retention_days, trusted_proxies } = options;
+    let Options { listen, public_url, demo_seed, retention_days, archive_after_days, trusted_proxies } = options;
     let store = open_store(database, &reference)?;
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
@@ -56,6 +65,13 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
                     tracing::info!(p.photos, p.sample_notes, p.concern_texts, retention_days, "retention purge ran")
                 }
                 Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+            }
+            match archive_stale_drafts(&*retention_store, archive_after_days).await {
+                Ok(n) if n > 0 => {
+                    tracing::info!(drafts = n, archive_after_days, "archived drafts without new evidence")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "archiving stale drafts failed"),
             }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }

@@ -1,9 +1,10 @@
 -- A draft a reviewer sets aside is 'discarded', never 'withdrawn': withdrawal is a public message (CAP Cancel, the
--- withdrawn list), and a withdrawn draft became public through it. SQLite cannot change a CHECK constraint in place,
+-- withdrawn list), and a withdrawn draft became public through it. A draft without new evidence for three weeks is
+-- 'archived': out of the review queue, not public, revived when new evidence joins. SQLite cannot change a CHECK constraint in place,
 -- so the table is rebuilt (the documented twelve-step procedure; foreign keys are off while migrations run).
 CREATE TABLE alerts_new (
     id                  INTEGER PRIMARY KEY,
-    status              TEXT NOT NULL CHECK (status IN ('draft', 'published', 'withdrawn', 'discarded')),
+    status              TEXT NOT NULL CHECK (status IN ('draft', 'published', 'withdrawn', 'discarded', 'archived')),
     tier                TEXT NOT NULL,
     product_key         TEXT NOT NULL,
     fylke               TEXT NOT NULL,

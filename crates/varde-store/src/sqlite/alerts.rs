@@ -66,6 +66,7 @@ impl AlertRow {
             first_evidence_at: ts(self.first)?,
             last_evidence_at: ts(self.last)?,
             new_evidence: self.new_evidence,
+            priority: None,
         })
     }
 }
@@ -172,7 +173,7 @@ pub(super) fn join_or_draft(
     let received = ms(sample.received_at);
     let open: Option<(i64, String)> = conn
         .prepare_cached(
-            "SELECT id, status FROM alerts WHERE product_key = ?1 AND fylke = ?2 AND status IN ('draft', 'published')
+            "SELECT id, status FROM alerts WHERE product_key = ?1 AND fylke = ?2 AND status IN ('draft', 'published', 'archived')
              AND last_evidence_ms >= ?3 - ?4 AND first_evidence_ms <= ?3 + ?4 ORDER BY id DESC LIMIT 1",
         )?
         .query_row(params![key, fylke, received, window], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -189,28 +190,17 @@ pub(super) fn join_or_draft(
                 "UPDATE alerts SET first_evidence_ms = min(first_evidence_ms, ?2), last_evidence_ms = max(last_evidence_ms, ?2), updated_ms = ?3 WHERE id = ?1",
             )?
             .execute(params![id, received, ms(at)])?;
-            let status = AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?;
-            if added > 0 {
+            let mut status = AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?;
+            if added > 0 && status == AlertStatus::Archived {
+                // New evidence brings an archived draft back to the review queue.
+                conn.prepare_cached("UPDATE alerts SET status = 'draft' WHERE id = ?1")?.execute([id])?;
+                record_transition(conn, id, at, "varde", "revived", Some(status), AlertStatus::Draft)?;
+                status = AlertStatus::Draft;
+            } else if added > 0 {
                 record_transition(conn, id, at, "varde", "evidence", Some(status), status)?;
             }
-            // The text is written from the newest samples; count, dates and escalation cover them all.
-            let evidence: Vec<(Sample, Vec<Finding>)> =
-                evidence(conn, id, alert::DRAFT_FROM_NEWEST)?.into_iter().map(|s| (s.sample, s.findings)).collect();
-            let (total, first, last): (i64, i64, i64) = conn
-                .prepare_cached("SELECT evidence_count, first_evidence_ms, last_evidence_ms FROM alerts WHERE id = ?1")?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            let span = alert::EvidenceSpan { total: total as usize, first: ts(first)?, last: ts(last)? };
-            let (drafted, content) = assessor.draft(&evidence, Some(span), fylke);
-            // New evidence never lowers a draft's tier, even when the samples that set it are no longer the newest.
-            let stored_tier: String =
-                conn.prepare_cached("SELECT tier FROM alerts WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
-            let tier = drafted.max(Tier::parse(&stored_tier).ok_or_else(|| corrupt("tier", &stored_tier))?);
             if status == AlertStatus::Draft {
-                conn.prepare_cached("UPDATE alerts SET tier = ?2, content = ?3 WHERE id = ?1")?.execute(params![
-                    id,
-                    tier.as_str(),
-                    content_json(&content)
-                ])?;
+                redraft(conn, assessor, id, fylke)?;
             } else if added > 0 {
                 conn.prepare_cached("UPDATE alerts SET new_evidence = 1 WHERE id = ?1")?.execute([id])?;
             }
@@ -234,6 +224,114 @@ pub(super) fn join_or_draft(
         }
     }
     Ok(())
+}
+
+/// Rewrites a draft's text and tier from its evidence: the text from the newest samples, count, dates and escalation
+/// from them all. New evidence never lowers a draft's tier, even when the samples that set it are no longer the newest.
+fn redraft(conn: &Connection, assessor: &Assessor, id: i64, fylke: &str) -> Result<(), StoreError> {
+    let evidence: Vec<(Sample, Vec<Finding>)> =
+        evidence(conn, id, alert::DRAFT_FROM_NEWEST)?.into_iter().map(|s| (s.sample, s.findings)).collect();
+    let (total, first, last, stored_tier): (i64, i64, i64, String) = conn
+        .prepare_cached("SELECT evidence_count, first_evidence_ms, last_evidence_ms, tier FROM alerts WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let span = alert::EvidenceSpan { total: total as usize, first: ts(first)?, last: ts(last)? };
+    let (drafted, content) = assessor.draft(&evidence, Some(span), fylke);
+    let tier = drafted.max(Tier::parse(&stored_tier).ok_or_else(|| corrupt("tier", &stored_tier))?);
+    conn.prepare_cached("UPDATE alerts SET tier = ?2, content = ?3 WHERE id = ?1")?.execute(params![
+        id,
+        tier.as_str(),
+        content_json(&content)
+    ])?;
+    Ok(())
+}
+
+/// Archives drafts whose newest evidence is older than `before`; returns how many.
+pub(super) fn archive_stale(conn: &Connection, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM alerts WHERE status = 'draft' AND last_evidence_ms < ?1")?
+        .query_map([ms(before)], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        conn.prepare_cached("UPDATE alerts SET status = 'archived', updated_ms = ?2 WHERE id = ?1")?
+            .execute(params![id, ms(at)])?;
+        record_transition(conn, *id, at, "varde", "archived", Some(AlertStatus::Draft), AlertStatus::Archived)?;
+    }
+    if !ids.is_empty() {
+        append_audit(
+            conn,
+            at,
+            "varde",
+            "alert.archive",
+            &format!("{} drafts without evidence since {before}", ids.len()),
+        )?;
+    }
+    Ok(ids.len())
+}
+
+/// Merges draft `from` into draft `into` (both drafts or archived, in the same fylke): every sample of `from` becomes
+/// evidence of `into`, whose text is rewritten from it all; `from` is discarded.
+pub(super) fn merge(
+    conn: &Connection,
+    assessor: &Assessor,
+    from: i64,
+    into: i64,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Alert, StoreError> {
+    let (a, b) = (
+        load_alert(conn, from)?.ok_or(StoreError::UnknownAlert)?,
+        load_alert(conn, into)?.ok_or(StoreError::UnknownAlert)?,
+    );
+    let invalid = |message: String| StoreError::Invalid { code: ErrorCode::InvalidTransition, message };
+    if from == into {
+        return Err(invalid("a draft cannot be merged into itself".into()));
+    }
+    for x in [&a, &b] {
+        if !matches!(x.status, AlertStatus::Draft | AlertStatus::Archived) {
+            return Err(invalid(format!("alert {} is {}: only drafts are merged", x.id, x.status.as_str())));
+        }
+    }
+    if a.content.fylker != b.content.fylker {
+        return Err(invalid("drafts about different areas are not merged".into()));
+    }
+    let fylke: String =
+        conn.prepare_cached("SELECT fylke FROM alerts WHERE id = ?1")?.query_row([into], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
+         SELECT ?1, sample_id, ?3, received_ms FROM alert_evidence WHERE alert_id = ?2",
+    )?
+    .execute(params![into, from, ms(at)])?;
+    conn.prepare_cached(
+        "UPDATE alerts SET status = 'draft', first_evidence_ms = min(first_evidence_ms, ?2), last_evidence_ms = max(last_evidence_ms, ?3),
+         tier = CASE WHEN ?4 > 0 THEN ?5 ELSE tier END, updated_ms = ?6 WHERE id = ?1",
+    )?
+    .execute(params![
+        into,
+        ms(a.first_evidence_at),
+        ms(a.last_evidence_at),
+        i64::from(a.tier > b.tier),
+        a.tier.as_str(),
+        ms(at)
+    ])?;
+    redraft(conn, assessor, into, &fylke)?;
+    conn.prepare_cached("UPDATE alerts SET status = 'discarded', withdrawn_ms = ?2, updated_ms = ?2 WHERE id = ?1")?
+        .execute(params![from, ms(at)])?;
+    record_transition(conn, from, at, actor, "merged", Some(a.status), AlertStatus::Discarded)?;
+    record_transition(conn, into, at, actor, "evidence", Some(b.status), AlertStatus::Draft)?;
+    append_audit(conn, at, actor, "alert.merge", &format!("alert:{from} into alert:{into}"))?;
+    let merged = load_alert(conn, into)?.ok_or(StoreError::UnknownAlert)?;
+    let payload = serde_json::json!({"id": into, "merged": from, "tier": merged.tier, "title": merged.content.title});
+    super::events::append(
+        conn,
+        at,
+        "alert.merged",
+        false,
+        Some(merged.tier),
+        &merged.content.fylker,
+        Some(into),
+        &payload,
+    )?;
+    Ok(merged)
 }
 
 /// A reviewer's action on an alert.

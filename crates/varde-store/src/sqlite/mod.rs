@@ -607,6 +607,16 @@ impl Store for SqliteStore {
         self.write(move |conn| alerts::change(conn, &assessor, id, action, &edit, &actor, at)).await
     }
 
+    async fn archive_stale_drafts(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
+        self.write(move |conn| alerts::archive_stale(conn, before, at)).await
+    }
+
+    async fn merge_alerts(&self, from: i64, into: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
+        let actor = actor.actor.clone();
+        let assessor = self.assessor.clone();
+        self.write(move |conn| alerts::merge(conn, &assessor, from, into, &actor, at)).await
+    }
+
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
         self.read(move |conn| events::after(conn, seq, limit)).await
     }

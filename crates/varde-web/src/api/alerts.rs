@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use varde_domain::ErrorCode;
 use varde_domain::Tier;
-use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertStatus, AlertVersion};
+use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertStatus, AlertVersion, QueueFilter, review_queue};
 use varde_domain::edas::{self, EdasNotification, Names};
 use varde_store::AlertFilter;
 
@@ -26,6 +26,8 @@ pub enum StatusFilter {
     Draft,
     /// Reviewers and admins only.
     Discarded,
+    /// Drafts without new evidence for three weeks. Reviewers and admins only.
+    Archived,
     /// Every status the caller may see.
     All,
 }
@@ -42,7 +44,10 @@ pub struct AlertQuery {
     /// Two-digit fylkesnummer: alerts for that fylke and national ones.
     #[param(pattern = "^[0-9]{2}$")]
     fylke: Option<String>,
-    /// At most this many, newest first (default 100, at most 1000).
+    /// Drafts only: those about a substance of this class (e.g. `nitazene`, `entactogen`).
+    #[param(inline)]
+    class: Option<varde_domain::SubstanceClass>,
+    /// At most this many, newest first (drafts: most urgent first), default 100, at most 1000.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
@@ -70,6 +75,7 @@ pub async fn list(
         StatusFilter::Withdrawn => vec![AlertStatus::Withdrawn],
         StatusFilter::Draft => vec![AlertStatus::Draft],
         StatusFilter::Discarded => vec![AlertStatus::Discarded],
+        StatusFilter::Archived => vec![AlertStatus::Archived],
     };
     if wanted.iter().any(|s| !s.is_public()) {
         let who = who.as_ref().ok_or_else(|| {
@@ -98,6 +104,12 @@ pub async fn list(
     };
     let filter = AlertFilter { statuses: stored, min_tier, fylke: q.fylke.clone(), limit: 0 };
     let alerts = state.store.alerts(filter).await?;
+    if wanted == [AlertStatus::Draft] {
+        // The review queue: most urgent first, each draft with its place (the same order as the /review page).
+        let queue = QueueFilter { min_tier, fylke: q.fylke.clone(), class: q.class };
+        let drafts = review_queue(alerts, &queue, &state.assessor.catalogue);
+        return Ok(Json(drafts.into_iter().take(limit).collect()));
+    }
     Ok(Json(alerts.into_iter().map(|a| as_of(a, now)).filter(|a| wanted.contains(&a.status)).take(limit).collect()))
 }
 
@@ -218,6 +230,28 @@ pub async fn discard(
     OptionalJson(edit): OptionalJson<AlertEdit>,
 ) -> Result<Json<Alert>, ApiError> {
     act(&state, &who, id, AlertAction::Discard, edit.unwrap_or_default()).await
+}
+
+/// What a draft is merged into.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeInto {
+    /// The draft that keeps going; this one's samples join it and this one is discarded.
+    pub into: i64,
+}
+
+/// Merge a draft into another draft about the same product and area: its samples join the other, whose text is
+/// rewritten from them all, and it is discarded (never public).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/merge", tag = "alerts", params(("id" = i64, Path)), request_body = MergeInto, security(("bearer" = [])),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(m): ApiJson<MergeInto>,
+) -> Result<Json<Alert>, ApiError> {
+    require_reviewer(&who)?;
+    Ok(Json(state.store.merge_alerts(id, m.into, &who, Timestamp::now()).await?))
 }
 
 /// The EDAS notification draft for an alert (reviewers and admins), in English.

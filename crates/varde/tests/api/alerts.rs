@@ -441,3 +441,105 @@ async fn read_events(mut res: reqwest::Response, n: usize) -> Vec<String> {
     }
     names
 }
+
+fn mdma_tablet(colour: &str, mg: f64, service: &str, received_at: &str) -> Value {
+    json!({
+        "service": service, "received_at": received_at, "sold_as": ["mdma"], "form": "tablet", "colour": colour,
+        "tablet": {"logo": "Tesla", "mass_mg": 350},
+        "analyses": [{"method": "ftir", "components": [{"substance": "mdma", "role": "main", "amount": {"value": mg, "unit": "mg"}}]}]
+    })
+}
+
+/// The review queue is a workbench: most urgent first with each draft's place, filters, merging two drafts about
+/// one product, and drafts without new evidence archived out of the queue until new evidence revives them.
+#[tokio::test]
+async fn the_review_queue_orders_filters_merges_and_archives() {
+    let app = TestApp::spawn().await;
+    let r = Some(app.reviewer.as_str());
+    let now = jiff::Timestamp::now();
+    let day = |d: i64| (now - jiff::SignedDuration::from_hours(24 * d)).to_string();
+    // A high-dose MDMA tablet in Oslo (warning), twice; a nitazene in heroin in Oslo (severe), once; the same
+    // heroin product in Bergen three times (severe, more evidence).
+    for d in [3, 2] {
+        let (status, s) =
+            app.post("/api/v1/samples", Some(&app.oslo), &mdma_tablet("rosa", 250.0, "oslo-brukerrom", &day(d))).await;
+        assert_eq!(status, 201, "{s}");
+    }
+    let mut heroin = heroin_sample();
+    heroin["received_at"] = json!(day(1));
+    app.post("/api/v1/samples", Some(&app.oslo), &heroin).await;
+    for d in [5, 4, 1] {
+        let mut h = heroin_sample();
+        h["service"] = json!("bergen-brukerrom");
+        h["received_at"] = json!(day(d));
+        app.post("/api/v1/samples", Some(&app.bergen), &h).await;
+    }
+    let (status, queue) = app.get("/api/v1/alerts?status=draft", r).await;
+    assert_eq!(status, 200, "{queue}");
+    let queue = queue.as_array().unwrap().clone();
+    let summary: Vec<(i64, &str, i64, Vec<String>)> = queue
+        .iter()
+        .map(|a| {
+            (
+                a["priority"].as_i64().unwrap(),
+                a["tier"].as_str().unwrap(),
+                a["evidence_count"].as_i64().unwrap(),
+                a["fylker"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (1, "severe", 3, vec!["46".to_owned()]),
+            (2, "severe", 1, vec!["03".to_owned()]),
+            (3, "warning", 2, vec!["03".to_owned()])
+        ]
+    );
+    // Filters keep each draft's place in the whole queue.
+    let (_, mdma) = app.get("/api/v1/alerts?status=draft&class=entactogen", r).await;
+    assert_eq!((mdma.as_array().unwrap().len(), mdma[0]["priority"].as_i64()), (1, Some(3)), "{mdma}");
+    let (_, oslo) = app.get("/api/v1/alerts?status=draft&fylke=03&tier=severe", r).await;
+    assert_eq!(oslo.as_array().unwrap().len(), 1);
+    assert_eq!(app.get("/api/v1/alerts?status=draft&class=loud", r).await.0, 400);
+
+    // Merging: a blue tablet of the same press made its own draft; the reviewer merges it into the pink one's.
+    let (_, blue) =
+        app.post("/api/v1/samples", Some(&app.oslo), &mdma_tablet("blå", 260.0, "oslo-brukerrom", &day(1))).await;
+    let blue_id = blue["alert_drafts"][0]["id"].as_i64().unwrap();
+    let pink_id = queue[2]["id"].as_i64().unwrap();
+    assert_ne!(blue_id, pink_id);
+    let bergen_id = queue[0]["id"].as_i64().unwrap();
+    let (status, e) = app.post(&format!("/api/v1/alerts/{blue_id}/merge"), r, &json!({"into": bergen_id})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_transition"), "different areas are not merged");
+    let (status, e) =
+        app.post(&format!("/api/v1/alerts/{blue_id}/merge"), Some(&app.admin), &json!({"into": pink_id})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (403, "reviewer_only"));
+    let (status, merged) = app.post(&format!("/api/v1/alerts/{blue_id}/merge"), r, &json!({"into": pink_id})).await;
+    assert_eq!((status, merged["evidence_count"].as_i64()), (200, Some(3)), "{merged}");
+    assert!(merged["body"]["en"].as_str().unwrap().contains("3 samples"), "{merged}");
+    let (_, gone) = app.get(&format!("/api/v1/alerts/{blue_id}"), r).await;
+    assert_eq!(gone["status"], "discarded");
+    assert_eq!(app.get(&format!("/api/v1/alerts/{blue_id}"), None).await.0, 404);
+
+    // Three weeks on with no new evidence, every draft leaves the queue: archived, not public, found by reviewers.
+    let later = now + jiff::SignedDuration::from_hours(24 * 30);
+    let archived =
+        varde_store::Store::archive_stale_drafts(&*app.store, later - jiff::SignedDuration::from_hours(24 * 21), later)
+            .await
+            .unwrap();
+    assert_eq!(archived, 3);
+    assert_eq!(app.get("/api/v1/alerts?status=draft", r).await.1.as_array().unwrap().len(), 0);
+    let (_, found) = app.get("/api/v1/alerts?status=archived", r).await;
+    assert_eq!(found.as_array().unwrap().len(), 3);
+    assert_eq!(app.get("/api/v1/alerts?status=archived", None).await.0, 401);
+    assert_eq!(app.get(&format!("/api/v1/alerts/{pink_id}"), None).await.0, 404);
+    let (status, e) = app.post(&format!("/api/v1/alerts/{pink_id}/publish"), r, &json!({})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_transition"));
+    // A late-registered sample of the same product (received within its window) revives it.
+    let (_, s) =
+        app.post("/api/v1/samples", Some(&app.oslo), &mdma_tablet("rosa", 240.0, "oslo-brukerrom", &day(2))).await;
+    assert_eq!(s["alert_drafts"][0]["id"].as_i64(), Some(pink_id), "{s}");
+    let (_, revived) = app.get(&format!("/api/v1/alerts/{pink_id}"), r).await;
+    assert_eq!((revived["status"].as_str(), revived["evidence_count"].as_i64()), (Some("draft"), Some(4)));
+}

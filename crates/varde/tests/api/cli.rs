@@ -277,3 +277,25 @@ fn spectra_search_prints_the_csv_the_issue_specifies() {
     let err = fails(varde(&db).args(["spectra", "search", "--library"]).arg(&library).arg("--query").arg(&query));
     assert!(err.contains("Num Peaks: 2 but 1 peaks follow"), "{err}");
 }
+
+/// The demo year does not drown the review queue: at its end no more than 25 open drafts, every one with evidence in
+/// the last 21 days; the rest are archived.
+#[tokio::test]
+async fn the_demo_year_leaves_a_review_queue_a_person_can_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    run_ok(varde(&db).args(["demo", "--seed", "1"]));
+    let reference = varde::load_reference(None).unwrap();
+    let store = varde::open_store(&db, &reference).unwrap();
+    let filter = |statuses| varde_store::AlertFilter { statuses, ..Default::default() };
+    let drafts =
+        varde_store::Store::alerts(&*store, filter(vec![varde_domain::alert::AlertStatus::Draft])).await.unwrap();
+    let archived =
+        varde_store::Store::alerts(&*store, filter(vec![varde_domain::alert::AlertStatus::Archived])).await.unwrap();
+    assert!(!drafts.is_empty() && drafts.len() <= 25, "{} open drafts", drafts.len());
+    assert!(archived.len() > 100, "{} archived", archived.len());
+    let three_weeks_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 21);
+    for d in &drafts {
+        assert!(d.last_evidence_at >= three_weeks_ago, "draft {} last had evidence {}", d.id, d.last_evidence_at);
+    }
+}

@@ -52,6 +52,33 @@ impl SubstanceClass {
         SubstanceClass::SyntheticCannabinoid,
         SubstanceClass::CuttingAgent,
     ];
+
+    /// The id as in data files and the API (`potent_synthetic_opioid`).
+    pub fn as_str(self) -> &'static str {
+        use SubstanceClass::*;
+        match self {
+            Opioid => "opioid",
+            PotentSyntheticOpioid => "potent_synthetic_opioid",
+            Nitazene => "nitazene",
+            Stimulant => "stimulant",
+            Cathinone => "cathinone",
+            Entactogen => "entactogen",
+            Psychedelic => "psychedelic",
+            Dissociative => "dissociative",
+            Benzodiazepine => "benzodiazepine",
+            DesignerBenzodiazepine => "designer_benzodiazepine",
+            Sedative => "sedative",
+            Depressant => "depressant",
+            Gabapentinoid => "gabapentinoid",
+            Cannabinoid => "cannabinoid",
+            SyntheticCannabinoid => "synthetic_cannabinoid",
+            CuttingAgent => "cutting_agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SubstanceClass> {
+        SubstanceClass::ALL.into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 /// Properties the risk policy and the advice texts use.
@@ -445,6 +472,19 @@ mod tests {
         assert_eq!(c.get("caffeine").unwrap().inchikey.as_deref(), Some("RYYVLZVUVIJVGH-UHFFFAOYSA-N"));
         assert!(is_valid_cas("50-00-0"));
         assert!(!is_valid_cas("58-08-3"));
+    }
+
+    #[test]
+    fn class_ids_are_the_serde_names() {
+        for c in SubstanceClass::ALL {
+            let toml = format!("c = \"{}\"", c.as_str());
+            #[derive(serde::Deserialize)]
+            struct T {
+                c: SubstanceClass,
+            }
+            assert_eq!(toml::from_str::<T>(&toml).unwrap().c, c);
+            assert_eq!(SubstanceClass::parse(c.as_str()), Some(c));
+        }
     }
 
     #[test]

@@ -12,9 +12,10 @@ use axum::routing::{get, post};
 use maud::html;
 use std::collections::HashMap;
 use varde_domain::ErrorCode;
-use varde_domain::alert::{AlertAction, AlertEdit, AlertStatus};
+use varde_domain::alert::{AlertAction, AlertEdit, AlertStatus, QueueFilter, review_queue, similar_published};
 use varde_domain::auth::Role;
 use varde_domain::{Lang, Localized};
+use varde_domain::{SubstanceClass, Tier};
 use varde_store::AlertFilter;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -37,28 +38,98 @@ fn reviewers_only(lang: Lang, user: &SessionUser) -> Option<Response> {
     })
 }
 
+#[derive(serde::Deserialize)]
+pub struct QueueQuery {
+    lang: Option<String>,
+    /// The lowest tier to show.
+    tier: Option<String>,
+    fylke: Option<String>,
+    class: Option<String>,
+    /// `archived` shows the drafts archived for want of new evidence instead of the queue.
+    show: Option<String>,
+}
+
+/// The review queue as a workbench: most urgent first, filters, and for each draft its age, evidence, newest sample
+/// and any published alert about the same danger in the same area. Archived drafts are one link away.
 async fn queue(
     State(state): State<AppState>,
     user: SessionUser,
-    Query(q): Query<LangQuery>,
+    Query(q): Query<QueueQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
     if let Some(refused) = reviewers_only(lang, &user) {
         return Ok(refused);
     }
-    let drafts =
-        state.store.alerts(AlertFilter { statuses: vec![AlertStatus::Draft], ..AlertFilter::default() }).await?;
+    let nonempty = |v: &Option<String>| v.clone().filter(|x| !x.is_empty());
+    let filter = QueueFilter {
+        min_tier: nonempty(&q.tier).and_then(|t| varde_domain::Tier::parse(&t)),
+        fylke: nonempty(&q.fylke).filter(|f| state.assessor.geography.fylke(f).is_some()),
+        class: nonempty(&q.class).and_then(|c| SubstanceClass::parse(&c)),
+    };
+    let archived = q.show.as_deref() == Some("archived");
+    let status = if archived { AlertStatus::Archived } else { AlertStatus::Draft };
+    let all = state.store.alerts(AlertFilter { statuses: vec![status], ..AlertFilter::default() }).await?;
+    let drafts = if archived {
+        let mut all = all;
+        all.sort_by_key(|a| std::cmp::Reverse(a.last_evidence_at));
+        all
+    } else {
+        review_queue(all, &filter, &state.assessor.catalogue)
+    };
+    let published =
+        state.store.alerts(AlertFilter { statuses: vec![AlertStatus::Published], ..AlertFilter::default() }).await?;
+    let now = jiff::Timestamp::now();
+    let days = |t: jiff::Timestamp| (now - t).get_hours().max(0) / 24;
+    let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     let body = html! {
         h1 { (t(lang, "review")) }
-        h2 { (t(lang, "drafts")) }
+        form.filters method="get" action="/review" {
+            input type="hidden" name="lang" value=(lang.code());
+            label for="q-tier" { (t(lang, "min_tier")) }
+            select id="q-tier" name="tier" {
+                option value="" { (t(lang, "all")) }
+                @for tier in [Tier::Caution, Tier::Warning, Tier::Severe] {
+                    option value=(tier.as_str()) selected[selected(&q.tier, tier.as_str())] { (state.assessor.templates.tier_word(tier).get(lang)) }
+                }
+            }
+            label for="q-fylke" { (t(lang, "area")) }
+            select id="q-fylke" name="fylke" {
+                option value="" { (t(lang, "all")) }
+                @for f in state.assessor.geography.fylker() {
+                    option value=(f.number) selected[selected(&q.fylke, &f.number)] { (f.public_name()) }
+                }
+            }
+            label for="q-class" { (t(lang, "substance_class")) }
+            select id="q-class" name="class" {
+                option value="" { (t(lang, "all")) }
+                @for c in SubstanceClass::ALL {
+                    option value=(c.as_str()) selected[selected(&q.class, c.as_str())] { (state.assessor.catalogue.class(c).names.get(lang)) }
+                }
+            }
+            button type="submit" { (t(lang, "filter")) }
+        }
+        h2 { (if archived { t(lang, "archived_drafts") } else { t(lang, "drafts") }) " (" (drafts.len()) ")" }
+        @if archived {
+            p { a href={ "/review?lang=" (lang.code()) } { (t(lang, "back_to_queue")) } }
+        } @else {
+            p { a href={ "/review?show=archived&lang=" (lang.code()) } { (t(lang, "show_archived")) } }
+        }
         @if drafts.is_empty() { p { (t(lang, "no_data")) } }
-        ul.alerts {
+        ol.alerts.queue {
             @for a in &drafts {
                 li {
                     span class={ "tier tier-" (a.tier.as_str()) } { (state.assessor.templates.tier_word(a.tier).get(lang)) } " "
                     a href={ "/review/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) }
-                    p.meta { (t(lang, "samples")) ": " (a.evidence_count) }
+                    p.meta {
+                        (state.assessor.templates.samples(a.evidence_count as usize, lang))
+                        @if a.content.lab_confirmed { " · " (t(lang, "lab_confirmed")) }
+                        " · " (t(lang, "newest_sample")) " " (state.assessor.templates.date(a.last_evidence_at, lang))
+                        " · " (t(lang, "age_days").replace("{n}", &days(a.created_at).to_string()))
+                    }
+                    @if let Some(p) = similar_published(a, &published) {
+                        p.meta { (t(lang, "similar_published")) " " a href={ "/alerts/" (p.id) "?lang=" (lang.code()) } { (p.content.title.get(lang)) } }
+                    }
                 }
             }
         }
@@ -92,6 +163,14 @@ async fn draft(
         }
     };
     let evidence = state.store.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
+    // Drafts in the same area that this one could be merged into.
+    let others: Vec<_> = state
+        .store
+        .alerts(AlertFilter { statuses: vec![AlertStatus::Draft], ..AlertFilter::default() })
+        .await?
+        .into_iter()
+        .filter(|o| o.id != id && o.content.fylker == c.fylker)
+        .collect();
     let texts = html! {
         (field("title", t(lang, "title"), &c.title, 2))
         (field("body", t(lang, "body"), &c.body, 4))
@@ -110,6 +189,17 @@ async fn draft(
                 form.concern method="post" action={ "/review/" (id) "/publish?lang=" (lang.code()) } {
                     input type="hidden" name="csrf" value=(user.0.csrf);
                     button type="submit" { (t(lang, "publish")) }
+                }
+                // Another draft about the same product: its samples join this one's.
+                @if !others.is_empty() {
+                    form.concern method="post" action={ "/review/" (id) "/merge?lang=" (lang.code()) } {
+                        input type="hidden" name="csrf" value=(user.0.csrf);
+                        label for="merge-into" { (t(lang, "merge_into")) }
+                        select id="merge-into" name="into" {
+                            @for o in &others { option value=(o.id) { "#" (o.id) ": " (o.content.title.get(lang)) } }
+                        }
+                        button type="submit" { (t(lang, "merge")) }
+                    }
                 }
                 // Setting a draft aside never makes it public (it is discarded, not withdrawn).
                 form.concern method="post" action={ "/review/" (id) "/discard?lang=" (lang.code()) } {
@@ -195,7 +285,7 @@ async fn act(
     Ok(Redirect::to(&format!("{to}?lang={}", lang.code())).into_response())
 }
 
-/// `/review/{id}/edit|publish|update|withdraw|discard`: the page forms' one way to a reviewer action.
+/// `/review/{id}/edit|publish|update|withdraw|discard|merge`: the page forms' one way to a reviewer action.
 async fn action(
     State(state): State<AppState>,
     user: SessionUser,
@@ -210,6 +300,18 @@ async fn action(
         "update" => AlertAction::Update,
         "withdraw" => AlertAction::Withdraw,
         "discard" => AlertAction::Discard,
+        "merge" => {
+            if let Some(refused) = reviewers_only(negotiate(q.lang.as_deref(), &headers), &user) {
+                return Ok(refused);
+            }
+            user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+            let into: i64 = f.get("into").and_then(|v| v.parse().ok()).ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidField, "choose the draft to merge into").with_field("into")
+            })?;
+            state.store.merge_alerts(id, into, &user.0.principal(), jiff::Timestamp::now()).await?;
+            let lang = negotiate(q.lang.as_deref(), &headers);
+            return Ok(Redirect::to(&format!("/review/{into}?lang={}", lang.code())).into_response());
+        }
         _ => return Err(ApiError::new(ErrorCode::NotFound, "no such reviewer action")),
     };
     act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, action).await

@@ -276,3 +276,41 @@ async fn a_photo_loses_its_gps_position_on_upload() {
     let res = b.client.post(format!("{}/staff/samples/{code}/photo", app.base)).multipart(form).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 422);
 }
+
+/// The review page is the same workbench as the API: most urgent first, filters, merging and discarding a draft,
+/// and archived drafts one link away.
+#[tokio::test]
+async fn a_reviewer_works_the_queue_through_the_pages() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let mdma = |colour: &str| {
+        serde_json::json!({"service": "oslo-brukerrom", "sold_as": ["mdma"], "form": "tablet", "colour": colour,
+            "tablet": {"logo": "Tesla"},
+            "analyses": [{"method": "ftir", "components": [{"substance": "mdma", "role": "main", "amount": {"value": 250, "unit": "mg"}}]}]})
+    };
+    let (_, pink) = app.post("/api/v1/samples", Some(&app.oslo), &mdma("rosa")).await;
+    let (_, blue) = app.post("/api/v1/samples", Some(&app.oslo), &mdma("blå")).await;
+    let (_, heroin) = app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
+    let id = |s: &serde_json::Value| s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let (pink, blue, heroin) = (id(&pink), id(&blue), id(&heroin));
+    let b = Browser::new(&app);
+    b.login("rita", "reviewer-passord-123").await;
+    let page = b.get("/review?lang=en").await.text().await.unwrap();
+    let at = |id: i64| page.find(&format!("href=\"/review/{id}?")).unwrap_or_else(|| panic!("draft {id} listed"));
+    assert!(at(heroin) < at(pink) && at(heroin) < at(blue), "the severe draft comes first");
+    assert!(page.contains("1 sample · newest sample") && page.contains("draft for 0 days"), "{page}");
+    let page = b.get("/review?lang=en&class=entactogen").await.text().await.unwrap();
+    assert!(page.contains(&format!("/review/{pink}?")) && !page.contains(&format!("/review/{heroin}?")));
+    // Merge the blue tablets' draft into the pink ones'; discard the heroin draft.
+    let csrf = b.csrf(&format!("/review/{blue}")).await;
+    let res = b.post(&format!("/review/{blue}/merge"), &[("csrf", &csrf), ("into", &pink.to_string())]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, merged) = app.get(&format!("/api/v1/alerts/{pink}"), Some(&app.reviewer)).await;
+    assert_eq!(merged["evidence_count"], 2);
+    let res = b.post(&format!("/review/{heroin}/discard"), &[("csrf", &csrf), ("note", "")]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let page = b.get("/review?lang=en").await.text().await.unwrap();
+    assert!(page.contains("Drafts (1)"), "{page}");
+    let archived = b.get("/review?lang=en&show=archived").await.text().await.unwrap();
+    assert!(archived.contains("Archived drafts") && archived.contains("Back to the queue"));
+}

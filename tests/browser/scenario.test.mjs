@@ -114,7 +114,7 @@ test("from a checked sample to a warning the public and the person can read", as
   await login(rp, "rolf", "reviewer-passord-123");
   await rp.goto(`${base}/review?lang=en`);
   await axe(rp, "review queue");
-  await rp.click("ul.alerts a");
+  await rp.click("ol.queue a");
   await axe(rp, "draft");
   await rp.screenshot({ path: join(shots, "4-draft.png"), fullPage: true });
   const title = await rp.inputValue("#title_en");

@@ -104,7 +104,7 @@ fn area(a: &Alert, lang: Lang, state: &AppState) -> String {
     a.content
         .fylker
         .iter()
-        .map(|f| state.assessor.geography.fylke(f).map_or_else(|| f.clone(), |x| x.name.clone()))
+        .map(|f| state.assessor.geography.fylke(f).map_or_else(|| f.clone(), |x| x.public_name().to_owned()))
         .collect::<Vec<_>>()
         .join(", ")
 }

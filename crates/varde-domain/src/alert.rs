@@ -196,6 +196,9 @@ pub enum AlertAction {
     Update,
     Withdraw,
     Discard,
+    /// A reviewer confirms a published alert still holds (new evidence, or none against it): a new version, valid
+    /// for the default period from now.
+    Reconfirm,
 }
 
 /// The lifecycle: draft → published → (updated …) → withdrawn or expired, or draft → discarded. Drafts are edited,
@@ -208,13 +211,14 @@ pub fn transition(from: AlertStatus, action: AlertAction) -> Result<AlertStatus,
         (Draft, Edit) => Ok(Draft),
         (Draft, Publish) => Ok(Published),
         (Draft | Archived, Discard) => Ok(Discarded),
-        (Published, Update) => Ok(Published),
+        (Published, Update | Reconfirm) => Ok(Published),
         (Published, Withdraw) => Ok(Withdrawn),
         (Draft, Withdraw) => Err("a draft was never public, so it cannot be withdrawn: discard it".into()),
         (Published, Discard) => Err("a published alert is withdrawn, not discarded".into()),
         (Published, Edit) => Err("a published alert is changed with update, which makes a new version".into()),
         (Published, Publish) => Err("the alert is already published".into()),
         (Draft, Update) => Err("a draft is edited, not updated; publish it first".into()),
+        (Draft, Reconfirm) => Err("only a published alert is re-confirmed; publish the draft first".into()),
         (Archived, _) => {
             Err("an archived draft comes back as a draft when new evidence joins it; until then it can be discarded"
                 .into())
@@ -251,6 +255,9 @@ pub struct Alert {
     pub last_evidence_at: jiff::Timestamp,
     /// Samples joined after the last publication: a reviewer may want to update.
     pub new_evidence: bool,
+    /// When a reviewer last published, updated or re-confirmed it: how current the public should take it to be.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub confirmed_at: Option<jiff::Timestamp>,
     /// For a draft in the review queue: its place, 1 the most urgent (see [`review_order`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<u32>,
@@ -424,6 +431,7 @@ mod tests {
         use AlertStatus::*;
         assert_eq!(transition(Draft, Publish), Ok(Published));
         assert_eq!(transition(Published, Update), Ok(Published));
+        assert_eq!(transition(Published, Reconfirm), Ok(Published));
         assert_eq!(transition(Published, Withdraw), Ok(Withdrawn));
         assert_eq!(transition(Draft, Discard), Ok(Discarded));
         assert_eq!(transition(Archived, Discard), Ok(Discarded));
@@ -434,6 +442,8 @@ mod tests {
             (Discarded, Edit),
             (Discarded, Withdraw),
             (Archived, Publish),
+            (Draft, Reconfirm),
+            (Withdrawn, Reconfirm),
             (Archived, Edit),
             (Archived, Withdraw),
             (Published, Publish),

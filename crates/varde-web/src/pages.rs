@@ -37,7 +37,7 @@ async fn css() -> impl IntoResponse {
     )
 }
 
-fn day(t: Timestamp, lang: Lang) -> String {
+pub fn day(t: Timestamp, lang: Lang) -> String {
     let z = t.to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC));
     match lang {
         // Norwegian dates: 20.11.2026; English: 20 November 2026.
@@ -125,6 +125,12 @@ async fn list(
         state.store.alerts(filter).await?.into_iter().map(|a| crate::api::alerts::as_of(a, now)).collect();
     let current: Vec<&Alert> = alerts.iter().filter(|a| a.status == AlertStatus::Published).collect();
     let withdrawn: Vec<&Alert> = alerts.iter().filter(|a| a.status == AlertStatus::Withdrawn).take(10).collect();
+    // Honest about what is gone: alerts whose validity ended in the last 30 days.
+    let month_ago = now - jiff::SignedDuration::from_hours(24 * 30);
+    let expired = alerts
+        .iter()
+        .filter(|a| a.status == AlertStatus::Expired && a.valid_until.is_some_and(|u| u >= month_ago))
+        .count();
     let body = html! {
         h1 { (t(lang, "alerts")) }
         p.emergency { (t(lang, "emergency")) }
@@ -136,11 +142,15 @@ async fn list(
                     li {
                         (tier_badge(a, lang, &state)) " "
                         a href={ "/alerts/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) }
-                        p.meta { (t(lang, "published")) " " (day(a.published_at.unwrap_or(a.created_at), lang)) " · " (area(a, lang, &state)) }
+                        p.meta {
+                            (area(a, lang, &state)) " · " (t(lang, "collected")) " " (collected(a, lang))
+                            @if let Some(c) = a.confirmed_at { " · " (t(lang, "last_confirmed")) " " (day(c, lang)) }
+                        }
                     }
                 }
             }
         }
+        p.meta { (t(lang, "expired_last_30_days").replace("{n}", &expired.to_string())) }
         @if !withdrawn.is_empty() {
             h2 { (t(lang, "withdrawn_alerts")) }
             ul.alerts {
@@ -209,6 +219,12 @@ async fn detail_or_cap(
 }
 
 /// The public alert page's content: shared with the reviewer's preview, so the preview is what the public sees.
+/// When the evidence was collected: one day, or the first and the last.
+pub fn collected(alert: &Alert, lang: Lang) -> String {
+    let (first, last) = (day(alert.first_evidence_at, lang), day(alert.last_evidence_at, lang));
+    if first == last { first } else { format!("{first} – {last}") }
+}
+
 pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
     let product = &alert.content.product;
     html! {
@@ -232,6 +248,8 @@ pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
             }
             dt { (t(lang, "area")) } dd { (area(alert, lang, state)) }
             dt { (t(lang, "samples")) } dd { (alert.evidence_count) }
+            dt { (t(lang, "collected")) } dd { (collected(alert, lang)) }
+            @if let Some(confirmed) = alert.confirmed_at { dt { (t(lang, "last_confirmed")) } dd { (day(confirmed, lang)) } }
             dt { (t(lang, "published")) } dd { (day(alert.published_at.unwrap_or(alert.created_at), lang)) }
             dt { (t(lang, "updated")) } dd { (day(alert.updated_at, lang)) }
             @if let Some(until) = alert.valid_until { dt { (t(lang, "valid_until")) } dd { (day(until, lang)) } }

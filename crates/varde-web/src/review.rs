@@ -215,6 +215,12 @@ async fn draft(
                     (texts)
                     button type="submit" { (t(lang, "update")) }
                 }
+                // The alert still holds: a new version, valid for another period, with today's confirmation date.
+                form.concern method="post" action={ "/review/" (id) "/reconfirm?lang=" (lang.code()) } {
+                    input type="hidden" name="csrf" value=(user.0.csrf);
+                    @if alert.new_evidence { p.notice { (t(lang, "new_evidence_since")) } }
+                    button type="submit" { (t(lang, "reconfirm")) }
+                }
                 form.concern method="post" action={ "/review/" (id) "/withdraw?lang=" (lang.code()) } {
                     input type="hidden" name="csrf" value=(user.0.csrf);
                     label for="note" { (t(lang, "withdraw_reason")) }
@@ -272,7 +278,7 @@ async fn act(
         AlertAction::Withdraw | AlertAction::Discard => {
             AlertEdit { note: f.get("note").cloned().filter(|n| !n.trim().is_empty()), ..AlertEdit::default() }
         }
-        AlertAction::Publish => AlertEdit::default(),
+        AlertAction::Publish | AlertAction::Reconfirm => AlertEdit::default(),
     };
     state.store.change_alert(id, action, change, &user.0.principal(), jiff::Timestamp::now()).await?;
     // An edit returns to the draft, a discarded draft to the queue (it has no public page), the rest to the alert as
@@ -285,7 +291,7 @@ async fn act(
     Ok(Redirect::to(&format!("{to}?lang={}", lang.code())).into_response())
 }
 
-/// `/review/{id}/edit|publish|update|withdraw|discard|merge`: the page forms' one way to a reviewer action.
+/// `/review/{id}/edit|publish|update|reconfirm|withdraw|discard|merge`: the page forms' one way to a reviewer action.
 async fn action(
     State(state): State<AppState>,
     user: SessionUser,
@@ -300,6 +306,7 @@ async fn action(
         "update" => AlertAction::Update,
         "withdraw" => AlertAction::Withdraw,
         "discard" => AlertAction::Discard,
+        "reconfirm" => AlertAction::Reconfirm,
         "merge" => {
             if let Some(refused) = reviewers_only(negotiate(q.lang.as_deref(), &headers), &user) {
                 return Ok(refused);

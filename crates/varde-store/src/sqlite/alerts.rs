@@ -10,7 +10,8 @@ use varde_domain::finding::Finding;
 
 const ALERT_COLUMNS: &str = "a.id, a.status, a.tier, a.content, a.version, a.created_ms, a.updated_ms, a.published_ms,
     a.withdrawn_ms, a.valid_until_ms, a.first_evidence_ms, a.last_evidence_ms, a.new_evidence,
-    a.evidence_count";
+    a.evidence_count,
+    (SELECT max(v.at_ms) FROM alert_versions v WHERE v.alert_id = a.id AND v.kind IN ('published', 'updated', 'reconfirmed'))";
 
 fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
     Ok(AlertRow {
@@ -28,6 +29,7 @@ fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
         last: r.get(11)?,
         new_evidence: r.get(12)?,
         evidence: r.get(13)?,
+        confirmed: r.get(14)?,
     })
 }
 
@@ -46,6 +48,7 @@ struct AlertRow {
     last: i64,
     new_evidence: bool,
     evidence: u32,
+    confirmed: Option<i64>,
 }
 
 impl AlertRow {
@@ -66,6 +69,7 @@ impl AlertRow {
             first_evidence_at: ts(self.first)?,
             last_evidence_at: ts(self.last)?,
             new_evidence: self.new_evidence,
+            confirmed_at: opt(self.confirmed)?,
             priority: None,
         })
     }
@@ -367,13 +371,13 @@ pub(super) fn change(
             )?;
             ("edited", None)
         }
-        AlertAction::Publish | AlertAction::Update => {
+        AlertAction::Publish | AlertAction::Update | AlertAction::Reconfirm => {
+            let default_validity = at + jiff::SignedDuration::from_hours(alert::DEFAULT_VALIDITY_DAYS * 24);
             let valid_until = match action {
-                // A publication without a validity period is valid for the default period from now.
-                AlertAction::Publish => {
-                    edit.valid_until.unwrap_or(at + jiff::SignedDuration::from_hours(alert::DEFAULT_VALIDITY_DAYS * 24))
-                }
-                _ => valid_until.unwrap_or(at + jiff::SignedDuration::from_hours(alert::DEFAULT_VALIDITY_DAYS * 24)),
+                // A publication without a validity period is valid for the default period from now; so is a
+                // re-confirmation, which says the alert still holds.
+                AlertAction::Publish | AlertAction::Reconfirm => edit.valid_until.unwrap_or(default_validity),
+                _ => valid_until.unwrap_or(default_validity),
             };
             let version = alert.version + 1;
             conn.execute(
@@ -381,9 +385,14 @@ pub(super) fn change(
                  published_ms = coalesce(published_ms, ?5), new_evidence = 0 WHERE id = ?1",
                 params![id, content_json(&content), tier.as_str(), ms(valid_until), ms(at), version],
             )?;
-            let kind = if action == AlertAction::Publish { "published" } else { "updated" };
+            let (kind, event) = match action {
+                AlertAction::Publish => ("published", "alert.published"),
+                // Subscribers and CAP see a re-confirmation as what it is on the wire: an update.
+                AlertAction::Reconfirm => ("reconfirmed", "alert.updated"),
+                _ => ("updated", "alert.updated"),
+            };
             version_row(version, kind, Some(valid_until))?;
-            (kind, Some(if action == AlertAction::Publish { "alert.published" } else { "alert.updated" }))
+            (kind, Some(event))
         }
         AlertAction::Discard => {
             conn.execute(

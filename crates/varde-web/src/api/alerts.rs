@@ -232,6 +232,19 @@ pub async fn discard(
     act(&state, &who, id, AlertAction::Discard, edit.unwrap_or_default()).await
 }
 
+/// Re-confirm a published alert: it still holds (with new evidence, or none against it). A new version, valid for
+/// the default period from now; the public sees the date it was last confirmed.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/reconfirm", tag = "alerts", params(("id" = i64, Path)), request_body(content = AlertEdit, description = "optional: note, valid_until"), security(("bearer" = [])),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reconfirm(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<i64>,
+    OptionalJson(edit): OptionalJson<AlertEdit>,
+) -> Result<Json<Alert>, ApiError> {
+    act(&state, &who, id, AlertAction::Reconfirm, edit.unwrap_or_default()).await
+}
+
 /// What a draft is merged into.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

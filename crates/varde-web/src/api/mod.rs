@@ -37,6 +37,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::withdraw))
         .routes(routes!(alerts::discard))
         .routes(routes!(alerts::merge))
+        .routes(routes!(alerts::reconfirm))
         .routes(routes!(alerts::edas))
         .routes(routes!(events::stream))
         .routes(routes!(webhooks::create, webhooks::list))

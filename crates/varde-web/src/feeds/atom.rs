@@ -106,8 +106,12 @@ pub fn feed(alerts: &[Alert], base: &str, lang: Lang, now: Timestamp) -> String 
         } else {
             a.content.title.get(lang).to_owned()
         };
+        let mut dates = format!("{}: {}", t(lang, "collected"), crate::pages::collected(a, lang));
+        if let Some(c) = a.confirmed_at {
+            dates.push_str(&format!(". {}: {}", t(lang, "last_confirmed"), crate::pages::day(c, lang)));
+        }
         let mut content = format!(
-            "{}\n\n{}\n\n{}",
+            "{}\n\n{}\n\n{}\n\n{dates}.",
             a.content.body.get(lang),
             a.content.advice.get(lang),
             a.content.uncertainty.get(lang)

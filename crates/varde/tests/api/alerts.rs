@@ -543,3 +543,47 @@ async fn the_review_queue_orders_filters_merges_and_archives() {
     let (_, revived) = app.get(&format!("/api/v1/alerts/{pink_id}"), r).await;
     assert_eq!((revived["status"].as_str(), revived["evidence_count"].as_i64()), (Some("draft"), Some(4)));
 }
+
+/// Published alerts stay dated and honest: when the evidence was collected and when the alert was last confirmed,
+/// on the page, in Atom and in JSON; a reviewer re-confirms with a new version; the list says what expired.
+#[tokio::test]
+async fn published_alerts_say_when_their_evidence_was_collected_and_last_confirmed() {
+    let app = TestApp::spawn().await;
+    let r = Some(app.reviewer.as_str());
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let (status, published) = app.post(&format!("/api/v1/alerts/{id}/publish"), r, &json!({})).await;
+    assert_eq!(status, 200);
+    let confirmed: jiff::Timestamp = published["confirmed_at"].as_str().unwrap().parse().unwrap();
+    let (_, _, page) = app.get_text(&format!("/alerts/{id}?lang=en")).await;
+    assert!(page.contains("Samples collected") && page.contains("20 November 2026"), "{page}");
+    assert!(page.contains("Last confirmed"));
+    let (_, _, atom) = app.get_text("/alerts.atom?lang=nb").await;
+    assert!(atom.contains("Prøver samlet inn: 20.11.2026") && atom.contains("Sist bekreftet"), "{atom}");
+
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (status, again) = app.post(&format!("/api/v1/alerts/{id}/reconfirm"), r, &json!({})).await;
+    assert_eq!((status, again["version"].as_i64()), (200, Some(2)), "{again}");
+    let reconfirmed: jiff::Timestamp = again["confirmed_at"].as_str().unwrap().parse().unwrap();
+    assert!(reconfirmed > confirmed);
+    let until: jiff::Timestamp = again["valid_until"].as_str().unwrap().parse().unwrap();
+    assert!(until > jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 29), "valid for another period");
+    let (_, versions) = app.get(&format!("/api/v1/alerts/{id}/versions"), None).await;
+    assert_eq!(versions[1]["kind"], "reconfirmed");
+    let (status, e) = app.post(&format!("/api/v1/alerts/{id}/reconfirm"), Some(&app.oslo), &json!({})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (403, "reviewer_only"));
+
+    // A second alert that runs out: the public list counts it among those expired in the last 30 days.
+    let (_, _, list) = app.get_text("/alerts?lang=en").await;
+    assert!(list.contains("Alerts expired in the last 30 days: 0."), "{list}");
+    let mut other = heroin_sample();
+    other["service"] = json!("bergen-brukerrom");
+    let (_, s2) = app.post("/api/v1/samples", Some(&app.bergen), &other).await;
+    let id2 = s2["alert_drafts"][0]["id"].as_i64().unwrap();
+    let soon = (jiff::Timestamp::now() + jiff::SignedDuration::from_millis(1500)).to_string();
+    let (status, p2) = app.post(&format!("/api/v1/alerts/{id2}/publish"), r, &json!({"valid_until": soon})).await;
+    assert_eq!(status, 200, "{p2}");
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    let (_, _, list) = app.get_text("/alerts?lang=en").await;
+    assert!(list.contains("Alerts expired in the last 30 days: 1."), "{list}");
+}

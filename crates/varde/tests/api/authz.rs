@@ -185,6 +185,13 @@ async fn every_route_for_every_role() {
         ),
         (
             "post",
+            "/api/v1/alerts/{id}/reconfirm",
+            format!("/api/v1/alerts/{draft}/reconfirm"),
+            Some(json!({})),
+            [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "post",
             "/api/v1/alerts/{id}/merge",
             format!("/api/v1/alerts/{draft}/merge"),
             Some(json!({"into": draft})),

@@ -258,6 +258,9 @@ pub struct Alert {
     /// When a reviewer last published, updated or re-confirmed it: how current the public should take it to be.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub confirmed_at: Option<jiff::Timestamp>,
+    /// The pill photo a reviewer chose to publish with the alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photo: Option<AlertPhoto>,
     /// For a draft in the review queue: its place, 1 the most urgent (see [`review_order`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<u32>,
@@ -278,6 +281,44 @@ impl Alert {
 pub fn review_order(a: &Alert) -> impl Ord + use<> {
     use std::cmp::Reverse;
     (Reverse(a.tier), Reverse(a.evidence_count), Reverse(a.content.lab_confirmed), Reverse(a.last_evidence_at), a.id)
+}
+
+/// A photo published with an alert: a JPEG without metadata, served at `href`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertPhoto {
+    /// Path of the image on this server, e.g. `/alerts/12/photo.jpg`.
+    pub href: String,
+    pub mime_type: &'static str,
+    /// Bytes.
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    /// Hex SHA-1 of the file (CAP 1.2's resource digest).
+    pub sha1: String,
+}
+
+/// A chosen photo's facts as stored.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PhotoFacts {
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub sha1: String,
+}
+
+impl PhotoFacts {
+    /// The photo of alert `id`.
+    pub fn at(self, id: i64) -> AlertPhoto {
+        AlertPhoto {
+            href: format!("/alerts/{id}/photo.jpg"),
+            mime_type: "image/jpeg",
+            size: self.size,
+            width: self.width,
+            height: self.height,
+            sha1: self.sha1,
+        }
+    }
 }
 
 /// What a reviewer narrows the queue to.

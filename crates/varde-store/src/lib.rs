@@ -470,6 +470,18 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes a token; it stops working within the token cache's lifetime (30 s).
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError>;
 
+    /// A reviewer chooses the photo of one of an alert's evidence samples to publish with the alert (replacing any
+    /// chosen before). The photo is copied, so it stays with the alert when the sample's photo is purged.
+    async fn choose_alert_photo(
+        &self,
+        alert: i64,
+        code: SampleCode,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The JPEG chosen for an alert, if any.
+    async fn alert_photo(&self, alert: i64) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Stores (or replaces) a sample's photo, already stripped of metadata.
     async fn set_photo(
         &self,

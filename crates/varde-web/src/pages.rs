@@ -22,6 +22,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/", get(|| async { Redirect::to("/alerts") }))
         .route("/alerts", get(list))
         .route("/alerts/{file}", get(detail_or_cap))
+        .route("/alerts/{id}/photo.jpg", get(photo))
         .route("/static/varde.css", get(css))
 }
 
@@ -219,10 +220,29 @@ async fn detail_or_cap(
 }
 
 /// The public alert page's content: shared with the reviewer's preview, so the preview is what the public sees.
+/// The pill photo a reviewer chose for a public alert. Drafts' and discarded drafts' photos do not exist here.
+async fn photo(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::NotFound, "no such photo");
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let public = state.store.alert(id).await?.is_some_and(|a| a.status.is_public());
+    let jpeg = if public { state.store.alert_photo(id).await? } else { None };
+    let jpeg = jpeg.ok_or_else(not_found)?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "public, max-age=300")], jpeg).into_response())
+}
+
 /// When the evidence was collected: one day, or the first and the last.
 pub fn collected(alert: &Alert, lang: Lang) -> String {
     let (first, last) = (day(alert.first_evidence_at, lang), day(alert.last_evidence_at, lang));
     if first == last { first } else { format!("{first} – {last}") }
+}
+
+/// What the photo shows, for people who cannot see it: the product as the alert describes it.
+fn photo_alt(alert: &Alert, lang: Lang) -> String {
+    let p = &alert.content.product;
+    let mut parts = vec![varde_domain::alert::form_word(p.form, lang).to_owned()];
+    parts.extend(p.colour.clone());
+    parts.extend(p.logo.as_ref().map(|l| format!("«{l}»")));
+    format!("{}: {}", t(lang, "photo_of_product"), parts.join(", "))
 }
 
 pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
@@ -232,6 +252,12 @@ pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
         h1 { (alert.content.title.get(lang)) }
         @if alert.status == AlertStatus::Withdrawn { p.notice role="status" { (t(lang, "withdrawn_notice")) } }
         @if alert.status == AlertStatus::Expired { p.notice role="status" { (t(lang, "expired_notice")) } }
+        @if let Some(p) = &alert.photo {
+            figure.photo {
+                img src=(p.href) width=(p.width) height=(p.height) loading="lazy" alt=(photo_alt(alert, lang));
+                figcaption { (t(lang, "photo_of_product")) }
+            }
+        }
         p { (alert.content.body.get(lang)) }
         h2 { (t(lang, "what_to_do")) }
         p { (alert.content.advice.get(lang)) }

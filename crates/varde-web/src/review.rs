@@ -23,6 +23,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/review", get(queue))
         .route("/review/{id}", get(draft))
         .route("/review/{id}/{action}", post(action))
+        .route("/review/{id}/samples/{code}/photo.jpg", get(evidence_photo))
 }
 
 #[derive(serde::Deserialize)]
@@ -163,6 +164,11 @@ async fn draft(
         }
     };
     let evidence = state.store.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
+    // Which evidence samples have a photo a reviewer could choose (the newest few: a photo is a product's look).
+    let mut photos = Vec::new();
+    for (i, s) in evidence.iter().enumerate() {
+        photos.push(i < 20 && state.store.photo(s.sample.code).await?.is_some());
+    }
     // Drafts in the same area that this one could be merged into.
     let others: Vec<_> = state
         .store
@@ -231,14 +237,29 @@ async fn draft(
             _ => { p { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (alert.status.as_str()) } } }
         }
         h2 { (t(lang, "evidence")) }
+        @if let Some(p) = &alert.photo {
+            figure.photo { img src=(p.href) width=(p.width) height=(p.height) alt=(t(lang, "chosen_photo")); figcaption { (t(lang, "chosen_photo")) } }
+        }
         table {
-            thead { tr { th scope="col" { (t(lang, "code")) } th scope="col" { (t(lang, "form")) } th scope="col" { (t(lang, "findings")) } } }
+            thead { tr { th scope="col" { (t(lang, "code")) } th scope="col" { (t(lang, "form")) } th scope="col" { (t(lang, "findings")) } th scope="col" { (t(lang, "photo_of_product")) } } }
             tbody {
-                @for s in &evidence {
+                @for (s, has_photo) in evidence.iter().zip(&photos) {
                     tr {
                         td { (s.sample.code) }
                         td { (varde_domain::alert::form_word(s.sample.form, lang)) }
                         td { (s.findings.iter().map(|f| f.rule.clone()).collect::<Vec<_>>().join(", ")) }
+                        td {
+                            @if *has_photo {
+                                img.thumb src={ "/review/" (id) "/samples/" (s.sample.code.compact()) "/photo.jpg" } width="120" alt={ (t(lang, "photo_of_product")) " " (s.sample.code) };
+                                @if alert.status.is_public() || alert.status == AlertStatus::Draft {
+                                    form method="post" action={ "/review/" (id) "/photo?lang=" (lang.code()) } {
+                                        input type="hidden" name="csrf" value=(user.0.csrf);
+                                        input type="hidden" name="code" value=(s.sample.code.compact());
+                                        button type="submit" { (t(lang, "use_photo")) }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -291,7 +312,7 @@ async fn act(
     Ok(Redirect::to(&format!("{to}?lang={}", lang.code())).into_response())
 }
 
-/// `/review/{id}/edit|publish|update|reconfirm|withdraw|discard|merge`: the page forms' one way to a reviewer action.
+/// `/review/{id}/edit|publish|update|reconfirm|withdraw|discard|merge|photo`: the page forms' one way to a reviewer action.
 async fn action(
     State(state): State<AppState>,
     user: SessionUser,
@@ -307,6 +328,17 @@ async fn action(
         "withdraw" => AlertAction::Withdraw,
         "discard" => AlertAction::Discard,
         "reconfirm" => AlertAction::Reconfirm,
+        "photo" => {
+            let lang = negotiate(q.lang.as_deref(), &headers);
+            if let Some(refused) = reviewers_only(lang, &user) {
+                return Ok(refused);
+            }
+            user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+            let code = varde_domain::SampleCode::parse(f.get("code").map_or("", String::as_str))
+                .map_err(|_| ApiError::new(ErrorCode::InvalidField, "choose a sample's photo").with_field("code"))?;
+            state.store.choose_alert_photo(id, code, &user.0.principal(), jiff::Timestamp::now()).await?;
+            return Ok(Redirect::to(&format!("/review/{id}?lang={}", lang.code())).into_response());
+        }
         "merge" => {
             if let Some(refused) = reviewers_only(negotiate(q.lang.as_deref(), &headers), &user) {
                 return Ok(refused);
@@ -322,4 +354,28 @@ async fn action(
         _ => return Err(ApiError::new(ErrorCode::NotFound, "no such reviewer action")),
     };
     act(&state, &user, id, negotiate(q.lang.as_deref(), &headers), &f, action).await
+}
+
+/// An evidence sample's photo, for the reviewer choosing one to publish (reviewers only; the sample must be evidence
+/// for this alert).
+async fn evidence_photo(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path((id, code)): Path<(i64, String)>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::NotFound, "no such photo");
+    if user.0.role != Role::Reviewer {
+        return Err(ApiError::new(ErrorCode::ReviewerOnly, "evidence photos are for reviewers"));
+    }
+    let code = varde_domain::SampleCode::parse(&code).map_err(|_| not_found())?;
+    let evidence = state.store.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
+    if !evidence.iter().any(|s| s.sample.code == code) {
+        return Err(not_found());
+    }
+    let jpeg = state.store.photo(code).await?.ok_or_else(not_found)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "image/jpeg"), (axum::http::header::CACHE_CONTROL, "private, no-store")],
+        jpeg,
+    )
+        .into_response())
 }

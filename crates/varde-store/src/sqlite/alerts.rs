@@ -11,7 +11,9 @@ use varde_domain::finding::Finding;
 const ALERT_COLUMNS: &str = "a.id, a.status, a.tier, a.content, a.version, a.created_ms, a.updated_ms, a.published_ms,
     a.withdrawn_ms, a.valid_until_ms, a.first_evidence_ms, a.last_evidence_ms, a.new_evidence,
     a.evidence_count,
-    (SELECT max(v.at_ms) FROM alert_versions v WHERE v.alert_id = a.id AND v.kind IN ('published', 'updated', 'reconfirmed'))";
+    (SELECT max(v.at_ms) FROM alert_versions v WHERE v.alert_id = a.id AND v.kind IN ('published', 'updated', 'reconfirmed')),
+    (SELECT json_object('size', length(p.jpeg), 'width', p.width, 'height', p.height, 'sha1', p.sha1)
+     FROM alert_photos p WHERE p.alert_id = a.id)";
 
 fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
     Ok(AlertRow {
@@ -30,6 +32,7 @@ fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
         new_evidence: r.get(12)?,
         evidence: r.get(13)?,
         confirmed: r.get(14)?,
+        photo: r.get(15)?,
     })
 }
 
@@ -49,6 +52,7 @@ struct AlertRow {
     new_evidence: bool,
     evidence: u32,
     confirmed: Option<i64>,
+    photo: Option<String>,
 }
 
 impl AlertRow {
@@ -70,6 +74,11 @@ impl AlertRow {
             last_evidence_at: ts(self.last)?,
             new_evidence: self.new_evidence,
             confirmed_at: opt(self.confirmed)?,
+            photo: self
+                .photo
+                .map(|p| serde_json::from_str::<alert::PhotoFacts>(&p).map(|f| f.at(self.id)))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             priority: None,
         })
     }
@@ -336,6 +345,44 @@ pub(super) fn merge(
         &payload,
     )?;
     Ok(merged)
+}
+
+/// Copies the photo of one of the alert's evidence samples to the alert, to be published with it.
+pub(super) fn choose_photo(
+    conn: &Connection,
+    alert: i64,
+    code: SampleCode,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    use sha1::Digest;
+    load_alert(conn, alert)?.ok_or(StoreError::UnknownAlert)?;
+    let sample = super::samples::sample_id_of(conn, code)?;
+    let evidence: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM alert_evidence WHERE alert_id = ?1 AND sample_id = ?2)")?
+        .query_row(params![alert, sample], |r| r.get(0))?;
+    if !evidence {
+        return Err(StoreError::Invalid {
+            code: ErrorCode::InvalidValue,
+            message: format!("sample {code} is not evidence for alert {alert}"),
+        });
+    }
+    let photo: Option<(Vec<u8>, u32, u32)> = conn
+        .prepare_cached("SELECT jpeg, width, height FROM photos WHERE sample_id = ?1")?
+        .query_row([sample], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let (jpeg, width, height) = photo.ok_or_else(|| StoreError::Invalid {
+        code: ErrorCode::InvalidValue,
+        message: format!("sample {code} has no photo"),
+    })?;
+    let sha1 = hex::encode(sha1::Sha1::digest(&jpeg));
+    conn.prepare_cached(
+        "INSERT INTO alert_photos (alert_id, sample_id, jpeg, width, height, sha1, chosen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (alert_id) DO UPDATE SET sample_id = excluded.sample_id, jpeg = excluded.jpeg, width = excluded.width,
+         height = excluded.height, sha1 = excluded.sha1, chosen_ms = excluded.chosen_ms",
+    )?
+    .execute(params![alert, sample, jpeg, width, height, sha1, ms(at)])?;
+    append_audit(conn, at, actor, "alert.photo", &format!("alert:{alert} sample:{}", code.compact()))
 }
 
 /// A reviewer's action on an alert.

@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_evidence_index.sql"),
     include_str!("../../migrations/sqlite/0007_spectra.sql"),
     include_str!("../../migrations/sqlite/0008_discarded_drafts.sql"),
+    include_str!("../../migrations/sqlite/0009_alert_photos.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -801,6 +802,24 @@ impl Store for SqliteStore {
                 params![id, jpeg, size.0, size.1, ms(at)],
             )?;
             append_audit(conn, at, &actor, "photo.set", code.compact())
+        })
+        .await
+    }
+
+    async fn choose_alert_photo(
+        &self,
+        alert: i64,
+        code: SampleCode,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let actor = actor.actor.clone();
+        self.write(move |conn| alerts::choose_photo(conn, alert, code, &actor, at)).await
+    }
+
+    async fn alert_photo(&self, alert: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn.query_row("SELECT jpeg FROM alert_photos WHERE alert_id = ?1", [alert], |r| r.get(0)).optional()?)
         })
         .await
     }

@@ -245,6 +245,34 @@ pub async fn reconfirm(
     act(&state, &who, id, AlertAction::Reconfirm, edit.unwrap_or_default()).await
 }
 
+/// Which sample's photo to publish with an alert.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoosePhoto {
+    /// The code of one of the alert's evidence samples that has a photo.
+    pub sample: String,
+}
+
+/// Choose the pill photo to publish with an alert: one of its evidence samples' photos (already without metadata).
+/// It shows on the public page, in Atom (an enclosure) and CAP (a resource with size and SHA-1 digest) once the
+/// alert is public; a photo is only ever published when a reviewer chooses it.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/photo", tag = "alerts", params(("id" = i64, Path)), request_body = ChoosePhoto, security(("bearer" = [])),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn choose_photo(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(choice): ApiJson<ChoosePhoto>,
+) -> Result<Json<Alert>, ApiError> {
+    require_reviewer(&who)?;
+    let code = varde_domain::SampleCode::parse(&choice.sample)
+        .map_err(|_| ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").with_field("sample"))?;
+    state.store.choose_alert_photo(id, code, &who, Timestamp::now()).await?;
+    let alert =
+        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    Ok(Json(as_of(alert, Timestamp::now())))
+}
+
 /// What a draft is merged into.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

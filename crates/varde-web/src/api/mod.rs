@@ -38,6 +38,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::discard))
         .routes(routes!(alerts::merge))
         .routes(routes!(alerts::reconfirm))
+        .routes(routes!(alerts::choose_photo))
         .routes(routes!(alerts::edas))
         .routes(routes!(events::stream))
         .routes(routes!(webhooks::create, webhooks::list))

@@ -128,7 +128,7 @@ pub fn feed(alerts: &[Alert], base: &str, lang: Lang, now: Timestamp) -> String 
 <published>{published}</published>
 <link rel="alternate" type="text/html" href="{base}/alerts/{id}?lang={l}"/>
 <link rel="related" type="application/cap+xml" href="{base}/alerts/{id}.cap"/>
-<category term="{tier}" scheme="{base}/tiers"/>
+<category term="{tier}" scheme="{base}/tiers"/>{enclosure}
 <summary type="text">{summary}</summary>
 <content type="text">{content}</content>
 </entry>
@@ -139,6 +139,13 @@ pub fn feed(alerts: &[Alert], base: &str, lang: Lang, now: Timestamp) -> String 
             updated = datetime(a.updated_at),
             published = datetime(a.published_at.unwrap_or(a.created_at)),
             tier = a.tier.as_str(),
+            enclosure = a.photo.as_ref().map_or_else(String::new, |p| format!(
+                "\n<link rel=\"enclosure\" type=\"{}\" length=\"{}\" href=\"{}{}\"/>",
+                p.mime_type,
+                p.size,
+                esc(base),
+                esc(&p.href)
+            )),
             summary = esc(a.content.body.get(lang)),
             content = esc(&content),
         );

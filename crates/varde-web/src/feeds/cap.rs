@@ -137,6 +137,19 @@ pub fn message(alert: &Alert, versions: &[AlertVersion], base: &str, geography: 
             id = alert.id,
             l = lang.code(),
         );
+        // The pill photo a reviewer chose, before the area as the schema orders them.
+        if let Some(p) = &alert.photo {
+            let _ = write!(
+                x,
+                "<resource>\n<resourceDesc>{desc}</resourceDesc>\n<mimeType>{mime}</mimeType>\n<size>{size}</size>\n<uri>{base}{href}</uri>\n<digest>{digest}</digest>\n</resource>\n",
+                desc = esc(t(lang, "photo_of_product")),
+                mime = p.mime_type,
+                size = p.size,
+                base = esc(base),
+                href = esc(&p.href),
+                digest = p.sha1,
+            );
+        }
         if area.is_empty() {
             let _ = writeln!(x, "<area><areaDesc>{}</areaDesc></area>", esc(t(lang, "national")));
         } else {

@@ -28,11 +28,11 @@ fn validate(tool: &str, args: &[&str], xml: &str) {
     );
 }
 
-fn validate_atom(xml: &str) {
+pub(crate) fn validate_atom(xml: &str) {
     validate("jing", &["-c", &standards("atom.rnc")], xml);
 }
 
-fn validate_cap(xml: &str) {
+pub(crate) fn validate_cap(xml: &str) {
     validate("xmllint", &["--noout", "--schema", &standards("CAP-v1.2-schema.xsd")], xml);
 }
 

@@ -185,6 +185,13 @@ async fn every_route_for_every_role() {
         ),
         (
             "post",
+            "/api/v1/alerts/{id}/photo",
+            format!("/api/v1/alerts/{draft}/photo"),
+            Some(json!({"sample": code})),
+            [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "post",
             "/api/v1/alerts/{id}/reconfirm",
             format!("/api/v1/alerts/{draft}/reconfirm"),
             Some(json!({})),

@@ -314,3 +314,87 @@ async fn a_reviewer_works_the_queue_through_the_pages() {
     let archived = b.get("/review?lang=en&show=archived").await.text().await.unwrap();
     assert!(archived.contains("Archived drafts") && archived.contains("Back to the queue"));
 }
+
+/// Pill photos: a reviewer chooses one of the evidence samples' photos; it is published only with the alert and only
+/// once chosen, on the page, in JSON, Atom (an enclosure) and CAP (a resource with size and SHA-1, valid against the
+/// XSD).
+#[tokio::test]
+async fn a_reviewer_publishes_a_chosen_pill_photo_with_the_alert() {
+    use sha1::Digest;
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let tablet = serde_json::json!({"service": "oslo-brukerrom", "sold_as": ["mdma"], "form": "tablet", "colour": "rosa",
+        "tablet": {"logo": "Tesla"},
+        "analyses": [{"method": "ftir", "components": [{"substance": "mdma", "role": "main", "amount": {"value": 280, "unit": "mg"}}]}]});
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &tablet).await;
+    let code = s["code"].as_str().unwrap().to_owned();
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let tech = Browser::new(&app);
+    tech.login("tom", "tekniker-passord-123").await;
+    let form = reqwest::multipart::Form::new().text("csrf", tech.csrf(&format!("/staff/samples/{code}")).await).part(
+        "photo",
+        reqwest::multipart::Part::bytes(varde_web::photo::example_jpeg_with_gps())
+            .file_name("p.jpg")
+            .mime_str("image/jpeg")
+            .unwrap(),
+    );
+    let res =
+        tech.client.post(format!("{}/staff/samples/{code}/photo", app.base)).multipart(form).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let photo_path = format!("/alerts/{id}/photo.jpg");
+    assert_eq!(app.get_text(&photo_path).await.0, 404, "no photo is public before a reviewer chooses one");
+
+    let rev = Browser::new(&app);
+    rev.login("rita", "reviewer-passord-123").await;
+    let page = rev.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
+    assert!(page.contains("Use this photo in the alert"), "{page}");
+    let thumb = rev.get(&format!("/review/{id}/samples/{}/photo.jpg", code.replace('-', ""))).await;
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let csrf = rev.csrf(&format!("/review/{id}")).await;
+    let res = rev.post(&format!("/review/{id}/photo"), &[("csrf", &csrf), ("code", &code)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(app.get_text(&photo_path).await.0, 404, "a draft's photo is not public");
+    let (status, _) =
+        app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &serde_json::json!({})).await;
+    assert_eq!(status, 200);
+
+    let res = app.client.get(format!("{}{photo_path}", app.base)).send().await.unwrap();
+    assert_eq!((res.status().as_u16(), res.headers()["content-type"].to_str().unwrap()), (200, "image/jpeg"));
+    let bytes = res.bytes().await.unwrap();
+    assert!(!bytes.windows(4).any(|w| w == b"Exif"), "the published photo has no metadata");
+    let (_, alert) = app.get(&format!("/api/v1/alerts/{id}"), None).await;
+    let sha1 = format!("{:x}", sha1::Sha1::digest(&bytes));
+    assert_eq!(alert["photo"]["href"], photo_path.as_str());
+    assert_eq!(alert["photo"]["size"].as_u64(), Some(bytes.len() as u64));
+    assert_eq!(alert["photo"]["sha1"].as_str(), Some(sha1.as_str()));
+    let (_, _, page) = app.get_text(&format!("/alerts/{id}?lang=en")).await;
+    assert!(
+        page.contains(&format!("src=\"{photo_path}\""))
+            && page.contains("alt=\"Photo of the product: tablet, rosa, «Tesla»\""),
+        "{page}"
+    );
+    let (_, _, atom) = app.get_text("/alerts.atom?lang=en").await;
+    assert!(atom.contains(&format!("rel=\"enclosure\" type=\"image/jpeg\" length=\"{}\"", bytes.len())), "{atom}");
+    crate::alerts::validate_atom(&atom);
+    let (_, _, cap) = app.get_text(&format!("/alerts/{id}.cap")).await;
+    assert!(
+        cap.contains(&format!("<digest>{sha1}</digest>")) && cap.contains("<mimeType>image/jpeg</mimeType>"),
+        "{cap}"
+    );
+    crate::alerts::validate_cap(&cap);
+    // Only evidence samples' photos can be chosen, and only by reviewers.
+    let (_, other) = app
+        .post("/api/v1/samples", Some(&app.bergen), &{
+            let mut h = crate::helpers::heroin_sample();
+            h["service"] = serde_json::json!("bergen-brukerrom");
+            h
+        })
+        .await;
+    let (status, e) = app
+        .post(&format!("/api/v1/alerts/{id}/photo"), Some(&app.reviewer), &serde_json::json!({"sample": other["code"]}))
+        .await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_value"), "{e}");
+    let (status, _) =
+        app.post(&format!("/api/v1/alerts/{id}/photo"), Some(&app.admin), &serde_json::json!({"sample": code})).await;
+    assert_eq!(status, 403);
+}

@@ -162,3 +162,88 @@ test("from a checked sample to a warning the public and the person can read", as
     }
   }
 });
+
+// A pink pill-shaped PNG, for a photo upload.
+const PILL_PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAADAAAAAgCAIAAADbtmxLAAAAkUlEQVR4nO3YzQ2AMAgG0I7tYA7mBnptKCBS5CeBcO73LqSl405WIxoAawt0HSfVfiAGYYKTghQOnewdZEKRsziQOUXCIkG/ahgTDnLQUCYE5KZBTRDkrFlNI1wDTA2SgwI1s6lBDbIDpZuyBglAUaYZkP62dzat0UVejA4mKrTU1mHOkgSV3Vy/4tRnpvv9eADt76Bwu8nYMAAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+async function api(path, token, body) {
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.ok(res.ok, `${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const mdma = (colour, mg) => ({
+  service: "oslo-brukerrom", sold_as: ["mdma"], form: "tablet", colour, tablet: { logo: "Tesla", mass_mg: 350 },
+  analyses: [{ method: "ftir", components: [{ substance: "mdma", role: "main", amount: { value: mg, unit: "mg" } }] }],
+});
+
+test("a reviewer works the queue: filters, merge, a pill photo, publish; warnings read on a small phone", async () => {
+  const tech = varde(["token", "issue", "--role", "technician", "--service", "oslo-brukerrom"]).match(/vrd_\S+/)[0];
+  const reviewer = varde(["token", "issue", "--role", "reviewer"]).match(/vrd_\S+/)[0];
+  const pink = await api("/api/v1/samples", tech, mdma("rosa", 285));
+  const blue = await api("/api/v1/samples", tech, mdma("blå", 270));
+  const fentanyl = await api("/api/v1/samples", tech, {
+    service: "oslo-brukerrom", sold_as: ["heroin"], form: "powder", colour: "brun",
+    analyses: [{ method: "ftir", components: [{ substance: "heroin", role: "main" }, { substance: "fentanyl", role: "trace" }] }],
+  });
+
+  // The technician photographs the pink tablet.
+  const tp = await (await browser.newContext()).newPage();
+  await login(tp, "tina", "tekniker-passord-123");
+  await tp.goto(`${base}/staff/samples/${pink.code}?lang=en`);
+  await tp.setInputFiles("#photo", { name: "pill.png", mimeType: "image/png", buffer: PILL_PNG });
+  await tp.click("form:has(#photo) button[type=submit]");
+  await tp.waitForURL(/\/staff\/samples\//);
+
+  // The reviewer's queue: most urgent first; filtered to entactogens.
+  const rp = await (await browser.newContext()).newPage();
+  await login(rp, "rolf", "reviewer-passord-123");
+  await rp.goto(`${base}/review?lang=en`);
+  await axe(rp, "review queue with drafts");
+  await rp.screenshot({ path: join(shots, "9-review-queue.png"), fullPage: true });
+  const first = await rp.textContent("ol.queue li:first-child");
+  assert.match(first, /Severe alert/, "the severe fentanyl draft is first");
+  await rp.selectOption("#q-class", "entactogen");
+  await rp.click("form.filters button[type=submit]");
+  await rp.waitForURL(/class=entactogen/);
+  assert.equal(await rp.locator("ol.queue li").count(), 2, "the two MDMA drafts");
+  await axe(rp, "filtered queue");
+
+  // Merge the blue tablets' draft into the pink ones', choose the photo, publish.
+  const pinkId = pink.alert_drafts[0].id;
+  const blueId = blue.alert_drafts[0].id;
+  await rp.goto(`${base}/review/${blueId}?lang=en`);
+  await rp.selectOption("#merge-into", String(pinkId));
+  await rp.click("form:has(#merge-into) button[type=submit]");
+  await rp.waitForURL(new RegExp(`/review/${pinkId}`));
+  assert.match(await rp.textContent("body"), /2 samples/);
+  await rp.click("button:has-text(\"Use this photo in the alert\")");
+  await rp.waitForURL(new RegExp(`/review/${pinkId}`));
+  await axe(rp, "draft with a chosen photo");
+  await rp.click("text=Publish");
+  await rp.waitForURL(/\/alerts\/\d+/);
+  assert.match(await rp.textContent("h1"), /High-dose MDMA tablets: 285 mg/);
+  const img = rp.locator("figure.photo img");
+  assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth > 0), "the photo loads");
+  await axe(rp, "published MDMA dose alert with photo");
+  await rp.screenshot({ path: join(shots, "10-mdma-alert-with-photo.png"), fullPage: true });
+
+  // The fentanyl warning on a 360 px wide phone.
+  const fid = fentanyl.alert_drafts[0].id;
+  await api(`/api/v1/alerts/${fid}/publish`, reviewer, {});
+  const phone = await (await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2 })).newPage();
+  await phone.goto(`${base}/alerts/${fid}?lang=nb`);
+  assert.match(await phone.textContent("main"), /nalokson/);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling on a small phone (${overflow} px)`);
+  await axe(phone, "fentanyl alert on a phone");
+  await phone.screenshot({ path: join(shots, "11-fentanyl-alert-360px.png"), fullPage: true });
+});

@@ -229,10 +229,15 @@ impl AlertTemplates {
                 .collect();
             list(names, lang)
         };
-        let logo = newest.tablet.as_ref().and_then(|t| t.logo.clone());
+        // Every colour and logo the evidence at hand shows, newest first: a draft merged from two batches of one
+        // press says "rosa/blå" rather than whichever came last.
+        let joined = |values: Vec<String>| Some(dedup(values.into_iter()).join("/")).filter(|v| !v.is_empty());
+        let colour = joined(evidence.iter().filter_map(|(s, _)| s.colour.clone()).collect());
+        let logo =
+            joined(evidence.iter().filter_map(|(s, _)| s.tablet.as_ref().and_then(|t| t.logo.clone())).collect());
         let looks = |lang: Lang| -> String {
             let mut parts: Vec<String> = Vec::new();
-            parts.extend(newest.colour.clone());
+            parts.extend(colour.clone());
             parts.extend(logo.as_ref().map(|l| self.text.logo.get(lang).replace("{logo}", l)));
             parts.iter().map(|p| format!(", {p}")).collect()
         };
@@ -307,7 +312,7 @@ impl AlertTemplates {
             .reduce(f64::max);
         let product = Product {
             form: newest.form,
-            colour: newest.colour.clone(),
+            colour,
             logo,
             sold_as: dedup(newest.sold_as.iter().map(|s| public_id(&s.substance))),
             mg_per_unit,

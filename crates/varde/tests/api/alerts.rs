@@ -518,6 +518,7 @@ async fn the_review_queue_orders_filters_merges_and_archives() {
     let (status, merged) = app.post(&format!("/api/v1/alerts/{blue_id}/merge"), r, &json!({"into": pink_id})).await;
     assert_eq!((status, merged["evidence_count"].as_i64()), (200, Some(3)), "{merged}");
     assert!(merged["body"]["en"].as_str().unwrap().contains("3 samples"), "{merged}");
+    assert!(merged["title"]["en"].as_str().unwrap().contains("blå/rosa"), "both batches' colours: {merged}");
     let (_, gone) = app.get(&format!("/api/v1/alerts/{blue_id}"), r).await;
     assert_eq!(gone["status"], "discarded");
     assert_eq!(app.get(&format!("/api/v1/alerts/{blue_id}"), None).await.0, 404);

@@ -109,31 +109,9 @@ pub struct AlertContent {
 
 pub use crate::alert_text::AlertTemplates;
 
-/// The form in running text.
+/// The form in running text, from the alert templates data file.
 pub fn form_word(form: Form, lang: Lang) -> &'static str {
-    match (form, lang) {
-        (Form::Powder, Lang::En) => "powder",
-        (Form::Powder, _) => "pulver",
-        (Form::Crystal, Lang::En) => "crystal",
-        (Form::Crystal, _) => "krystall",
-        (Form::Tablet, Lang::En) => "tablet",
-        (Form::Tablet, _) => "tablett",
-        (Form::Capsule, Lang::En) => "capsule",
-        (Form::Capsule, _) => "kapsel",
-        (Form::Liquid, Lang::En) => "liquid",
-        (Form::Liquid, Lang::Nb) => "væske",
-        (Form::Liquid, Lang::Nn) => "væske",
-        (Form::Blotter, Lang::En) => "blotter",
-        (Form::Blotter, _) => "lapp",
-        (Form::Plant, Lang::En) => "plant material",
-        (Form::Plant, Lang::Nb) => "plantemateriale",
-        (Form::Plant, Lang::Nn) => "plantemateriale",
-        (Form::Vape, Lang::En) => "vape",
-        (Form::Vape, _) => "vape",
-        (Form::Other, Lang::En) => "other form",
-        (Form::Other, Lang::Nb) => "annen form",
-        (Form::Other, Lang::Nn) => "anna form",
-    }
+    crate::alert_text::builtin().form(form).get(lang)
 }
 
 /// Where an alert is in its life.

@@ -94,7 +94,18 @@ pub struct AlertTemplates {
     text: Words,
     plural: Plurals,
     date: DateFormat,
+    /// Forms in running text, by `Form::as_str`.
+    form: BTreeMap<String, Localized>,
+    /// What a positive strip detects, by method id.
+    strip: BTreeMap<String, Localized>,
     rule: BTreeMap<String, RuleText>,
+}
+
+/// The shipped templates, for texts that are needed where no [`AlertTemplates`] is at hand (a form's name).
+pub fn builtin() -> &'static AlertTemplates {
+    static BUILTIN: std::sync::LazyLock<AlertTemplates> =
+        std::sync::LazyLock::new(|| AlertTemplates::builtin().unwrap_or_else(|e| panic!("{e}")));
+    &BUILTIN
 }
 
 impl AlertTemplates {
@@ -112,6 +123,17 @@ impl AlertTemplates {
                 problems.push(format!("[date] months for {} do not name 12 months", lang.code()));
             }
         }
+        for form in crate::sample::Form::ALL {
+            match t.form.get(form.as_str()) {
+                None => problems.push(format!("[form] has no {}", form.as_str())),
+                Some(l) => problems.extend(empty(&format!("[form] {}", form.as_str()), l)),
+            }
+        }
+        for m in Method::ALL.into_iter().filter(|m| m.is_strip()) {
+            if !t.strip.contains_key(m.as_str()) {
+                problems.push(format!("[strip] has no {}", m.as_str()));
+            }
+        }
         for (id, r) in &t.rule {
             problems.extend(empty(&format!("[rule.{id}] headline"), &r.headline));
             problems.extend(empty(&format!("[rule.{id}] why"), &r.why));
@@ -120,6 +142,16 @@ impl AlertTemplates {
             None => Ok(t),
             Some(p) => Err(DataFileError { file: file.to_owned(), line: 1, message: p.clone() }),
         }
+    }
+
+    /// A form in running text.
+    pub fn form(&self, form: crate::sample::Form) -> &Localized {
+        &self.form[form.as_str()]
+    }
+
+    /// What a positive strip of `method` detects ("a nitazene").
+    pub fn strip_target(&self, method: Method, lang: Lang) -> &str {
+        self.strip.get(method.as_str()).map_or("", |l| l.get(lang))
     }
 
     pub fn tier_word(&self, tier: Tier) -> &Localized {
@@ -202,7 +234,7 @@ impl AlertTemplates {
                 return s.names.get(lang).to_owned();
             }
             if let Some(m) = Method::parse(id) {
-                return strip_target(m, lang).to_owned();
+                return self.strip_target(m, lang).to_owned();
             }
             self.text.unknown_substance.get(lang).to_owned()
         };
@@ -424,22 +456,6 @@ fn highest_dose(evidence: &[(Sample, Vec<Finding>)], substances: &[String]) -> O
         .filter(|a| a.unit != AmountUnit::Percent)
         .map(|a| Dose { value: a.value, unit: a.unit })
         .max_by(|a, b| a.value.total_cmp(&b.value))
-}
-
-fn strip_target(m: Method, lang: Lang) -> &'static str {
-    use Method::*;
-    match (m, lang) {
-        (StripFentanyl, _) => "fentanyl",
-        (StripNitazene, Lang::En) => "a nitazene",
-        (StripNitazene, _) => "nitazen",
-        (StripXylazine, Lang::En) => "xylazine",
-        (StripXylazine, _) => "xylazin",
-        (StripMedetomidine, Lang::En) => "medetomidine",
-        (StripMedetomidine, _) => "medetomidin",
-        (StripBenzodiazepine, Lang::En) => "a benzodiazepine",
-        (StripBenzodiazepine, _) => "benzodiazepin",
-        (_, _) => "",
-    }
 }
 
 #[cfg(test)]

@@ -226,4 +226,6 @@ fn a_template_file_missing_a_month_or_a_text_is_refused() {
     assert!(AlertTemplates::parse("t.toml", &broken).unwrap_err().message.contains("12 months"));
     let empty = text.replace("en = \"High-dose MDMA tablets: {dose}{looks}, {place}\"", "en = \"\"");
     assert!(AlertTemplates::parse("t.toml", &empty).unwrap_err().message.contains("mdma-dose"));
+    let no_vape = text.replace("vape = { nb = \"vape\", nn = \"vape\", en = \"vape\" }\n", "");
+    assert!(AlertTemplates::parse("t.toml", &no_vape).unwrap_err().message.contains("[form] has no vape"));
 }

@@ -24,6 +24,8 @@ pub mod privacy;
 pub mod risk;
 pub mod sample;
 pub mod service;
+#[cfg(test)]
+mod testing;
 pub mod text;
 pub mod tier;
 pub mod wire;

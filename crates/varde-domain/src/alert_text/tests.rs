@@ -1,69 +1,15 @@
 use super::*;
 use crate::assess::Assessor;
-use crate::code::SampleCode;
-use crate::sample::{Amount, Analysis, AnalysisResult, Component, Form, Status, Tablet};
-use crate::service::ServiceSlug;
-use jiff::Timestamp;
+use crate::sample::{Amount, AnalysisResult, Form, Tablet};
 
 fn assessor() -> Assessor {
     Assessor::new(Catalogue::builtin().unwrap()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-enum A {
-    Found(Vec<(&'static str, Option<Amount>)>),
-    Strip(Method, AnalysisResult),
-}
+use crate::testing::A;
 
 fn sample(w: &Assessor, at: &str, sold_as: &[&str], form: Form, analyses: Vec<A>) -> Sample {
-    let t: Timestamp = at.parse().unwrap();
-    let analyses = analyses
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let (method, outcome) = match a {
-                A::Found(cs) => (
-                    Method::parse("ftir").unwrap(),
-                    Outcome::Components {
-                        components: cs
-                            .into_iter()
-                            .map(|(n, amount)| Component {
-                                substance: w.catalogue.resolve(n),
-                                role: ComponentRole::Main,
-                                amount,
-                                confidence: None,
-                            })
-                            .collect(),
-                        inconclusive: false,
-                    },
-                ),
-                A::Strip(m, r) => (m, Outcome::Strip { result: r }),
-            };
-            Analysis {
-                id: i as i64 + 1,
-                method,
-                performed_at: t,
-                recorded_at: t,
-                outcome,
-                amends: None,
-                superseded_by: None,
-            }
-        })
-        .collect();
-    Sample {
-        code: SampleCode::parse("0000-0000-0000").unwrap(),
-        service: ServiceSlug::parse("oslo-brukerrom").unwrap(),
-        received_at: t,
-        registered_at: t,
-        status: Status::Screened,
-        sold_as: sold_as.iter().map(|s| w.catalogue.resolve(s)).collect(),
-        form,
-        colour: None,
-        texture: None,
-        notes: None,
-        tablet: None,
-        use_context: None,
-        analyses,
-    }
+    crate::testing::sample(&w.catalogue, at, sold_as, form, analyses)
 }
 
 fn mg(value: f64) -> Option<Amount> {
@@ -107,7 +53,7 @@ fn a_high_dose_mdma_draft_names_the_dose_the_tablet_and_the_place_with_entactoge
         "2026-11-20T12:00:00Z",
         &["mdma"],
         Form::Tablet,
-        vec![A::Found(vec![("mdma", mg(270.0))])],
+        vec![A::Found(Method::Ftir, vec![("mdma", mg(270.0))])],
     ));
     let (tier, c) = draft(&w, vec![s], "03");
     assert_eq!(tier, Tier::Warning);
@@ -134,7 +80,7 @@ fn a_fentanyl_in_heroin_draft_carries_naloxone_advice() {
         "2026-11-20T12:00:00Z",
         &["heroin"],
         Form::Powder,
-        vec![A::Found(vec![("heroin", None), ("fentanyl", None)])],
+        vec![A::Found(Method::Ftir, vec![("heroin", None), ("fentanyl", None)])],
     );
     let (tier, c) = draft(&w, vec![s], "50");
     assert_eq!(tier, Tier::Severe);
@@ -184,7 +130,7 @@ fn every_rule_writes_a_complete_draft_whose_headline_fits_an_sms() {
         "2026-11-20T12:00:00Z",
         &["3-mmc", "mdma", "ketamine"],
         Form::Tablet,
-        vec![A::Found(vec![("n-ethylpentylone", mg(12.5)), ("para-fluorofentanyl", mg(0.4))])],
+        vec![A::Found(Method::Ftir, vec![("n-ethylpentylone", mg(12.5)), ("para-fluorofentanyl", mg(0.4))])],
     );
     s.colour = Some("lys rosa med blå og grønne prikker".into());
     s.tablet =

@@ -1,8 +1,5 @@
 use super::*;
-use crate::code::SampleCode;
-use crate::sample::{Amount, Analysis, Component, ComponentRole, Form, Status};
-use crate::service::ServiceSlug;
-use jiff::Timestamp;
+use crate::sample::{Amount, Analysis, Component, ComponentRole, Form};
 use proptest::prelude::*;
 
 struct World {
@@ -17,64 +14,10 @@ fn world() -> World {
     World { catalogue, methods: MethodLimits::builtin().unwrap(), policy }
 }
 
-enum A {
-    /// Components: (name, amount per unit in mg or percent).
-    Found(Method, Vec<(&'static str, Option<Amount>)>),
-    Strip(Method, AnalysisResult),
-    Unsure(Method),
-}
+use crate::testing::A;
 
 fn sample(w: &World, sold_as: &[&str], form: Form, analyses: Vec<A>) -> Sample {
-    let t: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
-    let analyses = analyses
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let (method, outcome) = match a {
-                A::Found(m, cs) => (
-                    m,
-                    Outcome::Components {
-                        components: cs
-                            .into_iter()
-                            .map(|(n, amount)| Component {
-                                substance: w.catalogue.resolve(n),
-                                role: ComponentRole::Main,
-                                amount,
-                                confidence: None,
-                            })
-                            .collect(),
-                        inconclusive: false,
-                    },
-                ),
-                A::Strip(m, r) => (m, Outcome::Strip { result: r }),
-                A::Unsure(m) => (m, Outcome::Components { components: vec![], inconclusive: true }),
-            };
-            Analysis {
-                id: i as i64 + 1,
-                method,
-                performed_at: t,
-                recorded_at: t,
-                outcome,
-                amends: None,
-                superseded_by: None,
-            }
-        })
-        .collect::<Vec<_>>();
-    Sample {
-        code: SampleCode::parse("0000-0000-0000").unwrap(),
-        service: ServiceSlug::parse("test").unwrap(),
-        received_at: t,
-        registered_at: t,
-        status: Status::of(&analyses),
-        sold_as: sold_as.iter().map(|n| w.catalogue.resolve(n)).collect(),
-        form,
-        colour: None,
-        texture: None,
-        notes: None,
-        tablet: None,
-        use_context: None,
-        analyses,
-    }
+    crate::testing::sample(&w.catalogue, "2026-11-20T12:00:00Z", sold_as, form, analyses)
 }
 
 fn mg(v: f64) -> Option<Amount> {

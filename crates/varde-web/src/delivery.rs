@@ -33,7 +33,20 @@ impl Backoff {
     }
 }
 
-/// The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the subscriber's secret>`.
+/// Standard Webhooks (standardwebhooks.com): `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`
+/// keyed with the base64 key after the secret's `whsec_` prefix, so receivers verify with off-the-shelf libraries.
+/// None when the secret is not `whsec_` and base64 (no Varde secret is).
+pub fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD.decode(secret.strip_prefix("whsec_")?).ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    Some(format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())))
+}
+
+/// The legacy signature header, kept for existing subscribers through release 0.2 (README, *Webhooks*):
+/// `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the subscriber's secret>`.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(timestamp.to_string().as_bytes());
@@ -127,16 +140,21 @@ async fn deliver(state: &AppState, client: &reqwest::Client, hook: &Webhook, eve
     loop {
         attempt += 1;
         let now = jiff::Timestamp::now();
-        let result = client
+        // One id per event and subscriber, the same on every attempt: receivers drop repeats by it.
+        let id = format!("varde-{}-{}", hook.id, event.seq);
+        let mut request = client
             .post(&hook.url)
             .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", now.as_second().to_string())
             .header("varde-event", &event.kind)
             .header("varde-event-id", event.seq.to_string())
-            .header("idempotency-key", format!("varde-{}-{}", hook.id, event.seq))
-            .header("varde-signature", signature(&hook.secret, now.as_second(), &body))
-            .body(body.clone())
-            .send()
-            .await;
+            .header("idempotency-key", &id)
+            .header("varde-signature", signature(&hook.secret, now.as_second(), &body));
+        if let Some(sig) = standard_signature(&hook.secret, &id, now.as_second(), &body) {
+            request = request.header("webhook-signature", sig);
+        }
+        let result = request.body(body.clone()).send().await;
         let (ok, status, error) = match result {
             Ok(r) if r.status().is_success() => (true, Some(r.status().as_u16()), None),
             Ok(r) => (false, Some(r.status().as_u16()), Some(format!("HTTP {}", r.status()))),
@@ -173,6 +191,19 @@ mod tests {
             total += def.delay(n);
         }
         assert!(n > 24 && def.delay(n) == Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn standard_webhooks_signatures_match_the_specifications_example() {
+        // The example of the Standard Webhooks specification and its reference libraries.
+        let sig = standard_signature(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        );
+        assert_eq!(sig.as_deref(), Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
+        assert_eq!(standard_signature("not-a-whsec", "id", 1, b"{}"), None);
     }
 
     #[test]

@@ -30,8 +30,10 @@ pub struct NewWebhook {
 pub struct CreatedWebhook {
     pub id: i64,
     pub url: String,
-    /// The signing secret, shown only now. Each delivery carries `Varde-Signature: t=<unix>,v1=<hex HMAC-SHA256 of
-    /// "<t>.<body>">` and an `Idempotency-Key`.
+    /// The signing secret (`whsec_` and a base64 key), shown only now. Each delivery carries the Standard Webhooks
+    /// headers `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of
+    /// "<id>.<timestamp>.<body>">`, verifiable with any Standard Webhooks library; and, for existing subscribers
+    /// through release 0.2, `Varde-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
     pub secret: String,
 }
 
@@ -71,7 +73,14 @@ pub async fn create(
             ApiError::new(ErrorCode::InvalidValue, format!("'{bad}' is not a fylkesnummer")).with_field("fylker")
         );
     }
-    let secret = crate::tokens::generate(&mut rand::rng()).replacen("vrd_", "whsec_", 1);
+    // Standard Webhooks' form: `whsec_` and a base64 key (24 random bytes).
+    let secret = {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut key = [0u8; 24];
+        rand::rng().fill_bytes(&mut key);
+        format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key))
+    };
     let hook = state
         .store
         .add_webhook(url.as_str(), &secret, new.min_tier.unwrap_or(Tier::Warning), &new.fylker, &who, Timestamp::now())

@@ -236,6 +236,8 @@ async fn an_event_stream_resumed_from_an_unknown_id_is_live() {
 #[derive(Clone, Default)]
 struct Receiver {
     got: Arc<Mutex<Vec<(String, String, Value)>>>,
+    /// Each delivery's Standard Webhooks headers and its body as sent, for the reference library.
+    raw: Arc<Mutex<Vec<Value>>>,
     refused: Arc<Mutex<u32>>,
     open: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -255,6 +257,11 @@ async fn receiver() -> (String, Receiver) {
                 }
                 let key = headers["idempotency-key"].to_str().unwrap().to_owned();
                 let sig = headers["varde-signature"].to_str().unwrap().to_owned();
+                let h = |n: &str| headers.get(n).map(|v| v.to_str().unwrap().to_owned());
+                r.raw.lock().unwrap().push(json!({
+                    "headers": {"webhook-id": h("webhook-id"), "webhook-timestamp": h("webhook-timestamp"), "webhook-signature": h("webhook-signature")},
+                    "body": body,
+                }));
                 r.got.lock().unwrap().push((key, sig, serde_json::from_str(&body).unwrap()));
                 StatusCode::NO_CONTENT
             }
@@ -373,6 +380,22 @@ async fn a_published_warning_reaches_every_channel() {
         let expected = varde_web::delivery::signature(&secret, t, &serde_json::to_vec(body).unwrap());
         assert_eq!(sig, &expected, "the signature verifies with the subscriber's secret");
     }
+    // Standard Webhooks: the reference library verifies every delivery as a subscriber would, and refuses a forgery.
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deliveries.json");
+    std::fs::write(&file, serde_json::to_vec(&*rx.raw.lock().unwrap()).unwrap()).unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let out = Command::new(format!("{root}/target/test-venv/bin/python"))
+        .arg(format!("{root}/tests/webhooks/verify.py"))
+        .arg(&secret)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("the standardwebhooks venv is needed (scripts/install-test-tools makes it): {e}"));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(report.matches("verified varde-").count(), 3, "{report}");
+    assert!(report.contains("a tampered body is refused"), "{report}");
     let (_, hooks) = app.get("/api/v1/webhooks", Some(&app.admin)).await;
     assert!(hooks[0]["failed_attempts"].as_u64().unwrap() >= 2);
 

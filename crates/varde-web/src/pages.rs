@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use jiff::Timestamp;
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 use varde_domain::ErrorCode;
 use varde_domain::Lang;
@@ -23,6 +23,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/alerts", get(list))
         .route("/alerts/{file}", get(detail_or_cap))
         .route("/alerts/{id}/photo.jpg", get(photo))
+        .route("/alerts/{id}/poster", get(poster))
         .route("/static/varde.css", get(css))
 }
 
@@ -230,6 +231,60 @@ async fn photo(State(state): State<AppState>, Path(id): Path<String>) -> Result<
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "public, max-age=300")], jpeg).into_response())
 }
 
+/// A QR code for `url` as inline SVG (no XML declaration), at least `size` pixels wide.
+pub fn qr_svg(url: &str, size: u32) -> String {
+    let svg = qrcode::QrCode::new(url.as_bytes())
+        .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(size, size).build())
+        .unwrap_or_default();
+    svg.split_once("?>").map_or(svg.as_str(), |(_, svg)| svg).to_owned()
+}
+
+/// A dated A4 poster of a public alert for outreach workers to print and put up: headline, photo when chosen,
+/// advice, when it was issued and until when it holds, and a QR code to the alert page. Once the alert has expired or
+/// been withdrawn, the poster says so and asks to be taken down.
+async fn poster(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let path = format!("/alerts/{id}/poster");
+    let Ok(id) = id.parse::<i64>() else { return Ok(not_found(lang, &path)) };
+    let alert = match state.store.alert(id).await? {
+        Some(a) if a.status.is_public() => crate::api::alerts::as_of(a, Timestamp::now()),
+        _ => return Ok(not_found(lang, &path)),
+    };
+    let url = format!("{}/alerts/{id}?lang={}", state.public_url, lang.code());
+    let gone = matches!(alert.status, AlertStatus::Expired | AlertStatus::Withdrawn);
+    let body = html! {
+        article.poster {
+            @if gone { p.take-down role="alert" { (t(lang, "poster_take_down")) } }
+            p { (tier_badge(&alert, lang, &state)) }
+            h1 { (alert.content.title.get(lang)) }
+            @if let Some(p) = &alert.photo {
+                figure.photo { img src=(p.href) width=(p.width) height=(p.height) alt=(photo_alt(&alert, lang)); }
+            }
+            h2 { (t(lang, "what_to_do")) }
+            p.advice { (alert.content.advice.get(lang)) }
+            p.emergency { (t(lang, "emergency")) }
+            div.poster-foot {
+                div role="img" aria-label=(url) { (PreEscaped(qr_svg(&url, 180))) }
+                dl {
+                    dt { (t(lang, "issued")) } dd { (day(alert.published_at.unwrap_or(alert.created_at), lang)) }
+                    @if let Some(c) = alert.confirmed_at { dt { (t(lang, "last_confirmed")) } dd { (day(c, lang)) } }
+                    @if let Some(until) = alert.valid_until { dt { (t(lang, "valid_until")) } dd { (day(until, lang)) } }
+                    dt { (t(lang, "read_more")) } dd { (url) }
+                }
+            }
+        }
+        p.no-print { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (t(lang, "alerts")) } }
+    };
+    let mut res = page(layout(lang, alert.content.title.get(lang), &path, body));
+    res.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-cache"));
+    Ok(res)
+}
+
 /// When the evidence was collected: one day, or the first and the last.
 pub fn collected(alert: &Alert, lang: Lang) -> String {
     let (first, last) = (day(alert.first_evidence_at, lang), day(alert.last_evidence_at, lang));
@@ -284,6 +339,7 @@ pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
         p.meta { (t(lang, "feeds")) ": "
             a href={ "/alerts.atom?lang=" (lang.code()) } { "Atom" } " · "
             a href={ "/alerts/" (alert.id) ".cap" } { "CAP" } " · "
-            a href={ "/api/v1/alerts/" (alert.id) } { "JSON" } }
+            a href={ "/api/v1/alerts/" (alert.id) } { "JSON" } " · "
+            a href={ "/alerts/" (alert.id) "/poster?lang=" (lang.code()) } { (t(lang, "poster")) } }
     }
 }

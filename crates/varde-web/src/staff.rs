@@ -588,10 +588,7 @@ async fn card(
     };
     let code = stored.sample.code.to_string();
     let url = format!("{}/result?code={}&lang={}", state.public_url, code, lang.code());
-    let qr = qrcode::QrCode::new(url.as_bytes())
-        .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
-        .unwrap_or_default();
-    let qr = qr.split_once("?>").map_or(qr.as_str(), |(_, svg)| svg).to_owned();
+    let qr = crate::pages::qr_svg(&url, 160);
     let public = crate::api::results::public_result(&state, &stored, lang);
     let body = html! {
         div.card {

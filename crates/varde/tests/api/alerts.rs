@@ -611,3 +611,30 @@ async fn published_alerts_say_when_their_evidence_was_collected_and_last_confirm
     let (_, _, list) = app.get_text("/alerts?lang=en").await;
     assert!(list.contains("Alerts expired in the last 30 days: 1."), "{list}");
 }
+
+/// Posters for outreach workers: a dated page to print with the headline, advice, dates and a QR code to the alert;
+/// once withdrawn it asks to be taken down. Drafts have none.
+#[tokio::test]
+async fn a_published_alert_has_a_dated_poster_that_asks_to_be_taken_down_when_it_no_longer_holds() {
+    let app = TestApp::spawn().await;
+    let r = Some(app.reviewer.as_str());
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    assert_eq!(app.get_text(&format!("/alerts/{id}/poster")).await.0, 404, "a draft has no poster");
+    let (_, a) = app.post(&format!("/api/v1/alerts/{id}/publish"), r, &json!({})).await;
+    let (status, ct, poster) = app.get_text(&format!("/alerts/{id}/poster?lang=nn")).await;
+    assert_eq!((status, ct.as_str()), (200, "text/html; charset=utf-8"));
+    let title = a["title"]["nn"].as_str().unwrap();
+    assert!(poster.contains(title), "the headline: {poster}");
+    assert!(
+        poster.contains("<svg") && poster.contains(&format!("{}/alerts/{id}?lang=nn", app.base)),
+        "a QR code to the alert"
+    );
+    assert!(poster.contains("Utferda") && poster.contains("Gjeld til") && poster.contains("nalokson"), "{poster}");
+    assert!(!poster.contains("Ta ned plakaten"));
+    app.post(&format!("/api/v1/alerts/{id}/withdraw"), r, &json!({"note": "feil"})).await;
+    let (_, _, poster) = app.get_text(&format!("/alerts/{id}/poster?lang=nn")).await;
+    assert!(poster.contains("Dette varselet gjeld ikkje lenger. Ta ned plakaten."), "{poster}");
+    let (_, _, page) = app.get_text(&format!("/alerts/{id}?lang=en")).await;
+    assert!(page.contains(&format!("/alerts/{id}/poster?lang=en")), "the alert page links its poster");
+}

@@ -235,6 +235,14 @@ test("a reviewer works the queue: filters, merge, a pill photo, publish; warning
   assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth > 0), "the photo loads");
   await axe(rp, "published MDMA dose alert with photo");
   await rp.screenshot({ path: join(shots, "10-mdma-alert-with-photo.png"), fullPage: true });
+  // The poster an outreach worker prints.
+  await rp.click("text=Poster to print");
+  await rp.waitForURL(/\/poster/);
+  assert.ok(await rp.$(".poster svg"), "the poster has a QR code");
+  await axe(rp, "poster");
+  await rp.emulateMedia({ media: "print" });
+  await rp.screenshot({ path: join(shots, "10b-poster-print.png"), fullPage: true });
+  await rp.emulateMedia({ media: "screen" });
 
   // The fentanyl warning on a 360 px wide phone.
   const fid = fentanyl.alert_drafts[0].id;

@@ -299,6 +299,27 @@ impl PhotoFacts {
     }
 }
 
+/// A severe alert still not acknowledged by a service it reaches this many hours after publication is escalated.
+pub const ESCALATE_AFTER_HOURS: i64 = 4;
+
+/// Whether a published alert asks a service in `service_fylke` to acknowledge it: warnings and severe alerts reach
+/// the services in their area (every service for a national alert), and with `severe_everywhere` severe alerts reach
+/// every service in the country.
+pub fn reaches(alert: &Alert, service_fylke: &str, severe_everywhere: bool) -> bool {
+    alert.tier >= Tier::Warning
+        && (alert.content.fylker.is_empty()
+            || alert.content.fylker.iter().any(|f| f == service_fylke)
+            || (severe_everywhere && alert.tier == Tier::Severe))
+}
+
+/// Whether a service's missing acknowledgement of `alert` is overdue at `now`.
+pub fn overdue(alert: &Alert, now: jiff::Timestamp) -> bool {
+    alert.tier == Tier::Severe
+        && alert
+            .published_at
+            .is_some_and(|p| now.duration_since(p) >= jiff::SignedDuration::from_hours(ESCALATE_AFTER_HOURS))
+}
+
 /// What a reviewer narrows the queue to.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {

@@ -479,6 +479,16 @@ pub trait Store: Send + Sync + 'static {
         actor: &Principal,
         at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// A technician of `service` says the alert was seen and passed on; false when that service already had.
+    async fn acknowledge(
+        &self,
+        alert: i64,
+        service: &ServiceSlug,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// The services that acknowledged an alert, with when, first first.
+    async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError>;
     /// The JPEG chosen for an alert, if any.
     async fn alert_photo(&self, alert: i64) -> Result<Option<Vec<u8>>, StoreError>;
 

@@ -164,6 +164,19 @@ async fn draft(
         }
     };
     let evidence = state.store.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
+    // Which services a published warning reached, and which have acknowledged it.
+    let coverage = if alert.status.is_public() {
+        Some(
+            crate::api::reach::coverage(
+                &state,
+                &crate::api::alerts::as_of(alert.clone(), jiff::Timestamp::now()),
+                jiff::Timestamp::now(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     // Which evidence samples have a photo a reviewer could choose (the newest few: a photo is a product's look).
     let mut photos = Vec::new();
     for (i, s) in evidence.iter().enumerate() {
@@ -235,6 +248,25 @@ async fn draft(
                 }
             }
             _ => { p { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (alert.status.as_str()) } } }
+        }
+        @if let Some(c) = &coverage {
+            h2 { (t(lang, "coverage")) " (" (c.acknowledged) "/" (c.reached) ")" }
+            table.coverage {
+                thead { tr { th scope="col" { (t(lang, "service")) } th scope="col" { (t(lang, "area")) } th scope="col" { (t(lang, "acknowledged")) } } }
+                tbody {
+                    @for s in &c.services {
+                        tr class=[s.escalated.then_some("escalated")] {
+                            td { (s.name) }
+                            td { (state.assessor.geography.fylke(&s.fylke).map_or(s.fylke.as_str(), |f| f.public_name())) }
+                            td {
+                                @if let Some(at) = s.acknowledged_at { (crate::pages::day(at, lang)) }
+                                @else if s.escalated { strong.escalated { (t(lang, "pending_escalated")) } }
+                                @else { (t(lang, "pending")) }
+                            }
+                        }
+                    }
+                }
+            }
         }
         h2 { (t(lang, "evidence")) }
         @if let Some(p) = &alert.photo {

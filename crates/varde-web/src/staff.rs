@@ -30,6 +30,7 @@ pub fn routes() -> axum::Router<AppState> {
             post(upload_photo).get(photo).layer(axum::extract::DefaultBodyLimit::max(10 << 20)),
         )
         .route("/staff/samples/{code}/card", get(card))
+        .route("/staff/alerts/{id}/acknowledge", post(acknowledge))
         // Instrument files are often larger than the API's 1 MiB bodies.
         .route(
             "/staff/samples/{code}/spectra",
@@ -65,8 +66,37 @@ fn form_page(
     values: &HashMap<String, String>,
     error: Option<&str>,
 ) -> Markup {
+    form_page_with(state, lang, user, values, error, &[])
+}
+
+/// The start page: warnings for the service's area still to acknowledge, then the sample form.
+fn form_page_with(
+    state: &AppState,
+    lang: Lang,
+    user: &SessionUser,
+    values: &HashMap<String, String>,
+    error: Option<&str>,
+    pending: &[varde_domain::alert::Alert],
+) -> Markup {
     let v = |k: &str| values.get(k).cloned().unwrap_or_default();
     let body = html! {
+        @if !pending.is_empty() {
+            section.warnings aria-labelledby="warnings-h" {
+                h2 id="warnings-h" { (t(lang, "warnings_to_acknowledge")) }
+                ul.alerts {
+                    @for a in pending {
+                        li {
+                            span class={ "tier tier-" (a.tier.as_str()) } { (state.assessor.templates.tier_word(a.tier).get(lang)) } " "
+                            a href={ "/alerts/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) }
+                            form method="post" action={ "/staff/alerts/" (a.id) "/acknowledge?lang=" (lang.code()) } {
+                                input type="hidden" name="csrf" value=(user.0.csrf);
+                                button type="submit" { (t(lang, "seen_and_passed_on")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         h1 { (t(lang, "new_sample")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         (substance_list(state, lang))
@@ -125,7 +155,29 @@ async fn new_sample(
     if let Some(refused) = technician_only(lang, &user) {
         return refused;
     }
-    crate::pages::page(form_page(&state, lang, &user, &HashMap::new(), None))
+    let pending = match crate::api::reach::pending_for(&state, &user.0.principal()).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    crate::pages::page(form_page_with(&state, lang, &user, &HashMap::new(), None, &pending))
+}
+
+/// "Seen and passed on": the technician's service acknowledges a warning from the start page.
+async fn acknowledge(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_only(lang, &user) {
+        return Ok(refused);
+    }
+    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    crate::api::reach::acknowledge(&state, &user.0.principal(), id).await?;
+    Ok(Redirect::to(&format!("/staff?lang={}", lang.code())).into_response())
 }
 
 fn names(list: &str) -> Vec<String> {

@@ -1,6 +1,7 @@
 use super::*;
 use crate::assess::Assessor;
 use crate::sample::{Amount, AnalysisResult, Form, Tablet};
+use jiff::Timestamp;
 
 fn assessor() -> Assessor {
     Assessor::new(Catalogue::builtin().unwrap()).unwrap_or_else(|e| panic!("{e}"))
@@ -174,4 +175,46 @@ fn a_template_file_missing_a_month_or_a_text_is_refused() {
     assert!(AlertTemplates::parse("t.toml", &empty).unwrap_err().message.contains("mdma-dose"));
     let no_vape = text.replace("vape = { nb = \"vape\", nn = \"vape\", en = \"vape\" }\n", "");
     assert!(AlertTemplates::parse("t.toml", &no_vape).unwrap_err().message.contains("[form] has no vape"));
+}
+
+#[test]
+fn warnings_reach_their_area_severe_alerts_everyone_and_severe_ones_escalate_after_four_hours() {
+    use crate::alert::{overdue, reaches};
+    let w = assessor();
+    let s = sample(
+        &w,
+        "2026-11-20T12:00:00Z",
+        &["heroin"],
+        Form::Powder,
+        vec![A::Found(Method::Ftir, vec![("heroin", None), ("fentanyl", None)])],
+    );
+    let (tier, content) = draft(&w, vec![s], "03");
+    let published: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+    let mut alert = crate::alert::Alert {
+        id: 1,
+        status: crate::alert::AlertStatus::Published,
+        tier,
+        version: 1,
+        content,
+        created_at: published,
+        updated_at: published,
+        published_at: Some(published),
+        withdrawn_at: None,
+        valid_until: None,
+        evidence_count: 1,
+        first_evidence_at: published,
+        last_evidence_at: published,
+        new_evidence: false,
+        confirmed_at: Some(published),
+        photo: None,
+        priority: None,
+    };
+    assert!(reaches(&alert, "03", false) && !reaches(&alert, "46", false) && reaches(&alert, "46", true));
+    let hours = |h: i64| published + jiff::SignedDuration::from_hours(h);
+    assert!(!overdue(&alert, hours(3)) && overdue(&alert, hours(4)));
+    alert.tier = Tier::Warning;
+    assert!(!reaches(&alert, "46", true), "only severe alerts reach the whole country");
+    assert!(!overdue(&alert, hours(48)), "only severe alerts escalate");
+    alert.tier = Tier::Caution;
+    assert!(!reaches(&alert, "03", true), "caution asks nobody to acknowledge");
 }

@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_spectra.sql"),
     include_str!("../../migrations/sqlite/0008_discarded_drafts.sql"),
     include_str!("../../migrations/sqlite/0009_alert_photos.sql"),
+    include_str!("../../migrations/sqlite/0010_acknowledgements.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -815,6 +816,46 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let actor = actor.actor.clone();
         self.write(move |conn| alerts::choose_photo(conn, alert, code, &actor, at)).await
+    }
+
+    async fn acknowledge(
+        &self,
+        alert: i64,
+        service: &ServiceSlug,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (service, actor) = (service.clone(), actor.actor.clone());
+        self.write(move |conn| {
+            let service_id: i64 = conn
+                .query_row("SELECT id FROM services WHERE slug = ?1", [service.as_str()], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| StoreError::UnknownService(service.to_string()))?;
+            let added = conn.execute(
+                "INSERT OR IGNORE INTO alert_acknowledgements (alert_id, service_id, acknowledged_ms, actor) VALUES (?1, ?2, ?3, ?4)",
+                params![alert, service_id, ms(at), actor],
+            )?;
+            if added > 0 {
+                append_audit(conn, at, &actor, "alert.acknowledge", &format!("alert:{alert} service:{service}"))?;
+            }
+            Ok(added > 0)
+        })
+        .await
+    }
+
+    async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT s.slug, k.acknowledged_ms FROM alert_acknowledgements k JOIN services s ON s.id = k.service_id
+                 WHERE k.alert_id = ?1 ORDER BY k.acknowledged_ms",
+            )?;
+            let rows: Vec<(String, i64)> =
+                stmt.query_map([alert], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(slug, at)| Ok((ServiceSlug::parse(&slug).map_err(|_| corrupt("service", &slug))?, ts(at)?)))
+                .collect()
+        })
+        .await
     }
 
     async fn alert_photo(&self, alert: i64) -> Result<Option<Vec<u8>>, StoreError> {

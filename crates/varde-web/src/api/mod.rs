@@ -5,6 +5,7 @@ mod catalogue;
 mod events;
 mod indicators;
 mod ops;
+pub mod reach;
 pub mod results;
 pub mod samples;
 mod signals;
@@ -39,6 +40,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::merge))
         .routes(routes!(alerts::reconfirm))
         .routes(routes!(alerts::choose_photo))
+        .routes(routes!(reach::acknowledge_api))
+        .routes(routes!(reach::coverage_api))
         .routes(routes!(alerts::edas))
         .routes(routes!(events::stream))
         .routes(routes!(webhooks::create, webhooks::list))

@@ -638,3 +638,53 @@ async fn a_published_alert_has_a_dated_poster_that_asks_to_be_taken_down_when_it
     let (_, _, page) = app.get_text(&format!("/alerts/{id}?lang=en")).await;
     assert!(page.contains(&format!("/alerts/{id}/poster?lang=en")), "the alert page links its poster");
 }
+
+/// Services acknowledge warnings ("seen and passed on"); reviewers see who has and who is pending.
+#[tokio::test]
+async fn services_acknowledge_warnings_and_reviewers_see_the_coverage() {
+    let app = TestApp::spawn().await;
+    let r = Some(app.reviewer.as_str());
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let severe = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let ack = |id: i64, token: String| {
+        let app = &app;
+        async move { app.post(&format!("/api/v1/alerts/{id}/acknowledgements"), Some(&token), &json!({})).await }
+    };
+    assert_eq!(ack(severe, app.oslo.clone()).await.0, 404, "a draft asks nobody");
+    app.post(&format!("/api/v1/alerts/{severe}/publish"), r, &json!({})).await;
+    let (_, c) = app.get(&format!("/api/v1/alerts/{severe}/coverage"), r).await;
+    assert_eq!(
+        (c["reached"].as_u64(), c["acknowledged"].as_u64(), c["pending"].as_u64()),
+        (Some(2), Some(0), Some(2)),
+        "{c}"
+    );
+    let (status, a) = ack(severe, app.oslo.clone()).await;
+    assert_eq!((status, a["service"].as_str()), (201, Some("oslo-brukerrom")), "{a}");
+    let (status, again) = ack(severe, app.oslo.clone()).await;
+    assert_eq!((status, &again["acknowledged_at"]), (200, &a["acknowledged_at"]), "the first acknowledgement counts");
+    // A severe alert reaches every service in the country.
+    assert_eq!(ack(severe, app.bergen.clone()).await.0, 201);
+    for token in [app.reviewer.clone(), app.admin.clone()] {
+        let (status, e) = ack(severe, token).await;
+        assert_eq!((status, e["error"].as_str().unwrap()), (403, "technician_only"));
+    }
+    let (_, c) = app.get(&format!("/api/v1/alerts/{severe}/coverage"), r).await;
+    assert_eq!((c["acknowledged"].as_u64(), c["pending"].as_u64()), (Some(2), Some(0)), "{c}");
+    assert_eq!(app.get(&format!("/api/v1/alerts/{severe}/coverage"), Some(&app.oslo)).await.0, 403);
+    // A warning in Bergen does not ask Oslo.
+    let (_, w) = app
+        .post(
+            "/api/v1/samples",
+            Some(&app.bergen),
+            &mdma_tablet("rosa", 250.0, "bergen-brukerrom", &jiff::Timestamp::now().to_string()),
+        )
+        .await;
+    let warning = w["alert_drafts"][0]["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/alerts/{warning}/publish"), r, &json!({})).await;
+    let (status, e) = ack(warning, app.oslo.clone()).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_value"), "{e}");
+    let (_, c) = app.get(&format!("/api/v1/alerts/{warning}/coverage"), r).await;
+    assert_eq!(c["services"].as_array().unwrap().len(), 1, "{c}");
+    assert_eq!(c["services"][0]["service"], "bergen-brukerrom");
+    assert_eq!(c["services"][0]["escalated"], false, "not severe, and just published");
+}

@@ -184,6 +184,20 @@ async fn every_route_for_every_role() {
             [Unauthenticated, Forbidden, Forbidden, Ok, Forbidden],
         ),
         (
+            "get",
+            "/api/v1/alerts/{id}/coverage",
+            format!("/api/v1/alerts/{draft}/coverage"),
+            None,
+            [Unauthenticated, Forbidden, Forbidden, Ok, Ok],
+        ),
+        (
+            "post",
+            "/api/v1/alerts/{id}/acknowledgements",
+            format!("/api/v1/alerts/{draft}/acknowledgements"),
+            Some(json!({})),
+            [Unauthenticated, Ok, Ok, Forbidden, Forbidden],
+        ),
+        (
             "post",
             "/api/v1/alerts/{id}/photo",
             format!("/api/v1/alerts/{draft}/photo"),

@@ -398,3 +398,26 @@ async fn a_reviewer_publishes_a_chosen_pill_photo_with_the_alert() {
         app.post(&format!("/api/v1/alerts/{id}/photo"), Some(&app.admin), &serde_json::json!({"sample": code})).await;
     assert_eq!(status, 403);
 }
+
+/// A technician sees the warnings for their area on the start page until they acknowledge them; the reviewer sees
+/// who has.
+#[tokio::test]
+async fn a_technician_acknowledges_a_warning_from_the_start_page_and_the_reviewer_sees_it() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &serde_json::json!({})).await;
+    let tech = Browser::new(&app);
+    tech.login("tom", "tekniker-passord-123").await;
+    let page = tech.get("/staff?lang=en").await.text().await.unwrap();
+    assert!(page.contains("Warnings for your area waiting for acknowledgement") && page.contains("Seen and passed on"));
+    let csrf = tech.csrf("/staff").await;
+    assert_eq!(tech.post(&format!("/staff/alerts/{id}/acknowledge"), &[("csrf", &csrf)]).await.status().as_u16(), 303);
+    let page = tech.get("/staff?lang=en").await.text().await.unwrap();
+    assert!(!page.contains("Seen and passed on"), "acknowledged warnings leave the start page");
+    let rev = Browser::new(&app);
+    rev.login("rita", "reviewer-passord-123").await;
+    let page = rev.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
+    assert!(page.contains("Services that acknowledged (1/2)") && page.contains("pending"), "{page}");
+}

@@ -58,6 +58,11 @@ pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     d.deserialize_any(Whole { min: 0, max: i64::from(u32::MAX) }).map(|n| n as u32)
 }
 
+/// For ids: `#[serde(deserialize_with = "varde_domain::wire::id")]` on an `i64`.
+pub fn id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    d.deserialize_any(Whole { min: i64::MIN, max: i64::MAX })
+}
+
 /// For ids: `#[serde(default, deserialize_with = "crate::wire::optional_id")]` on an `Option<i64>`.
 pub fn optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     struct MaybeId;

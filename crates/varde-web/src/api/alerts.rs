@@ -278,6 +278,7 @@ pub async fn choose_photo(
 #[serde(deny_unknown_fields)]
 pub struct MergeInto {
     /// The draft that keeps going; this one's samples join it and this one is discarded.
+    #[serde(deserialize_with = "varde_domain::wire::id")]
     pub into: i64,
 }
 

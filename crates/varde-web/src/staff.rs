@@ -162,6 +162,20 @@ async fn new_sample(
     crate::pages::page(form_page_with(&state, lang, &user, &HashMap::new(), None, &pending))
 }
 
+/// Every technician's form post starts the same way: technicians only (a page saying so otherwise), and the form's
+/// CSRF token. `Ok(Some(page))` is the refusal to answer with.
+fn technician_post(
+    lang: Lang,
+    user: &SessionUser,
+    form: &HashMap<String, String>,
+) -> Result<Option<Response>, ApiError> {
+    if let Some(refused) = technician_only(lang, user) {
+        return Ok(Some(refused));
+    }
+    user.check_csrf(form.get("csrf").map_or("", String::as_str))?;
+    Ok(None)
+}
+
 /// "Seen and passed on": the technician's service acknowledges a warning from the start page.
 async fn acknowledge(
     State(state): State<AppState>,
@@ -172,10 +186,9 @@ async fn acknowledge(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_only(lang, &user) {
+    if let Some(refused) = technician_post(lang, &user, &f)? {
         return Ok(refused);
     }
-    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
     crate::api::reach::acknowledge(&state, &user.0.principal(), id).await?;
     Ok(Redirect::to(&format!("/staff?lang={}", lang.code())).into_response())
 }
@@ -247,10 +260,9 @@ async fn register(
     Form(values): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_only(lang, &user) {
+    if let Some(refused) = technician_post(lang, &user, &values)? {
         return Ok(refused);
     }
-    user.check_csrf(values.get("csrf").map_or("", String::as_str))?;
     let service = user.0.service.clone().expect("technicians have a service");
     let again = |message: String| {
         Ok((
@@ -525,10 +537,9 @@ async fn add_analysis(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_only(lang, &user) {
+    if let Some(refused) = technician_post(lang, &user, &f)? {
         return Ok(refused);
     }
-    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
     let Some(stored) = own_sample(&state, &user, &code).await? else {
         return Ok(ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").into_response());
     };

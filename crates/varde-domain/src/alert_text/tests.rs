@@ -13,6 +13,16 @@ fn sample(w: &Assessor, at: &str, sold_as: &[&str], form: Form, analyses: Vec<A>
     crate::testing::sample(&w.catalogue, at, sold_as, form, analyses)
 }
 
+fn fentanyl_in_heroin(w: &Assessor) -> Sample {
+    sample(
+        w,
+        "2026-11-20T12:00:00Z",
+        &["heroin"],
+        Form::Powder,
+        vec![A::Found(Method::Ftir, vec![("heroin", None), ("fentanyl", None)])],
+    )
+}
+
 fn mg(value: f64) -> Option<Amount> {
     Some(Amount { value, unit: AmountUnit::Mg })
 }
@@ -76,13 +86,7 @@ fn a_high_dose_mdma_draft_names_the_dose_the_tablet_and_the_place_with_entactoge
 #[test]
 fn a_fentanyl_in_heroin_draft_carries_naloxone_advice() {
     let w = assessor();
-    let s = sample(
-        &w,
-        "2026-11-20T12:00:00Z",
-        &["heroin"],
-        Form::Powder,
-        vec![A::Found(Method::Ftir, vec![("heroin", None), ("fentanyl", None)])],
-    );
+    let s = fentanyl_in_heroin(&w);
     let (tier, c) = draft(&w, vec![s], "50");
     assert_eq!(tier, Tier::Severe);
     assert!(c.title.en.starts_with("Severe alert: Fentanyl in «Heroin» (powder), Trøndelag"), "{}", c.title.en);
@@ -181,13 +185,7 @@ fn a_template_file_missing_a_month_or_a_text_is_refused() {
 fn warnings_reach_their_area_severe_alerts_everyone_and_severe_ones_escalate_after_four_hours() {
     use crate::alert::{overdue, reaches};
     let w = assessor();
-    let s = sample(
-        &w,
-        "2026-11-20T12:00:00Z",
-        &["heroin"],
-        Form::Powder,
-        vec![A::Found(Method::Ftir, vec![("heroin", None), ("fentanyl", None)])],
-    );
+    let s = fentanyl_in_heroin(&w);
     let (tier, content) = draft(&w, vec![s], "03");
     let published: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
     let mut alert = crate::alert::Alert {

@@ -305,6 +305,8 @@ pub struct WarningTimes {
     pub drafted: Timestamp,
     pub published: Option<Timestamp>,
     pub first_delivered: Option<Timestamp>,
+    /// When each service the alert reached acknowledged it.
+    pub acknowledged: Vec<Timestamp>,
 }
 
 #[async_trait]

@@ -331,33 +331,45 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
         p.meta { (t(lang, "dash_deaths_note")) }
     });
 
-    // 8. Time to warning.
+    // 8. Time to warning (handed in → published) and to acknowledgement (published → each service's), by month.
+    let hours = |a: jiff::Timestamp, b: jiff::Timestamp| (b.as_millisecond() - a.as_millisecond()) as f64 / 3_600_000.0;
     let mut ttw: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut tta: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for w in state.store.warning_times().await? {
         if let Some(p) = w.published {
             let d = w.received.to_zoned(oslo.clone()).date();
-            ttw.entry(format!("{:04}-{:02}", d.year(), d.month()))
-                .or_default()
-                .push((p.as_millisecond() - w.received.as_millisecond()) as f64 / 3_600_000.0);
+            let month = format!("{:04}-{:02}", d.year(), d.month());
+            ttw.entry(month.clone()).or_default().push(hours(w.received, p));
+            tta.entry(month).or_default().extend(w.acknowledged.iter().map(|a| hours(p, *a)));
         }
     }
-    let data: Vec<Bar> = ttw
-        .into_iter()
-        .map(|(m, v)| {
-            let n = v.len();
-            let mut v = v;
-            v.sort_by(f64::total_cmp);
-            let x = v[n / 2];
-            Bar { label: m, value: Some(x), shown: format!("{x:.1} ({n})") }
-        })
-        .collect();
+    let medians = |by_month: BTreeMap<String, Vec<f64>>| -> Vec<Bar> {
+        by_month
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(m, mut v)| {
+                let n = v.len();
+                v.sort_by(f64::total_cmp);
+                let x = v[n / 2];
+                Bar { label: m, value: Some(x), shown: format!("{x:.1} ({n})") }
+            })
+            .collect()
+    };
     sections.push(bars(
         "ttw",
         t(lang, "dash_ttw"),
         t(lang, "dash_ttw"),
         t(lang, "col_month"),
         t(lang, "col_hours"),
-        &data,
+        &medians(ttw),
+    ));
+    sections.push(bars(
+        "tta",
+        t(lang, "dash_tta"),
+        t(lang, "dash_tta"),
+        t(lang, "col_month"),
+        t(lang, "col_hours"),
+        &medians(tta),
     ));
 
     Ok(sections)

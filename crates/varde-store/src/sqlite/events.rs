@@ -150,20 +150,29 @@ pub(super) fn warning_times(conn: &Connection) -> Result<Vec<WarningTimes>, Stor
             a.created_ms,
             a.published_ms,
             (SELECT min(d.at_ms) FROM events ev JOIN deliveries d ON d.event_seq = ev.seq AND d.ok = 1
-              WHERE ev.alert_id = a.id AND ev.kind = 'alert.published')
+              WHERE ev.alert_id = a.id AND ev.kind = 'alert.published'),
+            (SELECT group_concat(k.acknowledged_ms) FROM alert_acknowledgements k WHERE k.alert_id = a.id)
          FROM alerts a ORDER BY a.id",
     )?;
-    let rows: Vec<(i64, i64, i64, Option<i64>, Option<i64>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+    type Row = (i64, i64, i64, Option<i64>, Option<i64>, Option<String>);
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
         .collect::<Result<_, _>>()?;
     rows.into_iter()
-        .map(|(received, assessed, drafted, published, delivered)| {
+        .map(|(received, assessed, drafted, published, delivered, acks)| {
+            let acknowledged = acks
+                .unwrap_or_default()
+                .split(',')
+                .filter(|a| !a.is_empty())
+                .map(|a| a.parse::<i64>().map_err(|_| corrupt("acknowledgement time", a)).and_then(ts))
+                .collect::<Result<_, _>>()?;
             Ok(WarningTimes {
                 received: ts(received)?,
                 assessed: ts(assessed)?,
                 drafted: ts(drafted)?,
                 published: published.map(ts).transpose()?,
                 first_delivered: delivered.map(ts).transpose()?,
+                acknowledged,
             })
         })
         .collect()

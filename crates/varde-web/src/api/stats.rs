@@ -1,4 +1,5 @@
-//! Time to warning: how long from a sample being handed in to a warning reaching subscribers.
+//! Time to warning: how long from a sample being handed in to a warning reaching subscribers, and from publication
+//! to the services' acknowledgements.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -29,6 +30,8 @@ pub struct MonthTimes {
     pub to_published: Option<Spread>,
     /// Handed in → first delivered to a webhook subscriber.
     pub to_delivered: Option<Spread>,
+    /// Published → acknowledged by a service it reached, over every acknowledgement.
+    pub to_acknowledged: Option<Spread>,
 }
 
 /// The q-quantile by linear interpolation between order statistics (R's default, type 7).
@@ -66,6 +69,12 @@ pub async fn time_to_warning(State(state): State<AppState>) -> Result<Json<Vec<M
                 to_published: spread(ts.iter().filter_map(|t| t.published.map(|p| secs(t.received, p))).collect()),
                 to_delivered: spread(
                     ts.iter().filter_map(|t| t.first_delivered.map(|d| secs(t.received, d))).collect(),
+                ),
+                to_acknowledged: spread(
+                    ts.iter()
+                        .filter_map(|t| t.published.map(|p| t.acknowledged.iter().map(move |a| secs(p, *a))))
+                        .flatten()
+                        .collect(),
                 ),
                 month,
             })

@@ -670,6 +670,13 @@ async fn services_acknowledge_warnings_and_reviewers_see_the_coverage() {
     }
     let (_, c) = app.get(&format!("/api/v1/alerts/{severe}/coverage"), r).await;
     assert_eq!((c["acknowledged"].as_u64(), c["pending"].as_u64()), (Some(2), Some(0)), "{c}");
+    // Time to acknowledgement joins the time-to-warning figures and the dashboard.
+    let (_, ttw) = app.get("/api/v1/stats/time-to-warning", None).await;
+    let month = &ttw.as_array().unwrap()[0];
+    assert_eq!(month["to_acknowledged"]["n"], 2, "{ttw}");
+    assert!(month["to_acknowledged"]["median_s"].as_f64().unwrap() >= 0.0);
+    let (_, _, dashboard) = app.get_text("/dashboard?lang=en").await;
+    assert!(dashboard.contains("Time from published warning to the services' acknowledgement"), "{dashboard}");
     assert_eq!(app.get(&format!("/api/v1/alerts/{severe}/coverage"), Some(&app.oslo)).await.0, 403);
     // A warning in Bergen does not ask Oslo.
     let (_, w) = app

@@ -491,6 +491,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// The services that acknowledged an alert, with when, first first.
     async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError>;
+    /// The alert's evidence samples that have a photo (codes only: no image is read).
+    async fn evidence_with_photos(&self, alert: i64) -> Result<Vec<SampleCode>, StoreError>;
     /// The JPEG chosen for an alert, if any.
     async fn alert_photo(&self, alert: i64) -> Result<Option<Vec<u8>>, StoreError>;
 

@@ -177,11 +177,9 @@ async fn draft(
     } else {
         None
     };
-    // Which evidence samples have a photo a reviewer could choose (the newest few: a photo is a product's look).
-    let mut photos = Vec::new();
-    for (i, s) in evidence.iter().enumerate() {
-        photos.push(i < 20 && state.store.photo(s.sample.code).await?.is_some());
-    }
+    // Which evidence samples have a photo a reviewer could choose: one query for the codes, no image read.
+    let with_photos = state.store.evidence_with_photos(id).await?;
+    let photos: Vec<bool> = evidence.iter().map(|s| with_photos.contains(&s.sample.code)).collect();
     // Drafts in the same area that this one could be merged into.
     let others: Vec<_> = state
         .store

@@ -858,6 +858,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn evidence_with_photos(&self, alert: i64) -> Result<Vec<SampleCode>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id
+                 JOIN photos p ON p.sample_id = e.sample_id WHERE e.alert_id = ?1",
+            )?;
+            let codes: Vec<String> = stmt.query_map([alert], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            codes.iter().map(|c| SampleCode::parse(c).map_err(|_| corrupt("sample code", c))).collect()
+        })
+        .await
+    }
+
     async fn alert_photo(&self, alert: i64) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(move |conn| {
             Ok(conn.query_row("SELECT jpeg FROM alert_photos WHERE alert_id = ?1", [alert], |r| r.get(0)).optional()?)

@@ -205,8 +205,9 @@ pub fn transition(from: AlertStatus, action: AlertAction) -> Result<AlertStatus,
     }
 }
 
-/// An alert as stored, with its current content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An alert as stored, with its current content. Events carry it as their payload, and subscribers' messages are
+/// written from that copy (the version the event announced), so it reads back too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     pub id: i64,
@@ -237,7 +238,7 @@ pub struct Alert {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub confirmed_at: Option<jiff::Timestamp>,
     /// The pill photo a reviewer chose to publish with the alert.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub photo: Option<AlertPhoto>,
     /// For a draft in the review queue: its place, 1 the most urgent (see [`review_order`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -312,12 +313,10 @@ pub fn reaches(alert: &Alert, service_fylke: &str, severe_everywhere: bool) -> b
             || (severe_everywhere && alert.tier == Tier::Severe))
 }
 
-/// Whether a service's missing acknowledgement of `alert` is overdue at `now`.
-pub fn overdue(alert: &Alert, now: jiff::Timestamp) -> bool {
-    alert.tier == Tier::Severe
-        && alert
-            .published_at
-            .is_some_and(|p| now.duration_since(p) >= jiff::SignedDuration::from_hours(ESCALATE_AFTER_HOURS))
+/// Whether a service's missing acknowledgement of `alert` is overdue at `now`, `after` publication (by default
+/// [`ESCALATE_AFTER_HOURS`]).
+pub fn overdue(alert: &Alert, now: jiff::Timestamp, after: jiff::SignedDuration) -> bool {
+    alert.tier == Tier::Severe && alert.published_at.is_some_and(|p| now.duration_since(p) >= after)
 }
 
 /// What a reviewer narrows the queue to.

@@ -68,6 +68,10 @@ error_codes! {
     UnknownSubstance = "unknown_substance",
     UnreadableSpectrum = "unreadable_spectrum",
     MethodWithoutSpectrum = "method_without_spectrum",
+    /// A subscription confirmation link that was used already.
+    LinkUsed = "link_used",
+    /// A subscription channel this server does not offer (e-mail without an SMTP server).
+    ChannelUnavailable = "channel_unavailable",
     TooManyRequests = "too_many_requests",
     InternalError = "internal_error",
     /// The database cannot take writes (disk full, database unreachable); nothing was stored.

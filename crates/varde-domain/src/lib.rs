@@ -24,6 +24,7 @@ pub mod privacy;
 pub mod risk;
 pub mod sample;
 pub mod service;
+pub mod subscription;
 #[cfg(test)]
 mod testing;
 pub mod text;

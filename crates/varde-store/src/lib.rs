@@ -16,6 +16,7 @@ use varde_domain::auth::{Principal, Role};
 use varde_domain::finding::Finding;
 use varde_domain::sample::{NewAnalysis, NewSample, Sample};
 use varde_domain::service::{Service, ServiceSlug};
+use varde_domain::subscription::{Channel, Preferences};
 use varde_domain::{SampleCode, Tier};
 
 /// What a bearer token grants.
@@ -297,6 +298,90 @@ impl SessionRecord {
     }
 }
 
+/// Someone who asked for warnings (personal data: see `varde_domain::subscription`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    pub id: i64,
+    pub channel: Channel,
+    /// The e-mail address or the push endpoint.
+    pub address: String,
+    /// Web push: the browser's public key and authentication secret, base64url.
+    pub push_keys: Option<(String, String)>,
+    pub preferences: Preferences,
+    /// Random; links to the subscriber are keyed hashes of it and its id.
+    pub nonce: String,
+    pub created_at: Timestamp,
+    pub confirmed_at: Option<Timestamp>,
+}
+
+/// A request to subscribe.
+#[derive(Debug, Clone)]
+pub struct NewSubscriber {
+    pub channel: Channel,
+    pub address: String,
+    pub push_keys: Option<(String, String)>,
+    pub preferences: Preferences,
+    pub nonce: String,
+}
+
+/// What a subscription request found, and so what was queued: a confirmation for a new or still unconfirmed
+/// e-mail address, a notice ("you already receive warnings; manage them here") for a confirmed one. A push
+/// subscription is confirmed at once (the browser asked its user) and queues nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requested {
+    New,
+    StillPending,
+    AlreadyConfirmed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Confirm,
+    Notice,
+    Alert,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Confirm => "confirm",
+            MessageKind::Notice => "notice",
+            MessageKind::Alert => "alert",
+        }
+    }
+}
+
+/// A message waiting in the subscribers' outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub kind: MessageKind,
+    pub subscriber: Subscriber,
+    /// The alert event, for alert messages.
+    pub event: Option<Event>,
+    pub attempts: u32,
+}
+
+/// How handing over one outbox message went.
+#[derive(Debug, Clone)]
+pub enum Handover {
+    /// Taken by the SMTP server or push service: the message leaves the outbox.
+    Sent,
+    /// Try again at `due` (the message is dropped after `varde_domain::subscription::GIVE_UP_AFTER` attempts).
+    Retry { error: String, due: Timestamp },
+    /// The receiver refused for good (SMTP 5xx): the message is dropped, the subscriber kept.
+    Refused { error: String },
+    /// The push service says the subscription is gone (404/410): the subscriber is deleted.
+    Gone,
+}
+
+/// A service's address for escalations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceContact {
+    pub service: ServiceSlug,
+    pub email: String,
+}
+
 /// When each step towards a warning happened, for one alert (measured from its first sample).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarningTimes {
@@ -530,6 +615,45 @@ pub trait Store: Send + Sync + 'static {
     /// Retention (DESIGN.md privacy rule 5): removes the photos and free-text notes of samples received before
     /// `before`, and the texts of concern reports received before it. Counts, findings and alerts stay.
     async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<Purged, StoreError>;
+
+    /// A subscription request (audited as `subscription.request` with the subscriber's id, never the address).
+    /// Returns the subscriber as now stored and what the request found; see [`Requested`].
+    async fn request_subscription(
+        &self,
+        new: NewSubscriber,
+        at: Timestamp,
+    ) -> Result<(Subscriber, Requested), StoreError>;
+    /// Confirms an e-mail subscription. `not_found` when there is none, `link_used` when it was confirmed already.
+    async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<Subscriber, StoreError>;
+    async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>, StoreError>;
+    /// Messages still waiting for one subscriber (shown on their page).
+    async fn pending_messages(&self, id: i64) -> Result<u64, StoreError>;
+    /// Deletes a subscriber and their waiting messages; `why` goes to the audit log (`unsubscribe`, `gone`, …).
+    /// False when there was none.
+    async fn delete_subscriber(&self, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError>;
+    /// Deletes e-mail requests not confirmed since `before`.
+    async fn purge_unconfirmed(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError>;
+    /// Queues the alert events since the last call for every confirmed subscriber who wants them (once per
+    /// subscriber and event). Returns how many messages were queued, and whether events remain to be read.
+    async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError>;
+    /// Messages of `channel` due at `now`, oldest first.
+    async fn due_messages(&self, channel: Channel, now: Timestamp, limit: usize)
+    -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Records how handing over messages went, all in one transaction.
+    async fn settle_messages(&self, outcomes: Vec<(i64, Handover)>, at: Timestamp) -> Result<(), StoreError>;
+    /// Sets or clears a service's escalation address (audited).
+    async fn set_service_contact(
+        &self,
+        service: &ServiceSlug,
+        email: Option<String>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    async fn service_contacts(&self) -> Result<Vec<ServiceContact>, StoreError>;
+    /// The services an alert was escalated to.
+    async fn escalations(&self, alert: i64) -> Result<Vec<ServiceSlug>, StoreError>;
+    /// Records that an alert was escalated to a service by e-mail (audited); false if it already was.
+    async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError>;
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;

@@ -57,7 +57,9 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | UnknownToken
         | UnknownSubstance
         | UnreadableSpectrum
-        | MethodWithoutSpectrum => StatusCode::UNPROCESSABLE_ENTITY,
+        | MethodWithoutSpectrum
+        | ChannelUnavailable => StatusCode::UNPROCESSABLE_ENTITY,
+        LinkUsed => StatusCode::GONE,
         TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,

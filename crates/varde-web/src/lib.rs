@@ -14,10 +14,12 @@ pub mod feeds;
 pub mod i18n;
 pub mod lang;
 pub mod limits;
+pub mod messages;
 pub mod metrics;
 pub mod monitoring;
 pub mod openapi;
 pub mod opendata;
+pub mod outbox;
 pub mod pages;
 pub mod photo;
 pub mod positivity;
@@ -26,6 +28,7 @@ pub mod review;
 pub mod session;
 pub mod spectra;
 pub mod staff;
+pub mod subscriptions;
 pub mod substances;
 pub mod tokens;
 
@@ -68,6 +71,8 @@ pub struct Inner {
     pub dummy_hash: String,
     /// The spectral libraries, built from the stored reference spectra when first needed.
     pub spectra: spectra::EngineCell,
+    /// How warnings reach people and services: e-mail, web push, escalations.
+    pub reach: subscriptions::Reach,
 }
 
 impl Deref for AppState {
@@ -95,6 +100,7 @@ impl AppState {
             trusted_proxies: Vec::new(),
             dummy_hash: session::hash_password("no such user"),
             spectra: Default::default(),
+            reach: subscriptions::Reach::default(),
         }))
     }
 }
@@ -103,6 +109,12 @@ impl AppState {
     /// Trusts these proxies' forwarded headers (see [`limits::ClientAddress`]). Called once, before the state is shared.
     pub fn trusting_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> AppState {
         Arc::get_mut(&mut self.0).expect("called before the state is shared").trusted_proxies = proxies;
+        self
+    }
+
+    /// Sets how warnings reach people (see [`subscriptions::Reach`]). Called once, before the state is shared.
+    pub fn reaching(mut self, reach: subscriptions::Reach) -> AppState {
+        Arc::get_mut(&mut self.0).expect("called before the state is shared").reach = reach;
         self
     }
 }
@@ -146,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .merge(review::routes())
         .merge(result::routes())
         .merge(substances::routes())
+        .merge(subscriptions::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {

@@ -30,6 +30,13 @@ pub struct CodeLabel {
     pub code: String,
 }
 
+/// Messages to subscribers by channel and how handing them over went.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReachLabels {
+    pub channel: &'static str,
+    pub outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
@@ -39,6 +46,7 @@ pub struct Metrics {
     /// Refusals by error code: how often technicians meet the privacy rules, and which fields trip them.
     pub refusals: Family<CodeLabel, Counter>,
     pub catalogue_substances: Gauge,
+    pub reach_messages: Family<ReachLabels, Counter>,
 }
 
 impl Metrics {
@@ -58,7 +66,22 @@ impl Metrics {
         registry.register("analyses_recorded", "Analyses added or amended", analyses_recorded.clone());
         registry.register("input_refusals", "Requests refused for invalid input, by error code", refusals.clone());
         registry.register("catalogue_substances", "Substances in the loaded catalogue", catalogue_substances.clone());
-        Metrics { registry, requests, latency, samples_registered, analyses_recorded, refusals, catalogue_substances }
+        let reach_messages = Family::<ReachLabels, Counter>::default();
+        registry.register(
+            "subscriber_messages",
+            "Messages to subscribers by channel and outcome (sent, retry, refused, gone)",
+            reach_messages.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            samples_registered,
+            analyses_recorded,
+            refusals,
+            catalogue_substances,
+            reach_messages,
+        }
     }
 
     pub fn render(&self) -> String {

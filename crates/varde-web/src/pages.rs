@@ -161,6 +161,7 @@ async fn list(
                 }
             }
         }
+        (crate::subscriptions::form(&state, lang))
     };
     Ok(page(layout(lang, t(lang, "alerts"), "/alerts", body)))
 }

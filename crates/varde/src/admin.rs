@@ -27,6 +27,13 @@ pub enum ServiceCommand {
     },
     /// List the registered services.
     List,
+    /// Set (or with no --email, clear) the address a service's pending severe alerts are escalated to. Use a
+    /// shared service address, not a person's.
+    Contact {
+        slug: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -77,6 +84,15 @@ pub async fn service(database: &str, reference: &Reference, cmd: ServiceCommand)
                 let kommune = reference.geography.kommune(&s.kommune).map_or("?", |k| k.name.as_str());
                 println!("{}\t{}\t{}\t{} {}", s.slug, s.kind.as_str(), s.name, s.kommune, kommune);
             }
+        }
+        ServiceCommand::Contact { slug, email } => {
+            let service = varde_domain::service::ServiceSlug::parse(&slug).map_err(|_| anyhow::anyhow!("'{slug}' is not a service slug"))?;
+            let email = email
+                .map(|e| varde_reach::mail::normalise_address(&e).ok_or_else(|| anyhow::anyhow!("'{e}' is not an e-mail address")))
+                .transpose()?;
+            let shown = email.clone().unwrap_or_else(|| "none".into());
+            store.set_service_contact(&service, email, CLI_ACTOR, Timestamp::now()).await?;
+            println!("escalations for {slug} go to {shown}");
         }
     }
     Ok(())

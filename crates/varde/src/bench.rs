@@ -101,7 +101,7 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
                     let token = admin::issue_token(&*store, "technician", Some(&service), None).await?;
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                     let addr = listener.local_addr()?;
-                    let app = serve::app(store.clone(), reference, &format!("http://{addr}"));
+                    let app = serve::app(store.clone(), reference, &format!("http://{addr}")).await?;
                     tokio::spawn(async move { axum::serve(listener, app).await });
                     (format!("http://{addr}"), token, Some(TempDir(dir)))
                 }

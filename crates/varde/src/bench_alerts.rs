@@ -50,7 +50,7 @@ async fn measure(
     let admin_token = admin::issue_token(&*store, "admin", None, None).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let app = serve::app(store.clone(), reference, &base);
+    let app = serve::app(store.clone(), reference, &base).await?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections + 16).build()?;
 

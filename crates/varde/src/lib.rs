@@ -59,6 +59,8 @@ pub enum Command {
         /// the client for rate limits. Without it forwarded headers are ignored.
         #[arg(long = "trusted-proxy", env = "VARDE_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<String>,
+        #[command(flatten)]
+        reach: ReachArgs,
     },
     /// Purge photos and free text older than the retention period now (serve does this every hour).
     Purge {
@@ -149,6 +151,38 @@ pub fn parse_role(s: &str) -> anyhow::Result<Role> {
     Role::parse(s).with_context(|| format!("unknown role '{s}': use technician, reviewer or admin"))
 }
 
+/// How warnings reach people and services.
+#[derive(clap::Args)]
+pub struct ReachArgs {
+    /// The SMTP server for e-mail to subscribers and escalations: `smtp://[user:password@]host[:port]` (add
+    /// `?tls=required` for STARTTLS) or `smtps://…`. Without it Varde sends no e-mail and offers no e-mail
+    /// subscription.
+    #[arg(long, env = "VARDE_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of Varde's e-mail, e.g. `Varde <varsel@example.no>` (default: varde@ and the public host).
+    #[arg(long, env = "VARDE_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Hours after publication at which a severe alert still not acknowledged by a service is escalated (an
+    /// e-mail to the service's contact address and a red mark for reviewers).
+    #[arg(long, env = "VARDE_ESCALATE_AFTER_HOURS", default_value_t = varde_domain::alert::ESCALATE_AFTER_HOURS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    escalate_after_hours: u32,
+    /// Which services a severe alert asks to acknowledge it: every service in the country, or those in its area.
+    #[arg(long, env = "VARDE_SEVERE_ALERTS_REACH", default_value = "country", value_parser = ["country", "area"])]
+    severe_alerts_reach: String,
+}
+
+impl ReachArgs {
+    fn into_options(self) -> serve::ReachOptions {
+        serve::ReachOptions {
+            smtp_url: self.smtp_url,
+            mail_from: self.mail_from,
+            escalate_after: jiff::SignedDuration::from_hours(i64::from(self.escalate_after_hours)),
+            severe_everywhere: self.severe_alerts_reach == "country",
+            ..serve::ReachOptions::default()
+        }
+    }
+}
+
 /// Runs the command line.
 pub fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -160,7 +194,16 @@ pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve { listen, public_url, demo, seed, retention_days, archive_after_days, trusted_proxies } => {
+            Command::Serve {
+                listen,
+                public_url,
+                demo,
+                seed,
+                retention_days,
+                archive_after_days,
+                trusted_proxies,
+                reach,
+            } => {
                 let trusted_proxies = varde_web::limits::parse_proxies(&trusted_proxies).map_err(anyhow::Error::msg)?;
                 let options = serve::Options {
                     listen,
@@ -169,6 +212,7 @@ pub fn main() -> anyhow::Result<()> {
                     retention_days,
                     archive_after_days,
                     trusted_proxies,
+                    reach: reach.into_options(),
                 };
                 serve::run(&cli.database, reference, options).await
             }

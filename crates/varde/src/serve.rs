@@ -7,23 +7,88 @@ use std::sync::Arc;
 use varde_store::Store;
 use varde_web::AppState;
 
-pub fn app(store: Arc<dyn Store>, reference: Reference, public_url: &str) -> axum::Router {
-    app_with(store, reference, public_url, varde_web::delivery::Backoff::default(), Vec::new())
+pub async fn app(store: Arc<dyn Store>, reference: Reference, public_url: &str) -> anyhow::Result<axum::Router> {
+    app_with(store, reference, public_url, AppOptions::default()).await
 }
 
-/// The application with webhook retry timing chosen by the caller (tests retry in milliseconds, not seconds).
-pub fn app_with(
+/// How the server reaches people and services (`serve`'s reach options).
+#[derive(Debug, Clone)]
+pub struct ReachOptions {
+    /// `smtp://[user:password@]host[:port][?tls=required]` or `smtps://…`; None: no e-mail.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail (default `varde@` and the public address's host).
+    pub mail_from: Option<String>,
+    pub escalate_after: jiff::SignedDuration,
+    pub severe_everywhere: bool,
+    pub escalation_check: std::time::Duration,
+    /// Accept http:// push endpoints (tests and benchmarks on loopback only).
+    pub insecure_push: bool,
+}
+
+impl Default for ReachOptions {
+    fn default() -> Self {
+        ReachOptions {
+            smtp_url: None,
+            mail_from: None,
+            escalate_after: jiff::SignedDuration::from_hours(varde_domain::alert::ESCALATE_AFTER_HOURS),
+            severe_everywhere: true,
+            escalation_check: std::time::Duration::from_secs(60),
+            insecure_push: false,
+        }
+    }
+}
+
+/// Everything about the application a caller may choose.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// Webhook retry timing (tests retry in milliseconds, not seconds).
+    pub backoff: varde_web::delivery::Backoff,
+    /// Reverse proxies whose forwarded headers name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub reach: ReachOptions,
+}
+
+/// The sender address: the one given, or `varde@` the public address's host.
+fn mail_from(given: Option<&str>, public_url: &str) -> String {
+    if let Some(from) = given {
+        return from.to_owned();
+    }
+    let host = public_url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+    let candidate = format!("Varde <varde@{host}>");
+    match varde_reach::mail::normalise_address(&format!("varde@{host}")) {
+        Some(_) => candidate,
+        None => "Varde <varde@localhost.localdomain>".to_owned(),
+    }
+}
+
+/// The application: routes, webhook delivery, monitoring, and the subscribers' outbox.
+pub async fn app_with(
     store: Arc<dyn Store>,
     reference: Reference,
     public_url: &str,
-    backoff: varde_web::delivery::Backoff,
-    trusted_proxies: Vec<ipnet::IpNet>,
-) -> axum::Router {
+    options: AppOptions,
+) -> anyhow::Result<axum::Router> {
     varde_web::i18n::check();
-    let state = AppState::new(store, reference, public_url).trusting_proxies(trusted_proxies);
+    let AppOptions { backoff, trusted_proxies, reach } = options;
+    let (link_key, vapid) = varde_web::subscriptions::kept_keys(&*store).await?;
+    let from = mail_from(reach.mail_from.as_deref(), public_url);
+    let mailer = reach
+        .smtp_url
+        .as_deref()
+        .map(|url| varde_reach::mail::Mailer::new(url, &from, varde_web::outbox::EMAIL_CONNECTIONS))
+        .transpose()
+        .context("--smtp-url / --mail-from")?;
+    let subject = format!("mailto:{}", from.rsplit_once('<').map_or(from.as_str(), |(_, a)| a.trim_end_matches('>')));
+    let mut settings = varde_web::subscriptions::Reach::new(link_key, vapid, mailer, subject);
+    settings.escalate_after = reach.escalate_after;
+    settings.severe_everywhere = reach.severe_everywhere;
+    settings.escalation_check = reach.escalation_check;
+    settings.insecure_push = reach.insecure_push;
+    let state = AppState::new(store, reference, public_url).trusting_proxies(trusted_proxies).reaching(settings);
     varde_web::delivery::spawn(state.clone(), backoff);
     varde_web::monitoring::spawn(state.clone());
-    varde_web::router(state)
+    varde_web::outbox::spawn(state.clone());
+    Ok(varde_web::router(state))
 }
 
 pub struct Options {
@@ -35,6 +100,7 @@ pub struct Options {
     pub archive_after_days: u32,
     /// Reverse proxies whose forwarded headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub reach: ReachOptions,
 }
 
 /// Retention (DESIGN.md privacy rule 5): photos and free text older than the period go; counts stay.
@@ -51,8 +117,15 @@ pub async fn archive_stale_drafts(store: &dyn varde_store::Store, after_days: u3
     Ok(store.archive_stale_drafts(before, now).await?)
 }
 
+/// E-mail subscription requests not confirmed in 48 hours are deleted (hourly).
+pub async fn purge_unconfirmed(store: &dyn varde_store::Store) -> anyhow::Result<usize> {
+    let now = jiff::Timestamp::now();
+    let before = now - jiff::SignedDuration::from_hours(varde_domain::subscription::UNCONFIRMED_HOURS);
+    Ok(store.purge_unconfirmed(before, now).await?)
+}
+
 pub async fn run(database: &str, reference: Reference, options: Options) -> anyhow::Result<()> {
-    let Options { listen, public_url, demo_seed, retention_days, archive_after_days, trusted_proxies } = options;
+    let Options { listen, public_url, demo_seed, retention_days, archive_after_days, trusted_proxies, reach } = options;
     let store = open_store(database, &reference)?;
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
@@ -73,6 +146,11 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "archiving stale drafts failed"),
             }
+            match purge_unconfirmed(&*retention_store).await {
+                Ok(n) if n > 0 => tracing::info!(requests = n, "deleted subscription requests not confirmed in 48 hours"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "deleting unconfirmed subscription requests failed"),
+            }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
     });
@@ -82,8 +160,9 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
     println!("listening on http://{}", listener.local_addr()?);
     let public_url = public_url.unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")));
     // With the client's address, for the concern form's rate limit.
-    let app = app_with(store.clone(), reference, &public_url, Default::default(), trusted_proxies)
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let options = AppOptions { trusted_proxies, reach, ..AppOptions::default() };
+    let app =
+        app_with(store.clone(), reference, &public_url, options).await?.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     store.close();
     Ok(())

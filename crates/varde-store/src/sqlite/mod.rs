@@ -36,6 +36,7 @@ mod alerts;
 mod events;
 mod samples;
 mod spectra;
+mod subscribers;
 
 use samples::{insert_analysis, sample_id_of, update_status};
 
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0008_discarded_drafts.sql"),
     include_str!("../../migrations/sqlite/0009_alert_photos.sql"),
     include_str!("../../migrations/sqlite/0010_acknowledgements.sql"),
+    include_str!("../../migrations/sqlite/0011_subscribers.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -943,6 +945,76 @@ impl Store for SqliteStore {
 
     async fn spectra_of(&self, code: SampleCode) -> Result<Vec<crate::AnalysisSpectrum>, StoreError> {
         self.read(move |conn| spectra::of_sample(conn, code)).await
+    }
+
+    async fn request_subscription(
+        &self,
+        new: crate::NewSubscriber,
+        at: Timestamp,
+    ) -> Result<(crate::Subscriber, crate::Requested), StoreError> {
+        self.write(move |conn| subscribers::request(conn, &new, at)).await
+    }
+
+    async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<crate::Subscriber, StoreError> {
+        self.write(move |conn| subscribers::confirm(conn, id, at)).await
+    }
+
+    async fn subscriber(&self, id: i64) -> Result<Option<crate::Subscriber>, StoreError> {
+        self.read(move |conn| subscribers::load(conn, id)).await
+    }
+
+    async fn pending_messages(&self, id: i64) -> Result<u64, StoreError> {
+        self.read(move |conn| subscribers::pending(conn, id)).await
+    }
+
+    async fn delete_subscriber(&self, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let why = why.to_owned();
+        self.write(move |conn| subscribers::delete(conn, id, &why, at)).await
+    }
+
+    async fn purge_unconfirmed(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
+        self.write(move |conn| subscribers::purge_unconfirmed(conn, before, at)).await
+    }
+
+    async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
+        self.write(move |conn| subscribers::fan_out(conn, at)).await
+    }
+
+    async fn due_messages(
+        &self,
+        channel: varde_domain::subscription::Channel,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<crate::OutboxMessage>, StoreError> {
+        self.read(move |conn| subscribers::due(conn, channel, now, limit)).await
+    }
+
+    async fn settle_messages(&self, outcomes: Vec<(i64, crate::Handover)>, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |conn| subscribers::settle(conn, &outcomes, at)).await
+    }
+
+    async fn set_service_contact(
+        &self,
+        service: &ServiceSlug,
+        email: Option<String>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (service, actor) = (service.clone(), actor.to_owned());
+        self.write(move |conn| subscribers::set_contact(conn, &service, email.as_deref(), &actor, at)).await
+    }
+
+    async fn service_contacts(&self) -> Result<Vec<crate::ServiceContact>, StoreError> {
+        self.read(subscribers::contacts).await
+    }
+
+    async fn escalations(&self, alert: i64) -> Result<Vec<ServiceSlug>, StoreError> {
+        self.read(move |conn| subscribers::escalations(conn, alert)).await
+    }
+
+    async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {
+        let service = service.clone();
+        self.write(move |conn| subscribers::record_escalation(conn, alert, &service, at)).await
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {

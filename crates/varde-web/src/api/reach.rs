@@ -15,9 +15,6 @@ use varde_domain::ErrorCode;
 use varde_domain::alert::{Alert, AlertStatus, overdue, reaches};
 use varde_domain::auth::{Principal, Role};
 
-/// Severe alerts ask every service in the country to acknowledge them, not only those in their area.
-pub const SEVERE_REACHES_EVERY_SERVICE: bool = true;
-
 #[derive(Serialize, ToSchema)]
 pub struct Acknowledgement {
     pub alert_id: i64,
@@ -55,11 +52,11 @@ pub async fn coverage(state: &AppState, alert: &Alert, now: Timestamp) -> Result
         .services()
         .await?
         .into_iter()
-        .filter(|s| reaches(alert, &s.fylke, SEVERE_REACHES_EVERY_SERVICE))
+        .filter(|s| reaches(alert, &s.fylke, state.reach.severe_everywhere))
         .map(|s| {
             let acknowledged_at = acks.iter().find(|(slug, _)| *slug == s.slug).map(|(_, at)| *at);
             ServiceCoverage {
-                escalated: acknowledged_at.is_none() && alert.status == AlertStatus::Published && overdue(alert, now),
+                escalated: acknowledged_at.is_none() && alert.status == AlertStatus::Published && overdue(alert, now, state.reach.escalate_after),
                 service: s.slug.to_string(),
                 name: s.name,
                 fylke: s.fylke,
@@ -87,7 +84,7 @@ pub async fn pending_for(state: &AppState, who: &Principal) -> Result<Vec<Alert>
     let mut pending = Vec::new();
     for a in state.store.alerts(filter).await? {
         let a = crate::api::alerts::as_of(a, now);
-        if a.status == AlertStatus::Published && reaches(&a, &service.fylke, SEVERE_REACHES_EVERY_SERVICE) {
+        if a.status == AlertStatus::Published && reaches(&a, &service.fylke, state.reach.severe_everywhere) {
             let acked = state.store.acknowledgements(a.id).await?.iter().any(|(s, _)| s == slug);
             if !acked {
                 pending.push(a);
@@ -114,7 +111,7 @@ pub async fn acknowledge(state: &AppState, who: &Principal, id: i64) -> Result<(
     }
     let service =
         state.store.service(&slug).await?.ok_or_else(|| ApiError::new(ErrorCode::UnknownService, "unknown service"))?;
-    if alert.status != AlertStatus::Published || !reaches(&alert, &service.fylke, SEVERE_REACHES_EVERY_SERVICE) {
+    if alert.status != AlertStatus::Published || !reaches(&alert, &service.fylke, state.reach.severe_everywhere) {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
             "this alert does not ask your service to acknowledge it (not a current warning for your area)",

@@ -18,7 +18,7 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = serve::app(store, reference, &base);
+    let app = serve::app(store, reference, &base).await.unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     for (lang, title) in [("en", "Figures and trends"), ("nb", "Tall og trender"), ("nn", "Tal og trendar")] {
         let res = reqwest::get(format!("{base}/dashboard?lang={lang}")).await.unwrap();

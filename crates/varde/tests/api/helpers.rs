@@ -25,13 +25,27 @@ impl TestApp {
 
     /// A server that trusts these reverse proxies' forwarded headers (`--trusted-proxy`).
     pub async fn spawn_with_proxies(trusted_proxies: Vec<ipnet::IpNet>) -> TestApp {
+        TestApp::spawn_with(serve::AppOptions { trusted_proxies, ..TestApp::options() }).await
+    }
+
+    /// What tests run with: webhooks retried in milliseconds, push accepted on loopback http.
+    pub fn options() -> serve::AppOptions {
+        let backoff = varde_web::delivery::Backoff {
+            first: std::time::Duration::from_millis(20),
+            max: std::time::Duration::from_millis(200),
+        };
+        let reach = serve::ReachOptions { insecure_push: true, ..serve::ReachOptions::default() };
+        serve::AppOptions { backoff, reach, ..serve::AppOptions::default() }
+    }
+
+    pub async fn spawn_with(options: serve::AppOptions) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");
-        TestApp::spawn_at(dir, &db, trusted_proxies).await
+        TestApp::spawn_at(dir, &db, options).await
     }
 
     /// A server whose database lives at `db` (kept for the test's life with `dir`).
-    pub async fn spawn_at(dir: tempfile::TempDir, db: &std::path::Path, trusted_proxies: Vec<ipnet::IpNet>) -> TestApp {
+    pub async fn spawn_at(dir: tempfile::TempDir, db: &std::path::Path, options: serve::AppOptions) -> TestApp {
         let reference = load_reference(None).unwrap();
         let store = open_store(&format!("sqlite://{}", db.display()), &reference).unwrap();
         for (slug, kommune) in [("oslo-brukerrom", "0301"), ("bergen-brukerrom", "4601")] {
@@ -44,11 +58,9 @@ impl TestApp {
         let admin = admin::issue_token(&*store, "admin", None, None).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let backoff = varde_web::delivery::Backoff {
-            first: std::time::Duration::from_millis(20),
-            max: std::time::Duration::from_millis(200),
-        };
-        let app = serve::app_with(store.clone(), reference, &base, backoff, trusted_proxies)
+        let app = serve::app_with(store.clone(), reference, &base, options)
+            .await
+            .unwrap()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         TestApp { base, store, client: reqwest::Client::new(), oslo, bergen, reviewer, admin, _dir: dir }

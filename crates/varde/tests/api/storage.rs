@@ -47,7 +47,7 @@ async fn a_full_disk_answers_503_degrades_health_and_loses_nothing() {
         return;
     };
     let db = dir.path().join("varde.db");
-    let app = TestApp::spawn_at(tempfile::tempdir().unwrap(), &db, Vec::new()).await;
+    let app = TestApp::spawn_at(tempfile::tempdir().unwrap(), &db, TestApp::options()).await;
     let mut stored = Vec::new();
     for _ in 0..3 {
         let (status, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;

@@ -1,0 +1,649 @@
+//! Subscriptions without an account: warnings by e-mail (double opt-in) or web push, asked for on the public alerts
+//! page or through the API, seen and deleted from the link in every message.
+//!
+//! A subscriber's address is personal data. It lives in tables of its own, never in the audit log (which names the
+//! subscriber's number only), never in exports or open data; unconfirmed requests go after 48 hours; one click in
+//! any e-mail deletes it. Links carry a keyed hash of the subscriber's number and a random nonce, so no link is
+//! stored and none can be guessed.
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::i18n::t;
+use crate::lang::negotiate;
+use crate::limits::{ClientAddress, RateLimiter};
+use crate::pages::{layout, page};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Json;
+use hmac::{Hmac, Mac};
+use jiff::{SignedDuration, Timestamp};
+use maud::{Markup, html};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::ToSchema;
+use varde_domain::subscription::{Channel, Preferences};
+use varde_domain::{ErrorCode, InvalidInput, Lang, Tier};
+use varde_reach::mail::{Mailer, normalise_address};
+use varde_reach::webpush::{Subscription as PushTarget, VapidKey};
+use varde_store::{NewSubscriber, Requested, Store, StoreError, Subscriber};
+
+/// Subscription requests per e-mail address per hour: enough to ask again, too few to flood someone's inbox.
+pub const REQUESTS_PER_ADDRESS: usize = 3;
+/// Subscription requests per client address per hour.
+pub const REQUESTS_PER_CLIENT: usize = 10;
+const LIMIT_WINDOW: Duration = Duration::from_secs(3600);
+/// The longest push endpoint accepted (push services' URLs are a few hundred characters).
+const MAX_ENDPOINT: usize = 2048;
+
+/// How warnings reach people and services.
+pub struct Reach {
+    /// None: the server sends no e-mail (no `--smtp-url`); e-mail subscriptions are refused.
+    pub mailer: Option<Mailer>,
+    /// The application server's key for web push (made at first start and kept).
+    pub vapid: VapidKey,
+    /// Who the push services may contact about this server (the VAPID `sub` claim).
+    pub vapid_subject: String,
+    link_key: [u8; 32],
+    /// A severe alert still not acknowledged by a service this long after publication is escalated.
+    pub escalate_after: SignedDuration,
+    /// Whether severe alerts ask every service in the country to acknowledge them, not only those in their area.
+    pub severe_everywhere: bool,
+    /// How often pending severe alerts are checked for escalation.
+    pub escalation_check: Duration,
+    /// Accept `http://` push endpoints (tests and benchmarks on loopback); real push services are all https.
+    pub insecure_push: bool,
+    per_address: RateLimiter,
+    per_client: RateLimiter,
+    /// Wakes the e-mail and push senders when messages were queued.
+    pub wake_email: Arc<tokio::sync::Notify>,
+    pub wake_push: Arc<tokio::sync::Notify>,
+}
+
+impl Default for Reach {
+    /// No e-mail, fresh (unkept) keys, escalation after four hours, severe alerts reach every service.
+    fn default() -> Reach {
+        Reach::new(rand::random(), VapidKey::generate(), None, "mailto:varde@localhost".into())
+    }
+}
+
+impl Reach {
+    pub fn new(link_key: [u8; 32], vapid: VapidKey, mailer: Option<Mailer>, vapid_subject: String) -> Reach {
+        Reach {
+            mailer,
+            vapid,
+            vapid_subject,
+            link_key,
+            escalate_after: SignedDuration::from_hours(varde_domain::alert::ESCALATE_AFTER_HOURS),
+            severe_everywhere: true,
+            escalation_check: Duration::from_secs(60),
+            insecure_push: false,
+            per_address: RateLimiter::with_capacity(REQUESTS_PER_ADDRESS, LIMIT_WINDOW, crate::limits::MAX_KEYS),
+            per_client: RateLimiter::with_capacity(REQUESTS_PER_CLIENT, LIMIT_WINDOW, crate::limits::MAX_KEYS),
+            wake_email: Default::default(),
+            wake_push: Default::default(),
+        }
+    }
+
+    /// The secret part of a link for `purpose` (`confirm`, `manage`) to `subscriber`.
+    pub fn token(&self, purpose: &str, subscriber: &Subscriber) -> String {
+        use base64::Engine;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.link_key).expect("HMAC takes any key length");
+        mac.update(format!("{purpose}:{}:{}", subscriber.id, subscriber.nonce).as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    fn valid(&self, purpose: &str, subscriber: &Subscriber, token: &str) -> bool {
+        use base64::Engine;
+        let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token) else { return false };
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.link_key).expect("HMAC takes any key length");
+        mac.update(format!("{purpose}:{}:{}", subscriber.id, subscriber.nonce).as_bytes());
+        mac.verify_slice(&given).is_ok()
+    }
+
+    /// The page where a subscriber sees and deletes what is stored (absolute, for messages).
+    pub fn manage_url(&self, public_url: &str, s: &Subscriber) -> String {
+        format!("{public_url}/subscriptions/{}/{}", s.id, self.token("manage", s))
+    }
+
+    /// The one-click unsubscription address (RFC 8058).
+    pub fn unsubscribe_url(&self, public_url: &str, s: &Subscriber) -> String {
+        format!("{}/unsubscribe", self.manage_url(public_url, s))
+    }
+
+    pub fn confirm_url(&self, public_url: &str, s: &Subscriber) -> String {
+        format!("{public_url}/subscriptions/{}/confirm/{}", s.id, self.token("confirm", s))
+    }
+
+    pub fn wake(&self, channel: Channel) -> &tokio::sync::Notify {
+        match channel {
+            Channel::Email => &self.wake_email,
+            Channel::Push => &self.wake_push,
+        }
+    }
+}
+
+/// The keys a server keeps across restarts: the link key and the VAPID key (made at first start).
+pub async fn kept_keys(store: &dyn Store) -> Result<([u8; 32], VapidKey), StoreError> {
+    let link_key = match store.meta("subscriber_link_key").await?.and_then(|h| hex::decode(h).ok()) {
+        Some(k) if k.len() == 32 => k.try_into().expect("32 bytes"),
+        _ => {
+            let k: [u8; 32] = rand::random();
+            store.set_meta("subscriber_link_key", &hex::encode(k)).await?;
+            k
+        }
+    };
+    let vapid = match store.meta("vapid_private_key").await?.and_then(|k| VapidKey::from_private_base64(&k).ok()) {
+        Some(k) => k,
+        None => {
+            let k = VapidKey::generate();
+            store.set_meta("vapid_private_key", &k.private_base64()).await?;
+            k
+        }
+    };
+    Ok((link_key, vapid))
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/subscriptions", axum::routing::post(subscribe_form))
+        .route("/subscriptions/{id}/confirm/{token}", get(confirm_page).post(confirm_form))
+        .route("/subscriptions/{id}/{token}", get(manage_page))
+        .route("/subscriptions/{id}/{token}/unsubscribe", get(unsubscribe_page).post(unsubscribe_form))
+        .route("/sw.js", get(service_worker))
+        .route("/static/notify.js", get(notify_script))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushKeys {
+    /// The browser's P-256 public key, base64url.
+    pub p256dh: String,
+    /// The 16-byte authentication secret, base64url.
+    pub auth: String,
+}
+
+/// A request for warnings. E-mail needs `address` and is confirmed from a link sent to it; push needs `endpoint`
+/// and `keys` as the browser's `PushSubscription.toJSON()` gives them.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubscription {
+    pub channel: Channel,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub keys: Option<PushKeys>,
+    /// Two-digit fylkesnummer; empty or left out: the whole country. National alerts always go.
+    #[serde(default)]
+    pub fylker: Vec<String>,
+    /// The lowest tier sent (default warning).
+    #[serde(default)]
+    pub min_tier: Option<Tier>,
+    /// The language of the messages (default nb).
+    #[serde(default)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionAccepted {
+    /// `check_your_email` (e-mail: the same answer whether the address was new, waiting or subscribed already) or
+    /// `subscribed` (push).
+    pub status: &'static str,
+    /// Push: the subscriber's page (see and delete), and the address that deletes on POST.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_url: Option<String>,
+}
+
+/// What the request asks for, checked; the address is normalised.
+fn checked(state: &AppState, new: NewSubscription) -> Result<NewSubscriber, ApiError> {
+    let mut fylker = Vec::new();
+    for f in new.fylker {
+        if state.assessor.geography.fylke(&f).is_none() {
+            return Err(InvalidInput::invalid("fylker", format!("'{f}' is not a fylkesnummer (01-56)")).into());
+        }
+        if !fylker.contains(&f) {
+            fylker.push(f);
+        }
+    }
+    let preferences =
+        Preferences { fylker, min_tier: new.min_tier.unwrap_or(Tier::Warning), lang: new.lang.unwrap_or(Lang::Nb) };
+    let nonce = hex::encode(rand::random::<[u8; 16]>());
+    match new.channel {
+        Channel::Email => {
+            if state.reach.mailer.is_none() {
+                return Err(ApiError::new(ErrorCode::ChannelUnavailable, "this server does not send e-mail")
+                    .with_field("channel"));
+            }
+            if new.endpoint.is_some() || new.keys.is_some() {
+                return Err(InvalidInput::invalid("endpoint", "endpoint and keys are for push subscriptions").into());
+            }
+            let address = new
+                .address
+                .as_deref()
+                .and_then(normalise_address)
+                .ok_or_else(|| InvalidInput::invalid("address", "address must be an e-mail address"))?;
+            Ok(NewSubscriber { channel: Channel::Email, address, push_keys: None, preferences, nonce })
+        }
+        Channel::Push => {
+            if new.address.is_some() {
+                return Err(InvalidInput::invalid("address", "address is for e-mail subscriptions").into());
+            }
+            let endpoint = new.endpoint.unwrap_or_default();
+            let url = reqwest::Url::parse(&endpoint).ok().filter(|u| {
+                u.host().is_some()
+                    && (u.scheme() == "https" || (state.reach.insecure_push && u.scheme() == "http"))
+                    && endpoint.len() <= MAX_ENDPOINT
+            });
+            if url.is_none() {
+                return Err(InvalidInput::invalid("endpoint", "endpoint must be the push service's https address").into());
+            }
+            let keys = new.keys.ok_or_else(|| InvalidInput::invalid("keys", "keys (p256dh and auth) are required"))?;
+            PushTarget::from_base64(&endpoint, &keys.p256dh, &keys.auth).map_err(|e| {
+                let field = if matches!(e, varde_reach::webpush::PushError::BadAuthSecret) { "keys.auth" } else { "keys.p256dh" };
+                InvalidInput::invalid(field, e.to_string())
+            })?;
+            Ok(NewSubscriber {
+                channel: Channel::Push,
+                address: endpoint,
+                push_keys: Some((keys.p256dh, keys.auth)),
+                preferences,
+                nonce,
+            })
+        }
+    }
+}
+
+/// The use case both the page and the API serve: check, limit, store, wake the sender.
+async fn request(
+    state: &AppState,
+    client: &ClientAddress,
+    new: NewSubscription,
+) -> Result<(Subscriber, Requested), ApiError> {
+    let new = checked(state, new)?;
+    let client_key = client.key("subscribe");
+    let address_key = format!("subscribe-address:{}", hex::encode(Sha256::digest(new.address.as_bytes())));
+    let limited = || ApiError::new(ErrorCode::TooManyRequests, "too many subscription requests; try again in an hour");
+    if state.reach.per_client.exhausted(&client_key) || state.reach.per_address.exhausted(&address_key) {
+        return Err(limited());
+    }
+    state.reach.per_client.record(&client_key);
+    state.reach.per_address.record(&address_key);
+    let channel = new.channel;
+    let stored = state.store.request_subscription(new, Timestamp::now()).await?;
+    state.reach.wake(channel).notify_one();
+    Ok(stored)
+}
+
+/// Ask for warnings by e-mail or web push (no account). E-mail: 202 and a confirmation message (nothing is sent
+/// before the link in it is followed; an unconfirmed request is deleted after 48 hours). Push: 201, active at once.
+#[utoipa::path(post, path = "/api/v1/subscriptions", tag = "public", request_body = NewSubscription,
+    responses((status = 202, body = SubscriptionAccepted), (status = 201, body = SubscriptionAccepted),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    ApiJson(new): ApiJson<NewSubscription>,
+) -> Result<(StatusCode, Json<SubscriptionAccepted>), ApiError> {
+    let (subscriber, _) = request(&state, &client, new).await?;
+    Ok(match subscriber.channel {
+        Channel::Email => (
+            StatusCode::ACCEPTED,
+            Json(SubscriptionAccepted { status: "check_your_email", manage_url: None, unsubscribe_url: None }),
+        ),
+        Channel::Push => (
+            StatusCode::CREATED,
+            Json(SubscriptionAccepted {
+                status: "subscribed",
+                manage_url: Some(state.reach.manage_url(&state.public_url, &subscriber)),
+                unsubscribe_url: Some(state.reach.unsubscribe_url(&state.public_url, &subscriber)),
+            }),
+        ),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmation {
+    /// The token from the confirmation link (`/subscriptions/{id}/confirm/{token}`).
+    pub token: String,
+}
+
+/// What is stored about a subscriber: all of it.
+#[derive(Serialize, ToSchema)]
+pub struct StoredSubscription {
+    pub id: i64,
+    pub channel: Channel,
+    /// The e-mail address or push endpoint.
+    pub address: String,
+    pub fylker: Vec<String>,
+    pub min_tier: Tier,
+    pub lang: Lang,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub confirmed_at: Option<Timestamp>,
+    /// Messages not yet handed to the mail server or push service.
+    pub pending_messages: u64,
+}
+
+fn link_not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no subscription has that link; it may have been deleted")
+}
+
+/// The subscriber a link names, if the link is right.
+async fn by_link(state: &AppState, id: i64, purpose: &str, token: &str) -> Result<Subscriber, ApiError> {
+    match state.store.subscriber(id).await? {
+        Some(s) if state.reach.valid(purpose, &s, token) => Ok(s),
+        _ => Err(link_not_found()),
+    }
+}
+
+async fn confirm(state: &AppState, id: i64, token: &str) -> Result<Subscriber, ApiError> {
+    let subscriber = by_link(state, id, "confirm", token).await?;
+    Ok(state.store.confirm_subscription(subscriber.id, Timestamp::now()).await?)
+}
+
+/// Confirm an e-mail subscription with the token from the confirmation link. A link works once.
+#[utoipa::path(post, path = "/api/v1/subscriptions/{id}/confirm", tag = "public", request_body = Confirmation,
+    params(("id" = i64, Path, description = "The subscription's number")),
+    responses((status = 200, body = StoredSubscription), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
+pub async fn confirm_api(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(c): ApiJson<Confirmation>,
+) -> Result<Json<StoredSubscription>, ApiError> {
+    let s = confirm(&state, id, &c.token).await?;
+    Ok(Json(stored(&state, s).await?))
+}
+
+async fn stored(state: &AppState, s: Subscriber) -> Result<StoredSubscription, ApiError> {
+    let pending_messages = state.store.pending_messages(s.id).await?;
+    Ok(StoredSubscription {
+        id: s.id,
+        channel: s.channel,
+        address: s.address,
+        fylker: s.preferences.fylker,
+        min_tier: s.preferences.min_tier,
+        lang: s.preferences.lang,
+        created_at: s.created_at,
+        confirmed_at: s.confirmed_at,
+        pending_messages,
+    })
+}
+
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ManageToken {
+    /// The token from the subscriber's page link (`/subscriptions/{id}/{token}`).
+    pub token: String,
+}
+
+/// Everything stored about a subscriber, with the token from any message's link.
+#[utoipa::path(get, path = "/api/v1/subscriptions/{id}", tag = "public",
+    params(("id" = i64, Path, description = "The subscription's number"), ManageToken),
+    responses((status = 200, body = StoredSubscription), (status = 404, body = ErrorBody)))]
+pub async fn get_api(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ManageToken>,
+) -> Result<Json<StoredSubscription>, ApiError> {
+    let s = by_link(&state, id, "manage", &q.token).await?;
+    Ok(Json(stored(&state, s).await?))
+}
+
+/// Delete a subscription and everything stored about it.
+#[utoipa::path(delete, path = "/api/v1/subscriptions/{id}", tag = "public",
+    params(("id" = i64, Path, description = "The subscription's number"), ManageToken),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_api(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ManageToken>,
+) -> Result<StatusCode, ApiError> {
+    let s = by_link(&state, id, "manage", &q.token).await?;
+    state.store.delete_subscriber(s.id, "unsubscribe", Timestamp::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- Pages (no JavaScript needed) ----
+
+/// The form on the public alerts page: e-mail (when this server sends e-mail) and, for browsers that can, a
+/// "notify me" button that `notify.js` reveals.
+pub fn form(state: &AppState, lang: Lang) -> Markup {
+    let email = state.reach.mailer.is_some();
+    html! {
+        section.subscribe #subscribe-section hidden[!email] {
+            h2 { (t(lang, "subscribe_heading")) }
+            p { (t(lang, "subscribe_intro")) }
+            form #subscribe method="post" action="/subscriptions" {
+                input type="hidden" name="lang" value=(lang.code());
+                @if email {
+                    label for="sub-address" { (t(lang, "subscribe_address")) }
+                    input #sub-address type="email" name="address" autocomplete="email" required;
+                }
+                fieldset {
+                    legend { (t(lang, "subscribe_tier")) }
+                    label { input type="radio" name="min_tier" value="warning" checked; " " (t(lang, "subscribe_tier_warning")) }
+                    label { input type="radio" name="min_tier" value="severe"; " " (t(lang, "subscribe_tier_severe")) }
+                }
+                details {
+                    summary { (t(lang, "subscribe_area")) }
+                    @for f in state.assessor.geography.fylker() {
+                        label.check { input type="checkbox" name="fylke" value=(f.number); " " (f.public_name()) }
+                    }
+                }
+                @if email { button type="submit" { (t(lang, "subscribe_button")) } }
+                p.meta { (t(lang, "subscribe_privacy")) }
+            }
+            div #push hidden data-key=(state.reach.vapid.public_base64()) data-done=(t(lang, "push_done"))
+                data-failed=(t(lang, "push_failed")) {
+                button type="button" { (t(lang, "push_button")) }
+                p role="status" {}
+            }
+            script src="/static/notify.js" defer {}
+        }
+    }
+}
+
+fn message_page(lang: Lang, status: StatusCode, heading: &str, text: &str, extra: Markup) -> Response {
+    let body = html! { h1 { (heading) } p { (text) } (extra) };
+    let mut response = page(layout(lang, heading, "/alerts", body));
+    *response.status_mut() = status;
+    // Pages about one subscriber are theirs alone.
+    response.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().expect("a valid header"));
+    response
+}
+
+fn error_page(lang: Lang, e: ApiError) -> Response {
+    let ErrorBody { error, message, field } = e.body;
+    message_page(lang, e.status, t(lang, "subscribe_error"), crate::error::text(error, lang), html! {
+        @if let Some(field) = &field { p.meta { (field) ": " (message) } }
+        p { a href={ "/alerts?lang=" (lang.code()) } { (t(lang, "alerts")) } }
+    })
+}
+
+async fn subscribe_form(State(state): State<AppState>, client: ClientAddress, body: axum::body::Bytes) -> Response {
+    // Repeated `fylke` fields: read pair by pair (serde's form decoding takes one value per name).
+    let mut new = NewSubscription {
+        channel: Channel::Email,
+        address: None,
+        endpoint: None,
+        keys: None,
+        fylker: Vec::new(),
+        min_tier: None,
+        lang: None,
+    };
+    let mut bad_tier = None;
+    for (name, value) in form_urlencoded::parse(&body) {
+        match name.as_ref() {
+            "address" => new.address = Some(value.into_owned()),
+            "fylke" => new.fylker.push(value.into_owned()),
+            "min_tier" => match Tier::parse(&value) {
+                Some(tier) => new.min_tier = Some(tier),
+                None => bad_tier = Some(value.into_owned()),
+            },
+            "lang" => new.lang = Lang::parse(&value),
+            _ => {}
+        }
+    }
+    let lang = new.lang.unwrap_or(Lang::Nb);
+    if let Some(tier) = bad_tier {
+        return error_page(lang, InvalidInput::invalid("min_tier", format!("'{tier}' is not a tier")).into());
+    }
+    match request(&state, &client, new).await {
+        Ok(_) => message_page(lang, StatusCode::ACCEPTED, t(lang, "subscribe_check_heading"), t(lang, "subscribe_check_text"), html! {}),
+        Err(e) => error_page(lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+/// A subscriber's pages are in the language they chose, unless the link asks for another.
+fn lang_of(subscriber: Lang, q: &LangQuery) -> Lang {
+    q.lang.as_deref().and_then(Lang::parse).unwrap_or(subscriber)
+}
+
+async fn confirm_page(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(id) = id.parse() else { return error_page(negotiate(q.lang.as_deref(), &headers), link_not_found()) };
+    match by_link(&state, id, "confirm", &token).await {
+        Ok(s) => {
+            let lang = lang_of(s.preferences.lang, &q);
+            if s.confirmed_at.is_some() {
+                return error_page(lang, ApiError::new(ErrorCode::LinkUsed, "the link was used"));
+            }
+            // A button, not an action on GET: mail scanners follow links, and must not subscribe anyone.
+            message_page(lang, StatusCode::OK, t(lang, "confirm_heading"), t(lang, "confirm_text"), html! {
+                form method="post" { button type="submit" { (t(lang, "confirm_button")) } }
+            })
+        }
+        Err(e) => error_page(negotiate(q.lang.as_deref(), &headers), e),
+    }
+}
+
+async fn confirm_form(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let fallback = negotiate(q.lang.as_deref(), &headers);
+    let Ok(id) = id.parse() else { return error_page(fallback, link_not_found()) };
+    match confirm(&state, id, &token).await {
+        Ok(s) => {
+            let lang = lang_of(s.preferences.lang, &q);
+            let manage = state.reach.manage_url("", &s);
+            message_page(lang, StatusCode::OK, t(lang, "confirmed_heading"), t(lang, "confirmed_text"), html! {
+                p { a href=(manage) { (t(lang, "manage_link")) } }
+            })
+        }
+        Err(e) => error_page(fallback, e),
+    }
+}
+
+async fn manage_page(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let fallback = negotiate(q.lang.as_deref(), &headers);
+    let Ok(id) = id.parse() else { return error_page(fallback, link_not_found()) };
+    let s = match by_link(&state, id, "manage", &token).await {
+        Ok(s) => s,
+        Err(e) => return error_page(fallback, e),
+    };
+    let lang = lang_of(s.preferences.lang, &q);
+    let pending = state.store.pending_messages(s.id).await.unwrap_or(0);
+    let area = if s.preferences.fylker.is_empty() {
+        t(lang, "national").to_owned()
+    } else {
+        s.preferences
+            .fylker
+            .iter()
+            .map(|f| state.assessor.geography.fylke(f).map_or(f.as_str(), |x| x.public_name()).to_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let unsubscribe = format!("/subscriptions/{}/{}/unsubscribe", s.id, token);
+    message_page(lang, StatusCode::OK, t(lang, "manage_heading"), t(lang, "manage_text"), html! {
+        dl {
+            dt { (t(lang, "manage_channel")) } dd { (t(lang, if s.channel == Channel::Email { "channel_email" } else { "channel_push" })) }
+            dt { (t(lang, "manage_address")) } dd { (s.address) }
+            dt { (t(lang, "subscribe_area")) } dd { (area) }
+            dt { (t(lang, "subscribe_tier")) } dd { (state.assessor.templates.tier_word(s.preferences.min_tier).get(lang)) }
+            dt { (t(lang, "manage_created")) } dd { (crate::pages::moment(s.created_at, lang)) }
+            dt { (t(lang, "manage_confirmed")) } dd { (s.confirmed_at.map(|c| crate::pages::moment(c, lang)).unwrap_or_else(|| "–".into())) }
+            dt { (t(lang, "manage_pending")) } dd { (pending) }
+        }
+        form method="post" action=(unsubscribe) { button type="submit" { (t(lang, "unsubscribe_button")) } }
+    })
+}
+
+async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let fallback = negotiate(q.lang.as_deref(), &headers);
+    let Ok(id) = id.parse() else { return error_page(fallback, link_not_found()) };
+    match by_link(&state, id, "manage", &token).await {
+        Ok(s) => {
+            let lang = lang_of(s.preferences.lang, &q);
+            message_page(lang, StatusCode::OK, t(lang, "unsubscribe_heading"), t(lang, "unsubscribe_text"), html! {
+                form method="post" { button type="submit" { (t(lang, "unsubscribe_button")) } }
+            })
+        }
+        Err(e) => error_page(fallback, e),
+    }
+}
+
+/// One click (RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click`), or the button on the page: deleted.
+async fn unsubscribe_form(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let fallback = negotiate(q.lang.as_deref(), &headers);
+    let Ok(id) = id.parse() else { return error_page(fallback, link_not_found()) };
+    let s = match by_link(&state, id, "manage", &token).await {
+        Ok(s) => s,
+        Err(e) => return error_page(fallback, e),
+    };
+    let lang = lang_of(s.preferences.lang, &q);
+    match state.store.delete_subscriber(s.id, "unsubscribe", Timestamp::now()).await {
+        Ok(_) => message_page(lang, StatusCode::OK, t(lang, "unsubscribed_heading"), t(lang, "unsubscribed_text"), html! {}),
+        Err(e) => error_page(lang, e.into()),
+    }
+}
+
+async fn service_worker() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        include_str!("../static/sw.js"),
+    )
+}
+
+async fn notify_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/notify.js"),
+    )
+}

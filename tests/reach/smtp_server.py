@@ -1,9 +1,12 @@
 """A real SMTP server on loopback for Varde's tests (aiosmtpd). Prints `PORT <n>` when it listens, then one JSON line
-per message it accepts: {"mail_from", "rcpt_tos", "data"}. With `--auth USER:PASSWORD` it requires AUTH (PLAIN or
+per message it accepts: {"mail_from", "rcpt_tos", "headers", "text", "html"} (headers and parts decoded by Python's
+`email` package, as a mail client would). With `--auth USER:PASSWORD` it requires AUTH (PLAIN or
 LOGIN; allowed without TLS on loopback) and refuses mail from clients that did not log in. With `--refuse ADDRESS`
 it answers 550 for that recipient. Runs until stdin closes (the test ends)."""
 
 import argparse
+import email
+import email.policy
 import json
 import socket
 import sys
@@ -29,10 +32,16 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if args.auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        text = message.get_body(("plain",))
+        html = message.get_body(("html",))
         line = json.dumps({
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
-            "data": envelope.content.decode("utf-8", "replace"),
+            "headers": {k: str(v) for k, v in message.items()},
+            "content_type": message.get_content_type(),
+            "text": text.get_content() if text else None,
+            "html": html.get_content() if html else None,
         })
         with lock:
             print(line, flush=True)

@@ -637,8 +637,12 @@ pub trait Store: Send + Sync + 'static {
     /// subscriber and event). Returns how many messages were queued, and whether events remain to be read.
     async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError>;
     /// Messages of `channel` due at `now`, oldest first.
-    async fn due_messages(&self, channel: Channel, now: Timestamp, limit: usize)
-    -> Result<Vec<OutboxMessage>, StoreError>;
+    async fn due_messages(
+        &self,
+        channel: Channel,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
     /// Records how handing over messages went, all in one transaction.
     async fn settle_messages(&self, outcomes: Vec<(i64, Handover)>, at: Timestamp) -> Result<(), StoreError>;
     /// Sets or clears a service's escalation address (audited).

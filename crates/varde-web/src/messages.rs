@@ -73,7 +73,11 @@ pub fn mail(state: &AppState, message: &OutboxMessage) -> Option<Mail> {
             }
             paragraphs.push(format!("{}: {}", t(lang, "mail_area"), area(state, &alert.content.fylker, lang)));
             paragraphs.push(t(lang, "emergency").to_owned());
-            (alert_headline(state, &event.kind, &alert, lang), paragraphs, (alert_url(state, &alert, lang), t(lang, "mail_read_more")))
+            (
+                alert_headline(state, &event.kind, &alert, lang),
+                paragraphs,
+                (alert_url(state, &alert, lang), t(lang, "mail_read_more")),
+            )
         }
     };
     let footer = t(lang, "mail_footer")
@@ -84,8 +88,13 @@ pub fn mail(state: &AppState, message: &OutboxMessage) -> Option<Mail> {
         text.push_str(p);
         text.push_str("\n\n");
     }
-    text.push_str(&format!("{}: {}\n\n-- \n{footer}\n{}: {manage}\n{}: {unsubscribe}\n", link.1, link.0,
-        t(lang, "manage_link"), t(lang, "unsubscribe_button")));
+    text.push_str(&format!(
+        "{}: {}\n\n-- \n{footer}\n{}: {manage}\n{}: {unsubscribe}\n",
+        link.1,
+        link.0,
+        t(lang, "manage_link"),
+        t(lang, "unsubscribe_button")
+    ));
     let html = html! {
         (maud::DOCTYPE)
         html lang=(lang.code()) {
@@ -162,12 +171,5 @@ pub fn escalation_mail(state: &AppState, alert: &Alert, contact: &ServiceContact
         p { (line(nb)) } p { a href=(url) { (url) } } p lang="en" { (line(en)) }
         p { a href=(alert_url(state, alert, nb)) { (alert.content.title.get(nb)) } }
     };
-    Mail {
-        to: contact.email.clone(),
-        subject,
-        text,
-        html: html.into_string(),
-        unsubscribe: None,
-        lang: "nb",
-    }
+    Mail { to: contact.email.clone(), subject, text, html: html.into_string(), unsubscribe: None, lang: "nb" }
 }

@@ -90,16 +90,19 @@ async fn send(state: AppState, channel: Channel) {
             .collect()
             .await;
         for (_, outcome) in &outcomes {
-            state.metrics.reach_messages.get_or_create(&crate::metrics::ReachLabels {
-                channel: channel.as_str(),
-                outcome: match outcome {
-                    Handover::Sent => "sent",
-                    Handover::Retry { .. } => "retry",
-                    Handover::Refused { .. } => "refused",
-                    Handover::Gone => "gone",
-                },
-            })
-            .inc();
+            state
+                .metrics
+                .reach_messages
+                .get_or_create(&crate::metrics::ReachLabels {
+                    channel: channel.as_str(),
+                    outcome: match outcome {
+                        Handover::Sent => "sent",
+                        Handover::Retry { .. } => "retry",
+                        Handover::Refused { .. } => "refused",
+                        Handover::Gone => "gone",
+                    },
+                })
+                .inc();
         }
         // Keep trying to record: a sent message that stayed in the outbox would go again.
         while let Err(e) = state.store.settle_messages(outcomes.clone(), Timestamp::now()).await {
@@ -117,13 +120,17 @@ fn retry(error: String, attempts: u32) -> Handover {
 async fn hand_over(state: &AppState, client: &reqwest::Client, m: &OutboxMessage) -> Handover {
     match m.subscriber.channel {
         Channel::Email => {
-            let Some(mailer) = &state.reach.mailer else { return retry("no SMTP server configured".into(), m.attempts) };
+            let Some(mailer) = &state.reach.mailer else {
+                return retry("no SMTP server configured".into(), m.attempts);
+            };
             let Some(mail) = messages::mail(state, m) else {
                 return Handover::Refused { error: "the alert event cannot be read".into() };
             };
             match mailer.send(&mail).await {
                 Ok(()) => Handover::Sent,
-                Err(MailError::Refused(e) | MailError::Address(e) | MailError::Build(e)) => Handover::Refused { error: e },
+                Err(MailError::Refused(e) | MailError::Address(e) | MailError::Build(e)) => {
+                    Handover::Refused { error: e }
+                }
                 Err(e) => retry(e.to_string(), m.attempts),
             }
         }

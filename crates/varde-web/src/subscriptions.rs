@@ -6,18 +6,18 @@
 //! any e-mail deletes it. Links carry a keyed hash of the subscriber's number and a random nonce, so no link is
 //! stored and none can be guessed.
 
+use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::i18n::t;
 use crate::lang::negotiate;
 use crate::limits::{ClientAddress, RateLimiter};
 use crate::pages::{layout, page};
-use crate::AppState;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Json;
 use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use maud::{Markup, html};
@@ -243,11 +243,17 @@ fn checked(state: &AppState, new: NewSubscription) -> Result<NewSubscriber, ApiE
                     && endpoint.len() <= MAX_ENDPOINT
             });
             if url.is_none() {
-                return Err(InvalidInput::invalid("endpoint", "endpoint must be the push service's https address").into());
+                return Err(
+                    InvalidInput::invalid("endpoint", "endpoint must be the push service's https address").into()
+                );
             }
             let keys = new.keys.ok_or_else(|| InvalidInput::invalid("keys", "keys (p256dh and auth) are required"))?;
             PushTarget::from_base64(&endpoint, &keys.p256dh, &keys.auth).map_err(|e| {
-                let field = if matches!(e, varde_reach::webpush::PushError::BadAuthSecret) { "keys.auth" } else { "keys.p256dh" };
+                let field = if matches!(e, varde_reach::webpush::PushError::BadAuthSecret) {
+                    "keys.auth"
+                } else {
+                    "keys.p256dh"
+                };
                 InvalidInput::invalid(field, e.to_string())
             })?;
             Ok(NewSubscriber {
@@ -464,10 +470,16 @@ fn message_page(lang: Lang, status: StatusCode, heading: &str, text: &str, extra
 
 fn error_page(lang: Lang, e: ApiError) -> Response {
     let ErrorBody { error, message, field } = e.body;
-    message_page(lang, e.status, t(lang, "subscribe_error"), crate::error::text(error, lang), html! {
-        @if let Some(field) = &field { p.meta { (field) ": " (message) } }
-        p { a href={ "/alerts?lang=" (lang.code()) } { (t(lang, "alerts")) } }
-    })
+    message_page(
+        lang,
+        e.status,
+        t(lang, "subscribe_error"),
+        crate::error::text(error, lang),
+        html! {
+            @if let Some(field) = &field { p.meta { (field) ": " (message) } }
+            p { a href={ "/alerts?lang=" (lang.code()) } { (t(lang, "alerts")) } }
+        },
+    )
 }
 
 async fn subscribe_form(State(state): State<AppState>, client: ClientAddress, body: axum::body::Bytes) -> Response {
@@ -499,7 +511,13 @@ async fn subscribe_form(State(state): State<AppState>, client: ClientAddress, bo
         return error_page(lang, InvalidInput::invalid("min_tier", format!("'{tier}' is not a tier")).into());
     }
     match request(&state, &client, new).await {
-        Ok(_) => message_page(lang, StatusCode::ACCEPTED, t(lang, "subscribe_check_heading"), t(lang, "subscribe_check_text"), html! {}),
+        Ok(_) => message_page(
+            lang,
+            StatusCode::ACCEPTED,
+            t(lang, "subscribe_check_heading"),
+            t(lang, "subscribe_check_text"),
+            html! {},
+        ),
         Err(e) => error_page(lang, e),
     }
 }
@@ -528,9 +546,15 @@ async fn confirm_page(
                 return error_page(lang, ApiError::new(ErrorCode::LinkUsed, "the link was used"));
             }
             // A button, not an action on GET: mail scanners follow links, and must not subscribe anyone.
-            message_page(lang, StatusCode::OK, t(lang, "confirm_heading"), t(lang, "confirm_text"), html! {
-                form method="post" { button type="submit" { (t(lang, "confirm_button")) } }
-            })
+            message_page(
+                lang,
+                StatusCode::OK,
+                t(lang, "confirm_heading"),
+                t(lang, "confirm_text"),
+                html! {
+                    form method="post" { button type="submit" { (t(lang, "confirm_button")) } }
+                },
+            )
         }
         Err(e) => error_page(negotiate(q.lang.as_deref(), &headers), e),
     }
@@ -548,9 +572,15 @@ async fn confirm_form(
         Ok(s) => {
             let lang = lang_of(s.preferences.lang, &q);
             let manage = state.reach.manage_url("", &s);
-            message_page(lang, StatusCode::OK, t(lang, "confirmed_heading"), t(lang, "confirmed_text"), html! {
-                p { a href=(manage) { (t(lang, "manage_link")) } }
-            })
+            message_page(
+                lang,
+                StatusCode::OK,
+                t(lang, "confirmed_heading"),
+                t(lang, "confirmed_text"),
+                html! {
+                    p { a href=(manage) { (t(lang, "manage_link")) } }
+                },
+            )
         }
         Err(e) => error_page(fallback, e),
     }
@@ -581,18 +611,24 @@ async fn manage_page(
             .join(", ")
     };
     let unsubscribe = format!("/subscriptions/{}/{}/unsubscribe", s.id, token);
-    message_page(lang, StatusCode::OK, t(lang, "manage_heading"), t(lang, "manage_text"), html! {
-        dl {
-            dt { (t(lang, "manage_channel")) } dd { (t(lang, if s.channel == Channel::Email { "channel_email" } else { "channel_push" })) }
-            dt { (t(lang, "manage_address")) } dd { (s.address) }
-            dt { (t(lang, "subscribe_area")) } dd { (area) }
-            dt { (t(lang, "subscribe_tier")) } dd { (state.assessor.templates.tier_word(s.preferences.min_tier).get(lang)) }
-            dt { (t(lang, "manage_created")) } dd { (crate::pages::moment(s.created_at, lang)) }
-            dt { (t(lang, "manage_confirmed")) } dd { (s.confirmed_at.map(|c| crate::pages::moment(c, lang)).unwrap_or_else(|| "–".into())) }
-            dt { (t(lang, "manage_pending")) } dd { (pending) }
-        }
-        form method="post" action=(unsubscribe) { button type="submit" { (t(lang, "unsubscribe_button")) } }
-    })
+    message_page(
+        lang,
+        StatusCode::OK,
+        t(lang, "manage_heading"),
+        t(lang, "manage_text"),
+        html! {
+            dl {
+                dt { (t(lang, "manage_channel")) } dd { (t(lang, if s.channel == Channel::Email { "channel_email" } else { "channel_push" })) }
+                dt { (t(lang, "manage_address")) } dd { (s.address) }
+                dt { (t(lang, "subscribe_area")) } dd { (area) }
+                dt { (t(lang, "subscribe_tier")) } dd { (state.assessor.templates.tier_word(s.preferences.min_tier).get(lang)) }
+                dt { (t(lang, "manage_created")) } dd { (crate::pages::moment(s.created_at, lang)) }
+                dt { (t(lang, "manage_confirmed")) } dd { (s.confirmed_at.map(|c| crate::pages::moment(c, lang)).unwrap_or_else(|| "–".into())) }
+                dt { (t(lang, "manage_pending")) } dd { (pending) }
+            }
+            form method="post" action=(unsubscribe) { button type="submit" { (t(lang, "unsubscribe_button")) } }
+        },
+    )
 }
 
 async fn unsubscribe_page(
@@ -606,9 +642,15 @@ async fn unsubscribe_page(
     match by_link(&state, id, "manage", &token).await {
         Ok(s) => {
             let lang = lang_of(s.preferences.lang, &q);
-            message_page(lang, StatusCode::OK, t(lang, "unsubscribe_heading"), t(lang, "unsubscribe_text"), html! {
-                form method="post" { button type="submit" { (t(lang, "unsubscribe_button")) } }
-            })
+            message_page(
+                lang,
+                StatusCode::OK,
+                t(lang, "unsubscribe_heading"),
+                t(lang, "unsubscribe_text"),
+                html! {
+                    form method="post" { button type="submit" { (t(lang, "unsubscribe_button")) } }
+                },
+            )
         }
         Err(e) => error_page(fallback, e),
     }
@@ -629,7 +671,9 @@ async fn unsubscribe_form(
     };
     let lang = lang_of(s.preferences.lang, &q);
     match state.store.delete_subscriber(s.id, "unsubscribe", Timestamp::now()).await {
-        Ok(_) => message_page(lang, StatusCode::OK, t(lang, "unsubscribed_heading"), t(lang, "unsubscribed_text"), html! {}),
+        Ok(_) => {
+            message_page(lang, StatusCode::OK, t(lang, "unsubscribed_heading"), t(lang, "unsubscribed_text"), html! {})
+        }
         Err(e) => error_page(lang, e.into()),
     }
 }

@@ -86,9 +86,13 @@ pub async fn service(database: &str, reference: &Reference, cmd: ServiceCommand)
             }
         }
         ServiceCommand::Contact { slug, email } => {
-            let service = varde_domain::service::ServiceSlug::parse(&slug).map_err(|_| anyhow::anyhow!("'{slug}' is not a service slug"))?;
+            let service = varde_domain::service::ServiceSlug::parse(&slug)
+                .map_err(|_| anyhow::anyhow!("'{slug}' is not a service slug"))?;
             let email = email
-                .map(|e| varde_reach::mail::normalise_address(&e).ok_or_else(|| anyhow::anyhow!("'{e}' is not an e-mail address")))
+                .map(|e| {
+                    varde_reach::mail::normalise_address(&e)
+                        .ok_or_else(|| anyhow::anyhow!("'{e}' is not an e-mail address"))
+                })
                 .transpose()?;
             let shown = email.clone().unwrap_or_else(|| "none".into());
             store.set_service_contact(&service, email, CLI_ACTOR, Timestamp::now()).await?;

@@ -147,7 +147,9 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
                 Err(e) => tracing::warn!(error = %e, "archiving stale drafts failed"),
             }
             match purge_unconfirmed(&*retention_store).await {
-                Ok(n) if n > 0 => tracing::info!(requests = n, "deleted subscription requests not confirmed in 48 hours"),
+                Ok(n) if n > 0 => {
+                    tracing::info!(requests = n, "deleted subscription requests not confirmed in 48 hours")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "deleting unconfirmed subscription requests failed"),
             }
@@ -161,8 +163,9 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
     let public_url = public_url.unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")));
     // With the client's address, for the concern form's rate limit.
     let options = AppOptions { trusted_proxies, reach, ..AppOptions::default() };
-    let app =
-        app_with(store.clone(), reference, &public_url, options).await?.into_make_service_with_connect_info::<SocketAddr>();
+    let app = app_with(store.clone(), reference, &public_url, options)
+        .await?
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     store.close();
     Ok(())

@@ -58,7 +58,13 @@ pub(super) fn load(conn: &Connection, id: i64) -> Result<Option<Subscriber>, Sto
     found.map(to_subscriber).transpose()
 }
 
-fn enqueue(conn: &Connection, subscriber: i64, kind: MessageKind, event: Option<i64>, at: Timestamp) -> Result<usize, StoreError> {
+fn enqueue(
+    conn: &Connection,
+    subscriber: i64,
+    kind: MessageKind,
+    event: Option<i64>,
+    at: Timestamp,
+) -> Result<usize, StoreError> {
     Ok(conn
         .prepare_cached(
             "INSERT OR IGNORE INTO subscriber_outbox (subscriber_id, kind, event_seq, due_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -70,7 +76,11 @@ fn audit_subject(id: i64) -> String {
     format!("subscriber:{id}")
 }
 
-pub(super) fn request(conn: &Connection, new: &NewSubscriber, at: Timestamp) -> Result<(Subscriber, Requested), StoreError> {
+pub(super) fn request(
+    conn: &Connection,
+    new: &NewSubscriber,
+    at: Timestamp,
+) -> Result<(Subscriber, Requested), StoreError> {
     let existing: Option<(i64, Option<i64>)> = conn
         .prepare_cached("SELECT id, confirmed_ms FROM subscribers WHERE channel = ?1 AND address = ?2")?
         .query_row(params![new.channel.as_str(), new.address], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -184,7 +194,9 @@ pub(super) fn fan_out(conn: &Connection, at: Timestamp) -> Result<(usize, bool),
             for s in &subscribers {
                 // Only what happened after the subscriber confirmed.
                 let after_confirmation = s.confirmed_at.is_some_and(|c| c <= event.at);
-                if after_confirmation && wanted(s.preferences.min_tier, &s.preferences.fylker, event.tier, &event.fylker) {
+                if after_confirmation
+                    && wanted(s.preferences.min_tier, &s.preferences.fylker, event.tier, &event.fylker)
+                {
                     queued += enqueue(conn, s.id, MessageKind::Alert, Some(event.seq), at)?;
                 }
             }
@@ -193,12 +205,19 @@ pub(super) fn fan_out(conn: &Connection, at: Timestamp) -> Result<(usize, bool),
     if let Some(last) = events.last() {
         cursor = last.seq;
     }
-    conn.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
-        .execute(params![FAN_OUT_CURSOR, cursor.to_string()])?;
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![FAN_OUT_CURSOR, cursor.to_string()])?;
     Ok((queued, events.len() == FAN_OUT_EVENTS))
 }
 
-pub(super) fn due(conn: &Connection, channel: Channel, now: Timestamp, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+pub(super) fn due(
+    conn: &Connection,
+    channel: Channel,
+    now: Timestamp,
+    limit: usize,
+) -> Result<Vec<OutboxMessage>, StoreError> {
     let columns = COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT o.id, o.kind, o.event_seq, o.attempts, {columns} FROM subscriber_outbox o JOIN subscribers s ON s.id = o.subscriber_id
@@ -308,7 +327,10 @@ pub(super) fn contacts(conn: &Connection) -> Result<Vec<ServiceContact>, StoreEr
         .collect::<Result<_, _>>()?;
     rows.into_iter()
         .map(|(slug, email)| {
-            Ok(ServiceContact { service: ServiceSlug::parse(&slug).map_err(|_| corrupt("service slug", &slug))?, email })
+            Ok(ServiceContact {
+                service: ServiceSlug::parse(&slug).map_err(|_| corrupt("service slug", &slug))?,
+                email,
+            })
         })
         .collect()
 }
@@ -323,7 +345,12 @@ pub(super) fn escalations(conn: &Connection, alert: i64) -> Result<Vec<ServiceSl
     slugs.into_iter().map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).collect()
 }
 
-pub(super) fn record_escalation(conn: &Connection, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {
+pub(super) fn record_escalation(
+    conn: &Connection,
+    alert: i64,
+    service: &ServiceSlug,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
     let inserted = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO alert_escalations (alert_id, service_id, escalated_ms)

@@ -56,7 +56,9 @@ pub async fn coverage(state: &AppState, alert: &Alert, now: Timestamp) -> Result
         .map(|s| {
             let acknowledged_at = acks.iter().find(|(slug, _)| *slug == s.slug).map(|(_, at)| *at);
             ServiceCoverage {
-                escalated: acknowledged_at.is_none() && alert.status == AlertStatus::Published && overdue(alert, now, state.reach.escalate_after),
+                escalated: acknowledged_at.is_none()
+                    && alert.status == AlertStatus::Published
+                    && overdue(alert, now, state.reach.escalate_after),
                 service: s.slug.to_string(),
                 name: s.name,
                 fylke: s.fylke,

@@ -15,6 +15,7 @@ pub struct TestApp {
     pub bergen: String,
     pub reviewer: String,
     pub admin: String,
+    db: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -63,7 +64,17 @@ impl TestApp {
             .unwrap()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        TestApp { base, store, client: reqwest::Client::new(), oslo, bergen, reviewer, admin, _dir: dir }
+        TestApp {
+            base,
+            store,
+            client: reqwest::Client::new(),
+            oslo,
+            bergen,
+            reviewer,
+            admin,
+            db: db.to_owned(),
+            _dir: dir,
+        }
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
@@ -103,6 +114,11 @@ impl TestApp {
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// The database file, for tests that look at what is stored byte for byte.
+    pub fn store_path(&self) -> &std::path::Path {
+        &self.db
     }
 
     pub async fn count(&self) -> u64 {

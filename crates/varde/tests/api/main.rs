@@ -8,6 +8,7 @@ mod dashboard;
 mod durability;
 mod helpers;
 mod indicators;
+mod reach;
 mod samples;
 mod session;
 mod signals;

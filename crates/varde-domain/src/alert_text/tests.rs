@@ -209,7 +209,7 @@ fn warnings_reach_their_area_severe_alerts_everyone_and_severe_ones_escalate_aft
     };
     assert!(reaches(&alert, "03", false) && !reaches(&alert, "46", false) && reaches(&alert, "46", true));
     let hours = |h: i64| published + jiff::SignedDuration::from_hours(h);
-    let four = jiff::SignedDuration::from_hours(ESCALATE_AFTER_HOURS);
+    let four = jiff::SignedDuration::from_hours(crate::alert::ESCALATE_AFTER_HOURS);
     assert!(!overdue(&alert, hours(3), four) && overdue(&alert, hours(4), four));
     alert.tier = Tier::Warning;
     assert!(!reaches(&alert, "46", true), "only severe alerts reach the whole country");

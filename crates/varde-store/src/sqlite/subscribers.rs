@@ -253,16 +253,16 @@ pub(super) fn due(
                 other => return Err(corrupt("message kind", other)),
             };
             let event = match seq {
-                Some(seq) => {
-                    if !events.contains_key(&seq) {
+                Some(seq) => match events.entry(seq) {
+                    std::collections::hash_map::Entry::Occupied(e) => Some(e.get().clone()),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
                         let e = super::events::after(conn, seq - 1, 1)?
                             .into_iter()
                             .find(|e| e.seq == seq)
                             .ok_or_else(|| StoreError::Corrupt(format!("outbox message for missing event {seq}")))?;
-                        events.insert(seq, e);
+                        Some(slot.insert(e).clone())
                     }
-                    events.get(&seq).cloned()
-                }
+                },
                 None => None,
             };
             Ok(OutboxMessage { id, kind, subscriber: to_subscriber(sub)?, event, attempts })

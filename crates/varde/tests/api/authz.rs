@@ -155,6 +155,23 @@ async fn every_route_for_every_role() {
         ),
         ("get", "/api/v1/user-room-days", "/api/v1/user-room-days".into(), None, [Unauthenticated, Ok, Ok, Ok, Ok]),
         ("get", "/api/v1/stats/time-to-warning", "/api/v1/stats/time-to-warning".into(), None, [Ok, Ok, Ok, Ok, Ok]),
+        // Subscriptions need no account: a link's token, not a role, opens a subscriber's data (404 without it).
+        (
+            "post",
+            "/api/v1/subscriptions",
+            "/api/v1/subscriptions".into(),
+            Some(json!({"channel": "email", "address": "kari@example.no"})),
+            [Ok, Ok, Ok, Ok, Ok],
+        ),
+        (
+            "post",
+            "/api/v1/subscriptions/{id}/confirm",
+            "/api/v1/subscriptions/1/confirm".into(),
+            Some(json!({"token": "x"})),
+            [Ok, Ok, Ok, Ok, Ok],
+        ),
+        ("get", "/api/v1/subscriptions/{id}", "/api/v1/subscriptions/1?token=x".into(), None, [Ok, Ok, Ok, Ok, Ok]),
+        ("delete", "/api/v1/subscriptions/{id}", "/api/v1/subscriptions/1?token=x".into(), None, [Ok, Ok, Ok, Ok, Ok]),
         (
             "patch",
             "/api/v1/alerts/{id}",
@@ -243,6 +260,7 @@ async fn every_route_for_every_role() {
             let mut req = match *method {
                 "get" => app.client.get(&url),
                 "post" => app.client.post(&url),
+                "delete" => app.client.delete(&url),
                 _ => app.client.patch(&url),
             };
             if let Some(b) = body {

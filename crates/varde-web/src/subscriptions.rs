@@ -386,6 +386,7 @@ async fn stored(state: &AppState, s: Subscriber) -> Result<StoredSubscription, A
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ManageToken {
     /// The token from the subscriber's page link (`/subscriptions/{id}/{token}`).

@@ -34,6 +34,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         connections: usize,
     },
+    /// From a publication to every matching subscriber: e-mails accepted by an SMTP server and pushes accepted by
+    /// a push service on loopback, and the time to the first e-mail. Always against a server started here.
+    Reach {
+        /// E-mail subscribers, and as many push subscribers.
+        #[arg(long, default_value_t = 10_000)]
+        subscribers: usize,
+        /// Publications (the first a publication, then updates), each to every subscriber.
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+    },
     /// EI library search: batch queries per second on every core and single-query latency, per method.
     Spectra {
         #[arg(long, default_value = "crates/varde-spectra/tests/data/ei/massbank_ei.msp")]
@@ -70,6 +80,7 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
         BenchCommand::Spectra { library, queries, seconds, top } => {
             crate::spectra::bench(&library, queries.as_deref(), seconds, top)
         }
+        BenchCommand::Reach { subscribers, rounds } => crate::bench_reach::run(reference, subscribers, rounds).await,
         BenchCommand::Alerts { seconds, background, connections } => {
             crate::bench_alerts::run(reference, Duration::from_secs(seconds), background, connections).await
         }

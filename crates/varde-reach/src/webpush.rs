@@ -150,8 +150,8 @@ impl VapidKey {
     }
 }
 
-/// `scheme://host[:port]` of an absolute URL.
-fn origin(url: &str) -> Option<String> {
+/// `scheme://host[:port]` of an absolute URL: the audience of a VAPID token.
+pub fn origin(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))

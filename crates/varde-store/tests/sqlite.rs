@@ -265,3 +265,100 @@ async fn retention_removes_old_photos_and_free_text_and_keeps_the_counts() {
     let audit = store.verify_audit().await.unwrap();
     assert_eq!(audit.first_broken, None, "the purge is itself audited, in the chain");
 }
+
+fn subscriber(
+    channel: varde_domain::subscription::Channel,
+    address: &str,
+    fylker: &[&str],
+) -> varde_store::NewSubscriber {
+    varde_store::NewSubscriber {
+        channel,
+        address: address.into(),
+        push_keys: (channel == varde_domain::subscription::Channel::Push).then(|| ("k".into(), "a".into())),
+        preferences: varde_domain::subscription::Preferences {
+            fylker: fylker.iter().map(|f| f.to_string()).collect(),
+            min_tier: varde_domain::Tier::Warning,
+            lang: varde_domain::Lang::Nn,
+        },
+        nonce: "n".into(),
+    }
+}
+
+/// The subscribers' outbox: an alert version is queued once per matching confirmed subscriber, survives a restart,
+/// comes back when a retry falls due, leaves when sent; a push service's "gone" deletes the subscriber.
+#[tokio::test]
+async fn the_outbox_queues_each_version_once_survives_a_restart_and_retries() {
+    use varde_domain::alert::{AlertAction, AlertEdit};
+    use varde_domain::subscription::Channel;
+    use varde_store::{Handover, MessageKind, Requested};
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_service(&dir).await;
+    let at = now();
+    let (kari, found) =
+        store.request_subscription(subscriber(Channel::Email, "kari@example.no", &["03"]), at).await.unwrap();
+    assert_eq!(found, Requested::New);
+    let (bergen, _) =
+        store.request_subscription(subscriber(Channel::Email, "ola@example.no", &["46"]), at).await.unwrap();
+    let (phone, _) =
+        store.request_subscription(subscriber(Channel::Push, "https://push.example/1", &[]), at).await.unwrap();
+    assert!(phone.confirmed_at.is_some(), "push is confirmed at once");
+    store.confirm_subscription(kari.id, at).await.unwrap();
+    store.confirm_subscription(bergen.id, at).await.unwrap();
+    let e = store.confirm_subscription(kari.id, at).await.unwrap_err();
+    assert!(matches!(e, StoreError::Invalid { code: ErrorCode::LinkUsed, .. }), "{e}");
+    // The confirmations wait in the outbox; hand them over.
+    let confirms = store.due_messages(Channel::Email, at, 10).await.unwrap();
+    assert_eq!(confirms.iter().map(|m| m.kind).collect::<Vec<_>>(), [MessageKind::Confirm, MessageKind::Confirm]);
+    store.settle_messages(confirms.iter().map(|m| (m.id, Handover::Sent)).collect(), at).await.unwrap();
+    store.fan_out(at).await.unwrap(); // the first fan-out starts at the newest event
+
+    // A nitazene-positive sample in Oslo drafts an alert; publishing it is a public event.
+    let catalogue = Catalogue::builtin().unwrap();
+    let mut sample = new_sample("oslo-brukerrom");
+    sample.analyses = vec![
+        AnalysisInput {
+            method: Method::StripNitazene,
+            result: Some(AnalysisResult::Positive),
+            components: None,
+            performed_at: None,
+            amends: None,
+        }
+        .validate("a", Form::Powder, &catalogue, at)
+        .unwrap(),
+    ];
+    let stored = store.create_sample(SampleCode::parse("AAAA-BBBB-CCCE").unwrap(), sample, &admin(), at).await.unwrap();
+    let alert = stored.alerts[0].id;
+    let reviewer = Principal { actor: "r".into(), role: Role::Reviewer, service: None };
+    let later = at + jiff::SignedDuration::from_secs(60);
+    store.change_alert(alert, AlertAction::Publish, AlertEdit::default(), &reviewer, later).await.unwrap();
+    let (queued, more) = store.fan_out(later).await.unwrap();
+    assert_eq!((queued, more), (2, false), "Kari (Oslo) and the phone (everywhere); not Ola (Bergen)");
+    assert_eq!(store.fan_out(later).await.unwrap().0, 0, "a version is queued once");
+
+    // A restart keeps the outbox.
+    store.close();
+    drop(store);
+    let store = Arc::new(SqliteStore::open(dir.path().join("v.db"), assessor()).unwrap());
+    assert_eq!(store.fan_out(later).await.unwrap().0, 0);
+    let mail = store.due_messages(Channel::Email, later, 10).await.unwrap();
+    assert_eq!(mail.len(), 1);
+    assert_eq!((mail[0].kind, mail[0].subscriber.id), (MessageKind::Alert, kari.id));
+    assert_eq!(mail[0].event.as_ref().unwrap().kind, "alert.published");
+    // A temporary failure: not due again until its time.
+    let retry_at = later + jiff::SignedDuration::from_secs(30);
+    store
+        .settle_messages(vec![(mail[0].id, Handover::Retry { error: "421".into(), due: retry_at })], later)
+        .await
+        .unwrap();
+    assert!(store.due_messages(Channel::Email, later, 10).await.unwrap().is_empty());
+    let again = store.due_messages(Channel::Email, retry_at, 10).await.unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    store.settle_messages(vec![(again[0].id, Handover::Sent)], retry_at).await.unwrap();
+    assert_eq!(store.pending_messages(kari.id).await.unwrap(), 0);
+    // The push service says the phone's subscription is gone: the subscriber goes with its messages.
+    let push = store.due_messages(Channel::Push, later, 10).await.unwrap();
+    assert_eq!(push.len(), 1);
+    store.settle_messages(vec![(push[0].id, Handover::Gone)], later).await.unwrap();
+    assert!(store.subscriber(phone.id).await.unwrap().is_none());
+    assert!(store.verify_audit().await.unwrap().entries > 0);
+}

@@ -81,12 +81,14 @@ async fn send(state: AppState, channel: Channel) {
             continue;
         }
         let parallel = if channel == Channel::Email { EMAIL_CONNECTIONS as usize } else { PUSH_PARALLEL };
+        // Each hand-over is its own task, so encryption and signing spread over every core.
         let outcomes: Vec<(i64, Handover)> = futures_util::stream::iter(due)
             .map(|m| {
-                let (state, client) = (&state, &client);
-                async move { (m.id, hand_over(state, client, &m).await) }
+                let (state, client) = (state.clone(), client.clone());
+                tokio::spawn(async move { (m.id, hand_over(&state, &client, &m).await) })
             })
             .buffer_unordered(parallel)
+            .filter_map(|joined| async move { joined.ok() })
             .collect()
             .await;
         for (_, outcome) in &outcomes {
@@ -153,8 +155,7 @@ async fn push(state: &AppState, client: &reqwest::Client, m: &OutboxMessage) -> 
         Ok(b) => b,
         Err(e) => return Handover::Refused { error: e.to_string() },
     };
-    let expires = Timestamp::now().as_second() + 12 * 3600;
-    let Some(authorization) = state.reach.vapid.authorization(&s.address, &state.reach.vapid_subject, expires) else {
+    let Some(authorization) = state.reach.vapid_authorization(&s.address, Timestamp::now()) else {
         return Handover::Gone;
     };
     let severe = m.event.as_ref().and_then(|e| e.tier) == Some(varde_domain::Tier::Severe);

@@ -62,6 +62,9 @@ pub struct Reach {
     /// Wakes the e-mail and push senders when messages were queued.
     pub wake_email: Arc<tokio::sync::Notify>,
     pub wake_push: Arc<tokio::sync::Notify>,
+    /// VAPID headers by push service origin with their expiry: one signature serves every message to a service
+    /// for hours, instead of one per message.
+    vapid_headers: std::sync::Mutex<std::collections::HashMap<String, (String, i64)>>,
 }
 
 impl Default for Reach {
@@ -86,7 +89,25 @@ impl Reach {
             per_client: RateLimiter::with_capacity(REQUESTS_PER_CLIENT, LIMIT_WINDOW, crate::limits::MAX_KEYS),
             wake_email: Default::default(),
             wake_push: Default::default(),
+            vapid_headers: Default::default(),
         }
+    }
+
+    /// The `Authorization` header for a push to `endpoint`: valid 12 hours, renewed when less than one is left.
+    pub fn vapid_authorization(&self, endpoint: &str, now: Timestamp) -> Option<String> {
+        let origin = varde_reach::webpush::origin(endpoint)?;
+        let now = now.as_second();
+        let mut cache = self.vapid_headers.lock().expect("not poisoned");
+        if let Some((header, expires)) = cache.get(&origin)
+            && *expires > now + 3600
+        {
+            return Some(header.clone());
+        }
+        let expires = now + 12 * 3600;
+        let header = self.vapid.authorization(endpoint, &self.vapid_subject, expires)?;
+        // Push services are few (a handful of browser vendors); the map stays small.
+        cache.insert(origin, (header.clone(), expires));
+        Some(header)
     }
 
     /// The secret part of a link for `purpose` (`confirm`, `manage`) to `subscriber`.

@@ -576,6 +576,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// The services that acknowledged an alert, with when, first first.
     async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError>;
+    /// The alerts a service has acknowledged (one query for a technician's start page, not one per alert).
+    async fn acknowledged_by(&self, service: &ServiceSlug) -> Result<Vec<i64>, StoreError>;
     /// The alert's evidence samples that have a photo (codes only: no image is read).
     async fn evidence_with_photos(&self, alert: i64) -> Result<Vec<SampleCode>, StoreError>;
     /// The JPEG chosen for an alert, if any.

@@ -154,22 +154,29 @@ pub fn push_payload(state: &AppState, message: &OutboxMessage) -> Option<Vec<u8>
     Some(bytes)
 }
 
-/// The e-mail to a service that has not acknowledged a severe alert in time.
+/// The e-mail to a service that has not acknowledged a severe alert in time: in bokmål, nynorsk and English, one
+/// after the other (a service's staff read all three).
 pub fn escalation_mail(state: &AppState, alert: &Alert, contact: &ServiceContact, service_name: &str) -> Mail {
-    // Services work in Norwegian; the English text follows for those who do not.
-    let (nb, en) = (Lang::Nb, Lang::En);
-    let url = format!("{}/staff?lang=nb", state.public_url);
+    let url = format!("{}/staff", state.public_url);
     let line = |lang: Lang| {
         t(lang, "mail_escalation_text")
             .replace("{service}", service_name)
             .replace("{title}", alert.content.title.get(lang))
             .replace("{hours}", &(state.reach.escalate_after.as_secs() / 3600).to_string())
     };
-    let subject = t(nb, "mail_escalation_subject").replace("{title}", alert.content.title.get(nb));
-    let text = format!("{}\n\n{url}\n\n{}\n\n{}\n", line(nb), line(en), alert_url(state, alert, nb));
+    let subject = t(Lang::Nb, "mail_escalation_subject").replace("{title}", alert.content.title.get(Lang::Nb));
+    let mut text = String::new();
+    for lang in Lang::ALL {
+        text.push_str(&format!("{}\n{url}?lang={}\n{}\n\n", line(lang), lang.code(), alert_url(state, alert, lang)));
+    }
     let html = html! {
-        p { (line(nb)) } p { a href=(url) { (url) } } p lang="en" { (line(en)) }
-        p { a href=(alert_url(state, alert, nb)) { (alert.content.title.get(nb)) } }
+        @for lang in Lang::ALL {
+            div lang=(lang.code()) {
+                p { (line(lang)) }
+                p { a href={ (url) "?lang=" (lang.code()) } { (t(lang, "mail_escalation_link")) } " · "
+                    a href=(alert_url(state, alert, lang)) { (alert.content.title.get(lang)) } }
+            }
+        }
     };
     Mail { to: contact.email.clone(), subject, text, html: html.into_string(), unsubscribe: None, lang: "nb" }
 }

@@ -860,6 +860,17 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn acknowledged_by(&self, service: &ServiceSlug) -> Result<Vec<i64>, StoreError> {
+        let slug = service.as_str().to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT k.alert_id FROM alert_acknowledgements k JOIN services s ON s.id = k.service_id WHERE s.slug = ?1",
+            )?;
+            Ok(stmt.query_map([slug], |r| r.get(0))?.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
     async fn evidence_with_photos(&self, alert: i64) -> Result<Vec<SampleCode>, StoreError> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(

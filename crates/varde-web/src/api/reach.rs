@@ -83,14 +83,15 @@ pub async fn pending_for(state: &AppState, who: &Principal) -> Result<Vec<Alert>
     let Some(service) = state.store.service(slug).await? else { return Ok(Vec::new()) };
     let filter = varde_store::AlertFilter { statuses: vec![AlertStatus::Published], ..Default::default() };
     let now = Timestamp::now();
+    let acknowledged = state.store.acknowledged_by(slug).await?;
     let mut pending = Vec::new();
     for a in state.store.alerts(filter).await? {
         let a = crate::api::alerts::as_of(a, now);
-        if a.status == AlertStatus::Published && reaches(&a, &service.fylke, state.reach.severe_everywhere) {
-            let acked = state.store.acknowledgements(a.id).await?.iter().any(|(s, _)| s == slug);
-            if !acked {
-                pending.push(a);
-            }
+        if a.status == AlertStatus::Published
+            && reaches(&a, &service.fylke, state.reach.severe_everywhere)
+            && !acknowledged.contains(&a.id)
+        {
+            pending.push(a);
         }
     }
     pending.sort_by_key(|a| std::cmp::Reverse(a.tier));

@@ -70,9 +70,7 @@ pub fn body(event: &Event) -> Vec<u8> {
 
 /// Whether a subscriber's filter takes an event. National events (no fylke) go to every subscriber.
 pub fn wanted(hook: &Webhook, event: &Event) -> bool {
-    event.public
-        && event.tier.is_some_and(|t| t >= hook.min_tier)
-        && (hook.fylker.is_empty() || event.fylker.is_empty() || event.fylker.iter().any(|f| hook.fylker.contains(f)))
+    event.public && varde_domain::subscription::wanted(hook.min_tier, &hook.fylker, event.tier, &event.fylker)
 }
 
 /// Starts the dispatcher: it looks for subscribers every few seconds and keeps one worker running for each.

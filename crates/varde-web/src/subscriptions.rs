@@ -554,45 +554,61 @@ fn lang_of(subscriber: Lang, q: &LangQuery) -> Lang {
     q.lang.as_deref().and_then(Lang::parse).unwrap_or(subscriber)
 }
 
+/// The subscriber a page link names, and the language to answer in; or the error page to answer with.
+async fn linked(
+    state: &AppState,
+    (id, token): &(String, String),
+    purpose: &str,
+    q: &LangQuery,
+    headers: &HeaderMap,
+) -> Result<(Subscriber, Lang), Response> {
+    let fallback = negotiate(q.lang.as_deref(), headers);
+    let id = id.parse().map_err(|_| error_page(fallback, link_not_found()))?;
+    let s = by_link(state, id, purpose, token).await.map_err(|e| error_page(fallback, e))?;
+    let lang = lang_of(s.preferences.lang, q);
+    Ok((s, lang))
+}
+
+/// A page that asks before it acts: links are followed by mail scanners, so nothing happens on GET.
+fn button_page(lang: Lang, heading: &str, text: &str, button: &str) -> Response {
+    message_page(
+        lang,
+        StatusCode::OK,
+        t(lang, heading),
+        t(lang, text),
+        html! {
+            form method="post" { button type="submit" { (t(lang, button)) } }
+        },
+    )
+}
+
 async fn confirm_page(
     State(state): State<AppState>,
-    Path((id, token)): Path<(String, String)>,
+    Path(link): Path<(String, String)>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let Ok(id) = id.parse() else { return error_page(negotiate(q.lang.as_deref(), &headers), link_not_found()) };
-    match by_link(&state, id, "confirm", &token).await {
-        Ok(s) => {
-            let lang = lang_of(s.preferences.lang, &q);
-            if s.confirmed_at.is_some() {
-                return error_page(lang, ApiError::new(ErrorCode::LinkUsed, "the link was used"));
-            }
-            // A button, not an action on GET: mail scanners follow links, and must not subscribe anyone.
-            message_page(
-                lang,
-                StatusCode::OK,
-                t(lang, "confirm_heading"),
-                t(lang, "confirm_text"),
-                html! {
-                    form method="post" { button type="submit" { (t(lang, "confirm_button")) } }
-                },
-            )
+    match linked(&state, &link, "confirm", &q, &headers).await {
+        Ok((s, lang)) if s.confirmed_at.is_some() => {
+            error_page(lang, ApiError::new(ErrorCode::LinkUsed, "the link was used"))
         }
-        Err(e) => error_page(negotiate(q.lang.as_deref(), &headers), e),
+        Ok((_, lang)) => button_page(lang, "confirm_heading", "confirm_text", "confirm_button"),
+        Err(page) => page,
     }
 }
 
 async fn confirm_form(
     State(state): State<AppState>,
-    Path((id, token)): Path<(String, String)>,
+    Path(link): Path<(String, String)>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let fallback = negotiate(q.lang.as_deref(), &headers);
-    let Ok(id) = id.parse() else { return error_page(fallback, link_not_found()) };
-    match confirm(&state, id, &token).await {
+    let (s, lang) = match linked(&state, &link, "confirm", &q, &headers).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    match state.store.confirm_subscription(s.id, Timestamp::now()).await {
         Ok(s) => {
-            let lang = lang_of(s.preferences.lang, &q);
             let manage = state.reach.manage_url("", &s);
             message_page(
                 lang,
@@ -604,24 +620,24 @@ async fn confirm_form(
                 },
             )
         }
-        Err(e) => error_page(fallback, e),
+        Err(e) => error_page(lang, e.into()),
     }
 }
 
 async fn manage_page(
     State(state): State<AppState>,
-    Path((id, token)): Path<(String, String)>,
+    Path(link): Path<(String, String)>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let fallback = negotiate(q.lang.as_deref(), &headers);
-    let Ok(id) = id.parse() else { return error_page(fallback, link_not_found()) };
-    let s = match by_link(&state, id, "manage", &token).await {
-        Ok(s) => s,
-        Err(e) => return error_page(fallback, e),
+    let (s, lang) = match linked(&state, &link, "manage", &q, &headers).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
-    let lang = lang_of(s.preferences.lang, &q);
-    let pending = state.store.pending_messages(s.id).await.unwrap_or(0);
+    let pending = match state.store.pending_messages(s.id).await {
+        Ok(n) => n,
+        Err(e) => return error_page(lang, e.into()),
+    };
     let area = if s.preferences.fylker.is_empty() {
         t(lang, "national").to_owned()
     } else {
@@ -632,7 +648,9 @@ async fn manage_page(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let unsubscribe = format!("/subscriptions/{}/{}/unsubscribe", s.id, token);
+    let unsubscribe = format!("/subscriptions/{}/{}/unsubscribe", s.id, link.1);
+    let channel = t(lang, if s.channel == Channel::Email { "channel_email" } else { "channel_push" });
+    let confirmed = s.confirmed_at.map_or_else(|| "–".into(), |c| crate::pages::moment(c, lang));
     message_page(
         lang,
         StatusCode::OK,
@@ -640,12 +658,12 @@ async fn manage_page(
         t(lang, "manage_text"),
         html! {
             dl {
-                dt { (t(lang, "manage_channel")) } dd { (t(lang, if s.channel == Channel::Email { "channel_email" } else { "channel_push" })) }
+                dt { (t(lang, "manage_channel")) } dd { (channel) }
                 dt { (t(lang, "manage_address")) } dd { (s.address) }
                 dt { (t(lang, "subscribe_area")) } dd { (area) }
                 dt { (t(lang, "subscribe_tier")) } dd { (state.assessor.templates.tier_word(s.preferences.min_tier).get(lang)) }
                 dt { (t(lang, "manage_created")) } dd { (crate::pages::moment(s.created_at, lang)) }
-                dt { (t(lang, "manage_confirmed")) } dd { (s.confirmed_at.map(|c| crate::pages::moment(c, lang)).unwrap_or_else(|| "–".into())) }
+                dt { (t(lang, "manage_confirmed")) } dd { (confirmed) }
                 dt { (t(lang, "manage_pending")) } dd { (pending) }
             }
             form method="post" action=(unsubscribe) { button type="submit" { (t(lang, "unsubscribe_button")) } }
@@ -655,43 +673,27 @@ async fn manage_page(
 
 async fn unsubscribe_page(
     State(state): State<AppState>,
-    Path((id, token)): Path<(String, String)>,
+    Path(link): Path<(String, String)>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let fallback = negotiate(q.lang.as_deref(), &headers);
-    let Ok(id) = id.parse() else { return error_page(fallback, link_not_found()) };
-    match by_link(&state, id, "manage", &token).await {
-        Ok(s) => {
-            let lang = lang_of(s.preferences.lang, &q);
-            message_page(
-                lang,
-                StatusCode::OK,
-                t(lang, "unsubscribe_heading"),
-                t(lang, "unsubscribe_text"),
-                html! {
-                    form method="post" { button type="submit" { (t(lang, "unsubscribe_button")) } }
-                },
-            )
-        }
-        Err(e) => error_page(fallback, e),
+    match linked(&state, &link, "manage", &q, &headers).await {
+        Ok((_, lang)) => button_page(lang, "unsubscribe_heading", "unsubscribe_text", "unsubscribe_button"),
+        Err(page) => page,
     }
 }
 
 /// One click (RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click`), or the button on the page: deleted.
 async fn unsubscribe_form(
     State(state): State<AppState>,
-    Path((id, token)): Path<(String, String)>,
+    Path(link): Path<(String, String)>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let fallback = negotiate(q.lang.as_deref(), &headers);
-    let Ok(id) = id.parse() else { return error_page(fallback, link_not_found()) };
-    let s = match by_link(&state, id, "manage", &token).await {
-        Ok(s) => s,
-        Err(e) => return error_page(fallback, e),
+    let (s, lang) = match linked(&state, &link, "manage", &q, &headers).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
-    let lang = lang_of(s.preferences.lang, &q);
     match state.store.delete_subscriber(s.id, "unsubscribe", Timestamp::now()).await {
         Ok(_) => {
             message_page(lang, StatusCode::OK, t(lang, "unsubscribed_heading"), t(lang, "unsubscribed_text"), html! {})

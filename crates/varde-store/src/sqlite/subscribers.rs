@@ -16,18 +16,23 @@ const COLUMNS: &str = "id, channel, address, p256dh, auth, fylker, min_tier, lan
 type Row = (i64, String, String, Option<String>, Option<String>, String, String, String, String, i64, Option<i64>);
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    row_from(r, 0)
+}
+
+/// The subscriber's columns ([`COLUMNS`]) starting at column `at`.
+fn row_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Row> {
     Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
+        r.get(at)?,
+        r.get(at + 1)?,
+        r.get(at + 2)?,
+        r.get(at + 3)?,
+        r.get(at + 4)?,
+        r.get(at + 5)?,
+        r.get(at + 6)?,
+        r.get(at + 7)?,
+        r.get(at + 8)?,
+        r.get(at + 9)?,
+        r.get(at + 10)?,
     ))
 }
 
@@ -226,19 +231,7 @@ pub(super) fn due(
     let rows: Vec<((i64, String, Option<i64>, u32), Row)> = stmt
         .query_map(params![channel.as_str(), ms(now), limit as i64], |r| {
             let head = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-            let sub = (
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-                r.get(13)?,
-                r.get(14)?,
-            );
+            let sub = row_from(r, 4)?;
             Ok((head, sub))
         })?
         .collect::<Result<_, _>>()?;

@@ -15,7 +15,7 @@ use crate::limits::{ClientAddress, RateLimiter};
 use crate::pages::{layout, page};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hmac::{Hmac, Mac};
@@ -549,23 +549,36 @@ struct LangQuery {
     lang: Option<String>,
 }
 
-/// A subscriber's pages are in the language they chose, unless the link asks for another.
-fn lang_of(subscriber: Lang, q: &LangQuery) -> Lang {
-    q.lang.as_deref().and_then(Lang::parse).unwrap_or(subscriber)
+/// What every subscriber page is asked with: the link's number and token, and the language asked for.
+struct LinkPage {
+    id: String,
+    token: String,
+    lang: Option<String>,
+    fallback: Lang,
 }
 
-/// The subscriber a page link names, and the language to answer in; or the error page to answer with.
-async fn linked(
-    state: &AppState,
-    (id, token): &(String, String),
-    purpose: &str,
-    q: &LangQuery,
-    headers: &HeaderMap,
-) -> Result<(Subscriber, Lang), Response> {
-    let fallback = negotiate(q.lang.as_deref(), headers);
-    let id = id.parse().map_err(|_| error_page(fallback, link_not_found()))?;
-    let s = by_link(state, id, purpose, token).await.map_err(|e| error_page(fallback, e))?;
-    let lang = lang_of(s.preferences.lang, q);
+impl axum::extract::FromRequestParts<AppState> for LinkPage {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (id, token) =
+            Path::<(String, String)>::from_request_parts(parts, state).await.map(|p| p.0).unwrap_or_default();
+        let lang = Query::<LangQuery>::from_request_parts(parts, state).await.ok().and_then(|q| q.0.lang);
+        let fallback = negotiate(lang.as_deref(), &parts.headers);
+        Ok(LinkPage { id, token, lang, fallback })
+    }
+}
+
+/// The subscriber a page link names, and the language to answer in (theirs unless the link asks for another); or
+/// the error page to answer with.
+async fn linked(state: &AppState, page: &LinkPage, purpose: &str) -> Result<(Subscriber, Lang), Response> {
+    let not_found = |e| error_page(page.fallback, e);
+    let id = page.id.parse().map_err(|_| not_found(link_not_found()))?;
+    let s = by_link(state, id, purpose, &page.token).await.map_err(not_found)?;
+    let lang = page.lang.as_deref().and_then(Lang::parse).unwrap_or(s.preferences.lang);
     Ok((s, lang))
 }
 
@@ -582,13 +595,8 @@ fn button_page(lang: Lang, heading: &str, text: &str, button: &str) -> Response 
     )
 }
 
-async fn confirm_page(
-    State(state): State<AppState>,
-    Path(link): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    match linked(&state, &link, "confirm", &q, &headers).await {
+async fn confirm_page(State(state): State<AppState>, page: LinkPage) -> Response {
+    match linked(&state, &page, "confirm").await {
         Ok((s, lang)) if s.confirmed_at.is_some() => {
             error_page(lang, ApiError::new(ErrorCode::LinkUsed, "the link was used"))
         }
@@ -597,13 +605,8 @@ async fn confirm_page(
     }
 }
 
-async fn confirm_form(
-    State(state): State<AppState>,
-    Path(link): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (s, lang) = match linked(&state, &link, "confirm", &q, &headers).await {
+async fn confirm_form(State(state): State<AppState>, page: LinkPage) -> Response {
+    let (s, lang) = match linked(&state, &page, "confirm").await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -624,13 +627,8 @@ async fn confirm_form(
     }
 }
 
-async fn manage_page(
-    State(state): State<AppState>,
-    Path(link): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (s, lang) = match linked(&state, &link, "manage", &q, &headers).await {
+async fn manage_page(State(state): State<AppState>, page: LinkPage) -> Response {
+    let (s, lang) = match linked(&state, &page, "manage").await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -648,7 +646,7 @@ async fn manage_page(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let unsubscribe = format!("/subscriptions/{}/{}/unsubscribe", s.id, link.1);
+    let unsubscribe = format!("/subscriptions/{}/{}/unsubscribe", s.id, page.token);
     let channel = t(lang, if s.channel == Channel::Email { "channel_email" } else { "channel_push" });
     let confirmed = s.confirmed_at.map_or_else(|| "–".into(), |c| crate::pages::moment(c, lang));
     message_page(
@@ -671,26 +669,16 @@ async fn manage_page(
     )
 }
 
-async fn unsubscribe_page(
-    State(state): State<AppState>,
-    Path(link): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    match linked(&state, &link, "manage", &q, &headers).await {
+async fn unsubscribe_page(State(state): State<AppState>, page: LinkPage) -> Response {
+    match linked(&state, &page, "manage").await {
         Ok((_, lang)) => button_page(lang, "unsubscribe_heading", "unsubscribe_text", "unsubscribe_button"),
         Err(page) => page,
     }
 }
 
 /// One click (RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click`), or the button on the page: deleted.
-async fn unsubscribe_form(
-    State(state): State<AppState>,
-    Path(link): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (s, lang) = match linked(&state, &link, "manage", &q, &headers).await {
+async fn unsubscribe_form(State(state): State<AppState>, page: LinkPage) -> Response {
+    let (s, lang) = match linked(&state, &page, "manage").await {
         Ok(found) => found,
         Err(page) => return page,
     };

@@ -153,6 +153,40 @@ pub struct DeathsYear {
     pub source: String,
 }
 
+/// Drug-induced deaths in a year with their rates: per million inhabitants and per million aged 15-64 (the
+/// EMCDDA's measure), each with the population of the same year; None where that population is not known.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeathRate {
+    pub year: i32,
+    pub deaths: u32,
+    pub population: Option<u64>,
+    pub per_million: Option<f64>,
+    pub population_15_64: Option<u64>,
+    pub per_million_15_64: Option<f64>,
+}
+
+/// Rates for every year with deaths data, oldest first, from the national rows of the population table.
+pub fn death_rates(deaths: &[(i32, u32)], population: &crate::geo::PopulationByYear) -> Vec<DeathRate> {
+    let mut out: Vec<DeathRate> = deaths
+        .iter()
+        .map(|&(year, deaths)| {
+            let p = population.get(year, crate::geo::NORWAY);
+            let rate = |n: Option<u64>| n.and_then(|n| crate::geo::rate(u64::from(deaths), n, 1e6));
+            DeathRate {
+                year,
+                deaths,
+                population: p.map(|p| p.all),
+                per_million: rate(p.map(|p| p.all)),
+                population_15_64: p.map(|p| p.aged_15_64),
+                per_million_15_64: rate(p.map(|p| p.aged_15_64)),
+            }
+        })
+        .collect();
+    out.sort_by_key(|r| r.year);
+    out
+}
+
 /// Splits one CSV line into fields (RFC 4180 quoting: "a, b" is one field; "" inside quotes is a quote).
 pub fn csv_fields(line: &str) -> Vec<String> {
     let mut fields = Vec::new();
@@ -212,6 +246,14 @@ mod deaths_tests {
         assert_eq!(rows.len(), 9);
         assert_eq!(rows.last().unwrap().year, 2023);
         assert_eq!(rows.last().unwrap().deaths, 363);
+        // Every year with deaths data has a rate from the population of the same year.
+        let pairs: Vec<(i32, u32)> = rows.iter().map(|r| (r.year, r.deaths)).collect();
+        let rates = death_rates(&pairs, crate::Geography::norway().population_by_year());
+        assert!(rates.iter().all(|r| r.per_million.is_some() && r.per_million_15_64.is_some()));
+        let r2023 = rates.iter().find(|r| r.year == 2023).unwrap();
+        assert_eq!(format!("{:.1}", r2023.per_million.unwrap()), "66.1");
+        assert_eq!(format!("{:.1}", r2023.per_million_15_64.unwrap()), "101.9");
+        assert_eq!(death_rates(&[(1990, 100)], crate::Geography::norway().population_by_year())[0].per_million, None);
         assert!(rows.last().unwrap().note.as_deref().unwrap().contains("Vestland 58 deaths (9.1 per 100k), Rogaland"));
         let e = parse_deaths("d.csv", "year,deaths,note,source\n2020,many,,x\n").unwrap_err();
         assert_eq!((e.line, e.message.contains("many")), (2, true));

@@ -58,9 +58,13 @@ pub fn share(numerator: u64, denominator: u64, lang: Lang) -> (Option<f64>, Stri
         return (None, format!("<5 / {denominator}"));
     }
     let pct = numerator as f64 / denominator as f64 * 100.0;
-    let shown = format!("{pct:.1}");
-    let shown = if lang == Lang::En { shown } else { shown.replace('.', ",") };
-    (Some(pct), format!("{numerator} / {denominator} ({shown} %)"))
+    (Some(pct), format!("{numerator} / {denominator} ({} %)", number(pct, 1, lang)))
+}
+
+/// A number with `decimals` places, with a decimal comma in Norwegian ("66,1") and a point in English ("66.1").
+pub fn number(value: f64, decimals: usize, lang: Lang) -> String {
+    let shown = format!("{value:.decimals$}");
+    if lang == Lang::En { shown } else { shown.replace('.', ",") }
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -308,22 +312,16 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
         &data,
     ));
 
-    // 7. Drug-induced deaths per year, with a rate where the population of that year is known.
-    let data: Vec<Bar> = state
-        .store
-        .deaths()
-        .await?
-        .into_iter()
-        .map(|(year, deaths)| {
-            let population: Option<u64> = (year >= varde_domain::geo::FIRST_POPULATION_YEAR)
-                .then(|| {
-                    let i = (year - varde_domain::geo::FIRST_POPULATION_YEAR) as usize;
-                    geo.fylker().iter().map(|f| f.population.get(i).copied().map(u64::from)).sum::<Option<u64>>()
-                })
-                .flatten();
-            let rate =
-                population.map_or_else(|| "–".to_owned(), |p| format!("{:.1}", f64::from(deaths) / p as f64 * 1e6));
-            Bar { label: year.to_string(), value: Some(f64::from(deaths)), shown: format!("{deaths} ({rate})") }
+    // 7. Drug-induced deaths per year, with rates per million inhabitants and per million aged 15-64 from the
+    // population of the same year.
+    let rates = varde_domain::indicator::death_rates(&state.store.deaths().await?, geo.population_by_year());
+    let one = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| number(r, 1, lang));
+    let data: Vec<Bar> = rates
+        .iter()
+        .map(|r| Bar {
+            label: r.year.to_string(),
+            value: Some(f64::from(r.deaths)),
+            shown: format!("{} ({} / {})", r.deaths, one(r.per_million), one(r.per_million_15_64)),
         })
         .collect();
     sections.push(html! {

@@ -49,6 +49,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(crate::subscriptions::confirm_api))
         .routes(routes!(crate::subscriptions::get_api, crate::subscriptions::delete_api))
         .routes(routes!(stats::time_to_warning))
+        .routes(routes!(stats::deaths))
         .routes(routes!(signals::list))
         .routes(routes!(signals::draft))
         .routes(routes!(indicators::record, indicators::list))

@@ -50,6 +50,15 @@ fn spread(mut v: Vec<f64>) -> Option<Spread> {
 }
 
 /// Median and 90th percentile of each step, by month.
+/// Drug-induced deaths per year (as imported, e.g. FHI's cause-of-death register figures shipped with Varde) with
+/// rates per million inhabitants and per million aged 15-64, each from the population on 1 January of that year.
+#[utoipa::path(get, path = "/api/v1/stats/deaths", tag = "public",
+    responses((status = 200, body = [varde_domain::indicator::DeathRate])))]
+pub async fn deaths(State(state): State<AppState>) -> Result<Json<Vec<varde_domain::indicator::DeathRate>>, ApiError> {
+    let deaths = state.store.deaths().await?;
+    Ok(Json(varde_domain::indicator::death_rates(&deaths, state.assessor.geography.population_by_year())))
+}
+
 #[utoipa::path(get, path = "/api/v1/stats/time-to-warning", tag = "public", responses((status = 200, body = [MonthTimes])))]
 pub async fn time_to_warning(State(state): State<AppState>) -> Result<Json<Vec<MonthTimes>>, ApiError> {
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);

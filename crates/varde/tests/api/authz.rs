@@ -155,6 +155,7 @@ async fn every_route_for_every_role() {
         ),
         ("get", "/api/v1/user-room-days", "/api/v1/user-room-days".into(), None, [Unauthenticated, Ok, Ok, Ok, Ok]),
         ("get", "/api/v1/stats/time-to-warning", "/api/v1/stats/time-to-warning".into(), None, [Ok, Ok, Ok, Ok, Ok]),
+        ("get", "/api/v1/stats/deaths", "/api/v1/stats/deaths".into(), None, [Ok, Ok, Ok, Ok, Ok]),
         // Subscriptions need no account: a link's token, not a role, opens a subscriber's data (404 without it).
         (
             "post",

@@ -28,7 +28,12 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
         assert!(html.len() < 100_000, "{lang}: {} bytes", html.len());
         assert_eq!(html.matches("<svg role=\"img\"").count(), 10, "ten charts (time to acknowledgement the tenth)");
         assert_eq!(html.matches("<table>").count(), 10, "each with its table");
-        assert!(html.contains(">363 (") && !html.contains("<script"));
+        assert!(!html.contains("<script"));
+        // Deaths with rates per million and per million aged 15-64, from the population of the same year.
+        let rates = if lang == "en" { ">363 (66.1 / 101.9)<" } else { ">363 (66,1 / 101,9)<" };
+        assert!(html.contains(rates), "{lang}: {rates}");
+        assert!(html.contains(">249 ("), "2017 has its rate too");
+        assert!(!html.contains("(– / –)"), "every year with deaths data has a population");
         // Suppression hides only what it must: most weeks of a demo year show their count.
         let weekly = html.split("<figure class=\"chart\">").nth(1).unwrap();
         let tds: Vec<&str> = weekly.split("<td>").skip(1).map(|td| td.split('<').next().unwrap()).collect();
@@ -44,6 +49,12 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
             }
         }
     }
+    let deaths: serde_json::Value =
+        reqwest::get(format!("{base}/api/v1/stats/deaths")).await.unwrap().json().await.unwrap();
+    let y2023 = deaths.as_array().unwrap().iter().find(|d| d["year"] == 2023).unwrap();
+    assert_eq!((y2023["deaths"].as_u64(), y2023["population"].as_u64()), (Some(363), Some(5_488_984)), "{y2023}");
+    assert!((y2023["per_million"].as_f64().unwrap() - 66.13).abs() < 0.01, "{y2023}");
+    assert_eq!(deaths.as_array().unwrap().len(), 9, "2015-2023");
     for page in ["/concern", "/open-data", "/alerts", "/substances"] {
         let html = reqwest::get(format!("{base}{page}")).await.unwrap().text().await.unwrap();
         assert!(html.len() < 100_000, "{page}: {} bytes", html.len());

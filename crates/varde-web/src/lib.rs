@@ -31,6 +31,7 @@ pub mod staff;
 pub mod subscriptions;
 pub mod substances;
 pub mod tokens;
+pub mod user_room;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -159,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .merge(result::routes())
         .merge(substances::routes())
         .merge(subscriptions::routes())
+        .merge(user_room::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {

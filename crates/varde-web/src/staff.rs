@@ -51,7 +51,7 @@ const STRIPS: [(&str, Method); 5] = [
     ("strip_medetomidine", Method::StripMedetomidine),
 ];
 
-fn technician_only(lang: Lang, user: &SessionUser) -> Option<Response> {
+pub(crate) fn technician_only(lang: Lang, user: &SessionUser) -> Option<Response> {
     (user.0.role != Role::Technician).then(|| {
         let body = html! { h1 { (t(lang, "staff")) } p.error role="alert" { (t(lang, "technicians_only")) } };
         (StatusCode::FORBIDDEN, crate::pages::page(crate::pages::layout(lang, t(lang, "staff"), "/staff", body)))
@@ -97,6 +97,7 @@ fn form_page_with(
                 }
             }
         }
+        p { a href={ "/staff/user-room?lang=" (lang.code()) } { (t(lang, "user_room_link")) } }
         h1 { (t(lang, "new_sample")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         (substance_list(state, lang))
@@ -164,7 +165,7 @@ async fn new_sample(
 
 /// Every technician's form post starts the same way: technicians only (a page saying so otherwise), and the form's
 /// CSRF token. `Ok(Some(page))` is the refusal to answer with.
-fn technician_post(
+pub(crate) fn technician_post(
     lang: Lang,
     user: &SessionUser,
     form: &HashMap<String, String>,

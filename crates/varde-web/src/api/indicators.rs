@@ -21,15 +21,27 @@ pub async fn record(
     Auth(who): Auth,
     ApiJson(day): ApiJson<UserRoomDay>,
 ) -> Result<(StatusCode, Json<UserRoomDay>), ApiError> {
+    let new = record_day(&state, &who, &day).await?;
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(day)))
+}
+
+/// Today in Norway.
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC)).date()
+}
+
+/// The use case the API and the staff page share: a technician records or corrects a day of their own service.
+/// True when the day was new.
+pub async fn record_day(
+    state: &AppState,
+    who: &varde_domain::auth::Principal,
+    day: &UserRoomDay,
+) -> Result<bool, ApiError> {
     let slug = ServiceSlug::parse(&day.service)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("service"))?;
-    crate::api::samples::check_service(&who, &slug)?;
-    let today = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC))
-        .date();
-    day.check(today)?;
-    let new = state.store.upsert_user_room_day(day.clone(), &who, jiff::Timestamp::now()).await?;
-    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(day)))
+    crate::api::samples::check_service(who, &slug)?;
+    day.check(today())?;
+    Ok(state.store.upsert_user_room_day(day.clone(), who, jiff::Timestamp::now()).await?)
 }
 
 #[derive(Deserialize, IntoParams)]

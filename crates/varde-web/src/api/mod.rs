@@ -3,7 +3,7 @@
 pub mod alerts;
 mod catalogue;
 mod events;
-mod indicators;
+pub mod indicators;
 mod ops;
 pub mod reach;
 pub mod results;

@@ -97,3 +97,87 @@ async fn user_rooms_record_their_daily_counts() {
     assert_eq!(app.get("/api/v1/user-room-days?service=bergen-brukerrom", Some(&app.oslo)).await.0, 403);
     assert_eq!(app.get("/api/v1/user-room-days", Some(&app.reviewer)).await.1.as_array().unwrap().len(), 1);
 }
+
+/// Technicians record, correct and see their service's days on a staff page; bad counts store nothing.
+#[tokio::test]
+async fn technicians_record_and_correct_user_room_days_on_a_page() {
+    use crate::session::{Browser, users};
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let b = Browser::new(&app);
+    b.login("tom", "tekniker-passord-123").await;
+    let start = b.get("/staff?lang=nn").await.text().await.unwrap();
+    assert!(start.contains("href=\"/staff/user-room?lang=nn\""), "linked from the start page");
+    let csrf = b.csrf("/staff/user-room?lang=nn").await;
+    let yesterday = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(30))
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap())
+        .date()
+        .to_string();
+    let post = |visits: &'static str, overdoses: &'static str| {
+        let (b, csrf, day) = (&b, csrf.clone(), yesterday.clone());
+        async move {
+            b.post(
+                "/staff/user-room?lang=nn",
+                &[
+                    ("csrf", &csrf),
+                    ("day", &day),
+                    ("visits", visits),
+                    ("overdoses", overdoses),
+                    ("naloxone", "1"),
+                    ("referrals", "2"),
+                ],
+            )
+            .await
+        }
+    };
+    let res = post("40", "2").await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], format!("/staff/user-room?lang=nn&saved={yesterday}"));
+    // Corrected: the same day again replaces the counts.
+    assert_eq!(post("42", "3").await.status().as_u16(), 303);
+    let page = b.get(&format!("/staff/user-room?lang=nn&day={yesterday}")).await.text().await.unwrap();
+    assert!(page.contains("value=\"42\"") && page.contains("value=\"3\""), "the form holds the day to correct");
+    assert!(page.contains(&format!("<th scope=\"row\">{yesterday}</th><td>42</td><td>3</td>")), "{page}");
+    // Bad counts: a clear error naming the field, the form kept, nothing stored.
+    for (visits, overdoses, field) in [("-1", "0", "Besøk"), ("mange", "0", "Besøk"), ("5", "9", "Overdosar")] {
+        let res = post(visits, overdoses).await;
+        assert_eq!(res.status().as_u16(), 422, "{visits} {overdoses}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("role=\"alert\"") && page.contains(field), "{page}");
+        assert!(page.contains(&format!("value=\"{visits}\"")), "what was typed comes back");
+    }
+    let (_, days) = app.get("/api/v1/user-room-days", Some(&app.oslo)).await;
+    assert_eq!(days.as_array().unwrap().len(), 1, "{days}");
+    assert_eq!((days[0]["visits"].as_u64(), days[0]["overdoses"].as_u64()), (Some(42), Some(3)));
+    // A day in the future is refused.
+    let tomorrow = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(30))
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap())
+        .date()
+        .to_string();
+    let res = b
+        .post(
+            "/staff/user-room?lang=en",
+            &[
+                ("csrf", &csrf),
+                ("day", &tomorrow),
+                ("visits", "1"),
+                ("overdoses", "0"),
+                ("naloxone", "0"),
+                ("referrals", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("(Day)"));
+    // Without the form's token nothing is stored; reviewers have no such page.
+    let res = b
+        .post(
+            "/staff/user-room?lang=nn",
+            &[("day", &yesterday), ("visits", "1"), ("overdoses", "0"), ("naloxone", "0"), ("referrals", "0")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 403);
+    let r = Browser::new(&app);
+    r.login("rita", "reviewer-passord-123").await;
+    assert_eq!(r.get("/staff/user-room").await.status().as_u16(), 403);
+}

@@ -444,6 +444,35 @@ fn product<R: Rng>(rng: &mut R) -> SampleInput {
     }
 }
 
+/// A year of daily counts for every demo user room, ending the day before `today`: visits around each room's usual
+/// level (quieter at weekends), an overdose on some days, naloxone at most once per overdose, a few referrals.
+pub fn user_room_days(seed: u64, today: jiff::civil::Date) -> Vec<varde_domain::indicator::UserRoomDay> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5553_4552_524f_4f4d);
+    let mut out = Vec::new();
+    for (i, s) in SERVICES.iter().filter(|s| s.kind == ServiceKind::UserRoom).enumerate() {
+        let usual = 35 + 20 * i as u32;
+        for back in 1..=365 {
+            let Ok(day) = today.checked_sub(jiff::Span::new().days(back)) else { continue };
+            let weekend = matches!(day.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday);
+            let level = if weekend { usual * 3 / 4 } else { usual };
+            let visits = rng.random_range(level * 7 / 10..=level * 13 / 10);
+            // About one overdose every four days in a busy room.
+            let overdoses = (0..visits).filter(|_| rng.random_bool(0.006)).count() as u32;
+            let naloxone = (0..overdoses).filter(|_| rng.random_bool(0.7)).count() as u32;
+            let referrals = rng.random_range(0..=3);
+            out.push(varde_domain::indicator::UserRoomDay {
+                service: s.slug.to_owned(),
+                day,
+                visits,
+                overdoses,
+                naloxone,
+                referrals,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -329,6 +329,58 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
         p.meta { (t(lang, "dash_deaths_note")) }
     });
 
+    // 7b. User rooms over the last twelve months: overdoses by month nationally, and by fylke with visits,
+    // naloxone and overdoses per 100,000 inhabitants (a rate only where the count under it is shown).
+    let today = now.to_zoned(oslo.clone()).date();
+    let year_ago = today.checked_sub(jiff::Span::new().days(365)).unwrap_or(today);
+    let mut monthly: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_fylke: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    for (d, fylke) in state.store.user_room_days(None).await? {
+        if d.day <= year_ago {
+            continue;
+        }
+        *monthly.entry(format!("{:04}-{:02}", d.day.year(), d.day.month())).or_insert(0) += u64::from(d.overdoses);
+        let f = by_fylke.entry(fylke).or_insert([0; 3]);
+        f[0] += u64::from(d.visits);
+        f[1] += u64::from(d.overdoses);
+        f[2] += u64::from(d.naloxone);
+    }
+    let counts: Vec<u64> = monthly.values().copied().collect();
+    let data: Vec<Bar> =
+        monthly.keys().zip(column(&counts)).map(|(k, (v, shown))| Bar { label: k.clone(), value: v, shown }).collect();
+    let fylker: Vec<&String> = by_fylke.keys().collect();
+    let col = |i: usize| column(&by_fylke.values().map(|c| c[i]).collect::<Vec<_>>());
+    let (visits, overdoses, naloxone) = (col(0), col(1), col(2));
+    let population_year = i32::from(today.year()).min(2026);
+    sections.push(html! {
+        (bars("user-rooms", t(lang, "dash_user_rooms"), t(lang, "dash_user_rooms"), t(lang, "col_month"), t(lang, "col_overdoses"), &data))
+        @if !fylker.is_empty() {
+            table {
+                caption { (t(lang, "dash_user_rooms_fylke")) }
+                thead { tr {
+                    th scope="col" { (t(lang, "col_fylke")) }
+                    th scope="col" { (t(lang, "col_visits")) }
+                    th scope="col" { (t(lang, "col_overdoses")) }
+                    th scope="col" { (t(lang, "col_naloxone")) }
+                    th scope="col" { (t(lang, "col_per_100k")) }
+                } }
+                tbody {
+                    @for (i, f) in fylker.iter().enumerate() {
+                        @let name = geo.fylke(f).map_or(f.as_str(), |x| x.public_name());
+                        @let population = geo.population_by_year().get(population_year, f).map(|p| p.all);
+                        @let rate = overdoses[i].0.zip(population).and_then(|(n, p)| varde_domain::geo::rate(n as u64, p, 1e5));
+                        tr {
+                            th scope="row" { (name) }
+                            td { (visits[i].1) } td { (overdoses[i].1) } td { (naloxone[i].1) }
+                            td { (rate.map_or_else(|| "–".to_owned(), |r| number(r, 1, lang))) }
+                        }
+                    }
+                }
+            }
+        }
+        p.meta { (t(lang, "dash_user_rooms_note")) }
+    });
+
     // 8. Time to warning (handed in → published) and to acknowledgement (published → each service's), by month.
     let hours = |a: jiff::Timestamp, b: jiff::Timestamp| (b.as_millisecond() - a.as_millisecond()) as f64 / 3_600_000.0;
     let mut ttw: BTreeMap<String, Vec<f64>> = BTreeMap::new();

@@ -31,6 +31,17 @@ pub async fn load(store: Arc<dyn Store>, reference: &Reference, seed: u64, count
     while let Some(result) = tasks.join_next().await {
         result??;
     }
+    // A year of the user rooms' daily counts, as their staff would have entered them.
+    let today = now.to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC)).date();
+    let mut tasks = tokio::task::JoinSet::new();
+    for day in varde_demo::user_room_days(seed, today) {
+        day.check(today).context("the demo generator made an invalid user-room day")?;
+        let (store, who) = (store.clone(), who.clone());
+        tasks.spawn(async move { store.upsert_user_room_day(day, &who, now).await });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result??;
+    }
     // As the hourly job would have done over the year: drafts without evidence in the last three weeks are archived.
     let stale = now - jiff::SignedDuration::from_hours(varde_domain::alert::ARCHIVE_AFTER_DAYS * 24);
     store.archive_stale_drafts(stale, now).await?;

@@ -26,8 +26,18 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
         let html = res.text().await.unwrap();
         assert!(html.contains(title));
         assert!(html.len() < 100_000, "{lang}: {} bytes", html.len());
-        assert_eq!(html.matches("<svg role=\"img\"").count(), 10, "ten charts (time to acknowledgement the tenth)");
-        assert_eq!(html.matches("<table>").count(), 10, "each with its table");
+        assert_eq!(html.matches("<svg role=\"img\"").count(), 11, "eleven charts (user-room overdoses the eleventh)");
+        assert_eq!(html.matches("<table>").count(), 12, "each with its table, and user rooms by fylke");
+        // User rooms: the demo year's counts by fylke, with a rate per 100,000 where the count is shown.
+        let rooms = html.split("id=\"user-rooms-t\"").nth(1).expect("the user-room section");
+        assert!(
+            rooms.contains("<th scope=\"row\">Oslo</th>") && rooms.contains("<th scope=\"row\">Vestland</th>"),
+            "{rooms}"
+        );
+        let oslo = rooms.split("<th scope=\"row\">Oslo</th>").nth(1).unwrap().split("</tr>").next().unwrap();
+        let rate = oslo.rsplit("<td>").next().unwrap().trim_end_matches("</td>");
+        let rate: f64 = rate.replace(',', ".").parse().unwrap_or_else(|_| panic!("{lang}: Oslo has a rate: {oslo}"));
+        assert!(rate > 1.0 && rate < 100.0, "{rate} per 100,000");
         assert!(!html.contains("<script"));
         // Deaths with rates per million and per million aged 15-64, from the population of the same year.
         let rates = if lang == "en" { ">363 (66.1 / 101.9)<" } else { ">363 (66,1 / 101,9)<" };

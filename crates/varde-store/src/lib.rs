@@ -538,6 +538,14 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<i64, StoreError>;
     /// An enabled user by name.
+    /// Sets a user's password (audited) and ends their sessions; `not_found` for an unknown user.
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
     async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn create_session(
         &self,

@@ -198,6 +198,27 @@ async fn prepare_demo(
     println!("  technician at oslo-brukerrom: {tech}");
     println!("  reviewer:                     {reviewer}");
     println!("  admin:                        {admin}");
+    // Logins for the pages, with passwords made now (a restart makes new ones and ends the old sessions).
+    println!("demo logins for the pages (new passwords each start):");
+    for (username, role, service) in [
+        ("demo-tekniker", varde_domain::auth::Role::Technician, Some("oslo-brukerrom")),
+        ("demo-reviewer", varde_domain::auth::Role::Reviewer, None),
+        ("demo-admin", varde_domain::auth::Role::Admin, None),
+    ] {
+        use rand::Rng;
+        let password: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(16).map(char::from).collect();
+        let hash = varde_web::session::hash_password(&password);
+        if store.user(username).await?.is_some() {
+            store.set_password(username, &hash, "demo", jiff::Timestamp::now()).await?;
+        } else {
+            let service = service
+                .map(varde_domain::service::ServiceSlug::parse)
+                .transpose()
+                .map_err(|_| anyhow::anyhow!("demo slug"))?;
+            store.add_user(username, &hash, role, service, "demo", jiff::Timestamp::now()).await?;
+        }
+        println!("  {:<15} {password:<18} ({})", username, role.as_str());
+    }
     Ok(())
 }
 

@@ -746,6 +746,27 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
+        self.write(move |conn| {
+            let id: Option<i64> =
+                conn.query_row("SELECT id FROM users WHERE username = ?1", [&u], |r| r.get(0)).optional()?;
+            let id =
+                id.ok_or_else(|| StoreError::Invalid { code: Code::NotFound, message: format!("no user '{u}'") })?;
+            conn.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id, h])?;
+            // A new password ends every session the old one opened.
+            conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+            append_audit(conn, at, &a, "user.password", &format!("user:{id}"))
+        })
+        .await
+    }
+
     async fn user(&self, username: &str) -> Result<Option<crate::UserRecord>, StoreError> {
         let u = username.to_owned();
         self.read(move |conn| events::user(conn, &u)).await

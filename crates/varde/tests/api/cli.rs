@@ -299,3 +299,75 @@ async fn the_demo_year_leaves_a_review_queue_a_person_can_work() {
         assert!(d.last_evidence_at >= three_weeks_ago, "draft {} last had evidence {}", d.id, d.last_evidence_at);
     }
 }
+
+/// `serve --demo` fills the database and prints ready-made logins for the pages (passwords made at each start) as
+/// well as API tokens; a restart makes new passwords, and the old ones stop working.
+#[tokio::test]
+async fn serve_demo_prints_logins_that_work_and_change_at_each_start() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let start = || {
+        let mut child = crate::durability::varde(&db)
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut printed = Vec::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("listening on ");
+            printed.push(line);
+            if done {
+                break;
+            }
+        }
+        (child, printed)
+    };
+    let login = |printed: &[String], user: &str| -> String {
+        let line =
+            printed.iter().find(|l| l.trim_start().starts_with(user)).unwrap_or_else(|| panic!("{user}: {printed:?}"));
+        line.split_whitespace().nth(1).unwrap().to_owned()
+    };
+    let (mut first, printed) = start();
+    let base = printed.last().unwrap().trim_start_matches("listening on ").to_owned();
+    assert!(printed.iter().any(|l| l.contains("technician at oslo-brukerrom:")), "{printed:?}");
+    let password = login(&printed, "demo-tekniker");
+    assert_eq!(password.len(), 16);
+    for user in ["demo-reviewer", "demo-admin"] {
+        assert_ne!(login(&printed, user), password);
+    }
+    let (status, client) = log_in(&base, &password).await;
+    assert_eq!(status, 303, "the printed login works");
+    // The demo year includes the user room's days: the technician's page lists the last eight weeks.
+    let page = client.get(format!("{base}/staff/user-room?lang=en")).send().await.unwrap().text().await.unwrap();
+    assert!(page.matches("<th scope=\"row\">").count() >= 50, "{page}");
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let (mut second, printed) = start();
+    let base_again = printed.last().unwrap().trim_start_matches("listening on ").to_owned();
+    let new_password = login(&printed, "demo-tekniker");
+    assert_ne!(new_password, password, "a new password at each start");
+    assert_eq!(log_in(&base_again, &new_password).await.0, 303);
+    assert_ne!(log_in(&base_again, &password).await.0, 303, "the old password no longer works");
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
+
+/// Logs in to the pages as the demo technician, as a browser does; the status and the browser.
+async fn log_in(base: &str, password: &str) -> (u16, reqwest::Client) {
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[at..at + 64].to_owned();
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[("username", "demo-tekniker"), ("password", password), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), client)
+}

@@ -473,6 +473,57 @@ pub fn user_room_days(seed: u64, today: jiff::civil::Date) -> Vec<varde_domain::
     out
 }
 
+/// What a person said and later told about a result, for the demo: four in ten say what they will do, one in
+/// twelve later tells what happened; the worse the finding, the more say they will not use it (the direction
+/// CanTEST and others report: about one in ten discard a sample after a result, many more after a dangerous one).
+pub fn feedback(
+    rng: &mut ChaCha8Rng,
+    tier: Option<varde_domain::Tier>,
+) -> (Option<varde_domain::feedback::Intention>, Option<varde_domain::feedback::Outcome>) {
+    use varde_domain::Tier;
+    use varde_domain::feedback::{Effect, Intention, Outcome, UnexpectedEffect};
+    // Percentages for not use, take less, lab test, as planned (the rest: not stated).
+    let (not_use, take_less, lab, planned) = match tier {
+        Some(Tier::Severe) => (45, 25, 10, 15),
+        Some(Tier::Warning) => (20, 35, 5, 35),
+        Some(Tier::Caution) => (8, 25, 2, 60),
+        _ => (3, 7, 0, 85),
+    };
+    let intention = rng.random_bool(0.4).then(|| {
+        let r = rng.random_range(0..100);
+        if r < not_use {
+            Intention::NotUse
+        } else if r < not_use + take_less {
+            Intention::TakeLess
+        } else if r < not_use + take_less + lab {
+            Intention::LabTest
+        } else if r < not_use + take_less + lab + planned {
+            Intention::AsPlanned
+        } else {
+            Intention::NotStated
+        }
+    });
+    let outcome = rng.random_bool(0.08).then(|| {
+        let did_not_use = match intention {
+            Some(Intention::NotUse) => 0.8,
+            _ => f64::from(not_use) / 100.0,
+        };
+        if rng.random_bool(did_not_use) {
+            Outcome { used: false, effect: None, unexpected: vec![] }
+        } else {
+            let effect = [Effect::AsExpected, Effect::AsExpected, Effect::Stronger, Effect::Weaker, Effect::Unexpected]
+                [rng.random_range(0..5)];
+            let unexpected = if effect == Effect::Unexpected {
+                vec![UnexpectedEffect::ALL[rng.random_range(0..UnexpectedEffect::ALL.len())]]
+            } else {
+                vec![]
+            };
+            Outcome { used: true, effect: Some(effect), unexpected }
+        }
+    });
+    (intention, outcome)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

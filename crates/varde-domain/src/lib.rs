@@ -13,6 +13,7 @@ pub mod code;
 pub mod datafile;
 pub mod edas;
 pub mod error;
+pub mod feedback;
 pub mod finding;
 pub mod geo;
 pub mod indicator;

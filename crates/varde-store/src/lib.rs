@@ -216,6 +216,10 @@ pub struct SampleSummary {
     pub rules: Vec<String>,
     /// Amounts per unit (mg) of main components, by catalogue id.
     pub mg_per_unit: Vec<(String, f64)>,
+    /// What the person said they would do when the result was handed back.
+    pub intention: Option<varde_domain::feedback::Intention>,
+    /// What the person later said happened.
+    pub outcome: Option<varde_domain::feedback::Outcome>,
 }
 
 /// A signal to record: a stream that rose above its bound in a week, with the samples behind it.
@@ -538,6 +542,26 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<i64, StoreError>;
     /// An enabled user by name.
+    /// The technician records what the person said they will do (audited); a second recording replaces the first.
+    async fn set_intention(
+        &self,
+        code: SampleCode,
+        intention: varde_domain::feedback::Intention,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The person tells what happened (audited without any actor but "public"); a second telling replaces the first.
+    async fn record_outcome(
+        &self,
+        code: SampleCode,
+        outcome: varde_domain::feedback::Outcome,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The stated intention and the outcome recorded for a sample.
+    async fn feedback(
+        &self,
+        code: SampleCode,
+    ) -> Result<(Option<varde_domain::feedback::Intention>, Option<varde_domain::feedback::Outcome>), StoreError>;
     /// Sets a user's password (audited) and ends their sessions; `not_found` for an unknown user.
     async fn set_password(
         &self,

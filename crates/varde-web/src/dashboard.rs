@@ -16,6 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 use varde_domain::Lang;
+use varde_domain::Tier;
 use varde_domain::catalogue::SubstanceClass;
 use varde_domain::privacy::{self, MIN_SHOWN};
 use varde_store::SampleSummary;
@@ -379,6 +380,52 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
             }
         }
         p.meta { (t(lang, "dash_user_rooms_note")) }
+    });
+
+    // 7c. What a result changes: by the sample's highest finding, the share who said they would not use it or take
+    // less (of those who stated an intention) and the share who later said they did not use it (of those who told).
+    let mut changes: BTreeMap<Option<Tier>, [u64; 5]> = BTreeMap::new();
+    for s in &summaries {
+        use varde_domain::feedback::Intention;
+        let row = changes.entry(s.highest_tier).or_insert([0; 5]);
+        if let Some(i) = s.intention.filter(|i| *i != Intention::NotStated) {
+            row[0] += 1;
+            row[1] += u64::from(i == Intention::NotUse);
+            row[2] += u64::from(i == Intention::TakeLess);
+        }
+        if let Some(o) = &s.outcome {
+            row[3] += 1;
+            row[4] += u64::from(!o.used);
+        }
+    }
+    changes.retain(|_, r| r[0] > 0 || r[3] > 0);
+    sections.push(html! {
+        section.chart {
+            h2 { (t(lang, "dash_feedback")) }
+            @if changes.is_empty() {
+                p { "–" }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { (t(lang, "col_result")) }
+                        th scope="col" { (t(lang, "col_will_not_use")) }
+                        th scope="col" { (t(lang, "col_will_take_less")) }
+                        th scope="col" { (t(lang, "col_did_not_use")) }
+                    } }
+                    tbody {
+                        @for (tier, r) in changes.iter().rev() {
+                            tr {
+                                th scope="row" { (tier.map_or_else(|| t(lang, "no_finding"), |t| state.assessor.templates.tier_word(t).get(lang))) }
+                                td { (share(r[1], r[0], lang).1) }
+                                td { (share(r[2], r[0], lang).1) }
+                                td { (share(r[4], r[3], lang).1) }
+                            }
+                        }
+                    }
+                }
+            }
+            p.meta { (t(lang, "dash_feedback_note")) }
+        }
     });
 
     // 8. Time to warning (handed in → published) and to acknowledgement (published → each service's), by month.

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod delivery;
 pub mod error;
 pub mod extract;
+pub mod feedback;
 pub mod feeds;
 pub mod i18n;
 pub mod lang;
@@ -161,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .merge(substances::routes())
         .merge(subscriptions::routes())
         .merge(user_room::routes())
+        .merge(feedback::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {

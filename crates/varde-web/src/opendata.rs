@@ -168,6 +168,72 @@ pub fn weekly_counts(state: &AppState, summaries: &[SampleSummary]) -> Vec<Count
     out
 }
 
+/// What results changed, per year and highest finding: how many samples had each stated intention and each told
+/// outcome, by class found. One suppressed table per year and tier (answers × classes, with totals).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChangeRow {
+    pub year: String,
+    /// The sample's highest finding (`none` without one).
+    pub highest_tier: String,
+    /// `intention_<answer>` or `outcome_<answer>`.
+    pub answer: String,
+    pub class: String,
+    /// A number, "<5" or "x".
+    pub count: String,
+}
+
+pub fn result_changes(state: &AppState, summaries: &[SampleSummary]) -> Vec<ChangeRow> {
+    let mut tables: BTreeMap<(i16, String), BTreeMap<(String, String), u64>> = BTreeMap::new();
+    for s in summaries.iter().filter(|s| s.intention.is_some() || s.outcome.is_some()) {
+        let (year, _) = iso_week(s);
+        let tier = s.highest_tier.map_or("none", |t| t.as_str()).to_owned();
+        let answers = s
+            .intention
+            .map(|i| format!("intention_{}", i.as_str()))
+            .into_iter()
+            .chain(s.outcome.as_ref().map(|o| format!("outcome_{}", o.kind())));
+        let table = tables.entry((year, tier)).or_default();
+        for answer in answers {
+            for k in found_classes(state, s) {
+                *table.entry((answer.clone(), class_name(k))).or_insert(0) += 1;
+            }
+        }
+    }
+    let answers: Vec<String> = varde_domain::feedback::Intention::ALL
+        .iter()
+        .map(|i| format!("intention_{}", i.as_str()))
+        .chain(
+            ["did_not_use"]
+                .into_iter()
+                .chain(varde_domain::feedback::Effect::ALL.iter().map(|e| e.as_str()))
+                .map(|o| format!("outcome_{o}")),
+        )
+        .collect();
+    let classes = classes_counted();
+    tables
+        .iter()
+        .flat_map(|((year, tier), counts)| {
+            publish(counts, &answers, &classes).into_iter().map(|(answer, class, count)| ChangeRow {
+                year: year.to_string(),
+                highest_tier: tier.clone(),
+                answer,
+                class,
+                count,
+            })
+        })
+        .collect()
+}
+
+fn changes_csv(rows: &[ChangeRow]) -> String {
+    let mut out = String::from("year,highest_tier,answer,class,count\n");
+    for r in rows {
+        let fields = [&r.year, &r.highest_tier, &r.answer, &r.class, &r.count];
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
 pub fn samples_table(state: &AppState, summaries: &[SampleSummary]) -> Vec<OpenRow> {
     opendata::anonymise(&records(state, summaries), opendata::K)
 }
@@ -201,8 +267,16 @@ pub fn counts_csv(rows: &[CountRow]) -> String {
 }
 
 /// The files, by name: what `/open-data/{name}` serves and `varde export` writes.
-pub const FILES: [&str; 6] =
-    ["samples.csv", "samples.json", "fylke-counts.csv", "fylke-counts.json", "weekly-counts.csv", "weekly-counts.json"];
+pub const FILES: [&str; 8] = [
+    "samples.csv",
+    "samples.json",
+    "fylke-counts.csv",
+    "fylke-counts.json",
+    "weekly-counts.csv",
+    "weekly-counts.json",
+    "result-changes.csv",
+    "result-changes.json",
+];
 
 /// Renders one open-data file.
 pub async fn render(state: &AppState, name: &str) -> Result<Option<(String, &'static str)>, ApiError> {
@@ -217,7 +291,9 @@ pub async fn render(state: &AppState, name: &str) -> Result<Option<(String, &'st
         "fylke-counts.csv" => (counts_csv(&fylke_counts(state, &summaries)), "text/csv; charset=utf-8"),
         "fylke-counts.json" => (json(serde_json::to_string(&fylke_counts(state, &summaries))), "application/json"),
         "weekly-counts.csv" => (counts_csv(&weekly_counts(state, &summaries)), "text/csv; charset=utf-8"),
-        _ => (json(serde_json::to_string(&weekly_counts(state, &summaries))), "application/json"),
+        "weekly-counts.json" => (json(serde_json::to_string(&weekly_counts(state, &summaries))), "application/json"),
+        "result-changes.csv" => (changes_csv(&result_changes(state, &summaries)), "text/csv; charset=utf-8"),
+        _ => (json(serde_json::to_string(&result_changes(state, &summaries))), "application/json"),
     }))
 }
 

@@ -58,6 +58,8 @@ pub async fn lookup(
 pub struct ResultQuery {
     lang: Option<String>,
     code: Option<String>,
+    /// Set after the person told what happened: the page thanks them.
+    told: Option<String>,
 }
 
 async fn page(
@@ -119,6 +121,7 @@ async fn page(
                     @for a in &r.advice { p { strong { (a.name) } ": " (a.advice) } }
                     h2 { (t(lang, "limits")) }
                     @for a in &r.analyses { p { (a.limits) } }
+                    (crate::feedback::outcome_form_markup(lang, &r.code, q.told.is_some()))
                 },
             )
         }

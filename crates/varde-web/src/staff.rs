@@ -348,7 +348,17 @@ async fn sample_page(
 ) -> Result<Response, ApiError> {
     let has_photo = state.store.photo(stored.sample.code).await?.is_some();
     let spectra = crate::spectra::attached(state, stored.sample.code).await?;
-    Ok(sample_markup(state, user, stored, lang, error, has_photo, &spectra))
+    let (intention, _) = state.store.feedback(stored.sample.code).await?;
+    let page = SamplePage { error, has_photo, spectra: &spectra, intention };
+    Ok(sample_markup(state, user, stored, lang, &page))
+}
+
+/// What the sample page shows besides the sample itself.
+struct SamplePage<'a> {
+    error: Option<&'a str>,
+    has_photo: bool,
+    spectra: &'a [crate::spectra::AttachedSpectrum],
+    intention: Option<varde_domain::feedback::Intention>,
 }
 
 fn sample_markup(
@@ -356,10 +366,9 @@ fn sample_markup(
     user: &SessionUser,
     stored: &varde_store::StoredSample,
     lang: Lang,
-    error: Option<&str>,
-    has_photo: bool,
-    spectra: &[crate::spectra::AttachedSpectrum],
+    page: &SamplePage<'_>,
 ) -> Response {
+    let SamplePage { error, has_photo, spectra, intention } = *page;
     let code = stored.sample.code.to_string();
     let current: Vec<&varde_domain::sample::Analysis> = stored.sample.current_analyses().collect();
     let body = html! {
@@ -377,6 +386,7 @@ fn sample_markup(
         p { a href={ "/staff/samples/" (code) "/card?lang=" (lang.code()) } { (t(lang, "result_card")) } " · "
             a href={ "/staff?lang=" (lang.code()) } { (t(lang, "new_sample")) } " · "
             a href={ "/staff/samples?lang=" (lang.code()) } { (t(lang, "samples_list")) } }
+        (crate::feedback::intention_form_markup(lang, stored.sample.code, &user.0.csrf, intention))
         h2 { (t(lang, "add_analysis")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         form.concern method="post" action={ "/staff/samples/" (code) "/analyses?lang=" (lang.code()) } {

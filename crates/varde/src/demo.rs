@@ -28,6 +28,29 @@ pub async fn load(store: Arc<dyn Store>, reference: &Reference, seed: u64, count
         let (store, who) = (store.clone(), who.clone());
         tasks.spawn(async move { store.create_sample(s.code, sample, &who, now).await });
     }
+    let mut handed_back = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        let stored = result??;
+        handed_back.push((stored.sample.code, stored.findings.iter().map(|f| f.tier).max()));
+    }
+    // What people said when their results were handed back, and some told later what happened.
+    handed_back.sort_by_key(|(code, _)| code.compact().to_owned());
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed ^ 0xFEED);
+    let technician = Principal { actor: "demo".into(), role: Role::Technician, service: None };
+    let mut tasks = tokio::task::JoinSet::new();
+    for (code, tier) in handed_back {
+        let (intention, outcome) = varde_demo::feedback(&mut rng, tier);
+        let (store, who) = (store.clone(), technician.clone());
+        tasks.spawn(async move {
+            if let Some(i) = intention {
+                store.set_intention(code, i, &who, now).await?;
+            }
+            if let Some(o) = outcome {
+                store.record_outcome(code, o, now).await?;
+            }
+            Ok::<_, varde_store::StoreError>(())
+        });
+    }
     while let Some(result) = tasks.join_next().await {
         result??;
     }

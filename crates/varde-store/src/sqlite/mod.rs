@@ -52,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_alert_photos.sql"),
     include_str!("../../migrations/sqlite/0010_acknowledgements.sql"),
     include_str!("../../migrations/sqlite/0011_subscribers.sql"),
+    include_str!("../../migrations/sqlite/0012_result_feedback.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -744,6 +745,75 @@ impl Store for SqliteStore {
         let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
         self.write(move |conn| events::add_user(conn, &u, &h, role, service.as_ref().map(ServiceSlug::as_str), &a, at))
             .await
+    }
+
+    async fn set_intention(
+        &self,
+        code: SampleCode,
+        intention: varde_domain::feedback::Intention,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let actor = actor.actor.clone();
+        self.write(move |conn| {
+            let id = sample_id_of(conn, code)?;
+            conn.prepare_cached(
+                "INSERT INTO result_feedback (sample_id, intention, intention_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sample_id) DO UPDATE SET intention = excluded.intention, intention_ms = excluded.intention_ms",
+            )?
+            .execute(params![id, intention.as_str(), ms(at)])?;
+            append_audit(conn, at, &actor, "sample.intention", code.compact())
+        })
+        .await
+    }
+
+    async fn record_outcome(
+        &self,
+        code: SampleCode,
+        outcome: varde_domain::feedback::Outcome,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let id = sample_id_of(conn, code)?;
+            let unexpected: Vec<&str> = outcome.unexpected.iter().map(|u| u.as_str()).collect();
+            conn.prepare_cached(
+                "INSERT INTO result_feedback (sample_id, used, effect, unexpected, outcome_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (sample_id) DO UPDATE SET used = excluded.used, effect = excluded.effect,
+                 unexpected = excluded.unexpected, outcome_ms = excluded.outcome_ms",
+            )?
+            .execute(params![
+                id,
+                outcome.used,
+                outcome.effect.map(|e| e.as_str()),
+                serde_json::to_string(&unexpected).expect("strings serialise"),
+                ms(at)
+            ])?;
+            // The person is anonymous: the audit log says only that an outcome came for the sample.
+            append_audit(conn, at, "public", "sample.outcome", code.compact())
+        })
+        .await
+    }
+
+    async fn feedback(
+        &self,
+        code: SampleCode,
+    ) -> Result<(Option<varde_domain::feedback::Intention>, Option<varde_domain::feedback::Outcome>), StoreError> {
+        self.read(move |conn| {
+            let id = match sample_id_of(conn, code) {
+                Ok(id) => id,
+                Err(StoreError::UnknownSample) => return Ok((None, None)),
+                Err(e) => return Err(e),
+            };
+            let row = conn
+                .query_row(
+                    "SELECT intention, used, effect, unexpected FROM result_feedback WHERE sample_id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            Ok(row.map(samples::feedback_of).transpose()?.unwrap_or((None, None)))
+        })
+        .await
     }
 
     async fn set_password(

@@ -4,6 +4,7 @@ use super::*;
 use crate::{AlertRef, StoredSample};
 use varde_domain::Tier;
 use varde_domain::alert::AlertStatus;
+use varde_domain::feedback::{self, Effect, Intention, UnexpectedEffect};
 use varde_domain::finding::Finding;
 
 pub(super) fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>, StoreError> {
@@ -355,8 +356,15 @@ pub(super) fn summaries(conn: &Connection) -> Result<Vec<crate::SampleSummary>, 
         let (id, substance, value, unit) = r?;
         amounts.entry(id).or_default().push((substance, if unit == "ug" { value / 1000.0 } else { value }));
     }
+    let mut feedback: HashMap<i64, (Option<Intention>, Option<feedback::Outcome>)> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT sample_id, intention, used, effect, unexpected FROM result_feedback")?;
+    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))? {
+        let (id, row) = r?;
+        feedback.insert(id, feedback_of(row)?);
+    }
     rows.into_iter()
         .map(|(id, received, fylke, form)| {
+            let (intention, outcome) = feedback.remove(&id).unwrap_or((None, None));
             Ok(crate::SampleSummary {
                 id,
                 received: ts(received)?,
@@ -367,6 +375,8 @@ pub(super) fn summaries(conn: &Connection) -> Result<Vec<crate::SampleSummary>, 
                 highest_tier: tiers.get(&id).copied(),
                 rules: rules.remove(&id).unwrap_or_default(),
                 mg_per_unit: amounts.remove(&id).unwrap_or_default(),
+                intention,
+                outcome,
             })
         })
         .collect()
@@ -411,4 +421,24 @@ pub(super) fn samples_of(
             })
         })
         .collect()
+}
+
+/// A `result_feedback` row: (intention, used, effect, unexpected as JSON).
+pub(super) fn feedback_of(
+    (intention, used, effect, unexpected): (Option<String>, Option<bool>, Option<String>, Option<String>),
+) -> Result<(Option<Intention>, Option<feedback::Outcome>), StoreError> {
+    let intention = intention.map(|i| Intention::parse(&i).ok_or_else(|| corrupt("intention", &i))).transpose()?;
+    let outcome = match used {
+        None => None,
+        Some(used) => {
+            let effect = effect.map(|e| Effect::parse(&e).ok_or_else(|| corrupt("effect", &e))).transpose()?;
+            let codes: Vec<String> = from_json(unexpected)?.unwrap_or_default();
+            let unexpected = codes
+                .iter()
+                .map(|c| UnexpectedEffect::parse(c).ok_or_else(|| corrupt("unexpected effect", c)))
+                .collect::<Result<_, _>>()?;
+            Some(feedback::Outcome { used, effect, unexpected })
+        }
+    };
+    Ok((intention, outcome))
 }

@@ -25,6 +25,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(crate::spectra::list))
         .routes(routes!(crate::spectra::add_reference, crate::spectra::references))
         .routes(routes!(results::get))
+        .routes(routes!(crate::feedback::outcome_api))
+        .routes(routes!(crate::feedback::intention_api))
         .routes(routes!(catalogue::substances))
         .routes(routes!(catalogue::services))
         .routes(routes!(ops::healthz))

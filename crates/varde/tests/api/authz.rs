@@ -156,6 +156,20 @@ async fn every_route_for_every_role() {
         ("get", "/api/v1/user-room-days", "/api/v1/user-room-days".into(), None, [Unauthenticated, Ok, Ok, Ok, Ok]),
         ("get", "/api/v1/stats/time-to-warning", "/api/v1/stats/time-to-warning".into(), None, [Ok, Ok, Ok, Ok, Ok]),
         ("get", "/api/v1/stats/deaths", "/api/v1/stats/deaths".into(), None, [Ok, Ok, Ok, Ok, Ok]),
+        (
+            "put",
+            "/api/v1/samples/{code}/intention",
+            format!("/api/v1/samples/{code}/intention"),
+            Some(json!({"intention": "not_use"})),
+            [Unauthenticated, Ok, Forbidden, Forbidden, Forbidden],
+        ),
+        (
+            "post",
+            "/api/v1/results/{code}/outcome",
+            format!("/api/v1/results/{code}/outcome"),
+            Some(json!({"used": false})),
+            [Ok, Ok, Ok, Ok, Ok],
+        ),
         // Subscriptions need no account: a link's token, not a role, opens a subscriber's data (404 without it).
         (
             "post",
@@ -262,6 +276,7 @@ async fn every_route_for_every_role() {
                 "get" => app.client.get(&url),
                 "post" => app.client.post(&url),
                 "delete" => app.client.delete(&url),
+                "put" => app.client.put(&url),
                 _ => app.client.patch(&url),
             };
             if let Some(b) = body {

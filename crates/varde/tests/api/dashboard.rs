@@ -27,7 +27,11 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
         assert!(html.contains(title));
         assert!(html.len() < 100_000, "{lang}: {} bytes", html.len());
         assert_eq!(html.matches("<svg role=\"img\"").count(), 11, "eleven charts (user-room overdoses the eleventh)");
-        assert_eq!(html.matches("<table>").count(), 12, "each with its table, and user rooms by fylke");
+        assert_eq!(
+            html.matches("<table>").count(),
+            13,
+            "each with its table, user rooms by fylke, what a result changes"
+        );
         // User rooms: the demo year's counts by fylke, with a rate per 100,000 where the count is shown.
         let rooms = html.split("id=\"user-rooms-t\"").nth(1).expect("the user-room section");
         assert!(
@@ -38,6 +42,20 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
         let rate = oslo.rsplit("<td>").next().unwrap().trim_end_matches("</td>");
         let rate: f64 = rate.replace(',', ".").parse().unwrap_or_else(|_| panic!("{lang}: Oslo has a rate: {oslo}"));
         assert!(rate > 1.0 && rate < 100.0, "{rate} per 100,000");
+        // What a result changes: after a severe result, the share who said they would not use the sample.
+        if lang == "en" {
+            let changes =
+                html.split("What a result changes").nth(1).expect("the section").split("</table>").next().unwrap();
+            let severe = changes
+                .split("<th scope=\"row\">Severe alert</th>")
+                .nth(1)
+                .expect("a severe row")
+                .split("</tr>")
+                .next()
+                .unwrap();
+            let not_use = severe.split("<td>").nth(1).unwrap();
+            assert!(not_use.contains(" %)"), "a share, not suppressed, in the demo year: {severe}");
+        }
         assert!(!html.contains("<script"));
         // Deaths with rates per million and per million aged 15-64, from the population of the same year.
         let rates = if lang == "en" { ">363 (66.1 / 101.9)<" } else { ">363 (66,1 / 101,9)<" };
@@ -65,6 +83,14 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
     assert_eq!((y2023["deaths"].as_u64(), y2023["population"].as_u64()), (Some(363), Some(5_488_984)), "{y2023}");
     assert!((y2023["per_million"].as_f64().unwrap() - 66.13).abs() < 0.01, "{y2023}");
     assert_eq!(deaths.as_array().unwrap().len(), 9, "2015-2023");
+    // The same in open data, by year, tier and class, suppressed: no count of 1-4 anywhere.
+    let csv = reqwest::get(format!("{base}/open-data/result-changes.csv")).await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with("year,highest_tier,answer,class,count\n"), "{csv}");
+    assert!(csv.contains(",severe,intention_not_use,"), "{csv}");
+    for line in csv.lines().skip(1) {
+        let count = line.rsplit(',').next().unwrap();
+        assert!(count == "<5" || count == "x" || count.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5), "{line}");
+    }
     for page in ["/concern", "/open-data", "/alerts", "/substances"] {
         let html = reqwest::get(format!("{base}{page}")).await.unwrap().text().await.unwrap();
         assert!(html.len() < 100_000, "{page}: {} bytes", html.len());

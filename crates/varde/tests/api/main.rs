@@ -6,6 +6,7 @@ mod authz;
 mod cli;
 mod dashboard;
 mod durability;
+mod feedback;
 mod helpers;
 mod indicators;
 mod reach;

@@ -63,9 +63,10 @@ fixed_list! {
     }
 }
 
-/// What happened, as the person tells it on the result page.
+/// What happened, as the person tells it on the result page. (In the API document `WhatHappened`: a sample's
+/// analysis outcome is `Outcome` there.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = WhatHappened))]
 #[serde(deny_unknown_fields)]
 pub struct Outcome {
     /// Whether they used the sample's drug.

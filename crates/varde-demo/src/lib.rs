@@ -17,6 +17,9 @@ use varde_domain::sample::{
 };
 use varde_domain::service::ServiceKind;
 
+/// How long before the end of the demo year the newest sample is received (seconds).
+const EARLIEST_SECS: i64 = 30 * 60;
+
 pub const NOTE: &str = "Syntetiske demodata / synthetic demo data";
 
 /// A service in the demo: slug, name, kind, kommunenummer, relative share of samples.
@@ -145,12 +148,13 @@ pub fn sample<R: Rng>(rng: &mut R, end: Timestamp) -> SampleInput {
         }
         ticket -= s.weight;
     }
-    let mut at = end - SignedDuration::from_secs(rng.random_range(60..365 * 86_400));
+    // At least half an hour before the end, so that every analysis (2 to 30 minutes after) has been performed.
+    let mut at = end - SignedDuration::from_secs(rng.random_range(EARLIEST_SECS..365 * 86_400));
     // The festival service works only in June to August: draw again until the day is in those months (every
     // 365-day window holds a summer, so this ends quickly).
     if service.kind == ServiceKind::Festival {
         while !(6..=8).contains(&at.to_zoned(jiff::tz::TimeZone::UTC).month()) {
-            at = end - SignedDuration::from_secs(rng.random_range(60..365 * 86_400));
+            at = end - SignedDuration::from_secs(rng.random_range(EARLIEST_SECS..365 * 86_400));
         }
     }
     let mut s = product(rng);
@@ -554,6 +558,17 @@ mod tests {
             let v = s.input.clone().validate(&cat, end()).unwrap_or_else(|e| panic!("{e}: {:?}", s.input));
             for r in v.sold_as.iter().filter(|r| r.substance != "unknown research chemical") {
                 assert!(r.known, "{r:?} is in the catalogue");
+            }
+        }
+    }
+
+    /// `varde demo --samples 1000000` once failed: a sample received a minute before the end had analyses "performed"
+    /// in the future. With 60,000 samples a few land in the last half hour, where that happened.
+    #[test]
+    fn no_analysis_is_performed_after_the_end_of_the_year() {
+        for s in samples(3, end(), 60_000) {
+            for a in &s.input.analyses {
+                assert!(a.performed_at.unwrap() <= end(), "{:?}", s.input.received_at);
             }
         }
     }

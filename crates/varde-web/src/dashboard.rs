@@ -97,14 +97,21 @@ async fn page(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let sections = sections(&state, lang, true).await?;
-    let body = html! {
-        h1 { (t(lang, "dashboard")) }
-        p { (t(lang, "dash_intro")) }
-        @for s in &sections { (s) }
-        p.meta { a href={ "/open-data?lang=" (lang.code()) } { (t(lang, "open_data")) } }
-    };
-    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body)))
+    let renderer = state.clone();
+    let html = state
+        .figures
+        .get(&format!("dashboard-{}", lang.code()), move || async move {
+            let sections = sections(&renderer, lang, true).await?;
+            let body = html! {
+                h1 { (t(lang, "dashboard")) }
+                p { (t(lang, "dash_intro")) }
+                @for s in &sections { (s) }
+                p.meta { a href={ "/open-data?lang=" (lang.code()) } { (t(lang, "open_data")) } }
+            };
+            Ok::<_, ApiError>(crate::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body).into_string())
+        })
+        .await?;
+    Ok(crate::pages::page_bytes(html))
 }
 
 /// The dashboard's figures. `public`: with small-cell suppression (the public page); without, for national roles.

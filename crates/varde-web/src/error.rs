@@ -82,6 +82,12 @@ pub fn text(code: ErrorCode, lang: Lang) -> &'static str {
     TEXTS.get(code.as_str()).map_or_else(|| panic!("i18n/errors.toml has no {code}"), |t| t.get(lang))
 }
 
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.body.error.as_str(), self.body.message)
+    }
+}
+
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError { status: status(code), body: ErrorBody { error: code, message: message.into(), field: None } }

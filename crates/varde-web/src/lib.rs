@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod feedback;
 pub mod feeds;
+pub mod figures;
 pub mod i18n;
 pub mod lang;
 pub mod limits;
@@ -75,6 +76,8 @@ pub struct Inner {
     pub spectra: spectra::EngineCell,
     /// How warnings reach people and services: e-mail, web push, escalations.
     pub reach: subscriptions::Reach,
+    /// The public dashboard and open-data files, renewed in the background.
+    pub figures: figures::FigureCache,
 }
 
 impl Deref for AppState {
@@ -103,6 +106,7 @@ impl AppState {
             dummy_hash: session::hash_password("no such user"),
             spectra: Default::default(),
             reach: subscriptions::Reach::default(),
+            figures: Default::default(),
         }))
     }
 }

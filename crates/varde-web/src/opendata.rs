@@ -298,12 +298,19 @@ pub async fn render(state: &AppState, name: &str) -> Result<Option<(String, &'st
 }
 
 async fn file(State(state): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<Response, ApiError> {
-    match render(&state, &name).await? {
-        Some((body, ct)) => {
-            Ok(([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response())
-        }
-        None => Err(ApiError::new(ErrorCode::NotFound, "no such open-data file; see /open-data")),
-    }
+    let Some(&name) = FILES.iter().find(|f| **f == name) else {
+        return Err(ApiError::new(ErrorCode::NotFound, "no such open-data file; see /open-data"));
+    };
+    let ct = if name.ends_with(".csv") { "text/csv; charset=utf-8" } else { "application/json" };
+    let renderer = state.clone();
+    // Kept in memory and renewed in the background (crate::figures): a download never reads every sample.
+    let body = state
+        .figures
+        .get(&format!("open-data/{name}"), move || async move {
+            Ok::<_, ApiError>(render(&renderer, name).await?.map(|(body, _)| body).unwrap_or_default())
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response())
 }
 
 #[derive(serde::Deserialize)]

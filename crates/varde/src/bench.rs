@@ -44,6 +44,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         rounds: usize,
     },
+    /// What the dashboard, open-data files, time to warning and the hourly signal run cost with a small and a large
+    /// history side by side (demo databases made once in --dir and kept).
+    Know {
+        #[arg(long, default_value_t = 10_000)]
+        small: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        large: usize,
+        /// Where the demo databases are kept between runs (default: a folder in the temporary directory).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 50)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// EI library search: batch queries per second on every core and single-query latency, per method.
     Spectra {
         #[arg(long, default_value = "crates/varde-spectra/tests/data/ei/massbank_ei.msp")]
@@ -79,6 +94,9 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
         BenchCommand::Signals { substances, areas, write } => crate::bench_signals::run(substances, areas, write),
         BenchCommand::Spectra { library, queries, seconds, top } => {
             crate::spectra::bench(&library, queries.as_deref(), seconds, top)
+        }
+        BenchCommand::Know { small, large, dir, connections, seconds } => {
+            crate::bench_know::run(reference, small, large, dir, connections, seconds).await
         }
         BenchCommand::Reach { subscribers, rounds } => crate::bench_reach::run(reference, subscribers, rounds).await,
         BenchCommand::Alerts { seconds, background, connections } => {

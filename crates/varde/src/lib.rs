@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod bench;
 mod bench_alerts;
+mod bench_know;
 mod bench_reach;
 pub mod bench_signals;
 pub mod demo;

@@ -1,0 +1,168 @@
+//! `varde bench know`: what the public and analysts' figures cost, for a small and a large history side by side.
+//! The ratio is the figure to watch: a page whose cost grows with history can be taken down by a handful of
+//! visitors exactly when a severe alert sends people to it.
+
+use crate::{Reference, demo, open_store, serve};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use varde_store::Store;
+
+/// One size's figures.
+struct Figures {
+    samples: u64,
+    dashboard_p50: Duration,
+    dashboard_per_s: f64,
+    open_data_p50: Vec<(&'static str, Duration)>,
+    time_to_warning_p50: Duration,
+    signal_run: Duration,
+    peak_rss_mb: f64,
+}
+
+fn p50(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Peak resident memory of this process so far (Linux), in MB.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The demo database of `samples` samples in `dir`, made (seed 1) when missing.
+async fn database(reference: &Reference, dir: &Path, samples: usize) -> anyhow::Result<PathBuf> {
+    let path = dir.join(format!("demo-{samples}.db"));
+    let url = format!("sqlite://{}", path.display());
+    let store = open_store(&url, reference)?;
+    if store.sample_count().await? == 0 {
+        let started = Instant::now();
+        eprintln!("making a demo database of {samples} samples in {} …", path.display());
+        demo::load(store.clone() as Arc<dyn Store>, reference, 1, samples).await?;
+        eprintln!("  made in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    store.close();
+    Ok(path)
+}
+
+async fn get_timed(client: &reqwest::Client, url: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let res = client.get(url).send().await?;
+    anyhow::ensure!(res.status().is_success(), "{url}: HTTP {}", res.status());
+    res.bytes().await?;
+    Ok(started.elapsed())
+}
+
+async fn measure(reference: Reference, path: &Path, connections: usize, seconds: Duration) -> anyhow::Result<Figures> {
+    let store = open_store(&format!("sqlite://{}", path.display()), &reference)?;
+    let samples = store.sample_count().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let app = serve::app(store.clone(), reference.clone(), &base).await?;
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    });
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections + 4).build()?;
+    // Warm up (and let the start-up signal run finish before anything is timed).
+    get_timed(&client, &format!("{base}/dashboard")).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let mut one = Vec::new();
+    for _ in 0..15 {
+        one.push(get_timed(&client, &format!("{base}/dashboard?lang=nb")).await?);
+    }
+    let dashboard_p50 = p50(one);
+
+    let deadline = Instant::now() + seconds;
+    let mut workers = Vec::new();
+    for _ in 0..connections {
+        let (client, url) = (client.clone(), format!("{base}/dashboard?lang=nb"));
+        workers.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                if get_timed(&client, &url).await.is_ok() {
+                    n += 1;
+                }
+            }
+            n
+        }));
+    }
+    let started = Instant::now();
+    let mut views = 0;
+    for w in workers {
+        views += w.await?;
+    }
+    let dashboard_per_s = views as f64 / started.elapsed().as_secs_f64();
+
+    let mut open_data_p50 = Vec::new();
+    for name in ["samples.csv", "fylke-counts.csv", "weekly-counts.csv", "result-changes.csv"] {
+        let mut v = Vec::new();
+        for _ in 0..5 {
+            v.push(get_timed(&client, &format!("{base}/open-data/{name}")).await?);
+        }
+        open_data_p50.push((name, p50(v)));
+    }
+    let mut v = Vec::new();
+    for _ in 0..5 {
+        v.push(get_timed(&client, &format!("{base}/api/v1/stats/time-to-warning")).await?);
+    }
+    let time_to_warning_p50 = p50(v);
+
+    // The hourly signal run, as the server does it.
+    let state = varde_web::AppState::new(store.clone(), reference, &base);
+    let started = Instant::now();
+    varde_web::monitoring::run(&state, jiff::Timestamp::now()).await.context("the signal run")?;
+    let signal_run = started.elapsed();
+    Ok(Figures {
+        samples,
+        dashboard_p50,
+        dashboard_per_s,
+        open_data_p50,
+        time_to_warning_p50,
+        signal_run,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+pub async fn run(
+    reference: Reference,
+    small: usize,
+    large: usize,
+    dir: Option<PathBuf>,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| std::env::temp_dir().join("varde-bench-know"));
+    std::fs::create_dir_all(&dir)?;
+    let mut figures = Vec::new();
+    for n in [small, large] {
+        let path = database(&reference, &dir, n).await?;
+        figures.push(measure(reference.clone(), &path, connections, Duration::from_secs(seconds)).await?);
+    }
+    let (a, b) = (&figures[0], &figures[1]);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "know at scale: {} vs {} samples ({connections} connections, {seconds} s per throughput run)",
+        a.samples, b.samples
+    );
+    println!("{:<42} {:>14} {:>14} {:>8}", "", a.samples, b.samples, "ratio");
+    let row = |name: &str, x: f64, y: f64, unit: &str| {
+        println!("{name:<42} {:>11.1} {unit:<2} {:>11.1} {unit:<2} {:>8.1}", x, y, y / x);
+    };
+    row("/dashboard p50 (one client)", ms(a.dashboard_p50), ms(b.dashboard_p50), "ms");
+    row("/dashboard views/s", a.dashboard_per_s, b.dashboard_per_s, "/s");
+    for ((name, x), (_, y)) in a.open_data_p50.iter().zip(&b.open_data_p50) {
+        row(&format!("/open-data/{name} p50"), ms(*x), ms(*y), "ms");
+    }
+    row("/api/v1/stats/time-to-warning p50", ms(a.time_to_warning_p50), ms(b.time_to_warning_p50), "ms");
+    row("hourly signal run", ms(a.signal_run), ms(b.signal_run), "ms");
+    println!(
+        "{:<42} {:>11.0} MB {:>11.0} MB  (peak of the whole process, both sizes)",
+        "peak resident memory", a.peak_rss_mb, b.peak_rss_mb
+    );
+    Ok(())
+}

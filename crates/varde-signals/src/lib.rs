@@ -8,7 +8,8 @@ pub mod cusum;
 pub mod ears;
 pub mod farrington;
 mod glm;
-pub mod stats;
+/// The shared distribution functions (crate `varde-stats`), under their old name.
+pub use varde_stats as stats;
 
 pub use cusum::CusumParams;
 pub use ears::{EarsParams, Variant};

@@ -590,7 +590,7 @@ fn f_test(smaller: &Fit, larger: &Fit, added: usize, n: f64) -> f64 {
     let f = ((smaller.rss - larger.rss).max(0.0) / added as f64) / (larger.rss / df2);
     let d1 = added as f64;
     // P(F > f) = I_{d2/(d2 + d1 f)}(d2/2, d1/2).
-    varde_signals::stats::incomplete_beta(df2 / (df2 + d1 * f), df2 / 2.0, d1 / 2.0)
+    varde_stats::incomplete_beta(df2 / (df2 + d1 * f), df2 / 2.0, d1 / 2.0)
 }
 
 /// Synthetic mixtures from real reference spectra, for evaluating the mixture analysis.

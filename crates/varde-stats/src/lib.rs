@@ -1,4 +1,5 @@
-//! The distribution functions the algorithms need, to the precision R's own give.
+//! The distribution functions Varde's algorithms need (signal detection, spectral mixture tests), to the precision
+//! R's own give. Pure, with no dependency on the rest of Varde.
 
 /// Standard normal upper tail, P(Z > z), accurate in the far tail (erfc, not 1 - cdf).
 pub fn norm_upper(z: f64) -> f64 {

@@ -7,6 +7,7 @@
 //! slashes, brackets) and judged by the shape of their digit groups, so that `412.34.567` is a phone number while
 //! `12.11.2026`, `420 mg` and `116 117` are not.
 
+use crate::error::{ErrorCode, InvalidInput};
 use regex::Regex;
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
@@ -242,6 +243,43 @@ pub fn is_valid_national_id(digits: &[u8]) -> bool {
         }
     };
     control(&W1, &digits[..9]) == Some(digits[9]) && control(&W2, &digits[..10]) == Some(digits[10])
+}
+
+/// Validates free text: trimmed, length-limited, and free of personal data. Empty text becomes `None`.
+pub fn check_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<String>, InvalidInput> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > max {
+        return Err(InvalidInput::new(
+            ErrorCode::TextTooLong,
+            field,
+            format!("{field} may have at most {max} characters"),
+        ));
+    }
+    // Personal data first: a phone number split by a zero-width space is refused as what it is.
+    if let Some(kind) = find(text) {
+        return Err(InvalidInput::new(
+            ErrorCode::PersonalDataRefused,
+            field,
+            format!(
+                "{field} looks like it contains {}. Varde stores no personal data: remove it and send again.",
+                kind.describe()
+            ),
+        ));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(InvalidInput::new(ErrorCode::InvalidValue, field, format!("{field} contains control characters")));
+    }
+    // Zero-width and bidirectional characters hide what a text says from the people who read it.
+    if text.chars().any(is_invisible) {
+        return Err(InvalidInput::new(
+            ErrorCode::InvalidValue,
+            field,
+            format!("{field} contains invisible characters (zero-width or text-direction marks); type it again"),
+        ));
+    }
+    Ok(Some(text.to_owned()))
 }
 
 #[cfg(test)]

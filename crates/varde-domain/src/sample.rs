@@ -7,7 +7,6 @@
 use crate::catalogue::{Catalogue, SubstanceRef};
 use crate::code::SampleCode;
 use crate::method::Method;
-use crate::personal_data;
 use crate::service::ServiceSlug;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -346,42 +345,7 @@ pub const MAX_ANALYSES: usize = 20;
 /// How far in the future a received or performed time may lie, for clocks that are slightly off.
 const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(10);
 
-/// Validates free text: trimmed, length-limited, and free of personal data. Empty text becomes `None`.
-pub fn check_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<String>, InvalidInput> {
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if text.chars().count() > max {
-        return Err(InvalidInput::new(
-            ErrorCode::TextTooLong,
-            field,
-            format!("{field} may have at most {max} characters"),
-        ));
-    }
-    // Personal data first: a phone number split by a zero-width space is refused as what it is.
-    if let Some(kind) = personal_data::find(text) {
-        return Err(InvalidInput::new(
-            ErrorCode::PersonalDataRefused,
-            field,
-            format!(
-                "{field} looks like it contains {}. Varde stores no personal data: remove it and send again.",
-                kind.describe()
-            ),
-        ));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(InvalidInput::new(ErrorCode::InvalidValue, field, format!("{field} contains control characters")));
-    }
-    // Zero-width and bidirectional characters hide what a text says from the people who read it.
-    if text.chars().any(personal_data::is_invisible) {
-        return Err(InvalidInput::new(
-            ErrorCode::InvalidValue,
-            field,
-            format!("{field} contains invisible characters (zero-width or text-direction marks); type it again"),
-        ));
-    }
-    Ok(Some(text.to_owned()))
-}
+pub use crate::personal_data::check_text;
 
 fn check_time(field: &str, t: Option<Timestamp>, now: Timestamp) -> Result<Timestamp, InvalidInput> {
     let t = t.unwrap_or(now);

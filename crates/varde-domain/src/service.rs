@@ -106,8 +106,8 @@ impl Service {
         kind: &str,
         kommune: &str,
         geography: &crate::Geography,
-    ) -> Result<Service, crate::sample::InvalidInput> {
-        let bad = |field: &str, message: String| crate::sample::InvalidInput {
+    ) -> Result<Service, crate::error::InvalidInput> {
+        let bad = |field: &str, message: String| crate::error::InvalidInput {
             code: ErrorCode::InvalidValue,
             field: field.into(),
             message,
@@ -126,7 +126,7 @@ impl Service {
             )
         })?;
         // A service's name is public (pages, feeds): free text, checked like every other.
-        let name = crate::sample::check_text("name", Some(name), 120)?
+        let name = crate::personal_data::check_text("name", Some(name), 120)?
             .ok_or_else(|| bad("name", "a service needs a name of at most 120 characters".into()))?;
         Ok(Service { slug, name, kind, kommune: k.number.clone(), fylke: k.fylke.clone() })
     }

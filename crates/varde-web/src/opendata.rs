@@ -329,6 +329,8 @@ async fn dictionary(ApiQuery(q): ApiQuery<LangQuery>, headers: HeaderMap) -> Res
         ("highest_tier", "od_col_highest_tier"),
         ("class", "od_col_class"),
         ("count", "od_col_count"),
+        ("year", "od_col_year"),
+        ("answer", "od_col_answer"),
     ];
     let body = html! {
         h1 { (t(lang, "open_data")) }

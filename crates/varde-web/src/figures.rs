@@ -109,6 +109,19 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// Waits (up to 5 s, for a loaded machine) until `key` serves `body` from the cache without starting a render.
+    async fn settled(cache: &FigureCache, key: &str, body: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let now = cache.get(key, || async { Err::<String, _>("not rendered here".to_owned()) }).await.unwrap();
+            if now == body {
+                return;
+            }
+            assert!(Instant::now() < deadline, "still {now:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     #[tokio::test]
     async fn visitors_get_the_last_rendering_while_one_renewal_runs_in_the_background() {
         let cache = FigureCache::new(Duration::from_millis(50));
@@ -132,17 +145,20 @@ mod tests {
         for _ in 0..10 {
             assert_eq!(cache.get("k", render(renders.clone())).await.unwrap(), "rendering 1");
         }
-        tokio::time::sleep(Duration::from_millis(40)).await;
-        assert_eq!(renders.load(Ordering::SeqCst), 2);
-        assert_eq!(cache.get("k", render(renders.clone())).await.unwrap(), "rendering 2");
+        settled(&cache, "k", "rendering 2").await;
+        assert_eq!(renders.load(Ordering::SeqCst), 2, "one renewal for ten stale visits");
         // A failed renewal keeps the last rendering.
         tokio::time::sleep(Duration::from_millis(60)).await;
         let failing = || async { Err::<String, _>("the database is away".to_owned()) };
         assert_eq!(cache.get("k", failing).await.unwrap(), "rendering 2");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        assert_eq!(cache.get("k", render(renders.clone())).await.unwrap(), "rendering 2", "renewal starts again");
-        tokio::time::sleep(Duration::from_millis(40)).await;
-        assert_eq!(cache.get("k", render(renders.clone())).await.unwrap(), "rendering 3");
+        // Once the failure is recorded, the next stale visit starts a renewal again.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while renders.load(Ordering::SeqCst) < 3 {
+            assert_eq!(cache.get("k", render(renders.clone())).await.unwrap(), "rendering 2");
+            assert!(Instant::now() < deadline, "a renewal starts again");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        settled(&cache, "k", "rendering 3").await;
         // Another key is its own.
         assert_eq!(cache.get("other", render(renders.clone())).await.unwrap(), "rendering 4");
     }

@@ -60,7 +60,22 @@ pub async fn deaths(State(state): State<AppState>) -> Result<Json<Vec<varde_doma
 }
 
 #[utoipa::path(get, path = "/api/v1/stats/time-to-warning", tag = "public", responses((status = 200, body = [MonthTimes])))]
-pub async fn time_to_warning(State(state): State<AppState>) -> Result<Json<Vec<MonthTimes>>, ApiError> {
+pub async fn time_to_warning(State(state): State<AppState>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    // Public and read by month: served from memory and renewed in the background (crate::figures), as the
+    // dashboard is, so its cost does not grow with the number of alerts.
+    let renderer = state.clone();
+    let body = state
+        .figures
+        .get("time-to-warning", move || async move {
+            Ok::<_, ApiError>(serde_json::to_string(&months(&renderer).await?).expect("plain data serialises"))
+        })
+        .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Time to warning by month, computed from every alert.
+async fn months(state: &AppState) -> Result<Vec<MonthTimes>, ApiError> {
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
     let mut months: BTreeMap<String, Vec<varde_store::WarningTimes>> = BTreeMap::new();
     for t in state.store.warning_times().await? {
@@ -68,27 +83,23 @@ pub async fn time_to_warning(State(state): State<AppState>) -> Result<Json<Vec<M
         months.entry(format!("{:04}-{:02}", z.year(), z.month())).or_default().push(t);
     }
     let secs = |a: jiff::Timestamp, b: jiff::Timestamp| (b.as_millisecond() - a.as_millisecond()) as f64 / 1000.0;
-    Ok(Json(
-        months
-            .into_iter()
-            .map(|(month, ts)| MonthTimes {
-                alerts: ts.len(),
-                to_finding: spread(ts.iter().map(|t| secs(t.received, t.assessed)).collect()),
-                to_draft: spread(ts.iter().map(|t| secs(t.received, t.drafted)).collect()),
-                to_published: spread(ts.iter().filter_map(|t| t.published.map(|p| secs(t.received, p))).collect()),
-                to_delivered: spread(
-                    ts.iter().filter_map(|t| t.first_delivered.map(|d| secs(t.received, d))).collect(),
-                ),
-                to_acknowledged: spread(
-                    ts.iter()
-                        .filter_map(|t| t.published.map(|p| t.acknowledged.iter().map(move |a| secs(p, *a))))
-                        .flatten()
-                        .collect(),
-                ),
-                month,
-            })
-            .collect(),
-    ))
+    Ok(months
+        .into_iter()
+        .map(|(month, ts)| MonthTimes {
+            alerts: ts.len(),
+            to_finding: spread(ts.iter().map(|t| secs(t.received, t.assessed)).collect()),
+            to_draft: spread(ts.iter().map(|t| secs(t.received, t.drafted)).collect()),
+            to_published: spread(ts.iter().filter_map(|t| t.published.map(|p| secs(t.received, p))).collect()),
+            to_delivered: spread(ts.iter().filter_map(|t| t.first_delivered.map(|d| secs(t.received, d))).collect()),
+            to_acknowledged: spread(
+                ts.iter()
+                    .filter_map(|t| t.published.map(|p| t.acknowledged.iter().map(move |a| secs(p, *a))))
+                    .flatten()
+                    .collect(),
+            ),
+            month,
+        })
+        .collect())
 }
 
 #[cfg(test)]

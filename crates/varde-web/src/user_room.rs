@@ -46,14 +46,8 @@ async fn page(
     }
     let mut values = HashMap::new();
     if let Some(day) = q.day.as_deref().and_then(|d| d.parse::<jiff::civil::Date>().ok()) {
+        // The day to correct; `render` fills in what was recorded for it.
         values.insert("day".to_owned(), day.to_string());
-        if let Ok(days) = own_days(&state, &user).await
-            && let Some(d) = days.iter().find(|d| d.day == day)
-        {
-            for (name, n) in COUNTS.iter().zip([d.visits, d.overdoses, d.naloxone, d.referrals]) {
-                values.insert((*name).to_owned(), n.to_string());
-            }
-        }
     }
     let saved = q.saved.as_deref().map(|d| t(lang, "user_room_saved").replace("{day}", d));
     render(&state, lang, &user, &values, saved.as_deref(), None, StatusCode::OK).await
@@ -79,6 +73,15 @@ async fn render(
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
+    // A day asked for correction (no counts typed yet) comes with the counts recorded for it.
+    let mut values = values.clone();
+    let asked = values.get("day").and_then(|d| d.parse::<jiff::civil::Date>().ok());
+    if let Some(d) = asked.filter(|_| !values.contains_key("visits")).and_then(|day| days.iter().find(|d| d.day == day))
+    {
+        for (name, n) in COUNTS.iter().zip([d.visits, d.overdoses, d.naloxone, d.referrals]) {
+            values.insert((*name).to_owned(), n.to_string());
+        }
+    }
     days.retain(|d| d.day > since);
     days.reverse();
     let v = |k: &str| values.get(k).cloned().unwrap_or_default();

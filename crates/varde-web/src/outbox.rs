@@ -29,7 +29,10 @@ const PUSH_TTL_SECONDS: u32 = 86_400;
 /// Starts fan-out, the senders and the escalation check.
 pub fn spawn(state: AppState) {
     tokio::spawn(fan_out(state.clone()));
-    tokio::spawn(send(state.clone(), Channel::Email));
+    // Without an SMTP server e-mail waits in the outbox (for a restart with `--smtp-url`): no sender polls it.
+    if state.reach.mailer.is_some() {
+        tokio::spawn(send(state.clone(), Channel::Email));
+    }
     tokio::spawn(send(state.clone(), Channel::Push));
     tokio::spawn(escalate(state));
 }
@@ -71,8 +74,7 @@ async fn send(state: AppState, channel: Channel) {
                 continue;
             }
         };
-        // Without an SMTP server e-mail waits in the outbox (for a restart with `--smtp-url`).
-        if due.is_empty() || (channel == Channel::Email && state.reach.mailer.is_none()) {
+        if due.is_empty() {
             tokio::select! {
                 _ = state.reach.wake(channel).notified() => {}
                 // Retries fall due without anyone waking the sender.

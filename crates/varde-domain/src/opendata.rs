@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub const K: usize = 5;
 
 /// One sample, already reduced to what open data may say about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Record {
     pub iso_year: i16,
     pub iso_week: i8,
@@ -63,34 +63,46 @@ fn key(r: &Record, level: Level) -> (String, String) {
 
 /// The open-data table of these records, with groups of at least `k`.
 pub fn anonymise(records: &[Record], k: usize) -> Vec<OpenRow> {
-    let mut remaining: Vec<&Record> = records.iter().collect();
-    let mut out = Vec::new();
+    let counted: Vec<(Record, u64)> = records.iter().map(|r| (r.clone(), 1)).collect();
+    anonymise_counted(&counted, k).into_iter().flat_map(|(row, n)| std::iter::repeat_n(row, n as usize)).collect()
+}
+
+/// The same table for records given with how many samples each stands for: each row with how many times it occurs,
+/// sorted. Expanded, it is exactly [`anonymise`] of the records repeated; counted, it costs what the distinct
+/// records cost, not what the samples do.
+pub fn anonymise_counted(records: &[(Record, u64)], k: usize) -> Vec<(OpenRow, u64)> {
+    let mut remaining: Vec<&(Record, u64)> = records.iter().filter(|(_, n)| *n > 0).collect();
+    let mut out: BTreeMap<OpenRow, u64> = BTreeMap::new();
     for level in
         [Level::WeekFylke, Level::QuarterFylke, Level::WeekNational, Level::QuarterNational, Level::YearNational]
     {
-        let mut groups: BTreeMap<(String, String, String, String), Vec<&Record>> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, String, String, String), (u64, Vec<&(Record, u64)>)> = BTreeMap::new();
         for r in remaining {
-            let (period, area) = key(r, level);
-            groups.entry((period, area, r.form.clone(), r.sold_as_class.clone())).or_default().push(r);
+            let (period, area) = key(&r.0, level);
+            let group = groups.entry((period, area, r.0.form.clone(), r.0.sold_as_class.clone())).or_default();
+            group.0 += r.1;
+            group.1.push(r);
         }
         remaining = Vec::new();
-        for ((period, area, form, class), members) in groups {
-            if members.len() >= k {
-                out.extend(members.into_iter().map(|r| OpenRow {
-                    period: period.clone(),
-                    area: area.clone(),
-                    form: form.clone(),
-                    sold_as_class: class.clone(),
-                    substances_found: r.substances_found.clone(),
-                    highest_tier: r.highest_tier.clone(),
-                }));
+        for ((period, area, form, class), (size, members)) in groups {
+            if size >= k as u64 {
+                for (r, n) in members {
+                    let row = OpenRow {
+                        period: period.clone(),
+                        area: area.clone(),
+                        form: form.clone(),
+                        sold_as_class: class.clone(),
+                        substances_found: r.substances_found.clone(),
+                        highest_tier: r.highest_tier.clone(),
+                    };
+                    *out.entry(row).or_insert(0) += n;
+                }
             } else {
                 remaining.extend(members);
             }
         }
     }
-    out.sort();
-    out
+    out.into_iter().collect()
 }
 
 /// Every combination of period, area, form and sold-as class, with how often it occurs.
@@ -146,5 +158,63 @@ mod tests {
             prop_assert!(group_sizes(&out).values().all(|n| *n >= K));
             prop_assert!(out.len() <= rs.len());
         }
+
+        /// Counting alike records together publishes exactly what the record-by-record algorithm did.
+        #[test]
+        fn counted_records_give_the_same_table_as_one_by_one(
+            raw in prop::collection::vec((1i8..=53, 0usize..4, 0usize..3, 0usize..3, 0usize..3, 1u64..4), 0..200)
+        ) {
+            let fylker = ["03", "46", "50", "11"];
+            let forms = ["powder", "tablet", "crystal"];
+            let classes = ["opioid", "stimulant", "entactogen"];
+            let found = ["x", "y", "x+y"];
+            let counted: Vec<(Record, u64)> = raw
+                .iter()
+                .map(|(w, f, m, c, s, n)| {
+                    let mut r = rec(*w, fylker[*f], forms[*m], classes[*c]);
+                    r.substances_found = found[*s].into();
+                    (r, *n)
+                })
+                .collect();
+            let one_by_one: Vec<Record> =
+                counted.iter().flat_map(|(r, n)| std::iter::repeat_n(r.clone(), *n as usize)).collect();
+            let expanded: Vec<OpenRow> = anonymise_counted(&counted, K)
+                .into_iter()
+                .flat_map(|(row, n)| std::iter::repeat_n(row, n as usize))
+                .collect();
+            prop_assert_eq!(expanded, record_by_record(&one_by_one, K));
+        }
+    }
+
+    /// The algorithm as it was before records were counted (issue 15), kept as the reference.
+    fn record_by_record(records: &[Record], k: usize) -> Vec<OpenRow> {
+        let mut remaining: Vec<&Record> = records.iter().collect();
+        let mut out = Vec::new();
+        for level in
+            [Level::WeekFylke, Level::QuarterFylke, Level::WeekNational, Level::QuarterNational, Level::YearNational]
+        {
+            let mut groups: BTreeMap<(String, String, String, String), Vec<&Record>> = BTreeMap::new();
+            for r in remaining {
+                let (period, area) = key(r, level);
+                groups.entry((period, area, r.form.clone(), r.sold_as_class.clone())).or_default().push(r);
+            }
+            remaining = Vec::new();
+            for ((period, area, form, class), members) in groups {
+                if members.len() >= k {
+                    out.extend(members.into_iter().map(|r| OpenRow {
+                        period: period.clone(),
+                        area: area.clone(),
+                        form: form.clone(),
+                        sold_as_class: class.clone(),
+                        substances_found: r.substances_found.clone(),
+                        highest_tier: r.highest_tier.clone(),
+                    }));
+                } else {
+                    remaining.extend(members);
+                }
+            }
+        }
+        out.sort();
+        out
     }
 }

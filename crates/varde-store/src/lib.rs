@@ -222,6 +222,34 @@ pub struct SampleSummary {
     pub outcome: Option<varde_domain::feedback::Outcome>,
 }
 
+/// A partition of the samples by time of receipt, and the version of its data.
+///
+/// Figures are counted per figure week and kept; a week's version changes, in the same transaction, with anything
+/// the figures read about its samples (the samples, what they were sold as, analyses, findings, result feedback).
+/// A renewal therefore reads only the weeks whose version changed, never the whole history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FigureWeek {
+    /// Whole weeks since the Unix epoch (UTC, Thursday to Thursday): `received_ms / FigureWeek::MS`.
+    pub week: i64,
+    pub version: i64,
+}
+
+impl FigureWeek {
+    /// The length of a figure week in milliseconds.
+    pub const MS: i64 = 7 * 24 * 3_600_000;
+
+    /// The figure week a sample received at `at` falls in.
+    pub fn of(at: Timestamp) -> i64 {
+        at.as_millisecond().div_euclid(Self::MS)
+    }
+
+    /// The first instant of `week` and the first after it.
+    pub fn bounds(week: i64) -> (Timestamp, Timestamp) {
+        let at = |ms: i64| Timestamp::from_millisecond(ms).unwrap_or(Timestamp::MAX);
+        (at(week * Self::MS), at((week + 1) * Self::MS))
+    }
+}
+
 /// A signal to record: a stream that rose above its bound in a week, with the samples behind it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSignal {
@@ -529,8 +557,10 @@ pub trait Store: Send + Sync + 'static {
     /// Drug-induced deaths per year, oldest first.
     async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError>;
 
-    /// Every sample, summarised for statistics and open data (no codes, no free text).
-    async fn sample_summaries(&self) -> Result<Vec<SampleSummary>, StoreError>;
+    /// The samples received in `[from, to)`, summarised for statistics and open data (no codes, no free text).
+    async fn sample_summaries(&self, from: Timestamp, to: Timestamp) -> Result<Vec<SampleSummary>, StoreError>;
+    /// Every figure week that has held a sample, with its data version (see [`FigureWeek`]).
+    async fn figure_weeks(&self) -> Result<Vec<FigureWeek>, StoreError>;
 
     async fn add_user(
         &self,

@@ -7,19 +7,17 @@ use crate::charts::{Bar, bars};
 use crate::error::ApiError;
 use crate::i18n::t;
 use crate::lang::negotiate;
-use crate::opendata::iso_week;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 use varde_domain::Lang;
 use varde_domain::Tier;
 use varde_domain::catalogue::SubstanceClass;
 use varde_domain::privacy::{self, MIN_SHOWN};
-use varde_store::SampleSummary;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/dashboard", get(page))
@@ -87,8 +85,9 @@ fn median_any(mut v: Vec<f64>) -> Option<f64> {
     Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
 }
 
-fn weeks_ago(s: &SampleSummary, now: Timestamp, weeks: i64) -> bool {
-    s.received >= now - SignedDuration::from_hours(24 * 7 * weeks)
+/// Whether a week number lies among the `weeks` ISO weeks that end with the current one.
+fn in_last(week_no: i64, now: i64, weeks: i64) -> bool {
+    week_no > now - weeks && week_no <= now
 }
 
 async fn page(
@@ -136,7 +135,9 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
     };
     let median = |v: Vec<f64>| if public { median(v) } else { median_any(v) };
     let now = Timestamp::now();
-    let summaries = state.store.sample_summaries().await?;
+    let tallies = state.tallies.current(&state).await?;
+    let this_week = crate::tally::week_no_at(now);
+    let recent = |weeks: i64| tallies.profiles().filter(move |(p, _)| in_last(p.week_no, this_week, weeks));
     let cat = &state.assessor.catalogue;
     let geo = &state.assessor.geography;
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
@@ -144,9 +145,8 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
 
     // 1. Samples per ISO week, nationally.
     let mut weekly: BTreeMap<String, u64> = BTreeMap::new();
-    for s in summaries.iter().filter(|s| weeks_ago(s, now, 26)) {
-        let (y, w) = iso_week(s);
-        *weekly.entry(format!("{y}-W{w:02}")).or_insert(0) += 1;
+    for (p, n) in recent(26) {
+        *weekly.entry(format!("{}-W{:02}", p.iso_year, p.iso_week)).or_insert(0) += n;
     }
     let counts: Vec<u64> = weekly.values().copied().collect();
     let data: Vec<Bar> =
@@ -162,9 +162,9 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
 
     // 1b. By class: the weekly breakdown by class is in open data (weekly-counts.csv); here the half-year's totals.
     let mut by_class: BTreeMap<SubstanceClass, u64> = BTreeMap::new();
-    for s in summaries.iter().filter(|s| weeks_ago(s, now, 26)) {
-        for k in crate::opendata::found_classes(&state, s) {
-            *by_class.entry(k).or_insert(0) += 1;
+    for (p, n) in recent(26) {
+        for k in p.classes.iter() {
+            *by_class.entry(k).or_insert(0) += n;
         }
     }
     let counts: Vec<u64> = by_class.values().copied().collect();
@@ -184,8 +184,8 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
 
     // 2. The fylker side by side.
     let mut by_fylke: BTreeMap<String, u64> = geo.fylker().iter().map(|f| (f.number.clone(), 0)).collect();
-    for s in summaries.iter().filter(|s| weeks_ago(s, now, 13)) {
-        *by_fylke.entry(s.fylke.clone()).or_insert(0) += 1;
+    for (p, n) in recent(13) {
+        *by_fylke.entry(p.fylke.to_string()).or_insert(0) += n;
     }
     let counts: Vec<u64> = by_fylke.values().copied().collect();
     let data: Vec<Bar> = by_fylke
@@ -208,10 +208,10 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
 
     // 3. The most common substances found.
     let mut by_substance: BTreeMap<String, u64> = BTreeMap::new();
-    for s in summaries.iter().filter(|s| weeks_ago(s, now, 52)) {
-        for r in &s.found {
-            if let Some(x) = cat.substance(r).filter(|x| x.class != SubstanceClass::CuttingAgent) {
-                *by_substance.entry(x.id.clone()).or_insert(0) += 1;
+    for (p, n) in recent(52) {
+        for id in p.substances() {
+            if let Some(x) = cat.get(id).filter(|x| x.class != SubstanceClass::CuttingAgent) {
+                *by_substance.entry(x.id.clone()).or_insert(0) += n;
             }
         }
     }
@@ -239,17 +239,15 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
 
     // 4. Positivity: the share of samples sold as X that contain Y.
     {
-        let recent: Vec<&SampleSummary> = summaries.iter().filter(|s| weeks_ago(s, now, 52)).collect();
         let data: Vec<Bar> = crate::positivity::STREAMS
             .iter()
-            .map(|(key, sold, found)| {
-                let den = recent.iter().filter(|s| crate::positivity::sold_as(&state, s, *sold)).count() as u64;
-                let num = recent
-                    .iter()
-                    .filter(|s| {
-                        crate::positivity::sold_as(&state, s, *sold) && crate::positivity::contains(&state, s, *found)
-                    })
-                    .count() as u64;
+            .enumerate()
+            .map(|(i, (key, _, _))| {
+                let (mut num, mut den) = (0, 0);
+                for (p, n) in recent(52) {
+                    den += if p.sold_as_streams & (1 << i) != 0 { n } else { 0 };
+                    num += if p.positive_streams & (1 << i) != 0 { n } else { 0 };
+                }
                 let (v, shown) = share(num, den, lang);
                 Bar { label: t(lang, &format!("pos_{key}")).to_owned(), value: v, shown }
             })
@@ -266,11 +264,14 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
 
     // 5. Mis-sold, per quarter: among samples sold as something known where analysis identified something.
     let mut quarters: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for s in summaries.iter().filter(|s| s.sold_as.iter().any(|r| r.known) && !s.found.is_empty()) {
-        let (y, w) = iso_week(s);
-        let slot = quarters.entry(format!("{y}-Q{}", ((i16::from(w) - 1) / 13).min(3) + 1)).or_insert((0, 0));
-        slot.1 += 1;
-        slot.0 += u64::from(s.rules.iter().any(|r| r == "mis-sold"));
+    for (p, n) in tallies.profiles() {
+        if let Some(mis_sold) = p.mis_sold {
+            let slot = quarters
+                .entry(format!("{}-Q{}", p.iso_year, ((i16::from(p.iso_week) - 1) / 13).min(3) + 1))
+                .or_insert((0, 0));
+            slot.1 += n;
+            slot.0 += if mis_sold { n } else { 0 };
+        }
     }
     let data: Vec<Bar> = quarters
         .iter()
@@ -293,13 +294,8 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
 
     // 6. MDMA per tablet, median per month.
     let mut months: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for s in summaries.iter().filter(|s| weeks_ago(s, now, 52)) {
-        for (id, mg) in &s.mg_per_unit {
-            if id == "mdma" {
-                let d = s.received.to_zoned(oslo.clone()).date();
-                months.entry(format!("{:04}-{:02}", d.year(), d.month())).or_default().push(*mg);
-            }
-        }
+    for a in tallies.mdma().filter(|a| in_last(a.week_no, this_week, 52)) {
+        months.entry(format!("{:04}-{:02}", a.year, a.month)).or_default().push(a.mg);
     }
     let data: Vec<Bar> = months
         .into_iter()
@@ -392,17 +388,17 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
     // 7c. What a result changes: by the sample's highest finding, the share who said they would not use it or take
     // less (of those who stated an intention) and the share who later said they did not use it (of those who told).
     let mut changes: BTreeMap<Option<Tier>, [u64; 5]> = BTreeMap::new();
-    for s in &summaries {
+    for (p, n) in tallies.profiles() {
         use varde_domain::feedback::Intention;
-        let row = changes.entry(s.highest_tier).or_insert([0; 5]);
-        if let Some(i) = s.intention.filter(|i| *i != Intention::NotStated) {
-            row[0] += 1;
-            row[1] += u64::from(i == Intention::NotUse);
-            row[2] += u64::from(i == Intention::TakeLess);
+        let row = changes.entry(p.highest_tier).or_insert([0; 5]);
+        if let Some(i) = p.intention.filter(|i| *i != Intention::NotStated) {
+            row[0] += n;
+            row[1] += if i == Intention::NotUse { n } else { 0 };
+            row[2] += if i == Intention::TakeLess { n } else { 0 };
         }
-        if let Some(o) = &s.outcome {
-            row[3] += 1;
-            row[4] += u64::from(!o.used);
+        if let Some((used, _)) = p.outcome {
+            row[3] += n;
+            row[4] += if used { 0 } else { n };
         }
     }
     changes.retain(|_, r| r[0] > 0 || r[3] > 0);

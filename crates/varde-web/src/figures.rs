@@ -1,10 +1,11 @@
 //! Public figures (the dashboard and the open-data files) served from memory and renewed in the background.
 //!
-//! Computing them reads every sample there has ever been, so their cost grows with history. A request never pays
-//! it: it gets the last rendering at once, and when that is older than [`FRESH`] one task (never more) renders it
-//! anew for the next visitors. Only the very first request after start waits. The public figures are by week and
-//! month, so being up to a minute behind changes nothing a reader can see, and a crowd sent by a severe alert costs
-//! what serving bytes costs.
+//! They are made from the counted samples ([`crate::tally`]), whose renewal reads only the weeks that changed; the
+//! rendering itself (an open-data file has a row per sample) is still worth keeping. A request never pays for it: it
+//! gets the last rendering at once, and when that is older than [`FRESH`] one task (never more) renders it anew for
+//! the next visitors. Only the very first request after start waits. The public figures are by week and month, so
+//! being up to a minute behind changes nothing a reader can see, and a crowd sent by a severe alert costs what
+//! serving bytes costs.
 
 use std::collections::HashMap;
 use std::future::Future;

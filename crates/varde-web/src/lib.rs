@@ -32,6 +32,7 @@ pub mod spectra;
 pub mod staff;
 pub mod subscriptions;
 pub mod substances;
+pub mod tally;
 pub mod tokens;
 pub mod user_room;
 
@@ -78,6 +79,8 @@ pub struct Inner {
     pub reach: subscriptions::Reach,
     /// The public dashboard and open-data files, renewed in the background.
     pub figures: figures::FigureCache,
+    /// The counted samples every figure reads, renewed week by week as the data changes.
+    pub tallies: tally::Tallies,
 }
 
 impl Deref for AppState {
@@ -107,6 +110,7 @@ impl AppState {
             spectra: Default::default(),
             reach: subscriptions::Reach::default(),
             figures: Default::default(),
+            tallies: Default::default(),
         }))
     }
 }

@@ -1,64 +1,19 @@
 //! Running signal detection over the stored samples: the server does it every hour, `varde signals run` on demand.
+//!
+//! The weeks before the evaluated one come from the counted samples ([`crate::tally`]), which are kept and renewed
+//! week by week; only the evaluated week's samples are read one by one, because an alarm names them as evidence.
+//! The run's cost is therefore that of one week's samples and the streams' counts, whatever the length of history.
 
 use crate::AppState;
-use crate::opendata::{class_name, found_classes, iso_week};
+use crate::opendata::class_name;
 use jiff::Timestamp;
-use varde_monitor::{Count, Observation, detect};
+use std::collections::HashMap;
+use varde_monitor::{Alarm, Count, Observation, detect};
 use varde_store::{NewSignal, StoreError};
 
 /// Evaluates the newest complete ISO week of every stream and records new signals. Returns (new signals, alarms).
 pub async fn run(state: &AppState, now: Timestamp) -> Result<(usize, usize), StoreError> {
-    let summaries = state.store.sample_summaries().await?;
-    let observations: Vec<Observation> = summaries
-        .iter()
-        .map(|s| {
-            let (iso_year, iso_week) = iso_week(s);
-            Observation {
-                sample_id: s.id,
-                iso_year,
-                iso_week,
-                fylke: s.fylke.clone(),
-                substances: s.found.iter().filter(|r| r.known).map(|r| r.substance.clone()).collect(),
-                classes: found_classes(state, s).into_iter().map(class_name).collect(),
-            }
-        })
-        .collect();
-    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-    let week_of = |t: Timestamp| t.to_zoned(oslo.clone()).date().iso_week_date();
-    // Concern reports and user-room overdoses, by fylke and nationally.
-    let mut counts = Vec::new();
-    let mut count = |stream: &str, area: &str, w: jiff::civil::ISOWeekDate, n: f64| {
-        counts.push(Count {
-            stream: stream.into(),
-            area: area.into(),
-            iso_year: w.year(),
-            iso_week: w.week(),
-            count: n,
-        });
-    };
-    // Positivity streams: the samples sold as X that contain Y, e.g. positivity:nitazene (in samples sold as opioids).
-    for s in &summaries {
-        for (key, sold, found) in crate::positivity::STREAMS {
-            if crate::positivity::sold_as(state, s, sold) && crate::positivity::contains(state, s, found) {
-                let w = week_of(s.received);
-                for area in [s.fylke.as_str(), "national"] {
-                    count(&format!("positivity:{key}"), area, w, 1.0);
-                }
-            }
-        }
-    }
-    for (at, fylke) in state.store.concern_times().await? {
-        for area in [fylke.as_str(), "national"] {
-            count("concern_reports", area, week_of(at), 1.0);
-        }
-    }
-    for (day, fylke) in state.store.user_room_days(None).await? {
-        for area in [fylke.as_str(), "national"] {
-            count("user_room_overdoses", area, day.day.iso_week_date(), f64::from(day.overdoses));
-        }
-    }
-    let last_week = week_of(now - jiff::SignedDuration::from_hours(24 * 7));
-    let alarms = detect(&observations, &counts, last_week.year(), last_week.week());
+    let alarms = alarms(state, now).await?;
     let count = alarms.len();
     let signals = alarms
         .into_iter()
@@ -77,7 +32,90 @@ pub async fn run(state: &AppState, now: Timestamp) -> Result<(usize, usize), Sto
     Ok((new, count))
 }
 
-/// Runs detection now and then every hour, for as long as the server runs.
+/// The streams whose newest complete ISO week (before `now`) rose above its bound.
+pub async fn alarms(state: &AppState, now: Timestamp) -> Result<Vec<Alarm>, StoreError> {
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let week_of = |t: Timestamp| t.to_zoned(oslo.clone()).date().iso_week_date();
+    let last_week = week_of(now - jiff::SignedDuration::from_hours(24 * 7));
+    let target = crate::tally::week_no(last_week.date());
+    // The evaluated week's samples, each an observation (its id is evidence), from Monday to Monday in Norway.
+    let monday = last_week.date();
+    let start = |d: jiff::civil::Date| d.to_zoned(oslo.clone()).map(|z| z.timestamp());
+    let (from, to) = match (start(monday), monday.checked_add(jiff::Span::new().days(7)).map(start)) {
+        (Ok(from), Ok(Ok(to))) => (from, to),
+        _ => return Ok(Vec::new()),
+    };
+    let tallies = state.tallies.current(state).await?;
+    let catalogue = &state.assessor.catalogue;
+    let observations: Vec<Observation> = state
+        .store
+        .sample_summaries(from, to)
+        .await?
+        .iter()
+        .map(|s| {
+            let classes: Vec<String> = s
+                .found
+                .iter()
+                .filter_map(|r| catalogue.substance(r))
+                .map(|x| x.class)
+                .filter(|k| *k != varde_domain::catalogue::SubstanceClass::CuttingAgent)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(class_name)
+                .collect();
+            Observation {
+                sample_id: s.id,
+                iso_year: last_week.year(),
+                iso_week: last_week.week(),
+                fylke: s.fylke.clone(),
+                substances: s.found.iter().filter(|r| r.known).map(|r| r.substance.clone()).collect(),
+                classes,
+            }
+        })
+        .collect();
+    // Every earlier week's samples as counts per stream, area and week (summed first: one count per key).
+    let mut summed: HashMap<(String, String, i16, i8), f64> = HashMap::new();
+    let mut add = |stream: String, area: &str, year: i16, week: i8, n: f64| {
+        for area in [area, "national"] {
+            *summed.entry((stream.clone(), area.to_owned(), year, week)).or_insert(0.0) += n;
+        }
+    };
+    for (p, n) in tallies.profiles() {
+        let n = n as f64;
+        if p.week_no < target {
+            for id in p.substances() {
+                add(format!("substance:{id}"), &p.fylke, p.iso_year, p.iso_week, n);
+            }
+            for k in p.classes.iter() {
+                add(format!("class:{}", class_name(k)), &p.fylke, p.iso_year, p.iso_week, n);
+            }
+        }
+        // Positivity streams: the samples sold as X that contain Y, e.g. positivity:nitazene (in samples sold as
+        // opioids); counts only, in every week.
+        for (i, (key, _, _)) in crate::positivity::STREAMS.iter().enumerate() {
+            if p.positive_streams & (1 << i) != 0 {
+                add(format!("positivity:{key}"), &p.fylke, p.iso_year, p.iso_week, n);
+            }
+        }
+    }
+    // Concern reports and user-room overdoses, by fylke and nationally.
+    for (at, fylke) in state.store.concern_times().await? {
+        let w = week_of(at);
+        add("concern_reports".into(), &fylke, w.year(), w.week(), 1.0);
+    }
+    for (day, fylke) in state.store.user_room_days(None).await? {
+        let w = day.day.iso_week_date();
+        add("user_room_overdoses".into(), &fylke, w.year(), w.week(), f64::from(day.overdoses));
+    }
+    let counts: Vec<Count> = summed
+        .into_iter()
+        .map(|((stream, area, iso_year, iso_week), count)| Count { stream, area, iso_year, iso_week, count })
+        .collect();
+    Ok(detect(&observations, &counts, last_week.year(), last_week.week()))
+}
+
+/// Runs detection now and then every hour, for as long as the server runs. The first run also counts the samples
+/// ([`crate::tally`]), so the first visitor of the dashboard finds them counted.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {

@@ -12,12 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::html;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::tally::{Profile, Snapshot};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use varde_domain::ErrorCode;
 use varde_domain::catalogue::SubstanceClass;
 use varde_domain::opendata::{self, OpenRow, Record};
 use varde_domain::privacy;
-use varde_store::SampleSummary;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/open-data", get(dictionary)).route("/open-data/{file}", get(file))
@@ -34,50 +34,29 @@ pub struct CountRow {
 }
 
 pub(crate) fn class_name(k: SubstanceClass) -> String {
-    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    k.as_str().to_owned()
 }
 
-pub(crate) fn iso_week(s: &SampleSummary) -> (i16, i8) {
-    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-    let w = s.received.to_zoned(oslo).date().iso_week_date();
-    (w.year(), w.week())
+fn quarter(p: &Profile) -> String {
+    format!("{}-Q{}", p.iso_year, ((i16::from(p.iso_week) - 1) / 13).min(3) + 1)
 }
 
-/// Classes of what was found, cutting agents left out.
-pub(crate) fn found_classes(state: &AppState, s: &SampleSummary) -> BTreeSet<SubstanceClass> {
-    s.found
-        .iter()
-        .filter_map(|r| state.assessor.catalogue.substance(r))
-        .map(|x| x.class)
-        .filter(|k| *k != SubstanceClass::CuttingAgent)
-        .collect()
-}
-
-pub fn records(state: &AppState, summaries: &[SampleSummary]) -> Vec<Record> {
-    summaries
-        .iter()
-        .map(|s| {
-            let (iso_year, iso_week) = iso_week(s);
-            let sold_as_class = s
-                .sold_as
-                .iter()
-                .find_map(|r| state.assessor.catalogue.substance(r))
-                .map_or_else(|| "unknown".to_owned(), |x| class_name(x.class));
-            let mut found: Vec<String> =
-                s.found.iter().map(|r| if r.known { r.substance.clone() } else { "unknown".to_owned() }).collect();
-            found.sort();
-            found.dedup();
-            Record {
-                iso_year,
-                iso_week,
-                fylke: s.fylke.clone(),
-                form: s.form.as_str().to_owned(),
-                sold_as_class,
-                substances_found: found.join("+"),
-                highest_tier: s.highest_tier.map_or("none", |t| t.as_str()).to_owned(),
-            }
-        })
-        .collect()
+/// The sample table's records, each with how many samples it stands for.
+pub fn records(tallies: &Snapshot) -> Vec<(Record, u64)> {
+    let mut counted: HashMap<Record, u64> = HashMap::new();
+    for (p, n) in tallies.profiles() {
+        let record = Record {
+            iso_year: p.iso_year,
+            iso_week: p.iso_week,
+            fylke: p.fylke.to_string(),
+            form: p.form.as_str().to_owned(),
+            sold_as_class: p.sold_as_class.to_string(),
+            substances_found: p.substances_found.to_string(),
+            highest_tier: p.highest_tier.map_or("none", |t| t.as_str()).to_owned(),
+        };
+        *counted.entry(record).or_insert(0) += n;
+    }
+    counted.into_iter().collect()
 }
 
 /// Suppresses a table keyed by (row, column) and lists every published cell as (row, column, shown value), with
@@ -120,13 +99,11 @@ fn classes_counted() -> Vec<String> {
 }
 
 /// Samples per quarter, fylke and class found: one suppressed table per quarter (fylker × classes, with totals).
-pub fn fylke_counts(state: &AppState, summaries: &[SampleSummary]) -> Vec<CountRow> {
+pub fn fylke_counts(state: &AppState, tallies: &Snapshot) -> Vec<CountRow> {
     let mut by_quarter: BTreeMap<String, BTreeMap<(String, String), u64>> = BTreeMap::new();
-    for s in summaries {
-        let (y, w) = iso_week(s);
-        let q = format!("{y}-Q{}", ((i16::from(w) - 1) / 13).min(3) + 1);
-        for k in found_classes(state, s) {
-            *by_quarter.entry(q.clone()).or_default().entry((s.fylke.clone(), class_name(k))).or_insert(0) += 1;
+    for (p, n) in tallies.profiles() {
+        for k in p.classes.iter() {
+            *by_quarter.entry(quarter(p)).or_default().entry((p.fylke.to_string(), class_name(k))).or_insert(0) += n;
         }
     }
     let fylker: Vec<String> = state.assessor.geography.fylker().iter().map(|f| f.number.clone()).collect();
@@ -146,12 +123,12 @@ pub fn fylke_counts(state: &AppState, summaries: &[SampleSummary]) -> Vec<CountR
 
 /// National samples per ISO week and class found: one suppressed table per year (weeks × classes, with totals;
 /// the year's totals have the year as period).
-pub fn weekly_counts(state: &AppState, summaries: &[SampleSummary]) -> Vec<CountRow> {
+pub fn weekly_counts(tallies: &Snapshot) -> Vec<CountRow> {
     let mut by_year: BTreeMap<i16, BTreeMap<(String, String), u64>> = BTreeMap::new();
-    for s in summaries {
-        let (y, w) = iso_week(s);
-        for k in found_classes(state, s) {
-            *by_year.entry(y).or_default().entry((format!("{y}-W{w:02}"), class_name(k))).or_insert(0) += 1;
+    for (p, n) in tallies.profiles() {
+        let week = format!("{}-W{:02}", p.iso_year, p.iso_week);
+        for k in p.classes.iter() {
+            *by_year.entry(p.iso_year).or_default().entry((week.clone(), class_name(k))).or_insert(0) += n;
         }
     }
     let classes = classes_counted();
@@ -182,20 +159,19 @@ pub struct ChangeRow {
     pub count: String,
 }
 
-pub fn result_changes(state: &AppState, summaries: &[SampleSummary]) -> Vec<ChangeRow> {
+pub fn result_changes(tallies: &Snapshot) -> Vec<ChangeRow> {
     let mut tables: BTreeMap<(i16, String), BTreeMap<(String, String), u64>> = BTreeMap::new();
-    for s in summaries.iter().filter(|s| s.intention.is_some() || s.outcome.is_some()) {
-        let (year, _) = iso_week(s);
-        let tier = s.highest_tier.map_or("none", |t| t.as_str()).to_owned();
-        let answers = s
+    for (p, n) in tallies.profiles().filter(|(p, _)| p.intention.is_some() || p.outcome.is_some()) {
+        let tier = p.highest_tier.map_or("none", |t| t.as_str()).to_owned();
+        let answers = p
             .intention
             .map(|i| format!("intention_{}", i.as_str()))
             .into_iter()
-            .chain(s.outcome.as_ref().map(|o| format!("outcome_{}", o.kind())));
-        let table = tables.entry((year, tier)).or_default();
+            .chain(p.outcome.map(|(_, kind)| format!("outcome_{kind}")));
+        let table = tables.entry((p.iso_year, tier)).or_default();
         for answer in answers {
-            for k in found_classes(state, s) {
-                *table.entry((answer.clone(), class_name(k))).or_insert(0) += 1;
+            for k in p.classes.iter() {
+                *table.entry((answer.clone(), class_name(k))).or_insert(0) += n;
             }
         }
     }
@@ -234,21 +210,43 @@ fn changes_csv(rows: &[ChangeRow]) -> String {
     out
 }
 
-pub fn samples_table(state: &AppState, summaries: &[SampleSummary]) -> Vec<OpenRow> {
-    opendata::anonymise(&records(state, summaries), opendata::K)
+/// The anonymised sample table, each row with how many times it occurs (sorted; see [`opendata::anonymise_counted`]).
+pub fn samples_table(tallies: &Snapshot) -> Vec<(OpenRow, u64)> {
+    opendata::anonymise_counted(&records(tallies), opendata::K)
 }
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
-pub fn samples_csv(rows: &[OpenRow]) -> String {
+pub fn samples_csv(rows: &[(OpenRow, u64)]) -> String {
     let mut out = String::from("period,area,form,sold_as_class,substances_found,highest_tier\n");
-    for r in rows {
+    for (r, n) in rows {
         let fields = [&r.period, &r.area, &r.form, &r.sold_as_class, &r.substances_found, &r.highest_tier];
-        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        out.push('\n');
+        let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+        line.push('\n');
+        for _ in 0..*n {
+            out.push_str(&line);
+        }
     }
+    out
+}
+
+/// The sample table as a JSON array with one object per sample, written row by row (never a million values at once).
+pub fn samples_json(rows: &[(OpenRow, u64)]) -> String {
+    let mut out = String::from("[");
+    let mut first = true;
+    for (r, n) in rows {
+        let object = serde_json::to_string(r).expect("plain data serialises");
+        for _ in 0..*n {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(&object);
+        }
+    }
+    out.push(']');
     out
 }
 
@@ -283,17 +281,17 @@ pub async fn render(state: &AppState, name: &str) -> Result<Option<(String, &'st
     if !FILES.contains(&name) {
         return Ok(None);
     }
-    let summaries = state.store.sample_summaries().await?;
+    let tallies = state.tallies.current(state).await?;
     let json = |v: serde_json::Result<String>| v.expect("plain data serialises");
     Ok(Some(match name {
-        "samples.csv" => (samples_csv(&samples_table(state, &summaries)), "text/csv; charset=utf-8"),
-        "samples.json" => (json(serde_json::to_string(&samples_table(state, &summaries))), "application/json"),
-        "fylke-counts.csv" => (counts_csv(&fylke_counts(state, &summaries)), "text/csv; charset=utf-8"),
-        "fylke-counts.json" => (json(serde_json::to_string(&fylke_counts(state, &summaries))), "application/json"),
-        "weekly-counts.csv" => (counts_csv(&weekly_counts(state, &summaries)), "text/csv; charset=utf-8"),
-        "weekly-counts.json" => (json(serde_json::to_string(&weekly_counts(state, &summaries))), "application/json"),
-        "result-changes.csv" => (changes_csv(&result_changes(state, &summaries)), "text/csv; charset=utf-8"),
-        _ => (json(serde_json::to_string(&result_changes(state, &summaries))), "application/json"),
+        "samples.csv" => (samples_csv(&samples_table(&tallies)), "text/csv; charset=utf-8"),
+        "samples.json" => (samples_json(&samples_table(&tallies)), "application/json"),
+        "fylke-counts.csv" => (counts_csv(&fylke_counts(state, &tallies)), "text/csv; charset=utf-8"),
+        "fylke-counts.json" => (json(serde_json::to_string(&fylke_counts(state, &tallies))), "application/json"),
+        "weekly-counts.csv" => (counts_csv(&weekly_counts(&tallies)), "text/csv; charset=utf-8"),
+        "weekly-counts.json" => (json(serde_json::to_string(&weekly_counts(&tallies))), "application/json"),
+        "result-changes.csv" => (changes_csv(&result_changes(&tallies)), "text/csv; charset=utf-8"),
+        _ => (json(serde_json::to_string(&result_changes(&tallies))), "application/json"),
     }))
 }
 

@@ -1,10 +1,8 @@
 //! Positivity: the share of samples sold as one thing that contain another (nitazenes in "heroin"). One list, used by
-//! the dashboard (as shares) and by signal detection (the positive samples as weekly streams).
+//! the dashboard (as shares) and by signal detection (the positive samples as weekly streams); each sample's
+//! membership is worked out once, when it is counted ([`crate::tally::Profile`]).
 
-use crate::AppState;
-use crate::opendata::found_classes;
 use varde_domain::catalogue::SubstanceClass;
-use varde_store::SampleSummary;
 
 /// What a sample was sold as, and what it must contain to count as positive.
 #[derive(Debug, Clone, Copy)]
@@ -21,17 +19,3 @@ pub const STREAMS: [(&str, Pick, Pick); 5] = [
     ("bromazolam", Pick::Class(SubstanceClass::Benzodiazepine), Pick::Substance("bromazolam")),
     ("levamisole", Pick::Substance("cocaine"), Pick::Substance("levamisole")),
 ];
-
-pub fn sold_as(state: &AppState, s: &SampleSummary, pick: Pick) -> bool {
-    match pick {
-        Pick::Class(k) => s.sold_as.iter().filter_map(|r| state.assessor.catalogue.substance(r)).any(|x| x.class == k),
-        Pick::Substance(id) => s.sold_as.iter().any(|r| r.known && r.substance == id),
-    }
-}
-
-pub fn contains(state: &AppState, s: &SampleSummary, pick: Pick) -> bool {
-    match pick {
-        Pick::Class(k) => found_classes(state, s).contains(&k),
-        Pick::Substance(id) => s.found.iter().any(|r| r.known && r.substance == id),
-    }
-}

@@ -16,6 +16,10 @@ struct Figures {
     dashboard_per_s: f64,
     open_data_p50: Vec<(&'static str, Duration)>,
     time_to_warning_p50: Duration,
+    /// Counting every sample once, as a server does after it starts.
+    first_count: Duration,
+    /// Renewing the counts after one sample changed: one week read again.
+    renewal: Duration,
     signal_run: Duration,
     peak_rss_mb: f64,
 }
@@ -112,17 +116,32 @@ async fn measure(reference: Reference, path: &Path, connections: usize, seconds:
     }
     let time_to_warning_p50 = p50(v);
 
-    // The hourly signal run, as the server does it.
+    // A server's first count of every sample (it does it at start, before the first signal run).
     let state = varde_web::AppState::new(store.clone(), reference, &base);
+    let started = Instant::now();
+    state.tallies.current(&state).await?;
+    let first_count = started.elapsed();
+    // The hourly signal run, as the server does it (the counts kept).
     let started = Instant::now();
     varde_web::monitoring::run(&state, jiff::Timestamp::now()).await.context("the signal run")?;
     let signal_run = started.elapsed();
+    // One sample changes (a stated intention): the renewal reads its week again, nothing else.
+    let service = varde_domain::service::ServiceSlug::parse(varde_demo::SERVICES[0].slug)?;
+    let code = store.samples_of(&service, None, 1).await?.first().map(|s| s.code).context("a demo sample")?;
+    let technician = varde_domain::auth::Principal { actor: "bench".into(), role: varde_domain::auth::Role::Technician, service: None };
+    store.set_intention(code, varde_domain::feedback::Intention::TakeLess, &technician, jiff::Timestamp::now()).await?;
+    let started = Instant::now();
+    let renewed = state.tallies.current(&state).await?;
+    let renewal = started.elapsed();
+    anyhow::ensure!(renewed.weeks_read == 1, "a renewal after one change read {} weeks", renewed.weeks_read);
     Ok(Figures {
         samples,
         dashboard_p50,
         dashboard_per_s,
         open_data_p50,
         time_to_warning_p50,
+        first_count,
+        renewal,
         signal_run,
         peak_rss_mb: peak_rss_mb(),
     })
@@ -160,6 +179,8 @@ pub async fn run(
     }
     row("/api/v1/stats/time-to-warning p50", ms(a.time_to_warning_p50), ms(b.time_to_warning_p50), "ms");
     row("hourly signal run", ms(a.signal_run), ms(b.signal_run), "ms");
+    row("renewing the counts after one change", ms(a.renewal), ms(b.renewal), "ms");
+    row("first count of every sample (at start)", ms(a.first_count), ms(b.first_count), "ms");
     println!(
         "{:<42} {:>11.0} MB {:>11.0} MB  (peak of the whole process, both sizes)",
         "peak resident memory", a.peak_rss_mb, b.peak_rss_mb

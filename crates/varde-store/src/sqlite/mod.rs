@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_acknowledgements.sql"),
     include_str!("../../migrations/sqlite/0011_subscribers.sql"),
     include_str!("../../migrations/sqlite/0012_result_feedback.sql"),
+    include_str!("../../migrations/sqlite/0013_figure_weeks.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -729,8 +730,17 @@ impl Store for SqliteStore {
         self.read(events::deaths).await
     }
 
-    async fn sample_summaries(&self) -> Result<Vec<crate::SampleSummary>, StoreError> {
-        self.read(samples::summaries).await
+    async fn sample_summaries(&self, from: Timestamp, to: Timestamp) -> Result<Vec<crate::SampleSummary>, StoreError> {
+        self.read(move |conn| samples::summaries(conn, ms(from), ms(to))).await
+    }
+
+    async fn figure_weeks(&self) -> Result<Vec<crate::FigureWeek>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT week, version FROM figure_weeks ORDER BY week")?;
+            let rows = stmt.query_map([], |r| Ok(crate::FigureWeek { week: r.get(0)?, version: r.get(1)? }))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
     }
 
     async fn add_user(

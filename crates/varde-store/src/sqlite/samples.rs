@@ -313,32 +313,41 @@ pub(super) fn assess(
     Ok(StoredSample { sample, fylke, findings, alerts })
 }
 
-/// All samples, summarised in four queries (not one per sample).
-pub(super) fn summaries(conn: &Connection) -> Result<Vec<crate::SampleSummary>, StoreError> {
+/// The samples received in `[from, to)`, summarised in six queries (not one per sample).
+pub(super) fn summaries(conn: &Connection, from: i64, to: i64) -> Result<Vec<crate::SampleSummary>, StoreError> {
     use std::collections::HashMap;
-    let mut stmt = conn.prepare("SELECT s.id, s.received_ms, v.fylke, s.form FROM samples s JOIN services v ON v.id = s.service_id ORDER BY s.id")?;
-    let rows: Vec<(i64, i64, String, String)> =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    // The samples of the range, by the received_ms index; the other queries take their ids from it.
+    const IN_RANGE: &str = "SELECT id FROM samples WHERE received_ms >= ?1 AND received_ms < ?2";
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.received_ms, v.fylke, s.form FROM samples s JOIN services v ON v.id = s.service_id
+         WHERE s.received_ms >= ?1 AND s.received_ms < ?2 ORDER BY s.id",
+    )?;
+    let rows: Vec<(i64, i64, String, String)> = stmt
+        .query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
     let mut sold: HashMap<i64, Vec<SubstanceRef>> = HashMap::new();
-    let mut stmt =
-        conn.prepare("SELECT sample_id, substance, known FROM sample_sold_as ORDER BY sample_id, position")?;
-    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))? {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT sample_id, substance, known FROM sample_sold_as WHERE sample_id IN ({IN_RANGE}) ORDER BY sample_id, position"
+    ))?;
+    for r in stmt.query_map([from, to], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))? {
         let (id, substance, known) = r?;
         sold.entry(id).or_default().push(SubstanceRef { substance, known });
     }
     let mut found: HashMap<i64, Vec<SubstanceRef>> = HashMap::new();
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT DISTINCT a.sample_id, c.substance, c.known FROM components c JOIN analyses a ON a.id = c.analysis_id
-         WHERE a.superseded_by IS NULL ORDER BY a.sample_id, c.substance",
-    )?;
-    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))? {
+         WHERE a.superseded_by IS NULL AND a.sample_id IN ({IN_RANGE}) ORDER BY a.sample_id, c.substance"
+    ))?;
+    for r in stmt.query_map([from, to], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))? {
         let (id, substance, known) = r?;
         found.entry(id).or_default().push(SubstanceRef { substance, known });
     }
     let mut tiers: HashMap<i64, Tier> = HashMap::new();
     let mut rules: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT sample_id, tier, rule FROM findings WHERE current = 1")?;
-    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT sample_id, tier, rule FROM findings WHERE current = 1 AND sample_id IN ({IN_RANGE})"
+    ))?;
+    for r in stmt.query_map([from, to], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
         let (id, tier, rule) = r?;
         let tier = Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?;
         let slot = tiers.entry(id).or_insert(tier);
@@ -346,19 +355,22 @@ pub(super) fn summaries(conn: &Connection) -> Result<Vec<crate::SampleSummary>, 
         rules.entry(id).or_default().push(rule);
     }
     let mut amounts: HashMap<i64, Vec<(String, f64)>> = HashMap::new();
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT a.sample_id, c.substance, c.amount_value, c.amount_unit FROM components c JOIN analyses a ON a.id = c.analysis_id
-         WHERE a.superseded_by IS NULL AND c.role = 'main' AND c.known = 1 AND c.amount_unit IN ('mg', 'ug')",
-    )?;
-    for r in stmt.query_map([], |r| {
+         WHERE a.superseded_by IS NULL AND c.role = 'main' AND c.known = 1 AND c.amount_unit IN ('mg', 'ug')
+           AND a.sample_id IN ({IN_RANGE})"
+    ))?;
+    for r in stmt.query_map([from, to], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?, r.get::<_, String>(3)?))
     })? {
         let (id, substance, value, unit) = r?;
         amounts.entry(id).or_default().push((substance, if unit == "ug" { value / 1000.0 } else { value }));
     }
     let mut feedback: HashMap<i64, (Option<Intention>, Option<feedback::Outcome>)> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT sample_id, intention, used, effect, unexpected FROM result_feedback")?;
-    for r in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))? {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT sample_id, intention, used, effect, unexpected FROM result_feedback WHERE sample_id IN ({IN_RANGE})"
+    ))?;
+    for r in stmt.query_map([from, to], |r| Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))? {
         let (id, row) = r?;
         feedback.insert(id, feedback_of(row)?);
     }

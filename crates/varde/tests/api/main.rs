@@ -7,6 +7,7 @@ mod cli;
 mod dashboard;
 mod durability;
 mod feedback;
+mod figures;
 mod helpers;
 mod indicators;
 mod reach;

@@ -61,6 +61,10 @@ fn key(r: &Record, level: Level) -> (String, String) {
     (period, area)
 }
 
+/// A group: period, area, form and sold-as class.
+type GroupKey = (String, String, String, String);
+type Group<'a> = (u64, Vec<&'a (Record, u64)>);
+
 /// The open-data table of these records, with groups of at least `k`.
 pub fn anonymise(records: &[Record], k: usize) -> Vec<OpenRow> {
     let counted: Vec<(Record, u64)> = records.iter().map(|r| (r.clone(), 1)).collect();
@@ -76,7 +80,8 @@ pub fn anonymise_counted(records: &[(Record, u64)], k: usize) -> Vec<(OpenRow, u
     for level in
         [Level::WeekFylke, Level::QuarterFylke, Level::WeekNational, Level::QuarterNational, Level::YearNational]
     {
-        let mut groups: BTreeMap<(String, String, String, String), (u64, Vec<&(Record, u64)>)> = BTreeMap::new();
+        // Each group's size in samples, and its records.
+        let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
         for r in remaining {
             let (period, area) = key(&r.0, level);
             let group = groups.entry((period, area, r.0.form.clone(), r.0.sold_as_class.clone())).or_default();

@@ -155,7 +155,8 @@ fn class_name(k: SubstanceClass) -> &'static str {
 fn profile(catalogue: &Catalogue, s: &SampleSummary, tz: &jiff::tz::TimeZone, interner: &mut Interner) -> Profile {
     let date = s.received.to_zoned(tz.clone()).date();
     let w = date.iso_week_date();
-    let sold_as_class = s.sold_as.iter().find_map(|r| catalogue.substance(r)).map_or("unknown", |x| class_name(x.class));
+    let sold_as_class =
+        s.sold_as.iter().find_map(|r| catalogue.substance(r)).map_or("unknown", |x| class_name(x.class));
     let mut found: Vec<&str> = s.found.iter().map(|r| if r.known { r.substance.as_str() } else { "unknown" }).collect();
     found.sort_unstable();
     found.dedup();

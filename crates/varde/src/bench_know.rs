@@ -128,7 +128,11 @@ async fn measure(reference: Reference, path: &Path, connections: usize, seconds:
     // One sample changes (a stated intention): the renewal reads its week again, nothing else.
     let service = varde_domain::service::ServiceSlug::parse(varde_demo::SERVICES[0].slug)?;
     let code = store.samples_of(&service, None, 1).await?.first().map(|s| s.code).context("a demo sample")?;
-    let technician = varde_domain::auth::Principal { actor: "bench".into(), role: varde_domain::auth::Role::Technician, service: None };
+    let technician = varde_domain::auth::Principal {
+        actor: "bench".into(),
+        role: varde_domain::auth::Role::Technician,
+        service: None,
+    };
     store.set_intention(code, varde_domain::feedback::Intention::TakeLess, &technician, jiff::Timestamp::now()).await?;
     let started = Instant::now();
     let renewed = state.tallies.current(&state).await?;

@@ -322,9 +322,8 @@ pub(super) fn summaries(conn: &Connection, from: i64, to: i64) -> Result<Vec<cra
         "SELECT s.id, s.received_ms, v.fylke, s.form FROM samples s JOIN services v ON v.id = s.service_id
          WHERE s.received_ms >= ?1 AND s.received_ms < ?2 ORDER BY s.id",
     )?;
-    let rows: Vec<(i64, i64, String, String)> = stmt
-        .query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<_, _>>()?;
+    let rows: Vec<(i64, i64, String, String)> =
+        stmt.query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
     let mut sold: HashMap<i64, Vec<SubstanceRef>> = HashMap::new();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT sample_id, substance, known FROM sample_sold_as WHERE sample_id IN ({IN_RANGE}) ORDER BY sample_id, position"
@@ -347,7 +346,9 @@ pub(super) fn summaries(conn: &Connection, from: i64, to: i64) -> Result<Vec<cra
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT sample_id, tier, rule FROM findings WHERE current = 1 AND sample_id IN ({IN_RANGE})"
     ))?;
-    for r in stmt.query_map([from, to], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+    for r in
+        stmt.query_map([from, to], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+    {
         let (id, tier, rule) = r?;
         let tier = Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?;
         let slot = tiers.entry(id).or_insert(tier);

@@ -22,8 +22,10 @@ pub enum StoreError {
     Invalid { code: varde_domain::ErrorCode, message: String },
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    /// A failure of the database that is neither the request's nor the storage's availability (a backend's own
+    /// error, as its message: the trait knows no backend's types).
     #[error("database: {0}")]
-    Database(rusqlite::Error),
+    Database(String),
     /// The database cannot take writes now: the disk is full, a file cannot be written or opened, the database is
     /// locked for too long. Nothing was stored; the same request may succeed later.
     #[error("storage unavailable: {0}")]
@@ -33,27 +35,6 @@ pub enum StoreError {
     Internal(String),
     #[error("the store is shut down")]
     Closed,
-}
-
-impl From<rusqlite::Error> for StoreError {
-    /// Failures of the storage itself (full disk, I/O, locks, a file that cannot be opened) are told apart from
-    /// errors in what was asked, so the edge answers 503 and health turns degraded instead of blaming the request.
-    fn from(e: rusqlite::Error) -> StoreError {
-        use rusqlite::ErrorCode::*;
-        match e.sqlite_error_code() {
-            Some(
-                DiskFull
-                | SystemIoFailure
-                | CannotOpen
-                | ReadOnly
-                | DatabaseBusy
-                | DatabaseLocked
-                | FileLockingProtocolFailed
-                | OutOfMemory,
-            ) => StoreError::Unavailable(e.to_string()),
-            _ => StoreError::Database(e),
-        }
-    }
 }
 
 impl StoreError {

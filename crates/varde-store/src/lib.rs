@@ -1,11 +1,11 @@
-//! Varde's storage. [`Store`] is what the rest of Varde sees; [`sqlite::SqliteStore`] is the embedded default.
+//! Varde's storage: the [`Store`] trait, which is what the rest of Varde sees, and the types it speaks in. It knows
+//! no backend: the embedded default is `varde-store-sqlite`.
 //!
 //! Every write is one transaction: either all of a request is stored or none of it. Every write, and every
 //! sample-level read by a national role, appends to the hash-chained audit log in the same transaction.
 
 pub mod audit;
 mod error;
-pub mod sqlite;
 
 pub use error::StoreError;
 

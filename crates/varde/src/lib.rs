@@ -20,7 +20,7 @@ use std::sync::Arc;
 use varde_domain::Catalogue;
 use varde_domain::assess::Assessor;
 use varde_domain::auth::Role;
-use varde_store::sqlite::SqliteStore;
+use varde_store_sqlite::SqliteStore;
 
 #[derive(Parser)]
 #[command(name = "varde", version, about = "National drug-checking, monitoring and early-warning system")]
@@ -143,7 +143,7 @@ pub fn open_store(database: &str, reference: &Reference) -> anyhow::Result<Arc<S
     if database.starts_with("postgres://") || database.starts_with("postgresql://") {
         anyhow::bail!("PostgreSQL is not supported yet; use sqlite://PATH");
     }
-    let path = varde_store::sqlite::path_from_url(database);
+    let path = varde_store_sqlite::path_from_url(database);
     let store = SqliteStore::open(&path, reference.clone())
         .with_context(|| format!("cannot open the database at {}", path.display()))?;
     Ok(Arc::new(store))

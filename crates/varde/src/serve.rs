@@ -172,7 +172,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
 }
 
 async fn prepare_demo(
-    store: Arc<varde_store::sqlite::SqliteStore>,
+    store: Arc<varde_store_sqlite::SqliteStore>,
     reference: &Reference,
     seed: u64,
 ) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use varde_domain::SampleCode;
 use varde_store::Store;
-use varde_store::sqlite::SqliteStore;
+use varde_store_sqlite::SqliteStore;
 
 pub fn varde(db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_varde"));

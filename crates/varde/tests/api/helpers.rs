@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use varde::{admin, load_reference, open_store, serve};
 use varde_store::Store;
-use varde_store::sqlite::SqliteStore;
+use varde_store_sqlite::SqliteStore;
 
 pub struct TestApp {
     pub base: String,

@@ -2,7 +2,7 @@
 //! escalations of unacknowledged severe alerts to services.
 
 use super::*;
-use crate::{Handover, MessageKind, NewSubscriber, OutboxMessage, Requested, ServiceContact, Subscriber};
+use varde_store::{Handover, MessageKind, NewSubscriber, OutboxMessage, Requested, ServiceContact, Subscriber};
 use varde_domain::Lang;
 use varde_domain::subscription::{ALERT_EVENTS, Channel, GIVE_UP_AFTER, Preferences, wanted};
 
@@ -38,14 +38,14 @@ fn row_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Row> {
 
 fn to_subscriber(
     (id, channel, address, p256dh, auth, fylker, min_tier, lang, nonce, created, confirmed): Row,
-) -> Result<Subscriber, StoreError> {
+) -> Result<Subscriber> {
     Ok(Subscriber {
         id,
         channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
         address,
         push_keys: p256dh.zip(auth),
         preferences: Preferences {
-            fylker: serde_json::from_str(&fylker).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            fylker: serde_json::from_str(&fylker).map_err(|e| Error::corrupt(e.to_string()))?,
             min_tier: Tier::parse(&min_tier).ok_or_else(|| corrupt("tier", &min_tier))?,
             lang: Lang::parse(&lang).ok_or_else(|| corrupt("language", &lang))?,
         },
@@ -55,7 +55,7 @@ fn to_subscriber(
     })
 }
 
-pub(super) fn load(conn: &Connection, id: i64) -> Result<Option<Subscriber>, StoreError> {
+pub(super) fn load(conn: &Connection, id: i64) -> Result<Option<Subscriber>> {
     let found = conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"))?
         .query_row([id], row)
@@ -69,7 +69,7 @@ fn enqueue(
     kind: MessageKind,
     event: Option<i64>,
     at: Timestamp,
-) -> Result<usize, StoreError> {
+) -> Result<usize> {
     Ok(conn
         .prepare_cached(
             "INSERT OR IGNORE INTO subscriber_outbox (subscriber_id, kind, event_seq, due_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -85,7 +85,7 @@ pub(super) fn request(
     conn: &Connection,
     new: &NewSubscriber,
     at: Timestamp,
-) -> Result<(Subscriber, Requested), StoreError> {
+) -> Result<(Subscriber, Requested)> {
     let existing: Option<(i64, Option<i64>)> = conn
         .prepare_cached("SELECT id, confirmed_ms FROM subscribers WHERE channel = ?1 AND address = ?2")?
         .query_row(params![new.channel.as_str(), new.address], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -137,7 +137,7 @@ pub(super) fn request(
     Ok((load(conn, id)?.ok_or_else(|| StoreError::Internal("a subscriber just stored is missing".into()))?, found))
 }
 
-pub(super) fn confirm(conn: &Connection, id: i64, at: Timestamp) -> Result<Subscriber, StoreError> {
+pub(super) fn confirm(conn: &Connection, id: i64, at: Timestamp) -> Result<Subscriber> {
     let subscriber = load(conn, id)?.ok_or_else(|| StoreError::Invalid {
         code: varde_domain::ErrorCode::NotFound,
         message: "no subscription has that link; it may have been deleted or not confirmed in 48 hours".into(),
@@ -146,18 +146,18 @@ pub(super) fn confirm(conn: &Connection, id: i64, at: Timestamp) -> Result<Subsc
         return Err(StoreError::Invalid {
             code: varde_domain::ErrorCode::LinkUsed,
             message: "this confirmation link was used already; the subscription is active".into(),
-        });
+        }.into());
     }
     conn.prepare_cached("UPDATE subscribers SET confirmed_ms = ?2 WHERE id = ?1")?.execute(params![id, ms(at)])?;
     append_audit(conn, at, "public", "subscription.confirm", &audit_subject(id))?;
     Ok(Subscriber { confirmed_at: Some(at), ..subscriber })
 }
 
-pub(super) fn pending(conn: &Connection, id: i64) -> Result<u64, StoreError> {
+pub(super) fn pending(conn: &Connection, id: i64) -> Result<u64> {
     Ok(conn.query_row("SELECT count(*) FROM subscriber_outbox WHERE subscriber_id = ?1", [id], |r| r.get(0))?)
 }
 
-pub(super) fn delete(conn: &Connection, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError> {
+pub(super) fn delete(conn: &Connection, id: i64, why: &str, at: Timestamp) -> Result<bool> {
     conn.prepare_cached("DELETE FROM subscriber_outbox WHERE subscriber_id = ?1")?.execute([id])?;
     let gone = conn.prepare_cached("DELETE FROM subscribers WHERE id = ?1")?.execute([id])? > 0;
     if gone {
@@ -166,7 +166,7 @@ pub(super) fn delete(conn: &Connection, id: i64, why: &str, at: Timestamp) -> Re
     Ok(gone)
 }
 
-pub(super) fn purge_unconfirmed(conn: &Connection, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
+pub(super) fn purge_unconfirmed(conn: &Connection, before: Timestamp, at: Timestamp) -> Result<usize> {
     let ids: Vec<i64> = conn
         .prepare_cached("SELECT id FROM subscribers WHERE confirmed_ms IS NULL AND created_ms < ?1")?
         .query_map([ms(before)], |r| r.get(0))?
@@ -177,7 +177,7 @@ pub(super) fn purge_unconfirmed(conn: &Connection, before: Timestamp, at: Timest
     Ok(ids.len())
 }
 
-pub(super) fn fan_out(conn: &Connection, at: Timestamp) -> Result<(usize, bool), StoreError> {
+pub(super) fn fan_out(conn: &Connection, at: Timestamp) -> Result<(usize, bool)> {
     let cursor: Option<String> =
         conn.query_row("SELECT value FROM meta WHERE key = ?1", [FAN_OUT_CURSOR], |r| r.get(0)).optional()?;
     // The first fan-out starts at the newest event: subscribers hear of what happens from now on, not of history.
@@ -187,13 +187,13 @@ pub(super) fn fan_out(conn: &Connection, at: Timestamp) -> Result<(usize, bool),
     };
     let events = super::events::after(conn, cursor, FAN_OUT_EVENTS)?;
     let mut queued = 0;
-    let wanted_events: Vec<&crate::Event> =
+    let wanted_events: Vec<&varde_store::Event> =
         events.iter().filter(|e| e.public && ALERT_EVENTS.contains(&e.kind.as_str())).collect();
     if !wanted_events.is_empty() {
         let subscribers: Vec<Subscriber> = conn
             .prepare_cached(&format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL"))?
             .query_map([], row)?
-            .map(|r| r.map_err(StoreError::from).and_then(to_subscriber))
+            .map(|r| r.map_err(Error::from).and_then(to_subscriber))
             .collect::<Result<_, _>>()?;
         for event in wanted_events {
             for s in &subscribers {
@@ -222,7 +222,7 @@ pub(super) fn due(
     channel: Channel,
     now: Timestamp,
     limit: usize,
-) -> Result<Vec<OutboxMessage>, StoreError> {
+) -> Result<Vec<OutboxMessage>> {
     let columns = COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT o.id, o.kind, o.event_seq, o.attempts, {columns} FROM subscriber_outbox o JOIN subscribers s ON s.id = o.subscriber_id
@@ -236,7 +236,7 @@ pub(super) fn due(
         })?
         .collect::<Result<_, _>>()?;
     // Many messages share an event (one publication, thousands of subscribers): read each event once.
-    let mut events: std::collections::HashMap<i64, crate::Event> = std::collections::HashMap::new();
+    let mut events: std::collections::HashMap<i64, varde_store::Event> = std::collections::HashMap::new();
     rows.into_iter()
         .map(|((id, kind, seq, attempts), sub)| {
             let kind = match kind.as_str() {
@@ -252,7 +252,7 @@ pub(super) fn due(
                         let e = super::events::after(conn, seq - 1, 1)?
                             .into_iter()
                             .find(|e| e.seq == seq)
-                            .ok_or_else(|| StoreError::Corrupt(format!("outbox message for missing event {seq}")))?;
+                            .ok_or_else(|| Error::corrupt(format!("outbox message for missing event {seq}")))?;
                         Some(slot.insert(e).clone())
                     }
                 },
@@ -263,7 +263,7 @@ pub(super) fn due(
         .collect()
 }
 
-pub(super) fn settle(conn: &Connection, outcomes: &[(i64, Handover)], at: Timestamp) -> Result<(), StoreError> {
+pub(super) fn settle(conn: &Connection, outcomes: &[(i64, Handover)], at: Timestamp) -> Result<()> {
     for (id, outcome) in outcomes {
         match outcome {
             Handover::Sent => {
@@ -303,17 +303,17 @@ pub(super) fn set_contact(
     email: Option<&str>,
     actor: &str,
     at: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let changed = conn
         .prepare_cached("UPDATE services SET contact_email = ?2 WHERE slug = ?1")?
         .execute(params![service.as_str(), email])?;
     if changed == 0 {
-        return Err(StoreError::UnknownService(service.to_string()));
+        return Err(StoreError::UnknownService(service.to_string()).into());
     }
     append_audit(conn, at, actor, "service.contact", service.as_str())
 }
 
-pub(super) fn contacts(conn: &Connection) -> Result<Vec<ServiceContact>, StoreError> {
+pub(super) fn contacts(conn: &Connection) -> Result<Vec<ServiceContact>> {
     let rows: Vec<(String, String)> = conn
         .prepare_cached("SELECT slug, contact_email FROM services WHERE contact_email IS NOT NULL ORDER BY slug")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -328,7 +328,7 @@ pub(super) fn contacts(conn: &Connection) -> Result<Vec<ServiceContact>, StoreEr
         .collect()
 }
 
-pub(super) fn escalations(conn: &Connection, alert: i64) -> Result<Vec<ServiceSlug>, StoreError> {
+pub(super) fn escalations(conn: &Connection, alert: i64) -> Result<Vec<ServiceSlug>> {
     let slugs: Vec<String> = conn
         .prepare_cached(
             "SELECT s.slug FROM alert_escalations e JOIN services s ON s.id = e.service_id WHERE e.alert_id = ?1 ORDER BY s.slug",
@@ -343,7 +343,7 @@ pub(super) fn record_escalation(
     alert: i64,
     service: &ServiceSlug,
     at: Timestamp,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let inserted = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO alert_escalations (alert_id, service_id, escalated_ms)

@@ -1,13 +1,13 @@
 //! Samples, analyses and their findings, as rows.
 
 use super::*;
-use crate::{AlertRef, StoredSample};
+use varde_store::{AlertRef, StoredSample};
 use varde_domain::Tier;
 use varde_domain::alert::AlertStatus;
 use varde_domain::feedback::{self, Effect, Intention, UnexpectedEffect};
 use varde_domain::finding::Finding;
 
-pub(super) fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>, StoreError> {
+pub(super) fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>> {
     let row = conn
         .prepare_cached(
             "SELECT s.id, v.slug, s.received_ms, s.registered_ms, s.form, s.colour, s.texture, s.notes, s.tablet, s.use_context, s.status
@@ -55,7 +55,7 @@ pub(super) fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<
     }))
 }
 
-fn load_analyses(conn: &Connection, sample_id: i64) -> Result<Vec<Analysis>, StoreError> {
+fn load_analyses(conn: &Connection, sample_id: i64) -> Result<Vec<Analysis>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, method, result, inconclusive, performed_ms, recorded_ms, amends, superseded_by
          FROM analyses WHERE sample_id = ?1 ORDER BY id",
@@ -93,7 +93,7 @@ fn load_analyses(conn: &Connection, sample_id: i64) -> Result<Vec<Analysis>, Sto
                         confidence: confidence.as_deref().map(parse_confidence).transpose()?,
                     })
                 })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+                .collect::<Result<Vec<_>>>()?;
             Outcome::Components { components, inconclusive }
         };
         out.push(Analysis {
@@ -117,7 +117,7 @@ fn role_str(r: ComponentRole) -> &'static str {
     }
 }
 
-fn parse_role(s: &str) -> Result<ComponentRole, StoreError> {
+fn parse_role(s: &str) -> Result<ComponentRole> {
     [ComponentRole::Main, ComponentRole::Adulterant, ComponentRole::Trace]
         .into_iter()
         .find(|r| role_str(*r) == s)
@@ -132,7 +132,7 @@ fn unit_str(u: AmountUnit) -> &'static str {
     }
 }
 
-fn parse_unit(s: &str) -> Result<AmountUnit, StoreError> {
+fn parse_unit(s: &str) -> Result<AmountUnit> {
     [AmountUnit::Percent, AmountUnit::Mg, AmountUnit::Ug]
         .into_iter()
         .find(|u| unit_str(*u) == s)
@@ -147,7 +147,7 @@ fn confidence_str(c: Confidence) -> &'static str {
     }
 }
 
-fn parse_confidence(s: &str) -> Result<Confidence, StoreError> {
+fn parse_confidence(s: &str) -> Result<Confidence> {
     [Confidence::Low, Confidence::Medium, Confidence::High]
         .into_iter()
         .find(|c| confidence_str(*c) == s)
@@ -159,7 +159,7 @@ pub(super) fn insert_analysis(
     sample_id: i64,
     a: &NewAnalysis,
     at: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     let (result, inconclusive) = match &a.outcome {
         Outcome::Strip { result } => (Some(result.as_str()), false),
         Outcome::Components { inconclusive, .. } => (None, *inconclusive),
@@ -190,20 +190,20 @@ pub(super) fn insert_analysis(
     Ok(id)
 }
 
-pub(super) fn sample_id_of(conn: &Connection, code: SampleCode) -> Result<i64, StoreError> {
+pub(super) fn sample_id_of(conn: &Connection, code: SampleCode) -> Result<i64> {
     conn.query_row("SELECT id FROM samples WHERE code = ?1", [code.compact()], |r| r.get(0))
         .optional()?
-        .ok_or(StoreError::UnknownSample)
+        .ok_or(Error::Store(StoreError::UnknownSample))
 }
 
-pub(super) fn update_status(conn: &Connection, sample_id: i64, code: SampleCode) -> Result<Sample, StoreError> {
-    let sample = load_sample(conn, code)?.ok_or(StoreError::UnknownSample)?;
+pub(super) fn update_status(conn: &Connection, sample_id: i64, code: SampleCode) -> Result<Sample> {
+    let sample = load_sample(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
     conn.execute("UPDATE samples SET status = ?1 WHERE id = ?2", params![sample.status.as_str(), sample_id])?;
     Ok(sample)
 }
 
 /// A sample with its current findings and the alerts it is evidence for.
-pub(super) fn load_stored(conn: &Connection, code: SampleCode) -> Result<Option<StoredSample>, StoreError> {
+pub(super) fn load_stored(conn: &Connection, code: SampleCode) -> Result<Option<StoredSample>> {
     let Some(sample) = load_sample(conn, code)? else { return Ok(None) };
     let (id, fylke): (i64, String) = conn
         .prepare_cached("SELECT s.id, v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1")?
@@ -214,7 +214,7 @@ pub(super) fn load_stored(conn: &Connection, code: SampleCode) -> Result<Option<
 }
 
 /// The alerts a sample is evidence for.
-fn alert_refs(conn: &Connection, sample_id: i64) -> Result<Vec<AlertRef>, StoreError> {
+fn alert_refs(conn: &Connection, sample_id: i64) -> Result<Vec<AlertRef>> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.status, a.tier FROM alert_evidence e JOIN alerts a ON a.id = e.alert_id
          WHERE e.sample_id = ?1 ORDER BY a.id",
@@ -232,7 +232,7 @@ fn alert_refs(conn: &Connection, sample_id: i64) -> Result<Vec<AlertRef>, StoreE
         .collect()
 }
 
-pub(super) fn current_findings(conn: &Connection, sample_id: i64) -> Result<Vec<Finding>, StoreError> {
+pub(super) fn current_findings(conn: &Connection, sample_id: i64) -> Result<Vec<Finding>> {
     let mut stmt = conn.prepare_cached(
         "SELECT rule, policy_version, tier, substances, method, explanation FROM findings
          WHERE sample_id = ?1 AND current = 1 ORDER BY id",
@@ -246,9 +246,9 @@ pub(super) fn current_findings(conn: &Connection, sample_id: i64) -> Result<Vec<
                 rule,
                 policy_version,
                 tier: Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?,
-                substances: serde_json::from_str(&substances).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                substances: serde_json::from_str(&substances).map_err(|e| Error::corrupt(e.to_string()))?,
                 method: method.as_deref().map(|m| Method::parse(m).ok_or_else(|| corrupt("method", m))).transpose()?,
-                explanation: serde_json::from_str(&explanation).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                explanation: serde_json::from_str(&explanation).map_err(|e| Error::corrupt(e.to_string()))?,
             })
         })
         .collect()
@@ -261,8 +261,8 @@ pub(super) fn assess(
     assessor: &Assessor,
     code: SampleCode,
     at: Timestamp,
-) -> Result<StoredSample, StoreError> {
-    let sample = load_sample(conn, code)?.ok_or(StoreError::UnknownSample)?;
+) -> Result<StoredSample> {
+    let sample = load_sample(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
     let (id, fylke, service): (i64, String, String) = conn
         .prepare_cached(
             "SELECT s.id, v.fylke, v.slug FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1",
@@ -314,7 +314,7 @@ pub(super) fn assess(
 }
 
 /// The samples received in `[from, to)`, summarised in six queries (not one per sample).
-pub(super) fn summaries(conn: &Connection, from: i64, to: i64) -> Result<Vec<crate::SampleSummary>, StoreError> {
+pub(super) fn summaries(conn: &Connection, from: i64, to: i64) -> Result<Vec<varde_store::SampleSummary>> {
     use std::collections::HashMap;
     // The samples of the range, by the received_ms index; the other queries take their ids from it.
     const IN_RANGE: &str = "SELECT id FROM samples WHERE received_ms >= ?1 AND received_ms < ?2";
@@ -378,7 +378,7 @@ pub(super) fn summaries(conn: &Connection, from: i64, to: i64) -> Result<Vec<cra
     rows.into_iter()
         .map(|(id, received, fylke, form)| {
             let (intention, outcome) = feedback.remove(&id).unwrap_or((None, None));
-            Ok(crate::SampleSummary {
+            Ok(varde_store::SampleSummary {
                 id,
                 received: ts(received)?,
                 fylke,
@@ -400,7 +400,7 @@ pub(super) fn samples_of(
     service: &str,
     status: Option<Status>,
     limit: usize,
-) -> Result<Vec<crate::SampleLine>, StoreError> {
+) -> Result<Vec<varde_store::SampleLine>> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.id, s.code, s.received_ms, s.form, s.status,
                 (SELECT max(CASE f.tier WHEN 'severe' THEN 4 WHEN 'warning' THEN 3 WHEN 'caution' THEN 2 WHEN 'info' THEN 1 END)
@@ -421,7 +421,7 @@ pub(super) fn samples_of(
             let sold_as = sold
                 .query_map([id], |r| Ok(SubstanceRef { substance: r.get(0)?, known: r.get(1)? }))?
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(crate::SampleLine {
+            Ok(varde_store::SampleLine {
                 code: SampleCode::parse(&code).map_err(|_| corrupt("sample code", &code))?,
                 received: ts(received)?,
                 form: Form::parse(&form).ok_or_else(|| corrupt("form", &form))?,
@@ -439,7 +439,7 @@ pub(super) fn samples_of(
 /// A `result_feedback` row: (intention, used, effect, unexpected as JSON).
 pub(super) fn feedback_of(
     (intention, used, effect, unexpected): (Option<String>, Option<bool>, Option<String>, Option<String>),
-) -> Result<(Option<Intention>, Option<feedback::Outcome>), StoreError> {
+) -> Result<(Option<Intention>, Option<feedback::Outcome>)> {
     let intention = intention.map(|i| Intention::parse(&i).ok_or_else(|| corrupt("intention", &i))).transpose()?;
     let outcome = match used {
         None => None,

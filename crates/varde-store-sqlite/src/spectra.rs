@@ -1,7 +1,8 @@
 //! Reference spectra and spectra attached to analyses.
 
 use super::{append_audit, ms, sample_id_of, ts};
-use crate::{AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique};
+use crate::error::{Error, Result};
+use varde_store::{AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use varde_domain::ErrorCode;
@@ -12,15 +13,15 @@ fn blob(values: &[f64]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-fn points(bytes: &[u8]) -> Result<Vec<f64>, StoreError> {
+fn points(bytes: &[u8]) -> Result<Vec<f64>> {
     if !bytes.len().is_multiple_of(8) {
-        return Err(StoreError::Corrupt("spectrum points are not whole f64 values".into()));
+        return Err(StoreError::Corrupt("spectrum points are not whole f64 values".into()).into());
     }
     Ok(bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
 }
 
-fn technique(text: String) -> Result<Technique, StoreError> {
-    Technique::parse(&text).ok_or_else(|| StoreError::Corrupt(format!("unknown technique {text:?}")))
+fn technique(text: String) -> Result<Technique> {
+    Technique::parse(&text).ok_or_else(|| Error::corrupt(format!("unknown technique {text:?}")))
 }
 
 pub(super) fn add_reference(
@@ -28,7 +29,7 @@ pub(super) fn add_reference(
     spectrum: &NewReferenceSpectrum,
     actor: &str,
     at: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     conn.execute(
         "INSERT INTO reference_spectra (substance, technique, name, source, x, y, added_by, added_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -48,7 +49,7 @@ pub(super) fn add_reference(
     Ok(id)
 }
 
-pub(super) fn references(conn: &Connection) -> Result<Vec<ReferenceSpectrum>, StoreError> {
+pub(super) fn references(conn: &Connection) -> Result<Vec<ReferenceSpectrum>> {
     let mut statement = conn.prepare(
         "SELECT id, substance, technique, name, source, x, y, added_by, added_ms FROM reference_spectra ORDER BY id",
     )?;
@@ -91,7 +92,7 @@ pub(super) fn attach(
     spectrum: &NewAnalysisSpectrum,
     actor: &str,
     at: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     let sample_id = sample_id_of(conn, code)?;
     let owner: Option<i64> = conn
         .query_row("SELECT sample_id FROM analyses WHERE id = ?1", [spectrum.analysis_id], |r| r.get(0))
@@ -100,7 +101,7 @@ pub(super) fn attach(
         return Err(StoreError::Invalid {
             code: ErrorCode::UnknownAnalysis,
             message: format!("sample {code} has no analysis {}", spectrum.analysis_id),
-        });
+        }.into());
     }
     conn.execute(
         "INSERT INTO analysis_spectra (analysis_id, technique, filename, format, original, x, y, proposals, uploaded_by, uploaded_ms)
@@ -123,7 +124,7 @@ pub(super) fn attach(
     Ok(id)
 }
 
-pub(super) fn of_sample(conn: &Connection, code: SampleCode) -> Result<Vec<AnalysisSpectrum>, StoreError> {
+pub(super) fn of_sample(conn: &Connection, code: SampleCode) -> Result<Vec<AnalysisSpectrum>> {
     let sample_id = sample_id_of(conn, code)?;
     let mut statement = conn.prepare(
         "SELECT sp.id, sp.analysis_id, sp.technique, sp.filename, sp.format, length(sp.x) / 8, sp.proposals,

@@ -2,7 +2,7 @@
 
 use super::samples::load_stored;
 use super::*;
-use crate::AlertFilter;
+use varde_store::AlertFilter;
 use varde_domain::ErrorCode;
 use varde_domain::Tier;
 use varde_domain::alert::{self, Alert, AlertAction, AlertContent, AlertEdit, AlertStatus, AlertVersion};
@@ -56,14 +56,14 @@ struct AlertRow {
 }
 
 impl AlertRow {
-    fn into_alert(self) -> Result<Alert, StoreError> {
+    fn into_alert(self) -> Result<Alert> {
         let opt = |v: Option<i64>| v.map(ts).transpose();
         Ok(Alert {
             id: self.id,
             status: AlertStatus::parse(&self.status).ok_or_else(|| corrupt("alert status", &self.status))?,
             tier: Tier::parse(&self.tier).ok_or_else(|| corrupt("tier", &self.tier))?,
             version: self.version,
-            content: serde_json::from_str(&self.content).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            content: serde_json::from_str(&self.content).map_err(|e| Error::corrupt(e.to_string()))?,
             created_at: ts(self.created)?,
             updated_at: ts(self.updated)?,
             published_at: opt(self.published)?,
@@ -78,18 +78,18 @@ impl AlertRow {
                 .photo
                 .map(|p| serde_json::from_str::<alert::PhotoFacts>(&p).map(|f| f.at(self.id)))
                 .transpose()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                .map_err(|e| Error::corrupt(e.to_string()))?,
             priority: None,
         })
     }
 }
 
-pub(super) fn load_alert(conn: &Connection, id: i64) -> Result<Option<Alert>, StoreError> {
+pub(super) fn load_alert(conn: &Connection, id: i64) -> Result<Option<Alert>> {
     let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts a WHERE a.id = ?1");
     conn.prepare_cached(&sql)?.query_row([id], alert_row).optional()?.map(AlertRow::into_alert).transpose()
 }
 
-pub(super) fn list(conn: &Connection, filter: &AlertFilter) -> Result<Vec<Alert>, StoreError> {
+pub(super) fn list(conn: &Connection, filter: &AlertFilter) -> Result<Vec<Alert>> {
     let sql =
         format!("SELECT {ALERT_COLUMNS} FROM alerts a ORDER BY coalesce(a.published_ms, a.created_ms) DESC, a.id DESC");
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -112,7 +112,7 @@ pub(super) fn list(conn: &Connection, filter: &AlertFilter) -> Result<Vec<Alert>
     Ok(out)
 }
 
-pub(super) fn versions(conn: &Connection, id: i64) -> Result<Vec<AlertVersion>, StoreError> {
+pub(super) fn versions(conn: &Connection, id: i64) -> Result<Vec<AlertVersion>> {
     let mut stmt = conn.prepare_cached(
         "SELECT version, kind, at_ms, tier, content, valid_until_ms, note FROM alert_versions WHERE alert_id = ?1 ORDER BY version",
     )?;
@@ -126,7 +126,7 @@ pub(super) fn versions(conn: &Connection, id: i64) -> Result<Vec<AlertVersion>, 
                 kind,
                 at: ts(at)?,
                 tier: Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?,
-                content: serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                content: serde_json::from_str(&content).map_err(|e| Error::corrupt(e.to_string()))?,
                 valid_until: valid_until.map(ts).transpose()?,
                 note,
             })
@@ -135,7 +135,7 @@ pub(super) fn versions(conn: &Connection, id: i64) -> Result<Vec<AlertVersion>, 
 }
 
 /// The evidence samples, newest first; at most `limit` of them.
-pub(super) fn evidence(conn: &Connection, id: i64, limit: usize) -> Result<Vec<StoredSample>, StoreError> {
+pub(super) fn evidence(conn: &Connection, id: i64, limit: usize) -> Result<Vec<StoredSample>> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = ?1
          ORDER BY e.received_ms DESC, e.sample_id DESC LIMIT ?2",
@@ -145,7 +145,7 @@ pub(super) fn evidence(conn: &Connection, id: i64, limit: usize) -> Result<Vec<S
         .into_iter()
         .map(|c| {
             let code = SampleCode::parse(&c).map_err(|_| corrupt("sample code", &c))?;
-            load_stored(conn, code)?.ok_or(StoreError::UnknownSample)
+            load_stored(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))
         })
         .collect()
 }
@@ -158,7 +158,7 @@ fn record_transition(
     action: &str,
     from: Option<AlertStatus>,
     to: AlertStatus,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     conn.prepare_cached("INSERT INTO alert_transitions (alert_id, at_ms, actor, action, from_status, to_status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
         .execute(params![id, ms(at), actor, action, from.map(AlertStatus::as_str), to.as_str()])?;
     Ok(())
@@ -181,7 +181,7 @@ pub(super) fn join_or_draft(
     key: &str,
     fylke: &str,
     at: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let window = alert::JOIN_WINDOW_DAYS * 86_400_000;
     let received = ms(sample.received_at);
     let open: Option<(i64, String)> = conn
@@ -241,7 +241,7 @@ pub(super) fn join_or_draft(
 
 /// Rewrites a draft's text and tier from its evidence: the text from the newest samples, count, dates and escalation
 /// from them all. New evidence never lowers a draft's tier, even when the samples that set it are no longer the newest.
-fn redraft(conn: &Connection, assessor: &Assessor, id: i64, fylke: &str) -> Result<(), StoreError> {
+fn redraft(conn: &Connection, assessor: &Assessor, id: i64, fylke: &str) -> Result<()> {
     let evidence: Vec<(Sample, Vec<Finding>)> =
         evidence(conn, id, alert::DRAFT_FROM_NEWEST)?.into_iter().map(|s| (s.sample, s.findings)).collect();
     let (total, first, last, stored_tier): (i64, i64, i64, String) = conn
@@ -259,7 +259,7 @@ fn redraft(conn: &Connection, assessor: &Assessor, id: i64, fylke: &str) -> Resu
 }
 
 /// Archives drafts whose newest evidence is older than `before`; returns how many.
-pub(super) fn archive_stale(conn: &Connection, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
+pub(super) fn archive_stale(conn: &Connection, before: Timestamp, at: Timestamp) -> Result<usize> {
     let ids: Vec<i64> = conn
         .prepare_cached("SELECT id FROM alerts WHERE status = 'draft' AND last_evidence_ms < ?1")?
         .query_map([ms(before)], |r| r.get(0))?
@@ -290,12 +290,12 @@ pub(super) fn merge(
     into: i64,
     actor: &str,
     at: Timestamp,
-) -> Result<Alert, StoreError> {
+) -> Result<Alert> {
     let (a, b) = (
-        load_alert(conn, from)?.ok_or(StoreError::UnknownAlert)?,
-        load_alert(conn, into)?.ok_or(StoreError::UnknownAlert)?,
+        load_alert(conn, from)?.ok_or(Error::Store(StoreError::UnknownAlert))?,
+        load_alert(conn, into)?.ok_or(Error::Store(StoreError::UnknownAlert))?,
     );
-    let invalid = |message: String| StoreError::Invalid { code: ErrorCode::InvalidTransition, message };
+    let invalid = |message: String| Error::Store(StoreError::Invalid { code: ErrorCode::InvalidTransition, message });
     if from == into {
         return Err(invalid("a draft cannot be merged into itself".into()));
     }
@@ -332,7 +332,7 @@ pub(super) fn merge(
     record_transition(conn, from, at, actor, "merged", Some(a.status), AlertStatus::Discarded)?;
     record_transition(conn, into, at, actor, "evidence", Some(b.status), AlertStatus::Draft)?;
     append_audit(conn, at, actor, "alert.merge", &format!("alert:{from} into alert:{into}"))?;
-    let merged = load_alert(conn, into)?.ok_or(StoreError::UnknownAlert)?;
+    let merged = load_alert(conn, into)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
     let payload = serde_json::json!({"id": into, "merged": from, "tier": merged.tier, "title": merged.content.title});
     super::events::append(
         conn,
@@ -354,9 +354,9 @@ pub(super) fn choose_photo(
     code: SampleCode,
     actor: &str,
     at: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     use sha1::Digest;
-    load_alert(conn, alert)?.ok_or(StoreError::UnknownAlert)?;
+    load_alert(conn, alert)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
     let sample = super::samples::sample_id_of(conn, code)?;
     let evidence: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM alert_evidence WHERE alert_id = ?1 AND sample_id = ?2)")?
@@ -365,7 +365,7 @@ pub(super) fn choose_photo(
         return Err(StoreError::Invalid {
             code: ErrorCode::InvalidValue,
             message: format!("sample {code} is not evidence for alert {alert}"),
-        });
+        }.into());
     }
     let photo: Option<(Vec<u8>, u32, u32)> = conn
         .prepare_cached("SELECT jpeg, width, height FROM photos WHERE sample_id = ?1")?
@@ -394,8 +394,8 @@ pub(super) fn change(
     edit: &AlertEdit,
     actor: &str,
     at: Timestamp,
-) -> Result<Alert, StoreError> {
-    let alert = load_alert(conn, id)?.ok_or(StoreError::UnknownAlert)?;
+) -> Result<Alert> {
+    let alert = load_alert(conn, id)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
     let from = alert.status_at(at);
     let to = alert::transition(from, action)
         .map_err(|message| StoreError::Invalid { code: ErrorCode::InvalidTransition, message })?;
@@ -403,7 +403,7 @@ pub(super) fn change(
     edit.apply(&mut content, &assessor.geography, at).map_err(StoreError::Input)?;
     let tier = edit.tier.unwrap_or(alert.tier);
     let valid_until = edit.valid_until.or(alert.valid_until);
-    let version_row = |version: u32, kind: &str, valid_until: Option<Timestamp>| -> Result<(), StoreError> {
+    let version_row = |version: u32, kind: &str, valid_until: Option<Timestamp>| -> Result<()> {
         conn.prepare_cached(
             "INSERT INTO alert_versions (alert_id, version, kind, at_ms, actor, tier, content, valid_until_ms, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
@@ -461,7 +461,7 @@ pub(super) fn change(
     };
     record_transition(conn, id, at, actor, kind, Some(from), to)?;
     append_audit(conn, at, actor, &format!("alert.{kind}"), &format!("alert:{id}"))?;
-    let changed = load_alert(conn, id)?.ok_or(StoreError::UnknownAlert)?;
+    let changed = load_alert(conn, id)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
     if let Some(event) = event {
         // A discarded draft was never public; only staff hear of it.
         let public = to.is_public();
@@ -488,7 +488,7 @@ pub(super) fn draft_from_signal(
     signal: i64,
     actor: &str,
     at: Timestamp,
-) -> Result<Alert, StoreError> {
+) -> Result<Alert> {
     let row: Option<(String, String, String, String)> = conn
         .query_row("SELECT area, evidence, status, stream FROM signals WHERE id = ?1", [signal], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -502,14 +502,14 @@ pub(super) fn draft_from_signal(
         return Err(StoreError::Invalid {
             code: ErrorCode::SignalNotOpen,
             message: format!("signal {signal} is {status}, not open"),
-        });
+        }.into());
     }
-    let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| Error::corrupt(e.to_string()))?;
     let mut evidence: Vec<(Sample, Vec<Finding>)> = Vec::new();
     for id in &ids {
         let code: String = conn.query_row("SELECT code FROM samples WHERE id = ?1", [id], |r| r.get(0))?;
         let code = SampleCode::parse(&code).map_err(|_| corrupt("sample code", &code))?;
-        let s = load_stored(conn, code)?.ok_or(StoreError::UnknownSample)?;
+        let s = load_stored(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
         evidence.push((s.sample, s.findings));
     }
     evidence.sort_by_key(|e| std::cmp::Reverse(e.0.received_at));
@@ -538,5 +538,5 @@ pub(super) fn draft_from_signal(
     let payload = serde_json::json!({"id": alert_id, "tier": tier, "title": content.title, "fylker": content.fylker, "signal": signal});
     super::events::append(conn, at, "alert.drafted", false, Some(tier), &content.fylker, Some(alert_id), &payload)?;
     append_audit(conn, at, actor, "signal.draft", &format!("signal:{signal} alert:{alert_id}"))?;
-    load_alert(conn, alert_id)?.ok_or(StoreError::UnknownAlert)
+    load_alert(conn, alert_id)?.ok_or(Error::Store(StoreError::UnknownAlert))
 }

@@ -9,8 +9,8 @@
 // column list away from the query it belongs to.
 #![allow(clippy::type_complexity)]
 
-use crate::audit::{self, Entry};
-use crate::{
+use varde_store::audit::{self, Entry};
+use varde_store::{
     AlertFilter, AuditReport, Delivery, Event, NewToken, Store, StoreError, StoredSample, TokenGrant, WarningTimes,
     Webhook,
 };
@@ -33,27 +33,29 @@ use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{SampleCode, SubstanceRef};
 
 mod alerts;
+mod error;
 mod events;
 mod samples;
 mod spectra;
 mod subscribers;
 
+use error::{Error, Result};
 use samples::{insert_analysis, sample_id_of, update_status};
 
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-    include_str!("../../migrations/sqlite/0002_findings_alerts_events.sql"),
-    include_str!("../../migrations/sqlite/0003_signals_indicators.sql"),
-    include_str!("../../migrations/sqlite/0004_users_sessions.sql"),
-    include_str!("../../migrations/sqlite/0005_photos.sql"),
-    include_str!("../../migrations/sqlite/0006_evidence_index.sql"),
-    include_str!("../../migrations/sqlite/0007_spectra.sql"),
-    include_str!("../../migrations/sqlite/0008_discarded_drafts.sql"),
-    include_str!("../../migrations/sqlite/0009_alert_photos.sql"),
-    include_str!("../../migrations/sqlite/0010_acknowledgements.sql"),
-    include_str!("../../migrations/sqlite/0011_subscribers.sql"),
-    include_str!("../../migrations/sqlite/0012_result_feedback.sql"),
-    include_str!("../../migrations/sqlite/0013_figure_weeks.sql"),
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_findings_alerts_events.sql"),
+    include_str!("../migrations/sqlite/0003_signals_indicators.sql"),
+    include_str!("../migrations/sqlite/0004_users_sessions.sql"),
+    include_str!("../migrations/sqlite/0005_photos.sql"),
+    include_str!("../migrations/sqlite/0006_evidence_index.sql"),
+    include_str!("../migrations/sqlite/0007_spectra.sql"),
+    include_str!("../migrations/sqlite/0008_discarded_drafts.sql"),
+    include_str!("../migrations/sqlite/0009_alert_photos.sql"),
+    include_str!("../migrations/sqlite/0010_acknowledgements.sql"),
+    include_str!("../migrations/sqlite/0011_subscribers.sql"),
+    include_str!("../migrations/sqlite/0012_result_feedback.sql"),
+    include_str!("../migrations/sqlite/0013_figure_weeks.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -97,7 +99,7 @@ pub fn path_from_url(url: &str) -> PathBuf {
     PathBuf::from(p)
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+fn open_connection(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // synchronous=FULL: a commit is on disk (WAL fsynced) before it is acknowledged.
@@ -145,7 +147,7 @@ impl SqliteStore {
     /// The schema version after migrations.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         let conn = open_connection(&self.path)?;
-        Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(Error::from)?)
     }
 
     /// Stops the writer after the jobs already sent; later writes fail with [`StoreError::Closed`].
@@ -160,11 +162,11 @@ impl SqliteStore {
     /// holding it is durably committed (or with the error that rolled back `f` or the transaction).
     async fn write<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        f: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
     ) -> Result<R, StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn: &Connection| {
-            let result = in_savepoint(conn, f);
+            let result = in_savepoint(conn, f).map_err(StoreError::from);
             let outcome = match &result {
                 Ok(_) => Ok(()),
                 Err(StoreError::Unavailable(reason)) => Err(Some(reason.clone())),
@@ -175,18 +177,18 @@ impl SqliteStore {
             });
             (deliver, outcome)
         });
-        let sender = self.jobs.lock().expect("not poisoned").clone().ok_or(StoreError::Closed)?;
+        let sender = self.jobs.lock().expect("not poisoned").clone().ok_or(Error::Store(StoreError::Closed))?;
         sender.send(job).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
     async fn read<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        f: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
     ) -> Result<R, StoreError> {
         let readers = self.readers.clone();
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || -> Result<R, StoreError> {
             let conn = match readers.lock().expect("not poisoned").pop() {
                 Some(c) => c,
                 None => open_connection(&path)?,
@@ -196,7 +198,7 @@ impl SqliteStore {
             if idle.len() < MAX_IDLE_READERS {
                 idle.push(conn);
             }
-            result
+            Ok(result?)
         })
         .await
         .map_err(|e| StoreError::Internal(format!("reader task failed: {e}")))?
@@ -209,7 +211,7 @@ impl Drop for SqliteStore {
     }
 }
 
-fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R, StoreError>) -> Result<R, StoreError> {
+fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
     conn.prepare_cached("SAVEPOINT job")?.execute([])?;
     let result = f(conn);
     let end = || -> rusqlite::Result<()> {
@@ -268,13 +270,13 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync:
     }
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+fn migrate(conn: &mut Connection) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > MIGRATIONS.len() as i64 {
         return Err(StoreError::Internal(format!(
             "the database has schema version {current}, newer than this Varde knows ({}); upgrade Varde",
             MIGRATIONS.len()
-        )));
+        )).into());
     }
     // Foreign keys are off while migrations run, so a migration can rebuild a referenced table (SQLite's procedure
     // for schema changes ALTER TABLE cannot make); the check after each migration proves nothing dangles.
@@ -284,7 +286,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         let dangling: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
         if let Some(table) = dangling {
-            return Err(StoreError::Corrupt(format!("migration {} leaves a dangling reference in {table}", i + 1)));
+            return Err(StoreError::Corrupt(format!("migration {} leaves a dangling reference in {table}", i + 1)).into());
         }
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
@@ -298,24 +300,24 @@ fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-fn ts(ms: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(e.to_string()))
+fn ts(ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| Error::corrupt(e.to_string()))
 }
 
 fn to_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(|x| serde_json::to_string(x).expect("plain data serialises"))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>, StoreError> {
-    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>> {
+    s.map(|s| serde_json::from_str(&s).map_err(|e| Error::corrupt(e.to_string()))).transpose()
 }
 
-fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Corrupt(format!("unknown {what} '{value}'"))
+fn corrupt(what: &str, value: &str) -> Error {
+    Error::Store(StoreError::Corrupt(format!("unknown {what} '{value}'")))
 }
 
 /// Appends an entry to the audit chain, inside the caller's transaction.
-fn append_audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<(), StoreError> {
+fn append_audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<()> {
     let last: Option<(i64, String)> = conn
         .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -338,7 +340,7 @@ fn service_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Strin
 
 fn to_service(
     (slug, name, kind, kommune, fylke): (String, String, String, String, String),
-) -> Result<Service, StoreError> {
+) -> Result<Service> {
     Ok(Service {
         slug: ServiceSlug::parse(&slug).map_err(|_| corrupt("service slug", &slug))?,
         name,
@@ -358,7 +360,7 @@ impl Store for SqliteStore {
                 params![service.slug.as_str(), service.name, service.kind.as_str(), service.kommune, service.fylke, ms(at)],
             )?;
             if inserted == 0 {
-                return Err(StoreError::Conflict(format!("a service with slug '{}' exists", service.slug)));
+                return Err(StoreError::Conflict(format!("a service with slug '{}' exists", service.slug)).into());
             }
             append_audit(conn, at, &actor, "service.add", service.slug.as_str())
         })
@@ -472,7 +474,7 @@ impl Store for SqliteStore {
                     status.as_str(),
                 ]);
             match inserted {
-                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => return Err(StoreError::CodeTaken),
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => return Err(StoreError::CodeTaken.into()),
                 other => other?,
             };
             let id = conn.last_insert_rowid();
@@ -514,13 +516,13 @@ impl Store for SqliteStore {
                             message: format!(
                                 "analysis {old} was already amended by analysis {newer}; amend that one instead"
                             ),
-                        });
+                        }.into());
                     }
                     _ => {
                         return Err(StoreError::Invalid {
                             code: Code::UnknownAnalysis,
                             message: format!("this sample has no analysis {old} to amend"),
-                        });
+                        }.into());
                     }
                 }
             }
@@ -567,7 +569,7 @@ impl Store for SqliteStore {
         service: &ServiceSlug,
         status: Option<Status>,
         limit: usize,
-    ) -> Result<Vec<crate::SampleLine>, StoreError> {
+    ) -> Result<Vec<varde_store::SampleLine>, StoreError> {
         let service = service.as_str().to_owned();
         self.read(move |conn| samples::samples_of(conn, &service, status, limit)).await
     }
@@ -591,7 +593,7 @@ impl Store for SqliteStore {
     async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError> {
         let actor = actor.actor.clone();
         self.write(move |conn| {
-            alerts::load_alert(conn, id)?.ok_or(StoreError::UnknownAlert)?;
+            alerts::load_alert(conn, id)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
             // usize::MAX is -1 as SQLite sees it: LIMIT -1 means no limit.
             let evidence = alerts::evidence(conn, id, usize::MAX)?;
             append_audit(conn, at, &actor, "alert.evidence.read", &format!("alert:{id}"))?;
@@ -673,11 +675,11 @@ impl Store for SqliteStore {
         self.read(events::warning_times).await
     }
 
-    async fn record_signals(&self, signals: Vec<crate::NewSignal>, at: Timestamp) -> Result<usize, StoreError> {
+    async fn record_signals(&self, signals: Vec<varde_store::NewSignal>, at: Timestamp) -> Result<usize, StoreError> {
         self.write(move |conn| events::record_signals(conn, &signals, at)).await
     }
 
-    async fn signals(&self, all: bool, actor: &Principal, at: Timestamp) -> Result<Vec<crate::Signal>, StoreError> {
+    async fn signals(&self, all: bool, actor: &Principal, at: Timestamp) -> Result<Vec<varde_store::Signal>, StoreError> {
         let actor = actor.actor.clone();
         self.write(move |conn| {
             let list = events::signals(conn, all)?;
@@ -730,14 +732,14 @@ impl Store for SqliteStore {
         self.read(events::deaths).await
     }
 
-    async fn sample_summaries(&self, from: Timestamp, to: Timestamp) -> Result<Vec<crate::SampleSummary>, StoreError> {
+    async fn sample_summaries(&self, from: Timestamp, to: Timestamp) -> Result<Vec<varde_store::SampleSummary>, StoreError> {
         self.read(move |conn| samples::summaries(conn, ms(from), ms(to))).await
     }
 
-    async fn figure_weeks(&self) -> Result<Vec<crate::FigureWeek>, StoreError> {
+    async fn figure_weeks(&self) -> Result<Vec<varde_store::FigureWeek>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached("SELECT week, version FROM figure_weeks ORDER BY week")?;
-            let rows = stmt.query_map([], |r| Ok(crate::FigureWeek { week: r.get(0)?, version: r.get(1)? }))?;
+            let rows = stmt.query_map([], |r| Ok(varde_store::FigureWeek { week: r.get(0)?, version: r.get(1)? }))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
@@ -811,7 +813,7 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             let id = match sample_id_of(conn, code) {
                 Ok(id) => id,
-                Err(StoreError::UnknownSample) => return Ok((None, None)),
+                Err(Error::Store(StoreError::UnknownSample)) => return Ok((None, None)),
                 Err(e) => return Err(e),
             };
             let row = conn
@@ -847,7 +849,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn user(&self, username: &str) -> Result<Option<crate::UserRecord>, StoreError> {
+    async fn user(&self, username: &str) -> Result<Option<varde_store::UserRecord>, StoreError> {
         let u = username.to_owned();
         self.read(move |conn| events::user(conn, &u)).await
     }
@@ -864,7 +866,7 @@ impl Store for SqliteStore {
         self.write(move |conn| events::create_session(conn, &hash, user_id, &csrf, at, expires)).await
     }
 
-    async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<crate::SessionRecord>, StoreError> {
+    async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<varde_store::SessionRecord>, StoreError> {
         self.read(move |conn| events::session(conn, &hash, now)).await
     }
 
@@ -880,7 +882,7 @@ impl Store for SqliteStore {
         self.read(events::users).await
     }
 
-    async fn tokens(&self) -> Result<Vec<crate::TokenLine>, StoreError> {
+    async fn tokens(&self) -> Result<Vec<varde_store::TokenLine>, StoreError> {
         self.read(events::tokens).await
     }
 
@@ -991,7 +993,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<crate::Purged, StoreError> {
+    async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<varde_store::Purged, StoreError> {
         self.write(move |conn| {
             let cutoff = ms(before);
             let photos = conn.execute(
@@ -1006,8 +1008,8 @@ impl Store for SqliteStore {
                  WHERE received_ms < ?1 AND purged = 0",
                 [cutoff],
             )? as u64;
-            let purged = crate::Purged { photos, sample_notes, concern_texts };
-            if purged != crate::Purged::default() {
+            let purged = varde_store::Purged { photos, sample_notes, concern_texts };
+            if purged != varde_store::Purged::default() {
                 let subject =
                     format!("before {before}: {photos} photos, {sample_notes} notes, {concern_texts} concern texts");
                 append_audit(conn, at, "varde", "retention.purge", &subject)?;
@@ -1032,7 +1034,7 @@ impl Store for SqliteStore {
 
     async fn add_reference_spectrum(
         &self,
-        spectrum: crate::NewReferenceSpectrum,
+        spectrum: varde_store::NewReferenceSpectrum,
         actor: &Principal,
         at: Timestamp,
     ) -> Result<i64, StoreError> {
@@ -1040,14 +1042,14 @@ impl Store for SqliteStore {
         self.write(move |conn| spectra::add_reference(conn, &spectrum, &actor, at)).await
     }
 
-    async fn reference_spectra(&self) -> Result<Vec<crate::ReferenceSpectrum>, StoreError> {
+    async fn reference_spectra(&self) -> Result<Vec<varde_store::ReferenceSpectrum>, StoreError> {
         self.read(spectra::references).await
     }
 
     async fn attach_spectrum(
         &self,
         code: SampleCode,
-        spectrum: crate::NewAnalysisSpectrum,
+        spectrum: varde_store::NewAnalysisSpectrum,
         actor: &Principal,
         at: Timestamp,
     ) -> Result<i64, StoreError> {
@@ -1055,23 +1057,23 @@ impl Store for SqliteStore {
         self.write(move |conn| spectra::attach(conn, code, &spectrum, &actor, at)).await
     }
 
-    async fn spectra_of(&self, code: SampleCode) -> Result<Vec<crate::AnalysisSpectrum>, StoreError> {
+    async fn spectra_of(&self, code: SampleCode) -> Result<Vec<varde_store::AnalysisSpectrum>, StoreError> {
         self.read(move |conn| spectra::of_sample(conn, code)).await
     }
 
     async fn request_subscription(
         &self,
-        new: crate::NewSubscriber,
+        new: varde_store::NewSubscriber,
         at: Timestamp,
-    ) -> Result<(crate::Subscriber, crate::Requested), StoreError> {
+    ) -> Result<(varde_store::Subscriber, varde_store::Requested), StoreError> {
         self.write(move |conn| subscribers::request(conn, &new, at)).await
     }
 
-    async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<crate::Subscriber, StoreError> {
+    async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<varde_store::Subscriber, StoreError> {
         self.write(move |conn| subscribers::confirm(conn, id, at)).await
     }
 
-    async fn subscriber(&self, id: i64) -> Result<Option<crate::Subscriber>, StoreError> {
+    async fn subscriber(&self, id: i64) -> Result<Option<varde_store::Subscriber>, StoreError> {
         self.read(move |conn| subscribers::load(conn, id)).await
     }
 
@@ -1097,11 +1099,11 @@ impl Store for SqliteStore {
         channel: varde_domain::subscription::Channel,
         now: Timestamp,
         limit: usize,
-    ) -> Result<Vec<crate::OutboxMessage>, StoreError> {
+    ) -> Result<Vec<varde_store::OutboxMessage>, StoreError> {
         self.read(move |conn| subscribers::due(conn, channel, now, limit)).await
     }
 
-    async fn settle_messages(&self, outcomes: Vec<(i64, crate::Handover)>, at: Timestamp) -> Result<(), StoreError> {
+    async fn settle_messages(&self, outcomes: Vec<(i64, varde_store::Handover)>, at: Timestamp) -> Result<(), StoreError> {
         self.write(move |conn| subscribers::settle(conn, &outcomes, at)).await
     }
 
@@ -1116,7 +1118,7 @@ impl Store for SqliteStore {
         self.write(move |conn| subscribers::set_contact(conn, &service, email.as_deref(), &actor, at)).await
     }
 
-    async fn service_contacts(&self) -> Result<Vec<crate::ServiceContact>, StoreError> {
+    async fn service_contacts(&self) -> Result<Vec<varde_store::ServiceContact>, StoreError> {
         self.read(subscribers::contacts).await
     }
 

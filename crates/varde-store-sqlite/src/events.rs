@@ -1,11 +1,11 @@
 //! The event log (outbox), webhook subscribers and their deliveries, and time-to-warning figures.
 
 use super::*;
-use crate::{Delivery, Event, WarningTimes, Webhook};
+use varde_store::{Delivery, Event, WarningTimes, Webhook};
 use varde_domain::ErrorCode;
 use varde_domain::Tier;
 
-pub(super) fn newest(conn: &Connection) -> Result<i64, StoreError> {
+pub(super) fn newest(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
 }
 
@@ -19,7 +19,7 @@ pub(super) fn append(
     fylker: &[String],
     alert_id: Option<i64>,
     payload: &serde_json::Value,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO events (at_ms, kind, public, tier, fylker, alert_id, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
@@ -35,7 +35,7 @@ pub(super) fn append(
     Ok(conn.last_insert_rowid())
 }
 
-pub(super) fn after(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+pub(super) fn after(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<Event>> {
     let mut stmt = conn.prepare_cached("SELECT seq, at_ms, kind, public, tier, fylker, alert_id, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
     type Row = (i64, i64, String, bool, Option<String>, String, Option<i64>, String);
     let rows: Vec<Row> = stmt
@@ -51,9 +51,9 @@ pub(super) fn after(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<Eve
                 kind,
                 public,
                 tier: tier.as_deref().map(|t| Tier::parse(t).ok_or_else(|| corrupt("tier", t))).transpose()?,
-                fylker: serde_json::from_str(&fylker).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                fylker: serde_json::from_str(&fylker).map_err(|e| Error::corrupt(e.to_string()))?,
                 alert_id,
-                payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                payload: serde_json::from_str(&payload).map_err(|e| Error::corrupt(e.to_string()))?,
             })
         })
         .collect()
@@ -66,7 +66,7 @@ pub(super) fn add_webhook(
     min_tier: Tier,
     fylker: &[String],
     at: Timestamp,
-) -> Result<Webhook, StoreError> {
+) -> Result<Webhook> {
     // A new subscriber starts at the present: it receives what happens from now on, not the whole history.
     let cursor = newest(conn)?;
     conn.execute(
@@ -91,7 +91,7 @@ pub(super) fn add_webhook(
     })
 }
 
-pub(super) fn webhooks(conn: &Connection) -> Result<Vec<Webhook>, StoreError> {
+pub(super) fn webhooks(conn: &Connection) -> Result<Vec<Webhook>> {
     let mut stmt =
         conn.prepare_cached("SELECT id, url, secret, min_tier, fylker, cursor, active FROM webhooks ORDER BY id")?;
     let rows: Vec<(i64, String, String, String, String, i64, bool)> = stmt
@@ -104,7 +104,7 @@ pub(super) fn webhooks(conn: &Connection) -> Result<Vec<Webhook>, StoreError> {
                 url,
                 secret,
                 min_tier: Tier::parse(&min_tier).ok_or_else(|| corrupt("tier", &min_tier))?,
-                fylker: serde_json::from_str(&fylker).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                fylker: serde_json::from_str(&fylker).map_err(|e| Error::corrupt(e.to_string()))?,
                 cursor,
                 active,
             })
@@ -112,7 +112,7 @@ pub(super) fn webhooks(conn: &Connection) -> Result<Vec<Webhook>, StoreError> {
         .collect()
 }
 
-pub(super) fn record_delivery(conn: &Connection, d: &Delivery) -> Result<(), StoreError> {
+pub(super) fn record_delivery(conn: &Connection, d: &Delivery) -> Result<()> {
     conn.prepare_cached("INSERT INTO deliveries (webhook_id, event_seq, attempt, at_ms, ok, status, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
         .execute(params![d.webhook_id, d.event_seq, d.attempt, ms(d.at), d.ok, d.status, d.error])?;
     if d.ok {
@@ -121,14 +121,14 @@ pub(super) fn record_delivery(conn: &Connection, d: &Delivery) -> Result<(), Sto
     Ok(())
 }
 
-pub(super) fn skip_to(conn: &Connection, webhook_id: i64, seq: i64) -> Result<(), StoreError> {
+pub(super) fn skip_to(conn: &Connection, webhook_id: i64, seq: i64) -> Result<()> {
     // The cursor only moves forward: a late or repeated call cannot make a subscriber receive an event twice.
     conn.prepare_cached("UPDATE webhooks SET cursor = max(cursor, ?2) WHERE id = ?1")?
         .execute(params![webhook_id, seq])?;
     Ok(())
 }
 
-pub(super) fn delivery_status(conn: &Connection, webhook_id: i64) -> Result<(u64, Option<String>), StoreError> {
+pub(super) fn delivery_status(conn: &Connection, webhook_id: i64) -> Result<(u64, Option<String>)> {
     let failed: i64 =
         conn.query_row("SELECT count(*) FROM deliveries WHERE webhook_id = ?1 AND ok = 0", [webhook_id], |r| r.get(0))?;
     let last: Option<String> = conn
@@ -142,7 +142,7 @@ pub(super) fn delivery_status(conn: &Connection, webhook_id: i64) -> Result<(u64
     Ok((failed as u64, last))
 }
 
-pub(super) fn warning_times(conn: &Connection) -> Result<Vec<WarningTimes>, StoreError> {
+pub(super) fn warning_times(conn: &Connection) -> Result<Vec<WarningTimes>> {
     let mut stmt = conn.prepare(
         "SELECT
             (SELECT min(s.received_ms) FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = a.id),
@@ -180,9 +180,9 @@ pub(super) fn warning_times(conn: &Connection) -> Result<Vec<WarningTimes>, Stor
 
 pub(super) fn record_signals(
     conn: &Connection,
-    signals: &[crate::NewSignal],
+    signals: &[varde_store::NewSignal],
     at: Timestamp,
-) -> Result<usize, StoreError> {
+) -> Result<usize> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO signals (computed_ms, stream, area, week, method, observed, expected, upperbound, evidence)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (stream, area, week) DO NOTHING",
@@ -204,7 +204,7 @@ pub(super) fn record_signals(
     Ok(new)
 }
 
-pub(super) fn signals(conn: &Connection, all: bool) -> Result<Vec<crate::Signal>, StoreError> {
+pub(super) fn signals(conn: &Connection, all: bool) -> Result<Vec<varde_store::Signal>> {
     let sql = format!(
         "SELECT id, computed_ms, stream, area, week, method, observed, expected, upperbound, evidence, status, alert_id
          FROM signals {} ORDER BY week DESC, id DESC",
@@ -234,15 +234,15 @@ pub(super) fn signals(conn: &Connection, all: bool) -> Result<Vec<crate::Signal>
     rows.into_iter()
         .map(
             |(id, computed, stream, area, week, method, observed, expected, upperbound, evidence, status, alert_id)| {
-                let ids: Vec<i64> = serde_json::from_str(&evidence).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let ids: Vec<i64> = serde_json::from_str(&evidence).map_err(|e| Error::corrupt(e.to_string()))?;
                 let evidence = ids
                     .iter()
                     .map(|i| {
                         let c: String = code.query_row([i], |r| r.get(0))?;
                         Ok(SampleCode::parse(&c).map_err(|_| corrupt("sample code", &c))?.to_string())
                     })
-                    .collect::<Result<Vec<_>, StoreError>>()?;
-                Ok(crate::Signal {
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(varde_store::Signal {
                     id,
                     computed_at: ts(computed)?,
                     stream,
@@ -265,7 +265,7 @@ pub(super) fn add_concern(
     conn: &Connection,
     r: &varde_domain::indicator::NewConcern,
     at: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     conn.execute(
         "INSERT INTO concern_reports (received_ms, kommune, fylke, happened, believed, looked_like) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![ms(at), r.kommune, r.fylke, r.happened, r.believed, r.looked_like],
@@ -273,7 +273,7 @@ pub(super) fn add_concern(
     append_audit(conn, at, "public", "concern.add", &format!("concern:{}", conn.last_insert_rowid()))
 }
 
-pub(super) fn concern_times(conn: &Connection) -> Result<Vec<(Timestamp, String)>, StoreError> {
+pub(super) fn concern_times(conn: &Connection) -> Result<Vec<(Timestamp, String)>> {
     let mut stmt = conn.prepare("SELECT received_ms, fylke FROM concern_reports ORDER BY received_ms")?;
     let rows: Vec<(i64, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     rows.into_iter().map(|(t, f)| Ok((ts(t)?, f))).collect()
@@ -284,7 +284,7 @@ pub(super) fn upsert_user_room_day(
     d: &varde_domain::indicator::UserRoomDay,
     actor: &str,
     at: Timestamp,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let service_id: i64 = conn
         .query_row("SELECT id FROM services WHERE slug = ?1", [&d.service], |r| r.get(0))
         .optional()?
@@ -314,7 +314,7 @@ pub(super) fn upsert_user_room_day(
 pub(super) fn user_room_days(
     conn: &Connection,
     service: Option<&str>,
-) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>, StoreError> {
+) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>> {
     let mut stmt = conn.prepare(
         "SELECT s.slug, s.fylke, d.day, d.visits, d.overdoses, d.naloxone, d.referrals FROM user_room_days d
          JOIN services s ON s.id = d.service_id WHERE ?1 IS NULL OR s.slug = ?1 ORDER BY d.day, s.slug",
@@ -335,7 +335,7 @@ pub(super) fn import_deaths(
     conn: &Connection,
     rows: &[(i32, u32, Option<String>, String)],
     at: Timestamp,
-) -> Result<usize, StoreError> {
+) -> Result<usize> {
     for (year, deaths, note, source) in rows {
         conn.execute(
             "INSERT INTO deaths (year, deaths, note, source) VALUES (?1, ?2, ?3, ?4)
@@ -347,7 +347,7 @@ pub(super) fn import_deaths(
     Ok(rows.len())
 }
 
-pub(super) fn deaths(conn: &Connection) -> Result<Vec<(i32, u32)>, StoreError> {
+pub(super) fn deaths(conn: &Connection) -> Result<Vec<(i32, u32)>> {
     let mut stmt = conn.prepare("SELECT year, deaths FROM deaths ORDER BY year")?;
     Ok(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?)
 }
@@ -360,7 +360,7 @@ pub(super) fn add_user(
     service: Option<&str>,
     actor: &str,
     at: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     let service_id: Option<i64> = match service {
         Some(slug) => Some(
             conn.query_row("SELECT id FROM services WHERE slug = ?1", [slug], |r| r.get(0))
@@ -374,14 +374,14 @@ pub(super) fn add_user(
         params![username, hash, role.as_str(), service_id, ms(at)],
     )?;
     if inserted == 0 {
-        return Err(StoreError::Conflict(format!("a user named '{username}' exists")));
+        return Err(StoreError::Conflict(format!("a user named '{username}' exists")).into());
     }
     let id = conn.last_insert_rowid();
     append_audit(conn, at, actor, "user.add", &format!("user:{id} role:{}", role.as_str()))?;
     Ok(id)
 }
 
-pub(super) fn user(conn: &Connection, username: &str) -> Result<Option<crate::UserRecord>, StoreError> {
+pub(super) fn user(conn: &Connection, username: &str) -> Result<Option<varde_store::UserRecord>> {
     let row: Option<(i64, String, String, String, Option<String>)> = conn
         .query_row(
             "SELECT u.id, u.username, u.password_hash, u.role, s.slug FROM users u LEFT JOIN services s ON s.id = u.service_id
@@ -391,7 +391,7 @@ pub(super) fn user(conn: &Connection, username: &str) -> Result<Option<crate::Us
         )
         .optional()?;
     row.map(|(id, username, password_hash, role, slug)| {
-        Ok(crate::UserRecord {
+        Ok(varde_store::UserRecord {
             id,
             username,
             password_hash,
@@ -409,7 +409,7 @@ pub(super) fn create_session(
     csrf: &str,
     at: Timestamp,
     expires: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     conn.execute("DELETE FROM sessions WHERE expires_ms < ?1", [ms(at)])?;
     conn.execute(
         "INSERT INTO sessions (hash, user_id, csrf, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -422,7 +422,7 @@ pub(super) fn session(
     conn: &Connection,
     hash: &[u8; 32],
     now: Timestamp,
-) -> Result<Option<crate::SessionRecord>, StoreError> {
+) -> Result<Option<varde_store::SessionRecord>> {
     let row: Option<(i64, String, String, Option<String>, String)> = conn
         .prepare_cached(
             "SELECT u.id, u.username, u.role, s.slug, x.csrf FROM sessions x JOIN users u ON u.id = x.user_id
@@ -431,7 +431,7 @@ pub(super) fn session(
         .query_row(params![&hash[..], ms(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
         .optional()?;
     row.map(|(user_id, username, role, slug, csrf)| {
-        Ok(crate::SessionRecord {
+        Ok(varde_store::SessionRecord {
             user_id,
             username,
             role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
@@ -442,7 +442,7 @@ pub(super) fn session(
     .transpose()
 }
 
-pub(super) fn users(conn: &Connection) -> Result<Vec<(String, Role, Option<ServiceSlug>, bool)>, StoreError> {
+pub(super) fn users(conn: &Connection) -> Result<Vec<(String, Role, Option<ServiceSlug>, bool)>> {
     let mut stmt = conn.prepare("SELECT u.username, u.role, s.slug, u.disabled FROM users u LEFT JOIN services s ON s.id = u.service_id ORDER BY u.username")?;
     let rows: Vec<(String, String, Option<String>, bool)> =
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
@@ -458,7 +458,7 @@ pub(super) fn users(conn: &Connection) -> Result<Vec<(String, Role, Option<Servi
         .collect()
 }
 
-pub(super) fn tokens(conn: &Connection) -> Result<Vec<crate::TokenLine>, StoreError> {
+pub(super) fn tokens(conn: &Connection) -> Result<Vec<varde_store::TokenLine>> {
     let mut stmt = conn.prepare(
         "SELECT t.id, t.role, s.slug, t.label, t.created_ms, t.revoked_ms FROM tokens t LEFT JOIN services s ON s.id = t.service_id ORDER BY t.id",
     )?;
@@ -468,7 +468,7 @@ pub(super) fn tokens(conn: &Connection) -> Result<Vec<crate::TokenLine>, StoreEr
         .collect::<Result<_, _>>()?;
     rows.into_iter()
         .map(|(id, role, slug, label, created, revoked)| {
-            Ok(crate::TokenLine {
+            Ok(varde_store::TokenLine {
                 id,
                 role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
                 service: slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
@@ -480,14 +480,14 @@ pub(super) fn tokens(conn: &Connection) -> Result<Vec<crate::TokenLine>, StoreEr
         .collect()
 }
 
-pub(super) fn revoke_token(conn: &Connection, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
+pub(super) fn revoke_token(conn: &Connection, id: i64, actor: &str, at: Timestamp) -> Result<()> {
     let n =
         conn.execute("UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", params![id, ms(at)])?;
     if n == 0 {
         return Err(StoreError::Invalid {
             code: ErrorCode::UnknownToken,
             message: format!("there is no live token {id}"),
-        });
+        }.into());
     }
     append_audit(conn, at, actor, "token.revoke", &format!("token:{id}"))
 }

@@ -8,7 +8,7 @@ use varde_domain::auth::{Principal, Role};
 use varde_domain::sample::{AnalysisInput, AnalysisResult, Form, NewSample, Status};
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{Catalogue, Method, SampleCode, SubstanceRef};
-use varde_store::sqlite::SqliteStore;
+use varde_store_sqlite::SqliteStore;
 use varde_store::{Store, StoreError};
 
 fn assessor() -> Arc<varde_domain::assess::Assessor> {
@@ -199,11 +199,11 @@ async fn reopening_applies_no_migration_twice_and_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = store_with_service(&dir).await;
-        assert_eq!(store.schema_version().unwrap(), varde_store::sqlite::SCHEMA_VERSION);
+        assert_eq!(store.schema_version().unwrap(), varde_store_sqlite::SCHEMA_VERSION);
         store.close();
     }
     let store = SqliteStore::open(dir.path().join("v.db"), assessor()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), varde_store::sqlite::SCHEMA_VERSION);
+    assert_eq!(store.schema_version().unwrap(), varde_store_sqlite::SCHEMA_VERSION);
     assert_eq!(store.services().await.unwrap().len(), 1);
     let dup = Service {
         slug: slug("oslo-brukerrom"),

@@ -114,6 +114,44 @@ pub fn form_word(form: Form, lang: Lang) -> &'static str {
     crate::alert_text::builtin().form(form).get(lang)
 }
 
+/// The statuses an alert of a sample's product and fylke can have and still take the sample as evidence (within
+/// [`JOIN_WINDOW_DAYS`] of its evidence): anything else (withdrawn, expired, discarded) makes a new draft.
+pub const JOINABLE: [AlertStatus; 3] = [AlertStatus::Draft, AlertStatus::Published, AlertStatus::Archived];
+
+/// What a sample that calls for an alert does to the alert it joins, decided here once for every storage backend:
+/// the backend finds the newest joinable alert (or none, and drafts a new one) and carries this out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Joining {
+    /// The alert's status afterwards.
+    pub status: AlertStatus,
+    /// The transition to record, with its reason (`revived`, `evidence`); none when the sample already was evidence.
+    pub transition: Option<(&'static str, AlertStatus)>,
+    /// Rewrite the draft's text and tier from its evidence (tiers only rise: see the backend's redraft).
+    pub redraft: bool,
+    /// Tell the reviewers that a published alert has new evidence.
+    pub flag_new_evidence: bool,
+}
+
+/// New evidence for an alert in `status`; `added` is false when the sample already was its evidence (an amended
+/// analysis assessed again), which changes nothing but the draft's text.
+pub fn join(status: AlertStatus, added: bool) -> Joining {
+    match (status, added) {
+        // New evidence brings an archived draft back to the review queue.
+        (AlertStatus::Archived, true) => Joining {
+            status: AlertStatus::Draft,
+            transition: Some(("revived", AlertStatus::Draft)),
+            redraft: true,
+            flag_new_evidence: false,
+        },
+        (status, added) => Joining {
+            status,
+            transition: added.then_some(("evidence", status)),
+            redraft: status == AlertStatus::Draft,
+            flag_new_evidence: added && status != AlertStatus::Draft,
+        },
+    }
+}
+
 /// Where an alert is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -462,6 +500,26 @@ impl AlertEdit {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn new_evidence_revives_an_archived_draft_redrafts_a_draft_and_flags_a_published_alert() {
+        let revived = join(AlertStatus::Archived, true);
+        assert_eq!((revived.status, revived.transition), (AlertStatus::Draft, Some(("revived", AlertStatus::Draft))));
+        assert!(revived.redraft && !revived.flag_new_evidence);
+        let draft = join(AlertStatus::Draft, true);
+        assert_eq!(draft.transition, Some(("evidence", AlertStatus::Draft)));
+        assert!(draft.redraft && !draft.flag_new_evidence);
+        let published = join(AlertStatus::Published, true);
+        assert_eq!(published.status, AlertStatus::Published);
+        assert!(!published.redraft && published.flag_new_evidence, "a published text changes only by a reviewer");
+        // A sample that already was evidence (assessed again after an amendment): no transition, no flag; a draft
+        // is still rewritten, an archived one stays archived.
+        assert_eq!(join(AlertStatus::Published, false).transition, None);
+        assert!(!join(AlertStatus::Published, false).flag_new_evidence);
+        assert!(join(AlertStatus::Draft, false).redraft);
+        assert_eq!(join(AlertStatus::Archived, false).status, AlertStatus::Archived);
+        assert!(!join(AlertStatus::Archived, false).redraft);
+    }
+
     use super::*;
 
     #[test]

@@ -2,11 +2,11 @@
 
 use super::samples::load_stored;
 use super::*;
-use varde_store::AlertFilter;
 use varde_domain::ErrorCode;
 use varde_domain::Tier;
 use varde_domain::alert::{self, Alert, AlertAction, AlertContent, AlertEdit, AlertStatus, AlertVersion};
 use varde_domain::finding::Finding;
+use varde_store::AlertFilter;
 
 const ALERT_COLUMNS: &str = "a.id, a.status, a.tier, a.content, a.version, a.created_ms, a.updated_ms, a.published_ms,
     a.withdrawn_ms, a.valid_until_ms, a.first_evidence_ms, a.last_evidence_ms, a.new_evidence,
@@ -186,6 +186,7 @@ pub(super) fn join_or_draft(
     let received = ms(sample.received_at);
     let open: Option<(i64, String)> = conn
         .prepare_cached(
+            // The statuses of alert::JOINABLE.
             "SELECT id, status FROM alerts WHERE product_key = ?1 AND fylke = ?2 AND status IN ('draft', 'published', 'archived')
              AND last_evidence_ms >= ?3 - ?4 AND first_evidence_ms <= ?3 + ?4 ORDER BY id DESC LIMIT 1",
         )?
@@ -203,18 +204,19 @@ pub(super) fn join_or_draft(
                 "UPDATE alerts SET first_evidence_ms = min(first_evidence_ms, ?2), last_evidence_ms = max(last_evidence_ms, ?2), updated_ms = ?3 WHERE id = ?1",
             )?
             .execute(params![id, received, ms(at)])?;
-            let mut status = AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?;
-            if added > 0 && status == AlertStatus::Archived {
-                // New evidence brings an archived draft back to the review queue.
-                conn.prepare_cached("UPDATE alerts SET status = 'draft' WHERE id = ?1")?.execute([id])?;
-                record_transition(conn, id, at, "varde", "revived", Some(status), AlertStatus::Draft)?;
-                status = AlertStatus::Draft;
-            } else if added > 0 {
-                record_transition(conn, id, at, "varde", "evidence", Some(status), status)?;
+            let status = AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?;
+            let joining = alert::join(status, added > 0);
+            if joining.status != status {
+                conn.prepare_cached("UPDATE alerts SET status = ?2 WHERE id = ?1")?
+                    .execute(params![id, joining.status.as_str()])?;
             }
-            if status == AlertStatus::Draft {
+            if let Some((reason, to)) = joining.transition {
+                record_transition(conn, id, at, "varde", reason, Some(status), to)?;
+            }
+            if joining.redraft {
                 redraft(conn, assessor, id, fylke)?;
-            } else if added > 0 {
+            }
+            if joining.flag_new_evidence {
                 conn.prepare_cached("UPDATE alerts SET new_evidence = 1 WHERE id = ?1")?.execute([id])?;
             }
         }
@@ -348,13 +350,7 @@ pub(super) fn merge(
 }
 
 /// Copies the photo of one of the alert's evidence samples to the alert, to be published with it.
-pub(super) fn choose_photo(
-    conn: &Connection,
-    alert: i64,
-    code: SampleCode,
-    actor: &str,
-    at: Timestamp,
-) -> Result<()> {
+pub(super) fn choose_photo(conn: &Connection, alert: i64, code: SampleCode, actor: &str, at: Timestamp) -> Result<()> {
     use sha1::Digest;
     load_alert(conn, alert)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
     let sample = super::samples::sample_id_of(conn, code)?;
@@ -365,7 +361,8 @@ pub(super) fn choose_photo(
         return Err(StoreError::Invalid {
             code: ErrorCode::InvalidValue,
             message: format!("sample {code} is not evidence for alert {alert}"),
-        }.into());
+        }
+        .into());
     }
     let photo: Option<(Vec<u8>, u32, u32)> = conn
         .prepare_cached("SELECT jpeg, width, height FROM photos WHERE sample_id = ?1")?
@@ -502,7 +499,8 @@ pub(super) fn draft_from_signal(
         return Err(StoreError::Invalid {
             code: ErrorCode::SignalNotOpen,
             message: format!("signal {signal} is {status}, not open"),
-        }.into());
+        }
+        .into());
     }
     let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| Error::corrupt(e.to_string()))?;
     let mut evidence: Vec<(Sample, Vec<Finding>)> = Vec::new();

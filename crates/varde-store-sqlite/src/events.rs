@@ -1,9 +1,9 @@
 //! The event log (outbox), webhook subscribers and their deliveries, and time-to-warning figures.
 
 use super::*;
-use varde_store::{Delivery, Event, WarningTimes, Webhook};
 use varde_domain::ErrorCode;
 use varde_domain::Tier;
+use varde_store::{Delivery, Event, WarningTimes, Webhook};
 
 pub(super) fn newest(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
@@ -178,11 +178,7 @@ pub(super) fn warning_times(conn: &Connection) -> Result<Vec<WarningTimes>> {
         .collect()
 }
 
-pub(super) fn record_signals(
-    conn: &Connection,
-    signals: &[varde_store::NewSignal],
-    at: Timestamp,
-) -> Result<usize> {
+pub(super) fn record_signals(conn: &Connection, signals: &[varde_store::NewSignal], at: Timestamp) -> Result<usize> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO signals (computed_ms, stream, area, week, method, observed, expected, upperbound, evidence)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (stream, area, week) DO NOTHING",
@@ -261,11 +257,7 @@ pub(super) fn signals(conn: &Connection, all: bool) -> Result<Vec<varde_store::S
         .collect()
 }
 
-pub(super) fn add_concern(
-    conn: &Connection,
-    r: &varde_domain::indicator::NewConcern,
-    at: Timestamp,
-) -> Result<()> {
+pub(super) fn add_concern(conn: &Connection, r: &varde_domain::indicator::NewConcern, at: Timestamp) -> Result<()> {
     conn.execute(
         "INSERT INTO concern_reports (received_ms, kommune, fylke, happened, believed, looked_like) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![ms(at), r.kommune, r.fylke, r.happened, r.believed, r.looked_like],
@@ -487,7 +479,8 @@ pub(super) fn revoke_token(conn: &Connection, id: i64, actor: &str, at: Timestam
         return Err(StoreError::Invalid {
             code: ErrorCode::UnknownToken,
             message: format!("there is no live token {id}"),
-        }.into());
+        }
+        .into());
     }
     append_audit(conn, at, actor, "token.revoke", &format!("token:{id}"))
 }

@@ -9,11 +9,6 @@
 // column list away from the query it belongs to.
 #![allow(clippy::type_complexity)]
 
-use varde_store::audit::{self, Entry};
-use varde_store::{
-    AlertFilter, AuditReport, Delivery, Event, NewToken, Store, StoreError, StoredSample, TokenGrant, WarningTimes,
-    Webhook,
-};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
@@ -31,6 +26,11 @@ use varde_domain::sample::{
 };
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{SampleCode, SubstanceRef};
+use varde_store::audit::{self, Entry};
+use varde_store::{
+    AlertFilter, AuditReport, Delivery, Event, NewToken, Store, StoreError, StoredSample, TokenGrant, WarningTimes,
+    Webhook,
+};
 
 mod alerts;
 mod error;
@@ -276,7 +276,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         return Err(StoreError::Internal(format!(
             "the database has schema version {current}, newer than this Varde knows ({}); upgrade Varde",
             MIGRATIONS.len()
-        )).into());
+        ))
+        .into());
     }
     // Foreign keys are off while migrations run, so a migration can rebuild a referenced table (SQLite's procedure
     // for schema changes ALTER TABLE cannot make); the check after each migration proves nothing dangles.
@@ -286,7 +287,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         tx.execute_batch(sql)?;
         let dangling: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
         if let Some(table) = dangling {
-            return Err(StoreError::Corrupt(format!("migration {} leaves a dangling reference in {table}", i + 1)).into());
+            return Err(
+                StoreError::Corrupt(format!("migration {} leaves a dangling reference in {table}", i + 1)).into()
+            );
         }
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
@@ -334,13 +337,59 @@ fn append_audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, sub
     Ok(())
 }
 
+/// The use case behind every new sample and analysis, in the writer's transaction (kept here, above the row
+/// modules, so that samples and alerts do not call each other).
+///
+/// Assesses the sample as it now is, keeps the findings (the earlier ones become history), reports them, and
+/// starts or joins an alert draft when a finding calls for one.
+fn assess(conn: &Connection, assessor: &Assessor, code: SampleCode, at: Timestamp) -> Result<StoredSample> {
+    let sample = samples::load_sample(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
+    let (id, fylke, service): (i64, String, String) = conn
+        .prepare_cached(
+            "SELECT s.id, v.fylke, v.slug FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1",
+        )?
+        .query_row([code.compact()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let findings = assessor.findings(&sample);
+    conn.prepare_cached("UPDATE findings SET current = 0 WHERE sample_id = ?1 AND current = 1")?.execute([id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for f in &findings {
+        insert.execute(params![
+            id,
+            ms(at),
+            f.policy_version,
+            f.rule,
+            f.tier.as_str(),
+            serde_json::to_string(&f.substances).expect("strings serialise"),
+            f.method.map(Method::as_str),
+            serde_json::to_string(&f.explanation).expect("strings serialise"),
+        ])?;
+    }
+    if let Some(top) = varde_domain::risk::highest(&findings) {
+        let summary: Vec<serde_json::Value> = findings
+            .iter()
+            .map(
+                |f| serde_json::json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}),
+            )
+            .collect();
+        let payload = serde_json::json!({"code": code.to_string(), "service": service, "fylke": fylke, "tier": top, "findings": summary});
+        events::append(conn, at, "sample.finding", false, Some(top), std::slice::from_ref(&fylke), None, &payload)?;
+    }
+    if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
+        alerts::join_or_draft(conn, assessor, id, &sample, &findings, &key, &fylke, at)?;
+    }
+    // The sample and its findings are in hand; only the alerts it now belongs to need reading back.
+    let alerts = samples::alert_refs(conn, id)?;
+    Ok(StoredSample { sample, fylke, findings, alerts })
+}
+
 fn service_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-fn to_service(
-    (slug, name, kind, kommune, fylke): (String, String, String, String, String),
-) -> Result<Service> {
+fn to_service((slug, name, kind, kommune, fylke): (String, String, String, String, String)) -> Result<Service> {
     Ok(Service {
         slug: ServiceSlug::parse(&slug).map_err(|_| corrupt("service slug", &slug))?,
         name,
@@ -486,7 +535,7 @@ impl Store for SqliteStore {
                 insert_analysis(conn, id, a, at)?;
             }
             append_audit(conn, at, &actor, "sample.create", code.compact())?;
-            samples::assess(conn, &assessor, code, at)
+            assess(conn, &assessor, code, at)
         })
         .await
     }
@@ -516,13 +565,15 @@ impl Store for SqliteStore {
                             message: format!(
                                 "analysis {old} was already amended by analysis {newer}; amend that one instead"
                             ),
-                        }.into());
+                        }
+                        .into());
                     }
                     _ => {
                         return Err(StoreError::Invalid {
                             code: Code::UnknownAnalysis,
                             message: format!("this sample has no analysis {old} to amend"),
-                        }.into());
+                        }
+                        .into());
                     }
                 }
             }
@@ -538,7 +589,7 @@ impl Store for SqliteStore {
                 code.compact(),
             )?;
             update_status(conn, sample_id, code)?;
-            samples::assess(conn, &assessor, code, at)
+            assess(conn, &assessor, code, at)
         })
         .await
     }
@@ -679,7 +730,12 @@ impl Store for SqliteStore {
         self.write(move |conn| events::record_signals(conn, &signals, at)).await
     }
 
-    async fn signals(&self, all: bool, actor: &Principal, at: Timestamp) -> Result<Vec<varde_store::Signal>, StoreError> {
+    async fn signals(
+        &self,
+        all: bool,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Vec<varde_store::Signal>, StoreError> {
         let actor = actor.actor.clone();
         self.write(move |conn| {
             let list = events::signals(conn, all)?;
@@ -732,7 +788,11 @@ impl Store for SqliteStore {
         self.read(events::deaths).await
     }
 
-    async fn sample_summaries(&self, from: Timestamp, to: Timestamp) -> Result<Vec<varde_store::SampleSummary>, StoreError> {
+    async fn sample_summaries(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<varde_store::SampleSummary>, StoreError> {
         self.read(move |conn| samples::summaries(conn, ms(from), ms(to))).await
     }
 
@@ -1103,7 +1163,11 @@ impl Store for SqliteStore {
         self.read(move |conn| subscribers::due(conn, channel, now, limit)).await
     }
 
-    async fn settle_messages(&self, outcomes: Vec<(i64, varde_store::Handover)>, at: Timestamp) -> Result<(), StoreError> {
+    async fn settle_messages(
+        &self,
+        outcomes: Vec<(i64, varde_store::Handover)>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         self.write(move |conn| subscribers::settle(conn, &outcomes, at)).await
     }
 

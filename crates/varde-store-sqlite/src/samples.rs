@@ -1,11 +1,11 @@
 //! Samples, analyses and their findings, as rows.
 
 use super::*;
-use varde_store::{AlertRef, StoredSample};
 use varde_domain::Tier;
 use varde_domain::alert::AlertStatus;
 use varde_domain::feedback::{self, Effect, Intention, UnexpectedEffect};
 use varde_domain::finding::Finding;
+use varde_store::{AlertRef, StoredSample};
 
 pub(super) fn load_sample(conn: &Connection, code: SampleCode) -> Result<Option<Sample>> {
     let row = conn
@@ -154,12 +154,7 @@ fn parse_confidence(s: &str) -> Result<Confidence> {
         .ok_or_else(|| corrupt("confidence", s))
 }
 
-pub(super) fn insert_analysis(
-    conn: &Connection,
-    sample_id: i64,
-    a: &NewAnalysis,
-    at: Timestamp,
-) -> Result<i64> {
+pub(super) fn insert_analysis(conn: &Connection, sample_id: i64, a: &NewAnalysis, at: Timestamp) -> Result<i64> {
     let (result, inconclusive) = match &a.outcome {
         Outcome::Strip { result } => (Some(result.as_str()), false),
         Outcome::Components { inconclusive, .. } => (None, *inconclusive),
@@ -214,7 +209,7 @@ pub(super) fn load_stored(conn: &Connection, code: SampleCode) -> Result<Option<
 }
 
 /// The alerts a sample is evidence for.
-fn alert_refs(conn: &Connection, sample_id: i64) -> Result<Vec<AlertRef>> {
+pub(super) fn alert_refs(conn: &Connection, sample_id: i64) -> Result<Vec<AlertRef>> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.status, a.tier FROM alert_evidence e JOIN alerts a ON a.id = e.alert_id
          WHERE e.sample_id = ?1 ORDER BY a.id",
@@ -252,65 +247,6 @@ pub(super) fn current_findings(conn: &Connection, sample_id: i64) -> Result<Vec<
             })
         })
         .collect()
-}
-
-/// Assesses the sample as it now is, keeps the findings (the earlier ones become history), reports them, and
-/// starts or joins an alert draft when a finding calls for one.
-pub(super) fn assess(
-    conn: &Connection,
-    assessor: &Assessor,
-    code: SampleCode,
-    at: Timestamp,
-) -> Result<StoredSample> {
-    let sample = load_sample(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
-    let (id, fylke, service): (i64, String, String) = conn
-        .prepare_cached(
-            "SELECT s.id, v.fylke, v.slug FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1",
-        )?
-        .query_row([code.compact()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let findings = assessor.findings(&sample);
-    conn.prepare_cached("UPDATE findings SET current = 0 WHERE sample_id = ?1 AND current = 1")?.execute([id])?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for f in &findings {
-        insert.execute(params![
-            id,
-            ms(at),
-            f.policy_version,
-            f.rule,
-            f.tier.as_str(),
-            serde_json::to_string(&f.substances).expect("strings serialise"),
-            f.method.map(Method::as_str),
-            serde_json::to_string(&f.explanation).expect("strings serialise"),
-        ])?;
-    }
-    if let Some(top) = varde_domain::risk::highest(&findings) {
-        let summary: Vec<serde_json::Value> = findings
-            .iter()
-            .map(
-                |f| serde_json::json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}),
-            )
-            .collect();
-        let payload = serde_json::json!({"code": code.to_string(), "service": service, "fylke": fylke, "tier": top, "findings": summary});
-        super::events::append(
-            conn,
-            at,
-            "sample.finding",
-            false,
-            Some(top),
-            std::slice::from_ref(&fylke),
-            None,
-            &payload,
-        )?;
-    }
-    if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
-        super::alerts::join_or_draft(conn, assessor, id, &sample, &findings, &key, &fylke, at)?;
-    }
-    // The sample and its findings are in hand; only the alerts it now belongs to need reading back.
-    let alerts = alert_refs(conn, id)?;
-    Ok(StoredSample { sample, fylke, findings, alerts })
 }
 
 /// The samples received in `[from, to)`, summarised in six queries (not one per sample).

@@ -2,11 +2,13 @@
 
 use super::{append_audit, ms, sample_id_of, ts};
 use crate::error::{Error, Result};
-use varde_store::{AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use varde_domain::ErrorCode;
 use varde_domain::SampleCode;
+use varde_store::{
+    AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique,
+};
 
 /// Points as little-endian f64: exact, compact, and readable by any language.
 fn blob(values: &[f64]) -> Vec<u8> {
@@ -101,7 +103,8 @@ pub(super) fn attach(
         return Err(StoreError::Invalid {
             code: ErrorCode::UnknownAnalysis,
             message: format!("sample {code} has no analysis {}", spectrum.analysis_id),
-        }.into());
+        }
+        .into());
     }
     conn.execute(
         "INSERT INTO analysis_spectra (analysis_id, technique, filename, format, original, x, y, proposals, uploaded_by, uploaded_ms)

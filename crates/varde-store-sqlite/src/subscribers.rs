@@ -2,9 +2,9 @@
 //! escalations of unacknowledged severe alerts to services.
 
 use super::*;
-use varde_store::{Handover, MessageKind, NewSubscriber, OutboxMessage, Requested, ServiceContact, Subscriber};
 use varde_domain::Lang;
 use varde_domain::subscription::{ALERT_EVENTS, Channel, GIVE_UP_AFTER, Preferences, wanted};
+use varde_store::{Handover, MessageKind, NewSubscriber, OutboxMessage, Requested, ServiceContact, Subscriber};
 
 /// Where fan-out has read the event log to (in `meta`).
 const FAN_OUT_CURSOR: &str = "subscriber_fan_out_cursor";
@@ -63,13 +63,7 @@ pub(super) fn load(conn: &Connection, id: i64) -> Result<Option<Subscriber>> {
     found.map(to_subscriber).transpose()
 }
 
-fn enqueue(
-    conn: &Connection,
-    subscriber: i64,
-    kind: MessageKind,
-    event: Option<i64>,
-    at: Timestamp,
-) -> Result<usize> {
+fn enqueue(conn: &Connection, subscriber: i64, kind: MessageKind, event: Option<i64>, at: Timestamp) -> Result<usize> {
     Ok(conn
         .prepare_cached(
             "INSERT OR IGNORE INTO subscriber_outbox (subscriber_id, kind, event_seq, due_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -81,11 +75,7 @@ fn audit_subject(id: i64) -> String {
     format!("subscriber:{id}")
 }
 
-pub(super) fn request(
-    conn: &Connection,
-    new: &NewSubscriber,
-    at: Timestamp,
-) -> Result<(Subscriber, Requested)> {
+pub(super) fn request(conn: &Connection, new: &NewSubscriber, at: Timestamp) -> Result<(Subscriber, Requested)> {
     let existing: Option<(i64, Option<i64>)> = conn
         .prepare_cached("SELECT id, confirmed_ms FROM subscribers WHERE channel = ?1 AND address = ?2")?
         .query_row(params![new.channel.as_str(), new.address], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -146,7 +136,8 @@ pub(super) fn confirm(conn: &Connection, id: i64, at: Timestamp) -> Result<Subsc
         return Err(StoreError::Invalid {
             code: varde_domain::ErrorCode::LinkUsed,
             message: "this confirmation link was used already; the subscription is active".into(),
-        }.into());
+        }
+        .into());
     }
     conn.prepare_cached("UPDATE subscribers SET confirmed_ms = ?2 WHERE id = ?1")?.execute(params![id, ms(at)])?;
     append_audit(conn, at, "public", "subscription.confirm", &audit_subject(id))?;
@@ -217,12 +208,7 @@ pub(super) fn fan_out(conn: &Connection, at: Timestamp) -> Result<(usize, bool)>
     Ok((queued, events.len() == FAN_OUT_EVENTS))
 }
 
-pub(super) fn due(
-    conn: &Connection,
-    channel: Channel,
-    now: Timestamp,
-    limit: usize,
-) -> Result<Vec<OutboxMessage>> {
+pub(super) fn due(conn: &Connection, channel: Channel, now: Timestamp, limit: usize) -> Result<Vec<OutboxMessage>> {
     let columns = COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT o.id, o.kind, o.event_seq, o.attempts, {columns} FROM subscriber_outbox o JOIN subscribers s ON s.id = o.subscriber_id
@@ -338,12 +324,7 @@ pub(super) fn escalations(conn: &Connection, alert: i64) -> Result<Vec<ServiceSl
     slugs.into_iter().map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).collect()
 }
 
-pub(super) fn record_escalation(
-    conn: &Connection,
-    alert: i64,
-    service: &ServiceSlug,
-    at: Timestamp,
-) -> Result<bool> {
+pub(super) fn record_escalation(conn: &Connection, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool> {
     let inserted = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO alert_escalations (alert_id, service_id, escalated_ms)

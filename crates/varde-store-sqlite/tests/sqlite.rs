@@ -8,8 +8,8 @@ use varde_domain::auth::{Principal, Role};
 use varde_domain::sample::{AnalysisInput, AnalysisResult, Form, NewSample, Status};
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{Catalogue, Method, SampleCode, SubstanceRef};
-use varde_store_sqlite::SqliteStore;
 use varde_store::{Store, StoreError};
+use varde_store_sqlite::SqliteStore;
 
 fn assessor() -> Arc<varde_domain::assess::Assessor> {
     Arc::new(varde_domain::assess::Assessor::new(Catalogue::builtin().unwrap()).unwrap())

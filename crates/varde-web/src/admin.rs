@@ -2,10 +2,10 @@
 //! risk policy and catalogue in force.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::session::SessionUser;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::session::SessionUser;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -36,7 +36,10 @@ pub struct LangQuery {
 fn admins_only(lang: Lang, user: &SessionUser) -> Option<Response> {
     (user.0.role != Role::Admin).then(|| {
         let body = html! { h1 { (t(lang, "admin")) } p.error role="alert" { (t(lang, "admins_only")) } };
-        (StatusCode::FORBIDDEN, crate::pages::page(crate::pages::layout(lang, t(lang, "admin"), "/admin", body)))
+        (
+            StatusCode::FORBIDDEN,
+            crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "admin"), "/admin", body)),
+        )
             .into_response()
     })
 }
@@ -56,7 +59,7 @@ async fn render(
         let (failed, last) = state.store.delivery_status(h.id).await?;
         hooks.push((h, failed, last));
     }
-    let references = crate::spectra::reference_views(state).await?;
+    let references = crate::check::spectra::reference_views(state).await?;
     let csrf = html! { input type="hidden" name="csrf" value=(user.0.csrf); };
     let roles = ["technician", "reviewer", "admin"];
     let service_select = |id: &str| {
@@ -140,7 +143,7 @@ async fn render(
             }
             label for="rname" { (t(lang, "name")) } input id="rname" name="name";
             label for="rsource" { (t(lang, "source")) } input id="rsource" name="source" required;
-            (crate::spectra::file_fields(lang, "r"))
+            (crate::check::spectra::file_fields(lang, "r"))
             button type="submit" { (t(lang, "upload")) }
         }
         h2 { (t(lang, "webhooks")) }
@@ -150,7 +153,8 @@ async fn render(
         }
     };
     let mut res =
-        (status, crate::pages::page(crate::pages::layout(lang, t(lang, "admin"), "/admin", body))).into_response();
+        (status, crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "admin"), "/admin", body)))
+            .into_response();
     res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     Ok(res)
 }
@@ -256,7 +260,7 @@ async fn add_user(
         )
         .await;
     }
-    let hash = crate::session::hash_password_off_runtime(password.to_owned()).await?;
+    let hash = crate::http::session::hash_password_off_runtime(password.to_owned()).await?;
     match state.store.add_user(&name, &hash, role, service, &user.0.principal().actor, jiff::Timestamp::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response()),
         Err(varde_store::StoreError::Conflict(m)) => {
@@ -281,9 +285,9 @@ async fn issue_token(
         Ok(x) => x,
         Err(m) => return render(&state, &user, lang, Some(error(&m)), StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let secret = crate::tokens::generate(&mut rand::rng());
+    let secret = crate::http::tokens::generate(&mut rand::rng());
     let label = Some(field(&f, "label").to_owned()).filter(|l| !l.is_empty());
-    let token = NewToken { hash: crate::tokens::hash(&secret), role, service, label };
+    let token = NewToken { hash: crate::http::tokens::hash(&secret), role, service, label };
     state.store.add_token(token, &user.0.principal().actor, jiff::Timestamp::now()).await?;
     let shown = html! { p.notice role="status" { (t(lang, "token_once")) " " code.token { (secret) } } };
     render(&state, &user, lang, Some(shown), StatusCode::OK).await
@@ -313,21 +317,21 @@ async fn add_spectrum(
     multipart: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let form = crate::extract::UploadForm::read(multipart, "file").await?;
+    let form = crate::http::extract::UploadForm::read(multipart, "file").await?;
     let f = &form.fields;
     if let Some(refused) = admin_form(lang, &user, f)? {
         return Ok(refused);
     }
     let technique = match field(f, "technique") {
-        "infrared" => Some(crate::spectra::TechniqueParam::Infrared),
-        "mass" => Some(crate::spectra::TechniqueParam::Mass),
+        "infrared" => Some(crate::check::spectra::TechniqueParam::Infrared),
+        "mass" => Some(crate::check::spectra::TechniqueParam::Mass),
         _ => None,
     };
-    let (Some(technique), Some(format)) = (technique, crate::spectra::Format::parse(field(f, "format"))) else {
+    let (Some(technique), Some(format)) = (technique, crate::check::spectra::Format::parse(field(f, "format"))) else {
         let message = error(t(lang, "concern_err_other"));
         return render(&state, &user, lang, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    let params = crate::spectra::ReferenceParams {
+    let params = crate::check::spectra::ReferenceParams {
         substance: field(f, "substance").to_owned(),
         technique,
         format,
@@ -335,7 +339,7 @@ async fn add_spectrum(
         source: field(f, "source").to_owned(),
         transmittance: f.contains_key("transmittance"),
     };
-    match crate::spectra::store_reference(&state, &user.0.principal(), params, &form.file).await {
+    match crate::check::spectra::store_reference(&state, &user.0.principal(), params, &form.file).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin?lang={}#spectra", lang.code())).into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             render(&state, &user, lang, Some(error(&e.body.message)), StatusCode::UNPROCESSABLE_ENTITY).await

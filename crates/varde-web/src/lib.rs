@@ -2,39 +2,13 @@
 //! the domain; the rules themselves live in `varde-domain` and the data in `varde-store`.
 
 pub mod admin;
-pub mod analyst;
 pub mod api;
-pub mod charts;
-pub mod concern;
-pub mod dashboard;
-pub mod delivery;
-pub mod error;
-pub mod extract;
-pub mod feedback;
-pub mod feeds;
-pub mod figures;
-pub mod i18n;
-pub mod lang;
-pub mod limits;
-pub mod messages;
-pub mod metrics;
-pub mod monitoring;
+pub mod check;
+pub mod detect;
+pub mod http;
+pub mod know;
 pub mod openapi;
-pub mod opendata;
-pub mod outbox;
-pub mod pages;
-pub mod photo;
-pub mod positivity;
-pub mod result;
-pub mod review;
-pub mod session;
-pub mod spectra;
-pub mod staff;
-pub mod subscriptions;
-pub mod substances;
-pub mod tally;
-pub mod tokens;
-pub mod user_room;
+pub mod warn;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -48,9 +22,9 @@ use varde_domain::ErrorCode;
 use varde_domain::assess::Assessor;
 use varde_store::Store;
 
-use crate::error::ApiError;
-use crate::metrics::Metrics;
-use crate::tokens::TokenCache;
+use crate::http::error::ApiError;
+use crate::http::metrics::Metrics;
+use crate::http::tokens::TokenCache;
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -64,23 +38,23 @@ pub struct Inner {
     pub public_url: String,
     pub metrics: Metrics,
     pub tokens: TokenCache,
-    pub feed_cache: feeds::atom::FeedCache,
-    pub concern_limiter: limits::RateLimiter,
-    pub login_failures: session::LoginFailures,
+    pub feed_cache: warn::feeds::atom::FeedCache,
+    pub concern_limiter: http::limits::RateLimiter,
+    pub login_failures: http::session::LoginFailures,
     /// Result look-ups, the page's and the API's together.
-    pub lookup_limiter: limits::RateLimiter,
+    pub lookup_limiter: http::limits::RateLimiter,
     /// Peers whose forwarded headers name the client (`--trusted-proxy`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// A hash of nothing, checked against when a login names an unknown user, so both take the same time.
     pub dummy_hash: String,
     /// The spectral libraries, built from the stored reference spectra when first needed.
-    pub spectra: spectra::EngineCell,
+    pub spectra: check::spectra::EngineCell,
     /// How warnings reach people and services: e-mail, web push, escalations.
-    pub reach: subscriptions::Reach,
+    pub reach: warn::subscriptions::Reach,
     /// The public dashboard and open-data files, renewed in the background.
-    pub figures: figures::FigureCache,
+    pub figures: know::figures::FigureCache,
     /// The counted samples every figure reads, renewed week by week as the data changes.
-    pub tallies: tally::Tallies,
+    pub tallies: know::tally::Tallies,
 }
 
 impl Deref for AppState {
@@ -102,13 +76,13 @@ impl AppState {
             metrics,
             tokens: TokenCache::new(Duration::from_secs(30)),
             feed_cache: Default::default(),
-            concern_limiter: limits::RateLimiter::new(limits::CONCERNS_PER_ADDRESS),
+            concern_limiter: http::limits::RateLimiter::new(http::limits::CONCERNS_PER_ADDRESS),
             login_failures: Default::default(),
-            lookup_limiter: limits::RateLimiter::new(limits::LOOKUPS_PER_ADDRESS),
+            lookup_limiter: http::limits::RateLimiter::new(http::limits::LOOKUPS_PER_ADDRESS),
             trusted_proxies: Vec::new(),
-            dummy_hash: session::hash_password("no such user"),
+            dummy_hash: http::session::hash_password("no such user"),
             spectra: Default::default(),
-            reach: subscriptions::Reach::default(),
+            reach: warn::subscriptions::Reach::default(),
             figures: Default::default(),
             tallies: Default::default(),
         }))
@@ -116,14 +90,14 @@ impl AppState {
 }
 
 impl AppState {
-    /// Trusts these proxies' forwarded headers (see [`limits::ClientAddress`]). Called once, before the state is shared.
+    /// Trusts these proxies' forwarded headers (see [`http::limits::ClientAddress`]). Called once, before the state is shared.
     pub fn trusting_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> AppState {
         Arc::get_mut(&mut self.0).expect("called before the state is shared").trusted_proxies = proxies;
         self
     }
 
-    /// Sets how warnings reach people (see [`subscriptions::Reach`]). Called once, before the state is shared.
-    pub fn reaching(mut self, reach: subscriptions::Reach) -> AppState {
+    /// Sets how warnings reach people (see [`warn::subscriptions::Reach`]). Called once, before the state is shared.
+    pub fn reaching(mut self, reach: warn::subscriptions::Reach) -> AppState {
         Arc::get_mut(&mut self.0).expect("called before the state is shared").reach = reach;
         self
     }
@@ -156,28 +130,28 @@ pub fn router(state: AppState) -> Router {
     openapi::document_edge_responses(&mut openapi);
     let openapi = Arc::new(openapi);
     router
-        .merge(pages::routes())
-        .merge(feeds::routes())
-        .merge(opendata::routes())
-        .merge(concern::routes())
-        .merge(dashboard::routes())
-        .merge(session::routes())
-        .merge(analyst::routes())
+        .merge(http::pages::routes())
+        .merge(warn::feeds::routes())
+        .merge(know::opendata::routes())
+        .merge(detect::concern::routes())
+        .merge(know::dashboard::routes())
+        .merge(http::session::routes())
+        .merge(know::analyst::routes())
         .merge(admin::routes())
-        .merge(staff::routes())
-        .merge(review::routes())
-        .merge(result::routes())
-        .merge(substances::routes())
-        .merge(subscriptions::routes())
-        .merge(user_room::routes())
-        .merge(feedback::routes())
+        .merge(check::staff::routes())
+        .merge(warn::review::routes())
+        .merge(check::result::routes())
+        .merge(check::substances::routes())
+        .merge(warn::subscriptions::routes())
+        .merge(know::user_room::routes())
+        .merge(check::feedback::routes())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
         })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(axum::middleware::from_fn(session::security_headers))
-        .layer(DefaultBodyLimit::max(extract::MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::metrics::track))
+        .layer(axum::middleware::from_fn(http::session::security_headers))
+        .layer(DefaultBodyLimit::max(http::extract::MAX_BODY))
         .with_state(state)
 }

@@ -130,8 +130,8 @@ pub async fn issue_token(
         }
         (_, None) => None,
     };
-    let secret = varde_web::tokens::generate(&mut rand::rng());
-    let token = NewToken { hash: varde_web::tokens::hash(&secret), role, service, label };
+    let secret = varde_web::http::tokens::generate(&mut rand::rng());
+    let token = NewToken { hash: varde_web::http::tokens::hash(&secret), role, service, label };
     store.add_token(token, CLI_ACTOR, Timestamp::now()).await?;
     Ok(secret)
 }
@@ -180,7 +180,7 @@ pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> an
             if !varde_domain::auth::password_long_enough(password) {
                 bail!("a password has at least {} characters", varde_domain::auth::MIN_PASSWORD_CHARS);
             }
-            let hash = varde_web::session::hash_password(password);
+            let hash = varde_web::http::session::hash_password(password);
             store.add_user(&username, &hash, role, service, CLI_ACTOR, Timestamp::now()).await?;
             println!("added user {username}");
         }

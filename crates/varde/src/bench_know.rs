@@ -123,7 +123,7 @@ async fn measure(reference: Reference, path: &Path, connections: usize, seconds:
     let first_count = started.elapsed();
     // The hourly signal run, as the server does it (the counts kept).
     let started = Instant::now();
-    varde_web::monitoring::run(&state, jiff::Timestamp::now()).await.context("the signal run")?;
+    varde_web::detect::monitoring::run(&state, jiff::Timestamp::now()).await.context("the signal run")?;
     let signal_run = started.elapsed();
     // One sample changes (a stated intention): the renewal reads its week again, nothing else.
     let service = varde_domain::service::ServiceSlug::parse(varde_demo::SERVICES[0].slug)?;

@@ -206,7 +206,8 @@ pub fn main() -> anyhow::Result<()> {
                 trusted_proxies,
                 reach,
             } => {
-                let trusted_proxies = varde_web::limits::parse_proxies(&trusted_proxies).map_err(anyhow::Error::msg)?;
+                let trusted_proxies =
+                    varde_web::http::limits::parse_proxies(&trusted_proxies).map_err(anyhow::Error::msg)?;
                 let options = serve::Options {
                     listen,
                     public_url,
@@ -257,14 +258,14 @@ pub fn main() -> anyhow::Result<()> {
                 let store = open_store(&cli.database, &reference)?;
                 let state = varde_web::AppState::new(store, reference, "");
                 std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-                for name in varde_web::opendata::FILES {
-                    let (body, _) = varde_web::opendata::render(&state, name)
+                for name in varde_web::know::opendata::FILES {
+                    let (body, _) = varde_web::know::opendata::render(&state, name)
                         .await
                         .map_err(|e| anyhow::anyhow!("{}", e.body.message))?
                         .expect("a listed file");
                     std::fs::write(out.join(name), body)?;
                 }
-                println!("wrote {} files to {}", varde_web::opendata::FILES.len(), out.display());
+                println!("wrote {} files to {}", varde_web::know::opendata::FILES.len(), out.display());
                 Ok(())
             }
         }

@@ -42,7 +42,7 @@ impl Default for ReachOptions {
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
     /// Webhook retry timing (tests retry in milliseconds, not seconds).
-    pub backoff: varde_web::delivery::Backoff,
+    pub backoff: varde_web::warn::delivery::Backoff,
     /// Reverse proxies whose forwarded headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub reach: ReachOptions,
@@ -68,26 +68,26 @@ pub async fn app_with(
     public_url: &str,
     options: AppOptions,
 ) -> anyhow::Result<axum::Router> {
-    varde_web::i18n::check();
+    varde_web::http::i18n::check();
     let AppOptions { backoff, trusted_proxies, reach } = options;
-    let (link_key, vapid) = varde_web::subscriptions::kept_keys(&*store).await?;
+    let (link_key, vapid) = varde_web::warn::subscriptions::kept_keys(&*store).await?;
     let from = mail_from(reach.mail_from.as_deref(), public_url);
     let mailer = reach
         .smtp_url
         .as_deref()
-        .map(|url| varde_reach::mail::Mailer::new(url, &from, varde_web::outbox::EMAIL_CONNECTIONS))
+        .map(|url| varde_reach::mail::Mailer::new(url, &from, varde_web::warn::outbox::EMAIL_CONNECTIONS))
         .transpose()
         .context("--smtp-url / --mail-from")?;
     let subject = format!("mailto:{}", from.rsplit_once('<').map_or(from.as_str(), |(_, a)| a.trim_end_matches('>')));
-    let mut settings = varde_web::subscriptions::Reach::new(link_key, vapid, mailer, subject);
+    let mut settings = varde_web::warn::subscriptions::Reach::new(link_key, vapid, mailer, subject);
     settings.escalate_after = reach.escalate_after;
     settings.severe_everywhere = reach.severe_everywhere;
     settings.escalation_check = reach.escalation_check;
     settings.insecure_push = reach.insecure_push;
     let state = AppState::new(store, reference, public_url).trusting_proxies(trusted_proxies).reaching(settings);
-    varde_web::delivery::spawn(state.clone(), backoff);
-    varde_web::monitoring::spawn(state.clone());
-    varde_web::outbox::spawn(state.clone());
+    varde_web::warn::delivery::spawn(state.clone(), backoff);
+    varde_web::detect::monitoring::spawn(state.clone());
+    varde_web::warn::outbox::spawn(state.clone());
     Ok(varde_web::router(state))
 }
 
@@ -207,7 +207,7 @@ async fn prepare_demo(
     ] {
         use rand::Rng;
         let password: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(16).map(char::from).collect();
-        let hash = varde_web::session::hash_password(&password);
+        let hash = varde_web::http::session::hash_password(&password);
         if store.user(username).await?.is_some() {
             store.set_password(username, &hash, "demo", jiff::Timestamp::now()).await?;
         } else {

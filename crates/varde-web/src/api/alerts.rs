@@ -1,9 +1,9 @@
 //! Alerts: the public list and detail, the reviewer's lifecycle, versions, evidence and the EDAS notification.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Auth, MaybeAuth, OptionalJson, require_national, require_reviewer};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, Auth, MaybeAuth, OptionalJson, require_national, require_reviewer};
+use crate::http::extract::{ApiPath, ApiQuery};
 use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;

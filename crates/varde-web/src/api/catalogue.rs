@@ -1,8 +1,8 @@
 //! The substance catalogue and the list of services: public reference data.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::extract::ApiQuery;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};

@@ -2,8 +2,8 @@
 //! updates, withdrawals); reviewers and admins also sample findings and drafts.
 
 use crate::AppState;
-use crate::extract::ApiQuery;
-use crate::extract::MaybeAuth;
+use crate::http::extract::ApiQuery;
+use crate::http::extract::MaybeAuth;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};

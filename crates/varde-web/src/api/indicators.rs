@@ -1,9 +1,9 @@
 //! User rooms' daily counts, entered by their staff.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::ApiQuery;
-use crate::extract::{ApiJson, Auth};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiQuery;
+use crate::http::extract::{ApiJson, Auth};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

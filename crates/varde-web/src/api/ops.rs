@@ -1,7 +1,7 @@
 //! Health and metrics for whoever runs Varde.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};

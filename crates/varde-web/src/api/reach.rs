@@ -3,8 +3,8 @@
 //! with severe alerts still pending after four hours marked as escalated.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, Auth, require_national};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiPath, Auth, require_national};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

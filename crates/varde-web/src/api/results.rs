@@ -2,11 +2,11 @@
 //! found, how certain it is, and advice; never the technician's notes or anything about other samples.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, ApiQuery};
-use crate::lang::negotiate;
-use crate::limits::ClientAddress;
-use crate::result::Lookup;
+use crate::check::result::Lookup;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::lang::negotiate;
+use crate::http::limits::ClientAddress;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -101,7 +101,7 @@ pub async fn get(
     let started = std::time::Instant::now();
     let lang = negotiate(q.lang.as_deref(), &headers);
     let code = code.map(|c| c.0).unwrap_or_default();
-    match crate::result::lookup(&state, &address, &code, started).await? {
+    match crate::check::result::lookup(&state, &address, &code, started).await? {
         Lookup::Found(stored) => Ok(Json(public_result(&state, &stored, lang))),
         Lookup::NotFound => {
             Err(ApiError::new(ErrorCode::ResultNotFound, "no result has that code; check it and try again"))

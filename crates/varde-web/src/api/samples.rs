@@ -1,9 +1,9 @@
 //! Registering samples and analyses.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::ApiPath;
-use crate::extract::{ApiJson, Auth};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiPath;
+use crate::http::extract::{ApiJson, Auth};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -50,7 +50,11 @@ pub(crate) fn view(stored: StoredSample) -> SampleView {
 }
 
 fn refused(state: &AppState, e: ApiError) -> ApiError {
-    state.metrics.refusals.get_or_create(&crate::metrics::CodeLabel { code: e.body.error.as_str().to_owned() }).inc();
+    state
+        .metrics
+        .refusals
+        .get_or_create(&crate::http::metrics::CodeLabel { code: e.body.error.as_str().to_owned() })
+        .inc();
     e
 }
 

@@ -1,9 +1,9 @@
 //! Signals for analysts: what is rising, with the samples behind it, and one action to draft an alert from it.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, ApiQuery};
-use crate::extract::{Auth, require_national, require_reviewer};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::extract::{Auth, require_national, require_reviewer};
 use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;

@@ -2,7 +2,7 @@
 //! to the services' acknowledgements.
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
@@ -62,7 +62,7 @@ pub async fn deaths(State(state): State<AppState>) -> Result<Json<Vec<varde_doma
 #[utoipa::path(get, path = "/api/v1/stats/time-to-warning", tag = "public", responses((status = 200, body = [MonthTimes])))]
 pub async fn time_to_warning(State(state): State<AppState>) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    // Public and read by month: served from memory and renewed in the background (crate::figures), as the
+    // Public and read by month: served from memory and renewed in the background (crate::know::figures), as the
     // dashboard is, so its cost does not grow with the number of alerts.
     let renderer = state.clone();
     let body = state

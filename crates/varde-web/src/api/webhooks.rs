@@ -1,8 +1,8 @@
 //! Webhook subscribers, managed by admins.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Auth};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, Auth};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -50,7 +50,7 @@ pub struct WebhookStatus {
 }
 
 fn require_admin(who: &Principal) -> Result<(), ApiError> {
-    crate::extract::require_admin(who, "only admins manage webhook subscribers")
+    crate::http::extract::require_admin(who, "only admins manage webhook subscribers")
 }
 
 /// Register a subscriber (admins). Its deliveries start with the next event.

@@ -377,7 +377,7 @@ async fn a_published_warning_reaches_every_channel() {
     assert_eq!(keys.len(), 3);
     for (_, sig, body) in &got {
         let t: i64 = sig.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
-        let expected = varde_web::delivery::signature(&secret, t, &serde_json::to_vec(body).unwrap());
+        let expected = varde_web::warn::delivery::signature(&secret, t, &serde_json::to_vec(body).unwrap());
         assert_eq!(sig, &expected, "the signature verifies with the subscriber's secret");
     }
     // Standard Webhooks: the reference library verifies every delivery as a subscriber would, and refuses a forgery.

@@ -306,7 +306,7 @@ async fn every_route_for_every_role() {
     assert_eq!(res.status().as_u16(), 200);
 
     // Pages, by session.
-    let h = varde_web::session::hash_password("passord-for-test-1");
+    let h = varde_web::http::session::hash_password("passord-for-test-1");
     let users = [
         None,
         Some(("tech-oslo", Role::Technician, Some("oslo-brukerrom"))),

@@ -11,7 +11,7 @@ use varde_domain::opendata::{self, OpenRow, Record};
 use varde_monitor::{Count, Observation};
 use varde_store::{SampleSummary, Store};
 use varde_web::AppState;
-use varde_web::opendata::{CountRow, fylke_counts, result_changes, samples_table, weekly_counts};
+use varde_web::know::opendata::{CountRow, fylke_counts, result_changes, samples_table, weekly_counts};
 
 // The computation before issue 15, kept here as the reference: every sample, one at a time.
 
@@ -186,7 +186,7 @@ async fn counted_figures_are_exactly_the_sample_by_sample_ones_and_a_change_rene
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap();
     let last = (now - jiff::SignedDuration::from_hours(24 * 7)).to_zoned(oslo).date().iso_week_date();
     let mut expected = varde_monitor::detect(&observations, &counts, last.year(), last.week());
-    let mut got = varde_web::monitoring::alarms(&state, now).await.unwrap();
+    let mut got = varde_web::detect::monitoring::alarms(&state, now).await.unwrap();
     for alarms in [&mut expected, &mut got] {
         for a in alarms.iter_mut() {
             a.evidence.sort_unstable();

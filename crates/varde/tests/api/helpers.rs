@@ -31,7 +31,7 @@ impl TestApp {
 
     /// What tests run with: webhooks retried in milliseconds, push accepted on loopback http.
     pub fn options() -> serve::AppOptions {
-        let backoff = varde_web::delivery::Backoff {
+        let backoff = varde_web::warn::delivery::Backoff {
             first: std::time::Duration::from_millis(20),
             max: std::time::Duration::from_millis(200),
         };

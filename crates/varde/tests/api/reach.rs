@@ -247,9 +247,9 @@ async fn the_alerts_page_offers_subscription_without_javascript() {
     assert_eq!(res.status().as_u16(), 422);
     assert!(res.text().await.unwrap().contains("Det gjekk ikkje"));
     // The VAPID key the page offers is the one kept in the database (made at first start, the same after a restart).
-    let (_, kept) = varde_web::subscriptions::kept_keys(&*app.store).await.unwrap();
+    let (_, kept) = varde_web::warn::subscriptions::kept_keys(&*app.store).await.unwrap();
     assert!(page.contains(&format!("data-key=\"{}\"", kept.public_base64())), "{page}");
-    let (_, again) = varde_web::subscriptions::kept_keys(&*app.store).await.unwrap();
+    let (_, again) = varde_web::warn::subscriptions::kept_keys(&*app.store).await.unwrap();
     assert_eq!(kept.public_base64(), again.public_base64());
     // The service worker and the script are served; without an SMTP server there is no e-mail form.
     assert!(app.get_text("/sw.js").await.2.contains("showNotification"));

@@ -40,9 +40,9 @@ impl Browser {
 }
 
 pub(crate) async fn users(app: &TestApp) {
-    let h = varde_web::session::hash_password("reviewer-passord-123");
+    let h = varde_web::http::session::hash_password("reviewer-passord-123");
     app.store.add_user("rita", &h, Role::Reviewer, None, "test", Timestamp::now()).await.unwrap();
-    let h = varde_web::session::hash_password("tekniker-passord-123");
+    let h = varde_web::http::session::hash_password("tekniker-passord-123");
     app.store
         .add_user(
             "tom",
@@ -177,7 +177,7 @@ async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_throug
 #[tokio::test]
 async fn an_admin_manages_services_users_and_tokens_through_the_page() {
     let app = TestApp::spawn().await;
-    let h = varde_web::session::hash_password("admin-passord-1234");
+    let h = varde_web::http::session::hash_password("admin-passord-1234");
     app.store.add_user("ada", &h, Role::Admin, None, "test", Timestamp::now()).await.unwrap();
     let b = Browser::new(&app);
     assert_eq!(b.login("ada", "admin-passord-1234").await.status().as_u16(), 303);
@@ -215,7 +215,7 @@ async fn an_admin_manages_services_users_and_tokens_through_the_page() {
     let id = app.store.tokens().await.unwrap().iter().find(|t| t.label.as_deref() == Some("test")).unwrap().id;
     assert_eq!(b.post(&format!("/admin/tokens/{id}/revoke"), &[("csrf", &csrf)]).await.status().as_u16(), 303);
     assert!(
-        app.store.token(varde_web::tokens::hash(&token)).await.unwrap().is_none(),
+        app.store.token(varde_web::http::tokens::hash(&token)).await.unwrap().is_none(),
         "a revoked token grants nothing"
     );
 
@@ -253,7 +253,7 @@ async fn a_photo_loses_its_gps_position_on_upload() {
     let b = Browser::new(&app);
     b.login("tom", "tekniker-passord-123").await;
     let csrf = b.csrf(&format!("/staff/samples/{code}")).await;
-    let with_gps = varde_web::photo::example_jpeg_with_gps();
+    let with_gps = varde_web::check::photo::example_jpeg_with_gps();
     assert!(with_gps.windows(4).any(|w| w == b"Exif"));
     let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
         "photo",
@@ -333,7 +333,7 @@ async fn a_reviewer_publishes_a_chosen_pill_photo_with_the_alert() {
     tech.login("tom", "tekniker-passord-123").await;
     let form = reqwest::multipart::Form::new().text("csrf", tech.csrf(&format!("/staff/samples/{code}")).await).part(
         "photo",
-        reqwest::multipart::Part::bytes(varde_web::photo::example_jpeg_with_gps())
+        reqwest::multipart::Part::bytes(varde_web::check::photo::example_jpeg_with_gps())
             .file_name("p.jpg")
             .mime_str("image/jpeg")
             .unwrap(),

@@ -23,9 +23,9 @@ async fn a_rise_in_the_last_week_becomes_a_signal_with_its_samples_and_then_a_dr
         codes.push(s["code"].as_str().unwrap().to_owned());
     }
     let state = varde_web::AppState::new(app.store.clone(), varde::load_reference(None).unwrap(), "");
-    let (new, alarms) = varde_web::monitoring::run(&state, now).await.unwrap();
+    let (new, alarms) = varde_web::detect::monitoring::run(&state, now).await.unwrap();
     assert!(new >= 1 && alarms >= new, "{new} new of {alarms}");
-    assert_eq!(varde_web::monitoring::run(&state, now).await.unwrap().0, 0, "a week's signal is recorded once");
+    assert_eq!(varde_web::detect::monitoring::run(&state, now).await.unwrap().0, 0, "a week's signal is recorded once");
 
     assert_eq!(app.get("/api/v1/signals", Some(&app.oslo)).await.0, 403);
     let (status, signals) = app.get("/api/v1/signals", Some(&app.reviewer)).await;

@@ -200,7 +200,7 @@ async fn on_the_pages_an_admin_adds_a_reference_and_a_technician_confirms_what_t
     use crate::session::{Browser, users};
     let app = TestApp::spawn().await;
     users(&app).await;
-    let h = varde_web::session::hash_password("admin-passord-1234");
+    let h = varde_web::http::session::hash_password("admin-passord-1234");
     app.store.add_user("ada", &h, varde_domain::auth::Role::Admin, None, "test", jiff::Timestamp::now()).await.unwrap();
     let admin = Browser::new(&app);
     admin.login("ada", "admin-passord-1234").await;

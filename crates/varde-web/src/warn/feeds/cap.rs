@@ -11,7 +11,7 @@
 //! | info    | Future    | Minor    | Possible / Observed                  |
 
 use super::{datetime, esc};
-use crate::i18n::t;
+use crate::http::i18n::t;
 use std::fmt::Write;
 use varde_domain::alert::{Alert, AlertStatus, AlertVersion};
 use varde_domain::{Geography, Lang, Tier};

@@ -7,12 +7,12 @@
 //! stored and none can be guessed.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::limits::{ClientAddress, RateLimiter};
-use crate::pages::{layout, page};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::limits::{ClientAddress, RateLimiter};
+use crate::http::pages::{layout, page};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -85,8 +85,8 @@ impl Reach {
             severe_everywhere: true,
             escalation_check: Duration::from_secs(60),
             insecure_push: false,
-            per_address: RateLimiter::with_capacity(REQUESTS_PER_ADDRESS, LIMIT_WINDOW, crate::limits::MAX_KEYS),
-            per_client: RateLimiter::with_capacity(REQUESTS_PER_CLIENT, LIMIT_WINDOW, crate::limits::MAX_KEYS),
+            per_address: RateLimiter::with_capacity(REQUESTS_PER_ADDRESS, LIMIT_WINDOW, crate::http::limits::MAX_KEYS),
+            per_client: RateLimiter::with_capacity(REQUESTS_PER_CLIENT, LIMIT_WINDOW, crate::http::limits::MAX_KEYS),
             wake_email: Default::default(),
             wake_push: Default::default(),
             vapid_headers: Default::default(),
@@ -496,7 +496,7 @@ fn error_page(lang: Lang, e: ApiError) -> Response {
         lang,
         e.status,
         t(lang, "subscribe_error"),
-        crate::error::text(error, lang),
+        crate::http::error::text(error, lang),
         html! {
             @if let Some(field) = &field { p.meta { (field) ": " (message) } }
             p { a href={ "/alerts?lang=" (lang.code()) } { (t(lang, "alerts")) } }
@@ -648,7 +648,7 @@ async fn manage_page(State(state): State<AppState>, page: LinkPage) -> Response 
     };
     let unsubscribe = format!("/subscriptions/{}/{}/unsubscribe", s.id, page.token);
     let channel = t(lang, if s.channel == Channel::Email { "channel_email" } else { "channel_push" });
-    let confirmed = s.confirmed_at.map_or_else(|| "–".into(), |c| crate::pages::moment(c, lang));
+    let confirmed = s.confirmed_at.map_or_else(|| "–".into(), |c| crate::http::pages::moment(c, lang));
     message_page(
         lang,
         StatusCode::OK,
@@ -660,7 +660,7 @@ async fn manage_page(State(state): State<AppState>, page: LinkPage) -> Response 
                 dt { (t(lang, "manage_address")) } dd { (s.address) }
                 dt { (t(lang, "subscribe_area")) } dd { (area) }
                 dt { (t(lang, "subscribe_tier")) } dd { (state.assessor.templates.tier_word(s.preferences.min_tier).get(lang)) }
-                dt { (t(lang, "manage_created")) } dd { (crate::pages::moment(s.created_at, lang)) }
+                dt { (t(lang, "manage_created")) } dd { (crate::http::pages::moment(s.created_at, lang)) }
                 dt { (t(lang, "manage_confirmed")) } dd { (confirmed) }
                 dt { (t(lang, "manage_pending")) } dd { (pending) }
             }
@@ -693,13 +693,13 @@ async fn unsubscribe_form(State(state): State<AppState>, page: LinkPage) -> Resp
 async fn service_worker() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
-        include_str!("../static/sw.js"),
+        include_str!("../../static/sw.js"),
     )
 }
 
 async fn notify_script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../static/notify.js"),
+        include_str!("../../static/notify.js"),
     )
 }

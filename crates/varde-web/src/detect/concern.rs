@@ -2,10 +2,10 @@
 //! with a honeypot for robots and the same refusal of personal data as everywhere else.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::limits::ClientAddress;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::limits::ClientAddress;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -56,15 +56,15 @@ fn page(state: &AppState, lang: Lang, input: &ConcernInput, error: Option<&str>,
             button type="submit" { (t(lang, "concern_send")) }
         }
     };
-    crate::pages::layout(lang, t(lang, "concern_title"), "/concern", body)
+    crate::http::pages::layout(lang, t(lang, "concern_title"), "/concern", body)
 }
 
 /// The page with a fresh anti-forgery token in the form and in its cookie.
 fn with_token(state: &AppState, status: StatusCode, render: impl FnOnce(&str) -> Markup) -> Response {
-    let token = crate::session::random_token();
-    let mut res = (status, crate::pages::page(render(&token))).into_response();
+    let token = crate::http::session::random_token();
+    let mut res = (status, crate::http::pages::page(render(&token))).into_response();
     res.headers_mut()
-        .append(axum::http::header::SET_COOKIE, crate::session::set_cookie(state, CSRF_COOKIE, &token, 3600));
+        .append(axum::http::header::SET_COOKIE, crate::http::session::set_cookie(state, CSRF_COOKIE, &token, 3600));
     res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     res
 }
@@ -82,8 +82,8 @@ async fn submit(
     Form(input): Form<ConcernInput>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let forged = !crate::session::cookie(&headers, CSRF_COOKIE)
-        .is_some_and(|c| crate::session::same(&c, input.csrf.as_deref().unwrap_or("")));
+    let forged = !crate::http::session::cookie(&headers, CSRF_COOKIE)
+        .is_some_and(|c| crate::http::session::same(&c, input.csrf.as_deref().unwrap_or("")));
     if forged {
         return Ok(with_token(&state, StatusCode::FORBIDDEN, |token| {
             page(&state, lang, &input, Some(t(lang, "form_expired")), token)
@@ -93,13 +93,13 @@ async fn submit(
         let body = html! { h1 { (t(lang, "concern_title")) } p.error role="alert" { (t(lang, "concern_too_many")) } };
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
-            crate::pages::page(crate::pages::layout(lang, t(lang, "concern_title"), "/concern", body)),
+            crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "concern_title"), "/concern", body)),
         )
             .into_response());
     }
     let thanks = || {
         let body = html! { h1 { (t(lang, "concern_title")) } p role="status" { (t(lang, "concern_thanks")) } };
-        crate::pages::page(crate::pages::layout(lang, t(lang, "concern_title"), "/concern", body))
+        crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "concern_title"), "/concern", body))
     };
     // A robot gets the same thanks as a person, so it learns nothing; its report is not kept.
     if input.is_robot() {

@@ -1,10 +1,10 @@
 //! The analysts' page: unsuppressed figures and the open signals with their samples, for national roles only.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::session::SessionUser;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::session::SessionUser;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,12 +32,12 @@ async fn page(
         let body = html! { h1 { (t(lang, "analyst")) } p.error role="alert" { (t(lang, "national_only")) } };
         return Ok((
             StatusCode::FORBIDDEN,
-            crate::pages::page(crate::pages::layout(lang, t(lang, "analyst"), "/analyst", body)),
+            crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "analyst"), "/analyst", body)),
         )
             .into_response());
     }
     let signals = state.store.signals(false, &who, jiff::Timestamp::now()).await?;
-    let sections = crate::dashboard::sections(&state, lang, false).await?;
+    let sections = crate::know::dashboard::sections(&state, lang, false).await?;
     let body = html! {
         h1 { (t(lang, "analyst")) }
         form method="post" action="/logout" {
@@ -63,7 +63,7 @@ async fn page(
         }
         @for s in &sections { (s) }
     };
-    let mut res = crate::pages::page(crate::pages::layout(lang, t(lang, "analyst"), "/analyst", body));
+    let mut res = crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "analyst"), "/analyst", body));
     res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     Ok(res)
 }

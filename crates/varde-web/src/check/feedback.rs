@@ -3,12 +3,12 @@
 //! code (result page, `POST /api/v1/results/{code}/outcome`). Fixed lists, optional, anonymous, tied to the sample.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, Auth};
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::limits::ClientAddress;
-use crate::result::Lookup;
+use crate::check::result::Lookup;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, Auth};
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::limits::ClientAddress;
 use axum::Json;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -69,7 +69,7 @@ async fn record_outcome(
     outcome: Outcome,
 ) -> Result<(), ApiError> {
     outcome.check()?;
-    match crate::result::lookup(state, address, code, Instant::now()).await? {
+    match crate::check::result::lookup(state, address, code, Instant::now()).await? {
         Lookup::Found(s) => Ok(state.store.record_outcome(s.sample.code, outcome, Timestamp::now()).await?),
         Lookup::NotFound => Err(ApiError::new(ErrorCode::ResultNotFound, "no result has that code")),
         Lookup::Limited => Err(ApiError::new(ErrorCode::TooManyRequests, "too many look-ups; try again later")),
@@ -122,14 +122,14 @@ struct LangQuery {
 
 async fn intention_form(
     State(state): State<AppState>,
-    user: crate::session::SessionUser,
+    user: crate::http::session::SessionUser,
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = crate::staff::technician_post(lang, &user, &form)? {
+    if let Some(refused) = crate::check::staff::technician_post(lang, &user, &form)? {
         return Ok(refused);
     }
     let chosen = form.get("intention").map_or("", String::as_str);
@@ -209,10 +209,11 @@ async fn outcome_form(
             let ErrorBody { error, message, .. } = e.body;
             let body = html! {
                 h1 { (t(lang, "outcome_heading")) }
-                p.error role="alert" { (crate::error::text(error, lang)) ": " (message) }
+                p.error role="alert" { (crate::http::error::text(error, lang)) ": " (message) }
                 p { a href={ "/result?lang=" (lang.code()) "&code=" (urlencode(&code)) } { (t(lang, "result_lookup")) } }
             };
-            let mut page = crate::pages::page(crate::pages::layout(lang, t(lang, "outcome_heading"), "/result", body));
+            let mut page =
+                crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "outcome_heading"), "/result", body));
             *page.status_mut() = status;
             page
         }

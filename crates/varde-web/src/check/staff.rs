@@ -1,10 +1,10 @@
 //! Technicians' pages: register a sample in under a minute, see its findings at once, print the person's result card.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::session::SessionUser;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::session::SessionUser;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -54,7 +54,10 @@ const STRIPS: [(&str, Method); 5] = [
 pub(crate) fn technician_only(lang: Lang, user: &SessionUser) -> Option<Response> {
     (user.0.role != Role::Technician).then(|| {
         let body = html! { h1 { (t(lang, "staff")) } p.error role="alert" { (t(lang, "technicians_only")) } };
-        (StatusCode::FORBIDDEN, crate::pages::page(crate::pages::layout(lang, t(lang, "staff"), "/staff", body)))
+        (
+            StatusCode::FORBIDDEN,
+            crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "staff"), "/staff", body)),
+        )
             .into_response()
     })
 }
@@ -143,7 +146,7 @@ fn form_page_with(
             button type="submit" { (t(lang, "register")) }
         }
     };
-    crate::pages::layout(lang, t(lang, "new_sample"), "/staff", body)
+    crate::http::pages::layout(lang, t(lang, "new_sample"), "/staff", body)
 }
 
 async fn new_sample(
@@ -160,7 +163,7 @@ async fn new_sample(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    crate::pages::page(form_page_with(&state, lang, &user, &HashMap::new(), None, &pending))
+    crate::http::pages::page(form_page_with(&state, lang, &user, &HashMap::new(), None, &pending))
 }
 
 /// Every technician's form post starts the same way: technicians only (a page saying so otherwise), and the form's
@@ -268,7 +271,7 @@ async fn register(
     let again = |message: String| {
         Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            crate::pages::page(form_page(&state, lang, &user, &values, Some(&message))),
+            crate::http::pages::page(form_page(&state, lang, &user, &values, Some(&message))),
         )
             .into_response())
     };
@@ -314,11 +317,11 @@ async fn sample_upload(
     lang: Lang,
     multipart: axum::extract::Multipart,
     file_field: &str,
-) -> Result<Result<(crate::extract::UploadForm, varde_store::StoredSample), Response>, ApiError> {
+) -> Result<Result<(crate::http::extract::UploadForm, varde_store::StoredSample), Response>, ApiError> {
     if let Some(refused) = technician_only(lang, user) {
         return Ok(Err(refused));
     }
-    let form = crate::extract::UploadForm::read(multipart, file_field).await?;
+    let form = crate::http::extract::UploadForm::read(multipart, file_field).await?;
     user.check_csrf(form.field("csrf"))?;
     let Some(stored) = own_sample(state, user, code).await? else {
         return Ok(Err(ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").into_response()));
@@ -347,7 +350,7 @@ async fn sample_page(
     error: Option<&str>,
 ) -> Result<Response, ApiError> {
     let has_photo = state.store.photo(stored.sample.code).await?.is_some();
-    let spectra = crate::spectra::attached(state, stored.sample.code).await?;
+    let spectra = crate::check::spectra::attached(state, stored.sample.code).await?;
     let (intention, _) = state.store.feedback(stored.sample.code).await?;
     let page = SamplePage { error, has_photo, spectra: &spectra, intention };
     Ok(sample_markup(state, user, stored, lang, &page))
@@ -357,7 +360,7 @@ async fn sample_page(
 struct SamplePage<'a> {
     error: Option<&'a str>,
     has_photo: bool,
-    spectra: &'a [crate::spectra::AttachedSpectrum],
+    spectra: &'a [crate::check::spectra::AttachedSpectrum],
     intention: Option<varde_domain::feedback::Intention>,
 }
 
@@ -386,7 +389,7 @@ fn sample_markup(
         p { a href={ "/staff/samples/" (code) "/card?lang=" (lang.code()) } { (t(lang, "result_card")) } " · "
             a href={ "/staff?lang=" (lang.code()) } { (t(lang, "new_sample")) } " · "
             a href={ "/staff/samples?lang=" (lang.code()) } { (t(lang, "samples_list")) } }
-        (crate::feedback::intention_form_markup(lang, stored.sample.code, &user.0.csrf, intention))
+        (crate::check::feedback::intention_form_markup(lang, stored.sample.code, &user.0.csrf, intention))
         h2 { (t(lang, "add_analysis")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         form.concern method="post" action={ "/staff/samples/" (code) "/analyses?lang=" (lang.code()) } {
@@ -416,7 +419,15 @@ fn sample_markup(
         (substance_list(state, lang))
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    (status, crate::pages::page(crate::pages::layout(lang, t(lang, "sample"), &format!("/staff/samples/{code}"), body)))
+    (
+        status,
+        crate::http::pages::page(crate::http::pages::layout(
+            lang,
+            t(lang, "sample"),
+            &format!("/staff/samples/{code}"),
+            body,
+        )),
+    )
         .into_response()
 }
 
@@ -428,11 +439,11 @@ fn spectra_section(
     user: &SessionUser,
     stored: &varde_store::StoredSample,
     lang: Lang,
-    spectra: &[crate::spectra::AttachedSpectrum],
+    spectra: &[crate::check::spectra::AttachedSpectrum],
 ) -> Markup {
     let code = stored.sample.code.to_string();
     let with_spectra: Vec<&varde_domain::sample::Analysis> =
-        stored.sample.current_analyses().filter(|a| crate::spectra::technique_of(a.method).is_some()).collect();
+        stored.sample.current_analyses().filter(|a| crate::check::spectra::technique_of(a.method).is_some()).collect();
     let name = |id: &str| state.assessor.catalogue.get(id).map_or(id.to_owned(), |s| s.names.get(lang).to_owned());
     let percent = |v: f64| format!("{:.0} %", v * 100.0);
     html! {
@@ -479,7 +490,7 @@ fn spectra_section(
                 select id="spectrum-analysis" name="analysis" {
                     @for a in &with_spectra { option value=(a.id) { (a.id) ": " (state.assessor.methods.name(a.method).get(lang)) } }
                 }
-                (crate::spectra::file_fields(lang, "spectrum"))
+                (crate::check::spectra::file_fields(lang, "spectrum"))
                 button type="submit" { (t(lang, "upload")) }
             }
         }
@@ -501,17 +512,17 @@ async fn upload_spectrum(
         Err(refused) => return Ok(refused),
     };
     let (Some(analysis_id), Some(format)) =
-        (form.field("analysis").parse().ok(), crate::spectra::Format::parse(form.field("format")))
+        (form.field("analysis").parse().ok(), crate::check::spectra::Format::parse(form.field("format")))
     else {
         return sample_page(&state, &user, &stored, lang, Some(t(lang, "concern_err_other"))).await;
     };
-    let upload = crate::spectra::Upload {
+    let upload = crate::check::spectra::Upload {
         analysis_id,
         format,
         filename: if form.file_name.is_empty() { "spectrum".into() } else { form.file_name },
         transmittance: form.fields.contains_key("transmittance"),
     };
-    match crate::spectra::attach_file(&state, &user.0.principal(), &stored, upload, form.file).await {
+    match crate::check::spectra::attach_file(&state, &user.0.principal(), &stored, upload, form.file).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
         }
@@ -631,7 +642,7 @@ async fn list(
                 @for l in &lines {
                     tr {
                         td { a href={ "/staff/samples/" (l.code) "?lang=" (lang.code()) } { (l.code) } }
-                        td { time datetime=(l.received) { (crate::pages::moment(l.received, lang)) } }
+                        td { time datetime=(l.received) { (crate::http::pages::moment(l.received, lang)) } }
                         td { (l.sold_as.iter().map(|r| state.assessor.catalogue.substance(r).map_or(r.substance.clone(), |s| s.names.get(lang).to_owned())).collect::<Vec<_>>().join(", ")) }
                         td { (varde_domain::alert::form_word(l.form, lang)) }
                         td { (status_word(l.status, lang)) }
@@ -641,7 +652,7 @@ async fn list(
             }
         }
     };
-    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "samples_list"), "/staff/samples", body)))
+    Ok(crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "samples_list"), "/staff/samples", body)))
 }
 
 /// The printable card the person takes away: the code, a QR code of the look-up address, the findings, advice and
@@ -662,7 +673,7 @@ async fn card(
     };
     let code = stored.sample.code.to_string();
     let url = format!("{}/result?code={}&lang={}", state.public_url, code, lang.code());
-    let qr = crate::pages::qr_svg(&url, 160);
+    let qr = crate::http::pages::qr_svg(&url, 160);
     let public = crate::api::results::public_result(&state, &stored, lang);
     let body = html! {
         div.card {
@@ -677,7 +688,7 @@ async fn card(
         }
         p.no-print { a href={ "/staff/samples/" (code) "?lang=" (lang.code()) } { (t(lang, "sample")) } }
     };
-    Ok(crate::pages::page(crate::pages::layout(
+    Ok(crate::http::pages::page(crate::http::pages::layout(
         lang,
         t(lang, "result_card"),
         &format!("/staff/samples/{code}/card"),
@@ -712,7 +723,7 @@ async fn upload_photo(
         Err(refused) => return Ok(refused),
     };
     let bytes = form.file;
-    match crate::photo::strip(&bytes) {
+    match crate::check::photo::strip(&bytes) {
         Ok((jpeg, size)) => {
             state.store.set_photo(stored.sample.code, jpeg, size, &user.0.principal(), jiff::Timestamp::now()).await?;
             Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())

@@ -2,11 +2,11 @@
 //! The same functions serve `GET /open-data/...` and `varde export`.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery};
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::tally::{Profile, Snapshot};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::know::tally::{Profile, Snapshot};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -301,7 +301,7 @@ async fn file(State(state): State<AppState>, ApiPath(name): ApiPath<String>) -> 
     };
     let ct = if name.ends_with(".csv") { "text/csv; charset=utf-8" } else { "application/json" };
     let renderer = state.clone();
-    // Kept in memory and renewed in the background (crate::figures): a download never reads every sample.
+    // Kept in memory and renewed in the background (crate::know::figures): a download never reads every sample.
     let body = state
         .figures
         .get(&format!("open-data/{name}"), move || async move {
@@ -338,5 +338,5 @@ async fn dictionary(ApiQuery(q): ApiQuery<LangQuery>, headers: HeaderMap) -> Res
         h2 { (t(lang, "od_columns")) }
         dl { @for (name, key) in columns { dt { code { (name) } } dd { (t(lang, key)) } } }
     };
-    crate::pages::page(crate::pages::layout(lang, t(lang, "open_data"), "/open-data", body))
+    crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "open_data"), "/open-data", body))
 }

@@ -67,7 +67,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
 }
 
 static TEXTS: LazyLock<HashMap<String, Localized>> = LazyLock::new(|| {
-    let map: HashMap<String, Localized> = toml::from_str(include_str!("../i18n/errors.toml"))
+    let map: HashMap<String, Localized> = toml::from_str(include_str!("../../i18n/errors.toml"))
         .unwrap_or_else(|e| panic!("i18n/errors.toml: {e} (a code lacks nb, nn or en?)"));
     for (key, value) in &map {
         if let Some(lang) = value.first_empty() {
@@ -163,7 +163,7 @@ mod tests {
     /// table of errors, so a client author finds every code the server can send.
     #[test]
     fn every_error_code_has_three_texts_and_a_readme_row() {
-        let readme = include_str!("../../../README.md");
+        let readme = include_str!("../../../../README.md");
         for code in ErrorCode::ALL {
             for lang in [Lang::Nb, Lang::Nn, Lang::En] {
                 assert!(!text(*code, lang).is_empty());

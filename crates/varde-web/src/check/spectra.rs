@@ -5,9 +5,9 @@
 //! is built from the stored reference spectra on first use and rebuilt after an admin adds one.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::Auth;
-use crate::extract::{ApiPath, ApiQuery};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::Auth;
+use crate::http::extract::{ApiPath, ApiQuery};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -264,7 +264,7 @@ pub fn read(
 /// The form fields for a spectrum file (format, transmittance, the file), ids prefixed with `id`: the
 /// sample page and the admin page share them.
 pub fn file_fields(lang: varde_domain::Lang, id: &str) -> maud::Markup {
-    use crate::i18n::t;
+    use crate::http::i18n::t;
     maud::html! {
         label for={ (id) "-format" } { (t(lang, "file_format")) }
         select id={ (id) "-format" } name="format" {
@@ -512,7 +512,7 @@ pub async fn add_reference(
     ApiQuery(params): ApiQuery<ReferenceParams>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ReferenceView>), ApiError> {
-    crate::extract::require_admin(&who, "only admins manage the reference library")?;
+    crate::http::extract::require_admin(&who, "only admins manage the reference library")?;
     let view = store_reference(&state, &who, params, &body).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

@@ -3,10 +3,10 @@
 //! so codes cannot be found by trying.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::limits::ClientAddress;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::limits::ClientAddress;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -32,7 +32,7 @@ pub enum Lookup {
 }
 
 /// The one way to look up a result, for the page and the API alike: at most
-/// [`crate::limits::LOOKUPS_PER_ADDRESS`] per address in the window, counted together, and never answered sooner than
+/// [`crate::http::limits::LOOKUPS_PER_ADDRESS`] per address in the window, counted together, and never answered sooner than
 /// [`ANSWER_AFTER`] after `started`, so neither the count nor the time tells a known code from an unknown one.
 pub async fn lookup(
     state: &AppState,
@@ -80,7 +80,12 @@ async fn page(
     };
     let Some(code) = q.code.as_deref().filter(|c| !c.trim().is_empty()) else {
         let body = html! { h1 { (t(lang, "result_lookup")) } p { (t(lang, "result_intro")) } (form) };
-        return Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "result_lookup"), "/result", body)));
+        return Ok(crate::http::pages::page(crate::http::pages::layout(
+            lang,
+            t(lang, "result_lookup"),
+            "/result",
+            body,
+        )));
     };
     let stored = match lookup(&state, &address, code, started).await? {
         Lookup::Limited => {
@@ -88,7 +93,7 @@ async fn page(
                 html! { h1 { (t(lang, "result_lookup")) } p.error role="alert" { (t(lang, "too_many_lookups")) } };
             return Ok((
                 StatusCode::TOO_MANY_REQUESTS,
-                crate::pages::page(crate::pages::layout(lang, t(lang, "result_lookup"), "/result", body)),
+                crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "result_lookup"), "/result", body)),
             )
                 .into_response());
         }
@@ -121,13 +126,14 @@ async fn page(
                     @for a in &r.advice { p { strong { (a.name) } ": " (a.advice) } }
                     h2 { (t(lang, "limits")) }
                     @for a in &r.analyses { p { (a.limits) } }
-                    (crate::feedback::outcome_form_markup(lang, &r.code, q.told.is_some()))
+                    (crate::check::feedback::outcome_form_markup(lang, &r.code, q.told.is_some()))
                 },
             )
         }
     };
-    let mut res = (status, crate::pages::page(crate::pages::layout(lang, t(lang, "result_lookup"), "/result", body)))
-        .into_response();
+    let mut res =
+        (status, crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "result_lookup"), "/result", body)))
+            .into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }

@@ -3,10 +3,10 @@
 //! (`POST /api/v1/user-room-days`); both go through [`crate::api::indicators::record_day`].
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::session::SessionUser;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::session::SessionUser;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -41,7 +41,7 @@ async fn page(
     headers: HeaderMap,
 ) -> Response {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = crate::staff::technician_only(lang, &user) {
+    if let Some(refused) = crate::check::staff::technician_only(lang, &user) {
         return refused;
     }
     let mut values = HashMap::new();
@@ -92,7 +92,7 @@ async fn render(
         @if let Some(s) = saved { p.notice role="status" { (s) } }
         @if let Some(e) = error {
             p.error role="alert" {
-                (crate::error::text(e.error, lang))
+                (crate::http::error::text(e.error, lang))
                 @if let Some(f) = e.field.as_deref().filter(|f| *f == "day" || COUNTS.contains(f)) { " (" (t(lang, &format!("col_{f}"))) ")" }
                 ": " (e.message)
             }
@@ -129,8 +129,12 @@ async fn render(
             }
         }
     };
-    let mut response =
-        crate::pages::page(crate::pages::layout(lang, t(lang, "user_room_heading"), "/staff/user-room", body));
+    let mut response = crate::http::pages::page(crate::http::pages::layout(
+        lang,
+        t(lang, "user_room_heading"),
+        "/staff/user-room",
+        body,
+    ));
     *response.status_mut() = status;
     response
 }
@@ -161,7 +165,7 @@ async fn record(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = crate::staff::technician_post(lang, &user, &form)? {
+    if let Some(refused) = crate::check::staff::technician_post(lang, &user, &form)? {
         return Ok(refused);
     }
     let service = user.0.service.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();

@@ -3,7 +3,7 @@
 //! reads as it was published.
 
 use crate::AppState;
-use crate::i18n::t;
+use crate::http::i18n::t;
 use maud::html;
 use varde_domain::alert::Alert;
 use varde_domain::{Lang, Tier};

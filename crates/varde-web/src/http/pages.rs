@@ -2,9 +2,9 @@
 //! and escape every text (maud).
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -35,7 +35,7 @@ pub struct PageQuery {
 async fn css() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
-        include_str!("../static/varde.css"),
+        include_str!("../../static/varde.css"),
     )
 }
 
@@ -161,7 +161,7 @@ async fn list(
                 }
             }
         }
-        (crate::subscriptions::form(&state, lang))
+        (crate::warn::subscriptions::form(&state, lang))
     };
     Ok(page(layout(lang, t(lang, "alerts"), "/alerts", body)))
 }
@@ -170,7 +170,7 @@ pub fn page(markup: Markup) -> Response {
     page_bytes(markup.into_string().into())
 }
 
-/// A page already rendered (e.g. kept by [`crate::figures::FigureCache`]).
+/// A page already rendered (e.g. kept by [`crate::know::figures::FigureCache`]).
 pub fn page_bytes(html: bytes::Bytes) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=30")], html)
         .into_response()
@@ -209,7 +209,7 @@ async fn detail_or_cap(
     };
     let versions = state.store.alert_versions(id).await?;
     if cap {
-        let xml = crate::feeds::cap::message(&alert, &versions, &state.public_url, &state.assessor.geography);
+        let xml = crate::warn::feeds::cap::message(&alert, &versions, &state.public_url, &state.assessor.geography);
         return Ok((
             [
                 (header::CONTENT_TYPE, "application/cap+xml; charset=utf-8"),

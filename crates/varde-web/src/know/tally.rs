@@ -8,7 +8,7 @@
 //! is that of the changed weeks, not of the whole history; memory holds one count per distinct profile per week.
 
 use crate::AppState;
-use crate::positivity::{self, Pick};
+use crate::detect::positivity::{self, Pick};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use varde_domain::Tier;

@@ -3,10 +3,10 @@
 //! median only over at least 5 values, so no figure reveals a count of 1-4.
 
 use crate::AppState;
-use crate::charts::{Bar, bars};
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::know::charts::{Bar, bars};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -107,10 +107,10 @@ async fn page(
                 @for s in &sections { (s) }
                 p.meta { a href={ "/open-data?lang=" (lang.code()) } { (t(lang, "open_data")) } }
             };
-            Ok::<_, ApiError>(crate::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body).into_string())
+            Ok::<_, ApiError>(crate::http::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body).into_string())
         })
         .await?;
-    Ok(crate::pages::page_bytes(html))
+    Ok(crate::http::pages::page_bytes(html))
 }
 
 /// The dashboard's figures. `public`: with small-cell suppression (the public page); without, for national roles.
@@ -136,7 +136,7 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
     let median = |v: Vec<f64>| if public { median(v) } else { median_any(v) };
     let now = Timestamp::now();
     let tallies = state.tallies.current(&state).await?;
-    let this_week = crate::tally::week_no_at(now);
+    let this_week = crate::know::tally::week_no_at(now);
     let recent = |weeks: i64| tallies.profiles().filter(move |(p, _)| in_last(p.week_no, this_week, weeks));
     let cat = &state.assessor.catalogue;
     let geo = &state.assessor.geography;
@@ -239,7 +239,7 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
 
     // 4. Positivity: the share of samples sold as X that contain Y.
     {
-        let data: Vec<Bar> = crate::positivity::STREAMS
+        let data: Vec<Bar> = crate::detect::positivity::STREAMS
             .iter()
             .enumerate()
             .map(|(i, (key, _, _))| {

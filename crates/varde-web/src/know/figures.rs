@@ -1,6 +1,6 @@
 //! Public figures (the dashboard and the open-data files) served from memory and renewed in the background.
 //!
-//! They are made from the counted samples ([`crate::tally`]), whose renewal reads only the weeks that changed; the
+//! They are made from the counted samples ([`crate::know::tally`]), whose renewal reads only the weeks that changed; the
 //! rendering itself (an open-data file has a row per sample) is still worth keeping. A request never pays for it: it
 //! gets the last rendering at once, and when that is older than [`FRESH`] one task (never more) renders it anew for
 //! the next visitors. Only the very first request after start waits. The public figures are by week and month, so

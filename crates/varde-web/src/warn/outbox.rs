@@ -8,7 +8,7 @@
 //! contact address is set, once per alert and service.
 
 use crate::AppState;
-use crate::messages;
+use crate::warn::messages;
 use futures_util::StreamExt;
 use jiff::Timestamp;
 use std::time::Duration;
@@ -97,7 +97,7 @@ async fn send(state: AppState, channel: Channel) {
             state
                 .metrics
                 .reach_messages
-                .get_or_create(&crate::metrics::ReachLabels {
+                .get_or_create(&crate::http::metrics::ReachLabels {
                     channel: channel.as_str(),
                     outcome: match outcome {
                         Handover::Sent => "sent",

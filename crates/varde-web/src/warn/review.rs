@@ -1,10 +1,10 @@
 //! Reviewers' pages: the queue of drafts, each draft with its texts in three languages to edit, and publishing.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::session::SessionUser;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::session::SessionUser;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -34,7 +34,10 @@ pub struct LangQuery {
 fn reviewers_only(lang: Lang, user: &SessionUser) -> Option<Response> {
     (user.0.role != Role::Reviewer).then(|| {
         let body = html! { h1 { (t(lang, "review")) } p.error role="alert" { (t(lang, "reviewers_only")) } };
-        (StatusCode::FORBIDDEN, crate::pages::page(crate::pages::layout(lang, t(lang, "review"), "/review", body)))
+        (
+            StatusCode::FORBIDDEN,
+            crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "review"), "/review", body)),
+        )
             .into_response()
     })
 }
@@ -135,7 +138,7 @@ async fn queue(
             }
         }
     };
-    Ok(crate::pages::page(crate::pages::layout(lang, t(lang, "review"), "/review", body)))
+    Ok(crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "review"), "/review", body)))
 }
 
 async fn draft(
@@ -257,7 +260,7 @@ async fn draft(
                             td { (s.name) }
                             td { (state.assessor.geography.fylke(&s.fylke).map_or(s.fylke.as_str(), |f| f.public_name())) }
                             td {
-                                @if let Some(at) = s.acknowledged_at { (crate::pages::day(at, lang)) }
+                                @if let Some(at) = s.acknowledged_at { (crate::http::pages::day(at, lang)) }
                                 @else if s.escalated { strong.escalated { (t(lang, "pending_escalated")) } }
                                 @else { (t(lang, "pending")) }
                             }
@@ -295,9 +298,9 @@ async fn draft(
             }
         }
         h2 { (t(lang, "preview")) }
-        section.preview { (crate::pages::alert_body(&state, &alert, lang)) }
+        section.preview { (crate::http::pages::alert_body(&state, &alert, lang)) }
     };
-    Ok(crate::pages::page(crate::pages::layout(lang, c.title.get(lang), &format!("/review/{id}"), body)))
+    Ok(crate::http::pages::page(crate::http::pages::layout(lang, c.title.get(lang), &format!("/review/{id}"), body)))
 }
 
 fn localized(f: &HashMap<String, String>, name: &str) -> Option<Localized> {

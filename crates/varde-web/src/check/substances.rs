@@ -1,9 +1,9 @@
 //! Public substance pages: what Varde knows about each substance, and harm-reduction advice for its group.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -36,7 +36,7 @@ async fn list(State(state): State<AppState>, Query(q): Query<LangQuery>, headers
             }
         }
     };
-    crate::pages::page(crate::pages::layout(lang, t(lang, "substances"), "/substances", body))
+    crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "substances"), "/substances", body))
 }
 
 async fn detail(
@@ -71,7 +71,12 @@ async fn detail(
             }
         }
     };
-    Ok(crate::pages::page(crate::pages::layout(lang, s.names.get(lang), &format!("/substances/{id}"), body)))
+    Ok(crate::http::pages::page(crate::http::pages::layout(
+        lang,
+        s.names.get(lang),
+        &format!("/substances/{id}"),
+        body,
+    )))
 }
 
 #[cfg(test)]
@@ -91,7 +96,7 @@ mod tests {
         ] {
             let key = format!("risk_{}", serde_json::to_value(r).unwrap().as_str().unwrap());
             for lang in varde_domain::Lang::ALL {
-                assert!(!crate::i18n::t(lang, &key).is_empty());
+                assert!(!crate::http::i18n::t(lang, &key).is_empty());
             }
         }
     }

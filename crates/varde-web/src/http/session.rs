@@ -2,10 +2,10 @@
 //! form, failed-login throttling per address, and security headers on every response.
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::t;
-use crate::lang::negotiate;
-use crate::limits::ClientAddress;
+use crate::http::error::ApiError;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
+use crate::http::limits::ClientAddress;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Form;
@@ -157,7 +157,8 @@ fn login_page(state: &AppState, lang: Lang, next: Option<&str>, error: Option<&s
         }
     };
     let mut res =
-        (status, crate::pages::page(crate::pages::layout(lang, t(lang, "login"), "/login", body))).into_response();
+        (status, crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "login"), "/login", body)))
+            .into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(state, LOGIN_CSRF_COOKIE, &csrf, 3600));
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
@@ -236,13 +237,13 @@ async fn logout(
 /// Failed logins: five from one address in ten minutes lock that address out, and ten for one account (from
 /// anywhere) lock the account, for the rest of the window.
 pub struct LoginFailures {
-    by_address: crate::limits::RateLimiter,
-    by_account: crate::limits::RateLimiter,
+    by_address: crate::http::limits::RateLimiter,
+    by_account: crate::http::limits::RateLimiter,
 }
 
 impl Default for LoginFailures {
     fn default() -> LoginFailures {
-        use crate::limits::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS, RateLimiter};
+        use crate::http::limits::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS, RateLimiter};
         LoginFailures {
             by_address: RateLimiter::new(LOGIN_FAILURES_PER_ADDRESS),
             by_account: RateLimiter::new(LOGIN_FAILURES_PER_ACCOUNT),

@@ -1,7 +1,7 @@
 //! Request extractors that turn every kind of bad input into an [`ApiError`] naming what was wrong.
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};

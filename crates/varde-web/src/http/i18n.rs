@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use varde_domain::{Lang, Localized};
 
 static UI: LazyLock<HashMap<String, Localized>> = LazyLock::new(|| {
-    let text = include_str!("../i18n/ui.toml");
+    let text = include_str!("../../i18n/ui.toml");
     let map: HashMap<String, Localized> =
         toml::from_str(text).unwrap_or_else(|e| panic!("i18n/ui.toml: {e} (a key lacks nb, nn or en?)"));
     for (key, value) in &map {

@@ -2,10 +2,10 @@
 
 use super::{datetime, esc};
 use crate::AppState;
-use crate::error::ApiError;
-use crate::extract::ApiQuery;
-use crate::i18n::t;
-use crate::lang::negotiate;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
+use crate::http::i18n::t;
+use crate::http::lang::negotiate;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
@@ -106,9 +106,9 @@ pub fn feed(alerts: &[Alert], base: &str, lang: Lang, now: Timestamp) -> String 
         } else {
             a.content.title.get(lang).to_owned()
         };
-        let mut dates = format!("{}: {}", t(lang, "collected"), crate::pages::collected(a, lang));
+        let mut dates = format!("{}: {}", t(lang, "collected"), crate::http::pages::collected(a, lang));
         if let Some(c) = a.confirmed_at {
-            dates.push_str(&format!(". {}: {}", t(lang, "last_confirmed"), crate::pages::day(c, lang)));
+            dates.push_str(&format!(". {}: {}", t(lang, "last_confirmed"), crate::http::pages::day(c, lang)));
         }
         let mut content = format!(
             "{}\n\n{}\n\n{}\n\n{dates}.",

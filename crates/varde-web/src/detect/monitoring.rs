@@ -1,11 +1,11 @@
 //! Running signal detection over the stored samples: the server does it every hour, `varde signals run` on demand.
 //!
-//! The weeks before the evaluated one come from the counted samples ([`crate::tally`]), which are kept and renewed
+//! The weeks before the evaluated one come from the counted samples ([`crate::know::tally`]), which are kept and renewed
 //! week by week; only the evaluated week's samples are read one by one, because an alarm names them as evidence.
 //! The run's cost is therefore that of one week's samples and the streams' counts, whatever the length of history.
 
 use crate::AppState;
-use crate::opendata::class_name;
+use crate::know::opendata::class_name;
 use jiff::Timestamp;
 use std::collections::HashMap;
 use varde_monitor::{Alarm, Count, Observation, detect};
@@ -37,7 +37,7 @@ pub async fn alarms(state: &AppState, now: Timestamp) -> Result<Vec<Alarm>, Stor
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
     let week_of = |t: Timestamp| t.to_zoned(oslo.clone()).date().iso_week_date();
     let last_week = week_of(now - jiff::SignedDuration::from_hours(24 * 7));
-    let target = crate::tally::week_no(last_week.date());
+    let target = crate::know::tally::week_no(last_week.date());
     // The evaluated week's samples, each an observation (its id is evidence), from Monday to Monday in Norway.
     let monday = last_week.date();
     let start = |d: jiff::civil::Date| d.to_zoned(oslo.clone()).map(|z| z.timestamp());
@@ -92,7 +92,7 @@ pub async fn alarms(state: &AppState, now: Timestamp) -> Result<Vec<Alarm>, Stor
         }
         // Positivity streams: the samples sold as X that contain Y, e.g. positivity:nitazene (in samples sold as
         // opioids); counts only, in every week.
-        for (i, (key, _, _)) in crate::positivity::STREAMS.iter().enumerate() {
+        for (i, (key, _, _)) in crate::detect::positivity::STREAMS.iter().enumerate() {
             if p.positive_streams & (1 << i) != 0 {
                 add(format!("positivity:{key}"), &p.fylke, p.iso_year, p.iso_week, n);
             }
@@ -115,7 +115,7 @@ pub async fn alarms(state: &AppState, now: Timestamp) -> Result<Vec<Alarm>, Stor
 }
 
 /// Runs detection now and then every hour, for as long as the server runs. The first run also counts the samples
-/// ([`crate::tally`]), so the first visitor of the dashboard finds them counted.
+/// ([`crate::know::tally`]), so the first visitor of the dashboard finds them counted.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {

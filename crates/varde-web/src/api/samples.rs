@@ -49,15 +49,6 @@ pub(crate) fn view(stored: StoredSample) -> SampleView {
     }
 }
 
-fn refused(state: &AppState, e: ApiError) -> ApiError {
-    state
-        .metrics
-        .refusals
-        .get_or_create(&crate::http::metrics::CodeLabel { code: e.body.error.as_str().to_owned() })
-        .inc();
-    e
-}
-
 /// A sample code from the path. A malformed code cannot name a sample, so it is "not found".
 pub(crate) fn code_from_path(code: &str) -> Result<SampleCode, ApiError> {
     SampleCode::parse(code).map_err(|_| ApiError::new(ErrorCode::SampleNotFound, "no sample has that code"))
@@ -118,19 +109,7 @@ pub async fn create(
     Auth(who): Auth,
     ApiJson(input): ApiJson<SampleInput>,
 ) -> Result<Response, ApiError> {
-    let now = Timestamp::now();
-    let sample = input.validate(&state.assessor.catalogue, now).map_err(|e| refused(&state, e.into()))?;
-    check_service(&who, &sample.service)?;
-    // 60 random bits make a collision vanishingly rare; a few tries make it impossible in practice.
-    let mut tries = 0;
-    let stored = loop {
-        let code = SampleCode::generate(&mut rand::rng());
-        match state.store.create_sample(code, sample.clone(), &who, now).await {
-            Err(StoreError::CodeTaken) if tries < 5 => tries += 1,
-            other => break other.map_err(|e| refused(&state, e.into()))?,
-        }
-    };
-    state.metrics.samples_registered.inc();
+    let stored = crate::check::samples::register(&state, &who, input).await?;
     let location = format!("/api/v1/samples/{}", stored.sample.code);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view(stored))).into_response())
 }
@@ -182,17 +161,6 @@ pub async fn add_analysis(
     ApiJson(input): ApiJson<AnalysisInput>,
 ) -> Result<(StatusCode, Json<SampleView>), ApiError> {
     let current = workable_sample(&state, &who, &code).await?;
-    let code = current.sample.code;
-    let analysis =
-        input.validate("", current.sample.form, &state.assessor.catalogue, Timestamp::now()).map_err(|mut e| {
-            e.field = e.field.trim_start_matches('.').to_owned();
-            refused(&state, e.into())
-        })?;
-    let sample = state
-        .store
-        .add_analysis(code, analysis, &who, Timestamp::now())
-        .await
-        .map_err(|e| refused(&state, e.into()))?;
-    state.metrics.analyses_recorded.inc();
+    let sample = crate::check::samples::record_analysis(&state, &who, &current, input).await?;
     Ok((StatusCode::CREATED, Json(view(sample))))
 }

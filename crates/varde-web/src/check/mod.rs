@@ -4,6 +4,7 @@
 pub mod feedback;
 pub mod photo;
 pub mod result;
+pub mod samples;
 pub mod spectra;
 pub mod staff;
 pub mod substances;

@@ -279,19 +279,11 @@ async fn register(
         Ok(i) => i,
         Err(m) => return again(m.to_owned()),
     };
-    let now = jiff::Timestamp::now();
-    let sample = match sample.validate(&state.assessor.catalogue, now) {
-        Ok(s) => s,
-        Err(e) => return again(e.message),
-    };
-    let who = user.0.principal();
-    let stored = loop {
-        // Drawn in its own statement: the thread's random source must not live across an await.
-        let code = SampleCode::generate(&mut rand::rng());
-        match state.store.create_sample(code, sample.clone(), &who, now).await {
-            Err(varde_store::StoreError::CodeTaken) => continue,
-            other => break other?,
-        }
+    // The API's use case: the same validation, retries and counts; a refusal shows the form again with its reason.
+    let stored = match crate::check::samples::register(&state, &user.0.principal(), sample).await {
+        Ok(stored) => stored,
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => return again(e.body.message),
+        Err(e) => return Err(e),
     };
     Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
 }
@@ -586,18 +578,14 @@ async fn add_analysis(
         performed_at: None,
         amends: get("amends").and_then(|a| a.parse().ok()),
     };
-    let analysis = match input.validate("", stored.sample.form, &state.assessor.catalogue, jiff::Timestamp::now()) {
-        Ok(a) => a,
-        Err(e) => return sample_page(&state, &user, &stored, lang, Some(&e.message)).await,
-    };
-    match state.store.add_analysis(stored.sample.code, analysis, &user.0.principal(), jiff::Timestamp::now()).await {
+    match crate::check::samples::record_analysis(&state, &user.0.principal(), &stored, input).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
         }
-        Err(varde_store::StoreError::Invalid { message, .. }) => {
-            sample_page(&state, &user, &stored, lang, Some(&message)).await
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            sample_page(&state, &user, &stored, lang, Some(&e.body.message)).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 

@@ -421,3 +421,52 @@ async fn a_technician_acknowledges_a_warning_from_the_start_page_and_the_reviewe
     let page = rev.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
     assert!(page.contains("Services that acknowledged (1/2)") && page.contains("pending"), "{page}");
 }
+
+/// The technicians' page and the JSON API register samples through one use case: the same validation, the same
+/// counts in `/metrics` (registrations, and refusals by code), the same retry on a taken code.
+#[tokio::test]
+async fn the_page_and_the_api_register_samples_alike_and_count_them_alike() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let metric = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let metrics = || async { app.get("/metrics", None).await.1.as_str().unwrap().to_owned() };
+    let refused = "varde_input_refusals_total{code=\"personal_data_refused\"}";
+    let before = metrics().await;
+
+    let b = Browser::new(&app);
+    assert_eq!(b.login("tom", "tekniker-passord-123").await.status().as_u16(), 303);
+    let csrf = b.csrf("/staff").await;
+    let res = b
+        .post(
+            "/staff/samples?lang=en",
+            &[("csrf", &csrf), ("form", "powder"), ("sold_as", "heroin"), ("ftir_main", "heroin")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303, "registered, then shown");
+    // Personal data in the notes: the page shows the form again with the reason, and the refusal is counted.
+    let res = b
+        .post(
+            "/staff/samples?lang=en",
+            &[("csrf", &csrf), ("form", "powder"), ("notes", "Ola Nordmann, fnr 01017012345, tlf 91234567")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+    // The API: one registration and one refusal of the same kind.
+    let sample = serde_json::json!({"service": "oslo-brukerrom", "sold_as": ["heroin"], "form": "powder"});
+    assert_eq!(app.post("/api/v1/samples", Some(&app.oslo), &sample).await.0, 201);
+    let mut personal = sample.clone();
+    personal["notes"] = "Ola Nordmann, fnr 01017012345, tlf 91234567".into();
+    assert_eq!(app.post("/api/v1/samples", Some(&app.oslo), &personal).await.0, 422);
+
+    let after = metrics().await;
+    let registered = "varde_samples_registered_total";
+    assert_eq!(metric(&after, registered) - metric(&before, registered), 2, "{after}");
+    assert_eq!(metric(&after, refused) - metric(&before, refused), 2, "{after}");
+    assert_eq!(app.store.sample_count().await.unwrap(), 2, "nothing refused was stored");
+}

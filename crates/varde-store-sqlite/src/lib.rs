@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0011_subscribers.sql"),
     include_str!("../migrations/sqlite/0012_result_feedback.sql"),
     include_str!("../migrations/sqlite/0013_figure_weeks.sql"),
+    include_str!("../migrations/sqlite/0014_evidence_by_sample.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -1268,6 +1269,26 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What every sample written or read asks, "which alerts is it evidence for?", is answered through an index, not
+    /// by scanning every alert (which grew to a second per sample with a year of a busy service).
+    #[test]
+    fn the_alerts_of_a_sample_are_found_by_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT a.id, a.status, a.tier FROM alert_evidence e JOIN alerts a ON a.id = e.alert_id
+                 WHERE e.sample_id = ?1 ORDER BY a.id",
+            )
+            .unwrap()
+            .query_map([1], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("alert_evidence_sample")), "{plan:?}");
+        assert!(!plan.iter().any(|step| step.starts_with("SCAN a")), "{plan:?}");
+    }
 
     /// A database from before migration 8 in which a draft was "withdrawn" (and so public): after migrating it is
     /// discarded, its event is staff-only, and the evidence counter still counts.

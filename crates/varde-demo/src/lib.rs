@@ -124,19 +124,26 @@ pub struct DemoSample {
     pub input: SampleInput,
 }
 
-/// Generates `count` samples received in the 365 days before `end`.
+/// About as many samples as a busy national drug-checking service would check in a year. A larger demo spreads over
+/// as many years as it takes (400,000 samples: ten years), so its history grows, not its weekly density.
+pub const SAMPLES_PER_YEAR: usize = 40_000;
+
+/// Generates `count` samples received in the years before `end`: the last 365 days for up to
+/// [`SAMPLES_PER_YEAR`], more years for more.
 pub fn samples(seed: u64, end: Timestamp, count: usize) -> Vec<DemoSample> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let years = count.div_ceil(SAMPLES_PER_YEAR).max(1) as i64;
     (0..count)
         .map(|_| {
             let code = SampleCode::generate(&mut rng);
-            DemoSample { code, input: sample(&mut rng, end) }
+            DemoSample { code, input: sample(&mut rng, end, years) }
         })
         .collect()
 }
 
-/// One sample received at a random time in the year before `end`, from a random service.
-pub fn sample<R: Rng>(rng: &mut R, end: Timestamp) -> SampleInput {
+/// One sample received at a random time in the `years` × 365 days before `end`, from a random service.
+pub fn sample<R: Rng>(rng: &mut R, end: Timestamp, years: i64) -> SampleInput {
+    let span = years.max(1) * 365 * 86_400;
     let total: u32 = SERVICES.iter().map(|s| s.weight).sum();
     // Weighted choice: a ticket in 0..total falls into one service's share.
     let mut ticket = rng.random_range(0..total);
@@ -149,12 +156,12 @@ pub fn sample<R: Rng>(rng: &mut R, end: Timestamp) -> SampleInput {
         ticket -= s.weight;
     }
     // At least half an hour before the end, so that every analysis (2 to 30 minutes after) has been performed.
-    let mut at = end - SignedDuration::from_secs(rng.random_range(EARLIEST_SECS..365 * 86_400));
+    let mut at = end - SignedDuration::from_secs(rng.random_range(EARLIEST_SECS..span));
     // The festival service works only in June to August: draw again until the day is in those months (every
     // 365-day window holds a summer, so this ends quickly).
     if service.kind == ServiceKind::Festival {
         while !(6..=8).contains(&at.to_zoned(jiff::tz::TimeZone::UTC).month()) {
-            at = end - SignedDuration::from_secs(rng.random_range(EARLIEST_SECS..365 * 86_400));
+            at = end - SignedDuration::from_secs(rng.random_range(EARLIEST_SECS..span));
         }
     }
     let mut s = product(rng);
@@ -571,6 +578,18 @@ mod tests {
                 assert!(a.performed_at.unwrap() <= end(), "{:?}", s.input.received_at);
             }
         }
+    }
+
+    /// A large demo is a longer history, not a denser year: 100,000 samples cover three years.
+    #[test]
+    fn a_large_demo_spreads_over_years_at_a_busy_services_rate() {
+        let year = SignedDuration::from_hours(365 * 24);
+        let received: Vec<Timestamp> =
+            samples(5, end(), 100_000).iter().map(|s| s.input.received_at.unwrap()).collect();
+        let earliest = *received.iter().min().unwrap();
+        assert!(earliest < end() - year * 2 && earliest > end() - year * 3, "{earliest}");
+        let last_year = received.iter().filter(|t| **t > end() - year).count();
+        assert!((30_000..=37_000).contains(&last_year), "about a third in the last year: {last_year}");
     }
 
     #[test]

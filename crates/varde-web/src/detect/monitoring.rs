@@ -39,7 +39,8 @@ pub async fn alarms(state: &AppState, now: Timestamp) -> Result<Vec<Alarm>, Stor
     let last_week = week_of(now - jiff::SignedDuration::from_hours(24 * 7));
     let target = crate::know::tally::week_no(last_week.date());
     // The evaluated week's samples, each an observation (its id is evidence), from Monday to Monday in Norway.
-    let monday = last_week.date();
+    // The ISO week date of a week ago has a week ago's weekday: its week begins on that week's Monday.
+    let monday = last_week.first_of_week().map_or(last_week.date(), |w| w.date());
     let start = |d: jiff::civil::Date| d.to_zoned(oslo.clone()).map(|z| z.timestamp());
     let (from, to) = match (start(monday), monday.checked_add(jiff::Span::new().days(7)).map(start)) {
         (Ok(from), Ok(Ok(to))) => (from, to),

@@ -110,13 +110,6 @@ impl Snapshot {
     pub fn mdma(&self) -> impl Iterator<Item = &Amount> {
         self.weeks.values().flat_map(|w| w.mdma.iter())
     }
-
-    /// Counts these samples at once (tests, and `varde export` on a store without a server).
-    pub fn of(catalogue: &Catalogue, summaries: &[SampleSummary]) -> Snapshot {
-        let mut interner = Interner::default();
-        let week = count(catalogue, summaries, &mut interner, 0);
-        Snapshot { weeks: BTreeMap::from([(0, Arc::new(week))]), version: 0, weeks_read: 0 }
-    }
 }
 
 #[derive(Default)]
@@ -148,15 +141,10 @@ pub fn week_no_at(at: jiff::Timestamp) -> i64 {
     week_no(at.to_zoned(oslo()).date())
 }
 
-fn class_name(k: SubstanceClass) -> &'static str {
-    k.as_str()
-}
-
 fn profile(catalogue: &Catalogue, s: &SampleSummary, tz: &jiff::tz::TimeZone, interner: &mut Interner) -> Profile {
     let date = s.received.to_zoned(tz.clone()).date();
     let w = date.iso_week_date();
-    let sold_as_class =
-        s.sold_as.iter().find_map(|r| catalogue.substance(r)).map_or("unknown", |x| class_name(x.class));
+    let sold_as_class = s.sold_as.iter().find_map(|r| catalogue.substance(r)).map_or("unknown", |x| x.class.as_str());
     let mut found: Vec<&str> = s.found.iter().map(|r| if r.known { r.substance.as_str() } else { "unknown" }).collect();
     found.sort_unstable();
     found.dedup();

@@ -53,8 +53,12 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
                 .split("</tr>")
                 .next()
                 .unwrap();
+            // Severe results are few in a demo year of 2,000 (about ten with a stated intention, depending on the
+            // day the demo is made): the share is shown, or suppressed as "<5 / n", never a small count.
             let not_use = severe.split("<td>").nth(1).unwrap();
-            assert!(not_use.contains(" %)"), "a share, not suppressed, in the demo year: {severe}");
+            assert!(not_use.contains(" %)") || not_use.starts_with("&lt;5"), "{severe}");
+            // The tiers with many samples show their shares.
+            assert!(changes.matches(" %)").count() >= 3, "shares shown in the demo year: {changes}");
         }
         assert!(!html.contains("<script"));
         // Deaths with rates per million and per million aged 15-64, from the population of the same year.

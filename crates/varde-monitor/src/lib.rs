@@ -42,6 +42,11 @@ pub struct Alarm {
 
 pub const EARS_MIN_CASES: f64 = 3.0;
 
+/// Weeks before the evaluated one that any method looks at: Farrington flexible with b = 5 years of 52 weeks and
+/// windows of w = 3 weeks reaches back 5·52 + 3 weeks, and no further. Weeks before that change no result, so a
+/// stream is cut there and a run's cost stops growing once five years of history have passed.
+pub const HISTORY_WEEKS: i64 = 5 * 52 + 3;
+
 fn monday(year: i16, week: i8) -> Option<Date> {
     ISOWeekDate::new(year, week, Weekday::Monday).ok().map(|d| d.date())
 }
@@ -100,7 +105,8 @@ pub fn detect(observations: &[Observation], counts: &[Count], year: i16, week: i
     for ((stream, area), weeks) in streams {
         // Only streams with something in the evaluated week can alarm.
         let Some((_, evidence)) = weeks.get(&target) else { continue };
-        let first = *weeks.keys().next().expect("non-empty");
+        // A stream that began before the window counts as beginning at its start: b is 5 either way.
+        let first = (*weeks.keys().next().expect("non-empty")).max(target - HISTORY_WEEKS);
         let y: Vec<f64> = (first..=target).map(|n| weeks.get(&n).map_or(0.0, |v| v.0)).collect();
         let k = y.len() - 1;
         let w = 3;
@@ -213,5 +219,42 @@ mod tests {
         let mut three = o.clone();
         three.extend([obs(3, 2026, 12, "46", "isotonitazene"), obs(4, 2026, 12, "46", "isotonitazene")]);
         assert!(detect(&three, &[], 2026, 12).iter().any(|a| a.area == "46"), "three in a week after quiet weeks is");
+    }
+
+    #[test]
+    fn weeks_before_the_window_change_no_result() {
+        // Ten years of a seasonal stream with noise (a fixed pseudo-random sequence) and a trend: evaluating the
+        // newest weeks on the whole history and on only the last HISTORY_WEEKS + 1 weeks gives the same bounds.
+        let mut state = 12345u64;
+        let mut noise = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let y: Vec<f64> = (0..520)
+            .map(|i| {
+                let season = 1.0 + 0.5 * (i as f64 * std::f64::consts::TAU / 52.0).sin();
+                (4.0 * season + i as f64 / 100.0 + 3.0 * noise()).floor()
+            })
+            .collect();
+        let method = Method::Flexible(FlexibleParams::noufaily(5, 3, 0.05));
+        let cut = y.len() - 1 - HISTORY_WEEKS as usize;
+        for back in [0usize, 1, 7, 30] {
+            let k = y.len() - 1 - back;
+            let whole = &evaluate(&y[..=k], k..=k, &method).unwrap()[0];
+            let window = &y[k - HISTORY_WEEKS as usize..=k];
+            let short = &evaluate(window, window.len() - 1..=window.len() - 1, &method).unwrap()[0];
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-7 * a.abs().max(1.0);
+            assert!(
+                close(whole.upperbound, short.upperbound),
+                "week {k}: {} vs {}",
+                whole.upperbound,
+                short.upperbound
+            );
+            assert!(close(whole.expected.unwrap(), short.expected.unwrap()));
+            assert_eq!(whole.alarm, short.alarm);
+        }
+        // A window one week shorter is too short for b = 5: the window is no larger than it must be.
+        let short = &y[cut + 1..];
+        assert!(evaluate(short, short.len() - 1..=short.len() - 1, &method).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! The ratio is the figure to watch: a page whose cost grows with history can be taken down by a handful of
 //! visitors exactly when a severe alert sends people to it.
 
-use crate::{Reference, demo, open_store, serve};
+use crate::{Reference, demo, open_store};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ struct Figures {
     dashboard_per_s: f64,
     open_data_p50: Vec<(&'static str, Duration)>,
     time_to_warning_p50: Duration,
-    /// Counting every sample once, as a server does after it starts.
+    /// Counting every sample once, as a server does after it starts (timed in this process).
     first_count: Duration,
     /// Renewing the counts after one sample changed: one week read again.
     renewal: Duration,
@@ -29,19 +29,50 @@ fn p50(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// Forgets this process's peak resident memory so far (Linux: `/proc/self/clear_refs`), so the next reading is the
-/// peak of what follows (the measurement, not making the demo database).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// Peak resident memory of this process since the last reset (Linux), in MB.
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// Peak resident memory of process `pid` (Linux's `VmHWM`), in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// A `varde serve` of its own (this binary) on the database, so that its memory is the server's alone; stopped
+/// when dropped.
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(path: &Path) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = std::process::Command::new(std::env::current_exe()?)
+            .args(["--database", &format!("sqlite://{}", path.display()), "serve", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("starting varde serve")?;
+        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(600);
+        // The first dashboard waits for the server's first count of every sample.
+        while client.get(format!("{}/dashboard", server.base)).send().await.is_err() {
+            anyhow::ensure!(Instant::now() < deadline, "varde serve did not answer");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(server)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The demo database of `samples` samples in `dir`, made (seed 1) when missing.
@@ -67,19 +98,23 @@ async fn get_timed(client: &reqwest::Client, url: &str) -> anyhow::Result<Durati
     Ok(started.elapsed())
 }
 
+/// As a browser or `curl --compressed` fetches it: gzip accepted (the bytes are timed, not unpacked).
+async fn get_timed_gzip(client: &reqwest::Client, url: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let res = client.get(url).header(reqwest::header::ACCEPT_ENCODING, "gzip").send().await?;
+    anyhow::ensure!(res.status().is_success(), "{url}: HTTP {}", res.status());
+    anyhow::ensure!(res.headers().get(reqwest::header::CONTENT_ENCODING).is_some(), "{url}: not compressed");
+    res.bytes().await?;
+    Ok(started.elapsed())
+}
+
 async fn measure(reference: Reference, path: &Path, connections: usize, seconds: Duration) -> anyhow::Result<Figures> {
-    reset_peak_rss();
     let store = open_store(&format!("sqlite://{}", path.display()), &reference)?;
     let samples = store.sample_count().await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let app = serve::app(store.clone(), reference.clone(), &base).await?;
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
-    });
+    let server = Server::start(path).await?;
+    let base = server.base.clone();
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections + 4).build()?;
-    // Warm up (and let the start-up signal run finish before anything is timed).
-    get_timed(&client, &format!("{base}/dashboard")).await?;
+    // Let the start-up signal run finish before anything is timed.
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let mut one = Vec::new();
@@ -119,9 +154,17 @@ async fn measure(reference: Reference, path: &Path, connections: usize, seconds:
     }
     let mut v = Vec::new();
     for _ in 0..5 {
+        v.push(get_timed_gzip(&client, &format!("{base}/open-data/samples.csv")).await?);
+    }
+    open_data_p50.push(("samples.csv, gzip", p50(v)));
+    let mut v = Vec::new();
+    for _ in 0..5 {
         v.push(get_timed(&client, &format!("{base}/api/v1/stats/time-to-warning")).await?);
     }
     let time_to_warning_p50 = p50(v);
+    // The server's peak: its start (the first count and signal run), the crowd on the dashboard, every file.
+    let peak_rss_mb = peak_rss_mb(server.child.id());
+    drop(server);
 
     // A server's first count of every sample (it does it at start, before the first signal run).
     let state = varde_web::AppState::new(store.clone(), reference, &base);
@@ -154,7 +197,7 @@ async fn measure(reference: Reference, path: &Path, connections: usize, seconds:
         first_count,
         renewal,
         signal_run,
-        peak_rss_mb: peak_rss_mb(),
+        peak_rss_mb,
     })
 }
 
@@ -193,8 +236,8 @@ pub async fn run(
     row("renewing the counts after one change", ms(a.renewal), ms(b.renewal), "ms");
     row("first count of every sample (at start)", ms(a.first_count), ms(b.first_count), "ms");
     println!(
-        "{:<42} {:>11.0} MB {:>11.0} MB  (server and bench client, while measuring each size)",
-        "peak resident memory", a.peak_rss_mb, b.peak_rss_mb
+        "{:<42} {:>11.0} MB {:>11.0} MB  (the varde serve process alone: start, dashboard crowd, every file)",
+        "server's peak resident memory", a.peak_rss_mb, b.peak_rss_mb
     );
     Ok(())
 }

@@ -60,8 +60,10 @@ pub async fn deaths(State(state): State<AppState>) -> Result<Json<Vec<varde_doma
 }
 
 #[utoipa::path(get, path = "/api/v1/stats/time-to-warning", tag = "public", responses((status = 200, body = [MonthTimes])))]
-pub async fn time_to_warning(State(state): State<AppState>) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
+pub async fn time_to_warning(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
     // Public and read by month: served from memory and renewed in the background (crate::know::figures), as the
     // dashboard is, so its cost does not grow with the number of alerts.
     let renderer = state.clone();
@@ -71,7 +73,7 @@ pub async fn time_to_warning(State(state): State<AppState>) -> Result<axum::resp
             Ok::<_, ApiError>(serde_json::to_string(&months(&renderer).await?).expect("plain data serialises"))
         })
         .await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(body.respond(&headers, "application/json", "public, max-age=60"))
 }
 
 /// Time to warning by month, computed from every alert.

@@ -167,12 +167,10 @@ async fn list(
 }
 
 pub fn page(markup: Markup) -> Response {
-    page_bytes(markup.into_string().into())
-}
-
-/// A page already rendered (e.g. kept by [`crate::know::figures::FigureCache`]).
-pub fn page_bytes(html: bytes::Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=30")], html)
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=30")],
+        markup.into_string(),
+    )
         .into_response()
 }
 

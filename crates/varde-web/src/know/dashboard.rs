@@ -110,7 +110,7 @@ async fn page(
             Ok::<_, ApiError>(crate::http::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body).into_string())
         })
         .await?;
-    Ok(crate::http::pages::page_bytes(html))
+    Ok(html.respond(&headers, "text/html; charset=utf-8", "public, max-age=30"))
 }
 
 /// The dashboard's figures. `public`: with small-cell suppression (the public page); without, for national roles.

@@ -8,8 +8,8 @@ use crate::http::i18n::t;
 use crate::http::lang::negotiate;
 use crate::know::tally::{Profile, Snapshot};
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use maud::html;
 use serde::Serialize;
@@ -33,7 +33,7 @@ pub struct CountRow {
     pub count: String,
 }
 
-pub(crate) fn class_name(k: SubstanceClass) -> String {
+fn class_name(k: SubstanceClass) -> String {
     k.as_str().to_owned()
 }
 
@@ -295,7 +295,11 @@ pub async fn render(state: &AppState, name: &str) -> Result<Option<(String, &'st
     }))
 }
 
-async fn file(State(state): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<Response, ApiError> {
+async fn file(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let Some(&name) = FILES.iter().find(|f| **f == name) else {
         return Err(ApiError::new(ErrorCode::NotFound, "no such open-data file; see /open-data"));
     };
@@ -308,7 +312,7 @@ async fn file(State(state): State<AppState>, ApiPath(name): ApiPath<String>) -> 
             Ok::<_, ApiError>(render(&renderer, name).await?.map(|(body, _)| body).unwrap_or_default())
         })
         .await?;
-    Ok(([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response())
+    Ok(body.respond(&headers, ct, "public, max-age=300"))
 }
 
 #[derive(serde::Deserialize)]

@@ -106,17 +106,23 @@ impl Snapshot {
         self.weeks.values().flat_map(|w| w.profiles.iter().map(|(p, n)| (p, *n)))
     }
 
+    /// Every profile from figure week `week` on (see [`FigureWeek`]), with how many samples have it.
+    pub fn profiles_from(&self, week: i64) -> impl Iterator<Item = (&Profile, u64)> {
+        self.weeks.range(week..).flat_map(|(_, w)| w.profiles.iter().map(|(p, n)| (p, *n)))
+    }
+
     /// The amounts of MDMA tablets.
     pub fn mdma(&self) -> impl Iterator<Item = &Amount> {
         self.weeks.values().flat_map(|w| w.mdma.iter())
     }
 }
 
+/// Shares the strings many profiles hold (fylker, classes, substance lists).
 #[derive(Default)]
-struct Interner(HashSet<Arc<str>>);
+pub(crate) struct Interner(HashSet<Arc<str>>);
 
 impl Interner {
-    fn get(&mut self, s: &str) -> Arc<str> {
+    pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
         if let Some(x) = self.0.get(s) {
             return x.clone();
         }
@@ -141,7 +147,13 @@ pub fn week_no_at(at: jiff::Timestamp) -> i64 {
     week_no(at.to_zoned(oslo()).date())
 }
 
-fn profile(catalogue: &Catalogue, s: &SampleSummary, tz: &jiff::tz::TimeZone, interner: &mut Interner) -> Profile {
+/// What the figures know of one sample (the signal run reads the evaluated week's samples through it too).
+pub(crate) fn profile(
+    catalogue: &Catalogue,
+    s: &SampleSummary,
+    tz: &jiff::tz::TimeZone,
+    interner: &mut Interner,
+) -> Profile {
     let date = s.received.to_zoned(tz.clone()).date();
     let w = date.iso_week_date();
     let sold_as_class = s.sold_as.iter().find_map(|r| catalogue.substance(r)).map_or("unknown", |x| x.class.as_str());

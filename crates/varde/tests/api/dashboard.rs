@@ -95,6 +95,22 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
         let count = line.rsplit(',').next().unwrap();
         assert!(count == "<5" || count == "x" || count.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5), "{line}");
     }
+    // Browsers get the dashboard and the open-data files gzip-compressed (made once per rendering); unpacked, they
+    // are the very bytes others get.
+    let client = reqwest::Client::new();
+    for path in ["/dashboard?lang=en", "/open-data/samples.csv", "/open-data/weekly-counts.json"] {
+        let plain = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none(), "{path}");
+        let plain = plain.bytes().await.unwrap();
+        let packed = client.get(format!("{base}{path}")).header("accept-encoding", "gzip, br").send().await.unwrap();
+        assert_eq!(packed.headers()["content-encoding"], "gzip", "{path}");
+        assert_eq!(packed.headers()["vary"], "accept-encoding", "{path}");
+        let packed = packed.bytes().await.unwrap();
+        assert!(packed.len() * 3 < plain.len(), "{path}: {} of {} bytes", packed.len(), plain.len());
+        let mut unpacked = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&packed[..]), &mut unpacked).unwrap();
+        assert_eq!(unpacked, plain, "{path}");
+    }
     for page in ["/concern", "/open-data", "/alerts", "/substances"] {
         let html = reqwest::get(format!("{base}{page}")).await.unwrap().text().await.unwrap();
         assert!(html.len() < 100_000, "{page}: {} bytes", html.len());

@@ -259,11 +259,16 @@ pub fn main() -> anyhow::Result<()> {
                 let state = varde_web::AppState::new(store, reference, "");
                 std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
                 for name in varde_web::know::opendata::FILES {
-                    let (body, _) = varde_web::know::opendata::render(&state, name)
+                    let writing = varde_web::know::opendata::writing(&state, name)
                         .await
                         .map_err(|e| anyhow::anyhow!("{}", e.body.message))?
                         .expect("a listed file");
-                    std::fs::write(out.join(name), body)?;
+                    let path = out.join(name);
+                    let mut file = std::io::BufWriter::new(
+                        std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?,
+                    );
+                    writing(&mut file)?;
+                    std::io::Write::flush(&mut file)?;
                 }
                 println!("wrote {} files to {}", varde_web::know::opendata::FILES.len(), out.display());
                 Ok(())

@@ -70,7 +70,8 @@ pub async fn time_to_warning(
     let body = state
         .figures
         .get("time-to-warning", move || async move {
-            Ok::<_, ApiError>(serde_json::to_string(&months(&renderer).await?).expect("plain data serialises"))
+            let json = serde_json::to_string(&months(&renderer).await?).expect("plain data serialises");
+            Ok::<_, ApiError>(crate::know::figures::Rendering::make(json).await?)
         })
         .await?;
     Ok(body.respond(&headers, "application/json", "public, max-age=60"))

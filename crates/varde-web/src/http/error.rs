@@ -113,6 +113,14 @@ impl From<InvalidInput> for ApiError {
     }
 }
 
+/// A rendering that could not be written (see `crate::know::figures::Rendering`): nothing the client can change.
+impl From<std::io::Error> for ApiError {
+    fn from(e: std::io::Error) -> ApiError {
+        tracing::error!(error = %e, "rendering failed");
+        ApiError::new(ErrorCode::InternalError, "the figures could not be rendered; try again later")
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {

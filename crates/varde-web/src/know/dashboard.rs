@@ -7,6 +7,7 @@ use crate::http::error::ApiError;
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
 use crate::know::charts::{Bar, bars};
+use crate::know::figures::Rendering;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -107,7 +108,8 @@ async fn page(
                 @for s in &sections { (s) }
                 p.meta { a href={ "/open-data?lang=" (lang.code()) } { (t(lang, "open_data")) } }
             };
-            Ok::<_, ApiError>(crate::http::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body).into_string())
+            let page = crate::http::pages::layout(lang, t(lang, "dashboard"), "/dashboard", body).into_string();
+            Ok::<_, ApiError>(Rendering::make(page).await?)
         })
         .await?;
     Ok(html.respond(&headers, "text/html; charset=utf-8", "public, max-age=30"))

@@ -47,40 +47,102 @@ struct Entry {
     renewing: bool,
 }
 
-/// A rendering as made and as gzip-compressed (cheap to clone: shared bytes).
+/// A rendering, gzip-compressed as it was written (cheap to clone: shared bytes). The plain text is kept beside
+/// it only when small (a page); a large file (an open-data file has a row per sample) exists whole only compressed,
+/// a tenth of its size, and the few clients that do not accept gzip get it unpacked as it streams out.
 #[derive(Debug, Clone)]
 pub struct Rendering {
-    pub plain: Bytes,
-    pub gzip: Bytes,
+    plain: Option<Bytes>,
+    gzip: Bytes,
+}
+
+/// Renderings up to this size are kept plain as well as compressed.
+const KEEP_PLAIN: usize = 1 << 20;
+
+/// Writes into the compressor, and into a plain copy while that stays small.
+struct Tee {
+    gzip: flate2::write::GzEncoder<Vec<u8>>,
+    plain: Option<Vec<u8>>,
+}
+
+impl Write for Tee {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.gzip.write_all(buf)?;
+        if self.plain.as_ref().is_some_and(|p| p.len() + buf.len() > KEEP_PLAIN) {
+            self.plain = None;
+        }
+        if let Some(p) = &mut self.plain {
+            p.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Rendering {
-    /// Compresses `body` off the async workers (a million-row file takes a moment).
-    pub async fn make(body: String) -> Rendering {
-        let plain = Bytes::from(body);
-        let input = plain.clone();
-        let gzip = tokio::task::spawn_blocking(move || {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            encoder.write_all(&input).and_then(|()| encoder.finish())
+    /// A rendering made by `write`, run off the async workers (writing and compressing a million rows takes a
+    /// moment).
+    pub async fn write<F>(write: F) -> std::io::Result<Rendering>
+    where
+        F: FnOnce(&mut dyn Write) -> std::io::Result<()> + Send + 'static,
+    {
+        tokio::task::spawn_blocking(move || {
+            let mut tee = Tee {
+                gzip: flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()),
+                plain: Some(Vec::new()),
+            };
+            write(&mut tee)?;
+            Ok(Rendering { plain: tee.plain.map(Bytes::from), gzip: Bytes::from(tee.gzip.finish()?) })
         })
         .await
-        .ok()
-        .and_then(Result::ok)
-        .map(Bytes::from)
-        // Compression into memory does not fail; were it to, clients get the plain bytes.
-        .unwrap_or_else(|| plain.clone());
-        Rendering { plain, gzip }
+        .map_err(std::io::Error::other)?
     }
 
-    /// The response: compressed when the request accepts gzip, as is otherwise.
+    /// A small rendering already made (a page).
+    pub async fn make(body: String) -> std::io::Result<Rendering> {
+        Rendering::write(move |out| out.write_all(body.as_bytes())).await
+    }
+
+    /// The plain text, unpacked if it is kept only compressed.
+    pub fn plain(&self) -> Bytes {
+        match &self.plain {
+            Some(p) => p.clone(),
+            None => {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&self.gzip[..]), &mut out)
+                    .expect("our own compression unpacks");
+                Bytes::from(out)
+            }
+        }
+    }
+
+    /// The response: compressed when the request accepts gzip; otherwise plain (streamed out unpacked, piece by
+    /// piece, when only the compressed form is kept).
     pub fn respond(self, request: &HeaderMap, content_type: &'static str, cache_control: &'static str) -> Response {
         let head = [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache_control)];
         let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
-        if accepts_gzip(request) && self.gzip != self.plain {
-            (head, [vary, (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))], self.gzip).into_response()
-        } else {
-            (head, [vary], self.plain).into_response()
+        if accepts_gzip(request) {
+            return (head, [vary, (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))], self.gzip)
+                .into_response();
         }
+        if let Some(plain) = self.plain {
+            return (head, [vary], plain).into_response();
+        }
+        let decoder = flate2::read::GzDecoder::new(bytes::Buf::reader(self.gzip));
+        let pieces = futures_util::stream::unfold(decoder, |mut decoder| async move {
+            let mut piece = vec![0u8; 64 * 1024];
+            match std::io::Read::read(&mut decoder, &mut piece) {
+                Ok(0) => None,
+                Ok(n) => {
+                    piece.truncate(n);
+                    Some((Ok::<_, std::io::Error>(Bytes::from(piece)), decoder))
+                }
+                Err(e) => Some((Err(e), decoder)),
+            }
+        });
+        (head, [vary], axum::body::Body::from_stream(pieces)).into_response()
     }
 }
 
@@ -103,7 +165,7 @@ impl FigureCache {
     pub async fn get<F, Fut, E>(&self, key: &str, render: F) -> Result<Rendering, E>
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<String, E>> + Send + 'static,
+        Fut: Future<Output = Result<Rendering, E>> + Send + 'static,
         E: std::fmt::Display + Send + 'static,
     {
         let stale = {
@@ -125,10 +187,7 @@ impl FigureCache {
                 // Renewed off the request: this visitor gets the last rendering now.
                 let (key, pending, entries) = (key.to_owned(), render(), self.entries.clone());
                 tokio::spawn(async move {
-                    let result = match pending.await {
-                        Ok(body) => Ok(Rendering::make(body).await),
-                        Err(e) => Err(e),
-                    };
+                    let result = pending.await;
                     let mut entries = entries.lock().expect("not poisoned");
                     match result {
                         Ok(body) => {
@@ -149,7 +208,7 @@ impl FigureCache {
                 if let Some(e) = self.entries.lock().expect("not poisoned").get(key) {
                     return Ok(e.body.clone());
                 }
-                let body = Rendering::make(render().await?).await;
+                let body = render().await?;
                 self.entries
                     .lock()
                     .expect("not poisoned")
@@ -170,7 +229,7 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let now =
-                cache.get(key, || async { Err::<String, _>("not rendered here".to_owned()) }).await.unwrap().plain;
+                cache.get(key, || async { Err::<Rendering, _>("not rendered here".to_owned()) }).await.unwrap().plain();
             if now == body {
                 return;
             }
@@ -187,45 +246,46 @@ mod tests {
             move || async move {
                 let n = renders.fetch_add(1, Ordering::SeqCst) + 1;
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                Ok::<_, String>(format!("rendering {n}"))
+                Ok::<_, String>(Rendering::make(format!("rendering {n}")).await.unwrap())
             }
         };
         // The first request waits for the first rendering; concurrent first requests share it.
         let (a, b) = tokio::join!(cache.get("k", render(renders.clone())), cache.get("k", render(renders.clone())));
-        assert_eq!((a.unwrap().plain, b.unwrap().plain), (Bytes::from("rendering 1"), Bytes::from("rendering 1")));
+        assert_eq!((a.unwrap().plain(), b.unwrap().plain()), (Bytes::from("rendering 1"), Bytes::from("rendering 1")));
         assert_eq!(renders.load(Ordering::SeqCst), 1);
         // Fresh: served as it is.
-        assert_eq!(cache.get("k", render(renders.clone())).await.unwrap().plain, "rendering 1");
+        assert_eq!(cache.get("k", render(renders.clone())).await.unwrap().plain(), "rendering 1");
         assert_eq!(renders.load(Ordering::SeqCst), 1);
         // Stale: the old one is served at once, and exactly one renewal starts however many visitors come.
         tokio::time::sleep(Duration::from_millis(60)).await;
         for _ in 0..10 {
-            assert_eq!(cache.get("k", render(renders.clone())).await.unwrap().plain, "rendering 1");
+            assert_eq!(cache.get("k", render(renders.clone())).await.unwrap().plain(), "rendering 1");
         }
         settled(&cache, "k", "rendering 2").await;
         assert_eq!(renders.load(Ordering::SeqCst), 2, "one renewal for ten stale visits");
         // A failed renewal keeps the last rendering.
         tokio::time::sleep(Duration::from_millis(60)).await;
-        let failing = || async { Err::<String, _>("the database is away".to_owned()) };
-        assert_eq!(cache.get("k", failing).await.unwrap().plain, "rendering 2");
+        let failing = || async { Err::<Rendering, _>("the database is away".to_owned()) };
+        assert_eq!(cache.get("k", failing).await.unwrap().plain(), "rendering 2");
         // Once the failure is recorded, the next stale visit starts a renewal again.
         let deadline = Instant::now() + Duration::from_secs(5);
         while renders.load(Ordering::SeqCst) < 3 {
-            assert_eq!(cache.get("k", render(renders.clone())).await.unwrap().plain, "rendering 2");
+            assert_eq!(cache.get("k", render(renders.clone())).await.unwrap().plain(), "rendering 2");
             assert!(Instant::now() < deadline, "a renewal starts again");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         settled(&cache, "k", "rendering 3").await;
         // Another key is its own.
-        assert_eq!(cache.get("other", render(renders.clone())).await.unwrap().plain, "rendering 4");
+        assert_eq!(cache.get("other", render(renders.clone())).await.unwrap().plain(), "rendering 4");
     }
 
     #[tokio::test]
     async fn a_rendering_is_served_compressed_to_clients_that_accept_gzip() {
         use std::io::Read;
         let body = "period,area\n".to_owned() + &"2026-W47,03\n".repeat(10_000);
-        let r = Rendering::make(body.clone()).await;
-        assert!(r.gzip.len() * 10 < r.plain.len(), "{} bytes compressed from {}", r.gzip.len(), r.plain.len());
+        let r = Rendering::make(body.clone()).await.unwrap();
+        assert!(r.gzip.len() * 10 < body.len(), "{} bytes compressed from {}", r.gzip.len(), body.len());
+        assert_eq!(r.plain.as_deref(), Some(body.as_bytes()), "a small rendering is kept plain too");
         let mut unpacked = String::new();
         flate2::read::GzDecoder::new(&r.gzip[..]).read_to_string(&mut unpacked).unwrap();
         assert_eq!(unpacked, body);
@@ -248,5 +308,20 @@ mod tests {
             assert_eq!(res.headers()[header::VARY], "accept-encoding");
         }
         assert!(r.respond(&HeaderMap::new(), "text/csv", "no-store").headers().get(header::CONTENT_ENCODING).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_large_rendering_is_kept_only_compressed_and_streamed_out_unpacked() {
+        let row = |i: usize| format!("2026-W{:02},{:02},tablet,stimulant,mdma,moderate\n", i % 52 + 1, i % 50);
+        let r =
+            Rendering::write(move |out| (0..100_000).try_for_each(|i| out.write_all(row(i).as_bytes()))).await.unwrap();
+        assert!(r.plain.is_none(), "not kept plain");
+        let expected: String = (0..100_000).map(row).collect();
+        assert!(expected.len() > KEEP_PLAIN);
+        assert_eq!(r.plain(), expected.as_bytes());
+        let res = r.respond(&HeaderMap::new(), "text/csv", "no-store");
+        assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(body, expected.as_bytes());
     }
 }

@@ -6,6 +6,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
+use crate::know::figures::Rendering;
 use crate::know::tally::{Profile, Snapshot};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -14,6 +15,7 @@ use axum::routing::get;
 use maud::html;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
 use varde_domain::ErrorCode;
 use varde_domain::catalogue::SubstanceClass;
 use varde_domain::opendata::{self, OpenRow, Record};
@@ -219,35 +221,35 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
-pub fn samples_csv(rows: &[(OpenRow, u64)]) -> String {
-    let mut out = String::from("period,area,form,sold_as_class,substances_found,highest_tier\n");
+/// Writes the sample table as CSV, one line per sample (a line repeated as often as its row occurs).
+pub fn write_samples_csv(rows: &[(OpenRow, u64)], out: &mut dyn Write) -> std::io::Result<()> {
+    out.write_all(b"period,area,form,sold_as_class,substances_found,highest_tier\n")?;
     for (r, n) in rows {
         let fields = [&r.period, &r.area, &r.form, &r.sold_as_class, &r.substances_found, &r.highest_tier];
         let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
         line.push('\n');
         for _ in 0..*n {
-            out.push_str(&line);
+            out.write_all(line.as_bytes())?;
         }
     }
-    out
+    Ok(())
 }
 
-/// The sample table as a JSON array with one object per sample, written row by row (never a million values at once).
-pub fn samples_json(rows: &[(OpenRow, u64)]) -> String {
-    let mut out = String::from("[");
+/// Writes the sample table as a JSON array with one object per sample, row by row.
+pub fn write_samples_json(rows: &[(OpenRow, u64)], out: &mut dyn Write) -> std::io::Result<()> {
+    out.write_all(b"[")?;
     let mut first = true;
     for (r, n) in rows {
         let object = serde_json::to_string(r).expect("plain data serialises");
         for _ in 0..*n {
             if !first {
-                out.push(',');
+                out.write_all(b",")?;
             }
             first = false;
-            out.push_str(&object);
+            out.write_all(object.as_bytes())?;
         }
     }
-    out.push(']');
-    out
+    out.write_all(b"]")
 }
 
 pub fn counts_csv(rows: &[CountRow]) -> String {
@@ -276,22 +278,28 @@ pub const FILES: [&str; 8] = [
     "result-changes.json",
 ];
 
-/// Renders one open-data file.
-pub async fn render(state: &AppState, name: &str) -> Result<Option<(String, &'static str)>, ApiError> {
+/// Writes an open-data file: what it takes from the counted samples is gathered now, the writing is returned, so
+/// that a caller can run it where it may block (the server off its async workers, `varde export` into a file). The
+/// sample tables are written row by row: a million-row file never has to exist whole in memory.
+pub type Writing = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + Send>;
+
+/// The writing of open-data file `name`, or `None` for a name that is not one of [`FILES`].
+pub async fn writing(state: &AppState, name: &str) -> Result<Option<Writing>, ApiError> {
     if !FILES.contains(&name) {
         return Ok(None);
     }
     let tallies = state.tallies.current(state).await?;
+    let text = |body: String| -> Writing { Box::new(move |out: &mut dyn Write| out.write_all(body.as_bytes())) };
     let json = |v: serde_json::Result<String>| v.expect("plain data serialises");
     Ok(Some(match name {
-        "samples.csv" => (samples_csv(&samples_table(&tallies)), "text/csv; charset=utf-8"),
-        "samples.json" => (samples_json(&samples_table(&tallies)), "application/json"),
-        "fylke-counts.csv" => (counts_csv(&fylke_counts(state, &tallies)), "text/csv; charset=utf-8"),
-        "fylke-counts.json" => (json(serde_json::to_string(&fylke_counts(state, &tallies))), "application/json"),
-        "weekly-counts.csv" => (counts_csv(&weekly_counts(&tallies)), "text/csv; charset=utf-8"),
-        "weekly-counts.json" => (json(serde_json::to_string(&weekly_counts(&tallies))), "application/json"),
-        "result-changes.csv" => (changes_csv(&result_changes(&tallies)), "text/csv; charset=utf-8"),
-        _ => (json(serde_json::to_string(&result_changes(&tallies))), "application/json"),
+        "samples.csv" => Box::new(move |out: &mut dyn Write| write_samples_csv(&samples_table(&tallies), out)),
+        "samples.json" => Box::new(move |out: &mut dyn Write| write_samples_json(&samples_table(&tallies), out)),
+        "fylke-counts.csv" => text(counts_csv(&fylke_counts(state, &tallies))),
+        "fylke-counts.json" => text(json(serde_json::to_string(&fylke_counts(state, &tallies)))),
+        "weekly-counts.csv" => text(counts_csv(&weekly_counts(&tallies))),
+        "weekly-counts.json" => text(json(serde_json::to_string(&weekly_counts(&tallies)))),
+        "result-changes.csv" => text(changes_csv(&result_changes(&tallies))),
+        _ => text(json(serde_json::to_string(&result_changes(&tallies)))),
     }))
 }
 
@@ -309,7 +317,8 @@ async fn file(
     let body = state
         .figures
         .get(&format!("open-data/{name}"), move || async move {
-            Ok::<_, ApiError>(render(&renderer, name).await?.map(|(body, _)| body).unwrap_or_default())
+            let writing = writing(&renderer, name).await?.expect("a listed file");
+            Ok::<_, ApiError>(Rendering::write(writing).await?)
         })
         .await?;
     Ok(body.respond(&headers, ct, "public, max-age=300"))

@@ -5,7 +5,12 @@
 //! finer than ISO week.
 
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// A shared text: the same fylke, form, class or substance list appears in hundreds of thousands of records, so
+/// records share one copy instead of each holding its own.
+pub type Text = Arc<str>;
 
 /// The smallest group published.
 pub const K: usize = 5;
@@ -15,25 +20,25 @@ pub const K: usize = 5;
 pub struct Record {
     pub iso_year: i16,
     pub iso_week: i8,
-    pub fylke: String,
-    pub form: String,
+    pub fylke: Text,
+    pub form: Text,
     /// The class of what it was sold as ("unknown" if nothing known was named).
-    pub sold_as_class: String,
+    pub sold_as_class: Text,
     /// Catalogue ids found, sorted, joined with "+"; unknown substances as "unknown".
-    pub substances_found: String,
-    pub highest_tier: String,
+    pub substances_found: Text,
+    pub highest_tier: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct OpenRow {
     /// 2026-W47, 2026-Q4 or 2026.
-    pub period: String,
+    pub period: Text,
     /// A two-digit fylkesnummer, or "national".
-    pub area: String,
-    pub form: String,
-    pub sold_as_class: String,
-    pub substances_found: String,
-    pub highest_tier: String,
+    pub area: Text,
+    pub form: Text,
+    pub sold_as_class: Text,
+    pub substances_found: Text,
+    pub highest_tier: Text,
 }
 
 #[derive(Clone, Copy)]
@@ -50,19 +55,40 @@ fn quarter(week: i8) -> i8 {
     ((i16::from(week) - 1) / 13).min(3) as i8 + 1
 }
 
-fn key(r: &Record, level: Level) -> (String, String) {
-    let (period, area) = match level {
-        Level::WeekFylke => (format!("{}-W{:02}", r.iso_year, r.iso_week), r.fylke.clone()),
-        Level::QuarterFylke => (format!("{}-Q{}", r.iso_year, quarter(r.iso_week)), r.fylke.clone()),
-        Level::WeekNational => (format!("{}-W{:02}", r.iso_year, r.iso_week), "national".to_owned()),
-        Level::QuarterNational => (format!("{}-Q{}", r.iso_year, quarter(r.iso_week)), "national".to_owned()),
-        Level::YearNational => (r.iso_year.to_string(), "national".to_owned()),
-    };
-    (period, area)
+/// Period and area texts, made once each.
+#[derive(Default)]
+struct Keys {
+    periods: HashMap<(i16, i8, bool), Text>,
+    national: Option<Text>,
+}
+
+impl Keys {
+    /// A period: an ISO week (`quarter` false), a quarter (`quarter` true, `part` the quarter) or a year (`part` 0).
+    fn period(&mut self, year: i16, part: i8, quarter: bool) -> Text {
+        self.periods
+            .entry((year, part, quarter))
+            .or_insert_with(|| match (part, quarter) {
+                (0, _) => year.to_string().into(),
+                (q, true) => format!("{year}-Q{q}").into(),
+                (w, false) => format!("{year}-W{w:02}").into(),
+            })
+            .clone()
+    }
+
+    fn key(&mut self, r: &Record, level: Level) -> (Text, Text) {
+        let national = self.national.get_or_insert_with(|| Text::from("national")).clone();
+        match level {
+            Level::WeekFylke => (self.period(r.iso_year, r.iso_week, false), r.fylke.clone()),
+            Level::QuarterFylke => (self.period(r.iso_year, quarter(r.iso_week), true), r.fylke.clone()),
+            Level::WeekNational => (self.period(r.iso_year, r.iso_week, false), national),
+            Level::QuarterNational => (self.period(r.iso_year, quarter(r.iso_week), true), national),
+            Level::YearNational => (self.period(r.iso_year, 0, true), national),
+        }
+    }
 }
 
 /// A group: period, area, form and sold-as class.
-type GroupKey = (String, String, String, String);
+type GroupKey = (Text, Text, Text, Text);
 type Group<'a> = (u64, Vec<&'a (Record, u64)>);
 
 /// The open-data table of these records, with groups of at least `k`.
@@ -77,13 +103,14 @@ pub fn anonymise(records: &[Record], k: usize) -> Vec<OpenRow> {
 pub fn anonymise_counted(records: &[(Record, u64)], k: usize) -> Vec<(OpenRow, u64)> {
     let mut remaining: Vec<&(Record, u64)> = records.iter().filter(|(_, n)| *n > 0).collect();
     let mut out: BTreeMap<OpenRow, u64> = BTreeMap::new();
+    let mut keys = Keys::default();
     for level in
         [Level::WeekFylke, Level::QuarterFylke, Level::WeekNational, Level::QuarterNational, Level::YearNational]
     {
         // Each group's size in samples, and its records.
         let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
         for r in remaining {
-            let (period, area) = key(&r.0, level);
+            let (period, area) = keys.key(&r.0, level);
             let group = groups.entry((period, area, r.0.form.clone(), r.0.sold_as_class.clone())).or_default();
             group.0 += r.1;
             group.1.push(r);
@@ -111,7 +138,7 @@ pub fn anonymise_counted(records: &[(Record, u64)], k: usize) -> Vec<(OpenRow, u
 }
 
 /// Every combination of period, area, form and sold-as class, with how often it occurs.
-pub fn group_sizes(rows: &[OpenRow]) -> BTreeMap<(String, String, String, String), usize> {
+pub fn group_sizes(rows: &[OpenRow]) -> BTreeMap<GroupKey, usize> {
     let mut sizes = BTreeMap::new();
     for r in rows {
         *sizes.entry((r.period.clone(), r.area.clone(), r.form.clone(), r.sold_as_class.clone())).or_insert(0) += 1;
@@ -145,8 +172,8 @@ mod tests {
         rs.extend((0..5).map(|i| rec(40 + i, "42", "crystal", "stimulant")));
         let out = anonymise(&rs, K);
         assert_eq!(out.len(), 11);
-        assert!(out.iter().filter(|r| r.form == "crystal").all(|r| r.period == "2026-Q4" && r.area == "42"));
-        assert!(!out.iter().any(|r| r.form == "tablet"));
+        assert!(out.iter().filter(|r| &*r.form == "crystal").all(|r| &*r.period == "2026-Q4" && &*r.area == "42"));
+        assert!(!out.iter().any(|r| &*r.form == "tablet"));
         assert!(group_sizes(&out).values().all(|n| *n >= K));
     }
 
@@ -191,6 +218,17 @@ mod tests {
         }
     }
 
+    /// The period and area as the reference computed them.
+    fn key(r: &Record, level: Level) -> (String, String) {
+        match level {
+            Level::WeekFylke => (format!("{}-W{:02}", r.iso_year, r.iso_week), r.fylke.to_string()),
+            Level::QuarterFylke => (format!("{}-Q{}", r.iso_year, quarter(r.iso_week)), r.fylke.to_string()),
+            Level::WeekNational => (format!("{}-W{:02}", r.iso_year, r.iso_week), "national".to_owned()),
+            Level::QuarterNational => (format!("{}-Q{}", r.iso_year, quarter(r.iso_week)), "national".to_owned()),
+            Level::YearNational => (r.iso_year.to_string(), "national".to_owned()),
+        }
+    }
+
     /// The algorithm as it was before records were counted (issue 15), kept as the reference.
     fn record_by_record(records: &[Record], k: usize) -> Vec<OpenRow> {
         let mut remaining: Vec<&Record> = records.iter().collect();
@@ -201,16 +239,16 @@ mod tests {
             let mut groups: BTreeMap<(String, String, String, String), Vec<&Record>> = BTreeMap::new();
             for r in remaining {
                 let (period, area) = key(r, level);
-                groups.entry((period, area, r.form.clone(), r.sold_as_class.clone())).or_default().push(r);
+                groups.entry((period, area, r.form.to_string(), r.sold_as_class.to_string())).or_default().push(r);
             }
             remaining = Vec::new();
             for ((period, area, form, class), members) in groups {
                 if members.len() >= k {
                     out.extend(members.into_iter().map(|r| OpenRow {
-                        period: period.clone(),
-                        area: area.clone(),
-                        form: form.clone(),
-                        sold_as_class: class.clone(),
+                        period: period.as_str().into(),
+                        area: area.as_str().into(),
+                        form: form.as_str().into(),
+                        sold_as_class: class.as_str().into(),
                         substances_found: r.substances_found.clone(),
                         highest_tier: r.highest_tier.clone(),
                     }));

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use varde_domain::ErrorCode;
 use varde_domain::catalogue::SubstanceClass;
-use varde_domain::opendata::{self, OpenRow, Record};
+use varde_domain::opendata::{self, OpenRow, Record, Text};
 use varde_domain::privacy;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -46,15 +46,18 @@ fn quarter(p: &Profile) -> String {
 /// The sample table's records, each with how many samples it stands for.
 pub fn records(tallies: &Snapshot) -> Vec<(Record, u64)> {
     let mut counted: HashMap<Record, u64> = HashMap::new();
+    // Records share the profiles' texts; forms and tiers are few, one shared text each.
+    let mut few: HashMap<&'static str, Text> = HashMap::new();
+    let mut text = |s: &'static str| few.entry(s).or_insert_with(|| Text::from(s)).clone();
     for (p, n) in tallies.profiles() {
         let record = Record {
             iso_year: p.iso_year,
             iso_week: p.iso_week,
-            fylke: p.fylke.to_string(),
-            form: p.form.as_str().to_owned(),
-            sold_as_class: p.sold_as_class.to_string(),
-            substances_found: p.substances_found.to_string(),
-            highest_tier: p.highest_tier.map_or("none", |t| t.as_str()).to_owned(),
+            fylke: p.fylke.clone(),
+            form: text(p.form.as_str()),
+            sold_as_class: p.sold_as_class.clone(),
+            substances_found: p.substances_found.clone(),
+            highest_tier: text(p.highest_tier.map_or("none", |t| t.as_str())),
         };
         *counted.entry(record).or_insert(0) += n;
     }

@@ -47,11 +47,11 @@ fn records(state: &AppState, summaries: &[SampleSummary]) -> Vec<Record> {
             Record {
                 iso_year,
                 iso_week,
-                fylke: s.fylke.clone(),
-                form: s.form.as_str().to_owned(),
-                sold_as_class,
-                substances_found: found.join("+"),
-                highest_tier: s.highest_tier.map_or("none", |t| t.as_str()).to_owned(),
+                fylke: s.fylke.as_str().into(),
+                form: s.form.as_str().into(),
+                sold_as_class: sold_as_class.into(),
+                substances_found: found.join("+").into(),
+                highest_tier: s.highest_tier.map_or("none", |t| t.as_str()).into(),
             }
         })
         .collect()

@@ -51,6 +51,8 @@ pub enum CaseError {
     NoSampleId,
     #[error("this is not a condition of the case")]
     NotACondition,
+    #[error("an invitation needs a place")]
+    NoPlace,
 }
 
 impl CaseError {
@@ -77,6 +79,7 @@ impl CaseError {
             CaseError::ConsentBeforeOffer => "consent_before_offer",
             CaseError::NoSampleId => "no_sample_id",
             CaseError::NotACondition => "not_a_condition",
+            CaseError::NoPlace => "no_place",
         }
     }
 }
@@ -130,8 +133,8 @@ impl Referral {
     }
 }
 
-/// Who the referral is about. Identity data: kept encrypted, shown only to the unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who the referral is about. Identity data: kept sealed, shown only to the unit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Person {
     pub name: String,
     pub fnr: Option<Fnr>,
@@ -358,6 +361,116 @@ pub fn actions(conditions: &Conditions, meetings: &[Meeting], sent: &[NoticeKind
         out.push(Action::NoResponse);
     }
     out
+}
+
+/// How the unit sought a person out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outreach {
+    Phone,
+    Letter,
+    Visit,
+    ThroughGuardian,
+    ThroughServices,
+}
+
+impl Outreach {
+    pub const ALL: [Outreach; 5] =
+        [Outreach::Phone, Outreach::Letter, Outreach::Visit, Outreach::ThroughGuardian, Outreach::ThroughServices];
+}
+
+/// One thing recorded in a case, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Recorded {
+    /// An invitation to a meeting, with time and place (the letter is made from it).
+    Invitation {
+        at: DateTime,
+        place: String,
+    },
+    /// An attempt to reach the person.
+    Outreach {
+        on: Date,
+        how: Outreach,
+    },
+    Meeting(Meeting),
+    Offer(Offer),
+    Test(TestEvent),
+    /// A notice to the prosecutor, kept as sent.
+    Notice {
+        on: Date,
+        kind: NoticeKind,
+    },
+}
+
+impl Recorded {
+    /// The kind, as stored in the clear.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Recorded::Invitation { .. } => "invitation",
+            Recorded::Outreach { .. } => "outreach",
+            Recorded::Meeting(_) => "meeting",
+            Recorded::Offer(_) => "offer",
+            Recorded::Test(_) => "test",
+            Recorded::Notice { .. } => "notice",
+        }
+    }
+
+    /// The day it happened (or will: an invitation's meeting day).
+    pub fn day(&self) -> Date {
+        match self {
+            Recorded::Invitation { at, .. } => at.date(),
+            Recorded::Outreach { on, .. } | Recorded::Notice { on, .. } => *on,
+            Recorded::Meeting(m) => m.at.date(),
+            Recorded::Offer(o) => o.offered_on,
+            Recorded::Test(TestEvent::Taken { on, .. } | TestEvent::NotAppeared { on }) => *on,
+        }
+    }
+
+    /// Checks it against the case's referral (dates after the decision, consent, a place for an invitation).
+    pub fn validate_for(&self, referral: &Referral) -> Result<(), CaseError> {
+        match self {
+            Recorded::Meeting(m) => m.validate_for(referral),
+            Recorded::Offer(o) => {
+                o.validate()?;
+                if o.offered_on < referral.decision_date {
+                    return Err(CaseError::MeetingBeforeReferral);
+                }
+                Ok(())
+            }
+            Recorded::Test(t) => t.validate_for(referral),
+            Recorded::Invitation { place, .. } if place.trim().is_empty() => Err(CaseError::NoPlace),
+            other if other.day() < referral.decision_date => Err(CaseError::MeetingBeforeReferral),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A case as the unit sees it: the referral, the person and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub id: i64,
+    pub kommune: String,
+    pub referral: Referral,
+    pub person: Person,
+    pub recorded: Vec<Recorded>,
+}
+
+impl Case {
+    pub fn meetings(&self) -> Vec<Meeting> {
+        self.recorded.iter().filter_map(|r| if let Recorded::Meeting(m) = r { Some(m.clone()) } else { None }).collect()
+    }
+
+    pub fn notices(&self) -> Vec<NoticeKind> {
+        self.recorded
+            .iter()
+            .filter_map(|r| if let Recorded::Notice { kind, .. } = r { Some(*kind) } else { None })
+            .collect()
+    }
+
+    pub fn final_notice_on(&self) -> Option<Date> {
+        self.recorded.iter().filter_map(|r| if let Recorded::Notice { on, .. } = r { Some(*on) } else { None }).max()
+    }
 }
 
 #[cfg(test)]

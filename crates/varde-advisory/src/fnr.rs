@@ -127,6 +127,20 @@ impl Fnr {
     }
 }
 
+/// Stored as its eleven digits (inside sealed data only) and checked again when read.
+impl serde::Serialize for Fnr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.digits())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fnr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Fnr, D::Error> {
+        let text = String::deserialize(d)?;
+        Fnr::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Debug for Fnr {
     /// Never the whole number in logs or panics.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

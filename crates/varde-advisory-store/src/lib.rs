@@ -1,0 +1,502 @@
+//! The advisory unit's database: a SQLite file of its own (never the drug-checking database), identity data sealed
+//! ([`seal`]), its own users and sessions, and its own hash-chained audit log. Callers validate with the domain's
+//! rules first ([`varde_advisory::case`]); the store checks them again, so nothing invalid is ever written.
+//!
+//! Synchronous: a kommune's caseworkers write a few times an hour. The web layer calls it off its async workers.
+//! Deleted rows are overwritten on disk (`secure_delete`), so a deleted case leaves nothing behind in free pages.
+
+pub mod seal;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rusqlite::{Connection, OptionalExtension, params};
+use seal::{Key, SealError};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::Mutex;
+use varde_advisory::case::{Case, CaseError, Person, Recorded, Referral, deletion_due};
+
+const MIGRATIONS: [&str; 1] = [include_str!("../migrations/0001_init.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(#[from] CaseError),
+    #[error("{0}")]
+    Seal(#[from] SealError),
+    #[error("no such case in this kommune")]
+    UnknownCase,
+    #[error("that user name is taken")]
+    UserExists,
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored data does not read back: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Who works in the unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Works the cases of one kommune.
+    Caseworker,
+    /// Works them too, and sees the kommune's anonymous counts.
+    Lead,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Caseworker => "caseworker",
+            Role::Lead => "lead",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "caseworker" => Some(Role::Caseworker),
+            "lead" => Some(Role::Lead),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub kommune: String,
+}
+
+/// Anonymous counts for one kommune and quarter of referral.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QuarterCounts {
+    pub kommune: String,
+    pub quarter: String,
+    pub referrals: u64,
+    pub attended_first: u64,
+    /// Summed over those who attended a first meeting: the mean is the sum over `attended_first`.
+    pub days_to_first_sum: u64,
+    pub invited_again: u64,
+    pub offers_accepted: u64,
+    pub testing_conditions: u64,
+}
+
+/// How one case counts (kept when the case is deleted).
+fn counts_of(case: &Case) -> QuarterCounts {
+    let first = case
+        .recorded
+        .iter()
+        .filter_map(|r| match r {
+            Recorded::Meeting(m) if m.attendance == varde_advisory::case::Attendance::Attended => Some(m.at.date()),
+            _ => None,
+        })
+        .min();
+    let invitations = case.recorded.iter().filter(|r| matches!(r, Recorded::Invitation { .. })).count();
+    let accepted = case.recorded.iter().filter(|r| matches!(r, Recorded::Offer(o) if o.consent_on.is_some())).count();
+    QuarterCounts {
+        kommune: case.kommune.clone(),
+        quarter: quarter(case.referral.decision_date),
+        referrals: 1,
+        attended_first: u64::from(first.is_some()),
+        days_to_first_sum: first.map_or(0, |d| (d - case.referral.decision_date).get_days().max(0) as u64),
+        invited_again: u64::from(invitations > 1),
+        offers_accepted: accepted as u64,
+        testing_conditions: u64::from(case.referral.conditions.tests.is_some()),
+    }
+}
+
+pub fn quarter(d: Date) -> String {
+    format!("{}-Q{}", d.year(), (d.month() - 1) / 3 + 1)
+}
+
+pub struct AdvisoryStore {
+    conn: Mutex<Connection>,
+    key: Key,
+}
+
+fn now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
+fn audit(tx: &rusqlite::Transaction<'_>, actor: &str, action: &str, case_id: Option<i64>) -> Result<()> {
+    let (seq, prev): (i64, String) = tx
+        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((0, "0".repeat(64)));
+    let at = now_ms();
+    let hash = entry_hash(seq + 1, at, actor, action, case_id, &prev);
+    tx.execute(
+        "INSERT INTO audit (seq, at_ms, actor, action, case_id, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![seq + 1, at, actor, action, case_id, prev, hash],
+    )?;
+    Ok(())
+}
+
+fn entry_hash(seq: i64, at: i64, actor: &str, action: &str, case_id: Option<i64>, prev: &str) -> String {
+    let mut h = Sha256::new();
+    for part in
+        [seq.to_string(), at.to_string(), actor.to_owned(), action.to_owned(), format!("{case_id:?}"), prev.to_owned()]
+    {
+        h.update(part.len().to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+impl AdvisoryStore {
+    /// Opens (creating or migrating) the advisory database at `path`, sealing with `key`. Refuses a key other than
+    /// the one the database was sealed with.
+    pub fn open(path: &Path, key: Key) -> Result<AdvisoryStore> {
+        let mut conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;",
+        )?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            tx.commit()?;
+        }
+        let stored: Option<String> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'key_id'", [], |r| r.get(0)).optional()?;
+        match stored {
+            Some(id) if id != key.id() => return Err(SealError::WrongKey { found: id, expected: key.id() }.into()),
+            Some(_) => {}
+            None => {
+                conn.execute("INSERT INTO meta (key, value) VALUES ('key_id', ?1)", [key.id()])?;
+            }
+        }
+        Ok(AdvisoryStore { conn: Mutex::new(conn), key })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn add_user(&self, username: &str, password_hash: &str, role: Role, kommune: &str, actor: &str) -> Result<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let inserted = tx.execute(
+            "INSERT INTO users (username, password_hash, role, kommune) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![username, password_hash, role.as_str(), kommune],
+        )?;
+        if inserted == 0 {
+            return Err(Error::UserExists);
+        }
+        let id = tx.last_insert_rowid();
+        audit(&tx, actor, &format!("user.add {username} {}", role.as_str()), None)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn user(&self, username: &str) -> Result<Option<User>> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT id, username, password_hash, role, kommune FROM users WHERE username = ?1 AND enabled = 1",
+            [username],
+            |r| {
+                let role: String = r.get(3)?;
+                Ok(User {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    password_hash: r.get(2)?,
+                    role: Role::parse(&role).unwrap_or(Role::Caseworker),
+                    kommune: r.get(4)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(Error::from)
+    }
+
+    pub fn create_session(&self, token_hash: &str, user_id: i64, expires: Timestamp) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES (?1, ?2, ?3)",
+            params![token_hash, user_id, expires.as_millisecond()],
+        )?;
+        Ok(())
+    }
+
+    /// The user of an unexpired session.
+    pub fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT u.id, u.username, u.password_hash, u.role, u.kommune FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.enabled = 1",
+            params![token_hash, now.as_millisecond()],
+            |r| {
+                let role: String = r.get(3)?;
+                Ok(User {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    password_hash: r.get(2)?,
+                    role: Role::parse(&role).unwrap_or(Role::Caseworker),
+                    kommune: r.get(4)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(Error::from)
+    }
+
+    pub fn end_session(&self, token_hash: &str) -> Result<()> {
+        self.conn().execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        Ok(())
+    }
+
+    /// Registers a referral and its person (validated here as well). Returns the case number.
+    pub fn open_case(
+        &self,
+        kommune: &str,
+        referral: &Referral,
+        person: &Person,
+        actor: &str,
+        today: Date,
+    ) -> Result<i64> {
+        referral.validate(today)?;
+        person.validate_for(referral)?;
+        let sealed_referral = self.key.seal("cases.referral", &json(referral));
+        let sealed_person = self.key.seal("cases.person", &json(person));
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO cases (kommune, referral, person, decision_date, period_end, meetings, tests, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                kommune,
+                sealed_referral,
+                sealed_person,
+                referral.decision_date.to_string(),
+                referral.conditions.period_end.to_string(),
+                referral.conditions.meetings,
+                referral.conditions.tests,
+                now_ms()
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        audit(&tx, actor, "case.open", Some(id))?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Records something that happened in a case of `kommune` (validated against the referral).
+    pub fn record(&self, kommune: &str, case_id: i64, recorded: &Recorded, actor: &str) -> Result<()> {
+        let case = self.case(kommune, case_id)?;
+        recorded.validate_for(&case.referral)?;
+        let sealed = self.key.seal("case_events.data", &json(recorded));
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO case_events (case_id, kind, day, data, recorded_ms, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![case_id, recorded.kind(), recorded.day().to_string(), sealed, now_ms(), actor],
+        )?;
+        audit(&tx, actor, &format!("case.{}", recorded.kind()), Some(case_id))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One case of `kommune`, opened. A case of another kommune is as unknown as one that does not exist.
+    pub fn case(&self, kommune: &str, case_id: i64) -> Result<Case> {
+        let conn = self.conn();
+        let row: Option<(Vec<u8>, Vec<u8>)> = conn
+            .query_row(
+                "SELECT referral, person FROM cases WHERE id = ?1 AND kommune = ?2",
+                params![case_id, kommune],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (referral, person) = row.ok_or(Error::UnknownCase)?;
+        let mut stmt = conn.prepare("SELECT data FROM case_events WHERE case_id = ?1 ORDER BY day, id")?;
+        let recorded = stmt
+            .query_map([case_id], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|data| -> Result<Recorded> { parse(&self.key.open("case_events.data", &data?)?) })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Case {
+            id: case_id,
+            kommune: kommune.to_owned(),
+            referral: parse(&self.key.open("cases.referral", &referral)?)?,
+            person: parse(&self.key.open("cases.person", &person)?)?,
+            recorded,
+        })
+    }
+
+    /// Every case of `kommune`, newest decision first.
+    pub fn cases(&self, kommune: &str) -> Result<Vec<Case>> {
+        let ids: Vec<i64> = {
+            let conn = self.conn();
+            let mut stmt =
+                conn.prepare("SELECT id FROM cases WHERE kommune = ?1 ORDER BY decision_date DESC, id DESC")?;
+            stmt.query_map([kommune], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        ids.into_iter().map(|id| self.case(kommune, id)).collect()
+    }
+
+    /// Deletes every case whose retention has run out (see [`deletion_due`]), keeping only its anonymous counts;
+    /// audited. Returns how many were deleted.
+    pub fn purge(&self, today: Date, grace_days: i64, actor: &str) -> Result<usize> {
+        let kommuner: Vec<String> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare("SELECT DISTINCT kommune FROM cases")?;
+            stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        let mut deleted = 0;
+        for kommune in kommuner {
+            for case in self.cases(&kommune)? {
+                if !deletion_due(&case.referral.conditions, case.final_notice_on(), grace_days, today) {
+                    continue;
+                }
+                let c = counts_of(&case);
+                let mut conn = self.conn();
+                let tx = conn.transaction()?;
+                tx.execute(
+                    "INSERT INTO kept_counts (kommune, quarter, referrals, attended_first, days_to_first_sum,
+                        invited_again, offers_accepted, testing_conditions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (kommune, quarter) DO UPDATE SET referrals = referrals + excluded.referrals,
+                        attended_first = attended_first + excluded.attended_first,
+                        days_to_first_sum = days_to_first_sum + excluded.days_to_first_sum,
+                        invited_again = invited_again + excluded.invited_again,
+                        offers_accepted = offers_accepted + excluded.offers_accepted,
+                        testing_conditions = testing_conditions + excluded.testing_conditions",
+                    params![
+                        c.kommune,
+                        c.quarter,
+                        c.referrals as i64,
+                        c.attended_first as i64,
+                        c.days_to_first_sum as i64,
+                        c.invited_again as i64,
+                        c.offers_accepted as i64,
+                        c.testing_conditions as i64
+                    ],
+                )?;
+                tx.execute("DELETE FROM cases WHERE id = ?1", [case.id])?;
+                audit(&tx, actor, "case.delete retention", Some(case.id))?;
+                tx.commit()?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Anonymous counts per quarter of referral for `kommune`: the cases still held and those already deleted.
+    pub fn counts(&self, kommune: &str) -> Result<Vec<QuarterCounts>> {
+        let mut by_quarter: std::collections::BTreeMap<String, QuarterCounts> = Default::default();
+        for case in self.cases(kommune)? {
+            add(by_quarter.entry(quarter(case.referral.decision_date)).or_default(), &counts_of(&case));
+        }
+        let kept: Vec<QuarterCounts> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare(
+                "SELECT quarter, referrals, attended_first, days_to_first_sum, invited_again, offers_accepted,
+                        testing_conditions FROM kept_counts WHERE kommune = ?1",
+            )?;
+            stmt.query_map([kommune], |r| {
+                Ok(QuarterCounts {
+                    kommune: kommune.to_owned(),
+                    quarter: r.get(0)?,
+                    referrals: r.get::<_, i64>(1)? as u64,
+                    attended_first: r.get::<_, i64>(2)? as u64,
+                    days_to_first_sum: r.get::<_, i64>(3)? as u64,
+                    invited_again: r.get::<_, i64>(4)? as u64,
+                    offers_accepted: r.get::<_, i64>(5)? as u64,
+                    testing_conditions: r.get::<_, i64>(6)? as u64,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        for k in &kept {
+            add(by_quarter.entry(k.quarter.clone()).or_default(), k);
+        }
+        Ok(by_quarter
+            .into_iter()
+            .map(|(quarter, mut c)| {
+                c.kommune = kommune.to_owned();
+                c.quarter = quarter;
+                c
+            })
+            .collect())
+    }
+
+    /// Re-seals everything with `new` in one transaction and records the new key's id. The old key must be the one
+    /// this store was opened with. Afterwards, open the store with the new key.
+    pub fn rotate_key(&self, new: &Key, actor: &str) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut n = 0;
+        for (table, columns) in [("cases", &["referral", "person"][..]), ("case_events", &["data"][..])] {
+            for column in columns {
+                let label = format!("{table}.{column}");
+                let rows: Vec<(i64, Vec<u8>)> = {
+                    let mut stmt = tx.prepare(&format!("SELECT id, {column} FROM {table}"))?;
+                    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+                };
+                for (id, sealed) in rows {
+                    let plain = self.key.open(&label, &sealed)?;
+                    tx.execute(
+                        &format!("UPDATE {table} SET {column} = ?1 WHERE id = ?2"),
+                        params![new.seal(&label, &plain), id],
+                    )?;
+                    n += 1;
+                }
+            }
+        }
+        tx.execute("UPDATE meta SET value = ?1 WHERE key = 'key_id'", [new.id()])?;
+        audit(&tx, actor, &format!("key.rotate {} -> {}", self.key.id(), new.id()), None)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Checks the audit chain: `Ok(entries)` when unbroken, otherwise the first broken entry's number.
+    pub fn verify_audit(&self) -> Result<std::result::Result<usize, i64>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT seq, at_ms, actor, action, case_id, prev_hash, hash FROM audit ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut prev = "0".repeat(64);
+        let mut expected_seq = 1;
+        let mut n = 0;
+        for row in rows {
+            let (seq, at, actor, action, case_id, prev_hash, hash) = row?;
+            if seq != expected_seq || prev_hash != prev || entry_hash(seq, at, &actor, &action, case_id, &prev) != hash
+            {
+                return Ok(Err(seq));
+            }
+            prev = hash;
+            expected_seq += 1;
+            n += 1;
+        }
+        Ok(Ok(n))
+    }
+}
+
+fn add(into: &mut QuarterCounts, c: &QuarterCounts) {
+    into.referrals += c.referrals;
+    into.attended_first += c.attended_first;
+    into.days_to_first_sum += c.days_to_first_sum;
+    into.invited_again += c.invited_again;
+    into.offers_accepted += c.offers_accepted;
+    into.testing_conditions += c.testing_conditions;
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("plain data serialises")
+}
+
+fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Corrupt(e.to_string()))
+}

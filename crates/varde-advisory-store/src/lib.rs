@@ -468,16 +468,14 @@ impl AdvisoryStore {
             ))
         })?;
         let mut prev = "0".repeat(64);
-        let mut expected_seq = 1;
         let mut n = 0;
-        for row in rows {
+        for (expected_seq, row) in (1..).zip(rows) {
             let (seq, at, actor, action, case_id, prev_hash, hash) = row?;
             if seq != expected_seq || prev_hash != prev || entry_hash(seq, at, &actor, &action, case_id, &prev) != hash
             {
                 return Ok(Err(seq));
             }
             prev = hash;
-            expected_seq += 1;
             n += 1;
         }
         Ok(Ok(n))

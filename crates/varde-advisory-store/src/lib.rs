@@ -195,6 +195,17 @@ impl AdvisoryStore {
         Ok(id)
     }
 
+    /// Sets a member's password (audited); ends their sessions.
+    pub fn set_password(&self, username: &str, password_hash: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE users SET password_hash = ?1 WHERE username = ?2", params![password_hash, username])?;
+        tx.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)", [username])?;
+        audit(&tx, "admin", &format!("user.password {username}"), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn user(&self, username: &str) -> Result<Option<User>> {
         let conn = self.conn();
         conn.query_row(

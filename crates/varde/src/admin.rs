@@ -174,16 +174,28 @@ pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> an
                 (_, None) => None,
             };
             let username = varde_domain::auth::check_username(&username).map_err(|e| anyhow::anyhow!(e.message))?;
-            let mut password = String::new();
-            std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
-            let password = password.trim_end_matches(['\n', '\r']);
-            if !varde_domain::auth::password_long_enough(password) {
-                bail!("a password has at least {} characters", varde_domain::auth::MIN_PASSWORD_CHARS);
-            }
-            let hash = varde_web::http::session::hash_password(password);
+            let password = read_password()?;
+            let hash = varde_web::http::session::hash_password(&password);
             store.add_user(&username, &hash, role, service, CLI_ACTOR, Timestamp::now()).await?;
             println!("added user {username}");
         }
     }
     Ok(())
+}
+
+/// A password from the first line of standard input, long enough.
+pub fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\n', '\r']).to_owned();
+    if !varde_domain::auth::password_long_enough(&password) {
+        bail!("a password has at least {} characters", varde_domain::auth::MIN_PASSWORD_CHARS);
+    }
+    Ok(password)
+}
+
+/// A fresh password for a demo login: 16 letters and digits.
+pub fn random_password() -> String {
+    use rand::Rng;
+    rand::rng().sample_iter(rand::distr::Alphanumeric).take(16).map(char::from).collect()
 }

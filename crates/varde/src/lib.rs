@@ -2,6 +2,7 @@
 //! the library crates. This library holds the commands so that the integration tests can drive them.
 
 pub mod admin;
+pub mod advisory;
 pub mod bench;
 mod bench_alerts;
 mod bench_know;
@@ -31,6 +32,9 @@ pub struct Cli {
     /// A substance catalogue to use instead of the one shipped with Varde (validated at start).
     #[arg(long, global = true, env = "VARDE_CATALOGUE")]
     catalogue: Option<PathBuf>,
+    /// The advisory unit's module (off unless its database is given).
+    #[command(flatten)]
+    advisory: advisory::AdvisoryArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -107,6 +111,9 @@ pub enum Command {
     /// Spectral library search (EI mass spectra in MSP) and its evaluation.
     #[command(subcommand)]
     Spectra(spectra::SpectraCommand),
+    /// The advisory unit for drug cases: keys, members, key rotation, audit, retention.
+    #[command(subcommand)]
+    Advisory(advisory::AdvisoryCommand),
 }
 
 #[derive(Subcommand)]
@@ -229,6 +236,7 @@ pub fn main() -> anyhow::Result<()> {
                     archive_after_days,
                     trusted_proxies,
                     reach: reach.into_options(),
+                    advisory: cli.advisory.clone(),
                 };
                 serve::run(&cli.database, reference, options).await
             }
@@ -267,6 +275,7 @@ pub fn main() -> anyhow::Result<()> {
                 println!("imported drug-induced deaths for {n} years");
                 Ok(())
             }
+            Command::Advisory(command) => advisory::run(command, &cli.advisory, &cli.database).await,
             Command::Export { out } => {
                 let store = open_store(&cli.database, &reference)?;
                 let state = varde_web::AppState::new(store, reference, "");

@@ -101,6 +101,8 @@ pub struct Options {
     /// Reverse proxies whose forwarded headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub reach: ReachOptions,
+    /// The advisory unit's module: enabled when its database is given.
+    pub advisory: crate::advisory::AdvisoryArgs,
 }
 
 /// Retention (DESIGN.md privacy rule 5): photos and free text older than the period go; counts stay.
@@ -125,8 +127,10 @@ pub async fn purge_unconfirmed(store: &dyn varde_store::Store) -> anyhow::Result
 }
 
 pub async fn run(database: &str, reference: Reference, options: Options) -> anyhow::Result<()> {
-    let Options { listen, public_url, demo_seed, retention_days, archive_after_days, trusted_proxies, reach } = options;
+    let Options { listen, public_url, demo_seed, retention_days, archive_after_days, trusted_proxies, reach, advisory } =
+        options;
     let store = open_store(database, &reference)?;
+    let advisory_store = crate::advisory::open(&advisory, database)?;
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
     }
@@ -163,9 +167,17 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
     let public_url = public_url.unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")));
     // With the client's address, for the concern form's rate limit.
     let options = AppOptions { trusted_proxies, reach, ..AppOptions::default() };
-    let app = app_with(store.clone(), reference, &public_url, options)
-        .await?
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let mut app = app_with(store.clone(), reference.clone(), &public_url, options).await?;
+    if let Some(unit) = advisory_store {
+        if demo_seed.is_some() {
+            println!("demo logins for the advisory unit in Oslo (synthetic cases; new passwords each start):");
+            for (username, password, role) in crate::advisory::demo(&unit)? {
+                println!("  {username:<15} {password:<18} ({role})");
+            }
+        }
+        app = crate::advisory::mount(app, unit, &reference, &advisory, &public_url, demo_seed.is_some());
+    }
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     store.close();
     Ok(())
@@ -205,8 +217,7 @@ async fn prepare_demo(
         ("demo-reviewer", varde_domain::auth::Role::Reviewer, None),
         ("demo-admin", varde_domain::auth::Role::Admin, None),
     ] {
-        use rand::Rng;
-        let password: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(16).map(char::from).collect();
+        let password = crate::admin::random_password();
         let hash = varde_web::http::session::hash_password(&password);
         if store.user(username).await?.is_some() {
             store.set_password(username, &hash, "demo", jiff::Timestamp::now()).await?;

@@ -1,6 +1,7 @@
 //! All of Varde's integration tests, in one binary: each test starts the real application on port 0 with a fresh
 //! database, or runs the real `varde` executable.
 
+mod advisory;
 mod alerts;
 mod authz;
 mod cli;

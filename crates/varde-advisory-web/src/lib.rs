@@ -1,0 +1,211 @@
+//! The advisory unit's pages, under `/advisory`. Mounted only when the module is configured; its own users,
+//! sessions (a cookie scoped to `/advisory`) and database. A request carrying drug-checking credentials (a bearer
+//! token or the drug-checking session cookie) is answered 404 here, whatever it asks for: the two never meet.
+//!
+//! Every page works without JavaScript. Nothing here is a health record: meetings are recorded from a fixed list,
+//! and a drug test has no field for a result.
+
+pub mod i18n;
+mod pages;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use varde_advisory_store::{AdvisoryStore, User};
+
+/// The session cookie: only ever sent to `/advisory`.
+pub const COOKIE: &str = "varde_advisory_session";
+const LOGIN_COOKIE: &str = "varde_advisory_login";
+const SESSION_HOURS: i64 = 8;
+/// The drug-checking session cookie, refused here.
+const DRUG_CHECKING_COOKIE: &str = "varde_session";
+
+/// How the module runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Cookies marked Secure (the public address is https).
+    pub secure_cookies: bool,
+    /// Days after the condition period and the final notice before a case is deleted.
+    pub grace_days: i64,
+    /// The data are the synthetic demo's (said on every page).
+    pub demo: bool,
+    /// Kommune names by number, for letters and notices.
+    pub kommuner: std::collections::HashMap<String, String>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Unit {
+    pub store: Arc<AdvisoryStore>,
+    pub settings: Arc<Settings>,
+}
+
+/// The module's routes, all under `/advisory`.
+pub fn router(store: Arc<AdvisoryStore>, settings: Settings) -> Router {
+    let unit = Unit { store, settings: Arc::new(settings) };
+    pages::routes().layer(axum::middleware::from_fn(refuse_drug_checking_credentials)).with_state(unit)
+}
+
+/// Runs the retention purge now and then every hour (audited in the module's own log).
+pub fn spawn_retention(store: Arc<AdvisoryStore>, grace_days: i64) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let s = store.clone();
+            match tokio::task::spawn_blocking(move || s.purge(today(), grace_days, "retention")).await {
+                Ok(Ok(n)) => tracing::info!(deleted = n, "advisory retention ran"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "advisory retention failed"),
+                Err(e) => tracing::warn!(error = %e, "advisory retention failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    })
+}
+
+/// Whether a request carries an advisory session cookie (the drug-checking side answers those 404).
+pub fn has_advisory_session(headers: &HeaderMap) -> bool {
+    cookie(headers, COOKIE).is_some()
+}
+
+async fn refuse_drug_checking_credentials(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    if headers.contains_key(header::AUTHORIZATION) || cookie(headers, DRUG_CHECKING_COOKIE).is_some() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    next.run(request).await
+}
+
+/// Today in Norway.
+pub fn today() -> jiff::civil::Date {
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::now().to_zoned(oslo).date()
+}
+
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("valid parameters").to_string()
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn set_cookie(unit: &Unit, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if unit.settings.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/advisory; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .expect("ASCII")
+}
+
+/// Constant-time comparison for CSRF tokens.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The logged-in member of the unit; pages redirect to the login without one.
+pub(crate) struct Member {
+    pub user: User,
+    /// The session's CSRF token (derived from the session token, so it needs no storage).
+    pub csrf: String,
+}
+
+impl FromRequestParts<Unit> for Member {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, unit: &Unit) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/advisory/login").into_response();
+        let Some(token) = cookie(&parts.headers, COOKIE) else { return Err(to_login()) };
+        let hash = digest(&["session", &token]);
+        let store = unit.store.clone();
+        let found = tokio::task::spawn_blocking(move || store.session_user(&hash, jiff::Timestamp::now())).await;
+        match found {
+            Ok(Ok(Some(user))) => Ok(Member { user, csrf: digest(&["csrf", &token]) }),
+            Ok(Ok(None)) => Err(to_login()),
+            _ => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        }
+    }
+}
+
+/// A form whose CSRF token is not the session's: 403, nothing done.
+pub(crate) struct CsrfFailed;
+
+impl IntoResponse for CsrfFailed {
+    fn into_response(self) -> Response {
+        (StatusCode::FORBIDDEN, "csrf_failed: reload the page and send the form again").into_response()
+    }
+}
+
+impl Member {
+    pub fn check_csrf(&self, token: &str) -> Result<(), CsrfFailed> {
+        if same(token, &self.csrf) { Ok(()) } else { Err(CsrfFailed) }
+    }
+}
+
+/// Logs in: a new session and its cookie.
+async fn start_session(unit: &Unit, user: &User) -> Result<HeaderValue, Response> {
+    let token = random_token();
+    let (store, hash, id) = (unit.store.clone(), digest(&["session", &token]), user.id);
+    let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(SESSION_HOURS);
+    tokio::task::spawn_blocking(move || store.create_session(&hash, id, expires))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| StatusCode::SERVICE_UNAVAILABLE.into_response())?;
+    Ok(set_cookie(unit, COOKIE, &token, SESSION_HOURS * 3600))
+}
+
+async fn end_session(unit: &Unit, headers: &HeaderMap) {
+    if let Some(token) = cookie(headers, COOKIE) {
+        let (store, hash) = (unit.store.clone(), digest(&["session", &token]));
+        let _ = tokio::task::spawn_blocking(move || store.end_session(&hash)).await;
+    }
+}
+
+async fn check_login(unit: &Unit, username: String, password: String) -> Option<User> {
+    let store = unit.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let user = store.user(&username).ok().flatten();
+        // Verify against a hash even for an unknown name, so timing does not tell which names exist.
+        let hash = user.as_ref().map_or_else(|| hash_password("not a password"), |u| u.password_hash.clone());
+        let ok = verify_password(&password, &hash);
+        user.filter(|_| ok)
+    })
+    .await
+    .ok()
+    .flatten()
+}

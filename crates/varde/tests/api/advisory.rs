@@ -1,0 +1,365 @@
+//! The advisory unit's module (issue 16): apart from drug checking by construction, a case from referral to notice,
+//! refusals that store nothing, and who may see what.
+
+use std::sync::Arc;
+use varde::{admin, advisory, load_reference, open_store, serve};
+use varde_advisory_store::seal::Key;
+use varde_advisory_store::{AdvisoryStore, Role};
+use varde_store::Store;
+
+struct Setup {
+    base: String,
+    store: Arc<AdvisoryStore>,
+    /// A drug-checking technician's token.
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup(with_advisory: bool) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = load_reference(None).unwrap();
+    let main = open_store(&format!("sqlite://{}", dir.path().join("v.db").display()), &reference).unwrap();
+    let s = admin::new_service(&reference, "oslo-brukerrom", "Oslo", "user_room", "0301").unwrap();
+    main.add_service(s, "test", jiff::Timestamp::now()).await.unwrap();
+    let token = admin::issue_token(&*main, "technician", Some("oslo-brukerrom"), None).await.unwrap();
+    let key_file = dir.path().join("advisory.key");
+    std::fs::write(&key_file, Key::generate()).unwrap();
+    let args = advisory::AdvisoryArgs {
+        advisory_database: with_advisory.then(|| format!("sqlite://{}", dir.path().join("advisory.db").display())),
+        advisory_key_file: Some(key_file),
+        advisory_grace_days: 90,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut app = serve::app(main, reference.clone(), &base).await.unwrap();
+    let store = match advisory::open(&args, &format!("sqlite://{}", dir.path().join("v.db").display())).unwrap() {
+        Some(store) => {
+            for (name, role, kommune) in
+                [("cw", Role::Caseworker, "0301"), ("lead", Role::Lead, "0301"), ("bergen", Role::Caseworker, "4601")]
+            {
+                store
+                    .add_user(name, &varde_advisory_web::hash_password("advisory-password-1"), role, kommune, "test")
+                    .unwrap();
+            }
+            app = advisory::mount(app, store.clone(), &reference, &args, &base, false);
+            store
+        }
+        None => Arc::new(
+            AdvisoryStore::open(&dir.path().join("unused.db"), Key::from_hex(&Key::generate()).unwrap()).unwrap(),
+        ),
+    };
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
+    });
+    Setup { base, store, token, _dir: dir }
+}
+
+fn csrf(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_owned()
+}
+
+/// A browser-like client logged in as `username`; returns it with the session cookie's value.
+async fn login(base: &str, username: &str) -> (reqwest::Client, String) {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
+    let form = client.get(format!("{base}/advisory/login")).send().await.unwrap().text().await.unwrap();
+    let res = client
+        .post(format!("{base}/advisory/login"))
+        .form(&[("username", username), ("password", "advisory-password-1"), ("csrf", &csrf(&form))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "logged in and sent to today's page");
+    let url: reqwest::Url = format!("{base}/advisory").parse().unwrap();
+    let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &url).expect("a session cookie");
+    let session = cookies
+        .to_str()
+        .unwrap()
+        .split("; ")
+        .find_map(|c| c.strip_prefix("varde_advisory_session="))
+        .expect("the advisory session")
+        .to_owned();
+    (client, session)
+}
+
+async fn page(client: &reqwest::Client, url: String) -> (u16, String) {
+    let res = client.get(url).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// Posts a form from the page at `from` (its CSRF token) and returns the answer after redirects.
+async fn submit(client: &reqwest::Client, base: &str, from: &str, to: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let (_, html) = page(client, format!("{base}{from}")).await;
+    let token = csrf(&html);
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    all.push(("csrf", &token));
+    let res = client.post(format!("{base}{to}")).form(&all).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// Every advisory route, with a method.
+const ROUTES: [(&str, &str); 13] = [
+    ("GET", "/advisory"),
+    ("GET", "/advisory/login"),
+    ("POST", "/advisory/login"),
+    ("POST", "/advisory/logout"),
+    ("GET", "/advisory/cases"),
+    ("POST", "/advisory/cases"),
+    ("GET", "/advisory/cases/new"),
+    ("GET", "/advisory/cases/1"),
+    ("POST", "/advisory/cases/1/record"),
+    ("POST", "/advisory/cases/1/notice"),
+    ("GET", "/advisory/cases/1/access"),
+    ("GET", "/advisory/counts"),
+    ("GET", "/advisory/counts.csv"),
+];
+
+#[tokio::test]
+async fn drug_checking_credentials_find_nothing_here_and_advisory_sessions_nothing_there() {
+    let s = setup(true).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (cw, session) = login(&s.base, "cw").await;
+    for (method, path) in ROUTES {
+        let url = format!("{}{path}", s.base);
+        let with_token = client.request(method.parse().unwrap(), &url).bearer_auth(&s.token).send().await.unwrap();
+        assert_eq!(with_token.status(), 404, "{method} {path} with a drug-checking token");
+        let with_session = client
+            .request(method.parse().unwrap(), &url)
+            .header("cookie", format!("varde_session=abc; varde_advisory_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(with_session.status(), 404, "{method} {path} with a drug-checking session cookie");
+        // Without either, the page exists (a login, a redirect to it, or a refused form).
+        let plain = client.request(method.parse().unwrap(), &url).send().await.unwrap();
+        assert_ne!(plain.status(), 404, "{method} {path}");
+    }
+    // The advisory session opens nothing on the drug-checking side, public pages included.
+    for (method, path) in [
+        ("GET", "/dashboard"),
+        ("GET", "/alerts"),
+        ("GET", "/staff"),
+        ("GET", "/login"),
+        ("GET", "/api/v1/samples"),
+        ("POST", "/api/v1/samples"),
+        ("GET", "/open-data/samples.csv"),
+        ("GET", "/openapi.json"),
+    ] {
+        let res = client
+            .request(method.parse().unwrap(), format!("{}{path}", s.base))
+            .header("cookie", format!("varde_advisory_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{method} {path} with an advisory session");
+    }
+    // And the session cookie is never sent outside /advisory by a browser.
+    let (_, today) = page(&cw, format!("{}/advisory", s.base)).await;
+    assert!(today.contains("Dagens møter"), "{today}");
+
+    // A deployment without the module has no trace of it.
+    let plain = setup(false).await;
+    for (method, path) in ROUTES {
+        let res = client.request(method.parse().unwrap(), format!("{}{path}", plain.base)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{method} {path} without the module");
+    }
+    let openapi = reqwest::get(format!("{}/openapi.json", plain.base)).await.unwrap();
+    assert_eq!(openapi.status(), 200);
+    let openapi = openapi.text().await.unwrap();
+    assert!(openapi.contains("/api/v1/samples") && !openapi.contains("advisory"));
+}
+
+#[tokio::test]
+async fn a_case_goes_from_referral_through_a_meeting_to_the_notice_and_the_person_can_see_it_all() {
+    let s = setup(true).await;
+    let base = &s.base;
+    let (cw, _) = login(base, "cw").await;
+    let today = varde_advisory_web::today();
+    let ago = |d: i64| today.checked_sub(jiff::Span::new().days(d)).unwrap().to_string();
+    let later = |d: i64| today.checked_add(jiff::Span::new().days(d)).unwrap().to_string();
+    let referral = |fnr: &'static str| {
+        vec![
+            ("case_reference", "POL-2026-778"),
+            ("decision_date", Box::leak(ago(10).into_boxed_str()) as &str),
+            ("meetings", "1"),
+            ("tests", ""),
+            ("period_start", Box::leak(ago(10).into_boxed_str())),
+            ("period_end", Box::leak(later(170).into_boxed_str())),
+            ("name", "Kari Testperson"),
+            ("fnr", fnr),
+            ("birth_date", ""),
+            ("contact", "kari@example.org"),
+            ("guardian", ""),
+        ]
+    };
+    // An invalid fødselsnummer: a clear error, nothing stored.
+    let (status, html) =
+        submit(&cw, base, "/advisory/cases/new?lang=en", "/advisory/cases?lang=en", &referral("15058912318")).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("data-code=\"fnr_checksum\"") && html.contains("The check digits do not match"), "{html}");
+    assert!(s.store.cases("0301").unwrap().is_empty());
+    // A referral without conditions: refused too.
+    let mut none = referral("15058912317");
+    none.retain(|(k, _)| *k != "meetings");
+    let (status, html) = submit(&cw, base, "/advisory/cases/new", "/advisory/cases", &none).await;
+    assert_eq!((status, html.contains("data-code=\"no_conditions\"")), (422, true), "{html}");
+    assert!(s.store.cases("0301").unwrap().is_empty());
+
+    let (status, html) =
+        submit(&cw, base, "/advisory/cases/new", "/advisory/cases?lang=nn", &referral("150589 12317")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Kari Testperson") && html.contains("Tidsline"), "the case page in nynorsk: {html}");
+    let id = s.store.cases("0301").unwrap()[0].id;
+    let case = format!("/advisory/cases/{id}");
+    // A meeting before the referral is refused.
+    let (status, html) = submit(
+        &cw,
+        base,
+        &case,
+        &format!("{case}/record"),
+        &[("what", "meeting"), ("at", &format!("{}T10:00", ago(11))), ("attendance", "attended")],
+    )
+    .await;
+    assert_eq!((status, html.contains("meeting_before_referral")), (422, true), "{html}");
+    // An invitation, with its letter in three languages.
+    let (status, _) = submit(
+        &cw,
+        base,
+        &case,
+        &format!("{case}/record"),
+        &[("what", "invitation"), ("at", &format!("{}T10:30", later(2))), ("place", "Storgata 1")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    for (lang, words) in [("nb", "Du er invitert"), ("nn", "Du er invitert"), ("en", "You are invited")] {
+        let (status, letter) = page(&cw, format!("{base}{case}/letter/0?lang={lang}")).await;
+        assert_eq!(status, 200);
+        assert!(
+            letter.contains(words)
+                && letter.contains("Storgata 1")
+                && letter.contains("10:30")
+                && letter.contains("Oslo"),
+            "{letter}"
+        );
+    }
+    // An offer referred on without consent is impossible.
+    let (status, html) = submit(
+        &cw,
+        base,
+        &case,
+        &format!("{case}/record"),
+        &[("what", "offer"), ("on", &ago(1)), ("kind", "nav"), ("consent_on", ""), ("referred", "yes")],
+    )
+    .await;
+    assert_eq!((status, html.contains("consent_required")), (422, true));
+    // No test form: testing is not a condition of this case; a test posted anyway is refused.
+    let (_, html) = page(&cw, format!("{base}{case}")).await;
+    assert!(!html.contains("value=\"test\""));
+    let (status, _) = submit(
+        &cw,
+        base,
+        &case,
+        &format!("{case}/record"),
+        &[("what", "test"), ("on", &ago(1)), ("sample_id", "LAB-1")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    // The person came: the condition is fulfilled and the notice is due.
+    let (status, html) = submit(
+        &cw,
+        base,
+        &case,
+        &format!("{case}/record?lang=en"),
+        &[
+            ("what", "meeting"),
+            ("at", &format!("{}T10:00", ago(1))),
+            ("attendance", "attended"),
+            ("covered", "harms_information"),
+            ("covered", "offer_of_help"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("A notice to the prosecutor is due"), "{html}");
+    let (status, notice) = submit(&cw, base, &case, &format!("{case}/notice?lang=en"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(
+        notice.contains("POL-2026-778") && notice.contains("Kari Testperson") && notice.contains("fulfilled"),
+        "{notice}"
+    );
+    for private in ["Storgata", "harms", "Information on harms", "kari@example.org", "15058912317"] {
+        assert!(!notice.contains(private), "the notice says nothing but the fact: {private}");
+    }
+    let (status, again) = submit(&cw, base, &case, &format!("{case}/notice"), &[]).await;
+    assert_eq!((status, again.contains("notice_not_due")), (422, true), "one notice");
+    // The right of access: everything stored, readable.
+    let (status, access) = page(&cw, format!("{base}{case}/access?lang=en")).await;
+    assert_eq!(status, 200);
+    for stored in [
+        "Kari Testperson",
+        "15058912317",
+        "kari@example.org",
+        "POL-2026-778",
+        "Storgata 1",
+        "Information on harms",
+        "The attendance condition is fulfilled",
+    ] {
+        assert!(access.contains(stored), "{stored} in the access document");
+    }
+    // Another kommune's caseworker cannot see or touch it.
+    let (bergen, _) = login(base, "bergen").await;
+    assert_eq!(page(&bergen, format!("{base}{case}")).await.0, 404);
+    assert_eq!(page(&bergen, format!("{base}{case}/access")).await.0, 404);
+    assert!(!page(&bergen, format!("{base}/advisory/cases")).await.1.contains("Kari"));
+    // Counts: for the lead only, suppressed (one referral is "<5").
+    assert_eq!(page(&cw, format!("{base}/advisory/counts")).await.0, 403);
+    let (lead, _) = login(base, "lead").await;
+    let (status, counts) = page(&lead, format!("{base}/advisory/counts?lang=en")).await;
+    assert_eq!(status, 200);
+    assert!(counts.contains("&lt;5") && !counts.contains("Kari"), "{counts}");
+    let (status, csv) = page(&lead, format!("{base}/advisory/counts.csv")).await;
+    assert_eq!(status, 200);
+    assert!(csv.starts_with("kommune,quarter,referrals") && csv.contains(",<5,"), "{csv}");
+    assert_eq!(s.store.verify_audit().unwrap().map(|n| n > 5), Ok(true));
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_as_it_should() {
+    let s = setup(true).await;
+    let base = &s.base;
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // Anonymous: the login page and form; everything else sends to the login (or refuses a form without CSRF).
+    for (method, path) in ROUTES {
+        let res = no_redirects.request(method.parse().unwrap(), format!("{base}{path}")).send().await.unwrap();
+        let expected: &[u16] = match (method, path) {
+            ("GET", "/advisory/login") => &[200],
+            ("POST", "/advisory/login") => &[422, 403, 415],
+            _ => &[303],
+        };
+        assert!(expected.contains(&res.status().as_u16()), "anonymous {method} {path}: {}", res.status());
+    }
+    let (cw, _) = login(base, "cw").await;
+    let (lead, _) = login(base, "lead").await;
+    for (who, client) in [("caseworker", &cw), ("lead", &lead)] {
+        for path in ["/advisory", "/advisory/cases", "/advisory/cases/new"] {
+            assert_eq!(page(client, format!("{base}{path}")).await.0, 200, "{who} {path}");
+        }
+        assert_eq!(page(client, format!("{base}/advisory/cases/999")).await.0, 404, "{who}: an unknown case");
+        let counts = if who == "lead" { 200 } else { 403 };
+        assert_eq!(page(client, format!("{base}/advisory/counts")).await.0, counts, "{who} counts");
+        assert_eq!(page(client, format!("{base}/advisory/counts.csv")).await.0, counts, "{who} counts.csv");
+        // A form without the session's CSRF token is refused.
+        let res = client.post(format!("{base}/advisory/cases")).form(&[("csrf", "wrong")]).send().await.unwrap();
+        assert!([403, 422].contains(&res.status().as_u16()), "{who}: {}", res.status());
+    }
+    // Logging out ends the session.
+    let (_, html) = page(&cw, format!("{base}/advisory")).await;
+    let res = cw.post(format!("{base}/advisory/logout")).form(&[("csrf", csrf(&html))]).send().await.unwrap();
+    assert!(res.url().path().ends_with("/advisory/login"));
+    let res = no_redirects.get(format!("{base}/advisory")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+}

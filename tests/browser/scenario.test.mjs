@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,8 +20,10 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 
 const dir = mkdtempSync(join(tmpdir(), "varde-browser-"));
 const db = `sqlite://${join(dir, "v.db")}`;
+// The advisory unit's module, with its own database and key file.
+const advisory = ["--advisory-database", `sqlite://${join(dir, "advisory.db")}`, "--advisory-key-file", join(dir, "advisory.key")];
 const varde = (args, input) => {
-  const r = spawnSync(bin, ["--database", db, ...args], { input, encoding: "utf8", env: { ...process.env, VARDE_LOG: "warn" } });
+  const r = spawnSync(bin, ["--database", db, ...advisory, ...args], { input, encoding: "utf8", env: { ...process.env, VARDE_LOG: "warn" } });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 };
@@ -33,7 +35,9 @@ before(async () => {
   varde(["user", "add", "tina", "--role", "technician", "--service", "oslo-brukerrom"], "tekniker-passord-123\n");
   varde(["user", "add", "rolf", "--role", "reviewer"], "reviewer-passord-123\n");
   varde(["user", "add", "anne", "--role", "admin"], "admin-passord-12345\n");
-  server = spawn(bin, ["--database", db, "serve", "--listen", "127.0.0.1:0"], { env: { ...process.env, VARDE_LOG: "warn" } });
+  writeFileSync(join(dir, "advisory.key"), varde(["advisory", "key"]));
+  varde(["advisory", "user", "siri", "--role", "lead", "--kommune", "0301"], "radgivning-passord-1\n");
+  server = spawn(bin, ["--database", db, ...advisory, "serve", "--listen", "127.0.0.1:0"], { env: { ...process.env, VARDE_LOG: "warn" } });
   base = await new Promise((resolve, reject) => {
     server.stdout.on("data", (d) => {
       const m = String(d).match(/listening on (http:\/\/\S+)/);
@@ -254,4 +258,59 @@ test("a reviewer works the queue: filters, merge, a pill photo, publish; warning
   assert.ok(overflow <= 0, `no sideways scrolling on a small phone (${overflow} px)`);
   await axe(phone, "fentanyl alert on a phone");
   await phone.screenshot({ path: join(shots, "11-fentanyl-alert-360px.png"), fullPage: true });
+});
+
+test("the advisory unit: a referral, an invitation letter, a meeting, the notice, the person's access, the counts", async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${base}/advisory/login?lang=nn`);
+  await axe(page, "advisory login");
+  await page.fill("input[name=username]", "siri");
+  await page.fill("input[name=password]", "radgivning-passord-1");
+  await page.click("button[type=submit]");
+  await page.waitForURL(/\/advisory\?lang=nn/);
+  await axe(page, "advisory today");
+  const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+  await page.goto(`${base}/advisory/cases/new?lang=en`);
+  await axe(page, "new referral");
+  await page.fill("input[name=case_reference]", "POL-2026-991");
+  await page.fill("input[name=decision_date]", day(-7));
+  await page.fill("input[name=period_start]", day(-7));
+  await page.fill("input[name=period_end]", day(170));
+  await page.fill("input[name=name]", "Ola Testperson");
+  await page.fill("input[name=fnr]", "15058912317");
+  await page.fill("input[name=contact]", "Storgata 2, 0155 Oslo");
+  await page.click("form button[type=submit] >> nth=-1");
+  await page.waitForURL(/\/advisory\/cases\/\d+/);
+  const caseUrl = page.url().split("?")[0];
+  await axe(page, "advisory case");
+  await page.fill("form:has(input[value=invitation]) input[name=at]", `${day(2)}T10:30`);
+  await page.fill("form:has(input[value=invitation]) input[name=place]", "Rådhusgata 5");
+  await page.click("form:has(input[value=invitation]) button[type=submit]");
+  await page.waitForURL(/\/advisory\/cases\/\d+/);
+  await page.click("text=Letter");
+  assert.match(await page.textContent("main"), /You are invited .* 10:30, Rådhusgata 5/);
+  await axe(page, "invitation letter");
+  await page.emulateMedia({ media: "print" });
+  await page.screenshot({ path: join(shots, "12-advisory-letter-print.png"), fullPage: true });
+  await page.emulateMedia({ media: "screen" });
+  await page.goto(`${caseUrl}?lang=en`);
+  await page.fill("form:has(input[value=meeting]) input[name=at]", `${day(-1)}T09:00`);
+  await page.selectOption("form:has(input[value=meeting]) select[name=attendance]", "attended");
+  await page.check("form:has(input[value=meeting]) input[value=harms_information]");
+  await page.click("form:has(input[value=meeting]) button[type=submit]");
+  await page.waitForURL(/\/advisory\/cases\/\d+/);
+  await page.click("text=Make and record the notice");
+  await page.waitForURL(/\/notice\/\d+/);
+  const notice = await page.textContent("main");
+  assert.match(notice, /POL-2026-991/);
+  assert.doesNotMatch(notice, /Rådhusgata|harms/, "the notice says only the fact");
+  await axe(page, "notice to the prosecutor");
+  await page.goto(`${caseUrl}/access?lang=nb`);
+  assert.match(await page.textContent("main"), /15058912317/);
+  await axe(page, "right of access");
+  await page.goto(`${base}/advisory/counts?lang=nb`);
+  assert.match(await page.textContent("table"), /&lt;5|<5/);
+  await axe(page, "advisory counts");
+  await page.screenshot({ path: join(shots, "13-advisory-counts.png"), fullPage: true });
 });

@@ -50,7 +50,24 @@ pub(crate) struct Unit {
 /// The module's routes, all under `/advisory`.
 pub fn router(store: Arc<AdvisoryStore>, settings: Settings) -> Router {
     let unit = Unit { store, settings: Arc::new(settings) };
-    pages::routes().layer(axum::middleware::from_fn(refuse_drug_checking_credentials)).with_state(unit)
+    pages::routes()
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(refuse_drug_checking_credentials))
+        .with_state(unit)
+}
+
+/// As on every Varde page: no inline scripts or styles, no framing, no sniffing, no referrer; and nothing cached.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut res = next.run(request).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
 }
 
 /// Runs the retention purge now and then every hour (audited in the module's own log).

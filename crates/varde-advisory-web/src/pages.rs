@@ -34,6 +34,12 @@ pub(crate) fn routes() -> Router<Unit> {
         .route("/advisory/cases/{id}/access", get(access))
         .route("/advisory/counts", get(counts_page))
         .route("/advisory/counts.csv", get(counts_csv))
+        .route("/advisory/style.css", get(style))
+}
+
+async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLE)
+        .into_response()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -60,7 +66,7 @@ fn layout(lang: Lang, title: &str, member: Option<&Member>, unit: &Unit, body: M
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
                 title { (title) " – " (t(lang, "unit")) }
-                style { (STYLE) }
+                link rel="stylesheet" href="/advisory/style.css";
             }
             body {
                 header {
@@ -99,7 +105,7 @@ fn refused(lang: Lang, unit: &Unit, member: &Member, code: &str) -> Response {
     let body = html! {
         h1 { (t(lang, "error")) }
         p.error role="alert" data-code=(code) { (t(lang, &format!("err_{code}"))) " (" code { (code) } ")" }
-        p { a href="javascript:history.back()" { "←" } }
+        p { a href={ "/advisory?lang=" (lang.code()) } { (t(lang, "today")) } }
     };
     (StatusCode::UNPROCESSABLE_ENTITY, layout(lang, &t(lang, "error"), Some(member), unit, body)).into_response()
 }

@@ -132,7 +132,8 @@ pub fn demo(store: &AdvisoryStore) -> anyhow::Result<Vec<(String, String, &'stat
         ("Testperson Tre", date(2009, 6, 30), 5),
     ];
     for (i, (name, birth, ago)) in people.into_iter().enumerate() {
-        let fnr = (100..200).find_map(|n| Fnr::compose(birth, n, true)).expect("a synthetic number");
+        // The individual number's range gives the century (500-999 for those born from 2000).
+        let fnr = (100..1000).find_map(|n| Fnr::compose(birth, n, true)).expect("a synthetic number");
         let decided = days(ago);
         let referral = Referral {
             case_reference: format!("DEMO-{}", 1000 + i),

@@ -102,7 +102,7 @@ async fn submit(client: &reqwest::Client, base: &str, from: &str, to: &str, fiel
 }
 
 /// Every advisory route, with a method.
-const ROUTES: [(&str, &str); 13] = [
+const ROUTES: [(&str, &str); 16] = [
     ("GET", "/advisory"),
     ("GET", "/advisory/login"),
     ("POST", "/advisory/login"),
@@ -114,6 +114,9 @@ const ROUTES: [(&str, &str); 13] = [
     ("POST", "/advisory/cases/1/record"),
     ("POST", "/advisory/cases/1/notice"),
     ("GET", "/advisory/cases/1/access"),
+    ("GET", "/advisory/cases/1/letter/0"),
+    ("GET", "/advisory/cases/1/notice/0"),
+    ("GET", "/advisory/style.css"),
     ("GET", "/advisory/counts"),
     ("GET", "/advisory/counts.csv"),
 ];
@@ -336,7 +339,7 @@ async fn every_route_answers_each_role_as_it_should() {
     for (method, path) in ROUTES {
         let res = no_redirects.request(method.parse().unwrap(), format!("{base}{path}")).send().await.unwrap();
         let expected: &[u16] = match (method, path) {
-            ("GET", "/advisory/login") => &[200],
+            ("GET", "/advisory/login" | "/advisory/style.css") => &[200],
             ("POST", "/advisory/login") => &[422, 403, 415],
             _ => &[303],
         };
@@ -348,7 +351,9 @@ async fn every_route_answers_each_role_as_it_should() {
         for path in ["/advisory", "/advisory/cases", "/advisory/cases/new"] {
             assert_eq!(page(client, format!("{base}{path}")).await.0, 200, "{who} {path}");
         }
-        assert_eq!(page(client, format!("{base}/advisory/cases/999")).await.0, 404, "{who}: an unknown case");
+        for path in ["", "/access", "/letter/0", "/notice/0"] {
+            assert_eq!(page(client, format!("{base}/advisory/cases/999{path}")).await.0, 404, "{who}: an unknown case");
+        }
         let counts = if who == "lead" { 200 } else { 403 };
         assert_eq!(page(client, format!("{base}/advisory/counts")).await.0, counts, "{who} counts");
         assert_eq!(page(client, format!("{base}/advisory/counts.csv")).await.0, counts, "{who} counts.csv");
@@ -362,4 +367,34 @@ async fn every_route_answers_each_role_as_it_should() {
     assert!(res.url().path().ends_with("/advisory/login"));
     let res = no_redirects.get(format!("{base}/advisory")).send().await.unwrap();
     assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn the_demo_has_synthetic_people_and_fresh_logins_each_start() {
+    let s = setup(true).await;
+    let first = advisory::demo(&s.store).unwrap();
+    let cases = s.store.cases("0301").unwrap();
+    assert_eq!(cases.len(), 3);
+    for c in &cases {
+        let fnr = c.person.fnr.as_ref().expect("a synthetic number");
+        assert_eq!(fnr.kind(), varde_advisory::fnr::Kind::Synthetic, "{fnr:?}");
+        assert!(c.person.name.starts_with("Testperson"));
+    }
+    assert!(cases.iter().any(|c| c.person.guardian.is_some()), "a minor with a guardian");
+    // A second start keeps the cases and makes new passwords; the new ones log in.
+    let second = advisory::demo(&s.store).unwrap();
+    assert_eq!(s.store.cases("0301").unwrap().len(), 3);
+    assert_ne!(first[0].1, second[0].1);
+    let jar = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let form = jar.get(format!("{}/advisory/login", s.base)).send().await.unwrap().text().await.unwrap();
+    let (user, password, _) = &second[0];
+    let res = jar
+        .post(format!("{}/advisory/login?lang=en", s.base))
+        .form(&[("username", user.as_str()), ("password", password.as_str()), ("csrf", &csrf(&form))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let today = res.text().await.unwrap();
+    assert!(today.contains("Cases needing action") && today.contains("Testperson"), "{today}");
 }

@@ -337,6 +337,29 @@ impl AdvisoryStore {
         })
     }
 
+    /// What the audit log holds about a case (when, who, what was done), for the person's right of access.
+    pub fn case_audit(&self, kommune: &str, case_id: i64) -> Result<Vec<(Timestamp, String, String)>> {
+        let conn = self.conn();
+        let known: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1 AND kommune = ?2)",
+            params![case_id, kommune],
+            |r| r.get(0),
+        )?;
+        if !known {
+            return Err(Error::UnknownCase);
+        }
+        let mut stmt = conn.prepare("SELECT at_ms, actor, action FROM audit WHERE case_id = ?1 ORDER BY seq")?;
+        let rows = stmt
+            .query_map([case_id], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<(i64, String, String)>>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|(ms, actor, action)| {
+                (Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH), actor, action)
+            })
+            .collect())
+    }
+
     /// Every case of `kommune`, newest decision first.
     pub fn cases(&self, kommune: &str) -> Result<Vec<Case>> {
         let ids: Vec<i64> = {

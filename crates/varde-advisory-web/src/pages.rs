@@ -242,7 +242,7 @@ async fn today_page(
     meetings.sort_by_key(|(at, _, _)| *at);
     let needing: Vec<(&Case, Vec<Action>)> = cases
         .iter()
-        .map(|c| (c, actions(&c.referral.conditions, &c.meetings(), &c.notices(), day)))
+        .map(|c| (c, actions(&c.referral.conditions, &c.recorded, day)))
         .filter(|(_, a)| !a.is_empty())
         .collect();
     let body = html! {
@@ -648,6 +648,10 @@ async fn make_notice(
     }
 }
 
+fn oslo() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 fn kommune_name(unit: &Unit, kommune: &str) -> String {
     unit.settings.kommuner.get(kommune).cloned().unwrap_or_else(|| kommune.to_owned())
 }
@@ -746,6 +750,11 @@ async fn access(
         Ok(c) => c,
         Err(e) => return store_failed(e, lang, &unit, &member),
     };
+    let (store, kommune) = (unit.store.clone(), member.user.kommune.clone());
+    let trail = match blocking(move || store.case_audit(&kommune, id)).await {
+        Ok(t) => t,
+        Err(e) => return store_failed(e, lang, &unit, &member),
+    };
     let p = &case.person;
     let c = &case.referral.conditions;
     let body = html! {
@@ -771,6 +780,11 @@ async fn access(
         h2 { (t(lang, "stored_events")) }
         @if case.recorded.is_empty() { p { (t(lang, "nothing_recorded")) } }
         ol { @for r in &case.recorded { li { (describe(lang, r)) } } }
+        h2 { (t(lang, "stored_audit")) }
+        table {
+            thead { tr { th scope="col" { (t(lang, "when")) } th scope="col" { (t(lang, "username")) } th scope="col" { (t(lang, "what_done")) } } }
+            tbody { @for (at, actor, action) in &trail { tr { td { (at.to_zoned(oslo()).strftime("%Y-%m-%d %H:%M")) } td { (actor) } td { code { (action) } } } } }
+        }
         p { (fill(lang, "retention_note", &[("days", &unit.settings.grace_days.to_string())])) }
     };
     layout(lang, &t(lang, "access"), Some(&member), &unit, body)

@@ -344,20 +344,34 @@ pub enum Action {
     NoticeDue,
 }
 
-/// The actions a case needs today, most pressing first.
-pub fn actions(conditions: &Conditions, meetings: &[Meeting], sent: &[NoticeKind], today: Date) -> Vec<Action> {
+/// The actions a case needs today, most pressing first. No response: the last meeting was missed and no new
+/// invitation is pending, or the last invitation's day has passed with no meeting recorded since.
+pub fn actions(conditions: &Conditions, recorded: &[Recorded], today: Date) -> Vec<Action> {
+    let meetings: Vec<&Meeting> =
+        recorded.iter().filter_map(|r| if let Recorded::Meeting(m) = r { Some(m) } else { None }).collect();
+    let sent: Vec<NoticeKind> = recorded
+        .iter()
+        .filter_map(|r| if let Recorded::Notice { kind, .. } = r { Some(*kind) } else { None })
+        .collect();
+    let owned: Vec<Meeting> = meetings.iter().map(|m| (*m).clone()).collect();
     let mut out = Vec::new();
-    if notice_due(conditions, meetings, sent, today).is_some() {
+    if notice_due(conditions, &owned, &sent, today).is_some() {
         out.push(Action::NoticeDue);
     }
     let attended = meetings.iter().filter(|m| m.attendance == Attendance::Attended).count();
     let required = conditions.meetings.map_or(0, usize::from);
+    let open = sent.is_empty() && attended < required;
     let soon = today.checked_add(jiff::Span::new().days(14)).unwrap_or(today);
-    if sent.is_empty() && attended < required && conditions.period_end >= today && conditions.period_end <= soon {
+    if open && conditions.period_end >= today && conditions.period_end <= soon {
         out.push(Action::DeadlineNear);
     }
-    let last = meetings.iter().filter(|m| m.at.date() <= today).max_by_key(|m| m.at);
-    if sent.is_empty() && attended < required && last.is_some_and(|m| m.attendance == Attendance::NotAttended) {
+    let last_meeting = meetings.iter().filter(|m| m.at.date() <= today).max_by_key(|m| m.at);
+    let last_invitation =
+        recorded.iter().filter_map(|r| if let Recorded::Invitation { at, .. } = r { Some(*at) } else { None }).max();
+    let missed = last_meeting
+        .is_some_and(|m| m.attendance == Attendance::NotAttended && last_invitation.is_none_or(|i| i <= m.at));
+    let unanswered = last_invitation.is_some_and(|i| i.date() < today && last_meeting.is_none_or(|m| m.at < i));
+    if open && (missed || unanswered) {
         out.push(Action::NoResponse);
     }
     out
@@ -615,12 +629,26 @@ mod tests {
     #[test]
     fn a_case_asks_for_action_when_the_person_did_not_come_or_the_period_runs_out() {
         let c = referral().conditions;
-        let missed = [meeting(date(2026, 9, 10), Attendance::NotAttended)];
-        assert_eq!(actions(&c, &missed, &[], date(2026, 9, 11)), vec![Action::NoResponse]);
-        assert_eq!(actions(&c, &missed, &[], date(2027, 2, 20)), vec![Action::DeadlineNear, Action::NoResponse]);
-        assert_eq!(actions(&c, &missed, &[], date(2027, 3, 2)), vec![Action::NoticeDue, Action::NoResponse]);
-        assert!(actions(&c, &missed, &[NoticeKind::NonAttendance], date(2027, 3, 3)).is_empty());
-        let attended = [meeting(date(2026, 9, 10), Attendance::Attended)];
-        assert_eq!(actions(&c, &attended, &[], date(2026, 9, 11)), vec![Action::NoticeDue]);
+        let invite = |d: Date| Recorded::Invitation { at: d.at(10, 0, 0, 0), place: "Storgata 1".into() };
+        let missed =
+            vec![invite(date(2026, 9, 10)), Recorded::Meeting(meeting(date(2026, 9, 10), Attendance::NotAttended))];
+        assert_eq!(actions(&c, &missed, date(2026, 9, 11)), vec![Action::NoResponse]);
+        assert_eq!(actions(&c, &missed, date(2027, 2, 20)), vec![Action::DeadlineNear, Action::NoResponse]);
+        assert_eq!(actions(&c, &missed, date(2027, 3, 2)), vec![Action::NoticeDue, Action::NoResponse]);
+        let mut noticed = missed.clone();
+        noticed.push(Recorded::Notice { on: date(2027, 3, 2), kind: NoticeKind::NonAttendance });
+        assert!(actions(&c, &noticed, date(2027, 3, 3)).is_empty());
+        // Invited again: nothing to do until that day has passed without a meeting.
+        let mut again = missed.clone();
+        again.push(invite(date(2026, 9, 20)));
+        assert!(actions(&c, &again, date(2026, 9, 15)).is_empty());
+        assert!(actions(&c, &again, date(2026, 9, 20)).is_empty(), "the day itself");
+        assert_eq!(actions(&c, &again, date(2026, 9, 21)), vec![Action::NoResponse], "no meeting recorded");
+        // An invitation nobody answered, without any meeting recorded.
+        assert_eq!(actions(&c, &[invite(date(2026, 9, 10))], date(2026, 9, 11)), vec![Action::NoResponse]);
+        assert!(actions(&c, &[], date(2026, 9, 11)).is_empty());
+        let attended =
+            vec![invite(date(2026, 9, 10)), Recorded::Meeting(meeting(date(2026, 9, 10), Attendance::Attended))];
+        assert_eq!(actions(&c, &attended, date(2026, 9, 11)), vec![Action::NoticeDue]);
     }
 }

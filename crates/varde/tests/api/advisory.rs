@@ -313,6 +313,8 @@ async fn a_case_goes_from_referral_through_a_meeting_to_the_notice_and_the_perso
     ] {
         assert!(access.contains(stored), "{stored} in the access document");
     }
+    // With the log of what was done in the case and by whom.
+    assert!(access.contains("case.open") && access.contains("case.notice") && access.contains(">cw<"), "{access}");
     // Another kommune's caseworker cannot see or touch it.
     let (bergen, _) = login(base, "bergen").await;
     assert_eq!(page(&bergen, format!("{base}{case}")).await.0, 404);

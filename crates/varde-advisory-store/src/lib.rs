@@ -211,16 +211,7 @@ impl AdvisoryStore {
         conn.query_row(
             "SELECT id, username, password_hash, role, kommune FROM users WHERE username = ?1 AND enabled = 1",
             [username],
-            |r| {
-                let role: String = r.get(3)?;
-                Ok(User {
-                    id: r.get(0)?,
-                    username: r.get(1)?,
-                    password_hash: r.get(2)?,
-                    role: Role::parse(&role).unwrap_or(Role::Caseworker),
-                    kommune: r.get(4)?,
-                })
-            },
+            user_row,
         )
         .optional()
         .map_err(Error::from)
@@ -241,16 +232,7 @@ impl AdvisoryStore {
             "SELECT u.id, u.username, u.password_hash, u.role, u.kommune FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.enabled = 1",
             params![token_hash, now.as_millisecond()],
-            |r| {
-                let role: String = r.get(3)?;
-                Ok(User {
-                    id: r.get(0)?,
-                    username: r.get(1)?,
-                    password_hash: r.get(2)?,
-                    role: Role::parse(&role).unwrap_or(Role::Caseworker),
-                    kommune: r.get(4)?,
-                })
-            },
+            user_row,
         )
         .optional()
         .map_err(Error::from)
@@ -514,6 +496,19 @@ impl AdvisoryStore {
         }
         Ok(Ok(n))
     }
+}
+
+/// A user from `id, username, password_hash, role, kommune`.
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        password_hash: r.get(2)?,
+        // The column's CHECK admits only the two roles.
+        role: Role::parse(&role).unwrap_or(Role::Caseworker),
+        kommune: r.get(4)?,
+    })
 }
 
 fn add(into: &mut QuarterCounts, c: &QuarterCounts) {

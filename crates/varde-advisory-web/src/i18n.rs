@@ -4,42 +4,20 @@ use axum::http::{HeaderMap, header};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Nb,
-    Nn,
-    En,
-}
+pub use varde_domain::lang::Lang;
 
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::Nb, Lang::Nn, Lang::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Nb => "nb",
-            Lang::Nn => "nn",
-            Lang::En => "en",
-        }
-    }
-
-    /// `?lang=` first, then the browser's `Accept-Language`, then bokmål.
-    pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
-        let pick = |s: &str| match s.trim().split(['-', ';']).next().unwrap_or("") {
-            "nb" | "no" => Some(Lang::Nb),
-            "nn" => Some(Lang::Nn),
-            "en" => Some(Lang::En),
-            _ => None,
-        };
-        query
-            .and_then(pick)
-            .or_else(|| {
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(',').find_map(pick))
-            })
-            .unwrap_or(Lang::Nb)
-    }
+/// `?lang=` first, then the browser's `Accept-Language`, then bokmål.
+pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    let pick = |s: &str| Lang::parse(s.split(';').next().unwrap_or(""));
+    query
+        .and_then(pick)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').find_map(|l| pick(l).or_else(|| pick(l.split('-').next().unwrap_or("")))))
+        })
+        .unwrap_or(Lang::Nb)
 }
 
 type Texts = HashMap<String, HashMap<String, String>>;

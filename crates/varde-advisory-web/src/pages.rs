@@ -48,7 +48,7 @@ pub(crate) struct LangQuery {
 }
 
 fn lang(q: &LangQuery, headers: &HeaderMap) -> Lang {
-    Lang::negotiate(q.lang.as_deref(), headers)
+    crate::i18n::negotiate(q.lang.as_deref(), headers)
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1a1a1a}\
@@ -391,9 +391,10 @@ async fn open_case(
 
 // --- A case ------------------------------------------------------------------------------------------------------
 
-async fn load(unit: &Unit, member: &Member, id: i64) -> Result<Case, Error> {
+/// A case of the member's kommune, or the response that says why not (404 for another kommune's).
+async fn load(unit: &Unit, member: &Member, id: i64, lang: Lang) -> Result<Case, Response> {
     let (store, kommune) = (unit.store.clone(), member.user.kommune.clone());
-    blocking(move || store.case(&kommune, id)).await
+    blocking(move || store.case(&kommune, id)).await.map_err(|e| store_failed(e, lang, unit, member))
 }
 
 fn describe(lang: Lang, r: &Recorded) -> Markup {
@@ -445,9 +446,9 @@ async fn case_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang(&q, &headers);
-    let case = match load(&unit, &member, id).await {
+    let case = match load(&unit, &member, id, lang).await {
         Ok(c) => c,
-        Err(e) => return store_failed(e, lang, &unit, &member),
+        Err(res) => return res,
     };
     let due = notice_due(&case.referral.conditions, &case.meetings(), &case.notices(), today());
     let c = &case.referral.conditions;
@@ -629,9 +630,9 @@ async fn make_notice(
     if let Err(e) = member.check_csrf(&form.csrf) {
         return e.into_response();
     }
-    let case = match load(&unit, &member, id).await {
+    let case = match load(&unit, &member, id, lang).await {
         Ok(c) => c,
-        Err(e) => return store_failed(e, lang, &unit, &member),
+        Err(res) => return res,
     };
     let day = today();
     let Some(kind) = notice_due(&case.referral.conditions, &case.meetings(), &case.notices(), day) else {
@@ -664,9 +665,9 @@ async fn letter(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang(&q, &headers);
-    let case = match load(&unit, &member, id).await {
+    let case = match load(&unit, &member, id, lang).await {
         Ok(c) => c,
-        Err(e) => return store_failed(e, lang, &unit, &member),
+        Err(res) => return res,
     };
     let Some(Recorded::Invitation { at, place }) = case.recorded.get(n) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -705,9 +706,9 @@ async fn notice_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang(&q, &headers);
-    let case = match load(&unit, &member, id).await {
+    let case = match load(&unit, &member, id, lang).await {
         Ok(c) => c,
-        Err(e) => return store_failed(e, lang, &unit, &member),
+        Err(res) => return res,
     };
     let Some(Recorded::Notice { on, kind }) = case.recorded.get(n) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -746,9 +747,9 @@ async fn access(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang(&q, &headers);
-    let case = match load(&unit, &member, id).await {
+    let case = match load(&unit, &member, id, lang).await {
         Ok(c) => c,
-        Err(e) => return store_failed(e, lang, &unit, &member),
+        Err(res) => return res,
     };
     let (store, kommune) = (unit.store.clone(), member.user.kommune.clone());
     let trail = match blocking(move || store.case_audit(&kommune, id)).await {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod check;
+pub mod config;
 pub mod detect;
 pub mod http;
 pub mod know;
@@ -76,9 +77,9 @@ impl AppState {
             metrics,
             tokens: TokenCache::new(Duration::from_secs(30)),
             feed_cache: Default::default(),
-            concern_limiter: http::limits::RateLimiter::new(http::limits::CONCERNS_PER_ADDRESS),
+            concern_limiter: http::limits::RateLimiter::new(config::limits::CONCERNS_PER_ADDRESS),
             login_failures: Default::default(),
-            lookup_limiter: http::limits::RateLimiter::new(http::limits::LOOKUPS_PER_ADDRESS),
+            lookup_limiter: http::limits::RateLimiter::new(config::limits::LOOKUPS_PER_ADDRESS),
             trusted_proxies: Vec::new(),
             dummy_hash: http::session::hash_password("no such user"),
             spectra: Default::default(),
@@ -152,6 +153,6 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::metrics::track))
         .layer(axum::middleware::from_fn(http::session::security_headers))
-        .layer(DefaultBodyLimit::max(http::extract::MAX_BODY))
+        .layer(DefaultBodyLimit::max(config::limits::MAX_BODY))
         .with_state(state)
 }

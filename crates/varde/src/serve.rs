@@ -75,7 +75,7 @@ pub async fn app_with(
     let mailer = reach
         .smtp_url
         .as_deref()
-        .map(|url| varde_reach::mail::Mailer::new(url, &from, varde_web::warn::outbox::EMAIL_CONNECTIONS))
+        .map(|url| varde_reach::mail::Mailer::new(url, &from, varde_web::config::reach::EMAIL_CONNECTIONS))
         .transpose()
         .context("--smtp-url / --mail-from")?;
     let subject = format!("mailto:{}", from.rsplit_once('<').map_or(from.as_str(), |(_, a)| a.trim_end_matches('>')));

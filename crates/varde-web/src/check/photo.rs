@@ -2,12 +2,10 @@
 //! no EXIF (so no GPS position, camera serial or time), no XMP and no comments. The orientation the camera recorded
 //! is applied first, so the picture still stands the right way up.
 
+use crate::config::check::PHOTO_MAX_SIDE as MAX_SIDE;
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 use std::io::Cursor;
-
-/// Photos are scaled down to at most this many pixels on their longer side.
-pub const MAX_SIDE: u32 = 1600;
 
 /// A JPEG or PNG in, a clean JPEG and its size out.
 pub fn strip(bytes: &[u8]) -> Result<(Vec<u8>, (u32, u32)), String> {

@@ -3,6 +3,7 @@
 //! so codes cannot be found by trying.
 
 use crate::AppState;
+use crate::config::check::RESULT_ANSWER_AFTER as ANSWER_AFTER;
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
@@ -12,15 +13,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::html;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use varde_domain::SampleCode;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/result", get(page))
 }
-
-/// Every look-up answers after at least this long, whatever the code.
-const ANSWER_AFTER: Duration = Duration::from_millis(150);
 
 /// What a guarded look-up found.
 pub enum Lookup {
@@ -32,7 +30,7 @@ pub enum Lookup {
 }
 
 /// The one way to look up a result, for the page and the API alike: at most
-/// [`crate::http::limits::LOOKUPS_PER_ADDRESS`] per address in the window, counted together, and never answered sooner than
+/// [`crate::config::limits::LOOKUPS_PER_ADDRESS`] per address in the window, counted together, and never answered sooner than
 /// [`ANSWER_AFTER`] after `started`, so neither the count nor the time tells a known code from an unknown one.
 pub async fn lookup(
     state: &AppState,

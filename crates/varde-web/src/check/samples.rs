@@ -3,16 +3,13 @@
 //! refusals (by error code, for `/metrics`) the same way; they differ only in how they answer.
 
 use crate::AppState;
+use crate::config::check::CODE_TRIES;
 use crate::http::error::ApiError;
 use jiff::Timestamp;
 use varde_domain::SampleCode;
 use varde_domain::auth::Principal;
 use varde_domain::sample::{AnalysisInput, SampleInput};
 use varde_store::{StoreError, StoredSample};
-
-/// How many sample codes are drawn before giving up. 60 random bits make a collision vanishingly rare; a few tries
-/// make it impossible in practice, and a bound keeps a broken random source from looping forever.
-const CODE_TRIES: usize = 5;
 
 /// Counts a refusal by its code and hands it on.
 pub fn refused(state: &AppState, e: ApiError) -> ApiError {

@@ -5,6 +5,7 @@
 //! is built from the stored reference spectra on first use and rebuilt after an admin adds one.
 
 use crate::AppState;
+use crate::config::check::SPECTRUM_MATCHES as MATCHES;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::Auth;
 use crate::http::extract::{ApiPath, ApiQuery};
@@ -22,9 +23,6 @@ use varde_domain::method::Method;
 use varde_spectra::ir::{self, Grid, IrLibrary, MixtureOptions, Ordinate, SearchMethod};
 use varde_spectra::ms;
 use varde_store::{NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, Technique};
-
-/// How many library matches are proposed.
-const MATCHES: usize = 5;
 
 /// The libraries, built from the stored reference spectra.
 pub struct Engine {

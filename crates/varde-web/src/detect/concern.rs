@@ -2,6 +2,7 @@
 //! with a honeypot for robots and the same refusal of personal data as everywhere else.
 
 use crate::AppState;
+use crate::config::sessions::CONCERN_CSRF_COOKIE as CSRF_COOKIE;
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
@@ -23,10 +24,6 @@ pub fn routes() -> axum::Router<AppState> {
 pub struct LangQuery {
     lang: Option<String>,
 }
-
-/// The form's anti-forgery cookie: the same random token travels in the form and in this cookie (double submit),
-/// which another site can neither read nor set.
-const CSRF_COOKIE: &str = "varde_concern";
 
 fn page(state: &AppState, lang: Lang, input: &ConcernInput, error: Option<&str>, csrf: &str) -> Markup {
     let body = html! {

@@ -1,6 +1,7 @@
 //! Request extractors that turn every kind of bad input into an [`ApiError`] naming what was wrong.
 
 use crate::AppState;
+use crate::config::limits::MAX_BODY;
 use crate::http::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -9,9 +10,6 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use varde_domain::ErrorCode;
 use varde_domain::auth::Principal;
-
-/// The largest request body accepted (a sample with many analyses is a few kilobytes).
-pub const MAX_BODY: usize = 1 << 20;
 
 /// A JSON body. Malformed JSON is `400 malformed_json`; a missing, unknown or wrongly typed field is
 /// `400 invalid_field` naming the field's path; a body over 1 MiB is `413 payload_too_large`.

@@ -1,7 +1,8 @@
 //! Limits at the edge: who the client is (behind trusted proxies only), and how often an address or an account may
-//! try something. The limiter's memory is bounded: old attempts are pruned, and past [`MAX_KEYS`] the least recently
+//! try something. The limiter's memory is bounded: old attempts are pruned, and past [`MAX_KEYS`](crate::config::limits::MAX_KEYS) the least recently
 //! seen keys are forgotten, so a flood of made-up addresses or usernames cannot grow it without end.
 
+use crate::config::limits::{MAX_KEYS, WINDOW};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
@@ -10,18 +11,6 @@ use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// The window every limit counts in.
-pub const WINDOW: Duration = Duration::from_secs(600);
-/// Result look-ups (page and API together) per address in the window.
-pub const LOOKUPS_PER_ADDRESS: usize = 5;
-/// Concern reports per address in the window.
-pub const CONCERNS_PER_ADDRESS: usize = 5;
-/// Failed logins from one address, and for one account from anywhere, before they are locked for the window.
-pub const LOGIN_FAILURES_PER_ADDRESS: usize = 5;
-pub const LOGIN_FAILURES_PER_ACCOUNT: usize = 10;
-/// The most keys a limiter remembers.
-pub const MAX_KEYS: usize = 100_000;
 
 /// Attempts per key in a sliding window, at most `allowance` remembered per key.
 pub struct RateLimiter {

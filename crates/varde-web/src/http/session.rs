@@ -2,6 +2,7 @@
 //! form, failed-login throttling per address, and security headers on every response.
 
 use crate::AppState;
+use crate::config::sessions::{COOKIE, LOGIN_CSRF_COOKIE, SESSION_HOURS};
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
@@ -21,10 +22,6 @@ use sha2::{Digest, Sha256};
 use varde_domain::ErrorCode;
 use varde_domain::Lang;
 use varde_store::SessionRecord;
-
-pub const COOKIE: &str = "varde_session";
-const LOGIN_CSRF_COOKIE: &str = "varde_login";
-const SESSION_HOURS: i64 = 8;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/login", get(login_form).post(login)).route("/logout", post(logout))
@@ -243,7 +240,8 @@ pub struct LoginFailures {
 
 impl Default for LoginFailures {
     fn default() -> LoginFailures {
-        use crate::http::limits::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS, RateLimiter};
+        use crate::config::limits::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS};
+        use crate::http::limits::RateLimiter;
         LoginFailures {
             by_address: RateLimiter::new(LOGIN_FAILURES_PER_ADDRESS),
             by_account: RateLimiter::new(LOGIN_FAILURES_PER_ACCOUNT),

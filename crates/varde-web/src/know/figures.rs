@@ -8,6 +8,7 @@
 //! serving bytes costs. Each rendering is gzip-compressed once, when it is made, for the clients that accept it
 //! (browsers and `curl --compressed` do): a cheap phone downloads a tenth of the page, and no request compresses.
 
+use crate::config::figures::{FRESH, KEEP_PLAIN};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -16,9 +17,6 @@ use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// How old a rendering may be before the next request starts a new one.
-pub const FRESH: Duration = Duration::from_secs(60);
 
 pub struct FigureCache {
     fresh: Duration,
@@ -55,9 +53,6 @@ pub struct Rendering {
     plain: Option<Bytes>,
     gzip: Bytes,
 }
-
-/// Renderings up to this size are kept plain as well as compressed.
-const KEEP_PLAIN: usize = 1 << 20;
 
 /// Writes into the compressor, and into a plain copy while that stays small.
 struct Tee {

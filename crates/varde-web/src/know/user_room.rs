@@ -3,6 +3,7 @@
 //! (`POST /api/v1/user-room-days`); both go through [`crate::api::indicators::record_day`].
 
 use crate::AppState;
+use crate::config::figures::USER_ROOM_WEEKS_SHOWN as WEEKS_SHOWN;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
@@ -22,8 +23,6 @@ pub fn routes() -> axum::Router<AppState> {
 
 /// The four counts, in the order of the form and the table.
 const COUNTS: [&str; 4] = ["visits", "overdoses", "naloxone", "referrals"];
-/// How far back the table goes.
-const WEEKS_SHOWN: i64 = 8;
 
 #[derive(serde::Deserialize)]
 struct PageQuery {

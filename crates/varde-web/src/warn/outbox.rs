@@ -8,6 +8,7 @@
 //! contact address is set, once per alert and service.
 
 use crate::AppState;
+use crate::config::reach::{EMAIL_CONNECTIONS, OUTBOX_BATCH as BATCH, PUSH_PARALLEL, PUSH_TTL_SECONDS};
 use crate::warn::messages;
 use futures_util::StreamExt;
 use jiff::Timestamp;
@@ -17,14 +18,6 @@ use varde_domain::subscription::{Channel, retry_after_seconds};
 use varde_reach::mail::MailError;
 use varde_reach::webpush;
 use varde_store::{AlertFilter, Handover, OutboxMessage};
-
-/// Messages taken from the outbox at a time.
-const BATCH: usize = 500;
-/// Messages handed over at once: e-mail (each on its own pooled SMTP connection) and push.
-pub const EMAIL_CONNECTIONS: u32 = 8;
-const PUSH_PARALLEL: usize = 32;
-/// How long a push service keeps an undelivered warning for a sleeping phone (RFC 8030 TTL): a day.
-const PUSH_TTL_SECONDS: u32 = 86_400;
 
 /// Starts fan-out, the senders and the escalation check.
 pub fn spawn(state: AppState) {

@@ -7,6 +7,11 @@
 //! stored and none can be guessed.
 
 use crate::AppState;
+use crate::config::limits::{
+    SUBSCRIPTION_REQUESTS_PER_ADDRESS as REQUESTS_PER_ADDRESS, SUBSCRIPTION_REQUESTS_PER_CLIENT as REQUESTS_PER_CLIENT,
+    SUBSCRIPTION_WINDOW as LIMIT_WINDOW,
+};
+use crate::config::reach::MAX_PUSH_ENDPOINT as MAX_ENDPOINT;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::i18n::t;
@@ -31,14 +36,6 @@ use varde_domain::{ErrorCode, InvalidInput, Lang, Tier};
 use varde_reach::mail::{Mailer, normalise_address};
 use varde_reach::webpush::{Subscription as PushTarget, VapidKey};
 use varde_store::{NewSubscriber, Requested, Store, StoreError, Subscriber};
-
-/// Subscription requests per e-mail address per hour: enough to ask again, too few to flood someone's inbox.
-pub const REQUESTS_PER_ADDRESS: usize = 3;
-/// Subscription requests per client address per hour.
-pub const REQUESTS_PER_CLIENT: usize = 10;
-const LIMIT_WINDOW: Duration = Duration::from_secs(3600);
-/// The longest push endpoint accepted (push services' URLs are a few hundred characters).
-const MAX_ENDPOINT: usize = 2048;
 
 /// How warnings reach people and services.
 pub struct Reach {
@@ -85,8 +82,12 @@ impl Reach {
             severe_everywhere: true,
             escalation_check: Duration::from_secs(60),
             insecure_push: false,
-            per_address: RateLimiter::with_capacity(REQUESTS_PER_ADDRESS, LIMIT_WINDOW, crate::http::limits::MAX_KEYS),
-            per_client: RateLimiter::with_capacity(REQUESTS_PER_CLIENT, LIMIT_WINDOW, crate::http::limits::MAX_KEYS),
+            per_address: RateLimiter::with_capacity(
+                REQUESTS_PER_ADDRESS,
+                LIMIT_WINDOW,
+                crate::config::limits::MAX_KEYS,
+            ),
+            per_client: RateLimiter::with_capacity(REQUESTS_PER_CLIENT, LIMIT_WINDOW, crate::config::limits::MAX_KEYS),
             wake_email: Default::default(),
             wake_push: Default::default(),
             vapid_headers: Default::default(),

@@ -2,6 +2,7 @@
 
 use super::{datetime, esc};
 use crate::AppState;
+use crate::config::figures::ATOM_FRESH as FRESH;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiQuery;
 use crate::http::i18n::t;
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use varde_domain::Lang;
 use varde_domain::alert::{Alert, AlertStatus};
 use varde_store::AlertFilter;
@@ -38,8 +39,6 @@ struct CachedFeed {
     made: Instant,
     xml: Arc<String>,
 }
-
-const FRESH: Duration = Duration::from_secs(10);
 
 pub async fn handler(
     State(state): State<AppState>,

@@ -1,0 +1,186 @@
+//! The store's contract as checks. A backend's test file runs each against a fresh, empty store of its own
+//! (`varde-store-sqlite/tests/conformance.rs`), so every backend is held to the same behaviour, including the
+//! properties that must hold without a single writer: concurrent writers never fork the audit chain, never make two
+//! open drafts for one product, and never make an event reader skip an event that commits late.
+
+use jiff::Timestamp;
+use rand::SeedableRng;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use varde_domain::alert::AlertStatus;
+use varde_domain::auth::{Principal, Role};
+use varde_domain::sample::{AnalysisInput, AnalysisResult, Form, NewSample, Status};
+use varde_domain::service::{Service, ServiceKind, ServiceSlug};
+use varde_domain::{Catalogue, ErrorCode, Method, SampleCode, SubstanceRef};
+use varde_store::{AlertFilter, Store, StoreError};
+
+pub type Backend = Arc<dyn Store>;
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+fn technician() -> Principal {
+    Principal { actor: "conformance".into(), role: Role::Technician, service: Some(slug()) }
+}
+
+fn slug() -> ServiceSlug {
+    ServiceSlug::parse("oslo-brukerrom").expect("a valid slug")
+}
+
+/// Adds the service every check registers samples at. Call once on a fresh store.
+pub async fn prepare(store: &Backend) {
+    let service = Service {
+        slug: slug(),
+        name: "Oslo brukerrom".into(),
+        kind: ServiceKind::UserRoom,
+        kommune: "0301".into(),
+        fylke: "03".into(),
+    };
+    store.add_service(service, "conformance", now()).await.expect("the service is added");
+}
+
+fn sample(sold_as: &str) -> NewSample {
+    NewSample {
+        service: slug(),
+        received_at: now(),
+        sold_as: vec![SubstanceRef::known(sold_as)],
+        form: Form::Powder,
+        colour: Some("brown".into()),
+        texture: None,
+        notes: None,
+        tablet: None,
+        use_context: None,
+        analyses: vec![],
+    }
+}
+
+fn strip(method: Method, result: AnalysisResult, amends: Option<i64>) -> varde_domain::sample::NewAnalysis {
+    let catalogue = Catalogue::builtin().expect("the shipped catalogue");
+    AnalysisInput { method, result: Some(result), components: None, performed_at: None, amends }
+        .validate("a", Form::Powder, &catalogue, now())
+        .expect("a valid strip result")
+}
+
+/// Heroin with a positive nitazene strip: a severe finding, and evidence for the heroin draft.
+fn severe() -> NewSample {
+    let mut s = sample("heroin");
+    s.analyses = vec![strip(Method::StripNitazene, AnalysisResult::Positive, None)];
+    s
+}
+
+/// A taken code is refused and the first sample kept whole.
+pub async fn a_taken_code_is_refused_and_the_first_sample_kept(store: Backend) {
+    let code = SampleCode::parse("AAAA-BBBB-CCCC").unwrap();
+    store.create_sample(code, sample("heroin"), &technician(), now()).await.unwrap();
+    let mut other = sample("heroin");
+    other.colour = Some("white".into());
+    assert!(matches!(store.create_sample(code, other, &technician(), now()).await, Err(StoreError::CodeTaken)));
+    assert_eq!(store.sample(code).await.unwrap().unwrap().sample.colour.as_deref(), Some("brown"));
+    assert_eq!(store.sample_count().await.unwrap(), 1);
+}
+
+/// An amendment keeps the analysis it replaces; a superseded or unknown analysis cannot be amended.
+pub async fn amending_an_analysis_keeps_the_old_one(store: Backend) {
+    let code = SampleCode::parse("AAAA-BBBB-CCCD").unwrap();
+    store.create_sample(code, sample("heroin"), &technician(), now()).await.unwrap();
+    let s = store
+        .add_analysis(code, strip(Method::StripFentanyl, AnalysisResult::Negative, None), &technician(), now())
+        .await
+        .unwrap();
+    assert_eq!(s.sample.status, Status::Screened);
+    let first = s.sample.analyses[0].id;
+    let amended = strip(Method::StripFentanyl, AnalysisResult::Positive, Some(first));
+    let s = store.add_analysis(code, amended, &technician(), now()).await.unwrap();
+    assert_eq!(s.sample.status, Status::Amended);
+    assert_eq!(s.sample.analyses[0].superseded_by, Some(s.sample.analyses[1].id));
+    assert_eq!(s.sample.current_analyses().count(), 1);
+    let again = strip(Method::StripFentanyl, AnalysisResult::Negative, Some(first));
+    let e = store.add_analysis(code, again, &technician(), now()).await.unwrap_err();
+    assert!(matches!(e, StoreError::Invalid { code: ErrorCode::AnalysisAlreadyAmended, .. }), "{e}");
+    let unknown = strip(Method::StripFentanyl, AnalysisResult::Negative, Some(999_999));
+    let e = store.add_analysis(code, unknown, &technician(), now()).await.unwrap_err();
+    assert!(matches!(e, StoreError::Invalid { code: ErrorCode::UnknownAnalysis, .. }), "{e}");
+    assert_eq!(store.sample(code).await.unwrap().unwrap().sample.analyses.len(), 2);
+}
+
+/// 32 severe samples of one product at once make one draft with all 32 as evidence, and the audit chain holds.
+pub async fn concurrent_severe_samples_of_one_product_make_one_draft(store: Backend) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(32);
+    let codes: Vec<SampleCode> = (0..32).map(|_| SampleCode::generate(&mut rng)).collect();
+    let tasks: Vec<_> = codes
+        .iter()
+        .map(|code| {
+            let (store, code) = (store.clone(), *code);
+            tokio::spawn(async move { store.create_sample(code, severe(), &technician(), now()).await })
+        })
+        .collect();
+    for t in tasks {
+        let stored = t.await.expect("no panic").expect("stored");
+        assert_eq!(stored.alerts.len(), 1, "each sample is evidence for one draft");
+    }
+    let filter = AlertFilter { statuses: vec![AlertStatus::Draft], limit: 100, ..AlertFilter::default() };
+    let drafts = store.alerts(filter).await.unwrap();
+    assert_eq!(drafts.len(), 1, "one open draft for the product, not {}", drafts.len());
+    let reviewer = Principal { actor: "conformance".into(), role: Role::Reviewer, service: None };
+    let evidence = store.alert_evidence(drafts[0].id, &reviewer, now()).await.unwrap();
+    let found: BTreeSet<SampleCode> = evidence.iter().map(|s| s.sample.code).collect();
+    assert_eq!(found, codes.iter().copied().collect(), "every sample is the draft's evidence");
+    let report = store.verify_audit().await.unwrap();
+    assert_eq!(report.first_broken, None);
+}
+
+/// Eight writers register samples while a reader follows the event log from the start: the reader sees every
+/// sample's event exactly once, in increasing sequence, including events whose transactions commit late.
+pub async fn an_event_reader_misses_nothing_under_concurrent_writers(store: Backend) {
+    const WRITERS: usize = 8;
+    const EACH: usize = 25;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(w as u64 + 100);
+                let mut codes = Vec::new();
+                for _ in 0..EACH {
+                    let code = SampleCode::generate(&mut rng);
+                    store.create_sample(code, severe(), &technician(), now()).await.expect("stored");
+                    codes.push(code.to_string());
+                }
+                codes
+            })
+        })
+        .collect();
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let (mut cursor, mut seen) = (0i64, Vec::new());
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while seen.len() < WRITERS * EACH {
+                assert!(std::time::Instant::now() < deadline, "the reader saw {} of {}", seen.len(), WRITERS * EACH);
+                let events = store.events_after(cursor, 37).await.expect("events");
+                for e in &events {
+                    assert!(e.seq > cursor, "sequence numbers increase: {} after {cursor}", e.seq);
+                    cursor = e.seq;
+                    if e.kind == "sample.finding" {
+                        seen.push(e.payload["code"].as_str().expect("the sample's code").to_owned());
+                    }
+                }
+                if events.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+            }
+            seen
+        })
+    };
+    let mut written: Vec<String> = Vec::new();
+    for w in writers {
+        written.extend(w.await.expect("no panic"));
+    }
+    let mut seen = reader.await.expect("no panic");
+    assert_eq!(seen.len(), WRITERS * EACH, "each event once");
+    seen.sort();
+    written.sort();
+    assert_eq!(seen, written, "every sample's event, none twice");
+    let report = store.verify_audit().await.unwrap();
+    assert_eq!(report.first_broken, None, "the audit chain did not fork");
+}

@@ -1,0 +1,106 @@
+//! Varde's fixed settings in one place, a section per concern, each with the reason for its value. What an operator
+//! chooses at start (addresses, retention, SMTP, escalation, proxies) are the binary's flags (`varde serve --help`,
+//! README "Configuration"); these are the values that hold everywhere and change only with the code.
+
+/// Rate limits and sizes that protect the service: per client address, per account, per request.
+pub mod limits {
+    use std::time::Duration;
+
+    /// Subscription requests per e-mail address per hour: enough to ask again, too few to flood someone's inbox.
+    pub const SUBSCRIPTION_REQUESTS_PER_ADDRESS: usize = 3;
+
+    /// Subscription requests per client address per hour.
+    pub const SUBSCRIPTION_REQUESTS_PER_CLIENT: usize = 10;
+
+    /// The window the subscription limits count in.
+    pub const SUBSCRIPTION_WINDOW: Duration = Duration::from_secs(3600);
+
+    /// The largest request body accepted (a sample with many analyses is a few kilobytes).
+    pub const MAX_BODY: usize = 1 << 20;
+
+    /// The window every limit counts in.
+    pub const WINDOW: Duration = Duration::from_secs(600);
+
+    /// Result look-ups (page and API together) per address in the window.
+    pub const LOOKUPS_PER_ADDRESS: usize = 5;
+
+    /// Concern reports per address in the window.
+    pub const CONCERNS_PER_ADDRESS: usize = 5;
+
+    /// Failed logins from one address, and for one account from anywhere, before they are locked for the window.
+    pub const LOGIN_FAILURES_PER_ADDRESS: usize = 5;
+
+    pub const LOGIN_FAILURES_PER_ACCOUNT: usize = 10;
+
+    /// The most keys a limiter remembers.
+    pub const MAX_KEYS: usize = 100_000;
+}
+
+/// Staff sessions and the cookies of the pages.
+pub mod sessions {
+    /// The form's anti-forgery cookie: the same random token travels in the form and in this cookie (double submit),
+    /// which another site can neither read nor set.
+    pub const CONCERN_CSRF_COOKIE: &str = "varde_concern";
+
+    /// The staff session cookie (`HttpOnly`, `SameSite=Strict`, `Secure` behind https).
+    pub const COOKIE: &str = "varde_session";
+
+    /// The login form's double-submit cookie, before there is a session to bind a token to.
+    pub const LOGIN_CSRF_COOKIE: &str = "varde_login";
+
+    /// A session lasts a working day.
+    pub const SESSION_HOURS: i64 = 8;
+}
+
+/// How long public figures and feeds are served from memory before they are renewed.
+pub mod figures {
+    use std::time::Duration;
+
+    /// The Atom feed is rendered at most this often; feed readers poll, and an alert is seconds late at most.
+    pub const ATOM_FRESH: Duration = Duration::from_secs(10);
+
+    /// How far back a user room's own table of daily counts goes.
+    pub const USER_ROOM_WEEKS_SHOWN: i64 = 8;
+
+    /// How old a rendering may be before the next request starts a new one.
+    pub const FRESH: Duration = Duration::from_secs(60);
+
+    /// Renderings up to this size are kept plain as well as compressed.
+    pub const KEEP_PLAIN: usize = 1 << 20;
+}
+
+/// Handing warnings to subscribers: batches, connections, push lifetimes.
+pub mod reach {
+    /// The longest push endpoint accepted (push services' URLs are a few hundred characters).
+    pub const MAX_PUSH_ENDPOINT: usize = 2048;
+
+    /// Messages taken from the outbox at a time.
+    pub const OUTBOX_BATCH: usize = 500;
+
+    /// E-mails handed over at once, each on its own pooled SMTP connection.
+    pub const EMAIL_CONNECTIONS: u32 = 8;
+
+    /// Pushes handed over at once, each its own task (encryption uses both cores).
+    pub const PUSH_PARALLEL: usize = 32;
+
+    /// How long a push service keeps an undelivered warning for a sleeping phone (RFC 8030 TTL): a day.
+    pub const PUSH_TTL_SECONDS: u32 = 86_400;
+}
+
+/// Registering samples and answering the people who brought them.
+pub mod check {
+    use std::time::Duration;
+
+    /// How many sample codes are drawn before giving up. 60 random bits make a collision vanishingly rare; a few tries
+    /// make it impossible in practice, and a bound keeps a broken random source from looping forever.
+    pub const CODE_TRIES: usize = 5;
+
+    /// How many library matches are proposed.
+    pub const SPECTRUM_MATCHES: usize = 5;
+
+    /// Photos are scaled down to at most this many pixels on their longer side.
+    pub const PHOTO_MAX_SIDE: u32 = 1600;
+
+    /// Every look-up answers after at least this long, whatever the code.
+    pub const RESULT_ANSWER_AFTER: Duration = Duration::from_millis(150);
+}

@@ -100,6 +100,36 @@ pub fn path_from_url(url: &str) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// Writes a consistent copy of the database at `database` to `out` while it is in use (`VACUUM INTO`: one read
+/// transaction, so the copy is the database as of one instant; writers go on meanwhile, as WAL allows). `out` must
+/// not exist. The copy is compact and needs no WAL file.
+pub fn backup(database: &Path, out: &Path) -> Result<(), StoreError> {
+    if out.exists() {
+        return Err(StoreError::Conflict(format!("{} exists; a backup never overwrites a file", out.display())));
+    }
+    let conn = open_connection(database)?;
+    let target = out.to_str().ok_or_else(|| StoreError::Conflict("the backup path is not valid UTF-8".into()))?;
+    conn.execute("VACUUM INTO ?1", [target]).map_err(Error::from)?;
+    Ok(())
+}
+
+/// Checks a backup file before it is restored: SQLite's integrity check, and that its schema is one this version
+/// can migrate. Returns its schema version.
+pub fn check_backup(file: &Path) -> Result<i64, StoreError> {
+    let conn = Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(Error::from)?;
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(Error::from)?;
+    if ok != "ok" {
+        return Err(StoreError::Conflict(format!("the backup fails SQLite's integrity check: {ok}")));
+    }
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(Error::from)?;
+    if version == 0 || version > SCHEMA_VERSION {
+        return Err(StoreError::Conflict(format!(
+            "the backup's schema version {version} is not one this Varde knows (1 to {SCHEMA_VERSION})"
+        )));
+    }
+    Ok(version)
+}
+
 fn open_connection(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -162,6 +162,80 @@ pub async fn audit(database: &str, reference: &Reference, cmd: AuditCommand) -> 
     }
 }
 
+/// `varde backup --out FILE`: a consistent copy while the server runs, then its audit chain checked.
+pub async fn backup(database: &str, reference: &Reference, out: &std::path::Path) -> anyhow::Result<()> {
+    let path = varde_store_sqlite::path_from_url(database);
+    anyhow::ensure!(path.exists(), "there is no database at {}", path.display());
+    varde_store_sqlite::backup(&path, out).with_context(|| format!("backing up {}", path.display()))?;
+    let report = checked(out, reference).await?;
+    println!("backed up {} to {} ({} audit entries, chain intact)", path.display(), out.display(), report.entries);
+    Ok(())
+}
+
+/// Opens a copy and verifies its audit chain; the copy is closed again.
+async fn checked(file: &std::path::Path, reference: &Reference) -> anyhow::Result<varde_store::AuditReport> {
+    varde_store_sqlite::check_backup(file).with_context(|| format!("checking {}", file.display()))?;
+    let copy = open_store(&format!("sqlite://{}", file.display()), reference)?;
+    let report = copy.verify_audit().await?;
+    copy.close();
+    if let Some((seq, reason)) = &report.first_broken {
+        bail!("{}: the audit log is broken at entry {seq}: {reason}", file.display());
+    }
+    Ok(report)
+}
+
+/// `varde restore FILE`: the backup, checked, becomes the database. A database holding data is replaced only with
+/// `--replace`, and then kept beside it (its WAL checkpointed first, so nothing committed is left behind).
+pub async fn restore(
+    database: &str,
+    reference: &Reference,
+    file: &std::path::Path,
+    replace: bool,
+) -> anyhow::Result<()> {
+    let target = varde_store_sqlite::path_from_url(database);
+    // Check a private copy: opening the backup itself would migrate it in place.
+    let staging = target
+        .with_file_name(format!(".{}.restoring", target.file_name().and_then(|n| n.to_str()).unwrap_or("varde.db")));
+    let _ = std::fs::remove_file(&staging);
+    std::fs::copy(file, &staging).with_context(|| format!("cannot copy {}", file.display()))?;
+    let report = match checked(&staging, reference).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            return Err(e);
+        }
+    };
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", staging.display()));
+    }
+    if target.exists() {
+        let existing = open_store(database, reference)?;
+        let holds_data = existing.sample_count().await? > 0 || existing.verify_audit().await?.entries > 0;
+        existing.close();
+        if holds_data && !replace {
+            let _ = std::fs::remove_file(&staging);
+            bail!("{} holds data; give --replace to replace it (it is kept beside)", target.display());
+        }
+        let aside = target.with_file_name(format!(
+            "{}.before-restore-{}",
+            target.file_name().and_then(|n| n.to_str()).unwrap_or("varde.db"),
+            jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ")
+        ));
+        std::fs::rename(&target, &aside)?;
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
+        }
+        if holds_data {
+            println!("the database that was there is kept as {}", aside.display());
+        } else {
+            let _ = std::fs::remove_file(&aside);
+        }
+    }
+    std::fs::rename(&staging, &target)?;
+    println!("restored {} to {} ({} audit entries, chain intact)", file.display(), target.display(), report.entries);
+    Ok(())
+}
+
 pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> anyhow::Result<()> {
     let store = open_store(database, reference)?;
     match cmd {

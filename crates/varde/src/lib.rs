@@ -75,6 +75,18 @@ pub enum Command {
     },
     /// Create the database or bring its schema up to date (serve does this too).
     Migrate,
+    /// Write a consistent copy of the database to a new file, while the server runs.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup as the database: checked first (integrity, schema, audit chain). Stop the server first.
+    Restore {
+        file: PathBuf,
+        /// Replace a database that holds data (it is kept beside, renamed with the time).
+        #[arg(long)]
+        replace: bool,
+    },
     /// Manage services (the places where samples are checked).
     #[command(subcommand)]
     Service(admin::ServiceCommand),
@@ -249,6 +261,8 @@ pub fn main() -> anyhow::Result<()> {
                 );
                 Ok(())
             }
+            Command::Backup { out } => admin::backup(&cli.database, &reference, &out).await,
+            Command::Restore { file, replace } => admin::restore(&cli.database, &reference, &file, replace).await,
             Command::Migrate => {
                 let store = open_store(&cli.database, &reference)?;
                 println!("schema version {}", store.schema_version()?);

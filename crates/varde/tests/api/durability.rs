@@ -91,3 +91,119 @@ async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
     assert!(store.sample_count().await.unwrap() >= acked.len() as u64);
     assert_eq!(store.verify_audit().await.unwrap().first_broken, None, "the audit chain survives the kills too");
 }
+
+/// `varde backup` while a server takes writes, then `varde restore` of it: the copy is one consistent instant
+/// (every sample in it whole, the audit chain intact), and a restore never overwrites data without `--replace`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_under_writes_restores_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    run_ok(varde(&db).args([
+        "service",
+        "add",
+        "oslo-brukerrom",
+        "--name",
+        "Oslo",
+        "--kind",
+        "user_room",
+        "--kommune",
+        "0301",
+    ]));
+    let token = run_ok(varde(&db).args(["token", "issue", "--role", "technician", "--service", "oslo-brukerrom"]))
+        .trim()
+        .to_owned();
+    let mut child = varde(&db).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let client = reqwest::Client::new();
+    let mut writers = Vec::new();
+    for c in 0..8 {
+        let (client, base, token, acked, stop) =
+            (client.clone(), base.clone(), token.clone(), acked.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let colour = format!("c{c}n{i}");
+                i += 1;
+                let body = serde_json::json!({"service": "oslo-brukerrom", "sold_as": ["heroin"], "form": "powder",
+                    "colour": colour, "analyses": [{"method": "strip_fentanyl", "result": "negative"}]});
+                let res =
+                    client.post(format!("{base}/api/v1/samples")).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(res.status().as_u16(), 201);
+                let v: serde_json::Value = res.json().await.unwrap();
+                acked.lock().unwrap().push((v["code"].as_str().unwrap().to_owned(), colour));
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let before = acked.lock().unwrap().len();
+    let backup = dir.path().join("backup.db");
+    let out = run_ok(varde(&db).arg("backup").arg("--out").arg(&backup));
+    let after = acked.lock().unwrap().len();
+    assert!(out.contains("chain intact"), "{out}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // A backup never overwrites a file.
+    let e = fails(varde(&db).arg("backup").arg("--out").arg(&backup));
+    assert!(e.contains("exists"), "{e}");
+
+    let restored = format!("sqlite://{}", dir.path().join("restored.db").display());
+    let out = run_ok(varde(&restored).arg("restore").arg(&backup));
+    assert!(out.contains("chain intact"), "{out}");
+    let store = SqliteStore::open(dir.path().join("restored.db"), varde::load_reference(None).unwrap()).unwrap();
+    let count = store.sample_count().await.unwrap() as usize;
+    assert!(
+        count >= before && count <= after + 8,
+        "the copy is one instant during the writes: {before} ≤ {count} ≤ {after}+8"
+    );
+    let acked = acked.lock().unwrap().clone();
+    let mut present = 0;
+    for (code, colour) in &acked {
+        if let Some(s) = store.sample(SampleCode::parse(code).unwrap()).await.unwrap() {
+            present += 1;
+            assert_eq!(s.sample.colour.as_deref(), Some(colour.as_str()));
+            assert_eq!(s.sample.analyses.len(), 1, "{code} is whole in the copy");
+        }
+    }
+    assert_eq!(present, count, "every sample in the copy was acknowledged");
+    for (code, _) in &acked[..before] {
+        assert!(
+            store.sample(SampleCode::parse(code).unwrap()).await.unwrap().is_some(),
+            "{code} was acknowledged before the backup began"
+        );
+    }
+    store.close();
+    // Restoring over data needs --replace, and keeps what was there.
+    let e = fails(varde(&restored).arg("restore").arg(&backup));
+    assert!(e.contains("--replace"), "{e}");
+    let out = run_ok(varde(&restored).arg("restore").arg(&backup).arg("--replace"));
+    assert!(out.contains("kept as"), "{out}");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().any(|f| f
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("restored.db.before-restore-"))
+    );
+    // A damaged file is refused and nothing changes.
+    let broken = dir.path().join("broken.db");
+    std::fs::write(&broken, b"not a database at all").unwrap();
+    let e = fails(varde(&restored).arg("restore").arg(&broken).arg("--replace"));
+    assert!(e.contains("checking"), "{e}");
+    let out = run_ok(varde(&restored).args(["audit", "verify"]));
+    assert!(out.contains("intact"), "{out}");
+}
+
+fn fails(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "expected failure, got: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stderr).unwrap()
+}

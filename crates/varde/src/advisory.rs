@@ -90,7 +90,6 @@ pub fn mount(
         demo,
         kommuner,
     };
-    varde_advisory_web::spawn_retention(store.clone(), args.advisory_grace_days);
     let guarded = app.layer(axum::middleware::from_fn(refuse_advisory_sessions));
     guarded.merge(varde_advisory_web::router(store, settings))
 }

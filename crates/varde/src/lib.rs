@@ -65,6 +65,22 @@ pub enum Command {
         /// the client for rate limits. Without it forwarded headers are ignored.
         #[arg(long = "trusted-proxy", env = "VARDE_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<String>,
+        /// Run the background jobs (webhook delivery, signals, the subscribers' outbox, escalations, retention)
+        /// in this process; `--jobs=false` leaves them to a `varde worker`.
+        #[arg(long, env = "VARDE_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
+        jobs: bool,
+        #[command(flatten)]
+        reach: ReachArgs,
+    },
+    /// Run the background jobs without the web server (beside `serve --jobs=false`).
+    Worker {
+        /// The address the public reaches the web server at, for links in e-mail and push messages.
+        #[arg(long, env = "VARDE_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+        #[arg(long, env = "VARDE_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..))]
+        retention_days: u32,
+        #[arg(long, env = "VARDE_ARCHIVE_AFTER_DAYS", default_value_t = varde_domain::alert::ARCHIVE_AFTER_DAYS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+        archive_after_days: u32,
         #[command(flatten)]
         reach: ReachArgs,
     },
@@ -236,6 +252,7 @@ pub fn main() -> anyhow::Result<()> {
                 retention_days,
                 archive_after_days,
                 trusted_proxies,
+                jobs,
                 reach,
             } => {
                 let trusted_proxies =
@@ -249,8 +266,19 @@ pub fn main() -> anyhow::Result<()> {
                     trusted_proxies,
                     reach: reach.into_options(),
                     advisory: cli.advisory.clone(),
+                    jobs: if jobs { serve::Jobs::Here } else { serve::Jobs::Elsewhere },
                 };
                 serve::run(&cli.database, reference, options).await
+            }
+            Command::Worker { public_url, retention_days, archive_after_days, reach } => {
+                let options = serve::WorkerOptions {
+                    public_url,
+                    retention_days,
+                    archive_after_days,
+                    reach: reach.into_options(),
+                    advisory: cli.advisory.clone(),
+                };
+                serve::work(&cli.database, reference, options).await
             }
             Command::Purge { retention_days } => {
                 let store = open_store(&cli.database, &reference)?;

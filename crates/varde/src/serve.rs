@@ -46,6 +46,17 @@ pub struct AppOptions {
     /// Reverse proxies whose forwarded headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub reach: ReachOptions,
+    /// Where the background jobs run.
+    pub jobs: Jobs,
+}
+
+/// Where the background jobs (webhook delivery, the hourly signal run, the subscribers' outbox and escalations,
+/// retention) run: in the web server (the default), or in a `varde worker` of their own (`serve --jobs=false`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Jobs {
+    #[default]
+    Here,
+    Elsewhere,
 }
 
 /// The sender address: the one given, or `varde@` the public address's host.
@@ -61,15 +72,38 @@ fn mail_from(given: Option<&str>, public_url: &str) -> String {
     }
 }
 
-/// The application: routes, webhook delivery, monitoring, and the subscribers' outbox.
+/// The application: routes, and unless the jobs run elsewhere, webhook delivery, monitoring and the subscribers'
+/// outbox.
 pub async fn app_with(
     store: Arc<dyn Store>,
     reference: Reference,
     public_url: &str,
     options: AppOptions,
 ) -> anyhow::Result<axum::Router> {
+    let (backoff, jobs) = (options.backoff, options.jobs);
+    let state = state_with(store, reference, public_url, options).await?;
+    if jobs == Jobs::Here {
+        spawn_jobs(&state, backoff);
+    }
+    Ok(varde_web::router(state))
+}
+
+/// The background jobs that follow the event log and the clock.
+fn spawn_jobs(state: &AppState, backoff: varde_web::warn::delivery::Backoff) {
+    varde_web::warn::delivery::spawn(state.clone(), backoff);
+    varde_web::detect::monitoring::spawn(state.clone());
+    varde_web::warn::outbox::spawn(state.clone());
+}
+
+/// The application's state: the store, the data files, how warnings reach people.
+async fn state_with(
+    store: Arc<dyn Store>,
+    reference: Reference,
+    public_url: &str,
+    options: AppOptions,
+) -> anyhow::Result<AppState> {
     varde_web::http::i18n::check();
-    let AppOptions { backoff, trusted_proxies, reach } = options;
+    let AppOptions { trusted_proxies, reach, .. } = options;
     let (link_key, vapid) = varde_web::warn::subscriptions::kept_keys(&*store).await?;
     let from = mail_from(reach.mail_from.as_deref(), public_url);
     let mailer = reach
@@ -84,11 +118,7 @@ pub async fn app_with(
     settings.severe_everywhere = reach.severe_everywhere;
     settings.escalation_check = reach.escalation_check;
     settings.insecure_push = reach.insecure_push;
-    let state = AppState::new(store, reference, public_url).trusting_proxies(trusted_proxies).reaching(settings);
-    varde_web::warn::delivery::spawn(state.clone(), backoff);
-    varde_web::detect::monitoring::spawn(state.clone());
-    varde_web::warn::outbox::spawn(state.clone());
-    Ok(varde_web::router(state))
+    Ok(AppState::new(store, reference, public_url).trusting_proxies(trusted_proxies).reaching(settings))
 }
 
 pub struct Options {
@@ -103,6 +133,7 @@ pub struct Options {
     pub reach: ReachOptions,
     /// The advisory unit's module: enabled when its database is given.
     pub advisory: crate::advisory::AdvisoryArgs,
+    pub jobs: Jobs,
 }
 
 /// Retention (DESIGN.md privacy rule 5): photos and free text older than the period go; counts stay.
@@ -127,14 +158,57 @@ pub async fn purge_unconfirmed(store: &dyn varde_store::Store) -> anyhow::Result
 }
 
 pub async fn run(database: &str, reference: Reference, options: Options) -> anyhow::Result<()> {
-    let Options { listen, public_url, demo_seed, retention_days, archive_after_days, trusted_proxies, reach, advisory } =
-        options;
+    let Options {
+        listen,
+        public_url,
+        demo_seed,
+        retention_days,
+        archive_after_days,
+        trusted_proxies,
+        reach,
+        advisory,
+        jobs,
+    } = options;
     let store = open_store(database, &reference)?;
     let advisory_store = crate::advisory::open(&advisory, database)?;
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
     }
-    let retention_store = store.clone();
+    if jobs == Jobs::Here {
+        spawn_housekeeping(store.clone(), retention_days, archive_after_days);
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, database, "Varde is listening");
+    // Printed on stdout, so scripts and tests can wait for it.
+    println!("listening on http://{}", listener.local_addr()?);
+    let public_url = public_url.unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")));
+    // With the client's address, for the concern form's rate limit.
+    let options = AppOptions { trusted_proxies, reach, jobs, ..AppOptions::default() };
+    let mut app = app_with(store.clone(), reference.clone(), &public_url, options).await?;
+    if let Some(unit) = advisory_store {
+        if demo_seed.is_some() {
+            println!("demo logins for the advisory unit in Oslo (synthetic cases; new passwords each start):");
+            for (username, password, role) in crate::advisory::demo(&unit)? {
+                println!("  {username:<15} {password:<18} ({role})");
+            }
+        }
+        if jobs == Jobs::Here {
+            spawn_advisory_retention(&unit, &advisory);
+        }
+        app = crate::advisory::mount(app, unit, &reference, &advisory, &public_url, demo_seed.is_some());
+    }
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    store.close();
+    Ok(())
+}
+
+/// Retention, archiving stale drafts and forgetting unconfirmed subscription requests: now, then every hour.
+fn spawn_housekeeping(
+    retention_store: Arc<varde_store_sqlite::SqliteStore>,
+    retention_days: u32,
+    archive_after_days: u32,
+) {
     tokio::spawn(async move {
         loop {
             match purge(&*retention_store, retention_days).await {
@@ -160,25 +234,35 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
     });
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    tracing::info!(address = %listener.local_addr()?, database, "Varde is listening");
-    // Printed on stdout, so scripts and tests can wait for it.
-    println!("listening on http://{}", listener.local_addr()?);
-    let public_url = public_url.unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")));
-    // With the client's address, for the concern form's rate limit.
-    let options = AppOptions { trusted_proxies, reach, ..AppOptions::default() };
-    let mut app = app_with(store.clone(), reference.clone(), &public_url, options).await?;
-    if let Some(unit) = advisory_store {
-        if demo_seed.is_some() {
-            println!("demo logins for the advisory unit in Oslo (synthetic cases; new passwords each start):");
-            for (username, password, role) in crate::advisory::demo(&unit)? {
-                println!("  {username:<15} {password:<18} ({role})");
-            }
-        }
-        app = crate::advisory::mount(app, unit, &reference, &advisory, &public_url, demo_seed.is_some());
+}
+
+fn spawn_advisory_retention(unit: &Arc<varde_advisory_store::AdvisoryStore>, args: &crate::advisory::AdvisoryArgs) {
+    varde_advisory_web::spawn_retention(unit.clone(), args.advisory_grace_days);
+}
+
+pub struct WorkerOptions {
+    pub public_url: String,
+    pub retention_days: u32,
+    pub archive_after_days: u32,
+    pub reach: ReachOptions,
+    pub advisory: crate::advisory::AdvisoryArgs,
+}
+
+/// `varde worker`: the background jobs without the web server, for `serve --jobs=false` beside it. It follows the
+/// event log by polling (within seconds) since the web server's writes happen in another process.
+pub async fn work(database: &str, reference: Reference, options: WorkerOptions) -> anyhow::Result<()> {
+    let WorkerOptions { public_url, retention_days, archive_after_days, reach, advisory } = options;
+    let store = open_store(database, &reference)?;
+    let options = AppOptions { reach, ..AppOptions::default() };
+    let state = state_with(store.clone(), reference, &public_url, options).await?;
+    spawn_jobs(&state, varde_web::warn::delivery::Backoff::default());
+    spawn_housekeeping(store.clone(), retention_days, archive_after_days);
+    if let Some(unit) = crate::advisory::open(&advisory, database)? {
+        spawn_advisory_retention(&unit, &advisory);
     }
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    tracing::info!(database, "Varde's background jobs are running");
+    println!("worker running");
+    shutdown().await;
     store.close();
     Ok(())
 }

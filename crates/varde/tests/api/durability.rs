@@ -207,3 +207,99 @@ fn fails(cmd: &mut std::process::Command) -> String {
     assert!(!out.status.success(), "expected failure, got: {}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8(out.stderr).unwrap()
 }
+
+/// `serve --jobs=false` beside `varde worker` on one database: the web server delivers nothing itself; the worker
+/// delivers what the web server published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_beside_a_server_without_jobs_delivers_the_warnings() {
+    use axum::http::StatusCode;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    run_ok(varde(&db).args([
+        "service",
+        "add",
+        "oslo-brukerrom",
+        "--name",
+        "Oslo",
+        "--kind",
+        "user_room",
+        "--kommune",
+        "0301",
+    ]));
+    let token = |args: &[&str]| run_ok(varde(&db).args(["token", "issue"]).args(args)).trim().to_owned();
+    let (technician, reviewer, admin) = (
+        token(&["--role", "technician", "--service", "oslo-brukerrom"]),
+        token(&["--role", "reviewer"]),
+        token(&["--role", "admin"]),
+    );
+    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let hook = {
+        let got = got.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: String| {
+                let got = got.clone();
+                async move {
+                    got.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+                    StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    };
+    let mut web =
+        varde(&db).args(["serve", "--listen", "127.0.0.1:0", "--jobs=false"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(web.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{base}/api/v1/webhooks"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"url": hook}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let sample = serde_json::json!({"service": "oslo-brukerrom", "sold_as": ["heroin"], "form": "powder",
+        "analyses": [{"method": "strip_nitazene", "result": "positive"}]});
+    let s: serde_json::Value = client
+        .post(format!("{base}/api/v1/samples"))
+        .bearer_auth(&technician)
+        .json(&sample)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = s["alert_drafts"][0]["id"].as_i64().expect("a draft");
+    let res = client
+        .post(format!("{base}/api/v1/alerts/{id}/publish"))
+        .bearer_auth(&reviewer)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(got.lock().unwrap().is_empty(), "the web server without jobs delivers nothing");
+
+    let mut worker = varde(&db).arg("worker").stdout(Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while got.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the worker delivered the warning");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let first = got.lock().unwrap()[0].clone();
+    assert_eq!(first["type"], "alert.published", "{first}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(got.lock().unwrap().len(), 1, "delivered once");
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    web.kill().unwrap();
+    web.wait().unwrap();
+}

@@ -45,11 +45,53 @@ pub struct Settings {
 pub(crate) struct Unit {
     pub store: Arc<AdvisoryStore>,
     pub settings: Arc<Settings>,
+    pub failures: Arc<Failures>,
+}
+
+/// Failed logins per account: after [`FAILURES_PER_ACCOUNT`] in [`FAILURE_WINDOW`] the account is locked for the
+/// rest of the window, so a password cannot be guessed. Kept per account rather than per address, so that a unit
+/// behind one proxy address is not locked out as a whole; at most [`MAX_ACCOUNTS`] names are remembered.
+#[derive(Default)]
+pub(crate) struct Failures(
+    std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
+);
+
+pub(crate) const FAILURES_PER_ACCOUNT: usize = 10;
+pub(crate) const FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
+const MAX_ACCOUNTS: usize = 10_000;
+
+impl Failures {
+    fn recent(&self, account: &str) -> usize {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        let Some(times) = map.get_mut(account) else { return 0 };
+        while times.front().is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW) {
+            times.pop_front();
+        }
+        times.len()
+    }
+
+    pub fn locked(&self, account: &str) -> bool {
+        self.recent(account) >= FAILURES_PER_ACCOUNT
+    }
+
+    pub fn record(&self, account: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_ACCOUNTS && !map.contains_key(account) {
+            // Made-up names cannot grow the map without end: forget the accounts with no recent failure first.
+            let now = std::time::Instant::now();
+            map.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) <= FAILURE_WINDOW));
+            if map.len() >= MAX_ACCOUNTS {
+                map.clear();
+            }
+        }
+        map.entry(account.to_owned()).or_default().push_back(std::time::Instant::now());
+    }
 }
 
 /// The module's routes, all under `/advisory`.
 pub fn router(store: Arc<AdvisoryStore>, settings: Settings) -> Router {
-    let unit = Unit { store, settings: Arc::new(settings) };
+    let unit = Unit { store, settings: Arc::new(settings), failures: Arc::default() };
     pages::routes()
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(refuse_drug_checking_credentials))

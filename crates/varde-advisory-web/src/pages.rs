@@ -168,7 +168,14 @@ async fn login(
     if !cookie(&headers, LOGIN_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
         return (StatusCode::FORBIDDEN, "csrf_failed").into_response();
     }
+    if unit.failures.locked(&form.username) {
+        let mut res = login_page(&unit, lang, true);
+        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return res;
+    }
+    let username = form.username.clone();
     let Some(user) = check_login(&unit, form.username, form.password).await else {
+        unit.failures.record(&username);
         return login_page(&unit, lang, true);
     };
     match start_session(&unit, &user).await {

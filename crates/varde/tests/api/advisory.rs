@@ -400,3 +400,29 @@ async fn the_demo_has_synthetic_people_and_fresh_logins_each_start() {
     let today = res.text().await.unwrap();
     assert!(today.contains("Cases needing action") && today.contains("Testperson"), "{today}");
 }
+
+#[tokio::test]
+async fn ten_wrong_passwords_lock_the_account_for_the_window() {
+    let s = setup(true).await;
+    let jar = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let attempt = |password: &'static str| {
+        let (jar, base) = (jar.clone(), s.base.clone());
+        async move {
+            let form = jar.get(format!("{base}/advisory/login")).send().await.unwrap().text().await.unwrap();
+            let res = jar
+                .post(format!("{base}/advisory/login"))
+                .form(&[("username", "cw"), ("password", password), ("csrf", &csrf(&form))])
+                .send()
+                .await
+                .unwrap();
+            res.status().as_u16()
+        }
+    };
+    for _ in 0..10 {
+        assert_eq!(attempt("wrong-password-guess").await, 401);
+    }
+    assert_eq!(attempt("advisory-password-1").await, 429, "locked even with the right password");
+    // Another account is not affected.
+    let (_, session) = login(&s.base, "lead").await;
+    assert!(!session.is_empty());
+}

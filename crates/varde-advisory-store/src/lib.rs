@@ -356,6 +356,7 @@ impl AdvisoryStore {
     /// Deletes every case whose retention has run out (see [`deletion_due`]), keeping only its anonymous counts;
     /// audited. Returns how many were deleted.
     pub fn purge(&self, today: Date, grace_days: i64, actor: &str) -> Result<usize> {
+        self.conn().execute("DELETE FROM sessions WHERE expires_ms < ?1", [now_ms()])?;
         let kommuner: Vec<String> = {
             let conn = self.conn();
             let mut stmt = conn.prepare("SELECT DISTINCT kommune FROM cases")?;

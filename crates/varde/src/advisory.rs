@@ -175,7 +175,12 @@ fn store_password(store: &AdvisoryStore, name: &str, password: &str) -> anyhow::
     Ok(())
 }
 
-pub async fn run(command: AdvisoryCommand, args: &AdvisoryArgs, drug_checking_database: &str) -> anyhow::Result<()> {
+pub async fn run(
+    command: AdvisoryCommand,
+    args: &AdvisoryArgs,
+    drug_checking_database: &str,
+    reference: &crate::Reference,
+) -> anyhow::Result<()> {
     if let AdvisoryCommand::Key = command {
         println!("{}", Key::generate());
         return Ok(());
@@ -185,8 +190,8 @@ pub async fn run(command: AdvisoryCommand, args: &AdvisoryArgs, drug_checking_da
         AdvisoryCommand::Key => unreachable!("handled above"),
         AdvisoryCommand::User { username, role, kommune } => {
             anyhow::ensure!(
-                kommune.len() == 4 && kommune.bytes().all(|b| b.is_ascii_digit()),
-                "a kommunenummer has four digits"
+                reference.geography.kommune(&kommune).is_some(),
+                "'{kommune}' is not a kommunenummer (four digits, 2024 structure, e.g. 0301 for Oslo)"
             );
             let password = crate::admin::read_password()?;
             let role = Role::parse(&role).expect("clap checked it");

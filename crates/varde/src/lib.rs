@@ -317,7 +317,7 @@ pub fn main() -> anyhow::Result<()> {
                 println!("imported drug-induced deaths for {n} years");
                 Ok(())
             }
-            Command::Advisory(command) => advisory::run(command, &cli.advisory, &cli.database).await,
+            Command::Advisory(command) => advisory::run(command, &cli.advisory, &cli.database, &reference).await,
             Command::Export { out } => {
                 let store = open_store(&cli.database, &reference)?;
                 let state = varde_web::AppState::new(store, reference, "");

@@ -371,3 +371,50 @@ async fn log_in(base: &str, password: &str) -> (u16, reqwest::Client) {
         .unwrap();
     (res.status().as_u16(), client)
 }
+
+#[test]
+fn the_advisory_commands_make_a_key_add_members_rotate_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    let (key1, key2) = (dir.path().join("k1"), dir.path().join("k2"));
+    std::fs::write(&key1, run_ok(varde(&db).args(["advisory", "key"]))).unwrap();
+    std::fs::write(&key2, run_ok(varde(&db).args(["advisory", "key"]))).unwrap();
+    assert_ne!(std::fs::read(&key1).unwrap(), std::fs::read(&key2).unwrap());
+    let advisory = |key: &std::path::Path| {
+        let mut c = varde(&db);
+        c.arg("--advisory-database").arg(format!("sqlite://{}", dir.path().join("a.db").display()));
+        c.arg("--advisory-key-file").arg(key);
+        c
+    };
+    let with_password = |cmd: &mut std::process::Command, password: &str| {
+        use std::io::Write;
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = with_password(
+        advisory(&key1).args(["advisory", "user", "siri", "--role", "lead", "--kommune", "0999"]),
+        "radgivning-passord-1",
+    );
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not a kommunenummer"));
+    let out = with_password(
+        advisory(&key1).args(["advisory", "user", "siri", "--role", "lead", "--kommune", "0301"]),
+        "radgivning-passord-1",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(run_ok(advisory(&key1).args(["advisory", "audit-verify"])).contains("holds (1 entries)"));
+    assert!(run_ok(advisory(&key1).arg("advisory").arg("rotate-key").arg(&key2)).contains("re-sealed"));
+    let err = fails(advisory(&key1).args(["advisory", "audit-verify"]));
+    assert!(err.contains("another key"), "the old key no longer opens it: {err}");
+    assert!(run_ok(advisory(&key2).args(["advisory", "audit-verify"])).contains("holds (2 entries)"));
+    assert!(run_ok(advisory(&key2).args(["advisory", "purge"])).contains("deleted 0 cases"));
+    // The drug-checking database is never the advisory one.
+    let mut same = varde(&db);
+    same.arg("--advisory-database").arg(&db).arg("--advisory-key-file").arg(&key2).args(["advisory", "audit-verify"]);
+    assert!(fails(&mut same).contains("a file of its own"));
+}

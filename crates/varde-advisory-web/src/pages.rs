@@ -656,6 +656,44 @@ async fn make_notice(
     }
 }
 
+/// A date as a letter writes it: "3. desember 2026", "3. desember 2026", "3 December 2026".
+fn long_date(lang: Lang, d: Date) -> String {
+    const NB: [&str; 12] = [
+        "januar",
+        "februar",
+        "mars",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "desember",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let month = usize::try_from(d.month() - 1).unwrap_or(0);
+    match lang {
+        Lang::En => format!("{} {} {}", d.day(), EN[month], d.year()),
+        // Bokmål and nynorsk name the months alike.
+        Lang::Nb | Lang::Nn => format!("{}. {} {}", d.day(), NB[month], d.year()),
+    }
+}
+
 fn oslo() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC)
 }
@@ -687,7 +725,7 @@ async fn letter(
         &[
             ("unit", &unit_name),
             ("kommune", &kommune),
-            ("date", &at.date().to_string()),
+            ("date", &long_date(lang, at.date())),
             ("time", &format!("{:02}:{:02}", at.hour(), at.minute())),
             ("place", place),
         ],
@@ -695,8 +733,8 @@ async fn letter(
     let body = html! {
         p.noprint { (t(lang, "print")) }
         p { (case.person.name) br; (case.person.contact) }
-        p { (today()) }
-        h1 { (t(lang, "invite")) }
+        p { (long_date(lang, today())) }
+        h1 { (t(lang, "invitation")) }
         p { (fill(lang, "letter_greeting", &[("name", &case.person.name)])) }
         p { (text) }
         p { (t(lang, "unit")) ", " (kommune) }
@@ -728,11 +766,11 @@ async fn notice_page(
         &key,
         &[
             ("name", &case.person.name),
-            ("birth", &case.person.birth_date.to_string()),
+            ("birth", &long_date(lang, case.person.birth_date)),
             ("unit", &unit_name),
             ("kommune", &kommune),
             ("reference", &case.referral.case_reference),
-            ("deadline", &case.referral.conditions.period_end.to_string()),
+            ("deadline", &long_date(lang, case.referral.conditions.period_end)),
         ],
     );
     // Only the case reference, the person and the fact: nothing from the meetings, offers or tests.
@@ -741,7 +779,7 @@ async fn notice_page(
         h1 { (t(lang, "notice")) ": " (t(lang, notice_key(*kind))) }
         p { (t(lang, "case_reference")) ": " (case.referral.case_reference) }
         p { (text) }
-        p { (on) ", " (t(lang, "unit")) ", " (kommune) }
+        p { (long_date(lang, *on)) ", " (t(lang, "unit")) ", " (kommune) }
     };
     layout(lang, &t(lang, "notice"), Some(&member), &unit, body)
 }
@@ -879,4 +917,18 @@ async fn counts_csv(State(unit): State<Unit>, member: Member) -> Response {
         out.push_str(&format!("{},{},{}\n", c.kommune, c.quarter, row.join(",")));
     }
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], out).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_write_dates_in_words() {
+        let d = jiff::civil::date(2026, 12, 3);
+        assert_eq!(long_date(Lang::Nb, d), "3. desember 2026");
+        assert_eq!(long_date(Lang::Nn, d), "3. desember 2026");
+        assert_eq!(long_date(Lang::En, d), "3 December 2026");
+        assert_eq!(long_date(Lang::En, jiff::civil::date(2027, 1, 31)), "31 January 2027");
+    }
 }

@@ -15,6 +15,7 @@ struct Figures {
     dashboard_p50: Duration,
     dashboard_per_s: f64,
     open_data_p50: Vec<(&'static str, Duration)>,
+    pages_p50: Vec<(&'static str, Duration)>,
     time_to_warning_p50: Duration,
     /// Counting every sample once, as a server does after it starts (timed in this process).
     first_count: Duration,
@@ -157,6 +158,15 @@ async fn measure(reference: Reference, path: &Path, connections: usize, seconds:
         v.push(get_timed_gzip(&client, &format!("{base}/open-data/samples.csv")).await?);
     }
     open_data_p50.push(("samples.csv, gzip", p50(v)));
+    // The alert pages a severe alert sends a crowd to (they list published alerts, not history).
+    let mut pages_p50 = Vec::new();
+    for path in ["/alerts?lang=nb", "/alerts.atom", "/api/v1/alerts"] {
+        let mut v = Vec::new();
+        for _ in 0..5 {
+            v.push(get_timed(&client, &format!("{base}{path}")).await?);
+        }
+        pages_p50.push((path, p50(v)));
+    }
     let mut v = Vec::new();
     for _ in 0..5 {
         v.push(get_timed(&client, &format!("{base}/api/v1/stats/time-to-warning")).await?);
@@ -193,6 +203,7 @@ async fn measure(reference: Reference, path: &Path, connections: usize, seconds:
         dashboard_p50,
         dashboard_per_s,
         open_data_p50,
+        pages_p50,
         time_to_warning_p50,
         first_count,
         renewal,
@@ -230,6 +241,9 @@ pub async fn run(
     row("/dashboard views/s", a.dashboard_per_s, b.dashboard_per_s, "/s");
     for ((name, x), (_, y)) in a.open_data_p50.iter().zip(&b.open_data_p50) {
         row(&format!("/open-data/{name} p50"), ms(*x), ms(*y), "ms");
+    }
+    for ((path, x), (_, y)) in a.pages_p50.iter().zip(&b.pages_p50) {
+        row(&format!("{path} p50"), ms(*x), ms(*y), "ms");
     }
     row("/api/v1/stats/time-to-warning p50", ms(a.time_to_warning_p50), ms(b.time_to_warning_p50), "ms");
     row("hourly signal run", ms(a.signal_run), ms(b.signal_run), "ms");

@@ -93,12 +93,11 @@ pub(super) fn load_alert(conn: &Connection, id: i64) -> Result<Option<Alert>> {
 /// through the status index: the public list asks for the few published and withdrawn alerts, and must not read
 /// (and parse) every draft of years of history to find them.
 pub(super) fn list_sql(statuses: usize) -> String {
-    let filter = if statuses == 0 {
-        String::new()
-    } else {
-        format!("WHERE a.status IN ({})", vec!["?"; statuses].join(", "))
-    };
-    format!("SELECT {ALERT_COLUMNS} FROM alerts a {filter} ORDER BY coalesce(a.published_ms, a.created_ms) DESC, a.id DESC")
+    let filter =
+        if statuses == 0 { String::new() } else { format!("WHERE a.status IN ({})", vec!["?"; statuses].join(", ")) };
+    format!(
+        "SELECT {ALERT_COLUMNS} FROM alerts a {filter} ORDER BY coalesce(a.published_ms, a.created_ms) DESC, a.id DESC"
+    )
 }
 
 pub(super) fn list(conn: &Connection, filter: &AlertFilter) -> Result<Vec<Alert>> {

@@ -457,7 +457,7 @@ async fn case_page(
         Ok(c) => c,
         Err(res) => return res,
     };
-    let due = notice_due(&case.referral.conditions, &case.meetings(), &case.notices(), today());
+    let due = notice_due(&case.referral.conditions, case.meetings(), &case.notices(), today());
     let c = &case.referral.conditions;
     let action = format!("/advisory/cases/{id}/record?lang={}", lang.code());
     let body = html! {
@@ -642,7 +642,7 @@ async fn make_notice(
         Err(res) => return res,
     };
     let day = today();
-    let Some(kind) = notice_due(&case.referral.conditions, &case.meetings(), &case.notices(), day) else {
+    let Some(kind) = notice_due(&case.referral.conditions, case.meetings(), &case.notices(), day) else {
         return refused(lang, &unit, &member, "notice_not_due");
     };
     let (store, kommune, actor) = (unit.store.clone(), member.user.kommune.clone(), member.user.username.clone());

@@ -301,9 +301,9 @@ pub enum NoticeKind {
 
 /// The notice due now, if any: fulfilled once the required meetings are attended; non-attendance once the period
 /// has ended without them. Each is sent once; after either, nothing more is due.
-pub fn notice_due(
+pub fn notice_due<'a>(
     conditions: &Conditions,
-    meetings: &[Meeting],
+    meetings: impl IntoIterator<Item = &'a Meeting>,
     sent: &[NoticeKind],
     today: Date,
 ) -> Option<NoticeKind> {
@@ -311,7 +311,7 @@ pub fn notice_due(
     if !sent.is_empty() {
         return None;
     }
-    let attended = meetings.iter().filter(|m| m.attendance == Attendance::Attended).count();
+    let attended = meetings.into_iter().filter(|m| m.attendance == Attendance::Attended).count();
     if attended >= usize::from(required) {
         Some(NoticeKind::ConditionFulfilled)
     } else if today > conditions.period_end {
@@ -353,9 +353,8 @@ pub fn actions(conditions: &Conditions, recorded: &[Recorded], today: Date) -> V
         .iter()
         .filter_map(|r| if let Recorded::Notice { kind, .. } = r { Some(*kind) } else { None })
         .collect();
-    let owned: Vec<Meeting> = meetings.iter().map(|m| (*m).clone()).collect();
     let mut out = Vec::new();
-    if notice_due(conditions, &owned, &sent, today).is_some() {
+    if notice_due(conditions, meetings.iter().copied(), &sent, today).is_some() {
         out.push(Action::NoticeDue);
     }
     let attended = meetings.iter().filter(|m| m.attendance == Attendance::Attended).count();
@@ -471,8 +470,8 @@ pub struct Case {
 }
 
 impl Case {
-    pub fn meetings(&self) -> Vec<Meeting> {
-        self.recorded.iter().filter_map(|r| if let Recorded::Meeting(m) = r { Some(m.clone()) } else { None }).collect()
+    pub fn meetings(&self) -> impl Iterator<Item = &Meeting> {
+        self.recorded.iter().filter_map(|r| if let Recorded::Meeting(m) = r { Some(m) } else { None })
     }
 
     pub fn notices(&self) -> Vec<NoticeKind> {

@@ -114,11 +114,13 @@ pub fn demo(store: &AdvisoryStore) -> anyhow::Result<Vec<(String, String, &'stat
     let mut logins = Vec::new();
     for (name, role) in [("leder", Role::Lead), ("saksbehandler", Role::Caseworker)] {
         let password = crate::admin::random_password();
-        match store.add_user(name, &varde_advisory_web::hash_password(&password), role, "0301", "demo") {
-            Ok(_) | Err(varde_advisory_store::Error::UserExists) => {}
+        let hash = varde_advisory_web::hash_password(&password);
+        // A user from an earlier start gets the new password (and loses its sessions).
+        match store.add_user(name, &hash, role, "0301", "demo") {
+            Ok(_) => {}
+            Err(varde_advisory_store::Error::UserExists) => store.set_password(name, &hash)?,
             Err(e) => return Err(e.into()),
         }
-        store_password(store, name, &password)?;
         logins.push((name.to_owned(), password, role.as_str()));
     }
     if !store.cases("0301")?.is_empty() {
@@ -167,12 +169,6 @@ pub fn demo(store: &AdvisoryStore) -> anyhow::Result<Vec<(String, String, &'stat
         }
     }
     Ok(logins)
-}
-
-/// Sets the demo user's password to the one printed (the user may exist from an earlier start).
-fn store_password(store: &AdvisoryStore, name: &str, password: &str) -> anyhow::Result<()> {
-    store.set_password(name, &varde_advisory_web::hash_password(password))?;
-    Ok(())
 }
 
 pub async fn run(

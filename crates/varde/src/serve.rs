@@ -193,7 +193,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
             }
         }
         if jobs == Jobs::Here {
-            spawn_advisory_retention(&unit, &advisory);
+            varde_advisory_web::spawn_retention(unit.clone(), advisory.advisory_grace_days);
         }
         app = crate::advisory::mount(app, unit, &reference, &advisory, &public_url, demo_seed.is_some());
     }
@@ -236,10 +236,6 @@ fn spawn_housekeeping(
     });
 }
 
-fn spawn_advisory_retention(unit: &Arc<varde_advisory_store::AdvisoryStore>, args: &crate::advisory::AdvisoryArgs) {
-    varde_advisory_web::spawn_retention(unit.clone(), args.advisory_grace_days);
-}
-
 pub struct WorkerOptions {
     pub public_url: String,
     pub retention_days: u32,
@@ -258,7 +254,7 @@ pub async fn work(database: &str, reference: Reference, options: WorkerOptions) 
     spawn_jobs(&state, varde_web::warn::delivery::Backoff::default());
     spawn_housekeeping(store.clone(), retention_days, archive_after_days);
     if let Some(unit) = crate::advisory::open(&advisory, database)? {
-        spawn_advisory_retention(&unit, &advisory);
+        varde_advisory_web::spawn_retention(unit.clone(), advisory.advisory_grace_days);
     }
     tracing::info!(database, "Varde's background jobs are running");
     println!("worker running");

@@ -100,19 +100,6 @@ impl Rendering {
         Rendering::write(move |out| out.write_all(body.as_bytes())).await
     }
 
-    /// The plain text, unpacked if it is kept only compressed.
-    pub fn plain(&self) -> Bytes {
-        match &self.plain {
-            Some(p) => p.clone(),
-            None => {
-                let mut out = Vec::new();
-                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&self.gzip[..]), &mut out)
-                    .expect("our own compression unpacks");
-                Bytes::from(out)
-            }
-        }
-    }
-
     /// The response: compressed when the request accepts gzip; otherwise plain (streamed out unpacked, piece by
     /// piece, when only the compressed form is kept).
     pub fn respond(self, request: &HeaderMap, content_type: &'static str, cache_control: &'static str) -> Response {
@@ -209,6 +196,22 @@ impl FigureCache {
                     .expect("not poisoned")
                     .insert(key.to_owned(), Entry { made: Instant::now(), body: body.clone(), renewing: false });
                 Ok(body)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+impl Rendering {
+    /// The plain text, unpacked if it is kept only compressed.
+    pub fn plain(&self) -> Bytes {
+        match &self.plain {
+            Some(p) => p.clone(),
+            None => {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&self.gzip[..]), &mut out)
+                    .expect("our own compression unpacks");
+                Bytes::from(out)
             }
         }
     }

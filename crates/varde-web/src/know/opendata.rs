@@ -35,10 +35,6 @@ pub struct CountRow {
     pub count: String,
 }
 
-fn class_name(k: SubstanceClass) -> String {
-    k.as_str().to_owned()
-}
-
 fn quarter(p: &Profile) -> String {
     format!("{}-Q{}", p.iso_year, ((i16::from(p.iso_week) - 1) / 13).min(3) + 1)
 }
@@ -100,7 +96,7 @@ fn publish(
 }
 
 fn classes_counted() -> Vec<String> {
-    SubstanceClass::ALL.iter().filter(|k| **k != SubstanceClass::CuttingAgent).map(|k| class_name(*k)).collect()
+    SubstanceClass::ALL.iter().filter(|k| **k != SubstanceClass::CuttingAgent).map(|k| k.as_str().to_owned()).collect()
 }
 
 /// Samples per quarter, fylke and class found: one suppressed table per quarter (fylker × classes, with totals).
@@ -108,7 +104,11 @@ pub fn fylke_counts(state: &AppState, tallies: &Snapshot) -> Vec<CountRow> {
     let mut by_quarter: BTreeMap<String, BTreeMap<(String, String), u64>> = BTreeMap::new();
     for (p, n) in tallies.profiles() {
         for k in p.classes.iter() {
-            *by_quarter.entry(quarter(p)).or_default().entry((p.fylke.to_string(), class_name(k))).or_insert(0) += n;
+            *by_quarter
+                .entry(quarter(p))
+                .or_default()
+                .entry((p.fylke.to_string(), k.as_str().to_owned()))
+                .or_insert(0) += n;
         }
     }
     let fylker: Vec<String> = state.assessor.geography.fylker().iter().map(|f| f.number.clone()).collect();
@@ -133,7 +133,7 @@ pub fn weekly_counts(tallies: &Snapshot) -> Vec<CountRow> {
     for (p, n) in tallies.profiles() {
         let week = format!("{}-W{:02}", p.iso_year, p.iso_week);
         for k in p.classes.iter() {
-            *by_year.entry(p.iso_year).or_default().entry((week.clone(), class_name(k))).or_insert(0) += n;
+            *by_year.entry(p.iso_year).or_default().entry((week.clone(), k.as_str().to_owned())).or_insert(0) += n;
         }
     }
     let classes = classes_counted();
@@ -176,7 +176,7 @@ pub fn result_changes(tallies: &Snapshot) -> Vec<ChangeRow> {
         let table = tables.entry((p.iso_year, tier)).or_default();
         for answer in answers {
             for k in p.classes.iter() {
-                *table.entry((answer.clone(), class_name(k))).or_insert(0) += n;
+                *table.entry((answer.clone(), k.as_str().to_owned())).or_insert(0) += n;
             }
         }
     }

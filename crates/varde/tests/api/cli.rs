@@ -1,12 +1,6 @@
 //! The command line, as an operator uses it.
 
-use crate::durability::{run_ok, varde};
-
-fn fails(cmd: &mut std::process::Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(!out.status.success(), "expected failure, got: {}", String::from_utf8_lossy(&out.stdout));
-    String::from_utf8(out.stderr).unwrap()
-}
+use crate::durability::{fails, run_ok, varde};
 
 #[test]
 fn services_are_validated_against_norways_kommuner() {

@@ -20,11 +20,9 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("v.db").display());
-    run_ok(varde(&db).args([
+/// Adds the Oslo user room and returns a technician's token for it.
+fn oslo_service(db: &str) -> String {
+    run_ok(varde(db).args([
         "service",
         "add",
         "oslo-brukerrom",
@@ -35,18 +33,30 @@ async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
         "--kommune",
         "0301",
     ]));
-    let token = run_ok(varde(&db).args(["token", "issue", "--role", "technician", "--service", "oslo-brukerrom"]))
-        .trim()
-        .to_owned();
+    run_ok(varde(db).args(["token", "issue", "--role", "technician", "--service", "oslo-brukerrom"])).trim().to_owned()
+}
+
+/// `varde serve` on a free port, with its base URL once it listens.
+fn serve(db: &str, args: &[&str]) -> (std::process::Child, String) {
+    let mut child =
+        varde(db).args(["serve", "--listen", "127.0.0.1:0"]).args(args).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").expect("the server says where it listens").to_owned();
+    (child, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    let token = oslo_service(&db);
     // Each acknowledged code with the colour its request carried, to check content as well as presence.
     let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let client = reqwest::Client::new();
     // Kill at different moments in each round: early, mid-stream, later.
     for (round, kill_after_ms) in [(0u32, 250u64), (1, 700), (2, 1300)] {
-        let mut child = varde(&db).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line.trim().strip_prefix("listening on ").expect("the server says where it listens").to_owned();
+        let (mut child, base) = serve(&db, &[]);
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut clients = Vec::new();
         for c in 0..16 {
@@ -98,24 +108,8 @@ async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
 async fn a_backup_taken_under_writes_restores_whole() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("v.db").display());
-    run_ok(varde(&db).args([
-        "service",
-        "add",
-        "oslo-brukerrom",
-        "--name",
-        "Oslo",
-        "--kind",
-        "user_room",
-        "--kommune",
-        "0301",
-    ]));
-    let token = run_ok(varde(&db).args(["token", "issue", "--role", "technician", "--service", "oslo-brukerrom"]))
-        .trim()
-        .to_owned();
-    let mut child = varde(&db).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let token = oslo_service(&db);
+    let (mut child, base) = serve(&db, &[]);
     let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let client = reqwest::Client::new();
@@ -202,7 +196,8 @@ async fn a_backup_taken_under_writes_restores_whole() {
     assert!(out.contains("intact"), "{out}");
 }
 
-fn fails(cmd: &mut std::process::Command) -> String {
+/// Runs a command that must fail; its standard error.
+pub fn fails(cmd: &mut std::process::Command) -> String {
     let out = cmd.output().unwrap();
     assert!(!out.status.success(), "expected failure, got: {}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8(out.stderr).unwrap()
@@ -215,23 +210,9 @@ async fn a_worker_beside_a_server_without_jobs_delivers_the_warnings() {
     use axum::http::StatusCode;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("v.db").display());
-    run_ok(varde(&db).args([
-        "service",
-        "add",
-        "oslo-brukerrom",
-        "--name",
-        "Oslo",
-        "--kind",
-        "user_room",
-        "--kommune",
-        "0301",
-    ]));
+    let technician = oslo_service(&db);
     let token = |args: &[&str]| run_ok(varde(&db).args(["token", "issue"]).args(args)).trim().to_owned();
-    let (technician, reviewer, admin) = (
-        token(&["--role", "technician", "--service", "oslo-brukerrom"]),
-        token(&["--role", "reviewer"]),
-        token(&["--role", "admin"]),
-    );
+    let (reviewer, admin) = (token(&["--role", "reviewer"]), token(&["--role", "admin"]));
     let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
     let hook = {
         let got = got.clone();
@@ -250,11 +231,7 @@ async fn a_worker_beside_a_server_without_jobs_delivers_the_warnings() {
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         url
     };
-    let mut web =
-        varde(&db).args(["serve", "--listen", "127.0.0.1:0", "--jobs=false"]).stdout(Stdio::piped()).spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(web.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let (mut web, base) = serve(&db, &["--jobs=false"]);
     let client = reqwest::Client::new();
     let res = client
         .post(format!("{base}/api/v1/webhooks"))

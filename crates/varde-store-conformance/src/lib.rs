@@ -69,6 +69,15 @@ fn severe() -> NewSample {
     s
 }
 
+/// A severe sample received `n % 4 * 3` days ago: concurrent writers spread over nine days, so over more than one
+/// week and within one draft's join window. (Rows a backend keeps per week, such as the figure weeks, would
+/// otherwise serialise the writers by themselves and hide a missing lock.)
+fn severe_days_ago(n: usize) -> NewSample {
+    let mut s = severe();
+    s.received_at = now() - jiff::SignedDuration::from_hours(n as i64 % 4 * 72);
+    s
+}
+
 /// A taken code is refused and the first sample kept whole.
 pub async fn a_taken_code_is_refused_and_the_first_sample_kept(store: Backend) {
     let code = SampleCode::parse("AAAA-BBBB-CCCC").unwrap();
@@ -110,9 +119,10 @@ pub async fn concurrent_severe_samples_of_one_product_make_one_draft(store: Back
     let codes: Vec<SampleCode> = (0..32).map(|_| SampleCode::generate(&mut rng)).collect();
     let tasks: Vec<_> = codes
         .iter()
-        .map(|code| {
+        .enumerate()
+        .map(|(i, code)| {
             let (store, code) = (store.clone(), *code);
-            tokio::spawn(async move { store.create_sample(code, severe(), &technician(), now()).await })
+            tokio::spawn(async move { store.create_sample(code, severe_days_ago(i), &technician(), now()).await })
         })
         .collect();
     for t in tasks {
@@ -143,7 +153,7 @@ pub async fn an_event_reader_misses_nothing_under_concurrent_writers(store: Back
                 let mut codes = Vec::new();
                 for _ in 0..EACH {
                     let code = SampleCode::generate(&mut rng);
-                    store.create_sample(code, severe(), &technician(), now()).await.expect("stored");
+                    store.create_sample(code, severe_days_ago(w), &technician(), now()).await.expect("stored");
                     codes.push(code.to_string());
                 }
                 codes

@@ -1,0 +1,474 @@
+//! The event log (outbox), webhook subscribers and their deliveries, time-to-warning figures, signals, indicators,
+//! users and tokens.
+
+use super::*;
+use varde_domain::ErrorCode;
+use varde_store::{Delivery, Event, WarningTimes, Webhook};
+
+pub(super) async fn newest(tx: &Tx<'_>) -> Result<i64> {
+    Ok(query_one(tx, "SELECT coalesce(max(seq), 0) FROM events", &[]).await?.try_get(0)?)
+}
+
+/// Appends an event and announces it to every instance (`NOTIFY` is delivered when the transaction commits, and
+/// not at all if it rolls back).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn append(
+    tx: &Tx<'_>,
+    at: Timestamp,
+    kind: &str,
+    public: bool,
+    tier: Option<Tier>,
+    fylker: &[String],
+    alert_id: Option<i64>,
+    payload: &serde_json::Value,
+) -> Result<i64> {
+    let fylker = serde_json::to_string(fylker).expect("strings serialise");
+    let seq: i64 = query_one(
+        tx,
+        "INSERT INTO events (at_ms, kind, public, tier, fylker, alert_id, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING seq",
+        &[&ms(at), &kind, &public, &tier.map(Tier::as_str), &fylker, &alert_id, &payload.to_string()],
+    )
+    .await?
+    .try_get(0)?;
+    execute(tx, "SELECT pg_notify($1, current_schema() || ' ' || $2::bigint)", &[&EVENTS_CHANNEL, &seq]).await?;
+    Ok(seq)
+}
+
+pub(super) async fn after(tx: &Tx<'_>, seq: i64, n: usize) -> Result<Vec<Event>> {
+    query(
+        tx,
+        "SELECT seq, at_ms, kind, public, tier, fylker, alert_id, payload FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        &[&seq, &limit(n)],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let tier: Option<&str> = r.try_get(4)?;
+        Ok(Event {
+            seq: r.try_get(0)?,
+            at: ts(r.try_get(1)?)?,
+            kind: r.try_get(2)?,
+            public: r.try_get(3)?,
+            tier: tier.map(tier_of).transpose()?,
+            fylker: serde_json::from_str(r.try_get(5)?).map_err(|e| Error::corrupt(e.to_string()))?,
+            alert_id: r.try_get(6)?,
+            payload: serde_json::from_str(r.try_get(7)?).map_err(|e| Error::corrupt(e.to_string()))?,
+        })
+    })
+    .collect()
+}
+
+pub(super) async fn add_webhook(
+    tx: &Tx<'_>,
+    url: &str,
+    secret: &str,
+    min_tier: Tier,
+    fylker: &[String],
+    at: Timestamp,
+) -> Result<Webhook> {
+    // A new subscriber starts at the present: it receives what happens from now on, not the whole history.
+    let cursor = newest(tx).await?;
+    let list = serde_json::to_string(fylker).expect("strings serialise");
+    let id: i64 = query_one(
+        tx,
+        "INSERT INTO webhooks (url, secret, min_tier, fylker, cursor, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        &[&url, &secret, &min_tier.as_str(), &list, &cursor, &ms(at)],
+    )
+    .await?
+    .try_get(0)?;
+    Ok(Webhook {
+        id,
+        url: url.to_owned(),
+        secret: secret.to_owned(),
+        min_tier,
+        fylker: fylker.to_vec(),
+        cursor,
+        active: true,
+    })
+}
+
+pub(super) async fn webhooks(tx: &Tx<'_>) -> Result<Vec<Webhook>> {
+    query(tx, "SELECT id, url, secret, min_tier, fylker, cursor, active FROM webhooks ORDER BY id", &[])
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Webhook {
+                id: r.try_get(0)?,
+                url: r.try_get(1)?,
+                secret: r.try_get(2)?,
+                min_tier: tier_of(r.try_get(3)?)?,
+                fylker: serde_json::from_str(r.try_get(4)?).map_err(|e| Error::corrupt(e.to_string()))?,
+                cursor: r.try_get(5)?,
+                active: r.try_get(6)?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn record_delivery(tx: &Tx<'_>, d: &Delivery) -> Result<()> {
+    execute(
+        tx,
+        "INSERT INTO deliveries (webhook_id, event_seq, attempt, at_ms, ok, status, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[&d.webhook_id, &d.event_seq, &i64::from(d.attempt), &ms(d.at), &d.ok, &d.status.map(i64::from), &d.error],
+    )
+    .await?;
+    if d.ok {
+        skip_to(tx, d.webhook_id, d.event_seq).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn skip_to(tx: &Tx<'_>, webhook_id: i64, seq: i64) -> Result<()> {
+    // The cursor only moves forward: a late or repeated call cannot make a subscriber receive an event twice.
+    execute(tx, "UPDATE webhooks SET cursor = greatest(cursor, $2) WHERE id = $1", &[&webhook_id, &seq]).await?;
+    Ok(())
+}
+
+pub(super) async fn delivery_status(tx: &Tx<'_>, webhook_id: i64) -> Result<(u64, Option<String>)> {
+    let failed: i64 = query_one(tx, "SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND NOT ok", &[&webhook_id])
+        .await?
+        .try_get(0)?;
+    let last: Option<String> = query_opt(
+        tx,
+        "SELECT error FROM deliveries WHERE webhook_id = $1 AND NOT ok ORDER BY id DESC LIMIT 1",
+        &[&webhook_id],
+    )
+    .await?
+    .map(|r| r.try_get::<_, Option<String>>(0))
+    .transpose()?
+    .flatten();
+    Ok((narrow(failed, "failed deliveries")?, last))
+}
+
+pub(super) async fn warning_times(tx: &Tx<'_>) -> Result<Vec<WarningTimes>> {
+    query(
+        tx,
+        "SELECT
+            (SELECT min(s.received_ms) FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = a.id),
+            (SELECT min(f.assessed_ms) FROM alert_evidence e JOIN findings f ON f.sample_id = e.sample_id WHERE e.alert_id = a.id),
+            a.created_ms,
+            a.published_ms,
+            (SELECT min(d.at_ms) FROM events ev JOIN deliveries d ON d.event_seq = ev.seq AND d.ok
+              WHERE ev.alert_id = a.id AND ev.kind = 'alert.published'),
+            (SELECT array_agg(k.acknowledged_ms ORDER BY k.acknowledged_ms) FROM alert_acknowledgements k WHERE k.alert_id = a.id)
+         FROM alerts a ORDER BY a.id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let acknowledged: Option<Vec<i64>> = r.try_get(5)?;
+        Ok(WarningTimes {
+            received: ts(r.try_get(0)?)?,
+            assessed: ts(r.try_get(1)?)?,
+            drafted: ts(r.try_get(2)?)?,
+            published: r.try_get::<_, Option<i64>>(3)?.map(ts).transpose()?,
+            first_delivered: r.try_get::<_, Option<i64>>(4)?.map(ts).transpose()?,
+            acknowledged: acknowledged.unwrap_or_default().into_iter().map(ts).collect::<Result<_>>()?,
+        })
+    })
+    .collect()
+}
+
+pub(super) async fn record_signals(tx: &Tx<'_>, signals: &[varde_store::NewSignal], at: Timestamp) -> Result<usize> {
+    let mut new = 0;
+    for s in signals {
+        let evidence = serde_json::to_string(&s.evidence).expect("ids serialise");
+        new += execute(
+            tx,
+            "INSERT INTO signals (computed_ms, stream, area, week, method, observed, expected, upperbound, evidence)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (stream, area, week) DO NOTHING",
+            &[&ms(at), &s.stream, &s.area, &s.week, &s.method, &s.observed, &s.expected, &s.upperbound, &evidence],
+        )
+        .await?;
+    }
+    Ok(new as usize)
+}
+
+pub(super) async fn signals(tx: &Tx<'_>, all: bool) -> Result<Vec<varde_store::Signal>> {
+    let sql = format!(
+        "SELECT id, computed_ms, stream, area, week, method, observed, expected, upperbound, evidence, status, alert_id
+         FROM signals {} ORDER BY week DESC, id DESC",
+        if all { "" } else { "WHERE status = 'open'" }
+    );
+    let rows = query(tx, &sql, &[]).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let ids: Vec<i64> = serde_json::from_str(r.try_get(9)?).map_err(|e| Error::corrupt(e.to_string()))?;
+        let mut evidence = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let code: String = query_one(tx, "SELECT code FROM samples WHERE id = $1", &[id]).await?.try_get(0)?;
+            evidence.push(code_of(&code)?.to_string());
+        }
+        out.push(varde_store::Signal {
+            id: r.try_get(0)?,
+            computed_at: ts(r.try_get(1)?)?,
+            stream: r.try_get(2)?,
+            area: r.try_get(3)?,
+            week: r.try_get(4)?,
+            method: r.try_get(5)?,
+            observed: r.try_get(6)?,
+            expected: r.try_get(7)?,
+            upperbound: r.try_get(8)?,
+            evidence,
+            status: r.try_get(10)?,
+            alert_id: r.try_get(11)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) async fn add_concern(tx: &Tx<'_>, r: &varde_domain::indicator::NewConcern, at: Timestamp) -> Result<()> {
+    let id: i64 = query_one(
+        tx,
+        "INSERT INTO concern_reports (received_ms, kommune, fylke, happened, believed, looked_like) VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id",
+        &[&ms(at), &r.kommune, &r.fylke, &r.happened, &r.believed, &r.looked_like],
+    )
+    .await?
+    .try_get(0)?;
+    append_audit(tx, at, "public", "concern.add", &format!("concern:{id}")).await
+}
+
+pub(super) async fn concern_times(tx: &Tx<'_>) -> Result<Vec<(Timestamp, String)>> {
+    query(tx, "SELECT received_ms, fylke FROM concern_reports ORDER BY received_ms", &[])
+        .await?
+        .iter()
+        .map(|r| Ok((ts(r.try_get(0)?)?, r.try_get(1)?)))
+        .collect()
+}
+
+pub(super) async fn upsert_user_room_day(
+    tx: &Tx<'_>,
+    d: &varde_domain::indicator::UserRoomDay,
+    actor: &str,
+    at: Timestamp,
+) -> Result<bool> {
+    let service = service_id(tx, &d.service).await?;
+    let day = d.day.to_string();
+    let existed: bool = query_one(
+        tx,
+        "SELECT EXISTS (SELECT 1 FROM user_room_days WHERE service_id = $1 AND day = $2)",
+        &[&service, &day],
+    )
+    .await?
+    .try_get(0)?;
+    execute(
+        tx,
+        "INSERT INTO user_room_days (service_id, day, visits, overdoses, naloxone, referrals) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (service_id, day) DO UPDATE SET visits = excluded.visits, overdoses = excluded.overdoses,
+         naloxone = excluded.naloxone, referrals = excluded.referrals",
+        &[
+            &service,
+            &day,
+            &i64::from(d.visits),
+            &i64::from(d.overdoses),
+            &i64::from(d.naloxone),
+            &i64::from(d.referrals),
+        ],
+    )
+    .await?;
+    let action = if existed { "user_room_day.correct" } else { "user_room_day.add" };
+    append_audit(tx, at, actor, action, &format!("{}:{day}", d.service)).await?;
+    Ok(!existed)
+}
+
+pub(super) async fn user_room_days(
+    tx: &Tx<'_>,
+    service: Option<&str>,
+) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>> {
+    query(
+        tx,
+        "SELECT s.slug, s.fylke, d.day, d.visits, d.overdoses, d.naloxone, d.referrals FROM user_room_days d
+         JOIN services s ON s.id = d.service_id WHERE $1::text IS NULL OR s.slug = $1 ORDER BY d.day, s.slug",
+        &[&service],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let day: String = r.try_get(2)?;
+        let day = day.parse().map_err(|_| corrupt("day", &day))?;
+        let count = |i: usize| -> Result<u32> { narrow(r.try_get(i)?, "user-room count") };
+        let record = varde_domain::indicator::UserRoomDay {
+            service: r.try_get(0)?,
+            day,
+            visits: count(3)?,
+            overdoses: count(4)?,
+            naloxone: count(5)?,
+            referrals: count(6)?,
+        };
+        Ok((record, r.try_get(1)?))
+    })
+    .collect()
+}
+
+pub(super) async fn import_deaths(
+    tx: &Tx<'_>,
+    rows: &[(i32, u32, Option<String>, String)],
+    at: Timestamp,
+) -> Result<usize> {
+    for (year, deaths, note, source) in rows {
+        execute(
+            tx,
+            "INSERT INTO deaths (year, deaths, note, source) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (year) DO UPDATE SET deaths = excluded.deaths, note = excluded.note, source = excluded.source",
+            &[&i64::from(*year), &i64::from(*deaths), note, source],
+        )
+        .await?;
+    }
+    append_audit(tx, at, "cli", "deaths.import", &format!("{} years", rows.len())).await?;
+    Ok(rows.len())
+}
+
+pub(super) async fn deaths(tx: &Tx<'_>) -> Result<Vec<(i32, u32)>> {
+    query(tx, "SELECT year, deaths FROM deaths ORDER BY year", &[])
+        .await?
+        .iter()
+        .map(|r| Ok((narrow(r.try_get(0)?, "year")?, narrow(r.try_get(1)?, "deaths")?)))
+        .collect()
+}
+
+pub(super) async fn add_user(
+    tx: &Tx<'_>,
+    username: &str,
+    hash: &str,
+    role: Role,
+    service: Option<&str>,
+    actor: &str,
+    at: Timestamp,
+) -> Result<i64> {
+    let service = match service {
+        Some(slug) => Some(service_id(tx, slug).await?),
+        None => None,
+    };
+    let inserted = query_opt(
+        tx,
+        "INSERT INTO users (username, password_hash, role, service_id, created_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (username) DO NOTHING RETURNING id",
+        &[&username, &hash, &role.as_str(), &service, &ms(at)],
+    )
+    .await?;
+    let Some(row) = inserted else {
+        return Err(StoreError::Conflict(format!("a user named '{username}' exists")).into());
+    };
+    let id: i64 = row.try_get(0)?;
+    append_audit(tx, at, actor, "user.add", &format!("user:{id} role:{}", role.as_str())).await?;
+    Ok(id)
+}
+
+pub(super) async fn user(tx: &Tx<'_>, username: &str) -> Result<Option<varde_store::UserRecord>> {
+    query_opt(
+        tx,
+        "SELECT u.id, u.username, u.password_hash, u.role, s.slug FROM users u LEFT JOIN services s ON s.id = u.service_id
+         WHERE u.username = $1 AND NOT u.disabled",
+        &[&username],
+    )
+    .await?
+    .map(|r| {
+        let slug: Option<&str> = r.try_get(4)?;
+        Ok(varde_store::UserRecord {
+            id: r.try_get(0)?,
+            username: r.try_get(1)?,
+            password_hash: r.try_get(2)?,
+            role: role_of(r.try_get(3)?)?,
+            service: slug.map(slug_of).transpose()?,
+        })
+    })
+    .transpose()
+}
+
+pub(super) async fn create_session(
+    tx: &Tx<'_>,
+    hash: &[u8; 32],
+    user_id: i64,
+    csrf: &str,
+    at: Timestamp,
+    expires: Timestamp,
+) -> Result<()> {
+    execute(tx, "DELETE FROM sessions WHERE expires_ms < $1", &[&ms(at)]).await?;
+    execute(
+        tx,
+        "INSERT INTO sessions (hash, user_id, csrf, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)",
+        &[&&hash[..], &user_id, &csrf, &ms(at), &ms(expires)],
+    )
+    .await?;
+    append_audit(tx, at, &format!("user:{user_id}"), "session.start", "login").await
+}
+
+pub(super) async fn session(
+    tx: &Tx<'_>,
+    hash: &[u8; 32],
+    now: Timestamp,
+) -> Result<Option<varde_store::SessionRecord>> {
+    query_opt(
+        tx,
+        "SELECT u.id, u.username, u.role, s.slug, x.csrf FROM sessions x JOIN users u ON u.id = x.user_id
+         LEFT JOIN services s ON s.id = u.service_id WHERE x.hash = $1 AND x.expires_ms > $2 AND NOT u.disabled",
+        &[&&hash[..], &ms(now)],
+    )
+    .await?
+    .map(|r| {
+        let slug: Option<&str> = r.try_get(3)?;
+        Ok(varde_store::SessionRecord {
+            user_id: r.try_get(0)?,
+            username: r.try_get(1)?,
+            role: role_of(r.try_get(2)?)?,
+            service: slug.map(slug_of).transpose()?,
+            csrf: r.try_get(4)?,
+        })
+    })
+    .transpose()
+}
+
+pub(super) async fn users(tx: &Tx<'_>) -> Result<Vec<(String, Role, Option<ServiceSlug>, bool)>> {
+    query(
+        tx,
+        "SELECT u.username, u.role, s.slug, u.disabled FROM users u LEFT JOIN services s ON s.id = u.service_id
+         ORDER BY u.username",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let slug: Option<&str> = r.try_get(2)?;
+        Ok((r.try_get(0)?, role_of(r.try_get(1)?)?, slug.map(slug_of).transpose()?, r.try_get(3)?))
+    })
+    .collect()
+}
+
+pub(super) async fn tokens(tx: &Tx<'_>) -> Result<Vec<varde_store::TokenLine>> {
+    query(
+        tx,
+        "SELECT t.id, t.role, s.slug, t.label, t.created_ms, t.revoked_ms FROM tokens t
+         LEFT JOIN services s ON s.id = t.service_id ORDER BY t.id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let slug: Option<&str> = r.try_get(2)?;
+        Ok(varde_store::TokenLine {
+            id: r.try_get(0)?,
+            role: role_of(r.try_get(1)?)?,
+            service: slug.map(slug_of).transpose()?,
+            label: r.try_get(3)?,
+            created: ts(r.try_get(4)?)?,
+            revoked: r.try_get::<_, Option<i64>>(5)?.map(ts).transpose()?,
+        })
+    })
+    .collect()
+}
+
+pub(super) async fn revoke_token(tx: &Tx<'_>, id: i64, actor: &str, at: Timestamp) -> Result<()> {
+    let n =
+        execute(tx, "UPDATE tokens SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL", &[&id, &ms(at)]).await?;
+    if n == 0 {
+        return Err(StoreError::Invalid {
+            code: ErrorCode::UnknownToken,
+            message: format!("there is no live token {id}"),
+        }
+        .into());
+    }
+    append_audit(tx, at, actor, "token.revoke", &format!("token:{id}")).await
+}

@@ -1,0 +1,1473 @@
+//! Varde's store on PostgreSQL, for national deployments: several Varde instances behind a load balancer on one
+//! database (with the replication and failover PostgreSQL already has).
+//!
+//! The properties the SQLite store has from its single writer hold here across instances because every write
+//! transaction first takes one transaction-level advisory lock (per schema): audit entries chain without forking,
+//! one product in one area never gets two open drafts, and event sequence numbers are drawn in commit order, so an
+//! event reader that has seen seq n never later finds a smaller one. Reads take no lock and run in parallel, each
+//! in one repeatable-read snapshot. New events are announced with `NOTIFY`, which every instance's listener turns
+//! into its event watch, so server-sent events reach clients of every instance.
+//!
+//! Queries are written at run time (no database is needed to build Varde) and prepared once per connection.
+
+// Rows are read into tuples that mirror their SELECT column by column, as in the SQLite backend.
+#![allow(clippy::type_complexity)]
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures_util::future::BoxFuture;
+use jiff::Timestamp;
+use std::sync::{Arc, Mutex};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+use varde_domain::ErrorCode as Code;
+use varde_domain::Tier;
+use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
+use varde_domain::assess::Assessor;
+use varde_domain::auth::{Principal, Role};
+use varde_domain::method::Method;
+use varde_domain::sample::{NewAnalysis, NewSample, Status};
+use varde_domain::service::{Service, ServiceKind, ServiceSlug};
+use varde_domain::{SampleCode, SubstanceRef};
+use varde_store::audit::{self, Entry};
+use varde_store::{
+    AlertFilter, AuditReport, Delivery, Event, NewToken, Store, StoreError, StoredSample, TokenGrant, WarningTimes,
+    Webhook,
+};
+
+mod alerts;
+mod error;
+mod events;
+mod samples;
+mod spectra;
+mod subscribers;
+
+use error::{Error, Result};
+use samples::{insert_analysis, sample_id_of, update_status};
+
+pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+/// The schema version a fully migrated database has.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+// Varde's advisory locks: the first key is "VARD" (0x56415244) and the next number, the second the schema's hash, so
+// that schemas in one database (one per test, or per installation) do not block each other.
+const WRITER_LOCK: &str = "SELECT pg_advisory_xact_lock(1447121476, hashtext(current_schema()))";
+const MIGRATION_LOCK: &str = "SELECT pg_advisory_lock(1447121477, hashtext(current_schema()))";
+const MIGRATION_UNLOCK: &str = "SELECT pg_advisory_unlock(1447121477, hashtext(current_schema()))";
+/// The channel new events are announced on; the payload is `schema seq`.
+const EVENTS_CHANNEL: &str = "varde_events";
+const POOL_SIZE: usize = 16;
+
+pub struct PostgresStore {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    schema: String,
+    assessor: Arc<Assessor>,
+    events: tokio::sync::watch::Sender<i64>,
+    listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
+    health: Mutex<Option<String>>,
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`; `?options=-c search_path=SCHEMA` picks
+    /// a schema) and applies any pending migrations, holding a lock so that instances starting together migrate
+    /// once.
+    pub async fn open(url: &str, assessor: Arc<Assessor>) -> Result<PostgresStore, StoreError> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Unavailable(format!("not a PostgreSQL URL: {e}")))?;
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(std::time::Duration::from_secs(10)))
+            .create_timeout(Some(std::time::Duration::from_secs(10)))
+            .build()
+            .map_err(|e| StoreError::Internal(format!("cannot make the connection pool: {e}")))?;
+        let (schema, newest) = {
+            let mut client = pool.get().await.map_err(Error::from)?;
+            migrate(&mut client).await?;
+            let schema: String = client.query_one("SELECT current_schema()", &[]).await.map_err(Error::from)?.get(0);
+            let newest = events::newest(&client.transaction().await.map_err(Error::from)?).await?;
+            (schema, newest)
+        };
+        let (events, _) = tokio::sync::watch::channel(newest);
+        let store = PostgresStore {
+            pool,
+            config,
+            schema,
+            assessor,
+            events,
+            listener: Mutex::new(None),
+            health: Mutex::new(None),
+        };
+        store.listen();
+        Ok(store)
+    }
+
+    /// The schema version after migrations.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let client = self.pool.get().await.map_err(Error::from)?;
+        let row = client.query_one("SELECT max(version) FROM varde_schema", &[]).await.map_err(Error::from)?;
+        Ok(row.get::<_, Option<i64>>(0).unwrap_or(0))
+    }
+
+    /// Follows `NOTIFY` on the events channel on a connection of its own, reconnecting when it is lost (and then
+    /// reading the newest seq, so nothing announced meanwhile is missed).
+    fn listen(&self) {
+        let (config, schema, events) = (self.config.clone(), self.schema.clone(), self.events.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                if let Err(e) = follow(&config, &schema, &events).await {
+                    tracing::warn!(error = %e, "the event listener lost its connection; reconnecting");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        });
+        *self.listener.lock().expect("not poisoned") = Some(task);
+    }
+
+    fn set_health(&self, failure: Option<String>) {
+        let mut h = self.health.lock().expect("not poisoned");
+        if let (Some(reason), None) = (&failure, &*h) {
+            tracing::error!(reason, "database unavailable: writes fail until the cause is removed");
+        }
+        if failure.is_none() && h.is_some() {
+            tracing::info!("database available again: a write succeeded");
+        }
+        *h = failure;
+    }
+
+    /// Runs `f` in a transaction of its own that holds the writers' lock, and commits it. The lock is taken before
+    /// anything is read, so what `f` reads is everything committed before it, and no other writer commits between
+    /// its reads and its writes.
+    async fn write<R: Send>(
+        &self,
+        f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
+    ) -> Result<R, StoreError> {
+        let result = async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            tx.execute(WRITER_LOCK, &[]).await?;
+            let value = f(&tx).await?;
+            tx.commit().await?;
+            Ok(value)
+        }
+        .await;
+        match &result {
+            Ok(_) => self.set_health(None),
+            Err(Error::Store(StoreError::Unavailable(reason))) => self.set_health(Some(reason.clone())),
+            Err(_) => {}
+        }
+        result.map_err(StoreError::from)
+    }
+
+    /// A write that may add events: the watch moves on as soon as it commits (the listener also hears it, and
+    /// every other instance's listener does).
+    async fn write_events<R: Send>(
+        &self,
+        f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
+    ) -> Result<R, StoreError> {
+        let value = self.write(f).await?;
+        if let Ok(newest) = self.read(|tx| Box::pin(events::newest(tx))).await {
+            self.events.send_if_modified(|seq| raise(seq, newest));
+        }
+        Ok(value)
+    }
+
+    /// Runs `f` in one read-only, repeatable-read transaction: several queries see one snapshot.
+    async fn read<R: Send>(
+        &self,
+        f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
+    ) -> Result<R, StoreError> {
+        async {
+            let mut client = self.pool.get().await?;
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let value = f(&tx).await?;
+            tx.commit().await?;
+            Ok::<_, Error>(value)
+        }
+        .await
+        .map_err(StoreError::from)
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        if let Some(task) = self.listener.lock().expect("not poisoned").take() {
+            task.abort();
+        }
+    }
+}
+
+fn raise(seq: &mut i64, newest: i64) -> bool {
+    if newest > *seq {
+        *seq = newest;
+        true
+    } else {
+        false
+    }
+}
+
+async fn follow(
+    config: &tokio_postgres::Config,
+    schema: &str,
+    events: &tokio::sync::watch::Sender<i64>,
+) -> Result<(), tokio_postgres::Error> {
+    use futures_util::StreamExt;
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                    let _ = tx.send(n.payload().to_owned());
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "event listener connection failed");
+                    break;
+                }
+            }
+        }
+    });
+    client.batch_execute(&format!("LISTEN {EVENTS_CHANNEL}")).await?;
+    let newest: i64 = client.query_one("SELECT coalesce(max(seq), 0) FROM events", &[]).await?.get(0);
+    events.send_if_modified(|seq| raise(seq, newest));
+    while let Some(payload) = rx.recv().await {
+        let Some((from, seq)) = payload.split_once(' ') else { continue };
+        if from == schema
+            && let Ok(seq) = seq.parse::<i64>()
+        {
+            events.send_if_modified(|current| raise(current, seq));
+        }
+    }
+    driver.abort();
+    Ok(())
+}
+
+async fn migrate(client: &mut deadpool_postgres::Object) -> Result<()> {
+    // A session lock, held across the migrations' own transactions: the second of two instances starting together
+    // waits, then finds nothing left to do.
+    client.execute(MIGRATION_LOCK, &[]).await?;
+    let result = async {
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS varde_schema (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
+            )
+            .await?;
+        let current: i64 =
+            client.query_one("SELECT coalesce(max(version), 0) FROM varde_schema", &[]).await?.get(0);
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::Internal(format!(
+                "the database has schema version {current}, newer than this Varde knows ({SCHEMA_VERSION}); upgrade Varde"
+            ))
+            .into());
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let version = i as i64 + 1;
+            let tx = client.transaction().await?;
+            tx.batch_execute(sql).await?;
+            tx.execute(
+                "INSERT INTO varde_schema (version, applied_ms) VALUES ($1, $2)",
+                &[&version, &ms(Timestamp::now())],
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::info!(version, "applied migration");
+        }
+        Ok(())
+    }
+    .await;
+    client.execute(MIGRATION_UNLOCK, &[]).await?;
+    result
+}
+
+// Statements are prepared once per connection (the pool keeps a cache per connection).
+
+async fn query(tx: &Tx<'_>, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.query(&statement, params).await?)
+}
+
+async fn query_one(tx: &Tx<'_>, sql: &str, params: Params<'_>) -> Result<Row> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.query_one(&statement, params).await?)
+}
+
+async fn query_opt(tx: &Tx<'_>, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.query_opt(&statement, params).await?)
+}
+
+async fn execute(tx: &Tx<'_>, sql: &str, params: Params<'_>) -> Result<u64> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.execute(&statement, params).await?)
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn ts(ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| Error::corrupt(e.to_string()))
+}
+
+/// A count or size read back into the narrower type the domain uses.
+fn narrow<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T> {
+    T::try_from(value).map_err(|_| Error::corrupt(format!("{what} {value} is out of range")))
+}
+
+/// A limit as PostgreSQL takes it (`usize::MAX`: no limit).
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|x| serde_json::to_string(x).expect("plain data serialises"))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>> {
+    s.map(|s| serde_json::from_str(&s).map_err(|e| Error::corrupt(e.to_string()))).transpose()
+}
+
+fn corrupt(what: &str, value: &str) -> Error {
+    Error::Store(StoreError::Corrupt(format!("unknown {what} '{value}'")))
+}
+
+fn slug_of(s: &str) -> Result<ServiceSlug> {
+    ServiceSlug::parse(s).map_err(|_| corrupt("service slug", s))
+}
+
+fn role_of(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| corrupt("role", s))
+}
+
+fn tier_of(s: &str) -> Result<Tier> {
+    Tier::parse(s).ok_or_else(|| corrupt("tier", s))
+}
+
+fn code_of(s: &str) -> Result<SampleCode> {
+    SampleCode::parse(s).map_err(|_| corrupt("sample code", s))
+}
+
+async fn service_id(tx: &Tx<'_>, slug: &str) -> Result<i64> {
+    query_opt(tx, "SELECT id FROM services WHERE slug = $1", &[&slug])
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .ok_or_else(|| Error::Store(StoreError::UnknownService(slug.to_owned())))
+}
+
+/// Appends an entry to the audit chain, inside the caller's transaction (which holds the writers' lock, so the
+/// tail read here is still the tail when the entry commits).
+async fn append_audit(tx: &Tx<'_>, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<()> {
+    let last = query_opt(tx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", &[]).await?;
+    let (seq, prev_hash): (i64, String) = match last {
+        Some(r) => (r.try_get::<_, i64>(0)? + 1, r.try_get(1)?),
+        None => (1, audit::GENESIS.to_owned()),
+    };
+    let entry = Entry { seq, at_ms: ms(at), actor, action, subject, prev_hash: &prev_hash };
+    let hash = entry.hash();
+    execute(
+        tx,
+        "INSERT INTO audit_log (seq, at_ms, actor, action, subject, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[&seq, &entry.at_ms, &actor, &action, &subject, &prev_hash, &hash],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The use case behind every new sample and analysis, in the writer's transaction: assesses the sample as it now
+/// is, keeps the findings (the earlier ones become history), reports them, and starts or joins an alert draft when
+/// a finding calls for one.
+async fn assess(tx: &Tx<'_>, assessor: &Assessor, code: SampleCode, at: Timestamp) -> Result<StoredSample> {
+    let sample = samples::load_sample(tx, code).await?.ok_or(Error::Store(StoreError::UnknownSample))?;
+    let row = query_one(
+        tx,
+        "SELECT s.id, v.fylke, v.slug FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = $1",
+        &[&code.compact()],
+    )
+    .await?;
+    let (id, fylke, service): (i64, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let findings = assessor.findings(&sample);
+    execute(tx, "UPDATE findings SET current = false WHERE sample_id = $1 AND current", &[&id]).await?;
+    for f in &findings {
+        let substances = serde_json::to_string(&f.substances).expect("strings serialise");
+        let explanation = serde_json::to_string(&f.explanation).expect("strings serialise");
+        execute(
+            tx,
+            "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &id,
+                &ms(at),
+                &f.policy_version,
+                &f.rule,
+                &f.tier.as_str(),
+                &substances,
+                &f.method.map(Method::as_str),
+                &explanation,
+            ],
+        )
+        .await?;
+    }
+    if let Some(top) = varde_domain::risk::highest(&findings) {
+        let summary: Vec<serde_json::Value> = findings
+            .iter()
+            .map(
+                |f| serde_json::json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}),
+            )
+            .collect();
+        let payload = serde_json::json!({"code": code.to_string(), "service": service, "fylke": fylke, "tier": top, "findings": summary});
+        events::append(tx, at, "sample.finding", false, Some(top), std::slice::from_ref(&fylke), None, &payload)
+            .await?;
+    }
+    if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
+        alerts::join_or_draft(tx, assessor, id, &sample, &findings, &key, &fylke, at).await?;
+    }
+    let alerts = samples::alert_refs(tx, id).await?;
+    Ok(StoredSample { sample, fylke, findings, alerts })
+}
+
+fn to_service(r: &Row) -> Result<Service> {
+    let (slug, name, kind, kommune, fylke): (String, String, String, String, String) =
+        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
+    Ok(Service {
+        slug: slug_of(&slug)?,
+        name,
+        kind: ServiceKind::parse(&kind).ok_or_else(|| corrupt("service kind", &kind))?,
+        kommune,
+        fylke,
+    })
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError> {
+        let actor = actor.to_owned();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let inserted = execute(
+                    tx,
+                    "INSERT INTO services (slug, name, kind, kommune, fylke, created_ms) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (slug) DO NOTHING",
+                    &[
+                        &service.slug.as_str(),
+                        &service.name,
+                        &service.kind.as_str(),
+                        &service.kommune,
+                        &service.fylke,
+                        &ms(at),
+                    ],
+                )
+                .await?;
+                if inserted == 0 {
+                    return Err(StoreError::Conflict(format!("a service with slug '{}' exists", service.slug)).into());
+                }
+                append_audit(tx, at, &actor, "service.add", service.slug.as_str()).await
+            })
+        })
+        .await
+    }
+
+    async fn services(&self) -> Result<Vec<Service>, StoreError> {
+        self.read(|tx| {
+            Box::pin(async move {
+                let rows =
+                    query(tx, "SELECT slug, name, kind, kommune, fylke FROM services ORDER BY slug", &[]).await?;
+                rows.iter().map(to_service).collect()
+            })
+        })
+        .await
+    }
+
+    async fn service(&self, slug: &ServiceSlug) -> Result<Option<Service>, StoreError> {
+        let slug = slug.clone();
+        self.read(move |tx| {
+            Box::pin(async move {
+                query_opt(
+                    tx,
+                    "SELECT slug, name, kind, kommune, fylke FROM services WHERE slug = $1",
+                    &[&slug.as_str()],
+                )
+                .await?
+                .as_ref()
+                .map(to_service)
+                .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
+        let actor = actor.to_owned();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let service = match &token.service {
+                    Some(slug) => Some(service_id(tx, slug.as_str()).await?),
+                    None => None,
+                };
+                let id: i64 = query_one(
+                    tx,
+                    "INSERT INTO tokens (hash, role, service_id, label, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[&&token.hash[..], &token.role.as_str(), &service, &token.label, &ms(at)],
+                )
+                .await?
+                .try_get(0)?;
+                append_audit(tx, at, &actor, "token.issue", &format!("token:{id} role:{}", token.role.as_str())).await?;
+                Ok(id)
+            })
+        })
+        .await
+    }
+
+    async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
+        self.read(move |tx| {
+            Box::pin(async move {
+                let row = query_opt(
+                    tx,
+                    "SELECT t.id, t.role, s.slug FROM tokens t LEFT JOIN services s ON s.id = t.service_id
+                     WHERE t.hash = $1 AND t.revoked_ms IS NULL",
+                    &[&&hash[..]],
+                )
+                .await?;
+                row.map(|r| {
+                    let (id, role, slug): (i64, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                    Ok(TokenGrant { id, role: role_of(&role)?, service: slug.as_deref().map(slug_of).transpose()? })
+                })
+                .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn create_sample(
+        &self,
+        code: SampleCode,
+        sample: NewSample,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<StoredSample, StoreError> {
+        let (assessor, actor) = (self.assessor.clone(), actor.clone());
+        self.write_events(move |tx| {
+            Box::pin(async move {
+                let service = service_id(tx, sample.service.as_str()).await?;
+                let status = if sample.analyses.is_empty() {
+                    Status::Received
+                } else if sample.analyses.iter().any(|a| a.method.is_lab()) {
+                    Status::Confirmed
+                } else {
+                    Status::Screened
+                };
+                let inserted = query_opt(
+                    tx,
+                    "INSERT INTO samples (code, service_id, received_ms, registered_ms, form, colour, texture, notes, tablet, use_context, status)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING RETURNING id",
+                    &[
+                        &code.compact(),
+                        &service,
+                        &ms(sample.received_at),
+                        &ms(at),
+                        &sample.form.as_str(),
+                        &sample.colour,
+                        &sample.texture,
+                        &sample.notes,
+                        &to_json(&sample.tablet),
+                        &to_json(&sample.use_context),
+                        &status.as_str(),
+                    ],
+                )
+                .await?;
+                let id: i64 = inserted.ok_or(Error::Store(StoreError::CodeTaken))?.try_get(0)?;
+                for (i, s) in sample.sold_as.iter().enumerate() {
+                    execute(
+                        tx,
+                        "INSERT INTO sample_sold_as (sample_id, position, substance, known) VALUES ($1, $2, $3, $4)",
+                        &[&id, &(i as i64), &s.substance, &s.known],
+                    )
+                    .await?;
+                }
+                for a in &sample.analyses {
+                    insert_analysis(tx, id, a, at).await?;
+                }
+                append_audit(tx, at, &actor.actor, "sample.create", code.compact()).await?;
+                assess(tx, &assessor, code, at).await
+            })
+        })
+        .await
+    }
+
+    async fn add_analysis(
+        &self,
+        code: SampleCode,
+        analysis: NewAnalysis,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<StoredSample, StoreError> {
+        let (assessor, actor) = (self.assessor.clone(), actor.clone());
+        self.write_events(move |tx| {
+            Box::pin(async move {
+                let sample_id = sample_id_of(tx, code).await?;
+                if let Some(old) = analysis.amends {
+                    let target = query_opt(tx, "SELECT sample_id, superseded_by FROM analyses WHERE id = $1", &[&old])
+                        .await?
+                        .map(|r| Ok::<_, Error>((r.try_get::<_, i64>(0)?, r.try_get::<_, Option<i64>>(1)?)))
+                        .transpose()?;
+                    match target {
+                        Some((sid, None)) if sid == sample_id => {}
+                        Some((sid, Some(newer))) if sid == sample_id => {
+                            return Err(StoreError::Invalid {
+                                code: Code::AnalysisAlreadyAmended,
+                                message: format!(
+                                    "analysis {old} was already amended by analysis {newer}; amend that one instead"
+                                ),
+                            }
+                            .into());
+                        }
+                        _ => {
+                            return Err(StoreError::Invalid {
+                                code: Code::UnknownAnalysis,
+                                message: format!("this sample has no analysis {old} to amend"),
+                            }
+                            .into());
+                        }
+                    }
+                }
+                let id = insert_analysis(tx, sample_id, &analysis, at).await?;
+                if let Some(old) = analysis.amends {
+                    execute(tx, "UPDATE analyses SET superseded_by = $1 WHERE id = $2", &[&id, &old]).await?;
+                }
+                let action = if analysis.amends.is_some() { "analysis.amend" } else { "analysis.add" };
+                append_audit(tx, at, &actor.actor, action, code.compact()).await?;
+                update_status(tx, sample_id, code).await?;
+                assess(tx, &assessor, code, at).await
+            })
+        })
+        .await
+    }
+
+    async fn sample(&self, code: SampleCode) -> Result<Option<StoredSample>, StoreError> {
+        self.read(move |tx| Box::pin(samples::load_stored(tx, code))).await
+    }
+
+    async fn sample_audited(
+        &self,
+        code: SampleCode,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Option<StoredSample>, StoreError> {
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let sample = samples::load_stored(tx, code).await?;
+                if sample.is_some() {
+                    append_audit(tx, at, &actor.actor, "sample.read", code.compact()).await?;
+                }
+                Ok(sample)
+            })
+        })
+        .await
+    }
+
+    async fn samples_of(
+        &self,
+        service: &ServiceSlug,
+        status: Option<Status>,
+        limit: usize,
+    ) -> Result<Vec<varde_store::SampleLine>, StoreError> {
+        let service = service.clone();
+        self.read(move |tx| Box::pin(async move { samples::samples_of(tx, service.as_str(), status, limit).await }))
+            .await
+    }
+
+    async fn sample_count(&self) -> Result<u64, StoreError> {
+        self.read(|tx| {
+            Box::pin(async move {
+                let n: i64 = query_one(tx, "SELECT count(*) FROM samples", &[]).await?.try_get(0)?;
+                narrow(n, "sample count")
+            })
+        })
+        .await
+    }
+
+    async fn alerts(&self, filter: AlertFilter) -> Result<Vec<Alert>, StoreError> {
+        self.read(move |tx| Box::pin(async move { alerts::list(tx, &filter).await })).await
+    }
+
+    async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError> {
+        self.read(move |tx| Box::pin(alerts::load_alert(tx, id))).await
+    }
+
+    async fn alert_versions(&self, id: i64) -> Result<Vec<AlertVersion>, StoreError> {
+        self.read(move |tx| Box::pin(alerts::versions(tx, id))).await
+    }
+
+    async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError> {
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                alerts::load_alert(tx, id).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
+                let evidence = alerts::evidence(tx, id, usize::MAX).await?;
+                append_audit(tx, at, &actor.actor, "alert.evidence.read", &format!("alert:{id}")).await?;
+                Ok(evidence)
+            })
+        })
+        .await
+    }
+
+    async fn change_alert(
+        &self,
+        id: i64,
+        action: AlertAction,
+        edit: AlertEdit,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Alert, StoreError> {
+        let (assessor, actor) = (self.assessor.clone(), actor.clone());
+        self.write_events(move |tx| {
+            Box::pin(async move { alerts::change(tx, &assessor, id, action, &edit, &actor.actor, at).await })
+        })
+        .await
+    }
+
+    async fn archive_stale_drafts(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
+        self.write(move |tx| Box::pin(alerts::archive_stale(tx, before, at))).await
+    }
+
+    async fn merge_alerts(&self, from: i64, into: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
+        let (assessor, actor) = (self.assessor.clone(), actor.clone());
+        self.write_events(move |tx| {
+            Box::pin(async move { alerts::merge(tx, &assessor, from, into, &actor.actor, at).await })
+        })
+        .await
+    }
+
+    async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.read(move |tx| Box::pin(events::after(tx, seq, limit))).await
+    }
+
+    fn event_watch(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.events.subscribe()
+    }
+
+    fn write_failure(&self) -> Option<String> {
+        self.health.lock().expect("not poisoned").clone()
+    }
+
+    async fn add_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        min_tier: Tier,
+        fylker: &[String],
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Webhook, StoreError> {
+        let (url, secret, fylker, actor) = (url.to_owned(), secret.to_owned(), fylker.to_vec(), actor.clone());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let hook = events::add_webhook(tx, &url, &secret, min_tier, &fylker, at).await?;
+                append_audit(tx, at, &actor.actor, "webhook.add", &format!("webhook:{}", hook.id)).await?;
+                Ok(hook)
+            })
+        })
+        .await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        self.read(|tx| Box::pin(events::webhooks(tx))).await
+    }
+
+    async fn record_delivery(&self, delivery: Delivery) -> Result<(), StoreError> {
+        self.write(move |tx| Box::pin(async move { events::record_delivery(tx, &delivery).await })).await
+    }
+
+    async fn skip_to(&self, webhook_id: i64, seq: i64) -> Result<(), StoreError> {
+        self.write(move |tx| Box::pin(events::skip_to(tx, webhook_id, seq))).await
+    }
+
+    async fn delivery_status(&self, webhook_id: i64) -> Result<(u64, Option<String>), StoreError> {
+        self.read(move |tx| Box::pin(events::delivery_status(tx, webhook_id))).await
+    }
+
+    async fn warning_times(&self) -> Result<Vec<WarningTimes>, StoreError> {
+        self.read(|tx| Box::pin(events::warning_times(tx))).await
+    }
+
+    async fn record_signals(&self, signals: Vec<varde_store::NewSignal>, at: Timestamp) -> Result<usize, StoreError> {
+        self.write(move |tx| Box::pin(async move { events::record_signals(tx, &signals, at).await })).await
+    }
+
+    async fn signals(
+        &self,
+        all: bool,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<Vec<varde_store::Signal>, StoreError> {
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let list = events::signals(tx, all).await?;
+                append_audit(tx, at, &actor.actor, "signals.read", if all { "all" } else { "open" }).await?;
+                Ok(list)
+            })
+        })
+        .await
+    }
+
+    async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
+        let (assessor, actor) = (self.assessor.clone(), actor.clone());
+        self.write_events(move |tx| {
+            Box::pin(async move { alerts::draft_from_signal(tx, &assessor, id, &actor.actor, at).await })
+        })
+        .await
+    }
+
+    async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |tx| Box::pin(async move { events::add_concern(tx, &report, at).await })).await
+    }
+
+    async fn concern_times(&self) -> Result<Vec<(Timestamp, String)>, StoreError> {
+        self.read(|tx| Box::pin(events::concern_times(tx))).await
+    }
+
+    async fn upsert_user_room_day(
+        &self,
+        day: varde_domain::indicator::UserRoomDay,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let actor = actor.clone();
+        self.write(move |tx| Box::pin(async move { events::upsert_user_room_day(tx, &day, &actor.actor, at).await }))
+            .await
+    }
+
+    async fn user_room_days(
+        &self,
+        service: Option<ServiceSlug>,
+    ) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>, StoreError> {
+        self.read(move |tx| {
+            Box::pin(async move { events::user_room_days(tx, service.as_ref().map(ServiceSlug::as_str)).await })
+        })
+        .await
+    }
+
+    async fn import_deaths(
+        &self,
+        rows: Vec<(i32, u32, Option<String>, String)>,
+        at: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.write(move |tx| Box::pin(async move { events::import_deaths(tx, &rows, at).await })).await
+    }
+
+    async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError> {
+        self.read(|tx| Box::pin(events::deaths(tx))).await
+    }
+
+    async fn sample_summaries(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<varde_store::SampleSummary>, StoreError> {
+        self.read(move |tx| Box::pin(samples::summaries(tx, ms(from), ms(to)))).await
+    }
+
+    async fn figure_weeks(&self) -> Result<Vec<varde_store::FigureWeek>, StoreError> {
+        self.read(|tx| {
+            Box::pin(async move {
+                query(tx, "SELECT week, version FROM figure_weeks ORDER BY week", &[])
+                    .await?
+                    .iter()
+                    .map(|r| Ok(varde_store::FigureWeek { week: r.try_get(0)?, version: r.try_get(1)? }))
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    async fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        service: Option<ServiceSlug>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let (username, password_hash, actor) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
+        self.write(move |tx| {
+            Box::pin(async move {
+                events::add_user(
+                    tx,
+                    &username,
+                    &password_hash,
+                    role,
+                    service.as_ref().map(ServiceSlug::as_str),
+                    &actor,
+                    at,
+                )
+                .await
+            })
+        })
+        .await
+    }
+
+    async fn set_intention(
+        &self,
+        code: SampleCode,
+        intention: varde_domain::feedback::Intention,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let id = sample_id_of(tx, code).await?;
+                execute(
+                    tx,
+                    "INSERT INTO result_feedback (sample_id, intention, intention_ms) VALUES ($1, $2, $3)
+                     ON CONFLICT (sample_id) DO UPDATE SET intention = excluded.intention, intention_ms = excluded.intention_ms",
+                    &[&id, &intention.as_str(), &ms(at)],
+                )
+                .await?;
+                append_audit(tx, at, &actor.actor, "sample.intention", code.compact()).await
+            })
+        })
+        .await
+    }
+
+    async fn record_outcome(
+        &self,
+        code: SampleCode,
+        outcome: varde_domain::feedback::Outcome,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                let id = sample_id_of(tx, code).await?;
+                let unexpected: Vec<&str> = outcome.unexpected.iter().map(|u| u.as_str()).collect();
+                let unexpected = serde_json::to_string(&unexpected).expect("strings serialise");
+                execute(
+                    tx,
+                    "INSERT INTO result_feedback (sample_id, used, effect, unexpected, outcome_ms) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (sample_id) DO UPDATE SET used = excluded.used, effect = excluded.effect,
+                     unexpected = excluded.unexpected, outcome_ms = excluded.outcome_ms",
+                    &[&id, &outcome.used, &outcome.effect.map(|e| e.as_str()), &unexpected, &ms(at)],
+                )
+                .await?;
+                // The person is anonymous: the audit log says only that an outcome came for the sample.
+                append_audit(tx, at, "public", "sample.outcome", code.compact()).await
+            })
+        })
+        .await
+    }
+
+    async fn feedback(
+        &self,
+        code: SampleCode,
+    ) -> Result<(Option<varde_domain::feedback::Intention>, Option<varde_domain::feedback::Outcome>), StoreError> {
+        self.read(move |tx| {
+            Box::pin(async move {
+                let id = match sample_id_of(tx, code).await {
+                    Ok(id) => id,
+                    Err(Error::Store(StoreError::UnknownSample)) => return Ok((None, None)),
+                    Err(e) => return Err(e),
+                };
+                let row = query_opt(
+                    tx,
+                    "SELECT intention, used, effect, unexpected FROM result_feedback WHERE sample_id = $1",
+                    &[&id],
+                )
+                .await?;
+                match row {
+                    Some(r) => samples::feedback_of((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)),
+                    None => Ok((None, None)),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (username, password_hash, actor) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let id: i64 = query_opt(tx, "SELECT id FROM users WHERE username = $1", &[&username])
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?
+                    .ok_or_else(|| StoreError::Invalid {
+                        code: Code::NotFound,
+                        message: format!("no user '{username}'"),
+                    })?;
+                execute(tx, "UPDATE users SET password_hash = $2 WHERE id = $1", &[&id, &password_hash]).await?;
+                // A new password ends every session the old one opened.
+                execute(tx, "DELETE FROM sessions WHERE user_id = $1", &[&id]).await?;
+                append_audit(tx, at, &actor, "user.password", &format!("user:{id}")).await
+            })
+        })
+        .await
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<varde_store::UserRecord>, StoreError> {
+        let username = username.to_owned();
+        self.read(move |tx| Box::pin(async move { events::user(tx, &username).await })).await
+    }
+
+    async fn create_session(
+        &self,
+        hash: [u8; 32],
+        user_id: i64,
+        csrf: &str,
+        at: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError> {
+        let csrf = csrf.to_owned();
+        self.write(move |tx| {
+            Box::pin(async move { events::create_session(tx, &hash, user_id, &csrf, at, expires).await })
+        })
+        .await
+    }
+
+    async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<varde_store::SessionRecord>, StoreError> {
+        self.read(move |tx| Box::pin(async move { events::session(tx, &hash, now).await })).await
+    }
+
+    async fn end_session(&self, hash: [u8; 32]) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                execute(tx, "DELETE FROM sessions WHERE hash = $1", &[&&hash[..]]).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn users(&self) -> Result<Vec<(String, Role, Option<ServiceSlug>, bool)>, StoreError> {
+        self.read(|tx| Box::pin(events::users(tx))).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<varde_store::TokenLine>, StoreError> {
+        self.read(|tx| Box::pin(events::tokens(tx))).await
+    }
+
+    async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
+        let actor = actor.to_owned();
+        self.write(move |tx| Box::pin(async move { events::revoke_token(tx, id, &actor, at).await })).await
+    }
+
+    async fn set_photo(
+        &self,
+        code: SampleCode,
+        jpeg: Vec<u8>,
+        size: (u32, u32),
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let id = sample_id_of(tx, code).await?;
+                execute(
+                    tx,
+                    "INSERT INTO photos (sample_id, jpeg, width, height, uploaded_ms) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (sample_id) DO UPDATE SET jpeg = excluded.jpeg, width = excluded.width,
+                     height = excluded.height, uploaded_ms = excluded.uploaded_ms",
+                    &[&id, &jpeg, &i64::from(size.0), &i64::from(size.1), &ms(at)],
+                )
+                .await?;
+                append_audit(tx, at, &actor.actor, "photo.set", code.compact()).await
+            })
+        })
+        .await
+    }
+
+    async fn choose_alert_photo(
+        &self,
+        alert: i64,
+        code: SampleCode,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let actor = actor.actor.clone();
+        self.write(move |tx| Box::pin(async move { alerts::choose_photo(tx, alert, code, &actor, at).await })).await
+    }
+
+    async fn acknowledge(
+        &self,
+        alert: i64,
+        service: &ServiceSlug,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (service, actor) = (service.clone(), actor.clone());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let service_id = service_id(tx, service.as_str()).await?;
+                let added = execute(
+                    tx,
+                    "INSERT INTO alert_acknowledgements (alert_id, service_id, acknowledged_ms, actor) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT DO NOTHING",
+                    &[&alert, &service_id, &ms(at), &actor.actor],
+                )
+                .await?;
+                if added > 0 {
+                    append_audit(tx, at, &actor.actor, "alert.acknowledge", &format!("alert:{alert} service:{service}"))
+                        .await?;
+                }
+                Ok(added > 0)
+            })
+        })
+        .await
+    }
+
+    async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError> {
+        self.read(move |tx| {
+            Box::pin(async move {
+                query(
+                    tx,
+                    "SELECT s.slug, k.acknowledged_ms FROM alert_acknowledgements k JOIN services s ON s.id = k.service_id
+                     WHERE k.alert_id = $1 ORDER BY k.acknowledged_ms",
+                    &[&alert],
+                )
+                .await?
+                .iter()
+                .map(|r| Ok((slug_of(r.try_get(0)?)?, ts(r.try_get(1)?)?)))
+                .collect()
+            })
+        })
+        .await
+    }
+
+    async fn acknowledged_by(&self, service: &ServiceSlug) -> Result<Vec<i64>, StoreError> {
+        let service = service.clone();
+        self.read(move |tx| {
+            Box::pin(async move {
+                query(
+                    tx,
+                    "SELECT k.alert_id FROM alert_acknowledgements k JOIN services s ON s.id = k.service_id WHERE s.slug = $1",
+                    &[&service.as_str()],
+                )
+                .await?
+                .iter()
+                .map(|r| Ok(r.try_get(0)?))
+                .collect()
+            })
+        })
+        .await
+    }
+
+    async fn evidence_with_photos(&self, alert: i64) -> Result<Vec<SampleCode>, StoreError> {
+        self.read(move |tx| {
+            Box::pin(async move {
+                query(
+                    tx,
+                    "SELECT s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id
+                     JOIN photos p ON p.sample_id = e.sample_id WHERE e.alert_id = $1",
+                    &[&alert],
+                )
+                .await?
+                .iter()
+                .map(|r| code_of(r.try_get(0)?))
+                .collect()
+            })
+        })
+        .await
+    }
+
+    async fn alert_photo(&self, alert: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(move |tx| {
+            Box::pin(async move {
+                query_opt(tx, "SELECT jpeg FROM alert_photos WHERE alert_id = $1", &[&alert])
+                    .await?
+                    .map(|r| Ok(r.try_get(0)?))
+                    .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<varde_store::Purged, StoreError> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                let cutoff = ms(before);
+                let photos = execute(
+                    tx,
+                    "DELETE FROM photos WHERE sample_id IN (SELECT id FROM samples WHERE received_ms < $1)",
+                    &[&cutoff],
+                )
+                .await?;
+                let sample_notes = execute(
+                    tx,
+                    "UPDATE samples SET notes = NULL WHERE received_ms < $1 AND notes IS NOT NULL",
+                    &[&cutoff],
+                )
+                .await?;
+                let concern_texts = execute(
+                    tx,
+                    "UPDATE concern_reports SET happened = '', believed = NULL, looked_like = NULL, purged = true
+                     WHERE received_ms < $1 AND NOT purged",
+                    &[&cutoff],
+                )
+                .await?;
+                let purged = varde_store::Purged { photos, sample_notes, concern_texts };
+                if purged != varde_store::Purged::default() {
+                    let subject = format!(
+                        "before {before}: {photos} photos, {sample_notes} notes, {concern_texts} concern texts"
+                    );
+                    append_audit(tx, at, "varde", "retention.purge", &subject).await?;
+                }
+                Ok(purged)
+            })
+        })
+        .await
+    }
+
+    async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(move |tx| {
+            Box::pin(async move {
+                query_opt(
+                    tx,
+                    "SELECT p.jpeg FROM photos p JOIN samples s ON s.id = p.sample_id WHERE s.code = $1",
+                    &[&code.compact()],
+                )
+                .await?
+                .map(|r| Ok(r.try_get(0)?))
+                .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn add_reference_spectrum(
+        &self,
+        spectrum: varde_store::NewReferenceSpectrum,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let actor = actor.clone();
+        self.write(move |tx| Box::pin(async move { spectra::add_reference(tx, &spectrum, &actor.actor, at).await }))
+            .await
+    }
+
+    async fn reference_spectra(&self) -> Result<Vec<varde_store::ReferenceSpectrum>, StoreError> {
+        self.read(|tx| Box::pin(spectra::references(tx))).await
+    }
+
+    async fn attach_spectrum(
+        &self,
+        code: SampleCode,
+        spectrum: varde_store::NewAnalysisSpectrum,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let actor = actor.clone();
+        self.write(move |tx| Box::pin(async move { spectra::attach(tx, code, &spectrum, &actor.actor, at).await }))
+            .await
+    }
+
+    async fn spectra_of(&self, code: SampleCode) -> Result<Vec<varde_store::AnalysisSpectrum>, StoreError> {
+        self.read(move |tx| Box::pin(spectra::of_sample(tx, code))).await
+    }
+
+    async fn request_subscription(
+        &self,
+        new: varde_store::NewSubscriber,
+        at: Timestamp,
+    ) -> Result<(varde_store::Subscriber, varde_store::Requested), StoreError> {
+        self.write(move |tx| Box::pin(async move { subscribers::request(tx, &new, at).await })).await
+    }
+
+    async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<varde_store::Subscriber, StoreError> {
+        self.write(move |tx| Box::pin(subscribers::confirm(tx, id, at))).await
+    }
+
+    async fn subscriber(&self, id: i64) -> Result<Option<varde_store::Subscriber>, StoreError> {
+        self.read(move |tx| Box::pin(subscribers::load(tx, id))).await
+    }
+
+    async fn pending_messages(&self, id: i64) -> Result<u64, StoreError> {
+        self.read(move |tx| Box::pin(subscribers::pending(tx, id))).await
+    }
+
+    async fn delete_subscriber(&self, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let why = why.to_owned();
+        self.write(move |tx| Box::pin(async move { subscribers::delete(tx, id, &why, at).await })).await
+    }
+
+    async fn purge_unconfirmed(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
+        self.write(move |tx| Box::pin(subscribers::purge_unconfirmed(tx, before, at))).await
+    }
+
+    async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
+        self.write(move |tx| Box::pin(subscribers::fan_out(tx, at))).await
+    }
+
+    async fn due_messages(
+        &self,
+        channel: varde_domain::subscription::Channel,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<varde_store::OutboxMessage>, StoreError> {
+        // A write: the messages are leased to this caller (see `subscribers::due`).
+        self.write(move |tx| Box::pin(subscribers::due(tx, channel, now, limit))).await
+    }
+
+    async fn settle_messages(
+        &self,
+        outcomes: Vec<(i64, varde_store::Handover)>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| Box::pin(async move { subscribers::settle(tx, &outcomes, at).await })).await
+    }
+
+    async fn set_service_contact(
+        &self,
+        service: &ServiceSlug,
+        email: Option<String>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (service, actor) = (service.clone(), actor.to_owned());
+        self.write(move |tx| {
+            Box::pin(async move { subscribers::set_contact(tx, &service, email.as_deref(), &actor, at).await })
+        })
+        .await
+    }
+
+    async fn service_contacts(&self) -> Result<Vec<varde_store::ServiceContact>, StoreError> {
+        self.read(|tx| Box::pin(subscribers::contacts(tx))).await
+    }
+
+    async fn escalations(&self, alert: i64) -> Result<Vec<ServiceSlug>, StoreError> {
+        self.read(move |tx| Box::pin(subscribers::escalations(tx, alert))).await
+    }
+
+    async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {
+        let service = service.clone();
+        self.write(move |tx| Box::pin(async move { subscribers::record_escalation(tx, alert, &service, at).await }))
+            .await
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.read(move |tx| {
+            Box::pin(async move {
+                query_opt(tx, "SELECT value FROM meta WHERE key = $1", &[&key])
+                    .await?
+                    .map(|r| Ok(r.try_get(0)?))
+                    .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |tx| {
+            Box::pin(async move {
+                execute(
+                    tx,
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    &[&key, &value],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn verify_audit(&self) -> Result<AuditReport, StoreError> {
+        self.read(|tx| {
+            Box::pin(async move {
+                use futures_util::TryStreamExt;
+                let statement = tx
+                    .prepare("SELECT seq, at_ms, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq")
+                    .await?;
+                // Streamed: the chain of a long-running installation does not fit in memory at once.
+                let rows = tx.query_raw(&statement, std::iter::empty::<i64>()).await?;
+                futures_util::pin_mut!(rows);
+                let mut expected_prev = audit::GENESIS.to_owned();
+                let mut expected_seq = 1i64;
+                let mut entries = 0u64;
+                while let Some(r) = rows.try_next().await? {
+                    let (seq, at_ms, actor, action, subject, prev_hash, hash): (
+                        i64,
+                        i64,
+                        String,
+                        String,
+                        String,
+                        String,
+                        String,
+                    ) = (
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                        r.try_get(6)?,
+                    );
+                    entries += 1;
+                    let entry =
+                        Entry { seq, at_ms, actor: &actor, action: &action, subject: &subject, prev_hash: &prev_hash };
+                    let broken = if seq != expected_seq {
+                        Some(format!("expected entry {expected_seq} here: entries are missing"))
+                    } else if prev_hash != expected_prev {
+                        Some("does not link to the entry before it".to_owned())
+                    } else if entry.hash() != hash {
+                        Some("its content does not match its hash: it was altered".to_owned())
+                    } else {
+                        None
+                    };
+                    if let Some(reason) = broken {
+                        return Ok(AuditReport { entries, first_broken: Some((seq, reason)) });
+                    }
+                    expected_prev = hash;
+                    expected_seq += 1;
+                }
+                Ok(AuditReport { entries, first_broken: None })
+            })
+        })
+        .await
+    }
+}
+
+/// Makes a new, empty schema in the database at `url` and returns a URL whose connections use it: one database can
+/// hold several Varde installations (and every test its own), each migrated and locked on its own.
+pub async fn create_schema(url: &str, schema: &str) -> Result<String, StoreError> {
+    if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        return Err(StoreError::Conflict(format!("'{schema}' is not a schema name of a-z, 0-9 and _")));
+    }
+    let config: tokio_postgres::Config =
+        url.parse().map_err(|e| StoreError::Unavailable(format!("not a PostgreSQL URL: {e}")))?;
+    let (client, connection) = config.connect(NoTls).await.map_err(Error::from)?;
+    let driver = tokio::spawn(connection);
+    client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.map_err(Error::from)?;
+    drop(client);
+    let _ = driver.await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
+}

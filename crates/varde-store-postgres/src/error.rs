@@ -23,8 +23,9 @@ impl From<tokio_postgres::Error> for Error {
     /// connections) are told apart from errors in what was asked, so the edge answers 503 and health turns degraded
     /// instead of blaming the request.
     fn from(e: tokio_postgres::Error) -> Error {
+        let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
         let unavailable = e.is_closed()
-            || e.code().is_none()
+            || io
             || e.code().is_some_and(|c| {
                 let class = &c.code()[..2];
                 // 08: connection exception, 53: insufficient resources, 57: operator intervention (shutdown),

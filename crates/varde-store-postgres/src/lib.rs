@@ -67,6 +67,9 @@ pub struct PostgresStore {
     assessor: Arc<Assessor>,
     events: tokio::sync::watch::Sender<i64>,
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// This instance's writers queue here before they take a connection: they would only wait for the writers' lock
+    /// while holding one, and leave none for readers.
+    writers: tokio::sync::Mutex<()>,
     /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
     health: Mutex<Option<String>>,
 }
@@ -107,17 +110,11 @@ impl PostgresStore {
             assessor,
             events,
             listener: Mutex::new(None),
+            writers: tokio::sync::Mutex::new(()),
             health: Mutex::new(None),
         };
         store.listen();
         Ok(store)
-    }
-
-    /// The schema version after migrations.
-    pub async fn schema_version(&self) -> Result<i64, StoreError> {
-        let client = self.pool.get().await.map_err(Error::from)?;
-        let row = client.query_one("SELECT max(version) FROM varde_schema", &[]).await.map_err(Error::from)?;
-        Ok(row.get::<_, Option<i64>>(0).unwrap_or(0))
     }
 
     /// Follows `NOTIFY` on the events channel on a connection of its own, reconnecting when it is lost (and then
@@ -154,6 +151,7 @@ impl PostgresStore {
         f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
     ) -> Result<R, StoreError> {
         let result = async {
+            let _turn = self.writers.lock().await;
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
             tx.execute(WRITER_LOCK, &[]).await?;
@@ -1449,6 +1447,15 @@ impl Store for PostgresStore {
                     expected_seq += 1;
                 }
                 Ok(AuditReport { entries, first_broken: None })
+            })
+        })
+        .await
+    }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.read(|tx| {
+            Box::pin(async move {
+                Ok(query_one(tx, "SELECT coalesce(max(version), 0) FROM varde_schema", &[]).await?.try_get(0)?)
             })
         })
         .await

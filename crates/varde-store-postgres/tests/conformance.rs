@@ -9,7 +9,7 @@ use varde_store_postgres::PostgresStore;
 async fn fresh(name: &str) -> Option<check::Backend> {
     let url = std::env::var("VARDE_TEST_POSTGRES").ok()?;
     // PostgreSQL cuts names at 63 bytes: the random part goes first.
-    let schema = format!("c{:08x}_{}", rand::random::<u32>(), &name[..name.len().min(40)]);
+    let schema = format!("varde_test_{:08x}_{}", rand::random::<u32>(), &name[..name.len().min(30)]);
     let url = varde_store_postgres::create_schema(&url, &schema).await.expect("PostgreSQL at VARDE_TEST_POSTGRES");
     let assessor = Arc::new(varde_domain::assess::Assessor::new(varde_domain::Catalogue::builtin().unwrap()).unwrap());
     let store: check::Backend = Arc::new(PostgresStore::open(&url, assessor).await.unwrap());

@@ -175,12 +175,6 @@ impl SqliteStore {
         })
     }
 
-    /// The schema version after migrations.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
-        let conn = open_connection(&self.path)?;
-        Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(Error::from)?)
-    }
-
     /// Stops the writer after the jobs already sent; later writes fail with [`StoreError::Closed`].
     pub fn close(&self) {
         self.jobs.lock().expect("not poisoned").take();
@@ -1293,6 +1287,14 @@ impl Store for SqliteStore {
             Ok(AuditReport { entries, first_broken: None })
         })
         .await
+    }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.read(|conn| Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)).await
+    }
+
+    fn close(&self) {
+        SqliteStore::close(self)
     }
 }
 

@@ -154,11 +154,11 @@ async fn reopening_applies_no_migration_twice_and_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = store_with_service(&dir).await;
-        assert_eq!(store.schema_version().unwrap(), varde_store_sqlite::SCHEMA_VERSION);
+        assert_eq!(store.schema_version().await.unwrap(), varde_store_sqlite::SCHEMA_VERSION);
         store.close();
     }
     let store = SqliteStore::open(dir.path().join("v.db"), assessor()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), varde_store_sqlite::SCHEMA_VERSION);
+    assert_eq!(store.schema_version().await.unwrap(), varde_store_sqlite::SCHEMA_VERSION);
     assert_eq!(store.services().await.unwrap().len(), 1);
     let dup = Service {
         slug: slug("oslo-brukerrom"),

@@ -727,4 +727,11 @@ pub trait Store: Send + Sync + 'static {
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;
 
     async fn verify_audit(&self) -> Result<AuditReport, StoreError>;
+
+    /// The schema version the database has (after the migrations applied at open).
+    async fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Finishes the writes under way and stops taking new ones (the embedded store's writer thread); a backend
+    /// whose connections end with it has nothing to do.
+    fn close(&self) {}
 }

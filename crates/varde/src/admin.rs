@@ -6,6 +6,7 @@ use clap::Subcommand;
 use jiff::Timestamp;
 use varde_domain::service::{Service, ServiceSlug};
 use varde_store::{NewToken, Store};
+use varde_store_copy::{Copied, Database};
 
 /// The audit log names command-line work by this actor.
 pub const CLI_ACTOR: &str = "cli";
@@ -72,7 +73,7 @@ pub enum AuditCommand {
 }
 
 pub async fn service(database: &str, reference: &Reference, cmd: ServiceCommand) -> anyhow::Result<()> {
-    let store = open_store(database, reference)?;
+    let store = open_store(database, reference).await?;
     match cmd {
         ServiceCommand::Add { slug, name, kind, kommune } => {
             let service = new_service(reference, &slug, &name, &kind, &kommune)?;
@@ -137,7 +138,7 @@ pub async fn issue_token(
 }
 
 pub async fn token(database: &str, reference: &Reference, cmd: TokenCommand) -> anyhow::Result<()> {
-    let store = open_store(database, reference)?;
+    let store = open_store(database, reference).await?;
     match cmd {
         TokenCommand::Issue { role, service, label } => {
             println!("{}", issue_token(&*store, &role, service.as_deref(), label).await?);
@@ -147,7 +148,7 @@ pub async fn token(database: &str, reference: &Reference, cmd: TokenCommand) -> 
 }
 
 pub async fn audit(database: &str, reference: &Reference, cmd: AuditCommand) -> anyhow::Result<()> {
-    let store = open_store(database, reference)?;
+    let store = open_store(database, reference).await?;
     match cmd {
         AuditCommand::Verify => {
             let report = store.verify_audit().await?;
@@ -162,8 +163,56 @@ pub async fn audit(database: &str, reference: &Reference, cmd: AuditCommand) -> 
     }
 }
 
-/// `varde backup --out FILE`: a consistent copy while the server runs, then its audit chain checked.
+/// `varde copy --from URL --to URL`: every table of one database into another, empty one (SQLite into PostgreSQL
+/// to move up, or back), then the copy's audit chain checked. Both are migrated to this version's schema first.
+pub async fn copy(from: &str, to: &str, reference: &Reference) -> anyhow::Result<Copied> {
+    let (source, target) = (Database::parse(from), Database::parse(to));
+    if let Database::Sqlite(path) = &source {
+        anyhow::ensure!(path.exists(), "there is no database at {}", path.display());
+    }
+    for url in [from, to] {
+        open_store(url, reference).await?.close();
+    }
+    let copied = varde_store_copy::copy(&source, &target)
+        .await
+        .with_context(|| format!("copying {} into {}", crate::redact(from), crate::redact(to)))?;
+    let copy = open_store(to, reference).await?;
+    let report = copy.verify_audit().await?;
+    copy.close();
+    if let Some((seq, reason)) = &report.first_broken {
+        bail!("the copy's audit log is broken at entry {seq}: {reason}");
+    }
+    println!(
+        "copied {} rows in {} tables into {} ({} audit entries, chain intact)",
+        copied.total(),
+        copied.rows.len(),
+        crate::redact(to),
+        report.entries
+    );
+    Ok(copied)
+}
+
+/// `varde backup --out FILE`: a consistent copy while the server runs, then its audit chain checked. The backup is
+/// always a SQLite file: of a SQLite database by `VACUUM INTO`, of a PostgreSQL one by a copy of one snapshot.
 pub async fn backup(database: &str, reference: &Reference, out: &std::path::Path) -> anyhow::Result<()> {
+    if varde_store_postgres::is_url(database) {
+        anyhow::ensure!(!out.exists(), "{} exists; a backup never overwrites a file", out.display());
+        let result = copy(database, &format!("sqlite://{}", out.display()), reference).await;
+        if result.is_err() {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", out.display()));
+            }
+        }
+        result?;
+        let report = checked(out, reference).await?;
+        println!(
+            "backed up {} to {} ({} audit entries, chain intact)",
+            crate::redact(database),
+            out.display(),
+            report.entries
+        );
+        return Ok(());
+    }
     let path = varde_store_sqlite::path_from_url(database);
     anyhow::ensure!(path.exists(), "there is no database at {}", path.display());
     varde_store_sqlite::backup(&path, out).with_context(|| format!("backing up {}", path.display()))?;
@@ -175,7 +224,7 @@ pub async fn backup(database: &str, reference: &Reference, out: &std::path::Path
 /// Opens a copy and verifies its audit chain; the copy is closed again.
 async fn checked(file: &std::path::Path, reference: &Reference) -> anyhow::Result<varde_store::AuditReport> {
     varde_store_sqlite::check_backup(file).with_context(|| format!("checking {}", file.display()))?;
-    let copy = open_store(&format!("sqlite://{}", file.display()), reference)?;
+    let copy = open_store(&format!("sqlite://{}", file.display()), reference).await?;
     let report = copy.verify_audit().await?;
     copy.close();
     if let Some((seq, reason)) = &report.first_broken {
@@ -192,6 +241,28 @@ pub async fn restore(
     file: &std::path::Path,
     replace: bool,
 ) -> anyhow::Result<()> {
+    if varde_store_postgres::is_url(database) {
+        // Into PostgreSQL a backup is copied, in one transaction, and only into an empty database (or schema): the
+        // data that is there is never overwritten; restore into a new one and point Varde at it.
+        anyhow::ensure!(
+            !replace,
+            "--replace is for SQLite files; restore into a new, empty PostgreSQL database or schema instead"
+        );
+        let staging = std::env::temp_dir().join(format!("varde-restore-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&staging);
+        std::fs::copy(file, &staging).with_context(|| format!("cannot copy {}", file.display()))?;
+        let result = async {
+            checked(&staging, reference).await?;
+            copy(&format!("sqlite://{}", staging.display()), database, reference).await
+        }
+        .await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", staging.display()));
+        }
+        result?;
+        println!("restored {} to {}", file.display(), crate::redact(database));
+        return Ok(());
+    }
     let target = varde_store_sqlite::path_from_url(database);
     // Check a private copy: opening the backup itself would migrate it in place.
     let staging = target
@@ -209,7 +280,7 @@ pub async fn restore(
         let _ = std::fs::remove_file(format!("{}{suffix}", staging.display()));
     }
     if target.exists() {
-        let existing = open_store(database, reference)?;
+        let existing = open_store(database, reference).await?;
         let holds_data = existing.sample_count().await? > 0 || existing.verify_audit().await?.entries > 0;
         existing.close();
         if holds_data && !replace {
@@ -237,7 +308,7 @@ pub async fn restore(
 }
 
 pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> anyhow::Result<()> {
-    let store = open_store(database, reference)?;
+    let store = open_store(database, reference).await?;
     match cmd {
         UserCommand::Add { username, role, service } => {
             let role = parse_role(&role)?;

@@ -6,7 +6,6 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use jiff::Timestamp;
 use std::time::{Duration, Instant};
-use varde_store::Store;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -120,7 +119,7 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
                 (None, _) => {
                     let dir = tempfile_dir()?;
                     let db = format!("sqlite://{}/bench.db", dir.display());
-                    let store = open_store(&db, &reference)?;
+                    let store = open_store(&db, &reference).await?;
                     let s = varde_demo::SERVICES
                         .iter()
                         .find(|s| s.slug == service)

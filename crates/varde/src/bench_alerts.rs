@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use varde_store::Store;
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -42,7 +41,7 @@ async fn measure(
     background: u64,
     connections: usize,
 ) -> anyhow::Result<()> {
-    let store = open_store(&format!("sqlite://{}/bench.db", dir.display()), &reference)?;
+    let store = open_store(&format!("sqlite://{}/bench.db", dir.display()), &reference).await?;
     let s = admin::new_service(&reference, "oslo-brukerrom", "Oslo brukerrom", "user_room", "0301")?;
     store.add_service(s, "bench", Timestamp::now()).await?;
     let tech = admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), None).await?;

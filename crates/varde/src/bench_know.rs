@@ -80,7 +80,7 @@ impl Drop for Server {
 async fn database(reference: &Reference, dir: &Path, samples: usize) -> anyhow::Result<PathBuf> {
     let path = dir.join(format!("demo-{samples}.db"));
     let url = format!("sqlite://{}", path.display());
-    let store = open_store(&url, reference)?;
+    let store = open_store(&url, reference).await?;
     if store.sample_count().await? == 0 {
         let started = Instant::now();
         eprintln!("making a demo database of {samples} samples in {} …", path.display());
@@ -110,7 +110,7 @@ async fn get_timed_gzip(client: &reqwest::Client, url: &str) -> anyhow::Result<D
 }
 
 async fn measure(reference: Reference, path: &Path, connections: usize, seconds: Duration) -> anyhow::Result<Figures> {
-    let store = open_store(&format!("sqlite://{}", path.display()), &reference)?;
+    let store = open_store(&format!("sqlite://{}", path.display()), &reference).await?;
     let samples = store.sample_count().await?;
     let server = Server::start(path).await?;
     let base = server.base.clone();

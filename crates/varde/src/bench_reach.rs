@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use varde_domain::subscription::{Channel, Preferences};
 use varde_domain::{Lang, Tier};
-use varde_store::{NewSubscriber, Store};
+use varde_store::NewSubscriber;
 
 type Accepted = Arc<Mutex<Vec<Instant>>>;
 
@@ -93,7 +93,7 @@ pub async fn run(reference: Reference, subscribers: usize, rounds: usize) -> any
 }
 
 async fn measure(reference: Reference, dir: &std::path::Path, subscribers: usize, rounds: usize) -> anyhow::Result<()> {
-    let store = open_store(&format!("sqlite://{}/bench.db", dir.display()), &reference)?;
+    let store = open_store(&format!("sqlite://{}/bench.db", dir.display()), &reference).await?;
     let s = admin::new_service(&reference, "oslo-brukerrom", "Oslo brukerrom", "user_room", "0301")?;
     store.add_service(s, "bench", Timestamp::now()).await?;
     let tech = admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), None).await?;

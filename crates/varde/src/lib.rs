@@ -21,12 +21,15 @@ use std::sync::Arc;
 use varde_domain::Catalogue;
 use varde_domain::assess::Assessor;
 use varde_domain::auth::Role;
+use varde_store::Store;
+use varde_store_postgres::PostgresStore;
 use varde_store_sqlite::SqliteStore;
 
 #[derive(Parser)]
 #[command(name = "varde", version, about = "National drug-checking, monitoring and early-warning system")]
 pub struct Cli {
-    /// Where the data lives: sqlite://PATH (embedded, the default).
+    /// Where the data lives: sqlite://PATH (embedded, the default) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE
+    /// (add `?options=-c%20search_path%3DSCHEMA` for a schema of its own).
     #[arg(long, global = true, env = "VARDE_DATABASE", default_value = "sqlite://varde.db")]
     database: String,
     /// A substance catalogue to use instead of the one shipped with Varde (validated at start).
@@ -95,6 +98,14 @@ pub enum Command {
     Backup {
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Copy every table of one database into another, empty one, e.g. from sqlite://varde.db to
+    /// postgres://… to move an embedded installation up; the copy's audit chain is checked.
+    Copy {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
     },
     /// Restore a backup as the database: checked first (integrity, schema, audit chain). Stop the server first.
     Restore {
@@ -174,14 +185,33 @@ pub fn load_reference(catalogue: Option<&PathBuf>) -> anyhow::Result<Reference> 
     Ok(Arc::new(Assessor::new(catalogue)?))
 }
 
-pub fn open_store(database: &str, reference: &Reference) -> anyhow::Result<Arc<SqliteStore>> {
-    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
-        anyhow::bail!("PostgreSQL is not supported yet; use sqlite://PATH");
+/// Opens the store the URL names: `postgres://…` (or `postgresql://…`) for PostgreSQL, anything else (`sqlite://PATH`,
+/// `sqlite:PATH` or a path) for the embedded SQLite file. Either is migrated to this version's schema first.
+pub async fn open_store(database: &str, reference: &Reference) -> anyhow::Result<Arc<dyn Store>> {
+    if varde_store_postgres::is_url(database) {
+        let store = PostgresStore::open(database, reference.clone())
+            .await
+            .with_context(|| format!("cannot open the PostgreSQL database at {}", redact(database)))?;
+        return Ok(Arc::new(store));
     }
     let path = varde_store_sqlite::path_from_url(database);
     let store = SqliteStore::open(&path, reference.clone())
         .with_context(|| format!("cannot open the database at {}", path.display()))?;
     Ok(Arc::new(store))
+}
+
+/// A database URL as it may be logged: without a password.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user_info = &url[scheme + 3..at];
+            match user_info.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 pub fn parse_role(s: &str) -> anyhow::Result<Role> {
@@ -281,7 +311,7 @@ pub fn main() -> anyhow::Result<()> {
                 serve::work(&cli.database, reference, options).await
             }
             Command::Purge { retention_days } => {
-                let store = open_store(&cli.database, &reference)?;
+                let store = open_store(&cli.database, &reference).await?;
                 let purged = serve::purge(&*store, retention_days).await?;
                 println!(
                     "purged {} photos, {} sample notes and {} concern report texts older than {retention_days} days",
@@ -291,16 +321,17 @@ pub fn main() -> anyhow::Result<()> {
             }
             Command::Backup { out } => admin::backup(&cli.database, &reference, &out).await,
             Command::Restore { file, replace } => admin::restore(&cli.database, &reference, &file, replace).await,
+            Command::Copy { from, to } => admin::copy(&from, &to, &reference).await.map(|_| ()),
             Command::Migrate => {
-                let store = open_store(&cli.database, &reference)?;
-                println!("schema version {}", store.schema_version()?);
+                let store = open_store(&cli.database, &reference).await?;
+                println!("schema version {}", store.schema_version().await?);
                 Ok(())
             }
             Command::Service(cmd) => admin::service(&cli.database, &reference, cmd).await,
             Command::Token(cmd) => admin::token(&cli.database, &reference, cmd).await,
             Command::User(cmd) => admin::user(&cli.database, &reference, cmd).await,
             Command::Demo { seed, samples } => {
-                let store = open_store(&cli.database, &reference)?;
+                let store = open_store(&cli.database, &reference).await?;
                 let report = demo::load(store, &reference, seed, samples).await?;
                 println!("{report}");
                 Ok(())
@@ -311,7 +342,7 @@ pub fn main() -> anyhow::Result<()> {
             Command::Signals(cmd) => signals::run(cmd),
             Command::Spectra(cmd) => spectra::run(cmd),
             Command::Import(ImportCommand::Deaths { file }) => {
-                let store = open_store(&cli.database, &reference)?;
+                let store = open_store(&cli.database, &reference).await?;
                 let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
                 let n = import_deaths(&*store, &file.display().to_string(), &text).await?;
                 println!("imported drug-induced deaths for {n} years");
@@ -319,7 +350,7 @@ pub fn main() -> anyhow::Result<()> {
             }
             Command::Advisory(command) => advisory::run(command, &cli.advisory, &cli.database, &reference).await,
             Command::Export { out } => {
-                let store = open_store(&cli.database, &reference)?;
+                let store = open_store(&cli.database, &reference).await?;
                 let state = varde_web::AppState::new(store, reference, "");
                 std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
                 for name in varde_web::know::opendata::FILES {

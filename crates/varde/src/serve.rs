@@ -169,7 +169,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
         advisory,
         jobs,
     } = options;
-    let store = open_store(database, &reference)?;
+    let store = open_store(database, &reference).await?;
     let advisory_store = crate::advisory::open(&advisory, database)?;
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
@@ -204,11 +204,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
 }
 
 /// Retention, archiving stale drafts and forgetting unconfirmed subscription requests: now, then every hour.
-fn spawn_housekeeping(
-    retention_store: Arc<varde_store_sqlite::SqliteStore>,
-    retention_days: u32,
-    archive_after_days: u32,
-) {
+fn spawn_housekeeping(retention_store: Arc<dyn varde_store::Store>, retention_days: u32, archive_after_days: u32) {
     tokio::spawn(async move {
         loop {
             match purge(&*retention_store, retention_days).await {
@@ -248,7 +244,7 @@ pub struct WorkerOptions {
 /// event log by polling (within seconds) since the web server's writes happen in another process.
 pub async fn work(database: &str, reference: Reference, options: WorkerOptions) -> anyhow::Result<()> {
     let WorkerOptions { public_url, retention_days, archive_after_days, reach, advisory } = options;
-    let store = open_store(database, &reference)?;
+    let store = open_store(database, &reference).await?;
     let options = AppOptions { reach, ..AppOptions::default() };
     let state = state_with(store.clone(), reference, &public_url, options).await?;
     spawn_jobs(&state, varde_web::warn::delivery::Backoff::default());
@@ -263,11 +259,7 @@ pub async fn work(database: &str, reference: Reference, options: WorkerOptions) 
     Ok(())
 }
 
-async fn prepare_demo(
-    store: Arc<varde_store_sqlite::SqliteStore>,
-    reference: &Reference,
-    seed: u64,
-) -> anyhow::Result<()> {
+async fn prepare_demo(store: Arc<dyn varde_store::Store>, reference: &Reference, seed: u64) -> anyhow::Result<()> {
     let is_demo = store.meta("demo").await?.is_some();
     if !is_demo {
         if store.sample_count().await? > 0 {

@@ -77,7 +77,7 @@ pub fn read_series(path: &PathBuf) -> anyhow::Result<(Vec<String>, Vec<f64>)> {
 
 /// Signal detection over the stored samples.
 pub async fn run_stored(database: &str, reference: &crate::Reference) -> anyhow::Result<()> {
-    let store = crate::open_store(database, reference)?;
+    let store = crate::open_store(database, reference).await?;
     let state = varde_web::AppState::new(store, reference.clone(), "");
     let (new, alarms) = varde_web::detect::monitoring::run(&state, jiff::Timestamp::now()).await?;
     println!("{alarms} streams above their bound in the newest complete week; {new} new signals recorded");

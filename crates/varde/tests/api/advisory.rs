@@ -5,7 +5,6 @@ use std::sync::Arc;
 use varde::{admin, advisory, load_reference, open_store, serve};
 use varde_advisory_store::seal::Key;
 use varde_advisory_store::{AdvisoryStore, Role};
-use varde_store::Store;
 
 struct Setup {
     base: String,
@@ -18,7 +17,7 @@ struct Setup {
 async fn setup(with_advisory: bool) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let reference = load_reference(None).unwrap();
-    let main = open_store(&format!("sqlite://{}", dir.path().join("v.db").display()), &reference).unwrap();
+    let main = open_store(&format!("sqlite://{}", dir.path().join("v.db").display()), &reference).await.unwrap();
     let s = admin::new_service(&reference, "oslo-brukerrom", "Oslo", "user_room", "0301").unwrap();
     main.add_service(s, "test", jiff::Timestamp::now()).await.unwrap();
     let token = admin::issue_token(&*main, "technician", Some("oslo-brukerrom"), None).await.unwrap();

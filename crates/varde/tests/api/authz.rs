@@ -6,7 +6,6 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use varde_domain::auth::Role;
 use varde_domain::service::ServiceSlug;
-use varde_store::Store;
 
 /// What a caller gets: allowed (anything but 401, 403 and a redirect to the login), or refused one of those ways.
 #[derive(Clone, Copy, Debug, PartialEq)]

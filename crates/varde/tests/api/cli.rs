@@ -280,7 +280,7 @@ async fn the_demo_year_leaves_a_review_queue_a_person_can_work() {
     let db = format!("sqlite://{}", dir.path().join("v.db").display());
     run_ok(varde(&db).args(["demo", "--seed", "1"]));
     let reference = varde::load_reference(None).unwrap();
-    let store = varde::open_store(&db, &reference).unwrap();
+    let store = varde::open_store(&db, &reference).await.unwrap();
     let filter = |statuses| varde_store::AlertFilter { statuses, ..Default::default() };
     let drafts =
         varde_store::Store::alerts(&*store, filter(vec![varde_domain::alert::AlertStatus::Draft])).await.unwrap();

@@ -1,14 +1,13 @@
 //! The public dashboard on a demo year.
 
-use std::sync::Arc;
 use varde::{demo, import_deaths, load_reference, open_store, serve};
 
 #[tokio::test]
 async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts() {
     let dir = tempfile::tempdir().unwrap();
     let reference = load_reference(None).unwrap();
-    let store = open_store(&format!("sqlite://{}", dir.path().join("d.db").display()), &reference).unwrap();
-    demo::load(store.clone() as Arc<dyn varde_store::Store>, &reference, 4, 2000).await.unwrap();
+    let store = open_store(&crate::helpers::test_database(dir.path()).await, &reference).await.unwrap();
+    demo::load(store.clone(), &reference, 4, 2000).await.unwrap();
     import_deaths(
         &*store,
         "deaths.csv",

@@ -4,7 +4,6 @@ use crate::helpers::{TestApp, heroin_sample};
 use crate::session::{Browser, users};
 use serde_json::json;
 use varde_domain::SampleCode;
-use varde_store::Store;
 
 #[tokio::test]
 async fn intentions_and_outcomes_come_from_fixed_lists_and_belong_to_the_sample() {
@@ -61,11 +60,8 @@ async fn intentions_and_outcomes_come_from_fixed_lists_and_belong_to_the_sample(
     assert_eq!(intention, Some(varde_domain::feedback::Intention::NotUse));
     assert_eq!(told.unwrap().unexpected, [varde_domain::feedback::UnexpectedEffect::BreathingProblems]);
     // The audit log names the sample, never a person.
-    let audit = rusqlite::Connection::open(app.store_path())
-        .unwrap()
-        .query_row("SELECT actor FROM audit_log WHERE action = 'sample.outcome'", [], |r| r.get::<_, String>(0))
-        .unwrap();
-    assert_eq!(audit, "public");
+    let audit = app.rows("SELECT actor FROM audit_log WHERE action = 'sample.outcome'").await;
+    assert_eq!(audit, ["public"]);
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use varde_domain::auth::{Principal, Role};
 use varde_domain::catalogue::SubstanceClass;
 use varde_domain::opendata::{self, OpenRow, Record};
 use varde_monitor::{Count, Observation};
-use varde_store::{SampleSummary, Store};
+use varde_store::SampleSummary;
 use varde_web::AppState;
 use varde_web::know::opendata::{CountRow, fylke_counts, result_changes, samples_table, weekly_counts};
 
@@ -135,8 +135,8 @@ fn expand(rows: Vec<(OpenRow, u64)>) -> Vec<OpenRow> {
 async fn counted_figures_are_exactly_the_sample_by_sample_ones_and_a_change_renews_one_week() {
     let dir = tempfile::tempdir().unwrap();
     let reference = load_reference(None).unwrap();
-    let store = open_store(&format!("sqlite://{}", dir.path().join("f.db").display()), &reference).unwrap();
-    demo::load(store.clone() as Arc<dyn Store>, &reference, 7, 2500).await.unwrap();
+    let store = open_store(&crate::helpers::test_database(dir.path()).await, &reference).await.unwrap();
+    demo::load(store.clone(), &reference, 7, 2500).await.unwrap();
     let state = AppState::new(store.clone(), reference.clone(), "");
     let all = || async { store.sample_summaries(jiff::Timestamp::MIN, jiff::Timestamp::MAX).await.unwrap() };
 

@@ -3,11 +3,25 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use varde::{admin, load_reference, open_store, serve};
 use varde_store::Store;
-use varde_store_sqlite::SqliteStore;
+
+/// The database the suite runs against: SQLite in the test's directory, or with `VARDE_TEST_API_BACKEND=postgres`
+/// a fresh schema in the PostgreSQL database `VARDE_TEST_POSTGRES` names (`scripts/test` runs the suite both ways
+/// when that is set).
+pub async fn test_database(dir: &std::path::Path) -> String {
+    match std::env::var("VARDE_TEST_API_BACKEND").as_deref() {
+        Ok("postgres") => {
+            let url = std::env::var("VARDE_TEST_POSTGRES").expect("VARDE_TEST_POSTGRES names the test database");
+            let schema = format!("varde_test_api_{:016x}", rand::random::<u64>());
+            varde_store_postgres::create_schema(&url, &schema).await.expect("a fresh schema")
+        }
+        Ok("sqlite") | Err(_) => format!("sqlite://{}", dir.join("t.db").display()),
+        Ok(other) => panic!("VARDE_TEST_API_BACKEND={other}: use sqlite or postgres"),
+    }
+}
 
 pub struct TestApp {
     pub base: String,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
     /// Technician at oslo-brukerrom.
     pub oslo: String,
@@ -15,7 +29,7 @@ pub struct TestApp {
     pub bergen: String,
     pub reviewer: String,
     pub admin: String,
-    db: std::path::PathBuf,
+    database: String,
     _dir: tempfile::TempDir,
 }
 
@@ -41,14 +55,18 @@ impl TestApp {
 
     pub async fn spawn_with(options: serve::AppOptions) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("t.db");
-        TestApp::spawn_at(dir, &db, options).await
+        let database = test_database(dir.path()).await;
+        TestApp::spawn_on(dir, database, options).await
     }
 
-    /// A server whose database lives at `db` (kept for the test's life with `dir`).
+    /// A server on the SQLite file `db` (kept for the test's life with `dir`), for tests of the embedded store.
     pub async fn spawn_at(dir: tempfile::TempDir, db: &std::path::Path, options: serve::AppOptions) -> TestApp {
+        TestApp::spawn_on(dir, format!("sqlite://{}", db.display()), options).await
+    }
+
+    async fn spawn_on(dir: tempfile::TempDir, database: String, options: serve::AppOptions) -> TestApp {
         let reference = load_reference(None).unwrap();
-        let store = open_store(&format!("sqlite://{}", db.display()), &reference).unwrap();
+        let store = open_store(&database, &reference).await.unwrap();
         for (slug, kommune) in [("oslo-brukerrom", "0301"), ("bergen-brukerrom", "4601")] {
             let s = admin::new_service(&reference, slug, slug, "user_room", kommune).unwrap();
             store.add_service(s, "test", Timestamp::now()).await.unwrap();
@@ -64,17 +82,7 @@ impl TestApp {
             .unwrap()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        TestApp {
-            base,
-            store,
-            client: reqwest::Client::new(),
-            oslo,
-            bergen,
-            reviewer,
-            admin,
-            db: db.to_owned(),
-            _dir: dir,
-        }
+        TestApp { base, store, client: reqwest::Client::new(), oslo, bergen, reviewer, admin, database, _dir: dir }
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
@@ -116,9 +124,26 @@ impl TestApp {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
-    /// The database file, for tests that look at what is stored byte for byte.
-    pub fn store_path(&self) -> &std::path::Path {
-        &self.db
+    /// The first column of a query's rows, as text, read straight from the database (SQL both backends take).
+    pub async fn rows(&self, sql: &str) -> Vec<String> {
+        if let Some(path) = self.database.strip_prefix("sqlite://") {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            let mut stmt = conn.prepare(sql).unwrap();
+            return stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().collect::<Result<_, _>>().unwrap();
+        }
+        let (client, connection) = tokio_postgres::connect(&self.database, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        // The simple protocol answers every value as text.
+        client
+            .simple_query(sql)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or_default().to_owned()),
+                _ => None,
+            })
+            .collect()
     }
 
     pub async fn count(&self) -> u64 {

@@ -2,7 +2,6 @@
 
 use crate::helpers::TestApp;
 use serde_json::json;
-use varde_store::Store;
 
 /// Fills in the form as a browser does: fetch it (receiving the anti-forgery cookie), then post with its token.
 async fn post_form(app: &TestApp, body: &[(&str, &str)]) -> (u16, String) {

@@ -77,12 +77,6 @@ fn link(text: &str, base: &str, containing: &str) -> String {
         .to_owned()
 }
 
-fn db_rows(app: &TestApp, sql: &str) -> Vec<String> {
-    let conn = rusqlite::Connection::open(app.store_path()).unwrap();
-    let mut stmt = conn.prepare(sql).unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().collect::<Result<_, _>>().unwrap()
-}
-
 #[tokio::test]
 async fn email_subscribers_confirm_then_get_each_alert_version_once_and_leave_with_one_click() {
     let mut smtp = SmtpServer::start(&[]).await;
@@ -191,10 +185,10 @@ async fn email_subscribers_confirm_then_get_each_alert_version_once_and_leave_wi
     assert_eq!(status, 404, "deleted");
 
     // Personal data stays apart: the audit log names subscribers by number only; the address is gone.
-    let audit = db_rows(&app, "SELECT action || ' ' || subject FROM audit_log WHERE action LIKE 'subscription.%'");
+    let audit = app.rows("SELECT action || ' ' || subject FROM audit_log WHERE action LIKE 'subscription.%'").await;
     assert!(audit.iter().any(|a| a == &format!("subscription.delete.unsubscribe subscriber:{id}")), "{audit:?}");
     assert!(audit.iter().all(|a| !a.contains('@')), "{audit:?}");
-    let addresses = db_rows(&app, "SELECT address FROM subscribers ORDER BY address");
+    let addresses = app.rows("SELECT address FROM subscribers ORDER BY address").await;
     assert_eq!(addresses, ["ola@example.no", "per@example.no"]);
     // Unconfirmed requests go after 48 hours (the hourly job); confirmed ones stay.
     let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(49);
@@ -202,7 +196,7 @@ async fn email_subscribers_confirm_then_get_each_alert_version_once_and_leave_wi
         .await
         .unwrap();
     assert_eq!(n, 1);
-    assert_eq!(db_rows(&app, "SELECT address FROM subscribers"), ["ola@example.no"]);
+    assert_eq!(app.rows("SELECT address FROM subscribers").await, ["ola@example.no"]);
     // Never in open data.
     for path in ["/open-data/samples.csv", "/open-data/alerts.csv"] {
         let (_, _, body) = app.get_text(path).await;
@@ -233,7 +227,7 @@ async fn the_alerts_page_offers_subscription_without_javascript() {
     assert_eq!(m["headers"]["Subject"], "Confirm that you want warnings from Varde");
     let id = link(m["text"].as_str().unwrap(), &app.base, "/confirm/").split('/').nth(2).unwrap().to_owned();
     let stored =
-        db_rows(&app, &format!("SELECT fylker || ' ' || min_tier || ' ' || lang FROM subscribers WHERE id = {id}"));
+        app.rows(&format!("SELECT fylker || ' ' || min_tier || ' ' || lang FROM subscribers WHERE id = {id}")).await;
     assert_eq!(stored, [r#"["03","46"] severe en"#]);
     // A bad form says what is wrong, in the page's language, and stores nothing.
     let res = app
@@ -304,7 +298,7 @@ async fn bad_subscription_requests_get_clear_errors_store_nothing_and_cannot_flo
             assert_eq!(e["field"], field, "{body}: {e}");
         }
     }
-    assert!(db_rows(&app, "SELECT address FROM subscribers").is_empty(), "nothing stored");
+    assert!(app.rows("SELECT address FROM subscribers").await.is_empty(), "nothing stored");
     // At most three requests an hour for one address, however it is spelled…
     for spelling in ["kari@example.no", "kari@EXAMPLE.no", " kari@example.no "] {
         let (status, _) =
@@ -327,7 +321,7 @@ async fn bad_subscription_requests_get_clear_errors_store_nothing_and_cannot_flo
     let (status, _) =
         app.post("/api/v1/subscriptions", None, &json!({"channel": "email", "address": "p9@example.no"})).await;
     assert_eq!(status, 429);
-    assert_eq!(db_rows(&app, "SELECT count(*) || '' FROM subscribers"), ["8"]);
+    assert_eq!(app.rows("SELECT count(*) || '' FROM subscribers").await, ["8"]);
     // A plain server takes only https push endpoints.
     let plain = TestApp::spawn_with(serve::AppOptions::default()).await;
     let (ua, _) = browser_keys();
@@ -510,6 +504,6 @@ async fn a_severe_alert_still_pending_at_a_service_is_escalated_to_its_contact_a
     let (_, c) = app.get(&format!("/api/v1/alerts/{alert}/coverage"), Some(&app.reviewer)).await;
     let bergen = c["services"].as_array().unwrap().iter().find(|s| s["service"] == "bergen-brukerrom").unwrap();
     assert_eq!(bergen["escalated"], true, "{c}");
-    let audit = db_rows(&app, "SELECT subject FROM audit_log WHERE action = 'alert.escalate'");
+    let audit = app.rows("SELECT subject FROM audit_log WHERE action = 'alert.escalate'").await;
     assert_eq!(audit.len(), 1, "{audit:?}");
 }

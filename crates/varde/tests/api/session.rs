@@ -4,7 +4,6 @@ use crate::helpers::TestApp;
 use jiff::Timestamp;
 use varde_domain::auth::Role;
 use varde_domain::service::ServiceSlug;
-use varde_store::Store;
 
 pub(crate) struct Browser {
     pub(crate) client: reqwest::Client,

@@ -4,7 +4,6 @@
 use crate::helpers::TestApp;
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use varde_store::Store;
 
 fn shared(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../varde-spectra/tests/data").join(relative)

@@ -54,6 +54,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 // Varde's advisory locks: the first key is "VARD" (0x56415244) and the next number, the second the schema's hash, so
 // that schemas in one database (one per test, or per installation) do not block each other.
 const WRITER_LOCK: &str = "SELECT pg_advisory_xact_lock(1447121476, hashtext(current_schema()))";
+const JOBS_LOCK: &str = "SELECT pg_try_advisory_lock(1447121478, hashtext(current_schema()))";
 const MIGRATION_LOCK: &str = "SELECT pg_advisory_lock(1447121477, hashtext(current_schema()))";
 const MIGRATION_UNLOCK: &str = "SELECT pg_advisory_unlock(1447121477, hashtext(current_schema()))";
 /// The channel new events are announced on; the payload is `schema seq`.
@@ -1450,6 +1451,21 @@ impl Store for PostgresStore {
             })
         })
         .await
+    }
+
+    /// A session-level advisory lock on a connection of its own: held while the connection lives, released by the
+    /// server when it ends however the instance dies.
+    async fn try_lead(&self) -> Result<Option<varde_store::Leadership>, StoreError> {
+        let (client, connection) = self.config.connect(NoTls).await.map_err(Error::from)?;
+        let (lost, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "the jobs lock's connection failed");
+            }
+            let _ = lost.send(true);
+        });
+        let held: bool = client.query_one(JOBS_LOCK, &[]).await.map_err(Error::from)?.get(0);
+        Ok(held.then(|| varde_store::Leadership::new(watch, client)))
     }
 
     async fn schema_version(&self) -> Result<i64, StoreError> {

@@ -286,7 +286,9 @@ pub(super) async fn summaries(tx: &Tx<'_>, from: i64, to: i64) -> Result<Vec<var
     }
     let mut tiers: HashMap<i64, Tier> = HashMap::new();
     let mut rules: HashMap<i64, Vec<String>> = HashMap::new();
-    let sql = format!("SELECT sample_id, tier, rule FROM findings WHERE current AND sample_id IN ({IN_RANGE})");
+    // In the order the rules found them (a summary is the same whichever backend holds it).
+    let sql =
+        format!("SELECT sample_id, tier, rule FROM findings WHERE current AND sample_id IN ({IN_RANGE}) ORDER BY id");
     for r in query(tx, &sql, range).await? {
         let id: i64 = r.try_get(0)?;
         let tier = tier_of(r.try_get(1)?)?;
@@ -298,7 +300,7 @@ pub(super) async fn summaries(tx: &Tx<'_>, from: i64, to: i64) -> Result<Vec<var
     let sql = format!(
         "SELECT a.sample_id, c.substance, c.amount_value, c.amount_unit FROM components c JOIN analyses a ON a.id = c.analysis_id
          WHERE a.superseded_by IS NULL AND c.role = 'main' AND c.known AND c.amount_unit IN ('mg', 'ug')
-           AND a.sample_id IN ({IN_RANGE})"
+           AND a.sample_id IN ({IN_RANGE}) ORDER BY c.analysis_id, c.position"
     );
     for r in query(tx, &sql, range).await? {
         let (value, unit): (f64, &str) = (r.try_get(2)?, r.try_get(3)?);

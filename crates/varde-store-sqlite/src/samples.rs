@@ -280,7 +280,7 @@ pub(super) fn summaries(conn: &Connection, from: i64, to: i64) -> Result<Vec<var
     let mut tiers: HashMap<i64, Tier> = HashMap::new();
     let mut rules: HashMap<i64, Vec<String>> = HashMap::new();
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT sample_id, tier, rule FROM findings WHERE current = 1 AND sample_id IN ({IN_RANGE})"
+        "SELECT sample_id, tier, rule FROM findings WHERE current = 1 AND sample_id IN ({IN_RANGE}) ORDER BY id"
     ))?;
     for r in
         stmt.query_map([from, to], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
@@ -295,7 +295,7 @@ pub(super) fn summaries(conn: &Connection, from: i64, to: i64) -> Result<Vec<var
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT a.sample_id, c.substance, c.amount_value, c.amount_unit FROM components c JOIN analyses a ON a.id = c.analysis_id
          WHERE a.superseded_by IS NULL AND c.role = 'main' AND c.known = 1 AND c.amount_unit IN ('mg', 'ug')
-           AND a.sample_id IN ({IN_RANGE})"
+           AND a.sample_id IN ({IN_RANGE}) ORDER BY c.analysis_id, c.position"
     ))?;
     for r in stmt.query_map([from, to], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?, r.get::<_, String>(3)?))

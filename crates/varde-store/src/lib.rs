@@ -426,6 +426,32 @@ pub struct WarningTimes {
     pub acknowledged: Vec<Timestamp>,
 }
 
+/// This instance's turn to run the background jobs (webhook delivery, the subscribers' outbox, signals,
+/// retention). Where several instances share one database, one holds it at a time; it is lost when that instance's
+/// hold on the database ends (the process dies, its connection is cut), and another instance takes it.
+pub struct Leadership {
+    lost: tokio::sync::watch::Receiver<bool>,
+    _hold: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl Leadership {
+    /// Held while `hold` lives; `lost` turns true when the hold ends by itself.
+    pub fn new(lost: tokio::sync::watch::Receiver<bool>, hold: impl std::any::Any + Send + Sync) -> Leadership {
+        Leadership { lost, _hold: Box::new(hold) }
+    }
+
+    /// Held for the store's life: one process has the database to itself (the embedded store).
+    pub fn permanent() -> Leadership {
+        let (keep, lost) = tokio::sync::watch::channel(false);
+        Leadership::new(lost, keep)
+    }
+
+    /// Resolves when the leadership is lost.
+    pub async fn lost(&mut self) {
+        let _ = self.lost.wait_for(|lost| *lost).await;
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError>;
@@ -730,6 +756,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// The schema version the database has (after the migrations applied at open).
     async fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Takes the leadership for background jobs if no other instance holds it (see [`Leadership`]). The default is
+    /// for a store one process has to itself.
+    async fn try_lead(&self) -> Result<Option<Leadership>, StoreError> {
+        Ok(Some(Leadership::permanent()))
+    }
 
     /// Finishes the writes under way and stops taking new ones (the embedded store's writer thread); a backend
     /// whose connections end with it has nothing to do.

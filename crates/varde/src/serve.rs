@@ -48,7 +48,20 @@ pub struct AppOptions {
     pub reach: ReachOptions,
     /// Where the background jobs run.
     pub jobs: Jobs,
+    /// Retention and archiving, hourly with the other jobs (not in tests that start many servers).
+    pub housekeeping: Option<Housekeeping>,
 }
+
+/// What the hourly housekeeping keeps: see `serve`'s options.
+#[derive(Debug, Clone, Copy)]
+pub struct Housekeeping {
+    pub retention_days: u32,
+    pub archive_after_days: u32,
+}
+
+/// How often an instance that does not run the background jobs asks whether it may (another instance holds them,
+/// and may die).
+const LEAD_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Where the background jobs (webhook delivery, the hourly signal run, the subscribers' outbox and escalations,
 /// retention) run: in the web server (the default), or in a `varde worker` of their own (`serve --jobs=false`).
@@ -80,19 +93,44 @@ pub async fn app_with(
     public_url: &str,
     options: AppOptions,
 ) -> anyhow::Result<axum::Router> {
-    let (backoff, jobs) = (options.backoff, options.jobs);
+    let (backoff, jobs, housekeeping) = (options.backoff, options.jobs, options.housekeeping);
     let state = state_with(store, reference, public_url, options).await?;
     if jobs == Jobs::Here {
-        spawn_jobs(&state, backoff);
+        spawn_jobs(&state, backoff, housekeeping);
     }
     Ok(varde_web::router(state))
 }
 
-/// The background jobs that follow the event log and the clock.
-fn spawn_jobs(state: &AppState, backoff: varde_web::warn::delivery::Backoff) {
-    varde_web::warn::delivery::spawn(state.clone(), backoff);
-    varde_web::detect::monitoring::spawn(state.clone());
-    varde_web::warn::outbox::spawn(state.clone());
+/// The background jobs that follow the event log and the clock, run while this instance leads them: where several
+/// instances share a PostgreSQL database one runs them at a time (so each warning is delivered once and the hourly
+/// jobs run once), and when it dies another takes over within a second or two.
+fn spawn_jobs(state: &AppState, backoff: varde_web::warn::delivery::Backoff, housekeeping: Option<Housekeeping>) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        loop {
+            match state.store.try_lead().await {
+                Ok(Some(mut lead)) => {
+                    tracing::info!("this instance runs the background jobs");
+                    let mut tasks = vec![
+                        varde_web::warn::delivery::spawn(state.clone(), backoff),
+                        varde_web::detect::monitoring::spawn(state.clone()),
+                    ];
+                    tasks.extend(varde_web::warn::outbox::spawn(state.clone()));
+                    if let Some(h) = housekeeping {
+                        tasks.push(spawn_housekeeping(state.store.clone(), h));
+                    }
+                    lead.lost().await;
+                    tracing::warn!("lost the lead of the background jobs; they stop until it is regained");
+                    for task in tasks {
+                        task.abort();
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot ask for the lead of the background jobs"),
+            }
+            tokio::time::sleep(LEAD_RETRY).await;
+        }
+    });
 }
 
 /// The application's state: the store, the data files, how warnings reach people.
@@ -174,16 +212,14 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
     }
-    if jobs == Jobs::Here {
-        spawn_housekeeping(store.clone(), retention_days, archive_after_days);
-    }
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database, "Varde is listening");
     // Printed on stdout, so scripts and tests can wait for it.
     println!("listening on http://{}", listener.local_addr()?);
     let public_url = public_url.unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")));
     // With the client's address, for the concern form's rate limit.
-    let options = AppOptions { trusted_proxies, reach, jobs, ..AppOptions::default() };
+    let housekeeping = Some(Housekeeping { retention_days, archive_after_days });
+    let options = AppOptions { trusted_proxies, reach, jobs, housekeeping, ..AppOptions::default() };
     let mut app = app_with(store.clone(), reference.clone(), &public_url, options).await?;
     if let Some(unit) = advisory_store {
         if demo_seed.is_some() {
@@ -204,7 +240,8 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
 }
 
 /// Retention, archiving stale drafts and forgetting unconfirmed subscription requests: now, then every hour.
-fn spawn_housekeeping(retention_store: Arc<dyn varde_store::Store>, retention_days: u32, archive_after_days: u32) {
+fn spawn_housekeeping(retention_store: Arc<dyn varde_store::Store>, h: Housekeeping) -> tokio::task::JoinHandle<()> {
+    let Housekeeping { retention_days, archive_after_days } = h;
     tokio::spawn(async move {
         loop {
             match purge(&*retention_store, retention_days).await {
@@ -229,7 +266,7 @@ fn spawn_housekeeping(retention_store: Arc<dyn varde_store::Store>, retention_da
             }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
-    });
+    })
 }
 
 pub struct WorkerOptions {
@@ -247,8 +284,8 @@ pub async fn work(database: &str, reference: Reference, options: WorkerOptions) 
     let store = open_store(database, &reference).await?;
     let options = AppOptions { reach, ..AppOptions::default() };
     let state = state_with(store.clone(), reference, &public_url, options).await?;
-    spawn_jobs(&state, varde_web::warn::delivery::Backoff::default());
-    spawn_housekeeping(store.clone(), retention_days, archive_after_days);
+    let housekeeping = Housekeeping { retention_days, archive_after_days };
+    spawn_jobs(&state, varde_web::warn::delivery::Backoff::default(), Some(housekeeping));
     if let Some(unit) = crate::advisory::open(&advisory, database)? {
         varde_advisory_web::spawn_retention(unit.clone(), advisory.advisory_grace_days);
     }

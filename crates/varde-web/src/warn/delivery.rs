@@ -74,20 +74,30 @@ pub fn wanted(hook: &Webhook, event: &Event) -> bool {
 }
 
 /// Starts the dispatcher: it looks for subscribers every few seconds and keeps one worker running for each.
+/// A task that ends with its handle.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pub fn spawn(state: AppState, backoff: Backoff) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let client =
             reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("a plain HTTP client builds");
-        let mut workers: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
+        // Aborted with this task (an instance that loses the jobs' leadership stops delivering at once).
+        let mut workers: HashMap<i64, AbortOnDrop> = HashMap::new();
         let mut watch = state.store.event_watch();
         loop {
             match state.store.webhooks().await {
                 Ok(hooks) => {
                     for hook in hooks.into_iter().filter(|h| h.active) {
-                        let running = workers.get(&hook.id).is_some_and(|w| !w.is_finished());
+                        let running = workers.get(&hook.id).is_some_and(|w| !w.0.is_finished());
                         if !running {
                             let (state, client) = (state.clone(), client.clone());
-                            workers.insert(hook.id, tokio::spawn(worker(state, client, hook, backoff)));
+                            workers.insert(hook.id, AbortOnDrop(tokio::spawn(worker(state, client, hook, backoff))));
                         }
                     }
                 }

@@ -20,14 +20,15 @@ use varde_reach::webpush;
 use varde_store::{AlertFilter, Handover, OutboxMessage};
 
 /// Starts fan-out, the senders and the escalation check.
-pub fn spawn(state: AppState) {
-    tokio::spawn(fan_out(state.clone()));
+pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = vec![tokio::spawn(fan_out(state.clone()))];
     // Without an SMTP server e-mail waits in the outbox (for a restart with `--smtp-url`): no sender polls it.
     if state.reach.mailer.is_some() {
-        tokio::spawn(send(state.clone(), Channel::Email));
+        tasks.push(tokio::spawn(send(state.clone(), Channel::Email)));
     }
-    tokio::spawn(send(state.clone(), Channel::Push));
-    tokio::spawn(escalate(state));
+    tasks.push(tokio::spawn(send(state.clone(), Channel::Push)));
+    tasks.push(tokio::spawn(escalate(state)));
+    tasks
 }
 
 async fn fan_out(state: AppState) {

@@ -21,7 +21,7 @@ pub fn run_ok(cmd: &mut Command) -> String {
 }
 
 /// Adds the Oslo user room and returns a technician's token for it.
-fn oslo_service(db: &str) -> String {
+pub fn oslo_service(db: &str) -> String {
     run_ok(varde(db).args([
         "service",
         "add",
@@ -37,7 +37,7 @@ fn oslo_service(db: &str) -> String {
 }
 
 /// `varde serve` on a free port, with its base URL once it listens.
-fn serve(db: &str, args: &[&str]) -> (std::process::Child, String) {
+pub fn serve(db: &str, args: &[&str]) -> (std::process::Child, String) {
     let mut child =
         varde(db).args(["serve", "--listen", "127.0.0.1:0"]).args(args).stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();

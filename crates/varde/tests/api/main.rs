@@ -11,6 +11,7 @@ mod feedback;
 mod figures;
 mod helpers;
 mod indicators;
+mod instances;
 mod moving;
 mod reach;
 mod samples;

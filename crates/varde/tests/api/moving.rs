@@ -66,7 +66,12 @@ async fn compare(a: &Arc<dyn Store>, b: &Arc<dyn Store>) {
     let (x, y) = (picture(a).await, picture(b).await);
     assert_eq!(x.len(), y.len());
     for (x, y) in x.iter().zip(&y) {
-        assert_eq!(x, y);
+        if x != y {
+            // The first difference, with some context: the pictures are long.
+            let at = x.chars().zip(y.chars()).take_while(|(a, b)| a == b).count();
+            let around = |s: &str| s.chars().skip(at.saturating_sub(300)).take(600).collect::<String>();
+            panic!("the stores differ:\n{}\n---\n{}", around(x), around(y));
+        }
     }
 }
 

@@ -1274,6 +1274,15 @@ impl Store for PostgresStore {
         self.read(|tx| Box::pin(spectra::references(tx))).await
     }
 
+    async fn reference_library_version(&self) -> Result<i64, StoreError> {
+        self.read(|tx| {
+            Box::pin(async move {
+                Ok(query_one(tx, "SELECT coalesce(max(id), 0) FROM reference_spectra", &[]).await?.try_get(0)?)
+            })
+        })
+        .await
+    }
+
     async fn attach_spectrum(
         &self,
         code: SampleCode,

@@ -1131,6 +1131,11 @@ impl Store for SqliteStore {
         self.read(spectra::references).await
     }
 
+    async fn reference_library_version(&self) -> Result<i64, StoreError> {
+        self.read(|conn| Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM reference_spectra", [], |r| r.get(0))?))
+            .await
+    }
+
     async fn attach_spectrum(
         &self,
         code: SampleCode,

@@ -691,6 +691,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<i64, StoreError>;
     /// The whole reference library, oldest first.
     async fn reference_spectra(&self) -> Result<Vec<ReferenceSpectrum>, StoreError>;
+    /// The library's version: the newest spectrum's id (0 when empty). Spectra are only added, so an instance that
+    /// built its search engine at this version knows, with one cheap read, whether another instance added one.
+    async fn reference_library_version(&self) -> Result<i64, StoreError>;
     /// Attaches a spectrum to an analysis of the sample `code` (refused when the analysis is another
     /// sample's). Audited.
     async fn attach_spectrum(

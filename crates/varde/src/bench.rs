@@ -85,6 +85,14 @@ pub enum BenchCommand {
         token: Option<String>,
         #[arg(long, default_value = "oslo-brukerrom")]
         service: String,
+        /// The database of the servers started here (default: a new SQLite file in a temporary folder). A
+        /// PostgreSQL database must be empty, e.g. a new schema.
+        #[arg(long)]
+        database: Option<String>,
+        /// Servers started here on that database, each with its own store (connections, writer queue, event
+        /// listener), as separate instances would be; the clients take turns among them.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
     },
 }
 
@@ -101,7 +109,7 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
         BenchCommand::Alerts { seconds, background, connections } => {
             crate::bench_alerts::run(reference, Duration::from_secs(seconds), background, connections).await
         }
-        BenchCommand::Samples { clients, seconds, url, token, service } => {
+        BenchCommand::Samples { clients, seconds, url, token, service, database, instances } => {
             let bodies: Vec<Vec<u8>> = varde_demo::samples(42, Timestamp::now(), 1000)
                 .into_iter()
                 .map(|mut s| {
@@ -113,12 +121,17 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
                     serde_json::to_vec(&s.input).expect("serialisable")
                 })
                 .collect();
-            let (base, token, _guard) = match (url, token) {
-                (Some(url), Some(token)) => (url, token, None),
+            let (bases, token, _guard) = match (url, token) {
+                (Some(url), Some(token)) => (vec![url], token, None),
                 (Some(_), None) => bail!("--url needs --token"),
                 (None, _) => {
-                    let dir = tempfile_dir()?;
-                    let db = format!("sqlite://{}/bench.db", dir.display());
+                    let (db, guard) = match database {
+                        Some(db) => (db, None),
+                        None => {
+                            let dir = tempfile_dir()?;
+                            (format!("sqlite://{}/bench.db", dir.display()), Some(TempDir(dir)))
+                        }
+                    };
                     let store = open_store(&db, &reference).await?;
                     let s = varde_demo::SERVICES
                         .iter()
@@ -127,14 +140,20 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
                     let new = admin::new_service(&reference, s.slug, s.name, s.kind.as_str(), s.kommune)?;
                     store.add_service(new, "bench", Timestamp::now()).await?;
                     let token = admin::issue_token(&*store, "technician", Some(&service), None).await?;
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                    let addr = listener.local_addr()?;
-                    let app = serve::app(store.clone(), reference, &format!("http://{addr}")).await?;
-                    tokio::spawn(async move { axum::serve(listener, app).await });
-                    (format!("http://{addr}"), token, Some(TempDir(dir)))
+                    let mut bases = Vec::new();
+                    for i in 0..instances.max(1) {
+                        let store = if i == 0 { store.clone() } else { open_store(&db, &reference).await? };
+                        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                        let addr = listener.local_addr()?;
+                        let app = serve::app(store, reference.clone(), &format!("http://{addr}")).await?;
+                        tokio::spawn(async move { axum::serve(listener, app).await });
+                        bases.push(format!("http://{addr}"));
+                    }
+                    println!("database {}, {} instance(s)", crate::redact(&db), bases.len());
+                    (bases, token, guard)
                 }
             };
-            let report = drive(&base, &token, bodies, clients, Duration::from_secs(seconds)).await?;
+            let report = drive(&bases, &token, bodies, clients, Duration::from_secs(seconds)).await?;
             println!("{report}");
             Ok(())
         }
@@ -184,21 +203,22 @@ impl std::fmt::Display for Report {
     }
 }
 
+/// Clients take turns among `bases` (several instances behind a load balancer).
 async fn drive(
-    base: &str,
+    bases: &[String],
     token: &str,
     bodies: Vec<Vec<u8>>,
     clients: usize,
     duration: Duration,
 ) -> anyhow::Result<Report> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
-    let url = format!("{base}/api/v1/samples");
     let bodies = std::sync::Arc::new(bodies);
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..clients {
-        let (client, url, token, bodies) = (client.clone(), url.clone(), token.to_owned(), bodies.clone());
+        let url = format!("{}/api/v1/samples", bases[c % bases.len()]);
+        let (client, token, bodies) = (client.clone(), token.to_owned(), bodies.clone());
         tasks.spawn(async move {
             let (mut lat, mut failed, mut i) = (Vec::new(), 0usize, c);
             while Instant::now() < deadline {

@@ -114,24 +114,32 @@ fn round(v: f64) -> f64 {
     (v * 10_000.0).round() / 10_000.0
 }
 
-/// The engine as the handlers see it: built lazily, dropped when the library changes.
+/// The engine as the handlers see it: built lazily, with the library version it was built at, and built again
+/// when the library changed (here, or on another instance sharing the database).
 #[derive(Default)]
-pub struct EngineCell(tokio::sync::RwLock<Option<Arc<Engine>>>);
+pub struct EngineCell(tokio::sync::RwLock<Option<(i64, Arc<Engine>)>>);
 
 impl EngineCell {
     pub async fn get(&self, state: &AppState) -> Result<Arc<Engine>, ApiError> {
-        if let Some(engine) = self.0.read().await.as_ref() {
+        let version = state.store.reference_library_version().await?;
+        if let Some((built, engine)) = self.0.read().await.as_ref()
+            && *built == version
+        {
             return Ok(engine.clone());
         }
         let mut slot = self.0.write().await;
-        if let Some(engine) = slot.as_ref() {
+        if let Some((built, engine)) = slot.as_ref()
+            && *built == version
+        {
             return Ok(engine.clone());
         }
         let references = state.store.reference_spectra().await?;
+        // The version the engine holds is that of what was read (a spectrum added meanwhile is picked up next time).
+        let version = references.iter().map(|r| r.id).max().unwrap_or(0);
         let engine = Arc::new(
             tokio::task::spawn_blocking(move || Engine::build(&references)).await.map_err(|_| ApiError::internal())?,
         );
-        *slot = Some(engine.clone());
+        *slot = Some((version, engine.clone()));
         Ok(engine)
     }
 

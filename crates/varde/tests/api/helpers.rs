@@ -124,6 +124,22 @@ impl TestApp {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
+    /// Another instance on this app's database, with a store of its own as another process would have (on
+    /// PostgreSQL its own connections and event listener); returns its base URL.
+    pub async fn beside(&self) -> String {
+        let reference = load_reference(None).unwrap();
+        let store = open_store(&self.database, &reference).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let options = serve::AppOptions { jobs: serve::Jobs::Elsewhere, ..TestApp::options() };
+        let app = serve::app_with(store, reference, &base, options)
+            .await
+            .unwrap()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        base
+    }
+
     /// The first column of a query's rows, as text, read straight from the database (SQL both backends take).
     pub async fn rows(&self, sql: &str) -> Vec<String> {
         if let Some(path) = self.database.strip_prefix("sqlite://") {

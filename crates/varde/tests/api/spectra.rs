@@ -76,6 +76,37 @@ async fn a_gc_ms_spectrum_gets_library_matches_from_the_reference_library() {
     assert_eq!(status, 403);
 }
 
+/// Instances that share a database search one library: a spectrum added through one is in the next search on the
+/// other, whose engine was built before it came.
+#[tokio::test]
+async fn a_reference_added_on_one_instance_is_searched_on_another() {
+    let app = TestApp::spawn().await;
+    let other = app.beside().await;
+    let add = |name: &str, substance: &str| {
+        let record = massbank(name).into_iter().next().unwrap();
+        let query = format!("substance={substance}&technique=mass&format=msp&source=MassBank%20(CC%20BY-NC-SA)");
+        let app = &app;
+        async move { assert_eq!(add_reference(app, &query, record.into_bytes()).await.0, 201) }
+    };
+    let search_on_other = |name: &str| {
+        let query = massbank(name).into_iter().nth(1).unwrap_or_else(|| massbank(name).remove(0));
+        let app = &app;
+        let other = other.clone();
+        async move {
+            let (code, analysis) = sample_with(app, "gc_ms").await;
+            let url = format!("{other}/api/v1/samples/{code}/analyses/{analysis}/spectra?format=msp&filename=q.msp");
+            let res = app.client.post(url).bearer_auth(&app.oslo).body(query.into_bytes()).send().await.unwrap();
+            assert_eq!(res.status(), 201);
+            let attached: Value = res.json().await.unwrap();
+            attached["proposals"]["matches"][0]["substance"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    add("COCAINE", "cocaine").await;
+    assert_eq!(search_on_other("COCAINE").await, "cocaine");
+    add("CAFFEINE", "caffeine").await;
+    assert_eq!(search_on_other("CAFFEINE").await, "caffeine", "the other instance's engine knows the new spectrum");
+}
+
 #[tokio::test]
 async fn an_ftir_spectrum_is_taken_apart_into_library_components() {
     let app = TestApp::spawn().await;

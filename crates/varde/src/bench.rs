@@ -32,6 +32,9 @@ pub enum BenchCommand {
         /// Concurrent connections for the feed measurement.
         #[arg(long, default_value_t = 100)]
         connections: usize,
+        /// The database of the server started here (default: a new SQLite file); a PostgreSQL one must be empty.
+        #[arg(long = "bench-database", id = "bench_database")]
+        database: Option<String>,
     },
     /// From a publication to every matching subscriber: e-mails accepted by an SMTP server and pushes accepted by
     /// a push service on loopback, and the time to the first e-mail. Always against a server started here.
@@ -86,8 +89,9 @@ pub enum BenchCommand {
         #[arg(long, default_value = "oslo-brukerrom")]
         service: String,
         /// The database of the servers started here (default: a new SQLite file in a temporary folder). A
-        /// PostgreSQL database must be empty, e.g. a new schema.
-        #[arg(long)]
+        /// PostgreSQL database must be empty, e.g. a new schema. (Not the global `--database`, whose default would
+        /// point the bench at the real database.)
+        #[arg(long = "bench-database", id = "bench_database")]
         database: Option<String>,
         /// Servers started here on that database, each with its own store (connections, writer queue, event
         /// listener), as separate instances would be; the clients take turns among them.
@@ -106,8 +110,8 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
             crate::bench_know::run(reference, small, large, dir, connections, seconds).await
         }
         BenchCommand::Reach { subscribers, rounds } => crate::bench_reach::run(reference, subscribers, rounds).await,
-        BenchCommand::Alerts { seconds, background, connections } => {
-            crate::bench_alerts::run(reference, Duration::from_secs(seconds), background, connections).await
+        BenchCommand::Alerts { seconds, background, connections, database } => {
+            crate::bench_alerts::run(reference, Duration::from_secs(seconds), background, connections, database).await
         }
         BenchCommand::Samples { clients, seconds, url, token, service, database, instances } => {
             let bodies: Vec<Vec<u8>> = varde_demo::samples(42, Timestamp::now(), 1000)

@@ -26,22 +26,30 @@ fn summary(name: &str, mut v: Vec<Duration>) -> String {
     )
 }
 
-pub async fn run(reference: Reference, seconds: Duration, background: u64, connections: usize) -> anyhow::Result<()> {
+pub async fn run(
+    reference: Reference,
+    seconds: Duration,
+    background: u64,
+    connections: usize,
+    database: Option<String>,
+) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("varde-bench-alerts-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = measure(reference, &dir, seconds, background, connections).await;
+    let database = database.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
+    println!("database {}", crate::redact(&database));
+    let result = measure(reference, &database, seconds, background, connections).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
 async fn measure(
     reference: Reference,
-    dir: &std::path::Path,
+    database: &str,
     seconds: Duration,
     background: u64,
     connections: usize,
 ) -> anyhow::Result<()> {
-    let store = open_store(&format!("sqlite://{}/bench.db", dir.display()), &reference).await?;
+    let store = open_store(database, &reference).await?;
     let s = admin::new_service(&reference, "oslo-brukerrom", "Oslo brukerrom", "user_room", "0301")?;
     store.add_service(s, "bench", Timestamp::now()).await?;
     let tech = admin::issue_token(&*store, "technician", Some("oslo-brukerrom"), None).await?;

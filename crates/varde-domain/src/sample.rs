@@ -153,6 +153,29 @@ pub enum ComponentRole {
     Trace,
 }
 
+/// The names the wire and both stores use, and back.
+macro_rules! names {
+    ($ty:ty { $($variant:ident = $name:literal),* $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(<$ty>::$variant => $name,)*
+                }
+            }
+            pub fn parse(text: &str) -> Option<$ty> {
+                match text {
+                    $($name => Some(<$ty>::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+names!(ComponentRole { Main = "main", Adulterant = "adulterant", Trace = "trace" });
+names!(AmountUnit { Percent = "percent", Mg = "mg", Ug = "ug" });
+names!(Confidence { Low = "low", Medium = "medium", High = "high" });
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -576,6 +599,17 @@ impl Status {
         }
     }
 
+    /// The status a new sample starts with, from the analyses it comes with (none amends anything yet).
+    pub fn of_new(analyses: &[NewAnalysis]) -> Status {
+        if analyses.is_empty() {
+            Status::Received
+        } else if analyses.iter().any(|a| a.method.is_lab()) {
+            Status::Confirmed
+        } else {
+            Status::Screened
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Received => "received",
@@ -583,6 +617,12 @@ impl Status {
             Status::Confirmed => "confirmed",
             Status::Amended => "amended",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        [Status::Received, Status::Screened, Status::Confirmed, Status::Amended]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 
@@ -799,5 +839,33 @@ mod tests {
         assert_eq!(Status::of(&[a(1, Method::Ftir, None)]), Status::Screened);
         assert_eq!(Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, None)]), Status::Confirmed);
         assert_eq!(Status::of(&[a(1, Method::Ftir, None), a(2, Method::GcMs, Some(1))]), Status::Amended);
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    /// The stores keep the names the API speaks: each name reads back as its variant, and is its serde name.
+    #[test]
+    fn stored_names_are_the_wire_names_and_read_back() {
+        fn check<T: Copy + PartialEq + std::fmt::Debug + Serialize>(
+            all: &[T],
+            name: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+        ) {
+            for &v in all {
+                assert_eq!(parse(name(v)), Some(v));
+                assert_eq!(serde_json::to_value(v).unwrap(), name(v));
+            }
+            assert_eq!(parse("nonsense"), None);
+        }
+        check(
+            &[ComponentRole::Main, ComponentRole::Adulterant, ComponentRole::Trace],
+            ComponentRole::as_str,
+            ComponentRole::parse,
+        );
+        check(&[AmountUnit::Percent, AmountUnit::Mg, AmountUnit::Ug], AmountUnit::as_str, AmountUnit::parse);
+        check(&[Confidence::Low, Confidence::Medium, Confidence::High], Confidence::as_str, Confidence::parse);
     }
 }

@@ -566,13 +566,7 @@ impl Store for PostgresStore {
         self.write_events(move |tx| {
             Box::pin(async move {
                 let service = service_id(tx, sample.service.as_str()).await?;
-                let status = if sample.analyses.is_empty() {
-                    Status::Received
-                } else if sample.analyses.iter().any(|a| a.method.is_lab()) {
-                    Status::Confirmed
-                } else {
-                    Status::Screened
-                };
+                let status = Status::of_new(&sample.analyses);
                 let inserted = query_opt(
                     tx,
                     "INSERT INTO samples (code, service_id, received_ms, registered_ms, form, colour, texture, notes, tablet, use_context, status)

@@ -4,16 +4,12 @@ use super::*;
 use varde_domain::ErrorCode;
 use varde_store::{AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, Technique};
 
-/// Points as little-endian f64: exact, compact, and readable by any language (the same bytes as in SQLite).
 fn blob(values: &[f64]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    varde_store::points::to_bytes(values)
 }
 
 fn points(bytes: &[u8]) -> Result<Vec<f64>> {
-    if !bytes.len().is_multiple_of(8) {
-        return Err(StoreError::Corrupt("spectrum points are not whole f64 values".into()).into());
-    }
-    Ok(bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+    Ok(varde_store::points::from_bytes(bytes)?)
 }
 
 fn technique(text: &str) -> Result<Technique> {

@@ -522,13 +522,7 @@ impl Store for SqliteStore {
                 .query_row([sample.service.as_str()], |r| r.get(0))
                 .optional()?
                 .ok_or_else(|| StoreError::UnknownService(sample.service.to_string()))?;
-            let status = if sample.analyses.is_empty() {
-                Status::Received
-            } else if sample.analyses.iter().any(|a| a.method.is_lab()) {
-                Status::Confirmed
-            } else {
-                Status::Screened
-            };
+            let status = Status::of_new(&sample.analyses);
             let inserted = conn
                 .prepare_cached(
                     "INSERT INTO samples (code, service_id, received_ms, registered_ms, form, colour, texture, notes, tablet, use_context, status)

@@ -109,49 +109,16 @@ fn load_analyses(conn: &Connection, sample_id: i64) -> Result<Vec<Analysis>> {
     Ok(out)
 }
 
-fn role_str(r: ComponentRole) -> &'static str {
-    match r {
-        ComponentRole::Main => "main",
-        ComponentRole::Adulterant => "adulterant",
-        ComponentRole::Trace => "trace",
-    }
-}
-
 fn parse_role(s: &str) -> Result<ComponentRole> {
-    [ComponentRole::Main, ComponentRole::Adulterant, ComponentRole::Trace]
-        .into_iter()
-        .find(|r| role_str(*r) == s)
-        .ok_or_else(|| corrupt("role", s))
-}
-
-fn unit_str(u: AmountUnit) -> &'static str {
-    match u {
-        AmountUnit::Percent => "percent",
-        AmountUnit::Mg => "mg",
-        AmountUnit::Ug => "ug",
-    }
+    ComponentRole::parse(s).ok_or_else(|| corrupt("role", s))
 }
 
 fn parse_unit(s: &str) -> Result<AmountUnit> {
-    [AmountUnit::Percent, AmountUnit::Mg, AmountUnit::Ug]
-        .into_iter()
-        .find(|u| unit_str(*u) == s)
-        .ok_or_else(|| corrupt("unit", s))
-}
-
-fn confidence_str(c: Confidence) -> &'static str {
-    match c {
-        Confidence::Low => "low",
-        Confidence::Medium => "medium",
-        Confidence::High => "high",
-    }
+    AmountUnit::parse(s).ok_or_else(|| corrupt("unit", s))
 }
 
 fn parse_confidence(s: &str) -> Result<Confidence> {
-    [Confidence::Low, Confidence::Medium, Confidence::High]
-        .into_iter()
-        .find(|c| confidence_str(*c) == s)
-        .ok_or_else(|| corrupt("confidence", s))
+    Confidence::parse(s).ok_or_else(|| corrupt("confidence", s))
 }
 
 pub(super) fn insert_analysis(conn: &Connection, sample_id: i64, a: &NewAnalysis, at: Timestamp) -> Result<i64> {
@@ -175,10 +142,10 @@ pub(super) fn insert_analysis(conn: &Connection, sample_id: i64, a: &NewAnalysis
                 i as i64,
                 c.substance.substance,
                 c.substance.known,
-                role_str(c.role),
+                c.role.as_str(),
                 c.amount.map(|a| a.value),
-                c.amount.map(|a| unit_str(a.unit)),
-                c.confidence.map(confidence_str),
+                c.amount.map(|a| a.unit.as_str()),
+                c.confidence.map(Confidence::as_str),
             ])?;
         }
     }
@@ -362,10 +329,7 @@ pub(super) fn samples_of(
                 received: ts(received)?,
                 form: Form::parse(&form).ok_or_else(|| corrupt("form", &form))?,
                 sold_as,
-                status: [Status::Received, Status::Screened, Status::Confirmed, Status::Amended]
-                    .into_iter()
-                    .find(|x| x.as_str() == status)
-                    .ok_or_else(|| corrupt("status", &status))?,
+                status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
                 highest_tier: tier.map(|t| [Tier::Info, Tier::Caution, Tier::Warning, Tier::Severe][(t - 1) as usize]),
             })
         })

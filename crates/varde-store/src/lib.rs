@@ -144,6 +144,23 @@ impl Technique {
     }
 }
 
+/// How every backend keeps a spectrum's points: little-endian f64, exact, compact and readable by any language (so
+/// a copy between backends moves the bytes as they are).
+pub mod points {
+    use super::StoreError;
+
+    pub fn to_bytes(values: &[f64]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Vec<f64>, StoreError> {
+        if !bytes.len().is_multiple_of(8) {
+            return Err(StoreError::Corrupt("spectrum points are not whole f64 values".into()));
+        }
+        Ok(bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+    }
+}
+
 /// A reference spectrum of a catalogue substance, for the library.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewReferenceSpectrum {

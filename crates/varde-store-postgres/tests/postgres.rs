@@ -1,0 +1,58 @@
+//! What only the PostgreSQL backend has to show: instances that start together migrate once, and the jobs'
+//! leadership is held by one store at a time and passes on when its holder goes. Runs against the database
+//! `VARDE_TEST_POSTGRES` names (`.ci/run` sets it); without it these tests pass without running.
+
+use std::sync::Arc;
+use varde_store::Store;
+use varde_store_postgres::PostgresStore;
+
+async fn fresh_schema(name: &str) -> Option<String> {
+    let url = std::env::var("VARDE_TEST_POSTGRES").ok()?;
+    let schema = format!("varde_test_{:08x}_{name}", rand::random::<u32>());
+    Some(varde_store_postgres::create_schema(&url, &schema).await.expect("PostgreSQL at VARDE_TEST_POSTGRES"))
+}
+
+fn assessor() -> Arc<varde_domain::assess::Assessor> {
+    Arc::new(varde_domain::assess::Assessor::new(varde_domain::Catalogue::builtin().unwrap()).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_starting_together_migrate_once() {
+    let Some(url) = fresh_schema("migrate").await else { return };
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { PostgresStore::open(&url, assessor()).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for open in opens {
+        stores.push(open.await.unwrap().expect("every instance opens"));
+    }
+    for store in &stores {
+        assert_eq!(store.schema_version().await.unwrap(), varde_store_postgres::SCHEMA_VERSION);
+    }
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let applied: i64 = client.query_one("SELECT count(*) FROM varde_schema", &[]).await.unwrap().get(0);
+    assert_eq!(applied, varde_store_postgres::SCHEMA_VERSION, "each migration applied once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_store_leads_the_jobs_and_another_takes_over_when_it_goes() {
+    let Some(url) = fresh_schema("lead").await else { return };
+    let a = PostgresStore::open(&url, assessor()).await.unwrap();
+    let b = PostgresStore::open(&url, assessor()).await.unwrap();
+    let lead = a.try_lead().await.unwrap().expect("the first to ask leads");
+    assert!(b.try_lead().await.unwrap().is_none(), "one leader at a time");
+    drop(lead);
+    // The server releases the lock when the leader's connection closes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if b.try_lead().await.unwrap().is_some() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the other store takes over");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

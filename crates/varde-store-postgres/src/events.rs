@@ -23,15 +23,16 @@ pub(super) async fn append(
     payload: &serde_json::Value,
 ) -> Result<i64> {
     let fylker = serde_json::to_string(fylker).expect("strings serialise");
+    // One statement for both: events are appended under the writers' lock, and each statement is a round trip.
     let seq: i64 = query_one(
         tx,
-        "INSERT INTO events (at_ms, kind, public, tier, fylker, alert_id, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)
-         RETURNING seq",
-        &[&ms(at), &kind, &public, &tier.map(Tier::as_str), &fylker, &alert_id, &payload.to_string()],
+        "WITH e AS (INSERT INTO events (at_ms, kind, public, tier, fylker, alert_id, payload)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq)
+         SELECT seq, pg_notify($8, current_schema() || ' ' || seq) FROM e",
+        &[&ms(at), &kind, &public, &tier.map(Tier::as_str), &fylker, &alert_id, &payload.to_string(), &EVENTS_CHANNEL],
     )
     .await?
     .try_get(0)?;
-    execute(tx, "SELECT pg_notify($1, current_schema() || ' ' || $2::bigint)", &[&EVENTS_CHANNEL, &seq]).await?;
     Ok(seq)
 }
 

@@ -36,6 +36,17 @@ async fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
     (url, got)
 }
 
+/// A `varde serve` process that is killed when the test ends, however it ends (a failed assertion must not leave
+/// servers running on the test database).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn severe(sold_as: &str, strip: &str, colour: &str) -> Value {
     json!({"service": "oslo-brukerrom", "sold_as": [sold_as], "form": "powder", "colour": colour,
            "analyses": [{"method": strip, "result": "positive"}]})
@@ -68,9 +79,11 @@ async fn two_instances_share_events_deliver_once_and_outlive_each_other() {
     let (reviewer, admin) = (token(&["--role", "reviewer"]), token(&["--role", "admin"]));
     let (hook, got) = receiver().await;
     // A starts first, so it leads the background jobs; B serves beside it.
-    let (mut a, base_a) = serve(&db, &[]);
+    let (a, base_a) = serve(&db, &[]);
+    let mut a = Server(a);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (mut b, base_b) = serve(&db, &[]);
+    let (b, base_b) = serve(&db, &[]);
+    let _b = Server(b);
     let client = reqwest::Client::new();
     let res = client.post(format!("{base_b}/api/v1/webhooks")).bearer_auth(&admin).json(&json!({"url": hook}));
     assert_eq!(res.send().await.unwrap().status(), 201);
@@ -128,8 +141,8 @@ async fn two_instances_share_events_deliver_once_and_outlive_each_other() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    a.kill().unwrap();
-    a.wait().unwrap();
+    a.0.kill().unwrap();
+    a.0.wait().unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for w in writers {
@@ -164,6 +177,4 @@ async fn two_instances_share_events_deliver_once_and_outlive_each_other() {
     assert!(
         after.iter().any(|(_, b)| b["data"]["id"] == cocaine || b.to_string().contains(&format!("\"id\":{cocaine}")))
     );
-    b.kill().unwrap();
-    b.wait().unwrap();
 }

@@ -243,6 +243,80 @@ pub fn transition(from: AlertStatus, action: AlertAction) -> Result<AlertStatus,
     }
 }
 
+/// What a reviewer's action does to an alert, decided before anything is written: both stores write exactly this.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub from: AlertStatus,
+    pub to: AlertStatus,
+    /// The transition's name; also the audit action (`alert.{kind}`) and a new version's kind.
+    pub kind: &'static str,
+    /// The text and tier with the edit applied (what the alert row and a new version hold).
+    pub content: AlertContent,
+    pub tier: Tier,
+    pub valid_until: Option<jiff::Timestamp>,
+    /// What happens to the stored alert.
+    pub row: RowChange,
+    /// A new public version and its number.
+    pub version: Option<u32>,
+    /// The event that reports it (public when `to` is).
+    pub event: Option<&'static str>,
+}
+
+/// How a reviewer's action changes the stored alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowChange {
+    /// A draft edited: text, tier and validity replaced.
+    Edited,
+    /// Published, updated or re-confirmed: text, tier, validity and version replaced, the first publication kept,
+    /// the new evidence seen.
+    Published,
+    /// A draft set aside: status and time only (never public, so no version).
+    Discarded,
+    /// A publication withdrawn: status, time and version (the withdrawal is a public version with the text as
+    /// edited; the alert's text stays what was published).
+    Withdrawn,
+}
+
+/// Why an action was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    /// Not a step of the lifecycle (see [`transition`]).
+    Transition(String),
+    /// The edit fails its checks.
+    Input(crate::sample::InvalidInput),
+}
+
+impl Change {
+    pub fn of(
+        alert: &Alert,
+        action: AlertAction,
+        edit: &AlertEdit,
+        geography: &crate::Geography,
+        at: jiff::Timestamp,
+    ) -> Result<Change, Refused> {
+        let from = alert.status_at(at);
+        let to = transition(from, action).map_err(Refused::Transition)?;
+        let mut content = alert.content.clone();
+        edit.apply(&mut content, geography, at).map_err(Refused::Input)?;
+        let tier = edit.tier.unwrap_or(alert.tier);
+        let kept = edit.valid_until.or(alert.valid_until);
+        // A publication or re-confirmation without a validity period is valid for the default period from now (a
+        // re-confirmation says the alert still holds); an update keeps the validity it had.
+        let fresh = Some(edit.valid_until.unwrap_or(at + jiff::SignedDuration::from_hours(DEFAULT_VALIDITY_DAYS * 24)));
+        let next = Some(alert.version + 1);
+        let (kind, row, valid_until, version, event) = match action {
+            AlertAction::Edit => ("edited", RowChange::Edited, kept, None, None),
+            AlertAction::Publish => ("published", RowChange::Published, fresh, next, Some("alert.published")),
+            // Subscribers and CAP see a re-confirmation as what it is on the wire: an update.
+            AlertAction::Reconfirm => ("reconfirmed", RowChange::Published, fresh, next, Some("alert.updated")),
+            AlertAction::Update => ("updated", RowChange::Published, kept.or(fresh), next, Some("alert.updated")),
+            AlertAction::Discard => ("discarded", RowChange::Discarded, kept, None, Some("alert.discarded")),
+            AlertAction::Withdraw => ("withdrawn", RowChange::Withdrawn, kept, next, Some("alert.withdrawn")),
+        };
+        Ok(Change { from, to, kind, content, tier, valid_until, row, version, event })
+    }
+}
+
 /// An alert as stored, with its current content. Events carry it as their payload, and subscribers' messages are
 /// written from that copy (the version the event announced), so it reads back too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

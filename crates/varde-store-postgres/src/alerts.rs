@@ -357,7 +357,7 @@ pub(super) async fn choose_photo(tx: &Tx<'_>, alert: i64, code: SampleCode, acto
     append_audit(tx, at, actor, "alert.photo", &format!("alert:{alert} sample:{}", code.compact())).await
 }
 
-/// A reviewer's action on an alert.
+/// A reviewer's action on an alert, written as `alert::Change` decides it.
 pub(super) async fn change(
     tx: &Tx<'_>,
     assessor: &Assessor,
@@ -368,99 +368,63 @@ pub(super) async fn change(
     at: Timestamp,
 ) -> Result<Alert> {
     let alert = load_alert(tx, id).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let from = alert.status_at(at);
-    let to = alert::transition(from, action)
-        .map_err(|message| StoreError::Invalid { code: ErrorCode::InvalidTransition, message })?;
-    let mut content = alert.content.clone();
-    edit.apply(&mut content, &assessor.geography, at).map_err(StoreError::Input)?;
-    let tier = edit.tier.unwrap_or(alert.tier);
-    let valid_until = edit.valid_until.or(alert.valid_until);
-    let body = content_json(&content);
-    let version_row = async |version: u32, kind: &str, valid_until: Option<Timestamp>| -> Result<()> {
-        execute(
-            tx,
-            "INSERT INTO alert_versions (alert_id, version, kind, at_ms, actor, tier, content, valid_until_ms, note)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                &id,
-                &i64::from(version),
-                &kind,
-                &ms(at),
-                &actor,
-                &tier.as_str(),
-                &body,
-                &valid_until.map(ms),
-                &edit.note,
-            ],
-        )
-        .await?;
-        Ok(())
-    };
-    let (kind, event): (&str, Option<&str>) = match action {
-        AlertAction::Edit => {
+    let change = alert::Change::of(&alert, action, edit, &assessor.geography, at).map_err(|refused| match refused {
+        alert::Refused::Transition(message) => StoreError::Invalid { code: ErrorCode::InvalidTransition, message },
+        alert::Refused::Input(e) => StoreError::Input(e),
+    })?;
+    let body = content_json(&change.content);
+    let (tier, valid_until) = (change.tier.as_str(), change.valid_until.map(ms));
+    let version = i64::from(change.version.unwrap_or(alert.version));
+    match change.row {
+        alert::RowChange::Edited => {
             execute(
                 tx,
                 "UPDATE alerts SET content = $2, tier = $3, valid_until_ms = $4, updated_ms = $5 WHERE id = $1",
-                &[&id, &body, &tier.as_str(), &valid_until.map(ms), &ms(at)],
+                &[&id, &body, &tier, &valid_until, &ms(at)],
             )
-            .await?;
-            ("edited", None)
+            .await?
         }
-        AlertAction::Publish | AlertAction::Update | AlertAction::Reconfirm => {
-            let default_validity = at + jiff::SignedDuration::from_hours(alert::DEFAULT_VALIDITY_DAYS * 24);
-            let valid_until = match action {
-                // A publication without a validity period is valid for the default period from now; so is a
-                // re-confirmation, which says the alert still holds.
-                AlertAction::Publish | AlertAction::Reconfirm => edit.valid_until.unwrap_or(default_validity),
-                _ => valid_until.unwrap_or(default_validity),
-            };
-            let version = alert.version + 1;
+        alert::RowChange::Published => {
             execute(
                 tx,
                 "UPDATE alerts SET status = 'published', content = $2, tier = $3, valid_until_ms = $4, updated_ms = $5,
                  version = $6, published_ms = coalesce(published_ms, $5), new_evidence = false WHERE id = $1",
-                &[&id, &body, &tier.as_str(), &ms(valid_until), &ms(at), &i64::from(version)],
+                &[&id, &body, &tier, &valid_until, &ms(at), &version],
             )
-            .await?;
-            let (kind, event) = match action {
-                AlertAction::Publish => ("published", "alert.published"),
-                // Subscribers and CAP see a re-confirmation as what it is on the wire: an update.
-                AlertAction::Reconfirm => ("reconfirmed", "alert.updated"),
-                _ => ("updated", "alert.updated"),
-            };
-            version_row(version, kind, Some(valid_until)).await?;
-            (kind, Some(event))
+            .await?
         }
-        AlertAction::Discard => {
+        alert::RowChange::Discarded => {
             execute(
                 tx,
                 "UPDATE alerts SET status = 'discarded', withdrawn_ms = $2, updated_ms = $2 WHERE id = $1",
                 &[&id, &ms(at)],
             )
-            .await?;
-            ("discarded", Some("alert.discarded"))
+            .await?
         }
-        AlertAction::Withdraw => {
-            // Only a published alert gets here (see alert::transition): its withdrawal is a public version.
-            let version = alert.version + 1;
-            execute(
-                tx,
-                "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = $2, updated_ms = $2, version = $3 WHERE id = $1",
-                &[&id, &ms(at), &i64::from(version)],
-            )
-            .await?;
-            version_row(version, "withdrawn", valid_until).await?;
-            ("withdrawn", Some("alert.withdrawn"))
-        }
+        alert::RowChange::Withdrawn => execute(
+            tx,
+            "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = $2, updated_ms = $2, version = $3 WHERE id = $1",
+            &[&id, &ms(at), &version],
+        )
+        .await?,
     };
-    record_transition(tx, id, at, actor, kind, Some(from), to).await?;
-    append_audit(tx, at, actor, &format!("alert.{kind}"), &format!("alert:{id}")).await?;
+    if change.version.is_some() {
+        execute(
+            tx,
+            "INSERT INTO alert_versions (alert_id, version, kind, at_ms, actor, tier, content, valid_until_ms, note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[&id, &version, &change.kind, &ms(at), &actor, &tier, &body, &valid_until, &edit.note],
+        )
+        .await?;
+    }
+    record_transition(tx, id, at, actor, change.kind, Some(change.from), change.to).await?;
+    append_audit(tx, at, actor, &format!("alert.{}", change.kind), &format!("alert:{id}")).await?;
     let changed = load_alert(tx, id).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    if let Some(event) = event {
+    if let Some(event) = change.event {
         // A discarded draft was never public; only staff hear of it.
         let payload = serde_json::to_value(&changed).expect("plain data serialises");
-        events::append(tx, at, event, to.is_public(), Some(changed.tier), &changed.content.fylker, Some(id), &payload)
-            .await?;
+        let public = change.to.is_public();
+        events::append(tx, at, event, public, Some(changed.tier), &changed.content.fylker, Some(id), &payload).await?;
     }
     Ok(changed)
 }

@@ -392,7 +392,7 @@ pub(super) fn choose_photo(conn: &Connection, alert: i64, code: SampleCode, acto
     append_audit(conn, at, actor, "alert.photo", &format!("alert:{alert} sample:{}", code.compact()))
 }
 
-/// A reviewer's action on an alert.
+/// A reviewer's action on an alert, written as `alert::Change` decides it.
 pub(super) fn change(
     conn: &Connection,
     assessor: &Assessor,
@@ -403,76 +403,45 @@ pub(super) fn change(
     at: Timestamp,
 ) -> Result<Alert> {
     let alert = load_alert(conn, id)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let from = alert.status_at(at);
-    let to = alert::transition(from, action)
-        .map_err(|message| StoreError::Invalid { code: ErrorCode::InvalidTransition, message })?;
-    let mut content = alert.content.clone();
-    edit.apply(&mut content, &assessor.geography, at).map_err(StoreError::Input)?;
-    let tier = edit.tier.unwrap_or(alert.tier);
-    let valid_until = edit.valid_until.or(alert.valid_until);
-    let version_row = |version: u32, kind: &str, valid_until: Option<Timestamp>| -> Result<()> {
+    let change = alert::Change::of(&alert, action, edit, &assessor.geography, at).map_err(|refused| match refused {
+        alert::Refused::Transition(message) => StoreError::Invalid { code: ErrorCode::InvalidTransition, message },
+        alert::Refused::Input(e) => StoreError::Input(e),
+    })?;
+    let body = content_json(&change.content);
+    let (tier, valid_until) = (change.tier.as_str(), change.valid_until.map(ms));
+    let version = change.version.unwrap_or(alert.version);
+    match change.row {
+        alert::RowChange::Edited => conn.execute(
+            "UPDATE alerts SET content = ?2, tier = ?3, valid_until_ms = ?4, updated_ms = ?5 WHERE id = ?1",
+            params![id, body, tier, valid_until, ms(at)],
+        )?,
+        alert::RowChange::Published => conn.execute(
+            "UPDATE alerts SET status = 'published', content = ?2, tier = ?3, valid_until_ms = ?4, updated_ms = ?5, version = ?6,
+             published_ms = coalesce(published_ms, ?5), new_evidence = 0 WHERE id = ?1",
+            params![id, body, tier, valid_until, ms(at), version],
+        )?,
+        alert::RowChange::Discarded => conn.execute(
+            "UPDATE alerts SET status = 'discarded', withdrawn_ms = ?2, updated_ms = ?2 WHERE id = ?1",
+            params![id, ms(at)],
+        )?,
+        alert::RowChange::Withdrawn => conn.execute(
+            "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = ?2, updated_ms = ?2, version = ?3 WHERE id = ?1",
+            params![id, ms(at), version],
+        )?,
+    };
+    if let Some(version) = change.version {
         conn.prepare_cached(
             "INSERT INTO alert_versions (alert_id, version, kind, at_ms, actor, tier, content, valid_until_ms, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
-        .execute(params![id, version, kind, ms(at), actor, tier.as_str(), content_json(&content), valid_until.map(ms), edit.note])?;
-        Ok(())
-    };
-    let (kind, event): (&str, Option<&str>) = match action {
-        AlertAction::Edit => {
-            conn.execute(
-                "UPDATE alerts SET content = ?2, tier = ?3, valid_until_ms = ?4, updated_ms = ?5 WHERE id = ?1",
-                params![id, content_json(&content), tier.as_str(), valid_until.map(ms), ms(at)],
-            )?;
-            ("edited", None)
-        }
-        AlertAction::Publish | AlertAction::Update | AlertAction::Reconfirm => {
-            let default_validity = at + jiff::SignedDuration::from_hours(alert::DEFAULT_VALIDITY_DAYS * 24);
-            let valid_until = match action {
-                // A publication without a validity period is valid for the default period from now; so is a
-                // re-confirmation, which says the alert still holds.
-                AlertAction::Publish | AlertAction::Reconfirm => edit.valid_until.unwrap_or(default_validity),
-                _ => valid_until.unwrap_or(default_validity),
-            };
-            let version = alert.version + 1;
-            conn.execute(
-                "UPDATE alerts SET status = 'published', content = ?2, tier = ?3, valid_until_ms = ?4, updated_ms = ?5, version = ?6,
-                 published_ms = coalesce(published_ms, ?5), new_evidence = 0 WHERE id = ?1",
-                params![id, content_json(&content), tier.as_str(), ms(valid_until), ms(at), version],
-            )?;
-            let (kind, event) = match action {
-                AlertAction::Publish => ("published", "alert.published"),
-                // Subscribers and CAP see a re-confirmation as what it is on the wire: an update.
-                AlertAction::Reconfirm => ("reconfirmed", "alert.updated"),
-                _ => ("updated", "alert.updated"),
-            };
-            version_row(version, kind, Some(valid_until))?;
-            (kind, Some(event))
-        }
-        AlertAction::Discard => {
-            conn.execute(
-                "UPDATE alerts SET status = 'discarded', withdrawn_ms = ?2, updated_ms = ?2 WHERE id = ?1",
-                params![id, ms(at)],
-            )?;
-            ("discarded", Some("alert.discarded"))
-        }
-        AlertAction::Withdraw => {
-            conn.execute(
-                "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = ?2, updated_ms = ?2 WHERE id = ?1",
-                params![id, ms(at)],
-            )?;
-            // Only a published alert gets here (see alert::transition): its withdrawal is a public version.
-            version_row(alert.version + 1, "withdrawn", valid_until)?;
-            conn.execute("UPDATE alerts SET version = ?2 WHERE id = ?1", params![id, alert.version + 1])?;
-            ("withdrawn", Some("alert.withdrawn"))
-        }
-    };
-    record_transition(conn, id, at, actor, kind, Some(from), to)?;
-    append_audit(conn, at, actor, &format!("alert.{kind}"), &format!("alert:{id}"))?;
+        .execute(params![id, version, change.kind, ms(at), actor, tier, body, valid_until, edit.note])?;
+    }
+    record_transition(conn, id, at, actor, change.kind, Some(change.from), change.to)?;
+    append_audit(conn, at, actor, &format!("alert.{}", change.kind), &format!("alert:{id}"))?;
     let changed = load_alert(conn, id)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    if let Some(event) = event {
+    if let Some(event) = change.event {
         // A discarded draft was never public; only staff hear of it.
-        let public = to.is_public();
         let payload = serde_json::to_value(&changed).expect("plain data serialises");
+        let public = change.to.is_public();
         super::events::append(
             conn,
             at,

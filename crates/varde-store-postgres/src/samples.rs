@@ -2,7 +2,7 @@
 
 use super::*;
 use varde_domain::alert::AlertStatus;
-use varde_domain::feedback::{self, Effect, Intention, UnexpectedEffect};
+use varde_domain::feedback::{self, Intention};
 use varde_domain::finding::Finding;
 use varde_domain::sample::{
     Amount, AmountUnit, Analysis, AnalysisResult, Component, ComponentRole, Confidence, Form, Outcome, Sample,
@@ -337,22 +337,9 @@ pub(super) async fn samples_of(
     Ok(out)
 }
 
-/// A `result_feedback` row: (intention, used, effect, unexpected as JSON).
+/// A `result_feedback` row (see `varde_store::feedback_from_stored`).
 pub(super) fn feedback_of(
-    (intention, used, effect, unexpected): (Option<String>, Option<bool>, Option<String>, Option<String>),
+    row: (Option<String>, Option<bool>, Option<String>, Option<String>),
 ) -> Result<(Option<Intention>, Option<feedback::Outcome>)> {
-    let intention = intention.map(|i| Intention::parse(&i).ok_or_else(|| corrupt("intention", &i))).transpose()?;
-    let outcome = match used {
-        None => None,
-        Some(used) => {
-            let effect = effect.map(|e| Effect::parse(&e).ok_or_else(|| corrupt("effect", &e))).transpose()?;
-            let codes: Vec<String> = from_json(unexpected)?.unwrap_or_default();
-            let unexpected = codes
-                .iter()
-                .map(|c| UnexpectedEffect::parse(c).ok_or_else(|| corrupt("unexpected effect", c)))
-                .collect::<Result<_, _>>()?;
-            Some(feedback::Outcome { used, effect, unexpected })
-        }
-    };
-    Ok((intention, outcome))
+    Ok(varde_store::feedback_from_stored(row)?)
 }

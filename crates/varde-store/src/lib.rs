@@ -161,6 +161,27 @@ pub mod points {
     }
 }
 
+/// What a sample's result changed, as every backend keeps it: the intention's code, whether the product was used,
+/// the effect's code and the unexpected effects as a JSON array of codes; read back into the domain's types.
+pub fn feedback_from_stored(
+    (intention, used, effect, unexpected): (Option<String>, Option<bool>, Option<String>, Option<String>),
+) -> Result<(Option<varde_domain::feedback::Intention>, Option<varde_domain::feedback::Outcome>), StoreError> {
+    use varde_domain::feedback::{Effect, Intention, Outcome, UnexpectedEffect};
+    let unknown = |what: &str, value: &str| StoreError::Corrupt(format!("unknown {what} '{value}'"));
+    let intention = intention.map(|i| Intention::parse(&i).ok_or_else(|| unknown("intention", &i))).transpose()?;
+    let Some(used) = used else { return Ok((intention, None)) };
+    let effect = effect.map(|e| Effect::parse(&e).ok_or_else(|| unknown("effect", &e))).transpose()?;
+    let codes: Vec<String> = match unexpected {
+        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        None => Vec::new(),
+    };
+    let unexpected = codes
+        .iter()
+        .map(|c| UnexpectedEffect::parse(c).ok_or_else(|| unknown("unexpected effect", c)))
+        .collect::<Result<_, _>>()?;
+    Ok((intention, Some(Outcome { used, effect, unexpected })))
+}
+
 /// A reference spectrum of a catalogue substance, for the library.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewReferenceSpectrum {

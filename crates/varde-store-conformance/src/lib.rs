@@ -194,3 +194,87 @@ pub async fn an_event_reader_misses_nothing_under_concurrent_writers(store: Back
     let report = store.verify_audit().await.unwrap();
     assert_eq!(report.first_broken, None, "the audit chain did not fork");
 }
+
+fn attempt(key: u8, allowance: u32) -> varde_store::Attempt {
+    varde_store::Attempt {
+        limit: "lookup",
+        key: [key; 32],
+        earlier_key: [key ^ 0xff; 32],
+        allowance,
+        window: jiff::SignedDuration::from_mins(10),
+    }
+}
+
+/// A limit counts its allowance per key and limit, forgets tries older than its window, counts tries made under
+/// yesterday's salt, and asking or recording changes what it should.
+pub async fn a_limit_counts_its_allowance_per_key(store: Backend) {
+    use varde_store::Counting::{Allow, Ask, Record};
+    let t0 = now();
+    for i in 0..3 {
+        assert!(store.attempt(attempt(1, 3), Allow, t0).await.unwrap(), "try {i} is within the allowance");
+    }
+    assert!(!store.attempt(attempt(1, 3), Allow, t0).await.unwrap(), "the fourth is not");
+    assert!(!store.attempt(attempt(1, 3), Ask, t0).await.unwrap(), "and asking says so");
+    assert!(store.attempt(attempt(2, 3), Ask, t0).await.unwrap(), "another key has its own allowance");
+    let other_limit = varde_store::Attempt { limit: "concern", ..attempt(1, 3) };
+    assert!(store.attempt(other_limit, Allow, t0).await.unwrap(), "and so has another limit");
+    // Asking counts nothing.
+    for _ in 0..5 {
+        assert!(store.attempt(attempt(2, 3), Ask, t0).await.unwrap());
+    }
+    // Tries made under yesterday's salt count.
+    let yesterday = varde_store::Attempt { key: [2 ^ 0xff; 32], earlier_key: [9; 32], ..attempt(2, 3) };
+    for _ in 0..3 {
+        store.attempt(yesterday.clone(), Record, t0).await.unwrap();
+    }
+    assert!(!store.attempt(attempt(2, 3), Ask, t0).await.unwrap(), "tries under the earlier key count");
+    // Recorded tries count whatever the count; once the window has passed none of them counts.
+    for _ in 0..10 {
+        store.attempt(attempt(3, 2), Record, t0).await.unwrap();
+    }
+    let just_before = t0 + jiff::SignedDuration::from_mins(10) - jiff::SignedDuration::from_secs(1);
+    assert!(!store.attempt(attempt(3, 2), Ask, just_before).await.unwrap(), "still within the window");
+    let after = t0 + jiff::SignedDuration::from_mins(10);
+    assert!(store.attempt(attempt(3, 2), Allow, after).await.unwrap(), "older tries no longer count");
+    assert!(store.attempt(attempt(1, 3), Allow, after).await.unwrap());
+}
+
+/// Sixteen tries at once against an allowance of five: exactly five are allowed.
+pub async fn concurrent_tries_use_the_allowance_exactly(store: Backend) {
+    let tries: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store.attempt(attempt(7, 5), varde_store::Counting::Allow, now()).await.expect("counted")
+            })
+        })
+        .collect();
+    let mut allowed = 0;
+    for t in tries {
+        allowed += usize::from(t.await.expect("no panic"));
+    }
+    assert_eq!(allowed, 5);
+}
+
+/// A day's salt is made once and kept through the next day, then deleted with the tries older than two days.
+pub async fn limit_salts_last_two_days(store: Backend) {
+    let day = jiff::SignedDuration::from_hours(24);
+    let t0 = now();
+    let first = store.limit_salts(t0).await.unwrap();
+    assert_eq!(first, store.limit_salts(t0).await.unwrap(), "made once");
+    assert_ne!(first.today, first.yesterday);
+    let next = store.limit_salts(t0 + day).await.unwrap();
+    assert_eq!((next.day, next.yesterday), (first.day + 1, first.today), "today's salt is tomorrow's earlier one");
+    assert_ne!(next.today, first.today);
+    let later = store.limit_salts(t0 + day * 3).await.unwrap();
+    assert!(![first.today, first.yesterday, next.today].contains(&later.today));
+    assert!(![first.today, next.today].contains(&later.yesterday), "older salts are gone");
+    // Tries older than two days are deleted with the salts; a newer one still counts.
+    store.attempt(attempt(4, 1), varde_store::Counting::Record, t0).await.unwrap();
+    store.attempt(attempt(5, 1), varde_store::Counting::Record, t0 + day * 3).await.unwrap();
+    let window = jiff::SignedDuration::from_hours(24 * 5);
+    let long = |key| varde_store::Attempt { window, ..attempt(key, 1) };
+    store.limit_salts(t0 + day * 3).await.unwrap();
+    assert!(store.attempt(long(4), varde_store::Counting::Ask, t0 + day * 3).await.unwrap(), "deleted");
+    assert!(!store.attempt(long(5), varde_store::Counting::Ask, t0 + day * 3).await.unwrap(), "kept");
+}

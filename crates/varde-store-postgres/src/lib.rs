@@ -38,6 +38,7 @@ use varde_store::{
 mod alerts;
 mod error;
 mod events;
+mod limits;
 mod samples;
 mod spectra;
 mod subscribers;
@@ -48,12 +49,15 @@ use samples::{insert_analysis, sample_id_of, update_status};
 pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_limits.sql")];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 // Varde's advisory locks: the first key is "VARD" (0x56415244) and the next number, the second the schema's hash, so
 // that schemas in one database (one per test, or per installation) do not block each other.
 const WRITER_LOCK: &str = "SELECT pg_advisory_xact_lock(1447121476, hashtext(current_schema()))";
+/// Rate limits count under a lock of their own: exact across instances without waiting for the writers.
+const LIMITS_LOCK: &str = "SELECT pg_advisory_xact_lock(1447121479, hashtext(current_schema()))";
 const JOBS_LOCK: &str = "SELECT pg_try_advisory_lock(1447121478, hashtext(current_schema()))";
 const MIGRATION_LOCK: &str = "SELECT pg_advisory_lock(1447121477, hashtext(current_schema()))";
 const MIGRATION_UNLOCK: &str = "SELECT pg_advisory_unlock(1447121477, hashtext(current_schema()))";
@@ -71,6 +75,8 @@ pub struct PostgresStore {
     /// This instance's writers queue here before they take a connection: they would only wait for the writers' lock
     /// while holding one, and leave none for readers.
     writers: tokio::sync::Mutex<()>,
+    /// The same for the rate limits' counters.
+    limits: tokio::sync::Mutex<()>,
     /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
     health: Mutex<Option<String>>,
 }
@@ -112,6 +118,7 @@ impl PostgresStore {
             events,
             listener: Mutex::new(None),
             writers: tokio::sync::Mutex::new(()),
+            limits: tokio::sync::Mutex::new(()),
             health: Mutex::new(None),
         };
         store.listen();
@@ -151,11 +158,21 @@ impl PostgresStore {
         &self,
         f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
     ) -> Result<R, StoreError> {
+        self.locked(&self.writers, WRITER_LOCK, f).await
+    }
+
+    /// Runs `f` in a transaction that first takes the advisory lock `lock` (after queueing in-process on `turn`).
+    async fn locked<R: Send>(
+        &self,
+        turn: &tokio::sync::Mutex<()>,
+        lock: &str,
+        f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
+    ) -> Result<R, StoreError> {
         let result = async {
-            let _turn = self.writers.lock().await;
+            let _turn = turn.lock().await;
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
-            tx.execute(WRITER_LOCK, &[]).await?;
+            tx.execute(lock, &[]).await?;
             let value = f(&tx).await?;
             tx.commit().await?;
             Ok(value)
@@ -1370,6 +1387,22 @@ impl Store for PostgresStore {
         let service = service.clone();
         self.write(move |tx| Box::pin(async move { subscribers::record_escalation(tx, alert, &service, at).await }))
             .await
+    }
+
+    async fn attempt(
+        &self,
+        attempt: varde_store::Attempt,
+        counting: varde_store::Counting,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.locked(&self.limits, LIMITS_LOCK, move |tx| {
+            Box::pin(async move { limits::attempt(tx, &attempt, counting, at).await })
+        })
+        .await
+    }
+
+    async fn limit_salts(&self, at: Timestamp) -> Result<varde_store::LimitSalts, StoreError> {
+        self.locked(&self.limits, LIMITS_LOCK, move |tx| Box::pin(limits::salts(tx, at))).await
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -56,3 +56,34 @@ async fn one_store_leads_the_jobs_and_another_takes_over_when_it_goes() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Four instances take tries at one limit at once: together they allow exactly its allowance (the limits' lock;
+/// each instance alone would queue its own tries in-process and hide a missing one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_counting_one_limit_at_once_allow_exactly_its_allowance() {
+    let Some(url) = fresh_schema("limits").await else { return };
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(Arc::new(PostgresStore::open(&url, assessor()).await.unwrap()));
+    }
+    let attempt = varde_store::Attempt {
+        limit: "login",
+        key: [7; 32],
+        earlier_key: [8; 32],
+        allowance: 5,
+        window: jiff::SignedDuration::from_mins(10),
+    };
+    let tries: Vec<_> = (0..32)
+        .map(|i| {
+            let (store, attempt) = (stores[i % 4].clone(), attempt.clone());
+            tokio::spawn(async move {
+                store.attempt(attempt, varde_store::Counting::Allow, jiff::Timestamp::now()).await.unwrap()
+            })
+        })
+        .collect();
+    let mut allowed = 0;
+    for t in tries {
+        allowed += usize::from(t.await.unwrap());
+    }
+    assert_eq!(allowed, 5);
+}

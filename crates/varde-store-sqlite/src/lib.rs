@@ -35,6 +35,7 @@ use varde_store::{
 mod alerts;
 mod error;
 mod events;
+mod limits;
 mod samples;
 mod spectra;
 mod subscribers;
@@ -57,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0012_result_feedback.sql"),
     include_str!("../migrations/sqlite/0013_figure_weeks.sql"),
     include_str!("../migrations/sqlite/0014_evidence_by_sample.sql"),
+    include_str!("../migrations/sqlite/0015_limits.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -1217,6 +1219,19 @@ impl Store for SqliteStore {
     async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {
         let service = service.clone();
         self.write(move |conn| subscribers::record_escalation(conn, alert, &service, at)).await
+    }
+
+    async fn attempt(
+        &self,
+        attempt: varde_store::Attempt,
+        counting: varde_store::Counting,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write(move |conn| limits::attempt(conn, &attempt, counting, at)).await
+    }
+
+    async fn limit_salts(&self, at: Timestamp) -> Result<varde_store::LimitSalts, StoreError> {
+        self.write(move |conn| limits::salts(conn, at)).await
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {

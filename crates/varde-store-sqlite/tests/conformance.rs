@@ -29,4 +29,7 @@ conformance!(
     amending_an_analysis_keeps_the_old_one,
     concurrent_severe_samples_of_one_product_make_one_draft,
     an_event_reader_misses_nothing_under_concurrent_writers,
+    a_limit_counts_its_allowance_per_key,
+    concurrent_tries_use_the_allowance_exactly,
+    limit_salts_last_two_days,
 );

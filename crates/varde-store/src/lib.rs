@@ -464,6 +464,52 @@ pub struct WarningTimes {
     pub acknowledged: Vec<Timestamp>,
 }
 
+/// One try at something limited — a result look-up, a concern report, a failed login, a subscription request —
+/// counted in the database, so that every instance sharing it counts together. Who tried is a keyed hash (see
+/// [`LimitSalts`]); the address or account itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// Which limit ("lookup", "concern", "login", …).
+    pub limit: &'static str,
+    /// Who, hashed with today's salt.
+    pub key: [u8; 32],
+    /// Who, hashed with yesterday's: tries made before midnight still count after it.
+    pub earlier_key: [u8; 32],
+    pub allowance: u32,
+    /// How long a try counts; less than a day, as salts last two.
+    pub window: jiff::SignedDuration,
+}
+
+/// What [`Store::attempt`] does with a try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Counts it if the allowance is not used up (a look-up that then goes ahead).
+    Allow,
+    /// Counts it whatever the count (a failed login is counted, not allowed).
+    Record,
+    /// Counts nothing: only asks whether the allowance is used up.
+    Ask,
+}
+
+/// The secrets the limits hash who tried with: one per day, made when first asked for and deleted the day after,
+/// with the tries hashed under it — so a stored try cannot be tied to an address by trying every address once the
+/// day is over, and even within it only with the database's own salt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitSalts {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    pub today: [u8; 32],
+    pub yesterday: [u8; 32],
+}
+
+/// Tries older than this are deleted when a day's salt is made (longer than any limit's window).
+pub const ATTEMPTS_KEPT: jiff::SignedDuration = jiff::SignedDuration::from_hours(48);
+
+/// The UTC day `at` falls on, as days since 1970-01-01.
+pub fn day_of(at: Timestamp) -> i64 {
+    at.as_second().div_euclid(86_400)
+}
+
 /// This instance's turn to run the background jobs (webhook delivery, the subscribers' outbox, signals,
 /// retention). Where several instances share one database, one holds it at a time; it is lost when that instance's
 /// hold on the database ends (the process dies, its connection is cut), and another instance takes it.
@@ -789,6 +835,13 @@ pub trait Store: Send + Sync + 'static {
     async fn escalations(&self, alert: i64) -> Result<Vec<ServiceSlug>, StoreError>;
     /// Records that an alert was escalated to a service by e-mail (audited); false if it already was.
     async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError>;
+
+    /// Counts a try at a limit as `counting` says; true if the allowance was not used up before it. Exact when
+    /// instances count at once.
+    async fn attempt(&self, attempt: Attempt, counting: Counting, at: Timestamp) -> Result<bool, StoreError>;
+    /// The salts for `at`'s day and the day before, made if missing; older salts, and tries older than
+    /// [`ATTEMPTS_KEPT`], are deleted.
+    async fn limit_salts(&self, at: Timestamp) -> Result<LimitSalts, StoreError>;
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;

@@ -2,38 +2,36 @@
 //! chooses at start (addresses, retention, SMTP, escalation, proxies) are the binary's flags (`varde serve --help`,
 //! README "Configuration"); these are the values that hold everywhere and change only with the code.
 
-/// Rate limits and sizes that protect the service: per client address, per account, per request.
+/// Rate limits and sizes that protect the service: per client address, per account, per request. Limits are counted
+/// in the database (see [`crate::http::limits`]), so every instance sharing it counts together.
 pub mod limits {
+    use crate::http::limits::Limit;
     use std::time::Duration;
 
-    /// Subscription requests per e-mail address per hour: enough to ask again, too few to flood someone's inbox.
-    pub const SUBSCRIPTION_REQUESTS_PER_ADDRESS: usize = 3;
+    /// Subscription requests per e-mail address or push endpoint per hour: enough to ask again, too few to flood
+    /// someone's inbox.
+    pub const SUBSCRIPTION_REQUESTS_PER_ADDRESS: Limit = Limit::new("subscribe-address", 3, HOUR);
 
     /// Subscription requests per client address per hour.
-    pub const SUBSCRIPTION_REQUESTS_PER_CLIENT: usize = 10;
+    pub const SUBSCRIPTION_REQUESTS_PER_CLIENT: Limit = Limit::new("subscribe-client", 10, HOUR);
 
-    /// The window the subscription limits count in.
-    pub const SUBSCRIPTION_WINDOW: Duration = Duration::from_secs(3600);
+    /// Result look-ups (page and API together) per address in ten minutes.
+    pub const LOOKUPS_PER_ADDRESS: Limit = Limit::new("lookup", 5, WINDOW);
+
+    /// Concern reports per address in ten minutes.
+    pub const CONCERNS_PER_ADDRESS: Limit = Limit::new("concern", 5, WINDOW);
+
+    /// Failed logins from one address, and for one account from anywhere, before they are locked for the rest of
+    /// ten minutes.
+    pub const LOGIN_FAILURES_PER_ADDRESS: Limit = Limit::new("login-address", 5, WINDOW);
+
+    pub const LOGIN_FAILURES_PER_ACCOUNT: Limit = Limit::new("login-account", 10, WINDOW);
 
     /// The largest request body accepted (a sample with many analyses is a few kilobytes).
     pub const MAX_BODY: usize = 1 << 20;
 
-    /// The window every limit counts in.
-    pub const WINDOW: Duration = Duration::from_secs(600);
-
-    /// Result look-ups (page and API together) per address in the window.
-    pub const LOOKUPS_PER_ADDRESS: usize = 5;
-
-    /// Concern reports per address in the window.
-    pub const CONCERNS_PER_ADDRESS: usize = 5;
-
-    /// Failed logins from one address, and for one account from anywhere, before they are locked for the window.
-    pub const LOGIN_FAILURES_PER_ADDRESS: usize = 5;
-
-    pub const LOGIN_FAILURES_PER_ACCOUNT: usize = 10;
-
-    /// The most keys a limiter remembers.
-    pub const MAX_KEYS: usize = 100_000;
+    const WINDOW: Duration = Duration::from_secs(600);
+    const HOUR: Duration = Duration::from_secs(3600);
 }
 
 /// Staff sessions and the cookies of the pages.

@@ -40,10 +40,8 @@ pub struct Inner {
     pub metrics: Metrics,
     pub tokens: TokenCache,
     pub feed_cache: warn::feeds::atom::FeedCache,
-    pub concern_limiter: http::limits::RateLimiter,
-    pub login_failures: http::session::LoginFailures,
-    /// Result look-ups, the page's and the API's together.
-    pub lookup_limiter: http::limits::RateLimiter,
+    /// Rate limits (look-ups, concern reports, failed logins, subscription requests), counted in the store.
+    pub limits: http::limits::Limits,
     /// Peers whose forwarded headers name the client (`--trusted-proxy`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// A hash of nothing, checked against when a login names an unknown user, so both take the same time.
@@ -77,9 +75,7 @@ impl AppState {
             metrics,
             tokens: TokenCache::new(Duration::from_secs(30)),
             feed_cache: Default::default(),
-            concern_limiter: http::limits::RateLimiter::new(config::limits::CONCERNS_PER_ADDRESS),
-            login_failures: Default::default(),
-            lookup_limiter: http::limits::RateLimiter::new(config::limits::LOOKUPS_PER_ADDRESS),
+            limits: Default::default(),
             trusted_proxies: Vec::new(),
             dummy_hash: http::session::hash_password("no such user"),
             spectra: Default::default(),

@@ -4,6 +4,7 @@
 
 use crate::AppState;
 use crate::config::check::RESULT_ANSWER_AFTER as ANSWER_AFTER;
+use crate::config::limits::LOOKUPS_PER_ADDRESS;
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
@@ -30,7 +31,7 @@ pub enum Lookup {
 }
 
 /// The one way to look up a result, for the page and the API alike: at most
-/// [`crate::config::limits::LOOKUPS_PER_ADDRESS`] per address in the window, counted together, and never answered sooner than
+/// [`LOOKUPS_PER_ADDRESS`] per address in the window, counted together, and never answered sooner than
 /// [`ANSWER_AFTER`] after `started`, so neither the count nor the time tells a known code from an unknown one.
 pub async fn lookup(
     state: &AppState,
@@ -38,7 +39,7 @@ pub async fn lookup(
     code: &str,
     started: Instant,
 ) -> Result<Lookup, ApiError> {
-    let found = if !state.lookup_limiter.allow(&address.key("lookup")) {
+    let found = if !state.limits.allow(&*state.store, LOOKUPS_PER_ADDRESS, &address.who()).await? {
         Ok(Lookup::Limited)
     } else {
         match SampleCode::parse(code) {

@@ -86,7 +86,7 @@ async fn submit(
             page(&state, lang, &input, Some(t(lang, "form_expired")), token)
         }));
     }
-    if !state.concern_limiter.allow(&address.key("concern")) {
+    if !state.limits.allow(&*state.store, crate::config::limits::CONCERNS_PER_ADDRESS, &address.who()).await? {
         let body = html! { h1 { (t(lang, "concern_title")) } p.error role="alert" { (t(lang, "concern_too_many")) } };
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,

@@ -1,93 +1,98 @@
 //! Limits at the edge: who the client is (behind trusted proxies only), and how often an address or an account may
-//! try something. The limiter's memory is bounded: old attempts are pruned, and past [`MAX_KEYS`](crate::config::limits::MAX_KEYS) the least recently
-//! seen keys are forgotten, so a flood of made-up addresses or usernames cannot grow it without end.
+//! try something. Tries are counted in the database, so that every instance sharing it counts together and a
+//! restart does not lift a lock-out. Who tried is stored only as an HMAC under a salt the database makes each day and
+//! deletes the day after (see [`varde_store::LimitSalts`]): not the address or account, and not a plain hash of it,
+//! which anyone could reverse by hashing every IPv4 address.
 
-use crate::config::limits::{MAX_KEYS, WINDOW};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use hmac::{Hmac, Mac};
 use ipnet::IpNet;
-use std::collections::{HashMap, VecDeque};
+use jiff::Timestamp;
+use sha2::Sha256;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use varde_store::{Attempt, Counting, LimitSalts, Store, StoreError};
 
-/// Attempts per key in a sliding window, at most `allowance` remembered per key.
-pub struct RateLimiter {
-    allowance: usize,
-    window: Duration,
-    max_keys: usize,
-    seen: Mutex<HashMap<String, VecDeque<Instant>>>,
+/// How many tries one client or account may make in a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Names the limit in the database; each limit counts on its own.
+    pub name: &'static str,
+    pub allowance: u32,
+    pub window: Duration,
 }
 
-impl RateLimiter {
-    pub fn new(allowance: usize) -> RateLimiter {
-        RateLimiter::with_capacity(allowance, WINDOW, MAX_KEYS)
+impl Limit {
+    /// A limit; its window must be shorter than a day (salts last two, so a try is found under yesterday's).
+    pub const fn new(name: &'static str, allowance: u32, window: Duration) -> Limit {
+        assert!(window.as_secs() < 86_400, "a limit's window is shorter than a day");
+        Limit { name, allowance, window }
+    }
+}
+
+/// Counts tries at the [`Limit`]s in the store, hashing who tried with the day's salt (kept here until the day
+/// changes).
+#[derive(Default)]
+pub struct Limits {
+    salts: Mutex<Option<LimitSalts>>,
+}
+
+impl Limits {
+    /// Counts a try by `who` if the allowance is not used up; false (and nothing counted) when it is.
+    pub async fn allow(&self, store: &dyn Store, limit: Limit, who: &str) -> Result<bool, StoreError> {
+        self.attempt(store, limit, who, Counting::Allow).await
     }
 
-    pub fn with_capacity(allowance: usize, window: Duration, max_keys: usize) -> RateLimiter {
-        RateLimiter { allowance, window, max_keys, seen: Mutex::new(HashMap::new()) }
+    /// Counts a try by `who` whatever the count (failed logins are counted, not allowed).
+    pub async fn record(&self, store: &dyn Store, limit: Limit, who: &str) -> Result<(), StoreError> {
+        self.attempt(store, limit, who, Counting::Record).await.map(|_| ())
     }
 
-    /// How many attempts `key` made in the window (at most the allowance).
-    pub fn count(&self, key: &str) -> usize {
-        let now = Instant::now();
-        let seen = self.seen.lock().expect("not poisoned");
-        seen.get(key).map_or(0, |v| v.iter().filter(|t| now.duration_since(**t) < self.window).count())
+    /// Whether `who` has used the allowance.
+    pub async fn exhausted(&self, store: &dyn Store, limit: Limit, who: &str) -> Result<bool, StoreError> {
+        self.attempt(store, limit, who, Counting::Ask).await.map(|left| !left)
     }
 
-    /// Whether `key` has used its allowance.
-    pub fn exhausted(&self, key: &str) -> bool {
-        self.count(key) >= self.allowance
+    async fn attempt(
+        &self,
+        store: &dyn Store,
+        limit: Limit,
+        who: &str,
+        counting: Counting,
+    ) -> Result<bool, StoreError> {
+        let now = Timestamp::now();
+        let salts = self.salts(store, now).await?;
+        let attempt = Attempt {
+            limit: limit.name,
+            key: keyed(&salts.today, limit.name, who),
+            earlier_key: keyed(&salts.yesterday, limit.name, who),
+            allowance: limit.allowance,
+            window: jiff::SignedDuration::try_from(limit.window).expect("a window shorter than a day"),
+        };
+        store.attempt(attempt, counting, now).await
     }
 
-    /// Records an attempt from `key` whatever its count (failed logins are counted, not allowed).
-    pub fn record(&self, key: &str) {
-        self.attempt(key, true);
-    }
-
-    /// Records an attempt from `key`; false (and nothing recorded) when the key has used its allowance.
-    pub fn allow(&self, key: &str) -> bool {
-        self.attempt(key, false)
-    }
-
-    /// How many keys are remembered (for tests and metrics).
-    pub fn keys(&self) -> usize {
-        self.seen.lock().expect("not poisoned").len()
-    }
-
-    fn attempt(&self, key: &str, always: bool) -> bool {
-        let now = Instant::now();
-        let mut seen = self.seen.lock().expect("not poisoned");
-        if !seen.contains_key(key) && seen.len() >= self.max_keys {
-            self.prune(&mut seen, now);
+    async fn salts(&self, store: &dyn Store, now: Timestamp) -> Result<LimitSalts, StoreError> {
+        let today = varde_store::day_of(now);
+        if let Some(salts) = self.salts.lock().expect("not poisoned").as_ref().filter(|s| s.day == today) {
+            return Ok(salts.clone());
         }
-        let times = seen.entry(key.to_owned()).or_default();
-        while times.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
-            times.pop_front();
-        }
-        let allowed = times.len() < self.allowance;
-        if allowed || always {
-            if times.len() >= self.allowance {
-                times.pop_front();
-            }
-            times.push_back(now);
-        }
-        allowed
+        let salts = store.limit_salts(now).await?;
+        *self.salts.lock().expect("not poisoned") = Some(salts.clone());
+        Ok(salts)
     }
+}
 
-    /// Forgets keys with no attempt in the window, then, if still full, the tenth of keys seen least recently.
-    fn prune(&self, seen: &mut HashMap<String, VecDeque<Instant>>, now: Instant) {
-        seen.retain(|_, v| v.back().is_some_and(|t| now.duration_since(*t) < self.window));
-        if seen.len() >= self.max_keys {
-            let mut last: Vec<(Instant, String)> =
-                seen.iter().map(|(k, v)| (*v.back().expect("kept keys have attempts"), k.clone())).collect();
-            last.sort_unstable();
-            for (_, k) in last.into_iter().take((self.max_keys / 10).max(1)) {
-                seen.remove(&k);
-            }
-        }
-    }
+/// Who tried, as the database keeps it: HMAC-SHA256 of the limit's name and `who` under `salt`.
+fn keyed(salt: &[u8; 32], limit: &str, who: &str) -> [u8; 32] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(salt).expect("HMAC takes any key length");
+    mac.update(limit.as_bytes());
+    mac.update(&[0]);
+    mac.update(who.as_bytes());
+    mac.finalize().into_bytes().into()
 }
 
 /// The client's address: the peer's, or when the peer is a trusted proxy (`--trusted-proxy CIDR`) the address that
@@ -97,9 +102,17 @@ impl RateLimiter {
 pub struct ClientAddress(pub Option<IpAddr>);
 
 impl ClientAddress {
-    /// A key for the limiters.
-    pub fn key(&self, prefix: &str) -> String {
-        format!("{prefix}:{}", self.0.map_or_else(|| "unknown".to_owned(), |a| a.to_string()))
+    /// Who the client is for the limits: its IPv4 address, or its IPv6 address's /64 network (one subscriber line
+    /// is given a whole /64, and could otherwise change address for every try).
+    pub fn who(&self) -> String {
+        match self.0 {
+            None => "unknown".to_owned(),
+            Some(IpAddr::V4(v4)) => v4.to_string(),
+            Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => IpNet::new(IpAddr::V6(v6), 64).expect("64 is a valid prefix").trunc().to_string(),
+            },
+        }
     }
 }
 
@@ -226,21 +239,28 @@ mod tests {
     }
 
     #[test]
-    fn the_limiter_allows_its_allowance_and_forgets_old_keys() {
-        let l = RateLimiter::with_capacity(3, Duration::from_secs(600), 100);
-        assert!((0..3).all(|_| l.allow("a")));
-        assert!(!l.allow("a"));
-        for i in 0..1000 {
-            l.record(&format!("user{i}"));
-        }
-        assert!(l.keys() <= 100, "{} keys remembered", l.keys());
-        let short = RateLimiter::with_capacity(1, Duration::from_millis(1), 10);
-        assert!(short.allow("b"));
-        std::thread::sleep(Duration::from_millis(5));
-        assert!(short.allow("b"), "an attempt older than the window no longer counts");
-        for _ in 0..50 {
-            short.record("c");
-        }
-        assert_eq!(short.seen.lock().unwrap()["c"].len(), 1, "at most the allowance is remembered per key");
+    fn a_client_is_its_ipv4_address_or_its_ipv6_network() {
+        let who = |s: &str| ClientAddress(Some(s.parse().unwrap())).who();
+        assert_eq!(who("203.0.113.9"), "203.0.113.9");
+        assert_eq!(who("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(who("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(who("2001:db8:1:2:bbbb::7"), who("2001:db8:1:2:aaaa::1"), "one /64, one client");
+        assert_ne!(who("2001:db8:1:3::1"), who("2001:db8:1:2::1"));
+        assert_eq!(ClientAddress(None).who(), "unknown");
+    }
+
+    #[test]
+    fn who_tried_is_kept_as_a_keyed_hash_per_salt_and_limit() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let key = keyed(&a, "lookup", "203.0.113.9");
+        assert_eq!(key, keyed(&a, "lookup", "203.0.113.9"));
+        assert_ne!(key, keyed(&b, "lookup", "203.0.113.9"), "another day's salt, another key");
+        assert_ne!(key, keyed(&a, "concern", "203.0.113.9"), "limits do not share keys");
+        assert_ne!(key, keyed(&a, "lookup", "203.0.113.8"));
+        // Not a plain hash of the address, which anyone could find by hashing every address.
+        let plain: [u8; 32] = <Sha256 as sha2::Digest>::digest(b"203.0.113.9").into();
+        assert_ne!(key, plain);
+        // The name and who are separated: ("ab", "c") and ("a", "bc") differ.
+        assert_ne!(keyed(&a, "ab", "c"), keyed(&a, "a", "bc"));
     }
 }

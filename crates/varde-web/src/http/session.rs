@@ -2,6 +2,7 @@
 //! form, failed-login throttling per address, and security headers on every response.
 
 use crate::AppState;
+use crate::config::limits::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS};
 use crate::config::sessions::{COOKIE, LOGIN_CSRF_COOKIE, SESSION_HOURS};
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
@@ -179,9 +180,11 @@ async fn login(
     if !cookie(&headers, LOGIN_CSRF_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
         return Ok(login_page(&state, lang, next, Some(t(lang, "form_expired")), StatusCode::FORBIDDEN));
     }
-    let key = address.key("login");
-    let account = format!("account:{}", form.username.trim().to_lowercase());
-    if state.login_failures.blocked(&key) || state.login_failures.account_locked(&account) {
+    let (who, account) = (address.who(), form.username.trim().to_lowercase());
+    let store = &*state.store;
+    if state.limits.exhausted(store, LOGIN_FAILURES_PER_ADDRESS, &who).await?
+        || state.limits.exhausted(store, LOGIN_FAILURES_PER_ACCOUNT, &account).await?
+    {
         return Ok(login_page(&state, lang, next, Some(t(lang, "login_locked")), StatusCode::TOO_MANY_REQUESTS));
     }
     let user = state.store.user(form.username.trim()).await?;
@@ -194,8 +197,9 @@ async fn login(
         }
     };
     let Some(user) = user.filter(|_| ok) else {
-        state.login_failures.record(&key);
-        state.login_failures.record_account(&account);
+        // Five failures from one address lock the address out, ten for one account (from anywhere) the account.
+        state.limits.record(store, LOGIN_FAILURES_PER_ADDRESS, &who).await?;
+        state.limits.record(store, LOGIN_FAILURES_PER_ACCOUNT, &account).await?;
         return Ok(login_page(&state, lang, next, Some(t(lang, "login_failed")), StatusCode::UNAUTHORIZED));
     };
     let token = random_token();
@@ -231,42 +235,6 @@ async fn logout(
     Ok(res)
 }
 
-/// Failed logins: five from one address in ten minutes lock that address out, and ten for one account (from
-/// anywhere) lock the account, for the rest of the window.
-pub struct LoginFailures {
-    by_address: crate::http::limits::RateLimiter,
-    by_account: crate::http::limits::RateLimiter,
-}
-
-impl Default for LoginFailures {
-    fn default() -> LoginFailures {
-        use crate::config::limits::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS};
-        use crate::http::limits::RateLimiter;
-        LoginFailures {
-            by_address: RateLimiter::new(LOGIN_FAILURES_PER_ADDRESS),
-            by_account: RateLimiter::new(LOGIN_FAILURES_PER_ACCOUNT),
-        }
-    }
-}
-
-impl LoginFailures {
-    pub fn blocked(&self, key: &str) -> bool {
-        self.by_address.exhausted(key)
-    }
-
-    pub fn record(&self, key: &str) {
-        self.by_address.record(key);
-    }
-
-    pub fn account_locked(&self, account: &str) -> bool {
-        self.by_account.exhausted(account)
-    }
-
-    pub fn record_account(&self, account: &str) {
-        self.by_account.record(account);
-    }
-}
-
 /// Security headers for every response: no inline scripts or styles (the pages have none), no framing, no sniffing,
 /// no referrer leaking codes in URLs.
 pub async fn security_headers(req: Request, next: Next) -> Response {
@@ -294,22 +262,6 @@ mod tests {
         assert!(!verify_password("Korrekt hest batteri stift", &h));
         assert_ne!(h, hash_password("korrekt hest batteri stift"), "salted");
         assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
-    fn ten_failures_lock_an_account_and_five_an_address() {
-        let f = LoginFailures::default();
-        for _ in 0..9 {
-            f.record_account("account:rita");
-        }
-        assert!(!f.account_locked("account:rita"));
-        f.record_account("account:rita");
-        assert!(f.account_locked("account:rita"));
-        assert!(!f.account_locked("account:tom"));
-        for _ in 0..5 {
-            f.record("login:10.0.0.1");
-        }
-        assert!(f.blocked("login:10.0.0.1") && !f.blocked("login:10.0.0.2"));
     }
 
     #[test]

@@ -9,14 +9,13 @@
 use crate::AppState;
 use crate::config::limits::{
     SUBSCRIPTION_REQUESTS_PER_ADDRESS as REQUESTS_PER_ADDRESS, SUBSCRIPTION_REQUESTS_PER_CLIENT as REQUESTS_PER_CLIENT,
-    SUBSCRIPTION_WINDOW as LIMIT_WINDOW,
 };
 use crate::config::reach::MAX_PUSH_ENDPOINT as MAX_ENDPOINT;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
-use crate::http::limits::{ClientAddress, RateLimiter};
+use crate::http::limits::ClientAddress;
 use crate::http::pages::{layout, page};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -27,7 +26,7 @@ use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -54,8 +53,6 @@ pub struct Reach {
     pub escalation_check: Duration,
     /// Accept `http://` push endpoints (tests and benchmarks on loopback); real push services are all https.
     pub insecure_push: bool,
-    per_address: RateLimiter,
-    per_client: RateLimiter,
     /// Wakes the e-mail and push senders when messages were queued.
     pub wake_email: Arc<tokio::sync::Notify>,
     pub wake_push: Arc<tokio::sync::Notify>,
@@ -82,12 +79,6 @@ impl Reach {
             severe_everywhere: true,
             escalation_check: Duration::from_secs(60),
             insecure_push: false,
-            per_address: RateLimiter::with_capacity(
-                REQUESTS_PER_ADDRESS,
-                LIMIT_WINDOW,
-                crate::config::limits::MAX_KEYS,
-            ),
-            per_client: RateLimiter::with_capacity(REQUESTS_PER_CLIENT, LIMIT_WINDOW, crate::config::limits::MAX_KEYS),
             wake_email: Default::default(),
             wake_push: Default::default(),
             vapid_headers: Default::default(),
@@ -296,14 +287,15 @@ async fn request(
     new: NewSubscription,
 ) -> Result<(Subscriber, Requested), ApiError> {
     let new = checked(state, new)?;
-    let client_key = client.key("subscribe");
-    let address_key = format!("subscribe-address:{}", hex::encode(Sha256::digest(new.address.as_bytes())));
+    let (store, who) = (&*state.store, client.who());
     let limited = || ApiError::new(ErrorCode::TooManyRequests, "too many subscription requests; try again in an hour");
-    if state.reach.per_client.exhausted(&client_key) || state.reach.per_address.exhausted(&address_key) {
+    if state.limits.exhausted(store, REQUESTS_PER_CLIENT, &who).await?
+        || state.limits.exhausted(store, REQUESTS_PER_ADDRESS, &new.address).await?
+    {
         return Err(limited());
     }
-    state.reach.per_client.record(&client_key);
-    state.reach.per_address.record(&address_key);
+    state.limits.record(store, REQUESTS_PER_CLIENT, &who).await?;
+    state.limits.record(store, REQUESTS_PER_ADDRESS, &new.address).await?;
     let channel = new.channel;
     let stored = state.store.request_subscription(new, Timestamp::now()).await?;
     state.reach.wake(channel).notify_one();

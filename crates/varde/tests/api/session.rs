@@ -12,9 +12,14 @@ pub(crate) struct Browser {
 
 impl Browser {
     pub(crate) fn new(app: &TestApp) -> Browser {
+        Browser::at(&app.base)
+    }
+
+    /// A browser on the server at `base`.
+    pub(crate) fn at(base: &str) -> Browser {
         let client =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
-        Browser { client, base: app.base.clone() }
+        Browser { client, base: base.to_owned() }
     }
 
     pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
@@ -112,6 +117,36 @@ async fn technicians_wrong_passwords_forged_forms_and_floods_are_turned_away() {
     }
     // Five failures from this address: even the right password waits.
     assert_eq!(other.login("rita", "reviewer-passord-123").await.status().as_u16(), 429);
+}
+
+/// Limits are counted in the database: failed logins and result look-ups through two instances sharing it add up,
+/// and the address that tried is not what is stored.
+#[tokio::test]
+async fn limits_hold_across_instances_sharing_a_database() {
+    let app = TestApp::spawn().await;
+    let beside = app.beside().await;
+    let (a, b) = (Browser::new(&app), Browser::at(&beside));
+    for browser in [&a, &b, &a, &b] {
+        assert_eq!(browser.login("rita", "wrong-password-xx").await.status().as_u16(), 401);
+    }
+    assert_eq!(b.login("rita", "wrong-password-xx").await.status().as_u16(), 401, "the fifth failure");
+    assert_eq!(a.login("rita", "reviewer-passord-123").await.status().as_u16(), 429, "counted on both");
+
+    let look = |base: &str| {
+        let url = format!("{base}/api/v1/results/0000-0000-0000");
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    for base in [&app.base, &beside, &app.base, &beside, &app.base] {
+        assert_eq!(look(base).await, 404);
+    }
+    assert_eq!(look(&beside).await, 429, "the sixth look-up, wherever it is asked");
+    assert_eq!(look(&app.base).await, 429);
+
+    let stored = app.rows("SELECT limit_name FROM limit_attempts ORDER BY limit_name").await;
+    assert_eq!(stored.iter().filter(|n| *n == "lookup").count(), 5, "{stored:?}");
+    assert!(stored.iter().any(|n| n == "login-account"), "{stored:?}");
+    let keys = app.rows("SELECT CAST(count(*) AS TEXT) FROM limit_attempts WHERE length(key) = 32").await;
+    assert_eq!(keys, [stored.len().to_string()], "who tried is a 32-byte keyed hash");
 }
 
 #[tokio::test]

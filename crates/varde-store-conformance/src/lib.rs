@@ -278,3 +278,47 @@ pub async fn limit_salts_last_two_days(store: Backend) {
     assert!(store.attempt(long(4), varde_store::Counting::Ask, t0 + day * 3).await.unwrap(), "deleted");
     assert!(!store.attempt(long(5), varde_store::Counting::Ask, t0 + day * 3).await.unwrap(), "kept");
 }
+
+/// What registering a sample answers is what reading it back gives: the analyses with their components, amounts
+/// and confidences in order, the times as kept, the findings, and the alert it joined or started.
+pub async fn a_registered_sample_reads_back_as_it_was_answered(store: Backend) {
+    use varde_domain::sample::{Amount, AmountUnit, ComponentInput, ComponentRole, Confidence};
+    let catalogue = Catalogue::builtin().expect("the shipped catalogue");
+    let component = |substance: &str, role, amount, confidence| ComponentInput {
+        substance: substance.into(),
+        role,
+        amount,
+        confidence,
+    };
+    let gc_ms = AnalysisInput {
+        method: Method::GcMs,
+        result: None,
+        components: Some(vec![
+            component("heroin", ComponentRole::Main, Some(Amount { value: 12.5, unit: AmountUnit::Percent }), None),
+            component("protonitazene", ComponentRole::Adulterant, None, Some(Confidence::Medium)),
+            component(
+                "caffeine",
+                ComponentRole::Adulterant,
+                Some(Amount { value: 40.0, unit: AmountUnit::Percent }),
+                None,
+            ),
+            component("noe rart", ComponentRole::Trace, None, Some(Confidence::Low)),
+        ]),
+        performed_at: Some(now() - jiff::SignedDuration::from_mins(5)),
+        amends: None,
+    }
+    .validate("a", Form::Powder, &catalogue, now())
+    .expect("a valid GC-MS result");
+    for (i, code) in ["AAAA-BBBB-CCCD", "AAAA-BBBB-CCCE"].into_iter().enumerate() {
+        let code = SampleCode::parse(code).unwrap();
+        let mut new = severe();
+        new.sold_as.push(SubstanceRef::known("fentanyl"));
+        new.analyses.push(gc_ms.clone());
+        let answered = store.create_sample(code, new, &technician(), now()).await.unwrap();
+        let read = store.sample(code).await.unwrap().expect("stored");
+        assert_eq!(answered, read, "sample {i}");
+        assert_eq!(read.sample.analyses.len(), 2);
+        assert!(!read.findings.is_empty(), "severe findings");
+        assert_eq!(read.alerts.len(), 1, "the draft it {}", if i == 0 { "started" } else { "joined" });
+    }
+}

@@ -6,6 +6,7 @@ use varde_domain::ErrorCode;
 use varde_domain::alert::{self, AlertContent, AlertStatus};
 use varde_domain::finding::Finding;
 use varde_domain::sample::Sample;
+use varde_store::AlertRef;
 
 const ALERT_COLUMNS: &str = "a.id, a.status, a.tier, a.content, a.version, a.created_ms, a.updated_ms, a.published_ms,
     a.withdrawn_ms, a.valid_until_ms, a.first_evidence_ms, a.last_evidence_ms, a.new_evidence,
@@ -157,13 +158,13 @@ pub(super) async fn join_or_draft(
     key: &str,
     fylke: &str,
     at: Timestamp,
-) -> Result<()> {
+) -> Result<AlertRef> {
     let window = alert::JOIN_WINDOW_DAYS * 86_400_000;
     let received = ms(sample.received_at);
     let open = query_opt(
         tx,
         // The statuses of alert::JOINABLE.
-        "SELECT id, status FROM alerts WHERE product_key = $1 AND fylke = $2 AND status IN ('draft', 'published', 'archived')
+        "SELECT id, status, tier FROM alerts WHERE product_key = $1 AND fylke = $2 AND status IN ('draft', 'published', 'archived')
          AND last_evidence_ms >= $3::bigint - $4::bigint AND first_evidence_ms <= $3::bigint + $4::bigint
          ORDER BY id DESC LIMIT 1",
         &[&key, &fylke, &received, &window],
@@ -172,6 +173,7 @@ pub(super) async fn join_or_draft(
     match open {
         Some(r) => {
             let (id, status): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+            let mut tier = tier_of(r.try_get(2)?)?;
             let added = add_evidence(tx, id, sample_id, at).await?;
             execute(
                 tx,
@@ -189,11 +191,12 @@ pub(super) async fn join_or_draft(
                 record_transition(tx, id, at, "varde", reason, Some(status), to).await?;
             }
             if joining.redraft {
-                redraft(tx, assessor, id, fylke).await?;
+                tier = redraft(tx, assessor, id, fylke).await?;
             }
             if joining.flag_new_evidence {
                 execute(tx, "UPDATE alerts SET new_evidence = true WHERE id = $1", &[&id]).await?;
             }
+            Ok(AlertRef { id, status: joining.status, tier })
         }
         None => {
             let (tier, content) = assessor.draft(&[(sample.clone(), findings.to_vec())], None, fylke);
@@ -209,14 +212,14 @@ pub(super) async fn join_or_draft(
             record_transition(tx, id, at, "varde", "drafted", None, AlertStatus::Draft).await?;
             let payload = serde_json::json!({"id": id, "tier": tier, "title": content.title, "fylker": content.fylker});
             events::append(tx, at, "alert.drafted", false, Some(tier), &content.fylker, Some(id), &payload).await?;
+            Ok(AlertRef { id, status: AlertStatus::Draft, tier })
         }
     }
-    Ok(())
 }
 
 /// Rewrites a draft's text and tier from its evidence: the text from the newest samples, count, dates and escalation
-/// from them all. New evidence never lowers a draft's tier.
-async fn redraft(tx: &Tx<'_>, assessor: &Assessor, id: i64, fylke: &str) -> Result<()> {
+/// from them all. New evidence never lowers a draft's tier. Returns the tier.
+async fn redraft(tx: &Tx<'_>, assessor: &Assessor, id: i64, fylke: &str) -> Result<Tier> {
     let evidence: Vec<(Sample, Vec<Finding>)> =
         evidence(tx, id, alert::DRAFT_FROM_NEWEST).await?.into_iter().map(|s| (s.sample, s.findings)).collect();
     let r = query_one(
@@ -238,7 +241,7 @@ async fn redraft(tx: &Tx<'_>, assessor: &Assessor, id: i64, fylke: &str) -> Resu
         &[&id, &tier.as_str(), &content_json(&content)],
     )
     .await?;
-    Ok(())
+    Ok(tier)
 }
 
 /// Archives drafts whose newest evidence is older than `before`; returns how many.

@@ -9,6 +9,12 @@ pub(super) async fn newest(tx: &Tx<'_>) -> Result<i64> {
     Ok(query_one(tx, "SELECT coalesce(max(seq), 0) FROM events", &[]).await?.try_get(0)?)
 }
 
+tokio::task_local! {
+    /// The newest event a write appended (see `PostgresStore::write_events`): the store's watch moves to it once
+    /// the write commits, without reading it back.
+    pub(super) static APPENDED: std::cell::Cell<i64>;
+}
+
 /// Appends an event and announces it to every instance (`NOTIFY` is delivered when the transaction commits, and
 /// not at all if it rolls back).
 #[allow(clippy::too_many_arguments)]
@@ -33,6 +39,7 @@ pub(super) async fn append(
     )
     .await?
     .try_get(0)?;
+    let _ = APPENDED.try_with(|newest| newest.set(newest.get().max(seq)));
     Ok(seq)
 }
 

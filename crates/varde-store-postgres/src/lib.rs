@@ -172,7 +172,7 @@ impl PostgresStore {
             let _turn = turn.lock().await;
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
-            tx.execute(lock, &[]).await?;
+            execute(&tx, lock, &[]).await?;
             let value = f(&tx).await?;
             tx.commit().await?;
             Ok(value)
@@ -192,10 +192,11 @@ impl PostgresStore {
         &self,
         f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
     ) -> Result<R, StoreError> {
-        let value = self.write(f).await?;
-        if let Ok(newest) = self.read(|tx| Box::pin(events::newest(tx))).await {
-            self.events.send_if_modified(|seq| raise(seq, newest));
-        }
+        let (value, newest) = events::APPENDED
+            .scope(std::cell::Cell::new(0), async { (self.write(f).await, events::APPENDED.with(|n| n.get())) })
+            .await;
+        let value = value?;
+        self.events.send_if_modified(|seq| raise(seq, newest));
         Ok(value)
     }
 
@@ -381,6 +382,15 @@ fn code_of(s: &str) -> Result<SampleCode> {
     SampleCode::parse(s).map_err(|_| corrupt("sample code", s))
 }
 
+/// A service's id and fylke.
+async fn service_row(tx: &Tx<'_>, slug: &str) -> Result<(i64, String)> {
+    query_opt(tx, "SELECT id, fylke FROM services WHERE slug = $1", &[&slug])
+        .await?
+        .map(|r| Ok::<_, Error>((r.try_get(0)?, r.try_get(1)?)))
+        .transpose()?
+        .ok_or_else(|| Error::Store(StoreError::UnknownService(slug.to_owned())))
+}
+
 async fn service_id(tx: &Tx<'_>, slug: &str) -> Result<i64> {
     query_opt(tx, "SELECT id FROM services WHERE slug = $1", &[&slug])
         .await?
@@ -415,30 +425,50 @@ async fn assess(tx: &Tx<'_>, assessor: &Assessor, code: SampleCode, at: Timestam
     let sample = samples::load_sample(tx, code).await?.ok_or(Error::Store(StoreError::UnknownSample))?;
     let row = query_one(
         tx,
-        "SELECT s.id, v.fylke, v.slug FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = $1",
+        "SELECT s.id, v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = $1",
         &[&code.compact()],
     )
     .await?;
-    let (id, fylke, service): (i64, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    judge(tx, assessor, Assessed { id: row.try_get(0)?, sample, fylke: row.try_get(1)?, earlier: true }, at).await
+}
+
+/// A sample about to be assessed.
+struct Assessed {
+    id: i64,
+    sample: varde_domain::sample::Sample,
+    fylke: String,
+    /// Whether it may have findings and alerts already (false for a sample being registered).
+    earlier: bool,
+}
+
+/// Assesses a sample (see [`assess`]).
+async fn judge(tx: &Tx<'_>, assessor: &Assessor, a: Assessed, at: Timestamp) -> Result<StoredSample> {
+    let Assessed { id, sample, fylke, earlier } = a;
+    let service = sample.service.as_str().to_owned();
     let findings = assessor.findings(&sample);
-    execute(tx, "UPDATE findings SET current = false WHERE sample_id = $1 AND current", &[&id]).await?;
-    for f in &findings {
-        let substances = serde_json::to_string(&f.substances).expect("strings serialise");
-        let explanation = serde_json::to_string(&f.explanation).expect("strings serialise");
+    if earlier {
+        execute(tx, "UPDATE findings SET current = false WHERE sample_id = $1 AND current", &[&id]).await?;
+    }
+    if !findings.is_empty() {
+        let column =
+            |f: fn(&varde_domain::finding::Finding) -> Option<String>| findings.iter().map(f).collect::<Vec<_>>();
+        let (policies, rules, tiers) = (
+            column(|f| Some(f.policy_version.clone())),
+            column(|f| Some(f.rule.clone())),
+            column(|f| Some(f.tier.as_str().to_owned())),
+        );
+        let substances = column(|f| Some(serde_json::to_string(&f.substances).expect("strings serialise")));
+        let methods = column(|f| f.method.map(|m| m.as_str().to_owned()));
+        let explanations = column(|f| Some(serde_json::to_string(&f.explanation).expect("strings serialise")));
+        // One statement for all of them: this runs under the writers' lock, and each statement is a round trip.
         execute(
             tx,
             "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &id,
-                &ms(at),
-                &f.policy_version,
-                &f.rule,
-                &f.tier.as_str(),
-                &substances,
-                &f.method.map(Method::as_str),
-                &explanation,
-            ],
+             SELECT $1, $2, u.policy, u.rule, u.tier, u.substances, u.method, u.explanation
+             FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY
+               AS u(policy, rule, tier, substances, method, explanation, position)
+             ORDER BY u.position",
+            &[&id, &ms(at), &policies, &rules, &tiers, &substances, &methods, &explanations],
         )
         .await?;
     }
@@ -449,14 +479,16 @@ async fn assess(tx: &Tx<'_>, assessor: &Assessor, code: SampleCode, at: Timestam
                 |f| serde_json::json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}),
             )
             .collect();
-        let payload = serde_json::json!({"code": code.to_string(), "service": service, "fylke": fylke, "tier": top, "findings": summary});
+        let payload = serde_json::json!({"code": sample.code.to_string(), "service": service, "fylke": fylke, "tier": top, "findings": summary});
         events::append(tx, at, "sample.finding", false, Some(top), std::slice::from_ref(&fylke), None, &payload)
             .await?;
     }
-    if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
-        alerts::join_or_draft(tx, assessor, id, &sample, &findings, &key, &fylke, at).await?;
-    }
-    let alerts = samples::alert_refs(tx, id).await?;
+    let joined = match varde_domain::alert::product_key(&sample, &findings) {
+        Some(key) => Some(alerts::join_or_draft(tx, assessor, id, &sample, &findings, &key, &fylke, at).await?),
+        None => None,
+    };
+    // A new sample is evidence only for the alert it just joined or started.
+    let alerts = if earlier { samples::alert_refs(tx, id).await? } else { joined.into_iter().collect() };
     Ok(StoredSample { sample, fylke, findings, alerts })
 }
 
@@ -582,7 +614,7 @@ impl Store for PostgresStore {
         let (assessor, actor) = (self.assessor.clone(), actor.clone());
         self.write_events(move |tx| {
             Box::pin(async move {
-                let service = service_id(tx, sample.service.as_str()).await?;
+                let (service, fylke) = service_row(tx, sample.service.as_str()).await?;
                 let status = Status::of_new(&sample.analyses);
                 let inserted = query_opt(
                     tx,
@@ -604,19 +636,24 @@ impl Store for PostgresStore {
                 )
                 .await?;
                 let id: i64 = inserted.ok_or(Error::Store(StoreError::CodeTaken))?.try_get(0)?;
-                for (i, s) in sample.sold_as.iter().enumerate() {
-                    execute(
-                        tx,
-                        "INSERT INTO sample_sold_as (sample_id, position, substance, known) VALUES ($1, $2, $3, $4)",
-                        &[&id, &(i as i64), &s.substance, &s.known],
-                    )
-                    .await?;
-                }
+                let (substances, known): (Vec<&str>, Vec<bool>) =
+                    sample.sold_as.iter().map(|s| (s.substance.as_str(), s.known)).unzip();
+                execute(
+                    tx,
+                    "INSERT INTO sample_sold_as (sample_id, position, substance, known)
+                     SELECT $1, u.position - 1, u.substance, u.known FROM unnest($2::text[], $3::bool[])
+                       WITH ORDINALITY AS u(substance, known, position)",
+                    &[&id, &substances, &known],
+                )
+                .await?;
+                let mut analysis_ids = Vec::with_capacity(sample.analyses.len());
                 for a in &sample.analyses {
-                    insert_analysis(tx, id, a, at).await?;
+                    analysis_ids.push(insert_analysis(tx, id, a, at).await?);
                 }
                 append_audit(tx, at, &actor.actor, "sample.create", code.compact()).await?;
-                assess(tx, &assessor, code, at).await
+                // Assessed as written, not read back: a new sample has no earlier findings or alerts.
+                let sample = varde_store::registered(code, sample, at, &analysis_ids);
+                judge(tx, &assessor, Assessed { id, sample, fylke, earlier: false }, at).await
             })
         })
         .await

@@ -127,25 +127,25 @@ pub(super) async fn insert_analysis(tx: &Tx<'_>, sample_id: i64, a: &NewAnalysis
     )
     .await?
     .try_get(0)?;
-    if let Outcome::Components { components, .. } = &a.outcome {
-        for (i, c) in components.iter().enumerate() {
-            execute(
-                tx,
-                "INSERT INTO components (analysis_id, position, substance, known, role, amount_value, amount_unit, confidence)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[
-                    &id,
-                    &(i as i64),
-                    &c.substance.substance,
-                    &c.substance.known,
-                    &c.role.as_str(),
-                    &c.amount.map(|a| a.value),
-                    &c.amount.map(|a| a.unit.as_str()),
-                    &c.confidence.map(Confidence::as_str),
-                ],
-            )
-            .await?;
-        }
+    if let Outcome::Components { components, .. } = &a.outcome
+        && !components.is_empty()
+    {
+        let substances: Vec<&str> = components.iter().map(|c| c.substance.substance.as_str()).collect();
+        let known: Vec<bool> = components.iter().map(|c| c.substance.known).collect();
+        let roles: Vec<&str> = components.iter().map(|c| c.role.as_str()).collect();
+        let values: Vec<Option<f64>> = components.iter().map(|c| c.amount.map(|a| a.value)).collect();
+        let units: Vec<Option<&str>> = components.iter().map(|c| c.amount.map(|a| a.unit.as_str())).collect();
+        let confidences: Vec<Option<&str>> = components.iter().map(|c| c.confidence.map(Confidence::as_str)).collect();
+        // One statement for all of them: writes run under the writers' lock, and each statement is a round trip.
+        execute(
+            tx,
+            "INSERT INTO components (analysis_id, position, substance, known, role, amount_value, amount_unit, confidence)
+             SELECT $1, u.position - 1, u.substance, u.known, u.role, u.amount_value, u.amount_unit, u.confidence
+             FROM unnest($2::text[], $3::bool[], $4::text[], $5::float8[], $6::text[], $7::text[]) WITH ORDINALITY
+               AS u(substance, known, role, amount_value, amount_unit, confidence, position)",
+            &[&id, &substances, &known, &roles, &values, &units, &confidences],
+        )
+        .await?;
     }
     Ok(id)
 }

@@ -32,4 +32,5 @@ conformance!(
     a_limit_counts_its_allowance_per_key,
     concurrent_tries_use_the_allowance_exactly,
     limit_salts_last_two_days,
+    a_registered_sample_reads_back_as_it_was_answered,
 );

@@ -161,6 +161,43 @@ pub mod points {
     }
 }
 
+/// A sample just registered as a store holds it, without reading it back: times to the millisecond, the analyses
+/// with the ids they were stored under (in order), recorded at `at`. A new sample's analyses amend nothing (the
+/// domain refuses that), so none is superseded.
+pub fn registered(code: SampleCode, new: NewSample, at: Timestamp, analysis_ids: &[i64]) -> Sample {
+    debug_assert_eq!(new.analyses.len(), analysis_ids.len(), "an id for each analysis");
+    let kept = |t: Timestamp| Timestamp::from_millisecond(t.as_millisecond()).expect("a time in range stays in range");
+    let analyses: Vec<varde_domain::sample::Analysis> = new
+        .analyses
+        .into_iter()
+        .zip(analysis_ids)
+        .map(|(a, id)| varde_domain::sample::Analysis {
+            id: *id,
+            method: a.method,
+            performed_at: kept(a.performed_at),
+            recorded_at: kept(at),
+            outcome: a.outcome,
+            amends: a.amends,
+            superseded_by: None,
+        })
+        .collect();
+    Sample {
+        code,
+        service: new.service,
+        received_at: kept(new.received_at),
+        registered_at: kept(at),
+        status: varde_domain::sample::Status::of(&analyses),
+        sold_as: new.sold_as,
+        form: new.form,
+        colour: new.colour,
+        texture: new.texture,
+        notes: new.notes,
+        tablet: new.tablet,
+        use_context: new.use_context,
+        analyses,
+    }
+}
+
 /// What a sample's result changed, as every backend keeps it: the intention's code, whether the product was used,
 /// the effect's code and the unexpected effects as a JSON array of codes; read back into the domain's types.
 pub fn feedback_from_stored(

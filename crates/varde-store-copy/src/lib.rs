@@ -303,8 +303,10 @@ fn first_pass(table: &str, columns: &[String]) -> Vec<usize> {
 async fn write_postgres(url: &str, rx: &mut tokio::sync::mpsc::Receiver<Message>) -> Result<Copied, CopyError> {
     let mut client = connect(url).await?;
     let tx = client.transaction().await?;
-    // No Varde instance writes while the copy does (the writers' lock of varde-store-postgres).
-    tx.execute("SELECT pg_advisory_xact_lock(1447121476, hashtext(current_schema()))", &[]).await?;
+    // No Varde instance writes while the copy does (the writers' lock of varde-store-postgres), and the figure weeks'
+    // triggers bump as rows arrive, so the copied versions written last are the ones kept.
+    tx.execute(varde_store_postgres::WRITER_LOCK, &[]).await?;
+    tx.batch_execute("SET CONSTRAINTS ALL IMMEDIATE").await?;
     let mut copied = Copied::default();
     // The table being written: its name, the source's columns, those of the first pass, the insert and its types.
     struct Current {

@@ -1,6 +1,6 @@
 //! Alerts: drafting from evidence, the reviewer's lifecycle, versions and transitions.
 
-use super::samples::load_stored;
+use super::samples::load_stored_many;
 use super::*;
 use varde_domain::ErrorCode;
 use varde_domain::alert::{self, AlertContent, AlertStatus};
@@ -98,19 +98,16 @@ pub(super) async fn versions(tx: &Tx<'_>, id: i64) -> Result<Vec<AlertVersion>> 
 
 /// The evidence samples, newest first; at most `n` of them.
 pub(super) async fn evidence(tx: &Tx<'_>, id: i64, n: usize) -> Result<Vec<StoredSample>> {
-    let codes = query(
+    let ids: Vec<i64> = query(
         tx,
-        "SELECT s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = $1
-         ORDER BY e.received_ms DESC, e.sample_id DESC LIMIT $2",
+        "SELECT sample_id FROM alert_evidence WHERE alert_id = $1 ORDER BY received_ms DESC, sample_id DESC LIMIT $2",
         &[&id, &limit(n)],
     )
-    .await?;
-    let mut out = Vec::with_capacity(codes.len());
-    for r in codes {
-        let code = code_of(r.try_get(0)?)?;
-        out.push(load_stored(tx, code).await?.ok_or(Error::Store(StoreError::UnknownSample))?);
-    }
-    Ok(out)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    load_stored_many(tx, &ids).await
 }
 
 async fn record_transition(
@@ -456,12 +453,11 @@ pub(super) async fn draft_from_signal(
         .into());
     }
     let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| Error::corrupt(e.to_string()))?;
-    let mut evidence: Vec<(Sample, Vec<Finding>)> = Vec::new();
-    for id in &ids {
-        let code = code_of(query_one(tx, "SELECT code FROM samples WHERE id = $1", &[id]).await?.try_get(0)?)?;
-        let s = load_stored(tx, code).await?.ok_or(Error::Store(StoreError::UnknownSample))?;
-        evidence.push((s.sample, s.findings));
+    let stored = load_stored_many(tx, &ids).await?;
+    if stored.len() != ids.len() {
+        return Err(Error::Store(StoreError::UnknownSample));
     }
+    let mut evidence: Vec<(Sample, Vec<Finding>)> = stored.into_iter().map(|s| (s.sample, s.findings)).collect();
     evidence.sort_by_key(|e| std::cmp::Reverse(e.0.received_at));
     let (drafted, mut content) = assessor.draft(&evidence, None, &area);
     if area == "national" {

@@ -25,6 +25,7 @@ use varde_domain::Tier;
 use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
 use varde_domain::assess::Assessor;
 use varde_domain::auth::{Principal, Role};
+use varde_domain::finding::Finding;
 use varde_domain::method::Method;
 use varde_domain::sample::{NewAnalysis, NewSample, Status};
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
@@ -49,13 +50,20 @@ use samples::{insert_analysis, sample_id_of, update_status};
 pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_limits.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_limits.sql"),
+    include_str!("../migrations/0003_figure_weeks_at_commit.sql"),
+];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 // Varde's advisory locks: the first key is "VARD" (0x56415244) and the next number, the second the schema's hash, so
 // that schemas in one database (one per test, or per installation) do not block each other.
-const WRITER_LOCK: &str = "SELECT pg_advisory_xact_lock(1447121476, hashtext(current_schema()))";
+/// The writers' lock: every write transaction takes it (a registration after writing its own new rows, see
+/// `PostgresStore::write_late`), and so does anything else that writes Varde's tables (`varde copy`).
+pub const WRITER_LOCK: &str = "SELECT pg_advisory_xact_lock(1447121476, hashtext(current_schema()))";
+/// The subscribers' fan-out moves its cursor under a lock of its own (see `subscribers::fan_out`).
+const FAN_OUT_LOCK: &str = "SELECT pg_advisory_xact_lock(1447121480, hashtext(current_schema()))";
 /// Rate limits count under a lock of their own: exact across instances without waiting for the writers.
 const LIMITS_LOCK: &str = "SELECT pg_advisory_xact_lock(1447121479, hashtext(current_schema()))";
 const JOBS_LOCK: &str = "SELECT pg_try_advisory_lock(1447121478, hashtext(current_schema()))";
@@ -64,6 +72,8 @@ const MIGRATION_UNLOCK: &str = "SELECT pg_advisory_unlock(1447121477, hashtext(c
 /// The channel new events are announced on; the payload is `schema seq`.
 const EVENTS_CHANNEL: &str = "varde_events";
 const POOL_SIZE: usize = 16;
+/// How many registrations of one instance write their own rows at once (see `PostgresStore::write_late`).
+const EARLY_WRITERS: usize = 6;
 
 pub struct PostgresStore {
     pool: Pool,
@@ -75,6 +85,11 @@ pub struct PostgresStore {
     /// This instance's writers queue here before they take a connection: they would only wait for the writers' lock
     /// while holding one, and leave none for readers.
     writers: tokio::sync::Mutex<()>,
+    /// Registrations write their own new rows before they take the writers' lock, several at once; at most this
+    /// many, so that they too leave connections for readers.
+    early_writers: tokio::sync::Semaphore,
+    /// The same for the subscribers' fan-out.
+    fan_out_turn: tokio::sync::Mutex<()>,
     /// The same for the rate limits' counters.
     limits: tokio::sync::Mutex<()>,
     /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
@@ -118,7 +133,9 @@ impl PostgresStore {
             events,
             listener: Mutex::new(None),
             writers: tokio::sync::Mutex::new(()),
+            early_writers: tokio::sync::Semaphore::new(EARLY_WRITERS),
             limits: tokio::sync::Mutex::new(()),
+            fan_out_turn: tokio::sync::Mutex::new(()),
             health: Mutex::new(None),
         };
         store.listen();
@@ -165,14 +182,35 @@ impl PostgresStore {
     async fn locked<R: Send>(
         &self,
         turn: &tokio::sync::Mutex<()>,
-        lock: &str,
+        lock: &'static str,
+        f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
+    ) -> Result<R, StoreError> {
+        let _turn = turn.lock().await;
+        self.transaction(Some(lock), f).await
+    }
+
+    /// A write that does its unordered part — rows of its own that no other writer reads or locks — before it
+    /// takes the writers' lock itself ([`writers_lock`]) for the ordered part (audit entry, events, drafts), so
+    /// that writers of one or many instances overlap in the first. Everything ordered must come after the lock.
+    async fn write_late<R: Send>(
+        &self,
+        f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
+    ) -> Result<R, StoreError> {
+        let _slot = self.early_writers.acquire().await.map_err(|_| StoreError::Closed)?;
+        self.transaction(None, f).await
+    }
+
+    async fn transaction<R: Send>(
+        &self,
+        lock: Option<&'static str>,
         f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
     ) -> Result<R, StoreError> {
         let result = async {
-            let _turn = turn.lock().await;
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
-            execute(&tx, lock, &[]).await?;
+            if let Some(lock) = lock {
+                execute(&tx, lock, &[]).await?;
+            }
             let value = f(&tx).await?;
             tx.commit().await?;
             Ok(value)
@@ -192,8 +230,16 @@ impl PostgresStore {
         &self,
         f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
     ) -> Result<R, StoreError> {
+        self.announcing(self.write(f)).await
+    }
+
+    /// Runs a write that may add events, then moves the watch to the newest it added.
+    async fn announcing<R: Send>(
+        &self,
+        write: impl std::future::Future<Output = Result<R, StoreError>>,
+    ) -> Result<R, StoreError> {
         let (value, newest) = events::APPENDED
-            .scope(std::cell::Cell::new(0), async { (self.write(f).await, events::APPENDED.with(|n| n.get())) })
+            .scope(std::cell::Cell::new(0), async { (write.await, events::APPENDED.with(|n| n.get())) })
             .await;
         let value = value?;
         self.events.send_if_modified(|seq| raise(seq, newest));
@@ -443,15 +489,18 @@ struct Assessed {
 
 /// Assesses a sample (see [`assess`]).
 async fn judge(tx: &Tx<'_>, assessor: &Assessor, a: Assessed, at: Timestamp) -> Result<StoredSample> {
-    let Assessed { id, sample, fylke, earlier } = a;
-    let service = sample.service.as_str().to_owned();
-    let findings = assessor.findings(&sample);
+    let findings = assessor.findings(&a.sample);
+    record_findings(tx, a.id, &findings, a.earlier, at).await?;
+    report(tx, assessor, a, findings, at).await
+}
+
+/// Keeps a sample's findings; the earlier ones, if it may have any, become history.
+async fn record_findings(tx: &Tx<'_>, id: i64, findings: &[Finding], earlier: bool, at: Timestamp) -> Result<()> {
     if earlier {
         execute(tx, "UPDATE findings SET current = false WHERE sample_id = $1 AND current", &[&id]).await?;
     }
     if !findings.is_empty() {
-        let column =
-            |f: fn(&varde_domain::finding::Finding) -> Option<String>| findings.iter().map(f).collect::<Vec<_>>();
+        let column = |f: fn(&Finding) -> Option<String>| findings.iter().map(f).collect::<Vec<_>>();
         let (policies, rules, tiers) = (
             column(|f| Some(f.policy_version.clone())),
             column(|f| Some(f.rule.clone())),
@@ -472,6 +521,19 @@ async fn judge(tx: &Tx<'_>, assessor: &Assessor, a: Assessed, at: Timestamp) -> 
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Reports a sample's findings (the event) and joins or starts a draft; under the writers' lock.
+async fn report(
+    tx: &Tx<'_>,
+    assessor: &Assessor,
+    a: Assessed,
+    findings: Vec<Finding>,
+    at: Timestamp,
+) -> Result<StoredSample> {
+    let Assessed { id, sample, fylke, earlier } = a;
+    let service = sample.service.as_str().to_owned();
     if let Some(top) = varde_domain::risk::highest(&findings) {
         let summary: Vec<serde_json::Value> = findings
             .iter()
@@ -612,8 +674,9 @@ impl Store for PostgresStore {
         at: Timestamp,
     ) -> Result<StoredSample, StoreError> {
         let (assessor, actor) = (self.assessor.clone(), actor.clone());
-        self.write_events(move |tx| {
+        self.announcing(self.write_late(move |tx| {
             Box::pin(async move {
+                // The sample's own rows first, alongside other registrations: no other writer reads or locks them.
                 let (service, fylke) = service_row(tx, sample.service.as_str()).await?;
                 let status = Status::of_new(&sample.analyses);
                 let inserted = query_opt(
@@ -650,12 +713,16 @@ impl Store for PostgresStore {
                 for a in &sample.analyses {
                     analysis_ids.push(insert_analysis(tx, id, a, at).await?);
                 }
-                append_audit(tx, at, &actor.actor, "sample.create", code.compact()).await?;
                 // Assessed as written, not read back: a new sample has no earlier findings or alerts.
                 let sample = varde_store::registered(code, sample, at, &analysis_ids);
-                judge(tx, &assessor, Assessed { id, sample, fylke, earlier: false }, at).await
+                let findings = assessor.findings(&sample);
+                record_findings(tx, id, &findings, false, at).await?;
+                // Then, in turn, what is ordered: the audit chain, the event log, joining or starting a draft.
+                execute(tx, WRITER_LOCK, &[]).await?;
+                append_audit(tx, at, &actor.actor, "sample.create", code.compact()).await?;
+                report(tx, &assessor, Assessed { id, sample, fylke, earlier: false }, findings, at).await
             })
-        })
+        }))
         .await
     }
 
@@ -1377,7 +1444,9 @@ impl Store for PostgresStore {
     }
 
     async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
-        self.write(move |tx| Box::pin(subscribers::fan_out(tx, at))).await
+        // Under a lock of its own: most events are not for subscribers, and the cursor moves past them without
+        // waiting for the writers (it takes their lock too when it has messages to queue).
+        self.locked(&self.fan_out_turn, FAN_OUT_LOCK, move |tx| Box::pin(subscribers::fan_out(tx, at))).await
     }
 
     async fn due_messages(

@@ -10,34 +10,112 @@ use varde_domain::sample::{
 use varde_store::AlertRef;
 
 pub(super) async fn load_sample(tx: &Tx<'_>, code: SampleCode) -> Result<Option<Sample>> {
-    let row = query_opt(
+    let Some(id) = id_of(tx, code).await? else { return Ok(None) };
+    Ok(load_samples(tx, &[id]).await?.pop().map(|(_, sample, _)| sample))
+}
+
+async fn id_of(tx: &Tx<'_>, code: SampleCode) -> Result<Option<i64>> {
+    Ok(query_opt(tx, "SELECT id FROM samples WHERE code = $1", &[&code.compact()])
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?)
+}
+
+/// Samples by id, in the order asked, each with its service's fylke: four queries however many there are (a
+/// draft is rewritten from its newest samples under the writers' lock, where every round trip counts).
+pub(super) async fn load_samples(tx: &Tx<'_>, ids: &[i64]) -> Result<Vec<(i64, Sample, String)>> {
+    use std::collections::HashMap;
+    let rows = query(
         tx,
-        "SELECT s.id, v.slug, s.received_ms, s.registered_ms, s.form, s.colour, s.texture, s.notes, s.tablet, s.use_context
-         FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = $1",
-        &[&code.compact()],
+        "SELECT s.id, s.code, v.slug, s.received_ms, s.registered_ms, s.form, s.colour, s.texture, s.notes, s.tablet,
+                s.use_context, v.fylke
+         FROM samples s JOIN services v ON v.id = s.service_id WHERE s.id = ANY($1)",
+        &[&ids],
     )
     .await?;
-    let Some(r) = row else { return Ok(None) };
-    let id: i64 = r.try_get(0)?;
-    let slug: String = r.try_get(1)?;
-    let form: String = r.try_get(4)?;
-    let sold_as = sold_as(tx, id).await?;
-    let analyses = load_analyses(tx, id).await?;
-    Ok(Some(Sample {
-        code,
-        service: slug_of(&slug)?,
-        received_at: ts(r.try_get(2)?)?,
-        registered_at: ts(r.try_get(3)?)?,
-        status: Status::of(&analyses),
-        sold_as,
-        form: Form::parse(&form).ok_or_else(|| corrupt("form", &form))?,
-        colour: r.try_get(5)?,
-        texture: r.try_get(6)?,
-        notes: r.try_get(7)?,
-        tablet: from_json(r.try_get(8)?)?,
-        use_context: from_json(r.try_get(9)?)?,
-        analyses,
-    }))
+    let mut sold_as: HashMap<i64, Vec<SubstanceRef>> = HashMap::new();
+    for r in query(
+        tx,
+        "SELECT sample_id, substance, known FROM sample_sold_as WHERE sample_id = ANY($1) ORDER BY sample_id, position",
+        &[&ids],
+    )
+    .await?
+    {
+        sold_as.entry(r.try_get(0)?).or_default().push(SubstanceRef { substance: r.try_get(1)?, known: r.try_get(2)? });
+    }
+    let mut components: HashMap<i64, Vec<Component>> = HashMap::new();
+    for c in query(
+        tx,
+        "SELECT c.analysis_id, c.substance, c.known, c.role, c.amount_value, c.amount_unit, c.confidence
+         FROM components c JOIN analyses a ON a.id = c.analysis_id WHERE a.sample_id = ANY($1)
+         ORDER BY c.analysis_id, c.position",
+        &[&ids],
+    )
+    .await?
+    {
+        let (value, unit): (Option<f64>, Option<String>) = (c.try_get(4)?, c.try_get(5)?);
+        let confidence: Option<String> = c.try_get(6)?;
+        components.entry(c.try_get(0)?).or_default().push(Component {
+            substance: SubstanceRef { substance: c.try_get(1)?, known: c.try_get(2)? },
+            role: parse_role(c.try_get(3)?)?,
+            amount: match (value, unit) {
+                (Some(value), Some(unit)) => Some(Amount { value, unit: parse_unit(&unit)? }),
+                _ => None,
+            },
+            confidence: confidence.as_deref().map(parse_confidence).transpose()?,
+        });
+    }
+    let mut analyses: HashMap<i64, Vec<Analysis>> = HashMap::new();
+    for r in query(
+        tx,
+        "SELECT sample_id, id, method, result, inconclusive, performed_ms, recorded_ms, amends, superseded_by
+         FROM analyses WHERE sample_id = ANY($1) ORDER BY id",
+        &[&ids],
+    )
+    .await?
+    {
+        let id: i64 = r.try_get(1)?;
+        let method: String = r.try_get(2)?;
+        let method = Method::parse(&method).ok_or_else(|| corrupt("method", &method))?;
+        let outcome = if method.is_strip() {
+            let result: String = r.try_get::<_, Option<String>>(3)?.unwrap_or_default();
+            Outcome::Strip { result: AnalysisResult::parse(&result).ok_or_else(|| corrupt("strip result", &result))? }
+        } else {
+            Outcome::Components { components: components.remove(&id).unwrap_or_default(), inconclusive: r.try_get(4)? }
+        };
+        analyses.entry(r.try_get(0)?).or_default().push(Analysis {
+            id,
+            method,
+            performed_at: ts(r.try_get(5)?)?,
+            recorded_at: ts(r.try_get(6)?)?,
+            outcome,
+            amends: r.try_get(7)?,
+            superseded_by: r.try_get(8)?,
+        });
+    }
+    let mut by_id: HashMap<i64, (Sample, String)> = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get(0)?;
+        let (code, slug, form): (String, String, String) = (r.try_get(1)?, r.try_get(2)?, r.try_get(5)?);
+        let analyses = analyses.remove(&id).unwrap_or_default();
+        let sample = Sample {
+            code: code_of(&code)?,
+            service: slug_of(&slug)?,
+            received_at: ts(r.try_get(3)?)?,
+            registered_at: ts(r.try_get(4)?)?,
+            status: Status::of(&analyses),
+            sold_as: sold_as.remove(&id).unwrap_or_default(),
+            form: Form::parse(&form).ok_or_else(|| corrupt("form", &form))?,
+            colour: r.try_get(6)?,
+            texture: r.try_get(7)?,
+            notes: r.try_get(8)?,
+            tablet: from_json(r.try_get(9)?)?,
+            use_context: from_json(r.try_get(10)?)?,
+            analyses,
+        };
+        by_id.insert(id, (sample, r.try_get(11)?));
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id).map(|(sample, fylke)| (*id, sample, fylke))).collect())
 }
 
 async fn sold_as(tx: &Tx<'_>, sample_id: i64) -> Result<Vec<SubstanceRef>> {
@@ -46,60 +124,6 @@ async fn sold_as(tx: &Tx<'_>, sample_id: i64) -> Result<Vec<SubstanceRef>> {
         .iter()
         .map(|r| Ok(SubstanceRef { substance: r.try_get(0)?, known: r.try_get(1)? }))
         .collect()
-}
-
-async fn load_analyses(tx: &Tx<'_>, sample_id: i64) -> Result<Vec<Analysis>> {
-    let rows = query(
-        tx,
-        "SELECT id, method, result, inconclusive, performed_ms, recorded_ms, amends, superseded_by
-         FROM analyses WHERE sample_id = $1 ORDER BY id",
-        &[&sample_id],
-    )
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id: i64 = r.try_get(0)?;
-        let method: String = r.try_get(1)?;
-        let method = Method::parse(&method).ok_or_else(|| corrupt("method", &method))?;
-        let outcome = if method.is_strip() {
-            let result: String = r.try_get::<_, Option<String>>(2)?.unwrap_or_default();
-            Outcome::Strip { result: AnalysisResult::parse(&result).ok_or_else(|| corrupt("strip result", &result))? }
-        } else {
-            let components = query(
-                tx,
-                "SELECT substance, known, role, amount_value, amount_unit, confidence FROM components
-                 WHERE analysis_id = $1 ORDER BY position",
-                &[&id],
-            )
-            .await?
-            .iter()
-            .map(|c| {
-                let (value, unit): (Option<f64>, Option<String>) = (c.try_get(3)?, c.try_get(4)?);
-                let confidence: Option<String> = c.try_get(5)?;
-                Ok(Component {
-                    substance: SubstanceRef { substance: c.try_get(0)?, known: c.try_get(1)? },
-                    role: parse_role(c.try_get(2)?)?,
-                    amount: match (value, unit) {
-                        (Some(value), Some(unit)) => Some(Amount { value, unit: parse_unit(&unit)? }),
-                        _ => None,
-                    },
-                    confidence: confidence.as_deref().map(parse_confidence).transpose()?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-            Outcome::Components { components, inconclusive: r.try_get(3)? }
-        };
-        out.push(Analysis {
-            id,
-            method,
-            performed_at: ts(r.try_get(4)?)?,
-            recorded_at: ts(r.try_get(5)?)?,
-            outcome,
-            amends: r.try_get(6)?,
-            superseded_by: r.try_get(7)?,
-        });
-    }
-    Ok(out)
 }
 
 fn parse_role(s: &str) -> Result<ComponentRole> {
@@ -166,61 +190,73 @@ pub(super) async fn update_status(tx: &Tx<'_>, sample_id: i64, code: SampleCode)
 
 /// A sample with its current findings and the alerts it is evidence for.
 pub(super) async fn load_stored(tx: &Tx<'_>, code: SampleCode) -> Result<Option<StoredSample>> {
-    let Some(sample) = load_sample(tx, code).await? else { return Ok(None) };
-    let r = query_one(
-        tx,
-        "SELECT s.id, v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = $1",
-        &[&code.compact()],
-    )
-    .await?;
-    let (id, fylke): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
-    let findings = current_findings(tx, id).await?;
-    let alerts = alert_refs(tx, id).await?;
-    Ok(Some(StoredSample { sample, fylke, findings, alerts }))
+    let Some(id) = id_of(tx, code).await? else { return Ok(None) };
+    Ok(load_stored_many(tx, &[id]).await?.pop())
+}
+
+/// Samples by id (see [`load_samples`]) with their current findings and the alerts they are evidence for: six
+/// queries however many there are.
+pub(super) async fn load_stored_many(tx: &Tx<'_>, ids: &[i64]) -> Result<Vec<StoredSample>> {
+    let samples = load_samples(tx, ids).await?;
+    let mut findings = current_findings_of(tx, ids).await?;
+    let mut alerts = alert_refs_of(tx, ids).await?;
+    Ok(samples
+        .into_iter()
+        .map(|(id, sample, fylke)| StoredSample {
+            sample,
+            fylke,
+            findings: findings.remove(&id).unwrap_or_default(),
+            alerts: alerts.remove(&id).unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// The alerts a sample is evidence for.
 pub(super) async fn alert_refs(tx: &Tx<'_>, sample_id: i64) -> Result<Vec<AlertRef>> {
-    query(
-        tx,
-        "SELECT a.id, a.status, a.tier FROM alert_evidence e JOIN alerts a ON a.id = e.alert_id
-         WHERE e.sample_id = $1 ORDER BY a.id",
-        &[&sample_id],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        let status: String = r.try_get(1)?;
-        Ok(AlertRef {
-            id: r.try_get(0)?,
-            status: AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?,
-            tier: tier_of(r.try_get(2)?)?,
-        })
-    })
-    .collect()
+    Ok(alert_refs_of(tx, &[sample_id]).await?.remove(&sample_id).unwrap_or_default())
 }
 
-pub(super) async fn current_findings(tx: &Tx<'_>, sample_id: i64) -> Result<Vec<Finding>> {
-    query(
+async fn alert_refs_of(tx: &Tx<'_>, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<AlertRef>>> {
+    let mut out: std::collections::HashMap<i64, Vec<AlertRef>> = Default::default();
+    for r in query(
         tx,
-        "SELECT rule, policy_version, tier, substances, method, explanation FROM findings
-         WHERE sample_id = $1 AND current ORDER BY id",
-        &[&sample_id],
+        "SELECT e.sample_id, a.id, a.status, a.tier FROM alert_evidence e JOIN alerts a ON a.id = e.alert_id
+         WHERE e.sample_id = ANY($1) ORDER BY a.id",
+        &[&ids],
     )
     .await?
-    .iter()
-    .map(|r| {
-        let method: Option<String> = r.try_get(4)?;
-        Ok(Finding {
-            rule: r.try_get(0)?,
-            policy_version: r.try_get(1)?,
-            tier: tier_of(r.try_get(2)?)?,
-            substances: serde_json::from_str(r.try_get(3)?).map_err(|e| Error::corrupt(e.to_string()))?,
+    {
+        let status: String = r.try_get(2)?;
+        out.entry(r.try_get(0)?).or_default().push(AlertRef {
+            id: r.try_get(1)?,
+            status: AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?,
+            tier: tier_of(r.try_get(3)?)?,
+        });
+    }
+    Ok(out)
+}
+
+async fn current_findings_of(tx: &Tx<'_>, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<Finding>>> {
+    let mut out: std::collections::HashMap<i64, Vec<Finding>> = Default::default();
+    for r in query(
+        tx,
+        "SELECT sample_id, rule, policy_version, tier, substances, method, explanation FROM findings
+         WHERE sample_id = ANY($1) AND current ORDER BY id",
+        &[&ids],
+    )
+    .await?
+    {
+        let method: Option<String> = r.try_get(5)?;
+        out.entry(r.try_get(0)?).or_default().push(Finding {
+            rule: r.try_get(1)?,
+            policy_version: r.try_get(2)?,
+            tier: tier_of(r.try_get(3)?)?,
+            substances: serde_json::from_str(r.try_get(4)?).map_err(|e| Error::corrupt(e.to_string()))?,
             method: method.as_deref().map(|m| Method::parse(m).ok_or_else(|| corrupt("method", m))).transpose()?,
-            explanation: serde_json::from_str(r.try_get(5)?).map_err(|e| Error::corrupt(e.to_string()))?,
-        })
-    })
-    .collect()
+            explanation: serde_json::from_str(r.try_get(6)?).map_err(|e| Error::corrupt(e.to_string()))?,
+        });
+    }
+    Ok(out)
 }
 
 /// The samples received in `[from, to)`, summarised in six queries (not one per sample).

@@ -161,6 +161,9 @@ pub(super) async fn purge_unconfirmed(tx: &Tx<'_>, before: Timestamp, at: Timest
     Ok(ids.len())
 }
 
+/// Queues a message for each subscriber that wants an event the cursor has not passed yet. Runs under the fan-out's
+/// own lock, and takes the writers' lock only when there is something to queue: events commit in sequence order,
+/// so those read before it are a prefix of the log, and the subscribers read after it are the committed ones.
 pub(super) async fn fan_out(tx: &Tx<'_>, at: Timestamp) -> Result<(usize, bool)> {
     let cursor: Option<String> = query_opt(tx, "SELECT value FROM meta WHERE key = $1", &[&FAN_OUT_CURSOR])
         .await?
@@ -176,6 +179,7 @@ pub(super) async fn fan_out(tx: &Tx<'_>, at: Timestamp) -> Result<(usize, bool)>
     let wanted_events: Vec<&Event> =
         events.iter().filter(|e| e.public && ALERT_EVENTS.contains(&e.kind.as_str())).collect();
     if !wanted_events.is_empty() {
+        execute(tx, WRITER_LOCK, &[]).await?;
         let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL");
         let subscribers: Vec<Subscriber> =
             query(tx, &sql, &[]).await?.iter().map(|r| to_subscriber(r, 0)).collect::<Result<_>>()?;

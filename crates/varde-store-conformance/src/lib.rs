@@ -322,3 +322,37 @@ pub async fn a_registered_sample_reads_back_as_it_was_answered(store: Backend) {
         assert_eq!(read.alerts.len(), 1, "the draft it {}", if i == 0 { "started" } else { "joined" });
     }
 }
+
+/// New samples and new analyses of earlier samples, all in one week, written at once by many writers: every write
+/// succeeds (a backend whose writers wait for each other in two orders would deadlock and fail some).
+pub async fn registrations_and_analyses_at_once_all_succeed(store: Backend) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(64);
+    let mut earlier = Vec::new();
+    for _ in 0..8 {
+        let code = SampleCode::generate(&mut rng);
+        store.create_sample(code, sample("heroin"), &technician(), now()).await.expect("stored");
+        earlier.push(code);
+    }
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let (store, earlier) = (store.clone(), earlier.clone());
+            tokio::spawn(async move {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(w as u64 + 1000);
+                for i in 0..12 {
+                    if w % 2 == 0 {
+                        let code = SampleCode::generate(&mut rng);
+                        store.create_sample(code, severe(), &technician(), now()).await.expect("registered");
+                    } else {
+                        let code = earlier[(w + i) % earlier.len()];
+                        let strip = strip(Method::StripFentanyl, AnalysisResult::Negative, None);
+                        store.add_analysis(code, strip, &technician(), now()).await.expect("analysis added");
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.expect("no writer failed");
+    }
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+}

@@ -39,4 +39,5 @@ conformance!(
     concurrent_tries_use_the_allowance_exactly,
     limit_salts_last_two_days,
     a_registered_sample_reads_back_as_it_was_answered,
+    registrations_and_analyses_at_once_all_succeed,
 );

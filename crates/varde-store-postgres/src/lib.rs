@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_limits.sql"),
     include_str!("../migrations/0003_figure_weeks_at_commit.sql"),
+    include_str!("../migrations/0004_audit_append.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -447,18 +448,18 @@ async fn service_id(tx: &Tx<'_>, slug: &str) -> Result<i64> {
 
 /// Appends an entry to the audit chain, inside the caller's transaction (which holds the writers' lock, so the
 /// tail read here is still the tail when the entry commits).
+/// One statement: the hash is made in SQL (`audit_field`, migration 4) as `audit::Entry::hash` makes it.
 async fn append_audit(tx: &Tx<'_>, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<()> {
-    let last = query_opt(tx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", &[]).await?;
-    let (seq, prev_hash): (i64, String) = match last {
-        Some(r) => (r.try_get::<_, i64>(0)? + 1, r.try_get(1)?),
-        None => (1, audit::GENESIS.to_owned()),
-    };
-    let entry = Entry { seq, at_ms: ms(at), actor, action, subject, prev_hash: &prev_hash };
-    let hash = entry.hash();
     execute(
         tx,
-        "INSERT INTO audit_log (seq, at_ms, actor, action, subject, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[&seq, &entry.at_ms, &actor, &action, &subject, &prev_hash, &hash],
+        "WITH last AS (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1),
+              tail AS (SELECT coalesce((SELECT seq FROM last), 0) AS seq, coalesce((SELECT hash FROM last), $5) AS hash)
+         INSERT INTO audit_log (seq, at_ms, actor, action, subject, prev_hash, hash)
+         SELECT seq + 1, $1, $2, $3, $4, hash,
+                encode(sha256(audit_field(hash) || audit_field((seq + 1)::text) || audit_field($1::bigint::text)
+                              || audit_field($2) || audit_field($3) || audit_field($4)), 'hex')
+         FROM tail",
+        &[&ms(at), &actor, &action, &subject, &audit::GENESIS],
     )
     .await?;
     Ok(())
@@ -719,8 +720,13 @@ impl Store for PostgresStore {
                 record_findings(tx, id, &findings, false, at).await?;
                 // Then, in turn, what is ordered: the audit chain, the event log, joining or starting a draft.
                 execute(tx, WRITER_LOCK, &[]).await?;
-                append_audit(tx, at, &actor.actor, "sample.create", code.compact()).await?;
-                report(tx, &assessor, Assessed { id, sample, fylke, earlier: false }, findings, at).await
+                // Sent together (the connection pipelines them): one round trip less under the lock.
+                let (_, stored) = futures_util::future::try_join(
+                    append_audit(tx, at, &actor.actor, "sample.create", code.compact()),
+                    report(tx, &assessor, Assessed { id, sample, fylke, earlier: false }, findings, at),
+                )
+                .await?;
+                Ok(stored)
             })
         }))
         .await

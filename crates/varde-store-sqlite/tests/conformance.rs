@@ -34,4 +34,5 @@ conformance!(
     limit_salts_last_two_days,
     a_registered_sample_reads_back_as_it_was_answered,
     registrations_and_analyses_at_once_all_succeed,
+    the_audit_chain_verifies_with_any_text,
 );

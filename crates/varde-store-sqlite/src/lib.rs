@@ -64,7 +64,9 @@ const MIGRATIONS: &[&str] = &[
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// The most requests one transaction carries; bounds the latency a request can add to its neighbours.
 const MAX_BATCH: usize = 256;
-const MAX_IDLE_READERS: usize = 8;
+/// Reads run at once on at most this many connections, each kept open for the next read. More readers than this
+/// wait for one: a hundred feed clients at once would otherwise open (and set up) a connection per read.
+const READERS: usize = 8;
 
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A request's work in the writer's transaction: its answer once the commit is known, and how it went
@@ -78,6 +80,8 @@ pub struct SqliteStore {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// A turn to read ([`READERS`] of them).
+    reading: Arc<tokio::sync::Semaphore>,
     /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
     health: Health,
 }
@@ -173,6 +177,7 @@ impl SqliteStore {
             jobs: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            reading: Arc::new(tokio::sync::Semaphore::new(READERS)),
             health,
         })
     }
@@ -215,16 +220,16 @@ impl SqliteStore {
     ) -> Result<R, StoreError> {
         let readers = self.readers.clone();
         let path = self.path.clone();
+        let turn = self.reading.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
         tokio::task::spawn_blocking(move || -> Result<R, StoreError> {
+            let _turn = turn;
             let conn = match readers.lock().expect("not poisoned").pop() {
                 Some(c) => c,
                 None => open_connection(&path)?,
             };
             let result = f(&conn);
-            let mut idle = readers.lock().expect("not poisoned");
-            if idle.len() < MAX_IDLE_READERS {
-                idle.push(conn);
-            }
+            // Every connection goes back: with a turn per connection there are never more than READERS.
+            readers.lock().expect("not poisoned").push(conn);
             Ok(result?)
         })
         .await

@@ -89,6 +89,8 @@ pub struct PostgresStore {
     /// Registrations write their own new rows before they take the writers' lock, several at once; at most this
     /// many, so that they too leave connections for readers.
     early_writers: tokio::sync::Semaphore,
+    /// The connection this instance last asked for the jobs' lock on, when it did not get it.
+    jobs_candidate: tokio::sync::Mutex<Option<(tokio_postgres::Client, tokio::sync::watch::Receiver<bool>)>>,
     /// The same for the subscribers' fan-out.
     fan_out_turn: tokio::sync::Mutex<()>,
     /// The same for the rate limits' counters.
@@ -137,6 +139,7 @@ impl PostgresStore {
             early_writers: tokio::sync::Semaphore::new(EARLY_WRITERS),
             limits: tokio::sync::Mutex::new(()),
             fan_out_turn: tokio::sync::Mutex::new(()),
+            jobs_candidate: tokio::sync::Mutex::new(None),
             health: Mutex::new(None),
         };
         store.listen();
@@ -1604,16 +1607,29 @@ impl Store for PostgresStore {
     /// A session-level advisory lock on a connection of its own: held while the connection lives, released by the
     /// server when it ends however the instance dies.
     async fn try_lead(&self) -> Result<Option<varde_store::Leadership>, StoreError> {
-        let (client, connection) = self.config.connect(NoTls).await.map_err(Error::from)?;
-        let (lost, watch) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(error = %e, "the jobs lock's connection failed");
+        // An instance that does not lead asks again on the connection it asked on last time (the caller asks every
+        // second), rather than opening one each time.
+        let kept = self.jobs_candidate.lock().await.take().filter(|(client, _)| !client.is_closed());
+        let (client, watch) = match kept {
+            Some(candidate) => candidate,
+            None => {
+                let (client, connection) = self.config.connect(NoTls).await.map_err(Error::from)?;
+                let (lost, watch) = tokio::sync::watch::channel(false);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::warn!(error = %e, "the jobs lock's connection failed");
+                    }
+                    let _ = lost.send(true);
+                });
+                (client, watch)
             }
-            let _ = lost.send(true);
-        });
+        };
         let held: bool = client.query_one(JOBS_LOCK, &[]).await.map_err(Error::from)?.get(0);
-        Ok(held.then(|| varde_store::Leadership::new(watch, client)))
+        if held {
+            return Ok(Some(varde_store::Leadership::new(watch, client)));
+        }
+        *self.jobs_candidate.lock().await = Some((client, watch));
+        Ok(None)
     }
 
     async fn schema_version(&self) -> Result<i64, StoreError> {

@@ -375,3 +375,54 @@ pub async fn the_audit_chain_verifies_with_any_text(store: Backend) {
     assert!(report.entries >= 3, "{report:?}");
     assert_eq!(report.first_broken, None, "{report:?}");
 }
+
+/// Registrations arriving together are answered each on its own: a taken code or an unknown service fails only
+/// that registration, and one the database itself refuses (here a NUL character, which PostgreSQL cannot store in
+/// text) fails only itself and leaves nothing behind, while the others are stored (a backend that commits
+/// registrations in groups must retry the rest without it).
+pub async fn registrations_arriving_together_are_answered_each_on_its_own(store: Backend) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(77);
+    let taken = SampleCode::generate(&mut rng);
+    store.create_sample(taken, severe(), &technician(), now()).await.expect("stored");
+    let nowhere = || {
+        let mut s = severe();
+        s.service = ServiceSlug::parse("ingen-tjeneste").unwrap();
+        s
+    };
+    let poisoned = || {
+        let mut s = severe();
+        s.colour = Some("brun\0grå".into());
+        s
+    };
+    // (code, sample, what it should get: Some(expected error code name) or None for stored)
+    let mut tries: Vec<(SampleCode, NewSample, Option<&'static str>)> = Vec::new();
+    for i in 0..24 {
+        match i % 8 {
+            1 => tries.push((taken, severe(), Some("taken"))),
+            3 => tries.push((SampleCode::generate(&mut rng), nowhere(), Some("unknown service"))),
+            5 if i < 8 => tries.push((SampleCode::generate(&mut rng), poisoned(), Some("either"))),
+            _ => tries.push((SampleCode::generate(&mut rng), severe_days_ago(i), None)),
+        }
+    }
+    let handles: Vec<_> = tries
+        .into_iter()
+        .map(|(code, sample, expected)| {
+            let store = store.clone();
+            tokio::spawn(async move { (code, expected, store.create_sample(code, sample, &technician(), now()).await) })
+        })
+        .collect();
+    for h in handles {
+        let (code, expected, got) = h.await.expect("no panic");
+        match (expected, got) {
+            (None, Ok(s)) => assert_eq!(s.sample.code, code),
+            (Some("taken"), Err(StoreError::CodeTaken)) => {}
+            (Some("unknown service"), Err(StoreError::UnknownService(_))) => {}
+            (Some("either"), Ok(_)) => {}
+            (Some("either"), Err(_)) => {
+                assert!(store.sample(code).await.unwrap().is_none(), "a refused registration leaves nothing")
+            }
+            (expected, got) => panic!("{code}: expected {expected:?}, got {got:?}"),
+        }
+    }
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+}

@@ -40,6 +40,7 @@ mod alerts;
 mod error;
 mod events;
 mod limits;
+mod registrations;
 mod samples;
 mod spectra;
 mod subscribers;
@@ -73,8 +74,6 @@ const MIGRATION_UNLOCK: &str = "SELECT pg_advisory_unlock(1447121477, hashtext(c
 /// The channel new events are announced on; the payload is `schema seq`.
 const EVENTS_CHANNEL: &str = "varde_events";
 const POOL_SIZE: usize = 16;
-/// How many registrations of one instance write their own rows at once (see `PostgresStore::write_late`).
-const EARLY_WRITERS: usize = 6;
 
 pub struct PostgresStore {
     pool: Pool,
@@ -86,9 +85,9 @@ pub struct PostgresStore {
     /// This instance's writers queue here before they take a connection: they would only wait for the writers' lock
     /// while holding one, and leave none for readers.
     writers: tokio::sync::Mutex<()>,
-    /// Registrations write their own new rows before they take the writers' lock, several at once; at most this
-    /// many, so that they too leave connections for readers.
-    early_writers: tokio::sync::Semaphore,
+    /// Registrations waiting for their group commit (see `registrations`).
+    groups: registrations::Groups,
+    committer: registrations::Committer,
     /// The connection this instance last asked for the jobs' lock on, when it did not get it.
     jobs_candidate: tokio::sync::Mutex<Option<(tokio_postgres::Client, tokio::sync::watch::Receiver<bool>)>>,
     /// The same for the subscribers' fan-out.
@@ -96,7 +95,7 @@ pub struct PostgresStore {
     /// The same for the rate limits' counters.
     limits: tokio::sync::Mutex<()>,
     /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
-    health: Mutex<Option<String>>,
+    health: Arc<Mutex<Option<String>>>,
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -128,6 +127,13 @@ impl PostgresStore {
             (schema, newest)
         };
         let (events, _) = tokio::sync::watch::channel(newest);
+        let health = Arc::new(Mutex::new(None));
+        let committer = registrations::Committer {
+            pool: pool.clone(),
+            assessor: assessor.clone(),
+            events: events.clone(),
+            health: health.clone(),
+        };
         let store = PostgresStore {
             pool,
             config,
@@ -136,11 +142,12 @@ impl PostgresStore {
             events,
             listener: Mutex::new(None),
             writers: tokio::sync::Mutex::new(()),
-            early_writers: tokio::sync::Semaphore::new(EARLY_WRITERS),
+            groups: Default::default(),
+            committer,
             limits: tokio::sync::Mutex::new(()),
             fan_out_turn: tokio::sync::Mutex::new(()),
             jobs_candidate: tokio::sync::Mutex::new(None),
-            health: Mutex::new(None),
+            health,
         };
         store.listen();
         Ok(store)
@@ -162,14 +169,7 @@ impl PostgresStore {
     }
 
     fn set_health(&self, failure: Option<String>) {
-        let mut h = self.health.lock().expect("not poisoned");
-        if let (Some(reason), None) = (&failure, &*h) {
-            tracing::error!(reason, "database unavailable: writes fail until the cause is removed");
-        }
-        if failure.is_none() && h.is_some() {
-            tracing::info!("database available again: a write succeeded");
-        }
-        *h = failure;
+        set_health(&self.health, failure);
     }
 
     /// Runs `f` in a transaction of its own that holds the writers' lock, and commits it. The lock is taken before
@@ -191,17 +191,6 @@ impl PostgresStore {
     ) -> Result<R, StoreError> {
         let _turn = turn.lock().await;
         self.transaction(Some(lock), f).await
-    }
-
-    /// A write that does its unordered part — rows of its own that no other writer reads or locks — before it
-    /// takes the writers' lock itself ([`writers_lock`]) for the ordered part (audit entry, events, drafts), so
-    /// that writers of one or many instances overlap in the first. Everything ordered must come after the lock.
-    async fn write_late<R: Send>(
-        &self,
-        f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
-    ) -> Result<R, StoreError> {
-        let _slot = self.early_writers.acquire().await.map_err(|_| StoreError::Closed)?;
-        self.transaction(None, f).await
     }
 
     async fn transaction<R: Send>(
@@ -278,6 +267,18 @@ impl Drop for PostgresStore {
             task.abort();
         }
     }
+}
+
+/// Records why the last write failed for the storage's sake (`None`: the last one succeeded), logging the change.
+fn set_health(health: &Mutex<Option<String>>, failure: Option<String>) {
+    let mut h = health.lock().expect("not poisoned");
+    if let (Some(reason), None) = (&failure, &*h) {
+        tracing::error!(reason, "database unavailable: writes fail until the cause is removed");
+    }
+    if failure.is_none() && h.is_some() {
+        tracing::info!("database available again: a write succeeded");
+    }
+    *h = failure;
 }
 
 fn raise(seq: &mut i64, newest: i64) -> bool {
@@ -677,62 +678,8 @@ impl Store for PostgresStore {
         actor: &Principal,
         at: Timestamp,
     ) -> Result<StoredSample, StoreError> {
-        let (assessor, actor) = (self.assessor.clone(), actor.clone());
-        self.announcing(self.write_late(move |tx| {
-            Box::pin(async move {
-                // The sample's own rows first, alongside other registrations: no other writer reads or locks them.
-                let (service, fylke) = service_row(tx, sample.service.as_str()).await?;
-                let status = Status::of_new(&sample.analyses);
-                let inserted = query_opt(
-                    tx,
-                    "INSERT INTO samples (code, service_id, received_ms, registered_ms, form, colour, texture, notes, tablet, use_context, status)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING RETURNING id",
-                    &[
-                        &code.compact(),
-                        &service,
-                        &ms(sample.received_at),
-                        &ms(at),
-                        &sample.form.as_str(),
-                        &sample.colour,
-                        &sample.texture,
-                        &sample.notes,
-                        &to_json(&sample.tablet),
-                        &to_json(&sample.use_context),
-                        &status.as_str(),
-                    ],
-                )
-                .await?;
-                let id: i64 = inserted.ok_or(Error::Store(StoreError::CodeTaken))?.try_get(0)?;
-                let (substances, known): (Vec<&str>, Vec<bool>) =
-                    sample.sold_as.iter().map(|s| (s.substance.as_str(), s.known)).unzip();
-                execute(
-                    tx,
-                    "INSERT INTO sample_sold_as (sample_id, position, substance, known)
-                     SELECT $1, u.position - 1, u.substance, u.known FROM unnest($2::text[], $3::bool[])
-                       WITH ORDINALITY AS u(substance, known, position)",
-                    &[&id, &substances, &known],
-                )
-                .await?;
-                let mut analysis_ids = Vec::with_capacity(sample.analyses.len());
-                for a in &sample.analyses {
-                    analysis_ids.push(insert_analysis(tx, id, a, at).await?);
-                }
-                // Assessed as written, not read back: a new sample has no earlier findings or alerts.
-                let sample = varde_store::registered(code, sample, at, &analysis_ids);
-                let findings = assessor.findings(&sample);
-                record_findings(tx, id, &findings, false, at).await?;
-                // Then, in turn, what is ordered: the audit chain, the event log, joining or starting a draft.
-                execute(tx, WRITER_LOCK, &[]).await?;
-                // Sent together (the connection pipelines them): one round trip less under the lock.
-                let (_, stored) = futures_util::future::try_join(
-                    append_audit(tx, at, &actor.actor, "sample.create", code.compact()),
-                    report(tx, &assessor, Assessed { id, sample, fylke, earlier: false }, findings, at),
-                )
-                .await?;
-                Ok(stored)
-            })
-        }))
-        .await
+        let registration = registrations::Registration { code, sample, actor: actor.clone(), at };
+        registrations::register(&self.groups, &self.committer, registration).await
     }
 
     async fn add_analysis(

@@ -35,4 +35,5 @@ conformance!(
     a_registered_sample_reads_back_as_it_was_answered,
     registrations_and_analyses_at_once_all_succeed,
     the_audit_chain_verifies_with_any_text,
+    registrations_arriving_together_are_answered_each_on_its_own,
 );

@@ -15,32 +15,65 @@ tokio::task_local! {
     pub(super) static APPENDED: std::cell::Cell<i64>;
 }
 
-/// Appends an event and announces it to every instance (`NOTIFY` is delivered when the transaction commits, and
-/// not at all if it rolls back).
+/// An event to append.
+pub(super) struct NewEvent {
+    pub at: Timestamp,
+    pub kind: &'static str,
+    pub public: bool,
+    pub tier: Option<Tier>,
+    pub fylker: Vec<String>,
+    pub alert_id: Option<i64>,
+    pub payload: serde_json::Value,
+}
+
+/// Appends events in order and announces each to every instance (`NOTIFY` is delivered when the transaction
+/// commits, and not at all if it rolls back), in one statement: events are appended under the writers' lock, and
+/// each statement is a round trip.
+/// Returns the newest sequence number appended (0 for none).
+pub(super) async fn append_all(tx: &Tx<'_>, events: &[NewEvent]) -> Result<i64> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let ats: Vec<i64> = events.iter().map(|e| ms(e.at)).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+    let public: Vec<bool> = events.iter().map(|e| e.public).collect();
+    let tiers: Vec<Option<&str>> = events.iter().map(|e| e.tier.map(Tier::as_str)).collect();
+    let fylker: Vec<String> =
+        events.iter().map(|e| serde_json::to_string(&e.fylker).expect("strings serialise")).collect();
+    let alerts: Vec<Option<i64>> = events.iter().map(|e| e.alert_id).collect();
+    let payloads: Vec<String> = events.iter().map(|e| e.payload.to_string()).collect();
+    let newest: i64 = query_one(
+        tx,
+        "WITH e AS (INSERT INTO events (at_ms, kind, public, tier, fylker, alert_id, payload)
+                    SELECT u.at_ms, u.kind, u.public, u.tier, u.fylker, u.alert_id, u.payload
+                    FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+                      WITH ORDINALITY AS u(at_ms, kind, public, tier, fylker, alert_id, payload, position)
+                    ORDER BY u.position
+                    RETURNING seq),
+              announced AS (SELECT seq, pg_notify($8, current_schema() || ' ' || seq) FROM e)
+         SELECT max(seq) FROM announced",
+        &[&ats, &kinds, &public, &tiers, &fylker, &alerts, &payloads, &EVENTS_CHANNEL],
+    )
+    .await?
+    .try_get(0)?;
+    let _ = APPENDED.try_with(|n| n.set(n.get().max(newest)));
+    Ok(newest)
+}
+
+/// Appends an event and announces it (see [`append_all`]); its sequence number.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn append(
     tx: &Tx<'_>,
     at: Timestamp,
-    kind: &str,
+    kind: &'static str,
     public: bool,
     tier: Option<Tier>,
     fylker: &[String],
     alert_id: Option<i64>,
     payload: &serde_json::Value,
 ) -> Result<i64> {
-    let fylker = serde_json::to_string(fylker).expect("strings serialise");
-    // One statement for both: events are appended under the writers' lock, and each statement is a round trip.
-    let seq: i64 = query_one(
-        tx,
-        "WITH e AS (INSERT INTO events (at_ms, kind, public, tier, fylker, alert_id, payload)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq)
-         SELECT seq, pg_notify($8, current_schema() || ' ' || seq) FROM e",
-        &[&ms(at), &kind, &public, &tier.map(Tier::as_str), &fylker, &alert_id, &payload.to_string(), &EVENTS_CHANNEL],
-    )
-    .await?
-    .try_get(0)?;
-    let _ = APPENDED.try_with(|newest| newest.set(newest.get().max(seq)));
-    Ok(seq)
+    let event = NewEvent { at, kind, public, tier, fylker: fylker.to_vec(), alert_id, payload: payload.clone() };
+    append_all(tx, &[event]).await
 }
 
 pub(super) async fn after(tx: &Tx<'_>, seq: i64, n: usize) -> Result<Vec<Event>> {

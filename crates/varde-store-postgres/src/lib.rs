@@ -27,6 +27,7 @@ use varde_domain::assess::Assessor;
 use varde_domain::auth::{Principal, Role};
 use varde_domain::finding::Finding;
 use varde_domain::method::Method;
+use varde_domain::sample::Sample;
 use varde_domain::sample::{NewAnalysis, NewSample, Status};
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{SampleCode, SubstanceRef};
@@ -56,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_limits.sql"),
     include_str!("../migrations/0003_figure_weeks_at_commit.sql"),
     include_str!("../migrations/0004_audit_append.sql"),
+    include_str!("../migrations/0005_audit_append_all.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -452,20 +454,19 @@ async fn service_id(tx: &Tx<'_>, slug: &str) -> Result<i64> {
 
 /// Appends an entry to the audit chain, inside the caller's transaction (which holds the writers' lock, so the
 /// tail read here is still the tail when the entry commits).
-/// One statement: the hash is made in SQL (`audit_field`, migration 4) as `audit::Entry::hash` makes it.
 async fn append_audit(tx: &Tx<'_>, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<()> {
-    execute(
-        tx,
-        "WITH last AS (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1),
-              tail AS (SELECT coalesce((SELECT seq FROM last), 0) AS seq, coalesce((SELECT hash FROM last), $5) AS hash)
-         INSERT INTO audit_log (seq, at_ms, actor, action, subject, prev_hash, hash)
-         SELECT seq + 1, $1, $2, $3, $4, hash,
-                encode(sha256(audit_field(hash) || audit_field((seq + 1)::text) || audit_field($1::bigint::text)
-                              || audit_field($2) || audit_field($3) || audit_field($4)), 'hex')
-         FROM tail",
-        &[&ms(at), &actor, &action, &subject, &audit::GENESIS],
-    )
-    .await?;
+    append_audit_all(tx, &[(at, actor, action, subject)]).await
+}
+
+/// Appends entries in order, in one statement: the hashes are made in SQL (`audit_append`, migrations 4 and 5) as
+/// `audit::Entry::hash` makes them.
+async fn append_audit_all(tx: &Tx<'_>, entries: &[(Timestamp, &str, &str, &str)]) -> Result<()> {
+    let ats: Vec<i64> = entries.iter().map(|e| ms(e.0)).collect();
+    let actors: Vec<&str> = entries.iter().map(|e| e.1).collect();
+    let actions: Vec<&str> = entries.iter().map(|e| e.2).collect();
+    let subjects: Vec<&str> = entries.iter().map(|e| e.3).collect();
+    execute(tx, "SELECT audit_append($1, $2, $3, $4, $5)", &[&ats, &actors, &actions, &subjects, &audit::GENESIS])
+        .await?;
     Ok(())
 }
 
@@ -537,19 +538,40 @@ async fn report(
     findings: Vec<Finding>,
     at: Timestamp,
 ) -> Result<StoredSample> {
-    let Assessed { id, sample, fylke, earlier } = a;
-    let service = sample.service.as_str().to_owned();
-    if let Some(top) = varde_domain::risk::highest(&findings) {
-        let summary: Vec<serde_json::Value> = findings
-            .iter()
-            .map(
-                |f| serde_json::json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}),
-            )
-            .collect();
-        let payload = serde_json::json!({"code": sample.code.to_string(), "service": service, "fylke": fylke, "tier": top, "findings": summary});
-        events::append(tx, at, "sample.finding", false, Some(top), std::slice::from_ref(&fylke), None, &payload)
-            .await?;
+    if let Some(event) = finding_event(&a.sample, &a.fylke, &findings, at) {
+        events::append_all(tx, &[event]).await?;
     }
+    join(tx, assessor, a, findings, at).await
+}
+
+/// The `sample.finding` event of a sample with findings.
+fn finding_event(sample: &Sample, fylke: &str, findings: &[Finding], at: Timestamp) -> Option<events::NewEvent> {
+    let top = varde_domain::risk::highest(findings)?;
+    let summary: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| serde_json::json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}))
+        .collect();
+    let payload = serde_json::json!({"code": sample.code.to_string(), "service": sample.service.as_str(), "fylke": fylke, "tier": top, "findings": summary});
+    Some(events::NewEvent {
+        at,
+        kind: "sample.finding",
+        public: false,
+        tier: Some(top),
+        fylker: vec![fylke.to_owned()],
+        alert_id: None,
+        payload,
+    })
+}
+
+/// Joins or starts a draft for a reported sample; its stored form with the alerts it is evidence for.
+async fn join(
+    tx: &Tx<'_>,
+    assessor: &Assessor,
+    a: Assessed,
+    findings: Vec<Finding>,
+    at: Timestamp,
+) -> Result<StoredSample> {
+    let Assessed { id, sample, fylke, earlier } = a;
     let joined = match varde_domain::alert::product_key(&sample, &findings) {
         Some(key) => Some(alerts::join_or_draft(tx, assessor, id, &sample, &findings, &key, &fylke, at).await?),
         None => None,

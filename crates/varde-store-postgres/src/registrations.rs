@@ -20,7 +20,8 @@ pub(crate) struct Registration {
 
 type Reply = tokio::sync::oneshot::Sender<Result<StoredSample, StoreError>>;
 
-/// Registrations waiting for their group, and the turn to commit one.
+/// Registrations waiting for their group, and the turn to commit one. One group commits at a time per instance
+/// (letting the next one write its own rows meanwhile was tried: smaller groups, half the throughput).
 #[derive(Default)]
 pub(crate) struct Groups {
     waiting: Mutex<Vec<(Registration, Reply)>>,
@@ -121,11 +122,23 @@ impl Committer {
         }
         if staged.iter().any(Result::is_ok) {
             execute(&tx, WRITER_LOCK, &[]).await?;
+            // Under the lock: every audit entry and every event of the group in one statement each, sent together
+            // (the connection pipelines them), then joining or starting drafts one sample after the other.
+            let written = || group.iter().zip(&staged).filter_map(|(r, w)| Some((r, w.as_ref().ok()?)));
+            let entries: Vec<_> =
+                written().map(|(r, _)| (r.at, r.actor.actor.as_str(), "sample.create", r.code.compact())).collect();
+            let events: Vec<_> =
+                written().filter_map(|(r, w)| finding_event(&w.sample, &w.fylke, &w.findings, r.at)).collect();
+            futures_util::future::try_join(append_audit_all(&tx, &entries), events::append_all(&tx, &events)).await?;
         }
         let mut answers = Vec::with_capacity(group.len());
         for (r, w) in group.iter().zip(staged) {
             answers.push(match w {
-                Ok(w) => Ok(ordered(&tx, &self.assessor, r, w).await?),
+                Ok(w) => {
+                    let Written { id, sample, fylke, findings } = w;
+                    Ok(join(&tx, &self.assessor, Assessed { id, sample, fylke, earlier: false }, findings, r.at)
+                        .await?)
+                }
                 Err(e) => Err(e),
             });
         }
@@ -186,16 +199,4 @@ async fn own_rows(tx: &Tx<'_>, assessor: &Assessor, r: &Registration) -> Result<
     let findings = assessor.findings(&sample);
     record_findings(tx, id, &findings, false, at).await?;
     Ok(Written { id, sample, fylke, findings })
-}
-
-/// The ordered part, under the writers' lock: the audit entry, the event, joining or starting a draft.
-async fn ordered(tx: &Tx<'_>, assessor: &Assessor, r: &Registration, w: Written) -> Result<StoredSample> {
-    let Written { id, sample, fylke, findings } = w;
-    // Sent together (the connection pipelines them): one round trip less under the lock.
-    let (_, stored) = futures_util::future::try_join(
-        append_audit(tx, r.at, &r.actor.actor, "sample.create", r.code.compact()),
-        report(tx, assessor, Assessed { id, sample, fylke, earlier: false }, findings, r.at),
-    )
-    .await?;
-    Ok(stored)
 }

@@ -435,15 +435,6 @@ fn code_of(s: &str) -> Result<SampleCode> {
     SampleCode::parse(s).map_err(|_| corrupt("sample code", s))
 }
 
-/// A service's id and fylke.
-async fn service_row(tx: &Tx<'_>, slug: &str) -> Result<(i64, String)> {
-    query_opt(tx, "SELECT id, fylke FROM services WHERE slug = $1", &[&slug])
-        .await?
-        .map(|r| Ok::<_, Error>((r.try_get(0)?, r.try_get(1)?)))
-        .transpose()?
-        .ok_or_else(|| Error::Store(StoreError::UnknownService(slug.to_owned())))
-}
-
 async fn service_id(tx: &Tx<'_>, slug: &str) -> Result<i64> {
     query_opt(tx, "SELECT id FROM services WHERE slug = $1", &[&slug])
         .await?

@@ -6,7 +6,7 @@
 //! taken, its service unknown) fails alone; if the group fails for the database's sake, each is tried again alone.
 
 use super::*;
-use varde_domain::sample::Sample;
+use varde_domain::sample::{Outcome, Sample};
 
 /// The most registrations one transaction carries: bounds what one failure makes the others wait for.
 const MOST: usize = 64;
@@ -109,17 +109,7 @@ impl Committer {
     async fn transaction(&self, group: &[&Registration]) -> Result<Vec<Result<StoredSample, StoreError>>> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        // Their own rows, all sent at once (the connection pipelines them).
-        let written = futures_util::future::join_all(group.iter().map(|r| own_rows(&tx, &self.assessor, r))).await;
-        let mut staged = Vec::with_capacity(group.len());
-        for w in written {
-            staged.push(match w {
-                Ok(w) => Ok(w),
-                // Refused before any statement failed: the transaction goes on for the others.
-                Err(Error::Store(e @ (StoreError::CodeTaken | StoreError::UnknownService(_)))) => Err(e),
-                Err(e) => return Err(e),
-            });
-        }
+        let staged = own_rows(&tx, &self.assessor, group).await?;
         if staged.iter().any(Result::is_ok) {
             execute(&tx, WRITER_LOCK, &[]).await?;
             // Under the lock: every audit entry and every event of the group in one statement each, sent together
@@ -155,48 +145,202 @@ struct Written {
     findings: Vec<Finding>,
 }
 
-/// The sample's own rows: no other writer reads or locks them, so they need no lock.
-async fn own_rows(tx: &Tx<'_>, assessor: &Assessor, r: &Registration) -> Result<Written> {
-    let (code, sample, at) = (r.code, &r.sample, r.at);
-    let (service, fylke) = service_row(tx, sample.service.as_str()).await?;
-    let status = Status::of_new(&sample.analyses);
-    let inserted = query_opt(
+/// The group's own rows, one statement per table for all of them (four round trips however many): no other
+/// writer reads or locks them, so they need no lock. A registration whose service is unknown, or whose code is
+/// taken (or given earlier in the group), is refused without a failing statement: the others go on.
+async fn own_rows(
+    tx: &Tx<'_>,
+    assessor: &Assessor,
+    group: &[&Registration],
+) -> Result<Vec<Result<Written, StoreError>>> {
+    use std::collections::{HashMap, HashSet};
+    let slugs: Vec<&str> = group.iter().map(|r| r.sample.service.as_str()).collect();
+    let mut services: HashMap<String, (i64, String)> = HashMap::new();
+    for r in query(tx, "SELECT slug, id, fylke FROM services WHERE slug = ANY($1)", &[&slugs]).await? {
+        services.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+    }
+    let mut seen = HashSet::new();
+    let admitted: Vec<Result<(i64, &str), StoreError>> = group
+        .iter()
+        .map(|r| match services.get(r.sample.service.as_str()) {
+            None => Err(StoreError::UnknownService(r.sample.service.as_str().to_owned())),
+            Some(_) if !seen.insert(r.code) => Err(StoreError::CodeTaken),
+            Some((id, fylke)) => Ok((*id, fylke.as_str())),
+        })
+        .collect();
+    let going: Vec<(&Registration, i64)> =
+        group.iter().zip(&admitted).filter_map(|(r, a)| Some((*r, a.as_ref().ok()?.0))).collect();
+    let ids = insert_samples(tx, &going).await?;
+
+    // What each inserted sample was sold as, and its analyses.
+    let inserted: Vec<(&Registration, i64)> =
+        going.iter().filter_map(|(r, _)| Some((*r, *ids.get(r.code.compact())?))).collect();
+    let (mut sold_ids, mut sold_positions, mut substances, mut known) = (vec![], vec![], vec![], vec![]);
+    for (r, id) in &inserted {
+        for (i, s) in r.sample.sold_as.iter().enumerate() {
+            sold_ids.push(*id);
+            sold_positions.push(i as i64);
+            substances.push(s.substance.as_str());
+            known.push(s.known);
+        }
+    }
+    let analyses: Vec<(i64, &NewAnalysis, Timestamp)> =
+        inserted.iter().flat_map(|(r, id)| r.sample.analyses.iter().map(move |a| (*id, a, r.at))).collect();
+    let (_, analysis_ids) = futures_util::future::try_join(
+        execute(
+            tx,
+            "INSERT INTO sample_sold_as (sample_id, position, substance, known)
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bool[])",
+            &[&sold_ids, &sold_positions, &substances, &known],
+        ),
+        insert_analyses(tx, &analyses),
+    )
+    .await?;
+
+    // Each sample as written, assessed; then the analyses' components and the findings.
+    let mut next_analysis = analysis_ids.into_iter();
+    let mut written: HashMap<SampleCode, Written> = HashMap::new();
+    let mut components: Vec<(i64, usize, &varde_domain::sample::Component)> = Vec::new();
+    for (r, id) in &inserted {
+        let fylke = services[r.sample.service.as_str()].1.clone();
+        let ids: Vec<i64> = next_analysis.by_ref().take(r.sample.analyses.len()).collect();
+        for (a, analysis_id) in r.sample.analyses.iter().zip(&ids) {
+            if let Outcome::Components { components: found, .. } = &a.outcome {
+                components.extend(found.iter().enumerate().map(|(i, c)| (*analysis_id, i, c)));
+            }
+        }
+        let sample = varde_store::registered(r.code, r.sample.clone(), r.at, &ids);
+        let findings = assessor.findings(&sample);
+        written.insert(r.code, Written { id: *id, sample, fylke, findings });
+    }
+    let findings: Vec<(i64, Timestamp, &Finding)> =
+        inserted.iter().flat_map(|(r, id)| written[&r.code].findings.iter().map(move |f| (*id, r.at, f))).collect();
+    futures_util::future::try_join(insert_components(tx, &components), insert_findings(tx, &findings)).await?;
+
+    Ok(group
+        .iter()
+        .zip(admitted)
+        .map(|(r, admitted)| {
+            admitted?;
+            written.remove(&r.code).ok_or(StoreError::CodeTaken)
+        })
+        .collect())
+}
+
+/// Inserts the samples (none of them yet stored); the ids of those whose code was free, by code.
+async fn insert_samples(tx: &Tx<'_>, going: &[(&Registration, i64)]) -> Result<std::collections::HashMap<String, i64>> {
+    if going.is_empty() {
+        return Ok(Default::default());
+    }
+    let column = |f: &dyn Fn(&Registration) -> Option<String>| going.iter().map(|(r, _)| f(r)).collect::<Vec<_>>();
+    let codes = column(&|r| Some(r.code.compact().to_owned()));
+    let services: Vec<i64> = going.iter().map(|(_, service)| *service).collect();
+    let received: Vec<i64> = going.iter().map(|(r, _)| ms(r.sample.received_at)).collect();
+    let registered: Vec<i64> = going.iter().map(|(r, _)| ms(r.at)).collect();
+    let forms = column(&|r| Some(r.sample.form.as_str().to_owned()));
+    let colours = column(&|r| r.sample.colour.clone());
+    let textures = column(&|r| r.sample.texture.clone());
+    let notes = column(&|r| r.sample.notes.clone());
+    let tablets = column(&|r| to_json(&r.sample.tablet));
+    let contexts = column(&|r| to_json(&r.sample.use_context));
+    let statuses = column(&|r| Some(Status::of_new(&r.sample.analyses).as_str().to_owned()));
+    let rows = query(
         tx,
         "INSERT INTO samples (code, service_id, received_ms, registered_ms, form, colour, texture, notes, tablet, use_context, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING RETURNING id",
-        &[
-            &code.compact(),
-            &service,
-            &ms(sample.received_at),
-            &ms(at),
-            &sample.form.as_str(),
-            &sample.colour,
-            &sample.texture,
-            &sample.notes,
-            &to_json(&sample.tablet),
-            &to_json(&sample.use_context),
-            &status.as_str(),
-        ],
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                              $8::text[], $9::text[], $10::text[], $11::text[])
+         ON CONFLICT (code) DO NOTHING RETURNING code, id",
+        &[&codes, &services, &received, &registered, &forms, &colours, &textures, &notes, &tablets, &contexts, &statuses],
     )
     .await?;
-    let id: i64 = inserted.ok_or(Error::Store(StoreError::CodeTaken))?.try_get(0)?;
-    let (substances, known): (Vec<&str>, Vec<bool>) =
-        sample.sold_as.iter().map(|s| (s.substance.as_str(), s.known)).unzip();
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// Inserts analyses (sample id, analysis, recorded at) in order; their ids in the same order.
+async fn insert_analyses(tx: &Tx<'_>, analyses: &[(i64, &NewAnalysis, Timestamp)]) -> Result<Vec<i64>> {
+    if analyses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let samples: Vec<i64> = analyses.iter().map(|a| a.0).collect();
+    let methods: Vec<&str> = analyses.iter().map(|a| a.1.method.as_str()).collect();
+    let results: Vec<Option<&str>> = analyses
+        .iter()
+        .map(|a| match &a.1.outcome {
+            Outcome::Strip { result } => Some(result.as_str()),
+            Outcome::Components { .. } => None,
+        })
+        .collect();
+    let inconclusive: Vec<bool> =
+        analyses.iter().map(|a| matches!(&a.1.outcome, Outcome::Components { inconclusive: true, .. })).collect();
+    let performed: Vec<i64> = analyses.iter().map(|a| ms(a.1.performed_at)).collect();
+    let recorded: Vec<i64> = analyses.iter().map(|a| ms(a.2)).collect();
+    let amends: Vec<Option<i64>> = analyses.iter().map(|a| a.1.amends).collect();
+    // Ids are drawn in the order the rows are inserted, which ORDER BY fixes: sorted, they are the analyses' in order.
+    let mut ids: Vec<i64> = query(
+        tx,
+        "INSERT INTO analyses (sample_id, method, result, inconclusive, performed_ms, recorded_ms, amends)
+         SELECT u.sample_id, u.method, u.result, u.inconclusive, u.performed_ms, u.recorded_ms, u.amends
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bool[], $5::bigint[], $6::bigint[], $7::bigint[])
+           WITH ORDINALITY AS u(sample_id, method, result, inconclusive, performed_ms, recorded_ms, amends, position)
+         ORDER BY u.position RETURNING id",
+        &[&samples, &methods, &results, &inconclusive, &performed, &recorded, &amends],
+    )
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+async fn insert_components(tx: &Tx<'_>, components: &[(i64, usize, &varde_domain::sample::Component)]) -> Result<()> {
+    if components.is_empty() {
+        return Ok(());
+    }
+    let analyses: Vec<i64> = components.iter().map(|c| c.0).collect();
+    let positions: Vec<i64> = components.iter().map(|c| c.1 as i64).collect();
+    let substances: Vec<&str> = components.iter().map(|c| c.2.substance.substance.as_str()).collect();
+    let known: Vec<bool> = components.iter().map(|c| c.2.substance.known).collect();
+    let roles: Vec<&str> = components.iter().map(|c| c.2.role.as_str()).collect();
+    let values: Vec<Option<f64>> = components.iter().map(|c| c.2.amount.map(|a| a.value)).collect();
+    let units: Vec<Option<&str>> = components.iter().map(|c| c.2.amount.map(|a| a.unit.as_str())).collect();
+    let confidences: Vec<Option<&str>> =
+        components.iter().map(|c| c.2.confidence.map(varde_domain::sample::Confidence::as_str)).collect();
     execute(
         tx,
-        "INSERT INTO sample_sold_as (sample_id, position, substance, known)
-         SELECT $1, u.position - 1, u.substance, u.known FROM unnest($2::text[], $3::bool[])
-           WITH ORDINALITY AS u(substance, known, position)",
-        &[&id, &substances, &known],
+        "INSERT INTO components (analysis_id, position, substance, known, role, amount_value, amount_unit, confidence)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bool[], $5::text[], $6::float8[], $7::text[],
+                              $8::text[])",
+        &[&analyses, &positions, &substances, &known, &roles, &values, &units, &confidences],
     )
     .await?;
-    let mut analysis_ids = Vec::with_capacity(sample.analyses.len());
-    for a in &sample.analyses {
-        analysis_ids.push(insert_analysis(tx, id, a, at).await?);
+    Ok(())
+}
+
+/// Inserts findings (sample id, assessed at, finding) in order (a sample's findings are read back by id).
+async fn insert_findings(tx: &Tx<'_>, findings: &[(i64, Timestamp, &Finding)]) -> Result<()> {
+    if findings.is_empty() {
+        return Ok(());
     }
-    // Assessed as written, not read back: a new sample has no earlier findings or alerts.
-    let sample = varde_store::registered(code, sample.clone(), at, &analysis_ids);
-    let findings = assessor.findings(&sample);
-    record_findings(tx, id, &findings, false, at).await?;
-    Ok(Written { id, sample, fylke, findings })
+    let samples: Vec<i64> = findings.iter().map(|f| f.0).collect();
+    let assessed: Vec<i64> = findings.iter().map(|f| ms(f.1)).collect();
+    let policies: Vec<&str> = findings.iter().map(|f| f.2.policy_version.as_str()).collect();
+    let rules: Vec<&str> = findings.iter().map(|f| f.2.rule.as_str()).collect();
+    let tiers: Vec<&str> = findings.iter().map(|f| f.2.tier.as_str()).collect();
+    let substances: Vec<String> =
+        findings.iter().map(|f| serde_json::to_string(&f.2.substances).expect("strings serialise")).collect();
+    let methods: Vec<Option<&str>> = findings.iter().map(|f| f.2.method.map(Method::as_str)).collect();
+    let explanations: Vec<String> =
+        findings.iter().map(|f| serde_json::to_string(&f.2.explanation).expect("strings serialise")).collect();
+    execute(
+        tx,
+        "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
+         SELECT u.sample_id, u.assessed_ms, u.policy, u.rule, u.tier, u.substances, u.method, u.explanation
+         FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+           WITH ORDINALITY AS u(sample_id, assessed_ms, policy, rule, tier, substances, method, explanation, position)
+         ORDER BY u.position",
+        &[&samples, &assessed, &policies, &rules, &tiers, &substances, &methods, &explanations],
+    )
+    .await?;
+    Ok(())
 }

@@ -16,6 +16,27 @@ use varde_store::{AlertFilter, Store, StoreError};
 
 pub type Backend = Arc<dyn Store>;
 
+/// Every check as a test of its own, against the stores `$fresh` makes: an async function taking the check's name
+/// and returning `Some((store, guard))` (the guard, such as a temporary folder, is kept until the check ends) or
+/// `None` to pass without running (no database to run on). A backend's test file holds one line,
+/// `varde_store_conformance::checks!(fresh);`, so no backend can leave a check out.
+#[macro_export]
+macro_rules! checks {
+    ($fresh:ident) => {
+        $crate::checks!(@each $fresh, a_taken_code_is_refused_and_the_first_sample_kept, amending_an_analysis_keeps_the_old_one, concurrent_severe_samples_of_one_product_make_one_draft, an_event_reader_misses_nothing_under_concurrent_writers, a_limit_counts_its_allowance_per_key, concurrent_tries_use_the_allowance_exactly, limit_salts_last_two_days, a_registered_sample_reads_back_as_it_was_answered, registrations_and_analyses_at_once_all_succeed, the_audit_chain_verifies_with_any_text, registrations_arriving_together_are_answered_each_on_its_own);
+    };
+    (@each $fresh:ident, $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                if let Some((store, _guard)) = $fresh(stringify!($name)).await {
+                    $crate::$name(store).await;
+                }
+            }
+        )*
+    };
+}
+
 fn now() -> Timestamp {
     Timestamp::now()
 }
@@ -425,4 +446,23 @@ pub async fn registrations_arriving_together_are_answered_each_on_its_own(store:
         }
     }
     assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+}
+
+#[cfg(test)]
+mod tests {
+    /// A check written here but left out of `checks!` would run against no backend.
+    #[test]
+    fn every_check_is_in_the_macro() {
+        let source = include_str!("lib.rs");
+        let listed = source.split("$crate::checks!(@each $fresh,").nth(1).expect("the list").split(')').next().unwrap();
+        let listed: Vec<&str> = listed.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+        let written: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub async fn "))
+            .filter(|l| l.contains("(store: Backend)"))
+            .map(|l| l.split('(').next().unwrap())
+            .collect();
+        assert!(written.len() >= 11, "{written:?}");
+        assert_eq!(listed, written);
+    }
 }

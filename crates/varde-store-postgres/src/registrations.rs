@@ -1,9 +1,10 @@
-//! Registrations, committed in groups. A registration writes its own rows (sample, what it was sold as, analyses,
-//! components, findings) before it takes the writers' lock, and its ordered part (audit entry, event, joining or
-//! starting a draft) under it. Registrations that arrive while a group is being committed wait and go together in
-//! the next one: one transaction, one lock, one commit and one `fsync` for all of them, their own rows pipelined on
-//! one connection — as the SQLite writer commits in groups. A registration that fails for its own sake (its code is
-//! taken, its service unknown) fails alone; if the group fails for the database's sake, each is tried again alone.
+//! Registrations, committed in groups. Registrations that arrive while a group is being committed wait and go
+//! together in the next one: one transaction, one writers' lock, one commit and one `fsync` for all of them — as the
+//! SQLite writer commits in groups. A group writes its samples' own rows (sample, what it was sold as, analyses,
+//! components, findings) before it takes the lock, one statement per table for all of them; under the lock it
+//! writes the ordered part: the audit entries and the events (one statement each), then joins or starts drafts
+//! sample by sample. A registration that fails for its own sake (its code is taken, its service unknown) fails
+//! alone; if the group fails for the database's sake, each is tried again alone.
 
 use super::*;
 use varde_domain::sample::{Outcome, Sample};

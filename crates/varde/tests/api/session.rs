@@ -37,6 +37,18 @@ impl Browser {
         html[at..at + 64].to_owned()
     }
 
+    /// Logs in as a client behind the test's trusted proxy at `address` (the proxy's `X-Forwarded-For`).
+    pub(crate) async fn login_from(&self, user: &str, password: &str, address: &str) -> reqwest::Response {
+        let csrf = self.csrf("/login").await;
+        self.client
+            .post(format!("{}/login", self.base))
+            .header("X-Forwarded-For", address)
+            .form(&[("username", user), ("password", password), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub(crate) async fn login(&self, user: &str, password: &str) -> reqwest::Response {
         let csrf = self.csrf("/login").await;
         self.post("/login?next=/analyst", &[("username", user), ("password", password), ("csrf", &csrf)]).await
@@ -119,11 +131,37 @@ async fn technicians_wrong_passwords_forged_forms_and_floods_are_turned_away() {
     assert_eq!(other.login("rita", "reviewer-passord-123").await.status().as_u16(), 429);
 }
 
+/// Ten failed logins for one account, from ten addresses, lock the account (even the right password from an
+/// eleventh waits); five from one address lock that address for every account.
+#[tokio::test]
+async fn ten_failures_lock_an_account_and_five_an_address() {
+    let app = TestApp::spawn_with_proxies(vec!["127.0.0.0/8".parse().unwrap()]).await;
+    users(&app).await;
+    let b = Browser::new(&app);
+    for i in 0..9 {
+        let status = b.login_from("rita", "wrong-password-xx", &format!("203.0.113.{i}")).await.status();
+        assert_eq!(status.as_u16(), 401, "failure {i}");
+    }
+    assert_eq!(b.login_from("rita", "reviewer-passord-123", "203.0.113.50").await.status().as_u16(), 303);
+    for i in 10..20 {
+        b.login_from("rita", "wrong-password-xx", &format!("198.51.100.{i}")).await;
+    }
+    let locked = b.login_from("rita", "reviewer-passord-123", "192.0.2.1").await;
+    assert_eq!(locked.status().as_u16(), 429, "the account is locked from anywhere");
+    assert_eq!(b.login_from("tom", "tekniker-passord-123", "192.0.2.1").await.status().as_u16(), 303, "not others");
+    for _ in 0..5 {
+        b.login_from("nobody", "wrong-password-xx", "192.0.2.77").await;
+    }
+    let blocked = b.login_from("tom", "tekniker-passord-123", "192.0.2.77").await;
+    assert_eq!(blocked.status().as_u16(), 429, "the address is locked for every account");
+}
+
 /// Limits are counted in the database: failed logins and result look-ups through two instances sharing it add up,
 /// and the address that tried is not what is stored.
 #[tokio::test]
 async fn limits_hold_across_instances_sharing_a_database() {
     let app = TestApp::spawn().await;
+    users(&app).await;
     let beside = app.beside().await;
     let (a, b) = (Browser::new(&app), Browser::at(&beside));
     for browser in [&a, &b, &a, &b] {

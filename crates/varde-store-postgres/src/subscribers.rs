@@ -3,7 +3,7 @@
 
 use super::*;
 use varde_domain::Lang;
-use varde_domain::subscription::{ALERT_EVENTS, Channel, GIVE_UP_AFTER, Preferences, wanted};
+use varde_domain::subscription::{Channel, GIVE_UP_AFTER, Preferences};
 use varde_store::{Handover, MessageKind, NewSubscriber, OutboxMessage, Requested, ServiceContact, Subscriber};
 
 /// Where fan-out has read the event log to (in `meta`).
@@ -176,23 +176,14 @@ pub(super) async fn fan_out(tx: &Tx<'_>, at: Timestamp) -> Result<(usize, bool)>
     };
     let events = events::after(tx, cursor, FAN_OUT_EVENTS).await?;
     let mut queued = 0;
-    let wanted_events: Vec<&Event> =
-        events.iter().filter(|e| e.public && ALERT_EVENTS.contains(&e.kind.as_str())).collect();
+    let wanted_events = varde_store::for_subscribers(&events);
     if !wanted_events.is_empty() {
         execute(tx, WRITER_LOCK, &[]).await?;
         let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL");
         let subscribers: Vec<Subscriber> =
             query(tx, &sql, &[]).await?.iter().map(|r| to_subscriber(r, 0)).collect::<Result<_>>()?;
-        for event in wanted_events {
-            for s in &subscribers {
-                // Only what happened after the subscriber confirmed.
-                let after_confirmation = s.confirmed_at.is_some_and(|c| c <= event.at);
-                if after_confirmation
-                    && wanted(s.preferences.min_tier, &s.preferences.fylker, event.tier, &event.fylker)
-                {
-                    queued += enqueue(tx, s.id, MessageKind::Alert, Some(event.seq), at).await? as usize;
-                }
-            }
+        for (subscriber, seq) in varde_store::alert_messages(&wanted_events, &subscribers) {
+            queued += enqueue(tx, subscriber, MessageKind::Alert, Some(seq), at).await? as usize;
         }
     }
     if let Some(last) = events.last() {

@@ -3,7 +3,7 @@
 
 use super::*;
 use varde_domain::Lang;
-use varde_domain::subscription::{ALERT_EVENTS, Channel, GIVE_UP_AFTER, Preferences, wanted};
+use varde_domain::subscription::{Channel, GIVE_UP_AFTER, Preferences};
 use varde_store::{Handover, MessageKind, NewSubscriber, OutboxMessage, Requested, ServiceContact, Subscriber};
 
 /// Where fan-out has read the event log to (in `meta`).
@@ -178,24 +178,15 @@ pub(super) fn fan_out(conn: &Connection, at: Timestamp) -> Result<(usize, bool)>
     };
     let events = super::events::after(conn, cursor, FAN_OUT_EVENTS)?;
     let mut queued = 0;
-    let wanted_events: Vec<&varde_store::Event> =
-        events.iter().filter(|e| e.public && ALERT_EVENTS.contains(&e.kind.as_str())).collect();
+    let wanted_events = varde_store::for_subscribers(&events);
     if !wanted_events.is_empty() {
         let subscribers: Vec<Subscriber> = conn
             .prepare_cached(&format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL"))?
             .query_map([], row)?
             .map(|r| r.map_err(Error::from).and_then(to_subscriber))
             .collect::<Result<_, _>>()?;
-        for event in wanted_events {
-            for s in &subscribers {
-                // Only what happened after the subscriber confirmed.
-                let after_confirmation = s.confirmed_at.is_some_and(|c| c <= event.at);
-                if after_confirmation
-                    && wanted(s.preferences.min_tier, &s.preferences.fylker, event.tier, &event.fylker)
-                {
-                    queued += enqueue(conn, s.id, MessageKind::Alert, Some(event.seq), at)?;
-                }
-            }
+        for (subscriber, seq) in varde_store::alert_messages(&wanted_events, &subscribers) {
+            queued += enqueue(conn, subscriber, MessageKind::Alert, Some(seq), at)?;
         }
     }
     if let Some(last) = events.last() {

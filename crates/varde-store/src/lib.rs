@@ -421,6 +421,34 @@ pub struct Subscriber {
     pub confirmed_at: Option<Timestamp>,
 }
 
+/// The events subscribers hear of: public alert events (published, updated, withdrawn), in order.
+pub fn for_subscribers(events: &[Event]) -> Vec<&Event> {
+    events.iter().filter(|e| e.public && varde_domain::subscription::ALERT_EVENTS.contains(&e.kind.as_str())).collect()
+}
+
+/// The alert messages the subscribers' fan-out queues, as (subscriber, event seq), event by event: to each confirmed
+/// subscriber who wants the event's tier and area (`subscription::wanted`) and had confirmed by the time it happened
+/// (nobody hears of what happened before they subscribed).
+pub fn alert_messages(events: &[&Event], subscribers: &[Subscriber]) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    for event in events {
+        for s in subscribers {
+            let confirmed_before = s.confirmed_at.is_some_and(|c| c <= event.at);
+            if confirmed_before
+                && varde_domain::subscription::wanted(
+                    s.preferences.min_tier,
+                    &s.preferences.fylker,
+                    event.tier,
+                    &event.fylker,
+                )
+            {
+                out.push((s.id, event.seq));
+            }
+        }
+    }
+    out
+}
+
 /// A request to subscribe.
 #[derive(Debug, Clone)]
 pub struct NewSubscriber {
@@ -897,4 +925,65 @@ pub trait Store: Send + Sync + 'static {
     /// Finishes the writes under way and stops taking new ones (the embedded store's writer thread); a backend
     /// whose connections end with it has nothing to do.
     fn close(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: i64, kind: &str, public: bool, tier: Tier, fylker: &[&str], at: Timestamp) -> Event {
+        Event {
+            seq,
+            at,
+            kind: kind.into(),
+            public,
+            tier: Some(tier),
+            fylker: fylker.iter().map(|f| f.to_string()).collect(),
+            alert_id: Some(1),
+            payload: serde_json::Value::Null,
+        }
+    }
+
+    fn subscriber(id: i64, min_tier: Tier, fylker: &[&str], confirmed_at: Option<Timestamp>) -> Subscriber {
+        Subscriber {
+            id,
+            channel: Channel::Email,
+            address: format!("s{id}@example.org"),
+            push_keys: None,
+            preferences: Preferences {
+                fylker: fylker.iter().map(|f| f.to_string()).collect(),
+                min_tier,
+                lang: varde_domain::Lang::Nb,
+            },
+            nonce: "n".into(),
+            created_at: Timestamp::UNIX_EPOCH,
+            confirmed_at,
+        }
+    }
+
+    #[test]
+    fn fan_out_queues_public_alert_events_for_subscribers_who_want_them_and_had_confirmed() {
+        let t = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
+        let events = vec![
+            event(1, "alert.published", true, Tier::Severe, &["03"], t(10)),
+            event(2, "sample.finding", false, Tier::Severe, &["03"], t(11)),
+            event(3, "alert.drafted", false, Tier::Severe, &["03"], t(12)),
+            event(4, "alert.updated", true, Tier::Caution, &["46"], t(13)),
+            event(5, "alert.withdrawn", true, Tier::Warning, &[], t(14)),
+        ];
+        let wanted = for_subscribers(&events);
+        assert_eq!(wanted.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 4, 5], "public alert events only");
+        let subscribers = vec![
+            subscriber(100, Tier::Warning, &["03"], Some(t(0))),
+            subscriber(101, Tier::Caution, &[], Some(t(0))),
+            subscriber(102, Tier::Info, &["46"], Some(t(13))),
+            subscriber(103, Tier::Info, &[], Some(t(20))),
+            subscriber(104, Tier::Info, &[], None),
+        ];
+        assert_eq!(
+            alert_messages(&wanted, &subscribers),
+            [(100, 1), (101, 1), (101, 4), (102, 4), (100, 5), (101, 5), (102, 5)],
+            "by tier and area, national events to all, nothing from before confirmation or to the unconfirmed"
+        );
+    }
 }

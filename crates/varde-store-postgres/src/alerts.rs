@@ -207,7 +207,7 @@ pub(super) async fn join_or_draft(
             .try_get(0)?;
             add_evidence(tx, id, sample_id, at).await?;
             record_transition(tx, id, at, "varde", "drafted", None, AlertStatus::Draft).await?;
-            let payload = serde_json::json!({"id": id, "tier": tier, "title": content.title, "fylker": content.fylker});
+            let payload = varde_store::payloads::alert_drafted(id, tier, &content, None);
             events::append(tx, at, "alert.drafted", false, Some(tier), &content.fylker, Some(id), &payload).await?;
             Ok(AlertRef { id, status: AlertStatus::Draft, tier })
         }
@@ -314,7 +314,7 @@ pub(super) async fn merge(
     record_transition(tx, into, at, actor, "evidence", Some(b.status), AlertStatus::Draft).await?;
     append_audit(tx, at, actor, "alert.merge", &format!("alert:{from} into alert:{into}")).await?;
     let merged = load_alert(tx, into).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let payload = serde_json::json!({"id": into, "merged": from, "tier": merged.tier, "title": merged.content.title});
+    let payload = varde_store::payloads::alert_merged(into, from, merged.tier, &merged.content.title);
     events::append(tx, at, "alert.merged", false, Some(merged.tier), &merged.content.fylker, Some(into), &payload)
         .await?;
     Ok(merged)
@@ -479,7 +479,7 @@ pub(super) async fn draft_from_signal(
     }
     record_transition(tx, alert_id, at, actor, "drafted", None, AlertStatus::Draft).await?;
     execute(tx, "UPDATE signals SET status = 'drafted', alert_id = $2 WHERE id = $1", &[&signal, &alert_id]).await?;
-    let payload = serde_json::json!({"id": alert_id, "tier": tier, "title": content.title, "fylker": content.fylker, "signal": signal});
+    let payload = varde_store::payloads::alert_drafted(alert_id, tier, &content, Some(signal));
     events::append(tx, at, "alert.drafted", false, Some(tier), &content.fylker, Some(alert_id), &payload).await?;
     append_audit(tx, at, actor, "signal.draft", &format!("signal:{signal} alert:{alert_id}")).await?;
     load_alert(tx, alert_id).await?.ok_or(Error::Store(StoreError::UnknownAlert))

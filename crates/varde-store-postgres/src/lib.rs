@@ -537,12 +537,7 @@ async fn report(
 
 /// The `sample.finding` event of a sample with findings.
 fn finding_event(sample: &Sample, fylke: &str, findings: &[Finding], at: Timestamp) -> Option<events::NewEvent> {
-    let top = varde_domain::risk::highest(findings)?;
-    let summary: Vec<serde_json::Value> = findings
-        .iter()
-        .map(|f| serde_json::json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}))
-        .collect();
-    let payload = serde_json::json!({"code": sample.code.to_string(), "service": sample.service.as_str(), "fylke": fylke, "tier": top, "findings": summary});
+    let (top, payload) = varde_store::payloads::sample_finding(sample, fylke, findings)?;
     Some(events::NewEvent {
         at,
         kind: "sample.finding",

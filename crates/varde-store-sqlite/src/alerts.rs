@@ -244,7 +244,7 @@ pub(super) fn join_or_draft(
             )?
             .execute(params![id, sample_id, ms(at)])?;
             record_transition(conn, id, at, "varde", "drafted", None, AlertStatus::Draft)?;
-            let payload = serde_json::json!({"id": id, "tier": tier, "title": content.title, "fylker": content.fylker});
+            let payload = varde_store::payloads::alert_drafted(id, tier, &content, None);
             super::events::append(conn, at, "alert.drafted", false, Some(tier), &content.fylker, Some(id), &payload)?;
         }
     }
@@ -345,7 +345,7 @@ pub(super) fn merge(
     record_transition(conn, into, at, actor, "evidence", Some(b.status), AlertStatus::Draft)?;
     append_audit(conn, at, actor, "alert.merge", &format!("alert:{from} into alert:{into}"))?;
     let merged = load_alert(conn, into)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let payload = serde_json::json!({"id": into, "merged": from, "tier": merged.tier, "title": merged.content.title});
+    let payload = varde_store::payloads::alert_merged(into, from, merged.tier, &merged.content.title);
     super::events::append(
         conn,
         at,
@@ -512,7 +512,7 @@ pub(super) fn draft_from_signal(
     }
     record_transition(conn, alert_id, at, actor, "drafted", None, AlertStatus::Draft)?;
     conn.execute("UPDATE signals SET status = 'drafted', alert_id = ?2 WHERE id = ?1", params![signal, alert_id])?;
-    let payload = serde_json::json!({"id": alert_id, "tier": tier, "title": content.title, "fylker": content.fylker, "signal": signal});
+    let payload = varde_store::payloads::alert_drafted(alert_id, tier, &content, Some(signal));
     super::events::append(conn, at, "alert.drafted", false, Some(tier), &content.fylker, Some(alert_id), &payload)?;
     append_audit(conn, at, actor, "signal.draft", &format!("signal:{signal} alert:{alert_id}"))?;
     load_alert(conn, alert_id)?.ok_or(Error::Store(StoreError::UnknownAlert))

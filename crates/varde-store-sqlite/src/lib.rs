@@ -374,11 +374,9 @@ fn append_audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, sub
 /// starts or joins an alert draft when a finding calls for one.
 fn assess(conn: &Connection, assessor: &Assessor, code: SampleCode, at: Timestamp) -> Result<StoredSample> {
     let sample = samples::load_sample(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
-    let (id, fylke, service): (i64, String, String) = conn
-        .prepare_cached(
-            "SELECT s.id, v.fylke, v.slug FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1",
-        )?
-        .query_row([code.compact()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let (id, fylke): (i64, String) = conn
+        .prepare_cached("SELECT s.id, v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1")?
+        .query_row([code.compact()], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let findings = assessor.findings(&sample);
     conn.prepare_cached("UPDATE findings SET current = 0 WHERE sample_id = ?1 AND current = 1")?.execute([id])?;
     let mut insert = conn.prepare_cached(
@@ -397,14 +395,7 @@ fn assess(conn: &Connection, assessor: &Assessor, code: SampleCode, at: Timestam
             serde_json::to_string(&f.explanation).expect("strings serialise"),
         ])?;
     }
-    if let Some(top) = varde_domain::risk::highest(&findings) {
-        let summary: Vec<serde_json::Value> = findings
-            .iter()
-            .map(
-                |f| serde_json::json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}),
-            )
-            .collect();
-        let payload = serde_json::json!({"code": code.to_string(), "service": service, "fylke": fylke, "tier": top, "findings": summary});
+    if let Some((top, payload)) = varde_store::payloads::sample_finding(&sample, &fylke, &findings) {
         events::append(conn, at, "sample.finding", false, Some(top), std::slice::from_ref(&fylke), None, &payload)?;
     }
     if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {

@@ -6,6 +6,7 @@
 
 pub mod audit;
 mod error;
+pub mod payloads;
 
 pub use error::StoreError;
 

@@ -217,6 +217,23 @@ pub enum AlertAction {
     Reconfirm,
 }
 
+/// Whether draft `from` may be merged into draft `into`: two different alerts, each a draft (or archived draft), about
+/// the same area. The reason when not.
+pub fn may_merge(from: &Alert, into: &Alert) -> Result<(), String> {
+    if from.id == into.id {
+        return Err("a draft cannot be merged into itself".into());
+    }
+    for x in [from, into] {
+        if !matches!(x.status, AlertStatus::Draft | AlertStatus::Archived) {
+            return Err(format!("alert {} is {}: only drafts are merged", x.id, x.status.as_str()));
+        }
+    }
+    if from.content.fylker != into.content.fylker {
+        return Err("drafts about different areas are not merged".into());
+    }
+    Ok(())
+}
+
 /// The lifecycle: draft → published → (updated …) → withdrawn or expired, or draft → discarded. Drafts are edited,
 /// published alerts updated (each update a new version). Only what was published can be withdrawn: withdrawal is
 /// itself a public message (CAP Cancel), so withdrawing a draft would publish it; a draft is discarded instead.

@@ -274,18 +274,8 @@ pub(super) async fn merge(
 ) -> Result<Alert> {
     let a = load_alert(tx, from).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
     let b = load_alert(tx, into).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let invalid = |message: String| Error::Store(StoreError::Invalid { code: ErrorCode::InvalidTransition, message });
-    if from == into {
-        return Err(invalid("a draft cannot be merged into itself".into()));
-    }
-    for x in [&a, &b] {
-        if !matches!(x.status, AlertStatus::Draft | AlertStatus::Archived) {
-            return Err(invalid(format!("alert {} is {}: only drafts are merged", x.id, x.status.as_str())));
-        }
-    }
-    if a.content.fylker != b.content.fylker {
-        return Err(invalid("drafts about different areas are not merged".into()));
-    }
+    alert::may_merge(&a, &b)
+        .map_err(|message| Error::Store(StoreError::Invalid { code: ErrorCode::InvalidTransition, message }))?;
     let fylke: String = query_one(tx, "SELECT fylke FROM alerts WHERE id = $1", &[&into]).await?.try_get(0)?;
     execute(
         tx,

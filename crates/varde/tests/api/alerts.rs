@@ -544,6 +544,10 @@ async fn the_review_queue_orders_filters_merges_and_archives() {
     assert!(merged["title"]["en"].as_str().unwrap().contains("blå/rosa"), "both batches' colours: {merged}");
     let (_, gone) = app.get(&format!("/api/v1/alerts/{blue_id}"), r).await;
     assert_eq!(gone["status"], "discarded");
+    let (status, e) = app.post(&format!("/api/v1/alerts/{pink_id}/merge"), r, &json!({"into": pink_id})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_transition"), "not into itself: {e}");
+    let (status, e) = app.post(&format!("/api/v1/alerts/{blue_id}/merge"), r, &json!({"into": pink_id})).await;
+    assert_eq!((status, e["error"].as_str().unwrap()), (422, "invalid_transition"), "a discarded one is not: {e}");
     assert_eq!(app.get(&format!("/api/v1/alerts/{blue_id}"), None).await.0, 404);
 
     // Three weeks on with no new evidence, every draft leaves the queue: archived, not public, found by reviewers.

@@ -706,25 +706,7 @@ impl Store for PostgresStore {
                         .await?
                         .map(|r| Ok::<_, Error>((r.try_get::<_, i64>(0)?, r.try_get::<_, Option<i64>>(1)?)))
                         .transpose()?;
-                    match target {
-                        Some((sid, None)) if sid == sample_id => {}
-                        Some((sid, Some(newer))) if sid == sample_id => {
-                            return Err(StoreError::Invalid {
-                                code: Code::AnalysisAlreadyAmended,
-                                message: format!(
-                                    "analysis {old} was already amended by analysis {newer}; amend that one instead"
-                                ),
-                            }
-                            .into());
-                        }
-                        _ => {
-                            return Err(StoreError::Invalid {
-                                code: Code::UnknownAnalysis,
-                                message: format!("this sample has no analysis {old} to amend"),
-                            }
-                            .into());
-                        }
-                    }
+                    varde_store::may_amend(sample_id, old, target)?;
                 }
                 let id = insert_analysis(tx, sample_id, &analysis, at).await?;
                 if let Some(old) = analysis.amends {

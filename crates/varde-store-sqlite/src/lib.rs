@@ -572,25 +572,7 @@ impl Store for SqliteStore {
                         Ok((r.get(0)?, r.get(1)?))
                     })
                     .optional()?;
-                match target {
-                    Some((sid, None)) if sid == sample_id => {}
-                    Some((sid, Some(newer))) if sid == sample_id => {
-                        return Err(StoreError::Invalid {
-                            code: Code::AnalysisAlreadyAmended,
-                            message: format!(
-                                "analysis {old} was already amended by analysis {newer}; amend that one instead"
-                            ),
-                        }
-                        .into());
-                    }
-                    _ => {
-                        return Err(StoreError::Invalid {
-                            code: Code::UnknownAnalysis,
-                            message: format!("this sample has no analysis {old} to amend"),
-                        }
-                        .into());
-                    }
-                }
+                varde_store::may_amend(sample_id, old, target)?;
             }
             let id = insert_analysis(conn, sample_id, &analysis, at)?;
             if let Some(old) = analysis.amends {

@@ -422,6 +422,23 @@ pub struct Subscriber {
     pub confirmed_at: Option<Timestamp>,
 }
 
+/// Whether an analysis of sample `sample` may amend analysis `old`, given what is stored of `old` (its sample and the
+/// analysis that already replaced it, if any): only a current analysis of the same sample is amended.
+pub fn may_amend(sample: i64, old: i64, stored: Option<(i64, Option<i64>)>) -> Result<(), StoreError> {
+    use varde_domain::ErrorCode;
+    match stored {
+        Some((of, None)) if of == sample => Ok(()),
+        Some((of, Some(newer))) if of == sample => Err(StoreError::Invalid {
+            code: ErrorCode::AnalysisAlreadyAmended,
+            message: format!("analysis {old} was already amended by analysis {newer}; amend that one instead"),
+        }),
+        _ => Err(StoreError::Invalid {
+            code: ErrorCode::UnknownAnalysis,
+            message: format!("this sample has no analysis {old} to amend"),
+        }),
+    }
+}
+
 /// The events subscribers hear of: public alert events (published, updated, withdrawn), in order.
 pub fn for_subscribers(events: &[Event]) -> Vec<&Event> {
     events.iter().filter(|e| e.public && varde_domain::subscription::ALERT_EVENTS.contains(&e.kind.as_str())).collect()

@@ -117,17 +117,7 @@ pub(super) async fn request(tx: &Tx<'_>, new: &NewSubscriber, at: Timestamp) -> 
 }
 
 pub(super) async fn confirm(tx: &Tx<'_>, id: i64, at: Timestamp) -> Result<Subscriber> {
-    let subscriber = load(tx, id).await?.ok_or_else(|| StoreError::Invalid {
-        code: varde_domain::ErrorCode::NotFound,
-        message: "no subscription has that link; it may have been deleted or not confirmed in 48 hours".into(),
-    })?;
-    if subscriber.confirmed_at.is_some() {
-        return Err(StoreError::Invalid {
-            code: varde_domain::ErrorCode::LinkUsed,
-            message: "this confirmation link was used already; the subscription is active".into(),
-        }
-        .into());
-    }
+    let subscriber = varde_store::to_confirm(load(tx, id).await?)?;
     execute(tx, "UPDATE subscribers SET confirmed_ms = $2 WHERE id = $1", &[&id, &ms(at)]).await?;
     append_audit(tx, at, "public", "subscription.confirm", &audit_subject(id)).await?;
     Ok(Subscriber { confirmed_at: Some(at), ..subscriber })

@@ -460,17 +460,8 @@ pub(super) fn draft_from_signal(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let (area, evidence_json, status, stream) = row.ok_or(StoreError::Invalid {
-        code: ErrorCode::UnknownSignal,
-        message: format!("there is no signal {signal}"),
-    })?;
-    if status != "open" {
-        return Err(StoreError::Invalid {
-            code: ErrorCode::SignalNotOpen,
-            message: format!("signal {signal} is {status}, not open"),
-        }
-        .into());
-    }
+    varde_store::signal_to_draft(signal, row.as_ref().map(|r| r.2.as_str()))?;
+    let (area, evidence_json, _, stream) = row.expect("checked above");
     let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| Error::corrupt(e.to_string()))?;
     let mut evidence: Vec<(Sample, Vec<Finding>)> = Vec::new();
     for id in &ids {

@@ -128,17 +128,7 @@ pub(super) fn request(conn: &Connection, new: &NewSubscriber, at: Timestamp) -> 
 }
 
 pub(super) fn confirm(conn: &Connection, id: i64, at: Timestamp) -> Result<Subscriber> {
-    let subscriber = load(conn, id)?.ok_or_else(|| StoreError::Invalid {
-        code: varde_domain::ErrorCode::NotFound,
-        message: "no subscription has that link; it may have been deleted or not confirmed in 48 hours".into(),
-    })?;
-    if subscriber.confirmed_at.is_some() {
-        return Err(StoreError::Invalid {
-            code: varde_domain::ErrorCode::LinkUsed,
-            message: "this confirmation link was used already; the subscription is active".into(),
-        }
-        .into());
-    }
+    let subscriber = varde_store::to_confirm(load(conn, id)?)?;
     conn.prepare_cached("UPDATE subscribers SET confirmed_ms = ?2 WHERE id = ?1")?.execute(params![id, ms(at)])?;
     append_audit(conn, at, "public", "subscription.confirm", &audit_subject(id))?;
     Ok(Subscriber { confirmed_at: Some(at), ..subscriber })

@@ -439,6 +439,38 @@ pub fn may_amend(sample: i64, old: i64, stored: Option<(i64, Option<i64>)>) -> R
     }
 }
 
+/// The subscriber a confirmation link confirms: one that exists (unconfirmed requests are deleted after 48 hours)
+/// and is not confirmed yet.
+pub fn to_confirm(subscriber: Option<Subscriber>) -> Result<Subscriber, StoreError> {
+    use varde_domain::ErrorCode;
+    let subscriber = subscriber.ok_or_else(|| StoreError::Invalid {
+        code: ErrorCode::NotFound,
+        message: "no subscription has that link; it may have been deleted or not confirmed in 48 hours".into(),
+    })?;
+    if subscriber.confirmed_at.is_some() {
+        return Err(StoreError::Invalid {
+            code: ErrorCode::LinkUsed,
+            message: "this confirmation link was used already; the subscription is active".into(),
+        });
+    }
+    Ok(subscriber)
+}
+
+/// A signal a reviewer drafts an alert from: one that exists and is open, given its stored status.
+pub fn signal_to_draft(signal: i64, status: Option<&str>) -> Result<(), StoreError> {
+    use varde_domain::ErrorCode;
+    match status {
+        None => {
+            Err(StoreError::Invalid { code: ErrorCode::UnknownSignal, message: format!("there is no signal {signal}") })
+        }
+        Some("open") => Ok(()),
+        Some(status) => Err(StoreError::Invalid {
+            code: ErrorCode::SignalNotOpen,
+            message: format!("signal {signal} is {status}, not open"),
+        }),
+    }
+}
+
 /// The events subscribers hear of: public alert events (published, updated, withdrawn), in order.
 pub fn for_subscribers(events: &[Event]) -> Vec<&Event> {
     events.iter().filter(|e| e.public && varde_domain::subscription::ALERT_EVENTS.contains(&e.kind.as_str())).collect()

@@ -430,7 +430,7 @@ pub(super) async fn draft_from_signal(
 ) -> Result<Alert> {
     let row = query_opt(tx, "SELECT area, evidence, status, stream FROM signals WHERE id = $1", &[&signal]).await?;
     let status: Option<String> = row.as_ref().map(|r| r.try_get(2)).transpose()?;
-    varde_store::signal_to_draft(signal, status.as_deref())?;
+    varde_store::decisions::signal_to_draft(signal, status.as_deref())?;
     let row = row.expect("checked above");
     let (area, evidence_json, stream): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(3)?);
     let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| Error::corrupt(e.to_string()))?;

@@ -706,7 +706,7 @@ impl Store for PostgresStore {
                         .await?
                         .map(|r| Ok::<_, Error>((r.try_get::<_, i64>(0)?, r.try_get::<_, Option<i64>>(1)?)))
                         .transpose()?;
-                    varde_store::may_amend(sample_id, old, target)?;
+                    varde_store::decisions::may_amend(sample_id, old, target)?;
                 }
                 let id = insert_analysis(tx, sample_id, &analysis, at).await?;
                 if let Some(old) = analysis.amends {

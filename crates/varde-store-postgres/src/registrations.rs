@@ -210,7 +210,7 @@ async fn own_rows(
                 components.extend(found.iter().enumerate().map(|(i, c)| (*analysis_id, i, c)));
             }
         }
-        let sample = varde_store::registered(r.code, r.sample.clone(), r.at, &ids);
+        let sample = varde_store::decisions::registered(r.code, r.sample.clone(), r.at, &ids);
         let findings = assessor.findings(&sample);
         written.insert(r.code, Written { id: *id, sample, fylke, findings });
     }

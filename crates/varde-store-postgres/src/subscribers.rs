@@ -117,7 +117,7 @@ pub(super) async fn request(tx: &Tx<'_>, new: &NewSubscriber, at: Timestamp) -> 
 }
 
 pub(super) async fn confirm(tx: &Tx<'_>, id: i64, at: Timestamp) -> Result<Subscriber> {
-    let subscriber = varde_store::to_confirm(load(tx, id).await?)?;
+    let subscriber = varde_store::decisions::to_confirm(load(tx, id).await?)?;
     execute(tx, "UPDATE subscribers SET confirmed_ms = $2 WHERE id = $1", &[&id, &ms(at)]).await?;
     append_audit(tx, at, "public", "subscription.confirm", &audit_subject(id)).await?;
     Ok(Subscriber { confirmed_at: Some(at), ..subscriber })
@@ -166,13 +166,13 @@ pub(super) async fn fan_out(tx: &Tx<'_>, at: Timestamp) -> Result<(usize, bool)>
     };
     let events = events::after(tx, cursor, FAN_OUT_EVENTS).await?;
     let mut queued = 0;
-    let wanted_events = varde_store::for_subscribers(&events);
+    let wanted_events = varde_store::decisions::for_subscribers(&events);
     if !wanted_events.is_empty() {
         execute(tx, WRITER_LOCK, &[]).await?;
         let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL");
         let subscribers: Vec<Subscriber> =
             query(tx, &sql, &[]).await?.iter().map(|r| to_subscriber(r, 0)).collect::<Result<_>>()?;
-        for (subscriber, seq) in varde_store::alert_messages(&wanted_events, &subscribers) {
+        for (subscriber, seq) in varde_store::decisions::alert_messages(&wanted_events, &subscribers) {
             queued += enqueue(tx, subscriber, MessageKind::Alert, Some(seq), at).await? as usize;
         }
     }

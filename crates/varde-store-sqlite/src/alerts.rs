@@ -460,7 +460,7 @@ pub(super) fn draft_from_signal(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    varde_store::signal_to_draft(signal, row.as_ref().map(|r| r.2.as_str()))?;
+    varde_store::decisions::signal_to_draft(signal, row.as_ref().map(|r| r.2.as_str()))?;
     let (area, evidence_json, _, stream) = row.expect("checked above");
     let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| Error::corrupt(e.to_string()))?;
     let mut evidence: Vec<(Sample, Vec<Finding>)> = Vec::new();

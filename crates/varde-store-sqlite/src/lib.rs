@@ -572,7 +572,7 @@ impl Store for SqliteStore {
                         Ok((r.get(0)?, r.get(1)?))
                     })
                     .optional()?;
-                varde_store::may_amend(sample_id, old, target)?;
+                varde_store::decisions::may_amend(sample_id, old, target)?;
             }
             let id = insert_analysis(conn, sample_id, &analysis, at)?;
             if let Some(old) = analysis.amends {

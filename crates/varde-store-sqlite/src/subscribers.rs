@@ -128,7 +128,7 @@ pub(super) fn request(conn: &Connection, new: &NewSubscriber, at: Timestamp) -> 
 }
 
 pub(super) fn confirm(conn: &Connection, id: i64, at: Timestamp) -> Result<Subscriber> {
-    let subscriber = varde_store::to_confirm(load(conn, id)?)?;
+    let subscriber = varde_store::decisions::to_confirm(load(conn, id)?)?;
     conn.prepare_cached("UPDATE subscribers SET confirmed_ms = ?2 WHERE id = ?1")?.execute(params![id, ms(at)])?;
     append_audit(conn, at, "public", "subscription.confirm", &audit_subject(id))?;
     Ok(Subscriber { confirmed_at: Some(at), ..subscriber })
@@ -168,14 +168,14 @@ pub(super) fn fan_out(conn: &Connection, at: Timestamp) -> Result<(usize, bool)>
     };
     let events = super::events::after(conn, cursor, FAN_OUT_EVENTS)?;
     let mut queued = 0;
-    let wanted_events = varde_store::for_subscribers(&events);
+    let wanted_events = varde_store::decisions::for_subscribers(&events);
     if !wanted_events.is_empty() {
         let subscribers: Vec<Subscriber> = conn
             .prepare_cached(&format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL"))?
             .query_map([], row)?
             .map(|r| r.map_err(Error::from).and_then(to_subscriber))
             .collect::<Result<_, _>>()?;
-        for (subscriber, seq) in varde_store::alert_messages(&wanted_events, &subscribers) {
+        for (subscriber, seq) in varde_store::decisions::alert_messages(&wanted_events, &subscribers) {
             queued += enqueue(conn, subscriber, MessageKind::Alert, Some(seq), at)?;
         }
     }

@@ -1,0 +1,184 @@
+//! What every backend decides the same way, made once: pure functions of what a store has read, which the
+//! backends' transactions only carry out (the audit chain's hash is in `audit`, the events' payloads in `payloads`).
+
+use crate::{Event, StoreError, Subscriber};
+use jiff::Timestamp;
+use varde_domain::SampleCode;
+use varde_domain::sample::{NewSample, Sample};
+
+/// A sample just registered as a store holds it, without reading it back: times to the millisecond, the analyses
+/// with the ids they were stored under (in order), recorded at `at`. A new sample's analyses amend nothing (the
+/// domain refuses that), so none is superseded.
+pub fn registered(code: SampleCode, new: NewSample, at: Timestamp, analysis_ids: &[i64]) -> Sample {
+    debug_assert_eq!(new.analyses.len(), analysis_ids.len(), "an id for each analysis");
+    let kept = |t: Timestamp| Timestamp::from_millisecond(t.as_millisecond()).expect("a time in range stays in range");
+    let analyses: Vec<varde_domain::sample::Analysis> = new
+        .analyses
+        .into_iter()
+        .zip(analysis_ids)
+        .map(|(a, id)| varde_domain::sample::Analysis {
+            id: *id,
+            method: a.method,
+            performed_at: kept(a.performed_at),
+            recorded_at: kept(at),
+            outcome: a.outcome,
+            amends: a.amends,
+            superseded_by: None,
+        })
+        .collect();
+    Sample {
+        code,
+        service: new.service,
+        received_at: kept(new.received_at),
+        registered_at: kept(at),
+        status: varde_domain::sample::Status::of(&analyses),
+        sold_as: new.sold_as,
+        form: new.form,
+        colour: new.colour,
+        texture: new.texture,
+        notes: new.notes,
+        tablet: new.tablet,
+        use_context: new.use_context,
+        analyses,
+    }
+}
+
+/// Whether an analysis of sample `sample` may amend analysis `old`, given what is stored of `old` (its sample and the
+/// analysis that already replaced it, if any): only a current analysis of the same sample is amended.
+pub fn may_amend(sample: i64, old: i64, stored: Option<(i64, Option<i64>)>) -> Result<(), StoreError> {
+    use varde_domain::ErrorCode;
+    match stored {
+        Some((of, None)) if of == sample => Ok(()),
+        Some((of, Some(newer))) if of == sample => Err(StoreError::Invalid {
+            code: ErrorCode::AnalysisAlreadyAmended,
+            message: format!("analysis {old} was already amended by analysis {newer}; amend that one instead"),
+        }),
+        _ => Err(StoreError::Invalid {
+            code: ErrorCode::UnknownAnalysis,
+            message: format!("this sample has no analysis {old} to amend"),
+        }),
+    }
+}
+
+/// The subscriber a confirmation link confirms: one that exists (unconfirmed requests are deleted after 48 hours)
+/// and is not confirmed yet.
+pub fn to_confirm(subscriber: Option<Subscriber>) -> Result<Subscriber, StoreError> {
+    use varde_domain::ErrorCode;
+    let subscriber = subscriber.ok_or_else(|| StoreError::Invalid {
+        code: ErrorCode::NotFound,
+        message: "no subscription has that link; it may have been deleted or not confirmed in 48 hours".into(),
+    })?;
+    if subscriber.confirmed_at.is_some() {
+        return Err(StoreError::Invalid {
+            code: ErrorCode::LinkUsed,
+            message: "this confirmation link was used already; the subscription is active".into(),
+        });
+    }
+    Ok(subscriber)
+}
+
+/// A signal a reviewer drafts an alert from: one that exists and is open, given its stored status.
+pub fn signal_to_draft(signal: i64, status: Option<&str>) -> Result<(), StoreError> {
+    use varde_domain::ErrorCode;
+    match status {
+        None => {
+            Err(StoreError::Invalid { code: ErrorCode::UnknownSignal, message: format!("there is no signal {signal}") })
+        }
+        Some("open") => Ok(()),
+        Some(status) => Err(StoreError::Invalid {
+            code: ErrorCode::SignalNotOpen,
+            message: format!("signal {signal} is {status}, not open"),
+        }),
+    }
+}
+
+/// The events subscribers hear of: public alert events (published, updated, withdrawn), in order.
+pub fn for_subscribers(events: &[Event]) -> Vec<&Event> {
+    events.iter().filter(|e| e.public && varde_domain::subscription::ALERT_EVENTS.contains(&e.kind.as_str())).collect()
+}
+
+/// The alert messages the subscribers' fan-out queues, as (subscriber, event seq), event by event: to each confirmed
+/// subscriber who wants the event's tier and area (`subscription::wanted`) and had confirmed by the time it happened
+/// (nobody hears of what happened before they subscribed).
+pub fn alert_messages(events: &[&Event], subscribers: &[Subscriber]) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    for event in events {
+        for s in subscribers {
+            let confirmed_before = s.confirmed_at.is_some_and(|c| c <= event.at);
+            if confirmed_before
+                && varde_domain::subscription::wanted(
+                    s.preferences.min_tier,
+                    &s.preferences.fylker,
+                    event.tier,
+                    &event.fylker,
+                )
+            {
+                out.push((s.id, event.seq));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use varde_domain::Tier;
+    use varde_domain::subscription::{Channel, Preferences};
+
+    fn event(seq: i64, kind: &str, public: bool, tier: Tier, fylker: &[&str], at: Timestamp) -> Event {
+        Event {
+            seq,
+            at,
+            kind: kind.into(),
+            public,
+            tier: Some(tier),
+            fylker: fylker.iter().map(|f| f.to_string()).collect(),
+            alert_id: Some(1),
+            payload: serde_json::Value::Null,
+        }
+    }
+
+    fn subscriber(id: i64, min_tier: Tier, fylker: &[&str], confirmed_at: Option<Timestamp>) -> Subscriber {
+        Subscriber {
+            id,
+            channel: Channel::Email,
+            address: format!("s{id}@example.org"),
+            push_keys: None,
+            preferences: Preferences {
+                fylker: fylker.iter().map(|f| f.to_string()).collect(),
+                min_tier,
+                lang: varde_domain::Lang::Nb,
+            },
+            nonce: "n".into(),
+            created_at: Timestamp::UNIX_EPOCH,
+            confirmed_at,
+        }
+    }
+
+    #[test]
+    fn fan_out_queues_public_alert_events_for_subscribers_who_want_them_and_had_confirmed() {
+        let t = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
+        let events = vec![
+            event(1, "alert.published", true, Tier::Severe, &["03"], t(10)),
+            event(2, "sample.finding", false, Tier::Severe, &["03"], t(11)),
+            event(3, "alert.drafted", false, Tier::Severe, &["03"], t(12)),
+            event(4, "alert.updated", true, Tier::Caution, &["46"], t(13)),
+            event(5, "alert.withdrawn", true, Tier::Warning, &[], t(14)),
+        ];
+        let wanted = for_subscribers(&events);
+        assert_eq!(wanted.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 4, 5], "public alert events only");
+        let subscribers = vec![
+            subscriber(100, Tier::Warning, &["03"], Some(t(0))),
+            subscriber(101, Tier::Caution, &[], Some(t(0))),
+            subscriber(102, Tier::Info, &["46"], Some(t(13))),
+            subscriber(103, Tier::Info, &[], Some(t(20))),
+            subscriber(104, Tier::Info, &[], None),
+        ];
+        assert_eq!(
+            alert_messages(&wanted, &subscribers),
+            [(100, 1), (101, 1), (101, 4), (102, 4), (100, 5), (101, 5), (102, 5)],
+            "by tier and area, national events to all, nothing from before confirmation or to the unconfirmed"
+        );
+    }
+}

@@ -438,15 +438,10 @@ pub(super) async fn draft_from_signal(
     if stored.len() != ids.len() {
         return Err(Error::Store(StoreError::UnknownSample));
     }
-    let mut evidence: Vec<(Sample, Vec<Finding>)> = stored.into_iter().map(|s| (s.sample, s.findings)).collect();
-    evidence.sort_by_key(|e| std::cmp::Reverse(e.0.received_at));
-    let (drafted, mut content) = assessor.draft(&evidence, None, &area);
-    if area == "national" {
-        content.fylker = Vec::new();
-    }
-    let tier = drafted.max(Tier::Caution);
-    let first = evidence.iter().map(|(s, _)| ms(s.received_at)).min().unwrap_or(ms(at));
-    let last = evidence.iter().map(|(s, _)| ms(s.received_at)).max().unwrap_or(ms(at));
+    let evidence: Vec<(Sample, Vec<Finding>)> = stored.into_iter().map(|s| (s.sample, s.findings)).collect();
+    let varde_store::decisions::SignalDraft { tier, content, first, last } =
+        varde_store::decisions::signal_draft(assessor, evidence, &area, at);
+    let (first, last) = (ms(first), ms(last));
     let alert_id: i64 = query_one(
         tx,
         "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)

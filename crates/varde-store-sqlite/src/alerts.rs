@@ -470,14 +470,9 @@ pub(super) fn draft_from_signal(
         let s = load_stored(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
         evidence.push((s.sample, s.findings));
     }
-    evidence.sort_by_key(|e| std::cmp::Reverse(e.0.received_at));
-    let (drafted, mut content) = assessor.draft(&evidence, None, &area);
-    if area == "national" {
-        content.fylker = Vec::new();
-    }
-    let tier = drafted.max(Tier::Caution);
-    let first = evidence.iter().map(|(s, _)| ms(s.received_at)).min().unwrap_or(ms(at));
-    let last = evidence.iter().map(|(s, _)| ms(s.received_at)).max().unwrap_or(ms(at));
+    let varde_store::decisions::SignalDraft { tier, content, first, last } =
+        varde_store::decisions::signal_draft(assessor, evidence, &area, at);
+    let (first, last) = (ms(first), ms(last));
     conn.execute(
         "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
          VALUES ('draft', ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",

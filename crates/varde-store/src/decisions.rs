@@ -92,6 +92,36 @@ pub fn signal_to_draft(signal: i64, status: Option<&str>) -> Result<(), StoreErr
     }
 }
 
+/// A draft made from a signal: its tier (at least caution: a signal is worth a look), text, and the span of its
+/// evidence (`at` when it has none).
+pub struct SignalDraft {
+    pub tier: varde_domain::Tier,
+    pub content: varde_domain::alert::AlertContent,
+    pub first: Timestamp,
+    pub last: Timestamp,
+}
+
+/// Drafts an alert from a signal's evidence in `area` (a fylke, or "national": then about no fylke in particular).
+pub fn signal_draft(
+    assessor: &varde_domain::assess::Assessor,
+    mut evidence: Vec<(Sample, Vec<varde_domain::finding::Finding>)>,
+    area: &str,
+    at: Timestamp,
+) -> SignalDraft {
+    evidence.sort_by_key(|e| std::cmp::Reverse(e.0.received_at));
+    let (drafted, mut content) = assessor.draft(&evidence, None, area);
+    if area == "national" {
+        content.fylker = Vec::new();
+    }
+    let times = || evidence.iter().map(|(s, _)| s.received_at);
+    SignalDraft {
+        tier: drafted.max(varde_domain::Tier::Caution),
+        content,
+        first: times().min().unwrap_or(at),
+        last: times().max().unwrap_or(at),
+    }
+}
+
 /// The events subscribers hear of: public alert events (published, updated, withdrawn), in order.
 pub fn for_subscribers(events: &[Event]) -> Vec<&Event> {
     events.iter().filter(|e| e.public && varde_domain::subscription::ALERT_EVENTS.contains(&e.kind.as_str())).collect()

@@ -17,6 +17,7 @@ pub mod feedback;
 pub mod finding;
 pub mod geo;
 pub mod indicator;
+pub mod joining;
 pub mod lang;
 pub mod method;
 pub mod opendata;

@@ -1,10 +1,11 @@
 //! Alerts: drafting from evidence, the reviewer's lifecycle, versions and transitions.
 
-use super::samples::load_stored_many;
+use super::samples::{current_findings_of, load_samples, load_stored_many};
 use super::*;
 use varde_domain::ErrorCode;
 use varde_domain::alert::{self, AlertContent, AlertStatus};
 use varde_domain::finding::Finding;
+use varde_domain::joining::{self, Joinable, Joiner, Target};
 use varde_domain::sample::Sample;
 use varde_store::AlertRef;
 
@@ -142,76 +143,201 @@ async fn add_evidence(tx: &Tx<'_>, alert: i64, sample: i64, at: Timestamp) -> Re
     .await
 }
 
-/// Joins the sample to an open alert about the same product in the same fylke within the window, or starts a
-/// draft (see `alert::join` for what joining does to each status). Runs under the writers' lock, so two samples of
-/// one product committing together cannot both find no draft and make two.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn join_or_draft(
-    tx: &Tx<'_>,
-    assessor: &Assessor,
-    sample_id: i64,
-    sample: &Sample,
-    findings: &[Finding],
-    key: &str,
-    fylke: &str,
-    at: Timestamp,
-) -> Result<AlertRef> {
+/// Joins each sample (in order) to the open alert about its product in its fylke, or starts a draft, as
+/// `joining::plan` decides; a few statements for the whole group. Runs under the writers' lock, so what it reads is
+/// still so when it writes: two samples of one product cannot both find no draft and make two. What each joined.
+pub(super) async fn join_all(tx: &Tx<'_>, assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
+    if joiners.is_empty() {
+        return Ok(Vec::new());
+    }
+    let joinable = joinable(tx, joiners).await?;
+    let plan = joining::plan(assessor, joinable, joiners);
+
+    // The new drafts first: the rest refers to them by id.
+    let new: Vec<&joining::Touched> = plan.touched.iter().filter(|t| matches!(t.target, Target::New(_))).collect();
+    let mut ids: Vec<i64> = if new.is_empty() {
+        Vec::new()
+    } else {
+        let column = |f: &dyn Fn(&joining::Touched) -> String| new.iter().map(|t| f(t)).collect::<Vec<_>>();
+        let (tiers, keys, fylker) =
+            (column(&|t| t.tier.as_str().into()), column(&|t| t.key.clone()), column(&|t| t.fylke.clone()));
+        let statuses = column(&|t| t.status.as_str().into());
+        let contents = column(&|t| content_json(t.content.as_ref().expect("a new draft has a text")));
+        let created: Vec<i64> = plan.drafted.iter().map(|d| ms(d.at)).collect();
+        let updated: Vec<i64> = new.iter().map(|t| ms(t.updated)).collect();
+        let first: Vec<i64> = new.iter().map(|t| ms(t.first_evidence)).collect();
+        let last: Vec<i64> = new.iter().map(|t| ms(t.last_evidence)).collect();
+        query(
+            tx,
+            "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
+             SELECT u.status, u.tier, u.key, u.fylke, u.content, u.created, u.updated, u.first, u.last
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+                         $8::bigint[], $9::bigint[])
+               WITH ORDINALITY AS u(status, tier, key, fylke, content, created, updated, first, last, position)
+             ORDER BY u.position RETURNING id",
+            &[&statuses, &tiers, &keys, &fylker, &contents, &created, &updated, &first, &last],
+        )
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?
+    };
+    // Ids are drawn in the order the rows are inserted: sorted, they are the drafts' in order.
+    ids.sort_unstable();
+    let id = |t: Target| match t {
+        Target::Stored(id) => id,
+        Target::New(n) => ids[n],
+    };
+
+    let evidence = async {
+        let alerts: Vec<i64> = plan.evidence.iter().map(|e| id(e.0)).collect();
+        let samples: Vec<i64> = plan.evidence.iter().map(|e| joiners[e.1].sample_id).collect();
+        let added: Vec<i64> = plan.evidence.iter().map(|e| ms(e.2)).collect();
+        if alerts.is_empty() {
+            return Ok(0);
+        }
+        execute(
+            tx,
+            "INSERT INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
+             SELECT u.alert_id, u.sample_id, u.added_ms, s.received_ms
+             FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(alert_id, sample_id, added_ms)
+               JOIN samples s ON s.id = u.sample_id
+             ON CONFLICT DO NOTHING",
+            &[&alerts, &samples, &added],
+        )
+        .await
+    };
+    let stored: Vec<&joining::Touched> =
+        plan.touched.iter().filter(|t| matches!(t.target, Target::Stored(_))).collect();
+    let changes = async {
+        if stored.is_empty() {
+            return Ok(0);
+        }
+        let alerts: Vec<i64> = stored.iter().map(|t| id(t.target)).collect();
+        let statuses: Vec<&str> = stored.iter().map(|t| t.status.as_str()).collect();
+        let tiers: Vec<&str> = stored.iter().map(|t| t.tier.as_str()).collect();
+        let contents: Vec<Option<String>> = stored.iter().map(|t| t.content.as_ref().map(content_json)).collect();
+        let first: Vec<i64> = stored.iter().map(|t| ms(t.first_evidence)).collect();
+        let last: Vec<i64> = stored.iter().map(|t| ms(t.last_evidence)).collect();
+        let updated: Vec<i64> = stored.iter().map(|t| ms(t.updated)).collect();
+        let flags: Vec<bool> = stored.iter().map(|t| t.flag_new_evidence).collect();
+        execute(
+            tx,
+            "UPDATE alerts a SET status = u.status, tier = u.tier, content = coalesce(u.content, a.content),
+                 first_evidence_ms = u.first, last_evidence_ms = u.last, updated_ms = u.updated,
+                 new_evidence = a.new_evidence OR u.flag
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
+                         $8::bool[]) AS u(id, status, tier, content, first, last, updated, flag)
+             WHERE a.id = u.id",
+            &[&alerts, &statuses, &tiers, &contents, &first, &last, &updated, &flags],
+        )
+        .await
+    };
+    let transitions = async {
+        let alerts: Vec<i64> = plan.transitions.iter().map(|t| id(t.0)).collect();
+        let at: Vec<i64> = plan.transitions.iter().map(|t| ms(t.1)).collect();
+        let actions: Vec<&str> = plan.transitions.iter().map(|t| t.2).collect();
+        let from: Vec<Option<&str>> = plan.transitions.iter().map(|t| t.3.map(AlertStatus::as_str)).collect();
+        let to: Vec<&str> = plan.transitions.iter().map(|t| t.4.as_str()).collect();
+        execute(
+            tx,
+            "INSERT INTO alert_transitions (alert_id, at_ms, actor, action, from_status, to_status)
+             SELECT u.alert_id, u.at_ms, 'varde', u.action, u.from_status, u.to_status
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[])
+               WITH ORDINALITY AS u(alert_id, at_ms, action, from_status, to_status, position)
+             ORDER BY u.position",
+            &[&alerts, &at, &actions, &from, &to],
+        )
+        .await
+    };
+    let drafted: Vec<events::NewEvent> = plan
+        .drafted
+        .iter()
+        .enumerate()
+        .map(|(n, d)| events::NewEvent {
+            at: d.at,
+            kind: "alert.drafted",
+            public: false,
+            tier: Some(d.tier),
+            fylker: d.content.fylker.clone(),
+            alert_id: Some(ids[n]),
+            payload: varde_store::payloads::alert_drafted(ids[n], d.tier, &d.content, None),
+        })
+        .collect();
+    // Sent together: the connection pipelines them.
+    futures_util::future::try_join4(evidence, changes, transitions, events::append_all(tx, &drafted)).await?;
+    Ok(plan.joined.iter().map(|(t, status, tier)| AlertRef { id: id(*t), status: *status, tier: *tier }).collect())
+}
+
+/// The alerts the joiners may join (a superset: `joining::plan` picks), each draft with its newest evidence.
+async fn joinable(tx: &Tx<'_>, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
     let window = alert::JOIN_WINDOW_DAYS * 86_400_000;
-    let received = ms(sample.received_at);
-    let open = query_opt(
+    let keys: Vec<&str> = joiners.iter().map(|j| j.key).collect();
+    let fylker: Vec<&str> = joiners.iter().map(|j| j.fylke).collect();
+    let received = joiners.iter().map(|j| ms(j.sample.received_at));
+    let (earliest, latest) = (received.clone().min().unwrap_or(0), received.max().unwrap_or(0));
+    let rows = query(
         tx,
         // The statuses of alert::JOINABLE.
-        "SELECT id, status, tier FROM alerts WHERE product_key = $1 AND fylke = $2 AND status IN ('draft', 'published', 'archived')
-         AND last_evidence_ms >= $3::bigint - $4::bigint AND first_evidence_ms <= $3::bigint + $4::bigint
-         ORDER BY id DESC LIMIT 1",
-        &[&key, &fylke, &received, &window],
+        "SELECT id, product_key, fylke, status, tier, first_evidence_ms, last_evidence_ms, evidence_count FROM alerts
+         WHERE (product_key, fylke) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+           AND status IN ('draft', 'published', 'archived')
+           AND last_evidence_ms >= $3::bigint - $5::bigint AND first_evidence_ms <= $4::bigint + $5::bigint",
+        &[&keys, &fylker, &earliest, &latest, &window],
     )
     .await?;
-    match open {
-        Some(r) => {
-            let (id, status): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
-            let mut tier = tier_of(r.try_get(2)?)?;
-            let added = add_evidence(tx, id, sample_id, at).await?;
-            execute(
-                tx,
-                "UPDATE alerts SET first_evidence_ms = least(first_evidence_ms, $2), last_evidence_ms = greatest(last_evidence_ms, $2),
-                 updated_ms = $3 WHERE id = $1",
-                &[&id, &received, &ms(at)],
-            )
-            .await?;
-            let status = AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?;
-            let joining = alert::join(status, added > 0);
-            if joining.status != status {
-                execute(tx, "UPDATE alerts SET status = $2 WHERE id = $1", &[&id, &joining.status.as_str()]).await?;
-            }
-            if let Some((reason, to)) = joining.transition {
-                record_transition(tx, id, at, "varde", reason, Some(status), to).await?;
-            }
-            if joining.redraft {
-                tier = redraft(tx, assessor, id, fylke).await?;
-            }
-            if joining.flag_new_evidence {
-                execute(tx, "UPDATE alerts SET new_evidence = true WHERE id = $1", &[&id]).await?;
-            }
-            Ok(AlertRef { id, status: joining.status, tier })
-        }
-        None => {
-            let (tier, content) = assessor.draft(&[(sample.clone(), findings.to_vec())], None, fylke);
-            let id: i64 = query_one(
-                tx,
-                "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
-                 VALUES ('draft', $1, $2, $3, $4, $5, $5, $6, $6) RETURNING id",
-                &[&tier.as_str(), &key, &fylke, &content_json(&content), &ms(at), &received],
-            )
-            .await?
-            .try_get(0)?;
-            add_evidence(tx, id, sample_id, at).await?;
-            record_transition(tx, id, at, "varde", "drafted", None, AlertStatus::Draft).await?;
-            let payload = varde_store::payloads::alert_drafted(id, tier, &content, None);
-            events::append(tx, at, "alert.drafted", false, Some(tier), &content.fylker, Some(id), &payload).await?;
-            Ok(AlertRef { id, status: AlertStatus::Draft, tier })
-        }
+    let mut joinable = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let status: String = r.try_get(3)?;
+        joinable.push(Joinable {
+            id: r.try_get(0)?,
+            key: r.try_get(1)?,
+            fylke: r.try_get(2)?,
+            status: AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?,
+            tier: tier_of(r.try_get(4)?)?,
+            first_evidence: ts(r.try_get(5)?)?,
+            last_evidence: ts(r.try_get(6)?)?,
+            evidence_count: narrow(r.try_get(7)?, "evidence count")?,
+            newest: Vec::new(),
+        });
     }
+    // Only a draft's text is rewritten (and an archived draft's, when new evidence revives it).
+    let drafts: Vec<i64> = joinable
+        .iter()
+        .filter(|j| matches!(j.status, AlertStatus::Draft | AlertStatus::Archived))
+        .map(|j| j.id)
+        .collect();
+    if drafts.is_empty() {
+        return Ok(joinable);
+    }
+    let newest: Vec<(i64, i64)> = query(
+        tx,
+        "SELECT a.id, e.sample_id FROM unnest($1::bigint[]) AS a(id)
+         CROSS JOIN LATERAL (SELECT sample_id FROM alert_evidence WHERE alert_id = a.id
+                             ORDER BY received_ms DESC, sample_id DESC LIMIT $2) e",
+        &[&drafts, &limit(alert::DRAFT_FROM_NEWEST)],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect::<Result<_>>()?;
+    let mut samples: Vec<i64> = newest.iter().map(|n| n.1).collect();
+    samples.sort_unstable();
+    samples.dedup();
+    let (loaded, findings) =
+        futures_util::future::try_join(load_samples(tx, &samples), current_findings_of(tx, &samples)).await?;
+    let loaded: std::collections::HashMap<i64, Sample> = loaded.into_iter().map(|(id, s, _)| (id, s)).collect();
+    for (alert, sample_id) in newest {
+        let j = joinable.iter_mut().find(|j| j.id == alert).expect("one of the drafts asked for");
+        let sample =
+            loaded.get(&sample_id).ok_or_else(|| Error::corrupt(format!("evidence {sample_id} has no sample")))?;
+        let findings = findings.get(&sample_id).cloned().unwrap_or_default();
+        j.newest.push(joining::Evidence { sample_id, sample: sample.clone(), findings });
+    }
+    for j in &mut joinable {
+        j.newest.sort_by_key(|e| std::cmp::Reverse((ms(e.sample.received_at), e.sample_id)));
+    }
+    Ok(joinable)
 }
 
 /// Rewrites a draft's text and tier from its evidence: the text from the newest samples, count, dates and escalation

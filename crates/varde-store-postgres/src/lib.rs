@@ -26,6 +26,7 @@ use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
 use varde_domain::assess::Assessor;
 use varde_domain::auth::{Principal, Role};
 use varde_domain::finding::Finding;
+use varde_domain::joining::Joiner;
 use varde_domain::method::Method;
 use varde_domain::sample::Sample;
 use varde_domain::sample::{NewAnalysis, NewSample, Status};
@@ -58,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_figure_weeks_at_commit.sql"),
     include_str!("../migrations/0004_audit_append.sql"),
     include_str!("../migrations/0005_audit_append_all.sql"),
+    include_str!("../migrations/0006_evidence_count_per_statement.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -558,12 +560,25 @@ async fn join(
     at: Timestamp,
 ) -> Result<StoredSample> {
     let Assessed { id, sample, fylke, earlier } = a;
-    let joined = match varde_domain::alert::product_key(&sample, &findings) {
-        Some(key) => Some(alerts::join_or_draft(tx, assessor, id, &sample, &findings, &key, &fylke, at).await?),
-        None => None,
-    };
-    // A new sample is evidence only for the alert it just joined or started.
-    let alerts = if earlier { samples::alert_refs(tx, id).await? } else { joined.into_iter().collect() };
+    if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
+        let evidence_of: Vec<i64> =
+            if earlier { samples::alert_refs(tx, id).await?.iter().map(|a| a.id).collect() } else { Vec::new() };
+        let joiner = Joiner {
+            sample_id: id,
+            sample: &sample,
+            findings: &findings,
+            key: &key,
+            fylke: &fylke,
+            at,
+            evidence_of: &evidence_of,
+        };
+        let joined = alerts::join_all(tx, assessor, &[joiner]).await?;
+        if !earlier {
+            // A new sample is evidence only for the alert it just joined or started.
+            return Ok(StoredSample { sample, fylke, findings, alerts: joined });
+        }
+    }
+    let alerts = if earlier { samples::alert_refs(tx, id).await? } else { Vec::new() };
     Ok(StoredSample { sample, fylke, findings, alerts })
 }
 

@@ -7,6 +7,7 @@
 //! alone; if the group fails for the database's sake, each is tried again alone.
 
 use super::*;
+use varde_domain::joining::Joiner;
 use varde_domain::sample::{Outcome, Sample};
 
 /// The most registrations one transaction carries: bounds what one failure makes the others wait for.
@@ -122,17 +123,40 @@ impl Committer {
                 written().filter_map(|(r, w)| finding_event(&w.sample, &w.fylke, &w.findings, r.at)).collect();
             futures_util::future::try_join(append_audit_all(&tx, &entries), events::append_all(&tx, &events)).await?;
         }
-        let mut answers = Vec::with_capacity(group.len());
-        for (r, w) in group.iter().zip(staged) {
-            answers.push(match w {
-                Ok(w) => {
-                    let Written { id, sample, fylke, findings } = w;
-                    Ok(join(&tx, &self.assessor, Assessed { id, sample, fylke, earlier: false }, findings, r.at)
-                        .await?)
-                }
-                Err(e) => Err(e),
-            });
-        }
+        // Join-or-draft for the whole group at once, as one after the other would (see `joining::plan`).
+        let keys: Vec<Option<String>> = staged
+            .iter()
+            .map(|w| w.as_ref().ok().and_then(|w| varde_domain::alert::product_key(&w.sample, &w.findings)))
+            .collect();
+        let joiners: Vec<Joiner<'_>> = group
+            .iter()
+            .zip(&staged)
+            .zip(&keys)
+            .filter_map(|((r, w), key)| {
+                let (w, key) = (w.as_ref().ok()?, key.as_deref()?);
+                Some(Joiner {
+                    sample_id: w.id,
+                    sample: &w.sample,
+                    findings: &w.findings,
+                    key,
+                    fylke: &w.fylke,
+                    at: r.at,
+                    evidence_of: &[],
+                })
+            })
+            .collect();
+        let mut joined = alerts::join_all(&tx, &self.assessor, &joiners).await?.into_iter();
+        drop(joiners);
+        let answers = staged
+            .into_iter()
+            .zip(&keys)
+            .map(|(w, key)| {
+                let Written { sample, fylke, findings, .. } = w?;
+                // A new sample is evidence only for the alert it just joined or started.
+                let alerts = key.as_ref().and_then(|_| joined.next()).into_iter().collect();
+                Ok(StoredSample { sample, fylke, findings, alerts })
+            })
+            .collect();
         tx.commit().await?;
         Ok(answers)
     }

@@ -236,7 +236,10 @@ async fn alert_refs_of(tx: &Tx<'_>, ids: &[i64]) -> Result<std::collections::Has
     Ok(out)
 }
 
-async fn current_findings_of(tx: &Tx<'_>, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<Finding>>> {
+pub(super) async fn current_findings_of(
+    tx: &Tx<'_>,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Finding>>> {
     let mut out: std::collections::HashMap<i64, Vec<Finding>> = Default::default();
     for r in query(
         tx,

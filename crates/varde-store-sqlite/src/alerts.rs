@@ -6,7 +6,8 @@ use varde_domain::ErrorCode;
 use varde_domain::Tier;
 use varde_domain::alert::{self, Alert, AlertAction, AlertContent, AlertEdit, AlertStatus, AlertVersion};
 use varde_domain::finding::Finding;
-use varde_store::AlertFilter;
+use varde_domain::joining::{self, Joinable, Joiner, Target};
+use varde_store::{AlertFilter, AlertRef};
 
 const ALERT_COLUMNS: &str = "a.id, a.status, a.tier, a.content, a.version, a.created_ms, a.updated_ms, a.published_ms,
     a.withdrawn_ms, a.valid_until_ms, a.first_evidence_ms, a.last_evidence_ms, a.new_evidence,
@@ -178,77 +179,139 @@ fn content_json(c: &AlertContent) -> String {
     serde_json::to_string(c).expect("plain data serialises")
 }
 
-/// Joins the sample to an open alert about the same product in the same fylke within the window, or starts a
-/// draft. A draft's text and tier follow its evidence; a published alert keeps its reviewed text and is marked as
-/// having new evidence.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn join_or_draft(
-    conn: &Connection,
-    assessor: &Assessor,
-    sample_id: i64,
-    sample: &Sample,
-    findings: &[Finding],
-    key: &str,
-    fylke: &str,
-    at: Timestamp,
-) -> Result<()> {
-    let window = alert::JOIN_WINDOW_DAYS * 86_400_000;
-    let received = ms(sample.received_at);
-    let open: Option<(i64, String)> = conn
-        .prepare_cached(
-            // The statuses of alert::JOINABLE.
-            "SELECT id, status FROM alerts WHERE product_key = ?1 AND fylke = ?2 AND status IN ('draft', 'published', 'archived')
-             AND last_evidence_ms >= ?3 - ?4 AND first_evidence_ms <= ?3 + ?4 ORDER BY id DESC LIMIT 1",
+/// Joins each sample (in order) to the open alert about its product in its fylke, or starts a draft, as
+/// `joining::plan` decides (a draft's text and tier follow its evidence; a published alert keeps its reviewed text
+/// and is marked as having new evidence). What each joined.
+pub(super) fn join_all(conn: &Connection, assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
+    let plan = joining::plan(assessor, joinable(conn, joiners)?, joiners);
+    // The new drafts first: the rest refers to them by id.
+    let mut ids = Vec::with_capacity(plan.drafted.len());
+    for t in plan.touched.iter().filter(|t| matches!(t.target, Target::New(_))) {
+        let Target::New(n) = t.target else { continue };
+        let content = t.content.as_ref().expect("a new draft has a text");
+        conn.prepare_cached(
+            "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
-        .query_row(params![key, fylke, received, window], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    match open {
-        Some((id, status)) => {
-            let added = conn
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
-                     SELECT ?1, ?2, ?3, received_ms FROM samples WHERE id = ?2",
-                )?
-                .execute(params![id, sample_id, ms(at)])?;
-            conn.prepare_cached(
-                "UPDATE alerts SET first_evidence_ms = min(first_evidence_ms, ?2), last_evidence_ms = max(last_evidence_ms, ?2), updated_ms = ?3 WHERE id = ?1",
-            )?
-            .execute(params![id, received, ms(at)])?;
+        .execute(params![
+            t.status.as_str(),
+            t.tier.as_str(),
+            t.key,
+            t.fylke,
+            content_json(content),
+            ms(plan.drafted[n].at),
+            ms(t.updated),
+            ms(t.first_evidence),
+            ms(t.last_evidence)
+        ])?;
+        ids.push(conn.last_insert_rowid());
+    }
+    let id = |t: Target| match t {
+        Target::Stored(id) => id,
+        Target::New(n) => ids[n],
+    };
+    for t in plan.touched.iter().filter(|t| matches!(t.target, Target::Stored(_))) {
+        conn.prepare_cached(
+            "UPDATE alerts SET status = ?2, tier = ?3, content = coalesce(?4, content), first_evidence_ms = ?5,
+             last_evidence_ms = ?6, updated_ms = ?7, new_evidence = new_evidence OR ?8 WHERE id = ?1",
+        )?
+        .execute(params![
+            id(t.target),
+            t.status.as_str(),
+            t.tier.as_str(),
+            t.content.as_ref().map(content_json),
+            ms(t.first_evidence),
+            ms(t.last_evidence),
+            ms(t.updated),
+            t.flag_new_evidence
+        ])?;
+    }
+    for (target, joiner, at) in &plan.evidence {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
+             SELECT ?1, ?2, ?3, received_ms FROM samples WHERE id = ?2",
+        )?
+        .execute(params![id(*target), joiners[*joiner].sample_id, ms(*at)])?;
+    }
+    for (target, at, reason, from, to) in &plan.transitions {
+        record_transition(conn, id(*target), *at, "varde", reason, *from, *to)?;
+    }
+    for (n, d) in plan.drafted.iter().enumerate() {
+        let payload = varde_store::payloads::alert_drafted(ids[n], d.tier, &d.content, None);
+        super::events::append(
+            conn,
+            d.at,
+            "alert.drafted",
+            false,
+            Some(d.tier),
+            &d.content.fylker,
+            Some(ids[n]),
+            &payload,
+        )?;
+    }
+    Ok(plan.joined.iter().map(|(t, status, tier)| AlertRef { id: id(*t), status: *status, tier: *tier }).collect())
+}
+
+/// The alerts the joiners may join (a superset: `joining::plan` picks), each draft with its newest evidence.
+fn joinable(conn: &Connection, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
+    let window = alert::JOIN_WINDOW_DAYS * 86_400_000;
+    let mut products: Vec<(&str, &str)> = joiners.iter().map(|j| (j.key, j.fylke)).collect();
+    products.sort_unstable();
+    products.dedup();
+    let received = joiners.iter().map(|j| ms(j.sample.received_at));
+    let (earliest, latest) = (received.clone().min().unwrap_or(0), received.max().unwrap_or(0));
+    let mut joinable = Vec::new();
+    for (key, fylke) in products {
+        let mut stmt = conn.prepare_cached(
+            // The statuses of alert::JOINABLE.
+            "SELECT id, status, tier, first_evidence_ms, last_evidence_ms, evidence_count FROM alerts
+             WHERE product_key = ?1 AND fylke = ?2 AND status IN ('draft', 'published', 'archived')
+               AND last_evidence_ms >= ?3 - ?5 AND first_evidence_ms <= ?4 + ?5",
+        )?;
+        let rows = stmt.query_map(params![key, fylke, earliest, latest, window], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        for row in rows {
+            let (id, status, tier, first, last, count): (i64, String, String, i64, i64, i64) = row?;
             let status = AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?;
-            let joining = alert::join(status, added > 0);
-            if joining.status != status {
-                conn.prepare_cached("UPDATE alerts SET status = ?2 WHERE id = ?1")?
-                    .execute(params![id, joining.status.as_str()])?;
-            }
-            if let Some((reason, to)) = joining.transition {
-                record_transition(conn, id, at, "varde", reason, Some(status), to)?;
-            }
-            if joining.redraft {
-                redraft(conn, assessor, id, fylke)?;
-            }
-            if joining.flag_new_evidence {
-                conn.prepare_cached("UPDATE alerts SET new_evidence = 1 WHERE id = ?1")?.execute([id])?;
-            }
-        }
-        None => {
-            let (tier, content) = assessor.draft(&[(sample.clone(), findings.to_vec())], None, fylke);
-            conn.prepare_cached(
-                "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
-                 VALUES ('draft', ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?6)",
-            )?
-            .execute(params![tier.as_str(), key, fylke, content_json(&content), ms(at), received])?;
-            let id = conn.last_insert_rowid();
-            conn.prepare_cached(
-                "INSERT INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
-                 SELECT ?1, ?2, ?3, received_ms FROM samples WHERE id = ?2",
-            )?
-            .execute(params![id, sample_id, ms(at)])?;
-            record_transition(conn, id, at, "varde", "drafted", None, AlertStatus::Draft)?;
-            let payload = varde_store::payloads::alert_drafted(id, tier, &content, None);
-            super::events::append(conn, at, "alert.drafted", false, Some(tier), &content.fylker, Some(id), &payload)?;
+            // Only a draft's text is rewritten (and an archived draft's, when new evidence revives it).
+            let newest = if matches!(status, AlertStatus::Draft | AlertStatus::Archived) {
+                newest_evidence(conn, id)?
+            } else {
+                Vec::new()
+            };
+            joinable.push(Joinable {
+                id,
+                key: key.to_owned(),
+                fylke: fylke.to_owned(),
+                status,
+                tier: Tier::parse(&tier).ok_or_else(|| corrupt("tier", &tier))?,
+                first_evidence: ts(first)?,
+                last_evidence: ts(last)?,
+                evidence_count: count as usize,
+                newest,
+            });
         }
     }
-    Ok(())
+    Ok(joinable)
+}
+
+/// An alert's newest evidence, newest first, as drafts are written from it.
+fn newest_evidence(conn: &Connection, id: i64) -> Result<Vec<joining::Evidence>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.sample_id, s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = ?1
+         ORDER BY e.received_ms DESC, e.sample_id DESC LIMIT ?2",
+    )?;
+    let rows: Vec<(i64, String)> = stmt
+        .query_map(params![id, alert::DRAFT_FROM_NEWEST as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(sample_id, code)| {
+            let code = SampleCode::parse(&code).map_err(|_| corrupt("sample code", &code))?;
+            let s = load_stored(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
+            Ok(joining::Evidence { sample_id, sample: s.sample, findings: s.findings })
+        })
+        .collect()
 }
 
 /// Rewrites a draft's text and tier from its evidence: the text from the newest samples, count, dates and escalation

@@ -19,6 +19,7 @@ use varde_domain::Tier;
 use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
 use varde_domain::assess::Assessor;
 use varde_domain::auth::{Principal, Role};
+use varde_domain::joining::Joiner;
 use varde_domain::method::Method;
 use varde_domain::sample::{
     Amount, AmountUnit, Analysis, AnalysisResult, Component, ComponentRole, Confidence, Form, NewAnalysis, NewSample,
@@ -398,11 +399,27 @@ fn assess(conn: &Connection, assessor: &Assessor, code: SampleCode, at: Timestam
     if let Some((top, payload)) = varde_store::payloads::sample_finding(&sample, &fylke, &findings) {
         events::append(conn, at, "sample.finding", false, Some(top), std::slice::from_ref(&fylke), None, &payload)?;
     }
+    // The sample and its findings are in hand; only the alerts it belongs to need reading.
+    let mut alerts = samples::alert_refs(conn, id)?;
     if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
-        alerts::join_or_draft(conn, assessor, id, &sample, &findings, &key, &fylke, at)?;
+        let evidence_of: Vec<i64> = alerts.iter().map(|a| a.id).collect();
+        let joiner = Joiner {
+            sample_id: id,
+            sample: &sample,
+            findings: &findings,
+            key: &key,
+            fylke: &fylke,
+            at,
+            evidence_of: &evidence_of,
+        };
+        for joined in alerts::join_all(conn, assessor, &[joiner])? {
+            match alerts.iter_mut().find(|a| a.id == joined.id) {
+                Some(known) => *known = joined,
+                None => alerts.push(joined),
+            }
+        }
+        alerts.sort_by_key(|a| a.id);
     }
-    // The sample and its findings are in hand; only the alerts it now belongs to need reading back.
-    let alerts = samples::alert_refs(conn, id)?;
     Ok(StoredSample { sample, fylke, findings, alerts })
 }
 

@@ -498,28 +498,9 @@ async fn record_findings(tx: &Tx<'_>, id: i64, findings: &[Finding], earlier: bo
     if earlier {
         execute(tx, "UPDATE findings SET current = false WHERE sample_id = $1 AND current", &[&id]).await?;
     }
-    if !findings.is_empty() {
-        let column = |f: fn(&Finding) -> Option<String>| findings.iter().map(f).collect::<Vec<_>>();
-        let (policies, rules, tiers) = (
-            column(|f| Some(f.policy_version.clone())),
-            column(|f| Some(f.rule.clone())),
-            column(|f| Some(f.tier.as_str().to_owned())),
-        );
-        let substances = column(|f| Some(serde_json::to_string(&f.substances).expect("strings serialise")));
-        let methods = column(|f| f.method.map(|m| m.as_str().to_owned()));
-        let explanations = column(|f| Some(serde_json::to_string(&f.explanation).expect("strings serialise")));
-        // One statement for all of them: this runs under the writers' lock, and each statement is a round trip.
-        execute(
-            tx,
-            "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
-             SELECT $1, $2, u.policy, u.rule, u.tier, u.substances, u.method, u.explanation
-             FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY
-               AS u(policy, rule, tier, substances, method, explanation, position)
-             ORDER BY u.position",
-            &[&id, &ms(at), &policies, &rules, &tiers, &substances, &methods, &explanations],
-        )
-        .await?;
-    }
+    // One statement for all of them (this runs under the writers' lock, and each statement is a round trip).
+    let rows: Vec<(i64, Timestamp, &Finding)> = findings.iter().map(|f| (id, at, f)).collect();
+    registrations::insert_findings(tx, &rows).await?;
     Ok(())
 }
 
@@ -1588,6 +1569,17 @@ impl Store for PostgresStore {
         self.read(|tx| {
             Box::pin(async move {
                 Ok(query_one(tx, "SELECT coalesce(max(version), 0) FROM varde_schema", &[]).await?.try_get(0)?)
+            })
+        })
+        .await
+    }
+
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        // Outside the writers' lock: ANALYZE does not block writes, and writes need not wait for it.
+        self.transaction(None, |tx| {
+            Box::pin(async move {
+                execute(tx, "ANALYZE", &[]).await?;
+                Ok(())
             })
         })
         .await

@@ -282,7 +282,7 @@ async fn insert_samples(tx: &Tx<'_>, going: &[(&Registration, i64)]) -> Result<s
 }
 
 /// Inserts analyses (sample id, analysis, recorded at) in order; their ids in the same order.
-async fn insert_analyses(tx: &Tx<'_>, analyses: &[(i64, &NewAnalysis, Timestamp)]) -> Result<Vec<i64>> {
+pub(super) async fn insert_analyses(tx: &Tx<'_>, analyses: &[(i64, &NewAnalysis, Timestamp)]) -> Result<Vec<i64>> {
     if analyses.is_empty() {
         return Ok(Vec::new());
     }
@@ -318,7 +318,10 @@ async fn insert_analyses(tx: &Tx<'_>, analyses: &[(i64, &NewAnalysis, Timestamp)
     Ok(ids)
 }
 
-async fn insert_components(tx: &Tx<'_>, components: &[(i64, usize, &varde_domain::sample::Component)]) -> Result<()> {
+pub(super) async fn insert_components(
+    tx: &Tx<'_>,
+    components: &[(i64, usize, &varde_domain::sample::Component)],
+) -> Result<()> {
     if components.is_empty() {
         return Ok(());
     }
@@ -343,7 +346,7 @@ async fn insert_components(tx: &Tx<'_>, components: &[(i64, usize, &varde_domain
 }
 
 /// Inserts findings (sample id, assessed at, finding) in order (a sample's findings are read back by id).
-async fn insert_findings(tx: &Tx<'_>, findings: &[(i64, Timestamp, &Finding)]) -> Result<()> {
+pub(super) async fn insert_findings(tx: &Tx<'_>, findings: &[(i64, Timestamp, &Finding)]) -> Result<()> {
     if findings.is_empty() {
         return Ok(());
     }

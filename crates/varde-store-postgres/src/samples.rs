@@ -139,37 +139,11 @@ fn parse_confidence(s: &str) -> Result<Confidence> {
 }
 
 pub(super) async fn insert_analysis(tx: &Tx<'_>, sample_id: i64, a: &NewAnalysis, at: Timestamp) -> Result<i64> {
-    let (result, inconclusive) = match &a.outcome {
-        Outcome::Strip { result } => (Some(result.as_str()), false),
-        Outcome::Components { inconclusive, .. } => (None, *inconclusive),
-    };
-    let id: i64 = query_one(
-        tx,
-        "INSERT INTO analyses (sample_id, method, result, inconclusive, performed_ms, recorded_ms, amends)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        &[&sample_id, &a.method.as_str(), &result, &inconclusive, &ms(a.performed_at), &ms(at), &a.amends],
-    )
-    .await?
-    .try_get(0)?;
-    if let Outcome::Components { components, .. } = &a.outcome
-        && !components.is_empty()
-    {
-        let substances: Vec<&str> = components.iter().map(|c| c.substance.substance.as_str()).collect();
-        let known: Vec<bool> = components.iter().map(|c| c.substance.known).collect();
-        let roles: Vec<&str> = components.iter().map(|c| c.role.as_str()).collect();
-        let values: Vec<Option<f64>> = components.iter().map(|c| c.amount.map(|a| a.value)).collect();
-        let units: Vec<Option<&str>> = components.iter().map(|c| c.amount.map(|a| a.unit.as_str())).collect();
-        let confidences: Vec<Option<&str>> = components.iter().map(|c| c.confidence.map(Confidence::as_str)).collect();
-        // One statement for all of them: writes run under the writers' lock, and each statement is a round trip.
-        execute(
-            tx,
-            "INSERT INTO components (analysis_id, position, substance, known, role, amount_value, amount_unit, confidence)
-             SELECT $1, u.position - 1, u.substance, u.known, u.role, u.amount_value, u.amount_unit, u.confidence
-             FROM unnest($2::text[], $3::bool[], $4::text[], $5::float8[], $6::text[], $7::text[]) WITH ORDINALITY
-               AS u(substance, known, role, amount_value, amount_unit, confidence, position)",
-            &[&id, &substances, &known, &roles, &values, &units, &confidences],
-        )
-        .await?;
+    // As a registration writes its analyses, one statement per table.
+    let id = registrations::insert_analyses(tx, &[(sample_id, a, at)]).await?[0];
+    if let Outcome::Components { components, .. } = &a.outcome {
+        let rows: Vec<_> = components.iter().enumerate().map(|(position, c)| (id, position, c)).collect();
+        registrations::insert_components(tx, &rows).await?;
     }
     Ok(id)
 }

@@ -853,6 +853,12 @@ pub trait Store: Send + Sync + 'static {
     /// The schema version the database has (after the migrations applied at open).
     async fn schema_version(&self) -> Result<i64, StoreError>;
 
+    /// Brings the query planner's statistics up to date after a bulk load (a copy, a restore, a demo dataset).
+    /// On PostgreSQL autovacuum does it in time, but until then plans are made for the empty tables the load started
+    /// from, and a plan a connection has cached (scanning a table that was small) stays. A backend that plans without
+    /// statistics has nothing to do.
+    async fn refresh_statistics(&self) -> Result<(), StoreError>;
+
     /// Takes the leadership for background jobs if no other instance holds it (see [`Leadership`]). The default is
     /// for a store one process has to itself.
     async fn try_lead(&self) -> Result<Option<Leadership>, StoreError> {

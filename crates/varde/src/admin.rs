@@ -178,6 +178,7 @@ pub async fn copy(from: &str, to: &str, reference: &Reference) -> anyhow::Result
         .with_context(|| format!("copying {} into {}", crate::redact(from), crate::redact(to)))?;
     let copy = open_store(to, reference).await?;
     let report = copy.verify_audit().await?;
+    copy.refresh_statistics().await?;
     copy.close();
     if let Some((seq, reason)) = &report.first_broken {
         bail!("the copy's audit log is broken at entry {seq}: {reason}");

@@ -97,6 +97,11 @@ pub enum BenchCommand {
         /// listener), as separate instances would be; the clients take turns among them.
         #[arg(long, default_value_t = 1)]
         instances: usize,
+        /// Seconds of registrations before the measured ones, not reported. The servers started here then bring
+        /// the planner's statistics up to date, as autovacuum soon would: the figures are for a database in use,
+        /// not for plans made while its tables were empty.
+        #[arg(long, default_value_t = 2)]
+        warmup: u64,
     },
 }
 
@@ -113,7 +118,7 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
         BenchCommand::Alerts { seconds, background, connections, database } => {
             crate::bench_alerts::run(reference, Duration::from_secs(seconds), background, connections, database).await
         }
-        BenchCommand::Samples { clients, seconds, url, token, service, database, instances } => {
+        BenchCommand::Samples { clients, seconds, url, token, service, database, instances, warmup } => {
             let bodies: Vec<Vec<u8>> = varde_demo::samples(42, Timestamp::now(), 1000)
                 .into_iter()
                 .map(|mut s| {
@@ -125,8 +130,8 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
                     serde_json::to_vec(&s.input).expect("serialisable")
                 })
                 .collect();
-            let (bases, token, _guard) = match (url, token) {
-                (Some(url), Some(token)) => (vec![url], token, None),
+            let (bases, token, store, _guard) = match (url, token) {
+                (Some(url), Some(token)) => (vec![url], token, None, None),
                 (Some(_), None) => bail!("--url needs --token"),
                 (None, _) => {
                     let (db, guard) = match database {
@@ -154,9 +159,16 @@ pub async fn run(cmd: BenchCommand, reference: Reference) -> anyhow::Result<()> 
                         bases.push(format!("http://{addr}"));
                     }
                     println!("database {}, {} instance(s)", crate::redact(&db), bases.len());
-                    (bases, token, guard)
+                    (bases, token, Some(store), guard)
                 }
             };
+            if warmup > 0 {
+                let report = drive(&bases, &token, bodies.clone(), clients, Duration::from_secs(warmup)).await?;
+                println!("warm-up: {} samples", report.ok);
+                if let Some(store) = &store {
+                    store.refresh_statistics().await?;
+                }
+            }
             let report = drive(&bases, &token, bodies, clients, Duration::from_secs(seconds)).await?;
             println!("{report}");
             Ok(())

@@ -68,6 +68,7 @@ pub async fn load(store: Arc<dyn Store>, reference: &Reference, seed: u64, count
     // As the hourly job would have done over the year: drafts without evidence in the last three weeks are archived.
     let stale = now - jiff::SignedDuration::from_hours(varde_domain::alert::ARCHIVE_AFTER_DAYS * 24);
     store.archive_stale_drafts(stale, now).await?;
+    store.refresh_statistics().await?;
     store.set_meta("demo", &format!("seed {seed}, {count} samples, generated {now}")).await?;
     Ok(format!("demo data: {} services and {count} synthetic samples (seed {seed})", varde_demo::SERVICES.len()))
 }

@@ -541,9 +541,10 @@ async fn join(
     at: Timestamp,
 ) -> Result<StoredSample> {
     let Assessed { id, sample, fylke, earlier } = a;
+    // A new sample is evidence for no alert yet; one assessed again, for those it joined before.
+    let mut alerts = if earlier { samples::alert_refs(tx, id).await? } else { Vec::new() };
     if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
-        let evidence_of: Vec<i64> =
-            if earlier { samples::alert_refs(tx, id).await?.iter().map(|a| a.id).collect() } else { Vec::new() };
+        let evidence_of: Vec<i64> = alerts.iter().map(|a| a.id).collect();
         let joiner = Joiner {
             sample_id: id,
             sample: &sample,
@@ -554,12 +555,8 @@ async fn join(
             evidence_of: &evidence_of,
         };
         let joined = alerts::join_all(tx, assessor, &[joiner]).await?;
-        if !earlier {
-            // A new sample is evidence only for the alert it just joined or started.
-            return Ok(StoredSample { sample, fylke, findings, alerts: joined });
-        }
+        alerts = varde_store::decisions::after_joining(alerts, joined);
     }
-    let alerts = if earlier { samples::alert_refs(tx, id).await? } else { Vec::new() };
     Ok(StoredSample { sample, fylke, findings, alerts })
 }
 

@@ -412,13 +412,8 @@ fn assess(conn: &Connection, assessor: &Assessor, code: SampleCode, at: Timestam
             at,
             evidence_of: &evidence_of,
         };
-        for joined in alerts::join_all(conn, assessor, &[joiner])? {
-            match alerts.iter_mut().find(|a| a.id == joined.id) {
-                Some(known) => *known = joined,
-                None => alerts.push(joined),
-            }
-        }
-        alerts.sort_by_key(|a| a.id);
+        let joined = alerts::join_all(conn, assessor, &[joiner])?;
+        alerts = varde_store::decisions::after_joining(alerts, joined);
     }
     Ok(StoredSample { sample, fylke, findings, alerts })
 }

@@ -1,7 +1,7 @@
 //! What every backend decides the same way, made once: pure functions of what a store has read, which the
 //! backends' transactions only carry out (the audit chain's hash is in `audit`, the events' payloads in `payloads`).
 
-use crate::{Event, StoreError, Subscriber};
+use crate::{AlertRef, Event, StoreError, Subscriber};
 use jiff::Timestamp;
 use varde_domain::SampleCode;
 use varde_domain::sample::{NewSample, Sample};
@@ -122,6 +122,20 @@ pub fn signal_draft(
     }
 }
 
+/// The alerts a sample is evidence for once it has joined `joined`: those it was evidence for before (`known`), each
+/// in its joined state if it was joined again, then the ones it newly joined; by id. Joining touches only the alerts
+/// it joins, so nothing needs reading back.
+pub fn after_joining(mut known: Vec<AlertRef>, joined: Vec<AlertRef>) -> Vec<AlertRef> {
+    for j in joined {
+        match known.iter_mut().find(|a| a.id == j.id) {
+            Some(k) => *k = j,
+            None => known.push(j),
+        }
+    }
+    known.sort_by_key(|a| a.id);
+    known
+}
+
 /// The events subscribers hear of: public alert events (published, updated, withdrawn), in order.
 pub fn for_subscribers(events: &[Event]) -> Vec<&Event> {
     events.iter().filter(|e| e.public && varde_domain::subscription::ALERT_EVENTS.contains(&e.kind.as_str())).collect()
@@ -209,6 +223,22 @@ mod tests {
             alert_messages(&wanted, &subscribers),
             [(100, 1), (101, 1), (101, 4), (102, 4), (100, 5), (101, 5), (102, 5)],
             "by tier and area, national events to all, nothing from before confirmation or to the unconfirmed"
+        );
+    }
+
+    #[test]
+    fn a_sample_assessed_again_keeps_its_alerts_with_the_joined_one_updated_and_the_new_one_added() {
+        use varde_domain::alert::AlertStatus;
+        let r = |id, status, tier| AlertRef { id, status, tier };
+        let known = vec![r(7, AlertStatus::Published, Tier::Caution), r(3, AlertStatus::Draft, Tier::Caution)];
+        let joined = vec![r(9, AlertStatus::Draft, Tier::Warning), r(7, AlertStatus::Published, Tier::Severe)];
+        assert_eq!(
+            after_joining(known, joined),
+            vec![
+                r(3, AlertStatus::Draft, Tier::Caution),
+                r(7, AlertStatus::Published, Tier::Severe),
+                r(9, AlertStatus::Draft, Tier::Warning)
+            ]
         );
     }
 }

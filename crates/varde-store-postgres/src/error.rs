@@ -32,7 +32,15 @@ impl From<tokio_postgres::Error> for Error {
                 // 58: system error (I/O).
                 matches!(class, "08" | "53" | "57" | "58") || *c == SqlState::READ_ONLY_SQL_TRANSACTION
             });
-        if unavailable { Error::Store(StoreError::Unavailable(e.to_string())) } else { Error::Sql(e) }
+        if unavailable { Error::Store(StoreError::Unavailable(describe(&e))) } else { Error::Sql(e) }
+    }
+}
+
+/// The database's own words: the driver's `Display` says only "db error" when the server refused.
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
     }
 }
 
@@ -49,10 +57,7 @@ impl From<Error> for StoreError {
     fn from(e: Error) -> StoreError {
         match e {
             Error::Store(e) => e,
-            Error::Sql(e) => StoreError::Database(match e.as_db_error() {
-                Some(db) => format!("{}: {}", db.code().code(), db.message()),
-                None => e.to_string(),
-            }),
+            Error::Sql(e) => StoreError::Database(describe(&e)),
         }
     }
 }

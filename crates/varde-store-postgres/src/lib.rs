@@ -1572,10 +1572,22 @@ impl Store for PostgresStore {
     }
 
     async fn refresh_statistics(&self) -> Result<(), StoreError> {
-        // Outside the writers' lock: ANALYZE does not block writes, and writes need not wait for it.
+        // Outside the writers' lock: ANALYZE does not block writes, and writes need not wait for it. Only this
+        // installation's tables: a bare ANALYZE would take every schema in the database, other installations'
+        // (and other tests') included, holding a lock on each until commit.
         self.transaction(None, |tx| {
             Box::pin(async move {
-                execute(tx, "ANALYZE", &[]).await?;
+                let tables = tx
+                    .query(
+                        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() \
+                         ORDER BY tablename",
+                        &[],
+                    )
+                    .await?;
+                let names: Vec<String> = tables.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+                if !names.is_empty() {
+                    execute(tx, &format!("ANALYZE {}", names.join(", ")), &[]).await?;
+                }
                 Ok(())
             })
         })

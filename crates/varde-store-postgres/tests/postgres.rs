@@ -96,6 +96,11 @@ async fn refreshing_statistics_analyses_every_table() {
     let store = PostgresStore::open(&url, assessor()).await.unwrap();
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);
+    // Another installation in the same database: its tables are not this one's to lock or analyse.
+    let neighbour = fresh_schema("analyse_neighbour").await.unwrap();
+    let (other, connection) = tokio_postgres::connect(&neighbour, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    other.batch_execute("CREATE TABLE neighbour (x integer); INSERT INTO neighbour VALUES (1)").await.unwrap();
     let unanalysed = "SELECT count(*) FROM pg_stat_user_tables
                       WHERE schemaname = current_schema() AND last_analyze IS NULL AND last_autoanalyze IS NULL";
     let before: i64 = client.query_one(unanalysed, &[]).await.unwrap().get(0);
@@ -111,4 +116,6 @@ async fn refreshing_statistics_analyses_every_table() {
         assert!(std::time::Instant::now() < deadline, "{after} tables still without statistics");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    let neighbours: i64 = other.query_one(unanalysed, &[]).await.unwrap().get(0);
+    assert_eq!(neighbours, 1, "the neighbouring installation's table was analysed too");
 }

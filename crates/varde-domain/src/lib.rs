@@ -19,6 +19,7 @@ pub mod geo;
 pub mod indicator;
 pub mod joining;
 pub mod lang;
+pub mod merging;
 pub mod method;
 pub mod opendata;
 pub mod personal_data;

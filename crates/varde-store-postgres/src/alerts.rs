@@ -6,6 +6,7 @@ use varde_domain::ErrorCode;
 use varde_domain::alert::{self, AlertContent, AlertStatus};
 use varde_domain::finding::Finding;
 use varde_domain::joining::{self, Joinable, Joiner, Target};
+use varde_domain::merging;
 use varde_domain::sample::Sample;
 use varde_store::AlertRef;
 
@@ -340,31 +341,27 @@ async fn joinable(tx: &Tx<'_>, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> 
     Ok(joinable)
 }
 
-/// Rewrites a draft's text and tier from its evidence: the text from the newest samples, count, dates and escalation
-/// from them all. New evidence never lowers a draft's tier. Returns the tier.
-async fn redraft(tx: &Tx<'_>, assessor: &Assessor, id: i64, fylke: &str) -> Result<Tier> {
-    let evidence: Vec<(Sample, Vec<Finding>)> =
-        evidence(tx, id, alert::DRAFT_FROM_NEWEST).await?.into_iter().map(|s| (s.sample, s.findings)).collect();
-    let r = query_one(
+/// The evidence of two drafts together, each sample once: the newest to draft from, and how many.
+async fn together(tx: &Tx<'_>, from: i64, into: i64) -> Result<merging::Together> {
+    let ids: Vec<i64> = query(
         tx,
-        "SELECT evidence_count, first_evidence_ms, last_evidence_ms, tier FROM alerts WHERE id = $1",
-        &[&id],
+        "SELECT sample_id FROM (SELECT DISTINCT sample_id, received_ms FROM alert_evidence WHERE alert_id IN ($1, $2)) e
+         ORDER BY received_ms DESC, sample_id DESC LIMIT $3",
+        &[&from, &into, &limit(alert::DRAFT_FROM_NEWEST)],
     )
-    .await?;
-    let span = alert::EvidenceSpan {
-        total: narrow(r.try_get(0)?, "evidence count")?,
-        first: ts(r.try_get(1)?)?,
-        last: ts(r.try_get(2)?)?,
-    };
-    let (drafted, content) = assessor.draft(&evidence, Some(span), fylke);
-    let tier = drafted.max(tier_of(r.try_get(3)?)?);
-    execute(
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    let newest = load_stored_many(tx, &ids).await?.into_iter().map(|s| (s.sample, s.findings)).collect();
+    let total: i64 = query_one(
         tx,
-        "UPDATE alerts SET tier = $2, content = $3 WHERE id = $1",
-        &[&id, &tier.as_str(), &content_json(&content)],
+        "SELECT count(DISTINCT sample_id) FROM alert_evidence WHERE alert_id IN ($1, $2)",
+        &[&from, &into],
     )
-    .await?;
-    Ok(tier)
+    .await?
+    .try_get(0)?;
+    Ok(merging::Together { newest, total: narrow(total, "evidence count")? })
 }
 
 /// Archives drafts whose newest evidence is older than `before`; returns how many.
@@ -400,9 +397,9 @@ pub(super) async fn merge(
 ) -> Result<Alert> {
     let a = load_alert(tx, from).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
     let b = load_alert(tx, into).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    alert::may_merge(&a, &b)
-        .map_err(|message| Error::Store(StoreError::Invalid { code: ErrorCode::InvalidTransition, message }))?;
     let fylke: String = query_one(tx, "SELECT fylke FROM alerts WHERE id = $1", &[&into]).await?.try_get(0)?;
+    let merge = merging::plan(assessor, &a, &b, &fylke, together(tx, from, into).await?)
+        .map_err(|message| Error::Store(StoreError::Invalid { code: ErrorCode::InvalidTransition, message }))?;
     execute(
         tx,
         "INSERT INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
@@ -410,25 +407,32 @@ pub(super) async fn merge(
         &[&into, &from, &ms(at)],
     )
     .await?;
-    let raise = a.tier > b.tier;
+    let m = &merge.into;
     execute(
         tx,
-        "UPDATE alerts SET status = 'draft', first_evidence_ms = least(first_evidence_ms, $2),
-         last_evidence_ms = greatest(last_evidence_ms, $3), tier = CASE WHEN $4 THEN $5 ELSE tier END, updated_ms = $6
-         WHERE id = $1",
-        &[&into, &ms(a.first_evidence_at), &ms(a.last_evidence_at), &raise, &a.tier.as_str(), &ms(at)],
+        "UPDATE alerts SET status = $2, tier = $3, content = $4, first_evidence_ms = $5, last_evidence_ms = $6,
+         updated_ms = $7 WHERE id = $1",
+        &[
+            &m.id,
+            &m.status.as_str(),
+            &m.tier.as_str(),
+            &content_json(&m.content),
+            &ms(m.first_evidence),
+            &ms(m.last_evidence),
+            &ms(at),
+        ],
     )
     .await?;
-    redraft(tx, assessor, into, &fylke).await?;
     execute(
         tx,
-        "UPDATE alerts SET status = 'discarded', withdrawn_ms = $2, updated_ms = $2 WHERE id = $1",
-        &[&from, &ms(at)],
+        "UPDATE alerts SET status = $2, withdrawn_ms = $3, updated_ms = $3 WHERE id = $1",
+        &[&from, &merge.from_status.as_str(), &ms(at)],
     )
     .await?;
-    record_transition(tx, from, at, actor, "merged", Some(a.status), AlertStatus::Discarded).await?;
-    record_transition(tx, into, at, actor, "evidence", Some(b.status), AlertStatus::Draft).await?;
-    append_audit(tx, at, actor, "alert.merge", &format!("alert:{from} into alert:{into}")).await?;
+    for (id, reason, before, after) in merge.transitions {
+        record_transition(tx, id, at, actor, reason, Some(before), after).await?;
+    }
+    append_audit(tx, at, actor, merge.audit.0, &merge.audit.1).await?;
     let merged = load_alert(tx, into).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
     let payload = varde_store::payloads::alert_merged(into, from, merged.tier, &merged.content.title);
     events::append(tx, at, "alert.merged", false, Some(merged.tier), &merged.content.fylker, Some(into), &payload)

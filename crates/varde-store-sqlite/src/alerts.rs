@@ -7,6 +7,7 @@ use varde_domain::Tier;
 use varde_domain::alert::{self, Alert, AlertAction, AlertContent, AlertEdit, AlertStatus, AlertVersion};
 use varde_domain::finding::Finding;
 use varde_domain::joining::{self, Joinable, Joiner, Target};
+use varde_domain::merging;
 use varde_store::{AlertFilter, AlertRef};
 
 const ALERT_COLUMNS: &str = "a.id, a.status, a.tier, a.content, a.version, a.created_ms, a.updated_ms, a.published_ms,
@@ -314,23 +315,27 @@ fn newest_evidence(conn: &Connection, id: i64) -> Result<Vec<joining::Evidence>>
         .collect()
 }
 
-/// Rewrites a draft's text and tier from its evidence: the text from the newest samples, count, dates and escalation
-/// from them all. New evidence never lowers a draft's tier, even when the samples that set it are no longer the newest.
-fn redraft(conn: &Connection, assessor: &Assessor, id: i64, fylke: &str) -> Result<()> {
-    let evidence: Vec<(Sample, Vec<Finding>)> =
-        evidence(conn, id, alert::DRAFT_FROM_NEWEST)?.into_iter().map(|s| (s.sample, s.findings)).collect();
-    let (total, first, last, stored_tier): (i64, i64, i64, String) = conn
-        .prepare_cached("SELECT evidence_count, first_evidence_ms, last_evidence_ms, tier FROM alerts WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    let span = alert::EvidenceSpan { total: total as usize, first: ts(first)?, last: ts(last)? };
-    let (drafted, content) = assessor.draft(&evidence, Some(span), fylke);
-    let tier = drafted.max(Tier::parse(&stored_tier).ok_or_else(|| corrupt("tier", &stored_tier))?);
-    conn.prepare_cached("UPDATE alerts SET tier = ?2, content = ?3 WHERE id = ?1")?.execute(params![
-        id,
-        tier.as_str(),
-        content_json(&content)
-    ])?;
-    Ok(())
+/// The evidence of two drafts together, each sample once: the newest to draft from, and how many.
+fn together(conn: &Connection, from: i64, into: i64) -> Result<merging::Together> {
+    let codes: Vec<String> = conn
+        .prepare_cached(
+            "SELECT s.code FROM (SELECT DISTINCT sample_id, received_ms FROM alert_evidence WHERE alert_id IN (?1, ?2)) e
+             JOIN samples s ON s.id = e.sample_id ORDER BY e.received_ms DESC, e.sample_id DESC LIMIT ?3",
+        )?
+        .query_map(params![from, into, alert::DRAFT_FROM_NEWEST as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let newest = codes
+        .into_iter()
+        .map(|c| {
+            let code = SampleCode::parse(&c).map_err(|_| corrupt("sample code", &c))?;
+            let stored = load_stored(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
+            Ok((stored.sample, stored.findings))
+        })
+        .collect::<Result<_>>()?;
+    let total: i64 = conn
+        .prepare_cached("SELECT count(DISTINCT sample_id) FROM alert_evidence WHERE alert_id IN (?1, ?2)")?
+        .query_row(params![from, into], |r| r.get(0))?;
+    Ok(merging::Together { newest, total: total as usize })
 }
 
 /// Archives drafts whose newest evidence is older than `before`; returns how many.
@@ -370,33 +375,35 @@ pub(super) fn merge(
         load_alert(conn, from)?.ok_or(Error::Store(StoreError::UnknownAlert))?,
         load_alert(conn, into)?.ok_or(Error::Store(StoreError::UnknownAlert))?,
     );
-    alert::may_merge(&a, &b)
-        .map_err(|message| Error::Store(StoreError::Invalid { code: ErrorCode::InvalidTransition, message }))?;
     let fylke: String =
         conn.prepare_cached("SELECT fylke FROM alerts WHERE id = ?1")?.query_row([into], |r| r.get(0))?;
+    let merge = merging::plan(assessor, &a, &b, &fylke, together(conn, from, into)?)
+        .map_err(|message| Error::Store(StoreError::Invalid { code: ErrorCode::InvalidTransition, message }))?;
     conn.prepare_cached(
         "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
          SELECT ?1, sample_id, ?3, received_ms FROM alert_evidence WHERE alert_id = ?2",
     )?
     .execute(params![into, from, ms(at)])?;
+    let m = &merge.into;
     conn.prepare_cached(
-        "UPDATE alerts SET status = 'draft', first_evidence_ms = min(first_evidence_ms, ?2), last_evidence_ms = max(last_evidence_ms, ?3),
-         tier = CASE WHEN ?4 > 0 THEN ?5 ELSE tier END, updated_ms = ?6 WHERE id = ?1",
+        "UPDATE alerts SET status = ?2, tier = ?3, content = ?4, first_evidence_ms = ?5, last_evidence_ms = ?6,
+         updated_ms = ?7 WHERE id = ?1",
     )?
     .execute(params![
-        into,
-        ms(a.first_evidence_at),
-        ms(a.last_evidence_at),
-        i64::from(a.tier > b.tier),
-        a.tier.as_str(),
+        m.id,
+        m.status.as_str(),
+        m.tier.as_str(),
+        content_json(&m.content),
+        ms(m.first_evidence),
+        ms(m.last_evidence),
         ms(at)
     ])?;
-    redraft(conn, assessor, into, &fylke)?;
-    conn.prepare_cached("UPDATE alerts SET status = 'discarded', withdrawn_ms = ?2, updated_ms = ?2 WHERE id = ?1")?
-        .execute(params![from, ms(at)])?;
-    record_transition(conn, from, at, actor, "merged", Some(a.status), AlertStatus::Discarded)?;
-    record_transition(conn, into, at, actor, "evidence", Some(b.status), AlertStatus::Draft)?;
-    append_audit(conn, at, actor, "alert.merge", &format!("alert:{from} into alert:{into}"))?;
+    conn.prepare_cached("UPDATE alerts SET status = ?2, withdrawn_ms = ?3, updated_ms = ?3 WHERE id = ?1")?
+        .execute(params![from, merge.from_status.as_str(), ms(at)])?;
+    for (id, reason, before, after) in merge.transitions {
+        record_transition(conn, id, at, actor, reason, Some(before), after)?;
+    }
+    append_audit(conn, at, actor, merge.audit.0, &merge.audit.1)?;
     let merged = load_alert(conn, into)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
     let payload = varde_store::payloads::alert_merged(into, from, merged.tier, &merged.content.title);
     super::events::append(

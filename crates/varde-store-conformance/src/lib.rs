@@ -23,7 +23,7 @@ pub type Backend = Arc<dyn Store>;
 #[macro_export]
 macro_rules! checks {
     ($fresh:ident) => {
-        $crate::checks!(@each $fresh, a_taken_code_is_refused_and_the_first_sample_kept, amending_an_analysis_keeps_the_old_one, concurrent_severe_samples_of_one_product_make_one_draft, an_event_reader_misses_nothing_under_concurrent_writers, a_limit_counts_its_allowance_per_key, concurrent_tries_use_the_allowance_exactly, limit_salts_last_two_days, a_registered_sample_reads_back_as_it_was_answered, registrations_and_analyses_at_once_all_succeed, the_audit_chain_verifies_with_any_text, registrations_arriving_together_are_answered_each_on_its_own);
+        $crate::checks!(@each $fresh, a_taken_code_is_refused_and_the_first_sample_kept, amending_an_analysis_keeps_the_old_one, concurrent_severe_samples_of_one_product_make_one_draft, an_event_reader_misses_nothing_under_concurrent_writers, a_limit_counts_its_allowance_per_key, concurrent_tries_use_the_allowance_exactly, limit_salts_last_two_days, a_registered_sample_reads_back_as_it_was_answered, registrations_and_analyses_at_once_all_succeed, registrations_renew_their_weeks_figures, the_audit_chain_verifies_with_any_text, registrations_arriving_together_are_answered_each_on_its_own);
     };
     (@each $fresh:ident, $($name:ident),* $(,)?) => {
         $(
@@ -376,6 +376,40 @@ pub async fn registrations_and_analyses_at_once_all_succeed(store: Backend) {
         w.await.expect("no writer failed");
     }
     assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+}
+
+/// A registration renews the figures of its sample's week, and only that week, whether it commits alone or in a
+/// group with others (the figure caches follow the weeks' versions).
+pub async fn registrations_renew_their_weeks_figures(store: Backend) {
+    let version =
+        |weeks: &[varde_store::FigureWeek], week: i64| weeks.iter().find(|w| w.week == week).map_or(0, |w| w.version);
+    let week_of = |t: Timestamp| varde_store::FigureWeek::of(t);
+    let (this, earlier, untouched) =
+        (now(), now() - jiff::SignedDuration::from_hours(24 * 14), now() - jiff::SignedDuration::from_hours(24 * 70));
+    // A sample in a week no registration here touches: its version must stay.
+    let mut old = sample("heroin");
+    old.received_at = untouched;
+    store.create_sample(SampleCode::parse("AAAA-BBBB-CCCF").unwrap(), old, &technician(), now()).await.unwrap();
+    let before = store.figure_weeks().await.unwrap();
+    assert!(version(&before, week_of(untouched)) > 0, "a registration alone bumps its week");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let registrations: Vec<_> = (0..24)
+        .map(|i| {
+            let store = store.clone();
+            let code = SampleCode::generate(&mut rng);
+            let mut new = if i % 3 == 0 { severe() } else { sample("mdma") };
+            new.received_at = if i % 2 == 0 { this } else { earlier };
+            tokio::spawn(async move { store.create_sample(code, new, &technician(), now()).await })
+        })
+        .collect();
+    for r in registrations {
+        r.await.unwrap().expect("registered");
+    }
+    let after = store.figure_weeks().await.unwrap();
+    for week in [week_of(this), week_of(earlier)] {
+        assert!(version(&after, week) > version(&before, week), "week {week} was not renewed: {after:?}");
+    }
+    assert_eq!(version(&after, week_of(untouched)), version(&before, week_of(untouched)), "an untouched week kept");
 }
 
 /// The audit chain verifies whatever the text of its entries (lengths are in bytes: "ø" is two), from the first

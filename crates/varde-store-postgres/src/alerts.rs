@@ -270,7 +270,8 @@ pub(super) async fn join_all(tx: &Tx<'_>, assessor: &Assessor, joiners: &[Joiner
     Ok(plan.joined.iter().map(|(t, status, tier)| AlertRef { id: id(*t), status: *status, tier: *tier }).collect())
 }
 
-/// The alerts the joiners may join (a superset: `joining::plan` picks), each draft with its newest evidence.
+/// The alerts the joiners may join (a superset: `joining::plan` picks), each draft with its newest evidence: one
+/// query for the alerts and their newest evidence, then one round of queries for those samples.
 async fn joinable(tx: &Tx<'_>, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
     let window = alert::JOIN_WINDOW_DAYS * 86_400_000;
     let keys: Vec<&str> = joiners.iter().map(|j| j.key).collect();
@@ -279,49 +280,46 @@ async fn joinable(tx: &Tx<'_>, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> 
     let (earliest, latest) = (received.clone().min().unwrap_or(0), received.max().unwrap_or(0));
     let rows = query(
         tx,
-        // The statuses of alert::JOINABLE.
-        "SELECT id, product_key, fylke, status, tier, first_evidence_ms, last_evidence_ms, evidence_count FROM alerts
-         WHERE (product_key, fylke) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-           AND status IN ('draft', 'published', 'archived')
-           AND last_evidence_ms >= $3::bigint - $5::bigint AND first_evidence_ms <= $4::bigint + $5::bigint",
-        &[&keys, &fylker, &earliest, &latest, &window],
+        // The statuses of alert::JOINABLE; only a draft's text is rewritten (and an archived draft's, when new
+        // evidence revives it), so only theirs need their newest evidence.
+        "SELECT a.id, a.product_key, a.fylke, a.status, a.tier, a.first_evidence_ms, a.last_evidence_ms,
+                a.evidence_count, e.sample_id
+         FROM alerts a
+         LEFT JOIN LATERAL (SELECT sample_id FROM alert_evidence
+                            WHERE alert_id = a.id AND a.status IN ('draft', 'archived')
+                            ORDER BY received_ms DESC, sample_id DESC LIMIT $6) e ON true
+         WHERE (a.product_key, a.fylke) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+           AND a.status IN ('draft', 'published', 'archived')
+           AND a.last_evidence_ms >= $3::bigint - $5::bigint AND a.first_evidence_ms <= $4::bigint + $5::bigint
+         ORDER BY a.id",
+        &[&keys, &fylker, &earliest, &latest, &window, &limit(alert::DRAFT_FROM_NEWEST)],
     )
     .await?;
-    let mut joinable = Vec::with_capacity(rows.len());
+    let mut joinable: Vec<Joinable> = Vec::new();
+    let mut newest: Vec<(i64, i64)> = Vec::new();
     for r in &rows {
-        let status: String = r.try_get(3)?;
-        joinable.push(Joinable {
-            id: r.try_get(0)?,
-            key: r.try_get(1)?,
-            fylke: r.try_get(2)?,
-            status: AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?,
-            tier: tier_of(r.try_get(4)?)?,
-            first_evidence: ts(r.try_get(5)?)?,
-            last_evidence: ts(r.try_get(6)?)?,
-            evidence_count: narrow(r.try_get(7)?, "evidence count")?,
-            newest: Vec::new(),
-        });
+        let id: i64 = r.try_get(0)?;
+        if joinable.last().is_none_or(|j| j.id != id) {
+            let status: String = r.try_get(3)?;
+            joinable.push(Joinable {
+                id,
+                key: r.try_get(1)?,
+                fylke: r.try_get(2)?,
+                status: AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?,
+                tier: tier_of(r.try_get(4)?)?,
+                first_evidence: ts(r.try_get(5)?)?,
+                last_evidence: ts(r.try_get(6)?)?,
+                evidence_count: narrow(r.try_get(7)?, "evidence count")?,
+                newest: Vec::new(),
+            });
+        }
+        if let Some(sample_id) = r.try_get::<_, Option<i64>>(8)? {
+            newest.push((id, sample_id));
+        }
     }
-    // Only a draft's text is rewritten (and an archived draft's, when new evidence revives it).
-    let drafts: Vec<i64> = joinable
-        .iter()
-        .filter(|j| matches!(j.status, AlertStatus::Draft | AlertStatus::Archived))
-        .map(|j| j.id)
-        .collect();
-    if drafts.is_empty() {
+    if newest.is_empty() {
         return Ok(joinable);
     }
-    let newest: Vec<(i64, i64)> = query(
-        tx,
-        "SELECT a.id, e.sample_id FROM unnest($1::bigint[]) AS a(id)
-         CROSS JOIN LATERAL (SELECT sample_id FROM alert_evidence WHERE alert_id = a.id
-                             ORDER BY received_ms DESC, sample_id DESC LIMIT $2) e",
-        &[&drafts, &limit(alert::DRAFT_FROM_NEWEST)],
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-    .collect::<Result<_>>()?;
     let mut samples: Vec<i64> = newest.iter().map(|n| n.1).collect();
     samples.sort_unstable();
     samples.dedup();
@@ -329,7 +327,7 @@ async fn joinable(tx: &Tx<'_>, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> 
         futures_util::future::try_join(load_samples(tx, &samples), current_findings_of(tx, &samples)).await?;
     let loaded: std::collections::HashMap<i64, Sample> = loaded.into_iter().map(|(id, s, _)| (id, s)).collect();
     for (alert, sample_id) in newest {
-        let j = joinable.iter_mut().find(|j| j.id == alert).expect("one of the drafts asked for");
+        let j = joinable.iter_mut().find(|j| j.id == alert).expect("an alert read above");
         let sample =
             loaded.get(&sample_id).ok_or_else(|| Error::corrupt(format!("evidence {sample_id} has no sample")))?;
         let findings = findings.get(&sample_id).cloned().unwrap_or_default();

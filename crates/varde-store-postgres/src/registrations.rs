@@ -111,18 +111,13 @@ impl Committer {
     async fn transaction(&self, group: &[&Registration]) -> Result<Vec<Result<StoredSample, StoreError>>> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let staged = own_rows(&tx, &self.assessor, group).await?;
-        if staged.iter().any(Result::is_ok) {
-            execute(&tx, WRITER_LOCK, &[]).await?;
-            // Under the lock: every audit entry and every event of the group in one statement each, sent together
-            // (the connection pipelines them), then joining or starting drafts one sample after the other.
-            let written = || group.iter().zip(&staged).filter_map(|(r, w)| Some((r, w.as_ref().ok()?)));
-            let entries: Vec<_> =
-                written().map(|(r, _)| (r.at, r.actor.actor.as_str(), "sample.create", r.code.compact())).collect();
-            let events: Vec<_> =
-                written().filter_map(|(r, w)| finding_event(&w.sample, &w.fylke, &w.findings, r.at)).collect();
-            futures_util::future::try_join(append_audit_all(&tx, &entries), events::append_all(&tx, &events)).await?;
-        }
+        // The group bumps its samples' figure weeks itself, once, under the lock (below); the row triggers skip
+        // what this transaction writes (migration 0007).
+        let (_, staged) = futures_util::future::try_join(
+            execute(&tx, "SELECT set_config('varde.figure_weeks', 'bumped', true)", &[]),
+            own_rows(&tx, &self.assessor, group),
+        )
+        .await?;
         // Join-or-draft for the whole group at once, as one after the other would (see `joining::plan`).
         let keys: Vec<Option<String>> = staged
             .iter()
@@ -145,7 +140,35 @@ impl Committer {
                 })
             })
             .collect();
-        let mut joined = alerts::join_all(&tx, &self.assessor, &joiners).await?.into_iter();
+        let mut joined = if staged.iter().any(Result::is_ok) {
+            // Under the lock, sent together (the connection pipelines them, the server runs them in order): the
+            // lock, every audit entry and every event of the group in one statement each, and join-or-draft, whose
+            // first read starts once the lock is held and so sees every group committed before. The lock is
+            // prepared first, so it is the first statement sent (the others are polled after it).
+            let lock = tx.prepare_cached(WRITER_LOCK).await?;
+            let written = || group.iter().zip(&staged).filter_map(|(r, w)| Some((r, w.as_ref().ok()?)));
+            let entries: Vec<_> =
+                written().map(|(r, _)| (r.at, r.actor.actor.as_str(), "sample.create", r.code.compact())).collect();
+            let events: Vec<_> =
+                written().filter_map(|(r, w)| finding_event(&w.sample, &w.fylke, &w.findings, r.at)).collect();
+            // Each week once, as the first millisecond of it (`bump_figure_week` takes a received time).
+            let mut weeks: Vec<i64> = written()
+                .map(|(_, w)| varde_store::FigureWeek::of(w.sample.received_at) * varde_store::FigureWeek::MS)
+                .collect();
+            weeks.sort_unstable();
+            weeks.dedup();
+            let (_, _, _, _, joined) = futures_util::future::try_join5(
+                async { Ok::<_, Error>(tx.execute(&lock, &[]).await?) },
+                append_audit_all(&tx, &entries),
+                events::append_all(&tx, &events),
+                query(&tx, "SELECT bump_figure_week(received) FROM unnest($1::bigint[]) AS received", &[&weeks]),
+                alerts::join_all(&tx, &self.assessor, &joiners),
+            )
+            .await?;
+            joined.into_iter()
+        } else {
+            Vec::new().into_iter()
+        };
         drop(joiners);
         let answers = staged
             .into_iter()

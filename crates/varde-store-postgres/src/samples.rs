@@ -21,38 +21,45 @@ async fn id_of(tx: &Tx<'_>, code: SampleCode) -> Result<Option<i64>> {
         .transpose()?)
 }
 
-/// Samples by id, in the order asked, each with its service's fylke: four queries however many there are (a
-/// draft is rewritten from its newest samples under the writers' lock, where every round trip counts).
+/// Samples by id, in the order asked, each with its service's fylke: four queries however many there are, sent
+/// together (a draft is rewritten from its newest samples under the writers' lock, where every round trip counts).
 pub(super) async fn load_samples(tx: &Tx<'_>, ids: &[i64]) -> Result<Vec<(i64, Sample, String)>> {
     use std::collections::HashMap;
-    let rows = query(
-        tx,
-        "SELECT s.id, s.code, v.slug, s.received_ms, s.registered_ms, s.form, s.colour, s.texture, s.notes, s.tablet,
-                s.use_context, v.fylke
-         FROM samples s JOIN services v ON v.id = s.service_id WHERE s.id = ANY($1)",
-        &[&ids],
+    let (rows, sold_rows, component_rows, analysis_rows) = futures_util::future::try_join4(
+        query(
+            tx,
+            "SELECT s.id, s.code, v.slug, s.received_ms, s.registered_ms, s.form, s.colour, s.texture, s.notes,
+                    s.tablet, s.use_context, v.fylke
+             FROM samples s JOIN services v ON v.id = s.service_id WHERE s.id = ANY($1)",
+            &[&ids],
+        ),
+        query(
+            tx,
+            "SELECT sample_id, substance, known FROM sample_sold_as WHERE sample_id = ANY($1)
+             ORDER BY sample_id, position",
+            &[&ids],
+        ),
+        query(
+            tx,
+            "SELECT c.analysis_id, c.substance, c.known, c.role, c.amount_value, c.amount_unit, c.confidence
+             FROM components c JOIN analyses a ON a.id = c.analysis_id WHERE a.sample_id = ANY($1)
+             ORDER BY c.analysis_id, c.position",
+            &[&ids],
+        ),
+        query(
+            tx,
+            "SELECT sample_id, id, method, result, inconclusive, performed_ms, recorded_ms, amends, superseded_by
+             FROM analyses WHERE sample_id = ANY($1) ORDER BY id",
+            &[&ids],
+        ),
     )
     .await?;
     let mut sold_as: HashMap<i64, Vec<SubstanceRef>> = HashMap::new();
-    for r in query(
-        tx,
-        "SELECT sample_id, substance, known FROM sample_sold_as WHERE sample_id = ANY($1) ORDER BY sample_id, position",
-        &[&ids],
-    )
-    .await?
-    {
+    for r in sold_rows {
         sold_as.entry(r.try_get(0)?).or_default().push(SubstanceRef { substance: r.try_get(1)?, known: r.try_get(2)? });
     }
     let mut components: HashMap<i64, Vec<Component>> = HashMap::new();
-    for c in query(
-        tx,
-        "SELECT c.analysis_id, c.substance, c.known, c.role, c.amount_value, c.amount_unit, c.confidence
-         FROM components c JOIN analyses a ON a.id = c.analysis_id WHERE a.sample_id = ANY($1)
-         ORDER BY c.analysis_id, c.position",
-        &[&ids],
-    )
-    .await?
-    {
+    for c in component_rows {
         let (value, unit): (Option<f64>, Option<String>) = (c.try_get(4)?, c.try_get(5)?);
         let confidence: Option<String> = c.try_get(6)?;
         components.entry(c.try_get(0)?).or_default().push(Component {
@@ -66,14 +73,7 @@ pub(super) async fn load_samples(tx: &Tx<'_>, ids: &[i64]) -> Result<Vec<(i64, S
         });
     }
     let mut analyses: HashMap<i64, Vec<Analysis>> = HashMap::new();
-    for r in query(
-        tx,
-        "SELECT sample_id, id, method, result, inconclusive, performed_ms, recorded_ms, amends, superseded_by
-         FROM analyses WHERE sample_id = ANY($1) ORDER BY id",
-        &[&ids],
-    )
-    .await?
-    {
+    for r in analysis_rows {
         let id: i64 = r.try_get(1)?;
         let method: String = r.try_get(2)?;
         let method = Method::parse(&method).ok_or_else(|| corrupt("method", &method))?;

@@ -28,7 +28,6 @@ use varde_domain::auth::{Principal, Role};
 use varde_domain::finding::Finding;
 use varde_domain::joining::Joiner;
 use varde_domain::method::Method;
-use varde_domain::sample::Sample;
 use varde_domain::sample::{NewAnalysis, NewSample, Status};
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{SampleCode, SubstanceRef};
@@ -464,9 +463,9 @@ async fn append_audit_all(tx: &Tx<'_>, entries: &[(Timestamp, &str, &str, &str)]
     Ok(())
 }
 
-/// The use case behind every new sample and analysis, in the writer's transaction: assesses the sample as it now
-/// is, keeps the findings (the earlier ones become history), reports them, and starts or joins an alert draft when
-/// a finding calls for one.
+/// A sample assessed again after an analysis changed it, in the writer's transaction: its earlier findings become
+/// history and the new ones are kept, reported (the event) and, when a finding calls for it, the sample joins or
+/// starts an alert draft (what each of these is: `varde_store::decisions::assessed`, `joining::plan`).
 async fn assess(tx: &Tx<'_>, assessor: &Assessor, code: SampleCode, at: Timestamp) -> Result<StoredSample> {
     let sample = samples::load_sample(tx, code).await?.ok_or(Error::Store(StoreError::UnknownSample))?;
     let row = query_one(
@@ -475,76 +474,18 @@ async fn assess(tx: &Tx<'_>, assessor: &Assessor, code: SampleCode, at: Timestam
         &[&code.compact()],
     )
     .await?;
-    judge(tx, assessor, Assessed { id: row.try_get(0)?, sample, fylke: row.try_get(1)?, earlier: true }, at).await
-}
-
-/// A sample about to be assessed.
-struct Assessed {
-    id: i64,
-    sample: varde_domain::sample::Sample,
-    fylke: String,
-    /// Whether it may have findings and alerts already (false for a sample being registered).
-    earlier: bool,
-}
-
-/// Assesses a sample (see [`assess`]).
-async fn judge(tx: &Tx<'_>, assessor: &Assessor, a: Assessed, at: Timestamp) -> Result<StoredSample> {
-    let findings = assessor.findings(&a.sample);
-    record_findings(tx, a.id, &findings, a.earlier, at).await?;
-    report(tx, assessor, a, findings, at).await
-}
-
-/// Keeps a sample's findings; the earlier ones, if it may have any, become history.
-async fn record_findings(tx: &Tx<'_>, id: i64, findings: &[Finding], earlier: bool, at: Timestamp) -> Result<()> {
-    if earlier {
-        execute(tx, "UPDATE findings SET current = false WHERE sample_id = $1 AND current", &[&id]).await?;
-    }
+    let (id, fylke): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    let varde_store::decisions::Assessment { findings, event, key } =
+        varde_store::decisions::assessed(assessor, &sample, &fylke);
+    execute(tx, "UPDATE findings SET current = false WHERE sample_id = $1 AND current", &[&id]).await?;
     // One statement for all of them (this runs under the writers' lock, and each statement is a round trip).
     let rows: Vec<(i64, Timestamp, &Finding)> = findings.iter().map(|f| (id, at, f)).collect();
     registrations::insert_findings(tx, &rows).await?;
-    Ok(())
-}
-
-/// Reports a sample's findings (the event) and joins or starts a draft; under the writers' lock.
-async fn report(
-    tx: &Tx<'_>,
-    assessor: &Assessor,
-    a: Assessed,
-    findings: Vec<Finding>,
-    at: Timestamp,
-) -> Result<StoredSample> {
-    if let Some(event) = finding_event(&a.sample, &a.fylke, &findings, at) {
+    if let Some(event) = finding_event(&fylke, event, at) {
         events::append_all(tx, &[event]).await?;
     }
-    join(tx, assessor, a, findings, at).await
-}
-
-/// The `sample.finding` event of a sample with findings.
-fn finding_event(sample: &Sample, fylke: &str, findings: &[Finding], at: Timestamp) -> Option<events::NewEvent> {
-    let (top, payload) = varde_store::payloads::sample_finding(sample, fylke, findings)?;
-    Some(events::NewEvent {
-        at,
-        kind: "sample.finding",
-        public: false,
-        tier: Some(top),
-        fylker: vec![fylke.to_owned()],
-        alert_id: None,
-        payload,
-    })
-}
-
-/// Joins or starts a draft for a reported sample; its stored form with the alerts it is evidence for.
-async fn join(
-    tx: &Tx<'_>,
-    assessor: &Assessor,
-    a: Assessed,
-    findings: Vec<Finding>,
-    at: Timestamp,
-) -> Result<StoredSample> {
-    let Assessed { id, sample, fylke, earlier } = a;
-    // A new sample is evidence for no alert yet; one assessed again, for those it joined before.
-    let mut alerts = if earlier { samples::alert_refs(tx, id).await? } else { Vec::new() };
-    if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
+    let mut alerts = samples::alert_refs(tx, id).await?;
+    if let Some(key) = key {
         let evidence_of: Vec<i64> = alerts.iter().map(|a| a.id).collect();
         let joiner = Joiner {
             sample_id: id,
@@ -559,6 +500,20 @@ async fn join(
         alerts = varde_store::decisions::after_joining(alerts, joined);
     }
     Ok(StoredSample { sample, fylke, findings, alerts })
+}
+
+/// The `sample.finding` event of a sample with findings (see `varde_store::decisions::assessed`).
+fn finding_event(fylke: &str, event: Option<(Tier, serde_json::Value)>, at: Timestamp) -> Option<events::NewEvent> {
+    let (top, payload) = event?;
+    Some(events::NewEvent {
+        at,
+        kind: "sample.finding",
+        public: false,
+        tier: Some(top),
+        fylker: vec![fylke.to_owned()],
+        alert_id: None,
+        payload,
+    })
 }
 
 fn to_service(r: &Row) -> Result<Service> {

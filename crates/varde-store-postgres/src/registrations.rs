@@ -119,10 +119,7 @@ impl Committer {
         )
         .await?;
         // Join-or-draft for the whole group at once, as one after the other would (see `joining::plan`).
-        let keys: Vec<Option<String>> = staged
-            .iter()
-            .map(|w| w.as_ref().ok().and_then(|w| varde_domain::alert::product_key(&w.sample, &w.findings)))
-            .collect();
+        let keys: Vec<Option<String>> = staged.iter().map(|w| w.as_ref().ok().and_then(|w| w.key.clone())).collect();
         let joiners: Vec<Joiner<'_>> = group
             .iter()
             .zip(&staged)
@@ -150,7 +147,7 @@ impl Committer {
             let entries: Vec<_> =
                 written().map(|(r, _)| (r.at, r.actor.actor.as_str(), "sample.create", r.code.compact())).collect();
             let events: Vec<_> =
-                written().filter_map(|(r, w)| finding_event(&w.sample, &w.fylke, &w.findings, r.at)).collect();
+                written().filter_map(|(r, w)| finding_event(&w.fylke, w.event.clone(), r.at)).collect();
             // Each week once, as the first millisecond of it (`bump_figure_week` takes a received time).
             let mut weeks: Vec<i64> = written()
                 .map(|(_, w)| varde_store::FigureWeek::of(w.sample.received_at) * varde_store::FigureWeek::MS)
@@ -191,6 +188,9 @@ struct Written {
     sample: Sample,
     fylke: String,
     findings: Vec<Finding>,
+    /// The `sample.finding` event and the product key (see `varde_store::decisions::assessed`).
+    event: Option<(varde_domain::Tier, serde_json::Value)>,
+    key: Option<String>,
 }
 
 /// The group's own rows, one statement per table for all of them (four round trips however many): no other
@@ -258,8 +258,9 @@ async fn own_rows(
             }
         }
         let sample = varde_store::decisions::registered(r.code, r.sample.clone(), r.at, &ids);
-        let findings = assessor.findings(&sample);
-        written.insert(r.code, Written { id: *id, sample, fylke, findings });
+        let varde_store::decisions::Assessment { findings, event, key } =
+            varde_store::decisions::assessed(assessor, &sample, &fylke);
+        written.insert(r.code, Written { id: *id, sample, fylke, findings, event, key });
     }
     let findings: Vec<(i64, Timestamp, &Finding)> =
         inserted.iter().flat_map(|(r, id)| written[&r.code].findings.iter().map(move |f| (*id, r.at, f))).collect();

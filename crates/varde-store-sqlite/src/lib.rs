@@ -378,7 +378,8 @@ fn assess(conn: &Connection, assessor: &Assessor, code: SampleCode, at: Timestam
     let (id, fylke): (i64, String) = conn
         .prepare_cached("SELECT s.id, v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1")?
         .query_row([code.compact()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let findings = assessor.findings(&sample);
+    let varde_store::decisions::Assessment { findings, event, key } =
+        varde_store::decisions::assessed(assessor, &sample, &fylke);
     conn.prepare_cached("UPDATE findings SET current = 0 WHERE sample_id = ?1 AND current = 1")?.execute([id])?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
@@ -396,12 +397,12 @@ fn assess(conn: &Connection, assessor: &Assessor, code: SampleCode, at: Timestam
             serde_json::to_string(&f.explanation).expect("strings serialise"),
         ])?;
     }
-    if let Some((top, payload)) = varde_store::payloads::sample_finding(&sample, &fylke, &findings) {
+    if let Some((top, payload)) = event {
         events::append(conn, at, "sample.finding", false, Some(top), std::slice::from_ref(&fylke), None, &payload)?;
     }
     // The sample and its findings are in hand; only the alerts it belongs to need reading.
     let mut alerts = samples::alert_refs(conn, id)?;
-    if let Some(key) = varde_domain::alert::product_key(&sample, &findings) {
+    if let Some(key) = key {
         let evidence_of: Vec<i64> = alerts.iter().map(|a| a.id).collect();
         let joiner = Joiner {
             sample_id: id,

@@ -164,6 +164,24 @@ pub fn alert_messages(events: &[&Event], subscribers: &[Subscriber]) -> Vec<(i64
     out
 }
 
+/// What assessing a sample decides, for both backends alike: its findings under the risk policy, the
+/// `sample.finding` event they make (its tier and payload; none without findings), and the product key under which
+/// it joins or starts a draft (none when its findings call for no alert).
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub findings: Vec<varde_domain::finding::Finding>,
+    pub event: Option<(varde_domain::Tier, serde_json::Value)>,
+    pub key: Option<String>,
+}
+
+/// Assesses `sample`, received at a service in `fylke`.
+pub fn assessed(assessor: &varde_domain::assess::Assessor, sample: &Sample, fylke: &str) -> Assessment {
+    let findings = assessor.findings(sample);
+    let event = crate::payloads::sample_finding(sample, fylke, &findings);
+    let key = varde_domain::alert::product_key(sample, &findings);
+    Assessment { findings, event, key }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,8 @@ use std::collections::BTreeSet;
 pub const JOIN_WINDOW_DAYS: i64 = 14;
 /// A draft with no new evidence for this many days leaves the review queue (archived; revived by new evidence).
 pub const ARCHIVE_AFTER_DAYS: i64 = 21;
+/// The transition of a draft archived for want of new evidence: (reason, from, to).
+pub const ARCHIVING: (&str, AlertStatus, AlertStatus) = ("archived", AlertStatus::Draft, AlertStatus::Archived);
 
 /// This many samples of one product raise the draft's tier one step (capped at severe).
 pub const ESCALATE_AT: usize = 3;

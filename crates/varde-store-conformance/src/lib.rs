@@ -23,7 +23,7 @@ pub type Backend = Arc<dyn Store>;
 #[macro_export]
 macro_rules! checks {
     ($fresh:ident) => {
-        $crate::checks!(@each $fresh, a_taken_code_is_refused_and_the_first_sample_kept, amending_an_analysis_keeps_the_old_one, concurrent_severe_samples_of_one_product_make_one_draft, an_event_reader_misses_nothing_under_concurrent_writers, a_limit_counts_its_allowance_per_key, concurrent_tries_use_the_allowance_exactly, limit_salts_last_two_days, a_registered_sample_reads_back_as_it_was_answered, registrations_and_analyses_at_once_all_succeed, registrations_renew_their_weeks_figures, the_audit_chain_verifies_with_any_text, registrations_arriving_together_are_answered_each_on_its_own);
+        $crate::checks!(@each $fresh, a_taken_code_is_refused_and_the_first_sample_kept, amending_an_analysis_keeps_the_old_one, concurrent_severe_samples_of_one_product_make_one_draft, an_event_reader_misses_nothing_under_concurrent_writers, a_limit_counts_its_allowance_per_key, concurrent_tries_use_the_allowance_exactly, limit_salts_last_two_days, a_registered_sample_reads_back_as_it_was_answered, registrations_and_analyses_at_once_all_succeed, registrations_renew_their_weeks_figures, retention_removes_old_photos_and_free_text_and_keeps_the_counts, the_audit_chain_verifies_with_any_text, registrations_arriving_together_are_answered_each_on_its_own);
     };
     (@each $fresh:ident, $($name:ident),* $(,)?) => {
         $(
@@ -410,6 +410,44 @@ pub async fn registrations_renew_their_weeks_figures(store: Backend) {
         assert!(version(&after, week) > version(&before, week), "week {week} was not renewed: {after:?}");
     }
     assert_eq!(version(&after, week_of(untouched)), version(&before, week_of(untouched)), "an untouched week kept");
+}
+
+/// Retention (privacy rule): what was received before the cut-off loses its photo and free text, once, while the
+/// sample, what it was sold as and the counts stay; newer ones keep theirs; the purge is audited in the chain.
+pub async fn retention_removes_old_photos_and_free_text_and_keeps_the_counts(store: Backend) {
+    let (old_time, cutoff) =
+        (now() - jiff::SignedDuration::from_hours(24 * 400), now() - jiff::SignedDuration::from_hours(24 * 365));
+    let (old, recent) = (SampleCode::parse("AAAA-BBBB-CCCF").unwrap(), SampleCode::parse("CCCC-DDDD-EEEF").unwrap());
+    for (code, received) in [(old, old_time), (recent, now())] {
+        let mut new = sample("heroin");
+        new.received_at = received;
+        new.notes = Some("bought near the station".into());
+        store.create_sample(code, new, &technician(), received).await.unwrap();
+        store.set_photo(code, vec![0xFF, 0xD8, 0xFF, 0xD9], (1, 1), &technician(), received).await.unwrap();
+    }
+    for received in [old_time, now()] {
+        let report = varde_domain::indicator::NewConcern {
+            kommune: "0301".into(),
+            fylke: "03".into(),
+            happened: "passed out after half a pill".into(),
+            believed: Some("MDMA".into()),
+            looked_like: Some("pink tablet".into()),
+        };
+        store.add_concern(report, received).await.unwrap();
+    }
+    let purged = store.purge_before(cutoff, now()).await.unwrap();
+    assert_eq!(purged, varde_store::Purged { photos: 1, sample_notes: 1, concern_texts: 1 });
+    assert_eq!(store.purge_before(cutoff, now()).await.unwrap(), varde_store::Purged::default(), "nothing twice");
+    let kept = store.sample(old).await.unwrap().expect("the sample itself stays");
+    assert_eq!(kept.sample.notes, None);
+    assert_eq!(kept.sample.sold_as, vec![SubstanceRef::known("heroin")], "what it was stays");
+    assert!(store.photo(old).await.unwrap().is_none());
+    let newer = store.sample(recent).await.unwrap().unwrap();
+    assert_eq!(newer.sample.notes.as_deref(), Some("bought near the station"));
+    assert!(store.photo(recent).await.unwrap().is_some());
+    assert_eq!(store.sample_count().await.unwrap(), 2);
+    assert_eq!(store.concern_times().await.unwrap().len(), 2, "concern reports still count");
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None, "the purge is audited, in the chain");
 }
 
 /// The audit chain verifies whatever the text of its entries (lengths are in bytes: "ø" is two), from the first

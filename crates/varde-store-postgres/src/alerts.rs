@@ -364,21 +364,21 @@ async fn together(tx: &Tx<'_>, from: i64, into: i64) -> Result<merging::Together
 
 /// Archives drafts whose newest evidence is older than `before`; returns how many.
 pub(super) async fn archive_stale(tx: &Tx<'_>, before: Timestamp, at: Timestamp) -> Result<usize> {
+    let (reason, from, to) = alert::ARCHIVING;
     let ids: Vec<i64> = query(
         tx,
-        "UPDATE alerts SET status = 'archived', updated_ms = $2 WHERE status = 'draft' AND last_evidence_ms < $1 RETURNING id",
-        &[&ms(before), &ms(at)],
+        "UPDATE alerts SET status = $3, updated_ms = $2 WHERE status = $4 AND last_evidence_ms < $1 RETURNING id",
+        &[&ms(before), &ms(at), &to.as_str(), &from.as_str()],
     )
     .await?
     .iter()
     .map(|r| r.try_get(0))
     .collect::<Result<_, _>>()?;
     for id in &ids {
-        record_transition(tx, *id, at, "varde", "archived", Some(AlertStatus::Draft), AlertStatus::Archived).await?;
+        record_transition(tx, *id, at, "varde", reason, Some(from), to).await?;
     }
-    if !ids.is_empty() {
-        let subject = format!("{} drafts without evidence since {before}", ids.len());
-        append_audit(tx, at, "varde", "alert.archive", &subject).await?;
+    if let Some((action, subject)) = varde_store::decisions::archived_entry(ids.len(), before) {
+        append_audit(tx, at, "varde", action, &subject).await?;
     }
     Ok(ids.len())
 }

@@ -1241,11 +1241,8 @@ impl Store for PostgresStore {
                 )
                 .await?;
                 let purged = varde_store::Purged { photos, sample_notes, concern_texts };
-                if purged != varde_store::Purged::default() {
-                    let subject = format!(
-                        "before {before}: {photos} photos, {sample_notes} notes, {concern_texts} concern texts"
-                    );
-                    append_audit(tx, at, "varde", "retention.purge", &subject).await?;
+                if let Some((action, subject)) = varde_store::decisions::purged_entry(&purged, before) {
+                    append_audit(tx, at, "varde", action, &subject).await?;
                 }
                 Ok(purged)
             })

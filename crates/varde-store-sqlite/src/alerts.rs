@@ -344,19 +344,17 @@ pub(super) fn archive_stale(conn: &Connection, before: Timestamp, at: Timestamp)
         .prepare_cached("SELECT id FROM alerts WHERE status = 'draft' AND last_evidence_ms < ?1")?
         .query_map([ms(before)], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    let (reason, from, to) = alert::ARCHIVING;
     for id in &ids {
-        conn.prepare_cached("UPDATE alerts SET status = 'archived', updated_ms = ?2 WHERE id = ?1")?
-            .execute(params![id, ms(at)])?;
-        record_transition(conn, *id, at, "varde", "archived", Some(AlertStatus::Draft), AlertStatus::Archived)?;
+        conn.prepare_cached("UPDATE alerts SET status = ?3, updated_ms = ?2 WHERE id = ?1")?.execute(params![
+            id,
+            ms(at),
+            to.as_str()
+        ])?;
+        record_transition(conn, *id, at, "varde", reason, Some(from), to)?;
     }
-    if !ids.is_empty() {
-        append_audit(
-            conn,
-            at,
-            "varde",
-            "alert.archive",
-            &format!("{} drafts without evidence since {before}", ids.len()),
-        )?;
+    if let Some((action, subject)) = varde_store::decisions::archived_entry(ids.len(), before) {
+        append_audit(conn, at, "varde", action, &subject)?;
     }
     Ok(ids.len())
 }

@@ -1079,10 +1079,8 @@ impl Store for SqliteStore {
                 [cutoff],
             )? as u64;
             let purged = varde_store::Purged { photos, sample_notes, concern_texts };
-            if purged != varde_store::Purged::default() {
-                let subject =
-                    format!("before {before}: {photos} photos, {sample_notes} notes, {concern_texts} concern texts");
-                append_audit(conn, at, "varde", "retention.purge", &subject)?;
+            if let Some((action, subject)) = varde_store::decisions::purged_entry(&purged, before) {
+                append_audit(conn, at, "varde", action, &subject)?;
             }
             Ok(purged)
         })

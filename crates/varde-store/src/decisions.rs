@@ -182,6 +182,25 @@ pub fn assessed(assessor: &varde_domain::assess::Assessor, sample: &Sample, fylk
     Assessment { findings, event, key }
 }
 
+/// An audit entry a background job writes as Varde itself: (action, subject).
+pub type JobEntry = (&'static str, String);
+
+/// The audit entry for drafts archived because they had no new evidence since `before`; none when none were.
+pub fn archived_entry(count: usize, before: Timestamp) -> Option<JobEntry> {
+    (count > 0).then(|| ("alert.archive", format!("{count} drafts without evidence since {before}")))
+}
+
+/// The audit entry of a retention purge of what was received before `before`; none when it removed nothing.
+pub fn purged_entry(purged: &crate::Purged, before: Timestamp) -> Option<JobEntry> {
+    let crate::Purged { photos, sample_notes, concern_texts } = purged;
+    (*purged != crate::Purged::default()).then(|| {
+        (
+            "retention.purge",
+            format!("before {before}: {photos} photos, {sample_notes} notes, {concern_texts} concern texts"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +276,22 @@ mod tests {
                 r(7, AlertStatus::Published, Tier::Severe),
                 r(9, AlertStatus::Draft, Tier::Warning)
             ]
+        );
+    }
+
+    #[test]
+    fn the_jobs_audit_what_they_did_and_only_then() {
+        let before: Timestamp = "2026-11-13T00:00:00Z".parse().unwrap();
+        assert_eq!(archived_entry(0, before), None);
+        assert_eq!(
+            archived_entry(3, before),
+            Some(("alert.archive", "3 drafts without evidence since 2026-11-13T00:00:00Z".to_owned()))
+        );
+        assert_eq!(purged_entry(&crate::Purged::default(), before), None);
+        let purged = crate::Purged { photos: 2, sample_notes: 0, concern_texts: 1 };
+        assert_eq!(
+            purged_entry(&purged, before),
+            Some(("retention.purge", "before 2026-11-13T00:00:00Z: 2 photos, 0 notes, 1 concern texts".to_owned()))
         );
     }
 }

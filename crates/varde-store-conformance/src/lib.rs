@@ -412,6 +412,17 @@ pub async fn registrations_renew_their_weeks_figures(store: Backend) {
     assert_eq!(version(&after, week_of(untouched)), version(&before, week_of(untouched)), "an untouched week kept");
 }
 
+/// A concern report from Oslo with free text in every field.
+pub fn concern_report() -> varde_domain::indicator::NewConcern {
+    varde_domain::indicator::NewConcern {
+        kommune: "0301".into(),
+        fylke: "03".into(),
+        happened: "passed out after half a pill".into(),
+        believed: Some("MDMA".into()),
+        looked_like: Some("pink tablet".into()),
+    }
+}
+
 /// Retention (privacy rule): what was received before the cut-off loses its photo and free text, once, while the
 /// sample, what it was sold as and the counts stay; newer ones keep theirs; the purge is audited in the chain.
 pub async fn retention_removes_old_photos_and_free_text_and_keeps_the_counts(store: Backend) {
@@ -426,14 +437,7 @@ pub async fn retention_removes_old_photos_and_free_text_and_keeps_the_counts(sto
         store.set_photo(code, vec![0xFF, 0xD8, 0xFF, 0xD9], (1, 1), &technician(), received).await.unwrap();
     }
     for received in [old_time, now()] {
-        let report = varde_domain::indicator::NewConcern {
-            kommune: "0301".into(),
-            fylke: "03".into(),
-            happened: "passed out after half a pill".into(),
-            believed: Some("MDMA".into()),
-            looked_like: Some("pink tablet".into()),
-        };
-        store.add_concern(report, received).await.unwrap();
+        store.add_concern(concern_report(), received).await.unwrap();
     }
     let purged = store.purge_before(cutoff, now()).await.unwrap();
     assert_eq!(purged, varde_store::Purged { photos: 1, sample_notes: 1, concern_texts: 1 });

@@ -178,14 +178,7 @@ async fn retention_blanks_old_concern_texts_in_the_file() {
     let store = store_with_service(&dir).await;
     let year_ago: Timestamp = "2025-10-01T12:00:00Z".parse().unwrap();
     for received in [year_ago, now()] {
-        let report = varde_domain::indicator::NewConcern {
-            kommune: "0301".into(),
-            fylke: "03".into(),
-            happened: "passed out after half a pill".into(),
-            believed: Some("MDMA".into()),
-            looked_like: Some("pink tablet".into()),
-        };
-        store.add_concern(report, received).await.unwrap();
+        store.add_concern(varde_store_conformance::concern_report(), received).await.unwrap();
     }
     let cutoff: Timestamp = "2025-11-20T12:00:00Z".parse().unwrap();
     assert_eq!(store.purge_before(cutoff, now()).await.unwrap().concern_texts, 1);

@@ -136,13 +136,31 @@ pub async fn amending_an_analysis_keeps_the_old_one(store: Backend) {
 
 /// 32 severe samples of one product at once make one draft with all 32 as evidence, and the audit chain holds.
 pub async fn concurrent_severe_samples_of_one_product_make_one_draft(store: Backend) {
+    one_draft_from_concurrent_severe_samples(&[store]).await;
+}
+
+/// The same through several stores on one database, as several instances would write (a backend that has them
+/// calls this from its own tests): join-or-draft must read the drafts only once no other instance can add one.
+pub async fn severe_samples_through_several_instances_make_one_draft(stores: &[Backend]) {
+    // First a sample through each, long before (a draft of its own): the instances' connections have then prepared
+    // their statements, so a group sends its statements at once, as in steady use, not one prepare at a time.
+    for (i, store) in stores.iter().enumerate() {
+        let mut old = severe();
+        old.received_at = now() - jiff::SignedDuration::from_hours(24 * 200);
+        let code = SampleCode::generate(&mut rand::rngs::StdRng::seed_from_u64(1000 + i as u64));
+        store.create_sample(code, old, &technician(), now()).await.expect("stored");
+    }
+    one_draft_from_concurrent_severe_samples(stores).await;
+}
+
+async fn one_draft_from_concurrent_severe_samples(stores: &[Backend]) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(32);
     let codes: Vec<SampleCode> = (0..32).map(|_| SampleCode::generate(&mut rng)).collect();
     let tasks: Vec<_> = codes
         .iter()
         .enumerate()
         .map(|(i, code)| {
-            let (store, code) = (store.clone(), *code);
+            let (store, code) = (stores[i % stores.len()].clone(), *code);
             tokio::spawn(async move { store.create_sample(code, severe_days_ago(i), &technician(), now()).await })
         })
         .collect();
@@ -150,8 +168,12 @@ pub async fn concurrent_severe_samples_of_one_product_make_one_draft(store: Back
         let stored = t.await.expect("no panic").expect("stored");
         assert_eq!(stored.alerts.len(), 1, "each sample is evidence for one draft");
     }
+    let store = &stores[0];
     let filter = AlertFilter { statuses: vec![AlertStatus::Draft], limit: 100, ..AlertFilter::default() };
-    let drafts = store.alerts(filter).await.unwrap();
+    // The drafts these samples made (not one from long before).
+    let recent = now() - jiff::SignedDuration::from_hours(24 * 30);
+    let drafts: Vec<_> =
+        store.alerts(filter).await.unwrap().into_iter().filter(|d| d.last_evidence_at > recent).collect();
     assert_eq!(drafts.len(), 1, "one open draft for the product, not {}", drafts.len());
     let reviewer = Principal { actor: "conformance".into(), role: Role::Reviewer, service: None };
     let evidence = store.alert_evidence(drafts[0].id, &reviewer, now()).await.unwrap();

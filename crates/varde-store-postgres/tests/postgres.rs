@@ -88,6 +88,20 @@ async fn instances_counting_one_limit_at_once_allow_exactly_its_allowance() {
     assert_eq!(allowed, 5);
 }
 
+/// Severe samples of one product registered through four instances at once make one draft: each instance's group
+/// reads the joinable drafts only once it holds the writers' lock (the read is sent in the same round trip as the
+/// lock, after it), so no two instances can each find none and start one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn severe_samples_through_four_instances_make_one_draft() {
+    let Some(url) = fresh_schema("one_draft").await else { return };
+    let mut stores: Vec<varde_store_conformance::Backend> = Vec::new();
+    for _ in 0..4 {
+        stores.push(Arc::new(PostgresStore::open(&url, assessor()).await.unwrap()));
+    }
+    varde_store_conformance::prepare(&stores[0]).await;
+    varde_store_conformance::severe_samples_through_several_instances_make_one_draft(&stores).await;
+}
+
 /// After a bulk load the planner's statistics are brought up to date: without them a connection that cached its plan
 /// while a table was small keeps scanning the whole table (which halved the registration rate in the benches).
 #[tokio::test]

@@ -351,14 +351,19 @@ async fn together(tx: &Tx<'_>, from: i64, into: i64) -> Result<merging::Together
     .iter()
     .map(|r| r.try_get(0))
     .collect::<Result<_, _>>()?;
-    let newest = load_stored_many(tx, &ids).await?.into_iter().map(|s| (s.sample, s.findings)).collect();
-    let total: i64 = query_one(
-        tx,
-        "SELECT count(DISTINCT sample_id) FROM alert_evidence WHERE alert_id IN ($1, $2)",
-        &[&from, &into],
+    // Only what drafting reads (not the alerts each sample is evidence for), sent together.
+    let (loaded, mut findings, total) = futures_util::future::try_join3(
+        load_samples(tx, &ids),
+        current_findings_of(tx, &ids),
+        query_one(
+            tx,
+            "SELECT count(DISTINCT sample_id) FROM alert_evidence WHERE alert_id IN ($1, $2)",
+            &[&from, &into],
+        ),
     )
-    .await?
-    .try_get(0)?;
+    .await?;
+    let newest = loaded.into_iter().map(|(id, sample, _)| (sample, findings.remove(&id).unwrap_or_default())).collect();
+    let total: i64 = total.try_get(0)?;
     Ok(merging::Together { newest, total: narrow(total, "evidence count")? })
 }
 

@@ -303,9 +303,27 @@ fn newest_evidence(conn: &Connection, id: i64) -> Result<Vec<joining::Evidence>>
         "SELECT e.sample_id, s.code FROM alert_evidence e JOIN samples s ON s.id = e.sample_id WHERE e.alert_id = ?1
          ORDER BY e.received_ms DESC, e.sample_id DESC LIMIT ?2",
     )?;
-    let rows: Vec<(i64, String)> = stmt
-        .query_map(params![id, alert::DRAFT_FROM_NEWEST as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let rows = stmt.query_map(params![id, alert::DRAFT_FROM_NEWEST as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    load_evidence(conn, rows.collect::<Result<_, _>>()?)
+}
+
+/// The evidence of two drafts together, each sample once: the newest to draft from, and how many.
+fn together(conn: &Connection, from: i64, into: i64) -> Result<merging::Together> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.sample_id, s.code
+         FROM (SELECT DISTINCT sample_id, received_ms FROM alert_evidence WHERE alert_id IN (?1, ?2)) e
+         JOIN samples s ON s.id = e.sample_id ORDER BY e.received_ms DESC, e.sample_id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![from, into, alert::DRAFT_FROM_NEWEST as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let newest = load_evidence(conn, rows.collect::<Result<_, _>>()?)?.into_iter().map(|e| (e.sample, e.findings));
+    let total: i64 = conn
+        .prepare_cached("SELECT count(DISTINCT sample_id) FROM alert_evidence WHERE alert_id IN (?1, ?2)")?
+        .query_row(params![from, into], |r| r.get(0))?;
+    Ok(merging::Together { newest: newest.collect(), total: total as usize })
+}
+
+/// Evidence samples, in the order given as (sample id, code), with their current findings.
+fn load_evidence(conn: &Connection, rows: Vec<(i64, String)>) -> Result<Vec<joining::Evidence>> {
     rows.into_iter()
         .map(|(sample_id, code)| {
             let code = SampleCode::parse(&code).map_err(|_| corrupt("sample code", &code))?;
@@ -313,29 +331,6 @@ fn newest_evidence(conn: &Connection, id: i64) -> Result<Vec<joining::Evidence>>
             Ok(joining::Evidence { sample_id, sample: s.sample, findings: s.findings })
         })
         .collect()
-}
-
-/// The evidence of two drafts together, each sample once: the newest to draft from, and how many.
-fn together(conn: &Connection, from: i64, into: i64) -> Result<merging::Together> {
-    let codes: Vec<String> = conn
-        .prepare_cached(
-            "SELECT s.code FROM (SELECT DISTINCT sample_id, received_ms FROM alert_evidence WHERE alert_id IN (?1, ?2)) e
-             JOIN samples s ON s.id = e.sample_id ORDER BY e.received_ms DESC, e.sample_id DESC LIMIT ?3",
-        )?
-        .query_map(params![from, into, alert::DRAFT_FROM_NEWEST as i64], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let newest = codes
-        .into_iter()
-        .map(|c| {
-            let code = SampleCode::parse(&c).map_err(|_| corrupt("sample code", &c))?;
-            let stored = load_stored(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
-            Ok((stored.sample, stored.findings))
-        })
-        .collect::<Result<_>>()?;
-    let total: i64 = conn
-        .prepare_cached("SELECT count(DISTINCT sample_id) FROM alert_evidence WHERE alert_id IN (?1, ?2)")?
-        .query_row(params![from, into], |r| r.get(0))?;
-    Ok(merging::Together { newest, total: total as usize })
 }
 
 /// Archives drafts whose newest evidence is older than `before`; returns how many.

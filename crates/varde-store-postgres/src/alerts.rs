@@ -112,7 +112,7 @@ pub(super) async fn evidence(tx: &Tx<'_>, id: i64, n: usize) -> Result<Vec<Store
     load_stored_many(tx, &ids).await
 }
 
-async fn record_transition(
+pub(super) async fn record_transition(
     tx: &Tx<'_>,
     id: i64,
     at: Timestamp,
@@ -340,7 +340,7 @@ async fn joinable(tx: &Tx<'_>, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> 
 }
 
 /// The evidence of two drafts together, each sample once: the newest to draft from, and how many.
-async fn together(tx: &Tx<'_>, from: i64, into: i64) -> Result<merging::Together> {
+pub(super) async fn together(tx: &Tx<'_>, from: i64, into: i64) -> Result<merging::Together> {
     let ids: Vec<i64> = query(
         tx,
         "SELECT sample_id FROM (SELECT DISTINCT sample_id, received_ms FROM alert_evidence WHERE alert_id IN ($1, $2)) e
@@ -368,49 +368,35 @@ async fn together(tx: &Tx<'_>, from: i64, into: i64) -> Result<merging::Together
 }
 
 /// Archives drafts whose newest evidence is older than `before`; returns how many.
-pub(super) async fn archive_stale(tx: &Tx<'_>, before: Timestamp, at: Timestamp) -> Result<usize> {
-    let (reason, from, to) = alert::ARCHIVING;
-    let ids: Vec<i64> = query(
+/// Moves the alerts in status `from` whose newest evidence is older than `before` to `to`; their ids.
+pub(super) async fn move_stale(
+    tx: &Tx<'_>,
+    from: AlertStatus,
+    to: AlertStatus,
+    before: Timestamp,
+    at: Timestamp,
+) -> Result<Vec<i64>> {
+    query(
         tx,
         "UPDATE alerts SET status = $3, updated_ms = $2 WHERE status = $4 AND last_evidence_ms < $1 RETURNING id",
         &[&ms(before), &ms(at), &to.as_str(), &from.as_str()],
     )
     .await?
     .iter()
-    .map(|r| r.try_get(0))
-    .collect::<Result<_, _>>()?;
-    for id in &ids {
-        record_transition(tx, *id, at, "varde", reason, Some(from), to).await?;
-    }
-    if let Some((action, subject)) = varde_store::decisions::archived_entry(ids.len(), before) {
-        append_audit(tx, at, "varde", action, &subject).await?;
-    }
-    Ok(ids.len())
+    .map(|r| Ok(r.try_get(0)?))
+    .collect()
 }
 
-/// Merges draft `from` into draft `into` (both drafts or archived, in the same fylke): every sample of `from` becomes
-/// evidence of `into`, whose text is rewritten from it all; `from` is discarded.
-pub(super) async fn merge(
-    tx: &Tx<'_>,
-    assessor: &Assessor,
-    from: i64,
-    into: i64,
-    actor: &str,
-    at: Timestamp,
-) -> Result<Alert> {
-    let a = load_alert(tx, from).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let b = load_alert(tx, into).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let fylke: String = query_one(tx, "SELECT fylke FROM alerts WHERE id = $1", &[&into]).await?.try_get(0)?;
-    let merge = merging::plan(assessor, &a, &b, &fylke, together(tx, from, into).await?)
-        .map_err(|message| Error::Store(StoreError::Invalid { code: ErrorCode::InvalidTransition, message }))?;
+/// Writes a merge of draft `from` into `merge.into` (see `varde_core::Transaction::write_merge`).
+pub(super) async fn write_merge(tx: &Tx<'_>, from: i64, merge: &merging::Merge, at: Timestamp) -> Result<()> {
+    let m = &merge.into;
     execute(
         tx,
         "INSERT INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
          SELECT $1, sample_id, $3, received_ms FROM alert_evidence WHERE alert_id = $2 ON CONFLICT DO NOTHING",
-        &[&into, &from, &ms(at)],
+        &[&m.id, &from, &ms(at)],
     )
     .await?;
-    let m = &merge.into;
     execute(
         tx,
         "UPDATE alerts SET status = $2, tier = $3, content = $4, first_evidence_ms = $5, last_evidence_ms = $6,
@@ -432,15 +418,13 @@ pub(super) async fn merge(
         &[&from, &merge.from_status.as_str(), &ms(at)],
     )
     .await?;
-    for (id, reason, before, after) in merge.transitions {
-        record_transition(tx, id, at, actor, reason, Some(before), after).await?;
-    }
-    append_audit(tx, at, actor, merge.audit.0, &merge.audit.1).await?;
-    let merged = load_alert(tx, into).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let payload = varde_store::payloads::alert_merged(into, from, merged.tier, &merged.content.title);
-    events::append(tx, at, "alert.merged", false, Some(merged.tier), &merged.content.fylker, Some(into), &payload)
-        .await?;
-    Ok(merged)
+    Ok(())
+}
+
+/// The area an alert is about, as its product key grouped it.
+pub(super) async fn area(tx: &Tx<'_>, id: i64) -> Result<String> {
+    let row = query_opt(tx, "SELECT fylke FROM alerts WHERE id = $1", &[&id]).await?;
+    Ok(row.ok_or(Error::Store(StoreError::UnknownAlert))?.try_get(0)?)
 }
 
 /// Copies the photo of one of the alert's evidence samples to the alert, to be published with it.
@@ -480,24 +464,18 @@ pub(super) async fn choose_photo(tx: &Tx<'_>, alert: i64, code: SampleCode, acto
     append_audit(tx, at, actor, "alert.photo", &format!("alert:{alert} sample:{}", code.compact())).await
 }
 
-/// A reviewer's action on an alert, written as `alert::Change` decides it.
-pub(super) async fn change(
+/// Writes a reviewer's change to alert `id` as `alert::Change` decided it, and the public version it makes.
+pub(super) async fn write_change(
     tx: &Tx<'_>,
-    assessor: &Assessor,
     id: i64,
-    action: AlertAction,
-    edit: &AlertEdit,
+    change: &alert::Change,
+    note: Option<&str>,
     actor: &str,
     at: Timestamp,
-) -> Result<Alert> {
-    let alert = load_alert(tx, id).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let change = alert::Change::of(&alert, action, edit, &assessor.geography, at).map_err(|refused| match refused {
-        alert::Refused::Transition(message) => StoreError::Invalid { code: ErrorCode::InvalidTransition, message },
-        alert::Refused::Input(e) => StoreError::Input(e),
-    })?;
+) -> Result<()> {
     let body = content_json(&change.content);
     let (tier, valid_until) = (change.tier.as_str(), change.valid_until.map(ms));
-    let version = i64::from(change.version.unwrap_or(alert.version));
+    let version = change.version.map(i64::from);
     match change.row {
         alert::RowChange::Edited => {
             execute(
@@ -511,7 +489,8 @@ pub(super) async fn change(
             execute(
                 tx,
                 "UPDATE alerts SET status = 'published', content = $2, tier = $3, valid_until_ms = $4, updated_ms = $5,
-                 version = $6, published_ms = coalesce(published_ms, $5), new_evidence = false WHERE id = $1",
+                 version = coalesce($6, version), published_ms = coalesce(published_ms, $5), new_evidence = false
+                 WHERE id = $1",
                 &[&id, &body, &tier, &valid_until, &ms(at), &version],
             )
             .await?
@@ -526,30 +505,22 @@ pub(super) async fn change(
         }
         alert::RowChange::Withdrawn => execute(
             tx,
-            "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = $2, updated_ms = $2, version = $3 WHERE id = $1",
+            "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = $2, updated_ms = $2, version = coalesce($3, version)
+             WHERE id = $1",
             &[&id, &ms(at), &version],
         )
         .await?,
     };
-    if change.version.is_some() {
+    if let Some(version) = version {
         execute(
             tx,
             "INSERT INTO alert_versions (alert_id, version, kind, at_ms, actor, tier, content, valid_until_ms, note)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[&id, &version, &change.kind, &ms(at), &actor, &tier, &body, &valid_until, &edit.note],
+            &[&id, &version, &change.kind, &ms(at), &actor, &tier, &body, &valid_until, &note],
         )
         .await?;
     }
-    record_transition(tx, id, at, actor, change.kind, Some(change.from), change.to).await?;
-    append_audit(tx, at, actor, &format!("alert.{}", change.kind), &format!("alert:{id}")).await?;
-    let changed = load_alert(tx, id).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    if let Some(event) = change.event {
-        // A discarded draft was never public; only staff hear of it.
-        let payload = serde_json::to_value(&changed).expect("plain data serialises");
-        let public = change.to.is_public();
-        events::append(tx, at, event, public, Some(changed.tier), &changed.content.fylker, Some(id), &payload).await?;
-    }
-    Ok(changed)
+    Ok(())
 }
 
 /// An alert draft from an open signal: its evidence samples, drafted as any other (national signals make national

@@ -15,16 +15,7 @@ tokio::task_local! {
     pub(super) static APPENDED: std::cell::Cell<i64>;
 }
 
-/// An event to append.
-pub(super) struct NewEvent {
-    pub at: Timestamp,
-    pub kind: &'static str,
-    pub public: bool,
-    pub tier: Option<Tier>,
-    pub fylker: Vec<String>,
-    pub alert_id: Option<i64>,
-    pub payload: serde_json::Value,
-}
+pub(super) use varde_core::NewEvent;
 
 /// Appends events in order and announces each to every instance (`NOTIFY` is delivered when the transaction
 /// commits, and not at all if it rolls back), in one statement: events are appended under the writers' lock, and

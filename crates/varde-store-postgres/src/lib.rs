@@ -45,9 +45,11 @@ mod registrations;
 mod samples;
 mod spectra;
 mod subscribers;
+mod transaction;
 
 use error::{Error, Result};
 use samples::{insert_analysis, sample_id_of, update_status};
+use transaction::Core;
 
 pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -463,45 +465,6 @@ async fn append_audit_all(tx: &Tx<'_>, entries: &[(Timestamp, &str, &str, &str)]
     Ok(())
 }
 
-/// A sample assessed again after an analysis changed it, in the writer's transaction: its earlier findings become
-/// history and the new ones are kept, reported (the event) and, when a finding calls for it, the sample joins or
-/// starts an alert draft (what each of these is: `varde_store::decisions::assessed`, `joining::plan`).
-async fn assess(tx: &Tx<'_>, assessor: &Assessor, code: SampleCode, at: Timestamp) -> Result<StoredSample> {
-    let sample = samples::load_sample(tx, code).await?.ok_or(Error::Store(StoreError::UnknownSample))?;
-    let row = query_one(
-        tx,
-        "SELECT s.id, v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = $1",
-        &[&code.compact()],
-    )
-    .await?;
-    let (id, fylke): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
-    let varde_store::decisions::Assessment { findings, event, key } =
-        varde_store::decisions::assessed(assessor, &sample, &fylke);
-    execute(tx, "UPDATE findings SET current = false WHERE sample_id = $1 AND current", &[&id]).await?;
-    // One statement for all of them (this runs under the writers' lock, and each statement is a round trip).
-    let rows: Vec<(i64, Timestamp, &Finding)> = findings.iter().map(|f| (id, at, f)).collect();
-    registrations::insert_findings(tx, &rows).await?;
-    if let Some(event) = finding_event(&fylke, event, at) {
-        events::append_all(tx, &[event]).await?;
-    }
-    let mut alerts = samples::alert_refs(tx, id).await?;
-    if let Some(key) = key {
-        let evidence_of: Vec<i64> = alerts.iter().map(|a| a.id).collect();
-        let joiner = Joiner {
-            sample_id: id,
-            sample: &sample,
-            findings: &findings,
-            key: &key,
-            fylke: &fylke,
-            at,
-            evidence_of: &evidence_of,
-        };
-        let joined = alerts::join_all(tx, assessor, &[joiner]).await?;
-        alerts = varde_store::decisions::after_joining(alerts, joined);
-    }
-    Ok(StoredSample { sample, fylke, findings, alerts })
-}
-
 /// The `sample.finding` event of a sample with findings (see `varde_store::decisions::assessed`).
 fn finding_event(fylke: &str, event: Option<(Tier, serde_json::Value)>, at: Timestamp) -> Option<events::NewEvent> {
     let (top, payload) = event?;
@@ -649,22 +612,7 @@ impl Store for PostgresStore {
         let (assessor, actor) = (self.assessor.clone(), actor.clone());
         self.write_events(move |tx| {
             Box::pin(async move {
-                let sample_id = sample_id_of(tx, code).await?;
-                if let Some(old) = analysis.amends {
-                    let target = query_opt(tx, "SELECT sample_id, superseded_by FROM analyses WHERE id = $1", &[&old])
-                        .await?
-                        .map(|r| Ok::<_, Error>((r.try_get::<_, i64>(0)?, r.try_get::<_, Option<i64>>(1)?)))
-                        .transpose()?;
-                    varde_store::decisions::may_amend(sample_id, old, target)?;
-                }
-                let id = insert_analysis(tx, sample_id, &analysis, at).await?;
-                if let Some(old) = analysis.amends {
-                    execute(tx, "UPDATE analyses SET superseded_by = $1 WHERE id = $2", &[&id, &old]).await?;
-                }
-                let action = if analysis.amends.is_some() { "analysis.amend" } else { "analysis.add" };
-                append_audit(tx, at, &actor.actor, action, code.compact()).await?;
-                update_status(tx, sample_id, code).await?;
-                assess(tx, &assessor, code, at).await
+                varde_core::check::add_analysis(&Core(tx), &assessor, code, &analysis, &actor.actor, at).await
             })
         })
         .await
@@ -749,19 +697,26 @@ impl Store for PostgresStore {
     ) -> Result<Alert, StoreError> {
         let (assessor, actor) = (self.assessor.clone(), actor.clone());
         self.write_events(move |tx| {
-            Box::pin(async move { alerts::change(tx, &assessor, id, action, &edit, &actor.actor, at).await })
+            Box::pin(async move {
+                varde_core::warn::change_alert(&Core(tx), &assessor, id, action, &edit, &actor.actor, at).await
+            })
         })
         .await
     }
 
     async fn archive_stale_drafts(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |tx| Box::pin(alerts::archive_stale(tx, before, at))).await
+        self.write(move |tx| {
+            Box::pin(async move { varde_core::warn::archive_stale_drafts(&Core(tx), before, at).await })
+        })
+        .await
     }
 
     async fn merge_alerts(&self, from: i64, into: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
         let (assessor, actor) = (self.assessor.clone(), actor.clone());
         self.write_events(move |tx| {
-            Box::pin(async move { alerts::merge(tx, &assessor, from, into, &actor.actor, at).await })
+            Box::pin(
+                async move { varde_core::warn::merge_alerts(&Core(tx), &assessor, from, into, &actor.actor, at).await },
+            )
         })
         .await
     }

@@ -4,7 +4,7 @@ use super::samples::load_stored;
 use super::*;
 use varde_domain::ErrorCode;
 use varde_domain::Tier;
-use varde_domain::alert::{self, Alert, AlertAction, AlertContent, AlertEdit, AlertStatus, AlertVersion};
+use varde_domain::alert::{self, Alert, AlertContent, AlertStatus, AlertVersion};
 use varde_domain::finding::Finding;
 use varde_domain::joining::{self, Joinable, Joiner, Target};
 use varde_domain::merging;
@@ -162,7 +162,7 @@ pub(super) fn evidence(conn: &Connection, id: i64, limit: usize) -> Result<Vec<S
         .collect()
 }
 
-fn record_transition(
+pub(super) fn record_transition(
     conn: &Connection,
     id: i64,
     at: Timestamp,
@@ -308,7 +308,7 @@ fn newest_evidence(conn: &Connection, id: i64) -> Result<Vec<joining::Evidence>>
 }
 
 /// The evidence of two drafts together, each sample once: the newest to draft from, and how many.
-fn together(conn: &Connection, from: i64, into: i64) -> Result<merging::Together> {
+pub(super) fn together(conn: &Connection, from: i64, into: i64) -> Result<merging::Together> {
     let mut stmt = conn.prepare_cached(
         "SELECT e.sample_id, s.code
          FROM (SELECT DISTINCT sample_id, received_ms FROM alert_evidence WHERE alert_id IN (?1, ?2)) e
@@ -334,50 +334,30 @@ fn load_evidence(conn: &Connection, rows: Vec<(i64, String)>) -> Result<Vec<join
 }
 
 /// Archives drafts whose newest evidence is older than `before`; returns how many.
-pub(super) fn archive_stale(conn: &Connection, before: Timestamp, at: Timestamp) -> Result<usize> {
-    let ids: Vec<i64> = conn
-        .prepare_cached("SELECT id FROM alerts WHERE status = 'draft' AND last_evidence_ms < ?1")?
-        .query_map([ms(before)], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let (reason, from, to) = alert::ARCHIVING;
-    for id in &ids {
-        conn.prepare_cached("UPDATE alerts SET status = ?3, updated_ms = ?2 WHERE id = ?1")?.execute(params![
-            id,
-            ms(at),
-            to.as_str()
-        ])?;
-        record_transition(conn, *id, at, "varde", reason, Some(from), to)?;
-    }
-    if let Some((action, subject)) = varde_store::decisions::archived_entry(ids.len(), before) {
-        append_audit(conn, at, "varde", action, &subject)?;
-    }
-    Ok(ids.len())
+/// Moves the alerts in status `from` whose newest evidence is older than `before` to `to`; their ids.
+pub(super) fn move_stale(
+    conn: &Connection,
+    from: AlertStatus,
+    to: AlertStatus,
+    before: Timestamp,
+    at: Timestamp,
+) -> Result<Vec<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE alerts SET status = ?3, updated_ms = ?2 WHERE status = ?4 AND last_evidence_ms < ?1 RETURNING id",
+        )?
+        .query_map(params![ms(before), ms(at), to.as_str(), from.as_str()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
 }
 
-/// Merges draft `from` into draft `into` (both drafts or archived, in the same fylke): every sample of `from` becomes
-/// evidence of `into`, whose text is rewritten from it all; `from` is discarded.
-pub(super) fn merge(
-    conn: &Connection,
-    assessor: &Assessor,
-    from: i64,
-    into: i64,
-    actor: &str,
-    at: Timestamp,
-) -> Result<Alert> {
-    let (a, b) = (
-        load_alert(conn, from)?.ok_or(Error::Store(StoreError::UnknownAlert))?,
-        load_alert(conn, into)?.ok_or(Error::Store(StoreError::UnknownAlert))?,
-    );
-    let fylke: String =
-        conn.prepare_cached("SELECT fylke FROM alerts WHERE id = ?1")?.query_row([into], |r| r.get(0))?;
-    let merge = merging::plan(assessor, &a, &b, &fylke, together(conn, from, into)?)
-        .map_err(|message| Error::Store(StoreError::Invalid { code: ErrorCode::InvalidTransition, message }))?;
+/// Writes a merge of draft `from` into `merge.into` (see `varde_core::Transaction::write_merge`).
+pub(super) fn write_merge(conn: &Connection, from: i64, merge: &merging::Merge, at: Timestamp) -> Result<()> {
+    let m = &merge.into;
     conn.prepare_cached(
         "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
          SELECT ?1, sample_id, ?3, received_ms FROM alert_evidence WHERE alert_id = ?2",
     )?
-    .execute(params![into, from, ms(at)])?;
-    let m = &merge.into;
+    .execute(params![m.id, from, ms(at)])?;
     conn.prepare_cached(
         "UPDATE alerts SET status = ?2, tier = ?3, content = ?4, first_evidence_ms = ?5, last_evidence_ms = ?6,
          updated_ms = ?7 WHERE id = ?1",
@@ -393,23 +373,15 @@ pub(super) fn merge(
     ])?;
     conn.prepare_cached("UPDATE alerts SET status = ?2, withdrawn_ms = ?3, updated_ms = ?3 WHERE id = ?1")?
         .execute(params![from, merge.from_status.as_str(), ms(at)])?;
-    for (id, reason, before, after) in merge.transitions {
-        record_transition(conn, id, at, actor, reason, Some(before), after)?;
-    }
-    append_audit(conn, at, actor, merge.audit.0, &merge.audit.1)?;
-    let merged = load_alert(conn, into)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let payload = varde_store::payloads::alert_merged(into, from, merged.tier, &merged.content.title);
-    super::events::append(
-        conn,
-        at,
-        "alert.merged",
-        false,
-        Some(merged.tier),
-        &merged.content.fylker,
-        Some(into),
-        &payload,
-    )?;
-    Ok(merged)
+    Ok(())
+}
+
+/// The area an alert is about, as its product key grouped it.
+pub(super) fn area(conn: &Connection, id: i64) -> Result<String> {
+    conn.prepare_cached("SELECT fylke FROM alerts WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .ok_or(Error::Store(StoreError::UnknownAlert))
 }
 
 /// Copies the photo of one of the alert's evidence samples to the alert, to be published with it.
@@ -445,32 +417,25 @@ pub(super) fn choose_photo(conn: &Connection, alert: i64, code: SampleCode, acto
     append_audit(conn, at, actor, "alert.photo", &format!("alert:{alert} sample:{}", code.compact()))
 }
 
-/// A reviewer's action on an alert, written as `alert::Change` decides it.
-pub(super) fn change(
+/// Writes a reviewer's change to alert `id` as `alert::Change` decided it, and the public version it makes.
+pub(super) fn write_change(
     conn: &Connection,
-    assessor: &Assessor,
     id: i64,
-    action: AlertAction,
-    edit: &AlertEdit,
+    change: &alert::Change,
+    note: Option<&str>,
     actor: &str,
     at: Timestamp,
-) -> Result<Alert> {
-    let alert = load_alert(conn, id)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let change = alert::Change::of(&alert, action, edit, &assessor.geography, at).map_err(|refused| match refused {
-        alert::Refused::Transition(message) => StoreError::Invalid { code: ErrorCode::InvalidTransition, message },
-        alert::Refused::Input(e) => StoreError::Input(e),
-    })?;
+) -> Result<()> {
     let body = content_json(&change.content);
-    let (tier, valid_until) = (change.tier.as_str(), change.valid_until.map(ms));
-    let version = change.version.unwrap_or(alert.version);
+    let (tier, valid_until, version) = (change.tier.as_str(), change.valid_until.map(ms), change.version);
     match change.row {
         alert::RowChange::Edited => conn.execute(
             "UPDATE alerts SET content = ?2, tier = ?3, valid_until_ms = ?4, updated_ms = ?5 WHERE id = ?1",
             params![id, body, tier, valid_until, ms(at)],
         )?,
         alert::RowChange::Published => conn.execute(
-            "UPDATE alerts SET status = 'published', content = ?2, tier = ?3, valid_until_ms = ?4, updated_ms = ?5, version = ?6,
-             published_ms = coalesce(published_ms, ?5), new_evidence = 0 WHERE id = ?1",
+            "UPDATE alerts SET status = 'published', content = ?2, tier = ?3, valid_until_ms = ?4, updated_ms = ?5,
+             version = coalesce(?6, version), published_ms = coalesce(published_ms, ?5), new_evidence = 0 WHERE id = ?1",
             params![id, body, tier, valid_until, ms(at), version],
         )?,
         alert::RowChange::Discarded => conn.execute(
@@ -478,35 +443,18 @@ pub(super) fn change(
             params![id, ms(at)],
         )?,
         alert::RowChange::Withdrawn => conn.execute(
-            "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = ?2, updated_ms = ?2, version = ?3 WHERE id = ?1",
+            "UPDATE alerts SET status = 'withdrawn', withdrawn_ms = ?2, updated_ms = ?2, version = coalesce(?3, version)
+             WHERE id = ?1",
             params![id, ms(at), version],
         )?,
     };
-    if let Some(version) = change.version {
+    if let Some(version) = version {
         conn.prepare_cached(
             "INSERT INTO alert_versions (alert_id, version, kind, at_ms, actor, tier, content, valid_until_ms, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
-        .execute(params![id, version, change.kind, ms(at), actor, tier, body, valid_until, edit.note])?;
+        .execute(params![id, version, change.kind, ms(at), actor, tier, body, valid_until, note])?;
     }
-    record_transition(conn, id, at, actor, change.kind, Some(change.from), change.to)?;
-    append_audit(conn, at, actor, &format!("alert.{}", change.kind), &format!("alert:{id}"))?;
-    let changed = load_alert(conn, id)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    if let Some(event) = change.event {
-        // A discarded draft was never public; only staff hear of it.
-        let payload = serde_json::to_value(&changed).expect("plain data serialises");
-        let public = change.to.is_public();
-        super::events::append(
-            conn,
-            at,
-            event,
-            public,
-            Some(changed.tier),
-            &changed.content.fylker,
-            Some(id),
-            &payload,
-        )?;
-    }
-    Ok(changed)
+    Ok(())
 }
 
 /// An alert draft from an open signal: its evidence samples, drafted as any other (national signals make national

@@ -40,9 +40,11 @@ mod limits;
 mod samples;
 mod spectra;
 mod subscribers;
+mod transaction;
 
 use error::{Error, Result};
 use samples::{insert_analysis, sample_id_of, update_status};
+use transaction::Tx;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
@@ -368,57 +370,6 @@ fn append_audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, sub
     Ok(())
 }
 
-/// The use case behind every new sample and analysis, in the writer's transaction (kept here, above the row
-/// modules, so that samples and alerts do not call each other).
-///
-/// Assesses the sample as it now is, keeps the findings (the earlier ones become history), reports them, and
-/// starts or joins an alert draft when a finding calls for one.
-fn assess(conn: &Connection, assessor: &Assessor, code: SampleCode, at: Timestamp) -> Result<StoredSample> {
-    let sample = samples::load_sample(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
-    let (id, fylke): (i64, String) = conn
-        .prepare_cached("SELECT s.id, v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.code = ?1")?
-        .query_row([code.compact()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let varde_store::decisions::Assessment { findings, event, key } =
-        varde_store::decisions::assessed(assessor, &sample, &fylke);
-    conn.prepare_cached("UPDATE findings SET current = 0 WHERE sample_id = ?1 AND current = 1")?.execute([id])?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for f in &findings {
-        insert.execute(params![
-            id,
-            ms(at),
-            f.policy_version,
-            f.rule,
-            f.tier.as_str(),
-            serde_json::to_string(&f.substances).expect("strings serialise"),
-            f.method.map(Method::as_str),
-            serde_json::to_string(&f.explanation).expect("strings serialise"),
-        ])?;
-    }
-    if let Some((top, payload)) = event {
-        events::append(conn, at, "sample.finding", false, Some(top), std::slice::from_ref(&fylke), None, &payload)?;
-    }
-    // The sample and its findings are in hand; only the alerts it belongs to need reading.
-    let mut alerts = samples::alert_refs(conn, id)?;
-    if let Some(key) = key {
-        let evidence_of: Vec<i64> = alerts.iter().map(|a| a.id).collect();
-        let joiner = Joiner {
-            sample_id: id,
-            sample: &sample,
-            findings: &findings,
-            key: &key,
-            fylke: &fylke,
-            at,
-            evidence_of: &evidence_of,
-        };
-        let joined = alerts::join_all(conn, assessor, &[joiner])?;
-        alerts = varde_store::decisions::after_joining(alerts, joined);
-    }
-    Ok(StoredSample { sample, fylke, findings, alerts })
-}
-
 fn service_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
@@ -559,11 +510,11 @@ impl Store for SqliteStore {
             for (i, s) in sample.sold_as.iter().enumerate() {
                 stmt.execute(params![id, i as i64, s.substance, s.known])?;
             }
-            for a in &sample.analyses {
-                insert_analysis(conn, id, a, at)?;
-            }
+            let analysis_ids =
+                sample.analyses.iter().map(|a| insert_analysis(conn, id, a, at)).collect::<Result<Vec<_>>>()?;
             append_audit(conn, at, &actor, "sample.create", code.compact())?;
-            assess(conn, &assessor, code, at)
+            let registered = varde_store::decisions::registered(code, sample, at, &analysis_ids);
+            transaction::now(varde_core::check::assess(&Tx(conn), &assessor, id, registered, at))
         })
         .await
     }
@@ -578,28 +529,7 @@ impl Store for SqliteStore {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
         self.write(move |conn| {
-            let sample_id = sample_id_of(conn, code)?;
-            if let Some(old) = analysis.amends {
-                let target: Option<(i64, Option<i64>)> = conn
-                    .query_row("SELECT sample_id, superseded_by FROM analyses WHERE id = ?1", [old], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
-                    .optional()?;
-                varde_store::decisions::may_amend(sample_id, old, target)?;
-            }
-            let id = insert_analysis(conn, sample_id, &analysis, at)?;
-            if let Some(old) = analysis.amends {
-                conn.execute("UPDATE analyses SET superseded_by = ?1 WHERE id = ?2", params![id, old])?;
-            }
-            append_audit(
-                conn,
-                at,
-                &actor,
-                if analysis.amends.is_some() { "analysis.amend" } else { "analysis.add" },
-                code.compact(),
-            )?;
-            update_status(conn, sample_id, code)?;
-            assess(conn, &assessor, code, at)
+            transaction::now(varde_core::check::add_analysis(&Tx(conn), &assessor, code, &analysis, &actor, at))
         })
         .await
     }
@@ -673,17 +603,23 @@ impl Store for SqliteStore {
     ) -> Result<Alert, StoreError> {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
-        self.write(move |conn| alerts::change(conn, &assessor, id, action, &edit, &actor, at)).await
+        self.write(move |conn| {
+            transaction::now(varde_core::warn::change_alert(&Tx(conn), &assessor, id, action, &edit, &actor, at))
+        })
+        .await
     }
 
     async fn archive_stale_drafts(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |conn| alerts::archive_stale(conn, before, at)).await
+        self.write(move |conn| transaction::now(varde_core::warn::archive_stale_drafts(&Tx(conn), before, at))).await
     }
 
     async fn merge_alerts(&self, from: i64, into: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
-        self.write(move |conn| alerts::merge(conn, &assessor, from, into, &actor, at)).await
+        self.write(move |conn| {
+            transaction::now(varde_core::warn::merge_alerts(&Tx(conn), &assessor, from, into, &actor, at))
+        })
+        .await
     }
 
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {

@@ -1,0 +1,72 @@
+//! The use cases of checking that every backend runs the same way: an analysis added or amended, and the
+//! assessment that follows every change to a sample's analyses.
+
+use crate::{NewEvent, Transaction};
+use jiff::Timestamp;
+use varde_domain::SampleCode;
+use varde_domain::assess::Assessor;
+use varde_domain::joining::Joiner;
+use varde_domain::sample::{NewAnalysis, Sample};
+use varde_store::StoredSample;
+use varde_store::decisions::{self, Assessment};
+
+/// Adds an analysis to the sample `code`; with `amends`, the earlier analysis (a current one of the same sample) is
+/// kept but superseded. The sample's status follows its analyses, and it is assessed again.
+pub async fn add_analysis<T: Transaction>(
+    tx: &T,
+    assessor: &Assessor,
+    code: SampleCode,
+    analysis: &NewAnalysis,
+    actor: &str,
+    at: Timestamp,
+) -> Result<StoredSample, T::Error> {
+    let sample = tx.sample_id(code).await?;
+    if let Some(old) = analysis.amends {
+        decisions::may_amend(sample, old, tx.analysis_link(old).await?)?;
+    }
+    let id = tx.insert_analysis(sample, analysis, at).await?;
+    if let Some(old) = analysis.amends {
+        tx.supersede(old, id).await?;
+    }
+    let action = if analysis.amends.is_some() { "analysis.amend" } else { "analysis.add" };
+    tx.audit(at, actor, action, code.compact()).await?;
+    let current = tx.renew_status(sample, code).await?;
+    assess(tx, assessor, sample, current, at).await
+}
+
+/// Assesses sample `id` (in hand as `sample`, with its current analyses) under the risk policy: its findings replace
+/// the current ones, a `sample.finding` event reports them to staff, and a finding that calls for an alert joins or
+/// starts the draft for its product. Returns the sample as now stored.
+pub async fn assess<T: Transaction>(
+    tx: &T,
+    assessor: &Assessor,
+    id: i64,
+    sample: Sample,
+    at: Timestamp,
+) -> Result<StoredSample, T::Error> {
+    let fylke = tx.fylke_of(id).await?;
+    let Assessment { findings, event, key } = decisions::assessed(assessor, &sample, &fylke);
+    tx.replace_findings(id, &findings, at).await?;
+    if let Some((top, payload)) = event {
+        let fylker = vec![fylke.clone()];
+        let kind = "sample.finding";
+        tx.event(NewEvent { at, kind, public: false, tier: Some(top), fylker, alert_id: None, payload }).await?;
+    }
+    // The sample and its findings are in hand; only the alerts it belongs to need reading.
+    let mut alerts = tx.alert_refs(id).await?;
+    if let Some(key) = key {
+        let evidence_of: Vec<i64> = alerts.iter().map(|a| a.id).collect();
+        let joiner = Joiner {
+            sample_id: id,
+            sample: &sample,
+            findings: &findings,
+            key: &key,
+            fylke: &fylke,
+            at,
+            evidence_of: &evidence_of,
+        };
+        let joined = tx.join(assessor, &[joiner]).await?;
+        alerts = decisions::after_joining(alerts, joined);
+    }
+    Ok(StoredSample { sample, fylke, findings, alerts })
+}

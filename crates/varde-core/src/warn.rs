@@ -1,0 +1,99 @@
+//! The use cases of warning that every backend runs the same way: a reviewer's action on an alert, merging two
+//! drafts of one product, and archiving drafts no new evidence has joined.
+
+use crate::{NewEvent, Transaction};
+use jiff::Timestamp;
+use varde_domain::ErrorCode;
+use varde_domain::alert::{self, Alert, AlertAction, AlertEdit, Change};
+use varde_domain::assess::Assessor;
+use varde_domain::merging;
+use varde_store::{StoreError, decisions, payloads};
+
+/// The actor background jobs write as.
+const VARDE: &str = "varde";
+
+/// Edits, publishes, updates, re-confirms, discards or withdraws alert `id`, as [`Change::of`] decides: the row and
+/// any public version written, the transition and the audit entry recorded, and the event that reports it appended
+/// (public when the alert now is). Returns the alert as changed.
+pub async fn change_alert<T: Transaction>(
+    tx: &T,
+    assessor: &Assessor,
+    id: i64,
+    action: AlertAction,
+    edit: &AlertEdit,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Alert, T::Error> {
+    let alert = tx.alert(id).await?.ok_or(StoreError::UnknownAlert)?;
+    let change = Change::of(&alert, action, edit, &assessor.geography, at).map_err(|refused| match refused {
+        alert::Refused::Transition(message) => StoreError::Invalid { code: ErrorCode::InvalidTransition, message },
+        alert::Refused::Input(e) => StoreError::Input(e),
+    })?;
+    tx.write_change(id, &change, edit.note.as_deref(), actor, at).await?;
+    tx.transition(id, at, actor, change.kind, Some(change.from), change.to).await?;
+    tx.audit(at, actor, &format!("alert.{}", change.kind), &format!("alert:{id}")).await?;
+    let changed = tx.alert(id).await?.ok_or(StoreError::UnknownAlert)?;
+    if let Some(kind) = change.event {
+        // A discarded draft was never public; only staff hear of it.
+        tx.event(NewEvent {
+            at,
+            kind,
+            public: change.to.is_public(),
+            tier: Some(changed.tier),
+            fylker: changed.content.fylker.clone(),
+            alert_id: Some(id),
+            payload: serde_json::to_value(&changed).expect("plain data serialises"),
+        })
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// Merges draft `from` into draft `into` (both drafts or archived, about the same area), as `merging::plan`
+/// decides: every sample of `from` becomes evidence of `into`, whose text is redrafted from them all, and `from` is
+/// discarded. Returns the merged draft.
+pub async fn merge_alerts<T: Transaction>(
+    tx: &T,
+    assessor: &Assessor,
+    from: i64,
+    into: i64,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Alert, T::Error> {
+    let a = tx.alert(from).await?.ok_or(StoreError::UnknownAlert)?;
+    let b = tx.alert(into).await?.ok_or(StoreError::UnknownAlert)?;
+    let area = tx.alert_area(into).await?;
+    let merge = merging::plan(assessor, &a, &b, &area, tx.together(from, into).await?)
+        .map_err(|message| StoreError::Invalid { code: ErrorCode::InvalidTransition, message })?;
+    tx.write_merge(from, &merge, at).await?;
+    for (id, reason, before, after) in merge.transitions {
+        tx.transition(id, at, actor, reason, Some(before), after).await?;
+    }
+    tx.audit(at, actor, merge.audit.0, &merge.audit.1).await?;
+    let merged = tx.alert(into).await?.ok_or(StoreError::UnknownAlert)?;
+    tx.event(NewEvent {
+        at,
+        kind: "alert.merged",
+        public: false,
+        tier: Some(merged.tier),
+        fylker: merged.content.fylker.clone(),
+        alert_id: Some(into),
+        payload: payloads::alert_merged(into, from, merged.tier, &merged.content.title),
+    })
+    .await?;
+    Ok(merged)
+}
+
+/// Archives the drafts whose newest evidence is older than `before` (out of the review queue until new evidence
+/// joins), each transition recorded and the run audited when it archived any; returns how many.
+pub async fn archive_stale_drafts<T: Transaction>(tx: &T, before: Timestamp, at: Timestamp) -> Result<usize, T::Error> {
+    let (reason, from, to) = alert::ARCHIVING;
+    let ids = tx.move_stale(from, to, before, at).await?;
+    for id in &ids {
+        tx.transition(*id, at, VARDE, reason, Some(from), to).await?;
+    }
+    if let Some((action, subject)) = decisions::archived_entry(ids.len(), before) {
+        tx.audit(at, VARDE, action, &subject).await?;
+    }
+    Ok(ids.len())
+}

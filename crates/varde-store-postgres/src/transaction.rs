@@ -1,0 +1,118 @@
+//! How the PostgreSQL store serves the application core: a write transaction (holding the writers' lock) as a
+//! [`varde_core::Transaction`], row by row. Each method is one statement, a round trip.
+
+use super::*;
+use varde_core::NewEvent;
+use varde_domain::alert::{AlertStatus, Change};
+use varde_domain::merging::{Merge, Together};
+use varde_domain::sample::Sample;
+use varde_store::AlertRef;
+
+/// An open write transaction.
+pub(super) struct Core<'a>(pub &'a Tx<'a>);
+
+impl varde_core::Transaction for Core<'_> {
+    type Error = Error;
+
+    async fn sample_id(&self, code: SampleCode) -> Result<i64> {
+        sample_id_of(self.0, code).await
+    }
+
+    async fn analysis_link(&self, id: i64) -> Result<Option<(i64, Option<i64>)>> {
+        query_opt(self.0, "SELECT sample_id, superseded_by FROM analyses WHERE id = $1", &[&id])
+            .await?
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()
+    }
+
+    async fn insert_analysis(&self, sample: i64, analysis: &NewAnalysis, at: Timestamp) -> Result<i64> {
+        insert_analysis(self.0, sample, analysis, at).await
+    }
+
+    async fn supersede(&self, old: i64, by: i64) -> Result<()> {
+        execute(self.0, "UPDATE analyses SET superseded_by = $1 WHERE id = $2", &[&by, &old]).await?;
+        Ok(())
+    }
+
+    async fn renew_status(&self, sample: i64, code: SampleCode) -> Result<Sample> {
+        update_status(self.0, sample, code).await
+    }
+
+    async fn fylke_of(&self, sample: i64) -> Result<String> {
+        let sql = "SELECT v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.id = $1";
+        Ok(query_one(self.0, sql, &[&sample]).await?.try_get(0)?)
+    }
+
+    async fn replace_findings(&self, sample: i64, findings: &[Finding], at: Timestamp) -> Result<()> {
+        execute(self.0, "UPDATE findings SET current = false WHERE sample_id = $1 AND current", &[&sample]).await?;
+        // One statement for all of them (this runs under the writers' lock, and each statement is a round trip).
+        let rows: Vec<(i64, Timestamp, &Finding)> = findings.iter().map(|f| (sample, at, f)).collect();
+        registrations::insert_findings(self.0, &rows).await
+    }
+
+    async fn alert_refs(&self, sample: i64) -> Result<Vec<AlertRef>> {
+        samples::alert_refs(self.0, sample).await
+    }
+
+    async fn join(&self, assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
+        alerts::join_all(self.0, assessor, joiners).await
+    }
+
+    async fn audit(&self, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<()> {
+        append_audit(self.0, at, actor, action, subject).await
+    }
+
+    async fn event(&self, event: NewEvent) -> Result<()> {
+        events::append_all(self.0, &[event]).await?;
+        Ok(())
+    }
+
+    async fn transition(
+        &self,
+        alert: i64,
+        at: Timestamp,
+        actor: &str,
+        reason: &str,
+        from: Option<AlertStatus>,
+        to: AlertStatus,
+    ) -> Result<()> {
+        alerts::record_transition(self.0, alert, at, actor, reason, from, to).await
+    }
+
+    async fn alert(&self, id: i64) -> Result<Option<Alert>> {
+        alerts::load_alert(self.0, id).await
+    }
+
+    async fn alert_area(&self, id: i64) -> Result<String> {
+        alerts::area(self.0, id).await
+    }
+
+    async fn write_change(
+        &self,
+        id: i64,
+        change: &Change,
+        note: Option<&str>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        alerts::write_change(self.0, id, change, note, actor, at).await
+    }
+
+    async fn together(&self, from: i64, into: i64) -> Result<Together> {
+        alerts::together(self.0, from, into).await
+    }
+
+    async fn write_merge(&self, from: i64, merge: &Merge, at: Timestamp) -> Result<()> {
+        alerts::write_merge(self.0, from, merge, at).await
+    }
+
+    async fn move_stale(
+        &self,
+        from: AlertStatus,
+        to: AlertStatus,
+        before: Timestamp,
+        at: Timestamp,
+    ) -> Result<Vec<i64>> {
+        alerts::move_stale(self.0, from, to, before, at).await
+    }
+}

@@ -1,0 +1,149 @@
+//! How the embedded store serves the application core: its writer's open transaction as a
+//! [`varde_core::Transaction`], row by row. The core's use cases run on the writer thread like every other write.
+
+use super::*;
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+use varde_core::NewEvent;
+use varde_domain::alert::{AlertStatus, Change};
+use varde_domain::finding::Finding;
+use varde_domain::merging::{Merge, Together};
+use varde_store::AlertRef;
+
+/// The writer's connection inside a transaction.
+pub(super) struct Tx<'c>(pub &'c Connection);
+
+/// Runs one of the core's use cases on the writer thread. Every read and write of [`Tx`] is done before its future
+/// is first polled, so the use case finishes in one poll; nothing here ever waits.
+pub(super) fn now<R>(use_case: impl Future<Output = R>) -> R {
+    let mut use_case = std::pin::pin!(use_case);
+    match use_case.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(done) => done,
+        Poll::Pending => unreachable!("SQLite's reads and writes return at once"),
+    }
+}
+
+impl varde_core::Transaction for Tx<'_> {
+    type Error = Error;
+
+    async fn sample_id(&self, code: SampleCode) -> Result<i64> {
+        sample_id_of(self.0, code)
+    }
+
+    async fn analysis_link(&self, id: i64) -> Result<Option<(i64, Option<i64>)>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT sample_id, superseded_by FROM analyses WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    async fn insert_analysis(&self, sample: i64, analysis: &NewAnalysis, at: Timestamp) -> Result<i64> {
+        insert_analysis(self.0, sample, analysis, at)
+    }
+
+    async fn supersede(&self, old: i64, by: i64) -> Result<()> {
+        self.0.prepare_cached("UPDATE analyses SET superseded_by = ?1 WHERE id = ?2")?.execute(params![by, old])?;
+        Ok(())
+    }
+
+    async fn renew_status(&self, sample: i64, code: SampleCode) -> Result<Sample> {
+        update_status(self.0, sample, code)
+    }
+
+    async fn fylke_of(&self, sample: i64) -> Result<String> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.id = ?1")?
+            .query_row([sample], |r| r.get(0))?)
+    }
+
+    async fn replace_findings(&self, sample: i64, findings: &[Finding], at: Timestamp) -> Result<()> {
+        let conn = self.0;
+        conn.prepare_cached("UPDATE findings SET current = 0 WHERE sample_id = ?1 AND current = 1")?
+            .execute([sample])?;
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO findings (sample_id, assessed_ms, policy_version, rule, tier, substances, method, explanation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for f in findings {
+            insert.execute(params![
+                sample,
+                ms(at),
+                f.policy_version,
+                f.rule,
+                f.tier.as_str(),
+                serde_json::to_string(&f.substances).expect("strings serialise"),
+                f.method.map(Method::as_str),
+                serde_json::to_string(&f.explanation).expect("strings serialise"),
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn alert_refs(&self, sample: i64) -> Result<Vec<AlertRef>> {
+        samples::alert_refs(self.0, sample)
+    }
+
+    async fn join(&self, assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
+        alerts::join_all(self.0, assessor, joiners)
+    }
+
+    async fn audit(&self, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<()> {
+        append_audit(self.0, at, actor, action, subject)
+    }
+
+    async fn event(&self, e: NewEvent) -> Result<()> {
+        events::append(self.0, e.at, e.kind, e.public, e.tier, &e.fylker, e.alert_id, &e.payload)?;
+        Ok(())
+    }
+
+    async fn transition(
+        &self,
+        alert: i64,
+        at: Timestamp,
+        actor: &str,
+        reason: &str,
+        from: Option<AlertStatus>,
+        to: AlertStatus,
+    ) -> Result<()> {
+        alerts::record_transition(self.0, alert, at, actor, reason, from, to)
+    }
+
+    async fn alert(&self, id: i64) -> Result<Option<Alert>> {
+        alerts::load_alert(self.0, id)
+    }
+
+    async fn alert_area(&self, id: i64) -> Result<String> {
+        alerts::area(self.0, id)
+    }
+
+    async fn write_change(
+        &self,
+        id: i64,
+        change: &Change,
+        note: Option<&str>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        alerts::write_change(self.0, id, change, note, actor, at)
+    }
+
+    async fn together(&self, from: i64, into: i64) -> Result<Together> {
+        alerts::together(self.0, from, into)
+    }
+
+    async fn write_merge(&self, from: i64, merge: &Merge, at: Timestamp) -> Result<()> {
+        alerts::write_merge(self.0, from, merge, at)
+    }
+
+    async fn move_stale(
+        &self,
+        from: AlertStatus,
+        to: AlertStatus,
+        before: Timestamp,
+        at: Timestamp,
+    ) -> Result<Vec<i64>> {
+        alerts::move_stale(self.0, from, to, before, at)
+    }
+}

@@ -12,6 +12,7 @@
 //! (`decisions::registered`, `decisions::assessed`, `joining::plan`) applied to the whole group at once.
 
 pub mod check;
+pub mod reach;
 pub mod warn;
 
 #[cfg(test)]

@@ -1266,11 +1266,15 @@ impl Store for PostgresStore {
         new: varde_store::NewSubscriber,
         at: Timestamp,
     ) -> Result<(varde_store::Subscriber, varde_store::Requested), StoreError> {
-        self.write(move |tx| Box::pin(async move { subscribers::request(tx, &new, at).await })).await
+        self.write(move |tx| {
+            Box::pin(async move { varde_core::reach::request_subscription(&Core(tx), &new, at).await })
+        })
+        .await
     }
 
     async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<varde_store::Subscriber, StoreError> {
-        self.write(move |tx| Box::pin(subscribers::confirm(tx, id, at))).await
+        self.write(move |tx| Box::pin(async move { varde_core::reach::confirm_subscription(&Core(tx), id, at).await }))
+            .await
     }
 
     async fn subscriber(&self, id: i64) -> Result<Option<varde_store::Subscriber>, StoreError> {
@@ -1283,17 +1287,24 @@ impl Store for PostgresStore {
 
     async fn delete_subscriber(&self, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError> {
         let why = why.to_owned();
-        self.write(move |tx| Box::pin(async move { subscribers::delete(tx, id, &why, at).await })).await
+        self.write(move |tx| {
+            Box::pin(async move { varde_core::reach::delete_subscriber(&Core(tx), id, &why, at).await })
+        })
+        .await
     }
 
     async fn purge_unconfirmed(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |tx| Box::pin(subscribers::purge_unconfirmed(tx, before, at))).await
+        self.write(move |tx| Box::pin(async move { varde_core::reach::purge_unconfirmed(&Core(tx), before, at).await }))
+            .await
     }
 
     async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
         // Under a lock of its own: most events are not for subscribers, and the cursor moves past them without
         // waiting for the writers (it takes their lock too when it has messages to queue).
-        self.locked(&self.fan_out_turn, FAN_OUT_LOCK, move |tx| Box::pin(subscribers::fan_out(tx, at))).await
+        self.locked(&self.fan_out_turn, FAN_OUT_LOCK, move |tx| {
+            Box::pin(async move { varde_core::reach::fan_out(&Core(tx), at).await })
+        })
+        .await
     }
 
     async fn due_messages(
@@ -1311,7 +1322,10 @@ impl Store for PostgresStore {
         outcomes: Vec<(i64, varde_store::Handover)>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write(move |tx| Box::pin(async move { subscribers::settle(tx, &outcomes, at).await })).await
+        self.write(move |tx| {
+            Box::pin(async move { varde_core::reach::settle_messages(&Core(tx), &outcomes, at).await })
+        })
+        .await
     }
 
     async fn set_service_contact(

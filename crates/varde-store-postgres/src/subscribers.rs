@@ -3,13 +3,11 @@
 
 use super::*;
 use varde_domain::Lang;
-use varde_domain::subscription::{Channel, GIVE_UP_AFTER, Preferences};
-use varde_store::{Handover, MessageKind, NewSubscriber, OutboxMessage, Requested, ServiceContact, Subscriber};
+use varde_domain::subscription::{Channel, Preferences};
+use varde_store::{MessageKind, NewSubscriber, OutboxMessage, ServiceContact, Subscriber};
 
 /// Where fan-out has read the event log to (in `meta`).
 const FAN_OUT_CURSOR: &str = "subscriber_fan_out_cursor";
-/// Events read per fan-out transaction.
-const FAN_OUT_EVENTS: usize = 200;
 /// How long a message handed to one instance's sender is not offered to another (it is settled well before).
 const LEASE_MS: i64 = 5 * 60_000;
 
@@ -41,151 +39,10 @@ pub(super) async fn load(tx: &Tx<'_>, id: i64) -> Result<Option<Subscriber>> {
     query_opt(tx, &sql, &[&id]).await?.map(|r| to_subscriber(&r, 0)).transpose()
 }
 
-async fn enqueue(tx: &Tx<'_>, subscriber: i64, kind: MessageKind, event: Option<i64>, at: Timestamp) -> Result<u64> {
-    execute(
-        tx,
-        "INSERT INTO subscriber_outbox (subscriber_id, kind, event_seq, due_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        &[&subscriber, &kind.as_str(), &event, &ms(at)],
-    )
-    .await
-}
-
-fn audit_subject(id: i64) -> String {
-    format!("subscriber:{id}")
-}
-
-pub(super) async fn request(tx: &Tx<'_>, new: &NewSubscriber, at: Timestamp) -> Result<(Subscriber, Requested)> {
-    let existing = query_opt(
-        tx,
-        "SELECT id, confirmed_ms FROM subscribers WHERE channel = $1 AND address = $2",
-        &[&new.channel.as_str(), &new.address],
-    )
-    .await?;
-    let prefs = &new.preferences;
-    let fylker = serde_json::to_string(&prefs.fylker).expect("strings serialise");
-    let (p256dh, auth) = new.push_keys.clone().unzip();
-    // The browser's permission prompt is a push subscriber's opt-in.
-    let confirmed = (new.channel == Channel::Push).then_some(ms(at));
-    let (id, found) = match existing {
-        None => {
-            let id: i64 = query_one(
-                tx,
-                "INSERT INTO subscribers (channel, address, p256dh, auth, fylker, min_tier, lang, nonce, created_ms, confirmed_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                &[
-                    &new.channel.as_str(),
-                    &new.address,
-                    &p256dh,
-                    &auth,
-                    &fylker,
-                    &prefs.min_tier.as_str(),
-                    &prefs.lang.code(),
-                    &new.nonce,
-                    &ms(at),
-                    &confirmed,
-                ],
-            )
-            .await?
-            .try_get(0)?;
-            (id, Requested::New)
-        }
-        Some(r) => {
-            let (id, confirmed_ms): (i64, Option<i64>) = (r.try_get(0)?, r.try_get(1)?);
-            // An unconfirmed request is replaced by the newer one (and its 48 hours start again); so is a push
-            // subscription, whose keys the browser may have renewed. A confirmed e-mail address keeps its
-            // preferences: whoever asks may not be its owner, who gets a notice with the link to change them.
-            if new.channel == Channel::Push || confirmed_ms.is_none() {
-                execute(
-                    tx,
-                    "UPDATE subscribers SET p256dh = $2, auth = $3, fylker = $4, min_tier = $5, lang = $6, created_ms = $7,
-                     confirmed_ms = coalesce(confirmed_ms, $8) WHERE id = $1",
-                    &[&id, &p256dh, &auth, &fylker, &prefs.min_tier.as_str(), &prefs.lang.code(), &ms(at), &confirmed],
-                )
-                .await?;
-            }
-            (id, if confirmed_ms.is_some() { Requested::AlreadyConfirmed } else { Requested::StillPending })
-        }
-    };
-    if new.channel == Channel::Email {
-        let kind = if found == Requested::AlreadyConfirmed { MessageKind::Notice } else { MessageKind::Confirm };
-        enqueue(tx, id, kind, None, at).await?;
-    }
-    append_audit(tx, at, "public", "subscription.request", &audit_subject(id)).await?;
-    let stored =
-        load(tx, id).await?.ok_or_else(|| StoreError::Internal("a subscriber just stored is missing".into()))?;
-    Ok((stored, found))
-}
-
-pub(super) async fn confirm(tx: &Tx<'_>, id: i64, at: Timestamp) -> Result<Subscriber> {
-    let subscriber = varde_store::decisions::to_confirm(load(tx, id).await?)?;
-    execute(tx, "UPDATE subscribers SET confirmed_ms = $2 WHERE id = $1", &[&id, &ms(at)]).await?;
-    append_audit(tx, at, "public", "subscription.confirm", &audit_subject(id)).await?;
-    Ok(Subscriber { confirmed_at: Some(at), ..subscriber })
-}
-
 pub(super) async fn pending(tx: &Tx<'_>, id: i64) -> Result<u64> {
     let n: i64 =
         query_one(tx, "SELECT count(*) FROM subscriber_outbox WHERE subscriber_id = $1", &[&id]).await?.try_get(0)?;
     narrow(n, "pending messages")
-}
-
-pub(super) async fn delete(tx: &Tx<'_>, id: i64, why: &str, at: Timestamp) -> Result<bool> {
-    execute(tx, "DELETE FROM subscriber_outbox WHERE subscriber_id = $1", &[&id]).await?;
-    let gone = execute(tx, "DELETE FROM subscribers WHERE id = $1", &[&id]).await? > 0;
-    if gone {
-        append_audit(tx, at, "public", &format!("subscription.delete.{why}"), &audit_subject(id)).await?;
-    }
-    Ok(gone)
-}
-
-pub(super) async fn purge_unconfirmed(tx: &Tx<'_>, before: Timestamp, at: Timestamp) -> Result<usize> {
-    let ids: Vec<i64> =
-        query(tx, "SELECT id FROM subscribers WHERE confirmed_ms IS NULL AND created_ms < $1", &[&ms(before)])
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
-    for &id in &ids {
-        delete(tx, id, "unconfirmed", at).await?;
-    }
-    Ok(ids.len())
-}
-
-/// Queues a message for each subscriber that wants an event the cursor has not passed yet. Runs under the fan-out's
-/// own lock, and takes the writers' lock only when there is something to queue: events commit in sequence order,
-/// so those read before it are a prefix of the log, and the subscribers read after it are the committed ones.
-pub(super) async fn fan_out(tx: &Tx<'_>, at: Timestamp) -> Result<(usize, bool)> {
-    let cursor: Option<String> = query_opt(tx, "SELECT value FROM meta WHERE key = $1", &[&FAN_OUT_CURSOR])
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?;
-    // The first fan-out starts at the newest event: subscribers hear of what happens from now on, not of history.
-    let mut cursor = match cursor {
-        Some(c) => c.parse::<i64>().map_err(|_| corrupt("fan-out cursor", &c))?,
-        None => events::newest(tx).await?,
-    };
-    let events = events::after(tx, cursor, FAN_OUT_EVENTS).await?;
-    let mut queued = 0;
-    let wanted_events = varde_store::decisions::for_subscribers(&events);
-    if !wanted_events.is_empty() {
-        execute(tx, WRITER_LOCK, &[]).await?;
-        let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL");
-        let subscribers: Vec<Subscriber> =
-            query(tx, &sql, &[]).await?.iter().map(|r| to_subscriber(r, 0)).collect::<Result<_>>()?;
-        for (subscriber, seq) in varde_store::decisions::alert_messages(&wanted_events, &subscribers) {
-            queued += enqueue(tx, subscriber, MessageKind::Alert, Some(seq), at).await? as usize;
-        }
-    }
-    if let Some(last) = events.last() {
-        cursor = last.seq;
-    }
-    execute(
-        tx,
-        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        &[&FAN_OUT_CURSOR, &cursor.to_string()],
-    )
-    .await?;
-    Ok((queued, events.len() == FAN_OUT_EVENTS))
 }
 
 /// Messages due now, leased to the caller: with several instances sending, each message is offered to one of
@@ -239,46 +96,6 @@ pub(super) async fn due(tx: &Tx<'_>, channel: Channel, now: Timestamp, n: usize)
     Ok(out)
 }
 
-pub(super) async fn settle(tx: &Tx<'_>, outcomes: &[(i64, Handover)], at: Timestamp) -> Result<()> {
-    for (id, outcome) in outcomes {
-        match outcome {
-            Handover::Sent => {
-                execute(tx, "DELETE FROM subscriber_outbox WHERE id = $1", &[id]).await?;
-            }
-            Handover::Retry { error, due } => {
-                let attempts: Option<i64> = query_opt(
-                    tx,
-                    "UPDATE subscriber_outbox SET attempts = attempts + 1, due_ms = $2, last_error = $3 WHERE id = $1
-                     RETURNING attempts",
-                    &[id, &ms(*due), error],
-                )
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
-                if attempts.is_some_and(|a| a >= i64::from(GIVE_UP_AFTER)) {
-                    tracing::warn!(message = id, error, "giving up a message after a day of attempts");
-                    execute(tx, "DELETE FROM subscriber_outbox WHERE id = $1", &[id]).await?;
-                }
-            }
-            Handover::Refused { error } => {
-                tracing::warn!(message = id, error, "a message was refused for good; dropped");
-                execute(tx, "DELETE FROM subscriber_outbox WHERE id = $1", &[id]).await?;
-            }
-            Handover::Gone => {
-                let subscriber: Option<i64> =
-                    query_opt(tx, "SELECT subscriber_id FROM subscriber_outbox WHERE id = $1", &[id])
-                        .await?
-                        .map(|r| r.try_get(0))
-                        .transpose()?;
-                if let Some(s) = subscriber {
-                    delete(tx, s, "gone", at).await?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 pub(super) async fn set_contact(
     tx: &Tx<'_>,
     service: &ServiceSlug,
@@ -326,4 +143,152 @@ pub(super) async fn record_escalation(tx: &Tx<'_>, alert: i64, service: &Service
         append_audit(tx, at, "varde", "alert.escalate", &format!("alert:{alert} service:{service}")).await?;
     }
     Ok(inserted > 0)
+}
+
+/// The columns a request writes of a subscriber: keys, fylker, tier and language.
+fn request_columns(new: &NewSubscriber) -> (Option<String>, Option<String>, String, &'static str, &'static str) {
+    let (p256dh, auth) = new.push_keys.clone().unzip();
+    let prefs = &new.preferences;
+    let fylker = serde_json::to_string(&prefs.fylker).expect("strings serialise");
+    (p256dh, auth, fylker, prefs.min_tier.as_str(), prefs.lang.code())
+}
+
+impl varde_core::reach::Reach for super::Core<'_> {
+    async fn subscriber_with(&self, channel: Channel, address: &str) -> Result<Option<(i64, bool)>> {
+        let sql = "SELECT id, confirmed_ms FROM subscribers WHERE channel = $1 AND address = $2";
+        query_opt(self.0, sql, &[&channel.as_str(), &address])
+            .await?
+            .map(|r| Ok((r.try_get(0)?, r.try_get::<_, Option<i64>>(1)?.is_some())))
+            .transpose()
+    }
+
+    async fn insert_subscriber(&self, new: &NewSubscriber, at: Timestamp, confirmed: Option<Timestamp>) -> Result<i64> {
+        let (p256dh, auth, fylker, min_tier, lang) = request_columns(new);
+        Ok(query_one(
+            self.0,
+            "INSERT INTO subscribers (channel, address, p256dh, auth, fylker, min_tier, lang, nonce, created_ms, confirmed_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            &[
+                &new.channel.as_str(),
+                &new.address,
+                &p256dh,
+                &auth,
+                &fylker,
+                &min_tier,
+                &lang,
+                &new.nonce,
+                &ms(at),
+                &confirmed.map(ms),
+            ],
+        )
+        .await?
+        .try_get(0)?)
+    }
+
+    async fn renew_subscriber(
+        &self,
+        id: i64,
+        new: &NewSubscriber,
+        at: Timestamp,
+        confirmed: Option<Timestamp>,
+    ) -> Result<()> {
+        let (p256dh, auth, fylker, min_tier, lang) = request_columns(new);
+        execute(
+            self.0,
+            "UPDATE subscribers SET p256dh = $2, auth = $3, fylker = $4, min_tier = $5, lang = $6, created_ms = $7,
+             confirmed_ms = coalesce(confirmed_ms, $8) WHERE id = $1",
+            &[&id, &p256dh, &auth, &fylker, &min_tier, &lang, &ms(at), &confirmed.map(ms)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>> {
+        load(self.0, id).await
+    }
+
+    async fn set_confirmed(&self, id: i64, at: Timestamp) -> Result<()> {
+        execute(self.0, "UPDATE subscribers SET confirmed_ms = $2 WHERE id = $1", &[&id, &ms(at)]).await?;
+        Ok(())
+    }
+
+    async fn delete_subscriber(&self, id: i64) -> Result<bool> {
+        execute(self.0, "DELETE FROM subscriber_outbox WHERE subscriber_id = $1", &[&id]).await?;
+        Ok(execute(self.0, "DELETE FROM subscribers WHERE id = $1", &[&id]).await? > 0)
+    }
+
+    async fn unconfirmed_since(&self, before: Timestamp) -> Result<Vec<i64>> {
+        let sql = "SELECT id FROM subscribers WHERE confirmed_ms IS NULL AND created_ms < $1";
+        query(self.0, sql, &[&ms(before)]).await?.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    async fn enqueue(&self, subscriber: i64, kind: MessageKind, event: Option<i64>, at: Timestamp) -> Result<usize> {
+        let queued = execute(
+            self.0,
+            "INSERT INTO subscriber_outbox (subscriber_id, kind, event_seq, due_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[&subscriber, &kind.as_str(), &event, &ms(at)],
+        )
+        .await?;
+        Ok(usize::try_from(queued).expect("one row at most"))
+    }
+
+    async fn fan_out_cursor(&self) -> Result<Option<i64>> {
+        let cursor: Option<String> = query_opt(self.0, "SELECT value FROM meta WHERE key = $1", &[&FAN_OUT_CURSOR])
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        cursor.map(|c| c.parse::<i64>().map_err(|_| corrupt("fan-out cursor", &c))).transpose()
+    }
+
+    async fn set_fan_out_cursor(&self, seq: i64) -> Result<()> {
+        execute(
+            self.0,
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&FAN_OUT_CURSOR, &seq.to_string()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn newest_event(&self) -> Result<i64> {
+        events::newest(self.0).await
+    }
+
+    async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<varde_store::Event>> {
+        events::after(self.0, seq, limit).await
+    }
+
+    async fn confirmed_subscribers(&self) -> Result<Vec<Subscriber>> {
+        // The fan-out runs under a lock of its own; it takes the writers' only now, when it has messages to queue:
+        // events commit in sequence order, so those it read are a prefix of the log, and the subscribers read after
+        // the lock are the committed ones.
+        execute(self.0, WRITER_LOCK, &[]).await?;
+        let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL");
+        query(self.0, &sql, &[]).await?.iter().map(|r| to_subscriber(r, 0)).collect()
+    }
+
+    async fn drop_message(&self, id: i64) -> Result<()> {
+        execute(self.0, "DELETE FROM subscriber_outbox WHERE id = $1", &[&id]).await?;
+        Ok(())
+    }
+
+    async fn retry_message(&self, id: i64, due: Timestamp, error: &str) -> Result<Option<u32>> {
+        query_opt(
+            self.0,
+            "UPDATE subscriber_outbox SET attempts = attempts + 1, due_ms = $2, last_error = $3 WHERE id = $1
+             RETURNING attempts",
+            &[&id, &ms(due), &error],
+        )
+        .await?
+        .map(|r| narrow(r.try_get::<_, i64>(0)?, "attempts"))
+        .transpose()
+    }
+
+    async fn message_subscriber(&self, id: i64) -> Result<Option<i64>> {
+        query_opt(self.0, "SELECT subscriber_id FROM subscriber_outbox WHERE id = $1", &[&id])
+            .await?
+            .map(|r| Ok(r.try_get(0)?))
+            .transpose()
+    }
 }

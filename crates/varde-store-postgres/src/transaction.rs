@@ -1,5 +1,6 @@
-//! How the PostgreSQL store serves the application core: a write transaction (holding the writers' lock) as a
-//! [`varde_core::Transaction`], row by row. Each method is one statement, a round trip.
+//! How the PostgreSQL store serves the application core: a write transaction (holding the writers' lock; the fan-out
+//! holds one of its own, see `Reach::confirmed_subscribers`) as a [`varde_core::Transaction`], row by row. Each
+//! method is one statement, a round trip.
 
 use super::*;
 use varde_core::NewEvent;

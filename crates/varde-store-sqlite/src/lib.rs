@@ -1075,11 +1075,11 @@ impl Store for SqliteStore {
         new: varde_store::NewSubscriber,
         at: Timestamp,
     ) -> Result<(varde_store::Subscriber, varde_store::Requested), StoreError> {
-        self.write(move |conn| subscribers::request(conn, &new, at)).await
+        self.write(move |conn| transaction::now(varde_core::reach::request_subscription(&Tx(conn), &new, at))).await
     }
 
     async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<varde_store::Subscriber, StoreError> {
-        self.write(move |conn| subscribers::confirm(conn, id, at)).await
+        self.write(move |conn| transaction::now(varde_core::reach::confirm_subscription(&Tx(conn), id, at))).await
     }
 
     async fn subscriber(&self, id: i64) -> Result<Option<varde_store::Subscriber>, StoreError> {
@@ -1092,15 +1092,15 @@ impl Store for SqliteStore {
 
     async fn delete_subscriber(&self, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError> {
         let why = why.to_owned();
-        self.write(move |conn| subscribers::delete(conn, id, &why, at)).await
+        self.write(move |conn| transaction::now(varde_core::reach::delete_subscriber(&Tx(conn), id, &why, at))).await
     }
 
     async fn purge_unconfirmed(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |conn| subscribers::purge_unconfirmed(conn, before, at)).await
+        self.write(move |conn| transaction::now(varde_core::reach::purge_unconfirmed(&Tx(conn), before, at))).await
     }
 
     async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
-        self.write(move |conn| subscribers::fan_out(conn, at)).await
+        self.write(move |conn| transaction::now(varde_core::reach::fan_out(&Tx(conn), at))).await
     }
 
     async fn due_messages(
@@ -1117,7 +1117,7 @@ impl Store for SqliteStore {
         outcomes: Vec<(i64, varde_store::Handover)>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| subscribers::settle(conn, &outcomes, at)).await
+        self.write(move |conn| transaction::now(varde_core::reach::settle_messages(&Tx(conn), &outcomes, at))).await
     }
 
     async fn set_service_contact(

@@ -3,13 +3,11 @@
 
 use super::*;
 use varde_domain::Lang;
-use varde_domain::subscription::{Channel, GIVE_UP_AFTER, Preferences};
-use varde_store::{Handover, MessageKind, NewSubscriber, OutboxMessage, Requested, ServiceContact, Subscriber};
+use varde_domain::subscription::{Channel, Preferences};
+use varde_store::{MessageKind, NewSubscriber, OutboxMessage, ServiceContact, Subscriber};
 
 /// Where fan-out has read the event log to (in `meta`).
 const FAN_OUT_CURSOR: &str = "subscriber_fan_out_cursor";
-/// Events read per fan-out transaction.
-const FAN_OUT_EVENTS: usize = 200;
 
 const COLUMNS: &str = "id, channel, address, p256dh, auth, fylker, min_tier, lang, nonce, created_ms, confirmed_ms";
 
@@ -63,130 +61,8 @@ pub(super) fn load(conn: &Connection, id: i64) -> Result<Option<Subscriber>> {
     found.map(to_subscriber).transpose()
 }
 
-fn enqueue(conn: &Connection, subscriber: i64, kind: MessageKind, event: Option<i64>, at: Timestamp) -> Result<usize> {
-    Ok(conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO subscriber_outbox (subscriber_id, kind, event_seq, due_ms) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![subscriber, kind.as_str(), event, ms(at)])?)
-}
-
-fn audit_subject(id: i64) -> String {
-    format!("subscriber:{id}")
-}
-
-pub(super) fn request(conn: &Connection, new: &NewSubscriber, at: Timestamp) -> Result<(Subscriber, Requested)> {
-    let existing: Option<(i64, Option<i64>)> = conn
-        .prepare_cached("SELECT id, confirmed_ms FROM subscribers WHERE channel = ?1 AND address = ?2")?
-        .query_row(params![new.channel.as_str(), new.address], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let prefs = &new.preferences;
-    let fylker = serde_json::to_string(&prefs.fylker).expect("strings serialise");
-    let (p256dh, auth) = new.push_keys.clone().unzip();
-    // The browser's permission prompt is a push subscriber's opt-in.
-    let confirmed = (new.channel == Channel::Push).then_some(ms(at));
-    let (id, found) = match existing {
-        None => {
-            conn.prepare_cached(
-                "INSERT INTO subscribers (channel, address, p256dh, auth, fylker, min_tier, lang, nonce, created_ms, confirmed_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                new.channel.as_str(),
-                new.address,
-                p256dh,
-                auth,
-                fylker,
-                prefs.min_tier.as_str(),
-                prefs.lang.code(),
-                new.nonce,
-                ms(at),
-                confirmed
-            ])?;
-            (conn.last_insert_rowid(), Requested::New)
-        }
-        Some((id, confirmed_ms)) => {
-            // An unconfirmed request is replaced by the newer one (and its 48 hours start again); so is a push
-            // subscription, whose keys the browser may have renewed. A confirmed e-mail address keeps its
-            // preferences: whoever asks may not be its owner, who gets a notice with the link to change them.
-            if new.channel == Channel::Push || confirmed_ms.is_none() {
-                conn.prepare_cached(
-                    "UPDATE subscribers SET p256dh = ?2, auth = ?3, fylker = ?4, min_tier = ?5, lang = ?6, created_ms = ?7,
-                     confirmed_ms = coalesce(confirmed_ms, ?8) WHERE id = ?1",
-                )?
-                .execute(params![id, p256dh, auth, fylker, prefs.min_tier.as_str(), prefs.lang.code(), ms(at), confirmed])?;
-            }
-            (id, if confirmed_ms.is_some() { Requested::AlreadyConfirmed } else { Requested::StillPending })
-        }
-    };
-    if new.channel == Channel::Email {
-        let kind = if found == Requested::AlreadyConfirmed { MessageKind::Notice } else { MessageKind::Confirm };
-        enqueue(conn, id, kind, None, at)?;
-    }
-    append_audit(conn, at, "public", "subscription.request", &audit_subject(id))?;
-    Ok((load(conn, id)?.ok_or_else(|| StoreError::Internal("a subscriber just stored is missing".into()))?, found))
-}
-
-pub(super) fn confirm(conn: &Connection, id: i64, at: Timestamp) -> Result<Subscriber> {
-    let subscriber = varde_store::decisions::to_confirm(load(conn, id)?)?;
-    conn.prepare_cached("UPDATE subscribers SET confirmed_ms = ?2 WHERE id = ?1")?.execute(params![id, ms(at)])?;
-    append_audit(conn, at, "public", "subscription.confirm", &audit_subject(id))?;
-    Ok(Subscriber { confirmed_at: Some(at), ..subscriber })
-}
-
 pub(super) fn pending(conn: &Connection, id: i64) -> Result<u64> {
     Ok(conn.query_row("SELECT count(*) FROM subscriber_outbox WHERE subscriber_id = ?1", [id], |r| r.get(0))?)
-}
-
-pub(super) fn delete(conn: &Connection, id: i64, why: &str, at: Timestamp) -> Result<bool> {
-    conn.prepare_cached("DELETE FROM subscriber_outbox WHERE subscriber_id = ?1")?.execute([id])?;
-    let gone = conn.prepare_cached("DELETE FROM subscribers WHERE id = ?1")?.execute([id])? > 0;
-    if gone {
-        append_audit(conn, at, "public", &format!("subscription.delete.{why}"), &audit_subject(id))?;
-    }
-    Ok(gone)
-}
-
-pub(super) fn purge_unconfirmed(conn: &Connection, before: Timestamp, at: Timestamp) -> Result<usize> {
-    let ids: Vec<i64> = conn
-        .prepare_cached("SELECT id FROM subscribers WHERE confirmed_ms IS NULL AND created_ms < ?1")?
-        .query_map([ms(before)], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for &id in &ids {
-        delete(conn, id, "unconfirmed", at)?;
-    }
-    Ok(ids.len())
-}
-
-pub(super) fn fan_out(conn: &Connection, at: Timestamp) -> Result<(usize, bool)> {
-    let cursor: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = ?1", [FAN_OUT_CURSOR], |r| r.get(0)).optional()?;
-    // The first fan-out starts at the newest event: subscribers hear of what happens from now on, not of history.
-    let mut cursor = match cursor {
-        Some(c) => c.parse::<i64>().map_err(|_| corrupt("fan-out cursor", &c))?,
-        None => super::events::newest(conn)?,
-    };
-    let events = super::events::after(conn, cursor, FAN_OUT_EVENTS)?;
-    let mut queued = 0;
-    let wanted_events = varde_store::decisions::for_subscribers(&events);
-    if !wanted_events.is_empty() {
-        let subscribers: Vec<Subscriber> = conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL"))?
-            .query_map([], row)?
-            .map(|r| r.map_err(Error::from).and_then(to_subscriber))
-            .collect::<Result<_, _>>()?;
-        for (subscriber, seq) in varde_store::decisions::alert_messages(&wanted_events, &subscribers) {
-            queued += enqueue(conn, subscriber, MessageKind::Alert, Some(seq), at)?;
-        }
-    }
-    if let Some(last) = events.last() {
-        cursor = last.seq;
-    }
-    conn.prepare_cached(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )?
-    .execute(params![FAN_OUT_CURSOR, cursor.to_string()])?;
-    Ok((queued, events.len() == FAN_OUT_EVENTS))
 }
 
 pub(super) fn due(conn: &Connection, channel: Channel, now: Timestamp, limit: usize) -> Result<Vec<OutboxMessage>> {
@@ -228,40 +104,6 @@ pub(super) fn due(conn: &Connection, channel: Channel, now: Timestamp, limit: us
             Ok(OutboxMessage { id, kind, subscriber: to_subscriber(sub)?, event, attempts })
         })
         .collect()
-}
-
-pub(super) fn settle(conn: &Connection, outcomes: &[(i64, Handover)], at: Timestamp) -> Result<()> {
-    for (id, outcome) in outcomes {
-        match outcome {
-            Handover::Sent => {
-                conn.prepare_cached("DELETE FROM subscriber_outbox WHERE id = ?1")?.execute([id])?;
-            }
-            Handover::Retry { error, due } => {
-                let attempts: Option<u32> = conn
-                    .prepare_cached("UPDATE subscriber_outbox SET attempts = attempts + 1, due_ms = ?2, last_error = ?3 WHERE id = ?1 RETURNING attempts")?
-                    .query_row(params![id, ms(*due), error], |r| r.get(0))
-                    .optional()?;
-                if attempts.is_some_and(|a| a >= GIVE_UP_AFTER) {
-                    tracing::warn!(message = id, error, "giving up a message after a day of attempts");
-                    conn.prepare_cached("DELETE FROM subscriber_outbox WHERE id = ?1")?.execute([id])?;
-                }
-            }
-            Handover::Refused { error } => {
-                tracing::warn!(message = id, error, "a message was refused for good; dropped");
-                conn.prepare_cached("DELETE FROM subscriber_outbox WHERE id = ?1")?.execute([id])?;
-            }
-            Handover::Gone => {
-                let subscriber: Option<i64> = conn
-                    .prepare_cached("SELECT subscriber_id FROM subscriber_outbox WHERE id = ?1")?
-                    .query_row([id], |r| r.get(0))
-                    .optional()?;
-                if let Some(s) = subscriber {
-                    delete(conn, s, "gone", at)?;
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 pub(super) fn set_contact(
@@ -316,4 +158,151 @@ pub(super) fn record_escalation(conn: &Connection, alert: i64, service: &Service
         append_audit(conn, at, "varde", "alert.escalate", &format!("alert:{alert} service:{service}"))?;
     }
     Ok(inserted > 0)
+}
+
+/// The columns a request writes of a subscriber: keys, fylker, tier and language.
+fn request_columns(new: &NewSubscriber) -> (Option<String>, Option<String>, String, &'static str, &'static str) {
+    let (p256dh, auth) = new.push_keys.clone().unzip();
+    let prefs = &new.preferences;
+    let fylker = serde_json::to_string(&prefs.fylker).expect("strings serialise");
+    (p256dh, auth, fylker, prefs.min_tier.as_str(), prefs.lang.code())
+}
+
+impl varde_core::reach::Reach for super::Tx<'_> {
+    async fn subscriber_with(&self, channel: Channel, address: &str) -> Result<Option<(i64, bool)>> {
+        let found: Option<(i64, Option<i64>)> = self
+            .0
+            .prepare_cached("SELECT id, confirmed_ms FROM subscribers WHERE channel = ?1 AND address = ?2")?
+            .query_row(params![channel.as_str(), address], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(found.map(|(id, confirmed)| (id, confirmed.is_some())))
+    }
+
+    async fn insert_subscriber(&self, new: &NewSubscriber, at: Timestamp, confirmed: Option<Timestamp>) -> Result<i64> {
+        let (p256dh, auth, fylker, min_tier, lang) = request_columns(new);
+        self.0
+            .prepare_cached(
+                "INSERT INTO subscribers (channel, address, p256dh, auth, fylker, min_tier, lang, nonce, created_ms, confirmed_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                new.channel.as_str(),
+                new.address,
+                p256dh,
+                auth,
+                fylker,
+                min_tier,
+                lang,
+                new.nonce,
+                ms(at),
+                confirmed.map(ms)
+            ])?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    async fn renew_subscriber(
+        &self,
+        id: i64,
+        new: &NewSubscriber,
+        at: Timestamp,
+        confirmed: Option<Timestamp>,
+    ) -> Result<()> {
+        let (p256dh, auth, fylker, min_tier, lang) = request_columns(new);
+        self.0
+            .prepare_cached(
+                "UPDATE subscribers SET p256dh = ?2, auth = ?3, fylker = ?4, min_tier = ?5, lang = ?6, created_ms = ?7,
+                 confirmed_ms = coalesce(confirmed_ms, ?8) WHERE id = ?1",
+            )?
+            .execute(params![id, p256dh, auth, fylker, min_tier, lang, ms(at), confirmed.map(ms)])?;
+        Ok(())
+    }
+
+    async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>> {
+        load(self.0, id)
+    }
+
+    async fn set_confirmed(&self, id: i64, at: Timestamp) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE subscribers SET confirmed_ms = ?2 WHERE id = ?1")?
+            .execute(params![id, ms(at)])?;
+        Ok(())
+    }
+
+    async fn delete_subscriber(&self, id: i64) -> Result<bool> {
+        self.0.prepare_cached("DELETE FROM subscriber_outbox WHERE subscriber_id = ?1")?.execute([id])?;
+        Ok(self.0.prepare_cached("DELETE FROM subscribers WHERE id = ?1")?.execute([id])? > 0)
+    }
+
+    async fn unconfirmed_since(&self, before: Timestamp) -> Result<Vec<i64>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT id FROM subscribers WHERE confirmed_ms IS NULL AND created_ms < ?1")?
+            .query_map([ms(before)], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn enqueue(&self, subscriber: i64, kind: MessageKind, event: Option<i64>, at: Timestamp) -> Result<usize> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "INSERT OR IGNORE INTO subscriber_outbox (subscriber_id, kind, event_seq, due_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![subscriber, kind.as_str(), event, ms(at)])?)
+    }
+
+    async fn fan_out_cursor(&self) -> Result<Option<i64>> {
+        let cursor: Option<String> =
+            self.0.query_row("SELECT value FROM meta WHERE key = ?1", [FAN_OUT_CURSOR], |r| r.get(0)).optional()?;
+        cursor.map(|c| c.parse::<i64>().map_err(|_| corrupt("fan-out cursor", &c))).transpose()
+    }
+
+    async fn set_fan_out_cursor(&self, seq: i64) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![FAN_OUT_CURSOR, seq.to_string()])?;
+        Ok(())
+    }
+
+    async fn newest_event(&self) -> Result<i64> {
+        super::events::newest(self.0)
+    }
+
+    async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<varde_store::Event>> {
+        super::events::after(self.0, seq, limit)
+    }
+
+    async fn confirmed_subscribers(&self) -> Result<Vec<Subscriber>> {
+        // One writer: every write before this one has committed.
+        self.0
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL"))?
+            .query_map([], row)?
+            .map(|r| r.map_err(Error::from).and_then(to_subscriber))
+            .collect()
+    }
+
+    async fn drop_message(&self, id: i64) -> Result<()> {
+        self.0.prepare_cached("DELETE FROM subscriber_outbox WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
+    async fn retry_message(&self, id: i64, due: Timestamp, error: &str) -> Result<Option<u32>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "UPDATE subscriber_outbox SET attempts = attempts + 1, due_ms = ?2, last_error = ?3 WHERE id = ?1
+                 RETURNING attempts",
+            )?
+            .query_row(params![id, ms(due), error], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn message_subscriber(&self, id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT subscriber_id FROM subscriber_outbox WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
 }

@@ -1,0 +1,195 @@
+//! The use cases of reach that every backend runs the same way: a subscription asked for, confirmed and ended,
+//! unconfirmed requests removed, alert events fanned out to the subscribers who want them, and how handing a message
+//! over went.
+
+use crate::Transaction;
+use jiff::Timestamp;
+use varde_domain::subscription::{Channel, GIVE_UP_AFTER};
+use varde_store::{Event, Handover, MessageKind, NewSubscriber, Requested, StoreError, Subscriber, decisions};
+
+/// How many events one fan-out reads; the caller runs it again at once while it reports more.
+pub const FAN_OUT_EVENTS: usize = 200;
+
+/// What the reach use cases read and write besides [`Transaction`]'s rows: subscribers and their outbox.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait Reach: Transaction {
+    /// The subscriber with this channel and address, if any: its id and whether it is confirmed.
+    async fn subscriber_with(&self, channel: Channel, address: &str) -> Result<Option<(i64, bool)>, Self::Error>;
+    /// Stores a new subscriber (confirmed at `confirmed`, if given); returns its id.
+    async fn insert_subscriber(
+        &self,
+        new: &NewSubscriber,
+        at: Timestamp,
+        confirmed: Option<Timestamp>,
+    ) -> Result<i64, Self::Error>;
+    /// Gives subscriber `id` a newer request's keys and preferences (its 48 hours start again at `at`), and confirms
+    /// it at `confirmed` if given and it is not confirmed yet.
+    async fn renew_subscriber(
+        &self,
+        id: i64,
+        new: &NewSubscriber,
+        at: Timestamp,
+        confirmed: Option<Timestamp>,
+    ) -> Result<(), Self::Error>;
+    async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>, Self::Error>;
+    async fn set_confirmed(&self, id: i64, at: Timestamp) -> Result<(), Self::Error>;
+    /// Deletes a subscriber and the messages waiting for it; false when there was none.
+    async fn delete_subscriber(&self, id: i64) -> Result<bool, Self::Error>;
+    /// E-mail requests not confirmed since `before`.
+    async fn unconfirmed_since(&self, before: Timestamp) -> Result<Vec<i64>, Self::Error>;
+    /// Queues a message for a subscriber, due at `at`, unless the same one is queued; how many were queued.
+    async fn enqueue(
+        &self,
+        subscriber: i64,
+        kind: MessageKind,
+        event: Option<i64>,
+        at: Timestamp,
+    ) -> Result<usize, Self::Error>;
+    /// The last event the fan-out has handled; none before the first fan-out.
+    async fn fan_out_cursor(&self) -> Result<Option<i64>, Self::Error>;
+    async fn set_fan_out_cursor(&self, seq: i64) -> Result<(), Self::Error>;
+    /// The newest event's sequence number (0 when there is none).
+    async fn newest_event(&self) -> Result<i64, Self::Error>;
+    /// Events after `seq`, oldest first, at most `limit`.
+    async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, Self::Error>;
+    /// The confirmed subscribers, as committed by every write before this one: a backend whose writers are not
+    /// already serialised with this transaction serialises them here (PostgreSQL takes the writers' lock, so the
+    /// fan-out, which runs under a lock of its own, waits for the writers only when it has messages to queue).
+    async fn confirmed_subscribers(&self) -> Result<Vec<Subscriber>, Self::Error>;
+    /// Takes a message out of the outbox.
+    async fn drop_message(&self, id: i64) -> Result<(), Self::Error>;
+    /// Counts a failed attempt at a message and sets when to try again; the attempts so far (none when the message
+    /// is no longer there).
+    async fn retry_message(&self, id: i64, due: Timestamp, error: &str) -> Result<Option<u32>, Self::Error>;
+    /// The subscriber a waiting message is for.
+    async fn message_subscriber(&self, id: i64) -> Result<Option<i64>, Self::Error>;
+}
+
+fn audit_subject(id: i64) -> String {
+    format!("subscriber:{id}")
+}
+
+/// What a subscription request does, given what it found for its channel and address (whether that subscriber is
+/// confirmed): whether the stored subscriber takes the request's keys and preferences, and what message it queues.
+///
+/// An unconfirmed request is replaced by the newer one (and its 48 hours start again); so is a push subscription,
+/// whose keys the browser may have renewed. A confirmed e-mail address keeps its preferences: whoever asks may not
+/// be its owner, who gets a notice with the link to change them. A new or still unconfirmed e-mail address gets a
+/// confirmation; push queues nothing (the browser's permission prompt was its opt-in).
+pub fn requested(channel: Channel, found: Option<bool>) -> (Requested, bool, Option<MessageKind>) {
+    let (answer, renew) = match found {
+        None => (Requested::New, false),
+        Some(true) => (Requested::AlreadyConfirmed, channel == Channel::Push),
+        Some(false) => (Requested::StillPending, true),
+    };
+    let message = (channel == Channel::Email).then_some(if answer == Requested::AlreadyConfirmed {
+        MessageKind::Notice
+    } else {
+        MessageKind::Confirm
+    });
+    (answer, renew, message)
+}
+
+/// A subscription request (audited as `subscription.request` with the subscriber's id, never the address).
+pub async fn request_subscription<T: Reach>(
+    tx: &T,
+    new: &NewSubscriber,
+    at: Timestamp,
+) -> Result<(Subscriber, Requested), T::Error> {
+    let found = tx.subscriber_with(new.channel, &new.address).await?;
+    let (answer, renew, message) = requested(new.channel, found.map(|(_, confirmed)| confirmed));
+    // The browser's permission prompt is a push subscriber's opt-in.
+    let confirmed = (new.channel == Channel::Push).then_some(at);
+    let id = match found {
+        None => tx.insert_subscriber(new, at, confirmed).await?,
+        Some((id, _)) => {
+            if renew {
+                tx.renew_subscriber(id, new, at, confirmed).await?;
+            }
+            id
+        }
+    };
+    if let Some(kind) = message {
+        tx.enqueue(id, kind, None, at).await?;
+    }
+    tx.audit(at, "public", "subscription.request", &audit_subject(id)).await?;
+    let stored =
+        tx.subscriber(id).await?.ok_or_else(|| StoreError::Internal("a subscriber just stored is missing".into()))?;
+    Ok((stored, answer))
+}
+
+/// Confirms an e-mail subscription (see `decisions::to_confirm` for what may be confirmed).
+pub async fn confirm_subscription<T: Reach>(tx: &T, id: i64, at: Timestamp) -> Result<Subscriber, T::Error> {
+    let subscriber = decisions::to_confirm(tx.subscriber(id).await?)?;
+    tx.set_confirmed(id, at).await?;
+    tx.audit(at, "public", "subscription.confirm", &audit_subject(id)).await?;
+    Ok(Subscriber { confirmed_at: Some(at), ..subscriber })
+}
+
+/// Deletes a subscriber and their waiting messages, auditing why (`unsubscribe`, `gone`, `unconfirmed`); false when
+/// there was none.
+pub async fn delete_subscriber<T: Reach>(tx: &T, id: i64, why: &str, at: Timestamp) -> Result<bool, T::Error> {
+    let gone = tx.delete_subscriber(id).await?;
+    if gone {
+        tx.audit(at, "public", &format!("subscription.delete.{why}"), &audit_subject(id)).await?;
+    }
+    Ok(gone)
+}
+
+/// Deletes e-mail requests not confirmed since `before`; how many.
+pub async fn purge_unconfirmed<T: Reach>(tx: &T, before: Timestamp, at: Timestamp) -> Result<usize, T::Error> {
+    let ids = tx.unconfirmed_since(before).await?;
+    for &id in &ids {
+        delete_subscriber(tx, id, "unconfirmed", at).await?;
+    }
+    Ok(ids.len())
+}
+
+/// Queues the alert events after the fan-out's cursor for every confirmed subscriber who wants them (once per
+/// subscriber and event; see `decisions::alert_messages`) and moves the cursor past them. The first fan-out starts at
+/// the newest event: subscribers hear of what happens from now on, not of history. Returns how many messages were
+/// queued and whether events remain to be read.
+pub async fn fan_out<T: Reach>(tx: &T, at: Timestamp) -> Result<(usize, bool), T::Error> {
+    let cursor = match tx.fan_out_cursor().await? {
+        Some(cursor) => cursor,
+        None => tx.newest_event().await?,
+    };
+    let events = tx.events_after(cursor, FAN_OUT_EVENTS).await?;
+    let mut queued = 0;
+    let wanted = decisions::for_subscribers(&events);
+    if !wanted.is_empty() {
+        let subscribers = tx.confirmed_subscribers().await?;
+        for (subscriber, seq) in decisions::alert_messages(&wanted, &subscribers) {
+            queued += tx.enqueue(subscriber, MessageKind::Alert, Some(seq), at).await?;
+        }
+    }
+    tx.set_fan_out_cursor(events.last().map_or(cursor, |e| e.seq)).await?;
+    Ok((queued, events.len() == FAN_OUT_EVENTS))
+}
+
+/// Records how handing over messages went: sent and refused ones leave the outbox, one that failed is tried again
+/// at its `due` until [`GIVE_UP_AFTER`] attempts, and a push subscription the push service says is gone is deleted.
+pub async fn settle_messages<T: Reach>(tx: &T, outcomes: &[(i64, Handover)], at: Timestamp) -> Result<(), T::Error> {
+    for (id, outcome) in outcomes {
+        match outcome {
+            Handover::Sent => tx.drop_message(*id).await?,
+            Handover::Retry { error, due } => {
+                if tx.retry_message(*id, *due, error).await?.is_some_and(|a| a >= GIVE_UP_AFTER) {
+                    tracing::warn!(message = id, error, "giving up a message after a day of attempts");
+                    tx.drop_message(*id).await?;
+                }
+            }
+            Handover::Refused { error } => {
+                tracing::warn!(message = id, error, "a message was refused for good; dropped");
+                tx.drop_message(*id).await?;
+            }
+            Handover::Gone => {
+                if let Some(subscriber) = tx.message_subscriber(*id).await? {
+                    delete_subscriber(tx, subscriber, "gone", at).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -10,7 +10,9 @@ use varde_domain::catalogue::Catalogue;
 use varde_domain::method::Method;
 use varde_domain::sample::{Analysis, Component, ComponentRole, Form, Outcome, Status};
 use varde_domain::service::ServiceSlug;
-use varde_domain::{ErrorCode, Tier};
+use varde_domain::subscription::{Channel, GIVE_UP_AFTER, Preferences};
+use varde_domain::{ErrorCode, Lang, Tier};
+use varde_store::{Event, Handover, MessageKind, NewSubscriber, Requested, Subscriber};
 
 /// Runs a use case against [`Memory`], whose methods never wait.
 fn now<R>(use_case: impl Future<Output = R>) -> R {
@@ -96,6 +98,13 @@ struct Memory {
     analyses: Vec<(i64, (i64, Option<i64>))>,
     alert: Option<Alert>,
     stale: Vec<i64>,
+    /// The subscriber a request finds: its id and whether it is confirmed.
+    found: Option<(i64, bool)>,
+    subscribers: Vec<Subscriber>,
+    log: Vec<Event>,
+    cursor: Option<i64>,
+    /// How many attempts a message has had before this one.
+    attempts: u32,
     writes: RefCell<Vec<String>>,
     events: RefCell<Vec<NewEvent>>,
 }
@@ -297,4 +306,188 @@ fn archiving_records_each_draft_and_audits_only_a_run_that_archived_some() {
             "audit varde alert.archive 2 drafts without evidence since 2026-11-01T00:00:00Z",
         ]
     );
+}
+
+impl reach::Reach for Memory {
+    async fn subscriber_with(&self, _channel: Channel, _address: &str) -> Result<Option<(i64, bool)>, StoreError> {
+        Ok(self.found)
+    }
+    async fn insert_subscriber(
+        &self,
+        new: &NewSubscriber,
+        _at: Timestamp,
+        confirmed: Option<Timestamp>,
+    ) -> Result<i64, StoreError> {
+        self.wrote(format!("new {:?} subscriber confirmed {}", new.channel, confirmed.is_some()));
+        Ok(12)
+    }
+    async fn renew_subscriber(
+        &self,
+        id: i64,
+        _new: &NewSubscriber,
+        _at: Timestamp,
+        confirmed: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.wrote(format!("renew {id} confirmed {}", confirmed.is_some()));
+        Ok(())
+    }
+    async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>, StoreError> {
+        Ok(Some(subscriber(id, self.found.is_some_and(|f| f.1))))
+    }
+    async fn set_confirmed(&self, id: i64, _at: Timestamp) -> Result<(), StoreError> {
+        self.wrote(format!("confirm {id}"));
+        Ok(())
+    }
+    async fn delete_subscriber(&self, id: i64) -> Result<bool, StoreError> {
+        self.wrote(format!("delete {id}"));
+        Ok(true)
+    }
+    async fn unconfirmed_since(&self, _before: Timestamp) -> Result<Vec<i64>, StoreError> {
+        Ok(vec![])
+    }
+    async fn enqueue(
+        &self,
+        subscriber: i64,
+        kind: MessageKind,
+        event: Option<i64>,
+        _at: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.wrote(format!("queue {} for {subscriber} about {event:?}", kind.as_str()));
+        Ok(1)
+    }
+    async fn fan_out_cursor(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self.cursor)
+    }
+    async fn set_fan_out_cursor(&self, seq: i64) -> Result<(), StoreError> {
+        self.wrote(format!("cursor {seq}"));
+        Ok(())
+    }
+    async fn newest_event(&self) -> Result<i64, StoreError> {
+        Ok(self.log.last().map_or(0, |e| e.seq))
+    }
+    async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        Ok(self.log.iter().filter(|e| e.seq > seq).take(limit).cloned().collect())
+    }
+    async fn confirmed_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
+        self.wrote("read subscribers".into());
+        Ok(self.subscribers.clone())
+    }
+    async fn drop_message(&self, id: i64) -> Result<(), StoreError> {
+        self.wrote(format!("drop message {id}"));
+        Ok(())
+    }
+    async fn retry_message(&self, id: i64, _due: Timestamp, _error: &str) -> Result<Option<u32>, StoreError> {
+        self.wrote(format!("retry message {id}"));
+        Ok(Some(self.attempts + 1))
+    }
+    async fn message_subscriber(&self, _id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(Some(12))
+    }
+}
+
+fn subscriber(id: i64, confirmed: bool) -> Subscriber {
+    Subscriber {
+        id,
+        channel: Channel::Email,
+        address: format!("s{id}@example.org"),
+        push_keys: None,
+        preferences: Preferences { fylker: vec!["03".into()], min_tier: Tier::Warning, lang: Lang::Nb },
+        nonce: "n".into(),
+        created_at: at("2026-11-01T00:00:00Z"),
+        confirmed_at: confirmed.then(|| at("2026-11-01T00:00:00Z")),
+    }
+}
+
+fn request(channel: Channel) -> NewSubscriber {
+    let preferences = Preferences { fylker: vec![], min_tier: Tier::Warning, lang: Lang::Nn };
+    NewSubscriber { channel, address: "a@example.org".into(), push_keys: None, preferences, nonce: "n".into() }
+}
+
+#[test]
+fn a_subscription_request_confirms_new_and_pending_addresses_and_tells_a_confirmed_one_without_changing_it() {
+    let t = at("2026-11-03T09:00:00Z");
+    let cases = [
+        (
+            Channel::Email,
+            None,
+            Requested::New,
+            vec!["new Email subscriber confirmed false", "queue confirm for 12 about None"],
+        ),
+        (
+            Channel::Email,
+            Some((4, false)),
+            Requested::StillPending,
+            vec!["renew 4 confirmed false", "queue confirm for 4 about None"],
+        ),
+        (Channel::Email, Some((4, true)), Requested::AlreadyConfirmed, vec!["queue notice for 4 about None"]),
+        (Channel::Push, None, Requested::New, vec!["new Push subscriber confirmed true"]),
+        (Channel::Push, Some((4, true)), Requested::AlreadyConfirmed, vec!["renew 4 confirmed true"]),
+    ];
+    for (channel, found, answer, writes) in cases {
+        let tx = Memory { found, ..Memory::default() };
+        let (_, answered) = now(reach::request_subscription(&tx, &request(channel), t)).unwrap();
+        assert_eq!(answered, answer, "{channel:?} {found:?}");
+        let id = found.map_or(12, |f| f.0);
+        let mut expected: Vec<String> = writes.into_iter().map(String::from).collect();
+        expected.push(format!("audit public subscription.request subscriber:{id}"));
+        assert_eq!(tx.writes(), expected, "{channel:?} {found:?}");
+    }
+}
+
+fn alert_event(seq: i64, kind: &str, public: bool) -> Event {
+    Event {
+        seq,
+        at: at("2026-11-03T09:00:00Z"),
+        kind: kind.into(),
+        public,
+        tier: Some(Tier::Severe),
+        fylker: vec!["03".into()],
+        alert_id: Some(7),
+        payload: serde_json::Value::Null,
+    }
+}
+
+#[test]
+fn the_fan_out_queues_what_subscribers_want_since_its_cursor_and_starts_from_now_the_first_time() {
+    let t = at("2026-11-03T10:00:00Z");
+    let log = vec![
+        alert_event(1, "alert.published", true),
+        alert_event(2, "sample.finding", false),
+        alert_event(3, "alert.updated", true),
+    ];
+    let subscribers = vec![subscriber(20, true), subscriber(21, false)];
+    let first = Memory { log: log.clone(), subscribers: subscribers.clone(), ..Memory::default() };
+    assert_eq!(now(reach::fan_out(&first, t)).unwrap(), (0, false));
+    assert_eq!(first.writes(), ["cursor 3"], "history is not sent to anyone");
+
+    let since_one = Memory { log: log.clone(), subscribers, cursor: Some(1), ..Memory::default() };
+    assert_eq!(now(reach::fan_out(&since_one, t)).unwrap(), (1, false));
+    assert_eq!(since_one.writes(), ["read subscribers", "queue alert for 20 about Some(3)", "cursor 3"]);
+
+    let quiet = Memory { log: vec![alert_event(4, "sample.finding", false)], cursor: Some(3), ..Memory::default() };
+    now(reach::fan_out(&quiet, t)).unwrap();
+    assert_eq!(quiet.writes(), ["cursor 4"], "subscribers are read only when an event is for them");
+}
+
+#[test]
+fn settling_drops_sent_and_refused_messages_retries_failures_until_it_gives_up_and_deletes_gone_subscribers() {
+    let t = at("2026-11-03T10:00:00Z");
+    let retry = || Handover::Retry { error: "timeout".into(), due: t };
+    let outcomes =
+        vec![(1, Handover::Sent), (2, retry()), (3, Handover::Refused { error: "550".into() }), (4, Handover::Gone)];
+    let early = Memory::default();
+    now(reach::settle_messages(&early, &outcomes, t)).unwrap();
+    assert_eq!(
+        early.writes(),
+        [
+            "drop message 1",
+            "retry message 2",
+            "drop message 3",
+            "delete 12",
+            "audit public subscription.delete.gone subscriber:12",
+        ]
+    );
+    let last = Memory { attempts: GIVE_UP_AFTER - 1, ..Memory::default() };
+    now(reach::settle_messages(&last, &[(2, retry())], t)).unwrap();
+    assert_eq!(last.writes(), ["retry message 2", "drop message 2"], "the last attempt gives up");
 }

@@ -6,13 +6,20 @@
 //! the domain (`varde_domain::{assess, joining, merging, alert}`) and `varde_store::decisions` decide. So a third
 //! backend writes rows, not use cases, and the two that exist cannot drift apart in what a use case does.
 //!
-//! The use cases, by the chain they serve: [`check`] (an analysis added or amended, a sample assessed), [`warn`]
-//! (a reviewer's action on an alert, merging two drafts, archiving stale drafts). Registration on PostgreSQL is the
-//! one use case a backend runs itself: it commits registrations in groups, with the same decisions
-//! (`decisions::registered`, `decisions::assessed`, `joining::plan`) applied to the whole group at once.
+//! The use cases, by the chain they serve: [`check`] (an analysis added or amended, a sample assessed), [`detect`]
+//! (an alert drafted from a signal), [`warn`] (a reviewer's action on an alert, merging two drafts, archiving stale
+//! drafts), [`reach`] (subscriptions, the fan-out of alert events to subscribers, settling their outbox), and
+//! [`retention`]. Each concern beyond the common rows of [`Transaction`] has a port of its own (`Signals`, `Reach`,
+//! `Retention`), so a use case asks only for what it reads and writes.
+//!
+//! Registration on PostgreSQL is the one use case a backend runs itself: it commits registrations in groups, with
+//! the same decisions (`decisions::registered`, `decisions::assessed`, `joining::plan`) applied to the whole group
+//! at once, in a few statements per group.
 
 pub mod check;
+pub mod detect;
 pub mod reach;
+pub mod retention;
 pub mod warn;
 
 #[cfg(test)]

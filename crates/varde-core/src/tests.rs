@@ -105,6 +105,8 @@ struct Memory {
     cursor: Option<i64>,
     /// How many attempts a message has had before this one.
     attempts: u32,
+    signal: Option<detect::StoredSignal>,
+    purged: varde_store::Purged,
     writes: RefCell<Vec<String>>,
     events: RefCell<Vec<NewEvent>>,
 }
@@ -490,4 +492,87 @@ fn settling_drops_sent_and_refused_messages_retries_failures_until_it_gives_up_a
     let last = Memory { attempts: GIVE_UP_AFTER - 1, ..Memory::default() };
     now(reach::settle_messages(&last, &[(2, retry())], t)).unwrap();
     assert_eq!(last.writes(), ["retry message 2", "drop message 2"], "the last attempt gives up");
+}
+
+impl detect::Signals for Memory {
+    async fn signal(&self, _id: i64) -> Result<Option<detect::StoredSignal>, StoreError> {
+        Ok(self.signal.clone())
+    }
+    async fn evidence(&self, samples: &[i64]) -> Result<Vec<(Sample, Vec<Finding>)>, StoreError> {
+        let w = assessor();
+        Ok(samples.iter().map(|_| severe_sample(&w, 1)).map(|s| (s.clone(), w.findings(&s))).collect())
+    }
+    async fn insert_draft(
+        &self,
+        key: &str,
+        area: &str,
+        draft: &varde_store::decisions::SignalDraft,
+        _at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.wrote(format!("draft {key} about {area} at {}", draft.tier.as_str()));
+        Ok(7)
+    }
+    async fn add_evidence(&self, alert: i64, samples: &[i64], _at: Timestamp) -> Result<(), StoreError> {
+        self.wrote(format!("evidence {samples:?} for {alert}"));
+        Ok(())
+    }
+    async fn mark_drafted(&self, id: i64, alert: i64) -> Result<(), StoreError> {
+        self.wrote(format!("signal {id} drafted into {alert}"));
+        Ok(())
+    }
+}
+
+impl retention::Retention for Memory {
+    async fn purge(&self, _before: Timestamp) -> Result<varde_store::Purged, StoreError> {
+        self.wrote("purge".into());
+        Ok(self.purged)
+    }
+}
+
+#[test]
+fn a_draft_from_an_open_signal_carries_its_evidence_and_only_an_open_signal_is_drafted() {
+    let w = assessor();
+    let t = at("2026-11-03T10:00:00Z");
+    let signal = |status: &str| detect::StoredSignal {
+        area: "national".into(),
+        stream: "fentanyl".into(),
+        status: status.into(),
+        evidence: vec![31, 32],
+    };
+    let open = Memory { signal: Some(signal("open")), alert: Some(draft(&w, 7)), ..Memory::default() };
+    now(detect::draft_from_signal(&open, &w, 5, "user:2", t)).unwrap();
+    assert_eq!(
+        open.writes(),
+        [
+            "draft signal:5:fentanyl about national at severe",
+            "evidence [31, 32] for 7",
+            "transition 7 drafted by user:2: None → Draft",
+            "signal 5 drafted into 7",
+            "event alert.drafted public false",
+            "audit user:2 signal.draft signal:5 alert:7",
+        ]
+    );
+    assert_eq!(open.events.borrow()[0].fylker, Vec::<String>::new(), "a national signal drafts a national alert");
+
+    for (found, code) in [(Some(signal("drafted")), ErrorCode::SignalNotOpen), (None, ErrorCode::UnknownSignal)] {
+        let tx = Memory { signal: found, ..Memory::default() };
+        let refused = now(detect::draft_from_signal(&tx, &w, 5, "user:2", t));
+        assert!(matches!(&refused, Err(StoreError::Invalid { code: c, .. }) if *c == code), "{refused:?}");
+        assert_eq!(tx.writes(), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn retention_is_audited_only_when_it_removed_something() {
+    let (before, t) = (at("2026-09-01T00:00:00Z"), at("2026-11-30T00:00:00Z"));
+    let nothing = Memory::default();
+    now(retention::purge_before(&nothing, before, t)).unwrap();
+    assert_eq!(nothing.writes(), ["purge"]);
+    let purged = varde_store::Purged { photos: 2, sample_notes: 1, concern_texts: 0 };
+    let some = Memory { purged, ..Memory::default() };
+    assert_eq!(now(retention::purge_before(&some, before, t)).unwrap(), purged);
+    assert_eq!(
+        some.writes(),
+        ["purge", "audit varde retention.purge before 2026-09-01T00:00:00Z: 2 photos, 1 notes, 0 concern texts"]
+    );
 }

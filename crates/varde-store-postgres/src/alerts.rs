@@ -523,44 +523,64 @@ pub(super) async fn write_change(
     Ok(())
 }
 
-/// An alert draft from an open signal: its evidence samples, drafted as any other (national signals make national
-/// drafts), at least at caution.
-pub(super) async fn draft_from_signal(
-    tx: &Tx<'_>,
-    assessor: &Assessor,
-    signal: i64,
-    actor: &str,
-    at: Timestamp,
-) -> Result<Alert> {
-    let row = query_opt(tx, "SELECT area, evidence, status, stream FROM signals WHERE id = $1", &[&signal]).await?;
-    let status: Option<String> = row.as_ref().map(|r| r.try_get(2)).transpose()?;
-    varde_store::decisions::signal_to_draft(signal, status.as_deref())?;
-    let row = row.expect("checked above");
-    let (area, evidence_json, stream): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(3)?);
-    let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| Error::corrupt(e.to_string()))?;
-    let stored = load_stored_many(tx, &ids).await?;
-    if stored.len() != ids.len() {
-        return Err(Error::Store(StoreError::UnknownSample));
+impl varde_core::detect::Signals for super::Core<'_> {
+    async fn signal(&self, id: i64) -> Result<Option<varde_core::detect::StoredSignal>> {
+        let row = query_opt(self.0, "SELECT area, stream, status, evidence FROM signals WHERE id = $1", &[&id]).await?;
+        row.map(|r| {
+            let evidence: String = r.try_get(3)?;
+            let evidence = serde_json::from_str(&evidence).map_err(|e| Error::corrupt(e.to_string()))?;
+            Ok(varde_core::detect::StoredSignal {
+                area: r.try_get(0)?,
+                stream: r.try_get(1)?,
+                status: r.try_get(2)?,
+                evidence,
+            })
+        })
+        .transpose()
     }
-    let evidence: Vec<(Sample, Vec<Finding>)> = stored.into_iter().map(|s| (s.sample, s.findings)).collect();
-    let varde_store::decisions::SignalDraft { tier, content, first, last } =
-        varde_store::decisions::signal_draft(assessor, evidence, &area, at);
-    let (first, last) = (ms(first), ms(last));
-    let alert_id: i64 = query_one(
-        tx,
-        "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
-         VALUES ('draft', $1, $2, $3, $4, $5, $5, $6, $7) RETURNING id",
-        &[&tier.as_str(), &format!("signal:{signal}:{stream}"), &area, &content_json(&content), &ms(at), &first, &last],
-    )
-    .await?
-    .try_get(0)?;
-    for id in &ids {
-        add_evidence(tx, alert_id, *id, at).await?;
+
+    async fn evidence(&self, samples: &[i64]) -> Result<Vec<(Sample, Vec<Finding>)>> {
+        let stored = load_stored_many(self.0, samples).await?;
+        if stored.len() != samples.len() {
+            return Err(Error::Store(StoreError::UnknownSample));
+        }
+        Ok(stored.into_iter().map(|s| (s.sample, s.findings)).collect())
     }
-    record_transition(tx, alert_id, at, actor, "drafted", None, AlertStatus::Draft).await?;
-    execute(tx, "UPDATE signals SET status = 'drafted', alert_id = $2 WHERE id = $1", &[&signal, &alert_id]).await?;
-    let payload = varde_store::payloads::alert_drafted(alert_id, tier, &content, Some(signal));
-    events::append(tx, at, "alert.drafted", false, Some(tier), &content.fylker, Some(alert_id), &payload).await?;
-    append_audit(tx, at, actor, "signal.draft", &format!("signal:{signal} alert:{alert_id}")).await?;
-    load_alert(tx, alert_id).await?.ok_or(Error::Store(StoreError::UnknownAlert))
+
+    async fn insert_draft(
+        &self,
+        key: &str,
+        area: &str,
+        draft: &varde_store::decisions::SignalDraft,
+        at: Timestamp,
+    ) -> Result<i64> {
+        Ok(query_one(
+            self.0,
+            "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
+             VALUES ('draft', $1, $2, $3, $4, $5, $5, $6, $7) RETURNING id",
+            &[
+                &draft.tier.as_str(),
+                &key,
+                &area,
+                &content_json(&draft.content),
+                &ms(at),
+                &ms(draft.first),
+                &ms(draft.last),
+            ],
+        )
+        .await?
+        .try_get(0)?)
+    }
+
+    async fn add_evidence(&self, alert: i64, samples: &[i64], at: Timestamp) -> Result<()> {
+        for sample in samples {
+            add_evidence(self.0, alert, *sample, at).await?;
+        }
+        Ok(())
+    }
+
+    async fn mark_drafted(&self, id: i64, alert: i64) -> Result<()> {
+        execute(self.0, "UPDATE signals SET status = 'drafted', alert_id = $2 WHERE id = $1", &[&id, &alert]).await?;
+        Ok(())
+    }
 }

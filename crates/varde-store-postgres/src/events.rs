@@ -51,22 +51,6 @@ pub(super) async fn append_all(tx: &Tx<'_>, events: &[NewEvent]) -> Result<i64> 
     Ok(newest)
 }
 
-/// Appends an event and announces it (see [`append_all`]); its sequence number.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn append(
-    tx: &Tx<'_>,
-    at: Timestamp,
-    kind: &'static str,
-    public: bool,
-    tier: Option<Tier>,
-    fylker: &[String],
-    alert_id: Option<i64>,
-    payload: &serde_json::Value,
-) -> Result<i64> {
-    let event = NewEvent { at, kind, public, tier, fylker: fylker.to_vec(), alert_id, payload: payload.clone() };
-    append_all(tx, &[event]).await
-}
-
 pub(super) async fn after(tx: &Tx<'_>, seq: i64, n: usize) -> Result<Vec<Event>> {
     query(
         tx,

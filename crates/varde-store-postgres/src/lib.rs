@@ -797,7 +797,9 @@ impl Store for PostgresStore {
     async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
         let (assessor, actor) = (self.assessor.clone(), actor.clone());
         self.write_events(move |tx| {
-            Box::pin(async move { alerts::draft_from_signal(tx, &assessor, id, &actor.actor, at).await })
+            Box::pin(
+                async move { varde_core::detect::draft_from_signal(&Core(tx), &assessor, id, &actor.actor, at).await },
+            )
         })
         .await
     }
@@ -1173,36 +1175,8 @@ impl Store for PostgresStore {
     }
 
     async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<varde_store::Purged, StoreError> {
-        self.write(move |tx| {
-            Box::pin(async move {
-                let cutoff = ms(before);
-                let photos = execute(
-                    tx,
-                    "DELETE FROM photos WHERE sample_id IN (SELECT id FROM samples WHERE received_ms < $1)",
-                    &[&cutoff],
-                )
-                .await?;
-                let sample_notes = execute(
-                    tx,
-                    "UPDATE samples SET notes = NULL WHERE received_ms < $1 AND notes IS NOT NULL",
-                    &[&cutoff],
-                )
-                .await?;
-                let concern_texts = execute(
-                    tx,
-                    "UPDATE concern_reports SET happened = '', believed = NULL, looked_like = NULL, purged = true
-                     WHERE received_ms < $1 AND NOT purged",
-                    &[&cutoff],
-                )
-                .await?;
-                let purged = varde_store::Purged { photos, sample_notes, concern_texts };
-                if let Some((action, subject)) = varde_store::decisions::purged_entry(&purged, before) {
-                    append_audit(tx, at, "varde", action, &subject).await?;
-                }
-                Ok(purged)
-            })
-        })
-        .await
+        self.write(move |tx| Box::pin(async move { varde_core::retention::purge_before(&Core(tx), before, at).await }))
+            .await
     }
 
     async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError> {

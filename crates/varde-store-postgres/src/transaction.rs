@@ -117,3 +117,26 @@ impl varde_core::Transaction for Core<'_> {
         alerts::move_stale(self.0, from, to, before, at).await
     }
 }
+
+impl varde_core::retention::Retention for Core<'_> {
+    async fn purge(&self, before: Timestamp) -> Result<varde_store::Purged> {
+        let cutoff = ms(before);
+        let photos = execute(
+            self.0,
+            "DELETE FROM photos WHERE sample_id IN (SELECT id FROM samples WHERE received_ms < $1)",
+            &[&cutoff],
+        )
+        .await?;
+        let sample_notes =
+            execute(self.0, "UPDATE samples SET notes = NULL WHERE received_ms < $1 AND notes IS NOT NULL", &[&cutoff])
+                .await?;
+        let concern_texts = execute(
+            self.0,
+            "UPDATE concern_reports SET happened = '', believed = NULL, looked_like = NULL, purged = true
+             WHERE received_ms < $1 AND NOT purged",
+            &[&cutoff],
+        )
+        .await?;
+        Ok(varde_store::Purged { photos, sample_notes, concern_texts })
+    }
+}

@@ -457,50 +457,73 @@ pub(super) fn write_change(
     Ok(())
 }
 
-/// An alert draft from an open signal: its evidence samples, drafted as any other (national signals make national
-/// drafts), at least at caution.
-pub(super) fn draft_from_signal(
-    conn: &Connection,
-    assessor: &Assessor,
-    signal: i64,
-    actor: &str,
-    at: Timestamp,
-) -> Result<Alert> {
-    let row: Option<(String, String, String, String)> = conn
-        .query_row("SELECT area, evidence, status, stream FROM signals WHERE id = ?1", [signal], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+impl varde_core::detect::Signals for super::Tx<'_> {
+    async fn signal(&self, id: i64) -> Result<Option<varde_core::detect::StoredSignal>> {
+        let row: Option<(String, String, String, String)> = self
+            .0
+            .prepare_cached("SELECT area, stream, status, evidence FROM signals WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        row.map(|(area, stream, status, evidence)| {
+            let evidence = serde_json::from_str(&evidence).map_err(|e| Error::corrupt(e.to_string()))?;
+            Ok(varde_core::detect::StoredSignal { area, stream, status, evidence })
         })
-        .optional()?;
-    varde_store::decisions::signal_to_draft(signal, row.as_ref().map(|r| r.2.as_str()))?;
-    let (area, evidence_json, _, stream) = row.expect("checked above");
-    let ids: Vec<i64> = serde_json::from_str(&evidence_json).map_err(|e| Error::corrupt(e.to_string()))?;
-    let mut evidence: Vec<(Sample, Vec<Finding>)> = Vec::new();
-    for id in &ids {
-        let code: String = conn.query_row("SELECT code FROM samples WHERE id = ?1", [id], |r| r.get(0))?;
-        let code = SampleCode::parse(&code).map_err(|_| corrupt("sample code", &code))?;
-        let s = load_stored(conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
-        evidence.push((s.sample, s.findings));
+        .transpose()
     }
-    let varde_store::decisions::SignalDraft { tier, content, first, last } =
-        varde_store::decisions::signal_draft(assessor, evidence, &area, at);
-    let (first, last) = (ms(first), ms(last));
-    conn.execute(
-        "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
-         VALUES ('draft', ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
-        params![tier.as_str(), format!("signal:{signal}:{stream}"), area, content_json(&content), ms(at), first, last],
-    )?;
-    let alert_id = conn.last_insert_rowid();
-    for id in &ids {
-        conn.execute(
-            "INSERT INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
+
+    async fn evidence(&self, samples: &[i64]) -> Result<Vec<(Sample, Vec<Finding>)>> {
+        let mut code = self.0.prepare_cached("SELECT code FROM samples WHERE id = ?1")?;
+        samples
+            .iter()
+            .map(|id| {
+                let text: String =
+                    code.query_row([id], |r| r.get(0)).optional()?.ok_or(Error::Store(StoreError::UnknownSample))?;
+                let code = SampleCode::parse(&text).map_err(|_| corrupt("sample code", &text))?;
+                let s = load_stored(self.0, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
+                Ok((s.sample, s.findings))
+            })
+            .collect()
+    }
+
+    async fn insert_draft(
+        &self,
+        key: &str,
+        area: &str,
+        draft: &varde_store::decisions::SignalDraft,
+        at: Timestamp,
+    ) -> Result<i64> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
+                 VALUES ('draft', ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                draft.tier.as_str(),
+                key,
+                area,
+                content_json(&draft.content),
+                ms(at),
+                ms(draft.first),
+                ms(draft.last)
+            ])?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    async fn add_evidence(&self, alert: i64, samples: &[i64], at: Timestamp) -> Result<()> {
+        let mut add = self.0.prepare_cached(
+            "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
              SELECT ?1, ?2, ?3, received_ms FROM samples WHERE id = ?2",
-            params![alert_id, id, ms(at)],
         )?;
+        for sample in samples {
+            add.execute(params![alert, sample, ms(at)])?;
+        }
+        Ok(())
     }
-    record_transition(conn, alert_id, at, actor, "drafted", None, AlertStatus::Draft)?;
-    conn.execute("UPDATE signals SET status = 'drafted', alert_id = ?2 WHERE id = ?1", params![signal, alert_id])?;
-    let payload = varde_store::payloads::alert_drafted(alert_id, tier, &content, Some(signal));
-    super::events::append(conn, at, "alert.drafted", false, Some(tier), &content.fylker, Some(alert_id), &payload)?;
-    append_audit(conn, at, actor, "signal.draft", &format!("signal:{signal} alert:{alert_id}"))?;
-    load_alert(conn, alert_id)?.ok_or(Error::Store(StoreError::UnknownAlert))
+
+    async fn mark_drafted(&self, id: i64, alert: i64) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE signals SET status = 'drafted', alert_id = ?2 WHERE id = ?1")?
+            .execute(params![id, alert])?;
+        Ok(())
+    }
 }

@@ -694,7 +694,10 @@ impl Store for SqliteStore {
     async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
-        self.write(move |conn| alerts::draft_from_signal(conn, &assessor, id, &actor, at)).await
+        self.write(move |conn| {
+            transaction::now(varde_core::detect::draft_from_signal(&Tx(conn), &assessor, id, &actor, at))
+        })
+        .await
     }
 
     async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError> {
@@ -1000,27 +1003,7 @@ impl Store for SqliteStore {
     }
 
     async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<varde_store::Purged, StoreError> {
-        self.write(move |conn| {
-            let cutoff = ms(before);
-            let photos = conn.execute(
-                "DELETE FROM photos WHERE sample_id IN (SELECT id FROM samples WHERE received_ms < ?1)",
-                [cutoff],
-            )? as u64;
-            let sample_notes = conn
-                .execute("UPDATE samples SET notes = NULL WHERE received_ms < ?1 AND notes IS NOT NULL", [cutoff])?
-                as u64;
-            let concern_texts = conn.execute(
-                "UPDATE concern_reports SET happened = '', believed = NULL, looked_like = NULL, purged = 1
-                 WHERE received_ms < ?1 AND purged = 0",
-                [cutoff],
-            )? as u64;
-            let purged = varde_store::Purged { photos, sample_notes, concern_texts };
-            if let Some((action, subject)) = varde_store::decisions::purged_entry(&purged, before) {
-                append_audit(conn, at, "varde", action, &subject)?;
-            }
-            Ok(purged)
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::retention::purge_before(&Tx(conn), before, at))).await
     }
 
     async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError> {

@@ -147,3 +147,23 @@ impl varde_core::Transaction for Tx<'_> {
         alerts::move_stale(self.0, from, to, before, at)
     }
 }
+
+impl varde_core::retention::Retention for Tx<'_> {
+    async fn purge(&self, before: Timestamp) -> Result<varde_store::Purged> {
+        let conn = self.0;
+        let cutoff = ms(before);
+        let photos = conn
+            .prepare_cached("DELETE FROM photos WHERE sample_id IN (SELECT id FROM samples WHERE received_ms < ?1)")?
+            .execute([cutoff])? as u64;
+        let sample_notes = conn
+            .prepare_cached("UPDATE samples SET notes = NULL WHERE received_ms < ?1 AND notes IS NOT NULL")?
+            .execute([cutoff])? as u64;
+        let concern_texts = conn
+            .prepare_cached(
+                "UPDATE concern_reports SET happened = '', believed = NULL, looked_like = NULL, purged = 1
+                 WHERE received_ms < ?1 AND purged = 0",
+            )?
+            .execute([cutoff])? as u64;
+        Ok(varde_store::Purged { photos, sample_notes, concern_texts })
+    }
+}

@@ -1,0 +1,70 @@
+//! The use case of detection that writes: a reviewer drafting an alert from a signal.
+
+use crate::{NewEvent, Transaction};
+use jiff::Timestamp;
+use varde_domain::alert::{Alert, AlertStatus};
+use varde_domain::assess::Assessor;
+use varde_domain::finding::Finding;
+use varde_domain::sample::Sample;
+use varde_store::decisions::{self, SignalDraft};
+use varde_store::{StoreError, payloads};
+
+/// A recorded signal as drafting reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSignal {
+    /// A fylke, or "national".
+    pub area: String,
+    pub stream: String,
+    /// open, drafted or dismissed.
+    pub status: String,
+    /// The samples behind it (store ids).
+    pub evidence: Vec<i64>,
+}
+
+/// What drafting from a signal reads and writes besides [`Transaction`]'s rows.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait Signals: Transaction {
+    async fn signal(&self, id: i64) -> Result<Option<StoredSignal>, Self::Error>;
+    /// The samples with these ids and their current findings, in that order; [`StoreError::UnknownSample`] when
+    /// one is missing.
+    async fn evidence(&self, samples: &[i64]) -> Result<Vec<(Sample, Vec<Finding>)>, Self::Error>;
+    /// Stores a new draft under `key` about `area`; returns its id.
+    async fn insert_draft(&self, key: &str, area: &str, draft: &SignalDraft, at: Timestamp)
+    -> Result<i64, Self::Error>;
+    /// Makes these samples evidence for alert `alert`.
+    async fn add_evidence(&self, alert: i64, samples: &[i64], at: Timestamp) -> Result<(), Self::Error>;
+    /// Marks signal `id` as drafted into alert `alert`.
+    async fn mark_drafted(&self, id: i64, alert: i64) -> Result<(), Self::Error>;
+}
+
+/// Drafts an alert from an open signal's evidence (`decisions::signal_draft`: national signals make national
+/// drafts, at least at caution), under a product key of its own so that samples join it only through review.
+pub async fn draft_from_signal<T: Signals>(
+    tx: &T,
+    assessor: &Assessor,
+    id: i64,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Alert, T::Error> {
+    let signal = tx.signal(id).await?;
+    decisions::signal_to_draft(id, signal.as_ref().map(|s| s.status.as_str()))?;
+    let StoredSignal { area, stream, evidence, .. } = signal.expect("checked above");
+    let draft = decisions::signal_draft(assessor, tx.evidence(&evidence).await?, &area, at);
+    let alert = tx.insert_draft(&format!("signal:{id}:{stream}"), &area, &draft, at).await?;
+    tx.add_evidence(alert, &evidence, at).await?;
+    tx.transition(alert, at, actor, "drafted", None, AlertStatus::Draft).await?;
+    tx.mark_drafted(id, alert).await?;
+    tx.event(NewEvent {
+        at,
+        kind: "alert.drafted",
+        public: false,
+        tier: Some(draft.tier),
+        fylker: draft.content.fylker.clone(),
+        alert_id: Some(alert),
+        payload: payloads::alert_drafted(alert, draft.tier, &draft.content, Some(id)),
+    })
+    .await?;
+    tx.audit(at, actor, "signal.draft", &format!("signal:{id} alert:{alert}")).await?;
+    Ok(tx.alert(alert).await?.ok_or(StoreError::UnknownAlert)?)
+}

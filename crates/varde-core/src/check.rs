@@ -1,10 +1,11 @@
-//! The use cases of checking that every backend runs the same way: an analysis added or amended, and the
-//! assessment that follows every change to a sample's analyses.
+//! The use cases of checking that every backend runs the same way: an analysis added or amended, the assessment
+//! that follows every change to a sample's analyses, and what the person said about the result.
 
 use crate::{NewEvent, Transaction};
 use jiff::Timestamp;
 use varde_domain::SampleCode;
 use varde_domain::assess::Assessor;
+use varde_domain::feedback::{Intention, Outcome};
 use varde_domain::joining::Joiner;
 use varde_domain::sample::{NewAnalysis, Sample};
 use varde_store::StoredSample;
@@ -69,4 +70,39 @@ pub async fn assess<T: Transaction>(
         alerts = decisions::after_joining(alerts, joined);
     }
     Ok(StoredSample { sample, fylke, findings, alerts })
+}
+
+/// What recording the person's answers writes besides [`Transaction`]'s rows.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait Feedback: Transaction {
+    /// Stores what the person said they will do with sample `sample`, replacing an earlier answer.
+    async fn store_intention(&self, sample: i64, intention: Intention, at: Timestamp) -> Result<(), Self::Error>;
+    /// Stores what the person said happened, replacing an earlier answer.
+    async fn store_outcome(&self, sample: i64, outcome: &Outcome, at: Timestamp) -> Result<(), Self::Error>;
+}
+
+/// The technician records what the person said they will do now they know the result (audited).
+pub async fn set_intention<T: Feedback>(
+    tx: &T,
+    code: SampleCode,
+    intention: Intention,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    let sample = tx.sample_id(code).await?;
+    tx.store_intention(sample, intention, at).await?;
+    tx.audit(at, actor, "sample.intention", code.compact()).await
+}
+
+/// The person tells what happened. They are anonymous: the audit log says only that an outcome came for the sample.
+pub async fn record_outcome<T: Feedback>(
+    tx: &T,
+    code: SampleCode,
+    outcome: &Outcome,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    let sample = tx.sample_id(code).await?;
+    tx.store_outcome(sample, outcome, at).await?;
+    tx.audit(at, "public", "sample.outcome", code.compact()).await
 }

@@ -1,10 +1,12 @@
-//! The use case of detection that writes: a reviewer drafting an alert from a signal.
+//! The use cases of detection that write: a reviewer drafting an alert from a signal, and the indicators signals
+//! read besides samples (concern reports, user rooms' daily counts).
 
 use crate::{NewEvent, Transaction};
 use jiff::Timestamp;
 use varde_domain::alert::{Alert, AlertStatus};
 use varde_domain::assess::Assessor;
 use varde_domain::finding::Finding;
+use varde_domain::indicator::{NewConcern, UserRoomDay};
 use varde_domain::sample::Sample;
 use varde_store::decisions::{self, SignalDraft};
 use varde_store::{StoreError, payloads};
@@ -67,4 +69,38 @@ pub async fn draft_from_signal<T: Signals>(
     .await?;
     tx.audit(at, actor, "signal.draft", &format!("signal:{id} alert:{alert}")).await?;
     Ok(tx.alert(alert).await?.ok_or(StoreError::UnknownAlert)?)
+}
+
+/// What recording indicators writes besides [`Transaction`]'s rows.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait Indicators: Transaction {
+    /// Stores an anonymous concern report received at `at`; its id.
+    async fn insert_concern(&self, report: &NewConcern, at: Timestamp) -> Result<i64, Self::Error>;
+    /// Whether service `service` has counts for `day` already.
+    async fn has_user_room_day(&self, service: i64, day: &str) -> Result<bool, Self::Error>;
+    /// Stores a user room's counts for a day, replacing earlier ones.
+    async fn put_user_room_day(&self, service: i64, day: &UserRoomDay) -> Result<(), Self::Error>;
+}
+
+/// Stores an anonymous concern report (audited as the public, with the report's id only).
+pub async fn add_concern<T: Indicators>(tx: &T, report: &NewConcern, at: Timestamp) -> Result<(), T::Error> {
+    let id = tx.insert_concern(report, at).await?;
+    tx.audit(at, "public", "concern.add", &format!("concern:{id}")).await
+}
+
+/// Records (or corrects) a user room's counts for a day, audited as an addition or a correction; true when new.
+pub async fn record_user_room_day<T: Indicators>(
+    tx: &T,
+    day: &UserRoomDay,
+    actor: &str,
+    at: Timestamp,
+) -> Result<bool, T::Error> {
+    let service = tx.service_id(&day.service).await?;
+    let date = day.day.to_string();
+    let existed = tx.has_user_room_day(service, &date).await?;
+    tx.put_user_room_day(service, day).await?;
+    let action = if existed { "user_room_day.correct" } else { "user_room_day.add" };
+    tx.audit(at, actor, action, &format!("{}:{date}", day.service)).await?;
+    Ok(!existed)
 }

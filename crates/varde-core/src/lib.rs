@@ -6,11 +6,12 @@
 //! the domain (`varde_domain::{assess, joining, merging, alert}`) and `varde_store::decisions` decide. So a third
 //! backend writes rows, not use cases, and the two that exist cannot drift apart in what a use case does.
 //!
-//! The use cases, by the chain they serve: [`check`] (an analysis added or amended, a sample assessed), [`detect`]
-//! (an alert drafted from a signal), [`warn`] (a reviewer's action on an alert, merging two drafts, archiving stale
-//! drafts), [`reach`] (subscriptions, the fan-out of alert events to subscribers, settling their outbox), and
-//! [`retention`]. Each concern beyond the common rows of [`Transaction`] has a port of its own (`Signals`, `Reach`,
-//! `Retention`), so a use case asks only for what it reads and writes.
+//! The use cases, by the chain they serve: [`check`] (an analysis added or amended, a sample assessed, what
+//! the person said about the result), [`detect`]
+//! (an alert drafted from a signal, indicators recorded), [`warn`] (a reviewer's action on an alert, merging two drafts,
+//! archiving stale drafts, services acknowledging alerts and escalations to them), [`reach`] (subscriptions, the fan-out of alert events to subscribers, settling their outbox), and
+//! [`retention`]. Each concern beyond the common rows of [`Transaction`] has a port of its own (`Feedback`,
+//! `Signals`, `Indicators`, `Acknowledgements`, `Reach`, `Retention`), so a use case asks only for what it reads and writes.
 //!
 //! Registration on PostgreSQL is the one use case a backend runs itself: it commits registrations in groups, with
 //! the same decisions (`decisions::registered`, `decisions::assessed`, `joining::plan`) applied to the whole group
@@ -63,6 +64,9 @@ pub struct NewEvent {
 pub trait Transaction {
     /// The backend's own error; any [`StoreError`] a use case refuses with becomes one.
     type Error: From<StoreError>;
+
+    /// The id of the service with `slug`; [`StoreError::UnknownService`] when there is none.
+    async fn service_id(&self, slug: &str) -> Result<i64, Self::Error>;
 
     // Samples and analyses.
 

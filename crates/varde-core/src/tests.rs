@@ -106,6 +106,8 @@ struct Memory {
     /// How many attempts a message has had before this one.
     attempts: u32,
     signal: Option<detect::StoredSignal>,
+    /// Whether the row an insert would add is there already (a user-room day, an acknowledgement).
+    there: bool,
     purged: varde_store::Purged,
     writes: RefCell<Vec<String>>,
     events: RefCell<Vec<NewEvent>>,
@@ -123,6 +125,9 @@ impl Memory {
 impl Transaction for Memory {
     type Error = StoreError;
 
+    async fn service_id(&self, slug: &str) -> Result<i64, StoreError> {
+        if slug == "oslo-brukerrom" { Ok(3) } else { Err(StoreError::UnknownService(slug.into())) }
+    }
     async fn sample_id(&self, _code: SampleCode) -> Result<i64, StoreError> {
         self.sample.as_ref().map(|_| 1).ok_or(StoreError::UnknownSample)
     }
@@ -575,4 +580,79 @@ fn retention_is_audited_only_when_it_removed_something() {
         some.writes(),
         ["purge", "audit varde retention.purge before 2026-09-01T00:00:00Z: 2 photos, 1 notes, 0 concern texts"]
     );
+}
+
+impl detect::Indicators for Memory {
+    async fn insert_concern(
+        &self,
+        _report: &varde_domain::indicator::NewConcern,
+        _at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        unreachable!("not asked here")
+    }
+    async fn has_user_room_day(&self, _service: i64, _day: &str) -> Result<bool, StoreError> {
+        Ok(self.there)
+    }
+    async fn put_user_room_day(
+        &self,
+        service: i64,
+        day: &varde_domain::indicator::UserRoomDay,
+    ) -> Result<(), StoreError> {
+        self.wrote(format!("counts of {service} on {}: {} visits", day.day, day.visits));
+        Ok(())
+    }
+}
+
+impl warn::Acknowledgements for Memory {
+    async fn insert_acknowledgement(
+        &self,
+        alert: i64,
+        service: i64,
+        _actor: &str,
+        _at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.wrote(format!("acknowledge {alert} by {service}"));
+        Ok(!self.there)
+    }
+    async fn insert_escalation(&self, _alert: i64, _slug: &str, _at: Timestamp) -> Result<bool, StoreError> {
+        unreachable!("not asked here")
+    }
+}
+
+#[test]
+fn a_user_room_day_is_added_then_corrected_and_an_unknown_service_is_refused() {
+    let t = at("2026-11-03T10:00:00Z");
+    let day = |service: &str| varde_domain::indicator::UserRoomDay {
+        service: service.into(),
+        day: "2026-11-02".parse().unwrap(),
+        visits: 41,
+        overdoses: 1,
+        naloxone: 1,
+        referrals: 0,
+    };
+    let new = Memory::default();
+    assert!(now(detect::record_user_room_day(&new, &day("oslo-brukerrom"), "user:4", t)).unwrap());
+    assert_eq!(
+        new.writes(),
+        ["counts of 3 on 2026-11-02: 41 visits", "audit user:4 user_room_day.add oslo-brukerrom:2026-11-02"]
+    );
+    let again = Memory { there: true, ..Memory::default() };
+    assert!(!now(detect::record_user_room_day(&again, &day("oslo-brukerrom"), "user:4", t)).unwrap());
+    assert_eq!(again.writes()[1], "audit user:4 user_room_day.correct oslo-brukerrom:2026-11-02");
+    let unknown = Memory::default();
+    let refused = now(detect::record_user_room_day(&unknown, &day("bergen-x"), "user:4", t));
+    assert!(matches!(refused, Err(StoreError::UnknownService(_))), "{refused:?}");
+    assert_eq!(unknown.writes(), Vec::<String>::new());
+}
+
+#[test]
+fn an_acknowledgement_is_audited_once_per_service() {
+    let t = at("2026-11-03T10:00:00Z");
+    let service = ServiceSlug::parse("oslo-brukerrom").unwrap();
+    let first = Memory::default();
+    assert!(now(warn::acknowledge(&first, 7, &service, "user:5", t)).unwrap());
+    assert_eq!(first.writes(), ["acknowledge 7 by 3", "audit user:5 alert.acknowledge alert:7 service:oslo-brukerrom"]);
+    let second = Memory { there: true, ..Memory::default() };
+    assert!(!now(warn::acknowledge(&second, 7, &service, "user:5", t)).unwrap());
+    assert_eq!(second.writes(), ["acknowledge 7 by 3"]);
 }

@@ -1,5 +1,6 @@
 //! The use cases of warning that every backend runs the same way: a reviewer's action on an alert, merging two
-//! drafts of one product, and archiving drafts no new evidence has joined.
+//! drafts of one product, archiving drafts no new evidence has joined, and the services' side: acknowledging an
+//! alert, and an alert escalated to a service that has not.
 
 use crate::{NewEvent, Transaction};
 use jiff::Timestamp;
@@ -7,6 +8,7 @@ use varde_domain::ErrorCode;
 use varde_domain::alert::{self, Alert, AlertAction, AlertEdit, Change};
 use varde_domain::assess::Assessor;
 use varde_domain::merging;
+use varde_domain::service::ServiceSlug;
 use varde_store::{StoreError, decisions, payloads};
 
 /// The actor background jobs write as.
@@ -96,4 +98,52 @@ pub async fn archive_stale_drafts<T: Transaction>(tx: &T, before: Timestamp, at:
         tx.audit(at, VARDE, action, &subject).await?;
     }
     Ok(ids.len())
+}
+
+/// What the services' side of an alert writes besides [`Transaction`]'s rows.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait Acknowledgements: Transaction {
+    /// Records that service `service` acknowledged alert `alert`; false when it already had.
+    async fn insert_acknowledgement(
+        &self,
+        alert: i64,
+        service: i64,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, Self::Error>;
+    /// Records that alert `alert` was escalated to the service with `slug`; false when it already was (or there is
+    /// no such service).
+    async fn insert_escalation(&self, alert: i64, slug: &str, at: Timestamp) -> Result<bool, Self::Error>;
+}
+
+/// A technician of `service` says the alert was seen and passed on (audited the first time); false when that service
+/// already had.
+pub async fn acknowledge<T: Acknowledgements>(
+    tx: &T,
+    alert: i64,
+    service: &ServiceSlug,
+    actor: &str,
+    at: Timestamp,
+) -> Result<bool, T::Error> {
+    let id = tx.service_id(service.as_str()).await?;
+    let added = tx.insert_acknowledgement(alert, id, actor, at).await?;
+    if added {
+        tx.audit(at, actor, "alert.acknowledge", &format!("alert:{alert} service:{service}")).await?;
+    }
+    Ok(added)
+}
+
+/// Records that an alert was escalated to a service by e-mail (audited as Varde); false if it already was.
+pub async fn record_escalation<T: Acknowledgements>(
+    tx: &T,
+    alert: i64,
+    service: &ServiceSlug,
+    at: Timestamp,
+) -> Result<bool, T::Error> {
+    let added = tx.insert_escalation(alert, service.as_str(), at).await?;
+    if added {
+        tx.audit(at, VARDE, "alert.escalate", &format!("alert:{alert} service:{service}")).await?;
+    }
+    Ok(added)
 }

@@ -235,59 +235,12 @@ pub(super) async fn signals(tx: &Tx<'_>, all: bool) -> Result<Vec<varde_store::S
     Ok(out)
 }
 
-pub(super) async fn add_concern(tx: &Tx<'_>, r: &varde_domain::indicator::NewConcern, at: Timestamp) -> Result<()> {
-    let id: i64 = query_one(
-        tx,
-        "INSERT INTO concern_reports (received_ms, kommune, fylke, happened, believed, looked_like) VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING id",
-        &[&ms(at), &r.kommune, &r.fylke, &r.happened, &r.believed, &r.looked_like],
-    )
-    .await?
-    .try_get(0)?;
-    append_audit(tx, at, "public", "concern.add", &format!("concern:{id}")).await
-}
-
 pub(super) async fn concern_times(tx: &Tx<'_>) -> Result<Vec<(Timestamp, String)>> {
     query(tx, "SELECT received_ms, fylke FROM concern_reports ORDER BY received_ms", &[])
         .await?
         .iter()
         .map(|r| Ok((ts(r.try_get(0)?)?, r.try_get(1)?)))
         .collect()
-}
-
-pub(super) async fn upsert_user_room_day(
-    tx: &Tx<'_>,
-    d: &varde_domain::indicator::UserRoomDay,
-    actor: &str,
-    at: Timestamp,
-) -> Result<bool> {
-    let service = service_id(tx, &d.service).await?;
-    let day = d.day.to_string();
-    let existed: bool = query_one(
-        tx,
-        "SELECT EXISTS (SELECT 1 FROM user_room_days WHERE service_id = $1 AND day = $2)",
-        &[&service, &day],
-    )
-    .await?
-    .try_get(0)?;
-    execute(
-        tx,
-        "INSERT INTO user_room_days (service_id, day, visits, overdoses, naloxone, referrals) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (service_id, day) DO UPDATE SET visits = excluded.visits, overdoses = excluded.overdoses,
-         naloxone = excluded.naloxone, referrals = excluded.referrals",
-        &[
-            &service,
-            &day,
-            &i64::from(d.visits),
-            &i64::from(d.overdoses),
-            &i64::from(d.naloxone),
-            &i64::from(d.referrals),
-        ],
-    )
-    .await?;
-    let action = if existed { "user_room_day.correct" } else { "user_room_day.add" };
-    append_audit(tx, at, actor, action, &format!("{}:{day}", d.service)).await?;
-    Ok(!existed)
 }
 
 pub(super) async fn user_room_days(
@@ -487,4 +440,41 @@ pub(super) async fn revoke_token(tx: &Tx<'_>, id: i64, actor: &str, at: Timestam
         .into());
     }
     append_audit(tx, at, actor, "token.revoke", &format!("token:{id}")).await
+}
+
+impl varde_core::detect::Indicators for super::Core<'_> {
+    async fn insert_concern(&self, r: &varde_domain::indicator::NewConcern, at: Timestamp) -> Result<i64> {
+        Ok(query_one(
+            self.0,
+            "INSERT INTO concern_reports (received_ms, kommune, fylke, happened, believed, looked_like)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[&ms(at), &r.kommune, &r.fylke, &r.happened, &r.believed, &r.looked_like],
+        )
+        .await?
+        .try_get(0)?)
+    }
+
+    async fn has_user_room_day(&self, service: i64, day: &str) -> Result<bool> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM user_room_days WHERE service_id = $1 AND day = $2)";
+        Ok(query_one(self.0, sql, &[&service, &day]).await?.try_get(0)?)
+    }
+
+    async fn put_user_room_day(&self, service: i64, d: &varde_domain::indicator::UserRoomDay) -> Result<()> {
+        execute(
+            self.0,
+            "INSERT INTO user_room_days (service_id, day, visits, overdoses, naloxone, referrals) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (service_id, day) DO UPDATE SET visits = excluded.visits, overdoses = excluded.overdoses,
+             naloxone = excluded.naloxone, referrals = excluded.referrals",
+            &[
+                &service,
+                &d.day.to_string(),
+                &i64::from(d.visits),
+                &i64::from(d.overdoses),
+                &i64::from(d.naloxone),
+                &i64::from(d.referrals),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
 }

@@ -805,7 +805,8 @@ impl Store for PostgresStore {
     }
 
     async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError> {
-        self.write(move |tx| Box::pin(async move { events::add_concern(tx, &report, at).await })).await
+        self.write(move |tx| Box::pin(async move { varde_core::detect::add_concern(&Core(tx), &report, at).await }))
+            .await
     }
 
     async fn concern_times(&self) -> Result<Vec<(Timestamp, String)>, StoreError> {
@@ -819,8 +820,10 @@ impl Store for PostgresStore {
         at: Timestamp,
     ) -> Result<bool, StoreError> {
         let actor = actor.clone();
-        self.write(move |tx| Box::pin(async move { events::upsert_user_room_day(tx, &day, &actor.actor, at).await }))
-            .await
+        self.write(move |tx| {
+            Box::pin(async move { varde_core::detect::record_user_room_day(&Core(tx), &day, &actor.actor, at).await })
+        })
+        .await
     }
 
     async fn user_room_days(
@@ -902,17 +905,9 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let actor = actor.clone();
         self.write(move |tx| {
-            Box::pin(async move {
-                let id = sample_id_of(tx, code).await?;
-                execute(
-                    tx,
-                    "INSERT INTO result_feedback (sample_id, intention, intention_ms) VALUES ($1, $2, $3)
-                     ON CONFLICT (sample_id) DO UPDATE SET intention = excluded.intention, intention_ms = excluded.intention_ms",
-                    &[&id, &intention.as_str(), &ms(at)],
-                )
-                .await?;
-                append_audit(tx, at, &actor.actor, "sample.intention", code.compact()).await
-            })
+            Box::pin(
+                async move { varde_core::check::set_intention(&Core(tx), code, intention, &actor.actor, at).await },
+            )
         })
         .await
     }
@@ -924,21 +919,7 @@ impl Store for PostgresStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         self.write(move |tx| {
-            Box::pin(async move {
-                let id = sample_id_of(tx, code).await?;
-                let unexpected: Vec<&str> = outcome.unexpected.iter().map(|u| u.as_str()).collect();
-                let unexpected = serde_json::to_string(&unexpected).expect("strings serialise");
-                execute(
-                    tx,
-                    "INSERT INTO result_feedback (sample_id, used, effect, unexpected, outcome_ms) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (sample_id) DO UPDATE SET used = excluded.used, effect = excluded.effect,
-                     unexpected = excluded.unexpected, outcome_ms = excluded.outcome_ms",
-                    &[&id, &outcome.used, &outcome.effect.map(|e| e.as_str()), &unexpected, &ms(at)],
-                )
-                .await?;
-                // The person is anonymous: the audit log says only that an outcome came for the sample.
-                append_audit(tx, at, "public", "sample.outcome", code.compact()).await
-            })
+            Box::pin(async move { varde_core::check::record_outcome(&Core(tx), code, &outcome, at).await })
         })
         .await
     }
@@ -1089,21 +1070,7 @@ impl Store for PostgresStore {
     ) -> Result<bool, StoreError> {
         let (service, actor) = (service.clone(), actor.clone());
         self.write(move |tx| {
-            Box::pin(async move {
-                let service_id = service_id(tx, service.as_str()).await?;
-                let added = execute(
-                    tx,
-                    "INSERT INTO alert_acknowledgements (alert_id, service_id, acknowledged_ms, actor) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING",
-                    &[&alert, &service_id, &ms(at), &actor.actor],
-                )
-                .await?;
-                if added > 0 {
-                    append_audit(tx, at, &actor.actor, "alert.acknowledge", &format!("alert:{alert} service:{service}"))
-                        .await?;
-                }
-                Ok(added > 0)
-            })
+            Box::pin(async move { varde_core::warn::acknowledge(&Core(tx), alert, &service, &actor.actor, at).await })
         })
         .await
     }
@@ -1326,8 +1293,10 @@ impl Store for PostgresStore {
 
     async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {
         let service = service.clone();
-        self.write(move |tx| Box::pin(async move { subscribers::record_escalation(tx, alert, &service, at).await }))
-            .await
+        self.write(move |tx| {
+            Box::pin(async move { varde_core::warn::record_escalation(&Core(tx), alert, &service, at).await })
+        })
+        .await
     }
 
     async fn attempt(

@@ -131,20 +131,6 @@ pub(super) async fn escalations(tx: &Tx<'_>, alert: i64) -> Result<Vec<ServiceSl
     .collect()
 }
 
-pub(super) async fn record_escalation(tx: &Tx<'_>, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool> {
-    let inserted = execute(
-        tx,
-        "INSERT INTO alert_escalations (alert_id, service_id, escalated_ms)
-         SELECT $1, id, $3 FROM services WHERE slug = $2 ON CONFLICT DO NOTHING",
-        &[&alert, &service.as_str(), &ms(at)],
-    )
-    .await?;
-    if inserted > 0 {
-        append_audit(tx, at, "varde", "alert.escalate", &format!("alert:{alert} service:{service}")).await?;
-    }
-    Ok(inserted > 0)
-}
-
 /// The columns a request writes of a subscriber: keys, fylker, tier and language.
 fn request_columns(new: &NewSubscriber) -> (Option<String>, Option<String>, String, &'static str, &'static str) {
     let (p256dh, auth) = new.push_keys.clone().unzip();

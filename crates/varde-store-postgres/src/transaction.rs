@@ -5,6 +5,7 @@
 use super::*;
 use varde_core::NewEvent;
 use varde_domain::alert::{AlertStatus, Change};
+use varde_domain::feedback::Intention;
 use varde_domain::merging::{Merge, Together};
 use varde_domain::sample::Sample;
 use varde_store::AlertRef;
@@ -14,6 +15,10 @@ pub(super) struct Core<'a>(pub &'a Tx<'a>);
 
 impl varde_core::Transaction for Core<'_> {
     type Error = Error;
+
+    async fn service_id(&self, slug: &str) -> Result<i64> {
+        service_id(self.0, slug).await
+    }
 
     async fn sample_id(&self, code: SampleCode) -> Result<i64> {
         sample_id_of(self.0, code).await
@@ -138,5 +143,56 @@ impl varde_core::retention::Retention for Core<'_> {
         )
         .await?;
         Ok(varde_store::Purged { photos, sample_notes, concern_texts })
+    }
+}
+
+impl varde_core::check::Feedback for Core<'_> {
+    async fn store_intention(&self, sample: i64, intention: Intention, at: Timestamp) -> Result<()> {
+        execute(
+            self.0,
+            "INSERT INTO result_feedback (sample_id, intention, intention_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (sample_id) DO UPDATE SET intention = excluded.intention, intention_ms = excluded.intention_ms",
+            &[&sample, &intention.as_str(), &ms(at)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn store_outcome(&self, sample: i64, outcome: &varde_domain::feedback::Outcome, at: Timestamp) -> Result<()> {
+        let unexpected: Vec<&str> = outcome.unexpected.iter().map(|u| u.as_str()).collect();
+        let unexpected = serde_json::to_string(&unexpected).expect("strings serialise");
+        execute(
+            self.0,
+            "INSERT INTO result_feedback (sample_id, used, effect, unexpected, outcome_ms) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (sample_id) DO UPDATE SET used = excluded.used, effect = excluded.effect,
+             unexpected = excluded.unexpected, outcome_ms = excluded.outcome_ms",
+            &[&sample, &outcome.used, &outcome.effect.map(|e| e.as_str()), &unexpected, &ms(at)],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+impl varde_core::warn::Acknowledgements for Core<'_> {
+    async fn insert_acknowledgement(&self, alert: i64, service: i64, actor: &str, at: Timestamp) -> Result<bool> {
+        let added = execute(
+            self.0,
+            "INSERT INTO alert_acknowledgements (alert_id, service_id, acknowledged_ms, actor) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[&alert, &service, &ms(at), &actor],
+        )
+        .await?;
+        Ok(added > 0)
+    }
+
+    async fn insert_escalation(&self, alert: i64, slug: &str, at: Timestamp) -> Result<bool> {
+        let added = execute(
+            self.0,
+            "INSERT INTO alert_escalations (alert_id, service_id, escalated_ms)
+             SELECT $1, id, $3 FROM services WHERE slug = $2 ON CONFLICT DO NOTHING",
+            &[&alert, &slug, &ms(at)],
+        )
+        .await?;
+        Ok(added > 0)
     }
 }

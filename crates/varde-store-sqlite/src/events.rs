@@ -257,50 +257,10 @@ pub(super) fn signals(conn: &Connection, all: bool) -> Result<Vec<varde_store::S
         .collect()
 }
 
-pub(super) fn add_concern(conn: &Connection, r: &varde_domain::indicator::NewConcern, at: Timestamp) -> Result<()> {
-    conn.execute(
-        "INSERT INTO concern_reports (received_ms, kommune, fylke, happened, believed, looked_like) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![ms(at), r.kommune, r.fylke, r.happened, r.believed, r.looked_like],
-    )?;
-    append_audit(conn, at, "public", "concern.add", &format!("concern:{}", conn.last_insert_rowid()))
-}
-
 pub(super) fn concern_times(conn: &Connection) -> Result<Vec<(Timestamp, String)>> {
     let mut stmt = conn.prepare("SELECT received_ms, fylke FROM concern_reports ORDER BY received_ms")?;
     let rows: Vec<(i64, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     rows.into_iter().map(|(t, f)| Ok((ts(t)?, f))).collect()
-}
-
-pub(super) fn upsert_user_room_day(
-    conn: &Connection,
-    d: &varde_domain::indicator::UserRoomDay,
-    actor: &str,
-    at: Timestamp,
-) -> Result<bool> {
-    let service_id: i64 = conn
-        .query_row("SELECT id FROM services WHERE slug = ?1", [&d.service], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::UnknownService(d.service.clone()))?;
-    let day = d.day.to_string();
-    let existed: bool = conn.query_row(
-        "SELECT count(*) FROM user_room_days WHERE service_id = ?1 AND day = ?2",
-        params![service_id, day],
-        |r| r.get::<_, i64>(0),
-    )? > 0;
-    conn.execute(
-        "INSERT INTO user_room_days (service_id, day, visits, overdoses, naloxone, referrals) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (service_id, day) DO UPDATE SET visits = excluded.visits, overdoses = excluded.overdoses,
-         naloxone = excluded.naloxone, referrals = excluded.referrals",
-        params![service_id, day, d.visits, d.overdoses, d.naloxone, d.referrals],
-    )?;
-    append_audit(
-        conn,
-        at,
-        actor,
-        if existed { "user_room_day.correct" } else { "user_room_day.add" },
-        &format!("{}:{day}", d.service),
-    )?;
-    Ok(!existed)
 }
 
 pub(super) fn user_room_days(
@@ -483,4 +443,34 @@ pub(super) fn revoke_token(conn: &Connection, id: i64, actor: &str, at: Timestam
         .into());
     }
     append_audit(conn, at, actor, "token.revoke", &format!("token:{id}"))
+}
+
+impl varde_core::detect::Indicators for super::Tx<'_> {
+    async fn insert_concern(&self, r: &varde_domain::indicator::NewConcern, at: Timestamp) -> Result<i64> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO concern_reports (received_ms, kommune, fylke, happened, believed, looked_like)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![ms(at), r.kommune, r.fylke, r.happened, r.believed, r.looked_like])?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    async fn has_user_room_day(&self, service: i64, day: &str) -> Result<bool> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM user_room_days WHERE service_id = ?1 AND day = ?2)")?
+            .query_row(params![service, day], |r| r.get(0))?)
+    }
+
+    async fn put_user_room_day(&self, service: i64, d: &varde_domain::indicator::UserRoomDay) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO user_room_days (service_id, day, visits, overdoses, naloxone, referrals) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (service_id, day) DO UPDATE SET visits = excluded.visits, overdoses = excluded.overdoses,
+                 naloxone = excluded.naloxone, referrals = excluded.referrals",
+            )?
+            .execute(params![service, d.day.to_string(), d.visits, d.overdoses, d.naloxone, d.referrals])?;
+        Ok(())
+    }
 }

@@ -701,7 +701,7 @@ impl Store for SqliteStore {
     }
 
     async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError> {
-        self.write(move |conn| events::add_concern(conn, &report, at)).await
+        self.write(move |conn| transaction::now(varde_core::detect::add_concern(&Tx(conn), &report, at))).await
     }
 
     async fn concern_times(&self) -> Result<Vec<(Timestamp, String)>, StoreError> {
@@ -715,7 +715,8 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<bool, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| events::upsert_user_room_day(conn, &day, &actor, at)).await
+        self.write(move |conn| transaction::now(varde_core::detect::record_user_room_day(&Tx(conn), &day, &actor, at)))
+            .await
     }
 
     async fn user_room_days(
@@ -777,13 +778,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let actor = actor.actor.clone();
         self.write(move |conn| {
-            let id = sample_id_of(conn, code)?;
-            conn.prepare_cached(
-                "INSERT INTO result_feedback (sample_id, intention, intention_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (sample_id) DO UPDATE SET intention = excluded.intention, intention_ms = excluded.intention_ms",
-            )?
-            .execute(params![id, intention.as_str(), ms(at)])?;
-            append_audit(conn, at, &actor, "sample.intention", code.compact())
+            transaction::now(varde_core::check::set_intention(&Tx(conn), code, intention, &actor, at))
         })
         .await
     }
@@ -794,25 +789,7 @@ impl Store for SqliteStore {
         outcome: varde_domain::feedback::Outcome,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| {
-            let id = sample_id_of(conn, code)?;
-            let unexpected: Vec<&str> = outcome.unexpected.iter().map(|u| u.as_str()).collect();
-            conn.prepare_cached(
-                "INSERT INTO result_feedback (sample_id, used, effect, unexpected, outcome_ms) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (sample_id) DO UPDATE SET used = excluded.used, effect = excluded.effect,
-                 unexpected = excluded.unexpected, outcome_ms = excluded.outcome_ms",
-            )?
-            .execute(params![
-                id,
-                outcome.used,
-                outcome.effect.map(|e| e.as_str()),
-                serde_json::to_string(&unexpected).expect("strings serialise"),
-                ms(at)
-            ])?;
-            // The person is anonymous: the audit log says only that an outcome came for the sample.
-            append_audit(conn, at, "public", "sample.outcome", code.compact())
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::check::record_outcome(&Tx(conn), code, &outcome, at))).await
     }
 
     async fn feedback(
@@ -940,21 +917,8 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<bool, StoreError> {
         let (service, actor) = (service.clone(), actor.actor.clone());
-        self.write(move |conn| {
-            let service_id: i64 = conn
-                .query_row("SELECT id FROM services WHERE slug = ?1", [service.as_str()], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| StoreError::UnknownService(service.to_string()))?;
-            let added = conn.execute(
-                "INSERT OR IGNORE INTO alert_acknowledgements (alert_id, service_id, acknowledged_ms, actor) VALUES (?1, ?2, ?3, ?4)",
-                params![alert, service_id, ms(at), actor],
-            )?;
-            if added > 0 {
-                append_audit(conn, at, &actor, "alert.acknowledge", &format!("alert:{alert} service:{service}"))?;
-            }
-            Ok(added > 0)
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::warn::acknowledge(&Tx(conn), alert, &service, &actor, at)))
+            .await
     }
 
     async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError> {
@@ -1124,7 +1088,8 @@ impl Store for SqliteStore {
 
     async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {
         let service = service.clone();
-        self.write(move |conn| subscribers::record_escalation(conn, alert, &service, at)).await
+        self.write(move |conn| transaction::now(varde_core::warn::record_escalation(&Tx(conn), alert, &service, at)))
+            .await
     }
 
     async fn attempt(

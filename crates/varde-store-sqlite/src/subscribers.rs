@@ -147,19 +147,6 @@ pub(super) fn escalations(conn: &Connection, alert: i64) -> Result<Vec<ServiceSl
     slugs.into_iter().map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).collect()
 }
 
-pub(super) fn record_escalation(conn: &Connection, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool> {
-    let inserted = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO alert_escalations (alert_id, service_id, escalated_ms)
-             SELECT ?1, id, ?3 FROM services WHERE slug = ?2",
-        )?
-        .execute(params![alert, service.as_str(), ms(at)])?;
-    if inserted > 0 {
-        append_audit(conn, at, "varde", "alert.escalate", &format!("alert:{alert} service:{service}"))?;
-    }
-    Ok(inserted > 0)
-}
-
 /// The columns a request writes of a subscriber: keys, fylker, tier and language.
 fn request_columns(new: &NewSubscriber) -> (Option<String>, Option<String>, String, &'static str, &'static str) {
     let (p256dh, auth) = new.push_keys.clone().unzip();

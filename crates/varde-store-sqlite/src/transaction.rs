@@ -6,6 +6,7 @@ use std::future::Future;
 use std::task::{Context, Poll, Waker};
 use varde_core::NewEvent;
 use varde_domain::alert::{AlertStatus, Change};
+use varde_domain::feedback::Intention;
 use varde_domain::finding::Finding;
 use varde_domain::merging::{Merge, Together};
 use varde_store::AlertRef;
@@ -25,6 +26,14 @@ pub(super) fn now<R>(use_case: impl Future<Output = R>) -> R {
 
 impl varde_core::Transaction for Tx<'_> {
     type Error = Error;
+
+    async fn service_id(&self, slug: &str) -> Result<i64> {
+        self.0
+            .prepare_cached("SELECT id FROM services WHERE slug = ?1")?
+            .query_row([slug], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::Store(StoreError::UnknownService(slug.to_owned())))
+    }
 
     async fn sample_id(&self, code: SampleCode) -> Result<i64> {
         sample_id_of(self.0, code)
@@ -165,5 +174,59 @@ impl varde_core::retention::Retention for Tx<'_> {
             )?
             .execute([cutoff])? as u64;
         Ok(varde_store::Purged { photos, sample_notes, concern_texts })
+    }
+}
+
+impl varde_core::check::Feedback for Tx<'_> {
+    async fn store_intention(&self, sample: i64, intention: Intention, at: Timestamp) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO result_feedback (sample_id, intention, intention_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sample_id) DO UPDATE SET intention = excluded.intention, intention_ms = excluded.intention_ms",
+            )?
+            .execute(params![sample, intention.as_str(), ms(at)])?;
+        Ok(())
+    }
+
+    async fn store_outcome(&self, sample: i64, outcome: &varde_domain::feedback::Outcome, at: Timestamp) -> Result<()> {
+        let unexpected: Vec<&str> = outcome.unexpected.iter().map(|u| u.as_str()).collect();
+        self.0
+            .prepare_cached(
+                "INSERT INTO result_feedback (sample_id, used, effect, unexpected, outcome_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (sample_id) DO UPDATE SET used = excluded.used, effect = excluded.effect,
+                 unexpected = excluded.unexpected, outcome_ms = excluded.outcome_ms",
+            )?
+            .execute(params![
+                sample,
+                outcome.used,
+                outcome.effect.map(|e| e.as_str()),
+                serde_json::to_string(&unexpected).expect("strings serialise"),
+                ms(at)
+            ])?;
+        Ok(())
+    }
+}
+
+impl varde_core::warn::Acknowledgements for Tx<'_> {
+    async fn insert_acknowledgement(&self, alert: i64, service: i64, actor: &str, at: Timestamp) -> Result<bool> {
+        let added = self
+            .0
+            .prepare_cached(
+                "INSERT OR IGNORE INTO alert_acknowledgements (alert_id, service_id, acknowledged_ms, actor)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![alert, service, ms(at), actor])?;
+        Ok(added > 0)
+    }
+
+    async fn insert_escalation(&self, alert: i64, slug: &str, at: Timestamp) -> Result<bool> {
+        let added = self
+            .0
+            .prepare_cached(
+                "INSERT OR IGNORE INTO alert_escalations (alert_id, service_id, escalated_ms)
+                 SELECT ?1, id, ?3 FROM services WHERE slug = ?2",
+            )?
+            .execute(params![alert, slug, ms(at)])?;
+        Ok(added > 0)
     }
 }

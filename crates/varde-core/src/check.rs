@@ -1,5 +1,5 @@
-//! The use cases of checking that every backend runs the same way: an analysis added or amended, the assessment
-//! that follows every change to a sample's analyses, and what the person said about the result.
+//! The use cases of checking: a sample registered, an analysis added or amended, the assessment that follows every
+//! change to a sample's analyses, and what the person said about the result.
 
 use crate::{NewEvent, Transaction};
 use jiff::Timestamp;
@@ -7,9 +7,46 @@ use varde_domain::SampleCode;
 use varde_domain::assess::Assessor;
 use varde_domain::feedback::{Intention, Outcome};
 use varde_domain::joining::Joiner;
-use varde_domain::sample::{NewAnalysis, Sample};
+use varde_domain::sample::{NewAnalysis, NewSample, Sample, Status};
 use varde_store::StoredSample;
 use varde_store::decisions::{self, Assessment};
+
+/// What registering one sample at a time writes besides [`Transaction`]'s rows. PostgreSQL does not serve it: it
+/// commits registrations in groups (its `registrations.rs`), with the same decisions for the whole group.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait Registration: Transaction {
+    /// Stores a new sample under `code` in `status`, with what it was sold as (not its analyses); its id.
+    /// [`StoreError::CodeTaken`](varde_store::StoreError::CodeTaken) when the code exists (the caller draws another),
+    /// [`StoreError::UnknownService`](varde_store::StoreError::UnknownService) when its service does not.
+    async fn insert_sample(
+        &self,
+        code: SampleCode,
+        sample: &NewSample,
+        status: Status,
+        at: Timestamp,
+    ) -> Result<i64, Self::Error>;
+}
+
+/// Registers a sample under `code` with its first analyses, audited, and assesses it: stored as the answer says,
+/// without reading it back (`decisions::registered`).
+pub async fn register<T: Registration>(
+    tx: &T,
+    assessor: &Assessor,
+    code: SampleCode,
+    sample: NewSample,
+    actor: &str,
+    at: Timestamp,
+) -> Result<StoredSample, T::Error> {
+    let id = tx.insert_sample(code, &sample, Status::of_new(&sample.analyses), at).await?;
+    let mut analysis_ids = Vec::with_capacity(sample.analyses.len());
+    for analysis in &sample.analyses {
+        analysis_ids.push(tx.insert_analysis(id, analysis, at).await?);
+    }
+    tx.audit(at, actor, "sample.create", code.compact()).await?;
+    let registered = decisions::registered(code, sample, at, &analysis_ids);
+    assess(tx, assessor, id, registered, at).await
+}
 
 /// Adds an analysis to the sample `code`; with `amends`, the earlier analysis (a current one of the same sample) is
 /// kept but superseded. The sample's status follows its analyses, and it is assessed again.

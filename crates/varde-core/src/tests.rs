@@ -106,7 +106,7 @@ struct Memory {
     /// How many attempts a message has had before this one.
     attempts: u32,
     signal: Option<detect::StoredSignal>,
-    /// Whether the row an insert would add is there already (a user-room day, an acknowledgement).
+    /// Whether the row an insert would add is there already (a sample's code, a user-room day, an acknowledgement).
     there: bool,
     purged: varde_store::Purged,
     writes: RefCell<Vec<String>>,
@@ -655,4 +655,65 @@ fn an_acknowledgement_is_audited_once_per_service() {
     let second = Memory { there: true, ..Memory::default() };
     assert!(!now(warn::acknowledge(&second, 7, &service, "user:5", t)).unwrap());
     assert_eq!(second.writes(), ["acknowledge 7 by 3"]);
+}
+
+impl check::Registration for Memory {
+    async fn insert_sample(
+        &self,
+        code: SampleCode,
+        sample: &varde_domain::sample::NewSample,
+        status: Status,
+        _at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        if self.there {
+            return Err(StoreError::CodeTaken);
+        }
+        self.wrote(format!("sample {code} from {} {}", sample.service, status.as_str()));
+        Ok(1)
+    }
+}
+
+#[test]
+fn a_registration_stores_the_sample_and_its_analyses_then_assesses_it_as_answered_and_a_taken_code_writes_nothing() {
+    let w = assessor();
+    let sample = severe_sample(&w, 1);
+    let new = varde_domain::sample::NewSample {
+        service: sample.service.clone(),
+        received_at: sample.received_at,
+        sold_as: sample.sold_as.clone(),
+        form: sample.form,
+        colour: None,
+        texture: None,
+        notes: None,
+        tablet: None,
+        use_context: None,
+        analyses: vec![NewAnalysis {
+            method: Method::Ftir,
+            performed_at: sample.received_at,
+            outcome: sample.analyses[0].outcome.clone(),
+            amends: None,
+        }],
+    };
+    let t = at("2026-11-02T10:05:00Z");
+    let tx = Memory::default();
+    let stored = now(check::register(&tx, &w, sample.code, new.clone(), "user:3", t)).unwrap();
+    let writes = tx.writes();
+    assert_eq!(
+        writes[..3],
+        [
+            "sample 7KQ2-MX9P-4RTB from oslo-brukerrom screened",
+            "analysis of 1 by Ftir amending None",
+            "audit user:3 sample.create 7KQ2MX9P4RTB"
+        ]
+    );
+    assert!(writes[3].starts_with("findings of 1: [\"severe\""), "{writes:?}");
+    assert_eq!(writes[4], "event sample.finding public false");
+    assert!(writes[5].starts_with("join 1 in 03 under "), "{writes:?}");
+    assert_eq!(stored.sample.analyses[0].id, 9, "the analysis as stored, with its id");
+    assert_eq!(stored.sample.registered_at, t);
+
+    let taken = Memory { there: true, ..Memory::default() };
+    let refused = now(check::register(&taken, &w, sample.code, new, "user:3", t));
+    assert!(matches!(refused, Err(StoreError::CodeTaken)), "{refused:?}");
+    assert_eq!(taken.writes(), Vec::<String>::new());
 }

@@ -477,44 +477,7 @@ impl Store for SqliteStore {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
         self.write(move |conn| {
-            let service_id: i64 = conn
-                .prepare_cached("SELECT id FROM services WHERE slug = ?1")?
-                .query_row([sample.service.as_str()], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| StoreError::UnknownService(sample.service.to_string()))?;
-            let status = Status::of_new(&sample.analyses);
-            let inserted = conn
-                .prepare_cached(
-                    "INSERT INTO samples (code, service_id, received_ms, registered_ms, form, colour, texture, notes, tablet, use_context, status)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )?
-                .execute(params![
-                    code.compact(),
-                    service_id,
-                    ms(sample.received_at),
-                    ms(at),
-                    sample.form.as_str(),
-                    sample.colour,
-                    sample.texture,
-                    sample.notes,
-                    to_json(&sample.tablet),
-                    to_json(&sample.use_context),
-                    status.as_str(),
-                ]);
-            match inserted {
-                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => return Err(StoreError::CodeTaken.into()),
-                other => other?,
-            };
-            let id = conn.last_insert_rowid();
-            let mut stmt = conn.prepare_cached("INSERT INTO sample_sold_as (sample_id, position, substance, known) VALUES (?1, ?2, ?3, ?4)")?;
-            for (i, s) in sample.sold_as.iter().enumerate() {
-                stmt.execute(params![id, i as i64, s.substance, s.known])?;
-            }
-            let analysis_ids =
-                sample.analyses.iter().map(|a| insert_analysis(conn, id, a, at)).collect::<Result<Vec<_>>>()?;
-            append_audit(conn, at, &actor, "sample.create", code.compact())?;
-            let registered = varde_store::decisions::registered(code, sample, at, &analysis_ids);
-            transaction::now(varde_core::check::assess(&Tx(conn), &assessor, id, registered, at))
+            transaction::now(varde_core::check::register(&Tx(conn), &assessor, code, sample, &actor, at))
         })
         .await
     }

@@ -342,3 +342,46 @@ pub(super) fn feedback_of(
 ) -> Result<(Option<Intention>, Option<feedback::Outcome>)> {
     Ok(varde_store::feedback_from_stored(row)?)
 }
+
+impl varde_core::check::Registration for super::Tx<'_> {
+    async fn insert_sample(&self, code: SampleCode, sample: &NewSample, status: Status, at: Timestamp) -> Result<i64> {
+        let conn = self.0;
+        let service_id: i64 = conn
+            .prepare_cached("SELECT id FROM services WHERE slug = ?1")?
+            .query_row([sample.service.as_str()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownService(sample.service.to_string()))?;
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO samples (code, service_id, received_ms, registered_ms, form, colour, texture, notes, tablet, use_context, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                code.compact(),
+                service_id,
+                ms(sample.received_at),
+                ms(at),
+                sample.form.as_str(),
+                sample.colour,
+                sample.texture,
+                sample.notes,
+                to_json(&sample.tablet),
+                to_json(&sample.use_context),
+                status.as_str(),
+            ]);
+        match inserted {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
+                return Err(StoreError::CodeTaken.into());
+            }
+            other => other?,
+        };
+        let id = conn.last_insert_rowid();
+        let mut sold_as = conn.prepare_cached(
+            "INSERT INTO sample_sold_as (sample_id, position, substance, known) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (i, s) in sample.sold_as.iter().enumerate() {
+            sold_as.execute(params![id, i as i64, s.substance, s.known])?;
+        }
+        Ok(id)
+    }
+}

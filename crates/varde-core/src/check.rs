@@ -6,10 +6,10 @@ use jiff::Timestamp;
 use varde_domain::SampleCode;
 use varde_domain::assess::Assessor;
 use varde_domain::feedback::{Intention, Outcome};
-use varde_domain::joining::Joiner;
+use varde_domain::joining::{self, Joiner};
 use varde_domain::sample::{NewAnalysis, NewSample, Sample, Status};
-use varde_store::StoredSample;
 use varde_store::decisions::{self, Assessment};
+use varde_store::{AlertRef, StoredSample};
 
 /// What registering one sample at a time writes besides [`Transaction`]'s rows. PostgreSQL does not serve it: it
 /// commits registrations in groups (its `registrations.rs`), with the same decisions for the whole group.
@@ -103,10 +103,25 @@ pub async fn assess<T: Transaction>(
             at,
             evidence_of: &evidence_of,
         };
-        let joined = tx.join(assessor, &[joiner]).await?;
+        let joined = join(tx, assessor, &[joiner]).await?;
         alerts = decisions::after_joining(alerts, joined);
     }
     Ok(StoredSample { sample, fylke, findings, alerts })
+}
+
+/// Joins each sample (in order) to the open alert about its product in its area, or starts a draft, as
+/// `joining::plan` decides from the joinable alerts (a draft's text and tier follow its evidence; a published alert
+/// keeps its reviewed text and is marked as having new evidence); what each joined.
+pub async fn join<T: Transaction>(
+    tx: &T,
+    assessor: &Assessor,
+    joiners: &[Joiner<'_>],
+) -> Result<Vec<AlertRef>, T::Error> {
+    if joiners.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plan = joining::plan(assessor, tx.joinable(joiners).await?, joiners);
+    tx.write_joins(&plan, joiners).await
 }
 
 /// What recording the person's answers writes besides [`Transaction`]'s rows.

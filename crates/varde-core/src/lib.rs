@@ -30,9 +30,8 @@ use jiff::Timestamp;
 use varde_domain::SampleCode;
 use varde_domain::Tier;
 use varde_domain::alert::{Alert, AlertStatus, Change};
-use varde_domain::assess::Assessor;
 use varde_domain::finding::Finding;
-use varde_domain::joining::Joiner;
+use varde_domain::joining::{Joinable, Joiner, Plan};
 use varde_domain::merging::{Merge, Together};
 use varde_domain::sample::{NewAnalysis, Sample};
 use varde_store::{AlertRef, StoreError};
@@ -86,9 +85,13 @@ pub trait Transaction {
     async fn replace_findings(&self, sample: i64, findings: &[Finding], at: Timestamp) -> Result<(), Self::Error>;
     /// The alerts sample `sample` is evidence for, by id.
     async fn alert_refs(&self, sample: i64) -> Result<Vec<AlertRef>, Self::Error>;
-    /// Joins each sample to the open draft for its product key or starts one, as `joining::plan` decides from the
-    /// drafts it reads under the backend's guarantee of one open draft per key; returns the alerts joined.
-    async fn join(&self, assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>, Self::Error>;
+    /// The alerts the joiners may join (a superset: `joining::plan` picks), each draft with its newest evidence; read
+    /// under the backend's guarantee that no other write joins or drafts until this transaction ends, so that two
+    /// samples of one product cannot both find no draft and make two.
+    async fn joinable(&self, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>, Self::Error>;
+    /// Writes what `joining::plan` decided for the joiners (new drafts first, as the rest refers to them): the alerts'
+    /// rows, the new evidence, the transitions and the `alert.drafted` events; what each joiner joined.
+    async fn write_joins(&self, plan: &Plan, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>, Self::Error>;
 
     // What every write leaves behind.
 

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 use varde_domain::alert::{AlertAction, AlertEdit};
+use varde_domain::assess::Assessor;
 use varde_domain::catalogue::Catalogue;
 use varde_domain::method::Method;
 use varde_domain::sample::{Analysis, Component, ComponentRole, Form, Outcome, Status};
@@ -157,9 +158,20 @@ impl Transaction for Memory {
     async fn alert_refs(&self, _sample: i64) -> Result<Vec<AlertRef>, StoreError> {
         Ok(vec![AlertRef { id: 4, status: AlertStatus::Published, tier: Tier::Warning }])
     }
-    async fn join(&self, _assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>, StoreError> {
+    async fn joinable(&self, _joiners: &[Joiner<'_>]) -> Result<Vec<varde_domain::joining::Joinable>, StoreError> {
+        Ok(vec![])
+    }
+    async fn write_joins(
+        &self,
+        plan: &varde_domain::joining::Plan,
+        joiners: &[Joiner<'_>],
+    ) -> Result<Vec<AlertRef>, StoreError> {
         let j = &joiners[0];
-        self.wrote(format!("join {} in {} under {} (evidence of {:?})", j.sample_id, j.fylke, j.key, j.evidence_of));
+        let drafted = plan.drafted.len();
+        self.wrote(format!(
+            "join {} in {} under {} (evidence of {:?}): {drafted} drafted",
+            j.sample_id, j.fylke, j.key, j.evidence_of
+        ));
         Ok(vec![AlertRef { id: 5, status: AlertStatus::Draft, tier: Tier::Severe }])
     }
     async fn audit(&self, _at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<(), StoreError> {
@@ -241,7 +253,10 @@ fn an_amendment_supersedes_the_analysis_and_the_sample_is_assessed_and_joined_ag
     );
     assert!(writes[4].starts_with("findings of 1: [\"severe\""), "{writes:?}");
     assert_eq!(writes[5], "event sample.finding public false", "findings are reported to staff only");
-    assert!(writes[6].starts_with("join 1 in 03 under ") && writes[6].ends_with("(evidence of [4])"), "{writes:?}");
+    assert!(
+        writes[6].starts_with("join 1 in 03 under ") && writes[6].ends_with("(evidence of [4]): 1 drafted"),
+        "{writes:?}"
+    );
     assert_eq!(writes.len(), 7);
     assert_eq!(stored.alerts.iter().map(|a| a.id).collect::<Vec<_>>(), [4, 5], "known and newly joined alerts");
     assert_eq!(stored.findings.first().map(|f| f.tier), Some(Tier::Severe));

@@ -144,16 +144,9 @@ async fn add_evidence(tx: &Tx<'_>, alert: i64, sample: i64, at: Timestamp) -> Re
     .await
 }
 
-/// Joins each sample (in order) to the open alert about its product in its fylke, or starts a draft, as
-/// `joining::plan` decides; a few statements for the whole group. Runs under the writers' lock, so what it reads is
-/// still so when it writes: two samples of one product cannot both find no draft and make two. What each joined.
-pub(super) async fn join_all(tx: &Tx<'_>, assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
-    if joiners.is_empty() {
-        return Ok(Vec::new());
-    }
-    let joinable = joinable(tx, joiners).await?;
-    let plan = joining::plan(assessor, joinable, joiners);
-
+/// Writes what `joining::plan` decided (see `varde_core::Transaction::write_joins`) in a few statements for the whole
+/// group; what each joiner joined.
+pub(super) async fn write_joins(tx: &Tx<'_>, plan: &joining::Plan, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
     // The new drafts first: the rest refers to them by id.
     let new: Vec<&joining::Touched> = plan.touched.iter().filter(|t| matches!(t.target, Target::New(_))).collect();
     let mut ids: Vec<i64> = if new.is_empty() {
@@ -272,7 +265,7 @@ pub(super) async fn join_all(tx: &Tx<'_>, assessor: &Assessor, joiners: &[Joiner
 
 /// The alerts the joiners may join (a superset: `joining::plan` picks), each draft with its newest evidence: one
 /// query for the alerts and their newest evidence, then one round of queries for those samples.
-async fn joinable(tx: &Tx<'_>, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
+pub(super) async fn joinable(tx: &Tx<'_>, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
     let window = alert::JOIN_WINDOW_DAYS * 86_400_000;
     let keys: Vec<&str> = joiners.iter().map(|j| j.key).collect();
     let fylker: Vec<&str> = joiners.iter().map(|j| j.fylke).collect();

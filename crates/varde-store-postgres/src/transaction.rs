@@ -6,6 +6,7 @@ use super::*;
 use varde_core::NewEvent;
 use varde_domain::alert::{AlertStatus, Change};
 use varde_domain::feedback::Intention;
+use varde_domain::joining::{Joinable, Plan};
 use varde_domain::merging::{Merge, Together};
 use varde_domain::sample::Sample;
 use varde_store::AlertRef;
@@ -60,8 +61,12 @@ impl varde_core::Transaction for Core<'_> {
         samples::alert_refs(self.0, sample).await
     }
 
-    async fn join(&self, assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
-        alerts::join_all(self.0, assessor, joiners).await
+    async fn joinable(&self, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
+        alerts::joinable(self.0, joiners).await
+    }
+
+    async fn write_joins(&self, plan: &Plan, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
+        alerts::write_joins(self.0, plan, joiners).await
     }
 
     async fn audit(&self, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<()> {

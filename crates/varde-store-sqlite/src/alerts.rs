@@ -180,11 +180,8 @@ fn content_json(c: &AlertContent) -> String {
     serde_json::to_string(c).expect("plain data serialises")
 }
 
-/// Joins each sample (in order) to the open alert about its product in its fylke, or starts a draft, as
-/// `joining::plan` decides (a draft's text and tier follow its evidence; a published alert keeps its reviewed text
-/// and is marked as having new evidence). What each joined.
-pub(super) fn join_all(conn: &Connection, assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
-    let plan = joining::plan(assessor, joinable(conn, joiners)?, joiners);
+/// Writes what `joining::plan` decided (see `varde_core::Transaction::write_joins`); what each joiner joined.
+pub(super) fn write_joins(conn: &Connection, plan: &joining::Plan, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
     // The new drafts first: the rest refers to them by id.
     let mut ids = Vec::with_capacity(plan.drafted.len());
     for t in plan.touched.iter().filter(|t| matches!(t.target, Target::New(_))) {
@@ -254,7 +251,7 @@ pub(super) fn join_all(conn: &Connection, assessor: &Assessor, joiners: &[Joiner
 }
 
 /// The alerts the joiners may join (a superset: `joining::plan` picks), each draft with its newest evidence.
-fn joinable(conn: &Connection, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
+pub(super) fn joinable(conn: &Connection, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
     let window = alert::JOIN_WINDOW_DAYS * 86_400_000;
     let mut products: Vec<(&str, &str)> = joiners.iter().map(|j| (j.key, j.fylke)).collect();
     products.sort_unstable();

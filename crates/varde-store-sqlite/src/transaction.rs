@@ -8,6 +8,7 @@ use varde_core::NewEvent;
 use varde_domain::alert::{AlertStatus, Change};
 use varde_domain::feedback::Intention;
 use varde_domain::finding::Finding;
+use varde_domain::joining::{Joinable, Plan};
 use varde_domain::merging::{Merge, Together};
 use varde_store::AlertRef;
 
@@ -94,8 +95,12 @@ impl varde_core::Transaction for Tx<'_> {
         samples::alert_refs(self.0, sample)
     }
 
-    async fn join(&self, assessor: &Assessor, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
-        alerts::join_all(self.0, assessor, joiners)
+    async fn joinable(&self, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
+        alerts::joinable(self.0, joiners)
+    }
+
+    async fn write_joins(&self, plan: &Plan, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
+        alerts::write_joins(self.0, plan, joiners)
     }
 
     async fn audit(&self, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<()> {

@@ -48,6 +48,21 @@ pub async fn register<T: Registration>(
     assess(tx, assessor, id, registered, at).await
 }
 
+/// A national role reads a sample: the read is audited (a sample-level read by anyone but its own service's
+/// technicians always is).
+pub async fn read_sample<T: Transaction>(
+    tx: &T,
+    code: SampleCode,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Option<StoredSample>, T::Error> {
+    let sample = tx.stored_sample(code).await?;
+    if sample.is_some() {
+        tx.audit(at, actor, "sample.read", code.compact()).await?;
+    }
+    Ok(sample)
+}
+
 /// Adds an analysis to the sample `code`; with `amends`, the earlier analysis (a current one of the same sample) is
 /// kept but superseded. The sample's status follows its analyses, and it is assessed again.
 pub async fn add_analysis<T: Transaction>(

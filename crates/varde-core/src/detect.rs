@@ -9,7 +9,7 @@ use varde_domain::finding::Finding;
 use varde_domain::indicator::{NewConcern, UserRoomDay};
 use varde_domain::sample::Sample;
 use varde_store::decisions::{self, SignalDraft};
-use varde_store::{StoreError, payloads};
+use varde_store::{Signal, StoreError, payloads};
 
 /// A recorded signal as drafting reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,8 @@ pub struct StoredSignal {
 // `async fn` for the reasons given on `Transaction`.
 #[allow(async_fn_in_trait)]
 pub trait Signals: Transaction {
+    /// Recorded signals, newest first; only open ones unless `all`.
+    async fn signal_list(&self, all: bool) -> Result<Vec<Signal>, Self::Error>;
     async fn signal(&self, id: i64) -> Result<Option<StoredSignal>, Self::Error>;
     /// The samples with these ids and their current findings, in that order; [`StoreError::UnknownSample`] when
     /// one is missing.
@@ -38,6 +40,13 @@ pub trait Signals: Transaction {
     async fn add_evidence(&self, alert: i64, samples: &[i64], at: Timestamp) -> Result<(), Self::Error>;
     /// Marks signal `id` as drafted into alert `alert`.
     async fn mark_drafted(&self, id: i64, alert: i64) -> Result<(), Self::Error>;
+}
+
+/// Lists signals for an analyst; audited, as they name the samples behind them.
+pub async fn read_signals<T: Signals>(tx: &T, all: bool, actor: &str, at: Timestamp) -> Result<Vec<Signal>, T::Error> {
+    let list = tx.signal_list(all).await?;
+    tx.audit(at, actor, "signals.read", if all { "all" } else { "open" }).await?;
+    Ok(list)
 }
 
 /// Drafts an alert from an open signal's evidence (`decisions::signal_draft`: national signals make national

@@ -11,7 +11,7 @@
 //! (an alert drafted from a signal, indicators recorded), [`warn`] (a reviewer's action on an alert, merging two drafts,
 //! archiving stale drafts, services acknowledging alerts and escalations to them), [`reach`] (subscriptions, the fan-out of alert events to subscribers, settling their outbox), and
 //! [`retention`]. Each concern beyond the common rows of [`Transaction`] has a port of its own (`Feedback`,
-//! `Signals`, `Indicators`, `Acknowledgements`, `Reach`, `Retention`), so a use case asks only for what it reads and writes.
+//! `Signals`, `Indicators`, `Acknowledgements`, `AlertPhotos`, `Reach`, `Retention`), so a use case asks only for what it reads and writes.
 //!
 //! Registration on PostgreSQL is the one use case a backend runs itself: it commits registrations in groups, with
 //! the same decisions (`decisions::registered`, `decisions::assessed`, `joining::plan`) applied to the whole group
@@ -34,7 +34,7 @@ use varde_domain::finding::Finding;
 use varde_domain::joining::{Joinable, Joiner, Plan};
 use varde_domain::merging::{Merge, Together};
 use varde_domain::sample::{NewAnalysis, Sample};
-use varde_store::{AlertRef, StoreError};
+use varde_store::{AlertRef, StoreError, StoredSample};
 
 /// An event to append to the durable event log (its sequence number is the log's to give).
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +83,8 @@ pub trait Transaction {
     async fn fylke_of(&self, sample: i64) -> Result<String, Self::Error>;
     /// Makes `findings` the sample's current findings, assessed at `at`; earlier ones are kept as history.
     async fn replace_findings(&self, sample: i64, findings: &[Finding], at: Timestamp) -> Result<(), Self::Error>;
+    /// The sample with `code`, with its current findings and the alerts it is evidence for.
+    async fn stored_sample(&self, code: SampleCode) -> Result<Option<StoredSample>, Self::Error>;
     /// The alerts sample `sample` is evidence for, by id.
     async fn alert_refs(&self, sample: i64) -> Result<Vec<AlertRef>, Self::Error>;
     /// The alerts the joiners may join (a superset: `joining::plan` picks), each draft with its newest evidence; read
@@ -114,6 +116,8 @@ pub trait Transaction {
 
     /// The alert with `id` as stored.
     async fn alert(&self, id: i64) -> Result<Option<Alert>, Self::Error>;
+    /// The samples behind alert `id`, newest first.
+    async fn alert_evidence(&self, id: i64) -> Result<Vec<StoredSample>, Self::Error>;
     /// The area (fylke, or "national") an alert is about, as its product key grouped it.
     async fn alert_area(&self, id: i64) -> Result<String, Self::Error>;
     /// Writes a reviewer's change to alert `id` as [`Change::row`] says, and the public version it makes, if any

@@ -13,7 +13,7 @@ use varde_domain::sample::{Analysis, Component, ComponentRole, Form, Outcome, St
 use varde_domain::service::ServiceSlug;
 use varde_domain::subscription::{Channel, GIVE_UP_AFTER, Preferences};
 use varde_domain::{ErrorCode, Lang, Tier};
-use varde_store::{Event, Handover, MessageKind, NewSubscriber, Requested, Subscriber};
+use varde_store::{Event, Handover, MessageKind, NewSubscriber, Requested, StoredSample, Subscriber};
 
 /// Runs a use case against [`Memory`], whose methods never wait.
 fn now<R>(use_case: impl Future<Output = R>) -> R {
@@ -107,6 +107,8 @@ struct Memory {
     /// How many attempts a message has had before this one.
     attempts: u32,
     signal: Option<detect::StoredSignal>,
+    /// An evidence sample's photo.
+    photo: Option<Vec<u8>>,
     /// Whether the row an insert would add is there already (a sample's code, a user-room day, an acknowledgement).
     there: bool,
     purged: varde_store::Purged,
@@ -155,6 +157,9 @@ impl Transaction for Memory {
         self.wrote(format!("findings of {sample}: {tiers:?}"));
         Ok(())
     }
+    async fn stored_sample(&self, _code: SampleCode) -> Result<Option<StoredSample>, StoreError> {
+        unreachable!("not asked here")
+    }
     async fn alert_refs(&self, _sample: i64) -> Result<Vec<AlertRef>, StoreError> {
         Ok(vec![AlertRef { id: 4, status: AlertStatus::Published, tier: Tier::Warning }])
     }
@@ -197,6 +202,9 @@ impl Transaction for Memory {
     }
     async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError> {
         Ok(self.alert.clone().filter(|a| a.id == id))
+    }
+    async fn alert_evidence(&self, _id: i64) -> Result<Vec<StoredSample>, StoreError> {
+        unreachable!("not asked here")
     }
     async fn alert_area(&self, _id: i64) -> Result<String, StoreError> {
         Ok("03".into())
@@ -515,6 +523,9 @@ fn settling_drops_sent_and_refused_messages_retries_failures_until_it_gives_up_a
 }
 
 impl detect::Signals for Memory {
+    async fn signal_list(&self, _all: bool) -> Result<Vec<varde_store::Signal>, StoreError> {
+        unreachable!("not asked here")
+    }
     async fn signal(&self, _id: i64) -> Result<Option<detect::StoredSignal>, StoreError> {
         Ok(self.signal.clone())
     }
@@ -731,4 +742,55 @@ fn a_registration_stores_the_sample_and_its_analyses_then_assesses_it_as_answere
     let refused = now(check::register(&taken, &w, sample.code, new, "user:3", t));
     assert!(matches!(refused, Err(StoreError::CodeTaken)), "{refused:?}");
     assert_eq!(taken.writes(), Vec::<String>::new());
+}
+
+impl warn::AlertPhotos for Memory {
+    async fn is_evidence(&self, _alert: i64, _sample: i64) -> Result<bool, StoreError> {
+        Ok(self.there)
+    }
+    async fn sample_photo(&self, _sample: i64) -> Result<Option<(Vec<u8>, u32, u32)>, StoreError> {
+        Ok(self.photo.clone().map(|jpeg| (jpeg, 640, 480)))
+    }
+    async fn put_alert_photo(
+        &self,
+        alert: i64,
+        sample: i64,
+        photo: &warn::ChosenPhoto,
+        _at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.wrote(format!("photo of {sample} for {alert}: {}x{} sha1 {}", photo.width, photo.height, photo.sha1));
+        Ok(())
+    }
+}
+
+#[test]
+fn an_alert_photo_is_an_evidence_samples_photo_copied_with_its_digest() {
+    let w = assessor();
+    let t = at("2026-11-03T10:00:00Z");
+    let code = SampleCode::parse("7KQ2-MX9P-4RTB").unwrap();
+    let with = |there: bool, photo: Option<&[u8]>| Memory {
+        sample: Some(severe_sample(&w, 1)),
+        alert: Some(draft(&w, 7)),
+        there,
+        photo: photo.map(<[u8]>::to_vec),
+        ..Memory::default()
+    };
+    let chosen = with(true, Some(b"abc"));
+    now(warn::choose_alert_photo(&chosen, 7, code, "user:2", t)).unwrap();
+    assert_eq!(
+        chosen.writes(),
+        [
+            // SHA-1 of "abc", the FIPS 180 test vector.
+            "photo of 1 for 7: 640x480 sha1 a9993e364706816aba3e25717850c26c9cd0d89d",
+            "audit user:2 alert.photo alert:7 sample:7KQ2MX9P4RTB",
+        ]
+    );
+    for (tx, why) in [(with(false, Some(b"abc")), "is not evidence"), (with(true, None), "has no photo")] {
+        let refused = now(warn::choose_alert_photo(&tx, 7, code, "user:2", t));
+        assert!(
+            matches!(&refused, Err(StoreError::Invalid { code: ErrorCode::InvalidValue, message }) if message.contains(why)),
+            "{refused:?}"
+        );
+        assert_eq!(tx.writes(), Vec::<String>::new());
+    }
 }

@@ -1,15 +1,17 @@
 //! The use cases of warning that every backend runs the same way: a reviewer's action on an alert, merging two
 //! drafts of one product, archiving drafts no new evidence has joined, and the services' side: acknowledging an
-//! alert, and an alert escalated to a service that has not.
+//! alert, and an alert escalated to a service that has not; the samples behind an alert read, and the photo published
+//! with it chosen.
 
 use crate::{NewEvent, Transaction};
 use jiff::Timestamp;
 use varde_domain::ErrorCode;
+use varde_domain::SampleCode;
 use varde_domain::alert::{self, Alert, AlertAction, AlertEdit, Change};
 use varde_domain::assess::Assessor;
 use varde_domain::merging;
 use varde_domain::service::ServiceSlug;
-use varde_store::{StoreError, decisions, payloads};
+use varde_store::{StoreError, StoredSample, decisions, payloads};
 
 /// The actor background jobs write as.
 const VARDE: &str = "varde";
@@ -49,6 +51,19 @@ pub async fn change_alert<T: Transaction>(
         .await?;
     }
     Ok(changed)
+}
+
+/// A reviewer reads the samples behind alert `id`, newest first; audited, as a sample-level read.
+pub async fn read_evidence<T: Transaction>(
+    tx: &T,
+    id: i64,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Vec<StoredSample>, T::Error> {
+    tx.alert(id).await?.ok_or(StoreError::UnknownAlert)?;
+    let evidence = tx.alert_evidence(id).await?;
+    tx.audit(at, actor, "alert.evidence.read", &format!("alert:{id}")).await?;
+    Ok(evidence)
 }
 
 /// Merges draft `from` into draft `into` (both drafts or archived, about the same area), as `merging::plan`
@@ -146,4 +161,55 @@ pub async fn record_escalation<T: Acknowledgements>(
         tx.audit(at, VARDE, "alert.escalate", &format!("alert:{alert} service:{service}")).await?;
     }
     Ok(added)
+}
+
+/// What choosing an alert's photo reads and writes besides [`Transaction`]'s rows.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait AlertPhotos: Transaction {
+    /// Whether sample `sample` is evidence for alert `alert`.
+    async fn is_evidence(&self, alert: i64, sample: i64) -> Result<bool, Self::Error>;
+    /// Sample `sample`'s photo (already without metadata): the JPEG, its width and height.
+    async fn sample_photo(&self, sample: i64) -> Result<Option<(Vec<u8>, u32, u32)>, Self::Error>;
+    /// Makes `photo` the one published with alert `alert`, replacing any chosen before.
+    async fn put_alert_photo(
+        &self,
+        alert: i64,
+        sample: i64,
+        photo: &ChosenPhoto,
+        at: Timestamp,
+    ) -> Result<(), Self::Error>;
+}
+
+/// A photo chosen for an alert, as published: the JPEG, its size and its SHA-1 digest (CAP's `digest`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChosenPhoto {
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// Hex.
+    pub sha1: String,
+}
+
+/// A reviewer chooses the photo of one of an alert's evidence samples to publish with it (replacing any chosen
+/// before). The photo is copied, so it stays with the alert when retention removes the sample's.
+pub async fn choose_alert_photo<T: AlertPhotos>(
+    tx: &T,
+    alert: i64,
+    code: SampleCode,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    use sha1::Digest;
+    let invalid = |message: String| StoreError::Invalid { code: ErrorCode::InvalidValue, message };
+    tx.alert(alert).await?.ok_or(StoreError::UnknownAlert)?;
+    let sample = tx.sample_id(code).await?;
+    if !tx.is_evidence(alert, sample).await? {
+        return Err(invalid(format!("sample {code} is not evidence for alert {alert}")).into());
+    }
+    let (jpeg, width, height) =
+        tx.sample_photo(sample).await?.ok_or_else(|| invalid(format!("sample {code} has no photo")))?;
+    let sha1 = hex::encode(sha1::Sha1::digest(&jpeg));
+    tx.put_alert_photo(alert, sample, &ChosenPhoto { jpeg, width, height, sha1 }, at).await?;
+    tx.audit(at, actor, "alert.photo", &format!("alert:{alert} sample:{}", code.compact())).await
 }

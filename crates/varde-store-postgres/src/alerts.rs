@@ -2,7 +2,6 @@
 
 use super::samples::{current_findings_of, load_samples, load_stored_many};
 use super::*;
-use varde_domain::ErrorCode;
 use varde_domain::alert::{self, AlertContent, AlertStatus};
 use varde_domain::finding::Finding;
 use varde_domain::joining::{self, Joinable, Joiner, Target};
@@ -420,43 +419,6 @@ pub(super) async fn area(tx: &Tx<'_>, id: i64) -> Result<String> {
     Ok(row.ok_or(Error::Store(StoreError::UnknownAlert))?.try_get(0)?)
 }
 
-/// Copies the photo of one of the alert's evidence samples to the alert, to be published with it.
-pub(super) async fn choose_photo(tx: &Tx<'_>, alert: i64, code: SampleCode, actor: &str, at: Timestamp) -> Result<()> {
-    use sha1::Digest;
-    load_alert(tx, alert).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let sample = sample_id_of(tx, code).await?;
-    let evidence: bool = query_one(
-        tx,
-        "SELECT EXISTS (SELECT 1 FROM alert_evidence WHERE alert_id = $1 AND sample_id = $2)",
-        &[&alert, &sample],
-    )
-    .await?
-    .try_get(0)?;
-    if !evidence {
-        return Err(StoreError::Invalid {
-            code: ErrorCode::InvalidValue,
-            message: format!("sample {code} is not evidence for alert {alert}"),
-        }
-        .into());
-    }
-    let photo = query_opt(tx, "SELECT jpeg, width, height FROM photos WHERE sample_id = $1", &[&sample]).await?;
-    let photo = photo.ok_or_else(|| StoreError::Invalid {
-        code: ErrorCode::InvalidValue,
-        message: format!("sample {code} has no photo"),
-    })?;
-    let (jpeg, width, height): (Vec<u8>, i64, i64) = (photo.try_get(0)?, photo.try_get(1)?, photo.try_get(2)?);
-    let sha1 = hex::encode(sha1::Sha1::digest(&jpeg));
-    execute(
-        tx,
-        "INSERT INTO alert_photos (alert_id, sample_id, jpeg, width, height, sha1, chosen_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (alert_id) DO UPDATE SET sample_id = excluded.sample_id, jpeg = excluded.jpeg, width = excluded.width,
-         height = excluded.height, sha1 = excluded.sha1, chosen_ms = excluded.chosen_ms",
-        &[&alert, &sample, &jpeg, &width, &height, &sha1, &ms(at)],
-    )
-    .await?;
-    append_audit(tx, at, actor, "alert.photo", &format!("alert:{alert} sample:{}", code.compact())).await
-}
-
 /// Writes a reviewer's change to alert `id` as `alert::Change` decided it, and the public version it makes.
 pub(super) async fn write_change(
     tx: &Tx<'_>,
@@ -517,6 +479,10 @@ pub(super) async fn write_change(
 }
 
 impl varde_core::detect::Signals for super::Core<'_> {
+    async fn signal_list(&self, all: bool) -> Result<Vec<varde_store::Signal>> {
+        events::signals(self.0, all).await
+    }
+
     async fn signal(&self, id: i64) -> Result<Option<varde_core::detect::StoredSignal>> {
         let row = query_opt(self.0, "SELECT area, stream, status, evidence FROM signals WHERE id = $1", &[&id]).await?;
         row.map(|r| {
@@ -574,6 +540,38 @@ impl varde_core::detect::Signals for super::Core<'_> {
 
     async fn mark_drafted(&self, id: i64, alert: i64) -> Result<()> {
         execute(self.0, "UPDATE signals SET status = 'drafted', alert_id = $2 WHERE id = $1", &[&id, &alert]).await?;
+        Ok(())
+    }
+}
+
+impl varde_core::warn::AlertPhotos for super::Core<'_> {
+    async fn is_evidence(&self, alert: i64, sample: i64) -> Result<bool> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM alert_evidence WHERE alert_id = $1 AND sample_id = $2)";
+        Ok(query_one(self.0, sql, &[&alert, &sample]).await?.try_get(0)?)
+    }
+
+    async fn sample_photo(&self, sample: i64) -> Result<Option<(Vec<u8>, u32, u32)>> {
+        query_opt(self.0, "SELECT jpeg, width, height FROM photos WHERE sample_id = $1", &[&sample])
+            .await?
+            .map(|r| Ok((r.try_get(0)?, narrow(r.try_get(1)?, "photo width")?, narrow(r.try_get(2)?, "photo height")?)))
+            .transpose()
+    }
+
+    async fn put_alert_photo(
+        &self,
+        alert: i64,
+        sample: i64,
+        p: &varde_core::warn::ChosenPhoto,
+        at: Timestamp,
+    ) -> Result<()> {
+        execute(
+            self.0,
+            "INSERT INTO alert_photos (alert_id, sample_id, jpeg, width, height, sha1, chosen_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (alert_id) DO UPDATE SET sample_id = excluded.sample_id, jpeg = excluded.jpeg, width = excluded.width,
+             height = excluded.height, sha1 = excluded.sha1, chosen_ms = excluded.chosen_ms",
+            &[&alert, &sample, &p.jpeg, &i64::from(p.width), &i64::from(p.height), &p.sha1, &ms(at)],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -630,13 +630,7 @@ impl Store for PostgresStore {
     ) -> Result<Option<StoredSample>, StoreError> {
         let actor = actor.clone();
         self.write(move |tx| {
-            Box::pin(async move {
-                let sample = samples::load_stored(tx, code).await?;
-                if sample.is_some() {
-                    append_audit(tx, at, &actor.actor, "sample.read", code.compact()).await?;
-                }
-                Ok(sample)
-            })
+            Box::pin(async move { varde_core::check::read_sample(&Core(tx), code, &actor.actor, at).await })
         })
         .await
     }
@@ -677,12 +671,7 @@ impl Store for PostgresStore {
     async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError> {
         let actor = actor.clone();
         self.write(move |tx| {
-            Box::pin(async move {
-                alerts::load_alert(tx, id).await?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-                let evidence = alerts::evidence(tx, id, usize::MAX).await?;
-                append_audit(tx, at, &actor.actor, "alert.evidence.read", &format!("alert:{id}")).await?;
-                Ok(evidence)
-            })
+            Box::pin(async move { varde_core::warn::read_evidence(&Core(tx), id, &actor.actor, at).await })
         })
         .await
     }
@@ -785,11 +774,7 @@ impl Store for PostgresStore {
     ) -> Result<Vec<varde_store::Signal>, StoreError> {
         let actor = actor.clone();
         self.write(move |tx| {
-            Box::pin(async move {
-                let list = events::signals(tx, all).await?;
-                append_audit(tx, at, &actor.actor, "signals.read", if all { "all" } else { "open" }).await?;
-                Ok(list)
-            })
+            Box::pin(async move { varde_core::detect::read_signals(&Core(tx), all, &actor.actor, at).await })
         })
         .await
     }
@@ -1057,8 +1042,13 @@ impl Store for PostgresStore {
         actor: &Principal,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |tx| Box::pin(async move { alerts::choose_photo(tx, alert, code, &actor, at).await })).await
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(
+                async move { varde_core::warn::choose_alert_photo(&Core(tx), alert, code, &actor.actor, at).await },
+            )
+        })
+        .await
     }
 
     async fn acknowledge(

@@ -57,6 +57,10 @@ impl varde_core::Transaction for Core<'_> {
         registrations::insert_findings(self.0, &rows).await
     }
 
+    async fn stored_sample(&self, code: SampleCode) -> Result<Option<StoredSample>> {
+        samples::load_stored(self.0, code).await
+    }
+
     async fn alert_refs(&self, sample: i64) -> Result<Vec<AlertRef>> {
         samples::alert_refs(self.0, sample).await
     }
@@ -92,6 +96,10 @@ impl varde_core::Transaction for Core<'_> {
 
     async fn alert(&self, id: i64) -> Result<Option<Alert>> {
         alerts::load_alert(self.0, id).await
+    }
+
+    async fn alert_evidence(&self, id: i64) -> Result<Vec<StoredSample>> {
+        alerts::evidence(self.0, id, usize::MAX).await
     }
 
     async fn alert_area(&self, id: i64) -> Result<String> {

@@ -2,7 +2,6 @@
 
 use super::samples::load_stored;
 use super::*;
-use varde_domain::ErrorCode;
 use varde_domain::Tier;
 use varde_domain::alert::{self, Alert, AlertContent, AlertStatus, AlertVersion};
 use varde_domain::finding::Finding;
@@ -381,39 +380,6 @@ pub(super) fn area(conn: &Connection, id: i64) -> Result<String> {
         .ok_or(Error::Store(StoreError::UnknownAlert))
 }
 
-/// Copies the photo of one of the alert's evidence samples to the alert, to be published with it.
-pub(super) fn choose_photo(conn: &Connection, alert: i64, code: SampleCode, actor: &str, at: Timestamp) -> Result<()> {
-    use sha1::Digest;
-    load_alert(conn, alert)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-    let sample = super::samples::sample_id_of(conn, code)?;
-    let evidence: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM alert_evidence WHERE alert_id = ?1 AND sample_id = ?2)")?
-        .query_row(params![alert, sample], |r| r.get(0))?;
-    if !evidence {
-        return Err(StoreError::Invalid {
-            code: ErrorCode::InvalidValue,
-            message: format!("sample {code} is not evidence for alert {alert}"),
-        }
-        .into());
-    }
-    let photo: Option<(Vec<u8>, u32, u32)> = conn
-        .prepare_cached("SELECT jpeg, width, height FROM photos WHERE sample_id = ?1")?
-        .query_row([sample], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let (jpeg, width, height) = photo.ok_or_else(|| StoreError::Invalid {
-        code: ErrorCode::InvalidValue,
-        message: format!("sample {code} has no photo"),
-    })?;
-    let sha1 = hex::encode(sha1::Sha1::digest(&jpeg));
-    conn.prepare_cached(
-        "INSERT INTO alert_photos (alert_id, sample_id, jpeg, width, height, sha1, chosen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (alert_id) DO UPDATE SET sample_id = excluded.sample_id, jpeg = excluded.jpeg, width = excluded.width,
-         height = excluded.height, sha1 = excluded.sha1, chosen_ms = excluded.chosen_ms",
-    )?
-    .execute(params![alert, sample, jpeg, width, height, sha1, ms(at)])?;
-    append_audit(conn, at, actor, "alert.photo", &format!("alert:{alert} sample:{}", code.compact()))
-}
-
 /// Writes a reviewer's change to alert `id` as `alert::Change` decided it, and the public version it makes.
 pub(super) fn write_change(
     conn: &Connection,
@@ -455,6 +421,10 @@ pub(super) fn write_change(
 }
 
 impl varde_core::detect::Signals for super::Tx<'_> {
+    async fn signal_list(&self, all: bool) -> Result<Vec<varde_store::Signal>> {
+        super::events::signals(self.0, all)
+    }
+
     async fn signal(&self, id: i64) -> Result<Option<varde_core::detect::StoredSignal>> {
         let row: Option<(String, String, String, String)> = self
             .0
@@ -521,6 +491,40 @@ impl varde_core::detect::Signals for super::Tx<'_> {
         self.0
             .prepare_cached("UPDATE signals SET status = 'drafted', alert_id = ?2 WHERE id = ?1")?
             .execute(params![id, alert])?;
+        Ok(())
+    }
+}
+
+impl varde_core::warn::AlertPhotos for super::Tx<'_> {
+    async fn is_evidence(&self, alert: i64, sample: i64) -> Result<bool> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM alert_evidence WHERE alert_id = ?1 AND sample_id = ?2)")?
+            .query_row(params![alert, sample], |r| r.get(0))?)
+    }
+
+    async fn sample_photo(&self, sample: i64) -> Result<Option<(Vec<u8>, u32, u32)>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT jpeg, width, height FROM photos WHERE sample_id = ?1")?
+            .query_row([sample], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?)
+    }
+
+    async fn put_alert_photo(
+        &self,
+        alert: i64,
+        sample: i64,
+        p: &varde_core::warn::ChosenPhoto,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO alert_photos (alert_id, sample_id, jpeg, width, height, sha1, chosen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (alert_id) DO UPDATE SET sample_id = excluded.sample_id, jpeg = excluded.jpeg, width = excluded.width,
+                 height = excluded.height, sha1 = excluded.sha1, chosen_ms = excluded.chosen_ms",
+            )?
+            .execute(params![alert, sample, p.jpeg, p.width, p.height, p.sha1, ms(at)])?;
         Ok(())
     }
 }

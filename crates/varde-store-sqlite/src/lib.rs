@@ -508,14 +508,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<Option<StoredSample>, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| {
-            let sample = samples::load_stored(conn, code)?;
-            if sample.is_some() {
-                append_audit(conn, at, &actor, "sample.read", code.compact())?;
-            }
-            Ok(sample)
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::check::read_sample(&Tx(conn), code, &actor, at))).await
     }
 
     async fn samples_of(
@@ -546,14 +539,7 @@ impl Store for SqliteStore {
 
     async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| {
-            alerts::load_alert(conn, id)?.ok_or(Error::Store(StoreError::UnknownAlert))?;
-            // usize::MAX is -1 as SQLite sees it: LIMIT -1 means no limit.
-            let evidence = alerts::evidence(conn, id, usize::MAX)?;
-            append_audit(conn, at, &actor, "alert.evidence.read", &format!("alert:{id}"))?;
-            Ok(evidence)
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::warn::read_evidence(&Tx(conn), id, &actor, at))).await
     }
 
     async fn change_alert(
@@ -646,12 +632,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<Vec<varde_store::Signal>, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| {
-            let list = events::signals(conn, all)?;
-            append_audit(conn, at, &actor, "signals.read", if all { "all" } else { "open" })?;
-            Ok(list)
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::detect::read_signals(&Tx(conn), all, &actor, at))).await
     }
 
     async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
@@ -869,7 +850,10 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| alerts::choose_photo(conn, alert, code, &actor, at)).await
+        self.write(move |conn| {
+            transaction::now(varde_core::warn::choose_alert_photo(&Tx(conn), alert, code, &actor, at))
+        })
+        .await
     }
 
     async fn acknowledge(

@@ -91,6 +91,10 @@ impl varde_core::Transaction for Tx<'_> {
         Ok(())
     }
 
+    async fn stored_sample(&self, code: SampleCode) -> Result<Option<StoredSample>> {
+        samples::load_stored(self.0, code)
+    }
+
     async fn alert_refs(&self, sample: i64) -> Result<Vec<AlertRef>> {
         samples::alert_refs(self.0, sample)
     }
@@ -126,6 +130,11 @@ impl varde_core::Transaction for Tx<'_> {
 
     async fn alert(&self, id: i64) -> Result<Option<Alert>> {
         alerts::load_alert(self.0, id)
+    }
+
+    async fn alert_evidence(&self, id: i64) -> Result<Vec<StoredSample>> {
+        // usize::MAX is -1 as SQLite sees it: LIMIT -1 means no limit.
+        alerts::evidence(self.0, id, usize::MAX)
     }
 
     async fn alert_area(&self, id: i64) -> Result<String> {

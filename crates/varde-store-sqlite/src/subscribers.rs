@@ -147,14 +147,6 @@ pub(super) fn escalations(conn: &Connection, alert: i64) -> Result<Vec<ServiceSl
     slugs.into_iter().map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).collect()
 }
 
-/// The columns a request writes of a subscriber: keys, fylker, tier and language.
-fn request_columns(new: &NewSubscriber) -> (Option<String>, Option<String>, String, &'static str, &'static str) {
-    let (p256dh, auth) = new.push_keys.clone().unzip();
-    let prefs = &new.preferences;
-    let fylker = serde_json::to_string(&prefs.fylker).expect("strings serialise");
-    (p256dh, auth, fylker, prefs.min_tier.as_str(), prefs.lang.code())
-}
-
 impl varde_core::reach::Reach for super::Tx<'_> {
     async fn subscriber_with(&self, channel: Channel, address: &str) -> Result<Option<(i64, bool)>> {
         let found: Option<(i64, Option<i64>)> = self
@@ -166,7 +158,7 @@ impl varde_core::reach::Reach for super::Tx<'_> {
     }
 
     async fn insert_subscriber(&self, new: &NewSubscriber, at: Timestamp, confirmed: Option<Timestamp>) -> Result<i64> {
-        let (p256dh, auth, fylker, min_tier, lang) = request_columns(new);
+        let (p256dh, auth, fylker, min_tier, lang) = varde_store::request_columns(new);
         self.0
             .prepare_cached(
                 "INSERT INTO subscribers (channel, address, p256dh, auth, fylker, min_tier, lang, nonce, created_ms, confirmed_ms)
@@ -194,7 +186,7 @@ impl varde_core::reach::Reach for super::Tx<'_> {
         at: Timestamp,
         confirmed: Option<Timestamp>,
     ) -> Result<()> {
-        let (p256dh, auth, fylker, min_tier, lang) = request_columns(new);
+        let (p256dh, auth, fylker, min_tier, lang) = varde_store::request_columns(new);
         self.0
             .prepare_cached(
                 "UPDATE subscribers SET p256dh = ?2, auth = ?3, fylker = ?4, min_tier = ?5, lang = ?6, created_ms = ?7,

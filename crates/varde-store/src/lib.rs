@@ -184,6 +184,15 @@ pub fn feedback_from_stored(
     Ok((intention, Some(Outcome { used, effect, unexpected })))
 }
 
+/// A subscription request as every backend stores it: the push keys (p256dh, auth), the fylker as a JSON array, and
+/// the codes of the lowest tier and the language.
+pub fn request_columns(new: &NewSubscriber) -> (Option<String>, Option<String>, String, &'static str, &'static str) {
+    let (p256dh, auth) = new.push_keys.clone().unzip();
+    let prefs = &new.preferences;
+    let fylker = serde_json::to_string(&prefs.fylker).expect("strings serialise");
+    (p256dh, auth, fylker, prefs.min_tier.as_str(), prefs.lang.code())
+}
+
 /// A reference spectrum of a catalogue substance, for the library.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewReferenceSpectrum {

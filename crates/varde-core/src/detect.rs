@@ -9,7 +9,7 @@ use varde_domain::finding::Finding;
 use varde_domain::indicator::{NewConcern, UserRoomDay};
 use varde_domain::sample::Sample;
 use varde_store::decisions::{self, SignalDraft};
-use varde_store::{Signal, StoreError, payloads};
+use varde_store::{NewSignal, Signal, StoreError, payloads};
 
 /// A recorded signal as drafting reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,8 @@ pub struct StoredSignal {
 // `async fn` for the reasons given on `Transaction`.
 #[allow(async_fn_in_trait)]
 pub trait Signals: Transaction {
+    /// Records a signal unless one for its stream, area and week is recorded; true when it was new.
+    async fn insert_signal(&self, signal: &NewSignal, at: Timestamp) -> Result<bool, Self::Error>;
     /// Recorded signals, newest first; only open ones unless `all`.
     async fn signal_list(&self, all: bool) -> Result<Vec<Signal>, Self::Error>;
     async fn signal(&self, id: i64) -> Result<Option<StoredSignal>, Self::Error>;
@@ -40,6 +42,15 @@ pub trait Signals: Transaction {
     async fn add_evidence(&self, alert: i64, samples: &[i64], at: Timestamp) -> Result<(), Self::Error>;
     /// Marks signal `id` as drafted into alert `alert`.
     async fn mark_drafted(&self, id: i64, alert: i64) -> Result<(), Self::Error>;
+}
+
+/// Records the signals of an hourly run: each stream, area and week once, however often it is seen; how many were new.
+pub async fn record_signals<T: Signals>(tx: &T, signals: &[NewSignal], at: Timestamp) -> Result<usize, T::Error> {
+    let mut new = 0;
+    for signal in signals {
+        new += usize::from(tx.insert_signal(signal, at).await?);
+    }
+    Ok(new)
 }
 
 /// Lists signals for an analyst; audited, as they name the samples behind them.
@@ -90,6 +101,8 @@ pub trait Indicators: Transaction {
     async fn has_user_room_day(&self, service: i64, day: &str) -> Result<bool, Self::Error>;
     /// Stores a user room's counts for a day, replacing earlier ones.
     async fn put_user_room_day(&self, service: i64, day: &UserRoomDay) -> Result<(), Self::Error>;
+    /// Stores the drug-induced deaths of a year, replacing earlier figures for it.
+    async fn put_deaths(&self, year: i32, deaths: u32, note: Option<&str>, source: &str) -> Result<(), Self::Error>;
 }
 
 /// Stores an anonymous concern report (audited as the public, with the report's id only).
@@ -112,4 +125,18 @@ pub async fn record_user_room_day<T: Indicators>(
     let action = if existed { "user_room_day.correct" } else { "user_room_day.add" };
     tx.audit(at, actor, action, &format!("{}:{date}", day.service)).await?;
     Ok(!existed)
+}
+
+/// Adds or replaces drug-induced deaths for years (year, deaths, note, source), audited as one import from the
+/// command line; how many years.
+pub async fn import_deaths<T: Indicators>(
+    tx: &T,
+    rows: &[(i32, u32, Option<String>, String)],
+    at: Timestamp,
+) -> Result<usize, T::Error> {
+    for (year, deaths, note, source) in rows {
+        tx.put_deaths(*year, *deaths, note.as_deref(), source).await?;
+    }
+    tx.audit(at, "cli", "deaths.import", &format!("{} years", rows.len())).await?;
+    Ok(rows.len())
 }

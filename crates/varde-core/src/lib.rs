@@ -99,6 +99,8 @@ pub trait Transaction {
 
     /// Appends an entry to the audit chain.
     async fn audit(&self, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<(), Self::Error>;
+    /// The newest event's sequence number (0 when there is none).
+    async fn newest_event(&self) -> Result<i64, Self::Error>;
     /// Appends an event to the event log (announced to readers once the transaction commits).
     async fn event(&self, event: NewEvent) -> Result<(), Self::Error>;
     /// Records an alert's change of status, with who and why.

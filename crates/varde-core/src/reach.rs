@@ -1,11 +1,14 @@
 //! The use cases of reach that every backend runs the same way: a subscription asked for, confirmed and ended,
 //! unconfirmed requests removed, alert events fanned out to the subscribers who want them, and how handing a message
-//! over went.
+//! over went; webhook subscribers added and their deliveries recorded.
 
 use crate::Transaction;
 use jiff::Timestamp;
+use varde_domain::Tier;
 use varde_domain::subscription::{Channel, GIVE_UP_AFTER};
-use varde_store::{Event, Handover, MessageKind, NewSubscriber, Requested, StoreError, Subscriber, decisions};
+use varde_store::{
+    Delivery, Event, Handover, MessageKind, NewSubscriber, Requested, StoreError, Subscriber, Webhook, decisions,
+};
 
 /// How many events one fan-out reads; the caller runs it again at once while it reports more.
 pub const FAN_OUT_EVENTS: usize = 200;
@@ -49,8 +52,6 @@ pub trait Reach: Transaction {
     /// The last event the fan-out has handled; none before the first fan-out.
     async fn fan_out_cursor(&self) -> Result<Option<i64>, Self::Error>;
     async fn set_fan_out_cursor(&self, seq: i64) -> Result<(), Self::Error>;
-    /// The newest event's sequence number (0 when there is none).
-    async fn newest_event(&self) -> Result<i64, Self::Error>;
     /// Events after `seq`, oldest first, at most `limit`.
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, Self::Error>;
     /// The confirmed subscribers, as committed by every write before this one: a backend whose writers are not
@@ -190,6 +191,54 @@ pub async fn settle_messages<T: Reach>(tx: &T, outcomes: &[(i64, Handover)], at:
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// What webhook subscribers need written besides [`Transaction`]'s rows.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait Webhooks: Transaction {
+    /// Stores a webhook subscriber whose cursor starts at `cursor`; its id.
+    async fn insert_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        min_tier: Tier,
+        fylker: &[String],
+        cursor: i64,
+        at: Timestamp,
+    ) -> Result<i64, Self::Error>;
+    /// Records one delivery attempt.
+    async fn insert_delivery(&self, delivery: &Delivery) -> Result<(), Self::Error>;
+    /// Moves a webhook's cursor to `seq`, never back: a late or repeated call cannot make a subscriber receive an
+    /// event twice.
+    async fn advance_webhook(&self, id: i64, seq: i64) -> Result<(), Self::Error>;
+}
+
+/// Adds a webhook subscriber (audited). It starts at the present: it receives what happens from now on, not the
+/// whole history.
+pub async fn add_webhook<T: Webhooks>(
+    tx: &T,
+    url: &str,
+    secret: &str,
+    min_tier: Tier,
+    fylker: &[String],
+    actor: &str,
+    at: Timestamp,
+) -> Result<Webhook, T::Error> {
+    let cursor = tx.newest_event().await?;
+    let id = tx.insert_webhook(url, secret, min_tier, fylker, cursor, at).await?;
+    tx.audit(at, actor, "webhook.add", &format!("webhook:{id}")).await?;
+    let (url, secret, fylker) = (url.to_owned(), secret.to_owned(), fylker.to_vec());
+    Ok(Webhook { id, url, secret, min_tier, fylker, cursor, active: true })
+}
+
+/// Records a delivery attempt; a successful one moves the subscriber's cursor to its event.
+pub async fn record_delivery<T: Webhooks>(tx: &T, delivery: &Delivery) -> Result<(), T::Error> {
+    tx.insert_delivery(delivery).await?;
+    if delivery.ok {
+        tx.advance_webhook(delivery.webhook_id, delivery.event_seq).await?;
     }
     Ok(())
 }

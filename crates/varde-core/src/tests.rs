@@ -183,6 +183,9 @@ impl Transaction for Memory {
         self.wrote(format!("audit {actor} {action} {subject}"));
         Ok(())
     }
+    async fn newest_event(&self) -> Result<i64, StoreError> {
+        Ok(self.log.last().map_or(0, |e| e.seq))
+    }
     async fn event(&self, event: NewEvent) -> Result<(), StoreError> {
         self.wrote(format!("event {} public {}", event.kind, event.public));
         self.events.borrow_mut().push(event);
@@ -392,9 +395,6 @@ impl reach::Reach for Memory {
         self.wrote(format!("cursor {seq}"));
         Ok(())
     }
-    async fn newest_event(&self) -> Result<i64, StoreError> {
-        Ok(self.log.last().map_or(0, |e| e.seq))
-    }
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
         Ok(self.log.iter().filter(|e| e.seq > seq).take(limit).cloned().collect())
     }
@@ -523,6 +523,9 @@ fn settling_drops_sent_and_refused_messages_retries_failures_until_it_gives_up_a
 }
 
 impl detect::Signals for Memory {
+    async fn insert_signal(&self, _signal: &varde_store::NewSignal, _at: Timestamp) -> Result<bool, StoreError> {
+        unreachable!("not asked here")
+    }
     async fn signal_list(&self, _all: bool) -> Result<Vec<varde_store::Signal>, StoreError> {
         unreachable!("not asked here")
     }
@@ -609,6 +612,9 @@ fn retention_is_audited_only_when_it_removed_something() {
 }
 
 impl detect::Indicators for Memory {
+    async fn put_deaths(&self, _year: i32, _deaths: u32, _note: Option<&str>, _source: &str) -> Result<(), StoreError> {
+        unreachable!("not asked here")
+    }
     async fn insert_concern(
         &self,
         _report: &varde_domain::indicator::NewConcern,
@@ -793,4 +799,53 @@ fn an_alert_photo_is_an_evidence_samples_photo_copied_with_its_digest() {
         );
         assert_eq!(tx.writes(), Vec::<String>::new());
     }
+}
+
+impl reach::Webhooks for Memory {
+    async fn insert_webhook(
+        &self,
+        url: &str,
+        _secret: &str,
+        min_tier: Tier,
+        _fylker: &[String],
+        cursor: i64,
+        _at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.wrote(format!("webhook {url} from {} at {cursor}", min_tier.as_str()));
+        Ok(2)
+    }
+    async fn insert_delivery(&self, d: &varde_store::Delivery) -> Result<(), StoreError> {
+        self.wrote(format!("delivery of {} to {}: ok {}", d.event_seq, d.webhook_id, d.ok));
+        Ok(())
+    }
+    async fn advance_webhook(&self, id: i64, seq: i64) -> Result<(), StoreError> {
+        self.wrote(format!("webhook {id} past {seq}"));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_webhook_starts_at_the_newest_event_and_only_a_delivered_event_moves_its_cursor() {
+    let t = at("2026-11-03T10:00:00Z");
+    let tx = Memory {
+        log: vec![alert_event(1, "alert.published", true), alert_event(8, "alert.updated", true)],
+        ..Memory::default()
+    };
+    let hook = now(reach::add_webhook(&tx, "https://example.org/h", "s", Tier::Warning, &[], "user:1", t)).unwrap();
+    assert_eq!((hook.id, hook.cursor), (2, 8));
+    assert_eq!(tx.writes(), ["webhook https://example.org/h from warning at 8", "audit user:1 webhook.add webhook:2"]);
+
+    let delivery = |ok| varde_store::Delivery {
+        webhook_id: 2,
+        event_seq: 9,
+        attempt: 1,
+        at: t,
+        ok,
+        status: Some(if ok { 200 } else { 503 }),
+        error: None,
+    };
+    let tx = Memory::default();
+    now(reach::record_delivery(&tx, &delivery(false))).unwrap();
+    now(reach::record_delivery(&tx, &delivery(true))).unwrap();
+    assert_eq!(tx.writes(), ["delivery of 9 to 2: ok false", "delivery of 9 to 2: ok true", "webhook 2 past 9"]);
 }

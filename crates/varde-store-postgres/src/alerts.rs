@@ -479,6 +479,18 @@ pub(super) async fn write_change(
 }
 
 impl varde_core::detect::Signals for super::Core<'_> {
+    async fn insert_signal(&self, s: &varde_store::NewSignal, at: Timestamp) -> Result<bool> {
+        let evidence = serde_json::to_string(&s.evidence).expect("ids serialise");
+        let new = execute(
+            self.0,
+            "INSERT INTO signals (computed_ms, stream, area, week, method, observed, expected, upperbound, evidence)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (stream, area, week) DO NOTHING",
+            &[&ms(at), &s.stream, &s.area, &s.week, &s.method, &s.observed, &s.expected, &s.upperbound, &evidence],
+        )
+        .await?;
+        Ok(new > 0)
+    }
+
     async fn signal_list(&self, all: bool) -> Result<Vec<varde_store::Signal>> {
         events::signals(self.0, all).await
     }

@@ -75,35 +75,6 @@ pub(super) async fn after(tx: &Tx<'_>, seq: i64, n: usize) -> Result<Vec<Event>>
     .collect()
 }
 
-pub(super) async fn add_webhook(
-    tx: &Tx<'_>,
-    url: &str,
-    secret: &str,
-    min_tier: Tier,
-    fylker: &[String],
-    at: Timestamp,
-) -> Result<Webhook> {
-    // A new subscriber starts at the present: it receives what happens from now on, not the whole history.
-    let cursor = newest(tx).await?;
-    let list = serde_json::to_string(fylker).expect("strings serialise");
-    let id: i64 = query_one(
-        tx,
-        "INSERT INTO webhooks (url, secret, min_tier, fylker, cursor, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        &[&url, &secret, &min_tier.as_str(), &list, &cursor, &ms(at)],
-    )
-    .await?
-    .try_get(0)?;
-    Ok(Webhook {
-        id,
-        url: url.to_owned(),
-        secret: secret.to_owned(),
-        min_tier,
-        fylker: fylker.to_vec(),
-        cursor,
-        active: true,
-    })
-}
-
 pub(super) async fn webhooks(tx: &Tx<'_>) -> Result<Vec<Webhook>> {
     query(tx, "SELECT id, url, secret, min_tier, fylker, cursor, active FROM webhooks ORDER BY id", &[])
         .await?
@@ -120,19 +91,6 @@ pub(super) async fn webhooks(tx: &Tx<'_>) -> Result<Vec<Webhook>> {
             })
         })
         .collect()
-}
-
-pub(super) async fn record_delivery(tx: &Tx<'_>, d: &Delivery) -> Result<()> {
-    execute(
-        tx,
-        "INSERT INTO deliveries (webhook_id, event_seq, attempt, at_ms, ok, status, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[&d.webhook_id, &d.event_seq, &i64::from(d.attempt), &ms(d.at), &d.ok, &d.status.map(i64::from), &d.error],
-    )
-    .await?;
-    if d.ok {
-        skip_to(tx, d.webhook_id, d.event_seq).await?;
-    }
-    Ok(())
 }
 
 pub(super) async fn skip_to(tx: &Tx<'_>, webhook_id: i64, seq: i64) -> Result<()> {
@@ -185,21 +143,6 @@ pub(super) async fn warning_times(tx: &Tx<'_>) -> Result<Vec<WarningTimes>> {
         })
     })
     .collect()
-}
-
-pub(super) async fn record_signals(tx: &Tx<'_>, signals: &[varde_store::NewSignal], at: Timestamp) -> Result<usize> {
-    let mut new = 0;
-    for s in signals {
-        let evidence = serde_json::to_string(&s.evidence).expect("ids serialise");
-        new += execute(
-            tx,
-            "INSERT INTO signals (computed_ms, stream, area, week, method, observed, expected, upperbound, evidence)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (stream, area, week) DO NOTHING",
-            &[&ms(at), &s.stream, &s.area, &s.week, &s.method, &s.observed, &s.expected, &s.upperbound, &evidence],
-        )
-        .await?;
-    }
-    Ok(new as usize)
 }
 
 pub(super) async fn signals(tx: &Tx<'_>, all: bool) -> Result<Vec<varde_store::Signal>> {
@@ -270,24 +213,6 @@ pub(super) async fn user_room_days(
         Ok((record, r.try_get(1)?))
     })
     .collect()
-}
-
-pub(super) async fn import_deaths(
-    tx: &Tx<'_>,
-    rows: &[(i32, u32, Option<String>, String)],
-    at: Timestamp,
-) -> Result<usize> {
-    for (year, deaths, note, source) in rows {
-        execute(
-            tx,
-            "INSERT INTO deaths (year, deaths, note, source) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (year) DO UPDATE SET deaths = excluded.deaths, note = excluded.note, source = excluded.source",
-            &[&i64::from(*year), &i64::from(*deaths), note, source],
-        )
-        .await?;
-    }
-    append_audit(tx, at, "cli", "deaths.import", &format!("{} years", rows.len())).await?;
-    Ok(rows.len())
 }
 
 pub(super) async fn deaths(tx: &Tx<'_>) -> Result<Vec<(i32, u32)>> {
@@ -443,6 +368,17 @@ pub(super) async fn revoke_token(tx: &Tx<'_>, id: i64, actor: &str, at: Timestam
 }
 
 impl varde_core::detect::Indicators for super::Core<'_> {
+    async fn put_deaths(&self, year: i32, deaths: u32, note: Option<&str>, source: &str) -> Result<()> {
+        execute(
+            self.0,
+            "INSERT INTO deaths (year, deaths, note, source) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (year) DO UPDATE SET deaths = excluded.deaths, note = excluded.note, source = excluded.source",
+            &[&i64::from(year), &i64::from(deaths), &note, &source],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn insert_concern(&self, r: &varde_domain::indicator::NewConcern, at: Timestamp) -> Result<i64> {
         Ok(query_one(
             self.0,
@@ -476,5 +412,41 @@ impl varde_core::detect::Indicators for super::Core<'_> {
         )
         .await?;
         Ok(())
+    }
+}
+
+impl varde_core::reach::Webhooks for super::Core<'_> {
+    async fn insert_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        min_tier: Tier,
+        fylker: &[String],
+        cursor: i64,
+        at: Timestamp,
+    ) -> Result<i64> {
+        let fylker = serde_json::to_string(fylker).expect("strings serialise");
+        Ok(query_one(
+            self.0,
+            "INSERT INTO webhooks (url, secret, min_tier, fylker, cursor, created_ms) VALUES ($1, $2, $3, $4, $5, $6)
+             RETURNING id",
+            &[&url, &secret, &min_tier.as_str(), &fylker, &cursor, &ms(at)],
+        )
+        .await?
+        .try_get(0)?)
+    }
+
+    async fn insert_delivery(&self, d: &Delivery) -> Result<()> {
+        execute(
+            self.0,
+            "INSERT INTO deliveries (webhook_id, event_seq, attempt, at_ms, ok, status, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&d.webhook_id, &d.event_seq, &i64::from(d.attempt), &ms(d.at), &d.ok, &d.status.map(i64::from), &d.error],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn advance_webhook(&self, id: i64, seq: i64) -> Result<()> {
+        skip_to(self.0, id, seq).await
     }
 }

@@ -734,9 +734,7 @@ impl Store for PostgresStore {
         let (url, secret, fylker, actor) = (url.to_owned(), secret.to_owned(), fylker.to_vec(), actor.clone());
         self.write(move |tx| {
             Box::pin(async move {
-                let hook = events::add_webhook(tx, &url, &secret, min_tier, &fylker, at).await?;
-                append_audit(tx, at, &actor.actor, "webhook.add", &format!("webhook:{}", hook.id)).await?;
-                Ok(hook)
+                varde_core::reach::add_webhook(&Core(tx), &url, &secret, min_tier, &fylker, &actor.actor, at).await
             })
         })
         .await
@@ -747,7 +745,8 @@ impl Store for PostgresStore {
     }
 
     async fn record_delivery(&self, delivery: Delivery) -> Result<(), StoreError> {
-        self.write(move |tx| Box::pin(async move { events::record_delivery(tx, &delivery).await })).await
+        self.write(move |tx| Box::pin(async move { varde_core::reach::record_delivery(&Core(tx), &delivery).await }))
+            .await
     }
 
     async fn skip_to(&self, webhook_id: i64, seq: i64) -> Result<(), StoreError> {
@@ -763,7 +762,8 @@ impl Store for PostgresStore {
     }
 
     async fn record_signals(&self, signals: Vec<varde_store::NewSignal>, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |tx| Box::pin(async move { events::record_signals(tx, &signals, at).await })).await
+        self.write(move |tx| Box::pin(async move { varde_core::detect::record_signals(&Core(tx), &signals, at).await }))
+            .await
     }
 
     async fn signals(
@@ -826,7 +826,8 @@ impl Store for PostgresStore {
         rows: Vec<(i32, u32, Option<String>, String)>,
         at: Timestamp,
     ) -> Result<usize, StoreError> {
-        self.write(move |tx| Box::pin(async move { events::import_deaths(tx, &rows, at).await })).await
+        self.write(move |tx| Box::pin(async move { varde_core::detect::import_deaths(&Core(tx), &rows, at).await }))
+            .await
     }
 
     async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError> {

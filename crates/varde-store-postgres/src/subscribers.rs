@@ -229,10 +229,6 @@ impl varde_core::reach::Reach for super::Core<'_> {
         Ok(())
     }
 
-    async fn newest_event(&self) -> Result<i64> {
-        events::newest(self.0).await
-    }
-
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<varde_store::Event>> {
         events::after(self.0, seq, limit).await
     }

@@ -77,6 +77,10 @@ impl varde_core::Transaction for Core<'_> {
         append_audit(self.0, at, actor, action, subject).await
     }
 
+    async fn newest_event(&self) -> Result<i64> {
+        events::newest(self.0).await
+    }
+
     async fn event(&self, event: NewEvent) -> Result<()> {
         events::append_all(self.0, &[event]).await?;
         Ok(())

@@ -59,38 +59,6 @@ pub(super) fn after(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<Eve
         .collect()
 }
 
-pub(super) fn add_webhook(
-    conn: &Connection,
-    url: &str,
-    secret: &str,
-    min_tier: Tier,
-    fylker: &[String],
-    at: Timestamp,
-) -> Result<Webhook> {
-    // A new subscriber starts at the present: it receives what happens from now on, not the whole history.
-    let cursor = newest(conn)?;
-    conn.execute(
-        "INSERT INTO webhooks (url, secret, min_tier, fylker, cursor, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            url,
-            secret,
-            min_tier.as_str(),
-            serde_json::to_string(fylker).expect("strings serialise"),
-            cursor,
-            ms(at)
-        ],
-    )?;
-    Ok(Webhook {
-        id: conn.last_insert_rowid(),
-        url: url.to_owned(),
-        secret: secret.to_owned(),
-        min_tier,
-        fylker: fylker.to_vec(),
-        cursor,
-        active: true,
-    })
-}
-
 pub(super) fn webhooks(conn: &Connection) -> Result<Vec<Webhook>> {
     let mut stmt =
         conn.prepare_cached("SELECT id, url, secret, min_tier, fylker, cursor, active FROM webhooks ORDER BY id")?;
@@ -110,15 +78,6 @@ pub(super) fn webhooks(conn: &Connection) -> Result<Vec<Webhook>> {
             })
         })
         .collect()
-}
-
-pub(super) fn record_delivery(conn: &Connection, d: &Delivery) -> Result<()> {
-    conn.prepare_cached("INSERT INTO deliveries (webhook_id, event_seq, attempt, at_ms, ok, status, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-        .execute(params![d.webhook_id, d.event_seq, d.attempt, ms(d.at), d.ok, d.status, d.error])?;
-    if d.ok {
-        skip_to(conn, d.webhook_id, d.event_seq)?;
-    }
-    Ok(())
 }
 
 pub(super) fn skip_to(conn: &Connection, webhook_id: i64, seq: i64) -> Result<()> {
@@ -176,28 +135,6 @@ pub(super) fn warning_times(conn: &Connection) -> Result<Vec<WarningTimes>> {
             })
         })
         .collect()
-}
-
-pub(super) fn record_signals(conn: &Connection, signals: &[varde_store::NewSignal], at: Timestamp) -> Result<usize> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO signals (computed_ms, stream, area, week, method, observed, expected, upperbound, evidence)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (stream, area, week) DO NOTHING",
-    )?;
-    let mut new = 0;
-    for s in signals {
-        new += stmt.execute(params![
-            ms(at),
-            s.stream,
-            s.area,
-            s.week,
-            s.method,
-            s.observed,
-            s.expected,
-            s.upperbound,
-            serde_json::to_string(&s.evidence).expect("ids serialise"),
-        ])?;
-    }
-    Ok(new)
 }
 
 pub(super) fn signals(conn: &Connection, all: bool) -> Result<Vec<varde_store::Signal>> {
@@ -281,22 +218,6 @@ pub(super) fn user_room_days(
             Ok((varde_domain::indicator::UserRoomDay { service, day, visits, overdoses, naloxone, referrals }, fylke))
         })
         .collect()
-}
-
-pub(super) fn import_deaths(
-    conn: &Connection,
-    rows: &[(i32, u32, Option<String>, String)],
-    at: Timestamp,
-) -> Result<usize> {
-    for (year, deaths, note, source) in rows {
-        conn.execute(
-            "INSERT INTO deaths (year, deaths, note, source) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (year) DO UPDATE SET deaths = excluded.deaths, note = excluded.note, source = excluded.source",
-            params![year, deaths, note, source],
-        )?;
-    }
-    append_audit(conn, at, "cli", "deaths.import", &format!("{} years", rows.len()))?;
-    Ok(rows.len())
 }
 
 pub(super) fn deaths(conn: &Connection) -> Result<Vec<(i32, u32)>> {
@@ -446,6 +367,16 @@ pub(super) fn revoke_token(conn: &Connection, id: i64, actor: &str, at: Timestam
 }
 
 impl varde_core::detect::Indicators for super::Tx<'_> {
+    async fn put_deaths(&self, year: i32, deaths: u32, note: Option<&str>, source: &str) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO deaths (year, deaths, note, source) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (year) DO UPDATE SET deaths = excluded.deaths, note = excluded.note, source = excluded.source",
+            )?
+            .execute(params![year, deaths, note, source])?;
+        Ok(())
+    }
+
     async fn insert_concern(&self, r: &varde_domain::indicator::NewConcern, at: Timestamp) -> Result<i64> {
         self.0
             .prepare_cached(
@@ -472,5 +403,38 @@ impl varde_core::detect::Indicators for super::Tx<'_> {
             )?
             .execute(params![service, d.day.to_string(), d.visits, d.overdoses, d.naloxone, d.referrals])?;
         Ok(())
+    }
+}
+
+impl varde_core::reach::Webhooks for super::Tx<'_> {
+    async fn insert_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        min_tier: Tier,
+        fylker: &[String],
+        cursor: i64,
+        at: Timestamp,
+    ) -> Result<i64> {
+        let fylker = serde_json::to_string(fylker).expect("strings serialise");
+        self.0
+            .prepare_cached(
+                "INSERT INTO webhooks (url, secret, min_tier, fylker, cursor, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![url, secret, min_tier.as_str(), fylker, cursor, ms(at)])?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    async fn insert_delivery(&self, d: &Delivery) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO deliveries (webhook_id, event_seq, attempt, at_ms, ok, status, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![d.webhook_id, d.event_seq, d.attempt, ms(d.at), d.ok, d.status, d.error])?;
+        Ok(())
+    }
+
+    async fn advance_webhook(&self, id: i64, seq: i64) -> Result<()> {
+        skip_to(self.0, id, seq)
     }
 }

@@ -594,9 +594,7 @@ impl Store for SqliteStore {
     ) -> Result<Webhook, StoreError> {
         let (url, secret, fylker, actor) = (url.to_owned(), secret.to_owned(), fylker.to_vec(), actor.actor.clone());
         self.write(move |conn| {
-            let hook = events::add_webhook(conn, &url, &secret, min_tier, &fylker, at)?;
-            append_audit(conn, at, &actor, "webhook.add", &format!("webhook:{}", hook.id))?;
-            Ok(hook)
+            transaction::now(varde_core::reach::add_webhook(&Tx(conn), &url, &secret, min_tier, &fylker, &actor, at))
         })
         .await
     }
@@ -606,7 +604,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_delivery(&self, delivery: Delivery) -> Result<(), StoreError> {
-        self.write(move |conn| events::record_delivery(conn, &delivery)).await
+        self.write(move |conn| transaction::now(varde_core::reach::record_delivery(&Tx(conn), &delivery))).await
     }
 
     async fn skip_to(&self, webhook_id: i64, seq: i64) -> Result<(), StoreError> {
@@ -622,7 +620,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_signals(&self, signals: Vec<varde_store::NewSignal>, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |conn| events::record_signals(conn, &signals, at)).await
+        self.write(move |conn| transaction::now(varde_core::detect::record_signals(&Tx(conn), &signals, at))).await
     }
 
     async fn signals(
@@ -675,7 +673,7 @@ impl Store for SqliteStore {
         rows: Vec<(i32, u32, Option<String>, String)>,
         at: Timestamp,
     ) -> Result<usize, StoreError> {
-        self.write(move |conn| events::import_deaths(conn, &rows, at)).await
+        self.write(move |conn| transaction::now(varde_core::detect::import_deaths(&Tx(conn), &rows, at))).await
     }
 
     async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError> {

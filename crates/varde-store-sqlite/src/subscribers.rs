@@ -244,10 +244,6 @@ impl varde_core::reach::Reach for super::Tx<'_> {
         Ok(())
     }
 
-    async fn newest_event(&self) -> Result<i64> {
-        super::events::newest(self.0)
-    }
-
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<varde_store::Event>> {
         super::events::after(self.0, seq, limit)
     }

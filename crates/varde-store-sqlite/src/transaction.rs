@@ -111,6 +111,10 @@ impl varde_core::Transaction for Tx<'_> {
         append_audit(self.0, at, actor, action, subject)
     }
 
+    async fn newest_event(&self) -> Result<i64> {
+        events::newest(self.0)
+    }
+
     async fn event(&self, e: NewEvent) -> Result<()> {
         events::append(self.0, e.at, e.kind, e.public, e.tier, &e.fylker, e.alert_id, &e.payload)?;
         Ok(())

@@ -6,16 +6,18 @@
 //! the domain (`varde_domain::{assess, joining, merging, alert}`) and `varde_store::decisions` decide. So a third
 //! backend writes rows, not use cases, and the two that exist cannot drift apart in what a use case does.
 //!
-//! The use cases, by the chain they serve: [`check`] (an analysis added or amended, a sample assessed, what
-//! the person said about the result), [`detect`]
-//! (an alert drafted from a signal, indicators recorded), [`warn`] (a reviewer's action on an alert, merging two drafts,
-//! archiving stale drafts, services acknowledging alerts and escalations to them), [`reach`] (subscriptions, the fan-out of alert events to subscribers, settling their outbox), and
-//! [`retention`]. Each concern beyond the common rows of [`Transaction`] has a port of its own (`Feedback`,
-//! `Signals`, `Indicators`, `Acknowledgements`, `AlertPhotos`, `Reach`, `Retention`), so a use case asks only for what it reads and writes.
+//! The use cases, by the chain they serve: [`check`] (a sample registered, an analysis added or amended, a sample
+//! assessed and joined to its product's draft, what the person said about the result), [`detect`] (signals recorded
+//! and read, an alert drafted from a signal, indicators recorded), [`warn`] (a reviewer's action on an alert, merging
+//! two drafts, archiving stale drafts, an alert's evidence read and its photo chosen, services acknowledging alerts
+//! and escalations to them), [`reach`] (subscriptions, the fan-out of alert events to subscribers, settling their
+//! outbox, webhooks and their deliveries) and [`retention`]. Each concern beyond the common rows of [`Transaction`]
+//! has a port of its own (`Registration`, `Feedback`, `Signals`, `Indicators`, `Acknowledgements`, `AlertPhotos`,
+//! `Reach`, `Webhooks`, `Retention`), so a use case asks only for what it reads and writes.
 //!
-//! Registration on PostgreSQL is the one use case a backend runs itself: it commits registrations in groups, with
-//! the same decisions (`decisions::registered`, `decisions::assessed`, `joining::plan`) applied to the whole group
-//! at once, in a few statements per group.
+//! SQLite serves registration one sample at a time ([`check::register`]). PostgreSQL commits registrations in
+//! groups, with the same decisions (`decisions::registered`, `decisions::assessed`) applied to the whole group in a
+//! few statements, and the core's [`check::join`] for join-or-draft.
 
 pub mod check;
 pub mod detect;
@@ -54,8 +56,8 @@ pub struct NewEvent {
 /// Every method is one small read or write with no decision in it; the use cases in this crate call them in order.
 /// Nothing is committed until the backend commits the whole transaction, so a use case that fails half-way leaves
 /// nothing behind.
-// The methods are `async fn`: PostgreSQL's are round trips, SQLite's return at once (its writer thread drives them
-// with `now_or_never`). The lint warns that a caller generic over the trait cannot require the futures to be `Send`;
+// The methods are `async fn`: PostgreSQL's are round trips, SQLite's return at once (its writer thread finishes a
+// use case in one poll). The lint warns that a caller generic over the trait cannot require the futures to be `Send`;
 // no caller needs that — each backend calls the core with its own concrete transaction, whose futures are `Send`
 // exactly when the backend's are (PostgreSQL's, which tokio moves between threads) and need not be otherwise
 // (SQLite's, which never leave the writer thread).

@@ -9,7 +9,7 @@ use varde_domain::feedback::{Intention, Outcome};
 use varde_domain::joining::{self, Joiner};
 use varde_domain::sample::{NewAnalysis, NewSample, Sample, Status};
 use varde_store::decisions::{self, Assessment};
-use varde_store::{AlertRef, StoredSample};
+use varde_store::{AlertRef, NewAnalysisSpectrum, NewReferenceSpectrum, StoreError, StoredSample};
 
 /// What registering one sample at a time writes besides [`Transaction`]'s rows. PostgreSQL does not serve it: it
 /// commits registrations in groups (its `registrations.rs`), with the same decisions for the whole group.
@@ -172,4 +172,71 @@ pub async fn record_outcome<T: Feedback>(
     let sample = tx.sample_id(code).await?;
     tx.store_outcome(sample, outcome, at).await?;
     tx.audit(at, "public", "sample.outcome", code.compact()).await
+}
+
+/// What attaching files to samples and the reference library writes besides [`Transaction`]'s rows.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait Attachments: Transaction {
+    /// Stores (or replaces) sample `sample`'s photo, already re-encoded without metadata.
+    async fn put_photo(&self, sample: i64, jpeg: &[u8], size: (u32, u32), at: Timestamp) -> Result<(), Self::Error>;
+    /// Stores a spectrum attached to an analysis; its id.
+    async fn insert_analysis_spectrum(
+        &self,
+        spectrum: &NewAnalysisSpectrum,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64, Self::Error>;
+    /// Adds a spectrum to the reference library; its id.
+    async fn insert_reference_spectrum(
+        &self,
+        spectrum: &NewReferenceSpectrum,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64, Self::Error>;
+}
+
+/// Stores (or replaces) a sample's photo (audited).
+pub async fn set_photo<T: Attachments>(
+    tx: &T,
+    code: SampleCode,
+    jpeg: &[u8],
+    size: (u32, u32),
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    let sample = tx.sample_id(code).await?;
+    tx.put_photo(sample, jpeg, size, at).await?;
+    tx.audit(at, actor, "photo.set", code.compact()).await
+}
+
+/// Attaches a spectrum to one of sample `code`'s analyses (refused for another sample's analysis); audited. Its id.
+pub async fn attach_spectrum<T: Attachments>(
+    tx: &T,
+    code: SampleCode,
+    spectrum: &NewAnalysisSpectrum,
+    actor: &str,
+    at: Timestamp,
+) -> Result<i64, T::Error> {
+    let sample = tx.sample_id(code).await?;
+    if tx.analysis_link(spectrum.analysis_id).await?.map(|(of, _)| of) != Some(sample) {
+        let message = format!("sample {code} has no analysis {}", spectrum.analysis_id);
+        return Err(StoreError::Invalid { code: varde_domain::ErrorCode::UnknownAnalysis, message }.into());
+    }
+    let id = tx.insert_analysis_spectrum(spectrum, actor, at).await?;
+    let subject = format!("{} analysis {}", code.compact(), spectrum.analysis_id);
+    tx.audit(at, actor, "spectrum.attach", &subject).await?;
+    Ok(id)
+}
+
+/// Adds a reference spectrum to the library (audited); its id.
+pub async fn add_reference_spectrum<T: Attachments>(
+    tx: &T,
+    spectrum: &NewReferenceSpectrum,
+    actor: &str,
+    at: Timestamp,
+) -> Result<i64, T::Error> {
+    let id = tx.insert_reference_spectrum(spectrum, actor, at).await?;
+    tx.audit(at, actor, "reference_spectrum.add", &format!("{id} {}", spectrum.substance)).await?;
+    Ok(id)
 }

@@ -7,18 +7,20 @@
 //! backend writes rows, not use cases, and the two that exist cannot drift apart in what a use case does.
 //!
 //! The use cases, by the chain they serve: [`check`] (a sample registered, an analysis added or amended, a sample
-//! assessed and joined to its product's draft, what the person said about the result), [`detect`] (signals recorded
-//! and read, an alert drafted from a signal, indicators recorded), [`warn`] (a reviewer's action on an alert, merging
-//! two drafts, archiving stale drafts, an alert's evidence read and its photo chosen, services acknowledging alerts
-//! and escalations to them), [`reach`] (subscriptions, the fan-out of alert events to subscribers, settling their
-//! outbox, webhooks and their deliveries) and [`retention`]. Each concern beyond the common rows of [`Transaction`]
-//! has a port of its own (`Registration`, `Feedback`, `Signals`, `Indicators`, `Acknowledgements`, `AlertPhotos`,
-//! `Reach`, `Webhooks`, `Retention`), so a use case asks only for what it reads and writes.
+//! assessed and joined to its product's draft, photos and spectra attached, what the person said about the result),
+//! [`detect`] (signals recorded and read, an alert drafted from a signal, indicators recorded), [`warn`] (a
+//! reviewer's action on an alert, merging two drafts, archiving stale drafts, an alert's evidence read and its photo
+//! chosen, services acknowledging alerts and escalations to them), [`reach`] (subscriptions, the fan-out of alert
+//! events to subscribers, settling their outbox, webhooks and their deliveries), [`retention`], and [`admin`]
+//! (services, tokens, users). Each concern beyond the common rows of [`Transaction`] has a port of its own
+//! (`Registration`, `Attachments`, `Feedback`, `Signals`, `Indicators`, `Acknowledgements`, `AlertPhotos`, `Reach`,
+//! `Webhooks`, `Retention`, `Administration`), so a use case asks only for what it reads and writes.
 //!
 //! SQLite serves registration one sample at a time ([`check::register`]). PostgreSQL commits registrations in
 //! groups, with the same decisions (`decisions::registered`, `decisions::assessed`) applied to the whole group in a
 //! few statements, and the core's [`check::join`] for join-or-draft.
 
+pub mod admin;
 pub mod check;
 pub mod detect;
 pub mod reach;

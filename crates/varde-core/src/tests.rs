@@ -849,3 +849,60 @@ fn a_webhook_starts_at_the_newest_event_and_only_a_delivered_event_moves_its_cur
     now(reach::record_delivery(&tx, &delivery(true))).unwrap();
     assert_eq!(tx.writes(), ["delivery of 9 to 2: ok false", "delivery of 9 to 2: ok true", "webhook 2 past 9"]);
 }
+
+impl admin::Administration for Memory {
+    async fn insert_service(
+        &self,
+        _service: &varde_domain::service::Service,
+        _at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        unreachable!("not asked here")
+    }
+    async fn insert_token(
+        &self,
+        _token: &varde_store::NewToken,
+        _service: Option<i64>,
+        _at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        unreachable!("not asked here")
+    }
+    async fn revoke_token(&self, _id: i64, _at: Timestamp) -> Result<bool, StoreError> {
+        unreachable!("not asked here")
+    }
+    async fn insert_user(
+        &self,
+        _username: &str,
+        _password_hash: &str,
+        _role: varde_domain::auth::Role,
+        _service: Option<i64>,
+        _at: Timestamp,
+    ) -> Result<Option<i64>, StoreError> {
+        unreachable!("not asked here")
+    }
+    async fn user_id(&self, username: &str) -> Result<Option<i64>, StoreError> {
+        Ok((username == "kari").then_some(6))
+    }
+    async fn set_password_hash(&self, user: i64, password_hash: &str) -> Result<(), StoreError> {
+        self.wrote(format!("password of {user}: {password_hash}"));
+        Ok(())
+    }
+    async fn end_sessions(&self, user: i64) -> Result<(), StoreError> {
+        self.wrote(format!("sessions of {user} ended"));
+        Ok(())
+    }
+    async fn set_contact(&self, _slug: &str, _email: Option<&str>) -> Result<bool, StoreError> {
+        unreachable!("not asked here")
+    }
+}
+
+#[test]
+fn a_new_password_ends_the_users_sessions_and_an_unknown_user_is_refused() {
+    let t = at("2026-11-03T10:00:00Z");
+    let tx = Memory::default();
+    now(admin::set_password(&tx, "kari", "$argon2id$x", "cli", t)).unwrap();
+    assert_eq!(tx.writes(), ["password of 6: $argon2id$x", "sessions of 6 ended", "audit cli user.password user:6"]);
+    let none = Memory::default();
+    let refused = now(admin::set_password(&none, "ola", "$argon2id$x", "cli", t));
+    assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::NotFound, .. })), "{refused:?}");
+    assert_eq!(none.writes(), Vec::<String>::new());
+}

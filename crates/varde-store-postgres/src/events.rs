@@ -2,7 +2,6 @@
 //! users and tokens.
 
 use super::*;
-use varde_domain::ErrorCode;
 use varde_store::{Delivery, Event, WarningTimes, Webhook};
 
 pub(super) async fn newest(tx: &Tx<'_>) -> Result<i64> {
@@ -223,34 +222,6 @@ pub(super) async fn deaths(tx: &Tx<'_>) -> Result<Vec<(i32, u32)>> {
         .collect()
 }
 
-pub(super) async fn add_user(
-    tx: &Tx<'_>,
-    username: &str,
-    hash: &str,
-    role: Role,
-    service: Option<&str>,
-    actor: &str,
-    at: Timestamp,
-) -> Result<i64> {
-    let service = match service {
-        Some(slug) => Some(service_id(tx, slug).await?),
-        None => None,
-    };
-    let inserted = query_opt(
-        tx,
-        "INSERT INTO users (username, password_hash, role, service_id, created_ms) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (username) DO NOTHING RETURNING id",
-        &[&username, &hash, &role.as_str(), &service, &ms(at)],
-    )
-    .await?;
-    let Some(row) = inserted else {
-        return Err(StoreError::Conflict(format!("a user named '{username}' exists")).into());
-    };
-    let id: i64 = row.try_get(0)?;
-    append_audit(tx, at, actor, "user.add", &format!("user:{id} role:{}", role.as_str())).await?;
-    Ok(id)
-}
-
 pub(super) async fn user(tx: &Tx<'_>, username: &str) -> Result<Option<varde_store::UserRecord>> {
     query_opt(
         tx,
@@ -352,19 +323,6 @@ pub(super) async fn tokens(tx: &Tx<'_>) -> Result<Vec<varde_store::TokenLine>> {
         })
     })
     .collect()
-}
-
-pub(super) async fn revoke_token(tx: &Tx<'_>, id: i64, actor: &str, at: Timestamp) -> Result<()> {
-    let n =
-        execute(tx, "UPDATE tokens SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL", &[&id, &ms(at)]).await?;
-    if n == 0 {
-        return Err(StoreError::Invalid {
-            code: ErrorCode::UnknownToken,
-            message: format!("there is no live token {id}"),
-        }
-        .into());
-    }
-    append_audit(tx, at, actor, "token.revoke", &format!("token:{id}")).await
 }
 
 impl varde_core::detect::Indicators for super::Core<'_> {

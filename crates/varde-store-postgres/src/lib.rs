@@ -20,7 +20,6 @@ use jiff::Timestamp;
 use std::sync::{Arc, Mutex};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
-use varde_domain::ErrorCode as Code;
 use varde_domain::Tier;
 use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
 use varde_domain::assess::Assessor;
@@ -37,6 +36,7 @@ use varde_store::{
     Webhook,
 };
 
+mod admin;
 mod alerts;
 mod error;
 mod events;
@@ -496,26 +496,7 @@ impl Store for PostgresStore {
     async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError> {
         let actor = actor.to_owned();
         self.write(move |tx| {
-            Box::pin(async move {
-                let inserted = execute(
-                    tx,
-                    "INSERT INTO services (slug, name, kind, kommune, fylke, created_ms) VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (slug) DO NOTHING",
-                    &[
-                        &service.slug.as_str(),
-                        &service.name,
-                        &service.kind.as_str(),
-                        &service.kommune,
-                        &service.fylke,
-                        &ms(at),
-                    ],
-                )
-                .await?;
-                if inserted == 0 {
-                    return Err(StoreError::Conflict(format!("a service with slug '{}' exists", service.slug)).into());
-                }
-                append_audit(tx, at, &actor, "service.add", service.slug.as_str()).await
-            })
+            Box::pin(async move { varde_core::admin::add_service(&Core(tx), &service, &actor, at).await })
         })
         .await
     }
@@ -551,24 +532,8 @@ impl Store for PostgresStore {
 
     async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
         let actor = actor.to_owned();
-        self.write(move |tx| {
-            Box::pin(async move {
-                let service = match &token.service {
-                    Some(slug) => Some(service_id(tx, slug.as_str()).await?),
-                    None => None,
-                };
-                let id: i64 = query_one(
-                    tx,
-                    "INSERT INTO tokens (hash, role, service_id, label, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                    &[&&token.hash[..], &token.role.as_str(), &service, &token.label, &ms(at)],
-                )
-                .await?
-                .try_get(0)?;
-                append_audit(tx, at, &actor, "token.issue", &format!("token:{id} role:{}", token.role.as_str())).await?;
-                Ok(id)
-            })
-        })
-        .await
+        self.write(move |tx| Box::pin(async move { varde_core::admin::add_token(&Core(tx), &token, &actor, at).await }))
+            .await
     }
 
     async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
@@ -867,16 +832,8 @@ impl Store for PostgresStore {
         let (username, password_hash, actor) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
         self.write(move |tx| {
             Box::pin(async move {
-                events::add_user(
-                    tx,
-                    &username,
-                    &password_hash,
-                    role,
-                    service.as_ref().map(ServiceSlug::as_str),
-                    &actor,
-                    at,
-                )
-                .await
+                let service = service.as_ref();
+                varde_core::admin::add_user(&Core(tx), &username, &password_hash, role, service, &actor, at).await
             })
         })
         .await
@@ -945,20 +902,9 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let (username, password_hash, actor) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
         self.write(move |tx| {
-            Box::pin(async move {
-                let id: i64 = query_opt(tx, "SELECT id FROM users WHERE username = $1", &[&username])
-                    .await?
-                    .map(|r| r.try_get(0))
-                    .transpose()?
-                    .ok_or_else(|| StoreError::Invalid {
-                        code: Code::NotFound,
-                        message: format!("no user '{username}'"),
-                    })?;
-                execute(tx, "UPDATE users SET password_hash = $2 WHERE id = $1", &[&id, &password_hash]).await?;
-                // A new password ends every session the old one opened.
-                execute(tx, "DELETE FROM sessions WHERE user_id = $1", &[&id]).await?;
-                append_audit(tx, at, &actor, "user.password", &format!("user:{id}")).await
-            })
+            Box::pin(
+                async move { varde_core::admin::set_password(&Core(tx), &username, &password_hash, &actor, at).await },
+            )
         })
         .await
     }
@@ -1007,7 +953,8 @@ impl Store for PostgresStore {
 
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
         let actor = actor.to_owned();
-        self.write(move |tx| Box::pin(async move { events::revoke_token(tx, id, &actor, at).await })).await
+        self.write(move |tx| Box::pin(async move { varde_core::admin::revoke_token(&Core(tx), id, &actor, at).await }))
+            .await
     }
 
     async fn set_photo(
@@ -1020,18 +967,7 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let actor = actor.clone();
         self.write(move |tx| {
-            Box::pin(async move {
-                let id = sample_id_of(tx, code).await?;
-                execute(
-                    tx,
-                    "INSERT INTO photos (sample_id, jpeg, width, height, uploaded_ms) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (sample_id) DO UPDATE SET jpeg = excluded.jpeg, width = excluded.width,
-                     height = excluded.height, uploaded_ms = excluded.uploaded_ms",
-                    &[&id, &jpeg, &i64::from(size.0), &i64::from(size.1), &ms(at)],
-                )
-                .await?;
-                append_audit(tx, at, &actor.actor, "photo.set", code.compact()).await
-            })
+            Box::pin(async move { varde_core::check::set_photo(&Core(tx), code, &jpeg, size, &actor.actor, at).await })
         })
         .await
     }
@@ -1160,8 +1096,12 @@ impl Store for PostgresStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let actor = actor.clone();
-        self.write(move |tx| Box::pin(async move { spectra::add_reference(tx, &spectrum, &actor.actor, at).await }))
-            .await
+        self.write(move |tx| {
+            Box::pin(
+                async move { varde_core::check::add_reference_spectrum(&Core(tx), &spectrum, &actor.actor, at).await },
+            )
+        })
+        .await
     }
 
     async fn reference_spectra(&self) -> Result<Vec<varde_store::ReferenceSpectrum>, StoreError> {
@@ -1185,8 +1125,12 @@ impl Store for PostgresStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let actor = actor.clone();
-        self.write(move |tx| Box::pin(async move { spectra::attach(tx, code, &spectrum, &actor.actor, at).await }))
-            .await
+        self.write(move |tx| {
+            Box::pin(
+                async move { varde_core::check::attach_spectrum(&Core(tx), code, &spectrum, &actor.actor, at).await },
+            )
+        })
+        .await
     }
 
     async fn spectra_of(&self, code: SampleCode) -> Result<Vec<varde_store::AnalysisSpectrum>, StoreError> {
@@ -1269,7 +1213,9 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let (service, actor) = (service.clone(), actor.to_owned());
         self.write(move |tx| {
-            Box::pin(async move { subscribers::set_contact(tx, &service, email.as_deref(), &actor, at).await })
+            Box::pin(async move {
+                varde_core::admin::set_service_contact(&Core(tx), &service, email.as_deref(), &actor, at).await
+            })
         })
         .await
     }

@@ -1,7 +1,6 @@
 //! Reference spectra and spectra attached to analyses.
 
 use super::*;
-use varde_domain::ErrorCode;
 use varde_store::{AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, Technique};
 
 fn blob(values: &[f64]) -> Vec<u8> {
@@ -14,33 +13,6 @@ fn points(bytes: &[u8]) -> Result<Vec<f64>> {
 
 fn technique(text: &str) -> Result<Technique> {
     Technique::parse(text).ok_or_else(|| Error::corrupt(format!("unknown technique {text:?}")))
-}
-
-pub(super) async fn add_reference(
-    tx: &Tx<'_>,
-    spectrum: &NewReferenceSpectrum,
-    actor: &str,
-    at: Timestamp,
-) -> Result<i64> {
-    let id: i64 = query_one(
-        tx,
-        "INSERT INTO reference_spectra (substance, technique, name, source, x, y, added_by, added_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        &[
-            &spectrum.substance,
-            &spectrum.technique.as_str(),
-            &spectrum.name,
-            &spectrum.source,
-            &blob(&spectrum.x),
-            &blob(&spectrum.y),
-            &actor,
-            &ms(at),
-        ],
-    )
-    .await?
-    .try_get(0)?;
-    append_audit(tx, at, actor, "reference_spectrum.add", &format!("{id} {}", spectrum.substance)).await?;
-    Ok(id)
 }
 
 pub(super) async fn references(tx: &Tx<'_>) -> Result<Vec<ReferenceSpectrum>> {
@@ -69,49 +41,6 @@ pub(super) async fn references(tx: &Tx<'_>) -> Result<Vec<ReferenceSpectrum>> {
     .collect()
 }
 
-pub(super) async fn attach(
-    tx: &Tx<'_>,
-    code: SampleCode,
-    spectrum: &NewAnalysisSpectrum,
-    actor: &str,
-    at: Timestamp,
-) -> Result<i64> {
-    let sample_id = sample_id_of(tx, code).await?;
-    let owner: Option<i64> = query_opt(tx, "SELECT sample_id FROM analyses WHERE id = $1", &[&spectrum.analysis_id])
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?;
-    if owner != Some(sample_id) {
-        return Err(StoreError::Invalid {
-            code: ErrorCode::UnknownAnalysis,
-            message: format!("sample {code} has no analysis {}", spectrum.analysis_id),
-        }
-        .into());
-    }
-    let id: i64 = query_one(
-        tx,
-        "INSERT INTO analysis_spectra (analysis_id, technique, filename, format, original, x, y, proposals, uploaded_by, uploaded_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        &[
-            &spectrum.analysis_id,
-            &spectrum.technique.as_str(),
-            &spectrum.filename,
-            &spectrum.format,
-            &spectrum.original,
-            &blob(&spectrum.x),
-            &blob(&spectrum.y),
-            &spectrum.proposals,
-            &actor,
-            &ms(at),
-        ],
-    )
-    .await?
-    .try_get(0)?;
-    let subject = format!("{} analysis {}", code.compact(), spectrum.analysis_id);
-    append_audit(tx, at, actor, "spectrum.attach", &subject).await?;
-    Ok(id)
-}
-
 pub(super) async fn of_sample(tx: &Tx<'_>, code: SampleCode) -> Result<Vec<AnalysisSpectrum>> {
     let sample_id = sample_id_of(tx, code).await?;
     query(
@@ -138,4 +67,70 @@ pub(super) async fn of_sample(tx: &Tx<'_>, code: SampleCode) -> Result<Vec<Analy
         })
     })
     .collect()
+}
+
+impl varde_core::check::Attachments for super::Core<'_> {
+    async fn put_photo(&self, sample: i64, jpeg: &[u8], size: (u32, u32), at: Timestamp) -> Result<()> {
+        execute(
+            self.0,
+            "INSERT INTO photos (sample_id, jpeg, width, height, uploaded_ms) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (sample_id) DO UPDATE SET jpeg = excluded.jpeg, width = excluded.width,
+             height = excluded.height, uploaded_ms = excluded.uploaded_ms",
+            &[&sample, &jpeg, &i64::from(size.0), &i64::from(size.1), &ms(at)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_analysis_spectrum(
+        &self,
+        spectrum: &NewAnalysisSpectrum,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64> {
+        Ok(query_one(
+            self.0,
+            "INSERT INTO analysis_spectra (analysis_id, technique, filename, format, original, x, y, proposals, uploaded_by, uploaded_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            &[
+                &spectrum.analysis_id,
+                &spectrum.technique.as_str(),
+                &spectrum.filename,
+                &spectrum.format,
+                &spectrum.original,
+                &blob(&spectrum.x),
+                &blob(&spectrum.y),
+                &spectrum.proposals,
+                &actor,
+                &ms(at),
+            ],
+        )
+        .await?
+        .try_get(0)?)
+    }
+
+    async fn insert_reference_spectrum(
+        &self,
+        spectrum: &NewReferenceSpectrum,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64> {
+        Ok(query_one(
+            self.0,
+            "INSERT INTO reference_spectra (substance, technique, name, source, x, y, added_by, added_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            &[
+                &spectrum.substance,
+                &spectrum.technique.as_str(),
+                &spectrum.name,
+                &spectrum.source,
+                &blob(&spectrum.x),
+                &blob(&spectrum.y),
+                &actor,
+                &ms(at),
+            ],
+        )
+        .await?
+        .try_get(0)?)
+    }
 }

@@ -96,21 +96,6 @@ pub(super) async fn due(tx: &Tx<'_>, channel: Channel, now: Timestamp, n: usize)
     Ok(out)
 }
 
-pub(super) async fn set_contact(
-    tx: &Tx<'_>,
-    service: &ServiceSlug,
-    email: Option<&str>,
-    actor: &str,
-    at: Timestamp,
-) -> Result<()> {
-    let changed =
-        execute(tx, "UPDATE services SET contact_email = $2 WHERE slug = $1", &[&service.as_str(), &email]).await?;
-    if changed == 0 {
-        return Err(StoreError::UnknownService(service.to_string()).into());
-    }
-    append_audit(tx, at, actor, "service.contact", service.as_str()).await
-}
-
 pub(super) async fn contacts(tx: &Tx<'_>) -> Result<Vec<ServiceContact>> {
     query(tx, "SELECT slug, contact_email FROM services WHERE contact_email IS NOT NULL ORDER BY slug", &[])
         .await?

@@ -1,7 +1,6 @@
 //! The event log (outbox), webhook subscribers and their deliveries, and time-to-warning figures.
 
 use super::*;
-use varde_domain::ErrorCode;
 use varde_domain::Tier;
 use varde_store::{Delivery, Event, WarningTimes, Webhook};
 
@@ -225,35 +224,6 @@ pub(super) fn deaths(conn: &Connection) -> Result<Vec<(i32, u32)>> {
     Ok(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?)
 }
 
-pub(super) fn add_user(
-    conn: &Connection,
-    username: &str,
-    hash: &str,
-    role: Role,
-    service: Option<&str>,
-    actor: &str,
-    at: Timestamp,
-) -> Result<i64> {
-    let service_id: Option<i64> = match service {
-        Some(slug) => Some(
-            conn.query_row("SELECT id FROM services WHERE slug = ?1", [slug], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| StoreError::UnknownService(slug.to_owned()))?,
-        ),
-        None => None,
-    };
-    let inserted = conn.execute(
-        "INSERT INTO users (username, password_hash, role, service_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (username) DO NOTHING",
-        params![username, hash, role.as_str(), service_id, ms(at)],
-    )?;
-    if inserted == 0 {
-        return Err(StoreError::Conflict(format!("a user named '{username}' exists")).into());
-    }
-    let id = conn.last_insert_rowid();
-    append_audit(conn, at, actor, "user.add", &format!("user:{id} role:{}", role.as_str()))?;
-    Ok(id)
-}
-
 pub(super) fn user(conn: &Connection, username: &str) -> Result<Option<varde_store::UserRecord>> {
     let row: Option<(i64, String, String, String, Option<String>)> = conn
         .query_row(
@@ -351,19 +321,6 @@ pub(super) fn tokens(conn: &Connection) -> Result<Vec<varde_store::TokenLine>> {
             })
         })
         .collect()
-}
-
-pub(super) fn revoke_token(conn: &Connection, id: i64, actor: &str, at: Timestamp) -> Result<()> {
-    let n =
-        conn.execute("UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", params![id, ms(at)])?;
-    if n == 0 {
-        return Err(StoreError::Invalid {
-            code: ErrorCode::UnknownToken,
-            message: format!("there is no live token {id}"),
-        }
-        .into());
-    }
-    append_audit(conn, at, actor, "token.revoke", &format!("token:{id}"))
 }
 
 impl varde_core::detect::Indicators for super::Tx<'_> {

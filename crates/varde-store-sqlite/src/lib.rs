@@ -14,7 +14,6 @@ use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
-use varde_domain::ErrorCode as Code;
 use varde_domain::Tier;
 use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
 use varde_domain::assess::Assessor;
@@ -33,6 +32,7 @@ use varde_store::{
     Webhook,
 };
 
+mod admin;
 mod alerts;
 mod error;
 mod events;
@@ -388,17 +388,7 @@ fn to_service((slug, name, kind, kommune, fylke): (String, String, String, Strin
 impl Store for SqliteStore {
     async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError> {
         let actor = actor.to_owned();
-        self.write(move |conn| {
-            let inserted = conn.execute(
-                "INSERT INTO services (slug, name, kind, kommune, fylke, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (slug) DO NOTHING",
-                params![service.slug.as_str(), service.name, service.kind.as_str(), service.kommune, service.fylke, ms(at)],
-            )?;
-            if inserted == 0 {
-                return Err(StoreError::Conflict(format!("a service with slug '{}' exists", service.slug)).into());
-            }
-            append_audit(conn, at, &actor, "service.add", service.slug.as_str())
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::admin::add_service(&Tx(conn), &service, &actor, at))).await
     }
 
     async fn services(&self) -> Result<Vec<Service>, StoreError> {
@@ -424,24 +414,7 @@ impl Store for SqliteStore {
 
     async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
         let actor = actor.to_owned();
-        self.write(move |conn| {
-            let service_id: Option<i64> = match &token.service {
-                Some(slug) => Some(
-                    conn.query_row("SELECT id FROM services WHERE slug = ?1", [slug.as_str()], |r| r.get(0))
-                        .optional()?
-                        .ok_or_else(|| StoreError::UnknownService(slug.to_string()))?,
-                ),
-                None => None,
-            };
-            conn.execute(
-                "INSERT INTO tokens (hash, role, service_id, label, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![&token.hash[..], token.role.as_str(), service_id, token.label, ms(at)],
-            )?;
-            let id = conn.last_insert_rowid();
-            append_audit(conn, at, &actor, "token.issue", &format!("token:{id} role:{}", token.role.as_str()))?;
-            Ok(id)
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::admin::add_token(&Tx(conn), &token, &actor, at))).await
     }
 
     async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
@@ -707,8 +680,10 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
-        self.write(move |conn| events::add_user(conn, &u, &h, role, service.as_ref().map(ServiceSlug::as_str), &a, at))
-            .await
+        self.write(move |conn| {
+            transaction::now(varde_core::admin::add_user(&Tx(conn), &u, &h, role, service.as_ref(), &a, at))
+        })
+        .await
     }
 
     async fn set_intention(
@@ -764,17 +739,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
-        self.write(move |conn| {
-            let id: Option<i64> =
-                conn.query_row("SELECT id FROM users WHERE username = ?1", [&u], |r| r.get(0)).optional()?;
-            let id =
-                id.ok_or_else(|| StoreError::Invalid { code: Code::NotFound, message: format!("no user '{u}'") })?;
-            conn.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id, h])?;
-            // A new password ends every session the old one opened.
-            conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
-            append_audit(conn, at, &a, "user.password", &format!("user:{id}"))
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::admin::set_password(&Tx(conn), &u, &h, &a, at))).await
     }
 
     async fn user(&self, username: &str) -> Result<Option<varde_store::UserRecord>, StoreError> {
@@ -816,7 +781,7 @@ impl Store for SqliteStore {
 
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
         let actor = actor.to_owned();
-        self.write(move |conn| events::revoke_token(conn, id, &actor, at)).await
+        self.write(move |conn| transaction::now(varde_core::admin::revoke_token(&Tx(conn), id, &actor, at))).await
     }
 
     async fn set_photo(
@@ -828,16 +793,8 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| {
-            let id = sample_id_of(conn, code)?;
-            conn.execute(
-                "INSERT INTO photos (sample_id, jpeg, width, height, uploaded_ms) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (sample_id) DO UPDATE SET jpeg = excluded.jpeg, width = excluded.width, height = excluded.height, uploaded_ms = excluded.uploaded_ms",
-                params![id, jpeg, size.0, size.1, ms(at)],
-            )?;
-            append_audit(conn, at, &actor, "photo.set", code.compact())
-        })
-        .await
+        self.write(move |conn| transaction::now(varde_core::check::set_photo(&Tx(conn), code, &jpeg, size, &actor, at)))
+            .await
     }
 
     async fn choose_alert_photo(
@@ -935,7 +892,10 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| spectra::add_reference(conn, &spectrum, &actor, at)).await
+        self.write(move |conn| {
+            transaction::now(varde_core::check::add_reference_spectrum(&Tx(conn), &spectrum, &actor, at))
+        })
+        .await
     }
 
     async fn reference_spectra(&self) -> Result<Vec<varde_store::ReferenceSpectrum>, StoreError> {
@@ -955,7 +915,10 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| spectra::attach(conn, code, &spectrum, &actor, at)).await
+        self.write(move |conn| {
+            transaction::now(varde_core::check::attach_spectrum(&Tx(conn), code, &spectrum, &actor, at))
+        })
+        .await
     }
 
     async fn spectra_of(&self, code: SampleCode) -> Result<Vec<varde_store::AnalysisSpectrum>, StoreError> {
@@ -1020,7 +983,10 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let (service, actor) = (service.clone(), actor.to_owned());
-        self.write(move |conn| subscribers::set_contact(conn, &service, email.as_deref(), &actor, at)).await
+        self.write(move |conn| {
+            transaction::now(varde_core::admin::set_service_contact(&Tx(conn), &service, email.as_deref(), &actor, at))
+        })
+        .await
     }
 
     async fn service_contacts(&self) -> Result<Vec<varde_store::ServiceContact>, StoreError> {

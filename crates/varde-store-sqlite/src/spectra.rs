@@ -1,14 +1,11 @@
 //! Reference spectra and spectra attached to analyses.
 
-use super::{append_audit, ms, sample_id_of, ts};
+use super::{ms, sample_id_of, ts};
 use crate::error::{Error, Result};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
-use varde_domain::ErrorCode;
+use rusqlite::{Connection, params};
 use varde_domain::SampleCode;
-use varde_store::{
-    AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, StoreError, Technique,
-};
+use varde_store::{AnalysisSpectrum, NewAnalysisSpectrum, NewReferenceSpectrum, ReferenceSpectrum, Technique};
 
 fn blob(values: &[f64]) -> Vec<u8> {
     varde_store::points::to_bytes(values)
@@ -20,31 +17,6 @@ fn points(bytes: &[u8]) -> Result<Vec<f64>> {
 
 fn technique(text: String) -> Result<Technique> {
     Technique::parse(&text).ok_or_else(|| Error::corrupt(format!("unknown technique {text:?}")))
-}
-
-pub(super) fn add_reference(
-    conn: &Connection,
-    spectrum: &NewReferenceSpectrum,
-    actor: &str,
-    at: Timestamp,
-) -> Result<i64> {
-    conn.execute(
-        "INSERT INTO reference_spectra (substance, technique, name, source, x, y, added_by, added_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            spectrum.substance,
-            spectrum.technique.as_str(),
-            spectrum.name,
-            spectrum.source,
-            blob(&spectrum.x),
-            blob(&spectrum.y),
-            actor,
-            ms(at)
-        ],
-    )?;
-    let id = conn.last_insert_rowid();
-    append_audit(conn, at, actor, "reference_spectrum.add", &format!("{id} {}", spectrum.substance))?;
-    Ok(id)
 }
 
 pub(super) fn references(conn: &Connection) -> Result<Vec<ReferenceSpectrum>> {
@@ -84,45 +56,6 @@ pub(super) fn references(conn: &Connection) -> Result<Vec<ReferenceSpectrum>> {
     Ok(out)
 }
 
-pub(super) fn attach(
-    conn: &Connection,
-    code: SampleCode,
-    spectrum: &NewAnalysisSpectrum,
-    actor: &str,
-    at: Timestamp,
-) -> Result<i64> {
-    let sample_id = sample_id_of(conn, code)?;
-    let owner: Option<i64> = conn
-        .query_row("SELECT sample_id FROM analyses WHERE id = ?1", [spectrum.analysis_id], |r| r.get(0))
-        .optional()?;
-    if owner != Some(sample_id) {
-        return Err(StoreError::Invalid {
-            code: ErrorCode::UnknownAnalysis,
-            message: format!("sample {code} has no analysis {}", spectrum.analysis_id),
-        }
-        .into());
-    }
-    conn.execute(
-        "INSERT INTO analysis_spectra (analysis_id, technique, filename, format, original, x, y, proposals, uploaded_by, uploaded_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            spectrum.analysis_id,
-            spectrum.technique.as_str(),
-            spectrum.filename,
-            spectrum.format,
-            spectrum.original,
-            blob(&spectrum.x),
-            blob(&spectrum.y),
-            spectrum.proposals,
-            actor,
-            ms(at)
-        ],
-    )?;
-    let id = conn.last_insert_rowid();
-    append_audit(conn, at, actor, "spectrum.attach", &format!("{} analysis {}", code.compact(), spectrum.analysis_id))?;
-    Ok(id)
-}
-
 pub(super) fn of_sample(conn: &Connection, code: SampleCode) -> Result<Vec<AnalysisSpectrum>> {
     let sample_id = sample_id_of(conn, code)?;
     let mut statement = conn.prepare(
@@ -160,4 +93,67 @@ pub(super) fn of_sample(conn: &Connection, code: SampleCode) -> Result<Vec<Analy
         });
     }
     Ok(out)
+}
+
+impl varde_core::check::Attachments for super::Tx<'_> {
+    async fn put_photo(&self, sample: i64, jpeg: &[u8], size: (u32, u32), at: Timestamp) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO photos (sample_id, jpeg, width, height, uploaded_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (sample_id) DO UPDATE SET jpeg = excluded.jpeg, width = excluded.width,
+                 height = excluded.height, uploaded_ms = excluded.uploaded_ms",
+            )?
+            .execute(params![sample, jpeg, size.0, size.1, ms(at)])?;
+        Ok(())
+    }
+
+    async fn insert_analysis_spectrum(
+        &self,
+        spectrum: &NewAnalysisSpectrum,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO analysis_spectra (analysis_id, technique, filename, format, original, x, y, proposals, uploaded_by, uploaded_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                spectrum.analysis_id,
+                spectrum.technique.as_str(),
+                spectrum.filename,
+                spectrum.format,
+                spectrum.original,
+                blob(&spectrum.x),
+                blob(&spectrum.y),
+                spectrum.proposals,
+                actor,
+                ms(at)
+            ])?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    async fn insert_reference_spectrum(
+        &self,
+        spectrum: &NewReferenceSpectrum,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO reference_spectra (substance, technique, name, source, x, y, added_by, added_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                spectrum.substance,
+                spectrum.technique.as_str(),
+                spectrum.name,
+                spectrum.source,
+                blob(&spectrum.x),
+                blob(&spectrum.y),
+                actor,
+                ms(at)
+            ])?;
+        Ok(self.0.last_insert_rowid())
+    }
 }

@@ -106,22 +106,6 @@ pub(super) fn due(conn: &Connection, channel: Channel, now: Timestamp, limit: us
         .collect()
 }
 
-pub(super) fn set_contact(
-    conn: &Connection,
-    service: &ServiceSlug,
-    email: Option<&str>,
-    actor: &str,
-    at: Timestamp,
-) -> Result<()> {
-    let changed = conn
-        .prepare_cached("UPDATE services SET contact_email = ?2 WHERE slug = ?1")?
-        .execute(params![service.as_str(), email])?;
-    if changed == 0 {
-        return Err(StoreError::UnknownService(service.to_string()).into());
-    }
-    append_audit(conn, at, actor, "service.contact", service.as_str())
-}
-
 pub(super) fn contacts(conn: &Connection) -> Result<Vec<ServiceContact>> {
     let rows: Vec<(String, String)> = conn
         .prepare_cached("SELECT slug, contact_email FROM services WHERE contact_email IS NOT NULL ORDER BY slug")?

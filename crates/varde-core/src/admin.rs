@@ -1,0 +1,128 @@
+//! The use cases of administration: services and their escalation addresses, API tokens, users and passwords.
+
+use crate::Transaction;
+use jiff::Timestamp;
+use varde_domain::ErrorCode;
+use varde_domain::auth::Role;
+use varde_domain::service::{Service, ServiceSlug};
+use varde_store::{NewToken, StoreError};
+
+/// What administration writes besides [`Transaction`]'s rows.
+// `async fn` for the reasons given on `Transaction`.
+#[allow(async_fn_in_trait)]
+pub trait Administration: Transaction {
+    /// Stores a service; false when one with its slug exists.
+    async fn insert_service(&self, service: &Service, at: Timestamp) -> Result<bool, Self::Error>;
+    /// Stores a token (its hash only) for the service with id `service`, if any; its id.
+    async fn insert_token(&self, token: &NewToken, service: Option<i64>, at: Timestamp) -> Result<i64, Self::Error>;
+    /// Revokes token `id`; false when there is no live token with that id.
+    async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<bool, Self::Error>;
+    /// Stores a user; its id, or none when one with that name exists.
+    async fn insert_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        service: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Option<i64>, Self::Error>;
+    async fn user_id(&self, username: &str) -> Result<Option<i64>, Self::Error>;
+    async fn set_password_hash(&self, user: i64, password_hash: &str) -> Result<(), Self::Error>;
+    /// Ends every session of user `user`.
+    async fn end_sessions(&self, user: i64) -> Result<(), Self::Error>;
+    /// Sets or clears the escalation address of the service with `slug`; false when there is no such service.
+    async fn set_contact(&self, slug: &str, email: Option<&str>) -> Result<bool, Self::Error>;
+}
+
+/// The id of the service a token or a user belongs to, if any; [`StoreError::UnknownService`] when it does not exist.
+async fn service_of<T: Transaction>(tx: &T, service: Option<&ServiceSlug>) -> Result<Option<i64>, T::Error> {
+    match service {
+        Some(slug) => Ok(Some(tx.service_id(slug.as_str()).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Adds a service (audited); a slug that exists is a conflict.
+pub async fn add_service<T: Administration>(
+    tx: &T,
+    service: &Service,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    if !tx.insert_service(service, at).await? {
+        return Err(StoreError::Conflict(format!("a service with slug '{}' exists", service.slug)).into());
+    }
+    tx.audit(at, actor, "service.add", service.slug.as_str()).await
+}
+
+/// Issues an API token (audited with its role, never its hash); its id.
+pub async fn add_token<T: Administration>(
+    tx: &T,
+    token: &NewToken,
+    actor: &str,
+    at: Timestamp,
+) -> Result<i64, T::Error> {
+    let service = service_of(tx, token.service.as_ref()).await?;
+    let id = tx.insert_token(token, service, at).await?;
+    tx.audit(at, actor, "token.issue", &format!("token:{id} role:{}", token.role.as_str())).await?;
+    Ok(id)
+}
+
+/// Revokes a live token (audited).
+pub async fn revoke_token<T: Administration>(tx: &T, id: i64, actor: &str, at: Timestamp) -> Result<(), T::Error> {
+    if !tx.revoke_token(id, at).await? {
+        let message = format!("there is no live token {id}");
+        return Err(StoreError::Invalid { code: ErrorCode::UnknownToken, message }.into());
+    }
+    tx.audit(at, actor, "token.revoke", &format!("token:{id}")).await
+}
+
+/// Adds a user (audited with their role); a name that exists is a conflict. Its id.
+pub async fn add_user<T: Administration>(
+    tx: &T,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+    service: Option<&ServiceSlug>,
+    actor: &str,
+    at: Timestamp,
+) -> Result<i64, T::Error> {
+    let service = service_of(tx, service).await?;
+    let id = tx
+        .insert_user(username, password_hash, role, service, at)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("a user named '{username}' exists")))?;
+    tx.audit(at, actor, "user.add", &format!("user:{id} role:{}", role.as_str())).await?;
+    Ok(id)
+}
+
+/// Sets a user's password (audited); a new password ends every session the old one opened.
+pub async fn set_password<T: Administration>(
+    tx: &T,
+    username: &str,
+    password_hash: &str,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    let id = tx
+        .user_id(username)
+        .await?
+        .ok_or_else(|| StoreError::Invalid { code: ErrorCode::NotFound, message: format!("no user '{username}'") })?;
+    tx.set_password_hash(id, password_hash).await?;
+    tx.end_sessions(id).await?;
+    tx.audit(at, actor, "user.password", &format!("user:{id}")).await
+}
+
+/// Sets or clears a service's address for escalations (audited).
+pub async fn set_service_contact<T: Administration>(
+    tx: &T,
+    service: &ServiceSlug,
+    email: Option<&str>,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    if !tx.set_contact(service.as_str(), email).await? {
+        return Err(StoreError::UnknownService(service.to_string()).into());
+    }
+    tx.audit(at, actor, "service.contact", service.as_str()).await
+}

@@ -1,0 +1,72 @@
+//! Services, tokens, users and escalation addresses, as rows (see `varde_core::admin`).
+
+use super::*;
+
+impl varde_core::admin::Administration for Core<'_> {
+    async fn insert_service(&self, service: &Service, at: Timestamp) -> Result<bool> {
+        let inserted = execute(
+            self.0,
+            "INSERT INTO services (slug, name, kind, kommune, fylke, created_ms) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (slug) DO NOTHING",
+            &[&service.slug.as_str(), &service.name, &service.kind.as_str(), &service.kommune, &service.fylke, &ms(at)],
+        )
+        .await?;
+        Ok(inserted > 0)
+    }
+
+    async fn insert_token(&self, token: &NewToken, service: Option<i64>, at: Timestamp) -> Result<i64> {
+        Ok(query_one(
+            self.0,
+            "INSERT INTO tokens (hash, role, service_id, label, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            &[&&token.hash[..], &token.role.as_str(), &service, &token.label, &ms(at)],
+        )
+        .await?
+        .try_get(0)?)
+    }
+
+    async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<bool> {
+        let sql = "UPDATE tokens SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL";
+        Ok(execute(self.0, sql, &[&id, &ms(at)]).await? > 0)
+    }
+
+    async fn insert_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        service: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Option<i64>> {
+        query_opt(
+            self.0,
+            "INSERT INTO users (username, password_hash, role, service_id, created_ms) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (username) DO NOTHING RETURNING id",
+            &[&username, &password_hash, &role.as_str(), &service, &ms(at)],
+        )
+        .await?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
+    async fn user_id(&self, username: &str) -> Result<Option<i64>> {
+        query_opt(self.0, "SELECT id FROM users WHERE username = $1", &[&username])
+            .await?
+            .map(|r| Ok(r.try_get(0)?))
+            .transpose()
+    }
+
+    async fn set_password_hash(&self, user: i64, password_hash: &str) -> Result<()> {
+        execute(self.0, "UPDATE users SET password_hash = $2 WHERE id = $1", &[&user, &password_hash]).await?;
+        Ok(())
+    }
+
+    async fn end_sessions(&self, user: i64) -> Result<()> {
+        execute(self.0, "DELETE FROM sessions WHERE user_id = $1", &[&user]).await?;
+        Ok(())
+    }
+
+    async fn set_contact(&self, slug: &str, email: Option<&str>) -> Result<bool> {
+        let sql = "UPDATE services SET contact_email = $2 WHERE slug = $1";
+        Ok(execute(self.0, sql, &[&slug, &email]).await? > 0)
+    }
+}

@@ -98,6 +98,8 @@ struct Memory {
     /// Analysis id → (its sample, what superseded it).
     analyses: Vec<(i64, (i64, Option<i64>))>,
     alert: Option<Alert>,
+    /// Further alerts (a merge reads two).
+    more: Vec<Alert>,
     stale: Vec<i64>,
     /// The subscriber a request finds: its id and whether it is confirmed.
     found: Option<(i64, bool)>,
@@ -204,7 +206,7 @@ impl Transaction for Memory {
         Ok(())
     }
     async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError> {
-        Ok(self.alert.clone().filter(|a| a.id == id))
+        Ok(self.alert.iter().chain(&self.more).find(|a| a.id == id).cloned())
     }
     async fn alert_evidence(&self, _id: i64) -> Result<Vec<StoredSample>, StoreError> {
         unreachable!("not asked here")
@@ -224,10 +226,21 @@ impl Transaction for Memory {
         Ok(())
     }
     async fn together(&self, _from: i64, _into: i64) -> Result<Together, StoreError> {
-        unreachable!("no merge here")
+        let w = assessor();
+        let sample = severe_sample(&w, 1);
+        let findings = w.findings(&sample);
+        Ok(Together { newest: vec![(sample, findings)], total: 2 })
     }
-    async fn write_merge(&self, _from: i64, _merge: &Merge, _at: Timestamp) -> Result<(), StoreError> {
-        unreachable!("no merge here")
+    async fn write_merge(&self, from: i64, merge: &Merge, _at: Timestamp) -> Result<(), StoreError> {
+        let m = &merge.into;
+        self.wrote(format!(
+            "merge {from} into {}: {:?} {}, {from} {:?}",
+            m.id,
+            m.status,
+            m.tier.as_str(),
+            merge.from_status
+        ));
+        Ok(())
     }
     async fn move_stale(
         &self,
@@ -905,4 +918,30 @@ fn a_new_password_ends_the_users_sessions_and_an_unknown_user_is_refused() {
     let refused = now(admin::set_password(&none, "ola", "$argon2id$x", "cli", t));
     assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::NotFound, .. })), "{refused:?}");
     assert_eq!(none.writes(), Vec::<String>::new());
+}
+
+#[test]
+fn merging_writes_the_plan_records_both_transitions_and_tells_staff_and_only_drafts_are_merged() {
+    let w = assessor();
+    let t = at("2026-11-04T10:00:00Z");
+    let archived = Alert { status: AlertStatus::Archived, ..draft(&w, 9) };
+    let tx = Memory { alert: Some(draft(&w, 7)), more: vec![archived], ..Memory::default() };
+    now(warn::merge_alerts(&tx, &w, 7, 9, "user:2", t)).unwrap();
+    assert_eq!(
+        tx.writes(),
+        [
+            "merge 7 into 9: Draft severe, 7 Discarded",
+            "transition 7 merged by user:2: Some(Draft) → Discarded",
+            // An archived draft merged into is revived, as new evidence revives it.
+            "transition 9 evidence by user:2: Some(Archived) → Draft",
+            "audit user:2 alert.merge alert:7 into alert:9",
+            "event alert.merged public false",
+        ]
+    );
+
+    let published = Alert { status: AlertStatus::Published, ..draft(&w, 9) };
+    let tx = Memory { alert: Some(draft(&w, 7)), more: vec![published], ..Memory::default() };
+    let refused = now(warn::merge_alerts(&tx, &w, 7, 9, "user:2", t));
+    assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::InvalidTransition, .. })), "{refused:?}");
+    assert_eq!(tx.writes(), Vec::<String>::new());
 }

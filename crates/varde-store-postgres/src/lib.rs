@@ -49,10 +49,13 @@ mod transaction;
 
 use error::{Error, Result};
 use samples::{insert_analysis, sample_id_of, update_status};
-use transaction::Core;
 
 pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// An open write transaction as the application core sees it (see `transaction.rs` and the ports each row module
+/// implements).
+struct Core<'a>(&'a Tx<'a>);
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),

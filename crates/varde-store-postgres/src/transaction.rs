@@ -1,6 +1,7 @@
 //! How the PostgreSQL store serves the application core: a write transaction (holding the writers' lock; the fan-out
 //! holds one of its own, see `Reach::confirmed_subscribers`) as a [`varde_core::Transaction`], row by row. Each
-//! method is one statement, a round trip.
+//! method is one statement, a round trip. The ports of single concerns are implemented next to their rows
+//! (`alerts.rs`, `events.rs`, `subscribers.rs`, …).
 
 use super::*;
 use varde_core::NewEvent;
@@ -10,9 +11,6 @@ use varde_domain::joining::{Joinable, Plan};
 use varde_domain::merging::{Merge, Together};
 use varde_domain::sample::Sample;
 use varde_store::AlertRef;
-
-/// An open write transaction.
-pub(super) struct Core<'a>(pub &'a Tx<'a>);
 
 impl varde_core::Transaction for Core<'_> {
     type Error = Error;

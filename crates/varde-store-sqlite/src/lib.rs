@@ -44,7 +44,21 @@ mod transaction;
 
 use error::{Error, Result};
 use samples::{insert_analysis, sample_id_of, update_status};
-use transaction::Tx;
+
+/// The writer's connection inside a transaction, as the application core sees it (see `transaction.rs` and the
+/// ports each row module implements).
+struct Tx<'c>(&'c Connection);
+
+/// Runs one of the core's use cases on the writer thread. Every read and write of [`Tx`] is done before its future
+/// is first polled, so the use case finishes in one poll; nothing here ever waits.
+fn now<R>(use_case: impl std::future::Future<Output = R>) -> R {
+    use std::task::{Context, Poll, Waker};
+    let mut use_case = std::pin::pin!(use_case);
+    match use_case.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(done) => done,
+        Poll::Pending => unreachable!("SQLite's reads and writes return at once"),
+    }
+}
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
@@ -388,7 +402,7 @@ fn to_service((slug, name, kind, kommune, fylke): (String, String, String, Strin
 impl Store for SqliteStore {
     async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError> {
         let actor = actor.to_owned();
-        self.write(move |conn| transaction::now(varde_core::admin::add_service(&Tx(conn), &service, &actor, at))).await
+        self.write(move |conn| now(varde_core::admin::add_service(&Tx(conn), &service, &actor, at))).await
     }
 
     async fn services(&self) -> Result<Vec<Service>, StoreError> {
@@ -414,7 +428,7 @@ impl Store for SqliteStore {
 
     async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
         let actor = actor.to_owned();
-        self.write(move |conn| transaction::now(varde_core::admin::add_token(&Tx(conn), &token, &actor, at))).await
+        self.write(move |conn| now(varde_core::admin::add_token(&Tx(conn), &token, &actor, at))).await
     }
 
     async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
@@ -449,10 +463,7 @@ impl Store for SqliteStore {
     ) -> Result<StoredSample, StoreError> {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
-        self.write(move |conn| {
-            transaction::now(varde_core::check::register(&Tx(conn), &assessor, code, sample, &actor, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::check::register(&Tx(conn), &assessor, code, sample, &actor, at))).await
     }
 
     async fn add_analysis(
@@ -464,10 +475,8 @@ impl Store for SqliteStore {
     ) -> Result<StoredSample, StoreError> {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
-        self.write(move |conn| {
-            transaction::now(varde_core::check::add_analysis(&Tx(conn), &assessor, code, &analysis, &actor, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::check::add_analysis(&Tx(conn), &assessor, code, &analysis, &actor, at)))
+            .await
     }
 
     async fn sample(&self, code: SampleCode) -> Result<Option<StoredSample>, StoreError> {
@@ -481,7 +490,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<Option<StoredSample>, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| transaction::now(varde_core::check::read_sample(&Tx(conn), code, &actor, at))).await
+        self.write(move |conn| now(varde_core::check::read_sample(&Tx(conn), code, &actor, at))).await
     }
 
     async fn samples_of(
@@ -512,7 +521,7 @@ impl Store for SqliteStore {
 
     async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| transaction::now(varde_core::warn::read_evidence(&Tx(conn), id, &actor, at))).await
+        self.write(move |conn| now(varde_core::warn::read_evidence(&Tx(conn), id, &actor, at))).await
     }
 
     async fn change_alert(
@@ -525,23 +534,18 @@ impl Store for SqliteStore {
     ) -> Result<Alert, StoreError> {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
-        self.write(move |conn| {
-            transaction::now(varde_core::warn::change_alert(&Tx(conn), &assessor, id, action, &edit, &actor, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::warn::change_alert(&Tx(conn), &assessor, id, action, &edit, &actor, at)))
+            .await
     }
 
     async fn archive_stale_drafts(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |conn| transaction::now(varde_core::warn::archive_stale_drafts(&Tx(conn), before, at))).await
+        self.write(move |conn| now(varde_core::warn::archive_stale_drafts(&Tx(conn), before, at))).await
     }
 
     async fn merge_alerts(&self, from: i64, into: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
-        self.write(move |conn| {
-            transaction::now(varde_core::warn::merge_alerts(&Tx(conn), &assessor, from, into, &actor, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::warn::merge_alerts(&Tx(conn), &assessor, from, into, &actor, at))).await
     }
 
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
@@ -567,7 +571,7 @@ impl Store for SqliteStore {
     ) -> Result<Webhook, StoreError> {
         let (url, secret, fylker, actor) = (url.to_owned(), secret.to_owned(), fylker.to_vec(), actor.actor.clone());
         self.write(move |conn| {
-            transaction::now(varde_core::reach::add_webhook(&Tx(conn), &url, &secret, min_tier, &fylker, &actor, at))
+            now(varde_core::reach::add_webhook(&Tx(conn), &url, &secret, min_tier, &fylker, &actor, at))
         })
         .await
     }
@@ -577,7 +581,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_delivery(&self, delivery: Delivery) -> Result<(), StoreError> {
-        self.write(move |conn| transaction::now(varde_core::reach::record_delivery(&Tx(conn), &delivery))).await
+        self.write(move |conn| now(varde_core::reach::record_delivery(&Tx(conn), &delivery))).await
     }
 
     async fn skip_to(&self, webhook_id: i64, seq: i64) -> Result<(), StoreError> {
@@ -593,7 +597,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_signals(&self, signals: Vec<varde_store::NewSignal>, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |conn| transaction::now(varde_core::detect::record_signals(&Tx(conn), &signals, at))).await
+        self.write(move |conn| now(varde_core::detect::record_signals(&Tx(conn), &signals, at))).await
     }
 
     async fn signals(
@@ -603,20 +607,17 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<Vec<varde_store::Signal>, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| transaction::now(varde_core::detect::read_signals(&Tx(conn), all, &actor, at))).await
+        self.write(move |conn| now(varde_core::detect::read_signals(&Tx(conn), all, &actor, at))).await
     }
 
     async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
         let actor = actor.actor.clone();
         let assessor = self.assessor.clone();
-        self.write(move |conn| {
-            transaction::now(varde_core::detect::draft_from_signal(&Tx(conn), &assessor, id, &actor, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::detect::draft_from_signal(&Tx(conn), &assessor, id, &actor, at))).await
     }
 
     async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError> {
-        self.write(move |conn| transaction::now(varde_core::detect::add_concern(&Tx(conn), &report, at))).await
+        self.write(move |conn| now(varde_core::detect::add_concern(&Tx(conn), &report, at))).await
     }
 
     async fn concern_times(&self) -> Result<Vec<(Timestamp, String)>, StoreError> {
@@ -630,8 +631,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<bool, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| transaction::now(varde_core::detect::record_user_room_day(&Tx(conn), &day, &actor, at)))
-            .await
+        self.write(move |conn| now(varde_core::detect::record_user_room_day(&Tx(conn), &day, &actor, at))).await
     }
 
     async fn user_room_days(
@@ -646,7 +646,7 @@ impl Store for SqliteStore {
         rows: Vec<(i32, u32, Option<String>, String)>,
         at: Timestamp,
     ) -> Result<usize, StoreError> {
-        self.write(move |conn| transaction::now(varde_core::detect::import_deaths(&Tx(conn), &rows, at))).await
+        self.write(move |conn| now(varde_core::detect::import_deaths(&Tx(conn), &rows, at))).await
     }
 
     async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError> {
@@ -680,10 +680,8 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
-        self.write(move |conn| {
-            transaction::now(varde_core::admin::add_user(&Tx(conn), &u, &h, role, service.as_ref(), &a, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::admin::add_user(&Tx(conn), &u, &h, role, service.as_ref(), &a, at)))
+            .await
     }
 
     async fn set_intention(
@@ -694,10 +692,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| {
-            transaction::now(varde_core::check::set_intention(&Tx(conn), code, intention, &actor, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::check::set_intention(&Tx(conn), code, intention, &actor, at))).await
     }
 
     async fn record_outcome(
@@ -706,7 +701,7 @@ impl Store for SqliteStore {
         outcome: varde_domain::feedback::Outcome,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| transaction::now(varde_core::check::record_outcome(&Tx(conn), code, &outcome, at))).await
+        self.write(move |conn| now(varde_core::check::record_outcome(&Tx(conn), code, &outcome, at))).await
     }
 
     async fn feedback(
@@ -739,7 +734,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
-        self.write(move |conn| transaction::now(varde_core::admin::set_password(&Tx(conn), &u, &h, &a, at))).await
+        self.write(move |conn| now(varde_core::admin::set_password(&Tx(conn), &u, &h, &a, at))).await
     }
 
     async fn user(&self, username: &str) -> Result<Option<varde_store::UserRecord>, StoreError> {
@@ -781,7 +776,7 @@ impl Store for SqliteStore {
 
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
         let actor = actor.to_owned();
-        self.write(move |conn| transaction::now(varde_core::admin::revoke_token(&Tx(conn), id, &actor, at))).await
+        self.write(move |conn| now(varde_core::admin::revoke_token(&Tx(conn), id, &actor, at))).await
     }
 
     async fn set_photo(
@@ -793,8 +788,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| transaction::now(varde_core::check::set_photo(&Tx(conn), code, &jpeg, size, &actor, at)))
-            .await
+        self.write(move |conn| now(varde_core::check::set_photo(&Tx(conn), code, &jpeg, size, &actor, at))).await
     }
 
     async fn choose_alert_photo(
@@ -805,10 +799,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| {
-            transaction::now(varde_core::warn::choose_alert_photo(&Tx(conn), alert, code, &actor, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::warn::choose_alert_photo(&Tx(conn), alert, code, &actor, at))).await
     }
 
     async fn acknowledge(
@@ -819,8 +810,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<bool, StoreError> {
         let (service, actor) = (service.clone(), actor.actor.clone());
-        self.write(move |conn| transaction::now(varde_core::warn::acknowledge(&Tx(conn), alert, &service, &actor, at)))
-            .await
+        self.write(move |conn| now(varde_core::warn::acknowledge(&Tx(conn), alert, &service, &actor, at))).await
     }
 
     async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError> {
@@ -869,7 +859,7 @@ impl Store for SqliteStore {
     }
 
     async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<varde_store::Purged, StoreError> {
-        self.write(move |conn| transaction::now(varde_core::retention::purge_before(&Tx(conn), before, at))).await
+        self.write(move |conn| now(varde_core::retention::purge_before(&Tx(conn), before, at))).await
     }
 
     async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError> {
@@ -892,10 +882,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| {
-            transaction::now(varde_core::check::add_reference_spectrum(&Tx(conn), &spectrum, &actor, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::check::add_reference_spectrum(&Tx(conn), &spectrum, &actor, at))).await
     }
 
     async fn reference_spectra(&self) -> Result<Vec<varde_store::ReferenceSpectrum>, StoreError> {
@@ -915,10 +902,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let actor = actor.actor.clone();
-        self.write(move |conn| {
-            transaction::now(varde_core::check::attach_spectrum(&Tx(conn), code, &spectrum, &actor, at))
-        })
-        .await
+        self.write(move |conn| now(varde_core::check::attach_spectrum(&Tx(conn), code, &spectrum, &actor, at))).await
     }
 
     async fn spectra_of(&self, code: SampleCode) -> Result<Vec<varde_store::AnalysisSpectrum>, StoreError> {
@@ -930,11 +914,11 @@ impl Store for SqliteStore {
         new: varde_store::NewSubscriber,
         at: Timestamp,
     ) -> Result<(varde_store::Subscriber, varde_store::Requested), StoreError> {
-        self.write(move |conn| transaction::now(varde_core::reach::request_subscription(&Tx(conn), &new, at))).await
+        self.write(move |conn| now(varde_core::reach::request_subscription(&Tx(conn), &new, at))).await
     }
 
     async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<varde_store::Subscriber, StoreError> {
-        self.write(move |conn| transaction::now(varde_core::reach::confirm_subscription(&Tx(conn), id, at))).await
+        self.write(move |conn| now(varde_core::reach::confirm_subscription(&Tx(conn), id, at))).await
     }
 
     async fn subscriber(&self, id: i64) -> Result<Option<varde_store::Subscriber>, StoreError> {
@@ -947,15 +931,15 @@ impl Store for SqliteStore {
 
     async fn delete_subscriber(&self, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError> {
         let why = why.to_owned();
-        self.write(move |conn| transaction::now(varde_core::reach::delete_subscriber(&Tx(conn), id, &why, at))).await
+        self.write(move |conn| now(varde_core::reach::delete_subscriber(&Tx(conn), id, &why, at))).await
     }
 
     async fn purge_unconfirmed(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |conn| transaction::now(varde_core::reach::purge_unconfirmed(&Tx(conn), before, at))).await
+        self.write(move |conn| now(varde_core::reach::purge_unconfirmed(&Tx(conn), before, at))).await
     }
 
     async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
-        self.write(move |conn| transaction::now(varde_core::reach::fan_out(&Tx(conn), at))).await
+        self.write(move |conn| now(varde_core::reach::fan_out(&Tx(conn), at))).await
     }
 
     async fn due_messages(
@@ -972,7 +956,7 @@ impl Store for SqliteStore {
         outcomes: Vec<(i64, varde_store::Handover)>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| transaction::now(varde_core::reach::settle_messages(&Tx(conn), &outcomes, at))).await
+        self.write(move |conn| now(varde_core::reach::settle_messages(&Tx(conn), &outcomes, at))).await
     }
 
     async fn set_service_contact(
@@ -984,7 +968,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let (service, actor) = (service.clone(), actor.to_owned());
         self.write(move |conn| {
-            transaction::now(varde_core::admin::set_service_contact(&Tx(conn), &service, email.as_deref(), &actor, at))
+            now(varde_core::admin::set_service_contact(&Tx(conn), &service, email.as_deref(), &actor, at))
         })
         .await
     }
@@ -999,8 +983,7 @@ impl Store for SqliteStore {
 
     async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {
         let service = service.clone();
-        self.write(move |conn| transaction::now(varde_core::warn::record_escalation(&Tx(conn), alert, &service, at)))
-            .await
+        self.write(move |conn| now(varde_core::warn::record_escalation(&Tx(conn), alert, &service, at))).await
     }
 
     async fn attempt(

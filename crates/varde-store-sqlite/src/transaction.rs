@@ -1,9 +1,8 @@
-//! How the embedded store serves the application core: its writer's open transaction as a
-//! [`varde_core::Transaction`], row by row. The core's use cases run on the writer thread like every other write.
+//! How the embedded store serves the application core: its writer's open transaction ([`Tx`]) as a
+//! [`varde_core::Transaction`], row by row. The core's use cases run on the writer thread like every other write;
+//! the ports of single concerns are implemented next to their rows (`samples.rs`, `alerts.rs`, `events.rs`, …).
 
 use super::*;
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
 use varde_core::NewEvent;
 use varde_domain::alert::{AlertStatus, Change};
 use varde_domain::feedback::Intention;
@@ -11,19 +10,6 @@ use varde_domain::finding::Finding;
 use varde_domain::joining::{Joinable, Plan};
 use varde_domain::merging::{Merge, Together};
 use varde_store::AlertRef;
-
-/// The writer's connection inside a transaction.
-pub(super) struct Tx<'c>(pub &'c Connection);
-
-/// Runs one of the core's use cases on the writer thread. Every read and write of [`Tx`] is done before its future
-/// is first polled, so the use case finishes in one poll; nothing here ever waits.
-pub(super) fn now<R>(use_case: impl Future<Output = R>) -> R {
-    let mut use_case = std::pin::pin!(use_case);
-    match use_case.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(done) => done,
-        Poll::Pending => unreachable!("SQLite's reads and writes return at once"),
-    }
-}
 
 impl varde_core::Transaction for Tx<'_> {
     type Error = Error;

@@ -304,15 +304,17 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync:
             // Healthy again only once something was stored; a batch of refused requests proves nothing.
             set_health(&health, None);
         }
+        // Wake event listeners (server-sent events, webhook workers) when the commit added events — before the
+        // writers hear back, so that whoever a write answered finds the watch past its events (the feeds' and CAP
+        // messages' caches are keyed by it: a read right after a publication must not get the copy from before).
+        if let Ok(newest) = events::newest(&conn) {
+            events.send_if_modified(|seq| std::mem::replace(seq, newest) != newest);
+        }
         for deliver in deliveries {
             deliver(match &failure {
                 None => Ok(()),
                 Some(m) => Err(StoreError::Unavailable(m.clone())),
             });
-        }
-        // Wake event listeners (server-sent events, webhook workers) when the commit added events.
-        if let Ok(newest) = events::newest(&conn) {
-            events.send_if_modified(|seq| std::mem::replace(seq, newest) != newest);
         }
     }
 }

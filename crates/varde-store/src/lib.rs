@@ -618,7 +618,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Events after `seq`, oldest first.
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
-    /// The newest event's seq, updated after every commit.
+    /// The newest event's seq, updated after every commit and before the write that added the events returns: whoever
+    /// heard back from a write finds the watch past its events (caches keyed by it rely on that).
     fn event_watch(&self) -> tokio::sync::watch::Receiver<i64>;
     /// Why writes are failing, if the last write failed for the storage's sake (disk full, database unavailable);
     /// `None` once a write succeeds again.

@@ -57,6 +57,14 @@ pub mod figures {
     /// The Atom feed is rendered at most this often; feed readers poll, and an alert is seconds late at most.
     pub const ATOM_FRESH: Duration = Duration::from_secs(10);
 
+    /// A CAP message is rendered at most this often per alert, for the same reason: a message changes with an
+    /// event (which renders it anew at once) or when its alert expires or a photo is chosen for it (seen within this
+    /// time). Rendering it took two queries a request, the most a CAP consumer's polling cost.
+    pub const CAP_FRESH: Duration = Duration::from_secs(10);
+
+    /// At most this many alerts' CAP messages are kept; past it the cache starts again (alerts are hundreds a year).
+    pub const CAP_KEPT: usize = 1_000;
+
     /// How far back a user room's own table of daily counts goes.
     pub const USER_ROOM_WEEKS_SHOWN: i64 = 8;
 

@@ -40,6 +40,7 @@ pub struct Inner {
     pub metrics: Metrics,
     pub tokens: TokenCache,
     pub feed_cache: warn::feeds::atom::FeedCache,
+    pub cap_cache: warn::feeds::cap::MessageCache,
     /// Rate limits (look-ups, concern reports, failed logins, subscription requests), counted in the store.
     pub limits: http::limits::Limits,
     /// Peers whose forwarded headers name the client (`--trusted-proxy`).
@@ -75,6 +76,7 @@ impl AppState {
             metrics,
             tokens: TokenCache::new(Duration::from_secs(30)),
             feed_cache: Default::default(),
+            cap_cache: Default::default(),
             limits: Default::default(),
             trusted_proxies: Vec::new(),
             dummy_hash: http::session::hash_password("no such user"),

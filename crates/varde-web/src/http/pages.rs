@@ -12,6 +12,7 @@ use axum::routing::get;
 use jiff::Timestamp;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
+use std::sync::Arc;
 use varde_domain::ErrorCode;
 use varde_domain::Lang;
 use varde_domain::alert::{Alert, AlertStatus};
@@ -194,6 +195,18 @@ async fn detail_or_cap(
     };
     let path = format!("/alerts/{file}");
     let Ok(id) = id.parse::<i64>() else { return Ok(not_found(lang, &path)) };
+    let cap_message = |xml: Arc<String>| {
+        let headers = [
+            (header::CONTENT_TYPE, "application/cap+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=30"),
+        ];
+        (headers, xml.to_string()).into_response()
+    };
+    // Read before the alert: the message then reflects every event up to this one at least.
+    let seq = *state.store.event_watch().borrow();
+    if let Some(xml) = cap.then(|| state.cap_cache.get(id, seq)).flatten() {
+        return Ok(cap_message(xml));
+    }
     let alert = match state.store.alert(id).await? {
         Some(a) if a.status.is_public() => crate::api::alerts::as_of(a, Timestamp::now()),
         // Drafts and discarded drafts are not public: to the public they do not exist.
@@ -208,14 +221,9 @@ async fn detail_or_cap(
     let versions = state.store.alert_versions(id).await?;
     if cap {
         let xml = crate::warn::feeds::cap::message(&alert, &versions, &state.public_url, &state.assessor.geography);
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "application/cap+xml; charset=utf-8"),
-                (header::CACHE_CONTROL, "public, max-age=30"),
-            ],
-            xml,
-        )
-            .into_response());
+        let xml = Arc::new(xml);
+        state.cap_cache.put(id, seq, xml.clone());
+        return Ok(cap_message(xml));
     }
     let body = alert_body(&state, &alert, lang);
     Ok(page(layout(lang, alert.content.title.get(lang), &path, body)))

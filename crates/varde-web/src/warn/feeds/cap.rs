@@ -11,10 +11,46 @@
 //! | info    | Future    | Minor    | Possible / Observed                  |
 
 use super::{datetime, esc};
+use crate::config::figures::{CAP_FRESH, CAP_KEPT};
 use crate::http::i18n::t;
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use varde_domain::alert::{Alert, AlertStatus, AlertVersion};
 use varde_domain::{Geography, Lang, Tier};
+
+/// Rendered messages per public alert, reused while no event has happened and for at most [`CAP_FRESH`] (see there).
+/// Only public alerts' messages are kept, and an alert once public stays public (withdrawn and expired alerts are),
+/// so a kept message is never one the public may not see.
+#[derive(Default)]
+pub struct MessageCache {
+    entries: Mutex<HashMap<i64, Cached>>,
+}
+
+struct Cached {
+    /// The newest event when the message was rendered.
+    seq: i64,
+    made: Instant,
+    xml: Arc<String>,
+}
+
+impl MessageCache {
+    /// The message of alert `id` rendered since event `seq` and recently enough, if kept.
+    pub fn get(&self, id: i64, seq: i64) -> Option<Arc<String>> {
+        let entries = self.entries.lock().expect("not poisoned");
+        entries.get(&id).filter(|c| c.seq == seq && c.made.elapsed() < CAP_FRESH).map(|c| c.xml.clone())
+    }
+
+    /// Keeps the message of alert `id` as rendered when `seq` was the newest event.
+    pub fn put(&self, id: i64, seq: i64, xml: Arc<String>) {
+        let mut entries = self.entries.lock().expect("not poisoned");
+        if entries.len() >= CAP_KEPT {
+            entries.clear();
+        }
+        entries.insert(id, Cached { seq, made: Instant::now(), xml });
+    }
+}
 
 pub fn urgency(tier: Tier) -> &'static str {
     match tier {

@@ -234,16 +234,17 @@ pub(super) fn write_joins(conn: &Connection, plan: &joining::Plan, joiners: &[Jo
         record_transition(conn, id(*target), *at, "varde", reason, *from, *to)?;
     }
     for (n, d) in plan.drafted.iter().enumerate() {
-        let payload = varde_store::payloads::alert_drafted(ids[n], d.tier, &d.content, None);
         super::events::append(
             conn,
-            d.at,
-            "alert.drafted",
-            false,
-            Some(d.tier),
-            &d.content.fylker,
-            Some(ids[n]),
-            &payload,
+            &varde_core::NewEvent {
+                at: d.at,
+                kind: "alert.drafted",
+                public: false,
+                tier: Some(d.tier),
+                fylker: d.content.fylker.clone(),
+                alert_id: Some(ids[n]),
+                payload: varde_store::payloads::alert_drafted(ids[n], d.tier, &d.content, None),
+            },
         )?;
     }
     Ok(plan.joined.iter().map(|(t, status, tier)| AlertRef { id: id(*t), status: *status, tier: *tier }).collect())

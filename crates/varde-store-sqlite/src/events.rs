@@ -8,30 +8,21 @@ pub(super) fn newest(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn append(
-    conn: &Connection,
-    at: Timestamp,
-    kind: &str,
-    public: bool,
-    tier: Option<Tier>,
-    fylker: &[String],
-    alert_id: Option<i64>,
-    payload: &serde_json::Value,
-) -> Result<i64> {
+/// Appends an event (announced once the writer's transaction commits, see `writer_loop`).
+pub(super) fn append(conn: &Connection, e: &varde_core::NewEvent) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO events (at_ms, kind, public, tier, fylker, alert_id, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
-        ms(at),
-        kind,
-        public,
-        tier.map(Tier::as_str),
-        serde_json::to_string(fylker).expect("strings serialise"),
-        alert_id,
-        payload.to_string(),
+        ms(e.at),
+        e.kind,
+        e.public,
+        e.tier.map(Tier::as_str),
+        serde_json::to_string(&e.fylker).expect("strings serialise"),
+        e.alert_id,
+        e.payload.to_string(),
     ])?;
-    Ok(conn.last_insert_rowid())
+    Ok(())
 }
 
 pub(super) fn after(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<Event>> {

@@ -102,8 +102,7 @@ impl varde_core::Transaction for Tx<'_> {
     }
 
     async fn event(&self, e: NewEvent) -> Result<()> {
-        events::append(self.0, e.at, e.kind, e.public, e.tier, &e.fylker, e.alert_id, &e.payload)?;
-        Ok(())
+        events::append(self.0, &e)
     }
 
     async fn transition(

@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_audit_append_all.sql"),
     include_str!("../migrations/0006_evidence_count_per_statement.sql"),
     include_str!("../migrations/0007_figure_weeks_bumped_by_registrations.sql"),
+    include_str!("../migrations/0008_audit_field_inlined.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -133,3 +133,25 @@ async fn refreshing_statistics_analyses_every_table() {
     let neighbours: i64 = other.query_one(unanalysed, &[]).await.unwrap().get(0);
     assert_eq!(neighbours, 1, "the neighbouring installation's table was analysed too");
 }
+
+/// The audit chain's hash is made in SQL under the writers' lock (`audit_append`); its field encoding must be inlined
+/// into the hashing expression, not run as a SQL function (planned anew on every call) six times per entry. The plan
+/// shows the function's body where it was inlined and the function's name where it was not.
+#[tokio::test]
+async fn the_audit_field_encoding_is_inlined_where_entries_are_hashed() {
+    let Some(url) = fresh_schema("audit_inline").await else { return };
+    let _store = PostgresStore::open(&url, assessor()).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let plan: String = client
+        .query("EXPLAIN VERBOSE SELECT audit_field(actor) || audit_field(seq::text) FROM audit_log", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(plan.contains("convert_to"), "the body is inlined: {plan}");
+    assert!(!plan.contains("audit_field"), "no call of the function is left: {plan}");
+    // Inlined, it makes the same chain: the conformance suite appends entries and `verify_audit` checks them.
+}

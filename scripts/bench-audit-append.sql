@@ -9,20 +9,17 @@ CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at_ms BIGINT NOT NULL, actor TEX
                         subject TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 \i crates/varde-store-postgres/migrations/0004_audit_append.sql
 \i crates/varde-store-postgres/migrations/0005_audit_append_all.sql
+\set append 'DO $$ BEGIN FOR j IN 1..200 LOOP PERFORM audit_append(array_fill(1700000000000::bigint, ARRAY[8]), array_fill(''api:tech''::text, ARRAY[8]), array_fill(''sample.create''::text, ARRAY[8]), array_fill(''ABCD-EFGH''::text, ARRAY[8]), ''genesis''); END LOOP; END $$;'
 \echo as migration 0004 declared audit_field (not inlined):
 \timing on
-DO $$ BEGIN FOR j IN 1..200 LOOP PERFORM audit_append(array_fill(1700000000000::bigint, ARRAY[8]),
-    array_fill('api:tech'::text, ARRAY[8]), array_fill('sample.create'::text, ARRAY[8]),
-    array_fill('ABCD-EFGH'::text, ARRAY[8]), 'genesis'); END LOOP; END $$;
+:append
 \timing off
 SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1;
 TRUNCATE audit_log;
 \i crates/varde-store-postgres/migrations/0008_audit_field_inlined.sql
 \echo as migration 0008 declares it (inlined):
 \timing on
-DO $$ BEGIN FOR j IN 1..200 LOOP PERFORM audit_append(array_fill(1700000000000::bigint, ARRAY[8]),
-    array_fill('api:tech'::text, ARRAY[8]), array_fill('sample.create'::text, ARRAY[8]),
-    array_fill('ABCD-EFGH'::text, ARRAY[8]), 'genesis'); END LOOP; END $$;
+:append
 \timing off
 SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1;
 SET client_min_messages = warning;

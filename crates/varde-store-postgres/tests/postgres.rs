@@ -12,6 +12,13 @@ async fn fresh_schema(name: &str) -> Option<String> {
     Some(varde_store_postgres::create_schema(&url, &schema).await.expect("PostgreSQL at VARDE_TEST_POSTGRES"))
 }
 
+/// A connection of the test's own, beside the stores'.
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
 fn assessor() -> Arc<varde_domain::assess::Assessor> {
     Arc::new(varde_domain::assess::Assessor::new(varde_domain::Catalogue::builtin().unwrap()).unwrap())
 }
@@ -32,8 +39,7 @@ async fn instances_starting_together_migrate_once() {
     for store in &stores {
         assert_eq!(store.schema_version().await.unwrap(), varde_store_postgres::SCHEMA_VERSION);
     }
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let client = connect(&url).await;
     let applied: i64 = client.query_one("SELECT count(*) FROM varde_schema", &[]).await.unwrap().get(0);
     assert_eq!(applied, varde_store_postgres::SCHEMA_VERSION, "each migration applied once");
 }
@@ -108,12 +114,10 @@ async fn severe_samples_through_four_instances_make_one_draft() {
 async fn refreshing_statistics_analyses_every_table() {
     let Some(url) = fresh_schema("analyse").await else { return };
     let store = PostgresStore::open(&url, assessor()).await.unwrap();
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let client = connect(&url).await;
     // Another installation in the same database: its tables are not this one's to lock or analyse.
     let neighbour = fresh_schema("analyse_neighbour").await.unwrap();
-    let (other, connection) = tokio_postgres::connect(&neighbour, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let other = connect(&neighbour).await;
     other.batch_execute("CREATE TABLE neighbour (x integer); INSERT INTO neighbour VALUES (1)").await.unwrap();
     let unanalysed = "SELECT count(*) FROM pg_stat_user_tables
                       WHERE schemaname = current_schema() AND last_analyze IS NULL AND last_autoanalyze IS NULL";
@@ -141,8 +145,7 @@ async fn refreshing_statistics_analyses_every_table() {
 async fn the_audit_field_encoding_is_inlined_where_entries_are_hashed() {
     let Some(url) = fresh_schema("audit_inline").await else { return };
     let _store = PostgresStore::open(&url, assessor()).await.unwrap();
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let client = connect(&url).await;
     let plan: String = client
         .query("EXPLAIN VERBOSE SELECT audit_field(actor) || audit_field(seq::text) FROM audit_log", &[])
         .await

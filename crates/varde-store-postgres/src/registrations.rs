@@ -1,11 +1,11 @@
-//! Registrations, committed in groups. Registrations that arrive while a group is being committed wait and go
-//! together in the next one: one transaction, one writers' lock, one commit and one `fsync` for all of them — as the
-//! SQLite writer commits in groups. A group writes its samples' own rows (sample, what it was sold as, analyses,
-//! components, findings) before it takes the lock, one statement per table for all of them; then it sends in one
-//! round trip the lock and the ordered part — the audit entries, the events, its figure weeks' bump (one statement
-//! each) and join-or-draft's read — and writes join-or-draft for the whole group. A registration that fails for its
-//! own sake (its code is taken, its service unknown) fails alone; if the group fails for the database's sake, each
-//! is tried again alone.
+//! Registrations, committed in groups. Registrations that arrive while a group is being committed wait and go together
+//! in the next one: one transaction, one writers' lock, one commit and one `fsync` for all of them — as the SQLite
+//! writer commits in groups; a group waits a moment for those answered with the last one (see [`gather`]). A group
+//! writes its samples' own rows (sample, what it was sold as, analyses, components, findings) before it takes the lock,
+//! one statement per table for all of them; then it sends in one round trip the lock and the ordered part — the audit
+//! entries, the events, its figure weeks' bump (one statement each) and join-or-draft's read — and writes join-or-draft
+//! for the whole group. A registration that fails for its own sake (its code is taken, its service unknown) fails
+//! alone; if the group fails for the database's sake, each is tried again alone.
 
 use super::*;
 use varde_domain::joining::Joiner;

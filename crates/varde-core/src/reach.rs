@@ -147,16 +147,31 @@ pub async fn purge_unconfirmed<T: Reach>(tx: &T, before: Timestamp, at: Timestam
     Ok(ids.len())
 }
 
+/// What a fan-out did: how many messages it queued, whether events remain to be read, and how far it read (to be
+/// given to the next fan-out of this instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FanOut {
+    pub queued: usize,
+    pub more: bool,
+    pub read: i64,
+}
+
 /// Queues the alert events after the fan-out's cursor for every confirmed subscriber who wants them (once per
-/// subscriber and event; see `decisions::alert_messages`) and moves the cursor past them. The first fan-out starts at
-/// the newest event: subscribers hear of what happens from now on, not of history. Returns how many messages were
-/// queued and whether events remain to be read.
-pub async fn fan_out<T: Reach>(tx: &T, at: Timestamp) -> Result<(usize, bool), T::Error> {
-    let cursor = match tx.fan_out_cursor().await? {
-        Some(cursor) => cursor,
+/// subscriber and event; see `decisions::alert_messages`) and moves past them. The first fan-out starts at the newest
+/// event: subscribers hear of what happens from now on, not of history.
+///
+/// Most events are for nobody (a sample's finding, a draft). The stored cursor moves only when events for subscribers
+/// were read, the first time, and at least once a page of events ([`FAN_OUT_EVENTS`]); in between the instance
+/// remembers how far it read (`read`, from the last fan-out), so a quiet event costs no write. Past the stored cursor
+/// there are then only events for nobody — whether an event is for subscribers depends on the event alone — so reading
+/// from the cursor again (after a restart, or on another instance) queues nothing twice.
+pub async fn fan_out<T: Reach>(tx: &T, at: Timestamp, read: Option<i64>) -> Result<FanOut, T::Error> {
+    let stored = tx.fan_out_cursor().await?;
+    let from = match stored {
+        Some(cursor) => read.map_or(cursor, |read| read.max(cursor)),
         None => tx.newest_event().await?,
     };
-    let events = tx.events_after(cursor, FAN_OUT_EVENTS).await?;
+    let events = tx.events_after(from, FAN_OUT_EVENTS).await?;
     let mut queued = 0;
     let wanted = decisions::for_subscribers(&events);
     if !wanted.is_empty() {
@@ -165,8 +180,12 @@ pub async fn fan_out<T: Reach>(tx: &T, at: Timestamp) -> Result<(usize, bool), T
             queued += tx.enqueue(subscriber, MessageKind::Alert, Some(seq), at).await?;
         }
     }
-    tx.set_fan_out_cursor(events.last().map_or(cursor, |e| e.seq)).await?;
-    Ok((queued, events.len() == FAN_OUT_EVENTS))
+    let read = events.last().map_or(from, |e| e.seq);
+    let page_behind = stored.is_some_and(|cursor| read - cursor >= FAN_OUT_EVENTS as i64);
+    if stored.is_none() || !wanted.is_empty() || page_behind {
+        tx.set_fan_out_cursor(read).await?;
+    }
+    Ok(FanOut { queued, more: events.len() == FAN_OUT_EVENTS, read })
 }
 
 /// Records how handing over messages went: sent and refused ones leave the outbox, one that failed is tried again

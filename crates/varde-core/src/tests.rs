@@ -499,17 +499,52 @@ fn the_fan_out_queues_what_subscribers_want_since_its_cursor_and_starts_from_now
         alert_event(3, "alert.updated", true),
     ];
     let subscribers = vec![subscriber(20, true), subscriber(21, false)];
+    let done = |queued, read| reach::FanOut { queued, more: false, read };
     let first = Memory { log: log.clone(), subscribers: subscribers.clone(), ..Memory::default() };
-    assert_eq!(now(reach::fan_out(&first, t)).unwrap(), (0, false));
+    assert_eq!(now(reach::fan_out(&first, t, None)).unwrap(), done(0, 3));
     assert_eq!(first.writes(), ["cursor 3"], "history is not sent to anyone");
 
     let since_one = Memory { log: log.clone(), subscribers, cursor: Some(1), ..Memory::default() };
-    assert_eq!(now(reach::fan_out(&since_one, t)).unwrap(), (1, false));
+    assert_eq!(now(reach::fan_out(&since_one, t, None)).unwrap(), done(1, 3));
     assert_eq!(since_one.writes(), ["read subscribers", "queue alert for 20 about Some(3)", "cursor 3"]);
+}
 
-    let quiet = Memory { log: vec![alert_event(4, "sample.finding", false)], cursor: Some(3), ..Memory::default() };
-    now(reach::fan_out(&quiet, t)).unwrap();
-    assert_eq!(quiet.writes(), ["cursor 4"], "subscribers are read only when an event is for them");
+#[test]
+fn events_for_nobody_move_the_fan_out_on_without_a_write_until_a_page_of_them_has_passed() {
+    let t = at("2026-11-03T10:00:00Z");
+    let finding = |seq| alert_event(seq, "sample.finding", false);
+    let quiet = Memory { log: vec![finding(4), finding(5)], cursor: Some(3), ..Memory::default() };
+    assert_eq!(now(reach::fan_out(&quiet, t, None)).unwrap(), reach::FanOut { queued: 0, more: false, read: 5 });
+    assert!(quiet.writes().is_empty(), "neither subscribers read nor cursor written: {:?}", quiet.writes());
+
+    // The next fan-out goes on from where this instance read; one without that memory reads from the cursor.
+    let later = Memory {
+        log: vec![finding(4), finding(5), alert_event(6, "alert.published", true)],
+        subscribers: vec![subscriber(20, true)],
+        cursor: Some(3),
+        ..Memory::default()
+    };
+    assert_eq!(now(reach::fan_out(&later, t, Some(5))).unwrap().read, 6);
+    assert_eq!(later.writes(), ["read subscribers", "queue alert for 20 about Some(6)", "cursor 6"]);
+    let restarted =
+        Memory { log: later.log.clone(), subscribers: later.subscribers.clone(), cursor: Some(3), ..Memory::default() };
+    assert_eq!(
+        now(reach::fan_out(&restarted, t, None)).unwrap().queued,
+        1,
+        "the events for nobody queue nothing again"
+    );
+
+    // A page of events for nobody is written past, so that a restart re-reads at most a page.
+    let page = reach::FAN_OUT_EVENTS as i64;
+    let busy = Memory { log: (4..4 + page).map(finding).collect(), cursor: Some(3), ..Memory::default() };
+    let out = now(reach::fan_out(&busy, t, None)).unwrap();
+    assert_eq!((out.more, out.read), (true, 3 + page));
+    assert_eq!(busy.writes(), [format!("cursor {}", 3 + page)]);
+    let short = Memory { log: (4..3 + page).map(finding).collect(), cursor: Some(3), ..Memory::default() };
+    now(reach::fan_out(&short, t, None)).unwrap();
+    assert!(short.writes().is_empty(), "a page less one is not written");
+    let remembered = Memory { log: (4..6 + page).map(finding).collect(), cursor: Some(3), ..Memory::default() };
+    assert_eq!(now(reach::fan_out(&remembered, t, Some(5))).unwrap().read, 5 + page, "read on from 5, not from 3");
 }
 
 #[test]

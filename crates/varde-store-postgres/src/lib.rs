@@ -102,6 +102,8 @@ pub struct PostgresStore {
     jobs_candidate: tokio::sync::Mutex<Option<(tokio_postgres::Client, tokio::sync::watch::Receiver<bool>)>>,
     /// The same for the subscribers' fan-out.
     fan_out_turn: tokio::sync::Mutex<()>,
+    /// How far this instance's fan-out has read (see `varde_core::reach::fan_out`).
+    fan_out_read: Mutex<Option<i64>>,
     /// The same for the rate limits' counters.
     limits: tokio::sync::Mutex<()>,
     /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
@@ -156,6 +158,7 @@ impl PostgresStore {
             committer,
             limits: tokio::sync::Mutex::new(()),
             fan_out_turn: tokio::sync::Mutex::new(()),
+            fan_out_read: Default::default(),
             jobs_candidate: tokio::sync::Mutex::new(None),
             health,
         };
@@ -1181,10 +1184,14 @@ impl Store for PostgresStore {
     async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
         // Under a lock of its own: most events are not for subscribers, and the cursor moves past them without
         // waiting for the writers (it takes their lock too when it has messages to queue).
-        self.locked(&self.fan_out_turn, FAN_OUT_LOCK, move |tx| {
-            Box::pin(async move { varde_core::reach::fan_out(&Core(tx), at).await })
-        })
-        .await
+        let read = *self.fan_out_read.lock().expect("not poisoned");
+        let out = self
+            .locked(&self.fan_out_turn, FAN_OUT_LOCK, move |tx| {
+                Box::pin(async move { varde_core::reach::fan_out(&Core(tx), at, read).await })
+            })
+            .await?;
+        *self.fan_out_read.lock().expect("not poisoned") = Some(out.read);
+        Ok((out.queued, out.more))
     }
 
     async fn due_messages(

@@ -100,6 +100,8 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
     /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
     health: Health,
+    /// How far the fan-out has read (see `varde_core::reach::fan_out`).
+    fan_out_read: Mutex<Option<i64>>,
 }
 
 /// Shared between the store and its writer thread.
@@ -194,6 +196,7 @@ impl SqliteStore {
             writer: Mutex::new(Some(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
             health,
+            fan_out_read: Mutex::new(None),
         })
     }
 
@@ -941,7 +944,10 @@ impl Store for SqliteStore {
     }
 
     async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
-        self.write(move |conn| now(varde_core::reach::fan_out(&Tx(conn), at))).await
+        let read = *self.fan_out_read.lock().expect("not poisoned");
+        let out = self.write(move |conn| now(varde_core::reach::fan_out(&Tx(conn), at, read))).await?;
+        *self.fan_out_read.lock().expect("not poisoned") = Some(out.read);
+        Ok((out.queued, out.more))
     }
 
     async fn due_messages(

@@ -23,9 +23,6 @@ pub(crate) struct Registration {
 
 type Reply = tokio::sync::oneshot::Sender<Result<StoredSample, StoreError>>;
 
-/// How long after a group's answer the next group waits, at most, for the registrations that may come back (see
-/// [`gather`]).
-const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 /// How many registrations must be expected for the next group to wait for them at all: fewer share too little of a
 /// group's cost to be worth a wait (PostgreSQL's `commit_siblings` is 5 for the same reason).
 const GATHER_FROM: usize = 5;
@@ -38,9 +35,17 @@ pub(crate) struct Groups {
     turn: tokio::sync::Mutex<()>,
     /// Woken when a registration starts waiting.
     arrived: tokio::sync::Notify,
-    /// When the last group was answered, and how many registrations may wait soon after: those that were waiting
-    /// then, and as many again as it answered.
-    answered: Mutex<Option<(tokio::time::Instant, usize)>>,
+    answered: Mutex<Option<Answered>>,
+}
+
+/// The last group's answer, for the next group's [`gather`].
+#[derive(Debug, Clone, Copy)]
+struct Answered {
+    at: tokio::time::Instant,
+    /// How many registrations may wait soon after: those that were waiting then, and as many as it answered.
+    expected: usize,
+    /// How long its commit took.
+    took: std::time::Duration,
 }
 
 /// What a group commit needs, owned: it runs in a task of its own, to the end, even if the request that started it
@@ -77,42 +82,40 @@ pub(crate) async fn register(
             // Ours is in a group whose commit outlived the request that started it.
             break;
         }
-        let carried = group.len();
+        let (carried, started) = (group.len(), tokio::time::Instant::now());
         let _ = tokio::spawn(committer.clone().commit(group)).await;
-        let waiting = groups.waiting.lock().expect("not poisoned").len();
-        *groups.answered.lock().expect("not poisoned") = Some((tokio::time::Instant::now(), waiting + carried));
+        let at = tokio::time::Instant::now();
+        let expected = groups.waiting.lock().expect("not poisoned").len() + carried;
+        *groups.answered.lock().expect("not poisoned") = Some(Answered { at, expected, took: at - started });
     }
     answer.await.map_err(|_| StoreError::Internal("a group commit ended without answering".into()))?
 }
 
-/// Waits until as many registrations wait as may come soon after the last group was answered, for [`GATHER`] after
-/// that at most. Registrations answered together come back together when their senders go on at once (a service
-/// sending a batch through several connections, the bench's clients), but a little apart: without waiting, the first
-/// back would start a group nearly alone and the rest would wait for its whole commit and then make a group of their
-/// own. Waiting a moment makes one group of what would be two, and a group costs much the same however many it
-/// carries (PostgreSQL's `commit_delay` waits before a WAL flush for the same reason). When few are expected, or the
-/// last answer is [`GATHER`] old, nothing waits.
+/// Waits until as many registrations wait as may come soon after the last group was answered, for half as long as
+/// its commit took at most. Registrations answered together come back together when their senders go on at once (a
+/// service sending a batch through several connections, the bench's clients), but a little apart: without waiting,
+/// the first back would start a group nearly alone and the rest would wait for its whole commit and then make a group
+/// of their own. Waiting a moment makes one group of what would be two, and a group costs much the same however many
+/// it carries (PostgreSQL's `commit_delay` waits before a WAL flush for the same reason). The wait is bounded by the
+/// commit it saves, so it scales with the machine: a slower machine commits and answers more slowly alike. When few
+/// are expected, or the last answer is older than that, nothing waits.
 async fn gather(groups: &Groups) {
     let last = *groups.answered.lock().expect("not poisoned");
     gather_after(last, &groups.arrived, || groups.waiting.lock().expect("not poisoned").len()).await;
 }
 
-/// [`gather`]'s wait: `last` is when the last group was answered and how many registrations are expected; `arrived` is
-/// notified (`notify_one`) as each arrives, and `waiting` counts those waiting.
-async fn gather_after(
-    last: Option<(tokio::time::Instant, usize)>,
-    arrived: &tokio::sync::Notify,
-    waiting: impl Fn() -> usize,
-) {
-    let Some((answered, expected)) = last else { return };
-    if expected < GATHER_FROM {
+/// [`gather`]'s wait, after the answer `last`; `arrived` is notified (`notify_one`) as each registration arrives, and
+/// `waiting` counts those waiting.
+async fn gather_after(last: Option<Answered>, arrived: &tokio::sync::Notify, waiting: impl Fn() -> usize) {
+    let Some(last) = last else { return };
+    if last.expected < GATHER_FROM {
         return;
     }
-    let until = answered + GATHER;
+    let until = last.at + last.took / 2;
     loop {
         // Made before looking, so an arrival between the look and the wait is not missed (`notify_one` keeps it).
         let notified = arrived.notified();
-        if waiting() >= expected || tokio::time::timeout_at(until, notified).await.is_err() {
+        if waiting() >= last.expected || tokio::time::timeout_at(until, notified).await.is_err() {
             return;
         }
     }
@@ -454,9 +457,14 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::time::{Duration, Instant};
 
+    /// A group of `expected` answered now after a commit of 4 ms.
+    fn answered(expected: usize) -> Answered {
+        Answered { at: Instant::now(), expected, took: Duration::from_millis(4) }
+    }
+
     /// Runs `gather_after` in a task on paused time; the counter it reads and the notifier it waits on.
     fn gathering(
-        last: Option<(Instant, usize)>,
+        last: Option<Answered>,
     ) -> (tokio::task::JoinHandle<Instant>, Arc<AtomicUsize>, Arc<tokio::sync::Notify>) {
         let (count, arrived) = (Arc::new(AtomicUsize::new(1)), Arc::new(tokio::sync::Notify::new()));
         let (c, a) = (count.clone(), arrived.clone());
@@ -476,8 +484,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_group_waits_for_the_registrations_answered_together_until_they_are_back() {
-        let answered = Instant::now();
-        let (task, count, arrived) = gathering(Some((answered, 8)));
+        let last = answered(8);
+        let (task, count, arrived) = gathering(Some(last));
         settle().await;
         assert!(!task.is_finished(), "one of eight is back: the group waits");
         count.store(7, Ordering::SeqCst);
@@ -486,26 +494,29 @@ mod tests {
         assert!(!task.is_finished(), "seven of eight are back: the group still waits");
         count.store(8, Ordering::SeqCst);
         arrived.notify_one();
-        assert_eq!(task.await.unwrap(), answered, "it goes as soon as the eighth is back");
+        assert_eq!(task.await.unwrap(), last.at, "it goes as soon as the eighth is back");
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_group_waits_no_longer_than_a_moment_after_the_last_answer() {
-        let answered = Instant::now();
-        let (task, _count, _arrived) = gathering(Some((answered, 8)));
-        assert_eq!(task.await.unwrap() - answered, GATHER);
+    async fn a_group_waits_no_longer_than_half_the_last_commit_after_its_answer() {
+        let last = answered(8);
+        let (task, _count, _arrived) = gathering(Some(last));
+        assert_eq!(task.await.unwrap() - last.at, Duration::from_millis(2));
+        let slower = Answered { took: Duration::from_millis(10), ..answered(8) };
+        let (task, _count, _arrived) = gathering(Some(slower));
+        assert_eq!(task.await.unwrap() - slower.at, Duration::from_millis(5), "a slower commit, a longer wait");
         tokio::time::sleep(Duration::from_millis(5)).await;
         let now = Instant::now();
-        let (task, _count, _arrived) = gathering(Some((answered, 8)));
+        let (task, _count, _arrived) = gathering(Some(last));
         assert_eq!(task.await.unwrap(), now, "an answer that old makes nobody wait");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_group_does_not_wait_when_few_are_expected_or_nothing_was_answered() {
-        let answered = Instant::now();
-        for last in [None, Some((answered, GATHER_FROM - 1))] {
+        let start = Instant::now();
+        for last in [None, Some(answered(GATHER_FROM - 1))] {
             let (task, _count, _arrived) = gathering(last);
-            assert_eq!(task.await.unwrap(), answered, "{last:?}");
+            assert_eq!(task.await.unwrap(), start, "{last:?}");
         }
     }
 }

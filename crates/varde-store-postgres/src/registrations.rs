@@ -26,6 +26,9 @@ type Reply = tokio::sync::oneshot::Sender<Result<StoredSample, StoreError>>;
 /// How many registrations must be expected for the next group to wait for them at all: fewer share too little of a
 /// group's cost to be worth a wait (PostgreSQL's `commit_siblings` is 5 for the same reason).
 const GATHER_FROM: usize = 5;
+/// The longest a group waits for them, however long the last commit took: a commit slowed by a failing database
+/// (connection timeouts, a group retried one by one) must not hold the next group back for seconds.
+const GATHER_AT_MOST: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Registrations waiting for their group, and the turn to commit one. One group commits at a time per instance
 /// (letting the next one write its own rows meanwhile was tried: smaller groups, half the throughput).
@@ -92,7 +95,7 @@ pub(crate) async fn register(
 }
 
 /// Waits until as many registrations wait as may come soon after the last group was answered, for half as long as
-/// its commit took at most. Registrations answered together come back together when their senders go on at once (a
+/// its commit took at most (and never longer than [`GATHER_AT_MOST`]). Registrations answered together come back together when their senders go on at once (a
 /// service sending a batch through several connections, the bench's clients), but a little apart: without waiting,
 /// the first back would start a group nearly alone and the rest would wait for its whole commit and then make a group
 /// of their own. Waiting a moment makes one group of what would be two, and a group costs much the same however many
@@ -111,7 +114,7 @@ async fn gather_after(last: Option<Answered>, arrived: &tokio::sync::Notify, wai
     if last.expected < GATHER_FROM {
         return;
     }
-    let until = last.at + last.took / 2;
+    let until = last.at + (last.took / 2).min(GATHER_AT_MOST);
     loop {
         // Made before looking, so an arrival between the look and the wait is not missed (`notify_one` keeps it).
         let notified = arrived.notified();
@@ -505,6 +508,9 @@ mod tests {
         let slower = Answered { took: Duration::from_millis(10), ..answered(8) };
         let (task, _count, _arrived) = gathering(Some(slower));
         assert_eq!(task.await.unwrap() - slower.at, Duration::from_millis(5), "a slower commit, a longer wait");
+        let failing = Answered { took: Duration::from_secs(30), ..answered(8) };
+        let (task, _count, _arrived) = gathering(Some(failing));
+        assert_eq!(task.await.unwrap() - failing.at, GATHER_AT_MOST, "a commit slowed by failures, a bounded wait");
         tokio::time::sleep(Duration::from_millis(5)).await;
         let now = Instant::now();
         let (task, _count, _arrived) = gathering(Some(last));

@@ -111,6 +111,18 @@ pub struct AlertContent {
 
 pub use crate::alert_text::AlertTemplates;
 
+impl AlertContent {
+    /// Whether an opioid is among what was found or what the product was sold as: then naloxone belongs in the
+    /// alert's emergency line, and nowhere else.
+    pub fn opioid_involved(&self, catalogue: &crate::catalogue::Catalogue) -> bool {
+        crate::alert_text::opioid_involved(
+            self.substances.iter().map(String::as_str),
+            self.product.sold_as.iter().map(String::as_str),
+            catalogue,
+        )
+    }
+}
+
 /// The form in running text, from the alert templates data file.
 pub fn form_word(form: Form, lang: Lang) -> &'static str {
     crate::alert_text::builtin().form(form).get(lang)

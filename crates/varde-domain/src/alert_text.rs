@@ -54,7 +54,11 @@ struct Words {
     evidence_days: Localized,
     screened: Localized,
     confirmed: Localized,
+    /// After `confirmed`: the on-site methods that found it too.
+    also_onsite: Localized,
     emergency: Localized,
+    /// The emergency line where an opioid was found or cannot be ruled out: it adds naloxone.
+    emergency_opioid: Localized,
     unknown_substance: Localized,
     unspecified: Localized,
     and: Localized,
@@ -213,9 +217,25 @@ impl AlertTemplates {
         let danger: Vec<String> = dedup(fired.iter().flat_map(|f| danger_of(f)));
         let primary_danger: Vec<String> =
             dedup(fired.iter().filter(|f| rules.first().is_some_and(|r| *r == f.rule)).flat_map(|f| danger_of(f)));
-        let lab = evidence.iter().any(|(s, _)| s.current_analyses().any(|a| a.method.is_lab()));
-        let used: std::collections::BTreeSet<Method> =
-            evidence.iter().flat_map(|(s, _)| s.current_analyses().map(|a| a.method)).collect();
+        // The methods that found something, laboratory and on-site apart: a warning says honestly how it was found,
+        // and a negative strip is no evidence for it.
+        let found_by: std::collections::BTreeSet<Method> = evidence
+            .iter()
+            .flat_map(|(s, _)| s.current_analyses().filter(|a| a.found_something()).map(|a| a.method))
+            .collect();
+        let (lab_methods, mut onsite_methods): (Vec<Method>, Vec<Method>) =
+            found_by.iter().copied().partition(|m| m.is_lab());
+        // A laboratory confirms only what it found.
+        let lab = !lab_methods.is_empty();
+        if found_by.is_empty() {
+            // Nothing was found (what was sold was absent, or nothing was identified): the methods that looked.
+            onsite_methods = evidence.iter().flat_map(|(s, _)| s.current_analyses().map(|a| a.method)).collect();
+            onsite_methods.sort_by_key(|m| m.as_str());
+            onsite_methods.dedup();
+        }
+        let method_names = |ms: &[Method], lang: Lang| -> String {
+            ms.iter().map(|m| methods.name(*m).get(lang).to_owned()).collect::<Vec<_>>().join(", ")
+        };
         let from = evidence.iter().map(|(s, _)| s.received_at).chain(span.map(|s| s.first)).min().expect("not empty");
         let to = evidence.iter().map(|(s, _)| s.received_at).chain(span.map(|s| s.last)).max().expect("not empty");
         let dose = highest_dose(evidence, &primary_danger);
@@ -289,10 +309,7 @@ impl AlertTemplates {
                 .replace("{date}", &self.date(from, lang))
                 .replace("{from}", &self.date(from, lang))
                 .replace("{to}", &self.date(to, lang))
-                .replace(
-                    "{methods}",
-                    &used.iter().map(|m| methods.name(*m).get(lang).to_owned()).collect::<Vec<_>>().join(", "),
-                )
+                .replace("{methods}", &method_names(&onsite_methods, lang))
         };
         let texts: Vec<&RuleText> = rules.iter().filter_map(|r| self.rule.get(*r)).collect();
         let primary = texts.first().copied();
@@ -318,18 +335,36 @@ impl AlertTemplates {
                 &self.text.evidence_days
             };
             sentences.push(fill(evidence.get(lang), lang, true));
-            sentences.join(" ")
+            sentences_once(&sentences)
         });
         let classes = dedup_classes(danger.iter().filter_map(|d| class_of(d, catalogue)));
+        // Naloxone only where it can help: an opioid was found, or the product was sold as one (then an opioid
+        // cannot be ruled out, whatever else was found).
+        let opioid = opioid_involved(
+            danger.iter().map(String::as_str),
+            newest.sold_as.iter().map(|s| s.substance.as_str()),
+            catalogue,
+        );
+        let emergency = if opioid { &self.text.emergency_opioid } else { &self.text.emergency };
         let advice = per_lang(&|lang| {
             let mut parts: Vec<String> =
                 texts.iter().filter_map(|r| r.advice.as_ref().map(|a| a.get(lang).to_owned())).collect();
             parts.extend(classes.iter().map(|c| catalogue.class(*c).advice.get(lang).to_owned()));
-            parts.push(self.text.emergency.get(lang).to_owned());
-            dedup(parts.into_iter()).join(" ")
+            parts.push(emergency.get(lang).to_owned());
+            sentences_once(&parts)
         });
         let uncertainty = per_lang(&|lang| {
-            fill((if lab { &self.text.confirmed } else { &self.text.screened }).get(lang), lang, true)
+            if !lab {
+                return fill(self.text.screened.get(lang), lang, true);
+            }
+            let mut text = self.text.confirmed.get(lang).replace("{methods}", &method_names(&lab_methods, lang));
+            if !onsite_methods.is_empty() {
+                text.push(' ');
+                text.push_str(
+                    &self.text.also_onsite.get(lang).replace("{methods}", &method_names(&onsite_methods, lang)),
+                );
+            }
+            text
         });
         let mg_per_unit = newest
             .current_analyses()
@@ -372,6 +407,17 @@ pub(crate) fn danger_of(f: &Finding) -> Vec<String> {
     }
 }
 
+/// Whether naloxone belongs in a warning: an opioid was `found` (substance ids or strip methods), or the product was
+/// `sold_as` one, so that an opioid cannot be ruled out whatever else was found. Drafts and every channel's emergency
+/// line ask this one question.
+pub fn opioid_involved<'a>(
+    found: impl IntoIterator<Item = &'a str>,
+    sold_as: impl IntoIterator<Item = &'a str>,
+    catalogue: &Catalogue,
+) -> bool {
+    found.into_iter().chain(sold_as).filter_map(|id| class_of(id, catalogue)).any(SubstanceClass::is_opioid)
+}
+
 /// The class whose advice fits a dangerous substance, or a strip's target.
 fn class_of(id: &str, catalogue: &Catalogue) -> Option<SubstanceClass> {
     if let Some(s) = catalogue.get(id) {
@@ -405,6 +451,28 @@ pub(crate) fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
         }
     }
     out
+}
+
+/// The texts joined into one paragraph, each sentence once: two rules or a rule and a class may say the same thing
+/// (the nitazene rule and the nitazene class both warn that fentanyl strips miss nitazenes), and a reader should
+/// not read it twice. A sentence ends at `.`, `!` or `?` followed by a space.
+pub(crate) fn sentences_once(texts: &[String]) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for text in texts {
+        let mut rest = text.trim();
+        while !rest.is_empty() {
+            let end = rest
+                .char_indices()
+                .find(|(i, c)| matches!(c, '.' | '!' | '?') && rest[i + 1..].starts_with(' '))
+                .map_or(rest.len(), |(i, _)| i + 1);
+            let sentence = rest[..end].trim();
+            if !kept.contains(&sentence) {
+                kept.push(sentence);
+            }
+            rest = rest[end..].trim_start();
+        }
+    }
+    kept.join(" ")
 }
 
 /// Cuts `text` to at most `max` characters, at a word, with an ellipsis.

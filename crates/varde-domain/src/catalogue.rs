@@ -34,6 +34,11 @@ pub enum SubstanceClass {
 }
 
 impl SubstanceClass {
+    /// Whether naloxone reverses an overdose of this class: the classes whose alerts advise it.
+    pub fn is_opioid(self) -> bool {
+        matches!(self, SubstanceClass::Opioid | SubstanceClass::PotentSyntheticOpioid | SubstanceClass::Nitazene)
+    }
+
     pub const ALL: [SubstanceClass; 16] = [
         SubstanceClass::Opioid,
         SubstanceClass::PotentSyntheticOpioid,

@@ -132,7 +132,9 @@ pub fn notification(alert: &Alert, evidence: &[Sample], names: &Names, now: jiff
         .collect();
     let danger: Vec<String> = c.substances.iter().map(|s| names.substance(s)).collect();
     let sold: Vec<String> = c.product.sold_as.iter().map(|s| names.plain(s)).collect();
-    let mut methods: Vec<Method> = evidence.iter().flat_map(|s| s.current_analyses().map(|a| a.method)).collect();
+    // The methods that identified something; a negative strip identified nothing.
+    let mut methods: Vec<Method> =
+        evidence.iter().flat_map(|s| s.current_analyses().filter(|a| a.found_something()).map(|a| a.method)).collect();
     methods.sort_by_key(|m| m.as_str());
     methods.dedup();
     let certainty = if c.lab_confirmed {

@@ -647,6 +647,15 @@ impl Analysis {
     pub fn is_current(&self) -> bool {
         self.superseded_by.is_none()
     }
+
+    /// Whether this analysis found something: components named, or a strip that was positive. Only these are
+    /// evidence for a finding; a negative or inconclusive strip is not, and a warning does not cite it as such.
+    pub fn found_something(&self) -> bool {
+        match &self.outcome {
+            Outcome::Strip { result } => *result == AnalysisResult::Positive,
+            Outcome::Components { components, inconclusive } => !components.is_empty() && !inconclusive,
+        }
+    }
 }
 
 /// A stored sample with all its analyses (current and superseded, oldest first).

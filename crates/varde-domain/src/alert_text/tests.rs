@@ -217,3 +217,105 @@ fn warnings_reach_their_area_severe_alerts_everyone_and_severe_ones_escalate_aft
     alert.tier = Tier::Caution;
     assert!(!reaches(&alert, "03", true), "caution asks nobody to acknowledge");
 }
+
+/// Every rule × every class × sold as an opioid or not: naloxone is advised exactly where an opioid was found or the
+/// product was sold as one, the advice names 113 once, and no sentence of the body or the advice is said twice.
+#[test]
+fn advice_fits_the_class_in_every_draft_with_113_once_and_no_sentence_twice() {
+    let w = assessor();
+    let mut representatives: BTreeMap<SubstanceClass, String> = BTreeMap::new();
+    for s in w.catalogue.substances() {
+        representatives.entry(s.class).or_insert_with(|| s.id.clone());
+    }
+    assert_eq!(representatives.len(), SubstanceClass::ALL.len(), "the catalogue has a substance of every class");
+    let strips: Vec<Method> = Method::ALL.into_iter().filter(|m| m.is_strip()).collect();
+    let rules: Vec<String> = w.policy.rule_ids().map(str::to_owned).collect();
+    let mut naloxone_drafts = 0;
+    for sold_as in ["heroin", "mdma", "ketamine"] {
+        let s = sample(&w, "2026-11-20T12:00:00Z", &[sold_as], Form::Powder, vec![]);
+        let found = representatives
+            .values()
+            .map(|id| (vec![id.clone()], None))
+            .chain(strips.iter().map(|m| (Vec::new(), Some(*m))));
+        for (substances, method) in found {
+            for rule in &rules {
+                let finding = Finding {
+                    rule: rule.clone(),
+                    policy_version: "test".into(),
+                    tier: Tier::Warning,
+                    method,
+                    substances: substances.clone(),
+                    explanation: Localized { nb: "x".into(), nn: "x".into(), en: "x".into() },
+                };
+                let (_, c) = w.draft(&[(s.clone(), vec![finding])], None, "03");
+                let what = format!("{rule}, {substances:?}{method:?} sold as {sold_as}");
+                let opioid = c.opioid_involved(&w.catalogue);
+                assert_eq!(
+                    opioid,
+                    sold_as == "heroin"
+                        || substances.iter().any(|id| w.catalogue.get(id).is_some_and(|x| x.class.is_opioid()))
+                        || matches!(method, Some(Method::StripFentanyl | Method::StripNitazene)),
+                    "{what}"
+                );
+                naloxone_drafts += usize::from(opioid);
+                for lang in [Lang::Nb, Lang::Nn, Lang::En] {
+                    let advice = c.advice.get(lang);
+                    let says_naloxone = advice.to_lowercase().contains("nalo");
+                    assert_eq!(says_naloxone, opioid, "{what} {lang:?}: {advice}");
+                    assert_eq!(advice.matches("113").count(), 1, "{what} {lang:?}: {advice}");
+                    for text in [advice, c.body.get(lang)] {
+                        let sentences: Vec<&str> = text.split_inclusive(". ").map(str::trim).collect();
+                        let unique: std::collections::BTreeSet<&str> = sentences.iter().copied().collect();
+                        assert_eq!(unique.len(), sentences.len(), "{what} {lang:?}: {text}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(naloxone_drafts > 0);
+}
+
+#[test]
+fn sentences_are_kept_once_in_their_order() {
+    let texts = ["A is bad. Do not use alone.".to_owned(), "Do not use alone. Call 113.".to_owned()];
+    assert_eq!(sentences_once(&texts), "A is bad. Do not use alone. Call 113.");
+    assert_eq!(sentences_once(&["Dose: 1.5 mg. Wait!".to_owned()]), "Dose: 1.5 mg. Wait!");
+}
+
+/// "Confirmed by laboratory analysis" names laboratory methods only; the on-site methods that found it are named as
+/// such, and a negative strip is not cited as evidence anywhere.
+#[test]
+fn a_draft_says_honestly_how_it_was_found() {
+    let w = assessor();
+    let analyses = || {
+        vec![
+            A::Found(Method::Ftir, vec![("heroin", None), ("fentanyl", None)]),
+            A::Strip(Method::StripFentanyl, AnalysisResult::Positive),
+            A::Strip(Method::StripNitazene, AnalysisResult::Negative),
+        ]
+    };
+    let screened = sample(&w, "2026-11-20T12:00:00Z", &["heroin"], Form::Powder, analyses());
+    let (_, c) = draft(&w, vec![screened], "03");
+    assert!(!c.lab_confirmed);
+    assert!(
+        c.uncertainty.nb.starts_with("Funnet ved analyse på stedet (FTIR, fentanylstrips) og ikke bekreftet"),
+        "{}",
+        c.uncertainty.nb
+    );
+    let mut with_lab = analyses();
+    with_lab.push(A::Found(Method::GcMs, vec![("heroin", None), ("fentanyl", None)]));
+    let confirmed = sample(&w, "2026-11-20T12:00:00Z", &["heroin"], Form::Powder, with_lab);
+    let (_, c) = draft(&w, vec![confirmed], "03");
+    assert!(c.lab_confirmed);
+    assert_eq!(
+        c.uncertainty.nb,
+        "Bekreftet ved laboratorieanalyse (GC-MS). Også funnet ved analyse på stedet (FTIR, fentanylstrips)."
+    );
+    assert_eq!(
+        c.uncertainty.en,
+        "Confirmed by laboratory analysis (GC-MS). Also found by on-site analysis (FTIR, fentanyl strip)."
+    );
+    for (what, lang, text) in every_text(&c) {
+        assert!(!text.to_lowercase().contains("nitazen"), "a negative strip is no evidence: {what} {lang:?}: {text}");
+    }
+}

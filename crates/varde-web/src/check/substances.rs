@@ -61,7 +61,7 @@ async fn detail(
         }
         h2 { (t(lang, "what_to_do")) }
         p { (class.advice.get(lang)) }
-        p.emergency { (t(lang, "emergency")) }
+        p.emergency { (t(lang, if s.class.is_opioid() { "emergency_opioid" } else { "emergency" })) }
         @if s.cas.is_some() || s.pubchem_cid.is_some() || s.inchikey.is_some() {
             h2 { (t(lang, "identifiers")) }
             dl {

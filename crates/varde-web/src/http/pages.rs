@@ -276,7 +276,7 @@ async fn poster(
             }
             h2 { (t(lang, "what_to_do")) }
             p.advice { (alert.content.advice.get(lang)) }
-            p.emergency { (t(lang, "emergency")) }
+            @if let Some(line) = emergency_line(&state, &alert, lang) { p.emergency { (line) } }
             div.poster-foot {
                 div role="img" aria-label=(url) { (PreEscaped(qr_svg(&url, 180))) }
                 dl {
@@ -292,6 +292,17 @@ async fn poster(
     let mut res = page(layout(lang, alert.content.title.get(lang), &path, body));
     res.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-cache"));
     Ok(res)
+}
+
+/// The emergency line under an alert's advice, where the advice does not already carry one (drafts end their advice
+/// with it; a reviewer may have edited it out): 113 once, and naloxone only where an opioid was found or the product
+/// was sold as one. Pages, posters and e-mail ask here, so the rule is the same in every channel.
+pub fn emergency_line(state: &AppState, alert: &Alert, lang: Lang) -> Option<&'static str> {
+    if alert.content.advice.get(lang).contains("113") {
+        return None;
+    }
+    let opioid = alert.content.opioid_involved(&state.assessor.catalogue);
+    Some(t(lang, if opioid { "emergency_opioid" } else { "emergency" }))
 }
 
 /// When the evidence was collected: one day, or the first and the last.
@@ -325,7 +336,7 @@ pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
         p { (alert.content.body.get(lang)) }
         h2 { (t(lang, "what_to_do")) }
         p { (alert.content.advice.get(lang)) }
-        p.emergency { (t(lang, "emergency")) }
+        @if let Some(line) = emergency_line(state, alert, lang) { p.emergency { (line) } }
         h2 { (t(lang, "certainty")) }
         p { (alert.content.uncertainty.get(lang)) }
         dl {

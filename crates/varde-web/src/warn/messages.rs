@@ -72,7 +72,7 @@ pub fn mail(state: &AppState, message: &OutboxMessage) -> Option<Mail> {
                 paragraphs.push(alert.content.advice.get(lang).to_owned());
             }
             paragraphs.push(format!("{}: {}", t(lang, "mail_area"), area(state, &alert.content.fylker, lang)));
-            paragraphs.push(t(lang, "emergency").to_owned());
+            paragraphs.extend(crate::http::pages::emergency_line(state, &alert, lang).map(str::to_owned));
             (
                 alert_headline(state, &event.kind, &alert, lang),
                 paragraphs,

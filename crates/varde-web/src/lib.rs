@@ -150,7 +150,7 @@ pub fn router(state: AppState) -> Router {
             ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::metrics::track))
-        .layer(axum::middleware::from_fn(http::session::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::session::security_headers))
         .layer(DefaultBodyLimit::max(config::limits::MAX_BODY))
         .with_state(state)
 }

@@ -84,7 +84,7 @@ async fn database(reference: &Reference, dir: &Path, samples: usize) -> anyhow::
     if store.sample_count().await? == 0 {
         let started = Instant::now();
         eprintln!("making a demo database of {samples} samples in {} …", path.display());
-        demo::load(store.clone() as Arc<dyn Store>, reference, 1, samples).await?;
+        demo::load(store.clone() as Arc<dyn Store>, reference, 1, samples, jiff::Timestamp::now()).await?;
         eprintln!("  made in {:.0} s", started.elapsed().as_secs_f64());
     }
     store.close();

@@ -154,6 +154,8 @@ async fn measure(reference: Reference, dir: &std::path::Path, subscribers: usize
     let mut options = serve::AppOptions::default();
     options.reach.smtp_url = Some(format!("smtp://127.0.0.1:{smtp_port}"));
     options.reach.insecure_push = true;
+    // The benchmark's push receiver listens on loopback.
+    options.reach.outbound_allow = vec!["127.0.0.0/8".parse()?];
     let app = serve::app_with(store.clone(), reference, &base, options).await?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     let client = reqwest::Client::new();

@@ -10,11 +10,18 @@ use varde_store::Store;
 
 pub const DEFAULT_SAMPLES: usize = 4000;
 
-pub async fn load(store: Arc<dyn Store>, reference: &Reference, seed: u64, count: usize) -> anyhow::Result<String> {
+/// Loads `count` samples received in the year(s) before `now`, and what the hourly jobs would have done by `now`.
+/// `now` is an input so that the same seed and the same `now` give the same database on any day.
+pub async fn load(
+    store: Arc<dyn Store>,
+    reference: &Reference,
+    seed: u64,
+    count: usize,
+    now: Timestamp,
+) -> anyhow::Result<String> {
     if store.sample_count().await? > 0 {
         bail!("the database already holds samples; the demo fills only a fresh database");
     }
-    let now = Timestamp::now();
     for s in varde_demo::SERVICES {
         let service = new_service(reference, s.slug, s.name, s.kind.as_str(), s.kommune)?;
         store.add_service(service, "demo", now).await?;

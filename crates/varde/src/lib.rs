@@ -129,6 +129,10 @@ pub enum Command {
         seed: u64,
         #[arg(long, default_value_t = demo::DEFAULT_SAMPLES)]
         samples: usize,
+        /// The moment the demo year ends (RFC 3339, e.g. 2026-12-01T12:00:00Z); the current time by default. Tests
+        /// fix it so that the same seed gives the same database on any day.
+        #[arg(long)]
+        now: Option<jiff::Timestamp>,
     },
     /// Measure Varde's speed.
     #[command(subcommand)]
@@ -236,6 +240,14 @@ pub struct ReachArgs {
     /// Which services a severe alert asks to acknowledge it: every service in the country, or those in its area.
     #[arg(long, env = "VARDE_SEVERE_ALERTS_REACH", default_value = "country", value_parser = ["country", "area"])]
     severe_alerts_reach: String,
+    /// An address range webhooks and pushes may reach although it is not public (a receiver inside your network),
+    /// e.g. `10.20.0.0/16`; repeat for more. Without it Varde connects only to public addresses.
+    #[arg(long = "outbound-allow", env = "VARDE_OUTBOUND_ALLOW", value_delimiter = ',')]
+    outbound_allow: Vec<ipnet::IpNet>,
+    /// Accept push endpoints only at these push services' hosts (and their subdomains); `default` for the big
+    /// browsers' push services. Without it any public https host on port 443 is accepted.
+    #[arg(long = "push-hosts", env = "VARDE_PUSH_HOSTS", value_delimiter = ',')]
+    push_hosts: Vec<String>,
 }
 
 impl ReachArgs {
@@ -245,6 +257,16 @@ impl ReachArgs {
             mail_from: self.mail_from,
             escalate_after: jiff::SignedDuration::from_hours(i64::from(self.escalate_after_hours)),
             severe_everywhere: self.severe_alerts_reach == "country",
+            outbound_allow: self.outbound_allow,
+            push_hosts: (!self.push_hosts.is_empty()).then(|| {
+                self.push_hosts
+                    .iter()
+                    .flat_map(|h| match h.as_str() {
+                        "default" => varde_reach::outbound::KNOWN_PUSH_HOSTS.iter().map(|h| h.to_string()).collect(),
+                        other => vec![other.trim().to_ascii_lowercase()],
+                    })
+                    .collect()
+            }),
             ..serve::ReachOptions::default()
         }
     }
@@ -330,9 +352,10 @@ pub fn main() -> anyhow::Result<()> {
             Command::Service(cmd) => admin::service(&cli.database, &reference, cmd).await,
             Command::Token(cmd) => admin::token(&cli.database, &reference, cmd).await,
             Command::User(cmd) => admin::user(&cli.database, &reference, cmd).await,
-            Command::Demo { seed, samples } => {
+            Command::Demo { seed, samples, now } => {
                 let store = open_store(&cli.database, &reference).await?;
-                let report = demo::load(store, &reference, seed, samples).await?;
+                let now = now.unwrap_or_else(jiff::Timestamp::now);
+                let report = demo::load(store, &reference, seed, samples, now).await?;
                 println!("{report}");
                 Ok(())
             }

@@ -21,8 +21,12 @@ pub struct ReachOptions {
     pub escalate_after: jiff::SignedDuration,
     pub severe_everywhere: bool,
     pub escalation_check: std::time::Duration,
-    /// Accept http:// push endpoints (tests and benchmarks on loopback only).
+    /// Accept http:// push endpoints on any port (tests and benchmarks with a local push service only).
     pub insecure_push: bool,
+    /// Ranges that webhooks and pushes may reach although they are not public (`--outbound-allow`).
+    pub outbound_allow: Vec<ipnet::IpNet>,
+    /// Push endpoints only at these hosts (`--push-hosts`); None: any public https host on port 443.
+    pub push_hosts: Option<Vec<String>>,
 }
 
 impl Default for ReachOptions {
@@ -34,6 +38,8 @@ impl Default for ReachOptions {
             severe_everywhere: true,
             escalation_check: std::time::Duration::from_secs(60),
             insecure_push: false,
+            outbound_allow: Vec::new(),
+            push_hosts: None,
         }
     }
 }
@@ -155,7 +161,11 @@ async fn state_with(
     settings.escalate_after = reach.escalate_after;
     settings.severe_everywhere = reach.severe_everywhere;
     settings.escalation_check = reach.escalation_check;
-    settings.insecure_push = reach.insecure_push;
+    settings.outbound = varde_reach::outbound::OutboundPolicy {
+        allowed: reach.outbound_allow,
+        push_hosts: reach.push_hosts,
+        insecure_push: reach.insecure_push,
+    };
     Ok(AppState::new(store, reference, public_url).trusting_proxies(trusted_proxies).reaching(settings))
 }
 
@@ -303,7 +313,10 @@ async fn prepare_demo(store: Arc<dyn varde_store::Store>, reference: &Reference,
             anyhow::bail!("--demo needs an empty database or one made by --demo; this one holds real samples");
         }
         eprintln!("filling the database with the synthetic demo year (seed {seed})…");
-        eprintln!("{}", demo::load(store.clone(), reference, seed, demo::DEFAULT_SAMPLES).await?);
+        eprintln!(
+            "{}",
+            demo::load(store.clone(), reference, seed, demo::DEFAULT_SAMPLES, jiff::Timestamp::now()).await?
+        );
     }
     // The demo shows the real overdose figures shipped with Varde.
     crate::import_deaths(

@@ -68,6 +68,10 @@ pub async fn create(
         .ok_or_else(|| {
             ApiError::new(ErrorCode::InvalidValue, "url must be an http or https address").with_field("url")
         })?;
+    // Loopback, private and link-local receivers only where the operator allowed their range (--outbound-allow).
+    state.reach.outbound.check(&url, varde_reach::outbound::Purpose::Webhook).await.map_err(|refused| {
+        ApiError::new(ErrorCode::InvalidValue, format!("url must reach a public address: {refused}")).with_field("url")
+    })?;
     if let Some(bad) = new.fylker.iter().find(|f| state.assessor.geography.fylke(f).is_none()) {
         return Err(
             ApiError::new(ErrorCode::InvalidValue, format!("'{bad}' is not a fylkesnummer")).with_field("fylker")

@@ -232,14 +232,36 @@ async fn logout(
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, "", 0));
+    // A shared tablet in a user room: the browser forgets this origin's cookies and cached staff pages too.
+    res.headers_mut().insert("clear-site-data", HeaderValue::from_static("\"cache\", \"cookies\""));
     Ok(res)
 }
 
 /// Security headers for every response: no inline scripts or styles (the pages have none), no framing, no sniffing,
-/// no referrer leaking codes in URLs.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// no referrer leaking codes in URLs, no powerful browser features, HSTS behind https.
+///
+/// A response to a request that carries a credential (a bearer token or the staff session cookie) is stored by no
+/// cache, whatever the handler said: a page rendered for one reviewer must never be served to another person by a
+/// shared cache, and an API answer for a token is that token holder's alone.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let credentialed = req.headers().contains_key(header::AUTHORIZATION)
+        || cookie(req.headers(), COOKIE).is_some_and(|c| !c.is_empty());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if credentialed {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.public_url.starts_with("https://") {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000"));
+    }
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    // Public warnings, feeds, photos and open data are there to be taken by other sites; staff answers are not.
+    let resources = if credentialed { "same-origin" } else { "cross-origin" };
+    h.insert("cross-origin-resource-policy", HeaderValue::from_static(resources));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),

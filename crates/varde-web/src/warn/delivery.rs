@@ -9,6 +9,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::time::Duration;
+use varde_reach::outbound::Purpose;
 use varde_store::{Delivery, Event, Webhook};
 
 /// Retry timing. The default retries for as long as it takes (the cap is one hour between attempts), which is far
@@ -85,8 +86,9 @@ impl Drop for AbortOnDrop {
 
 pub fn spawn(state: AppState, backoff: Backoff) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let client =
-            reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("a plain HTTP client builds");
+        // Connects only where the outbound policy allows, and follows no redirect (which would carry the signature
+        // headers to a host nobody registered).
+        let client = state.reach.outbound.client(Duration::from_secs(10), 4);
         // Aborted with this task (an instance that loses the jobs' leadership stops delivering at once).
         let mut workers: HashMap<i64, AbortOnDrop> = HashMap::new();
         let mut watch = state.store.event_watch();
@@ -162,11 +164,18 @@ async fn deliver(state: &AppState, client: &reqwest::Client, hook: &Webhook, eve
         if let Some(sig) = standard_signature(&hook.secret, &id, now.as_second(), &body) {
             request = request.header("webhook-signature", sig);
         }
-        let result = request.body(body.clone()).send().await;
+        // An address literal is not resolved, so not checked, by the client: check it here, at every attempt.
+        let allowed = reqwest::Url::parse(&hook.url)
+            .map_err(|e| e.to_string())
+            .and_then(|u| state.reach.outbound.check_url(&u, Purpose::Webhook).map_err(|e| e.to_string()));
+        let result = match allowed {
+            Ok(()) => request.body(body.clone()).send().await.map_err(|e| e.to_string()),
+            Err(refused) => Err(format!("not sent: {refused}")),
+        };
         let (ok, status, error) = match result {
             Ok(r) if r.status().is_success() => (true, Some(r.status().as_u16()), None),
             Ok(r) => (false, Some(r.status().as_u16()), Some(format!("HTTP {}", r.status()))),
-            Err(e) => (false, None, Some(e.to_string())),
+            Err(e) => (false, None, Some(e)),
         };
         let record = Delivery { webhook_id: hook.id, event_seq: event.seq, attempt, at: now, ok, status, error };
         // Keep trying to record: a success must move the cursor, or the event would be sent again.

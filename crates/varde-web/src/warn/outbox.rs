@@ -16,6 +16,7 @@ use std::time::Duration;
 use varde_domain::alert::{AlertStatus, overdue, reaches};
 use varde_domain::subscription::{Channel, retry_after_seconds};
 use varde_reach::mail::MailError;
+use varde_reach::outbound::Purpose;
 use varde_reach::webpush;
 use varde_store::{AlertFilter, Handover, OutboxMessage};
 
@@ -54,11 +55,8 @@ async fn fan_out(state: AppState) {
 }
 
 async fn send(state: AppState, channel: Channel) {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .pool_max_idle_per_host(PUSH_PARALLEL)
-        .build()
-        .expect("a plain HTTP client builds");
+    // Connects only where the outbound policy allows, and follows no redirect.
+    let client = state.reach.outbound.client(Duration::from_secs(15), PUSH_PARALLEL);
     loop {
         let due = match state.store.due_messages(channel, Timestamp::now(), BATCH).await {
             Ok(due) => due,
@@ -154,6 +152,12 @@ async fn push(state: &AppState, client: &reqwest::Client, m: &OutboxMessage) -> 
     let Some(authorization) = state.reach.vapid_authorization(&s.address, Timestamp::now()) else {
         return Handover::Gone;
     };
+    // Checked again at each push: the policy may have changed since the person subscribed, and an address literal
+    // is not resolved (so not checked) by the client.
+    match reqwest::Url::parse(&s.address) {
+        Ok(url) if state.reach.outbound.check_url(&url, Purpose::Push).is_ok() => {}
+        _ => return Handover::Gone,
+    }
     let severe = m.event.as_ref().and_then(|e| e.tier) == Some(varde_domain::Tier::Severe);
     let result = client
         .post(&s.address)

@@ -33,6 +33,7 @@ use utoipa::ToSchema;
 use varde_domain::subscription::{Channel, Preferences};
 use varde_domain::{ErrorCode, InvalidInput, Lang, Tier};
 use varde_reach::mail::{Mailer, normalise_address};
+use varde_reach::outbound::Purpose;
 use varde_reach::webpush::{Subscription as PushTarget, VapidKey};
 use varde_store::{NewSubscriber, Requested, Store, StoreError, Subscriber};
 
@@ -51,8 +52,8 @@ pub struct Reach {
     pub severe_everywhere: bool,
     /// How often pending severe alerts are checked for escalation.
     pub escalation_check: Duration,
-    /// Accept `http://` push endpoints (tests and benchmarks on loopback); real push services are all https.
-    pub insecure_push: bool,
+    /// Where pushes and webhooks may connect (public addresses only, unless the operator allowed a range).
+    pub outbound: varde_reach::outbound::OutboundPolicy,
     /// Wakes the e-mail and push senders when messages were queued.
     pub wake_email: Arc<tokio::sync::Notify>,
     pub wake_push: Arc<tokio::sync::Notify>,
@@ -78,7 +79,7 @@ impl Reach {
             escalate_after: SignedDuration::from_hours(varde_domain::alert::ESCALATE_AFTER_HOURS),
             severe_everywhere: true,
             escalation_check: Duration::from_secs(60),
-            insecure_push: false,
+            outbound: Default::default(),
             wake_email: Default::default(),
             wake_push: Default::default(),
             vapid_headers: Default::default(),
@@ -216,7 +217,7 @@ pub struct SubscriptionAccepted {
 }
 
 /// What the request asks for, checked; the address is normalised.
-fn checked(state: &AppState, new: NewSubscription) -> Result<NewSubscriber, ApiError> {
+async fn checked(state: &AppState, new: NewSubscription) -> Result<NewSubscriber, ApiError> {
     let mut fylker = Vec::new();
     for f in new.fylker {
         if state.assessor.geography.fylke(&f).is_none() {
@@ -250,16 +251,23 @@ fn checked(state: &AppState, new: NewSubscription) -> Result<NewSubscriber, ApiE
                 return Err(InvalidInput::invalid("address", "address is for e-mail subscriptions").into());
             }
             let endpoint = new.endpoint.unwrap_or_default();
-            let url = reqwest::Url::parse(&endpoint).ok().filter(|u| {
-                u.host().is_some()
-                    && (u.scheme() == "https" || (state.reach.insecure_push && u.scheme() == "http"))
-                    && endpoint.len() <= MAX_ENDPOINT
-            });
-            if url.is_none() {
+            let url =
+                reqwest::Url::parse(&endpoint).ok().filter(|u| u.host().is_some() && endpoint.len() <= MAX_ENDPOINT);
+            let Some(url) = url else {
                 return Err(
                     InvalidInput::invalid("endpoint", "endpoint must be the push service's https address").into()
                 );
-            }
+            };
+            // Anyone may subscribe: the endpoint must not make the server connect inward. What needs no network
+            // first; the resolved addresses after the keys (and again at each connection, by the sender's client).
+            let inward = |refused: varde_reach::outbound::Refusal| -> ApiError {
+                InvalidInput::invalid(
+                    "endpoint",
+                    format!("endpoint must be a push service's public https address: {refused}"),
+                )
+                .into()
+            };
+            state.reach.outbound.check_url(&url, Purpose::Push).map_err(inward)?;
             let keys = new.keys.ok_or_else(|| InvalidInput::invalid("keys", "keys (p256dh and auth) are required"))?;
             PushTarget::from_base64(&endpoint, &keys.p256dh, &keys.auth).map_err(|e| {
                 let field = if matches!(e, varde_reach::webpush::PushError::BadAuthSecret) {
@@ -269,6 +277,7 @@ fn checked(state: &AppState, new: NewSubscription) -> Result<NewSubscriber, ApiE
                 };
                 InvalidInput::invalid(field, e.to_string())
             })?;
+            state.reach.outbound.check(&url, Purpose::Push).await.map_err(inward)?;
             Ok(NewSubscriber {
                 channel: Channel::Push,
                 address: endpoint,
@@ -280,22 +289,36 @@ fn checked(state: &AppState, new: NewSubscription) -> Result<NewSubscriber, ApiE
     }
 }
 
+/// The inbox an address delivers to, for the per-address limit: `kari+anything@example.no` reaches `kari@`'s inbox
+/// (sub-addressing, RFC 5233, which the big mail services honour), so it counts as `kari@` — or thirty "different"
+/// addresses would put thirty confirmation mails in one inbox. The address itself is kept as written.
+fn mailbox(channel: Channel, address: &str) -> String {
+    match (channel, address.split_once('@')) {
+        (Channel::Email, Some((local, domain))) => {
+            let local = local.split_once('+').map_or(local, |(base, _)| base);
+            format!("{local}@{domain}")
+        }
+        _ => address.to_owned(),
+    }
+}
+
 /// The use case both the page and the API serve: check, limit, store, wake the sender.
 async fn request(
     state: &AppState,
     client: &ClientAddress,
     new: NewSubscription,
 ) -> Result<(Subscriber, Requested), ApiError> {
-    let new = checked(state, new)?;
+    let new = checked(state, new).await?;
     let (store, who) = (&*state.store, client.who());
     let limited = || ApiError::new(ErrorCode::TooManyRequests, "too many subscription requests; try again in an hour");
+    let mailbox = mailbox(new.channel, &new.address);
     if state.limits.exhausted(store, REQUESTS_PER_CLIENT, &who).await?
-        || state.limits.exhausted(store, REQUESTS_PER_ADDRESS, &new.address).await?
+        || state.limits.exhausted(store, REQUESTS_PER_ADDRESS, &mailbox).await?
     {
         return Err(limited());
     }
     state.limits.record(store, REQUESTS_PER_CLIENT, &who).await?;
-    state.limits.record(store, REQUESTS_PER_ADDRESS, &new.address).await?;
+    state.limits.record(store, REQUESTS_PER_ADDRESS, &mailbox).await?;
     let channel = new.channel;
     let stored = state.store.request_subscription(new, Timestamp::now()).await?;
     state.reach.wake(channel).notify_one();

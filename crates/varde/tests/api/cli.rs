@@ -2,6 +2,10 @@
 
 use crate::durability::{fails, run_ok, varde};
 
+/// Where the demo years in these tests end: a fixed moment, so that every run of a commit fills the same database
+/// whatever the date (the demo lays its year out before "now", and archiving counts days back from it).
+const DEMO_NOW: &str = "2026-12-01T12:00:00Z";
+
 #[test]
 fn services_are_validated_against_norways_kommuner() {
     let dir = tempfile::tempdir().unwrap();
@@ -56,7 +60,7 @@ fn audit_verify_names_the_altered_entry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.db");
     let db = format!("sqlite://{}", path.display());
-    run_ok(varde(&db).args(["demo", "--seed", "5", "--samples", "50"]));
+    run_ok(varde(&db).args(["demo", "--seed", "5", "--samples", "50", "--now", DEMO_NOW]));
     assert!(run_ok(varde(&db).args(["audit", "verify"])).contains("intact"));
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET subject = 'X' WHERE seq = 20;").unwrap();
@@ -71,7 +75,7 @@ fn the_demo_fills_only_a_fresh_database_and_is_deterministic_by_seed() {
     let codes = |name: &str, seed: &str| {
         let path = dir.path().join(name);
         let db = format!("sqlite://{}", path.display());
-        let out = run_ok(varde(&db).args(["demo", "--seed", seed, "--samples", "200"]));
+        let out = run_ok(varde(&db).args(["demo", "--seed", seed, "--samples", "200", "--now", DEMO_NOW]));
         assert!(out.contains("12 services and 200 synthetic samples"), "{out}");
         let conn = rusqlite::Connection::open(&path).unwrap();
         let mut stmt = conn.prepare("SELECT code FROM samples ORDER BY code").unwrap();
@@ -163,7 +167,7 @@ fn signals_series_prints_rs_numbers_for_a_csv_series() {
 fn open_data_export_of_a_demo_year_keeps_every_group_at_five_or_more_and_hides_small_counts() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("v.db").display());
-    run_ok(varde(&db).args(["demo", "--seed", "3", "--samples", "1500"]));
+    run_ok(varde(&db).args(["demo", "--seed", "3", "--samples", "1500", "--now", DEMO_NOW]));
     let out = dir.path().join("open");
     run_ok(varde(&db).args(["export", "--out", out.to_str().unwrap()]));
     let samples = std::fs::read_to_string(out.join("samples.csv")).unwrap();
@@ -278,7 +282,7 @@ fn spectra_search_prints_the_csv_the_issue_specifies() {
 async fn the_demo_year_leaves_a_review_queue_a_person_can_work() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("v.db").display());
-    run_ok(varde(&db).args(["demo", "--seed", "1"]));
+    run_ok(varde(&db).args(["demo", "--seed", "1", "--now", DEMO_NOW]));
     let reference = varde::load_reference(None).unwrap();
     let store = varde::open_store(&db, &reference).await.unwrap();
     let filter = |statuses| varde_store::AlertFilter { statuses, ..Default::default() };
@@ -288,7 +292,7 @@ async fn the_demo_year_leaves_a_review_queue_a_person_can_work() {
         varde_store::Store::alerts(&*store, filter(vec![varde_domain::alert::AlertStatus::Archived])).await.unwrap();
     assert!(!drafts.is_empty() && drafts.len() <= 25, "{} open drafts", drafts.len());
     assert!(archived.len() > 100, "{} archived", archived.len());
-    let three_weeks_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 21);
+    let three_weeks_ago = DEMO_NOW.parse::<jiff::Timestamp>().unwrap() - jiff::SignedDuration::from_hours(24 * 21);
     for d in &drafts {
         assert!(d.last_evidence_at >= three_weeks_ago, "draft {} last had evidence {}", d.id, d.last_evidence_at);
     }

@@ -7,7 +7,7 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
     let dir = tempfile::tempdir().unwrap();
     let reference = load_reference(None).unwrap();
     let store = open_store(&crate::helpers::test_database(dir.path()).await, &reference).await.unwrap();
-    demo::load(store.clone(), &reference, 4, 2000).await.unwrap();
+    demo::load(store.clone(), &reference, 4, 2000, jiff::Timestamp::now()).await.unwrap();
     import_deaths(
         &*store,
         "deaths.csv",

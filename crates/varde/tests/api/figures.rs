@@ -136,7 +136,7 @@ async fn counted_figures_are_exactly_the_sample_by_sample_ones_and_a_change_rene
     let dir = tempfile::tempdir().unwrap();
     let reference = load_reference(None).unwrap();
     let store = open_store(&crate::helpers::test_database(dir.path()).await, &reference).await.unwrap();
-    demo::load(store.clone(), &reference, 7, 2500).await.unwrap();
+    demo::load(store.clone(), &reference, 7, 2500, jiff::Timestamp::now()).await.unwrap();
     let state = AppState::new(store.clone(), reference.clone(), "");
     let all = || async { store.sample_summaries(jiff::Timestamp::MIN, jiff::Timestamp::MAX).await.unwrap() };
 

@@ -43,13 +43,15 @@ impl TestApp {
         TestApp::spawn_with(serve::AppOptions { trusted_proxies, ..TestApp::options() }).await
     }
 
-    /// What tests run with: webhooks retried in milliseconds, push accepted on loopback http.
+    /// What tests run with: webhooks retried in milliseconds, push accepted on loopback http, and loopback allowed
+    /// as an outbound range (the receivers the tests start listen there).
     pub fn options() -> serve::AppOptions {
         let backoff = varde_web::warn::delivery::Backoff {
             first: std::time::Duration::from_millis(20),
             max: std::time::Duration::from_millis(200),
         };
-        let reach = serve::ReachOptions { insecure_push: true, ..serve::ReachOptions::default() };
+        let reach =
+            serve::ReachOptions { insecure_push: true, outbound_allow: loopback(), ..serve::ReachOptions::default() };
         serve::AppOptions { backoff, reach, ..serve::AppOptions::default() }
     }
 
@@ -189,4 +191,10 @@ pub fn heroin_sample() -> Value {
             {"method": "strip_nitazene", "result": "positive"}
         ]
     })
+}
+
+/// The loopback ranges, which the tests' receivers listen on, as an operator would allow a range with
+/// `--outbound-allow`.
+pub fn loopback() -> Vec<ipnet::IpNet> {
+    vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()]
 }

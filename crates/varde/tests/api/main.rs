@@ -13,6 +13,7 @@ mod helpers;
 mod indicators;
 mod instances;
 mod moving;
+mod outbound;
 mod reach;
 mod samples;
 mod session;

@@ -82,7 +82,7 @@ async fn an_embedded_installation_moves_into_postgres_and_back_with_its_audit_ch
     let sqlite = format!("sqlite://{}", dir.path().join("v.db").display());
     let reference = load_reference(None).unwrap();
     let original = open_store(&sqlite, &reference).await.unwrap();
-    demo::load(original.clone(), &reference, 3, 600).await.unwrap();
+    demo::load(original.clone(), &reference, 3, 600, jiff::Timestamp::now()).await.unwrap();
     // A severe sample today: its draft is published and then withdrawn, so versions, transitions and public events
     // are copied too.
     let severe = varde_domain::sample::AnalysisInput {
@@ -131,7 +131,7 @@ async fn a_postgres_database_is_backed_up_to_a_file_and_restored_into_an_empty_o
     let dir = tempfile::tempdir().unwrap();
     let reference = load_reference(None).unwrap();
     let store = open_store(&first, &reference).await.unwrap();
-    demo::load(store.clone(), &reference, 5, 300).await.unwrap();
+    demo::load(store.clone(), &reference, 5, 300, jiff::Timestamp::now()).await.unwrap();
     let file = dir.path().join("backup.db");
     let out = run_ok(varde(&first).args(["backup", "--out", file.to_str().unwrap()]));
     assert!(out.contains("chain intact"), "{out}");

@@ -336,7 +336,7 @@ async fn bad_subscription_requests_get_clear_errors_store_nothing_and_cannot_flo
 }
 
 /// A browser's subscription keys: (the JSON it sends, the private key as base64url).
-fn browser_keys() -> (Value, String) {
+pub(crate) fn browser_keys() -> (Value, String) {
     use base64::Engine;
     use p256::elliptic_curve::sec1::ToEncodedPoint;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;

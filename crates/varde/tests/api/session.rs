@@ -206,6 +206,45 @@ async fn every_response_carries_the_security_headers() {
     }
 }
 
+/// What a person's credential fetched no cache keeps (a shared cache must never hand one reviewer's page to someone
+/// else), logging out tells the browser to forget, and HSTS comes with an https public address.
+#[tokio::test]
+async fn answers_to_credentials_are_never_cached_and_logging_out_clears_the_browser() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let b = Browser::new(&app);
+    assert_eq!(b.login("rita", "reviewer-passord-123").await.status().as_u16(), 303);
+    for path in ["/review", "/alerts", "/dashboard", "/analyst"] {
+        let res = b.get(path).await;
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path} with a session");
+        assert_eq!(res.headers()["cross-origin-resource-policy"], "same-origin", "{path}");
+    }
+    let res = app.client.get(format!("{}/api/v1/alerts?status=draft", app.base)).bearer_auth(&app.reviewer);
+    assert_eq!(res.send().await.unwrap().headers()["cache-control"], "no-store", "a bearer token's answer");
+    let anonymous = reqwest::get(format!("{}/alerts", app.base)).await.unwrap();
+    let h = anonymous.headers();
+    assert!(h["cache-control"].to_str().unwrap().starts_with("public"), "public pages stay cacheable");
+    assert_eq!(h["cross-origin-resource-policy"], "cross-origin");
+    assert_eq!(h["cross-origin-opener-policy"], "same-origin");
+    assert!(h["permissions-policy"].to_str().unwrap().contains("geolocation=()"));
+    assert!(!h.contains_key("strict-transport-security"), "no HSTS over plain http");
+    let csrf = b.csrf("/analyst").await;
+    let out = b.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.headers()["clear-site-data"], "\"cache\", \"cookies\"");
+
+    // Behind https, HSTS.
+    let reference = varde::load_reference(None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = varde::open_store(&crate::helpers::test_database(dir.path()).await, &reference).await.unwrap();
+    let router = varde::serve::app(store, reference, "https://varde.example.no").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    let res = reqwest::get(format!("{base}/alerts")).await.unwrap();
+    assert_eq!(res.headers()["strict-transport-security"], "max-age=63072000");
+}
+
 #[tokio::test]
 async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_through_the_pages() {
     let app = TestApp::spawn().await;

@@ -232,9 +232,12 @@ test("a reviewer works the queue: filters, merge, a pill photo, publish; warning
   await rp.click("button:has-text(\"Use this photo in the alert\")");
   await rp.waitForURL(new RegExp(`/review/${pinkId}`));
   await axe(rp, "draft with a chosen photo");
+  // The reviewer edits the English headline and publishes without pressing Save: the edit goes out with it.
+  const headline = rp.locator("#title_en");
+  await headline.fill(`${await headline.inputValue()} (checked by a reviewer)`);
   await rp.click("text=Publish");
   await rp.waitForURL(/\/alerts\/\d+/);
-  assert.match(await rp.textContent("h1"), /High-dose MDMA tablets: 285 mg/);
+  assert.match(await rp.textContent("h1"), /High-dose MDMA tablets: 285 mg.*\(checked by a reviewer\)/);
   const img = rp.locator("figure.photo img");
   assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth > 0), "the photo loads");
   await axe(rp, "published MDMA dose alert with photo");

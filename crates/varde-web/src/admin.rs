@@ -38,7 +38,7 @@ fn admins_only(lang: Lang, user: &SessionUser) -> Option<Response> {
         let body = html! { h1 { (t(lang, "admin")) } p.error role="alert" { (t(lang, "admins_only")) } };
         (
             StatusCode::FORBIDDEN,
-            crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "admin"), "/admin", body)),
+            crate::http::pages::page(crate::http::pages::staff_layout(&user.0, lang, t(lang, "admin"), "/admin", body)),
         )
             .into_response()
     })
@@ -152,9 +152,11 @@ async fn render(
             tbody { @for (h, failed, last) in &hooks { tr { td { (h.id) } td { (h.url) } td { (h.min_tier.as_str()) } td { (failed) @if let Some(e) = last { " (" (e) ")" } } } } }
         }
     };
-    let mut res =
-        (status, crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "admin"), "/admin", body)))
-            .into_response();
+    let mut res = (
+        status,
+        crate::http::pages::page(crate::http::pages::staff_layout(&user.0, lang, t(lang, "admin"), "/admin", body)),
+    )
+        .into_response();
     res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     Ok(res)
 }

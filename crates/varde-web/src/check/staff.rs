@@ -56,7 +56,7 @@ pub(crate) fn technician_only(lang: Lang, user: &SessionUser) -> Option<Response
         let body = html! { h1 { (t(lang, "staff")) } p.error role="alert" { (t(lang, "technicians_only")) } };
         (
             StatusCode::FORBIDDEN,
-            crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "staff"), "/staff", body)),
+            crate::http::pages::page(crate::http::pages::staff_layout(&user.0, lang, t(lang, "staff"), "/staff", body)),
         )
             .into_response()
     })
@@ -146,7 +146,7 @@ fn form_page_with(
             button type="submit" { (t(lang, "register")) }
         }
     };
-    crate::http::pages::layout(lang, t(lang, "new_sample"), "/staff", body)
+    crate::http::pages::staff_layout(&user.0, lang, t(lang, "new_sample"), "/staff", body)
 }
 
 async fn new_sample(
@@ -413,7 +413,8 @@ fn sample_markup(
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     (
         status,
-        crate::http::pages::page(crate::http::pages::layout(
+        crate::http::pages::page(crate::http::pages::staff_layout(
+            &user.0,
             lang,
             t(lang, "sample"),
             &format!("/staff/samples/{code}"),
@@ -640,7 +641,13 @@ async fn list(
             }
         }
     };
-    Ok(crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "samples_list"), "/staff/samples", body)))
+    Ok(crate::http::pages::page(crate::http::pages::staff_layout(
+        &user.0,
+        lang,
+        t(lang, "samples_list"),
+        "/staff/samples",
+        body,
+    )))
 }
 
 /// The printable card the person takes away: the code, a QR code of the look-up address, the findings, advice and
@@ -676,7 +683,8 @@ async fn card(
         }
         p.no-print { a href={ "/staff/samples/" (code) "?lang=" (lang.code()) } { (t(lang, "sample")) } }
     };
-    Ok(crate::http::pages::page(crate::http::pages::layout(
+    Ok(crate::http::pages::page(crate::http::pages::staff_layout(
+        &user.0,
         lang,
         t(lang, "result_card"),
         &format!("/staff/samples/{code}/card"),

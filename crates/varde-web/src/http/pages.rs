@@ -70,6 +70,7 @@ pub fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
                 link rel="alternate" type="application/atom+xml" title=(t(lang, "feed_title")) href={ "/alerts.atom?lang=" (lang.code()) };
             }
             body {
+                a.skip href="#main" { (t(lang, "skip_to_content")) }
                 header {
                     a.brand href={ "/alerts?lang=" (lang.code()) } { (t(lang, "site_name")) }
                     nav.main aria-label=(t(lang, "main_menu")) {
@@ -87,13 +88,42 @@ pub fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
                         }
                     }
                 }
-                main { (body) }
+                main id="main" { (body) }
                 footer {
                     p { (t(lang, "tagline")) ". " a href={ "/alerts.atom?lang=" (lang.code()) } { "Atom" } " · " a href="/api/v1/alerts" { "JSON" } }
                 }
             }
         }
     }
+}
+
+/// A staff page: the public layout with the staff bar on top — who is logged in, the pages of their role, and log out
+/// (a tablet in a user room is shared, and the next person must see whose session it is and be able to end it).
+pub fn staff_layout(user: &varde_store::SessionRecord, lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
+    use varde_domain::auth::Role;
+    let links: &[(&str, &str)] = match user.role {
+        Role::Technician => {
+            &[("/staff", "staff"), ("/staff/samples", "samples_list"), ("/staff/user-room", "user_room_link")]
+        }
+        Role::Reviewer => &[("/review", "review"), ("/analyst", "analyst")],
+        Role::Admin => &[("/admin", "admin"), ("/review", "review"), ("/analyst", "analyst")],
+    };
+    let bar = html! {
+        nav.staff aria-label=(t(lang, "staff_menu")) {
+            @for (href, key) in links {
+                @if *href == path { a href={ (href) "?lang=" (lang.code()) } aria-current="page" { (t(lang, key)) } }
+                @else { a href={ (href) "?lang=" (lang.code()) } { (t(lang, key)) } }
+            }
+            form.logout method="post" action={ "/logout?lang=" (lang.code()) } {
+                input type="hidden" name="csrf" value=(user.csrf);
+                span.who { (t(lang, "logged_in_as")) " " strong { (user.username) } }
+                " "
+                button type="submit" { (t(lang, "logout")) }
+            }
+        }
+        (body)
+    };
+    layout(lang, title, path, bar)
 }
 
 fn tier_badge(a: &Alert, lang: Lang, state: &AppState) -> Markup {

@@ -32,7 +32,13 @@ async fn page(
         let body = html! { h1 { (t(lang, "analyst")) } p.error role="alert" { (t(lang, "national_only")) } };
         return Ok((
             StatusCode::FORBIDDEN,
-            crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "analyst"), "/analyst", body)),
+            crate::http::pages::page(crate::http::pages::staff_layout(
+                &user,
+                lang,
+                t(lang, "analyst"),
+                "/analyst",
+                body,
+            )),
         )
             .into_response());
     }
@@ -40,10 +46,6 @@ async fn page(
     let sections = crate::know::dashboard::sections(&state, lang, false).await?;
     let body = html! {
         h1 { (t(lang, "analyst")) }
-        form method="post" action="/logout" {
-            input type="hidden" name="csrf" value=(user.csrf);
-            (user.username) " · " button type="submit" { (t(lang, "logout")) }
-        }
         p { (t(lang, "analyst_intro")) }
         h2 { (t(lang, "open_signals")) }
         @if signals.is_empty() { p { (t(lang, "no_data")) } }
@@ -63,7 +65,8 @@ async fn page(
         }
         @for s in &sections { (s) }
     };
-    let mut res = crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "analyst"), "/analyst", body));
+    let mut res =
+        crate::http::pages::page(crate::http::pages::staff_layout(&user, lang, t(lang, "analyst"), "/analyst", body));
     res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     Ok(res)
 }

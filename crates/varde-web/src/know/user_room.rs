@@ -128,7 +128,8 @@ async fn render(
             }
         }
     };
-    let mut response = crate::http::pages::page(crate::http::pages::layout(
+    let mut response = crate::http::pages::page(crate::http::pages::staff_layout(
+        &user.0,
         lang,
         t(lang, "user_room_heading"),
         "/staff/user-room",

@@ -36,7 +36,13 @@ fn reviewers_only(lang: Lang, user: &SessionUser) -> Option<Response> {
         let body = html! { h1 { (t(lang, "review")) } p.error role="alert" { (t(lang, "reviewers_only")) } };
         (
             StatusCode::FORBIDDEN,
-            crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "review"), "/review", body)),
+            crate::http::pages::page(crate::http::pages::staff_layout(
+                &user.0,
+                lang,
+                t(lang, "review"),
+                "/review",
+                body,
+            )),
         )
             .into_response()
     })
@@ -138,7 +144,7 @@ async fn queue(
             }
         }
     };
-    Ok(crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "review"), "/review", body)))
+    Ok(crate::http::pages::page(crate::http::pages::staff_layout(&user.0, lang, t(lang, "review"), "/review", body)))
 }
 
 async fn draft(
@@ -201,14 +207,14 @@ async fn draft(
         p { span class={ "tier tier-" (alert.tier.as_str()) } { (state.assessor.templates.tier_word(alert.tier).get(lang)) } " · " (alert.status.as_str()) " · " (t(lang, "samples")) ": " (alert.evidence_count) }
         @match alert.status {
             AlertStatus::Draft => {
+                // One form, two buttons: Publish sends the texts as they stand, so an edit not yet saved is
+                // published with the alert instead of being thrown away.
                 form.concern method="post" action={ "/review/" (id) "/edit?lang=" (lang.code()) } {
                     input type="hidden" name="csrf" value=(user.0.csrf);
                     (texts)
                     button type="submit" { (t(lang, "save")) }
-                }
-                form.concern method="post" action={ "/review/" (id) "/publish?lang=" (lang.code()) } {
-                    input type="hidden" name="csrf" value=(user.0.csrf);
-                    button type="submit" { (t(lang, "publish")) }
+                    " "
+                    button type="submit" formaction={ "/review/" (id) "/publish?lang=" (lang.code()) } { (t(lang, "publish")) }
                 }
                 // Another draft about the same product: its samples join this one's.
                 @if !others.is_empty() {
@@ -300,7 +306,13 @@ async fn draft(
         h2 { (t(lang, "preview")) }
         section.preview { (crate::http::pages::alert_body(&state, &alert, lang)) }
     };
-    Ok(crate::http::pages::page(crate::http::pages::layout(lang, c.title.get(lang), &format!("/review/{id}"), body)))
+    Ok(crate::http::pages::page(crate::http::pages::staff_layout(
+        &user.0,
+        lang,
+        c.title.get(lang),
+        &format!("/review/{id}"),
+        body,
+    )))
 }
 
 fn localized(f: &HashMap<String, String>, name: &str) -> Option<Localized> {
@@ -323,7 +335,8 @@ async fn act(
     }
     user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
     let change = match action {
-        AlertAction::Edit | AlertAction::Update => AlertEdit {
+        // Publishing from the draft's form carries its texts: saved and published in one transition.
+        AlertAction::Edit | AlertAction::Update | AlertAction::Publish => AlertEdit {
             title: localized(f, "title"),
             body: localized(f, "body"),
             advice: localized(f, "advice"),
@@ -332,7 +345,7 @@ async fn act(
         AlertAction::Withdraw | AlertAction::Discard => {
             AlertEdit { note: f.get("note").cloned().filter(|n| !n.trim().is_empty()), ..AlertEdit::default() }
         }
-        AlertAction::Publish | AlertAction::Reconfirm => AlertEdit::default(),
+        AlertAction::Reconfirm => AlertEdit::default(),
     };
     state.store.change_alert(id, action, change, &user.0.principal(), jiff::Timestamp::now()).await?;
     // An edit returns to the draft, a discarded draft to the queue (it has no public page), the rest to the alert as

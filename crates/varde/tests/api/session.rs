@@ -285,6 +285,63 @@ async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_throug
     assert_eq!(versions.as_array().unwrap().len(), 3);
 }
 
+/// A reviewer who edits a draft and presses Publish without Save publishes what they typed: the draft page has one
+/// form whose Publish button sends the texts.
+#[tokio::test]
+async fn publishing_from_the_draft_page_keeps_the_edit_not_yet_saved() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let b = Browser::new(&app);
+    b.login("rita", "reviewer-passord-123").await;
+    let page = b.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
+    let form = page.split("<form").find(|f| f.contains("name=\"title_en\"")).expect("the edit form");
+    assert!(form.contains(&format!("formaction=\"/review/{id}/publish?lang=en\"")), "Publish is in the edit form");
+    let (_, draft) = app.get(&format!("/api/v1/alerts/{id}"), Some(&app.reviewer)).await;
+    let csrf = b.csrf(&format!("/review/{id}")).await;
+    let mut fields: Vec<(String, String)> = ["title", "body", "advice"]
+        .iter()
+        .flat_map(|f| ["nb", "nn", "en"].map(|l| (format!("{f}_{l}"), draft[*f][l].as_str().unwrap().to_owned())))
+        .collect();
+    fields.iter_mut().find(|(k, _)| k == "title_nb").unwrap().1 = "Nitazen i heroin i Oslo".into();
+    fields.push(("csrf".into(), csrf));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(b.post(&format!("/review/{id}/publish?lang=en"), &fields).await.status().as_u16(), 303);
+    let (_, alert) = app.get(&format!("/api/v1/alerts/{id}"), None).await;
+    assert_eq!(
+        (alert["status"].as_str(), alert["title"]["nb"].as_str()),
+        (Some("published"), Some("Nitazen i heroin i Oslo"))
+    );
+}
+
+/// Every staff page says who is logged in and can log out (a shared tablet in a user room), and a keyboard user can
+/// skip to the content.
+#[tokio::test]
+async fn staff_pages_say_who_is_logged_in_and_log_out() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    for (user, password, pages) in [
+        ("tom", "tekniker-passord-123", vec!["/staff", "/staff/samples", "/staff/user-room"]),
+        ("rita", "reviewer-passord-123", vec!["/review", "/analyst"]),
+    ] {
+        let b = Browser::new(&app);
+        assert_eq!(b.login(user, password).await.status().as_u16(), 303);
+        for path in &pages {
+            let html = b.get(&format!("{path}?lang=nn")).await.text().await.unwrap();
+            assert!(
+                html.contains("Logga inn som") && html.contains(&format!("<strong>{user}</strong>")),
+                "{path}: {html}"
+            );
+            assert!(html.contains("action=\"/logout?lang=nn\""), "{path} has a log-out button");
+            assert!(html.contains("href=\"#main\"") && html.contains("<main id=\"main\">"), "{path}: a skip link");
+        }
+        let csrf = b.csrf(pages[0]).await;
+        assert_eq!(b.post("/logout?lang=nn", &[("csrf", &csrf)]).await.status().as_u16(), 303);
+        assert_eq!(b.get(pages[0]).await.status().as_u16(), 303, "{user}'s session has ended");
+    }
+}
+
 #[tokio::test]
 async fn an_admin_manages_services_users_and_tokens_through_the_page() {
     let app = TestApp::spawn().await;

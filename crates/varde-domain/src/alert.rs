@@ -389,6 +389,21 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The alert as the public may see it: the moments that follow from its samples (the first and the last
+    /// evidence, and the draft's creation, which happens as its first sample is registered) are given as the day
+    /// they fell on in Norway, never the time of day (DESIGN.md's privacy rule 2: alerts may name the day). With one
+    /// sample at the only service in its fylke, a time to the millisecond would say when that person came.
+    pub fn public_view(mut self) -> Alert {
+        let day_of = |t: jiff::Timestamp| -> jiff::Timestamp {
+            let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+            t.to_zoned(oslo).start_of_day().map_or(t, |d| d.timestamp())
+        };
+        self.first_evidence_at = day_of(self.first_evidence_at);
+        self.last_evidence_at = day_of(self.last_evidence_at);
+        self.created_at = day_of(self.created_at);
+        self
+    }
+
     /// The status as the public sees it at `now`: a published alert past its validity period has expired.
     pub fn status_at(&self, now: jiff::Timestamp) -> AlertStatus {
         match (self.status, self.valid_until) {

@@ -110,7 +110,15 @@ pub async fn list(
         let drafts = review_queue(alerts, &queue, &state.assessor.catalogue);
         return Ok(Json(drafts.into_iter().take(limit).collect()));
     }
-    Ok(Json(alerts.into_iter().map(|a| as_of(a, now)).filter(|a| wanted.contains(&a.status)).take(limit).collect()))
+    let staff = who.as_ref().is_some_and(|w| w.is_national());
+    Ok(Json(
+        alerts
+            .into_iter()
+            .map(|a| if staff { as_of(a, now) } else { as_of(a, now).public_view() })
+            .filter(|a| wanted.contains(&a.status))
+            .take(limit)
+            .collect(),
+    ))
 }
 
 async fn visible(state: &AppState, who: &Option<varde_domain::auth::Principal>, id: i64) -> Result<Alert, ApiError> {
@@ -120,7 +128,8 @@ async fn visible(state: &AppState, who: &Option<varde_domain::auth::Principal>, 
         // A draft or a discarded draft is not public: to anyone else it does not exist.
         return Err(ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"));
     }
-    Ok(as_of(alert, Timestamp::now()))
+    let alert = as_of(alert, Timestamp::now());
+    Ok(if who.as_ref().is_some_and(|w| w.is_national()) { alert } else { alert.public_view() })
 }
 
 /// One alert.

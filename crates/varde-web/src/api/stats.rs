@@ -3,11 +3,13 @@
 
 use crate::AppState;
 use crate::http::error::ApiError;
+use crate::http::extract::MaybeAuth;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
+use varde_domain::privacy::MIN_SHOWN;
 
 /// Median and 90th percentile in seconds, over `n` alerts.
 #[derive(Serialize, ToSchema, Clone, Copy, Debug, PartialEq)]
@@ -17,11 +19,15 @@ pub struct Spread {
     pub p90_s: f64,
 }
 
+/// One month's figures. Public figures show a step, and the month's count of alerts, only where at least five
+/// alerts stand behind them (DESIGN.md's privacy rule 3): a median of one alert is that alert's own time, and with
+/// the dates of a published alert gives away when its only sample was handed in. National roles see every figure.
 #[derive(Serialize, ToSchema)]
 pub struct MonthTimes {
     /// The month the first sample of each alert was handed in, e.g. 2026-11.
     pub month: String,
-    pub alerts: usize,
+    /// Alerts whose first sample was handed in that month; null in public figures when fewer than five.
+    pub alerts: Option<usize>,
     /// Handed in → finding made.
     pub to_finding: Option<Spread>,
     /// Handed in → alert draft created.
@@ -41,8 +47,9 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (h - h.floor()) * (sorted[hi] - sorted[lo])
 }
 
-fn spread(mut v: Vec<f64>) -> Option<Spread> {
-    if v.is_empty() {
+/// The spread of `v`, or none when it is empty — or, for public figures, when fewer than five values stand behind it.
+fn spread(mut v: Vec<f64>, public: bool) -> Option<Spread> {
+    if v.is_empty() || (public && (v.len() as u64) < MIN_SHOWN) {
         return None;
     }
     v.sort_by(f64::total_cmp);
@@ -59,26 +66,32 @@ pub async fn deaths(State(state): State<AppState>) -> Result<Json<Vec<varde_doma
     Ok(Json(varde_domain::indicator::death_rates(&deaths, state.assessor.geography.population_by_year())))
 }
 
-#[utoipa::path(get, path = "/api/v1/stats/time-to-warning", tag = "public", responses((status = 200, body = [MonthTimes])))]
+/// Time to warning by month. Public figures leave out every figure fewer than five alerts stand behind; a reviewer's
+/// or admin's token sees them all.
+#[utoipa::path(get, path = "/api/v1/stats/time-to-warning", tag = "public", security((), ("bearer" = [])),
+    responses((status = 200, body = [MonthTimes])))]
 pub async fn time_to_warning(
     State(state): State<AppState>,
+    MaybeAuth(who): MaybeAuth,
     headers: axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
-    // Public and read by month: served from memory and renewed in the background (crate::know::figures), as the
-    // dashboard is, so its cost does not grow with the number of alerts.
+    let public = !who.is_some_and(|p| p.is_national());
+    // Read by month: served from memory and renewed in the background (crate::know::figures), as the dashboard is,
+    // so its cost does not grow with the number of alerts. The staff view is kept apart from the public one.
     let renderer = state.clone();
+    let key = if public { "time-to-warning" } else { "time-to-warning-staff" };
     let body = state
         .figures
-        .get("time-to-warning", move || async move {
-            let json = serde_json::to_string(&months(&renderer).await?).expect("plain data serialises");
+        .get(key, move || async move {
+            let json = serde_json::to_string(&months(&renderer, public).await?).expect("plain data serialises");
             Ok::<_, ApiError>(crate::know::figures::Rendering::make(json).await?)
         })
         .await?;
-    Ok(body.respond(&headers, "application/json", "public, max-age=60"))
+    Ok(body.respond(&headers, "application/json", if public { "public, max-age=60" } else { "no-store" }))
 }
 
-/// Time to warning by month, computed from every alert.
-async fn months(state: &AppState) -> Result<Vec<MonthTimes>, ApiError> {
+/// Time to warning by month, computed from every alert; `public` leaves out what fewer than five alerts show.
+async fn months(state: &AppState, public: bool) -> Result<Vec<MonthTimes>, ApiError> {
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
     let mut months: BTreeMap<String, Vec<varde_store::WarningTimes>> = BTreeMap::new();
     for t in state.store.warning_times().await? {
@@ -89,16 +102,20 @@ async fn months(state: &AppState) -> Result<Vec<MonthTimes>, ApiError> {
     Ok(months
         .into_iter()
         .map(|(month, ts)| MonthTimes {
-            alerts: ts.len(),
-            to_finding: spread(ts.iter().map(|t| secs(t.received, t.assessed)).collect()),
-            to_draft: spread(ts.iter().map(|t| secs(t.received, t.drafted)).collect()),
-            to_published: spread(ts.iter().filter_map(|t| t.published.map(|p| secs(t.received, p))).collect()),
-            to_delivered: spread(ts.iter().filter_map(|t| t.first_delivered.map(|d| secs(t.received, d))).collect()),
+            alerts: Some(ts.len()).filter(|n| !public || *n as u64 >= MIN_SHOWN),
+            to_finding: spread(ts.iter().map(|t| secs(t.received, t.assessed)).collect(), public),
+            to_draft: spread(ts.iter().map(|t| secs(t.received, t.drafted)).collect(), public),
+            to_published: spread(ts.iter().filter_map(|t| t.published.map(|p| secs(t.received, p))).collect(), public),
+            to_delivered: spread(
+                ts.iter().filter_map(|t| t.first_delivered.map(|d| secs(t.received, d))).collect(),
+                public,
+            ),
             to_acknowledged: spread(
                 ts.iter()
                     .filter_map(|t| t.published.map(|p| t.acknowledged.iter().map(move |a| secs(p, *a))))
                     .flatten()
                     .collect(),
+                public,
             ),
             month,
         })
@@ -108,6 +125,14 @@ async fn months(state: &AppState) -> Result<Vec<MonthTimes>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::quantile;
+
+    #[test]
+    fn public_spreads_need_five_alerts_behind_them() {
+        let four = vec![10.0, 20.0, 30.0, 40.0];
+        assert_eq!(super::spread(four.clone(), true), None);
+        assert_eq!(super::spread(four, false).map(|s| s.n), Some(4));
+        assert_eq!(super::spread(vec![1.0; 5], true).map(|s| s.n), Some(5));
+    }
 
     #[test]
     fn quantiles_match_r_type_7() {

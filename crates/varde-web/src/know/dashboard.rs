@@ -451,6 +451,10 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
             .filter(|(_, v)| !v.is_empty())
             .map(|(m, mut v)| {
                 let n = v.len();
+                // Public: a median of fewer than five alerts is too close to one alert's own time.
+                if public && (n as u64) < MIN_SHOWN {
+                    return Bar { label: m, value: None, shown: "<5".to_owned() };
+                }
                 v.sort_by(f64::total_cmp);
                 let x = v[n / 2];
                 Bar { label: m, value: Some(x), shown: format!("{x:.1} ({n})") }

@@ -406,13 +406,19 @@ async fn a_published_warning_reaches_every_channel() {
     assert_eq!(public, ["alert.published", "alert.updated", "alert.withdrawn"]);
 
     // Time to warning and the EDAS notification.
-    let (_, ttw) = app.get("/api/v1/stats/time-to-warning", None).await;
+    // Staff see every figure; the public none that fewer than five alerts stand behind.
+    let (_, ttw) = app.get("/api/v1/stats/time-to-warning", Some(&app.reviewer)).await;
     let month = &ttw.as_array().unwrap()[0];
     assert_eq!(month["alerts"], 1);
     assert!(
         month["to_published"]["median_s"].as_f64().is_some() && month["to_delivered"]["p90_s"].as_f64().is_some(),
         "{ttw}"
     );
+    let (_, public) = app.get("/api/v1/stats/time-to-warning", None).await;
+    let month = &public.as_array().unwrap()[0];
+    for step in ["alerts", "to_finding", "to_draft", "to_published", "to_delivered", "to_acknowledged"] {
+        assert!(month[step].is_null(), "{step} of one alert is not public: {public}");
+    }
     let (status, edas) = app.get(&format!("/api/v1/alerts/{id}/edas"), Some(&app.reviewer)).await;
     assert_eq!(status, 200);
     for field in [
@@ -675,7 +681,7 @@ async fn services_acknowledge_warnings_and_reviewers_see_the_coverage() {
     let (_, c) = app.get(&format!("/api/v1/alerts/{severe}/coverage"), r).await;
     assert_eq!((c["acknowledged"].as_u64(), c["pending"].as_u64()), (Some(2), Some(0)), "{c}");
     // Time to acknowledgement joins the time-to-warning figures and the dashboard.
-    let (_, ttw) = app.get("/api/v1/stats/time-to-warning", None).await;
+    let (_, ttw) = app.get("/api/v1/stats/time-to-warning", r).await;
     let month = &ttw.as_array().unwrap()[0];
     assert_eq!(month["to_acknowledged"]["n"], 2, "{ttw}");
     assert!(month["to_acknowledged"]["median_s"].as_f64().unwrap() >= 0.0);
@@ -698,4 +704,28 @@ async fn services_acknowledge_warnings_and_reviewers_see_the_coverage() {
     assert_eq!(c["services"].as_array().unwrap().len(), 1, "{c}");
     assert_eq!(c["services"][0]["service"], "bergen-brukerrom");
     assert_eq!(c["services"][0]["escalated"], false, "not severe, and just published");
+}
+
+/// A public alert names the day of its evidence, never the time of day: with one sample at the only service in its
+/// fylke, the moment would say when that person came. Staff see the moment.
+#[tokio::test]
+async fn the_public_sees_the_day_of_an_alerts_evidence_never_the_time() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &json!({})).await;
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap();
+    let at =
+        |v: &Value, field: &str| v[field].as_str().unwrap().parse::<jiff::Timestamp>().unwrap().to_zoned(oslo.clone());
+    let (_, staff) = app.get(&format!("/api/v1/alerts/{id}"), Some(&app.reviewer)).await;
+    let (_, public) = app.get(&format!("/api/v1/alerts/{id}"), None).await;
+    let (_, listed) = app.get("/api/v1/alerts", None).await;
+    for view in [&public, &listed[0]] {
+        for field in ["first_evidence_at", "last_evidence_at", "created_at"] {
+            let (public_at, staff_at) = (at(view, field), at(&staff, field));
+            assert_eq!(public_at.date(), staff_at.date(), "{field}: the same day");
+            assert_eq!(public_at.time(), jiff::civil::Time::midnight(), "{field}: no time of day in {view}");
+        }
+    }
+    assert_ne!(at(&staff, "first_evidence_at").time(), jiff::civil::Time::midnight(), "staff see the moment");
 }

@@ -1,4 +1,4 @@
-//! Retention (DESIGN.md privacy rule 5): what identifies a sample or a report beyond its counts is removed once it
+//! Retention (privacy rule 5, docs/privacy.md): what identifies a sample or a report beyond its counts is removed once it
 //! is old enough; counts, findings and alerts stay.
 
 use crate::Transaction;

@@ -391,7 +391,7 @@ pub struct Alert {
 impl Alert {
     /// The alert as the public may see it: the moments that follow from its samples (the first and the last
     /// evidence, and the draft's creation, which happens as its first sample is registered) are given as the day
-    /// they fell on in Norway, never the time of day (DESIGN.md's privacy rule 2: alerts may name the day). With one
+    /// they fell on in Norway, never the time of day (privacy rule 2 in docs/privacy.md: alerts may name the day). With one
     /// sample at the only service in its fylke, a time to the millisecond would say when that person came.
     pub fn public_view(mut self) -> Alert {
         let day_of = |t: jiff::Timestamp| -> jiff::Timestamp {

@@ -1,6 +1,6 @@
 //! Why Varde refused something: one enum of stable codes that leave the server as `{"error": "<code>"}` and that
 //! clients (and Varde's own pages) translate. Every code is listed once here; the web edge gives each its HTTP
-//! status, `varde-web/i18n/errors.toml` its text in nb, nn and en, and the README a row. A test walks
+//! status, `varde-web/i18n/errors.toml` its text in nb, nn and en, and docs/api.md a row. A test walks
 //! [`ErrorCode::ALL`] to hold all three in step.
 
 use serde::{Serialize, Serializer};
@@ -12,7 +12,7 @@ macro_rules! error_codes {
         pub enum ErrorCode { $($(#[doc = $doc])* $variant,)* }
 
         impl ErrorCode {
-            /// Every code, in the order of the README's table.
+            /// Every code, in the order of the table in docs/api.md.
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
 
             pub fn as_str(self) -> &'static str {

@@ -38,7 +38,7 @@ pub struct Settings {
 }
 
 impl Default for Settings {
-    /// The settings chosen by leave-one-out on MassBank EI (README, "Spectra").
+    /// The settings chosen by leave-one-out on MassBank EI (docs/benchmarks.md, "Spectra").
     fn default() -> Self {
         Settings { noise: 0.01, mz_power: 1.0, intensity_power: 0.4 }
     }

@@ -801,7 +801,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<i64, StoreError>;
     /// The spectra attached to a sample's analyses, oldest first.
     async fn spectra_of(&self, code: SampleCode) -> Result<Vec<AnalysisSpectrum>, StoreError>;
-    /// Retention (DESIGN.md privacy rule 5): removes the photos and free-text notes of samples received before
+    /// Retention (privacy rule 5, docs/privacy.md): removes the photos and free-text notes of samples received before
     /// `before`, and the texts of concern reports received before it. Counts, findings and alerts stay.
     async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<Purged, StoreError>;
 

@@ -1,6 +1,6 @@
 //! Varde's fixed settings in one place, a section per concern, each with the reason for its value. What an operator
 //! chooses at start (addresses, retention, SMTP, escalation, proxies) are the binary's flags (`varde serve --help`,
-//! README "Configuration"); these are the values that hold everywhere and change only with the code.
+//! docs/operations.md, "Configuration"); these are the values that hold everywhere and change only with the code.
 
 /// Rate limits and sizes that protect the service: per client address, per account, per request. Limits are counted
 /// in the database (see [`crate::http::limits`]), so every instance sharing it counts together.

@@ -276,7 +276,7 @@ impl ReachArgs {
 /// glibc gives every thread that allocates an arena of its own (up to eight per core) and keeps what is freed in
 /// each for that arena: an open-data file rendered on a blocking thread left its peak resident for good, and the
 /// server with a million samples sat at about 400 MB where its live data is about 170 MB. Two arenas (one per core
-/// of the machines we run on) keep that memory reusable; measured with `varde bench know` (README).
+/// of the machines we run on) keep that memory reusable; measured with `varde bench know` (docs/benchmarks.md).
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; called first thing in main, before other threads exist.

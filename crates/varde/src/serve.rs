@@ -184,7 +184,7 @@ pub struct Options {
     pub jobs: Jobs,
 }
 
-/// Retention (DESIGN.md privacy rule 5): photos and free text older than the period go; counts stay.
+/// Retention (privacy rule 5, docs/privacy.md): photos and free text older than the period go; counts stay.
 pub async fn purge(store: &dyn varde_store::Store, retention_days: u32) -> anyhow::Result<varde_store::Purged> {
     let now = jiff::Timestamp::now();
     let before = now - jiff::SignedDuration::from_hours(i64::from(retention_days) * 24);

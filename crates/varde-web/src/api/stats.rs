@@ -20,7 +20,7 @@ pub struct Spread {
 }
 
 /// One month's figures. Public figures show a step, and the month's count of alerts, only where at least five
-/// alerts stand behind them (DESIGN.md's privacy rule 3): a median of one alert is that alert's own time, and with
+/// alerts stand behind them (privacy rule 3 in docs/privacy.md): a median of one alert is that alert's own time, and with
 /// the dates of a published alert gives away when its only sample was handed in. National roles see every figure.
 #[derive(Serialize, ToSchema)]
 pub struct MonthTimes {

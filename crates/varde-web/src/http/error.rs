@@ -14,7 +14,7 @@ use varde_store::StoreError;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// Stable snake_case code, e.g. `personal_data_refused`; the README lists them all.
+    /// Stable snake_case code, e.g. `personal_data_refused`; docs/api.md lists them all.
     #[schema(value_type = String, example = "personal_data_refused")]
     pub error: ErrorCode,
     pub message: String,
@@ -167,17 +167,17 @@ impl IntoResponse for ApiError {
 mod tests {
     use super::*;
 
-    /// Every code has a status (the match above is exhaustive), a text in each language, and a row in the README's
+    /// Every code has a status (the match above is exhaustive), a text in each language, and a row in docs/api.md's
     /// table of errors, so a client author finds every code the server can send.
     #[test]
-    fn every_error_code_has_three_texts_and_a_readme_row() {
-        let readme = include_str!("../../../../README.md");
+    fn every_error_code_has_three_texts_and_a_row_in_the_api_document() {
+        let api_doc = include_str!("../../../../docs/api.md");
         for code in ErrorCode::ALL {
             for lang in [Lang::Nb, Lang::Nn, Lang::En] {
                 assert!(!text(*code, lang).is_empty());
             }
-            let row = readme.lines().any(|l| l.starts_with('|') && l.contains(&format!("`{code}`")));
-            assert!(row, "README.md has no table row naming `{code}`");
+            let row = api_doc.lines().any(|l| l.starts_with('|') && l.contains(&format!("`{code}`")));
+            assert!(row, "docs/api.md has no table row naming `{code}`");
             let _ = status(*code);
         }
         assert_eq!(TEXTS.len(), ErrorCode::ALL.len(), "i18n/errors.toml has a code the enum does not");

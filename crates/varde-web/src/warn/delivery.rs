@@ -46,7 +46,7 @@ pub fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -
     Some(format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())))
 }
 
-/// The legacy signature header, kept for existing subscribers through release 0.2 (README, *Webhooks*):
+/// The legacy signature header, kept for existing subscribers through release 0.2 (docs/architecture.md, *Webhooks*):
 /// `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the subscriber's secret>`.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");

@@ -1,7 +1,7 @@
 //! CAP 1.2 (OASIS Common Alerting Protocol) messages, one per alert version: one `info` block per language;
 //! updates and withdrawals reference every earlier message of the alert.
 //!
-//! Tier mapping (documented in the README):
+//! Tier mapping (documented in docs/architecture.md):
 //!
 //! | tier    | urgency   | severity | certainty (screened / lab-confirmed) |
 //! |---------|-----------|----------|--------------------------------------|

@@ -1,4 +1,4 @@
-# Times R's surveillance package on the series `varde bench signals --write DIR` wrote, each method on the newest
+# Times R's surveillance package on the series `varde-bench signals --write DIR` wrote, each method on the newest
 # week of each series, as Varde does. Usage: Rscript scripts/bench-signals.R DIR/series.csv [N]
 suppressPackageStartupMessages(library(surveillance))
 args <- commandArgs(trailingOnly = TRUE)

@@ -1,6 +1,6 @@
 """The Python side of scripts/bench-spectra-vs-python: ms_entropy's FlashEntropySearch (index built once, then
 batch and one-at-a-time queries) and matchms' CosineGreedy (every library spectrum scored per query, as matchms
-does), on the same MSP library with the library's own spectra as queries. Prints CSV like `varde bench spectra`:
+does), on the same MSP library with the library's own spectra as queries. Prints CSV like `varde-bench spectra`:
 method,batch_queries_per_s,single_p50_us,single_p99_us."""
 import sys
 import time

@@ -3,11 +3,6 @@
 
 pub mod admin;
 pub mod advisory;
-pub mod bench;
-mod bench_alerts;
-mod bench_know;
-mod bench_reach;
-pub mod bench_signals;
 pub mod demo;
 pub mod serve;
 pub mod signals;
@@ -134,9 +129,6 @@ pub enum Command {
         #[arg(long)]
         now: Option<jiff::Timestamp>,
     },
-    /// Measure Varde's speed.
-    #[command(subcommand)]
-    Bench(bench::BenchCommand),
     /// Check the audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
@@ -276,7 +268,7 @@ impl ReachArgs {
 /// glibc gives every thread that allocates an arena of its own (up to eight per core) and keeps what is freed in
 /// each for that arena: an open-data file rendered on a blocking thread left its peak resident for good, and the
 /// server with a million samples sat at about 400 MB where its live data is about 170 MB. Two arenas (one per core
-/// of the machines we run on) keep that memory reusable; measured with `varde bench know` (docs/benchmarks.md).
+/// of the machines we run on) keep that memory reusable; measured with `varde-bench know` (docs/benchmarks.md).
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; called first thing in main, before other threads exist.
@@ -359,7 +351,6 @@ pub fn main() -> anyhow::Result<()> {
                 println!("{report}");
                 Ok(())
             }
-            Command::Bench(cmd) => bench::run(cmd, reference).await,
             Command::Audit(cmd) => admin::audit(&cli.database, &reference, cmd).await,
             Command::Signals(signals::SignalsCommand::Run) => signals::run_stored(&cli.database, &reference).await,
             Command::Signals(cmd) => signals::run(cmd),

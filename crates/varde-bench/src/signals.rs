@@ -1,4 +1,4 @@
-//! `varde bench signals`: every signal for 300 substances × 16 areas (15 fylker and the nation) over 10 years of
+//! `varde-bench signals`: every signal for 300 substances × 16 areas (15 fylker and the nation) over 10 years of
 //! weeks, i.e. 4,800 series of 520 weeks, each method evaluating the newest week, on all cores.
 
 use std::time::Instant;

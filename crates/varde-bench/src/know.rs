@@ -1,12 +1,12 @@
-//! `varde bench know`: what the public and analysts' figures cost, for a small and a large history side by side.
+//! `varde-bench know`: what the public and analysts' figures cost, for a small and a large history side by side.
 //! The ratio is the figure to watch: a page whose cost grows with history can be taken down by a handful of
 //! visitors exactly when a severe alert sends people to it.
 
-use crate::{Reference, demo, open_store};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use varde::{Reference, demo, open_store};
 use varde_store::Store;
 
 /// One size's figures.
@@ -39,7 +39,15 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// A `varde serve` of its own (this binary) on the database, so that its memory is the server's alone; stopped
+/// The `varde` binary beside this one (`cargo build --release -p varde -p varde-bench` builds both into one folder).
+fn varde_binary() -> anyhow::Result<PathBuf> {
+    let here = std::env::current_exe()?;
+    let varde = here.with_file_name(format!("varde{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(varde.exists(), "{} is missing: build it first (cargo build --release -p varde)", varde.display());
+    Ok(varde)
+}
+
+/// A `varde serve` of its own (the `varde` binary) on the database, so that its memory is the server's alone; stopped
 /// when dropped.
 struct Server {
     child: std::process::Child,
@@ -49,7 +57,7 @@ struct Server {
 impl Server {
     async fn start(path: &Path) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = std::process::Command::new(std::env::current_exe()?)
+        let child = std::process::Command::new(varde_binary()?)
             .args(["--database", &format!("sqlite://{}", path.display()), "serve", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")

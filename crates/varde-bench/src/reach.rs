@@ -1,15 +1,15 @@
-//! `varde bench reach`: from a publication to every matching subscriber, by e-mail and web push at once.
+//! `varde-bench reach`: from a publication to every matching subscriber, by e-mail and web push at once.
 //!
 //! Varde runs here with its real outbox, senders and SMTP transport; the receivers are an SMTP server and a push
 //! service on loopback written for the benchmark (they accept everything and note when), so the figures are
 //! Varde's own cost, not a receiver's.
 
-use crate::{Reference, admin, open_store, serve};
 use jiff::Timestamp;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use varde::{Reference, admin, open_store, serve};
 use varde_domain::subscription::{Channel, Preferences};
 use varde_domain::{Lang, Tier};
 use varde_store::NewSubscriber;

@@ -1,12 +1,12 @@
-//! `varde bench alerts`: the time from a dangerous sample to a warning, and how fast the feeds are served.
+//! `varde-bench alerts`: the time from a dangerous sample to a warning, and how fast the feeds are served.
 
-use crate::{Reference, admin, open_store, serve};
 use anyhow::Context;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use varde::{Reference, admin, open_store, serve};
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -36,7 +36,7 @@ pub async fn run(
     let dir = std::env::temp_dir().join(format!("varde-bench-alerts-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let database = database.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
-    println!("database {}", crate::redact(&database));
+    println!("database {}", varde::redact(&database));
     let result = measure(reference, &database, seconds, background, connections).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
@@ -57,7 +57,10 @@ async fn measure(
     let admin_token = admin::issue_token(&*store, "admin", None, None).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let app = serve::app(store.clone(), reference, &base).await?;
+    // The bench's webhook receiver listens on loopback, a range an operator would allow with --outbound-allow.
+    let mut options = serve::AppOptions::default();
+    options.reach.outbound_allow = vec!["127.0.0.0/8".parse()?];
+    let app = serve::app_with(store.clone(), reference, &base, options).await?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections + 16).build()?;
 

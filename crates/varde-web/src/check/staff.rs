@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use varde_domain::ErrorCode;
 use varde_domain::auth::Role;
 use varde_domain::sample::{
-    AnalysisInput, AnalysisResult, ComponentInput, ComponentRole, Form as SampleForm, SampleInput, Tablet,
+    Amount, AmountUnit, AnalysisInput, AnalysisResult, ComponentInput, ComponentRole, Form as SampleForm, SampleInput,
+    Tablet,
 };
 use varde_domain::{Lang, Method, SampleCode};
 
@@ -129,6 +130,28 @@ fn form_page_with(
             input id="ftir_main" name="ftir_main" list="substances" value=(v("ftir_main"));
             label for="ftir_other" { (t(lang, "ftir_other")) }
             input id="ftir_other" name="ftir_other" value=(v("ftir_other"));
+            // How much of the main substance, where a method measured it: the dose is often the danger (a 350 mg
+            // MDMA tablet), and the risk policy can only warn about a dose it is given.
+            fieldset.quantity {
+                legend { (t(lang, "quantity_legend")) }
+                small id="quantity_hint" { (t(lang, "quantity_hint")) }
+                label for="amount_value" { (t(lang, "quantity_value")) }
+                input id="amount_value" name="amount_value" inputmode="decimal" value=(v("amount_value")) aria-describedby="quantity_hint";
+                label for="amount_unit" { (t(lang, "quantity_unit")) }
+                select id="amount_unit" name="amount_unit" {
+                    @for (value, key) in [("mg", "unit_mg_per_unit"), ("percent", "unit_percent"), ("ug", "unit_ug_per_unit")] {
+                        @if v("amount_unit") == value { option value=(value) selected { (t(lang, key)) } }
+                        @else { option value=(value) { (t(lang, key)) } }
+                    }
+                }
+                label for="amount_method" { (t(lang, "quantity_method")) }
+                select id="amount_method" name="amount_method" {
+                    @for method in QUANTITATIVE {
+                        @if v("amount_method") == method.as_str() { option value=(method.as_str()) selected { (state.assessor.methods.name(method).get(lang)) } }
+                        @else { option value=(method.as_str()) { (state.assessor.methods.name(method).get(lang)) } }
+                    }
+                }
+            }
             fieldset {
                 legend { (t(lang, "strips")) }
                 @for (name, method) in STRIPS {
@@ -197,6 +220,10 @@ async fn acknowledge(
     Ok(Redirect::to(&format!("/staff?lang={}", lang.code())).into_response())
 }
 
+/// The methods a technician can give a quantity by on the page: FTIR (semi-quantitative, against the service's
+/// calibration) and the laboratory's quantitative methods.
+const QUANTITATIVE: [Method; 4] = [Method::Ftir, Method::Hplc, Method::GcMs, Method::LcMs];
+
 fn names(list: &str) -> Vec<String> {
     list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
@@ -206,10 +233,33 @@ fn input(service: &str, f: &HashMap<String, String>) -> Result<SampleInput, Stri
     let get = |k: &str| f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     let form = SampleForm::parse(&get("form").unwrap_or_default()).ok_or("choose a form")?;
     let mut analyses = Vec::new();
+    // The quantity of the main substance: on the FTIR component, or as its own analysis by the method that measured it.
+    let amount = match get("amount_value") {
+        None => None,
+        Some(value) => {
+            let value = value.replace(',', ".").parse::<f64>().map_err(|_| "the quantity is a number")?;
+            let unit = match get("amount_unit").as_deref() {
+                Some("percent") => AmountUnit::Percent,
+                Some("ug") => AmountUnit::Ug,
+                _ => AmountUnit::Mg,
+            };
+            let method = get("amount_method").and_then(|m| Method::parse(&m)).filter(|m| QUANTITATIVE.contains(m));
+            Some((Amount { value, unit }, method.unwrap_or(Method::Ftir)))
+        }
+    };
+    if amount.is_some() && get("ftir_main").is_none() {
+        return Err("a quantity belongs to the main substance: name it under FTIR: main substance".into());
+    }
     let mut components: Vec<ComponentInput> = get("ftir_main")
         .into_iter()
-        .map(|s| ComponentInput { substance: s, role: ComponentRole::Main, amount: None, confidence: None })
+        .map(|s| ComponentInput {
+            amount: amount.filter(|(_, m)| *m == Method::Ftir).map(|(a, _)| a),
+            substance: s,
+            role: ComponentRole::Main,
+            confidence: None,
+        })
         .collect();
+    let measured_elsewhere = amount.filter(|(_, m)| *m != Method::Ftir).zip(get("ftir_main"));
     components.extend(names(&get("ftir_other").unwrap_or_default()).into_iter().map(|s| ComponentInput {
         substance: s,
         role: ComponentRole::Adulterant,
@@ -221,6 +271,20 @@ fn input(service: &str, f: &HashMap<String, String>) -> Result<SampleInput, Stri
             method: Method::Ftir,
             result: None,
             components: Some(components),
+            performed_at: None,
+            amends: None,
+        });
+    }
+    if let Some(((amount, method), substance)) = measured_elsewhere {
+        analyses.push(AnalysisInput {
+            method,
+            result: None,
+            components: Some(vec![ComponentInput {
+                substance,
+                role: ComponentRole::Main,
+                amount: Some(amount),
+                confidence: None,
+            }]),
             performed_at: None,
             amends: None,
         });
@@ -321,6 +385,67 @@ async fn sample_upload(
     Ok(Ok((form, stored)))
 }
 
+/// What was registered, as entered, so that a typing mistake (a wrong substance, 35 mg for 350) is seen at once.
+fn registered(state: &AppState, stored: &varde_store::StoredSample, lang: Lang) -> Markup {
+    use varde_domain::sample::Outcome;
+    let s = &stored.sample;
+    let name = |r: &varde_domain::catalogue::SubstanceRef| -> String {
+        state.assessor.catalogue.get(&r.substance).map_or_else(|| r.substance.clone(), |x| x.names.get(lang).to_owned())
+    };
+    let amount = |a: &Amount| -> String {
+        let value = if lang == Lang::En { a.value.to_string() } else { a.value.to_string().replace('.', ",") };
+        match a.unit {
+            AmountUnit::Mg => format!("{value} mg"),
+            AmountUnit::Ug => format!("{value} µg"),
+            AmountUnit::Percent => format!("{value} %"),
+        }
+    };
+    let role = |r: ComponentRole| -> &'static str {
+        match r {
+            ComponentRole::Main => t(lang, "role_main"),
+            ComponentRole::Adulterant => t(lang, "role_adulterant"),
+            ComponentRole::Trace => t(lang, "role_trace"),
+        }
+    };
+    html! {
+        h2 { (t(lang, "as_registered")) }
+        dl.registered {
+            dt { (t(lang, "sold_as")) }
+            dd { @if s.sold_as.is_empty() { (t(lang, "none")) } @else { (s.sold_as.iter().map(name).collect::<Vec<_>>().join(", ")) } }
+            dt { (t(lang, "form")) } dd { (varde_domain::alert::form_word(s.form, lang)) }
+            @if let Some(c) = &s.colour { dt { (t(lang, "colour")) } dd { (c) } }
+            @if let Some(tablet) = &s.tablet {
+                @if let Some(logo) = &tablet.logo { dt { (t(lang, "logo")) } dd { (logo) } }
+                @if let Some(mass) = tablet.mass_mg { dt { (t(lang, "mass_mg")) } dd { (amount(&Amount { value: mass, unit: AmountUnit::Mg })) } }
+            }
+        }
+        table.analyses {
+            caption { (t(lang, "analyses")) }
+            thead { tr { th scope="col" { (t(lang, "method")) } th scope="col" { (t(lang, "result")) } } }
+            tbody {
+                @for a in s.current_analyses() {
+                    tr {
+                        td { (state.assessor.methods.name(a.method).get(lang)) }
+                        td {
+                            @match &a.outcome {
+                                Outcome::Strip { result } => { (t(lang, result.as_str())) }
+                                Outcome::Components { components, .. } if components.is_empty() => { (t(lang, "nothing_identified")) }
+                                Outcome::Components { components, .. } => {
+                                    (components.iter().map(|c| {
+                                        let mut text = format!("{} ({})", name(&c.substance), role(c.role));
+                                        if let Some(a) = &c.amount { text.push_str(&format!(", {}", amount(a))); }
+                                        text
+                                    }).collect::<Vec<_>>().join("; "))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn findings(state: &AppState, stored: &varde_store::StoredSample, lang: Lang) -> Markup {
     html! {
         h2 { (t(lang, "findings")) }
@@ -369,6 +494,7 @@ fn sample_markup(
     let body = html! {
         h1 { (t(lang, "sample")) }
         p { (t(lang, "code")) ": " span.code data-code=(code) { (code) } }
+        (registered(state, stored, lang))
         (findings(state, stored, lang))
         @if let Some(notes) = &stored.sample.notes { h2 { (t(lang, "notes")) } p.notes { (notes) } }
         @if has_photo { img.photo src={ "/staff/samples/" (code) "/photo" } alt=(t(lang, "photo_alt")) width="320"; }

@@ -342,6 +342,55 @@ async fn staff_pages_say_who_is_logged_in_and_log_out() {
     }
 }
 
+/// The technician's page takes a dose: a 350 mg MDMA tablet registered on the page gets the high-dose warning, the
+/// sample page shows what was entered, and a quantity measured by HPLC becomes its own analysis.
+#[tokio::test]
+async fn a_dose_registered_on_the_page_is_assessed_and_shown_as_entered() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let b = Browser::new(&app);
+    assert_eq!(b.login("tom", "tekniker-passord-123").await.status().as_u16(), 303);
+    let csrf = b.csrf("/staff").await;
+    let tablet = |value: &'static str, unit: &'static str, method: &'static str| {
+        vec![
+            ("form", "tablet"),
+            ("sold_as", "MDMA"),
+            ("colour", "rosa"),
+            ("logo", "Tesla"),
+            ("mass_mg", "480"),
+            ("ftir_main", "MDMA"),
+            ("amount_value", value),
+            ("amount_unit", unit),
+            ("amount_method", method),
+        ]
+    };
+    for (value, unit, method, expect_dose) in
+        [("350", "mg", "ftir", true), ("350", "mg", "hplc", true), ("90", "mg", "ftir", false)]
+    {
+        let mut form = tablet(value, unit, method);
+        form.push(("csrf", &csrf));
+        let res = b.post("/staff/samples?lang=en", &form).await;
+        assert_eq!(res.status().as_u16(), 303, "{value} {unit} by {method}");
+        let page_path = res.headers()["location"].to_str().unwrap().to_owned();
+        let code = page_path.trim_start_matches("/staff/samples/").split('?').next().unwrap().to_owned();
+        let (_, sample) = app.get(&format!("/api/v1/samples/{code}"), Some(&app.oslo)).await;
+        let rules: Vec<&str> =
+            sample["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+        assert_eq!(rules.contains(&"mdma-dose"), expect_dose, "{value} mg by {method}: {rules:?}");
+        let analyses = sample["analyses"].as_array().unwrap();
+        assert_eq!(analyses.len(), if method == "ftir" { 1 } else { 2 }, "{sample}");
+        let page = b.get(&page_path).await.text().await.unwrap();
+        assert!(page.contains("As registered") && page.contains("Tesla") && page.contains("480 mg"), "{page}");
+        assert!(page.contains(&format!("MDMA (main), {value} mg")), "the amount as entered: {page}");
+    }
+    // A quantity without a main substance is refused, and the form keeps what was typed.
+    let form = [("csrf", csrf.as_str()), ("form", "tablet"), ("colour", "rosa"), ("amount_value", "350")];
+    let res = b.post("/staff/samples?lang=en", &form).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("a quantity belongs to the main substance") && page.contains("value=\"350\""), "{page}");
+}
+
 #[tokio::test]
 async fn an_admin_manages_services_users_and_tokens_through_the_page() {
     let app = TestApp::spawn().await;

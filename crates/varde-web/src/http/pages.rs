@@ -352,6 +352,7 @@ fn photo_alt(alert: &Alert, lang: Lang) -> String {
 
 pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
     let product = &alert.content.product;
+    let public = alert.status.is_public();
     html! {
         p { (tier_badge(alert, lang, state)) }
         h1 { (alert.content.title.get(lang)) }
@@ -375,21 +376,30 @@ pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
                 (varde_domain::alert::form_word(product.form, lang))
                 @if let Some(c) = &product.colour { ", " (c) }
                 @if let Some(l) = &product.logo { ", «" (l) "»" }
-                @if let Some(mg) = product.mg_per_unit { ", " (format!("{mg:.0}")) " mg" }
+                // The active content per unit, said as such: not to be read as the tablet's mass.
+                @if let Some(mg) = product.mg_per_unit { ", " (t(lang, "active_per_unit").replace("{mg}", &format!("{mg:.0}"))) }
             }
             dt { (t(lang, "area")) } dd { (area(alert, lang, state)) }
             dt { (t(lang, "samples")) } dd { (alert.evidence_count) }
             dt { (t(lang, "collected")) } dd { (collected(alert, lang)) }
-            @if let Some(confirmed) = alert.confirmed_at { dt { (t(lang, "last_confirmed")) } dd { (day(confirmed, lang)) } }
-            dt { (t(lang, "published")) } dd { (day(alert.published_at.unwrap_or(alert.created_at), lang)) }
-            dt { (t(lang, "updated")) } dd { (day(alert.updated_at, lang)) }
-            @if let Some(until) = alert.valid_until { dt { (t(lang, "valid_until")) } dd { (day(until, lang)) } }
-            dt { (t(lang, "version")) } dd { (alert.version) }
+            // A draft's preview says nothing it has not yet done: no publication date, no version, no links to a CAP
+            // message, JSON or poster that do not exist until it is published.
+            @if public {
+                @if let Some(confirmed) = alert.confirmed_at { dt { (t(lang, "last_confirmed")) } dd { (day(confirmed, lang)) } }
+                dt { (t(lang, "published")) } dd { (day(alert.published_at.unwrap_or(alert.created_at), lang)) }
+                dt { (t(lang, "updated")) } dd { (day(alert.updated_at, lang)) }
+                @if let Some(until) = alert.valid_until { dt { (t(lang, "valid_until")) } dd { (day(until, lang)) } }
+                dt { (t(lang, "version")) } dd { (alert.version) }
+            } @else {
+                dt { (t(lang, "status")) } dd { (t(lang, "not_yet_published")) }
+            }
         }
-        p.meta { (t(lang, "feeds")) ": "
-            a href={ "/alerts.atom?lang=" (lang.code()) } { "Atom" } " · "
-            a href={ "/alerts/" (alert.id) ".cap" } { "CAP" } " · "
-            a href={ "/api/v1/alerts/" (alert.id) } { "JSON" } " · "
-            a href={ "/alerts/" (alert.id) "/poster?lang=" (lang.code()) } { (t(lang, "poster")) } }
+        @if public {
+            p.meta { (t(lang, "feeds")) ": "
+                a href={ "/alerts.atom?lang=" (lang.code()) } { "Atom" } " · "
+                a href={ "/alerts/" (alert.id) ".cap" } { "CAP" } " · "
+                a href={ "/api/v1/alerts/" (alert.id) } { "JSON" } " · "
+                a href={ "/alerts/" (alert.id) "/poster?lang=" (lang.code()) } { (t(lang, "poster")) } }
+        }
     }
 }

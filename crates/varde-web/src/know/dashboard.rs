@@ -194,7 +194,7 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
         .keys()
         .zip(column(&counts))
         .map(|(f, (v, shown))| Bar {
-            label: geo.fylke(f).map_or_else(|| f.clone(), |x| x.name.clone()),
+            label: geo.fylke(f).map_or_else(|| f.clone(), |x| x.public_name().to_owned()),
             value: v,
             shown,
         })

@@ -38,7 +38,15 @@ fn alert_headline(state: &AppState, kind: &str, alert: &Alert, lang: Lang) -> St
         "alert.updated" => "mail_alert_updated",
         _ => "mail_alert_published",
     };
-    t(lang, key).replace("{tier}", tier_word(state, alert.tier, lang)).replace("{title}", title)
+    headline(t(lang, key), tier_word(state, alert.tier, lang), title)
+}
+
+/// `template` filled in, without saying the tier twice: severe drafts' headlines already start with it
+/// ("Alvorleg varsel: Fentanyl i …"), and "Alvorleg varsel: Alvorleg varsel: …" reads as a fault.
+fn headline(template: &str, tier: &str, title: &str) -> String {
+    let says_tier = title.to_lowercase().starts_with(&tier.to_lowercase());
+    let template = if says_tier { template.replace("{tier}: ", "") } else { template.to_owned() };
+    template.replace("{tier}", tier).replace("{title}", title)
 }
 
 fn alert_url(state: &AppState, alert: &Alert, lang: Lang) -> String {
@@ -179,4 +187,21 @@ pub fn escalation_mail(state: &AppState, alert: &Alert, contact: &ServiceContact
         }
     };
     Mail { to: contact.email.clone(), subject, text, html: html.into_string(), unsubscribe: None, lang: "nb" }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_subject_says_the_tier_once() {
+        let severe = "Alvorleg varsel: Fentanyl i «Heroin» (pulver), Oslo";
+        assert_eq!(super::headline("{tier}: {title}", "Alvorleg varsel", severe), severe);
+        assert_eq!(
+            super::headline("Oppdatert – {tier}: {title}", "Alvorleg varsel", severe),
+            format!("Oppdatert – {severe}")
+        );
+        assert_eq!(
+            super::headline("{tier}: {title}", "Åtvaring", "Høgdose MDMA-tablettar: 270 mg, Oslo"),
+            "Åtvaring: Høgdose MDMA-tablettar: 270 mg, Oslo"
+        );
+    }
 }

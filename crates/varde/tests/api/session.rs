@@ -296,6 +296,12 @@ async fn publishing_from_the_draft_page_keeps_the_edit_not_yet_saved() {
     let b = Browser::new(&app);
     b.login("rita", "reviewer-passord-123").await;
     let page = b.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
+    // The draft's preview says nothing it has not done: no publication date or version, no links that do not exist yet.
+    let preview = page.split("class=\"preview\"").nth(1).expect("the preview");
+    assert!(preview.contains("Draft, not published"), "{preview}");
+    for absent in [format!("/alerts/{id}.cap"), format!("/alerts/{id}/poster"), "Version".to_owned()] {
+        assert!(!preview.contains(&absent), "a draft's preview has no {absent}: {preview}");
+    }
     let form = page.split("<form").find(|f| f.contains("name=\"title_en\"")).expect("the edit form");
     assert!(form.contains(&format!("formaction=\"/review/{id}/publish?lang=en\"")), "Publish is in the edit form");
     let (_, draft) = app.get(&format!("/api/v1/alerts/{id}"), Some(&app.reviewer)).await;

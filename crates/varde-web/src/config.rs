@@ -110,3 +110,23 @@ pub mod check {
     /// Every look-up answers after at least this long, whatever the code.
     pub const RESULT_ANSWER_AFTER: Duration = Duration::from_millis(150);
 }
+
+/// Bounds on connections, so that no client can hold the server (see [`crate::http::listener`]).
+pub mod connections {
+    use std::time::Duration;
+
+    /// A request's headers (a few hundred bytes) arrive within milliseconds from any phone; ten seconds leaves room
+    /// for a bad mobile network and cuts a half-sent request.
+    pub const HEADER_READ: Duration = Duration::from_secs(10);
+
+    /// The largest body is 1 MiB (a photo); thirty seconds is 35 kB/s, slower than any network a technician uses.
+    pub const BODY_READ: Duration = Duration::from_secs(30);
+
+    /// Connections one client address holds at once: a browser opens six per host, a service's office behind one
+    /// address a few dozen; an event stream each. Trusted reverse proxies are exempt.
+    pub const PER_CLIENT: usize = 256;
+
+    /// All connections at once: below the file limit (20,000 on the machines we run on), leaving room for the
+    /// database, files and outbound connections.
+    pub const TOTAL: usize = 16_000;
+}

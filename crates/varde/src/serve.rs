@@ -229,6 +229,11 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
     let public_url = public_url.unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")));
     // With the client's address, for the concern form's rate limit.
     let housekeeping = Some(Housekeeping { retention_days, archive_after_days });
+    // Trusted proxies carry many clients on one address: they are not held to the per-client connection cap.
+    let limits = varde_web::http::listener::ConnectionLimits {
+        exempt: trusted_proxies.clone(),
+        ..varde_web::http::listener::ConnectionLimits::default()
+    };
     let options = AppOptions { trusted_proxies, reach, jobs, housekeeping, ..AppOptions::default() };
     let mut app = app_with(store.clone(), reference.clone(), &public_url, options).await?;
     if let Some(unit) = advisory_store {
@@ -243,8 +248,8 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
         }
         app = crate::advisory::mount(app, unit, &reference, &advisory, &public_url, demo_seed.is_some());
     }
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    // Bounded: headers and bodies must arrive in time, and one client holds at most so many connections.
+    varde_web::http::listener::serve(listener, app, limits, shutdown()).await?;
     store.close();
     Ok(())
 }

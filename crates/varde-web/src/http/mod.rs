@@ -6,6 +6,7 @@ pub mod extract;
 pub mod i18n;
 pub mod lang;
 pub mod limits;
+pub mod listener;
 pub mod metrics;
 pub mod pages;
 pub mod session;

@@ -5,6 +5,7 @@ mod advisory;
 mod alerts;
 mod authz;
 mod cli;
+mod connections;
 mod dashboard;
 mod durability;
 mod feedback;

@@ -30,6 +30,7 @@ use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa::ToSchema;
+use varde_domain::alert::AlertStatus;
 use varde_domain::subscription::{Channel, Preferences};
 use varde_domain::{ErrorCode, InvalidInput, Lang, Tier};
 use varde_reach::mail::{Mailer, normalise_address};
@@ -629,18 +630,53 @@ async fn confirm_form(State(state): State<AppState>, page: LinkPage) -> Response
     match state.store.confirm_subscription(s.id, Timestamp::now()).await {
         Ok(s) => {
             let manage = state.reach.manage_url("", &s);
+            // A new subscriber hears of the next warning; what is live now they learn here, for their area and tier.
+            let live = match live_for(&state, &s.preferences).await {
+                Ok(live) => live,
+                Err(e) => return error_page(lang, e),
+            };
             message_page(
                 lang,
                 StatusCode::OK,
                 t(lang, "confirmed_heading"),
                 t(lang, "confirmed_text"),
                 html! {
+                    h2 { (t(lang, "live_now")) }
+                    @if live.is_empty() { p { (t(lang, "no_live_warnings")) } }
+                    @else {
+                        ul.alerts {
+                            @for a in &live {
+                                li { a href={ "/alerts/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) } }
+                            }
+                        }
+                    }
                     p { a href=(manage) { (t(lang, "manage_link")) } }
                 },
             )
         }
         Err(e) => error_page(lang, e.into()),
     }
+}
+
+/// The published warnings now in force that a subscriber with these preferences would have been sent.
+async fn live_for(state: &AppState, preferences: &Preferences) -> Result<Vec<varde_domain::alert::Alert>, ApiError> {
+    let now = Timestamp::now();
+    let filter = varde_store::AlertFilter { statuses: vec![AlertStatus::Published], ..Default::default() };
+    Ok(state
+        .store
+        .alerts(filter)
+        .await?
+        .into_iter()
+        .filter(|a| a.status_at(now) == AlertStatus::Published)
+        .filter(|a| {
+            varde_domain::subscription::wanted(
+                preferences.min_tier,
+                &preferences.fylker,
+                Some(a.tier),
+                &a.content.fylker,
+            )
+        })
+        .collect())
 }
 
 async fn manage_page(State(state): State<AppState>, page: LinkPage) -> Response {

@@ -507,3 +507,31 @@ async fn a_severe_alert_still_pending_at_a_service_is_escalated_to_its_contact_a
     let audit = app.rows("SELECT subject FROM audit_log WHERE action = 'alert.escalate'").await;
     assert_eq!(audit.len(), 1, "{audit:?}");
 }
+
+/// Confirming a subscription shows the warnings in force now for the subscriber's area and tier: a new subscriber
+/// does not wait for the next warning to learn of the current one.
+#[tokio::test]
+async fn a_new_subscriber_learns_the_warnings_in_force_for_their_area() {
+    let mut smtp = SmtpServer::start(&[]).await;
+    let app = app_with_smtp(&smtp.url()).await;
+    // A severe warning in Oslo, and one in Bergen (Vestland).
+    let (_, oslo) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let mut in_bergen = heroin_sample();
+    in_bergen["service"] = json!("bergen-brukerrom");
+    let (_, bergen) = app.post("/api/v1/samples", Some(&app.bergen), &in_bergen).await;
+    let mut titles = Vec::new();
+    for s in [&oslo, &bergen] {
+        let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+        let (_, a) = app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &json!({})).await;
+        titles.push(a["title"]["en"].as_str().unwrap().to_owned());
+    }
+    let body = json!({"channel": "email", "address": "kari@example.no", "fylker": ["03"], "lang": "en"});
+    assert_eq!(app.post("/api/v1/subscriptions", None, &body).await.0, 202);
+    let m = smtp.next().await;
+    let confirm = link(m["text"].as_str().unwrap(), &app.base, "/confirm/");
+    let page = app.client.post(format!("{}{confirm}", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Warnings in force now"), "{page}");
+    let shown = |t: &str| page.contains(&t.replace('«', "&laquo;").replace('»', "&raquo;")) || page.contains(t);
+    assert!(shown(&titles[0]), "Oslo's warning is listed: {page}");
+    assert!(!shown(&titles[1]), "Bergen's is not: {page}");
+}

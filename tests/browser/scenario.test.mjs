@@ -317,3 +317,44 @@ test("the advisory unit: a referral, an invitation letter, a meeting, the notice
   await axe(page, "advisory counts");
   await page.screenshot({ path: join(shots, "13-advisory-counts.png"), fullPage: true });
 });
+
+test("every page type fits a 360 px phone: no sideways scrolling", async () => {
+  const phone = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2 };
+  const overflow = async (page) =>
+    page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const visit = async (page, path, seen) => {
+    await page.goto(`${base}${path}`);
+    seen.push([path, await overflow(page)]);
+  };
+  const seen = [];
+  // The public's pages, with an alert and a sample the earlier tests made.
+  const pub = await (await browser.newContext(phone)).newPage();
+  const alerts = await (await fetch(`${base}/api/v1/alerts`)).json();
+  assert.ok(alerts.length > 0, "an alert to show");
+  const id = alerts[0].id;
+  for (const path of ["/alerts?lang=nb", `/alerts/${id}?lang=nb`, `/alerts/${id}/poster?lang=nb`, "/result?lang=nb",
+    "/substances?lang=nb", "/substances/mdma?lang=nb", "/dashboard?lang=nb", "/concern?lang=nb", "/open-data?lang=nb",
+    "/login?lang=nb"]) {
+    await visit(pub, path, seen);
+  }
+  // Each role's pages.
+  const tech = await (await browser.newContext(phone)).newPage();
+  await login(tech, "tina", "tekniker-passord-123");
+  await tech.goto(`${base}/staff/samples?lang=nb`);
+  const sample = await tech.getAttribute("table a[href^='/staff/samples/']", "href");
+  for (const path of ["/staff?lang=nb", "/staff/samples?lang=nb", `${sample.split("?")[0]}?lang=nb`, "/staff/user-room?lang=nb"]) {
+    await visit(tech, path, seen);
+  }
+  const rev = await (await browser.newContext(phone)).newPage();
+  await login(rev, "rolf", "reviewer-passord-123");
+  for (const path of ["/review?lang=nb", `/review/${id}?lang=nb`, "/analyst?lang=nb"]) {
+    await visit(rev, path, seen);
+  }
+  const adm = await (await browser.newContext(phone)).newPage();
+  await login(adm, "anne", "admin-passord-12345");
+  await visit(adm, "/admin?lang=nb", seen);
+  await rev.goto(`${base}/dashboard?lang=nb`);
+  await rev.screenshot({ path: join(shots, "14-dashboard-360px.png"), fullPage: true });
+  const wide = seen.filter(([, px]) => px > 0);
+  assert.deepEqual(wide, [], `pages wider than a 360 px phone (path, extra px): ${JSON.stringify(seen)}`);
+});

@@ -70,7 +70,7 @@ pub fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
                 link rel="alternate" type="application/atom+xml" title=(t(lang, "feed_title")) href={ "/alerts.atom?lang=" (lang.code()) };
             }
             body {
-                a.skip href="#main" { (t(lang, "skip_to_content")) }
+                a.skip href="#content" { (t(lang, "skip_to_content")) }
                 header {
                     a.brand href={ "/alerts?lang=" (lang.code()) } { (t(lang, "site_name")) }
                     nav.main aria-label=(t(lang, "main_menu")) {
@@ -88,7 +88,7 @@ pub fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
                         }
                     }
                 }
-                main id="main" { (body) }
+                main id="content" { (body) }
                 footer {
                     p { (t(lang, "tagline")) ". " a href={ "/alerts.atom?lang=" (lang.code()) } { "Atom" } " · " a href="/api/v1/alerts" { "JSON" } }
                 }

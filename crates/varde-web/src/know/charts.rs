@@ -32,13 +32,14 @@ pub fn bars(id: &str, title: &str, description: &str, column: &str, value_column
         ));
     }
     html! {
+        // The caption first: a reader (and the HTML standard) meets the heading before the chart and its table.
         figure.chart {
+            figcaption { (title) }
             svg role="img" aria-labelledby={ (id) "-t " (id) "-d" } viewBox={ "0 0 520 " (height) } width="100%" {
                 title id={ (id) "-t" } { (title) }
                 desc id={ (id) "-d" } { (description) }
                 (PreEscaped(svg))
             }
-            figcaption { (title) }
             table {
                 thead { tr { th scope="col" { (column) } th scope="col" { (value_column) } } }
                 tbody { @for b in data { tr { th scope="row" { (b.label) } td { (b.shown) } } } }

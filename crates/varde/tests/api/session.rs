@@ -340,7 +340,7 @@ async fn staff_pages_say_who_is_logged_in_and_log_out() {
                 "{path}: {html}"
             );
             assert!(html.contains("action=\"/logout?lang=nn\""), "{path} has a log-out button");
-            assert!(html.contains("href=\"#main\"") && html.contains("<main id=\"main\">"), "{path}: a skip link");
+            assert!(html.contains("href=\"#content\"") && html.contains("<main id=\"content\">"), "{path}: a skip link");
         }
         let csrf = b.csrf(pages[0]).await;
         assert_eq!(b.post("/logout?lang=nn", &[("csrf", &csrf)]).await.status().as_u16(), 303);

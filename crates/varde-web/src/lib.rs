@@ -126,6 +126,7 @@ impl utoipa::Modify for BearerAuth {
 /// The routes and the OpenAPI document, declared together so the document cannot drift from the code.
 pub fn router(state: AppState) -> Router {
     let (router, mut openapi) = api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    openapi::unique_operation_ids(&mut openapi);
     openapi::document_edge_responses(&mut openapi);
     let openapi = Arc::new(openapi);
     router

@@ -19,6 +19,32 @@ fn add(op: &mut Operation, status: &str, description: &str) {
     op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description));
 }
 
+/// Makes every operationId unique, as OpenAPI requires (client generators name functions after them): utoipa
+/// takes the handler's name, and several modules have a `list`, `get` or `create`. A name used more than once gets
+/// its path added ("list" on /api/v1/alerts becomes "list_alerts"); a unique name stays as it is.
+pub fn unique_operation_ids(doc: &mut OpenApi) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for item in doc.paths.paths.values() {
+        let ops = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+        for id in ops.into_iter().flatten().filter_map(|op| op.operation_id.clone()) {
+            *seen.entry(id).or_insert(0) += 1;
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug: String = path
+            .trim_start_matches("/api/v1/")
+            .trim_start_matches('/')
+            .replace(['{', '}'], "")
+            .replace(['/', '-', '.'], "_");
+        let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for op in ops.into_iter().flatten() {
+            if let Some(id) = op.operation_id.as_mut().filter(|id| seen.get(*id).is_some_and(|n| *n > 1)) {
+                *id = format!("{id}_{slug}");
+            }
+        }
+    }
+}
+
 /// Adds the edge's responses to every operation of `doc`.
 pub fn document_edge_responses(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
@@ -50,5 +76,28 @@ pub fn document_edge_responses(doc: &mut OpenApi) {
                 add(op, "503", "storage_unavailable: the database cannot answer or take writes now");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The document the server serves has one operation per operationId.
+    #[test]
+    fn every_operation_id_is_unique() {
+        let (_, mut doc) = crate::api::routes(utoipa_axum::router::OpenApiRouter::with_openapi(
+            <crate::ApiDoc as utoipa::OpenApi>::openapi(),
+        ))
+        .split_for_parts();
+        super::unique_operation_ids(&mut doc);
+        let mut ids = Vec::new();
+        for item in doc.paths.paths.values() {
+            let ops = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+            ids.extend(ops.into_iter().flatten().map(|op| op.operation_id.clone().expect("every operation is named")));
+        }
+        let all = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), all, "{ids:?}");
+        assert!(ids.contains(&"list_alerts".to_owned()), "{ids:?}");
     }
 }

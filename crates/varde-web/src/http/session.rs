@@ -266,6 +266,15 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
     );
+    // Pages and feeds are written in the language Accept-Language asks for when the address names none: a cache
+    // must keep one copy per language.
+    let negotiated = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/atom+xml"));
+    if negotiated {
+        h.append(header::VARY, HeaderValue::from_static("accept-language"));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -95,6 +95,14 @@ impl Rendering {
         .map_err(std::io::Error::other)?
     }
 
+    /// A file shipped in the binary (a style sheet, a script), compressed once, when first asked for.
+    pub fn of_static(body: &'static [u8]) -> Rendering {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gzip.write_all(body).expect("writing to memory does not fail");
+        let gzip = gzip.finish().expect("writing to memory does not fail");
+        Rendering { plain: Some(Bytes::from_static(body)), gzip: Bytes::from(gzip) }
+    }
+
     /// A small rendering already made (a page).
     pub async fn make(body: String) -> std::io::Result<Rendering> {
         Rendering::write(move |out| out.write_all(body.as_bytes())).await

@@ -749,9 +749,9 @@ async fn service_worker() -> impl IntoResponse {
     )
 }
 
-async fn notify_script() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../../static/notify.js"),
-    )
+async fn notify_script(headers: axum::http::HeaderMap) -> Response {
+    static SCRIPT: std::sync::LazyLock<crate::know::figures::Rendering> = std::sync::LazyLock::new(|| {
+        crate::know::figures::Rendering::of_static(include_bytes!("../../static/notify.js"))
+    });
+    SCRIPT.clone().respond(&headers, "text/javascript; charset=utf-8", "public, max-age=3600")
 }

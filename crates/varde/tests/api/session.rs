@@ -245,6 +245,31 @@ async fn answers_to_credentials_are_never_cached_and_logging_out_clears_the_brow
     assert_eq!(res.headers()["strict-transport-security"], "max-age=63072000");
 }
 
+/// Negotiated pages say so to caches, static files are compressed, and there is an icon.
+#[tokio::test]
+async fn pages_vary_by_language_static_files_are_compressed_and_there_is_an_icon() {
+    let app = TestApp::spawn().await;
+    for path in ["/alerts", "/dashboard", "/alerts.atom"] {
+        let res = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+        let vary: Vec<String> =
+            res.headers().get_all("vary").iter().map(|v| v.to_str().unwrap().to_lowercase()).collect();
+        assert!(vary.iter().any(|v| v.contains("accept-language")), "{path}: {vary:?}");
+    }
+    for path in ["/static/varde.css", "/static/notify.js"] {
+        let res = app.client.get(format!("{}{path}", app.base)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(res.headers()["content-encoding"], "gzip", "{path}");
+        let plain = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert!(!plain.headers().contains_key("content-encoding"), "{path} plain for a client without gzip");
+    }
+    for path in ["/favicon.ico", "/favicon.svg"] {
+        let res = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+        assert_eq!((res.status().as_u16(), res.headers()["content-type"].to_str().unwrap()), (200, "image/svg+xml"));
+        assert!(res.text().await.unwrap().starts_with("<svg"));
+    }
+    let (_, _, page) = app.get_text("/alerts").await;
+    assert!(page.contains("rel=\"icon\""), "the pages name the icon");
+}
+
 #[tokio::test]
 async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_through_the_pages() {
     let app = TestApp::spawn().await;
@@ -340,7 +365,10 @@ async fn staff_pages_say_who_is_logged_in_and_log_out() {
                 "{path}: {html}"
             );
             assert!(html.contains("action=\"/logout?lang=nn\""), "{path} has a log-out button");
-            assert!(html.contains("href=\"#content\"") && html.contains("<main id=\"content\">"), "{path}: a skip link");
+            assert!(
+                html.contains("href=\"#content\"") && html.contains("<main id=\"content\">"),
+                "{path}: a skip link"
+            );
         }
         let csrf = b.csrf(pages[0]).await;
         assert_eq!(b.post("/logout?lang=nn", &[("csrf", &csrf)]).await.status().as_u16(), 303);

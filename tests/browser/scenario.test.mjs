@@ -5,12 +5,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
+import vnuJar from "vnu-jar";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = process.env.VARDE_BIN ?? join(root, "target", "debug", "varde");
@@ -318,13 +319,18 @@ test("the advisory unit: a referral, an invitation letter, a meeting, the notice
   await page.screenshot({ path: join(shots, "13-advisory-counts.png"), fullPage: true });
 });
 
-test("every page type fits a 360 px phone: no sideways scrolling", async () => {
+test("every page type fits a 360 px phone and is valid HTML to the Nu Html Checker", async () => {
   const phone = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2 };
   const overflow = async (page) =>
     page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  // Each page's source as the server sent it (with the page's cookies), for the Nu Html Checker below.
+  const sources = mkdtempSync(join(tmpdir(), "varde-html-"));
+  let n = 0;
   const visit = async (page, path, seen) => {
     await page.goto(`${base}${path}`);
     seen.push([path, await overflow(page)]);
+    const source = await (await page.context().request.get(`${base}${path}`)).text();
+    writeFileSync(join(sources, `${String(++n).padStart(2, "0")}-${path.replace(/[^a-z0-9]+/gi, "_")}.html`), source);
   };
   const seen = [];
   // The public's pages, with an alert and a sample the earlier tests made.
@@ -357,4 +363,8 @@ test("every page type fits a 360 px phone: no sideways scrolling", async () => {
   await rev.screenshot({ path: join(shots, "14-dashboard-360px.png"), fullPage: true });
   const wide = seen.filter(([, px]) => px > 0);
   assert.deepEqual(wide, [], `pages wider than a 360 px phone (path, extra px): ${JSON.stringify(seen)}`);
+  // The Nu Html Checker (vnu-jar, the W3C's validator) on every page type: no errors.
+  const files = readdirSync(sources).map((f) => join(sources, f));
+  const vnu = spawnSync("java", ["-jar", vnuJar, "--errors-only", "--format", "text", ...files], { encoding: "utf8" });
+  assert.equal(vnu.status, 0, `the Nu Html Checker found errors:\n${vnu.stderr}${vnu.stdout}`);
 });

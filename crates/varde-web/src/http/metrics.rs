@@ -84,11 +84,43 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self) -> String {
+    /// The metrics in the OpenMetrics 1.0 text format, as prometheus-client writes them.
+    pub fn render_openmetrics(&self) -> String {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
     }
+
+    /// The metrics in Prometheus's text format 0.0.4, what a scraper gets unless it asks for OpenMetrics.
+    pub fn render(&self) -> String {
+        to_prometheus_text(&self.render_openmetrics())
+    }
+}
+
+/// OpenMetrics text as Prometheus text 0.0.4. The two differ in what matters here: OpenMetrics names a counter's
+/// family without `_total` (its samples carry it) and ends with `# EOF`; in 0.0.4 a family's HELP and TYPE name
+/// what its samples are called, and there is no end marker (promtool reads the samples of `x_total` under a
+/// family `x` as undocumented).
+pub fn to_prometheus_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len() + 64);
+    for line in openmetrics.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters.contains(name).then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
 }
 
 impl Default for Metrics {
@@ -107,4 +139,21 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     m.latency.get_or_create(&RouteLabel { route: route.clone() }).observe(started.elapsed().as_secs_f64());
     m.requests.get_or_create(&RequestLabels { method, route, status: res.status().as_u16() }).inc();
     res
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counters_are_named_as_their_samples_in_the_prometheus_text_format() {
+        let om = "# HELP varde_samples_registered Samples registered.\n# TYPE varde_samples_registered counter\n\
+                  varde_samples_registered_total 3\n# HELP varde_catalogue_substances Substances.\n\
+                  # TYPE varde_catalogue_substances gauge\nvarde_catalogue_substances 183\n# EOF\n";
+        let text = super::to_prometheus_text(om);
+        assert_eq!(
+            text,
+            "# HELP varde_samples_registered_total Samples registered.\n# TYPE varde_samples_registered_total counter\n\
+             varde_samples_registered_total 3\n# HELP varde_catalogue_substances Substances.\n\
+             # TYPE varde_catalogue_substances gauge\nvarde_catalogue_substances 183\n"
+        );
+    }
 }

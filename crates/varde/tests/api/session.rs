@@ -270,6 +270,43 @@ async fn pages_vary_by_language_static_files_are_compressed_and_there_is_an_icon
     assert!(page.contains("rel=\"icon\""), "the pages name the icon");
 }
 
+/// `/metrics` passes promtool (the Prometheus project's own checker), and answers OpenMetrics only when asked.
+#[tokio::test]
+async fn metrics_pass_promtool_and_openmetrics_is_negotiated() {
+    let app = TestApp::spawn().await;
+    // Some traffic, so that every kind of family has samples.
+    app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
+    app.get("/api/v1/alerts", None).await;
+    let res = reqwest::get(format!("{}/metrics", app.base)).await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("# EOF") && text.contains("# TYPE varde_samples_registered_total counter"), "{text}");
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("promtool is needed for this test (scripts/install-test-tools installs it): {e}"));
+    std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let om = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .header("accept", "application/openmetrics-text; version=1.0.0, text/plain; q=0.5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(om.headers()["content-type"], "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    assert!(om.text().await.unwrap().ends_with("# EOF\n"));
+}
+
 #[tokio::test]
 async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_through_the_pages() {
     let app = TestApp::spawn().await;

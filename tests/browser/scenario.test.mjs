@@ -124,6 +124,11 @@ test("from a checked sample to a warning the public and the person can read", as
   await rp.screenshot({ path: join(shots, "4-draft.png"), fullPage: true });
   const title = await rp.inputValue("#title_en");
   await rp.click("text=Publish");
+  // Publishing asks first, showing the headline as an SMS, the e-mail and the page.
+  await rp.waitForSelector("text=Publish this warning?");
+  await axe(rp, "publication to confirm");
+  await rp.screenshot({ path: join(shots, "4b-confirm-publication.png"), fullPage: true });
+  await rp.click("button:has-text('Yes, publish now')");
   await rp.waitForURL(/\/alerts\/\d+/);
   await rp.screenshot({ path: join(shots, "5-published.png"), fullPage: true });
 
@@ -226,8 +231,11 @@ test("a reviewer works the queue: filters, merge, a pill photo, publish; warning
   const pinkId = pink.alert_drafts[0].id;
   const blueId = blue.alert_drafts[0].id;
   await rp.goto(`${base}/review/${blueId}?lang=en`);
+  assert.equal(await rp.inputValue("#merge-into"), "", "no merge target is chosen beforehand");
   await rp.selectOption("#merge-into", String(pinkId));
   await rp.click("form:has(#merge-into) button[type=submit]");
+  await rp.waitForSelector("text=Merge these drafts?");
+  await rp.click("button:has-text('Yes, merge')");
   await rp.waitForURL(new RegExp(`/review/${pinkId}`));
   assert.match(await rp.textContent("body"), /2 samples/);
   await rp.click("button:has-text(\"Use this photo in the alert\")");
@@ -237,6 +245,9 @@ test("a reviewer works the queue: filters, merge, a pill photo, publish; warning
   const headline = rp.locator("#title_en");
   await headline.fill(`${await headline.inputValue()} (checked by a reviewer)`);
   await rp.click("text=Publish");
+  await rp.waitForSelector("text=Publish this warning?");
+  assert.match(await rp.textContent("main"), /\(checked by a reviewer\)/, "the confirmation shows the headline as typed");
+  await rp.click("button:has-text('Yes, publish now')");
   await rp.waitForURL(/\/alerts\/\d+/);
   assert.match(await rp.textContent("h1"), /High-dose MDMA tablets: 285 mg.*\(checked by a reviewer\)/);
   const img = rp.locator("figure.photo img");

@@ -49,6 +49,20 @@ fn headline(template: &str, tier: &str, title: &str) -> String {
     template.replace("{tier}", tier).replace("{title}", title)
 }
 
+/// An alert e-mail's subject and paragraphs for an event of `kind`: what subscribers get, and what a reviewer sees
+/// before publishing.
+pub fn alert_mail(state: &AppState, kind: &str, alert: &Alert, lang: Lang) -> (String, Vec<String>) {
+    let mut paragraphs = vec![alert.content.body.get(lang).to_owned()];
+    if kind == "alert.withdrawn" {
+        paragraphs.insert(0, t(lang, "withdrawn_notice").to_owned());
+    } else {
+        paragraphs.push(alert.content.advice.get(lang).to_owned());
+    }
+    paragraphs.push(format!("{}: {}", t(lang, "mail_area"), area(state, &alert.content.fylker, lang)));
+    paragraphs.extend(crate::http::pages::emergency_line(state, alert, lang).map(str::to_owned));
+    (alert_headline(state, kind, alert, lang), paragraphs)
+}
+
 fn alert_url(state: &AppState, alert: &Alert, lang: Lang) -> String {
     format!("{}/alerts/{}?lang={}", state.public_url, alert.id, lang.code())
 }
@@ -73,19 +87,8 @@ pub fn mail(state: &AppState, message: &OutboxMessage) -> Option<Mail> {
         MessageKind::Alert => {
             let event = message.event.as_ref()?;
             let alert = alert_of(event)?;
-            let mut paragraphs = vec![alert.content.body.get(lang).to_owned()];
-            if event.kind == "alert.withdrawn" {
-                paragraphs.insert(0, t(lang, "withdrawn_notice").to_owned());
-            } else {
-                paragraphs.push(alert.content.advice.get(lang).to_owned());
-            }
-            paragraphs.push(format!("{}: {}", t(lang, "mail_area"), area(state, &alert.content.fylker, lang)));
-            paragraphs.extend(crate::http::pages::emergency_line(state, &alert, lang).map(str::to_owned));
-            (
-                alert_headline(state, &event.kind, &alert, lang),
-                paragraphs,
-                (alert_url(state, &alert, lang), t(lang, "mail_read_more")),
-            )
+            let (subject, paragraphs) = alert_mail(state, &event.kind, &alert, lang);
+            (subject, paragraphs, (alert_url(state, &alert, lang), t(lang, "mail_read_more")))
         }
     };
     let footer = t(lang, "mail_footer")

@@ -189,14 +189,16 @@ async fn draft(
     // Which evidence samples have a photo a reviewer could choose: one query for the codes, no image read.
     let with_photos = state.store.evidence_with_photos(id).await?;
     let photos: Vec<bool> = evidence.iter().map(|s| with_photos.contains(&s.sample.code)).collect();
-    // Drafts in the same area that this one could be merged into.
-    let others: Vec<_> = state
+    // Drafts in the same area that this one could be merged into, those about the same danger first.
+    let same_danger = |o: &varde_domain::alert::Alert| o.content.substances.iter().any(|s| c.substances.contains(s));
+    let mut others: Vec<_> = state
         .store
         .alerts(AlertFilter { statuses: vec![AlertStatus::Draft], ..AlertFilter::default() })
         .await?
         .into_iter()
         .filter(|o| o.id != id && o.content.fylker == c.fylker)
         .collect();
+    others.sort_by_key(|o| !same_danger(o));
     let texts = html! {
         (field("title", t(lang, "title"), &c.title, 2))
         (field("body", t(lang, "body"), &c.body, 4))
@@ -221,8 +223,16 @@ async fn draft(
                     form.concern method="post" action={ "/review/" (id) "/merge?lang=" (lang.code()) } {
                         input type="hidden" name="csrf" value=(user.0.csrf);
                         label for="merge-into" { (t(lang, "merge_into")) }
-                        select id="merge-into" name="into" {
-                            @for o in &others { option value=(o.id) { "#" (o.id) ": " (o.content.title.get(lang)) } }
+                        // Nothing chosen beforehand: a merge joins two warnings for good. Drafts about the same danger
+                        // come first and say so.
+                        select id="merge-into" name="into" required {
+                            option value="" selected disabled { (t(lang, "choose_draft")) }
+                            @for o in &others {
+                                option value=(o.id) {
+                                    "#" (o.id) ": " (o.content.title.get(lang))
+                                    @if same_danger(o) { " (" (t(lang, "same_danger")) ")" }
+                                }
+                            }
                         }
                         button type="submit" { (t(lang, "merge")) }
                     }
@@ -358,6 +368,92 @@ async fn act(
     Ok(Redirect::to(&format!("{to}?lang={}", lang.code())).into_response())
 }
 
+/// What a reviewer sees before an action that cannot be taken back goes out: for a publication, the headline as an
+/// SMS carries it, the e-mail subscribers get and the page, with the texts as typed (not yet saved); for a merge,
+/// both drafts; for setting a draft aside, the draft. The form carries everything typed on, so going back loses
+/// nothing.
+async fn confirmation(
+    state: &AppState,
+    user: &SessionUser,
+    id: i64,
+    lang: Lang,
+    action: &str,
+    f: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let mut alert =
+        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    for (name, text) in
+        [("title", &mut alert.content.title), ("body", &mut alert.content.body), ("advice", &mut alert.content.advice)]
+    {
+        if let Some(typed) = localized(f, name) {
+            *text = typed;
+        }
+    }
+    let kept: Vec<(&String, &String)> =
+        f.iter().filter(|(k, _)| k.as_str() != "csrf" && k.as_str() != "confirmed").collect();
+    let into = match action {
+        "merge" => {
+            let into: i64 = f.get("into").and_then(|v| v.parse().ok()).ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidField, "choose the draft to merge into").with_field("into")
+            })?;
+            Some(
+                state
+                    .store
+                    .alert(into)
+                    .await?
+                    .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?,
+            )
+        }
+        _ => None,
+    };
+    let (heading, button) = match action {
+        "publish" => ("confirm_publish", "publish_now"),
+        "merge" => ("confirm_merge", "merge_now"),
+        _ => ("confirm_discard", "discard_now"),
+    };
+    let body = html! {
+        h1 { (t(lang, heading)) }
+        @if action == "publish" {
+            h2 { (t(lang, "as_sms")) }
+            @for l in Lang::ALL {
+                p { strong { (l.code()) } ": " (alert.content.title.get(l)) " "
+                    span.meta { "(" (alert.content.title.get(l).chars().count()) "/" (varde_domain::alert_text::HEADLINE_MAX_CHARS) ")" } }
+            }
+            @let (subject, paragraphs) = crate::warn::messages::alert_mail(state, "alert.published", &alert, lang);
+            h2 { (t(lang, "as_email")) }
+            section.preview { p { strong { (subject) } } @for p in &paragraphs { p { (p) } } }
+            h2 { (t(lang, "as_page")) }
+            section.preview { (crate::http::pages::alert_body(state, &alert, lang)) }
+        }
+        @if let Some(target) = &into {
+            p { "#" (alert.id) " " (alert.content.title.get(lang)) " (" (alert.evidence_count) " " (t(lang, "samples")) ")" }
+            p { "→ #" (target.id) " " (target.content.title.get(lang)) " (" (target.evidence_count) " " (t(lang, "samples")) ")" }
+        }
+        @if action == "discard" {
+            p { "#" (alert.id) " " (alert.content.title.get(lang)) }
+        }
+        form.concern method="post" action={ "/review/" (id) "/" (action) "?lang=" (lang.code()) } {
+            input type="hidden" name="csrf" value=(user.0.csrf);
+            input type="hidden" name="confirmed" value="yes";
+            @for (k, v) in &kept { input type="hidden" name=(k) value=(v); }
+            button type="submit" { (t(lang, button)) }
+            " "
+            @if action == "publish" {
+                button type="submit" formaction={ "/review/" (id) "/edit?lang=" (lang.code()) } { (t(lang, "save_and_go_back")) }
+            } @else {
+                a href={ "/review/" (id) "?lang=" (lang.code()) } { (t(lang, "go_back")) }
+            }
+        }
+    };
+    Ok(crate::http::pages::page(crate::http::pages::staff_layout(
+        &user.0,
+        lang,
+        t(lang, heading),
+        &format!("/review/{id}"),
+        body,
+    )))
+}
+
 /// `/review/{id}/edit|publish|update|reconfirm|withdraw|discard|merge|photo`: the page forms' one way to a reviewer action.
 async fn action(
     State(state): State<AppState>,
@@ -367,6 +463,17 @@ async fn action(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    // Publishing, merging and setting aside ask first, showing what will happen.
+    if matches!(action.as_str(), "publish" | "merge" | "discard")
+        && f.get("confirmed").map(String::as_str) != Some("yes")
+    {
+        let lang = negotiate(q.lang.as_deref(), &headers);
+        if let Some(refused) = reviewers_only(lang, &user) {
+            return Ok(refused);
+        }
+        user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+        return confirmation(&state, &user, id, lang, &action, &f).await;
+    }
     let action = match action.as_str() {
         "edit" => AlertAction::Edit,
         "publish" => AlertAction::Publish,

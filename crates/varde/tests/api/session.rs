@@ -320,7 +320,14 @@ async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_throug
     assert!(page.contains(&code), "the evidence lists the sample");
     assert!(page.contains("Preview as the public will see it") && page.contains("What you can do"));
     let csrf = b.csrf(&format!("/review/{id}")).await;
-    assert_eq!(b.post(&format!("/review/{id}/publish"), &[("csrf", &csrf)]).await.status().as_u16(), 303);
+    // Publishing asks first, showing what will go out; confirmed, it goes.
+    let ask = b.post(&format!("/review/{id}/publish?lang=en"), &[("csrf", &csrf)]).await;
+    assert_eq!(ask.status().as_u16(), 200);
+    let ask = ask.text().await.unwrap();
+    assert!(ask.contains("Publish this warning?") && ask.contains("The e-mail to subscribers"), "{ask}");
+    assert_eq!(app.get(&format!("/api/v1/alerts/{id}"), None).await.0, 404, "not yet public");
+    let res = b.post(&format!("/review/{id}/publish"), &[("csrf", &csrf), ("confirmed", "yes")]).await;
+    assert_eq!(res.status().as_u16(), 303);
     let page = b.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
     assert!(page.contains("Update (new version)") && page.contains("Withdraw"));
     let form: Vec<(String, String)> =
@@ -374,8 +381,13 @@ async fn publishing_from_the_draft_page_keeps_the_edit_not_yet_saved() {
         .collect();
     fields.iter_mut().find(|(k, _)| k == "title_nb").unwrap().1 = "Nitazen i heroin i Oslo".into();
     fields.push(("csrf".into(), csrf));
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    assert_eq!(b.post(&format!("/review/{id}/publish?lang=en"), &fields).await.status().as_u16(), 303);
+    let form: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    // The confirmation shows the edited headline and carries it on.
+    let ask = b.post(&format!("/review/{id}/publish?lang=en"), &form).await.text().await.unwrap();
+    assert!(ask.contains("Nitazen i heroin i Oslo") && ask.contains("name=\"confirmed\" value=\"yes\""), "{ask}");
+    fields.push(("confirmed".into(), "yes".into()));
+    let form: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(b.post(&format!("/review/{id}/publish?lang=en"), &form).await.status().as_u16(), 303);
     let (_, alert) = app.get(&format!("/api/v1/alerts/{id}"), None).await;
     assert_eq!(
         (alert["status"].as_str(), alert["title"]["nb"].as_str()),
@@ -591,11 +603,20 @@ async fn a_reviewer_works_the_queue_through_the_pages() {
     assert!(page.contains(&format!("/review/{pink}?")) && !page.contains(&format!("/review/{heroin}?")));
     // Merge the blue tablets' draft into the pink ones'; discard the heroin draft.
     let csrf = b.csrf(&format!("/review/{blue}")).await;
-    let res = b.post(&format!("/review/{blue}/merge"), &[("csrf", &csrf), ("into", &pink.to_string())]).await;
+    let asked = b.post(&format!("/review/{blue}/merge"), &[("csrf", &csrf), ("into", &pink.to_string())]).await;
+    assert_eq!(asked.status().as_u16(), 200, "a merge asks first");
+    let res = b
+        .post(&format!("/review/{blue}/merge"), &[("csrf", &csrf), ("into", &pink.to_string()), ("confirmed", "yes")])
+        .await;
     assert_eq!(res.status().as_u16(), 303);
     let (_, merged) = app.get(&format!("/api/v1/alerts/{pink}"), Some(&app.reviewer)).await;
     assert_eq!(merged["evidence_count"], 2);
-    let res = b.post(&format!("/review/{heroin}/discard"), &[("csrf", &csrf), ("note", "")]).await;
+    assert_eq!(
+        b.post(&format!("/review/{heroin}/discard"), &[("csrf", &csrf), ("note", "")]).await.status().as_u16(),
+        200
+    );
+    let res =
+        b.post(&format!("/review/{heroin}/discard"), &[("csrf", &csrf), ("note", ""), ("confirmed", "yes")]).await;
     assert_eq!(res.status().as_u16(), 303);
     let page = b.get("/review?lang=en").await.text().await.unwrap();
     assert!(page.contains("Drafts (1)"), "{page}");

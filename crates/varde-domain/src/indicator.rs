@@ -209,6 +209,16 @@ pub fn csv_fields(line: &str) -> Vec<String> {
 }
 
 /// Reads `year,deaths,note,source` with a header; each error names file and line.
+/// The drug-induced deaths per year that ship with Varde (`data/overdose/norway_drug_induced_deaths.csv`, FHI's
+/// cause-of-death register figures): what the dashboard shows until an operator imports newer ones.
+pub fn shipped_deaths() -> Vec<(i32, u32)> {
+    parse_deaths("norway_drug_induced_deaths.csv", include_str!("../data/overdose/norway_drug_induced_deaths.csv"))
+        .expect("the shipped deaths file is valid (checked by tests)")
+        .into_iter()
+        .map(|d| (d.year, d.deaths))
+        .collect()
+}
+
 pub fn parse_deaths(file: &str, text: &str) -> Result<Vec<DeathsYear>, crate::datafile::DataFileError> {
     let mut out: Vec<DeathsYear> = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {

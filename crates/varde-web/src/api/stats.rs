@@ -57,12 +57,18 @@ fn spread(mut v: Vec<f64>, public: bool) -> Option<Spread> {
 }
 
 /// Median and 90th percentile of each step, by month.
+/// The imported deaths per year, or the series that ships with Varde until an operator imports one.
+pub async fn deaths_or_shipped(state: &AppState) -> Result<Vec<(i32, u32)>, ApiError> {
+    let imported = state.store.deaths().await?;
+    Ok(if imported.is_empty() { varde_domain::indicator::shipped_deaths() } else { imported })
+}
+
 /// Drug-induced deaths per year (as imported, e.g. FHI's cause-of-death register figures shipped with Varde) with
 /// rates per million inhabitants and per million aged 15-64, each from the population on 1 January of that year.
 #[utoipa::path(get, path = "/api/v1/stats/deaths", tag = "public",
     responses((status = 200, body = [varde_domain::indicator::DeathRate])))]
 pub async fn deaths(State(state): State<AppState>) -> Result<Json<Vec<varde_domain::indicator::DeathRate>>, ApiError> {
-    let deaths = state.store.deaths().await?;
+    let deaths = deaths_or_shipped(&state).await?;
     Ok(Json(varde_domain::indicator::death_rates(&deaths, state.assessor.geography.population_by_year())))
 }
 

@@ -320,7 +320,9 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
 
     // 7. Drug-induced deaths per year, with rates per million inhabitants and per million aged 15-64 from the
     // population of the same year.
-    let rates = varde_domain::indicator::death_rates(&state.store.deaths().await?, geo.population_by_year());
+    // The series that ships with Varde is shown until an operator imports one (`varde import deaths`).
+    let deaths = crate::api::stats::deaths_or_shipped(&state).await?;
+    let rates = varde_domain::indicator::death_rates(&deaths, geo.population_by_year());
     let one = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| number(r, 1, lang));
     let data: Vec<Bar> = rates
         .iter()

@@ -115,3 +115,15 @@ async fn the_dashboard_shows_every_figure_as_svg_and_table_without_small_counts(
         assert!(html.len() < 100_000, "{page}: {} bytes", html.len());
     }
 }
+
+/// The drug-induced deaths that ship with Varde are on the dashboard and in the API from the start, before any
+/// import.
+#[tokio::test]
+async fn the_shipped_deaths_series_is_shown_before_any_import() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let (_, deaths) = app.get("/api/v1/stats/deaths", None).await;
+    let y2023 = deaths.as_array().unwrap().iter().find(|d| d["year"] == 2023).expect("2023 is shipped");
+    assert_eq!(y2023["deaths"].as_u64(), Some(363), "{y2023}");
+    let (_, _, html) = app.get_text("/dashboard?lang=en").await;
+    assert!(html.contains("363"), "the dashboard shows the shipped series");
+}

@@ -35,11 +35,16 @@ fn page(state: &AppState, lang: Lang, input: &ConcernInput, error: Option<&str>,
             label for="happened" { (t(lang, "concern_happened")) }
             textarea id="happened" name="happened" rows="5" maxlength="2000" required { (input.happened) }
             label for="kommune" { (t(lang, "concern_kommune")) }
+            // By name, grouped by fylke, in alphabetical order: typing the first letters finds a kommune.
             select id="kommune" name="kommune" required {
                 option value="" { (t(lang, "concern_choose")) }
-                @for k in state.assessor.geography.kommuner() {
-                    @if k.number == input.kommune { option value=(k.number) selected { (k.name) } }
-                    @else { option value=(k.number) { (k.name) } }
+                @for (fylke, kommuner) in kommuner_by_fylke(state) {
+                    optgroup label=(fylke) {
+                        @for k in kommuner {
+                            @if k.number == input.kommune { option value=(k.number) selected { (k.name) } }
+                            @else { option value=(k.number) { (k.name) } }
+                        }
+                    }
                 }
             }
             label for="believed" { (t(lang, "concern_believed")) }
@@ -54,6 +59,36 @@ fn page(state: &AppState, lang: Lang, input: &ConcernInput, error: Option<&str>,
         }
     };
     crate::http::pages::layout(lang, t(lang, "concern_title"), "/concern", body)
+}
+
+/// Norwegian alphabetical order: æ, ø and å after z, in that order (Unicode puts å first).
+fn norwegian_order(name: &str) -> Vec<u32> {
+    name.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'æ' => u32::from('z') + 1,
+            'ø' => u32::from('z') + 2,
+            'å' => u32::from('z') + 3,
+            c => u32::from(c),
+        })
+        .collect()
+}
+
+/// The kommuner by fylke, both by name as people look for them.
+fn kommuner_by_fylke(state: &AppState) -> Vec<(&str, Vec<&varde_domain::geo::Kommune>)> {
+    let geo = &state.assessor.geography;
+    let mut fylker: Vec<(&str, Vec<&varde_domain::geo::Kommune>)> = geo
+        .fylker()
+        .iter()
+        .map(|f| {
+            let mut kommuner: Vec<_> = geo.kommuner().iter().filter(|k| k.fylke == f.number).collect();
+            kommuner.sort_by_key(|k| norwegian_order(&k.name));
+            (f.public_name(), kommuner)
+        })
+        .filter(|(_, k)| !k.is_empty())
+        .collect();
+    fylker.sort_by_key(|(name, _)| norwegian_order(name));
+    fylker
 }
 
 /// The page with a fresh anti-forgery token in the form and in its cookie.
@@ -95,7 +130,18 @@ async fn submit(
             .into_response());
     }
     let thanks = || {
-        let body = html! { h1 { (t(lang, "concern_title")) } p role="status" { (t(lang, "concern_thanks")) } };
+        // Where to go next: the warnings in force, and help now.
+        let body = html! {
+            h1 { (t(lang, "concern_title")) }
+            p role="status" { (t(lang, "concern_thanks")) }
+            p { a href={ "/alerts?lang=" (lang.code()) } { (t(lang, "concern_see_warnings")) } }
+            h2 { (t(lang, "help_lines")) }
+            ul {
+                li { (t(lang, "help_113")) }
+                li { (t(lang, "help_poison")) }
+                li { (t(lang, "help_rusinfo")) }
+            }
+        };
         crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "concern_title"), "/concern", body))
     };
     // A robot gets the same thanks as a person, so it learns nothing; its report is not kept.

@@ -29,6 +29,11 @@ async fn the_concern_form_takes_anonymous_reports_and_refuses_personal_data_robo
         "357 kommuner and a prompt"
     );
     assert!(!page.contains("<script"), "works without JavaScript");
+    // Kommuner by name under their fylke, in Norwegian alphabetical order (Ø after the rest).
+    let groups: Vec<&str> = page.split("<optgroup label=\"").skip(1).map(|g| g.split('"').next().unwrap()).collect();
+    assert_eq!((groups.len(), groups[0], groups[groups.len() - 1]), (15, "Agder", "Østfold"), "{groups:?}");
+    let akershus = page.split("<optgroup label=\"Akershus\">").nth(1).unwrap().split("</optgroup>").next().unwrap();
+    assert!(akershus.trim_end().ends_with(">Ås</option>"), "Ås is the last kommune of Akershus: {akershus}");
 
     // Another site cannot post on a visitor's behalf: without the cookie the token in the form is worthless.
     let forged = app
@@ -48,6 +53,7 @@ async fn the_concern_form_takes_anonymous_reports_and_refuses_personal_data_robo
     .await;
     assert_eq!(status, 200);
     assert!(page.contains("Thank you"));
+    assert!(page.contains("href=\"/alerts?lang=en\"") && page.contains("call 113"), "where to go next: {page}");
     assert_eq!(app.store.concern_times().await.unwrap().len(), 1);
     assert_eq!(app.store.concern_times().await.unwrap()[0].1, "50");
 

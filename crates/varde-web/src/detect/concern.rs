@@ -114,7 +114,7 @@ async fn submit(
     Form(input): Form<ConcernInput>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let forged = !crate::http::session::cookie(&headers, CSRF_COOKIE)
+    let forged = !crate::http::session::cookie(&state, &headers, CSRF_COOKIE)
         .is_some_and(|c| crate::http::session::same(&c, input.csrf.as_deref().unwrap_or("")));
     if forged {
         return Ok(with_token(&state, StatusCode::FORBIDDEN, |token| {

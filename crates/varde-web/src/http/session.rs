@@ -60,20 +60,29 @@ pub(crate) fn random_token() -> String {
     hex::encode(b)
 }
 
-pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A cookie's name as sent: behind https with the `__Host-` prefix, which a browser accepts only from this host, with
+/// `Secure` and `Path=/`, so that no subdomain and no plain-http page can set or shadow the session.
+pub(crate) fn cookie_name(state: &AppState, name: &str) -> String {
+    if state.public_url.starts_with("https://") { format!("__Host-{name}") } else { name.to_owned() }
+}
+
+/// The value of the cookie `name` (under its prefix behind https).
+pub(crate) fn cookie(state: &AppState, headers: &HeaderMap, name: &str) -> Option<String> {
+    let name = cookie_name(state, name);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
+        .find(|(k, _)| *k == name.as_str())
         .map(|(_, v)| v.to_owned())
 }
 
 pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
     // Secure whenever the public address is https; on plain http (development, tests) browsers would drop it.
     let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let name = cookie_name(state, name);
     HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
         .expect("ASCII")
 }
@@ -91,7 +100,7 @@ impl FromRequestParts<AppState> for SessionUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let to_login = || Redirect::to(&format!("/login?next={}", parts.uri.path())).into_response();
-        let Some(token) = cookie(&parts.headers, COOKIE) else { return Err(to_login()) };
+        let Some(token) = cookie(state, &parts.headers, COOKIE) else { return Err(to_login()) };
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         match state.store.session(hash, jiff::Timestamp::now()).await {
             Ok(Some(s)) => Ok(SessionUser(s)),
@@ -177,7 +186,7 @@ async fn login(
     let lang = negotiate(q.lang.as_deref(), &headers);
     let next = safe_next(q.next.as_deref());
     let next = next.as_deref();
-    if !cookie(&headers, LOGIN_CSRF_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
+    if !cookie(&state, &headers, LOGIN_CSRF_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
         return Ok(login_page(&state, lang, next, Some(t(lang, "form_expired")), StatusCode::FORBIDDEN));
     }
     let (who, account) = (address.who(), form.username.trim().to_lowercase());
@@ -227,7 +236,7 @@ async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
     user.check_csrf(&form.csrf)?;
-    if let Some(token) = cookie(&headers, COOKIE) {
+    if let Some(token) = cookie(&state, &headers, COOKIE) {
         state.store.end_session(Sha256::digest(token.as_bytes()).into()).await?;
     }
     let mut res = Redirect::to("/login").into_response();
@@ -245,7 +254,7 @@ async fn logout(
 /// shared cache, and an API answer for a token is that token holder's alone.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let credentialed = req.headers().contains_key(header::AUTHORIZATION)
-        || cookie(req.headers(), COOKIE).is_some_and(|c| !c.is_empty());
+        || cookie(&state, req.headers(), COOKIE).is_some_and(|c| !c.is_empty());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     if credentialed {

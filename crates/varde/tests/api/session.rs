@@ -243,6 +243,10 @@ async fn answers_to_credentials_are_never_cached_and_logging_out_clears_the_brow
     tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
     let res = reqwest::get(format!("{base}/alerts")).await.unwrap();
     assert_eq!(res.headers()["strict-transport-security"], "max-age=63072000");
+    // Behind https the cookies carry the __Host- prefix: only this host, Secure, Path=/.
+    let res = reqwest::get(format!("{base}/login")).await.unwrap();
+    let set = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set.starts_with("__Host-varde_login=") && set.contains("; Secure") && set.contains("Path=/;"), "{set}");
 }
 
 /// Negotiated pages say so to caches, static files are compressed, and there is an icon.

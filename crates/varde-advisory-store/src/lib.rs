@@ -16,7 +16,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use varde_advisory::case::{Case, CaseError, Person, Recorded, Referral, deletion_due};
 
-const MIGRATIONS: [&str; 1] = [include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: [&str; 2] =
+    [include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_login_failures.sql")];
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -147,6 +148,27 @@ fn entry_hash(seq: i64, at: i64, actor: &str, action: &str, case_id: Option<i64>
     hex::encode(h.finalize())
 }
 
+/// The key failed logins are counted under: a hash of the kind and value under a random salt kept in the database
+/// (made at first use), so that the table names no account or address even for a reader of the file who guesses.
+fn login_key(conn: &Connection, kind: &str, value: &str) -> Result<String> {
+    let salt: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'login_salt'", [], |r| r.get(0)).optional()?;
+    let salt = match salt {
+        Some(s) => s,
+        None => {
+            let s = hex::encode(rand::random::<[u8; 32]>());
+            conn.execute("INSERT INTO meta (key, value) VALUES ('login_salt', ?1) ON CONFLICT DO NOTHING", [&s])?;
+            conn.query_row("SELECT value FROM meta WHERE key = 'login_salt'", [], |r| r.get(0))?
+        }
+    };
+    let mut h = Sha256::new();
+    for part in [salt.as_str(), kind, value] {
+        h.update(part.len().to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
 impl AdvisoryStore {
     /// Opens (creating or migrating) the advisory database at `path`, sealing with `key`. Refuses a key other than
     /// the one the database was sealed with.
@@ -236,6 +258,31 @@ impl AdvisoryStore {
         )
         .optional()
         .map_err(Error::from)
+    }
+
+    /// How many failed logins `kind` (`account` or `address`) `value` has had since `since`.
+    pub fn login_failures(&self, kind: &str, value: &str, since: Timestamp) -> Result<usize> {
+        let conn = self.conn();
+        let key = login_key(&conn, kind, value)?;
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM login_failures WHERE key = ?1 AND at_ms >= ?2",
+            params![key, since.as_millisecond()],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
+    /// Records a failed login for each `(kind, value)`, and forgets every failure before `forget_before`.
+    pub fn record_login_failure(&self, keys: &[(&str, &str)], at: Timestamp, forget_before: Timestamp) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (kind, value) in keys {
+            let key = login_key(&tx, kind, value)?;
+            tx.execute("INSERT INTO login_failures (key, at_ms) VALUES (?1, ?2)", params![key, at.as_millisecond()])?;
+        }
+        tx.execute("DELETE FROM login_failures WHERE at_ms < ?1", [forget_before.as_millisecond()])?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn end_session(&self, token_hash: &str) -> Result<()> {

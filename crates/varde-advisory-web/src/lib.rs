@@ -45,53 +45,43 @@ pub struct Settings {
 pub(crate) struct Unit {
     pub store: Arc<AdvisoryStore>,
     pub settings: Arc<Settings>,
-    pub failures: Arc<Failures>,
 }
 
-/// Failed logins per account: after [`FAILURES_PER_ACCOUNT`] in [`FAILURE_WINDOW`] the account is locked for the
-/// rest of the window, so a password cannot be guessed. Kept per account rather than per address, so that a unit
-/// behind one proxy address is not locked out as a whole; at most [`MAX_ACCOUNTS`] names are remembered.
-#[derive(Default)]
-pub(crate) struct Failures(
-    std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
-);
-
+/// Failed logins: after [`FAILURES_PER_ACCOUNT`] for one account, or [`FAILURES_PER_ADDRESS`] from one client
+/// address (an IPv6 client by its /64), within [`FAILURE_WINDOW`], further logins are refused for the rest of the
+/// window, so that neither a password nor the list of names can be guessed. Counted in the module's database, so a
+/// restart does not lift a lock.
 pub(crate) const FAILURES_PER_ACCOUNT: usize = 10;
+pub(crate) const FAILURES_PER_ADDRESS: usize = 30;
 pub(crate) const FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
-const MAX_ACCOUNTS: usize = 10_000;
 
-impl Failures {
-    fn recent(&self, account: &str) -> usize {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let now = std::time::Instant::now();
-        let Some(times) = map.get_mut(account) else { return 0 };
-        while times.front().is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW) {
-            times.pop_front();
-        }
-        times.len()
+/// The client's address as the listener saw it (none in a setting without one, such as a unit test's router).
+pub(crate) struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(Peer(peer.map(|c| c.0.ip())))
     }
+}
 
-    pub fn locked(&self, account: &str) -> bool {
-        self.recent(account) >= FAILURES_PER_ACCOUNT
-    }
-
-    pub fn record(&self, account: &str) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_ACCOUNTS && !map.contains_key(account) {
-            // Made-up names cannot grow the map without end: forget the accounts with no recent failure first.
-            let now = std::time::Instant::now();
-            map.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) <= FAILURE_WINDOW));
-            if map.len() >= MAX_ACCOUNTS {
-                map.clear();
-            }
+/// The address a client's failures count under: its IP, or its /64 for IPv6.
+pub(crate) fn address_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        map.entry(account.to_owned()).or_default().push_back(std::time::Instant::now());
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or_else(String::new, |v4| v4.to_string()),
+        std::net::IpAddr::V4(v4) => v4.to_string(),
     }
 }
 
 /// The module's routes, all under `/advisory`.
 pub fn router(store: Arc<AdvisoryStore>, settings: Settings) -> Router {
-    let unit = Unit { store, settings: Arc::new(settings), failures: Arc::default() };
+    let unit = Unit { store, settings: Arc::new(settings) };
     pages::routes()
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(refuse_drug_checking_credentials))

@@ -162,20 +162,40 @@ async fn login(
     State(unit): State<Unit>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
+    crate::Peer(peer): crate::Peer,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let lang = lang(&q, &headers);
     if !cookie(&headers, LOGIN_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
         return (StatusCode::FORBIDDEN, "csrf_failed").into_response();
     }
-    if unit.failures.locked(&form.username) {
-        let mut res = login_page(&unit, lang, true);
-        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        return res;
+    let address = peer.map_or_else(|| "unknown".to_owned(), crate::address_key);
+    let now = jiff::Timestamp::now();
+    let since = now - jiff::SignedDuration::try_from(crate::FAILURE_WINDOW).expect("ten minutes");
+    let (store, username, from) = (unit.store.clone(), form.username.clone(), address.clone());
+    let locked = blocking(move || -> Result<bool, varde_advisory_store::Error> {
+        Ok(store.login_failures("account", &username, since)? >= crate::FAILURES_PER_ACCOUNT
+            || store.login_failures("address", &from, since)? >= crate::FAILURES_PER_ADDRESS)
+    })
+    .await;
+    match locked {
+        Ok(false) => {}
+        Ok(true) => {
+            let mut res = login_page(&unit, lang, true);
+            *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return res;
+        }
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
     let username = form.username.clone();
     let Some(user) = check_login(&unit, form.username, form.password).await else {
-        unit.failures.record(&username);
+        let store = unit.store.clone();
+        let recorded =
+            blocking(move || store.record_login_failure(&[("account", &username), ("address", &address)], now, since))
+                .await;
+        if recorded.is_err() {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
         return login_page(&unit, lang, true);
     };
     match start_session(&unit, &user).await {

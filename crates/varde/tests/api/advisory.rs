@@ -424,4 +424,29 @@ async fn ten_wrong_passwords_lock_the_account_for_the_window() {
     // Another account is not affected.
     let (_, session) = login(&s.base, "lead").await;
     assert!(!session.is_empty());
+    // The lock is kept in the module's database, so a restart does not lift it: the file opened anew still has it.
+    let key = Key::from_hex(std::fs::read_to_string(s._dir.path().join("advisory.key")).unwrap().trim()).unwrap();
+    let reopened = AdvisoryStore::open(&s._dir.path().join("advisory.db"), key).unwrap();
+    let window = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(10);
+    assert_eq!(reopened.login_failures("account", "cw", window).unwrap(), 10);
+}
+
+/// Guessing names from one address is throttled too: after 30 failures from an address, even a right login from it
+/// waits for the window, so the list of members cannot be tried through.
+#[tokio::test]
+async fn many_names_from_one_address_are_throttled() {
+    let s = setup(true).await;
+    let jar = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let attempt = |username: String, password: &'static str| {
+        let (jar, base) = (jar.clone(), s.base.clone());
+        async move {
+            let form = jar.get(format!("{base}/advisory/login")).send().await.unwrap().text().await.unwrap();
+            let fields = [("username", username.as_str()), ("password", password), ("csrf", &csrf(&form))];
+            jar.post(format!("{base}/advisory/login")).form(&fields).send().await.unwrap().status().as_u16()
+        }
+    };
+    for i in 0..30 {
+        assert_eq!(attempt(format!("guess{i}"), "password-guess-1").await, 401, "guess {i}");
+    }
+    assert_eq!(attempt("lead".to_owned(), "advisory-password-1").await, 429, "the address is throttled");
 }

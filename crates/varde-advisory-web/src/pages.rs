@@ -314,34 +314,44 @@ async fn new_case(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang(&q, &headers);
+    let empty = CaseForm { meetings: "1".into(), ..CaseForm::default() };
+    case_form(lang, &unit, &member, &empty, None)
+}
+
+/// The referral form, filled with `f`; after a refusal it says what to fix above the form and keeps everything
+/// typed, so a caseworker corrects one digit instead of typing a case again.
+fn case_form(lang: Lang, unit: &Unit, member: &Member, f: &CaseForm, error: Option<&str>) -> Response {
     let body = html! {
         h1 { (t(lang, "new_referral")) }
+        @if let Some(code) = error {
+            p.error role="alert" data-code=(code) { (t(lang, &format!("err_{code}"))) }
+        }
         form method="post" action={ "/advisory/cases?lang=" (lang.code()) } {
             input type="hidden" name="csrf" value=(member.csrf);
             fieldset {
                 legend { (t(lang, "stored_referral")) }
-                label { (t(lang, "case_reference")) input name="case_reference" required maxlength="40"; }
-                label { (t(lang, "decision_date")) input name="decision_date" type="date" required; }
-                label { (t(lang, "meetings_required")) input name="meetings" type="number" min="1" max="20" value="1"; }
-                label { (t(lang, "tests_required")) input name="tests" type="number" min="1" max="100"; }
-                label { (t(lang, "period_start")) input name="period_start" type="date" required; }
-                label { (t(lang, "period_end")) input name="period_end" type="date" required; }
+                label { (t(lang, "case_reference")) input name="case_reference" required maxlength="40" value=(f.case_reference); }
+                label { (t(lang, "decision_date")) input name="decision_date" type="date" required value=(f.decision_date); }
+                label { (t(lang, "meetings_required")) input name="meetings" type="number" min="1" max="20" value=(f.meetings); }
+                label { (t(lang, "tests_required")) input name="tests" type="number" min="1" max="100" value=(f.tests); }
+                label { (t(lang, "period_start")) input name="period_start" type="date" required value=(f.period_start); }
+                label { (t(lang, "period_end")) input name="period_end" type="date" required value=(f.period_end); }
             }
             fieldset {
                 legend { (t(lang, "stored_person")) }
-                label { (t(lang, "name")) input name="name" required autocomplete="off"; }
-                label { (t(lang, "fnr")) input name="fnr" inputmode="numeric" autocomplete="off"; }
-                label { (t(lang, "birth_date")) input name="birth_date" type="date"; }
-                label { (t(lang, "contact")) input name="contact" autocomplete="off"; }
-                label { (t(lang, "guardian")) input name="guardian" autocomplete="off"; }
+                label { (t(lang, "name")) input name="name" required autocomplete="off" value=(f.name); }
+                label { (t(lang, "fnr")) input name="fnr" inputmode="numeric" autocomplete="off" value=(f.fnr); }
+                label { (t(lang, "birth_date")) input name="birth_date" type="date" value=(f.birth_date); }
+                label { (t(lang, "contact")) input name="contact" autocomplete="off" value=(f.contact); }
+                label { (t(lang, "guardian")) input name="guardian" autocomplete="off" value=(f.guardian); }
             }
             button type="submit" { (t(lang, "save")) }
         }
     };
-    layout(lang, &t(lang, "new_referral"), Some(&member), &unit, body)
+    layout(lang, &t(lang, "new_referral"), Some(member), unit, body)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
 struct CaseForm {
     csrf: String,
     case_reference: String,
@@ -407,7 +417,11 @@ async fn open_case(
     }
     let (referral, person) = match parse_case(&form) {
         Ok(x) => x,
-        Err(code) => return refused(lang, &unit, &member, &code),
+        Err(code) => {
+            let mut page = case_form(lang, &unit, &member, &form, Some(&code));
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return page;
+        }
     };
     let (store, kommune, actor) = (unit.store.clone(), member.user.kommune.clone(), member.user.username.clone());
     match blocking(move || store.open_case(&kommune, &referral, &person, &actor, today())).await {

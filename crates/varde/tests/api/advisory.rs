@@ -203,6 +203,13 @@ async fn a_case_goes_from_referral_through_a_meeting_to_the_notice_and_the_perso
         submit(&cw, base, "/advisory/cases/new?lang=en", "/advisory/cases?lang=en", &referral("15058912318")).await;
     assert_eq!(status, 422);
     assert!(html.contains("data-code=\"fnr_checksum\"") && html.contains("The check digits do not match"), "{html}");
+    // The form comes back with everything typed, to correct the one digit.
+    for typed in
+        ["value=\"POL-2026-778\"", "value=\"Kari Testperson\"", "value=\"15058912318\"", "value=\"kari@example.org\""]
+    {
+        assert!(html.contains(typed), "{typed} kept: {html}");
+    }
+    assert!(html.contains("action=\"/advisory/cases?lang=en\""), "the form, not a dead end");
     assert!(s.store.cases("0301").unwrap().is_empty());
     // A referral without conditions: refused too.
     let mut none = referral("15058912317");

@@ -796,14 +796,67 @@ async fn card(
     let url = format!("{}/result?code={}&lang={}", state.public_url, code, lang.code());
     let qr = crate::http::pages::qr_svg(&url, 160);
     let public = crate::api::results::public_result(&state, &stored, lang);
+    let service = state
+        .store
+        .service(&stored.sample.service)
+        .await?
+        .map_or_else(|| stored.sample.service.to_string(), |s| s.name);
+    // In plain words: what was found (substances by name, positive strips by what they detect), when and where it
+    // was tested, the advice headed by the substances it is about, and 113.
+    let catalogue = &state.assessor.catalogue;
+    let mut found: Vec<String> = Vec::new();
+    for a in &public.analyses {
+        for c in &a.components {
+            if !found.contains(&c.name) {
+                found.push(c.name.clone());
+            }
+        }
+        if a.result == Some(AnalysisResult::Positive) {
+            let target = state.assessor.templates.strip_target(a.method, lang).to_owned();
+            if !found.contains(&target) {
+                found.push(target);
+            }
+        }
+    }
+    let advice_for = |class: varde_domain::catalogue::SubstanceClass| -> String {
+        let names: Vec<&str> = public
+            .analyses
+            .iter()
+            .flat_map(|a| &a.components)
+            .filter(|c| catalogue.substance(&c.component.substance).is_some_and(|s| s.class == class))
+            .map(|c| c.name.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        names.join(", ")
+    };
+    let found_ids = stored.sample.current_analyses().flat_map(|a| match &a.outcome {
+        varde_domain::sample::Outcome::Components { components, .. } => {
+            components.iter().map(|c| c.substance.substance.clone()).collect::<Vec<_>>()
+        }
+        varde_domain::sample::Outcome::Strip { result } if *result == AnalysisResult::Positive => {
+            vec![a.method.as_str().to_owned()]
+        }
+        varde_domain::sample::Outcome::Strip { .. } => Vec::new(),
+    });
+    let found_ids: Vec<String> = found_ids.collect();
+    let opioid = varde_domain::alert_text::opioid_involved(
+        found_ids.iter().map(String::as_str),
+        stored.sample.sold_as.iter().map(|s| s.substance.as_str()),
+        catalogue,
+    );
     let body = html! {
         div.card {
             h1 { (t(lang, "result_card")) }
             p.code { (code) }
+            p { (t(lang, "card_tested").replace("{date}", &crate::http::pages::day(stored.sample.received_at, lang)).replace("{service}", &service)) }
+            h2 { (t(lang, "card_found")) }
+            p { @if found.is_empty() { (t(lang, "card_nothing_found")) } @else { (found.join(", ")) } }
+            (findings(&state, &stored, lang))
+            @for a in &public.advice { p { strong { (advice_for(a.class)) } ": " (a.advice) } }
+            p.emergency { (t(lang, if opioid { "emergency_opioid" } else { "emergency" })) }
             div role="img" aria-label=(url) { (PreEscaped(qr)) }
             p { (t(lang, "card_lookup")) " " (url) }
-            (findings(&state, &stored, lang))
-            @for a in &public.advice { p { strong { (a.name) } ": " (a.advice) } }
             h2 { (t(lang, "limits")) }
             @for a in &public.analyses { p { (a.limits) } }
         }

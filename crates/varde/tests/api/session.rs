@@ -429,6 +429,13 @@ async fn staff_pages_say_who_is_logged_in_and_log_out() {
     }
 }
 
+/// The code of the newest sample on the technician's list.
+async fn last_code(b: &Browser) -> String {
+    let list = b.get("/staff/samples?lang=en").await.text().await.unwrap();
+    let at = list.find("/staff/samples/").expect("a sample on the list") + "/staff/samples/".len();
+    list[at..].split(['?', '"']).next().unwrap().to_owned()
+}
+
 /// The technician's page takes a dose: a 350 mg MDMA tablet registered on the page gets the high-dose warning, the
 /// sample page shows what was entered, and a quantity measured by HPLC becomes its own analysis.
 #[tokio::test]
@@ -470,6 +477,13 @@ async fn a_dose_registered_on_the_page_is_assessed_and_shown_as_entered() {
         assert!(page.contains("As registered") && page.contains("Tesla") && page.contains("480 mg"), "{page}");
         assert!(page.contains(&format!("MDMA (main), {value} mg")), "the amount as entered: {page}");
     }
+    // The result card the person takes home says in plain words what was found, when and where, and 113; the
+    // advice is headed by the substance, not its pharmacological class.
+    let card =
+        b.get(&format!("/staff/samples/{code}/card?lang=en", code = last_code(&b).await)).await.text().await.unwrap();
+    assert!(card.contains("What we found") && card.contains("Tested on") && card.contains("oslo-brukerrom"), "{card}");
+    assert!(card.contains("<strong>MDMA</strong>") && !card.contains("Entactogen"), "{card}");
+    assert!(card.contains("call 113") && !card.to_lowercase().contains("naloxone"), "{card}");
     // A quantity without a main substance is refused, and the form keeps what was typed.
     let form = [("csrf", csrf.as_str()), ("form", "tablet"), ("colour", "rosa"), ("amount_value", "350")];
     let res = b.post("/staff/samples?lang=en", &form).await;

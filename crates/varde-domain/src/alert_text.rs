@@ -284,12 +284,21 @@ impl AlertTemplates {
         // Every colour and logo the evidence at hand shows, newest first: a draft merged from two batches of one
         // press says "rosa/blå" rather than whichever came last.
         let joined = |values: Vec<String>| Some(dedup(values.into_iter()).join("/")).filter(|v| !v.is_empty());
-        let colour = joined(evidence.iter().filter_map(|(s, _)| s.colour.clone()).collect());
+        // Colours from the translated list only: the product stores their ids ("pink/blue"), each text names them in
+        // its language, and words the list does not know (a description, a typing error) stay out of public text.
+        let colours = crate::colour::builtin();
+        let colour = joined(
+            evidence
+                .iter()
+                .filter_map(|(s, _)| s.colour.as_deref().and_then(|c| colours.recognise(c)))
+                .map(|c| c.id.clone())
+                .collect(),
+        );
         let logo =
             joined(evidence.iter().filter_map(|(s, _)| s.tablet.as_ref().and_then(|t| t.logo.clone())).collect());
         let looks = |lang: Lang| -> String {
             let mut parts: Vec<String> = Vec::new();
-            parts.extend(colour.clone());
+            parts.extend(colour.as_deref().and_then(|ids| colours.describe(ids, lang)));
             parts.extend(logo.as_ref().map(|l| self.text.logo.get(lang).replace("{logo}", l)));
             parts.iter().map(|p| format!(", {p}")).collect()
         };

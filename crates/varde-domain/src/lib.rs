@@ -10,6 +10,7 @@ pub mod assess;
 pub mod auth;
 pub mod catalogue;
 pub mod code;
+pub mod colour;
 pub mod datafile;
 pub mod edas;
 pub mod error;

@@ -68,10 +68,11 @@ fn a_high_dose_mdma_draft_names_the_dose_the_tablet_and_the_place_with_entactoge
     ));
     let (tier, c) = draft(&w, vec![s], "03");
     assert_eq!(tier, Tier::Warning);
-    assert_eq!(c.title.en, "High-dose MDMA tablets: 270 mg, rosa, logo «Tesla», Oslo");
+    // The colour in the reader's language, from the translated list: "rosa" as typed, "pink" in English.
+    assert_eq!(c.title.en, "High-dose MDMA tablets: 270 mg, pink, logo «Tesla», Oslo");
     assert_eq!(c.title.nb, "Høydose MDMA-tabletter: 270 mg, rosa, logo «Tesla», Oslo");
     assert!(c.body.en.contains("up to 270 mg of MDMA"), "{}", c.body.en);
-    assert!(c.body.en.contains("tablet, rosa, logo «Tesla», tablet weight 350 mg"), "{}", c.body.en);
+    assert!(c.body.en.contains("tablet, pink, logo «Tesla», tablet weight 350 mg"), "{}", c.body.en);
     // The dose is the active content, the mass the whole tablet: each said as what it is.
     assert!(c.body.en.contains("up to 270 mg of MDMA") && !c.body.en.contains("350 mg per tablet"), "{}", c.body.en);
     assert!(c.body.en.contains("Found in 1 sample in Oslo on 20 November 2026."), "{}", c.body.en);

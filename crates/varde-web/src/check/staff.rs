@@ -117,8 +117,13 @@ fn form_page_with(
                     @else { option value=(f.as_str()) { (varde_domain::alert::form_word(f, lang)) } }
                 }
             }
+            // The colours warnings can name, offered as the technician types; other words are kept as the person's
+            // own and stay out of public texts.
             label for="colour" { (t(lang, "colour")) }
-            input id="colour" name="colour" value=(v("colour"));
+            input id="colour" name="colour" list="colours" value=(v("colour"));
+            datalist id="colours" {
+                @for c in varde_domain::colour::builtin().all() { option value=(c.name.get(lang)) {} }
+            }
             fieldset.tablet {
                 legend { (t(lang, "tablet_details")) }
                 label for="logo" { (t(lang, "logo")) }

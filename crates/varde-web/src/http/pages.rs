@@ -357,7 +357,7 @@ pub fn collected(alert: &Alert, lang: Lang) -> String {
 fn photo_alt(alert: &Alert, lang: Lang) -> String {
     let p = &alert.content.product;
     let mut parts = vec![varde_domain::alert::form_word(p.form, lang).to_owned()];
-    parts.extend(p.colour.clone());
+    parts.extend(p.colour.as_deref().and_then(|ids| varde_domain::colour::builtin().describe(ids, lang)));
     parts.extend(p.logo.as_ref().map(|l| format!("«{l}»")));
     format!("{}: {}", t(lang, "photo_of_product"), parts.join(", "))
 }
@@ -386,7 +386,7 @@ pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
             dt { (t(lang, "product")) }
             dd {
                 (varde_domain::alert::form_word(product.form, lang))
-                @if let Some(c) = &product.colour { ", " (c) }
+                @if let Some(c) = product.colour.as_deref().and_then(|ids| varde_domain::colour::builtin().describe(ids, lang)) { ", " (c) }
                 @if let Some(l) = &product.logo { ", «" (l) "»" }
                 // The active content per unit, said as such: not to be read as the tablet's mass.
                 @if let Some(mg) = product.mg_per_unit { ", " (t(lang, "active_per_unit").replace("{mg}", &format!("{mg:.0}"))) }

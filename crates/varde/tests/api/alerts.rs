@@ -547,7 +547,8 @@ async fn the_review_queue_orders_filters_merges_and_archives() {
     let (status, merged) = app.post(&format!("/api/v1/alerts/{blue_id}/merge"), r, &json!({"into": pink_id})).await;
     assert_eq!((status, merged["evidence_count"].as_i64()), (200, Some(3)), "{merged}");
     assert!(merged["body"]["en"].as_str().unwrap().contains("3 samples"), "{merged}");
-    assert!(merged["title"]["en"].as_str().unwrap().contains("blå/rosa"), "both batches' colours: {merged}");
+    assert!(merged["title"]["en"].as_str().unwrap().contains("blue/pink"), "both batches' colours: {merged}");
+    assert!(merged["title"]["nb"].as_str().unwrap().contains("blå/rosa"), "in each reader's language: {merged}");
     let (_, gone) = app.get(&format!("/api/v1/alerts/{blue_id}"), r).await;
     assert_eq!(gone["status"], "discarded");
     let (status, e) = app.post(&format!("/api/v1/alerts/{pink_id}/merge"), r, &json!({"into": pink_id})).await;

@@ -697,7 +697,7 @@ async fn a_reviewer_publishes_a_chosen_pill_photo_with_the_alert() {
     let (_, _, page) = app.get_text(&format!("/alerts/{id}?lang=en")).await;
     assert!(
         page.contains(&format!("src=\"{photo_path}\""))
-            && page.contains("alt=\"Photo of the product: tablet, rosa, «Tesla»\""),
+            && page.contains("alt=\"Photo of the product: tablet, pink, «Tesla»\""),
         "{page}"
     );
     let (_, _, atom) = app.get_text("/alerts.atom?lang=en").await;

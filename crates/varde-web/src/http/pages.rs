@@ -36,6 +36,15 @@ pub struct PageQuery {
     lang: Option<String>,
 }
 
+/// The public list's filters; a value that names no tier or fylke shows everything (a page answers, it does not
+/// refuse).
+#[derive(Deserialize)]
+pub struct ListQuery {
+    lang: Option<String>,
+    tier: Option<String>,
+    fylke: Option<String>,
+}
+
 /// The style sheet, gzip-compressed for the browsers that take it (all of them): a cheap phone on a slow network
 /// loads a fifth of it.
 async fn css(headers: HeaderMap) -> Response {
@@ -156,10 +165,21 @@ fn area(a: &Alert, lang: Lang, state: &AppState) -> String {
 
 async fn list(
     State(state): State<AppState>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
+    let min_tier = q.tier.as_deref().and_then(varde_domain::Tier::parse).unwrap_or(varde_domain::Tier::Info);
+    let fylke = q.fylke.clone().filter(|f| state.assessor.geography.fylke(f).is_some());
+    // The rule subscribers get warnings by: at least the tier, in the fylke or national.
+    let wanted = |a: &Alert| {
+        varde_domain::subscription::wanted(
+            min_tier,
+            &fylke.iter().cloned().collect::<Vec<_>>(),
+            Some(a.tier),
+            &a.content.fylker,
+        )
+    };
     let now = Timestamp::now();
     let filter = AlertFilter {
         statuses: vec![AlertStatus::Published, AlertStatus::Withdrawn],
@@ -168,7 +188,7 @@ async fn list(
     };
     let alerts: Vec<Alert> =
         state.store.alerts(filter).await?.into_iter().map(|a| crate::api::alerts::as_of(a, now)).collect();
-    let current: Vec<&Alert> = alerts.iter().filter(|a| a.status == AlertStatus::Published).collect();
+    let current: Vec<&Alert> = alerts.iter().filter(|a| a.status == AlertStatus::Published && wanted(a)).collect();
     let withdrawn: Vec<&Alert> = alerts.iter().filter(|a| a.status == AlertStatus::Withdrawn).take(10).collect();
     // Honest about what is gone: alerts whose validity ended in the last 30 days.
     let month_ago = now - jiff::SignedDuration::from_hours(24 * 30);
@@ -179,12 +199,35 @@ async fn list(
     let body = html! {
         h1 { (t(lang, "alerts")) }
         p.emergency { (t(lang, "emergency")) }
+        form.filters method="get" action="/alerts" {
+            input type="hidden" name="lang" value=(lang.code());
+            label for="f-tier" { (t(lang, "filter_tier")) }
+            select id="f-tier" name="tier" {
+                @for tier in [varde_domain::Tier::Info, varde_domain::Tier::Caution, varde_domain::Tier::Warning, varde_domain::Tier::Severe] {
+                    @let word = if tier == varde_domain::Tier::Info { t(lang, "all_tiers").to_owned() } else { state.assessor.templates.tier_word(tier).get(lang).to_owned() };
+                    @if tier == min_tier { option value=(tier.as_str()) selected { (word) } }
+                    @else { option value=(tier.as_str()) { (word) } }
+                }
+            }
+            label for="f-fylke" { (t(lang, "area")) }
+            select id="f-fylke" name="fylke" {
+                option value="" { (t(lang, "whole_country")) }
+                @for f in state.assessor.geography.fylker() {
+                    @if fylke.as_deref() == Some(f.number.as_str()) { option value=(f.number) selected { (f.public_name()) } }
+                    @else { option value=(f.number) { (f.public_name()) } }
+                }
+            }
+            button type="submit" { (t(lang, "show")) }
+        }
         @if current.is_empty() {
             p { (t(lang, "no_alerts")) }
         } @else {
             ul.alerts {
                 @for a in &current {
                     li {
+                        @if let Some(p) = &a.photo {
+                            img.thumb src=(p.href) width="96" height=(p.height * 96 / p.width.max(1)) loading="lazy" alt=(photo_alt(a, lang));
+                        }
                         (tier_badge(a, lang, &state)) " "
                         a href={ "/alerts/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) }
                         p.meta {
@@ -316,6 +359,8 @@ async fn poster(
             @if let Some(p) = &alert.photo {
                 figure.photo { img src=(p.href) width=(p.width) height=(p.height) alt=(photo_alt(&alert, lang)); }
             }
+            // Why it is dangerous: the first sentence of the text, which the draft writes from the rule that fired.
+            p.why { (first_sentence(alert.content.body.get(lang))) }
             h2 { (t(lang, "what_to_do")) }
             p.advice { (alert.content.advice.get(lang)) }
             @if let Some(line) = emergency_line(&state, &alert, lang) { p.emergency { (line) } }
@@ -347,6 +392,11 @@ pub fn emergency_line(state: &AppState, alert: &Alert, lang: Lang) -> Option<&'s
     Some(t(lang, if opioid { "emergency_opioid" } else { "emergency" }))
 }
 
+/// A text's first sentence (up to the first full stop followed by a space), or all of it.
+fn first_sentence(text: &str) -> &str {
+    text.find(". ").map_or(text, |i| &text[..=i])
+}
+
 /// When the evidence was collected: one day, or the first and the last.
 pub fn collected(alert: &Alert, lang: Lang) -> String {
     let (first, last) = (day(alert.first_evidence_at, lang), day(alert.last_evidence_at, lang));
@@ -376,10 +426,12 @@ pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
                 figcaption { (t(lang, "photo_of_product")) }
             }
         }
-        p { (alert.content.body.get(lang)) }
+        // What to do first: on a phone the advice must not wait below a long description.
         h2 { (t(lang, "what_to_do")) }
         p { (alert.content.advice.get(lang)) }
         @if let Some(line) = emergency_line(state, alert, lang) { p.emergency { (line) } }
+        h2 { (t(lang, "about_the_product")) }
+        p { (alert.content.body.get(lang)) }
         h2 { (t(lang, "certainty")) }
         p { (alert.content.uncertainty.get(lang)) }
         dl {

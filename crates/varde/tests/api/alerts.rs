@@ -730,3 +730,35 @@ async fn the_public_sees_the_day_of_an_alerts_evidence_never_the_time() {
     }
     assert_ne!(at(&staff, "first_evidence_at").time(), jiff::civil::Time::midnight(), "staff see the moment");
 }
+
+/// The public list filters by tier and fylke on the page (as subscribers are sent: national alerts everywhere), and
+/// an alert's page puts the advice before the long description.
+#[tokio::test]
+async fn the_public_list_filters_by_tier_and_fylke_and_the_advice_comes_first() {
+    let app = TestApp::spawn().await;
+    // A severe warning in Oslo; a high-dose MDMA warning (warning tier) in Bergen.
+    let (_, oslo) = app.post("/api/v1/samples", Some(&app.oslo), &heroin_sample()).await;
+    let bergen_tablet = mdma_tablet("rosa", 250.0, "bergen-brukerrom", &jiff::Timestamp::now().to_string());
+    let (_, bergen) = app.post("/api/v1/samples", Some(&app.bergen), &bergen_tablet).await;
+    let mut titles = Vec::new();
+    for s in [&oslo, &bergen] {
+        let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+        let (_, a) = app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &json!({})).await;
+        titles.push((id, a["tier"].as_str().unwrap().to_owned()));
+    }
+    let listed = |page: &str| -> Vec<i64> {
+        page.split("href=\"/alerts/").skip(1).filter_map(|s| s.split('?').next()?.parse().ok()).collect()
+    };
+    let (_, _, all) = app.get_text("/alerts?lang=en").await;
+    assert!(all.contains("<form class=\"filters\""), "the filters are on the page");
+    let (_, _, severe) = app.get_text("/alerts?lang=en&tier=severe").await;
+    let (_, _, vestland) = app.get_text("/alerts?lang=en&fylke=46").await;
+    let (oslo_id, bergen_id) = (titles[0].0, titles[1].0);
+    assert!(listed(&all).contains(&oslo_id) && listed(&all).contains(&bergen_id));
+    assert!(listed(&severe).contains(&oslo_id) && !listed(&severe).contains(&bergen_id), "tier=severe");
+    assert!(listed(&vestland).contains(&bergen_id) && !listed(&vestland).contains(&oslo_id), "fylke=46");
+    let (_, _, junk) = app.get_text("/alerts?lang=en&tier=loud&fylke=99").await;
+    assert!(listed(&junk).contains(&oslo_id) && listed(&junk).contains(&bergen_id), "nonsense shows everything");
+    let (_, _, page) = app.get_text(&format!("/alerts/{oslo_id}?lang=en")).await;
+    assert!(page.find("What you can do").unwrap() < page.find("About the product").unwrap(), "advice first");
+}

@@ -314,12 +314,22 @@ pub async fn edas(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<EdasNotification>, ApiError> {
     require_national(&who)?;
+    Ok(Json(edas_notification(&state, &who, id).await?))
+}
+
+/// The EDAS notification for alert `id`, read as `who` (its evidence read is audited); the API and the reviewer's
+/// page both give it.
+pub async fn edas_notification(
+    state: &AppState,
+    who: &varde_domain::auth::Principal,
+    id: i64,
+) -> Result<EdasNotification, ApiError> {
     let alert =
         state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     let evidence: Vec<_> =
-        state.store.alert_evidence(id, &who, Timestamp::now()).await?.into_iter().map(|s| s.sample).collect();
+        state.store.alert_evidence(id, who, Timestamp::now()).await?.into_iter().map(|s| s.sample).collect();
     let a = &state.assessor;
     let names =
         Names { catalogue: &a.catalogue, methods: &a.methods, geography: &a.geography, templates: &a.templates };
-    Ok(Json(edas::notification(&alert, &evidence, &names, Timestamp::now())))
+    Ok(edas::notification(&alert, &evidence, &names, Timestamp::now()))
 }

@@ -22,8 +22,56 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/review", get(queue))
         .route("/review/{id}", get(draft))
+        .route("/review/{id}/edas", get(edas_page))
         .route("/review/{id}/{action}", post(action))
         .route("/review/{id}/samples/{code}/photo.jpg", get(evidence_photo))
+}
+
+/// The EDAS notification (Reg. (EU) 2023/1322 Art. 13(2) (a)-(j)) for a logged-in reviewer or admin, ready to copy
+/// into the EU Drugs Agency's form. The notification itself is in English, as EDAS takes it; the page around it in
+/// the reader's language.
+async fn edas_page(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if !user.0.principal().is_national() {
+        return Ok(reviewers_only(lang, &user).unwrap_or_else(|| StatusCode::FORBIDDEN.into_response()));
+    }
+    let n = crate::api::alerts::edas_notification(&state, &user.0.principal(), id).await?;
+    let fields: [(&str, String); 10] = [
+        ("(a) Type and origin of the risk", n.a_type_and_origin.clone()),
+        ("(b) Date and place", n.b_date_and_place.clone()),
+        ("(c) Means of exposure", n.c_means_of_exposure.clone()),
+        ("(d) Analytical and toxicological data", n.d_analytical_and_toxicological_data.join("\n")),
+        ("(e) Identification methods", n.e_identification_methods.join(", ")),
+        ("(f) Health risks", n.f_health_risks.clone()),
+        ("(g) Social, safety and security risks", n.g_social_safety_security_risks.clone()),
+        ("(h) Health measures", n.h_health_measures.clone()),
+        ("(i) Other measures", n.i_other_measures.clone()),
+        ("(j) Other relevant information", n.j_other_information.clone()),
+    ];
+    let body = html! {
+        h1 { (t(lang, "edas_heading")) }
+        p { (t(lang, "edas_intro")) }
+        dl.edas lang="en" {
+            @for (label, value) in &fields {
+                dt { (label) }
+                dd { @for line in value.lines() { (line) br; } }
+            }
+        }
+        p { a href={ "/review/" (id) "?lang=" (lang.code()) } { (t(lang, "go_back")) } }
+    };
+    Ok(crate::http::pages::page(crate::http::pages::staff_layout(
+        &user.0,
+        lang,
+        t(lang, "edas_heading"),
+        &format!("/review/{id}/edas"),
+        body,
+    )))
 }
 
 #[derive(serde::Deserialize)]
@@ -90,6 +138,12 @@ async fn queue(
     let published =
         state.store.alerts(AlertFilter { statuses: vec![AlertStatus::Published], ..AlertFilter::default() }).await?;
     let now = jiff::Timestamp::now();
+    // The warnings in force, each with how many of the services it reached have acknowledged it.
+    let mut in_force = Vec::new();
+    for a in published.iter().filter(|a| a.status_at(now) == AlertStatus::Published) {
+        let c = crate::api::reach::coverage(&state, &crate::api::alerts::as_of(a.clone(), now), now).await?;
+        in_force.push((a, c));
+    }
     let days = |t: jiff::Timestamp| (now - t).get_hours().max(0) / 24;
     let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     let body = html! {
@@ -139,6 +193,21 @@ async fn queue(
                     }
                     @if let Some(p) = similar_published(a, &published) {
                         p.meta { (t(lang, "similar_published")) " " a href={ "/alerts/" (p.id) "?lang=" (lang.code()) } { (p.content.title.get(lang)) } }
+                    }
+                }
+            }
+        }
+        h2 { (t(lang, "published_in_force")) " (" (in_force.len()) ")" }
+        @if in_force.is_empty() { p { (t(lang, "no_data")) } }
+        ul.alerts {
+            @for (a, c) in &in_force {
+                li {
+                    span class={ "tier tier-" (a.tier.as_str()) } { (state.assessor.templates.tier_word(a.tier).get(lang)) } " "
+                    a href={ "/review/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) }
+                    p.meta {
+                        @if let Some(p) = a.published_at { (t(lang, "published")) " " (crate::http::pages::moment(p, lang)) " · " }
+                        (t(lang, "coverage")) " " (c.acknowledged) "/" (c.reached)
+                        @if c.services.iter().any(|s| s.escalated) { " · " strong.escalated { (t(lang, "pending_escalated")) } }
                     }
                 }
             }
@@ -206,7 +275,7 @@ async fn draft(
     };
     let body = html! {
         h1 { (c.title.get(lang)) }
-        p { span class={ "tier tier-" (alert.tier.as_str()) } { (state.assessor.templates.tier_word(alert.tier).get(lang)) } " · " (alert.status.as_str()) " · " (t(lang, "samples")) ": " (alert.evidence_count) }
+        p { span class={ "tier tier-" (alert.tier.as_str()) } { (state.assessor.templates.tier_word(alert.tier).get(lang)) }  " · " (t(lang, &format!("status_{}", alert.status.as_str()))) " · " (t(lang, "samples")) ": " (alert.evidence_count) }
         @match alert.status {
             AlertStatus::Draft => {
                 // One form, two buttons: Publish sends the texts as they stand, so an edit not yet saved is
@@ -264,7 +333,7 @@ async fn draft(
                     button type="submit" { (t(lang, "withdraw")) }
                 }
             }
-            _ => { p { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (alert.status.as_str()) } } }
+            _ => { p { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (t(lang, &format!("status_{}", alert.status.as_str()))) } } }
         }
         @if let Some(c) = &coverage {
             h2 { (t(lang, "coverage")) " (" (c.acknowledged) "/" (c.reached) ")" }
@@ -276,7 +345,7 @@ async fn draft(
                             td { (s.name) }
                             td { (state.assessor.geography.fylke(&s.fylke).map_or(s.fylke.as_str(), |f| f.public_name())) }
                             td {
-                                @if let Some(at) = s.acknowledged_at { (crate::http::pages::day(at, lang)) }
+                                @if let Some(at) = s.acknowledged_at { (crate::http::pages::moment(at, lang)) }
                                 @else if s.escalated { strong.escalated { (t(lang, "pending_escalated")) } }
                                 @else { (t(lang, "pending")) }
                             }
@@ -285,6 +354,7 @@ async fn draft(
                 }
             }
         }
+        p { a href={ "/review/" (id) "/edas?lang=" (lang.code()) } { (t(lang, "edas_heading")) } }
         h2 { (t(lang, "evidence")) }
         @if let Some(p) = &alert.photo {
             figure.photo { img src=(p.href) width=(p.width) height=(p.height) alt=(t(lang, "chosen_photo")); figcaption { (t(lang, "chosen_photo")) } }
@@ -296,7 +366,7 @@ async fn draft(
                     tr {
                         td { (s.sample.code) }
                         td { (varde_domain::alert::form_word(s.sample.form, lang)) }
-                        td { (s.findings.iter().map(|f| f.rule.clone()).collect::<Vec<_>>().join(", ")) }
+                        td { (s.findings.iter().map(|f| state.assessor.templates.tier_word(f.tier).get(lang).to_owned()).collect::<Vec<_>>().join(", ")) }
                         td {
                             @if *has_photo {
                                 img.thumb src={ "/review/" (id) "/samples/" (s.sample.code.compact()) "/photo.jpg" } width="120" alt={ (t(lang, "photo_of_product")) " " (s.sample.code) };
@@ -531,4 +601,17 @@ async fn evidence_photo(
         jpeg,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every status has its word in each language (the pages look them up by the status's name).
+    #[test]
+    fn every_status_has_a_word() {
+        for status in varde_domain::alert::AlertStatus::ALL {
+            for lang in varde_domain::Lang::ALL {
+                assert!(!crate::http::i18n::t(lang, &format!("status_{}", status.as_str())).is_empty());
+            }
+        }
+    }
 }

@@ -492,6 +492,38 @@ async fn a_dose_registered_on_the_page_is_assessed_and_shown_as_entered() {
     assert!(page.contains("a quantity belongs to the main substance") && page.contains("value=\"350\""), "{page}");
 }
 
+/// The reviewer's pages speak the reader's language (no status words or rule ids in English on a Norwegian page),
+/// list the warnings in force with their coverage, and give the EDAS notification as a page.
+#[tokio::test]
+async fn the_reviewer_sees_warnings_in_force_and_the_edas_notification_in_the_pages() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
+    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
+    let b = Browser::new(&app);
+    b.login("rita", "reviewer-passord-123").await;
+    let draft = b.get(&format!("/review/{id}?lang=nb")).await.text().await.unwrap();
+    assert!(draft.contains("utkast") && !draft.contains(" · draft · "), "the status in Norwegian: {draft}");
+    assert!(!draft.contains("nitazene-strip-positive"), "no rule ids on the page");
+    let edas = b.get(&format!("/review/{id}/edas?lang=nb")).await;
+    assert_eq!(edas.status().as_u16(), 200);
+    let edas = edas.text().await.unwrap();
+    assert!(
+        edas.contains("(a) Type and origin of the risk") && edas.contains("(j) Other relevant information"),
+        "{edas}"
+    );
+    app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &serde_json::json!({})).await;
+    let queue = b.get("/review?lang=en").await.text().await.unwrap();
+    assert!(
+        queue.contains("Published warnings in force (1)") && queue.contains("Services that acknowledged 0/2"),
+        "{queue}"
+    );
+    // A technician does not get the notification.
+    let tech = Browser::new(&app);
+    tech.login("tom", "tekniker-passord-123").await;
+    assert_eq!(tech.get(&format!("/review/{id}/edas")).await.status().as_u16(), 403);
+}
+
 #[tokio::test]
 async fn an_admin_manages_services_users_and_tokens_through_the_page() {
     let app = TestApp::spawn().await;

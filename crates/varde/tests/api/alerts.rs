@@ -762,3 +762,48 @@ async fn the_public_list_filters_by_tier_and_fylke_and_the_advice_comes_first() 
     let (_, _, page) = app.get_text(&format!("/alerts/{oslo_id}?lang=en")).await;
     assert!(page.find("What you can do").unwrap() < page.find("About the product").unwrap(), "advice first");
 }
+
+/// Advice by class in every channel a published warning goes out by: naloxone only where an opioid was found (the
+/// fentanyl in heroin) and never for MDMA, and 113 once in each text.
+#[tokio::test]
+async fn every_channel_advises_naloxone_only_for_opioids_and_names_113_once() {
+    let app = TestApp::spawn().await;
+    let tablet = mdma_tablet("rosa", 320.0, "oslo-brukerrom", &jiff::Timestamp::now().to_string());
+    let (_, mdma) = app.post("/api/v1/samples", Some(&app.oslo), &tablet).await;
+    let fentanyl = json!({"service": "oslo-brukerrom", "sold_as": ["heroin"], "form": "powder", "colour": "brown",
+        "analyses": [{"method": "ftir", "components": [{"substance": "heroin", "role": "main"},
+            {"substance": "fentanyl", "role": "adulterant"}]}]});
+    let (_, heroin) = app.post("/api/v1/samples", Some(&app.oslo), &fentanyl).await;
+    for (sample, opioid) in [(&mdma, false), (&heroin, true)] {
+        let id = sample["alert_drafts"][0]["id"].as_i64().unwrap();
+        let (status, published) =
+            app.post(&format!("/api/v1/alerts/{id}/publish"), Some(&app.reviewer), &json!({})).await;
+        assert_eq!(status, 200, "{published}");
+        let mut texts: Vec<(String, String)> = Vec::new();
+        for lang in ["nb", "nn", "en"] {
+            texts.push((format!("JSON advice {lang}"), published["advice"][lang].as_str().unwrap().to_owned()));
+            let (_, _, page) = app.get_text(&format!("/alerts/{id}?lang={lang}")).await;
+            let main = page.split("<main").nth(1).unwrap().split("</main>").next().unwrap().to_owned();
+            texts.push((format!("page {lang}"), main));
+            let (_, _, poster) = app.get_text(&format!("/alerts/{id}/poster?lang={lang}")).await;
+            let main = poster.split("<main").nth(1).unwrap().split("</main>").next().unwrap().to_owned();
+            texts.push((format!("poster {lang}"), main));
+            let (_, _, atom) = app.get_text(&format!("/alerts.atom?lang={lang}")).await;
+            let entry = atom
+                .split("<entry>")
+                .find(|e| e.contains(&format!("/alerts/{id}?")))
+                .expect("the alert's Atom entry")
+                .to_owned();
+            texts.push((format!("Atom {lang}"), entry));
+        }
+        let (_, _, cap) = app.get_text(&format!("/alerts/{id}.cap")).await;
+        for (i, info) in cap.split("<info>").skip(1).enumerate() {
+            texts.push((format!("CAP info {i}"), info.to_owned()));
+        }
+        for (channel, text) in &texts {
+            let naloxone = text.to_lowercase().contains("naloks") || text.to_lowercase().contains("nalox");
+            assert_eq!(naloxone, opioid, "{channel} of alert {id}: {text}");
+            assert_eq!(text.matches("113").count(), 1, "113 once in {channel} of alert {id}: {text}");
+        }
+    }
+}

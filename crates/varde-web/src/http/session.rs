@@ -218,7 +218,15 @@ async fn login(
         .store
         .create_session(hash, user.id, &random_token(), now, now + jiff::SignedDuration::from_hours(SESSION_HOURS))
         .await?;
-    let mut res = Redirect::to(next.unwrap_or(start_page(user.role))).into_response();
+    // The language chosen before logging in stays chosen after.
+    let to = next.unwrap_or(start_page(user.role));
+    let to = match &q.lang {
+        Some(_) if !to.contains("lang=") => {
+            format!("{to}{}lang={}", if to.contains('?') { '&' } else { '?' }, lang.code())
+        }
+        _ => to.to_owned(),
+    };
+    let mut res = Redirect::to(&to).into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, &token, SESSION_HOURS * 3600));
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0));
     Ok(res)

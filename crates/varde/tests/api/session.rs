@@ -410,7 +410,11 @@ async fn staff_pages_say_who_is_logged_in_and_log_out() {
         ("rita", "reviewer-passord-123", vec!["/review", "/analyst"]),
     ] {
         let b = Browser::new(&app);
-        assert_eq!(b.login(user, password).await.status().as_u16(), 303);
+        // Logging in from the nynorsk login page lands on the role's start page in nynorsk.
+        let csrf = b.csrf("/login?lang=nn").await;
+        let res = b.post("/login?lang=nn", &[("username", user), ("password", password), ("csrf", &csrf)]).await;
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(res.headers()["location"], format!("{}?lang=nn", pages[0]), "the language chosen is kept");
         for path in &pages {
             let html = b.get(&format!("{path}?lang=nn")).await.text().await.unwrap();
             assert!(

@@ -3,6 +3,12 @@
 //! at least k times. Rows in smaller groups are coarsened (week → quarter → year, fylke → national) and those
 //! still in too small a group are left out. Privacy rule 2 holds throughout: no place finer than fylke, no time
 //! finer than ISO week.
+//!
+//! The attributes are protected too, not only the group's size: within a group, a result (substances found and
+//! highest tier) that fewer than [`MIN_ALIKE`] samples share is published as `other` (so no row is unique on all
+//! its columns), and a group is published only when its rows show at least [`L`] different results (distinct
+//! ℓ-diversity, so that knowing someone's period, area, form and sold-as class does not tell what was in their
+//! sample). A group that fails either goes on to the coarser level, as a small one does.
 
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -14,6 +20,36 @@ pub type Text = Arc<str>;
 
 /// The smallest group published.
 pub const K: usize = 5;
+
+/// The fewest samples a published result (substances found and highest tier) stands for within its group; rarer
+/// ones are pooled as `other`.
+pub const MIN_ALIKE: u64 = 2;
+
+/// The fewest different results a published group shows (distinct ℓ-diversity).
+pub const L: usize = 2;
+
+/// What a group's rows may say, or None when the group cannot be published at this level: each member's
+/// (substances found, highest tier), with rare results pooled as `other`.
+fn protected_results<'a>(
+    members: impl Iterator<Item = (&'a Record, u64)> + Clone,
+) -> Option<HashMap<(Text, Text), bool>> {
+    let mut alike: HashMap<(Text, Text), u64> = HashMap::new();
+    for (r, n) in members {
+        *alike.entry((r.substances_found.clone(), r.highest_tier.clone())).or_insert(0) += n;
+    }
+    let pooled: u64 = alike.values().filter(|n| **n < MIN_ALIKE).sum();
+    let kept = alike.values().filter(|n| **n >= MIN_ALIKE).count();
+    // A pool of one would be a unique row again; too few different results would tell everyone's.
+    if (pooled > 0 && pooled < MIN_ALIKE) || kept + usize::from(pooled > 0) < L {
+        return None;
+    }
+    Some(alike.into_iter().map(|(result, n)| (result, n < MIN_ALIKE)).collect())
+}
+
+fn other() -> Text {
+    static OTHER: std::sync::LazyLock<Text> = std::sync::LazyLock::new(|| Text::from("other"));
+    OTHER.clone()
+}
 
 /// One sample, already reduced to what open data may say about it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -117,20 +153,22 @@ pub fn anonymise_counted(records: &[(Record, u64)], k: usize) -> Vec<(OpenRow, u
         }
         remaining = Vec::new();
         for ((period, area, form, class), (size, members)) in groups {
-            if size >= k as u64 {
-                for (r, n) in members {
-                    let row = OpenRow {
-                        period: period.clone(),
-                        area: area.clone(),
-                        form: form.clone(),
-                        sold_as_class: class.clone(),
-                        substances_found: r.substances_found.clone(),
-                        highest_tier: r.highest_tier.clone(),
-                    };
-                    *out.entry(row).or_insert(0) += n;
-                }
-            } else {
+            let results = (size >= k as u64).then(|| protected_results(members.iter().map(|(r, n)| (r, *n)))).flatten();
+            let Some(results) = results else {
                 remaining.extend(members);
+                continue;
+            };
+            for (r, n) in members {
+                let pooled = results[&(r.substances_found.clone(), r.highest_tier.clone())];
+                let row = OpenRow {
+                    period: period.clone(),
+                    area: area.clone(),
+                    form: form.clone(),
+                    sold_as_class: class.clone(),
+                    substances_found: if pooled { other() } else { r.substances_found.clone() },
+                    highest_tier: if pooled { other() } else { r.highest_tier.clone() },
+                };
+                *out.entry(row).or_insert(0) += n;
             }
         }
     }
@@ -163,13 +201,21 @@ mod tests {
         }
     }
 
+    /// A record found to contain `found`.
+    fn found(mut r: Record, found: &str) -> Record {
+        r.substances_found = found.into();
+        r
+    }
+
     #[test]
     fn small_groups_are_coarsened_then_left_out() {
-        let mut rs: Vec<Record> = (0..6).map(|_| rec(47, "03", "powder", "opioid")).collect();
+        // Results alternate so that the groups are diverse enough to publish (see the next test).
+        let xy = |i: usize| if i.is_multiple_of(2) { "x" } else { "y" };
+        let mut rs: Vec<Record> = (0..6).map(|i| found(rec(47, "03", "powder", "opioid"), xy(i))).collect();
         // Three tablets in Vestland: too few even for the year nationally, so left out.
-        rs.extend((0..3).map(|i| rec(40 + i, "46", "tablet", "entactogen")));
+        rs.extend((0..3).map(|i| found(rec(40 + i as i8, "46", "tablet", "entactogen"), xy(i))));
         // Five crystals spread over five weeks in Agder: together in the quarter.
-        rs.extend((0..5).map(|i| rec(40 + i, "42", "crystal", "stimulant")));
+        rs.extend((0..5).map(|i| found(rec(40 + i as i8, "42", "crystal", "stimulant"), xy(i))));
         let out = anonymise(&rs, K);
         assert_eq!(out.len(), 11);
         assert!(out.iter().filter(|r| &*r.form == "crystal").all(|r| &*r.period == "2026-Q4" && &*r.area == "42"));
@@ -177,18 +223,58 @@ mod tests {
         assert!(group_sizes(&out).values().all(|n| *n >= K));
     }
 
+    /// Knowing someone's period, area, form and sold-as class must not tell what was in their sample, and no row is
+    /// unique on all its columns.
+    #[test]
+    fn results_are_protected_within_their_groups() {
+        // Six powders in Oslo in one week, all found to be heroin: the week's group would tell everyone's result, so
+        // it is coarsened; nationally in the quarter it meets other results and is published.
+        let mut rs: Vec<Record> = (0..6).map(|_| found(rec(47, "03", "powder", "opioid"), "heroin")).collect();
+        rs.extend((0..3).map(|_| found(rec(48, "46", "powder", "opioid"), "heroin+fentanyl")));
+        rs.extend((0..2).map(|_| found(rec(49, "50", "powder", "opioid"), "heroin+caffeine")));
+        // One with something found nowhere else: pooled as "other" with another rare one.
+        rs.push(found(rec(49, "11", "powder", "opioid"), "heroin+xylazine"));
+        rs.push(found(rec(50, "11", "powder", "opioid"), "heroin+protonitazene"));
+        let out = anonymise(&rs, K);
+        assert_eq!(out.len(), rs.len(), "everything is published, coarsened");
+        assert!(out.iter().all(|r| &*r.period == "2026-Q4" && &*r.area == "national"), "{out:?}");
+        let others = out.iter().filter(|r| &*r.substances_found == "other").count();
+        assert_eq!(others, 2, "the two rare results are pooled: {out:?}");
+        assert!(!out.iter().any(|r| r.substances_found.contains("xylazine")), "no unique row");
+        // A group in which everyone shares one result, however large, is never published as such.
+        let same: Vec<Record> = (0..20).map(|i| found(rec(1 + i, "03", "tablet", "entactogen"), "mdma")).collect();
+        assert!(anonymise(&same, K).is_empty(), "twenty MDMA tablets that all held MDMA say nothing new");
+    }
+
     proptest! {
         #[test]
         fn every_published_combination_occurs_at_least_k_times(
-            raw in prop::collection::vec((1i8..=52, 0usize..4, 0usize..3, 0usize..3), 0..300)
+            raw in prop::collection::vec((1i8..=52, 0usize..4, 0usize..3, 0usize..3, 0usize..4), 0..300)
         ) {
             let fylker = ["03", "46", "50", "11"];
             let forms = ["powder", "tablet", "crystal"];
             let classes = ["opioid", "stimulant", "entactogen"];
-            let rs: Vec<Record> = raw.iter().map(|(w, f, m, c)| rec(*w, fylker[*f], forms[*m], classes[*c])).collect();
+            let results = ["x", "y", "x+y", "z"];
+            let rs: Vec<Record> = raw
+                .iter()
+                .map(|(w, f, m, c, s)| found(rec(*w, fylker[*f], forms[*m], classes[*c]), results[*s]))
+                .collect();
             let out = anonymise(&rs, K);
             prop_assert!(group_sizes(&out).values().all(|n| *n >= K));
             prop_assert!(out.len() <= rs.len());
+            // No row is unique on all its columns.
+            let mut rows: BTreeMap<&OpenRow, usize> = BTreeMap::new();
+            for r in &out {
+                *rows.entry(r).or_insert(0) += 1;
+            }
+            prop_assert!(rows.values().all(|n| *n as u64 >= MIN_ALIKE));
+            // Every group shows at least L different results.
+            let mut results: BTreeMap<GroupKey, std::collections::BTreeSet<(&str, &str)>> = BTreeMap::new();
+            for r in &out {
+                let key = (r.period.clone(), r.area.clone(), r.form.clone(), r.sold_as_class.clone());
+                results.entry(key).or_default().insert((&r.substances_found, &r.highest_tier));
+            }
+            prop_assert!(results.values().all(|s| s.len() >= L));
         }
 
         /// Counting alike records together publishes exactly what the record-by-record algorithm did.
@@ -243,14 +329,26 @@ mod tests {
             }
             remaining = Vec::new();
             for ((period, area, form, class), members) in groups {
-                if members.len() >= k {
-                    out.extend(members.into_iter().map(|r| OpenRow {
-                        period: period.as_str().into(),
-                        area: area.as_str().into(),
-                        form: form.as_str().into(),
-                        sold_as_class: class.as_str().into(),
-                        substances_found: r.substances_found.clone(),
-                        highest_tier: r.highest_tier.clone(),
+                // The same protection of the results, counted one record at a time.
+                let mut alike: BTreeMap<(String, String), usize> = BTreeMap::new();
+                for r in &members {
+                    *alike.entry((r.substances_found.to_string(), r.highest_tier.to_string())).or_insert(0) += 1;
+                }
+                let pooled: usize = alike.values().filter(|n| (**n as u64) < MIN_ALIKE).sum();
+                let kept = alike.values().filter(|n| (**n as u64) >= MIN_ALIKE).count();
+                let diverse = !(pooled > 0 && (pooled as u64) < MIN_ALIKE) && kept + usize::from(pooled > 0) >= L;
+                if members.len() >= k && diverse {
+                    out.extend(members.into_iter().map(|r| {
+                        let rare =
+                            (alike[&(r.substances_found.to_string(), r.highest_tier.to_string())] as u64) < MIN_ALIKE;
+                        OpenRow {
+                            period: period.as_str().into(),
+                            area: area.as_str().into(),
+                            form: form.as_str().into(),
+                            sold_as_class: class.as_str().into(),
+                            substances_found: if rare { "other".into() } else { r.substances_found.clone() },
+                            highest_tier: if rare { "other".into() } else { r.highest_tier.clone() },
+                        }
                     }));
                 } else {
                     remaining.extend(members);

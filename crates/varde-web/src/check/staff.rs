@@ -70,7 +70,7 @@ fn form_page(
     values: &HashMap<String, String>,
     error: Option<&str>,
 ) -> Markup {
-    form_page_with(state, lang, user, values, error, &[])
+    form_page_with(state, lang, user, values, error, &[], None)
 }
 
 /// The start page: warnings for the service's area still to acknowledge, then the sample form.
@@ -81,6 +81,7 @@ fn form_page_with(
     values: &HashMap<String, String>,
     error: Option<&str>,
     pending: &[varde_domain::alert::Alert],
+    acknowledged: Option<&str>,
 ) -> Markup {
     let v = |k: &str| values.get(k).cloned().unwrap_or_default();
     let body = html! {
@@ -89,11 +90,26 @@ fn form_page_with(
                 h2 id="warnings-h" { (t(lang, "warnings_to_acknowledge")) }
                 ul.alerts {
                     @for a in pending {
+                        // When it was published, when it escalates if nobody acknowledges it, and what to pass on;
+                        // acknowledging asks once (the box to tick) and then says so.
                         li {
                             span class={ "tier tier-" (a.tier.as_str()) } { (state.assessor.templates.tier_word(a.tier).get(lang)) } " "
                             a href={ "/alerts/" (a.id) "?lang=" (lang.code()) } { (a.content.title.get(lang)) }
+                            @if let Some(published) = a.published_at {
+                                p.meta {
+                                    (t(lang, "published")) " " (crate::http::pages::moment(published, lang))
+                                    @if a.tier == varde_domain::Tier::Severe {
+                                        " · " (t(lang, "escalates_at")) " " (crate::http::pages::moment(published + state.reach.escalate_after, lang))
+                                    }
+                                }
+                            }
+                            p { strong { (t(lang, "pass_on")) } " " (a.content.advice.get(lang)) }
                             form method="post" action={ "/staff/alerts/" (a.id) "/acknowledge?lang=" (lang.code()) } {
                                 input type="hidden" name="csrf" value=(user.0.csrf);
+                                label.check {
+                                    input type="checkbox" name="passed_on" value="yes" required;
+                                    " " (t(lang, "ack_confirm"))
+                                }
                                 button type="submit" { (t(lang, "seen_and_passed_on")) }
                             }
                         }
@@ -101,6 +117,7 @@ fn form_page_with(
                 }
             }
         }
+        @if let Some(title) = acknowledged { p.notice role="status" { (t(lang, "ack_done")) " " (title) } }
         p { a href={ "/staff/user-room?lang=" (lang.code()) } { (t(lang, "user_room_link")) } }
         h1 { (t(lang, "new_sample")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
@@ -177,10 +194,17 @@ fn form_page_with(
     crate::http::pages::staff_layout(&user.0, lang, t(lang, "new_sample"), "/staff", body)
 }
 
+/// The start page's query: the language, and the warning just acknowledged (to say so).
+#[derive(serde::Deserialize)]
+pub struct StartQuery {
+    lang: Option<String>,
+    acknowledged: Option<i64>,
+}
+
 async fn new_sample(
     State(state): State<AppState>,
     user: SessionUser,
-    Query(q): Query<LangQuery>,
+    Query(q): Query<StartQuery>,
     headers: HeaderMap,
 ) -> Response {
     let lang = negotiate(q.lang.as_deref(), &headers);
@@ -191,7 +215,19 @@ async fn new_sample(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    crate::http::pages::page(form_page_with(&state, lang, &user, &HashMap::new(), None, &pending))
+    let acknowledged = match q.acknowledged {
+        Some(id) => state.store.alert(id).await.ok().flatten().map(|a| a.content.title.get(lang).to_owned()),
+        None => None,
+    };
+    crate::http::pages::page(form_page_with(
+        &state,
+        lang,
+        &user,
+        &HashMap::new(),
+        None,
+        &pending,
+        acknowledged.as_deref(),
+    ))
 }
 
 /// Every technician's form post starts the same way: technicians only (a page saying so otherwise), and the form's
@@ -222,7 +258,7 @@ async fn acknowledge(
         return Ok(refused);
     }
     crate::api::reach::acknowledge(&state, &user.0.principal(), id).await?;
-    Ok(Redirect::to(&format!("/staff?lang={}", lang.code())).into_response())
+    Ok(Redirect::to(&format!("/staff?lang={}&acknowledged={id}", lang.code())).into_response())
 }
 
 /// The methods a technician can give a quantity by on the page: FTIR (semi-quantitative, against the service's

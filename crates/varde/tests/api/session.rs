@@ -775,9 +775,16 @@ async fn a_technician_acknowledges_a_warning_from_the_start_page_and_the_reviewe
     tech.login("tom", "tekniker-passord-123").await;
     let page = tech.get("/staff?lang=en").await.text().await.unwrap();
     assert!(page.contains("Warnings for your area waiting for acknowledgement") && page.contains("Seen and passed on"));
+    // The box says when it was published, when it escalates (a severe warning) and what to pass on, and asks once.
+    assert!(page.contains("Published") && page.contains("Escalated to the service's contact at"), "{page}");
+    assert!(page.contains("Pass on:") && page.contains("name=\"passed_on\" value=\"yes\" required"), "{page}");
     let csrf = tech.csrf("/staff").await;
-    assert_eq!(tech.post(&format!("/staff/alerts/{id}/acknowledge"), &[("csrf", &csrf)]).await.status().as_u16(), 303);
-    let page = tech.get("/staff?lang=en").await.text().await.unwrap();
+    let res =
+        tech.post(&format!("/staff/alerts/{id}/acknowledge?lang=en"), &[("csrf", &csrf), ("passed_on", "yes")]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let confirmed = res.headers()["location"].to_str().unwrap().to_owned();
+    let page = tech.get(&confirmed).await.text().await.unwrap();
+    assert!(page.contains("Acknowledged for your service:"), "it says so: {page}");
     assert!(!page.contains("Seen and passed on"), "acknowledged warnings leave the start page");
     let rev = Browser::new(&app);
     rev.login("rita", "reviewer-passord-123").await;

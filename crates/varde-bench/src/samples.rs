@@ -36,11 +36,15 @@ pub struct Args {
     /// not for plans made while its tables were empty.
     #[arg(long, default_value_t = 2)]
     pub warmup: u64,
+    /// How the servers started here accept connections: `bounded` as `varde serve` does (header and body
+    /// timeouts, connections per client), or `plain` axum::serve, to measure what the bounds cost.
+    #[arg(long, default_value = "bounded", value_parser = ["bounded", "plain"])]
+    pub listener: String,
 }
 
 /// Registers demo samples from `clients` concurrent clients for `seconds` and prints throughput and latency.
 pub async fn run(reference: Reference, args: Args) -> anyhow::Result<()> {
-    let Args { clients, seconds, url, token, service, database, instances, warmup } = args;
+    let Args { clients, seconds, url, token, service, database, instances, warmup, listener: accept } = args;
     let bodies: Vec<Vec<u8>> = varde_demo::samples(42, Timestamp::now(), 1000)
         .into_iter()
         .map(|mut s| {
@@ -75,7 +79,12 @@ pub async fn run(reference: Reference, args: Args) -> anyhow::Result<()> {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let addr = listener.local_addr()?;
                 let app = serve::app(store, reference.clone(), &format!("http://{addr}")).await?;
-                tokio::spawn(async move { axum::serve(listener, app).await });
+                if accept == "plain" {
+                    tokio::spawn(async move { axum::serve(listener, app).await });
+                } else {
+                    let limits = varde_web::http::listener::ConnectionLimits::default();
+                    tokio::spawn(varde_web::http::listener::serve(listener, app, limits, std::future::pending()));
+                }
                 bases.push(format!("http://{addr}"));
             }
             println!("database {}, {} instance(s)", varde::redact(&db), bases.len());

@@ -349,6 +349,9 @@ async fn dictionary(ApiQuery(q): ApiQuery<LangQuery>, headers: HeaderMap) -> Res
     let body = html! {
         h1 { (t(lang, "open_data")) }
         p { (t(lang, "od_intro")) }
+        // What a reuser must know before anything else: the licence, and how current the files are.
+        p { (t(lang, "od_licence")) " " a href="https://data.norge.no/nlod/no/2.0" { "NLOD 2.0" } "." }
+        p.meta { (t(lang, "od_updated").replace("{at}", &crate::http::pages::moment(jiff::Timestamp::now(), lang))) }
         h2 { (t(lang, "od_files")) }
         ul { @for f in FILES { li { a href={ "/open-data/" (f) } { (f) } } } }
         h2 { (t(lang, "od_columns")) }

@@ -311,15 +311,22 @@ async fn metrics_pass_promtool_and_openmetrics_is_negotiated() {
     assert!(om.text().await.unwrap().ends_with("# EOF\n"));
 }
 
-#[tokio::test]
-async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_through_the_pages() {
+/// A server with the test users and a severe heroin sample registered in Oslo, and the reviewer logged in: the
+/// sample as answered, its draft's id, and the reviewer's browser.
+async fn reviewer_with_a_draft() -> (TestApp, serde_json::Value, i64, Browser) {
     let app = TestApp::spawn().await;
     users(&app).await;
     let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
-    let code = s["code"].as_str().unwrap().to_owned();
     let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
     let b = Browser::new(&app);
     b.login("rita", "reviewer-passord-123").await;
+    (app, s, id, b)
+}
+
+#[tokio::test]
+async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_through_the_pages() {
+    let (app, s, id, b) = reviewer_with_a_draft().await;
+    let code = s["code"].as_str().unwrap().to_owned();
     let page = b.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
     assert!(page.contains(&code), "the evidence lists the sample");
     assert!(page.contains("Preview as the public will see it") && page.contains("What you can do"));
@@ -362,12 +369,7 @@ async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_throug
 /// form whose Publish button sends the texts.
 #[tokio::test]
 async fn publishing_from_the_draft_page_keeps_the_edit_not_yet_saved() {
-    let app = TestApp::spawn().await;
-    users(&app).await;
-    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
-    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
-    let b = Browser::new(&app);
-    b.login("rita", "reviewer-passord-123").await;
+    let (app, _, id, b) = reviewer_with_a_draft().await;
     let page = b.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
     // The draft's preview says nothing it has not done: no publication date or version, no links that do not exist yet.
     let preview = page.split("class=\"preview\"").nth(1).expect("the preview");
@@ -500,12 +502,7 @@ async fn a_dose_registered_on_the_page_is_assessed_and_shown_as_entered() {
 /// list the warnings in force with their coverage, and give the EDAS notification as a page.
 #[tokio::test]
 async fn the_reviewer_sees_warnings_in_force_and_the_edas_notification_in_the_pages() {
-    let app = TestApp::spawn().await;
-    users(&app).await;
-    let (_, s) = app.post("/api/v1/samples", Some(&app.oslo), &crate::helpers::heroin_sample()).await;
-    let id = s["alert_drafts"][0]["id"].as_i64().unwrap();
-    let b = Browser::new(&app);
-    b.login("rita", "reviewer-passord-123").await;
+    let (app, _, id, b) = reviewer_with_a_draft().await;
     let draft = b.get(&format!("/review/{id}?lang=nb")).await.text().await.unwrap();
     assert!(draft.contains("utkast") && !draft.contains(" · draft · "), "the status in Norwegian: {draft}");
     assert!(!draft.contains("nitazene-strip-positive"), "no rule ids on the page");

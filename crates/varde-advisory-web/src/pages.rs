@@ -169,7 +169,7 @@ async fn login(
     if !cookie(&headers, LOGIN_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
         return (StatusCode::FORBIDDEN, "csrf_failed").into_response();
     }
-    let address = peer.map_or_else(|| "unknown".to_owned(), crate::address_key);
+    let address = peer.map_or_else(|| "unknown".to_owned(), varde_domain::client::key);
     let now = jiff::Timestamp::now();
     let since = now - jiff::SignedDuration::try_from(crate::FAILURE_WINDOW).expect("ten minutes");
     let (store, username, from) = (unit.store.clone(), form.username.clone(), address.clone());

@@ -105,14 +105,7 @@ impl ClientAddress {
     /// Who the client is for the limits: its IPv4 address, or its IPv6 address's /64 network (one subscriber line
     /// is given a whole /64, and could otherwise change address for every try).
     pub fn who(&self) -> String {
-        match self.0 {
-            None => "unknown".to_owned(),
-            Some(IpAddr::V4(v4)) => v4.to_string(),
-            Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-                Some(v4) => v4.to_string(),
-                None => IpNet::new(IpAddr::V6(v6), 64).expect("64 is a valid prefix").trunc().to_string(),
-            },
-        }
+        self.0.map_or_else(|| "unknown".to_owned(), varde_domain::client::key)
     }
 }
 

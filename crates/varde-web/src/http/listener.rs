@@ -1,6 +1,7 @@
 //! Serving connections with bounds, so that no client can hold the server: a request's headers must arrive within
 //! a time (a half-sent request is cut), its body too, and one client address holds at most so many connections at
-//! once (an IPv6 client counts by its /64, as the rate limits do), with a cap on all connections below the file
+//! once (an IPv6 client counts by its /64: `varde_domain::client`, as for the rate limits), with a cap on all
+//! connections below the file
 //! limit. A probe held 20,000 half-sent requests from one address and `/healthz` stopped answering; with these
 //! bounds the others are served meanwhile.
 //!
@@ -45,20 +46,6 @@ impl Default for ConnectionLimits {
             total: TOTAL,
             exempt: Vec::new(),
         }
-    }
-}
-
-/// The key a client's connections count under: its address, or its /64 for IPv6.
-fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-        IpAddr::V4(_) => ip,
     }
 }
 
@@ -130,7 +117,7 @@ pub async fn serve(
         let slot = if limits.exempt.iter().any(|net| net.contains(&peer.ip())) {
             None
         } else {
-            match open.take(client_key(peer.ip()), limits.per_client) {
+            match open.take(varde_domain::client::network(peer.ip()), limits.per_client) {
                 Some(slot) => Some(slot),
                 None => continue,
             }
@@ -163,11 +150,9 @@ mod tests {
 
     #[test]
     fn ipv6_clients_count_by_their_64_and_slots_are_given_back() {
+        use varde_domain::client::network as client_key;
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        assert_eq!(client_key(a), client_key(b));
-        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
-        assert_eq!(client_key(mapped), "10.1.2.3".parse::<IpAddr>().unwrap());
         let open = OpenConnections::default();
         let first = open.take(client_key(a), 2).unwrap();
         let _second = open.take(client_key(b), 2).unwrap();

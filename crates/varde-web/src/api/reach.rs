@@ -46,13 +46,22 @@ pub struct Coverage {
 
 /// The services `alert` reaches, acknowledged first, then pending (escalated first).
 pub async fn coverage(state: &AppState, alert: &Alert, now: Timestamp) -> Result<Coverage, ApiError> {
+    let services = state.store.services().await?;
+    coverage_among(state, alert, &services, now).await
+}
+
+/// [`coverage`] among `services` already read (a page with many alerts reads them once).
+pub async fn coverage_among(
+    state: &AppState,
+    alert: &Alert,
+    services: &[varde_domain::service::Service],
+    now: Timestamp,
+) -> Result<Coverage, ApiError> {
     let acks = state.store.acknowledgements(alert.id).await?;
-    let mut services: Vec<ServiceCoverage> = state
-        .store
-        .services()
-        .await?
-        .into_iter()
+    let mut services: Vec<ServiceCoverage> = services
+        .iter()
         .filter(|s| reaches(alert, &s.fylke, state.reach.severe_everywhere))
+        .cloned()
         .map(|s| {
             let acknowledged_at = acks.iter().find(|(slug, _)| *slug == s.slug).map(|(_, at)| *at);
             ServiceCoverage {

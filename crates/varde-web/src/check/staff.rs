@@ -845,18 +845,20 @@ async fn card(
     // In plain words: what was found (substances by name, positive strips by what they detect), when and where it
     // was tested, the advice headed by the substances it is about, and 113.
     let catalogue = &state.assessor.catalogue;
-    let mut found: Vec<String> = Vec::new();
+    // What was found, as names for the card and as ids (substances, positive strips' methods) for the emergency line.
+    let (mut found, mut found_ids): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     for a in &public.analyses {
-        for c in &a.components {
-            if !found.contains(&c.name) {
-                found.push(c.name.clone());
+        let mut add = |name: String, id: String| {
+            if !found.contains(&name) {
+                found.push(name);
+                found_ids.push(id);
             }
+        };
+        for c in &a.components {
+            add(c.name.clone(), c.component.substance.substance.clone());
         }
         if a.result == Some(AnalysisResult::Positive) {
-            let target = state.assessor.templates.strip_target(a.method, lang).to_owned();
-            if !found.contains(&target) {
-                found.push(target);
-            }
+            add(state.assessor.templates.strip_target(a.method, lang).to_owned(), a.method.as_str().to_owned());
         }
     }
     let advice_for = |class: varde_domain::catalogue::SubstanceClass| -> String {
@@ -871,16 +873,6 @@ async fn card(
             .collect();
         names.join(", ")
     };
-    let found_ids = stored.sample.current_analyses().flat_map(|a| match &a.outcome {
-        varde_domain::sample::Outcome::Components { components, .. } => {
-            components.iter().map(|c| c.substance.substance.clone()).collect::<Vec<_>>()
-        }
-        varde_domain::sample::Outcome::Strip { result } if *result == AnalysisResult::Positive => {
-            vec![a.method.as_str().to_owned()]
-        }
-        varde_domain::sample::Outcome::Strip { .. } => Vec::new(),
-    });
-    let found_ids: Vec<String> = found_ids.collect();
     let opioid = varde_domain::alert_text::opioid_involved(
         found_ids.iter().map(String::as_str),
         stored.sample.sold_as.iter().map(|s| s.substance.as_str()),

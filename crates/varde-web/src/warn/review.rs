@@ -139,10 +139,11 @@ async fn queue(
         state.store.alerts(AlertFilter { statuses: vec![AlertStatus::Published], ..AlertFilter::default() }).await?;
     let now = jiff::Timestamp::now();
     // The warnings in force, each with how many of the services it reached have acknowledged it.
+    let services = state.store.services().await?;
     let mut in_force = Vec::new();
     for a in published.iter().filter(|a| a.status_at(now) == AlertStatus::Published) {
-        let c = crate::api::reach::coverage(&state, &crate::api::alerts::as_of(a.clone(), now), now).await?;
-        in_force.push((a, c));
+        let alert = crate::api::alerts::as_of(a.clone(), now);
+        in_force.push((a, crate::api::reach::coverage_among(&state, &alert, &services, now).await?));
     }
     let days = |t: jiff::Timestamp| (now - t).get_hours().max(0) / 24;
     let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);

@@ -243,6 +243,6 @@ async fn measure(
             summary("latency", lat)
         );
     }
-    store.close();
+    store.queries().close();
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use varde::{Reference, demo, open_store};
-use varde_store::Store;
+use varde_core::Application;
 
 /// One size's figures.
 struct Figures {
@@ -89,13 +89,13 @@ async fn database(reference: &Reference, dir: &Path, samples: usize) -> anyhow::
     let path = dir.join(format!("demo-{samples}.db"));
     let url = format!("sqlite://{}", path.display());
     let store = open_store(&url, reference).await?;
-    if store.sample_count().await? == 0 {
+    if store.queries().sample_count().await? == 0 {
         let started = Instant::now();
         eprintln!("making a demo database of {samples} samples in {} …", path.display());
-        demo::load(store.clone() as Arc<dyn Store>, reference, 1, samples, jiff::Timestamp::now()).await?;
+        demo::load(store.clone() as Arc<dyn Application>, reference, 1, samples, jiff::Timestamp::now()).await?;
         eprintln!("  made in {:.0} s", started.elapsed().as_secs_f64());
     }
-    store.close();
+    store.queries().close();
     Ok(path)
 }
 
@@ -119,7 +119,7 @@ async fn get_timed_gzip(client: &reqwest::Client, url: &str) -> anyhow::Result<D
 
 async fn measure(reference: Reference, path: &Path, connections: usize, seconds: Duration) -> anyhow::Result<Figures> {
     let store = open_store(&format!("sqlite://{}", path.display()), &reference).await?;
-    let samples = store.sample_count().await?;
+    let samples = store.queries().sample_count().await?;
     let server = Server::start(path).await?;
     let base = server.base.clone();
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections + 4).build()?;
@@ -195,7 +195,7 @@ async fn measure(reference: Reference, path: &Path, connections: usize, seconds:
     let signal_run = started.elapsed();
     // One sample changes (a stated intention): the renewal reads its week again, nothing else.
     let service = varde_domain::service::ServiceSlug::parse(varde_demo::SERVICES[0].slug)?;
-    let code = store.samples_of(&service, None, 1).await?.first().map(|s| s.code).context("a demo sample")?;
+    let code = store.queries().samples_of(&service, None, 1).await?.first().map(|s| s.code).context("a demo sample")?;
     let technician = varde_domain::auth::Principal {
         actor: "bench".into(),
         role: varde_domain::auth::Role::Technician,

@@ -236,6 +236,6 @@ async fn measure(reference: Reference, dir: &std::path::Path, subscribers: usize
         millis(p(&mut first_mail, 0.5)),
         millis(p(&mut first_mail, 0.99))
     );
-    store.close();
+    store.queries().close();
     Ok(())
 }

@@ -95,7 +95,7 @@ pub async fn run(reference: Reference, args: Args) -> anyhow::Result<()> {
         let report = drive(&bases, &token, bodies.clone(), clients, Duration::from_secs(warmup)).await?;
         println!("warm-up: {} samples", report.ok);
         if let Some(store) = &store {
-            store.refresh_statistics().await?;
+            store.queries().refresh_statistics().await?;
         }
     }
     let report = drive(&bases, &token, bodies, clients, Duration::from_secs(seconds)).await?;

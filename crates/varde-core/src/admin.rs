@@ -1,38 +1,11 @@
 //! The use cases of administration: services and their escalation addresses, API tokens, users and passwords.
 
-use crate::Transaction;
 use jiff::Timestamp;
 use varde_domain::ErrorCode;
 use varde_domain::auth::Role;
 use varde_domain::service::{Service, ServiceSlug};
+use varde_store::port::{Administration, Transaction};
 use varde_store::{NewToken, StoreError};
-
-/// What administration writes besides [`Transaction`]'s rows.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait Administration: Transaction {
-    /// Stores a service; false when one with its slug exists.
-    async fn insert_service(&self, service: &Service, at: Timestamp) -> Result<bool, Self::Error>;
-    /// Stores a token (its hash only) for the service with id `service`, if any; its id.
-    async fn insert_token(&self, token: &NewToken, service: Option<i64>, at: Timestamp) -> Result<i64, Self::Error>;
-    /// Revokes token `id`; false when there is no live token with that id.
-    async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<bool, Self::Error>;
-    /// Stores a user; its id, or none when one with that name exists.
-    async fn insert_user(
-        &self,
-        username: &str,
-        password_hash: &str,
-        role: Role,
-        service: Option<i64>,
-        at: Timestamp,
-    ) -> Result<Option<i64>, Self::Error>;
-    async fn user_id(&self, username: &str) -> Result<Option<i64>, Self::Error>;
-    async fn set_password_hash(&self, user: i64, password_hash: &str) -> Result<(), Self::Error>;
-    /// Ends every session of user `user`.
-    async fn end_sessions(&self, user: i64) -> Result<(), Self::Error>;
-    /// Sets or clears the escalation address of the service with `slug`; false when there is no such service.
-    async fn set_contact(&self, slug: &str, email: Option<&str>) -> Result<bool, Self::Error>;
-}
 
 /// The id of the service a token or a user belongs to, if any; [`StoreError::UnknownService`] when it does not exist.
 async fn service_of<T: Transaction>(tx: &T, service: Option<&ServiceSlug>) -> Result<Option<i64>, T::Error> {

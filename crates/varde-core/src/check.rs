@@ -1,32 +1,15 @@
 //! The use cases of checking: a sample registered, an analysis added or amended, the assessment that follows every
 //! change to a sample's analyses, and what the person said about the result.
 
-use crate::{NewEvent, Transaction};
 use jiff::Timestamp;
 use varde_domain::SampleCode;
 use varde_domain::assess::Assessor;
 use varde_domain::feedback::{Intention, Outcome};
-use varde_domain::joining::{self, Joiner};
+use varde_domain::joining::Joiner;
 use varde_domain::sample::{NewAnalysis, NewSample, Sample, Status};
 use varde_store::decisions::{self, Assessment};
-use varde_store::{AlertRef, NewAnalysisSpectrum, NewReferenceSpectrum, StoreError, StoredSample};
-
-/// What registering one sample at a time writes besides [`Transaction`]'s rows. PostgreSQL does not serve it: it
-/// commits registrations in groups (its `registrations.rs`), with the same decisions for the whole group.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait Registration: Transaction {
-    /// Stores a new sample under `code` in `status`, with what it was sold as (not its analyses); its id.
-    /// [`StoreError::CodeTaken`](varde_store::StoreError::CodeTaken) when the code exists (the caller draws another),
-    /// [`StoreError::UnknownService`](varde_store::StoreError::UnknownService) when its service does not.
-    async fn insert_sample(
-        &self,
-        code: SampleCode,
-        sample: &NewSample,
-        status: Status,
-        at: Timestamp,
-    ) -> Result<i64, Self::Error>;
-}
+use varde_store::port::{Attachments, Feedback, NewEvent, Registration, Transaction, join};
+use varde_store::{NewAnalysisSpectrum, NewReferenceSpectrum, StoreError, StoredSample};
 
 /// Registers a sample under `code` with its first analyses, audited, and assesses it: stored as the answer says,
 /// without reading it back (`decisions::registered`).
@@ -124,31 +107,6 @@ pub async fn assess<T: Transaction>(
     Ok(StoredSample { sample, fylke, findings, alerts })
 }
 
-/// Joins each sample (in order) to the open alert about its product in its area, or starts a draft, as
-/// `joining::plan` decides from the joinable alerts (a draft's text and tier follow its evidence; a published alert
-/// keeps its reviewed text and is marked as having new evidence); what each joined.
-pub async fn join<T: Transaction>(
-    tx: &T,
-    assessor: &Assessor,
-    joiners: &[Joiner<'_>],
-) -> Result<Vec<AlertRef>, T::Error> {
-    if joiners.is_empty() {
-        return Ok(Vec::new());
-    }
-    let plan = joining::plan(assessor, tx.joinable(joiners).await?, joiners);
-    tx.write_joins(&plan, joiners).await
-}
-
-/// What recording the person's answers writes besides [`Transaction`]'s rows.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait Feedback: Transaction {
-    /// Stores what the person said they will do with sample `sample`, replacing an earlier answer.
-    async fn store_intention(&self, sample: i64, intention: Intention, at: Timestamp) -> Result<(), Self::Error>;
-    /// Stores what the person said happened, replacing an earlier answer.
-    async fn store_outcome(&self, sample: i64, outcome: &Outcome, at: Timestamp) -> Result<(), Self::Error>;
-}
-
 /// The technician records what the person said they will do now they know the result (audited).
 pub async fn set_intention<T: Feedback>(
     tx: &T,
@@ -172,28 +130,6 @@ pub async fn record_outcome<T: Feedback>(
     let sample = tx.sample_id(code).await?;
     tx.store_outcome(sample, outcome, at).await?;
     tx.audit(at, "public", "sample.outcome", code.compact()).await
-}
-
-/// What attaching files to samples and the reference library writes besides [`Transaction`]'s rows.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait Attachments: Transaction {
-    /// Stores (or replaces) sample `sample`'s photo, already re-encoded without metadata.
-    async fn put_photo(&self, sample: i64, jpeg: &[u8], size: (u32, u32), at: Timestamp) -> Result<(), Self::Error>;
-    /// Stores a spectrum attached to an analysis; its id.
-    async fn insert_analysis_spectrum(
-        &self,
-        spectrum: &NewAnalysisSpectrum,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<i64, Self::Error>;
-    /// Adds a spectrum to the reference library; its id.
-    async fn insert_reference_spectrum(
-        &self,
-        spectrum: &NewReferenceSpectrum,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<i64, Self::Error>;
 }
 
 /// Stores (or replaces) a sample's photo (audited).

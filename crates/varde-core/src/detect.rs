@@ -1,48 +1,13 @@
 //! The use cases of detection that write: a reviewer drafting an alert from a signal, and the indicators signals
 //! read besides samples (concern reports, user rooms' daily counts).
 
-use crate::{NewEvent, Transaction};
 use jiff::Timestamp;
 use varde_domain::alert::{Alert, AlertStatus};
 use varde_domain::assess::Assessor;
-use varde_domain::finding::Finding;
 use varde_domain::indicator::{NewConcern, UserRoomDay};
-use varde_domain::sample::Sample;
-use varde_store::decisions::{self, SignalDraft};
+use varde_store::decisions::{self};
+use varde_store::port::{Indicators, NewEvent, Signals, StoredSignal};
 use varde_store::{NewSignal, Signal, StoreError, payloads};
-
-/// A recorded signal as drafting reads it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredSignal {
-    /// A fylke, or "national".
-    pub area: String,
-    pub stream: String,
-    /// open, drafted or dismissed.
-    pub status: String,
-    /// The samples behind it (store ids).
-    pub evidence: Vec<i64>,
-}
-
-/// What drafting from a signal reads and writes besides [`Transaction`]'s rows.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait Signals: Transaction {
-    /// Records a signal unless one for its stream, area and week is recorded; true when it was new.
-    async fn insert_signal(&self, signal: &NewSignal, at: Timestamp) -> Result<bool, Self::Error>;
-    /// Recorded signals, newest first; only open ones unless `all`.
-    async fn signal_list(&self, all: bool) -> Result<Vec<Signal>, Self::Error>;
-    async fn signal(&self, id: i64) -> Result<Option<StoredSignal>, Self::Error>;
-    /// The samples with these ids and their current findings, in that order; [`StoreError::UnknownSample`] when
-    /// one is missing.
-    async fn evidence(&self, samples: &[i64]) -> Result<Vec<(Sample, Vec<Finding>)>, Self::Error>;
-    /// Stores a new draft under `key` about `area`; returns its id.
-    async fn insert_draft(&self, key: &str, area: &str, draft: &SignalDraft, at: Timestamp)
-    -> Result<i64, Self::Error>;
-    /// Makes these samples evidence for alert `alert`.
-    async fn add_evidence(&self, alert: i64, samples: &[i64], at: Timestamp) -> Result<(), Self::Error>;
-    /// Marks signal `id` as drafted into alert `alert`.
-    async fn mark_drafted(&self, id: i64, alert: i64) -> Result<(), Self::Error>;
-}
 
 /// Records the signals of an hourly run: each stream, area and week once, however often it is seen; how many were new.
 pub async fn record_signals<T: Signals>(tx: &T, signals: &[NewSignal], at: Timestamp) -> Result<usize, T::Error> {
@@ -89,20 +54,6 @@ pub async fn draft_from_signal<T: Signals>(
     .await?;
     tx.audit(at, actor, "signal.draft", &format!("signal:{id} alert:{alert}")).await?;
     Ok(tx.alert(alert).await?.ok_or(StoreError::UnknownAlert)?)
-}
-
-/// What recording indicators writes besides [`Transaction`]'s rows.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait Indicators: Transaction {
-    /// Stores an anonymous concern report received at `at`; its id.
-    async fn insert_concern(&self, report: &NewConcern, at: Timestamp) -> Result<i64, Self::Error>;
-    /// Whether service `service` has counts for `day` already.
-    async fn has_user_room_day(&self, service: i64, day: &str) -> Result<bool, Self::Error>;
-    /// Stores a user room's counts for a day, replacing earlier ones.
-    async fn put_user_room_day(&self, service: i64, day: &UserRoomDay) -> Result<(), Self::Error>;
-    /// Stores the drug-induced deaths of a year, replacing earlier figures for it.
-    async fn put_deaths(&self, year: i32, deaths: u32, note: Option<&str>, source: &str) -> Result<(), Self::Error>;
 }
 
 /// Stores an anonymous concern report (audited as the public, with the report's id only).

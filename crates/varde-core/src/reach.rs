@@ -2,70 +2,16 @@
 //! unconfirmed requests removed, alert events fanned out to the subscribers who want them, and how handing a message
 //! over went; webhook subscribers added and their deliveries recorded.
 
-use crate::Transaction;
 use jiff::Timestamp;
 use varde_domain::Tier;
 use varde_domain::subscription::{Channel, GIVE_UP_AFTER};
+use varde_store::port::{Reach, Webhooks};
 use varde_store::{
-    Delivery, Event, Handover, MessageKind, NewSubscriber, Requested, StoreError, Subscriber, Webhook, decisions,
+    Delivery, Handover, MessageKind, NewSubscriber, Requested, StoreError, Subscriber, Webhook, decisions,
 };
 
 /// How many events one fan-out reads; the caller runs it again at once while it reports more.
 pub const FAN_OUT_EVENTS: usize = 200;
-
-/// What the reach use cases read and write besides [`Transaction`]'s rows: subscribers and their outbox.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait Reach: Transaction {
-    /// The subscriber with this channel and address, if any: its id and whether it is confirmed.
-    async fn subscriber_with(&self, channel: Channel, address: &str) -> Result<Option<(i64, bool)>, Self::Error>;
-    /// Stores a new subscriber (confirmed at `confirmed`, if given); returns its id.
-    async fn insert_subscriber(
-        &self,
-        new: &NewSubscriber,
-        at: Timestamp,
-        confirmed: Option<Timestamp>,
-    ) -> Result<i64, Self::Error>;
-    /// Gives subscriber `id` a newer request's keys and preferences (its 48 hours start again at `at`), and confirms
-    /// it at `confirmed` if given and it is not confirmed yet.
-    async fn renew_subscriber(
-        &self,
-        id: i64,
-        new: &NewSubscriber,
-        at: Timestamp,
-        confirmed: Option<Timestamp>,
-    ) -> Result<(), Self::Error>;
-    async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>, Self::Error>;
-    async fn set_confirmed(&self, id: i64, at: Timestamp) -> Result<(), Self::Error>;
-    /// Deletes a subscriber and the messages waiting for it; false when there was none.
-    async fn delete_subscriber(&self, id: i64) -> Result<bool, Self::Error>;
-    /// E-mail requests not confirmed since `before`.
-    async fn unconfirmed_since(&self, before: Timestamp) -> Result<Vec<i64>, Self::Error>;
-    /// Queues a message for a subscriber, due at `at`, unless the same one is queued; how many were queued.
-    async fn enqueue(
-        &self,
-        subscriber: i64,
-        kind: MessageKind,
-        event: Option<i64>,
-        at: Timestamp,
-    ) -> Result<usize, Self::Error>;
-    /// The last event the fan-out has handled; none before the first fan-out.
-    async fn fan_out_cursor(&self) -> Result<Option<i64>, Self::Error>;
-    async fn set_fan_out_cursor(&self, seq: i64) -> Result<(), Self::Error>;
-    /// Events after `seq`, oldest first, at most `limit`.
-    async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, Self::Error>;
-    /// The confirmed subscribers, as committed by every write before this one: a backend whose writers are not
-    /// already serialised with this transaction serialises them here (PostgreSQL takes the writers' lock, so the
-    /// fan-out, which runs under a lock of its own, waits for the writers only when it has messages to queue).
-    async fn confirmed_subscribers(&self) -> Result<Vec<Subscriber>, Self::Error>;
-    /// Takes a message out of the outbox.
-    async fn drop_message(&self, id: i64) -> Result<(), Self::Error>;
-    /// Counts a failed attempt at a message and sets when to try again; the attempts so far (none when the message
-    /// is no longer there).
-    async fn retry_message(&self, id: i64, due: Timestamp, error: &str) -> Result<Option<u32>, Self::Error>;
-    /// The subscriber a waiting message is for.
-    async fn message_subscriber(&self, id: i64) -> Result<Option<i64>, Self::Error>;
-}
 
 fn audit_subject(id: i64) -> String {
     format!("subscriber:{id}")
@@ -212,27 +158,6 @@ pub async fn settle_messages<T: Reach>(tx: &T, outcomes: &[(i64, Handover)], at:
         }
     }
     Ok(())
-}
-
-/// What webhook subscribers need written besides [`Transaction`]'s rows.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait Webhooks: Transaction {
-    /// Stores a webhook subscriber whose cursor starts at `cursor`; its id.
-    async fn insert_webhook(
-        &self,
-        url: &str,
-        secret: &str,
-        min_tier: Tier,
-        fylker: &[String],
-        cursor: i64,
-        at: Timestamp,
-    ) -> Result<i64, Self::Error>;
-    /// Records one delivery attempt.
-    async fn insert_delivery(&self, delivery: &Delivery) -> Result<(), Self::Error>;
-    /// Moves a webhook's cursor to `seq`, never back: a late or repeated call cannot make a subscriber receive an
-    /// event twice.
-    async fn advance_webhook(&self, id: i64, seq: i64) -> Result<(), Self::Error>;
 }
 
 /// Adds a webhook subscriber (audited). It starts at the present: it receives what happens from now on, not the

@@ -2,17 +2,26 @@
 //! a refusal writes nothing — without a database.
 
 use super::*;
-use std::cell::RefCell;
+use jiff::Timestamp;
 use std::future::Future;
+use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
+use varde_domain::SampleCode;
+use varde_domain::alert::{Alert, AlertStatus, Change};
 use varde_domain::alert::{AlertAction, AlertEdit};
 use varde_domain::assess::Assessor;
 use varde_domain::catalogue::Catalogue;
+use varde_domain::finding::Finding;
+use varde_domain::joining::Joiner;
+use varde_domain::merging::{Merge, Together};
 use varde_domain::method::Method;
 use varde_domain::sample::{Analysis, Component, ComponentRole, Form, Outcome, Status};
+use varde_domain::sample::{NewAnalysis, Sample};
 use varde_domain::service::ServiceSlug;
 use varde_domain::subscription::{Channel, GIVE_UP_AFTER, Preferences};
 use varde_domain::{ErrorCode, Lang, Tier};
+use varde_store::port::{NewEvent, Transaction};
+use varde_store::{AlertRef, StoreError};
 use varde_store::{Event, Handover, MessageKind, NewSubscriber, Requested, StoredSample, Subscriber};
 
 /// Runs a use case against [`Memory`], whose methods never wait.
@@ -108,22 +117,22 @@ struct Memory {
     cursor: Option<i64>,
     /// How many attempts a message has had before this one.
     attempts: u32,
-    signal: Option<detect::StoredSignal>,
+    signal: Option<varde_store::port::StoredSignal>,
     /// An evidence sample's photo.
     photo: Option<Vec<u8>>,
     /// Whether the row an insert would add is there already (a sample's code, a user-room day, an acknowledgement).
     there: bool,
     purged: varde_store::Purged,
-    writes: RefCell<Vec<String>>,
-    events: RefCell<Vec<NewEvent>>,
+    writes: Mutex<Vec<String>>,
+    events: Mutex<Vec<NewEvent>>,
 }
 
 impl Memory {
     fn wrote(&self, line: String) {
-        self.writes.borrow_mut().push(line);
+        self.writes.lock().unwrap().push(line);
     }
     fn writes(&self) -> Vec<String> {
-        self.writes.borrow().clone()
+        self.writes.lock().unwrap().clone()
     }
 }
 
@@ -190,7 +199,7 @@ impl Transaction for Memory {
     }
     async fn event(&self, event: NewEvent) -> Result<(), StoreError> {
         self.wrote(format!("event {} public {}", event.kind, event.public));
-        self.events.borrow_mut().push(event);
+        self.events.lock().unwrap().push(event);
         Ok(())
     }
     async fn transition(
@@ -313,7 +322,7 @@ fn publishing_writes_the_row_and_version_then_records_and_announces_it_publicly(
             "event alert.published public true",
         ]
     );
-    let event = &tx.events.borrow()[0];
+    let event = &tx.events.lock().unwrap()[0];
     assert_eq!((event.alert_id, event.fylker.as_slice()), (Some(7), ["03".to_owned()].as_slice()));
     assert_eq!(event.payload["id"], 7, "the event carries the alert as stored");
 }
@@ -354,7 +363,7 @@ fn archiving_records_each_draft_and_audits_only_a_run_that_archived_some() {
     );
 }
 
-impl reach::Reach for Memory {
+impl varde_store::port::Reach for Memory {
     async fn subscriber_with(&self, _channel: Channel, _address: &str) -> Result<Option<(i64, bool)>, StoreError> {
         Ok(self.found)
     }
@@ -570,14 +579,14 @@ fn settling_drops_sent_and_refused_messages_retries_failures_until_it_gives_up_a
     assert_eq!(last.writes(), ["retry message 2", "drop message 2"], "the last attempt gives up");
 }
 
-impl detect::Signals for Memory {
+impl varde_store::port::Signals for Memory {
     async fn insert_signal(&self, _signal: &varde_store::NewSignal, _at: Timestamp) -> Result<bool, StoreError> {
         unreachable!("not asked here")
     }
     async fn signal_list(&self, _all: bool) -> Result<Vec<varde_store::Signal>, StoreError> {
         unreachable!("not asked here")
     }
-    async fn signal(&self, _id: i64) -> Result<Option<detect::StoredSignal>, StoreError> {
+    async fn signal(&self, _id: i64) -> Result<Option<varde_store::port::StoredSignal>, StoreError> {
         Ok(self.signal.clone())
     }
     async fn evidence(&self, samples: &[i64]) -> Result<Vec<(Sample, Vec<Finding>)>, StoreError> {
@@ -604,7 +613,7 @@ impl detect::Signals for Memory {
     }
 }
 
-impl retention::Retention for Memory {
+impl varde_store::port::Retention for Memory {
     async fn purge(&self, _before: Timestamp) -> Result<varde_store::Purged, StoreError> {
         self.wrote("purge".into());
         Ok(self.purged)
@@ -615,7 +624,7 @@ impl retention::Retention for Memory {
 fn a_draft_from_an_open_signal_carries_its_evidence_and_only_an_open_signal_is_drafted() {
     let w = assessor();
     let t = at("2026-11-03T10:00:00Z");
-    let signal = |status: &str| detect::StoredSignal {
+    let signal = |status: &str| varde_store::port::StoredSignal {
         area: "national".into(),
         stream: "fentanyl".into(),
         status: status.into(),
@@ -634,7 +643,11 @@ fn a_draft_from_an_open_signal_carries_its_evidence_and_only_an_open_signal_is_d
             "audit user:2 signal.draft signal:5 alert:7",
         ]
     );
-    assert_eq!(open.events.borrow()[0].fylker, Vec::<String>::new(), "a national signal drafts a national alert");
+    assert_eq!(
+        open.events.lock().unwrap()[0].fylker,
+        Vec::<String>::new(),
+        "a national signal drafts a national alert"
+    );
 
     for (found, code) in [(Some(signal("drafted")), ErrorCode::SignalNotOpen), (None, ErrorCode::UnknownSignal)] {
         let tx = Memory { signal: found, ..Memory::default() };
@@ -659,7 +672,7 @@ fn retention_is_audited_only_when_it_removed_something() {
     );
 }
 
-impl detect::Indicators for Memory {
+impl varde_store::port::Indicators for Memory {
     async fn put_deaths(&self, _year: i32, _deaths: u32, _note: Option<&str>, _source: &str) -> Result<(), StoreError> {
         unreachable!("not asked here")
     }
@@ -683,7 +696,7 @@ impl detect::Indicators for Memory {
     }
 }
 
-impl warn::Acknowledgements for Memory {
+impl varde_store::port::Acknowledgements for Memory {
     async fn insert_acknowledgement(
         &self,
         alert: i64,
@@ -737,7 +750,7 @@ fn an_acknowledgement_is_audited_once_per_service() {
     assert_eq!(second.writes(), ["acknowledge 7 by 3"]);
 }
 
-impl check::Registration for Memory {
+impl varde_store::port::Registration for Memory {
     async fn insert_sample(
         &self,
         code: SampleCode,
@@ -798,7 +811,7 @@ fn a_registration_stores_the_sample_and_its_analyses_then_assesses_it_as_answere
     assert_eq!(taken.writes(), Vec::<String>::new());
 }
 
-impl warn::AlertPhotos for Memory {
+impl varde_store::port::AlertPhotos for Memory {
     async fn is_evidence(&self, _alert: i64, _sample: i64) -> Result<bool, StoreError> {
         Ok(self.there)
     }
@@ -809,7 +822,7 @@ impl warn::AlertPhotos for Memory {
         &self,
         alert: i64,
         sample: i64,
-        photo: &warn::ChosenPhoto,
+        photo: &varde_store::port::ChosenPhoto,
         _at: Timestamp,
     ) -> Result<(), StoreError> {
         self.wrote(format!("photo of {sample} for {alert}: {}x{} sha1 {}", photo.width, photo.height, photo.sha1));
@@ -849,7 +862,7 @@ fn an_alert_photo_is_an_evidence_samples_photo_copied_with_its_digest() {
     }
 }
 
-impl reach::Webhooks for Memory {
+impl varde_store::port::Webhooks for Memory {
     async fn insert_webhook(
         &self,
         url: &str,
@@ -898,7 +911,7 @@ fn a_webhook_starts_at_the_newest_event_and_only_a_delivered_event_moves_its_cur
     assert_eq!(tx.writes(), ["delivery of 9 to 2: ok false", "delivery of 9 to 2: ok true", "webhook 2 past 9"]);
 }
 
-impl admin::Administration for Memory {
+impl varde_store::port::Administration for Memory {
     async fn insert_service(
         &self,
         _service: &varde_domain::service::Service,

@@ -3,7 +3,6 @@
 //! alert, and an alert escalated to a service that has not; the samples behind an alert read, and the photo published
 //! with it chosen.
 
-use crate::{NewEvent, Transaction};
 use jiff::Timestamp;
 use varde_domain::ErrorCode;
 use varde_domain::SampleCode;
@@ -11,6 +10,7 @@ use varde_domain::alert::{self, Alert, AlertAction, AlertEdit, Change};
 use varde_domain::assess::Assessor;
 use varde_domain::merging;
 use varde_domain::service::ServiceSlug;
+use varde_store::port::{Acknowledgements, AlertPhotos, ChosenPhoto, NewEvent, Transaction};
 use varde_store::{StoreError, StoredSample, decisions, payloads};
 
 /// The actor background jobs write as.
@@ -115,23 +115,6 @@ pub async fn archive_stale_drafts<T: Transaction>(tx: &T, before: Timestamp, at:
     Ok(ids.len())
 }
 
-/// What the services' side of an alert writes besides [`Transaction`]'s rows.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait Acknowledgements: Transaction {
-    /// Records that service `service` acknowledged alert `alert`; false when it already had.
-    async fn insert_acknowledgement(
-        &self,
-        alert: i64,
-        service: i64,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<bool, Self::Error>;
-    /// Records that alert `alert` was escalated to the service with `slug`; false when it already was (or there is
-    /// no such service).
-    async fn insert_escalation(&self, alert: i64, slug: &str, at: Timestamp) -> Result<bool, Self::Error>;
-}
-
 /// A technician of `service` says the alert was seen and passed on (audited the first time); false when that service
 /// already had.
 pub async fn acknowledge<T: Acknowledgements>(
@@ -161,34 +144,6 @@ pub async fn record_escalation<T: Acknowledgements>(
         tx.audit(at, VARDE, "alert.escalate", &format!("alert:{alert} service:{service}")).await?;
     }
     Ok(added)
-}
-
-/// What choosing an alert's photo reads and writes besides [`Transaction`]'s rows.
-// `async fn` for the reasons given on `Transaction`.
-#[allow(async_fn_in_trait)]
-pub trait AlertPhotos: Transaction {
-    /// Whether sample `sample` is evidence for alert `alert`.
-    async fn is_evidence(&self, alert: i64, sample: i64) -> Result<bool, Self::Error>;
-    /// Sample `sample`'s photo (already without metadata): the JPEG, its width and height.
-    async fn sample_photo(&self, sample: i64) -> Result<Option<(Vec<u8>, u32, u32)>, Self::Error>;
-    /// Makes `photo` the one published with alert `alert`, replacing any chosen before.
-    async fn put_alert_photo(
-        &self,
-        alert: i64,
-        sample: i64,
-        photo: &ChosenPhoto,
-        at: Timestamp,
-    ) -> Result<(), Self::Error>;
-}
-
-/// A photo chosen for an alert, as published: the JPEG, its size and its SHA-1 digest (CAP's `digest`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChosenPhoto {
-    pub jpeg: Vec<u8>,
-    pub width: u32,
-    pub height: u32,
-    /// Hex.
-    pub sha1: String,
 }
 
 /// A reviewer chooses the photo of one of an alert's evidence samples to publish with it (replacing any chosen

@@ -7,14 +7,15 @@ use jiff::Timestamp;
 use rand::SeedableRng;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use varde_core::Application;
 use varde_domain::alert::AlertStatus;
 use varde_domain::auth::{Principal, Role};
 use varde_domain::sample::{AnalysisInput, AnalysisResult, Form, NewSample, Status};
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{Catalogue, ErrorCode, Method, SampleCode, SubstanceRef};
-use varde_store::{AlertFilter, Store, StoreError};
+use varde_store::{AlertFilter, StoreError};
 
-pub type Backend = Arc<dyn Store>;
+pub type Backend = Arc<dyn Application>;
 
 /// Every check as a test of its own, against the stores `$fresh` makes: an async function taking the check's name
 /// and returning `Some((store, guard))` (the guard, such as a temporary folder, is kept until the check ends) or
@@ -106,8 +107,8 @@ pub async fn a_taken_code_is_refused_and_the_first_sample_kept(store: Backend) {
     let mut other = sample("heroin");
     other.colour = Some("white".into());
     assert!(matches!(store.create_sample(code, other, &technician(), now()).await, Err(StoreError::CodeTaken)));
-    assert_eq!(store.sample(code).await.unwrap().unwrap().sample.colour.as_deref(), Some("brown"));
-    assert_eq!(store.sample_count().await.unwrap(), 1);
+    assert_eq!(store.queries().sample(code).await.unwrap().unwrap().sample.colour.as_deref(), Some("brown"));
+    assert_eq!(store.queries().sample_count().await.unwrap(), 1);
 }
 
 /// An amendment keeps the analysis it replaces; a superseded or unknown analysis cannot be amended.
@@ -131,7 +132,7 @@ pub async fn amending_an_analysis_keeps_the_old_one(store: Backend) {
     let unknown = strip(Method::StripFentanyl, AnalysisResult::Negative, Some(999_999));
     let e = store.add_analysis(code, unknown, &technician(), now()).await.unwrap_err();
     assert!(matches!(e, StoreError::Invalid { code: ErrorCode::UnknownAnalysis, .. }), "{e}");
-    assert_eq!(store.sample(code).await.unwrap().unwrap().sample.analyses.len(), 2);
+    assert_eq!(store.queries().sample(code).await.unwrap().unwrap().sample.analyses.len(), 2);
 }
 
 /// 32 severe samples of one product at once make one draft with all 32 as evidence, and the audit chain holds.
@@ -173,13 +174,13 @@ async fn one_draft_from_concurrent_severe_samples(stores: &[Backend]) {
     // The drafts these samples made (not one from long before).
     let recent = now() - jiff::SignedDuration::from_hours(24 * 30);
     let drafts: Vec<_> =
-        store.alerts(filter).await.unwrap().into_iter().filter(|d| d.last_evidence_at > recent).collect();
+        store.queries().alerts(filter).await.unwrap().into_iter().filter(|d| d.last_evidence_at > recent).collect();
     assert_eq!(drafts.len(), 1, "one open draft for the product, not {}", drafts.len());
     let reviewer = Principal { actor: "conformance".into(), role: Role::Reviewer, service: None };
     let evidence = store.alert_evidence(drafts[0].id, &reviewer, now()).await.unwrap();
     let found: BTreeSet<SampleCode> = evidence.iter().map(|s| s.sample.code).collect();
     assert_eq!(found, codes.iter().copied().collect(), "every sample is the draft's evidence");
-    let report = store.verify_audit().await.unwrap();
+    let report = store.queries().verify_audit().await.unwrap();
     assert_eq!(report.first_broken, None);
 }
 
@@ -210,7 +211,7 @@ pub async fn an_event_reader_misses_nothing_under_concurrent_writers(store: Back
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
             while seen.len() < WRITERS * EACH {
                 assert!(std::time::Instant::now() < deadline, "the reader saw {} of {}", seen.len(), WRITERS * EACH);
-                let events = store.events_after(cursor, 37).await.expect("events");
+                let events = store.queries().events_after(cursor, 37).await.expect("events");
                 for e in &events {
                     assert!(e.seq > cursor, "sequence numbers increase: {} after {cursor}", e.seq);
                     cursor = e.seq;
@@ -234,7 +235,7 @@ pub async fn an_event_reader_misses_nothing_under_concurrent_writers(store: Back
     seen.sort();
     written.sort();
     assert_eq!(seen, written, "every sample's event, none twice");
-    let report = store.verify_audit().await.unwrap();
+    let report = store.queries().verify_audit().await.unwrap();
     assert_eq!(report.first_broken, None, "the audit chain did not fork");
 }
 
@@ -254,32 +255,32 @@ pub async fn a_limit_counts_its_allowance_per_key(store: Backend) {
     use varde_store::Counting::{Allow, Ask, Record};
     let t0 = now();
     for i in 0..3 {
-        assert!(store.attempt(attempt(1, 3), Allow, t0).await.unwrap(), "try {i} is within the allowance");
+        assert!(store.queries().attempt(attempt(1, 3), Allow, t0).await.unwrap(), "try {i} is within the allowance");
     }
-    assert!(!store.attempt(attempt(1, 3), Allow, t0).await.unwrap(), "the fourth is not");
-    assert!(!store.attempt(attempt(1, 3), Ask, t0).await.unwrap(), "and asking says so");
-    assert!(store.attempt(attempt(2, 3), Ask, t0).await.unwrap(), "another key has its own allowance");
+    assert!(!store.queries().attempt(attempt(1, 3), Allow, t0).await.unwrap(), "the fourth is not");
+    assert!(!store.queries().attempt(attempt(1, 3), Ask, t0).await.unwrap(), "and asking says so");
+    assert!(store.queries().attempt(attempt(2, 3), Ask, t0).await.unwrap(), "another key has its own allowance");
     let other_limit = varde_store::Attempt { limit: "concern", ..attempt(1, 3) };
-    assert!(store.attempt(other_limit, Allow, t0).await.unwrap(), "and so has another limit");
+    assert!(store.queries().attempt(other_limit, Allow, t0).await.unwrap(), "and so has another limit");
     // Asking counts nothing.
     for _ in 0..5 {
-        assert!(store.attempt(attempt(2, 3), Ask, t0).await.unwrap());
+        assert!(store.queries().attempt(attempt(2, 3), Ask, t0).await.unwrap());
     }
     // Tries made under yesterday's salt count.
     let yesterday = varde_store::Attempt { key: [2 ^ 0xff; 32], earlier_key: [9; 32], ..attempt(2, 3) };
     for _ in 0..3 {
-        store.attempt(yesterday.clone(), Record, t0).await.unwrap();
+        store.queries().attempt(yesterday.clone(), Record, t0).await.unwrap();
     }
-    assert!(!store.attempt(attempt(2, 3), Ask, t0).await.unwrap(), "tries under the earlier key count");
+    assert!(!store.queries().attempt(attempt(2, 3), Ask, t0).await.unwrap(), "tries under the earlier key count");
     // Recorded tries count whatever the count; once the window has passed none of them counts.
     for _ in 0..10 {
-        store.attempt(attempt(3, 2), Record, t0).await.unwrap();
+        store.queries().attempt(attempt(3, 2), Record, t0).await.unwrap();
     }
     let just_before = t0 + jiff::SignedDuration::from_mins(10) - jiff::SignedDuration::from_secs(1);
-    assert!(!store.attempt(attempt(3, 2), Ask, just_before).await.unwrap(), "still within the window");
+    assert!(!store.queries().attempt(attempt(3, 2), Ask, just_before).await.unwrap(), "still within the window");
     let after = t0 + jiff::SignedDuration::from_mins(10);
-    assert!(store.attempt(attempt(3, 2), Allow, after).await.unwrap(), "older tries no longer count");
-    assert!(store.attempt(attempt(1, 3), Allow, after).await.unwrap());
+    assert!(store.queries().attempt(attempt(3, 2), Allow, after).await.unwrap(), "older tries no longer count");
+    assert!(store.queries().attempt(attempt(1, 3), Allow, after).await.unwrap());
 }
 
 /// Sixteen tries at once against an allowance of five: exactly five are allowed.
@@ -288,7 +289,7 @@ pub async fn concurrent_tries_use_the_allowance_exactly(store: Backend) {
         .map(|_| {
             let store = store.clone();
             tokio::spawn(async move {
-                store.attempt(attempt(7, 5), varde_store::Counting::Allow, now()).await.expect("counted")
+                store.queries().attempt(attempt(7, 5), varde_store::Counting::Allow, now()).await.expect("counted")
             })
         })
         .collect();
@@ -303,23 +304,23 @@ pub async fn concurrent_tries_use_the_allowance_exactly(store: Backend) {
 pub async fn limit_salts_last_two_days(store: Backend) {
     let day = jiff::SignedDuration::from_hours(24);
     let t0 = now();
-    let first = store.limit_salts(t0).await.unwrap();
-    assert_eq!(first, store.limit_salts(t0).await.unwrap(), "made once");
+    let first = store.queries().limit_salts(t0).await.unwrap();
+    assert_eq!(first, store.queries().limit_salts(t0).await.unwrap(), "made once");
     assert_ne!(first.today, first.yesterday);
-    let next = store.limit_salts(t0 + day).await.unwrap();
+    let next = store.queries().limit_salts(t0 + day).await.unwrap();
     assert_eq!((next.day, next.yesterday), (first.day + 1, first.today), "today's salt is tomorrow's earlier one");
     assert_ne!(next.today, first.today);
-    let later = store.limit_salts(t0 + day * 3).await.unwrap();
+    let later = store.queries().limit_salts(t0 + day * 3).await.unwrap();
     assert!(![first.today, first.yesterday, next.today].contains(&later.today));
     assert!(![first.today, next.today].contains(&later.yesterday), "older salts are gone");
     // Tries older than two days are deleted with the salts; a newer one still counts.
-    store.attempt(attempt(4, 1), varde_store::Counting::Record, t0).await.unwrap();
-    store.attempt(attempt(5, 1), varde_store::Counting::Record, t0 + day * 3).await.unwrap();
+    store.queries().attempt(attempt(4, 1), varde_store::Counting::Record, t0).await.unwrap();
+    store.queries().attempt(attempt(5, 1), varde_store::Counting::Record, t0 + day * 3).await.unwrap();
     let window = jiff::SignedDuration::from_hours(24 * 5);
     let long = |key| varde_store::Attempt { window, ..attempt(key, 1) };
-    store.limit_salts(t0 + day * 3).await.unwrap();
-    assert!(store.attempt(long(4), varde_store::Counting::Ask, t0 + day * 3).await.unwrap(), "deleted");
-    assert!(!store.attempt(long(5), varde_store::Counting::Ask, t0 + day * 3).await.unwrap(), "kept");
+    store.queries().limit_salts(t0 + day * 3).await.unwrap();
+    assert!(store.queries().attempt(long(4), varde_store::Counting::Ask, t0 + day * 3).await.unwrap(), "deleted");
+    assert!(!store.queries().attempt(long(5), varde_store::Counting::Ask, t0 + day * 3).await.unwrap(), "kept");
 }
 
 /// What registering a sample answers is what reading it back gives: the analyses with their components, amounts
@@ -358,7 +359,7 @@ pub async fn a_registered_sample_reads_back_as_it_was_answered(store: Backend) {
         new.sold_as.push(SubstanceRef::known("fentanyl"));
         new.analyses.push(gc_ms.clone());
         let answered = store.create_sample(code, new, &technician(), now()).await.unwrap();
-        let read = store.sample(code).await.unwrap().expect("stored");
+        let read = store.queries().sample(code).await.unwrap().expect("stored");
         assert_eq!(answered, read, "sample {i}");
         assert_eq!(read.sample.analyses.len(), 2);
         assert!(!read.findings.is_empty(), "severe findings");
@@ -397,7 +398,7 @@ pub async fn registrations_and_analyses_at_once_all_succeed(store: Backend) {
     for w in writers {
         w.await.expect("no writer failed");
     }
-    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+    assert_eq!(store.queries().verify_audit().await.unwrap().first_broken, None);
 }
 
 /// A registration renews the figures of its sample's week, and only that week, whether it commits alone or in a
@@ -412,7 +413,7 @@ pub async fn registrations_renew_their_weeks_figures(store: Backend) {
     let mut old = sample("heroin");
     old.received_at = untouched;
     store.create_sample(SampleCode::parse("AAAA-BBBB-CCCF").unwrap(), old, &technician(), now()).await.unwrap();
-    let before = store.figure_weeks().await.unwrap();
+    let before = store.queries().figure_weeks().await.unwrap();
     assert!(version(&before, week_of(untouched)) > 0, "a registration alone bumps its week");
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let registrations: Vec<_> = (0..24)
@@ -427,7 +428,7 @@ pub async fn registrations_renew_their_weeks_figures(store: Backend) {
     for r in registrations {
         r.await.unwrap().expect("registered");
     }
-    let after = store.figure_weeks().await.unwrap();
+    let after = store.queries().figure_weeks().await.unwrap();
     for week in [week_of(this), week_of(earlier)] {
         assert!(version(&after, week) > version(&before, week), "week {week} was not renewed: {after:?}");
     }
@@ -464,16 +465,16 @@ pub async fn retention_removes_old_photos_and_free_text_and_keeps_the_counts(sto
     let purged = store.purge_before(cutoff, now()).await.unwrap();
     assert_eq!(purged, varde_store::Purged { photos: 1, sample_notes: 1, concern_texts: 1 });
     assert_eq!(store.purge_before(cutoff, now()).await.unwrap(), varde_store::Purged::default(), "nothing twice");
-    let kept = store.sample(old).await.unwrap().expect("the sample itself stays");
+    let kept = store.queries().sample(old).await.unwrap().expect("the sample itself stays");
     assert_eq!(kept.sample.notes, None);
     assert_eq!(kept.sample.sold_as, vec![SubstanceRef::known("heroin")], "what it was stays");
-    assert!(store.photo(old).await.unwrap().is_none());
-    let newer = store.sample(recent).await.unwrap().unwrap();
+    assert!(store.queries().photo(old).await.unwrap().is_none());
+    let newer = store.queries().sample(recent).await.unwrap().unwrap();
     assert_eq!(newer.sample.notes.as_deref(), Some("bought near the station"));
-    assert!(store.photo(recent).await.unwrap().is_some());
-    assert_eq!(store.sample_count().await.unwrap(), 2);
-    assert_eq!(store.concern_times().await.unwrap().len(), 2, "concern reports still count");
-    assert_eq!(store.verify_audit().await.unwrap().first_broken, None, "the purge is audited, in the chain");
+    assert!(store.queries().photo(recent).await.unwrap().is_some());
+    assert_eq!(store.queries().sample_count().await.unwrap(), 2);
+    assert_eq!(store.queries().concern_times().await.unwrap().len(), 2, "concern reports still count");
+    assert_eq!(store.queries().verify_audit().await.unwrap().first_broken, None, "the purge is audited, in the chain");
 }
 
 /// The audit chain verifies whatever the text of its entries (lengths are in bytes: "ø" is two), from the first
@@ -490,7 +491,7 @@ pub async fn the_audit_chain_verifies_with_any_text(store: Backend) {
     let code = SampleCode::parse("AAAA-BBBB-CCCF").unwrap();
     let tech = Principal { actor: "token:æøå".into(), ..technician() };
     store.create_sample(code, severe(), &tech, now()).await.unwrap();
-    let report = store.verify_audit().await.unwrap();
+    let report = store.queries().verify_audit().await.unwrap();
     assert!(report.entries >= 3, "{report:?}");
     assert_eq!(report.first_broken, None, "{report:?}");
 }
@@ -538,12 +539,12 @@ pub async fn registrations_arriving_together_are_answered_each_on_its_own(store:
             (Some("unknown service"), Err(StoreError::UnknownService(_))) => {}
             (Some("either"), Ok(_)) => {}
             (Some("either"), Err(_)) => {
-                assert!(store.sample(code).await.unwrap().is_none(), "a refused registration leaves nothing")
+                assert!(store.queries().sample(code).await.unwrap().is_none(), "a refused registration leaves nothing")
             }
             (expected, got) => panic!("{code}: expected {expected:?}, got {got:?}"),
         }
     }
-    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+    assert_eq!(store.queries().verify_audit().await.unwrap().first_broken, None);
 }
 
 #[cfg(test)]

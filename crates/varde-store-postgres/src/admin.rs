@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl varde_core::admin::Administration for Core<'_> {
+impl varde_store::port::Administration for Port<'_> {
     async fn insert_service(&self, service: &Service, at: Timestamp) -> Result<bool> {
         let inserted = execute(
             self.0,

@@ -143,7 +143,7 @@ async fn add_evidence(tx: &Tx<'_>, alert: i64, sample: i64, at: Timestamp) -> Re
     .await
 }
 
-/// Writes what `joining::plan` decided (see `varde_core::Transaction::write_joins`) in a few statements for the whole
+/// Writes what `joining::plan` decided (see `varde_store::port::Transaction::write_joins`) in a few statements for the whole
 /// group; what each joiner joined.
 pub(super) async fn write_joins(tx: &Tx<'_>, plan: &joining::Plan, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
     // The new drafts first: the rest refers to them by id.
@@ -379,7 +379,7 @@ pub(super) async fn move_stale(
     .collect()
 }
 
-/// Writes a merge of draft `from` into `merge.into` (see `varde_core::Transaction::write_merge`).
+/// Writes a merge of draft `from` into `merge.into` (see `varde_store::port::Transaction::write_merge`).
 pub(super) async fn write_merge(tx: &Tx<'_>, from: i64, merge: &merging::Merge, at: Timestamp) -> Result<()> {
     let m = &merge.into;
     execute(
@@ -478,7 +478,7 @@ pub(super) async fn write_change(
     Ok(())
 }
 
-impl varde_core::detect::Signals for super::Core<'_> {
+impl varde_store::port::Signals for super::Port<'_> {
     async fn insert_signal(&self, s: &varde_store::NewSignal, at: Timestamp) -> Result<bool> {
         let evidence = serde_json::to_string(&s.evidence).expect("ids serialise");
         let new = execute(
@@ -495,12 +495,12 @@ impl varde_core::detect::Signals for super::Core<'_> {
         events::signals(self.0, all).await
     }
 
-    async fn signal(&self, id: i64) -> Result<Option<varde_core::detect::StoredSignal>> {
+    async fn signal(&self, id: i64) -> Result<Option<varde_store::port::StoredSignal>> {
         let row = query_opt(self.0, "SELECT area, stream, status, evidence FROM signals WHERE id = $1", &[&id]).await?;
         row.map(|r| {
             let evidence: String = r.try_get(3)?;
             let evidence = serde_json::from_str(&evidence).map_err(|e| Error::corrupt(e.to_string()))?;
-            Ok(varde_core::detect::StoredSignal {
+            Ok(varde_store::port::StoredSignal {
                 area: r.try_get(0)?,
                 stream: r.try_get(1)?,
                 status: r.try_get(2)?,
@@ -556,7 +556,7 @@ impl varde_core::detect::Signals for super::Core<'_> {
     }
 }
 
-impl varde_core::warn::AlertPhotos for super::Core<'_> {
+impl varde_store::port::AlertPhotos for super::Port<'_> {
     async fn is_evidence(&self, alert: i64, sample: i64) -> Result<bool> {
         let sql = "SELECT EXISTS (SELECT 1 FROM alert_evidence WHERE alert_id = $1 AND sample_id = $2)";
         Ok(query_one(self.0, sql, &[&alert, &sample]).await?.try_get(0)?)
@@ -573,7 +573,7 @@ impl varde_core::warn::AlertPhotos for super::Core<'_> {
         &self,
         alert: i64,
         sample: i64,
-        p: &varde_core::warn::ChosenPhoto,
+        p: &varde_store::port::ChosenPhoto,
         at: Timestamp,
     ) -> Result<()> {
         execute(

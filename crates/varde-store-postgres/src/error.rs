@@ -1,11 +1,12 @@
-//! Errors inside the PostgreSQL backend: the store's own, or PostgreSQL's. Only [`StoreError`] leaves the crate, so
-//! the `Store` trait and everything above it know nothing of PostgreSQL.
+//! Errors inside the PostgreSQL backend: the store's own, or PostgreSQL's. Only [`StoreError`] reaches the
+//! application: the core sees this type only as the port's `Backend::Error`, and it becomes a [`StoreError`] when a
+//! write ends.
 
 use tokio_postgres::error::SqlState;
 use varde_store::StoreError;
 
 #[derive(Debug)]
-pub(crate) enum Error {
+pub enum Error {
     Store(StoreError),
     Sql(tokio_postgres::Error),
 }

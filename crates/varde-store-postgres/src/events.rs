@@ -14,7 +14,7 @@ tokio::task_local! {
     pub(super) static APPENDED: std::cell::Cell<i64>;
 }
 
-pub(super) use varde_core::NewEvent;
+pub(super) use varde_store::port::NewEvent;
 
 /// Appends events in order and announces each to every instance (`NOTIFY` is delivered when the transaction
 /// commits, and not at all if it rolls back), in one statement: events are appended under the writers' lock, and
@@ -325,7 +325,7 @@ pub(super) async fn tokens(tx: &Tx<'_>) -> Result<Vec<varde_store::TokenLine>> {
     .collect()
 }
 
-impl varde_core::detect::Indicators for super::Core<'_> {
+impl varde_store::port::Indicators for super::Port<'_> {
     async fn put_deaths(&self, year: i32, deaths: u32, note: Option<&str>, source: &str) -> Result<()> {
         execute(
             self.0,
@@ -373,7 +373,7 @@ impl varde_core::detect::Indicators for super::Core<'_> {
     }
 }
 
-impl varde_core::reach::Webhooks for super::Core<'_> {
+impl varde_store::port::Webhooks for super::Port<'_> {
     async fn insert_webhook(
         &self,
         url: &str,

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 use varde_domain::Tier;
-use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
+use varde_domain::alert::{Alert, AlertVersion};
 use varde_domain::assess::Assessor;
 use varde_domain::auth::{Principal, Role};
 use varde_domain::finding::Finding;
@@ -31,9 +31,9 @@ use varde_domain::sample::{NewAnalysis, NewSample, Status};
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{SampleCode, SubstanceRef};
 use varde_store::audit::{self, Entry};
+use varde_store::port::{Backend, GroupedRegistration, Turn};
 use varde_store::{
-    AlertFilter, AuditReport, Delivery, Event, NewToken, Store, StoreError, StoredSample, TokenGrant, WarningTimes,
-    Webhook,
+    AlertFilter, AuditReport, Event, NewToken, Queries, StoreError, StoredSample, TokenGrant, WarningTimes, Webhook,
 };
 
 mod admin;
@@ -47,15 +47,16 @@ mod spectra;
 mod subscribers;
 mod transaction;
 
-use error::{Error, Result};
+pub use error::Error;
+use error::Result;
 use samples::{insert_analysis, sample_id_of, update_status};
 
 pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-/// An open write transaction as the application core sees it (see `transaction.rs` and the ports each row module
-/// implements).
-struct Core<'a>(&'a Tx<'a>);
+/// An open write transaction as the application core writes through it: the port of `varde_store::port`,
+/// implemented in `transaction.rs` and next to the rows of each concern.
+pub struct Port<'a>(&'a Tx<'a>);
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
@@ -89,7 +90,6 @@ pub struct PostgresStore {
     pool: Pool,
     config: tokio_postgres::Config,
     schema: String,
-    assessor: Arc<Assessor>,
     events: tokio::sync::watch::Sender<i64>,
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// This instance's writers queue here before they take a connection: they would only wait for the writers' lock
@@ -102,8 +102,6 @@ pub struct PostgresStore {
     jobs_candidate: tokio::sync::Mutex<Option<(tokio_postgres::Client, tokio::sync::watch::Receiver<bool>)>>,
     /// The same for the subscribers' fan-out.
     fan_out_turn: tokio::sync::Mutex<()>,
-    /// How far this instance's fan-out has read (see `varde_core::reach::fan_out`).
-    fan_out_read: Mutex<Option<i64>>,
     /// The same for the rate limits' counters.
     limits: tokio::sync::Mutex<()>,
     /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
@@ -140,17 +138,12 @@ impl PostgresStore {
         };
         let (events, _) = tokio::sync::watch::channel(newest);
         let health = Arc::new(Mutex::new(None));
-        let committer = registrations::Committer {
-            pool: pool.clone(),
-            assessor: assessor.clone(),
-            events: events.clone(),
-            health: health.clone(),
-        };
+        let committer =
+            registrations::Committer { pool: pool.clone(), assessor, events: events.clone(), health: health.clone() };
         let store = PostgresStore {
             pool,
             config,
             schema,
-            assessor,
             events,
             listener: Mutex::new(None),
             writers: tokio::sync::Mutex::new(()),
@@ -158,7 +151,6 @@ impl PostgresStore {
             committer,
             limits: tokio::sync::Mutex::new(()),
             fan_out_turn: tokio::sync::Mutex::new(()),
-            fan_out_read: Default::default(),
             jobs_candidate: tokio::sync::Mutex::new(None),
             health,
         };
@@ -228,15 +220,6 @@ impl PostgresStore {
             Err(_) => {}
         }
         result.map_err(StoreError::from)
-    }
-
-    /// A write that may add events: the watch moves on as soon as it commits (the listener also hears it, and
-    /// every other instance's listener does).
-    async fn write_events<R: Send>(
-        &self,
-        f: impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send,
-    ) -> Result<R, StoreError> {
-        self.announcing(self.write(f)).await
     }
 
     /// Runs a write that may add events, then moves the watch to the newest it added.
@@ -498,16 +481,60 @@ fn to_service(r: &Row) -> Result<Service> {
     })
 }
 
-#[async_trait]
-impl Store for PostgresStore {
-    async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError> {
-        let actor = actor.to_owned();
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::admin::add_service(&Core(tx), &service, &actor, at).await })
-        })
-        .await
+impl Backend for PostgresStore {
+    type Error = Error;
+    type Tx<'t> = Port<'t>;
+
+    /// A write takes the writers' lock first ([`PostgresStore::write`]); the fan-out takes a lock of its own.
+    fn write<R, W>(&self, turn: Turn, work: W) -> impl Future<Output = Result<R, StoreError>> + Send
+    where
+        R: Send + 'static,
+        W: for<'t> FnOnce(&'t Port<'t>) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        let run = through_port(work);
+        async move {
+            match turn {
+                Turn::Writers => self.announcing(PostgresStore::write(self, run)).await,
+                Turn::FanOut => self.announcing(self.locked(&self.fan_out_turn, FAN_OUT_LOCK, run)).await,
+            }
+        }
     }
 
+    fn grouped_registration(&self) -> Option<&dyn GroupedRegistration> {
+        Some(self)
+    }
+}
+
+/// The core's `work` as a unit of work on an open transaction.
+fn through_port<R, W>(work: W) -> impl for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<R>> + Send
+where
+    R: Send + 'static,
+    W: for<'t> FnOnce(&'t Port<'t>) -> BoxFuture<'t, Result<R>> + Send + 'static,
+{
+    move |tx| {
+        Box::pin(async move {
+            let port = Port(tx);
+            work(&port).await
+        })
+    }
+}
+
+#[async_trait]
+impl GroupedRegistration for PostgresStore {
+    async fn register(
+        &self,
+        code: SampleCode,
+        sample: NewSample,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<StoredSample, StoreError> {
+        let registration = registrations::Registration { code, sample, actor: actor.clone(), at };
+        registrations::register(&self.groups, &self.committer, registration).await
+    }
+}
+
+#[async_trait]
+impl Queries for PostgresStore {
     async fn services(&self) -> Result<Vec<Service>, StoreError> {
         self.read(|tx| {
             Box::pin(async move {
@@ -537,12 +564,6 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
-        let actor = actor.to_owned();
-        self.write(move |tx| Box::pin(async move { varde_core::admin::add_token(&Core(tx), &token, &actor, at).await }))
-            .await
-    }
-
     async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
         self.read(move |tx| {
             Box::pin(async move {
@@ -563,48 +584,8 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn create_sample(
-        &self,
-        code: SampleCode,
-        sample: NewSample,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<StoredSample, StoreError> {
-        let registration = registrations::Registration { code, sample, actor: actor.clone(), at };
-        registrations::register(&self.groups, &self.committer, registration).await
-    }
-
-    async fn add_analysis(
-        &self,
-        code: SampleCode,
-        analysis: NewAnalysis,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<StoredSample, StoreError> {
-        let (assessor, actor) = (self.assessor.clone(), actor.clone());
-        self.write_events(move |tx| {
-            Box::pin(async move {
-                varde_core::check::add_analysis(&Core(tx), &assessor, code, &analysis, &actor.actor, at).await
-            })
-        })
-        .await
-    }
-
     async fn sample(&self, code: SampleCode) -> Result<Option<StoredSample>, StoreError> {
         self.read(move |tx| Box::pin(samples::load_stored(tx, code))).await
-    }
-
-    async fn sample_audited(
-        &self,
-        code: SampleCode,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Option<StoredSample>, StoreError> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::check::read_sample(&Core(tx), code, &actor.actor, at).await })
-        })
-        .await
     }
 
     async fn samples_of(
@@ -640,48 +621,6 @@ impl Store for PostgresStore {
         self.read(move |tx| Box::pin(alerts::versions(tx, id))).await
     }
 
-    async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::warn::read_evidence(&Core(tx), id, &actor.actor, at).await })
-        })
-        .await
-    }
-
-    async fn change_alert(
-        &self,
-        id: i64,
-        action: AlertAction,
-        edit: AlertEdit,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Alert, StoreError> {
-        let (assessor, actor) = (self.assessor.clone(), actor.clone());
-        self.write_events(move |tx| {
-            Box::pin(async move {
-                varde_core::warn::change_alert(&Core(tx), &assessor, id, action, &edit, &actor.actor, at).await
-            })
-        })
-        .await
-    }
-
-    async fn archive_stale_drafts(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::warn::archive_stale_drafts(&Core(tx), before, at).await })
-        })
-        .await
-    }
-
-    async fn merge_alerts(&self, from: i64, into: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
-        let (assessor, actor) = (self.assessor.clone(), actor.clone());
-        self.write_events(move |tx| {
-            Box::pin(
-                async move { varde_core::warn::merge_alerts(&Core(tx), &assessor, from, into, &actor.actor, at).await },
-            )
-        })
-        .await
-    }
-
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
         self.read(move |tx| Box::pin(events::after(tx, seq, limit))).await
     }
@@ -694,31 +633,8 @@ impl Store for PostgresStore {
         self.health.lock().expect("not poisoned").clone()
     }
 
-    async fn add_webhook(
-        &self,
-        url: &str,
-        secret: &str,
-        min_tier: Tier,
-        fylker: &[String],
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Webhook, StoreError> {
-        let (url, secret, fylker, actor) = (url.to_owned(), secret.to_owned(), fylker.to_vec(), actor.clone());
-        self.write(move |tx| {
-            Box::pin(async move {
-                varde_core::reach::add_webhook(&Core(tx), &url, &secret, min_tier, &fylker, &actor.actor, at).await
-            })
-        })
-        .await
-    }
-
     async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         self.read(|tx| Box::pin(events::webhooks(tx))).await
-    }
-
-    async fn record_delivery(&self, delivery: Delivery) -> Result<(), StoreError> {
-        self.write(move |tx| Box::pin(async move { varde_core::reach::record_delivery(&Core(tx), &delivery).await }))
-            .await
     }
 
     async fn skip_to(&self, webhook_id: i64, seq: i64) -> Result<(), StoreError> {
@@ -733,54 +649,8 @@ impl Store for PostgresStore {
         self.read(|tx| Box::pin(events::warning_times(tx))).await
     }
 
-    async fn record_signals(&self, signals: Vec<varde_store::NewSignal>, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |tx| Box::pin(async move { varde_core::detect::record_signals(&Core(tx), &signals, at).await }))
-            .await
-    }
-
-    async fn signals(
-        &self,
-        all: bool,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Vec<varde_store::Signal>, StoreError> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::detect::read_signals(&Core(tx), all, &actor.actor, at).await })
-        })
-        .await
-    }
-
-    async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
-        let (assessor, actor) = (self.assessor.clone(), actor.clone());
-        self.write_events(move |tx| {
-            Box::pin(
-                async move { varde_core::detect::draft_from_signal(&Core(tx), &assessor, id, &actor.actor, at).await },
-            )
-        })
-        .await
-    }
-
-    async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError> {
-        self.write(move |tx| Box::pin(async move { varde_core::detect::add_concern(&Core(tx), &report, at).await }))
-            .await
-    }
-
     async fn concern_times(&self) -> Result<Vec<(Timestamp, String)>, StoreError> {
         self.read(|tx| Box::pin(events::concern_times(tx))).await
-    }
-
-    async fn upsert_user_room_day(
-        &self,
-        day: varde_domain::indicator::UserRoomDay,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::detect::record_user_room_day(&Core(tx), &day, &actor.actor, at).await })
-        })
-        .await
     }
 
     async fn user_room_days(
@@ -791,15 +661,6 @@ impl Store for PostgresStore {
             Box::pin(async move { events::user_room_days(tx, service.as_ref().map(ServiceSlug::as_str)).await })
         })
         .await
-    }
-
-    async fn import_deaths(
-        &self,
-        rows: Vec<(i32, u32, Option<String>, String)>,
-        at: Timestamp,
-    ) -> Result<usize, StoreError> {
-        self.write(move |tx| Box::pin(async move { varde_core::detect::import_deaths(&Core(tx), &rows, at).await }))
-            .await
     }
 
     async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError> {
@@ -827,53 +688,6 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn add_user(
-        &self,
-        username: &str,
-        password_hash: &str,
-        role: Role,
-        service: Option<ServiceSlug>,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<i64, StoreError> {
-        let (username, password_hash, actor) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
-        self.write(move |tx| {
-            Box::pin(async move {
-                let service = service.as_ref();
-                varde_core::admin::add_user(&Core(tx), &username, &password_hash, role, service, &actor, at).await
-            })
-        })
-        .await
-    }
-
-    async fn set_intention(
-        &self,
-        code: SampleCode,
-        intention: varde_domain::feedback::Intention,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(
-                async move { varde_core::check::set_intention(&Core(tx), code, intention, &actor.actor, at).await },
-            )
-        })
-        .await
-    }
-
-    async fn record_outcome(
-        &self,
-        code: SampleCode,
-        outcome: varde_domain::feedback::Outcome,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::check::record_outcome(&Core(tx), code, &outcome, at).await })
-        })
-        .await
-    }
-
     async fn feedback(
         &self,
         code: SampleCode,
@@ -896,22 +710,6 @@ impl Store for PostgresStore {
                     None => Ok((None, None)),
                 }
             })
-        })
-        .await
-    }
-
-    async fn set_password(
-        &self,
-        username: &str,
-        password_hash: &str,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let (username, password_hash, actor) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
-        self.write(move |tx| {
-            Box::pin(
-                async move { varde_core::admin::set_password(&Core(tx), &username, &password_hash, &actor, at).await },
-            )
         })
         .await
     }
@@ -956,57 +754,6 @@ impl Store for PostgresStore {
 
     async fn tokens(&self) -> Result<Vec<varde_store::TokenLine>, StoreError> {
         self.read(|tx| Box::pin(events::tokens(tx))).await
-    }
-
-    async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
-        let actor = actor.to_owned();
-        self.write(move |tx| Box::pin(async move { varde_core::admin::revoke_token(&Core(tx), id, &actor, at).await }))
-            .await
-    }
-
-    async fn set_photo(
-        &self,
-        code: SampleCode,
-        jpeg: Vec<u8>,
-        size: (u32, u32),
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::check::set_photo(&Core(tx), code, &jpeg, size, &actor.actor, at).await })
-        })
-        .await
-    }
-
-    async fn choose_alert_photo(
-        &self,
-        alert: i64,
-        code: SampleCode,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(
-                async move { varde_core::warn::choose_alert_photo(&Core(tx), alert, code, &actor.actor, at).await },
-            )
-        })
-        .await
-    }
-
-    async fn acknowledge(
-        &self,
-        alert: i64,
-        service: &ServiceSlug,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let (service, actor) = (service.clone(), actor.clone());
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::warn::acknowledge(&Core(tx), alert, &service, &actor.actor, at).await })
-        })
-        .await
     }
 
     async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError> {
@@ -1075,11 +822,6 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<varde_store::Purged, StoreError> {
-        self.write(move |tx| Box::pin(async move { varde_core::retention::purge_before(&Core(tx), before, at).await }))
-            .await
-    }
-
     async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(move |tx| {
             Box::pin(async move {
@@ -1092,21 +834,6 @@ impl Store for PostgresStore {
                 .map(|r| Ok(r.try_get(0)?))
                 .transpose()
             })
-        })
-        .await
-    }
-
-    async fn add_reference_spectrum(
-        &self,
-        spectrum: varde_store::NewReferenceSpectrum,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<i64, StoreError> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(
-                async move { varde_core::check::add_reference_spectrum(&Core(tx), &spectrum, &actor.actor, at).await },
-            )
         })
         .await
     }
@@ -1124,40 +851,8 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn attach_spectrum(
-        &self,
-        code: SampleCode,
-        spectrum: varde_store::NewAnalysisSpectrum,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<i64, StoreError> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(
-                async move { varde_core::check::attach_spectrum(&Core(tx), code, &spectrum, &actor.actor, at).await },
-            )
-        })
-        .await
-    }
-
     async fn spectra_of(&self, code: SampleCode) -> Result<Vec<varde_store::AnalysisSpectrum>, StoreError> {
         self.read(move |tx| Box::pin(spectra::of_sample(tx, code))).await
-    }
-
-    async fn request_subscription(
-        &self,
-        new: varde_store::NewSubscriber,
-        at: Timestamp,
-    ) -> Result<(varde_store::Subscriber, varde_store::Requested), StoreError> {
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::reach::request_subscription(&Core(tx), &new, at).await })
-        })
-        .await
-    }
-
-    async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<varde_store::Subscriber, StoreError> {
-        self.write(move |tx| Box::pin(async move { varde_core::reach::confirm_subscription(&Core(tx), id, at).await }))
-            .await
     }
 
     async fn subscriber(&self, id: i64) -> Result<Option<varde_store::Subscriber>, StoreError> {
@@ -1166,32 +861,6 @@ impl Store for PostgresStore {
 
     async fn pending_messages(&self, id: i64) -> Result<u64, StoreError> {
         self.read(move |tx| Box::pin(subscribers::pending(tx, id))).await
-    }
-
-    async fn delete_subscriber(&self, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError> {
-        let why = why.to_owned();
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::reach::delete_subscriber(&Core(tx), id, &why, at).await })
-        })
-        .await
-    }
-
-    async fn purge_unconfirmed(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |tx| Box::pin(async move { varde_core::reach::purge_unconfirmed(&Core(tx), before, at).await }))
-            .await
-    }
-
-    async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
-        // Under a lock of its own: most events are not for subscribers, and the cursor moves past them without
-        // waiting for the writers (it takes their lock too when it has messages to queue).
-        let read = *self.fan_out_read.lock().expect("not poisoned");
-        let out = self
-            .locked(&self.fan_out_turn, FAN_OUT_LOCK, move |tx| {
-                Box::pin(async move { varde_core::reach::fan_out(&Core(tx), at, read).await })
-            })
-            .await?;
-        *self.fan_out_read.lock().expect("not poisoned") = Some(out.read);
-        Ok((out.queued, out.more))
     }
 
     async fn due_messages(
@@ -1204,47 +873,12 @@ impl Store for PostgresStore {
         self.write(move |tx| Box::pin(subscribers::due(tx, channel, now, limit))).await
     }
 
-    async fn settle_messages(
-        &self,
-        outcomes: Vec<(i64, varde_store::Handover)>,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::reach::settle_messages(&Core(tx), &outcomes, at).await })
-        })
-        .await
-    }
-
-    async fn set_service_contact(
-        &self,
-        service: &ServiceSlug,
-        email: Option<String>,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let (service, actor) = (service.clone(), actor.to_owned());
-        self.write(move |tx| {
-            Box::pin(async move {
-                varde_core::admin::set_service_contact(&Core(tx), &service, email.as_deref(), &actor, at).await
-            })
-        })
-        .await
-    }
-
     async fn service_contacts(&self) -> Result<Vec<varde_store::ServiceContact>, StoreError> {
         self.read(|tx| Box::pin(subscribers::contacts(tx))).await
     }
 
     async fn escalations(&self, alert: i64) -> Result<Vec<ServiceSlug>, StoreError> {
         self.read(move |tx| Box::pin(subscribers::escalations(tx, alert))).await
-    }
-
-    async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {
-        let service = service.clone();
-        self.write(move |tx| {
-            Box::pin(async move { varde_core::warn::record_escalation(&Core(tx), alert, &service, at).await })
-        })
-        .await
     }
 
     async fn attempt(

@@ -216,7 +216,7 @@ impl Committer {
                 append_audit_all(&tx, &entries),
                 events::append_all(&tx, &events),
                 query(&tx, "SELECT bump_figure_week(received) FROM unnest($1::bigint[]) AS received", &[&weeks]),
-                varde_core::check::join(&super::Core(&tx), &self.assessor, &joiners),
+                varde_store::port::join(&super::Port(&tx), &self.assessor, &joiners),
             )
             .await?;
             joined.into_iter()

@@ -69,7 +69,7 @@ pub(super) async fn of_sample(tx: &Tx<'_>, code: SampleCode) -> Result<Vec<Analy
     .collect()
 }
 
-impl varde_core::check::Attachments for super::Core<'_> {
+impl varde_store::port::Attachments for super::Port<'_> {
     async fn put_photo(&self, sample: i64, jpeg: &[u8], size: (u32, u32), at: Timestamp) -> Result<()> {
         execute(
             self.0,

@@ -116,7 +116,7 @@ pub(super) async fn escalations(tx: &Tx<'_>, alert: i64) -> Result<Vec<ServiceSl
     .collect()
 }
 
-impl varde_core::reach::Reach for super::Core<'_> {
+impl varde_store::port::Reach for super::Port<'_> {
     async fn subscriber_with(&self, channel: Channel, address: &str) -> Result<Option<(i64, bool)>> {
         let sql = "SELECT id, confirmed_ms FROM subscribers WHERE channel = $1 AND address = $2";
         query_opt(self.0, sql, &[&channel.as_str(), &address])

@@ -1,18 +1,18 @@
 //! How the PostgreSQL store serves the application core: a write transaction (holding the writers' lock; the fan-out
-//! holds one of its own, see `Reach::confirmed_subscribers`) as a [`varde_core::Transaction`], row by row. Each
+//! holds one of its own, see `Reach::confirmed_subscribers`) as a [`varde_store::port::Transaction`], row by row. Each
 //! method is one statement, a round trip. The ports of single concerns are implemented next to their rows
 //! (`alerts.rs`, `events.rs`, `subscribers.rs`, …).
 
 use super::*;
-use varde_core::NewEvent;
 use varde_domain::alert::{AlertStatus, Change};
 use varde_domain::feedback::Intention;
 use varde_domain::joining::{Joinable, Plan};
 use varde_domain::merging::{Merge, Together};
 use varde_domain::sample::Sample;
 use varde_store::AlertRef;
+use varde_store::port::NewEvent;
 
-impl varde_core::Transaction for Core<'_> {
+impl varde_store::port::Transaction for Port<'_> {
     type Error = Error;
 
     async fn service_id(&self, slug: &str) -> Result<i64> {
@@ -138,7 +138,24 @@ impl varde_core::Transaction for Core<'_> {
     }
 }
 
-impl varde_core::retention::Retention for Core<'_> {
+/// PostgreSQL registers samples in groups ([`Backend::grouped_registration`] answers for it, so the core never
+/// registers through this port here): one sample's row alone is refused rather than stored without its group's
+/// decisions.
+impl varde_store::port::Registration for Port<'_> {
+    async fn insert_sample(
+        &self,
+        _code: SampleCode,
+        _sample: &NewSample,
+        _status: varde_domain::sample::Status,
+        _at: Timestamp,
+    ) -> Result<i64> {
+        Err(Error::Store(StoreError::Internal(
+            "PostgreSQL registers samples in groups; nothing registers them here one at a time".into(),
+        )))
+    }
+}
+
+impl varde_store::port::Retention for Port<'_> {
     async fn purge(&self, before: Timestamp) -> Result<varde_store::Purged> {
         let cutoff = ms(before);
         let photos = execute(
@@ -161,7 +178,7 @@ impl varde_core::retention::Retention for Core<'_> {
     }
 }
 
-impl varde_core::check::Feedback for Core<'_> {
+impl varde_store::port::Feedback for Port<'_> {
     async fn store_intention(&self, sample: i64, intention: Intention, at: Timestamp) -> Result<()> {
         execute(
             self.0,
@@ -188,7 +205,7 @@ impl varde_core::check::Feedback for Core<'_> {
     }
 }
 
-impl varde_core::warn::Acknowledgements for Core<'_> {
+impl varde_store::port::Acknowledgements for Port<'_> {
     async fn insert_acknowledgement(&self, alert: i64, service: i64, actor: &str, at: Timestamp) -> Result<bool> {
         let added = execute(
             self.0,

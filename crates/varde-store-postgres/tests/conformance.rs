@@ -3,6 +3,7 @@
 //! `scripts/test` works on a machine without PostgreSQL).
 
 use std::sync::Arc;
+use varde_core::Core;
 use varde_store_conformance as check;
 use varde_store_postgres::PostgresStore;
 
@@ -12,7 +13,8 @@ async fn fresh(name: &str) -> Option<(check::Backend, ())> {
     let schema = format!("varde_test_{:08x}_{}", rand::random::<u32>(), &name[..name.len().min(30)]);
     let url = varde_store_postgres::create_schema(&url, &schema).await.expect("PostgreSQL at VARDE_TEST_POSTGRES");
     let assessor = Arc::new(varde_domain::assess::Assessor::new(varde_domain::Catalogue::builtin().unwrap()).unwrap());
-    let store: check::Backend = Arc::new(PostgresStore::open(&url, assessor).await.unwrap());
+    let store: check::Backend =
+        Arc::new(Core::new(PostgresStore::open(&url, assessor.clone()).await.unwrap(), assessor));
     check::prepare(&store).await;
     Some((store, ()))
 }

@@ -3,7 +3,8 @@
 //! `VARDE_TEST_POSTGRES` names (`.ci/run` sets it); without it these tests pass without running.
 
 use std::sync::Arc;
-use varde_store::Store;
+use varde_core::Core;
+use varde_store::Queries;
 use varde_store_postgres::PostgresStore;
 
 async fn fresh_schema(name: &str) -> Option<String> {
@@ -102,7 +103,7 @@ async fn severe_samples_through_four_instances_make_one_draft() {
     let Some(url) = fresh_schema("one_draft").await else { return };
     let mut stores: Vec<varde_store_conformance::Backend> = Vec::new();
     for _ in 0..4 {
-        stores.push(Arc::new(PostgresStore::open(&url, assessor()).await.unwrap()));
+        stores.push(Arc::new(Core::new(PostgresStore::open(&url, assessor()).await.unwrap(), assessor())));
     }
     varde_store_conformance::prepare(&stores[0]).await;
     varde_store_conformance::severe_samples_through_several_instances_make_one_draft(&stores).await;

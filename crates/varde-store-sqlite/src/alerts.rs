@@ -179,7 +179,7 @@ fn content_json(c: &AlertContent) -> String {
     serde_json::to_string(c).expect("plain data serialises")
 }
 
-/// Writes what `joining::plan` decided (see `varde_core::Transaction::write_joins`); what each joiner joined.
+/// Writes what `joining::plan` decided (see `varde_store::port::Transaction::write_joins`); what each joiner joined.
 pub(super) fn write_joins(conn: &Connection, plan: &joining::Plan, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
     // The new drafts first: the rest refers to them by id.
     let mut ids = Vec::with_capacity(plan.drafted.len());
@@ -236,7 +236,7 @@ pub(super) fn write_joins(conn: &Connection, plan: &joining::Plan, joiners: &[Jo
     for (n, d) in plan.drafted.iter().enumerate() {
         super::events::append(
             conn,
-            &varde_core::NewEvent {
+            &varde_store::port::NewEvent {
                 at: d.at,
                 kind: "alert.drafted",
                 public: false,
@@ -347,7 +347,7 @@ pub(super) fn move_stale(
         .collect::<Result<_, _>>()?)
 }
 
-/// Writes a merge of draft `from` into `merge.into` (see `varde_core::Transaction::write_merge`).
+/// Writes a merge of draft `from` into `merge.into` (see `varde_store::port::Transaction::write_merge`).
 pub(super) fn write_merge(conn: &Connection, from: i64, merge: &merging::Merge, at: Timestamp) -> Result<()> {
     let m = &merge.into;
     conn.prepare_cached(
@@ -421,10 +421,10 @@ pub(super) fn write_change(
     Ok(())
 }
 
-impl varde_core::detect::Signals for super::Tx<'_> {
+impl varde_store::port::Signals for super::Tx<'_> {
     async fn insert_signal(&self, s: &varde_store::NewSignal, at: Timestamp) -> Result<bool> {
         let new = self
-            .0
+            .conn()
             .prepare_cached(
                 "INSERT INTO signals (computed_ms, stream, area, week, method, observed, expected, upperbound, evidence)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (stream, area, week) DO NOTHING",
@@ -444,31 +444,32 @@ impl varde_core::detect::Signals for super::Tx<'_> {
     }
 
     async fn signal_list(&self, all: bool) -> Result<Vec<varde_store::Signal>> {
-        super::events::signals(self.0, all)
+        super::events::signals(&self.conn(), all)
     }
 
-    async fn signal(&self, id: i64) -> Result<Option<varde_core::detect::StoredSignal>> {
+    async fn signal(&self, id: i64) -> Result<Option<varde_store::port::StoredSignal>> {
         let row: Option<(String, String, String, String)> = self
-            .0
+            .conn()
             .prepare_cached("SELECT area, stream, status, evidence FROM signals WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
         row.map(|(area, stream, status, evidence)| {
             let evidence = serde_json::from_str(&evidence).map_err(|e| Error::corrupt(e.to_string()))?;
-            Ok(varde_core::detect::StoredSignal { area, stream, status, evidence })
+            Ok(varde_store::port::StoredSignal { area, stream, status, evidence })
         })
         .transpose()
     }
 
     async fn evidence(&self, samples: &[i64]) -> Result<Vec<(Sample, Vec<Finding>)>> {
-        let mut code = self.0.prepare_cached("SELECT code FROM samples WHERE id = ?1")?;
+        let conn = self.conn();
+        let mut code = conn.prepare_cached("SELECT code FROM samples WHERE id = ?1")?;
         samples
             .iter()
             .map(|id| {
                 let text: String =
                     code.query_row([id], |r| r.get(0)).optional()?.ok_or(Error::Store(StoreError::UnknownSample))?;
                 let code = SampleCode::parse(&text).map_err(|_| corrupt("sample code", &text))?;
-                let s = load_stored(self.0, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
+                let s = load_stored(&conn, code)?.ok_or(Error::Store(StoreError::UnknownSample))?;
                 Ok((s.sample, s.findings))
             })
             .collect()
@@ -481,7 +482,7 @@ impl varde_core::detect::Signals for super::Tx<'_> {
         draft: &varde_store::decisions::SignalDraft,
         at: Timestamp,
     ) -> Result<i64> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO alerts (status, tier, product_key, fylke, content, created_ms, updated_ms, first_evidence_ms, last_evidence_ms)
                  VALUES ('draft', ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
@@ -495,11 +496,12 @@ impl varde_core::detect::Signals for super::Tx<'_> {
                 ms(draft.first),
                 ms(draft.last)
             ])?;
-        Ok(self.0.last_insert_rowid())
+        Ok(self.conn().last_insert_rowid())
     }
 
     async fn add_evidence(&self, alert: i64, samples: &[i64], at: Timestamp) -> Result<()> {
-        let mut add = self.0.prepare_cached(
+        let conn = self.conn();
+        let mut add = conn.prepare_cached(
             "INSERT OR IGNORE INTO alert_evidence (alert_id, sample_id, added_ms, received_ms)
              SELECT ?1, ?2, ?3, received_ms FROM samples WHERE id = ?2",
         )?;
@@ -510,24 +512,24 @@ impl varde_core::detect::Signals for super::Tx<'_> {
     }
 
     async fn mark_drafted(&self, id: i64, alert: i64) -> Result<()> {
-        self.0
+        self.conn()
             .prepare_cached("UPDATE signals SET status = 'drafted', alert_id = ?2 WHERE id = ?1")?
             .execute(params![id, alert])?;
         Ok(())
     }
 }
 
-impl varde_core::warn::AlertPhotos for super::Tx<'_> {
+impl varde_store::port::AlertPhotos for super::Tx<'_> {
     async fn is_evidence(&self, alert: i64, sample: i64) -> Result<bool> {
         Ok(self
-            .0
+            .conn()
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM alert_evidence WHERE alert_id = ?1 AND sample_id = ?2)")?
             .query_row(params![alert, sample], |r| r.get(0))?)
     }
 
     async fn sample_photo(&self, sample: i64) -> Result<Option<(Vec<u8>, u32, u32)>> {
         Ok(self
-            .0
+            .conn()
             .prepare_cached("SELECT jpeg, width, height FROM photos WHERE sample_id = ?1")?
             .query_row([sample], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?)
@@ -537,10 +539,10 @@ impl varde_core::warn::AlertPhotos for super::Tx<'_> {
         &self,
         alert: i64,
         sample: i64,
-        p: &varde_core::warn::ChosenPhoto,
+        p: &varde_store::port::ChosenPhoto,
         at: Timestamp,
     ) -> Result<()> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO alert_photos (alert_id, sample_id, jpeg, width, height, sha1, chosen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (alert_id) DO UPDATE SET sample_id = excluded.sample_id, jpeg = excluded.jpeg, width = excluded.width,

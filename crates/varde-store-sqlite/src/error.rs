@@ -1,10 +1,10 @@
-//! Errors inside the SQLite backend: the store's own, or SQLite's. Only [`StoreError`] leaves the crate, so the
-//! `Store` trait and everything above it know nothing of SQLite.
+//! Errors inside the SQLite backend: the store's own, or SQLite's. Only [`StoreError`] reaches the application: the
+//! core sees this type only as the port's `Backend::Error`, and it becomes a [`StoreError`] when a write ends.
 
 use varde_store::StoreError;
 
 #[derive(Debug)]
-pub(crate) enum Error {
+pub enum Error {
     Store(StoreError),
     Sql(rusqlite::Error),
 }

@@ -9,7 +9,7 @@ pub(super) fn newest(conn: &Connection) -> Result<i64> {
 }
 
 /// Appends an event (announced once the writer's transaction commits, see `writer_loop`).
-pub(super) fn append(conn: &Connection, e: &varde_core::NewEvent) -> Result<()> {
+pub(super) fn append(conn: &Connection, e: &varde_store::port::NewEvent) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO events (at_ms, kind, public, tier, fylker, alert_id, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
@@ -314,9 +314,9 @@ pub(super) fn tokens(conn: &Connection) -> Result<Vec<varde_store::TokenLine>> {
         .collect()
 }
 
-impl varde_core::detect::Indicators for super::Tx<'_> {
+impl varde_store::port::Indicators for super::Tx<'_> {
     async fn put_deaths(&self, year: i32, deaths: u32, note: Option<&str>, source: &str) -> Result<()> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO deaths (year, deaths, note, source) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (year) DO UPDATE SET deaths = excluded.deaths, note = excluded.note, source = excluded.source",
@@ -326,24 +326,24 @@ impl varde_core::detect::Indicators for super::Tx<'_> {
     }
 
     async fn insert_concern(&self, r: &varde_domain::indicator::NewConcern, at: Timestamp) -> Result<i64> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO concern_reports (received_ms, kommune, fylke, happened, believed, looked_like)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![ms(at), r.kommune, r.fylke, r.happened, r.believed, r.looked_like])?;
-        Ok(self.0.last_insert_rowid())
+        Ok(self.conn().last_insert_rowid())
     }
 
     async fn has_user_room_day(&self, service: i64, day: &str) -> Result<bool> {
         Ok(self
-            .0
+            .conn()
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM user_room_days WHERE service_id = ?1 AND day = ?2)")?
             .query_row(params![service, day], |r| r.get(0))?)
     }
 
     async fn put_user_room_day(&self, service: i64, d: &varde_domain::indicator::UserRoomDay) -> Result<()> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO user_room_days (service_id, day, visits, overdoses, naloxone, referrals) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (service_id, day) DO UPDATE SET visits = excluded.visits, overdoses = excluded.overdoses,
@@ -354,7 +354,7 @@ impl varde_core::detect::Indicators for super::Tx<'_> {
     }
 }
 
-impl varde_core::reach::Webhooks for super::Tx<'_> {
+impl varde_store::port::Webhooks for super::Tx<'_> {
     async fn insert_webhook(
         &self,
         url: &str,
@@ -365,16 +365,16 @@ impl varde_core::reach::Webhooks for super::Tx<'_> {
         at: Timestamp,
     ) -> Result<i64> {
         let fylker = serde_json::to_string(fylker).expect("strings serialise");
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO webhooks (url, secret, min_tier, fylker, cursor, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![url, secret, min_tier.as_str(), fylker, cursor, ms(at)])?;
-        Ok(self.0.last_insert_rowid())
+        Ok(self.conn().last_insert_rowid())
     }
 
     async fn insert_delivery(&self, d: &Delivery) -> Result<()> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO deliveries (webhook_id, event_seq, attempt, at_ms, ok, status, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
@@ -383,6 +383,6 @@ impl varde_core::reach::Webhooks for super::Tx<'_> {
     }
 
     async fn advance_webhook(&self, id: i64, seq: i64) -> Result<()> {
-        skip_to(self.0, id, seq)
+        skip_to(&self.conn(), id, seq)
     }
 }

@@ -10,14 +10,14 @@
 #![allow(clippy::type_complexity)]
 
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
 use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use varde_domain::Tier;
-use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertVersion};
-use varde_domain::assess::Assessor;
-use varde_domain::auth::{Principal, Role};
+use varde_domain::alert::{Alert, AlertVersion};
+use varde_domain::auth::Role;
 use varde_domain::joining::Joiner;
 use varde_domain::method::Method;
 use varde_domain::sample::{
@@ -27,9 +27,9 @@ use varde_domain::sample::{
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{SampleCode, SubstanceRef};
 use varde_store::audit::{self, Entry};
+use varde_store::port::{Backend, Turn};
 use varde_store::{
-    AlertFilter, AuditReport, Delivery, Event, NewToken, Store, StoreError, StoredSample, TokenGrant, WarningTimes,
-    Webhook,
+    AlertFilter, AuditReport, Event, NewToken, Queries, StoreError, StoredSample, TokenGrant, WarningTimes, Webhook,
 };
 
 mod admin;
@@ -42,19 +42,29 @@ mod spectra;
 mod subscribers;
 mod transaction;
 
-use error::{Error, Result};
+pub use error::Error;
+use error::Result;
 use samples::{insert_analysis, sample_id_of, update_status};
 
-/// The writer's connection inside a transaction, as the application core sees it (see `transaction.rs` and the
-/// ports each row module implements).
-struct Tx<'c>(&'c Connection);
+/// The writer's connection inside a transaction, as the application core writes through it (the port of
+/// `varde_store::port`, implemented in `transaction.rs` and next to the rows of each concern).
+///
+/// The port asks for a transaction that can be shared between threads, as PostgreSQL's is; SQLite's connection
+/// cannot, so each read or write locks it. The lock is never contended: only the writer thread ever takes it.
+pub struct Tx<'c>(&'c Mutex<Connection>);
 
-/// Runs one of the core's use cases on the writer thread. Every read and write of [`Tx`] is done before its future
-/// is first polled, so the use case finishes in one poll; nothing here ever waits.
-fn now<R>(use_case: impl std::future::Future<Output = R>) -> R {
+impl Tx<'_> {
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.0.lock().expect("not poisoned")
+    }
+}
+
+/// Runs a unit of work of the core on the writer thread. Every read and write of [`Tx`] is done before its future
+/// is first polled, so the work finishes in one poll; nothing here ever waits.
+fn now<R>(work: impl std::future::Future<Output = R>) -> R {
     use std::task::{Context, Poll, Waker};
-    let mut use_case = std::pin::pin!(use_case);
-    match use_case.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    let mut work = std::pin::pin!(work);
+    match work.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(done) => done,
         Poll::Pending => unreachable!("SQLite's reads and writes return at once"),
     }
@@ -89,19 +99,16 @@ const MAX_IDLE_READERS: usize = 64;
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A request's work in the writer's transaction: its answer once the commit is known, and how it went
 /// (`Ok(())`, or the reason the storage failed it, or `Err(None)` when it failed for its own sake).
-type Job = Box<dyn FnOnce(&Connection) -> (Deliver, Result<(), Option<String>>) + Send>;
+type Job = Box<dyn FnOnce(&Mutex<Connection>) -> (Deliver, Result<(), Option<String>>) + Send>;
 
 pub struct SqliteStore {
     path: PathBuf,
-    assessor: Arc<Assessor>,
     events: tokio::sync::watch::Sender<i64>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     /// Why the last write failed for the storage's sake; cleared by the next commit that succeeds.
     health: Health,
-    /// How far the fan-out has read (see `varde_core::reach::fan_out`).
-    fan_out_read: Mutex<Option<i64>>,
 }
 
 /// Shared between the store and its writer thread.
@@ -173,8 +180,7 @@ fn open_connection(path: &Path) -> Result<Connection> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies any pending migrations.
-    /// The assessor judges samples inside the write transaction that stores them.
-    pub fn open(path: impl AsRef<Path>, assessor: Arc<Assessor>) -> Result<SqliteStore, StoreError> {
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut conn = open_connection(&path)?;
         migrate(&mut conn)?;
@@ -190,13 +196,11 @@ impl SqliteStore {
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             path,
-            assessor,
             events,
             jobs: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
             health,
-            fan_out_read: Mutex::new(None),
         })
     }
 
@@ -214,8 +218,16 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
     ) -> Result<R, StoreError> {
+        self.in_writer(move |conn| f(&conn.lock().expect("not poisoned"))).await
+    }
+
+    /// Runs `f` on the writer thread in its current transaction, inside its own savepoint (see [`SqliteStore::write`]).
+    async fn in_writer<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Mutex<Connection>) -> Result<R> + Send + 'static,
+    ) -> Result<R, StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |conn: &Connection| {
+        let job: Job = Box::new(move |conn: &Mutex<Connection>| {
             let result = in_savepoint(conn, f).map_err(StoreError::from);
             let outcome = match &result {
                 Ok(_) => Ok(()),
@@ -261,9 +273,10 @@ impl Drop for SqliteStore {
     }
 }
 
-fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-    conn.prepare_cached("SAVEPOINT job")?.execute([])?;
-    let result = f(conn);
+fn in_savepoint<R>(shared: &Mutex<Connection>, f: impl FnOnce(&Mutex<Connection>) -> Result<R>) -> Result<R> {
+    shared.lock().expect("not poisoned").prepare_cached("SAVEPOINT job")?.execute([])?;
+    let result = f(shared);
+    let conn = shared.lock().expect("not poisoned");
     let end = || -> rusqlite::Result<()> {
         if result.is_err() {
             conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
@@ -278,6 +291,8 @@ fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) 
 }
 
 fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync::watch::Sender<i64>, health: Health) {
+    let shared = Mutex::new(conn);
+    let lock = || shared.lock().expect("not poisoned");
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -286,14 +301,15 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync:
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = lock().execute_batch("BEGIN IMMEDIATE") {
             // Run nothing: each caller hears the store is unavailable (its job is dropped unrun).
             set_health(&health, Some(format!("cannot begin a transaction: {e}")));
             drop(batch);
             continue;
         }
         let (deliveries, outcomes): (Vec<Deliver>, Vec<Result<(), Option<String>>>) =
-            batch.into_iter().map(|job| job(&conn)).unzip();
+            batch.into_iter().map(|job| job(&shared)).unzip();
+        let conn = lock();
         let commit = conn.execute_batch("COMMIT");
         if commit.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
@@ -313,6 +329,7 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>, events: tokio::sync:
         if let Ok(newest) = events::newest(&conn) {
             events.send_if_modified(|seq| std::mem::replace(seq, newest) != newest);
         }
+        drop(conn);
         for deliver in deliveries {
             deliver(match &failure {
                 None => Ok(()),
@@ -403,13 +420,22 @@ fn to_service((slug, name, kind, kommune, fylke): (String, String, String, Strin
     })
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError> {
-        let actor = actor.to_owned();
-        self.write(move |conn| now(varde_core::admin::add_service(&Tx(conn), &service, &actor, at))).await
-    }
+impl Backend for SqliteStore {
+    type Error = Error;
+    type Tx<'t> = Tx<'t>;
 
+    /// Every write is the writer thread's, whatever its turn: the core's work runs there like any other, in one poll.
+    fn write<R, W>(&self, _turn: Turn, work: W) -> impl Future<Output = Result<R, StoreError>> + Send
+    where
+        R: Send + 'static,
+        W: for<'t> FnOnce(&'t Tx<'t>) -> BoxFuture<'t, Result<R, Error>> + Send + 'static,
+    {
+        self.in_writer(move |conn| now(work(&Tx(conn))))
+    }
+}
+
+#[async_trait]
+impl Queries for SqliteStore {
     async fn services(&self) -> Result<Vec<Service>, StoreError> {
         self.read(|conn| {
             let mut stmt =
@@ -429,11 +455,6 @@ impl Store for SqliteStore {
             row.map(to_service).transpose()
         })
         .await
-    }
-
-    async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
-        let actor = actor.to_owned();
-        self.write(move |conn| now(varde_core::admin::add_token(&Tx(conn), &token, &actor, at))).await
     }
 
     async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
@@ -459,43 +480,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_sample(
-        &self,
-        code: SampleCode,
-        sample: NewSample,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<StoredSample, StoreError> {
-        let actor = actor.actor.clone();
-        let assessor = self.assessor.clone();
-        self.write(move |conn| now(varde_core::check::register(&Tx(conn), &assessor, code, sample, &actor, at))).await
-    }
-
-    async fn add_analysis(
-        &self,
-        code: SampleCode,
-        analysis: NewAnalysis,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<StoredSample, StoreError> {
-        let actor = actor.actor.clone();
-        let assessor = self.assessor.clone();
-        self.write(move |conn| now(varde_core::check::add_analysis(&Tx(conn), &assessor, code, &analysis, &actor, at)))
-            .await
-    }
-
     async fn sample(&self, code: SampleCode) -> Result<Option<StoredSample>, StoreError> {
         self.read(move |conn| samples::load_stored(conn, code)).await
-    }
-
-    async fn sample_audited(
-        &self,
-        code: SampleCode,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Option<StoredSample>, StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |conn| now(varde_core::check::read_sample(&Tx(conn), code, &actor, at))).await
     }
 
     async fn samples_of(
@@ -524,35 +510,6 @@ impl Store for SqliteStore {
         self.read(move |conn| alerts::versions(conn, id)).await
     }
 
-    async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |conn| now(varde_core::warn::read_evidence(&Tx(conn), id, &actor, at))).await
-    }
-
-    async fn change_alert(
-        &self,
-        id: i64,
-        action: AlertAction,
-        edit: AlertEdit,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Alert, StoreError> {
-        let actor = actor.actor.clone();
-        let assessor = self.assessor.clone();
-        self.write(move |conn| now(varde_core::warn::change_alert(&Tx(conn), &assessor, id, action, &edit, &actor, at)))
-            .await
-    }
-
-    async fn archive_stale_drafts(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |conn| now(varde_core::warn::archive_stale_drafts(&Tx(conn), before, at))).await
-    }
-
-    async fn merge_alerts(&self, from: i64, into: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
-        let actor = actor.actor.clone();
-        let assessor = self.assessor.clone();
-        self.write(move |conn| now(varde_core::warn::merge_alerts(&Tx(conn), &assessor, from, into, &actor, at))).await
-    }
-
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
         self.read(move |conn| events::after(conn, seq, limit)).await
     }
@@ -565,28 +522,8 @@ impl Store for SqliteStore {
         self.health.lock().expect("not poisoned").clone()
     }
 
-    async fn add_webhook(
-        &self,
-        url: &str,
-        secret: &str,
-        min_tier: Tier,
-        fylker: &[String],
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Webhook, StoreError> {
-        let (url, secret, fylker, actor) = (url.to_owned(), secret.to_owned(), fylker.to_vec(), actor.actor.clone());
-        self.write(move |conn| {
-            now(varde_core::reach::add_webhook(&Tx(conn), &url, &secret, min_tier, &fylker, &actor, at))
-        })
-        .await
-    }
-
     async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         self.read(events::webhooks).await
-    }
-
-    async fn record_delivery(&self, delivery: Delivery) -> Result<(), StoreError> {
-        self.write(move |conn| now(varde_core::reach::record_delivery(&Tx(conn), &delivery))).await
     }
 
     async fn skip_to(&self, webhook_id: i64, seq: i64) -> Result<(), StoreError> {
@@ -601,42 +538,8 @@ impl Store for SqliteStore {
         self.read(events::warning_times).await
     }
 
-    async fn record_signals(&self, signals: Vec<varde_store::NewSignal>, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |conn| now(varde_core::detect::record_signals(&Tx(conn), &signals, at))).await
-    }
-
-    async fn signals(
-        &self,
-        all: bool,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Vec<varde_store::Signal>, StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |conn| now(varde_core::detect::read_signals(&Tx(conn), all, &actor, at))).await
-    }
-
-    async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError> {
-        let actor = actor.actor.clone();
-        let assessor = self.assessor.clone();
-        self.write(move |conn| now(varde_core::detect::draft_from_signal(&Tx(conn), &assessor, id, &actor, at))).await
-    }
-
-    async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError> {
-        self.write(move |conn| now(varde_core::detect::add_concern(&Tx(conn), &report, at))).await
-    }
-
     async fn concern_times(&self) -> Result<Vec<(Timestamp, String)>, StoreError> {
         self.read(events::concern_times).await
-    }
-
-    async fn upsert_user_room_day(
-        &self,
-        day: varde_domain::indicator::UserRoomDay,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |conn| now(varde_core::detect::record_user_room_day(&Tx(conn), &day, &actor, at))).await
     }
 
     async fn user_room_days(
@@ -644,14 +547,6 @@ impl Store for SqliteStore {
         service: Option<ServiceSlug>,
     ) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>, StoreError> {
         self.read(move |conn| events::user_room_days(conn, service.as_ref().map(ServiceSlug::as_str))).await
-    }
-
-    async fn import_deaths(
-        &self,
-        rows: Vec<(i32, u32, Option<String>, String)>,
-        at: Timestamp,
-    ) -> Result<usize, StoreError> {
-        self.write(move |conn| now(varde_core::detect::import_deaths(&Tx(conn), &rows, at))).await
     }
 
     async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError> {
@@ -675,40 +570,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_user(
-        &self,
-        username: &str,
-        password_hash: &str,
-        role: Role,
-        service: Option<ServiceSlug>,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<i64, StoreError> {
-        let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
-        self.write(move |conn| now(varde_core::admin::add_user(&Tx(conn), &u, &h, role, service.as_ref(), &a, at)))
-            .await
-    }
-
-    async fn set_intention(
-        &self,
-        code: SampleCode,
-        intention: varde_domain::feedback::Intention,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |conn| now(varde_core::check::set_intention(&Tx(conn), code, intention, &actor, at))).await
-    }
-
-    async fn record_outcome(
-        &self,
-        code: SampleCode,
-        outcome: varde_domain::feedback::Outcome,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.write(move |conn| now(varde_core::check::record_outcome(&Tx(conn), code, &outcome, at))).await
-    }
-
     async fn feedback(
         &self,
         code: SampleCode,
@@ -729,17 +590,6 @@ impl Store for SqliteStore {
             Ok(row.map(samples::feedback_of).transpose()?.unwrap_or((None, None)))
         })
         .await
-    }
-
-    async fn set_password(
-        &self,
-        username: &str,
-        password_hash: &str,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
-        self.write(move |conn| now(varde_core::admin::set_password(&Tx(conn), &u, &h, &a, at))).await
     }
 
     async fn user(&self, username: &str) -> Result<Option<varde_store::UserRecord>, StoreError> {
@@ -777,45 +627,6 @@ impl Store for SqliteStore {
 
     async fn tokens(&self) -> Result<Vec<varde_store::TokenLine>, StoreError> {
         self.read(events::tokens).await
-    }
-
-    async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
-        let actor = actor.to_owned();
-        self.write(move |conn| now(varde_core::admin::revoke_token(&Tx(conn), id, &actor, at))).await
-    }
-
-    async fn set_photo(
-        &self,
-        code: SampleCode,
-        jpeg: Vec<u8>,
-        size: (u32, u32),
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |conn| now(varde_core::check::set_photo(&Tx(conn), code, &jpeg, size, &actor, at))).await
-    }
-
-    async fn choose_alert_photo(
-        &self,
-        alert: i64,
-        code: SampleCode,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |conn| now(varde_core::warn::choose_alert_photo(&Tx(conn), alert, code, &actor, at))).await
-    }
-
-    async fn acknowledge(
-        &self,
-        alert: i64,
-        service: &ServiceSlug,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let (service, actor) = (service.clone(), actor.actor.clone());
-        self.write(move |conn| now(varde_core::warn::acknowledge(&Tx(conn), alert, &service, &actor, at))).await
     }
 
     async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError> {
@@ -863,10 +674,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<varde_store::Purged, StoreError> {
-        self.write(move |conn| now(varde_core::retention::purge_before(&Tx(conn), before, at))).await
-    }
-
     async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(move |conn| {
             Ok(conn
@@ -880,16 +687,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_reference_spectrum(
-        &self,
-        spectrum: varde_store::NewReferenceSpectrum,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<i64, StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |conn| now(varde_core::check::add_reference_spectrum(&Tx(conn), &spectrum, &actor, at))).await
-    }
-
     async fn reference_spectra(&self) -> Result<Vec<varde_store::ReferenceSpectrum>, StoreError> {
         self.read(spectra::references).await
     }
@@ -899,31 +696,8 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn attach_spectrum(
-        &self,
-        code: SampleCode,
-        spectrum: varde_store::NewAnalysisSpectrum,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<i64, StoreError> {
-        let actor = actor.actor.clone();
-        self.write(move |conn| now(varde_core::check::attach_spectrum(&Tx(conn), code, &spectrum, &actor, at))).await
-    }
-
     async fn spectra_of(&self, code: SampleCode) -> Result<Vec<varde_store::AnalysisSpectrum>, StoreError> {
         self.read(move |conn| spectra::of_sample(conn, code)).await
-    }
-
-    async fn request_subscription(
-        &self,
-        new: varde_store::NewSubscriber,
-        at: Timestamp,
-    ) -> Result<(varde_store::Subscriber, varde_store::Requested), StoreError> {
-        self.write(move |conn| now(varde_core::reach::request_subscription(&Tx(conn), &new, at))).await
-    }
-
-    async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<varde_store::Subscriber, StoreError> {
-        self.write(move |conn| now(varde_core::reach::confirm_subscription(&Tx(conn), id, at))).await
     }
 
     async fn subscriber(&self, id: i64) -> Result<Option<varde_store::Subscriber>, StoreError> {
@@ -932,22 +706,6 @@ impl Store for SqliteStore {
 
     async fn pending_messages(&self, id: i64) -> Result<u64, StoreError> {
         self.read(move |conn| subscribers::pending(conn, id)).await
-    }
-
-    async fn delete_subscriber(&self, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError> {
-        let why = why.to_owned();
-        self.write(move |conn| now(varde_core::reach::delete_subscriber(&Tx(conn), id, &why, at))).await
-    }
-
-    async fn purge_unconfirmed(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError> {
-        self.write(move |conn| now(varde_core::reach::purge_unconfirmed(&Tx(conn), before, at))).await
-    }
-
-    async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError> {
-        let read = *self.fan_out_read.lock().expect("not poisoned");
-        let out = self.write(move |conn| now(varde_core::reach::fan_out(&Tx(conn), at, read))).await?;
-        *self.fan_out_read.lock().expect("not poisoned") = Some(out.read);
-        Ok((out.queued, out.more))
     }
 
     async fn due_messages(
@@ -959,39 +717,12 @@ impl Store for SqliteStore {
         self.read(move |conn| subscribers::due(conn, channel, now, limit)).await
     }
 
-    async fn settle_messages(
-        &self,
-        outcomes: Vec<(i64, varde_store::Handover)>,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.write(move |conn| now(varde_core::reach::settle_messages(&Tx(conn), &outcomes, at))).await
-    }
-
-    async fn set_service_contact(
-        &self,
-        service: &ServiceSlug,
-        email: Option<String>,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let (service, actor) = (service.clone(), actor.to_owned());
-        self.write(move |conn| {
-            now(varde_core::admin::set_service_contact(&Tx(conn), &service, email.as_deref(), &actor, at))
-        })
-        .await
-    }
-
     async fn service_contacts(&self) -> Result<Vec<varde_store::ServiceContact>, StoreError> {
         self.read(subscribers::contacts).await
     }
 
     async fn escalations(&self, alert: i64) -> Result<Vec<ServiceSlug>, StoreError> {
         self.read(move |conn| subscribers::escalations(conn, alert)).await
-    }
-
-    async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {
-        let service = service.clone();
-        self.write(move |conn| now(varde_core::warn::record_escalation(&Tx(conn), alert, &service, at))).await
     }
 
     async fn attempt(

@@ -343,9 +343,9 @@ pub(super) fn feedback_of(
     Ok(varde_store::feedback_from_stored(row)?)
 }
 
-impl varde_core::check::Registration for super::Tx<'_> {
+impl varde_store::port::Registration for super::Tx<'_> {
     async fn insert_sample(&self, code: SampleCode, sample: &NewSample, status: Status, at: Timestamp) -> Result<i64> {
-        let conn = self.0;
+        let conn = &*self.conn();
         let service_id: i64 = conn
             .prepare_cached("SELECT id FROM services WHERE slug = ?1")?
             .query_row([sample.service.as_str()], |r| r.get(0))

@@ -95,9 +95,9 @@ pub(super) fn of_sample(conn: &Connection, code: SampleCode) -> Result<Vec<Analy
     Ok(out)
 }
 
-impl varde_core::check::Attachments for super::Tx<'_> {
+impl varde_store::port::Attachments for super::Tx<'_> {
     async fn put_photo(&self, sample: i64, jpeg: &[u8], size: (u32, u32), at: Timestamp) -> Result<()> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO photos (sample_id, jpeg, width, height, uploaded_ms) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (sample_id) DO UPDATE SET jpeg = excluded.jpeg, width = excluded.width,
@@ -113,7 +113,7 @@ impl varde_core::check::Attachments for super::Tx<'_> {
         actor: &str,
         at: Timestamp,
     ) -> Result<i64> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO analysis_spectra (analysis_id, technique, filename, format, original, x, y, proposals, uploaded_by, uploaded_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -130,7 +130,7 @@ impl varde_core::check::Attachments for super::Tx<'_> {
                 actor,
                 ms(at)
             ])?;
-        Ok(self.0.last_insert_rowid())
+        Ok(self.conn().last_insert_rowid())
     }
 
     async fn insert_reference_spectrum(
@@ -139,7 +139,7 @@ impl varde_core::check::Attachments for super::Tx<'_> {
         actor: &str,
         at: Timestamp,
     ) -> Result<i64> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO reference_spectra (substance, technique, name, source, x, y, added_by, added_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -154,6 +154,6 @@ impl varde_core::check::Attachments for super::Tx<'_> {
                 actor,
                 ms(at)
             ])?;
-        Ok(self.0.last_insert_rowid())
+        Ok(self.conn().last_insert_rowid())
     }
 }

@@ -131,10 +131,10 @@ pub(super) fn escalations(conn: &Connection, alert: i64) -> Result<Vec<ServiceSl
     slugs.into_iter().map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).collect()
 }
 
-impl varde_core::reach::Reach for super::Tx<'_> {
+impl varde_store::port::Reach for super::Tx<'_> {
     async fn subscriber_with(&self, channel: Channel, address: &str) -> Result<Option<(i64, bool)>> {
         let found: Option<(i64, Option<i64>)> = self
-            .0
+            .conn()
             .prepare_cached("SELECT id, confirmed_ms FROM subscribers WHERE channel = ?1 AND address = ?2")?
             .query_row(params![channel.as_str(), address], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
@@ -143,7 +143,7 @@ impl varde_core::reach::Reach for super::Tx<'_> {
 
     async fn insert_subscriber(&self, new: &NewSubscriber, at: Timestamp, confirmed: Option<Timestamp>) -> Result<i64> {
         let (p256dh, auth, fylker, min_tier, lang) = varde_store::request_columns(new);
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO subscribers (channel, address, p256dh, auth, fylker, min_tier, lang, nonce, created_ms, confirmed_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -160,7 +160,7 @@ impl varde_core::reach::Reach for super::Tx<'_> {
                 ms(at),
                 confirmed.map(ms)
             ])?;
-        Ok(self.0.last_insert_rowid())
+        Ok(self.conn().last_insert_rowid())
     }
 
     async fn renew_subscriber(
@@ -171,7 +171,7 @@ impl varde_core::reach::Reach for super::Tx<'_> {
         confirmed: Option<Timestamp>,
     ) -> Result<()> {
         let (p256dh, auth, fylker, min_tier, lang) = varde_store::request_columns(new);
-        self.0
+        self.conn()
             .prepare_cached(
                 "UPDATE subscribers SET p256dh = ?2, auth = ?3, fylker = ?4, min_tier = ?5, lang = ?6, created_ms = ?7,
                  confirmed_ms = coalesce(confirmed_ms, ?8) WHERE id = ?1",
@@ -181,24 +181,24 @@ impl varde_core::reach::Reach for super::Tx<'_> {
     }
 
     async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>> {
-        load(self.0, id)
+        load(&self.conn(), id)
     }
 
     async fn set_confirmed(&self, id: i64, at: Timestamp) -> Result<()> {
-        self.0
+        self.conn()
             .prepare_cached("UPDATE subscribers SET confirmed_ms = ?2 WHERE id = ?1")?
             .execute(params![id, ms(at)])?;
         Ok(())
     }
 
     async fn delete_subscriber(&self, id: i64) -> Result<bool> {
-        self.0.prepare_cached("DELETE FROM subscriber_outbox WHERE subscriber_id = ?1")?.execute([id])?;
-        Ok(self.0.prepare_cached("DELETE FROM subscribers WHERE id = ?1")?.execute([id])? > 0)
+        self.conn().prepare_cached("DELETE FROM subscriber_outbox WHERE subscriber_id = ?1")?.execute([id])?;
+        Ok(self.conn().prepare_cached("DELETE FROM subscribers WHERE id = ?1")?.execute([id])? > 0)
     }
 
     async fn unconfirmed_since(&self, before: Timestamp) -> Result<Vec<i64>> {
         Ok(self
-            .0
+            .conn()
             .prepare_cached("SELECT id FROM subscribers WHERE confirmed_ms IS NULL AND created_ms < ?1")?
             .query_map([ms(before)], |r| r.get(0))?
             .collect::<Result<_, _>>()?)
@@ -206,7 +206,7 @@ impl varde_core::reach::Reach for super::Tx<'_> {
 
     async fn enqueue(&self, subscriber: i64, kind: MessageKind, event: Option<i64>, at: Timestamp) -> Result<usize> {
         Ok(self
-            .0
+            .conn()
             .prepare_cached(
                 "INSERT OR IGNORE INTO subscriber_outbox (subscriber_id, kind, event_seq, due_ms) VALUES (?1, ?2, ?3, ?4)",
             )?
@@ -214,13 +214,15 @@ impl varde_core::reach::Reach for super::Tx<'_> {
     }
 
     async fn fan_out_cursor(&self) -> Result<Option<i64>> {
-        let cursor: Option<String> =
-            self.0.query_row("SELECT value FROM meta WHERE key = ?1", [FAN_OUT_CURSOR], |r| r.get(0)).optional()?;
+        let cursor: Option<String> = self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [FAN_OUT_CURSOR], |r| r.get(0))
+            .optional()?;
         cursor.map(|c| c.parse::<i64>().map_err(|_| corrupt("fan-out cursor", &c))).transpose()
     }
 
     async fn set_fan_out_cursor(&self, seq: i64) -> Result<()> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             )?
@@ -229,12 +231,12 @@ impl varde_core::reach::Reach for super::Tx<'_> {
     }
 
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<varde_store::Event>> {
-        super::events::after(self.0, seq, limit)
+        super::events::after(&self.conn(), seq, limit)
     }
 
     async fn confirmed_subscribers(&self) -> Result<Vec<Subscriber>> {
         // One writer: every write before this one has committed.
-        self.0
+        self.conn()
             .prepare_cached(&format!("SELECT {COLUMNS} FROM subscribers WHERE confirmed_ms IS NOT NULL"))?
             .query_map([], row)?
             .map(|r| r.map_err(Error::from).and_then(to_subscriber))
@@ -242,13 +244,13 @@ impl varde_core::reach::Reach for super::Tx<'_> {
     }
 
     async fn drop_message(&self, id: i64) -> Result<()> {
-        self.0.prepare_cached("DELETE FROM subscriber_outbox WHERE id = ?1")?.execute([id])?;
+        self.conn().prepare_cached("DELETE FROM subscriber_outbox WHERE id = ?1")?.execute([id])?;
         Ok(())
     }
 
     async fn retry_message(&self, id: i64, due: Timestamp, error: &str) -> Result<Option<u32>> {
         Ok(self
-            .0
+            .conn()
             .prepare_cached(
                 "UPDATE subscriber_outbox SET attempts = attempts + 1, due_ms = ?2, last_error = ?3 WHERE id = ?1
                  RETURNING attempts",
@@ -259,7 +261,7 @@ impl varde_core::reach::Reach for super::Tx<'_> {
 
     async fn message_subscriber(&self, id: i64) -> Result<Option<i64>> {
         Ok(self
-            .0
+            .conn()
             .prepare_cached("SELECT subscriber_id FROM subscriber_outbox WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
             .optional()?)

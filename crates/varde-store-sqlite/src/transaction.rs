@@ -1,21 +1,21 @@
 //! How the embedded store serves the application core: its writer's open transaction ([`Tx`]) as a
-//! [`varde_core::Transaction`], row by row. The core's use cases run on the writer thread like every other write;
+//! [`varde_store::port::Transaction`], row by row. The core's use cases run on the writer thread like every other write;
 //! the ports of single concerns are implemented next to their rows (`samples.rs`, `alerts.rs`, `events.rs`, …).
 
 use super::*;
-use varde_core::NewEvent;
 use varde_domain::alert::{AlertStatus, Change};
 use varde_domain::feedback::Intention;
 use varde_domain::finding::Finding;
 use varde_domain::joining::{Joinable, Plan};
 use varde_domain::merging::{Merge, Together};
 use varde_store::AlertRef;
+use varde_store::port::NewEvent;
 
-impl varde_core::Transaction for Tx<'_> {
+impl varde_store::port::Transaction for Tx<'_> {
     type Error = Error;
 
     async fn service_id(&self, slug: &str) -> Result<i64> {
-        self.0
+        self.conn()
             .prepare_cached("SELECT id FROM services WHERE slug = ?1")?
             .query_row([slug], |r| r.get(0))
             .optional()?
@@ -23,39 +23,41 @@ impl varde_core::Transaction for Tx<'_> {
     }
 
     async fn sample_id(&self, code: SampleCode) -> Result<i64> {
-        sample_id_of(self.0, code)
+        sample_id_of(&self.conn(), code)
     }
 
     async fn analysis_link(&self, id: i64) -> Result<Option<(i64, Option<i64>)>> {
         Ok(self
-            .0
+            .conn()
             .prepare_cached("SELECT sample_id, superseded_by FROM analyses WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
     }
 
     async fn insert_analysis(&self, sample: i64, analysis: &NewAnalysis, at: Timestamp) -> Result<i64> {
-        insert_analysis(self.0, sample, analysis, at)
+        insert_analysis(&self.conn(), sample, analysis, at)
     }
 
     async fn supersede(&self, old: i64, by: i64) -> Result<()> {
-        self.0.prepare_cached("UPDATE analyses SET superseded_by = ?1 WHERE id = ?2")?.execute(params![by, old])?;
+        self.conn()
+            .prepare_cached("UPDATE analyses SET superseded_by = ?1 WHERE id = ?2")?
+            .execute(params![by, old])?;
         Ok(())
     }
 
     async fn renew_status(&self, sample: i64, code: SampleCode) -> Result<Sample> {
-        update_status(self.0, sample, code)
+        update_status(&self.conn(), sample, code)
     }
 
     async fn fylke_of(&self, sample: i64) -> Result<String> {
         Ok(self
-            .0
+            .conn()
             .prepare_cached("SELECT v.fylke FROM samples s JOIN services v ON v.id = s.service_id WHERE s.id = ?1")?
             .query_row([sample], |r| r.get(0))?)
     }
 
     async fn replace_findings(&self, sample: i64, findings: &[Finding], at: Timestamp) -> Result<()> {
-        let conn = self.0;
+        let conn = &*self.conn();
         conn.prepare_cached("UPDATE findings SET current = 0 WHERE sample_id = ?1 AND current = 1")?
             .execute([sample])?;
         let mut insert = conn.prepare_cached(
@@ -78,31 +80,31 @@ impl varde_core::Transaction for Tx<'_> {
     }
 
     async fn stored_sample(&self, code: SampleCode) -> Result<Option<StoredSample>> {
-        samples::load_stored(self.0, code)
+        samples::load_stored(&self.conn(), code)
     }
 
     async fn alert_refs(&self, sample: i64) -> Result<Vec<AlertRef>> {
-        samples::alert_refs(self.0, sample)
+        samples::alert_refs(&self.conn(), sample)
     }
 
     async fn joinable(&self, joiners: &[Joiner<'_>]) -> Result<Vec<Joinable>> {
-        alerts::joinable(self.0, joiners)
+        alerts::joinable(&self.conn(), joiners)
     }
 
     async fn write_joins(&self, plan: &Plan, joiners: &[Joiner<'_>]) -> Result<Vec<AlertRef>> {
-        alerts::write_joins(self.0, plan, joiners)
+        alerts::write_joins(&self.conn(), plan, joiners)
     }
 
     async fn audit(&self, at: Timestamp, actor: &str, action: &str, subject: &str) -> Result<()> {
-        append_audit(self.0, at, actor, action, subject)
+        append_audit(&self.conn(), at, actor, action, subject)
     }
 
     async fn newest_event(&self) -> Result<i64> {
-        events::newest(self.0)
+        events::newest(&self.conn())
     }
 
     async fn event(&self, e: NewEvent) -> Result<()> {
-        events::append(self.0, &e)
+        events::append(&self.conn(), &e)
     }
 
     async fn transition(
@@ -114,20 +116,20 @@ impl varde_core::Transaction for Tx<'_> {
         from: Option<AlertStatus>,
         to: AlertStatus,
     ) -> Result<()> {
-        alerts::record_transition(self.0, alert, at, actor, reason, from, to)
+        alerts::record_transition(&self.conn(), alert, at, actor, reason, from, to)
     }
 
     async fn alert(&self, id: i64) -> Result<Option<Alert>> {
-        alerts::load_alert(self.0, id)
+        alerts::load_alert(&self.conn(), id)
     }
 
     async fn alert_evidence(&self, id: i64) -> Result<Vec<StoredSample>> {
         // usize::MAX is -1 as SQLite sees it: LIMIT -1 means no limit.
-        alerts::evidence(self.0, id, usize::MAX)
+        alerts::evidence(&self.conn(), id, usize::MAX)
     }
 
     async fn alert_area(&self, id: i64) -> Result<String> {
-        alerts::area(self.0, id)
+        alerts::area(&self.conn(), id)
     }
 
     async fn write_change(
@@ -138,15 +140,15 @@ impl varde_core::Transaction for Tx<'_> {
         actor: &str,
         at: Timestamp,
     ) -> Result<()> {
-        alerts::write_change(self.0, id, change, note, actor, at)
+        alerts::write_change(&self.conn(), id, change, note, actor, at)
     }
 
     async fn together(&self, from: i64, into: i64) -> Result<Together> {
-        alerts::together(self.0, from, into)
+        alerts::together(&self.conn(), from, into)
     }
 
     async fn write_merge(&self, from: i64, merge: &Merge, at: Timestamp) -> Result<()> {
-        alerts::write_merge(self.0, from, merge, at)
+        alerts::write_merge(&self.conn(), from, merge, at)
     }
 
     async fn move_stale(
@@ -156,13 +158,13 @@ impl varde_core::Transaction for Tx<'_> {
         before: Timestamp,
         at: Timestamp,
     ) -> Result<Vec<i64>> {
-        alerts::move_stale(self.0, from, to, before, at)
+        alerts::move_stale(&self.conn(), from, to, before, at)
     }
 }
 
-impl varde_core::retention::Retention for Tx<'_> {
+impl varde_store::port::Retention for Tx<'_> {
     async fn purge(&self, before: Timestamp) -> Result<varde_store::Purged> {
-        let conn = self.0;
+        let conn = &*self.conn();
         let cutoff = ms(before);
         let photos = conn
             .prepare_cached("DELETE FROM photos WHERE sample_id IN (SELECT id FROM samples WHERE received_ms < ?1)")?
@@ -180,9 +182,9 @@ impl varde_core::retention::Retention for Tx<'_> {
     }
 }
 
-impl varde_core::check::Feedback for Tx<'_> {
+impl varde_store::port::Feedback for Tx<'_> {
     async fn store_intention(&self, sample: i64, intention: Intention, at: Timestamp) -> Result<()> {
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO result_feedback (sample_id, intention, intention_ms) VALUES (?1, ?2, ?3)
                  ON CONFLICT (sample_id) DO UPDATE SET intention = excluded.intention, intention_ms = excluded.intention_ms",
@@ -193,7 +195,7 @@ impl varde_core::check::Feedback for Tx<'_> {
 
     async fn store_outcome(&self, sample: i64, outcome: &varde_domain::feedback::Outcome, at: Timestamp) -> Result<()> {
         let unexpected: Vec<&str> = outcome.unexpected.iter().map(|u| u.as_str()).collect();
-        self.0
+        self.conn()
             .prepare_cached(
                 "INSERT INTO result_feedback (sample_id, used, effect, unexpected, outcome_ms) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (sample_id) DO UPDATE SET used = excluded.used, effect = excluded.effect,
@@ -210,10 +212,10 @@ impl varde_core::check::Feedback for Tx<'_> {
     }
 }
 
-impl varde_core::warn::Acknowledgements for Tx<'_> {
+impl varde_store::port::Acknowledgements for Tx<'_> {
     async fn insert_acknowledgement(&self, alert: i64, service: i64, actor: &str, at: Timestamp) -> Result<bool> {
         let added = self
-            .0
+            .conn()
             .prepare_cached(
                 "INSERT OR IGNORE INTO alert_acknowledgements (alert_id, service_id, acknowledged_ms, actor)
                  VALUES (?1, ?2, ?3, ?4)",
@@ -224,7 +226,7 @@ impl varde_core::warn::Acknowledgements for Tx<'_> {
 
     async fn insert_escalation(&self, alert: i64, slug: &str, at: Timestamp) -> Result<bool> {
         let added = self
-            .0
+            .conn()
             .prepare_cached(
                 "INSERT OR IGNORE INTO alert_escalations (alert_id, service_id, escalated_ms)
                  SELECT ?1, id, ?3 FROM services WHERE slug = ?2",

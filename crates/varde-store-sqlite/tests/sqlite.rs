@@ -4,12 +4,14 @@
 use jiff::Timestamp;
 use rand::SeedableRng;
 use std::sync::Arc;
+use varde_core::Application;
+use varde_core::Core;
 use varde_domain::ErrorCode;
 use varde_domain::auth::{Principal, Role};
 use varde_domain::sample::{AnalysisInput, AnalysisResult, Form, NewSample};
 use varde_domain::service::{Service, ServiceKind, ServiceSlug};
 use varde_domain::{Catalogue, Method, SampleCode, SubstanceRef};
-use varde_store::{Store, StoreError};
+use varde_store::{Queries, StoreError};
 use varde_store_sqlite::SqliteStore;
 
 fn assessor() -> Arc<varde_domain::assess::Assessor> {
@@ -28,8 +30,8 @@ fn slug(s: &str) -> ServiceSlug {
     ServiceSlug::parse(s).unwrap()
 }
 
-async fn store_with_service(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
-    let store = Arc::new(SqliteStore::open(dir.path().join("v.db"), assessor()).unwrap());
+async fn store_with_service(dir: &tempfile::TempDir) -> Arc<Core<SqliteStore>> {
+    let store = Arc::new(Core::new(SqliteStore::open(dir.path().join("v.db")).unwrap(), assessor()));
     let service = Service {
         slug: slug("oslo-brukerrom"),
         name: "Oslo brukerrom".into(),
@@ -79,20 +81,23 @@ async fn a_failing_request_in_a_group_commit_leaves_the_others_whole() {
                 stored += 1;
                 assert_eq!(s.sample.code, code);
                 assert_eq!(
-                    store.sample(code).await.unwrap().unwrap().sample.sold_as,
+                    store.queries().sample(code).await.unwrap().unwrap().sample.sold_as,
                     vec![SubstanceRef::known("heroin")]
                 );
             }
             Err(StoreError::UnknownService(s)) => {
                 assert_eq!(s, "nowhere");
-                assert!(store.sample(code).await.unwrap().is_none(), "nothing of a refused request is stored");
+                assert!(
+                    store.queries().sample(code).await.unwrap().is_none(),
+                    "nothing of a refused request is stored"
+                );
             }
             Err(e) => panic!("{e}"),
         }
     }
     assert_eq!(stored, 133);
-    assert_eq!(store.sample_count().await.unwrap(), 133);
-    let report = store.verify_audit().await.unwrap();
+    assert_eq!(store.queries().sample_count().await.unwrap(), 133);
+    let report = store.queries().verify_audit().await.unwrap();
     assert_eq!(report.first_broken, None);
     assert_eq!(report.entries, 1 + 133, "one entry for the service and one per stored sample");
 }
@@ -112,8 +117,8 @@ async fn altering_an_audit_entry_is_detected_and_named() {
             store.create_sample(code, new_sample("oslo-brukerrom"), &admin(), now()).await.unwrap();
         }
         store.sample_audited(SampleCode::parse("AAAA-BBBB-CCC1").unwrap(), &admin(), now()).await.unwrap();
-        assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
-        store.close();
+        assert_eq!(store.queries().verify_audit().await.unwrap().first_broken, None);
+        store.queries().close();
     }
     // Ordinary SQL cannot change history...
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -123,8 +128,8 @@ async fn altering_an_audit_entry_is_detected_and_named() {
     conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4;")
         .unwrap();
     drop(conn);
-    let store = SqliteStore::open(&path, assessor()).unwrap();
-    let report = store.verify_audit().await.unwrap();
+    let store = Core::new(SqliteStore::open(&path).unwrap(), assessor());
+    let report = store.queries().verify_audit().await.unwrap();
     let (seq, reason) = report.first_broken.expect("the change is found");
     assert_eq!(seq, 4);
     assert!(reason.contains("altered"), "{reason}");
@@ -140,12 +145,12 @@ async fn deleting_an_audit_entry_is_detected() {
             let code = SampleCode::parse(&format!("AAAA-BBBB-CCC{i}")).unwrap();
             store.create_sample(code, new_sample("oslo-brukerrom"), &admin(), now()).await.unwrap();
         }
-        store.close();
+        store.queries().close();
     }
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 2;").unwrap();
     drop(conn);
-    let report = SqliteStore::open(&path, assessor()).unwrap().verify_audit().await.unwrap();
+    let report = SqliteStore::open(&path).unwrap().verify_audit().await.unwrap();
     assert_eq!(report.first_broken.map(|b| b.0), Some(3));
 }
 
@@ -154,12 +159,12 @@ async fn reopening_applies_no_migration_twice_and_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = store_with_service(&dir).await;
-        assert_eq!(store.schema_version().await.unwrap(), varde_store_sqlite::SCHEMA_VERSION);
-        store.close();
+        assert_eq!(store.queries().schema_version().await.unwrap(), varde_store_sqlite::SCHEMA_VERSION);
+        store.queries().close();
     }
-    let store = SqliteStore::open(dir.path().join("v.db"), assessor()).unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), varde_store_sqlite::SCHEMA_VERSION);
-    assert_eq!(store.services().await.unwrap().len(), 1);
+    let store = Core::new(SqliteStore::open(dir.path().join("v.db")).unwrap(), assessor());
+    assert_eq!(store.queries().schema_version().await.unwrap(), varde_store_sqlite::SCHEMA_VERSION);
+    assert_eq!(store.queries().services().await.unwrap().len(), 1);
     let dup = Service {
         slug: slug("oslo-brukerrom"),
         name: "x".into(),
@@ -168,7 +173,7 @@ async fn reopening_applies_no_migration_twice_and_keeps_data() {
         fylke: "03".into(),
     };
     assert!(matches!(store.add_service(dup, "t", now()).await, Err(StoreError::Conflict(_))));
-    assert_eq!(store.service(&slug("oslo-brukerrom")).await.unwrap().unwrap().name, "Oslo brukerrom");
+    assert_eq!(store.queries().service(&slug("oslo-brukerrom")).await.unwrap().unwrap().name, "Oslo brukerrom");
 }
 
 /// Retention blanks a concern report's free text in the file itself (the rest of retention is a conformance check).
@@ -233,7 +238,7 @@ async fn the_outbox_queues_each_version_once_survives_a_restart_and_retries() {
     let e = store.confirm_subscription(kari.id, at).await.unwrap_err();
     assert!(matches!(e, StoreError::Invalid { code: ErrorCode::LinkUsed, .. }), "{e}");
     // The confirmations wait in the outbox; hand them over.
-    let confirms = store.due_messages(Channel::Email, at, 10).await.unwrap();
+    let confirms = store.queries().due_messages(Channel::Email, at, 10).await.unwrap();
     assert_eq!(confirms.iter().map(|m| m.kind).collect::<Vec<_>>(), [MessageKind::Confirm, MessageKind::Confirm]);
     store.settle_messages(confirms.iter().map(|m| (m.id, Handover::Sent)).collect(), at).await.unwrap();
     store.fan_out(at).await.unwrap(); // the first fan-out starts at the newest event
@@ -262,11 +267,11 @@ async fn the_outbox_queues_each_version_once_survives_a_restart_and_retries() {
     assert_eq!(store.fan_out(later).await.unwrap().0, 0, "a version is queued once");
 
     // A restart keeps the outbox.
-    store.close();
+    store.queries().close();
     drop(store);
-    let store = Arc::new(SqliteStore::open(dir.path().join("v.db"), assessor()).unwrap());
+    let store = Arc::new(Core::new(SqliteStore::open(dir.path().join("v.db")).unwrap(), assessor()));
     assert_eq!(store.fan_out(later).await.unwrap().0, 0);
-    let mail = store.due_messages(Channel::Email, later, 10).await.unwrap();
+    let mail = store.queries().due_messages(Channel::Email, later, 10).await.unwrap();
     assert_eq!(mail.len(), 1);
     assert_eq!((mail[0].kind, mail[0].subscriber.id), (MessageKind::Alert, kari.id));
     assert_eq!(mail[0].event.as_ref().unwrap().kind, "alert.published");
@@ -276,15 +281,15 @@ async fn the_outbox_queues_each_version_once_survives_a_restart_and_retries() {
         .settle_messages(vec![(mail[0].id, Handover::Retry { error: "421".into(), due: retry_at })], later)
         .await
         .unwrap();
-    assert!(store.due_messages(Channel::Email, later, 10).await.unwrap().is_empty());
-    let again = store.due_messages(Channel::Email, retry_at, 10).await.unwrap();
+    assert!(store.queries().due_messages(Channel::Email, later, 10).await.unwrap().is_empty());
+    let again = store.queries().due_messages(Channel::Email, retry_at, 10).await.unwrap();
     assert_eq!((again.len(), again[0].attempts), (1, 1));
     store.settle_messages(vec![(again[0].id, Handover::Sent)], retry_at).await.unwrap();
-    assert_eq!(store.pending_messages(kari.id).await.unwrap(), 0);
+    assert_eq!(store.queries().pending_messages(kari.id).await.unwrap(), 0);
     // The push service says the phone's subscription is gone: the subscriber goes with its messages.
-    let push = store.due_messages(Channel::Push, later, 10).await.unwrap();
+    let push = store.queries().due_messages(Channel::Push, later, 10).await.unwrap();
     assert_eq!(push.len(), 1);
     store.settle_messages(vec![(push[0].id, Handover::Gone)], later).await.unwrap();
-    assert!(store.subscriber(phone.id).await.unwrap().is_none());
-    assert!(store.verify_audit().await.unwrap().entries > 0);
+    assert!(store.queries().subscriber(phone.id).await.unwrap().is_none());
+    assert!(store.queries().verify_audit().await.unwrap().entries > 0);
 }

@@ -8,15 +8,16 @@ pub mod audit;
 pub mod decisions;
 mod error;
 pub mod payloads;
+pub mod port;
 
 pub use error::StoreError;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use varde_domain::alert::{Alert, AlertAction, AlertEdit, AlertStatus, AlertVersion};
+use varde_domain::alert::{Alert, AlertStatus, AlertVersion};
 use varde_domain::auth::{Principal, Role};
 use varde_domain::finding::Finding;
-use varde_domain::sample::{NewAnalysis, NewSample, Sample};
+use varde_domain::sample::Sample;
 use varde_domain::service::{Service, ServiceSlug};
 use varde_domain::subscription::{Channel, Preferences};
 use varde_domain::{SampleCode, Tier};
@@ -548,43 +549,13 @@ impl Leadership {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    async fn add_service(&self, service: Service, actor: &str, at: Timestamp) -> Result<(), StoreError>;
+pub trait Queries: Send + Sync + 'static {
     async fn services(&self) -> Result<Vec<Service>, StoreError>;
     async fn service(&self, slug: &ServiceSlug) -> Result<Option<Service>, StoreError>;
-
-    async fn add_token(&self, token: NewToken, actor: &str, at: Timestamp) -> Result<i64, StoreError>;
     /// The grant of a token that exists and is not revoked.
     async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError>;
-
-    /// Stores a new sample under `code`. Fails with [`StoreError::CodeTaken`] if the code exists (the caller draws
-    /// another) and [`StoreError::UnknownService`] if the service does not. The risk policy assesses it in the same
-    /// transaction, and a finding of warning or above starts or joins an alert draft.
-    async fn create_sample(
-        &self,
-        code: SampleCode,
-        sample: NewSample,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<StoredSample, StoreError>;
-    /// Adds an analysis; with `amends`, the earlier analysis is kept but superseded. Findings are recomputed and
-    /// the earlier ones kept as history.
-    async fn add_analysis(
-        &self,
-        code: SampleCode,
-        analysis: NewAnalysis,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<StoredSample, StoreError>;
     /// Reads a sample without auditing: for its own service's technician and the public result look-up.
     async fn sample(&self, code: SampleCode) -> Result<Option<StoredSample>, StoreError>;
-    /// Reads a sample for a national role, recording the read in the audit log.
-    async fn sample_audited(
-        &self,
-        code: SampleCode,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Option<StoredSample>, StoreError>;
     async fn sample_count(&self) -> Result<u64, StoreError>;
     /// A service's samples, newest first, optionally with one status only; at most `limit`.
     async fn samples_of(
@@ -597,24 +568,6 @@ pub trait Store: Send + Sync + 'static {
     async fn alerts(&self, filter: AlertFilter) -> Result<Vec<Alert>, StoreError>;
     async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError>;
     async fn alert_versions(&self, id: i64) -> Result<Vec<AlertVersion>, StoreError>;
-    /// The samples behind an alert, newest first. A sample-level read, so audited.
-    async fn alert_evidence(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Vec<StoredSample>, StoreError>;
-    /// Edits, publishes, updates or withdraws an alert, recording the transition with who and when.
-    async fn change_alert(
-        &self,
-        id: i64,
-        action: AlertAction,
-        edit: AlertEdit,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Alert, StoreError>;
-
-    /// Archives drafts whose newest evidence is older than `before` (out of the review queue until new evidence
-    /// joins); returns how many.
-    async fn archive_stale_drafts(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError>;
-    /// Merges draft `from` into draft `into` (same area): `from`'s samples become `into`'s evidence and `from` is
-    /// discarded. Returns the merged draft.
-    async fn merge_alerts(&self, from: i64, into: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError>;
 
     /// Events after `seq`, oldest first.
     async fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
@@ -624,19 +577,7 @@ pub trait Store: Send + Sync + 'static {
     /// Why writes are failing, if the last write failed for the storage's sake (disk full, database unavailable);
     /// `None` once a write succeeds again.
     fn write_failure(&self) -> Option<String>;
-
-    async fn add_webhook(
-        &self,
-        url: &str,
-        secret: &str,
-        min_tier: Tier,
-        fylker: &[String],
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<Webhook, StoreError>;
     async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError>;
-    /// Records one delivery attempt; a successful one moves the subscriber's cursor to the event.
-    async fn record_delivery(&self, delivery: Delivery) -> Result<(), StoreError>;
     /// Moves a subscriber's cursor past events its filter skips.
     async fn skip_to(&self, webhook_id: i64, seq: i64) -> Result<(), StoreError>;
     /// Failed attempts so far and the last error, for admins.
@@ -645,37 +586,13 @@ pub trait Store: Send + Sync + 'static {
     /// For each alert: its first sample's received time and when it was assessed, drafted, published and first
     /// delivered to a subscriber.
     async fn warning_times(&self) -> Result<Vec<WarningTimes>, StoreError>;
-
-    /// Records signals not seen before (a stream, area and week is recorded once); returns how many were new.
-    async fn record_signals(&self, signals: Vec<NewSignal>, at: Timestamp) -> Result<usize, StoreError>;
-    /// Signals, newest first; only open ones unless `all`. Lists sample codes, so audited.
-    async fn signals(&self, all: bool, actor: &Principal, at: Timestamp) -> Result<Vec<Signal>, StoreError>;
-    /// Makes an alert draft from an open signal's evidence.
-    async fn draft_from_signal(&self, id: i64, actor: &Principal, at: Timestamp) -> Result<Alert, StoreError>;
-
-    /// Stores an anonymous concern report.
-    async fn add_concern(&self, report: varde_domain::indicator::NewConcern, at: Timestamp) -> Result<(), StoreError>;
     /// When and in which fylke each concern report came in (no text), for counts and signals.
     async fn concern_times(&self) -> Result<Vec<(Timestamp, String)>, StoreError>;
-    /// Records (or corrects) a user room's counts for a day; `Ok(true)` when it was new.
-    async fn upsert_user_room_day(
-        &self,
-        day: varde_domain::indicator::UserRoomDay,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<bool, StoreError>;
     /// User-room days with each service's fylke, oldest first; one service's or all.
     async fn user_room_days(
         &self,
         service: Option<ServiceSlug>,
     ) -> Result<Vec<(varde_domain::indicator::UserRoomDay, String)>, StoreError>;
-
-    /// Adds or replaces drug-induced deaths for years (year, deaths, note, source).
-    async fn import_deaths(
-        &self,
-        rows: Vec<(i32, u32, Option<String>, String)>,
-        at: Timestamp,
-    ) -> Result<usize, StoreError>;
     /// Drug-induced deaths per year, oldest first.
     async fn deaths(&self) -> Result<Vec<(i32, u32)>, StoreError>;
 
@@ -683,45 +600,11 @@ pub trait Store: Send + Sync + 'static {
     async fn sample_summaries(&self, from: Timestamp, to: Timestamp) -> Result<Vec<SampleSummary>, StoreError>;
     /// Every figure week that has held a sample, with its data version (see [`FigureWeek`]).
     async fn figure_weeks(&self) -> Result<Vec<FigureWeek>, StoreError>;
-
-    async fn add_user(
-        &self,
-        username: &str,
-        password_hash: &str,
-        role: Role,
-        service: Option<ServiceSlug>,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<i64, StoreError>;
-    /// An enabled user by name.
-    /// The technician records what the person said they will do (audited); a second recording replaces the first.
-    async fn set_intention(
-        &self,
-        code: SampleCode,
-        intention: varde_domain::feedback::Intention,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
-    /// The person tells what happened (audited without any actor but "public"); a second telling replaces the first.
-    async fn record_outcome(
-        &self,
-        code: SampleCode,
-        outcome: varde_domain::feedback::Outcome,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
     /// The stated intention and the outcome recorded for a sample.
     async fn feedback(
         &self,
         code: SampleCode,
     ) -> Result<(Option<varde_domain::feedback::Intention>, Option<varde_domain::feedback::Outcome>), StoreError>;
-    /// Sets a user's password (audited) and ends their sessions; `not_found` for an unknown user.
-    async fn set_password(
-        &self,
-        username: &str,
-        password_hash: &str,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
     async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn create_session(
         &self,
@@ -738,26 +621,6 @@ pub trait Store: Send + Sync + 'static {
     /// Every user (name, role, service, disabled), for admins.
     async fn users(&self) -> Result<Vec<(String, Role, Option<ServiceSlug>, bool)>, StoreError>;
     async fn tokens(&self) -> Result<Vec<TokenLine>, StoreError>;
-    /// Revokes a token; it stops working within the token cache's lifetime (30 s).
-    async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError>;
-
-    /// A reviewer chooses the photo of one of an alert's evidence samples to publish with the alert (replacing any
-    /// chosen before). The photo is copied, so it stays with the alert when the sample's photo is purged.
-    async fn choose_alert_photo(
-        &self,
-        alert: i64,
-        code: SampleCode,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
-    /// A technician of `service` says the alert was seen and passed on; false when that service already had.
-    async fn acknowledge(
-        &self,
-        alert: i64,
-        service: &ServiceSlug,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<bool, StoreError>;
     /// The services that acknowledged an alert, with when, first first.
     async fn acknowledgements(&self, alert: i64) -> Result<Vec<(ServiceSlug, Timestamp)>, StoreError>;
     /// The alerts a service has acknowledged (one query for a technician's start page, not one per alert).
@@ -766,65 +629,17 @@ pub trait Store: Send + Sync + 'static {
     async fn evidence_with_photos(&self, alert: i64) -> Result<Vec<SampleCode>, StoreError>;
     /// The JPEG chosen for an alert, if any.
     async fn alert_photo(&self, alert: i64) -> Result<Option<Vec<u8>>, StoreError>;
-
-    /// Stores (or replaces) a sample's photo, already stripped of metadata.
-    async fn set_photo(
-        &self,
-        code: SampleCode,
-        jpeg: Vec<u8>,
-        size: (u32, u32),
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
     async fn photo(&self, code: SampleCode) -> Result<Option<Vec<u8>>, StoreError>;
-
-    /// Adds a reference spectrum to the library (audited).
-    async fn add_reference_spectrum(
-        &self,
-        spectrum: NewReferenceSpectrum,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<i64, StoreError>;
     /// The whole reference library, oldest first.
     async fn reference_spectra(&self) -> Result<Vec<ReferenceSpectrum>, StoreError>;
     /// The library's version: the newest spectrum's id (0 when empty). Spectra are only added, so an instance that
     /// built its search engine at this version knows, with one cheap read, whether another instance added one.
     async fn reference_library_version(&self) -> Result<i64, StoreError>;
-    /// Attaches a spectrum to an analysis of the sample `code` (refused when the analysis is another
-    /// sample's). Audited.
-    async fn attach_spectrum(
-        &self,
-        code: SampleCode,
-        spectrum: NewAnalysisSpectrum,
-        actor: &Principal,
-        at: Timestamp,
-    ) -> Result<i64, StoreError>;
     /// The spectra attached to a sample's analyses, oldest first.
     async fn spectra_of(&self, code: SampleCode) -> Result<Vec<AnalysisSpectrum>, StoreError>;
-    /// Retention (privacy rule 5, docs/privacy.md): removes the photos and free-text notes of samples received before
-    /// `before`, and the texts of concern reports received before it. Counts, findings and alerts stay.
-    async fn purge_before(&self, before: Timestamp, at: Timestamp) -> Result<Purged, StoreError>;
-
-    /// A subscription request (audited as `subscription.request` with the subscriber's id, never the address).
-    /// Returns the subscriber as now stored and what the request found; see [`Requested`].
-    async fn request_subscription(
-        &self,
-        new: NewSubscriber,
-        at: Timestamp,
-    ) -> Result<(Subscriber, Requested), StoreError>;
-    /// Confirms an e-mail subscription. `not_found` when there is none, `link_used` when it was confirmed already.
-    async fn confirm_subscription(&self, id: i64, at: Timestamp) -> Result<Subscriber, StoreError>;
     async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>, StoreError>;
     /// Messages still waiting for one subscriber (shown on their page).
     async fn pending_messages(&self, id: i64) -> Result<u64, StoreError>;
-    /// Deletes a subscriber and their waiting messages; `why` goes to the audit log (`unsubscribe`, `gone`, …).
-    /// False when there was none.
-    async fn delete_subscriber(&self, id: i64, why: &str, at: Timestamp) -> Result<bool, StoreError>;
-    /// Deletes e-mail requests not confirmed since `before`.
-    async fn purge_unconfirmed(&self, before: Timestamp, at: Timestamp) -> Result<usize, StoreError>;
-    /// Queues the alert events since the last call for every confirmed subscriber who wants them (once per
-    /// subscriber and event). Returns how many messages were queued, and whether events remain to be read.
-    async fn fan_out(&self, at: Timestamp) -> Result<(usize, bool), StoreError>;
     /// Messages of `channel` due at `now`, oldest first.
     async fn due_messages(
         &self,
@@ -832,21 +647,9 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
-    /// Records how handing over messages went, all in one transaction.
-    async fn settle_messages(&self, outcomes: Vec<(i64, Handover)>, at: Timestamp) -> Result<(), StoreError>;
-    /// Sets or clears a service's escalation address (audited).
-    async fn set_service_contact(
-        &self,
-        service: &ServiceSlug,
-        email: Option<String>,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
     async fn service_contacts(&self) -> Result<Vec<ServiceContact>, StoreError>;
     /// The services an alert was escalated to.
     async fn escalations(&self, alert: i64) -> Result<Vec<ServiceSlug>, StoreError>;
-    /// Records that an alert was escalated to a service by e-mail (audited); false if it already was.
-    async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError>;
 
     /// Counts a try at a limit as `counting` says; true if the allowance was not used up before it. Exact when
     /// instances count at once.

@@ -51,12 +51,12 @@ async fn render(
     message: Option<maud::Markup>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let services = state.store.services().await?;
-    let users = state.store.users().await?;
-    let tokens = state.store.tokens().await?;
+    let services = state.app.queries().services().await?;
+    let users = state.app.queries().users().await?;
+    let tokens = state.app.queries().tokens().await?;
     let mut hooks = Vec::new();
-    for h in state.store.webhooks().await? {
-        let (failed, last) = state.store.delivery_status(h.id).await?;
+    for h in state.app.queries().webhooks().await? {
+        let (failed, last) = state.app.queries().delivery_status(h.id).await?;
         hooks.push((h, failed, last));
     }
     let references = crate::check::spectra::reference_views(state).await?;
@@ -212,7 +212,7 @@ async fn add_service(
         Ok(s) => s,
         Err(e) => return render(&state, &user, lang, Some(error(&e.message)), StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    match state.store.add_service(service, &user.0.principal().actor, jiff::Timestamp::now()).await {
+    match state.app.add_service(service, &user.0.principal().actor, jiff::Timestamp::now()).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response()),
         Err(varde_store::StoreError::Conflict(m)) => {
             render(&state, &user, lang, Some(error(&m)), StatusCode::CONFLICT).await
@@ -263,7 +263,7 @@ async fn add_user(
         .await;
     }
     let hash = crate::http::session::hash_password_off_runtime(password.to_owned()).await?;
-    match state.store.add_user(&name, &hash, role, service, &user.0.principal().actor, jiff::Timestamp::now()).await {
+    match state.app.add_user(&name, &hash, role, service, &user.0.principal().actor, jiff::Timestamp::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response()),
         Err(varde_store::StoreError::Conflict(m)) => {
             render(&state, &user, lang, Some(error(&m)), StatusCode::CONFLICT).await
@@ -290,7 +290,7 @@ async fn issue_token(
     let secret = crate::http::tokens::generate(&mut rand::rng());
     let label = Some(field(&f, "label").to_owned()).filter(|l| !l.is_empty());
     let token = NewToken { hash: crate::http::tokens::hash(&secret), role, service, label };
-    state.store.add_token(token, &user.0.principal().actor, jiff::Timestamp::now()).await?;
+    state.app.add_token(token, &user.0.principal().actor, jiff::Timestamp::now()).await?;
     let shown = html! { p.notice role="status" { (t(lang, "token_once")) " " code.token { (secret) } } };
     render(&state, &user, lang, Some(shown), StatusCode::OK).await
 }
@@ -307,7 +307,7 @@ async fn revoke(
     if let Some(r) = admin_form(lang, &user, &f)? {
         return Ok(r);
     }
-    state.store.revoke_token(id, &user.0.principal().actor, jiff::Timestamp::now()).await?;
+    state.app.revoke_token(id, &user.0.principal().actor, jiff::Timestamp::now()).await?;
     Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response())
 }
 

@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use varde_core::Application;
 use varde_domain::ErrorCode;
 use varde_domain::assess::Assessor;
-use varde_store::Store;
 
 use crate::http::error::ApiError;
 use crate::http::metrics::Metrics;
@@ -32,7 +32,7 @@ use crate::http::tokens::TokenCache;
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
-    pub store: Arc<dyn Store>,
+    pub app: Arc<dyn Application>,
     /// Catalogue, method limits, risk policy, geography and alert templates.
     pub assessor: Arc<Assessor>,
     /// Where the public reaches this server, for links in feeds and CAP messages (no trailing slash).
@@ -65,12 +65,12 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, assessor: Arc<Assessor>, public_url: &str) -> AppState {
+    pub fn new(app: Arc<dyn Application>, assessor: Arc<Assessor>, public_url: &str) -> AppState {
         let metrics = Metrics::new();
         metrics.catalogue_substances.set(assessor.catalogue.substances().len() as i64);
         let public_url = public_url.trim_end_matches('/').to_owned();
         AppState(Arc::new(Inner {
-            store,
+            app,
             assessor,
             public_url,
             metrics,

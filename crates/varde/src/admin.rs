@@ -4,8 +4,9 @@ use crate::{Reference, open_store, parse_role};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use jiff::Timestamp;
+use varde_core::Application;
 use varde_domain::service::{Service, ServiceSlug};
-use varde_store::{NewToken, Store};
+use varde_store::NewToken;
 use varde_store_copy::{Copied, Database};
 
 /// The audit log names command-line work by this actor.
@@ -81,7 +82,7 @@ pub async fn service(database: &str, reference: &Reference, cmd: ServiceCommand)
             println!("added service {slug}");
         }
         ServiceCommand::List => {
-            for s in store.services().await? {
+            for s in store.queries().services().await? {
                 let kommune = reference.geography.kommune(&s.kommune).map_or("?", |k| k.name.as_str());
                 println!("{}\t{}\t{}\t{} {}", s.slug, s.kind.as_str(), s.name, s.kommune, kommune);
             }
@@ -115,7 +116,7 @@ pub fn new_service(
 }
 
 pub async fn issue_token(
-    store: &dyn Store,
+    store: &dyn Application,
     role: &str,
     service: Option<&str>,
     label: Option<String>,
@@ -151,7 +152,7 @@ pub async fn audit(database: &str, reference: &Reference, cmd: AuditCommand) -> 
     let store = open_store(database, reference).await?;
     match cmd {
         AuditCommand::Verify => {
-            let report = store.verify_audit().await?;
+            let report = store.queries().verify_audit().await?;
             match report.first_broken {
                 None => {
                     println!("audit log intact: {} entries", report.entries);
@@ -171,15 +172,15 @@ pub async fn copy(from: &str, to: &str, reference: &Reference) -> anyhow::Result
         anyhow::ensure!(path.exists(), "there is no database at {}", path.display());
     }
     for url in [from, to] {
-        open_store(url, reference).await?.close();
+        open_store(url, reference).await?.queries().close();
     }
     let copied = varde_store_copy::copy(&source, &target)
         .await
         .with_context(|| format!("copying {} into {}", crate::redact(from), crate::redact(to)))?;
     let copy = open_store(to, reference).await?;
-    let report = copy.verify_audit().await?;
-    copy.refresh_statistics().await?;
-    copy.close();
+    let report = copy.queries().verify_audit().await?;
+    copy.queries().refresh_statistics().await?;
+    copy.queries().close();
     if let Some((seq, reason)) = &report.first_broken {
         bail!("the copy's audit log is broken at entry {seq}: {reason}");
     }
@@ -226,8 +227,8 @@ pub async fn backup(database: &str, reference: &Reference, out: &std::path::Path
 async fn checked(file: &std::path::Path, reference: &Reference) -> anyhow::Result<varde_store::AuditReport> {
     varde_store_sqlite::check_backup(file).with_context(|| format!("checking {}", file.display()))?;
     let copy = open_store(&format!("sqlite://{}", file.display()), reference).await?;
-    let report = copy.verify_audit().await?;
-    copy.close();
+    let report = copy.queries().verify_audit().await?;
+    copy.queries().close();
     if let Some((seq, reason)) = &report.first_broken {
         bail!("{}: the audit log is broken at entry {seq}: {reason}", file.display());
     }
@@ -282,8 +283,9 @@ pub async fn restore(
     }
     if target.exists() {
         let existing = open_store(database, reference).await?;
-        let holds_data = existing.sample_count().await? > 0 || existing.verify_audit().await?.entries > 0;
-        existing.close();
+        let holds_data =
+            existing.queries().sample_count().await? > 0 || existing.queries().verify_audit().await?.entries > 0;
+        existing.queries().close();
         if holds_data && !replace {
             let _ = std::fs::remove_file(&staging);
             bail!("{} holds data; give --replace to replace it (it is kept beside)", target.display());

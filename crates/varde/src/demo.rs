@@ -5,21 +5,21 @@ use crate::admin::new_service;
 use anyhow::{Context, bail};
 use jiff::Timestamp;
 use std::sync::Arc;
+use varde_core::Application;
 use varde_domain::auth::{Principal, Role};
-use varde_store::Store;
 
 pub const DEFAULT_SAMPLES: usize = 4000;
 
 /// Loads `count` samples received in the year(s) before `now`, and what the hourly jobs would have done by `now`.
 /// `now` is an input so that the same seed and the same `now` give the same database on any day.
 pub async fn load(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Application>,
     reference: &Reference,
     seed: u64,
     count: usize,
     now: Timestamp,
 ) -> anyhow::Result<String> {
-    if store.sample_count().await? > 0 {
+    if store.queries().sample_count().await? > 0 {
         bail!("the database already holds samples; the demo fills only a fresh database");
     }
     for s in varde_demo::SERVICES {
@@ -75,7 +75,7 @@ pub async fn load(
     // As the hourly job would have done over the year: drafts without evidence in the last three weeks are archived.
     let stale = now - jiff::SignedDuration::from_hours(varde_domain::alert::ARCHIVE_AFTER_DAYS * 24);
     store.archive_stale_drafts(stale, now).await?;
-    store.refresh_statistics().await?;
-    store.set_meta("demo", &format!("seed {seed}, {count} samples, generated {now}")).await?;
+    store.queries().refresh_statistics().await?;
+    store.queries().set_meta("demo", &format!("seed {seed}, {count} samples, generated {now}")).await?;
     Ok(format!("demo data: {} services and {count} synthetic samples (seed {seed})", varde_demo::SERVICES.len()))
 }

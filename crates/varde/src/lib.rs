@@ -13,10 +13,10 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use varde_core::{Application, Core};
 use varde_domain::Catalogue;
 use varde_domain::assess::Assessor;
 use varde_domain::auth::Role;
-use varde_store::Store;
 use varde_store_postgres::PostgresStore;
 use varde_store_sqlite::SqliteStore;
 
@@ -159,7 +159,7 @@ pub enum ImportCommand {
 }
 
 /// Loads a deaths file into the store; returns the number of years.
-pub async fn import_deaths(store: &dyn varde_store::Store, name: &str, text: &str) -> anyhow::Result<usize> {
+pub async fn import_deaths(store: &dyn varde_core::Application, name: &str, text: &str) -> anyhow::Result<usize> {
     let rows = varde_domain::indicator::parse_deaths(name, text)?;
     let rows = rows.into_iter().map(|d| (d.year, d.deaths, d.note, d.source)).collect();
     Ok(store.import_deaths(rows, jiff::Timestamp::now()).await?)
@@ -183,17 +183,16 @@ pub fn load_reference(catalogue: Option<&PathBuf>) -> anyhow::Result<Reference> 
 
 /// Opens the store the URL names: `postgres://…` (or `postgresql://…`) for PostgreSQL, anything else (`sqlite://PATH`,
 /// `sqlite:PATH` or a path) for the embedded SQLite file. Either is migrated to this version's schema first.
-pub async fn open_store(database: &str, reference: &Reference) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(database: &str, reference: &Reference) -> anyhow::Result<Arc<dyn Application>> {
     if varde_store_postgres::is_url(database) {
         let store = PostgresStore::open(database, reference.clone())
             .await
             .with_context(|| format!("cannot open the PostgreSQL database at {}", redact(database)))?;
-        return Ok(Arc::new(store));
+        return Ok(Arc::new(Core::new(store, reference.clone())));
     }
     let path = varde_store_sqlite::path_from_url(database);
-    let store = SqliteStore::open(&path, reference.clone())
-        .with_context(|| format!("cannot open the database at {}", path.display()))?;
-    Ok(Arc::new(store))
+    let store = SqliteStore::open(&path).with_context(|| format!("cannot open the database at {}", path.display()))?;
+    Ok(Arc::new(Core::new(store, reference.clone())))
 }
 
 /// A database URL as it may be logged: without a password.
@@ -338,7 +337,7 @@ pub fn main() -> anyhow::Result<()> {
             Command::Copy { from, to } => admin::copy(&from, &to, &reference).await.map(|_| ()),
             Command::Migrate => {
                 let store = open_store(&cli.database, &reference).await?;
-                println!("schema version {}", store.schema_version().await?);
+                println!("schema version {}", store.queries().schema_version().await?);
                 Ok(())
             }
             Command::Service(cmd) => admin::service(&cli.database, &reference, cmd).await,

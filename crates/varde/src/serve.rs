@@ -4,10 +4,10 @@ use crate::{Reference, demo, open_store};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use varde_store::Store;
+use varde_core::Application;
 use varde_web::AppState;
 
-pub async fn app(store: Arc<dyn Store>, reference: Reference, public_url: &str) -> anyhow::Result<axum::Router> {
+pub async fn app(store: Arc<dyn Application>, reference: Reference, public_url: &str) -> anyhow::Result<axum::Router> {
     app_with(store, reference, public_url, AppOptions::default()).await
 }
 
@@ -94,7 +94,7 @@ fn mail_from(given: Option<&str>, public_url: &str) -> String {
 /// The application: routes, and unless the jobs run elsewhere, webhook delivery, monitoring and the subscribers'
 /// outbox.
 pub async fn app_with(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Application>,
     reference: Reference,
     public_url: &str,
     options: AppOptions,
@@ -114,7 +114,7 @@ fn spawn_jobs(state: &AppState, backoff: varde_web::warn::delivery::Backoff, hou
     let state = state.clone();
     tokio::spawn(async move {
         loop {
-            match state.store.try_lead().await {
+            match state.app.queries().try_lead().await {
                 Ok(Some(mut lead)) => {
                     tracing::info!("this instance runs the background jobs");
                     let mut tasks = vec![
@@ -123,7 +123,7 @@ fn spawn_jobs(state: &AppState, backoff: varde_web::warn::delivery::Backoff, hou
                     ];
                     tasks.extend(varde_web::warn::outbox::spawn(state.clone()));
                     if let Some(h) = housekeeping {
-                        tasks.push(spawn_housekeeping(state.store.clone(), h));
+                        tasks.push(spawn_housekeeping(state.app.clone(), h));
                     }
                     lead.lost().await;
                     tracing::warn!("lost the lead of the background jobs; they stop until it is regained");
@@ -141,7 +141,7 @@ fn spawn_jobs(state: &AppState, backoff: varde_web::warn::delivery::Backoff, hou
 
 /// The application's state: the store, the data files, how warnings reach people.
 async fn state_with(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Application>,
     reference: Reference,
     public_url: &str,
     options: AppOptions,
@@ -185,21 +185,21 @@ pub struct Options {
 }
 
 /// Retention (privacy rule 5, docs/privacy.md): photos and free text older than the period go; counts stay.
-pub async fn purge(store: &dyn varde_store::Store, retention_days: u32) -> anyhow::Result<varde_store::Purged> {
+pub async fn purge(store: &dyn varde_core::Application, retention_days: u32) -> anyhow::Result<varde_store::Purged> {
     let now = jiff::Timestamp::now();
     let before = now - jiff::SignedDuration::from_hours(i64::from(retention_days) * 24);
     Ok(store.purge_before(before, now).await?)
 }
 
 /// The review queue keeps to drafts with recent evidence: older ones are archived (revived by new evidence).
-pub async fn archive_stale_drafts(store: &dyn varde_store::Store, after_days: u32) -> anyhow::Result<usize> {
+pub async fn archive_stale_drafts(store: &dyn varde_core::Application, after_days: u32) -> anyhow::Result<usize> {
     let now = jiff::Timestamp::now();
     let before = now - jiff::SignedDuration::from_hours(i64::from(after_days) * 24);
     Ok(store.archive_stale_drafts(before, now).await?)
 }
 
 /// E-mail subscription requests not confirmed in 48 hours are deleted (hourly).
-pub async fn purge_unconfirmed(store: &dyn varde_store::Store) -> anyhow::Result<usize> {
+pub async fn purge_unconfirmed(store: &dyn varde_core::Application) -> anyhow::Result<usize> {
     let now = jiff::Timestamp::now();
     let before = now - jiff::SignedDuration::from_hours(varde_domain::subscription::UNCONFIRMED_HOURS);
     Ok(store.purge_unconfirmed(before, now).await?)
@@ -250,12 +250,15 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
     }
     // Bounded: headers and bodies must arrive in time, and one client holds at most so many connections.
     varde_web::http::listener::serve(listener, app, limits, shutdown()).await?;
-    store.close();
+    store.queries().close();
     Ok(())
 }
 
 /// Retention, archiving stale drafts and forgetting unconfirmed subscription requests: now, then every hour.
-fn spawn_housekeeping(retention_store: Arc<dyn varde_store::Store>, h: Housekeeping) -> tokio::task::JoinHandle<()> {
+fn spawn_housekeeping(
+    retention_store: Arc<dyn varde_core::Application>,
+    h: Housekeeping,
+) -> tokio::task::JoinHandle<()> {
     let Housekeeping { retention_days, archive_after_days } = h;
     tokio::spawn(async move {
         loop {
@@ -307,14 +310,14 @@ pub async fn work(database: &str, reference: Reference, options: WorkerOptions) 
     tracing::info!(database, "Varde's background jobs are running");
     println!("worker running");
     shutdown().await;
-    store.close();
+    store.queries().close();
     Ok(())
 }
 
-async fn prepare_demo(store: Arc<dyn varde_store::Store>, reference: &Reference, seed: u64) -> anyhow::Result<()> {
-    let is_demo = store.meta("demo").await?.is_some();
+async fn prepare_demo(store: Arc<dyn varde_core::Application>, reference: &Reference, seed: u64) -> anyhow::Result<()> {
+    let is_demo = store.queries().meta("demo").await?.is_some();
     if !is_demo {
-        if store.sample_count().await? > 0 {
+        if store.queries().sample_count().await? > 0 {
             anyhow::bail!("--demo needs an empty database or one made by --demo; this one holds real samples");
         }
         eprintln!("filling the database with the synthetic demo year (seed {seed})…");
@@ -346,7 +349,7 @@ async fn prepare_demo(store: Arc<dyn varde_store::Store>, reference: &Reference,
     ] {
         let password = crate::admin::random_password();
         let hash = varde_web::http::session::hash_password(&password);
-        if store.user(username).await?.is_some() {
+        if store.queries().user(username).await?.is_some() {
             store.set_password(username, &hash, "demo", jiff::Timestamp::now()).await?;
         } else {
             let service = service

@@ -103,7 +103,7 @@ pub async fn list(
         }
     };
     let filter = AlertFilter { statuses: stored, min_tier, fylke: q.fylke.clone(), limit: 0 };
-    let alerts = state.store.alerts(filter).await?;
+    let alerts = state.app.queries().alerts(filter).await?;
     if wanted == [AlertStatus::Draft] {
         // The review queue: most urgent first, each draft with its place (the same order as the /review page).
         let queue = QueueFilter { min_tier, fylke: q.fylke.clone(), class: q.class };
@@ -122,8 +122,12 @@ pub async fn list(
 }
 
 async fn visible(state: &AppState, who: &Option<varde_domain::auth::Principal>, id: i64) -> Result<Alert, ApiError> {
-    let alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let alert = state
+        .app
+        .queries()
+        .alert(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     if !alert.status.is_public() && !who.as_ref().is_some_and(|w| w.is_national()) {
         // A draft or a discarded draft is not public: to anyone else it does not exist.
         return Err(ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"));
@@ -152,7 +156,7 @@ pub async fn versions(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<AlertVersion>>, ApiError> {
     visible(&state, &who, id).await?;
-    Ok(Json(state.store.alert_versions(id).await?))
+    Ok(Json(state.app.queries().alert_versions(id).await?))
 }
 
 /// The samples behind an alert (reviewers and admins; audited).
@@ -164,7 +168,7 @@ pub async fn evidence(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<crate::api::samples::SampleView>>, ApiError> {
     require_national(&who)?;
-    let samples = state.store.alert_evidence(id, &who, Timestamp::now()).await?;
+    let samples = state.app.alert_evidence(id, &who, Timestamp::now()).await?;
     Ok(Json(samples.into_iter().map(crate::api::samples::view).collect()))
 }
 
@@ -176,7 +180,7 @@ async fn act(
     edit: AlertEdit,
 ) -> Result<Json<Alert>, ApiError> {
     require_reviewer(who)?;
-    let alert = state.store.change_alert(id, action, edit, who, Timestamp::now()).await?;
+    let alert = state.app.change_alert(id, action, edit, who, Timestamp::now()).await?;
     Ok(Json(as_of(alert, Timestamp::now())))
 }
 
@@ -276,9 +280,13 @@ pub async fn choose_photo(
     require_reviewer(&who)?;
     let code = varde_domain::SampleCode::parse(&choice.sample)
         .map_err(|_| ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").with_field("sample"))?;
-    state.store.choose_alert_photo(id, code, &who, Timestamp::now()).await?;
-    let alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    state.app.choose_alert_photo(id, code, &who, Timestamp::now()).await?;
+    let alert = state
+        .app
+        .queries()
+        .alert(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     Ok(Json(as_of(alert, Timestamp::now())))
 }
 
@@ -302,7 +310,7 @@ pub async fn merge(
     ApiJson(m): ApiJson<MergeInto>,
 ) -> Result<Json<Alert>, ApiError> {
     require_reviewer(&who)?;
-    Ok(Json(state.store.merge_alerts(id, m.into, &who, Timestamp::now()).await?))
+    Ok(Json(state.app.merge_alerts(id, m.into, &who, Timestamp::now()).await?))
 }
 
 /// The EDAS notification draft for an alert (reviewers and admins), in English.
@@ -324,10 +332,14 @@ pub async fn edas_notification(
     who: &varde_domain::auth::Principal,
     id: i64,
 ) -> Result<EdasNotification, ApiError> {
-    let alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let alert = state
+        .app
+        .queries()
+        .alert(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     let evidence: Vec<_> =
-        state.store.alert_evidence(id, who, Timestamp::now()).await?.into_iter().map(|s| s.sample).collect();
+        state.app.alert_evidence(id, who, Timestamp::now()).await?.into_iter().map(|s| s.sample).collect();
     let a = &state.assessor;
     let names =
         Names { catalogue: &a.catalogue, methods: &a.methods, geography: &a.geography, templates: &a.templates };

@@ -37,5 +37,5 @@ pub async fn substances(State(state): State<AppState>, ApiQuery(q): ApiQuery<Sub
 /// The registered services.
 #[utoipa::path(get, path = "/api/v1/services", tag = "public", responses((status = 200, body = [Service])))]
 pub async fn services(State(state): State<AppState>) -> Result<Json<Vec<Service>>, ApiError> {
-    Ok(Json(state.store.services().await?))
+    Ok(Json(state.app.queries().services().await?))
 }

@@ -30,7 +30,7 @@ pub async fn stream(
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let staff = who.as_ref().is_some_and(|w| w.is_national());
-    let watch = state.store.event_watch();
+    let watch = state.app.queries().event_watch();
     let newest = *watch.borrow();
     let resume =
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()).or(q.after);
@@ -44,7 +44,7 @@ pub async fn stream(
                 if let Some(e) = buffer.pop_front() {
                     return Some((Ok(e), (state, watch, cursor, buffer)));
                 }
-                if let Ok(events) = state.store.events_after(cursor, 200).await
+                if let Ok(events) = state.app.queries().events_after(cursor, 200).await
                     && let Some(last) = events.last()
                 {
                     cursor = last.seq;

@@ -41,7 +41,7 @@ pub async fn record_day(
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("service"))?;
     crate::api::samples::check_service(who, &slug)?;
     day.check(today())?;
-    Ok(state.store.upsert_user_room_day(day.clone(), who, jiff::Timestamp::now()).await?)
+    Ok(state.app.upsert_user_room_day(day.clone(), who, jiff::Timestamp::now()).await?)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -70,5 +70,5 @@ pub async fn list(
         (None, Some(own), false) => Some(own.clone()),
         _ => return Err(ApiError::new(ErrorCode::WrongService, "technicians see their own service's days")),
     };
-    Ok(Json(state.store.user_room_days(service).await?.into_iter().map(|(d, _)| d).collect()))
+    Ok(Json(state.app.queries().user_room_days(service).await?.into_iter().map(|(d, _)| d).collect()))
 }

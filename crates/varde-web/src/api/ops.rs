@@ -26,8 +26,8 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 503, description = "degraded: writes fail", body = Health), (status = 500, body = ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
     let catalogue_version = state.assessor.catalogue.version.clone();
-    let reason = match state.store.meta("schema").await {
-        Ok(_) => state.store.write_failure(),
+    let reason = match state.app.queries().meta("schema").await {
+        Ok(_) => state.app.queries().write_failure(),
         Err(e) if e.is_unavailable() => Some(e.to_string()),
         Err(e) => return Err(e.into()),
     };

@@ -46,7 +46,7 @@ pub struct Coverage {
 
 /// The services `alert` reaches, acknowledged first, then pending (escalated first).
 pub async fn coverage(state: &AppState, alert: &Alert, now: Timestamp) -> Result<Coverage, ApiError> {
-    let services = state.store.services().await?;
+    let services = state.app.queries().services().await?;
     coverage_among(state, alert, &services, now).await
 }
 
@@ -57,7 +57,7 @@ pub async fn coverage_among(
     services: &[varde_domain::service::Service],
     now: Timestamp,
 ) -> Result<Coverage, ApiError> {
-    let acks = state.store.acknowledgements(alert.id).await?;
+    let acks = state.app.queries().acknowledgements(alert.id).await?;
     let mut services: Vec<ServiceCoverage> = services
         .iter()
         .filter(|s| reaches(alert, &s.fylke, state.reach.severe_everywhere))
@@ -89,12 +89,12 @@ pub async fn coverage_among(
 /// The published alerts a technician's service has yet to acknowledge, most severe first.
 pub async fn pending_for(state: &AppState, who: &Principal) -> Result<Vec<Alert>, ApiError> {
     let Some(slug) = &who.service else { return Ok(Vec::new()) };
-    let Some(service) = state.store.service(slug).await? else { return Ok(Vec::new()) };
+    let Some(service) = state.app.queries().service(slug).await? else { return Ok(Vec::new()) };
     let filter = varde_store::AlertFilter { statuses: vec![AlertStatus::Published], ..Default::default() };
     let now = Timestamp::now();
-    let acknowledged = state.store.acknowledged_by(slug).await?;
+    let acknowledged = state.app.queries().acknowledged_by(slug).await?;
     let mut pending = Vec::new();
-    for a in state.store.alerts(filter).await? {
+    for a in state.app.queries().alerts(filter).await? {
         let a = crate::api::alerts::as_of(a, now);
         if a.status == AlertStatus::Published
             && reaches(&a, &service.fylke, state.reach.severe_everywhere)
@@ -114,23 +114,32 @@ pub async fn acknowledge(state: &AppState, who: &Principal, id: i64) -> Result<(
     }
     let slug =
         who.service.clone().ok_or_else(|| ApiError::new(ErrorCode::TechnicianOnly, "this token has no service"))?;
-    let alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let alert = state
+        .app
+        .queries()
+        .alert(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     let now = Timestamp::now();
     let alert = crate::api::alerts::as_of(alert, now);
     if !alert.status.is_public() {
         return Err(ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"));
     }
-    let service =
-        state.store.service(&slug).await?.ok_or_else(|| ApiError::new(ErrorCode::UnknownService, "unknown service"))?;
+    let service = state
+        .app
+        .queries()
+        .service(&slug)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownService, "unknown service"))?;
     if alert.status != AlertStatus::Published || !reaches(&alert, &service.fylke, state.reach.severe_everywhere) {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
             "this alert does not ask your service to acknowledge it (not a current warning for your area)",
         ));
     }
-    let new = state.store.acknowledge(id, &slug, who, now).await?;
-    let at = state.store.acknowledgements(id).await?.into_iter().find(|(s, _)| *s == slug).map_or(now, |(_, at)| at);
+    let new = state.app.acknowledge(id, &slug, who, now).await?;
+    let at =
+        state.app.queries().acknowledgements(id).await?.into_iter().find(|(s, _)| *s == slug).map_or(now, |(_, at)| at);
     Ok((new, Acknowledgement { alert_id: id, service: slug.to_string(), acknowledged_at: at }))
 }
 
@@ -156,8 +165,12 @@ pub async fn coverage_api(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Coverage>, ApiError> {
     require_national(&who)?;
-    let alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let alert = state
+        .app
+        .queries()
+        .alert(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     let now = Timestamp::now();
     Ok(Json(coverage(&state, &crate::api::alerts::as_of(alert, now), now).await?))
 }

@@ -77,7 +77,7 @@ pub(crate) fn check_read(who: &Principal, service: &varde_domain::service::Servi
 /// The sample a path names, for a technician of its service (not found, or 403 otherwise).
 pub(crate) async fn workable_sample(state: &AppState, who: &Principal, code: &str) -> Result<StoredSample, ApiError> {
     let code = code_from_path(code)?;
-    let stored = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
+    let stored = state.app.queries().sample(code).await?.ok_or(StoreError::UnknownSample)?;
     check_service(who, &stored.sample.service)?;
     Ok(stored)
 }
@@ -85,7 +85,7 @@ pub(crate) async fn workable_sample(state: &AppState, who: &Principal, code: &st
 /// The sample a path names, for a caller who may read it (not found, or 403 otherwise).
 pub(crate) async fn readable_sample(state: &AppState, who: &Principal, code: &str) -> Result<StoredSample, ApiError> {
     let code = code_from_path(code)?;
-    let stored = state.store.sample(code).await?.ok_or(StoreError::UnknownSample)?;
+    let stored = state.app.queries().sample(code).await?.ok_or(StoreError::UnknownSample)?;
     check_read(who, &stored.sample.service)?;
     Ok(stored)
 }
@@ -132,9 +132,9 @@ pub async fn get(
 ) -> Result<Json<SampleView>, ApiError> {
     let code = code_from_path(&code)?;
     let sample = if who.is_national() {
-        state.store.sample_audited(code, &who, Timestamp::now()).await?
+        state.app.sample_audited(code, &who, Timestamp::now()).await?
     } else {
-        state.store.sample(code).await?
+        state.app.queries().sample(code).await?
     };
     let sample = sample.ok_or(StoreError::UnknownSample)?;
     check_read(&who, &sample.sample.service)?;

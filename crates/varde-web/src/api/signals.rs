@@ -27,7 +27,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<SignalQuery>,
 ) -> Result<Json<Vec<varde_store::Signal>>, ApiError> {
     require_national(&who)?;
-    Ok(Json(state.store.signals(q.all.unwrap_or(false), &who, Timestamp::now()).await?))
+    Ok(Json(state.app.signals(q.all.unwrap_or(false), &who, Timestamp::now()).await?))
 }
 
 /// Make an alert draft from a signal's samples (reviewers).
@@ -39,5 +39,5 @@ pub async fn draft(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Alert>, ApiError> {
     require_reviewer(&who)?;
-    Ok(Json(state.store.draft_from_signal(id, &who, Timestamp::now()).await?))
+    Ok(Json(state.app.draft_from_signal(id, &who, Timestamp::now()).await?))
 }

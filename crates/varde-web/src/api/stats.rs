@@ -59,7 +59,7 @@ fn spread(mut v: Vec<f64>, public: bool) -> Option<Spread> {
 /// Median and 90th percentile of each step, by month.
 /// The imported deaths per year, or the series that ships with Varde until an operator imports one.
 pub async fn deaths_or_shipped(state: &AppState) -> Result<Vec<(i32, u32)>, ApiError> {
-    let imported = state.store.deaths().await?;
+    let imported = state.app.queries().deaths().await?;
     Ok(if imported.is_empty() { varde_domain::indicator::shipped_deaths() } else { imported })
 }
 
@@ -100,7 +100,7 @@ pub async fn time_to_warning(
 async fn months(state: &AppState, public: bool) -> Result<Vec<MonthTimes>, ApiError> {
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
     let mut months: BTreeMap<String, Vec<varde_store::WarningTimes>> = BTreeMap::new();
-    for t in state.store.warning_times().await? {
+    for t in state.app.queries().warning_times().await? {
         let z = t.received.to_zoned(oslo.clone());
         months.entry(format!("{:04}-{:02}", z.year(), z.month())).or_default().push(t);
     }

@@ -86,7 +86,7 @@ pub async fn create(
         format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key))
     };
     let hook = state
-        .store
+        .app
         .add_webhook(url.as_str(), &secret, new.min_tier.unwrap_or(Tier::Warning), &new.fylker, &who, Timestamp::now())
         .await?;
     Ok((StatusCode::CREATED, Json(CreatedWebhook { id: hook.id, url: hook.url, secret })))
@@ -98,8 +98,8 @@ pub async fn create(
 pub async fn list(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<WebhookStatus>>, ApiError> {
     require_admin(&who)?;
     let mut out = Vec::new();
-    for h in state.store.webhooks().await? {
-        let (failed_attempts, last_error) = state.store.delivery_status(h.id).await?;
+    for h in state.app.queries().webhooks().await? {
+        let (failed_attempts, last_error) = state.app.queries().delivery_status(h.id).await?;
         out.push(WebhookStatus {
             id: h.id,
             url: h.url,

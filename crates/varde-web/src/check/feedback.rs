@@ -42,7 +42,7 @@ async fn record_intention(state: &AppState, who: &Principal, code: &str, intenti
         return Err(ApiError::new(ErrorCode::TechnicianOnly, "the service that handed back the result records this"));
     }
     let sample = crate::api::samples::workable_sample(state, who, code).await?;
-    state.store.set_intention(sample.sample.code, intention, who, Timestamp::now()).await?;
+    state.app.set_intention(sample.sample.code, intention, who, Timestamp::now()).await?;
     Ok(())
 }
 
@@ -70,7 +70,7 @@ async fn record_outcome(
 ) -> Result<(), ApiError> {
     outcome.check()?;
     match crate::check::result::lookup(state, address, code, Instant::now()).await? {
-        Lookup::Found(s) => Ok(state.store.record_outcome(s.sample.code, outcome, Timestamp::now()).await?),
+        Lookup::Found(s) => Ok(state.app.record_outcome(s.sample.code, outcome, Timestamp::now()).await?),
         Lookup::NotFound => Err(ApiError::new(ErrorCode::ResultNotFound, "no result has that code")),
         Lookup::Limited => Err(ApiError::new(ErrorCode::TooManyRequests, "too many look-ups; try again later")),
     }

@@ -39,11 +39,13 @@ pub async fn lookup(
     code: &str,
     started: Instant,
 ) -> Result<Lookup, ApiError> {
-    let found = if !state.limits.allow(&*state.store, LOOKUPS_PER_ADDRESS, &address.who()).await? {
+    let found = if !state.limits.allow(&*state.app, LOOKUPS_PER_ADDRESS, &address.who()).await? {
         Ok(Lookup::Limited)
     } else {
         match SampleCode::parse(code) {
-            Ok(c) => state.store.sample(c).await.map(|s| s.map_or(Lookup::NotFound, |s| Lookup::Found(Box::new(s)))),
+            Ok(c) => {
+                state.app.queries().sample(c).await.map(|s| s.map_or(Lookup::NotFound, |s| Lookup::Found(Box::new(s))))
+            }
             Err(_) => Ok(Lookup::NotFound),
         }
     };

@@ -30,7 +30,7 @@ pub async fn register(state: &AppState, who: &Principal, input: SampleInput) -> 
     let stored = loop {
         // Drawn in its own statement: the thread's random source must not live across an await.
         let code = SampleCode::generate(&mut rand::rng());
-        match state.store.create_sample(code, sample.clone(), who, now).await {
+        match state.app.create_sample(code, sample.clone(), who, now).await {
             Err(StoreError::CodeTaken) if tries < CODE_TRIES => tries += 1,
             other => break other.map_err(|e| refused(state, e.into()))?,
         }
@@ -51,11 +51,8 @@ pub async fn record_analysis(
         e.field = e.field.trim_start_matches('.').to_owned();
         refused(state, e.into())
     })?;
-    let stored = state
-        .store
-        .add_analysis(current.sample.code, analysis, who, now)
-        .await
-        .map_err(|e| refused(state, e.into()))?;
+    let stored =
+        state.app.add_analysis(current.sample.code, analysis, who, now).await.map_err(|e| refused(state, e.into()))?;
     state.metrics.analyses_recorded.inc();
     Ok(stored)
 }

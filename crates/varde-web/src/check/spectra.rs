@@ -121,7 +121,7 @@ pub struct EngineCell(tokio::sync::RwLock<Option<(i64, Arc<Engine>)>>);
 
 impl EngineCell {
     pub async fn get(&self, state: &AppState) -> Result<Arc<Engine>, ApiError> {
-        let version = state.store.reference_library_version().await?;
+        let version = state.app.queries().reference_library_version().await?;
         if let Some((built, engine)) = self.0.read().await.as_ref()
             && *built == version
         {
@@ -133,7 +133,7 @@ impl EngineCell {
         {
             return Ok(engine.clone());
         }
-        let references = state.store.reference_spectra().await?;
+        let references = state.app.queries().reference_spectra().await?;
         // The version the engine holds is that of what was read (a spectrum added meanwhile is picked up next time).
         let version = references.iter().map(|r| r.id).max().unwrap_or(0);
         let engine = Arc::new(
@@ -408,7 +408,7 @@ pub async fn attach_file(
         proposals: serde_json::to_string(&proposals).map_err(|_| ApiError::internal())?,
     };
     let now = Timestamp::now();
-    let id = state.store.attach_spectrum(code, new, who, now).await?;
+    let id = state.app.attach_spectrum(code, new, who, now).await?;
     Ok(AttachedSpectrum {
         id,
         analysis_id,
@@ -439,7 +439,7 @@ pub async fn list(
 
 pub async fn attached(state: &AppState, code: varde_domain::SampleCode) -> Result<Vec<AttachedSpectrum>, ApiError> {
     let mut out = Vec::new();
-    for s in state.store.spectra_of(code).await? {
+    for s in state.app.queries().spectra_of(code).await? {
         out.push(AttachedSpectrum {
             id: s.id,
             analysis_id: s.analysis_id,
@@ -555,7 +555,7 @@ pub async fn store_reference(
         y,
     };
     let now = Timestamp::now();
-    let id = state.store.add_reference_spectrum(new, who, now).await?;
+    let id = state.app.add_reference_spectrum(new, who, now).await?;
     state.spectra.invalidate().await;
     Ok(ReferenceView {
         id,
@@ -581,7 +581,8 @@ pub async fn references(State(state): State<AppState>, Auth(_who): Auth) -> Resu
 
 pub async fn reference_views(state: &AppState) -> Result<Vec<ReferenceView>, ApiError> {
     Ok(state
-        .store
+        .app
+        .queries()
         .reference_spectra()
         .await?
         .into_iter()

@@ -216,7 +216,7 @@ async fn new_sample(
         Err(e) => return e.into_response(),
     };
     let acknowledged = match q.acknowledged {
-        Some(id) => state.store.alert(id).await.ok().flatten().map(|a| a.content.title.get(lang).to_owned()),
+        Some(id) => state.app.queries().alert(id).await.ok().flatten().map(|a| a.content.title.get(lang).to_owned()),
         None => None,
     };
     crate::http::pages::page(form_page_with(
@@ -399,7 +399,7 @@ async fn own_sample(
     code: &str,
 ) -> Result<Option<varde_store::StoredSample>, ApiError> {
     let Ok(code) = SampleCode::parse(code) else { return Ok(None) };
-    let stored = state.store.sample(code).await?;
+    let stored = state.app.queries().sample(code).await?;
     // Another service's sample does not exist for this technician.
     Ok(stored.filter(|s| Some(&s.sample.service) == user.0.service.as_ref()))
 }
@@ -507,9 +507,9 @@ async fn sample_page(
     lang: Lang,
     error: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let has_photo = state.store.photo(stored.sample.code).await?.is_some();
+    let has_photo = state.app.queries().photo(stored.sample.code).await?.is_some();
     let spectra = crate::check::spectra::attached(state, stored.sample.code).await?;
-    let (intention, _) = state.store.feedback(stored.sample.code).await?;
+    let (intention, _) = state.app.queries().feedback(stored.sample.code).await?;
     let page = SamplePage { error, has_photo, spectra: &spectra, intention };
     Ok(sample_markup(state, user, stored, lang, &page))
 }
@@ -778,7 +778,7 @@ async fn list(
     let statuses = [Status::Received, Status::Screened, Status::Confirmed, Status::Amended];
     let status = statuses.into_iter().find(|s| q.status.as_deref() == Some(s.as_str()));
     let service = user.0.service.clone().expect("technicians have a service");
-    let lines = state.store.samples_of(&service, status, 200).await?;
+    let lines = state.app.queries().samples_of(&service, status, 200).await?;
     let body = html! {
         h1 { (t(lang, "samples_list")) }
         form method="get" action="/staff/samples" {
@@ -838,7 +838,8 @@ async fn card(
     let qr = crate::http::pages::qr_svg(&url, 160);
     let public = crate::api::results::public_result(&state, &stored, lang);
     let service = state
-        .store
+        .app
+        .queries()
         .service(&stored.sample.service)
         .await?
         .map_or_else(|| stored.sample.service.to_string(), |s| s.name);
@@ -933,7 +934,7 @@ async fn upload_photo(
     let bytes = form.file;
     match crate::check::photo::strip(&bytes) {
         Ok((jpeg, size)) => {
-            state.store.set_photo(stored.sample.code, jpeg, size, &user.0.principal(), jiff::Timestamp::now()).await?;
+            state.app.set_photo(stored.sample.code, jpeg, size, &user.0.principal(), jiff::Timestamp::now()).await?;
             Ok(Redirect::to(&format!("/staff/samples/{}?lang={}", stored.sample.code, lang.code())).into_response())
         }
         Err(message) => sample_page(&state, &user, &stored, lang, Some(&message)).await,
@@ -952,7 +953,8 @@ async fn photo(
         return Err(ApiError::new(ErrorCode::SampleNotFound, "no sample has that code"));
     };
     let jpeg = state
-        .store
+        .app
+        .queries()
         .photo(stored.sample.code)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "this sample has no photo"))?;

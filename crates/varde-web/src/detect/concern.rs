@@ -121,7 +121,7 @@ async fn submit(
             page(&state, lang, &input, Some(t(lang, "form_expired")), token)
         }));
     }
-    if !state.limits.allow(&*state.store, crate::config::limits::CONCERNS_PER_ADDRESS, &address.who()).await? {
+    if !state.limits.allow(&*state.app, crate::config::limits::CONCERNS_PER_ADDRESS, &address.who()).await? {
         let body = html! { h1 { (t(lang, "concern_title")) } p.error role="alert" { (t(lang, "concern_too_many")) } };
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
@@ -150,7 +150,7 @@ async fn submit(
     }
     match input.validate(&state.assessor.geography) {
         Ok(report) => {
-            state.store.add_concern(report, jiff::Timestamp::now()).await?;
+            state.app.add_concern(report, jiff::Timestamp::now()).await?;
             Ok(thanks())
         }
         Err(e) => {

@@ -29,7 +29,7 @@ pub async fn run(state: &AppState, now: Timestamp) -> Result<(usize, usize), Sto
             evidence: a.evidence,
         })
         .collect();
-    let new = state.store.record_signals(signals, now).await?;
+    let new = state.app.record_signals(signals, now).await?;
     Ok((new, count))
 }
 
@@ -53,7 +53,7 @@ pub async fn alarms(state: &AppState, now: Timestamp) -> Result<Vec<Alarm>, Stor
     let earliest = target - HISTORY_WEEKS;
     let window_start = monday.checked_sub(jiff::Span::new().days(7 * HISTORY_WEEKS)).ok().and_then(|d| start(d).ok());
     let observations: Vec<Observation> = {
-        let summaries = state.store.sample_summaries(from, to).await?;
+        let summaries = state.app.queries().sample_summaries(from, to).await?;
         let mut interner = Interner::default();
         let tz = oslo.clone();
         summaries
@@ -102,14 +102,14 @@ pub async fn alarms(state: &AppState, now: Timestamp) -> Result<Vec<Alarm>, Stor
         }
     }
     // Concern reports and user-room overdoses, by fylke and nationally.
-    for (at, fylke) in state.store.concern_times().await? {
+    for (at, fylke) in state.app.queries().concern_times().await? {
         if tally::week_no_at(at) < earliest {
             continue;
         }
         let w = week_of(at);
         add("concern_reports".into(), &fylke, w.year(), w.week(), 1.0);
     }
-    for (day, fylke) in state.store.user_room_days(None).await? {
+    for (day, fylke) in state.app.queries().user_room_days(None).await? {
         if tally::week_no(day.day) < earliest {
             continue;
         }

@@ -96,7 +96,7 @@ impl FromRequestParts<AppState> for Auth {
             })?;
         let grant = state
             .tokens
-            .grant(&*state.store, token)
+            .grant(&*state.app, token)
             .await?
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken, "the token is unknown or revoked"))?;
         Ok(Auth(grant.principal()))

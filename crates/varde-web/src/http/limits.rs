@@ -14,7 +14,8 @@ use sha2::Sha256;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::Duration;
-use varde_store::{Attempt, Counting, LimitSalts, Store, StoreError};
+use varde_core::Application;
+use varde_store::{Attempt, Counting, LimitSalts, StoreError};
 
 /// How many tries one client or account may make in a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,23 +43,23 @@ pub struct Limits {
 
 impl Limits {
     /// Counts a try by `who` if the allowance is not used up; false (and nothing counted) when it is.
-    pub async fn allow(&self, store: &dyn Store, limit: Limit, who: &str) -> Result<bool, StoreError> {
+    pub async fn allow(&self, store: &dyn Application, limit: Limit, who: &str) -> Result<bool, StoreError> {
         self.attempt(store, limit, who, Counting::Allow).await
     }
 
     /// Counts a try by `who` whatever the count (failed logins are counted, not allowed).
-    pub async fn record(&self, store: &dyn Store, limit: Limit, who: &str) -> Result<(), StoreError> {
+    pub async fn record(&self, store: &dyn Application, limit: Limit, who: &str) -> Result<(), StoreError> {
         self.attempt(store, limit, who, Counting::Record).await.map(|_| ())
     }
 
     /// Whether `who` has used the allowance.
-    pub async fn exhausted(&self, store: &dyn Store, limit: Limit, who: &str) -> Result<bool, StoreError> {
+    pub async fn exhausted(&self, store: &dyn Application, limit: Limit, who: &str) -> Result<bool, StoreError> {
         self.attempt(store, limit, who, Counting::Ask).await.map(|left| !left)
     }
 
     async fn attempt(
         &self,
-        store: &dyn Store,
+        store: &dyn Application,
         limit: Limit,
         who: &str,
         counting: Counting,
@@ -72,15 +73,15 @@ impl Limits {
             allowance: limit.allowance,
             window: jiff::SignedDuration::try_from(limit.window).expect("a window shorter than a day"),
         };
-        store.attempt(attempt, counting, now).await
+        store.queries().attempt(attempt, counting, now).await
     }
 
-    async fn salts(&self, store: &dyn Store, now: Timestamp) -> Result<LimitSalts, StoreError> {
+    async fn salts(&self, store: &dyn Application, now: Timestamp) -> Result<LimitSalts, StoreError> {
         let today = varde_store::day_of(now);
         if let Some(salts) = self.salts.lock().expect("not poisoned").as_ref().filter(|s| s.day == today) {
             return Ok(salts.clone());
         }
-        let salts = store.limit_salts(now).await?;
+        let salts = store.queries().limit_salts(now).await?;
         *self.salts.lock().expect("not poisoned") = Some(salts.clone());
         Ok(salts)
     }

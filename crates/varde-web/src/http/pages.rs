@@ -187,7 +187,7 @@ async fn list(
         ..AlertFilter::default()
     };
     let alerts: Vec<Alert> =
-        state.store.alerts(filter).await?.into_iter().map(|a| crate::api::alerts::as_of(a, now)).collect();
+        state.app.queries().alerts(filter).await?.into_iter().map(|a| crate::api::alerts::as_of(a, now)).collect();
     let current: Vec<&Alert> = alerts.iter().filter(|a| a.status == AlertStatus::Published && wanted(a)).collect();
     let withdrawn: Vec<&Alert> = alerts.iter().filter(|a| a.status == AlertStatus::Withdrawn).take(10).collect();
     // Honest about what is gone: alerts whose validity ended in the last 30 days.
@@ -288,11 +288,11 @@ async fn detail_or_cap(
         (headers, xml.to_string()).into_response()
     };
     // Read before the alert: the message then reflects every event up to this one at least.
-    let seq = *state.store.event_watch().borrow();
+    let seq = *state.app.queries().event_watch().borrow();
     if let Some(xml) = cap.then(|| state.cap_cache.get(id, seq)).flatten() {
         return Ok(cap_message(xml));
     }
-    let alert = match state.store.alert(id).await? {
+    let alert = match state.app.queries().alert(id).await? {
         Some(a) if a.status.is_public() => crate::api::alerts::as_of(a, Timestamp::now()),
         // Drafts and discarded drafts are not public: to the public they do not exist.
         _ => {
@@ -303,7 +303,7 @@ async fn detail_or_cap(
             });
         }
     };
-    let versions = state.store.alert_versions(id).await?;
+    let versions = state.app.queries().alert_versions(id).await?;
     if cap {
         let xml = crate::warn::feeds::cap::message(&alert, &versions, &state.public_url, &state.assessor.geography);
         let xml = Arc::new(xml);
@@ -319,8 +319,8 @@ async fn detail_or_cap(
 async fn photo(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let not_found = || ApiError::new(ErrorCode::NotFound, "no such photo");
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let public = state.store.alert(id).await?.is_some_and(|a| a.status.is_public());
-    let jpeg = if public { state.store.alert_photo(id).await? } else { None };
+    let public = state.app.queries().alert(id).await?.is_some_and(|a| a.status.is_public());
+    let jpeg = if public { state.app.queries().alert_photo(id).await? } else { None };
     let jpeg = jpeg.ok_or_else(not_found)?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "public, max-age=300")], jpeg).into_response())
 }
@@ -345,7 +345,7 @@ async fn poster(
     let lang = negotiate(q.lang.as_deref(), &headers);
     let path = format!("/alerts/{id}/poster");
     let Ok(id) = id.parse::<i64>() else { return Ok(not_found(lang, &path)) };
-    let alert = match state.store.alert(id).await? {
+    let alert = match state.app.queries().alert(id).await? {
         Some(a) if a.status.is_public() => crate::api::alerts::as_of(a, Timestamp::now()),
         _ => return Ok(not_found(lang, &path)),
     };

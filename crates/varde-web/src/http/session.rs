@@ -102,7 +102,7 @@ impl FromRequestParts<AppState> for SessionUser {
         let to_login = || Redirect::to(&format!("/login?next={}", parts.uri.path())).into_response();
         let Some(token) = cookie(state, &parts.headers, COOKIE) else { return Err(to_login()) };
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        match state.store.session(hash, jiff::Timestamp::now()).await {
+        match state.app.queries().session(hash, jiff::Timestamp::now()).await {
             Ok(Some(s)) => Ok(SessionUser(s)),
             Ok(None) => Err(to_login()),
             Err(e) => Err(ApiError::from(e).into_response()),
@@ -190,13 +190,13 @@ async fn login(
         return Ok(login_page(&state, lang, next, Some(t(lang, "form_expired")), StatusCode::FORBIDDEN));
     }
     let (who, account) = (address.who(), form.username.trim().to_lowercase());
-    let store = &*state.store;
+    let store = &*state.app;
     if state.limits.exhausted(store, LOGIN_FAILURES_PER_ADDRESS, &who).await?
         || state.limits.exhausted(store, LOGIN_FAILURES_PER_ACCOUNT, &account).await?
     {
         return Ok(login_page(&state, lang, next, Some(t(lang, "login_locked")), StatusCode::TOO_MANY_REQUESTS));
     }
-    let user = state.store.user(form.username.trim()).await?;
+    let user = state.app.queries().user(form.username.trim()).await?;
     // Hash even for an unknown name, so the answer takes the same time either way.
     let ok = match &user {
         Some(u) => verify_password_off_runtime(form.password.clone(), u.password_hash.clone()).await,
@@ -215,7 +215,8 @@ async fn login(
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     let now = jiff::Timestamp::now();
     state
-        .store
+        .app
+        .queries()
         .create_session(hash, user.id, &random_token(), now, now + jiff::SignedDuration::from_hours(SESSION_HOURS))
         .await?;
     // The language chosen before logging in stays chosen after.
@@ -245,7 +246,7 @@ async fn logout(
 ) -> Result<Response, ApiError> {
     user.check_csrf(&form.csrf)?;
     if let Some(token) = cookie(&state, &headers, COOKIE) {
-        state.store.end_session(Sha256::digest(token.as_bytes()).into()).await?;
+        state.app.queries().end_session(Sha256::digest(token.as_bytes()).into()).await?;
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, "", 0));

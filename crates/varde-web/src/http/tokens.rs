@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use varde_store::{Store, StoreError, TokenGrant};
+use varde_core::Application;
+use varde_store::{StoreError, TokenGrant};
 
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
@@ -34,14 +35,14 @@ impl TokenCache {
         TokenCache { ttl, entries: Mutex::new(HashMap::new()) }
     }
 
-    pub async fn grant(&self, store: &dyn Store, token: &str) -> Result<Option<TokenGrant>, StoreError> {
+    pub async fn grant(&self, store: &dyn Application, token: &str) -> Result<Option<TokenGrant>, StoreError> {
         let key = hash(token);
         if let Some((at, grant)) = self.entries.lock().expect("not poisoned").get(&key)
             && at.elapsed() < self.ttl
         {
             return Ok(Some(grant.clone()));
         }
-        let grant = store.token(key).await?;
+        let grant = store.queries().token(key).await?;
         let mut entries = self.entries.lock().expect("not poisoned");
         match &grant {
             Some(g) => {

@@ -42,7 +42,7 @@ async fn page(
         )
             .into_response());
     }
-    let signals = state.store.signals(false, &who, jiff::Timestamp::now()).await?;
+    let signals = state.app.signals(false, &who, jiff::Timestamp::now()).await?;
     let sections = crate::know::dashboard::sections(&state, lang, false).await?;
     let body = html! {
         h1 { (t(lang, "analyst")) }

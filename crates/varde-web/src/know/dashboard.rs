@@ -343,7 +343,7 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
     let year_ago = today.checked_sub(jiff::Span::new().days(365)).unwrap_or(today);
     let mut monthly: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_fylke: BTreeMap<String, [u64; 3]> = BTreeMap::new();
-    for (d, fylke) in state.store.user_room_days(None).await? {
+    for (d, fylke) in state.app.queries().user_room_days(None).await? {
         if d.day <= year_ago {
             continue;
         }
@@ -439,7 +439,7 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
     let hours = |a: jiff::Timestamp, b: jiff::Timestamp| (b.as_millisecond() - a.as_millisecond()) as f64 / 3_600_000.0;
     let mut ttw: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut tta: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for w in state.store.warning_times().await? {
+    for w in state.app.queries().warning_times().await? {
         if let Some(p) = w.published {
             let d = w.received.to_zoned(oslo.clone()).date();
             let month = format!("{:04}-{:02}", d.year(), d.month());

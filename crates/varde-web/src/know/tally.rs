@@ -234,7 +234,7 @@ impl Tallies {
     /// those weeks whose version changed since the last call.
     pub async fn current(&self, state: &AppState) -> Result<Arc<Snapshot>, StoreError> {
         let _one = self.renewing.lock().await;
-        let weeks = state.store.figure_weeks().await?;
+        let weeks = state.app.queries().figure_weeks().await?;
         let previous = self.latest.lock().expect("not poisoned").clone();
         let unchanged = weeks.len() == previous.weeks.len()
             && weeks.iter().all(|w| previous.weeks.get(&w.week).is_some_and(|c| c.version == w.version));
@@ -250,7 +250,7 @@ impl Tallies {
                 }
                 _ => {
                     let (from, to) = FigureWeek::bounds(week);
-                    let summaries = state.store.sample_summaries(from, to).await?;
+                    let summaries = state.app.queries().sample_summaries(from, to).await?;
                     let counted = {
                         let mut interner = self.interner.lock().expect("not poisoned");
                         count(&state.assessor.catalogue, &summaries, &mut interner, version)

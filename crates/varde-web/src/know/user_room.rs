@@ -54,7 +54,7 @@ async fn page(
 
 async fn own_days(state: &AppState, user: &SessionUser) -> Result<Vec<UserRoomDay>, ApiError> {
     let Some(service) = user.0.service.clone() else { return Ok(Vec::new()) };
-    Ok(state.store.user_room_days(Some(service)).await?.into_iter().map(|(d, _)| d).collect())
+    Ok(state.app.queries().user_room_days(Some(service)).await?.into_iter().map(|(d, _)| d).collect())
 }
 
 async fn render(

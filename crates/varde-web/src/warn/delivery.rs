@@ -91,9 +91,9 @@ pub fn spawn(state: AppState, backoff: Backoff) -> tokio::task::JoinHandle<()> {
         let client = state.reach.outbound.client(Duration::from_secs(10), 4);
         // Aborted with this task (an instance that loses the jobs' leadership stops delivering at once).
         let mut workers: HashMap<i64, AbortOnDrop> = HashMap::new();
-        let mut watch = state.store.event_watch();
+        let mut watch = state.app.queries().event_watch();
         loop {
-            match state.store.webhooks().await {
+            match state.app.queries().webhooks().await {
                 Ok(hooks) => {
                     for hook in hooks.into_iter().filter(|h| h.active) {
                         let running = workers.get(&hook.id).is_some_and(|w| !w.0.is_finished());
@@ -114,10 +114,10 @@ pub fn spawn(state: AppState, backoff: Backoff) -> tokio::task::JoinHandle<()> {
 }
 
 async fn worker(state: AppState, client: reqwest::Client, hook: Webhook, backoff: Backoff) {
-    let mut watch = state.store.event_watch();
+    let mut watch = state.app.queries().event_watch();
     let mut cursor = hook.cursor;
     loop {
-        let events = match state.store.events_after(cursor, 100).await {
+        let events = match state.app.queries().events_after(cursor, 100).await {
             Ok(e) => e,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read events");
@@ -135,7 +135,7 @@ async fn worker(state: AppState, client: reqwest::Client, hook: Webhook, backoff
         for event in events {
             if wanted(&hook, &event) {
                 deliver(&state, &client, &hook, &event, backoff).await;
-            } else if let Err(e) = state.store.skip_to(hook.id, event.seq).await {
+            } else if let Err(e) = state.app.queries().skip_to(hook.id, event.seq).await {
                 tracing::warn!(error = %e, "cannot move a webhook cursor");
             }
             cursor = event.seq;
@@ -179,7 +179,7 @@ async fn deliver(state: &AppState, client: &reqwest::Client, hook: &Webhook, eve
         };
         let record = Delivery { webhook_id: hook.id, event_seq: event.seq, attempt, at: now, ok, status, error };
         // Keep trying to record: a success must move the cursor, or the event would be sent again.
-        while let Err(e) = state.store.record_delivery(record.clone()).await {
+        while let Err(e) = state.app.record_delivery(record.clone()).await {
             tracing::warn!(error = %e, "cannot record a webhook delivery");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -33,9 +33,9 @@ pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
 }
 
 async fn fan_out(state: AppState) {
-    let mut watch = state.store.event_watch();
+    let mut watch = state.app.queries().event_watch();
     loop {
-        match state.store.fan_out(Timestamp::now()).await {
+        match state.app.fan_out(Timestamp::now()).await {
             Ok((queued, more)) => {
                 if queued > 0 {
                     state.reach.wake_email.notify_one();
@@ -58,7 +58,7 @@ async fn send(state: AppState, channel: Channel) {
     // Connects only where the outbound policy allows, and follows no redirect.
     let client = state.reach.outbound.client(Duration::from_secs(15), PUSH_PARALLEL);
     loop {
-        let due = match state.store.due_messages(channel, Timestamp::now(), BATCH).await {
+        let due = match state.app.queries().due_messages(channel, Timestamp::now(), BATCH).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the subscribers' outbox");
@@ -101,7 +101,7 @@ async fn send(state: AppState, channel: Channel) {
                 .inc();
         }
         // Keep trying to record: a sent message that stayed in the outbox would go again.
-        while let Err(e) = state.store.settle_messages(outcomes.clone(), Timestamp::now()).await {
+        while let Err(e) = state.app.settle_messages(outcomes.clone(), Timestamp::now()).await {
             tracing::warn!(error = %e, "cannot record how messages were handed over");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -194,7 +194,7 @@ async fn escalate(state: AppState) {
 /// One escalation pass; returns how many e-mails went.
 pub async fn escalate_once(state: &AppState, now: Timestamp) -> Result<usize, varde_store::StoreError> {
     let Some(mailer) = &state.reach.mailer else { return Ok(0) };
-    let contacts = state.store.service_contacts().await?;
+    let contacts = state.app.queries().service_contacts().await?;
     if contacts.is_empty() {
         return Ok(0);
     }
@@ -204,15 +204,15 @@ pub async fn escalate_once(state: &AppState, now: Timestamp) -> Result<usize, va
         limit: 500,
         ..AlertFilter::default()
     };
-    let services = state.store.services().await?;
+    let services = state.app.queries().services().await?;
     let mut sent = 0;
-    for alert in state.store.alerts(filter).await? {
+    for alert in state.app.queries().alerts(filter).await? {
         let alert = crate::api::alerts::as_of(alert, now);
         if alert.status != AlertStatus::Published || !overdue(&alert, now, state.reach.escalate_after) {
             continue;
         }
-        let acknowledged = state.store.acknowledgements(alert.id).await?;
-        let escalated = state.store.escalations(alert.id).await?;
+        let acknowledged = state.app.queries().acknowledgements(alert.id).await?;
+        let escalated = state.app.queries().escalations(alert.id).await?;
         for contact in &contacts {
             let Some(service) = services.iter().find(|s| s.slug == contact.service) else { continue };
             let pending = reaches(&alert, &service.fylke, state.reach.severe_everywhere)
@@ -224,7 +224,7 @@ pub async fn escalate_once(state: &AppState, now: Timestamp) -> Result<usize, va
             let mail = messages::escalation_mail(state, &alert, contact, &service.name);
             match mailer.send(&mail).await {
                 Ok(()) => {
-                    state.store.record_escalation(alert.id, &service.slug, now).await?;
+                    state.app.record_escalation(alert.id, &service.slug, now).await?;
                     sent += 1;
                 }
                 // Tried again at the next check.

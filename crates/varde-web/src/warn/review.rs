@@ -127,7 +127,7 @@ async fn queue(
     };
     let archived = q.show.as_deref() == Some("archived");
     let status = if archived { AlertStatus::Archived } else { AlertStatus::Draft };
-    let all = state.store.alerts(AlertFilter { statuses: vec![status], ..AlertFilter::default() }).await?;
+    let all = state.app.queries().alerts(AlertFilter { statuses: vec![status], ..AlertFilter::default() }).await?;
     let drafts = if archived {
         let mut all = all;
         all.sort_by_key(|a| std::cmp::Reverse(a.last_evidence_at));
@@ -135,11 +135,14 @@ async fn queue(
     } else {
         review_queue(all, &filter, &state.assessor.catalogue)
     };
-    let published =
-        state.store.alerts(AlertFilter { statuses: vec![AlertStatus::Published], ..AlertFilter::default() }).await?;
+    let published = state
+        .app
+        .queries()
+        .alerts(AlertFilter { statuses: vec![AlertStatus::Published], ..AlertFilter::default() })
+        .await?;
     let now = jiff::Timestamp::now();
     // The warnings in force, each with how many of the services it reached have acknowledged it.
-    let services = state.store.services().await?;
+    let services = state.app.queries().services().await?;
     let mut in_force = Vec::new();
     for a in published.iter().filter(|a| a.status_at(now) == AlertStatus::Published) {
         let alert = crate::api::alerts::as_of(a.clone(), now);
@@ -228,8 +231,12 @@ async fn draft(
     if let Some(refused) = reviewers_only(lang, &user) {
         return Ok(refused);
     }
-    let alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let alert = state
+        .app
+        .queries()
+        .alert(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     let c = &alert.content;
     let field = |name: &str, label: &str, text: &Localized, rows: u8| {
         html! {
@@ -242,7 +249,7 @@ async fn draft(
             }
         }
     };
-    let evidence = state.store.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
+    let evidence = state.app.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
     // Which services a published warning reached, and which have acknowledged it.
     let coverage = if alert.status.is_public() {
         Some(
@@ -257,12 +264,13 @@ async fn draft(
         None
     };
     // Which evidence samples have a photo a reviewer could choose: one query for the codes, no image read.
-    let with_photos = state.store.evidence_with_photos(id).await?;
+    let with_photos = state.app.queries().evidence_with_photos(id).await?;
     let photos: Vec<bool> = evidence.iter().map(|s| with_photos.contains(&s.sample.code)).collect();
     // Drafts in the same area that this one could be merged into, those about the same danger first.
     let same_danger = |o: &varde_domain::alert::Alert| o.content.substances.iter().any(|s| c.substances.contains(s));
     let mut others: Vec<_> = state
-        .store
+        .app
+        .queries()
         .alerts(AlertFilter { statuses: vec![AlertStatus::Draft], ..AlertFilter::default() })
         .await?
         .into_iter()
@@ -428,7 +436,7 @@ async fn act(
         }
         AlertAction::Reconfirm => AlertEdit::default(),
     };
-    state.store.change_alert(id, action, change, &user.0.principal(), jiff::Timestamp::now()).await?;
+    state.app.change_alert(id, action, change, &user.0.principal(), jiff::Timestamp::now()).await?;
     // An edit returns to the draft, a discarded draft to the queue (it has no public page), the rest to the alert as
     // the public now sees it.
     let to = match action {
@@ -451,8 +459,12 @@ async fn confirmation(
     action: &str,
     f: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
-    let mut alert =
-        state.store.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let mut alert = state
+        .app
+        .queries()
+        .alert(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
     for (name, text) in
         [("title", &mut alert.content.title), ("body", &mut alert.content.body), ("advice", &mut alert.content.advice)]
     {
@@ -469,7 +481,8 @@ async fn confirmation(
             })?;
             Some(
                 state
-                    .store
+                    .app
+                    .queries()
                     .alert(into)
                     .await?
                     .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?,
@@ -560,7 +573,7 @@ async fn action(
             user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
             let code = varde_domain::SampleCode::parse(f.get("code").map_or("", String::as_str))
                 .map_err(|_| ApiError::new(ErrorCode::InvalidField, "choose a sample's photo").with_field("code"))?;
-            state.store.choose_alert_photo(id, code, &user.0.principal(), jiff::Timestamp::now()).await?;
+            state.app.choose_alert_photo(id, code, &user.0.principal(), jiff::Timestamp::now()).await?;
             return Ok(Redirect::to(&format!("/review/{id}?lang={}", lang.code())).into_response());
         }
         "merge" => {
@@ -571,7 +584,7 @@ async fn action(
             let into: i64 = f.get("into").and_then(|v| v.parse().ok()).ok_or_else(|| {
                 ApiError::new(ErrorCode::InvalidField, "choose the draft to merge into").with_field("into")
             })?;
-            state.store.merge_alerts(id, into, &user.0.principal(), jiff::Timestamp::now()).await?;
+            state.app.merge_alerts(id, into, &user.0.principal(), jiff::Timestamp::now()).await?;
             let lang = negotiate(q.lang.as_deref(), &headers);
             return Ok(Redirect::to(&format!("/review/{into}?lang={}", lang.code())).into_response());
         }
@@ -592,11 +605,11 @@ async fn evidence_photo(
         return Err(ApiError::new(ErrorCode::ReviewerOnly, "evidence photos are for reviewers"));
     }
     let code = varde_domain::SampleCode::parse(&code).map_err(|_| not_found())?;
-    let evidence = state.store.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
+    let evidence = state.app.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
     if !evidence.iter().any(|s| s.sample.code == code) {
         return Err(not_found());
     }
-    let jpeg = state.store.photo(code).await?.ok_or_else(not_found)?;
+    let jpeg = state.app.queries().photo(code).await?.ok_or_else(not_found)?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "image/jpeg"), (axum::http::header::CACHE_CONTROL, "private, no-store")],
         jpeg,

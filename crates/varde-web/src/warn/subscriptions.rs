@@ -30,13 +30,14 @@ use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa::ToSchema;
+use varde_core::Application;
 use varde_domain::alert::AlertStatus;
 use varde_domain::subscription::{Channel, Preferences};
 use varde_domain::{ErrorCode, InvalidInput, Lang, Tier};
 use varde_reach::mail::{Mailer, normalise_address};
 use varde_reach::outbound::Purpose;
 use varde_reach::webpush::{Subscription as PushTarget, VapidKey};
-use varde_store::{NewSubscriber, Requested, Store, StoreError, Subscriber};
+use varde_store::{NewSubscriber, Requested, StoreError, Subscriber};
 
 /// How warnings reach people and services.
 pub struct Reach {
@@ -143,23 +144,24 @@ impl Reach {
 }
 
 /// The keys a server keeps across restarts: the link key and the VAPID key (made at first start).
-pub async fn kept_keys(store: &dyn Store) -> Result<([u8; 32], VapidKey), StoreError> {
-    let link_key = match store.meta("subscriber_link_key").await?.and_then(|h| hex::decode(h).ok()) {
+pub async fn kept_keys(store: &dyn Application) -> Result<([u8; 32], VapidKey), StoreError> {
+    let link_key = match store.queries().meta("subscriber_link_key").await?.and_then(|h| hex::decode(h).ok()) {
         Some(k) if k.len() == 32 => k.try_into().expect("32 bytes"),
         _ => {
             let k: [u8; 32] = rand::random();
-            store.set_meta("subscriber_link_key", &hex::encode(k)).await?;
+            store.queries().set_meta("subscriber_link_key", &hex::encode(k)).await?;
             k
         }
     };
-    let vapid = match store.meta("vapid_private_key").await?.and_then(|k| VapidKey::from_private_base64(&k).ok()) {
-        Some(k) => k,
-        None => {
-            let k = VapidKey::generate();
-            store.set_meta("vapid_private_key", &k.private_base64()).await?;
-            k
-        }
-    };
+    let vapid =
+        match store.queries().meta("vapid_private_key").await?.and_then(|k| VapidKey::from_private_base64(&k).ok()) {
+            Some(k) => k,
+            None => {
+                let k = VapidKey::generate();
+                store.queries().set_meta("vapid_private_key", &k.private_base64()).await?;
+                k
+            }
+        };
     Ok((link_key, vapid))
 }
 
@@ -310,7 +312,7 @@ async fn request(
     new: NewSubscription,
 ) -> Result<(Subscriber, Requested), ApiError> {
     let new = checked(state, new).await?;
-    let (store, who) = (&*state.store, client.who());
+    let (store, who) = (&*state.app, client.who());
     let limited = || ApiError::new(ErrorCode::TooManyRequests, "too many subscription requests; try again in an hour");
     let mailbox = mailbox(new.channel, &new.address);
     if state.limits.exhausted(store, REQUESTS_PER_CLIENT, &who).await?
@@ -321,7 +323,7 @@ async fn request(
     state.limits.record(store, REQUESTS_PER_CLIENT, &who).await?;
     state.limits.record(store, REQUESTS_PER_ADDRESS, &mailbox).await?;
     let channel = new.channel;
-    let stored = state.store.request_subscription(new, Timestamp::now()).await?;
+    let stored = state.app.request_subscription(new, Timestamp::now()).await?;
     state.reach.wake(channel).notify_one();
     Ok(stored)
 }
@@ -384,7 +386,7 @@ fn link_not_found() -> ApiError {
 
 /// The subscriber a link names, if the link is right.
 async fn by_link(state: &AppState, id: i64, purpose: &str, token: &str) -> Result<Subscriber, ApiError> {
-    match state.store.subscriber(id).await? {
+    match state.app.queries().subscriber(id).await? {
         Some(s) if state.reach.valid(purpose, &s, token) => Ok(s),
         _ => Err(link_not_found()),
     }
@@ -392,7 +394,7 @@ async fn by_link(state: &AppState, id: i64, purpose: &str, token: &str) -> Resul
 
 async fn confirm(state: &AppState, id: i64, token: &str) -> Result<Subscriber, ApiError> {
     let subscriber = by_link(state, id, "confirm", token).await?;
-    Ok(state.store.confirm_subscription(subscriber.id, Timestamp::now()).await?)
+    Ok(state.app.confirm_subscription(subscriber.id, Timestamp::now()).await?)
 }
 
 /// Confirm an e-mail subscription with the token from the confirmation link. A link works once.
@@ -409,7 +411,7 @@ pub async fn confirm_api(
 }
 
 async fn stored(state: &AppState, s: Subscriber) -> Result<StoredSubscription, ApiError> {
-    let pending_messages = state.store.pending_messages(s.id).await?;
+    let pending_messages = state.app.queries().pending_messages(s.id).await?;
     Ok(StoredSubscription {
         id: s.id,
         channel: s.channel,
@@ -454,7 +456,7 @@ pub async fn delete_api(
     ApiQuery(q): ApiQuery<ManageToken>,
 ) -> Result<StatusCode, ApiError> {
     let s = by_link(&state, id, "manage", &q.token).await?;
-    state.store.delete_subscriber(s.id, "unsubscribe", Timestamp::now()).await?;
+    state.app.delete_subscriber(s.id, "unsubscribe", Timestamp::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -627,7 +629,7 @@ async fn confirm_form(State(state): State<AppState>, page: LinkPage) -> Response
         Ok(found) => found,
         Err(page) => return page,
     };
-    match state.store.confirm_subscription(s.id, Timestamp::now()).await {
+    match state.app.confirm_subscription(s.id, Timestamp::now()).await {
         Ok(s) => {
             let manage = state.reach.manage_url("", &s);
             // A new subscriber hears of the next warning; what is live now they learn here, for their area and tier.
@@ -663,7 +665,8 @@ async fn live_for(state: &AppState, preferences: &Preferences) -> Result<Vec<var
     let now = Timestamp::now();
     let filter = varde_store::AlertFilter { statuses: vec![AlertStatus::Published], ..Default::default() };
     Ok(state
-        .store
+        .app
+        .queries()
         .alerts(filter)
         .await?
         .into_iter()
@@ -684,7 +687,7 @@ async fn manage_page(State(state): State<AppState>, page: LinkPage) -> Response 
         Ok(found) => found,
         Err(page) => return page,
     };
-    let pending = match state.store.pending_messages(s.id).await {
+    let pending = match state.app.queries().pending_messages(s.id).await {
         Ok(n) => n,
         Err(e) => return error_page(lang, e.into()),
     };
@@ -734,7 +737,7 @@ async fn unsubscribe_form(State(state): State<AppState>, page: LinkPage) -> Resp
         Ok(found) => found,
         Err(page) => return page,
     };
-    match state.store.delete_subscriber(s.id, "unsubscribe", Timestamp::now()).await {
+    match state.app.delete_subscriber(s.id, "unsubscribe", Timestamp::now()).await {
         Ok(_) => {
             message_page(lang, StatusCode::OK, t(lang, "unsubscribed_heading"), t(lang, "unsubscribed_text"), html! {})
         }

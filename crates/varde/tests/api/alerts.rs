@@ -559,10 +559,13 @@ async fn the_review_queue_orders_filters_merges_and_archives() {
 
     // Three weeks on with no new evidence, every draft leaves the queue: archived, not public, found by reviewers.
     let later = now + jiff::SignedDuration::from_hours(24 * 30);
-    let archived =
-        varde_store::Store::archive_stale_drafts(&*app.store, later - jiff::SignedDuration::from_hours(24 * 21), later)
-            .await
-            .unwrap();
+    let archived = varde_core::Application::archive_stale_drafts(
+        &*app.store,
+        later - jiff::SignedDuration::from_hours(24 * 21),
+        later,
+    )
+    .await
+    .unwrap();
     assert_eq!(archived, 3);
     assert_eq!(app.get("/api/v1/alerts?status=draft", r).await.1.as_array().unwrap().len(), 0);
     let (_, found) = app.get("/api/v1/alerts?status=archived", r).await;

@@ -286,10 +286,8 @@ async fn the_demo_year_leaves_a_review_queue_a_person_can_work() {
     let reference = varde::load_reference(None).unwrap();
     let store = varde::open_store(&db, &reference).await.unwrap();
     let filter = |statuses| varde_store::AlertFilter { statuses, ..Default::default() };
-    let drafts =
-        varde_store::Store::alerts(&*store, filter(vec![varde_domain::alert::AlertStatus::Draft])).await.unwrap();
-    let archived =
-        varde_store::Store::alerts(&*store, filter(vec![varde_domain::alert::AlertStatus::Archived])).await.unwrap();
+    let drafts = store.queries().alerts(filter(vec![varde_domain::alert::AlertStatus::Draft])).await.unwrap();
+    let archived = store.queries().alerts(filter(vec![varde_domain::alert::AlertStatus::Archived])).await.unwrap();
     assert!(!drafts.is_empty() && drafts.len() <= 25, "{} open drafts", drafts.len());
     assert!(archived.len() > 100, "{} archived", archived.len());
     let three_weeks_ago = DEMO_NOW.parse::<jiff::Timestamp>().unwrap() - jiff::SignedDuration::from_hours(24 * 21);

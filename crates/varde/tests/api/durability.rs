@@ -4,8 +4,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use varde_core::Application;
+use varde_core::Core;
 use varde_domain::SampleCode;
-use varde_store::Store;
 use varde_store_sqlite::SqliteStore;
 
 pub fn varde(db: &str) -> Command {
@@ -89,9 +90,10 @@ async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
     }
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() > 100, "the clients wrote under load before each kill ({} acknowledged)", acked.len());
-    let store = SqliteStore::open(dir.path().join("v.db"), varde::load_reference(None).unwrap()).unwrap();
+    let store = Core::new(SqliteStore::open(dir.path().join("v.db")).unwrap(), varde::load_reference(None).unwrap());
     for (code, colour) in &acked {
         let s = store
+            .queries()
             .sample(SampleCode::parse(code).unwrap())
             .await
             .unwrap()
@@ -99,8 +101,12 @@ async fn every_acknowledged_sample_survives_kill_9_during_sustained_writes() {
         assert_eq!(s.sample.colour.as_deref(), Some(colour.as_str()));
         assert_eq!(s.sample.analyses.len(), 1, "{code} is stored whole");
     }
-    assert!(store.sample_count().await.unwrap() >= acked.len() as u64);
-    assert_eq!(store.verify_audit().await.unwrap().first_broken, None, "the audit chain survives the kills too");
+    assert!(store.queries().sample_count().await.unwrap() >= acked.len() as u64);
+    assert_eq!(
+        store.queries().verify_audit().await.unwrap().first_broken,
+        None,
+        "the audit chain survives the kills too"
+    );
 }
 
 /// `varde backup` while a server takes writes, then `varde restore` of it: the copy is one consistent instant
@@ -153,8 +159,9 @@ async fn a_backup_taken_under_writes_restores_whole() {
     let restored = format!("sqlite://{}", dir.path().join("restored.db").display());
     let out = run_ok(varde(&restored).arg("restore").arg(&backup));
     assert!(out.contains("chain intact"), "{out}");
-    let store = SqliteStore::open(dir.path().join("restored.db"), varde::load_reference(None).unwrap()).unwrap();
-    let count = store.sample_count().await.unwrap() as usize;
+    let store =
+        Core::new(SqliteStore::open(dir.path().join("restored.db")).unwrap(), varde::load_reference(None).unwrap());
+    let count = store.queries().sample_count().await.unwrap() as usize;
     assert!(
         count >= before && count <= after + 8,
         "the copy is one instant during the writes: {before} ≤ {count} ≤ {after}+8"
@@ -162,7 +169,7 @@ async fn a_backup_taken_under_writes_restores_whole() {
     let acked = acked.lock().unwrap().clone();
     let mut present = 0;
     for (code, colour) in &acked {
-        if let Some(s) = store.sample(SampleCode::parse(code).unwrap()).await.unwrap() {
+        if let Some(s) = store.queries().sample(SampleCode::parse(code).unwrap()).await.unwrap() {
             present += 1;
             assert_eq!(s.sample.colour.as_deref(), Some(colour.as_str()));
             assert_eq!(s.sample.analyses.len(), 1, "{code} is whole in the copy");
@@ -171,11 +178,11 @@ async fn a_backup_taken_under_writes_restores_whole() {
     assert_eq!(present, count, "every sample in the copy was acknowledged");
     for (code, _) in &acked[..before] {
         assert!(
-            store.sample(SampleCode::parse(code).unwrap()).await.unwrap().is_some(),
+            store.queries().sample(SampleCode::parse(code).unwrap()).await.unwrap().is_some(),
             "{code} was acknowledged before the backup began"
         );
     }
-    store.close();
+    store.queries().close();
     // Restoring over data needs --replace, and keeps what was there.
     let e = fails(varde(&restored).arg("restore").arg(&backup));
     assert!(e.contains("--replace"), "{e}");

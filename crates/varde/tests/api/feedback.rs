@@ -30,7 +30,7 @@ async fn intentions_and_outcomes_come_from_fixed_lists_and_belong_to_the_sample(
     assert_eq!(put(app.reviewer.clone(), json!({"intention": "not_use"})).await.1["error"], "technician_only");
     let (status, e) = put(app.oslo.clone(), json!({"intention": "sell it"})).await;
     assert_eq!((status, e["error"].as_str(), e["field"].as_str()), (400, Some("invalid_field"), Some("intention")));
-    assert_eq!(app.store.feedback(parsed).await.unwrap(), (None, None), "nothing stored");
+    assert_eq!(app.store.queries().feedback(parsed).await.unwrap(), (None, None), "nothing stored");
     let (status, body) = put(app.oslo.clone(), json!({"intention": "take_less"})).await;
     assert_eq!((status, body["intention"].as_str()), (200, Some("take_less")));
     let (status, _) = put(app.oslo.clone(), json!({"intention": "not_use"})).await;
@@ -56,7 +56,7 @@ async fn intentions_and_outcomes_come_from_fixed_lists_and_belong_to_the_sample(
     let (status, _) =
         outcome(&code, json!({"used": true, "effect": "unexpected", "unexpected": ["breathing_problems"]})).await;
     assert_eq!(status, 201);
-    let (intention, told) = app.store.feedback(parsed).await.unwrap();
+    let (intention, told) = app.store.queries().feedback(parsed).await.unwrap();
     assert_eq!(intention, Some(varde_domain::feedback::Intention::NotUse));
     assert_eq!(told.unwrap().unexpected, [varde_domain::feedback::UnexpectedEffect::BreathingProblems]);
     // The audit log names the sample, never a person.
@@ -102,7 +102,7 @@ async fn the_technician_and_the_person_answer_on_their_pages() {
     assert!(back.contains("told=1"), "{back}");
     let card = person.get(format!("{}{back}", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(card.contains("Thank you. Your answer is saved."));
-    let (_, told) = app.store.feedback(SampleCode::parse(&code).unwrap()).await.unwrap();
+    let (_, told) = app.store.queries().feedback(SampleCode::parse(&code).unwrap()).await.unwrap();
     assert!(!told.unwrap().used);
     let res = person
         .post(format!("{}/result/outcome?lang=en", app.base))
@@ -111,6 +111,6 @@ async fn the_technician_and_the_person_answer_on_their_pages() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 422, "unexpected effects only with 'unexpected'");
-    let (_, told) = app.store.feedback(SampleCode::parse(&code).unwrap()).await.unwrap();
+    let (_, told) = app.store.queries().feedback(SampleCode::parse(&code).unwrap()).await.unwrap();
     assert!(!told.unwrap().used, "the refused answer changed nothing");
 }

@@ -138,7 +138,7 @@ async fn counted_figures_are_exactly_the_sample_by_sample_ones_and_a_change_rene
     let store = open_store(&crate::helpers::test_database(dir.path()).await, &reference).await.unwrap();
     demo::load(store.clone(), &reference, 7, 2500, jiff::Timestamp::now()).await.unwrap();
     let state = AppState::new(store.clone(), reference.clone(), "");
-    let all = || async { store.sample_summaries(jiff::Timestamp::MIN, jiff::Timestamp::MAX).await.unwrap() };
+    let all = || async { store.queries().sample_summaries(jiff::Timestamp::MIN, jiff::Timestamp::MAX).await.unwrap() };
 
     let tallies = state.tallies.current(&state).await.unwrap();
     assert!(tallies.weeks_read >= 52, "the first renewal reads every week: {}", tallies.weeks_read);
@@ -203,7 +203,7 @@ async fn counted_figures_are_exactly_the_sample_by_sample_ones_and_a_change_rene
     assert!(Arc::ptr_eq(&again, &state.tallies.current(&state).await.unwrap()));
     // One sample stated an intention: one week is read again, and the figures follow.
     let oslo_room = varde_domain::service::ServiceSlug::parse("oslo-brukerrom").unwrap();
-    let code = store.samples_of(&oslo_room, None, 1).await.unwrap()[0].code;
+    let code = store.queries().samples_of(&oslo_room, None, 1).await.unwrap()[0].code;
     let technician = Principal { actor: "test".into(), role: Role::Technician, service: None };
     store
         .set_intention(code, varde_domain::feedback::Intention::LabTest, &technician, jiff::Timestamp::now())

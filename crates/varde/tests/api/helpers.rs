@@ -2,7 +2,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use varde::{admin, load_reference, open_store, serve};
-use varde_store::Store;
+use varde_core::Application;
 
 /// The database the suite runs against: SQLite in the test's directory, or with `VARDE_TEST_API_BACKEND=postgres`
 /// a fresh schema in the PostgreSQL database `VARDE_TEST_POSTGRES` names (`scripts/test` runs the suite both ways
@@ -21,7 +21,7 @@ pub async fn test_database(dir: &std::path::Path) -> String {
 
 pub struct TestApp {
     pub base: String,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn Application>,
     pub client: reqwest::Client,
     /// Technician at oslo-brukerrom.
     pub oslo: String,
@@ -165,11 +165,11 @@ impl TestApp {
     }
 
     pub async fn count(&self) -> u64 {
-        self.store.sample_count().await.unwrap()
+        self.store.queries().sample_count().await.unwrap()
     }
 
     pub async fn audit_entries(&self) -> u64 {
-        self.store.verify_audit().await.unwrap().entries
+        self.store.queries().verify_audit().await.unwrap().entries
     }
 }
 

@@ -44,7 +44,7 @@ async fn the_concern_form_takes_anonymous_reports_and_refuses_personal_data_robo
         .await
         .unwrap();
     assert_eq!(forged.status().as_u16(), 403);
-    assert!(app.store.concern_times().await.unwrap().is_empty());
+    assert!(app.store.queries().concern_times().await.unwrap().is_empty());
 
     let (status, page) = post_form(
         &app,
@@ -54,8 +54,8 @@ async fn the_concern_form_takes_anonymous_reports_and_refuses_personal_data_robo
     assert_eq!(status, 200);
     assert!(page.contains("Thank you"));
     assert!(page.contains("href=\"/alerts?lang=en\"") && page.contains("call 113"), "where to go next: {page}");
-    assert_eq!(app.store.concern_times().await.unwrap().len(), 1);
-    assert_eq!(app.store.concern_times().await.unwrap()[0].1, "50");
+    assert_eq!(app.store.queries().concern_times().await.unwrap().len(), 1);
+    assert_eq!(app.store.queries().concern_times().await.unwrap()[0].1, "50");
 
     let (status, page) = post_form(&app, &[("happened", "call me on 912 34 567"), ("kommune", "5001")]).await;
     assert_eq!(status, 422);
@@ -70,7 +70,7 @@ async fn the_concern_form_takes_anonymous_reports_and_refuses_personal_data_robo
     let (status, page) =
         post_form(&app, &[("happened", "buy pills"), ("kommune", "0301"), ("website", "http://spam.example")]).await;
     assert!(status == 200 && page.contains("Thank you"));
-    assert_eq!(app.store.concern_times().await.unwrap().len(), 1);
+    assert_eq!(app.store.queries().concern_times().await.unwrap().len(), 1);
 
     // Five attempts were made from this address; the sixth within ten minutes is refused.
     let (status, page) = post_form(&app, &[("happened", "again"), ("kommune", "0301")]).await;
@@ -78,7 +78,7 @@ async fn the_concern_form_takes_anonymous_reports_and_refuses_personal_data_robo
     let (status, page) = post_form(&app, &[("happened", "and again"), ("kommune", "0301")]).await;
     assert_eq!(status, 429);
     assert!(page.contains("Too many reports"));
-    assert_eq!(app.store.concern_times().await.unwrap().len(), 2);
+    assert_eq!(app.store.queries().concern_times().await.unwrap().len(), 2);
 }
 
 #[tokio::test]

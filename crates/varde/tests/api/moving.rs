@@ -7,9 +7,9 @@ use crate::durability::{fails, run_ok, varde};
 use jiff::Timestamp;
 use std::sync::Arc;
 use varde::{demo, load_reference, open_store};
+use varde_core::Application;
 use varde_domain::alert::AlertAction;
 use varde_domain::auth::{Principal, Role};
-use varde_store::Store;
 
 async fn fresh_schema() -> Option<String> {
     let url = std::env::var("VARDE_TEST_POSTGRES").ok()?;
@@ -38,31 +38,31 @@ fn heroin(analyses: Vec<varde_domain::sample::NewAnalysis>) -> varde_domain::sam
 }
 
 /// Everything a reader of the store sees, in a form two stores can be compared by.
-async fn picture(store: &Arc<dyn Store>) -> Vec<String> {
+async fn picture(store: &Arc<dyn Application>) -> Vec<String> {
     let reviewer = Principal { actor: "test".into(), role: Role::Reviewer, service: None };
     let mut out = vec![
-        format!("samples {}", store.sample_count().await.unwrap()),
-        format!("audit {:?}", store.verify_audit().await.unwrap()),
-        format!("services {:?}", store.services().await.unwrap()),
-        format!("users {:?}", store.users().await.unwrap()),
-        format!("tokens {:?}", store.tokens().await.unwrap()),
-        format!("weeks {}", store.figure_weeks().await.unwrap().len()),
-        format!("deaths {:?}", store.deaths().await.unwrap()),
-        format!("warning times {:?}", store.warning_times().await.unwrap()),
+        format!("samples {}", store.queries().sample_count().await.unwrap()),
+        format!("audit {:?}", store.queries().verify_audit().await.unwrap()),
+        format!("services {:?}", store.queries().services().await.unwrap()),
+        format!("users {:?}", store.queries().users().await.unwrap()),
+        format!("tokens {:?}", store.queries().tokens().await.unwrap()),
+        format!("weeks {}", store.queries().figure_weeks().await.unwrap().len()),
+        format!("deaths {:?}", store.queries().deaths().await.unwrap()),
+        format!("warning times {:?}", store.queries().warning_times().await.unwrap()),
     ];
-    let summaries = store.sample_summaries(Timestamp::MIN, Timestamp::MAX).await.unwrap();
+    let summaries = store.queries().sample_summaries(Timestamp::MIN, Timestamp::MAX).await.unwrap();
     out.push(format!("summaries {summaries:?}"));
-    for alert in store.alerts(varde_store::AlertFilter::default()).await.unwrap() {
+    for alert in store.queries().alerts(varde_store::AlertFilter::default()).await.unwrap() {
         let evidence = store.alert_evidence(alert.id, &reviewer, Timestamp::now()).await.unwrap();
-        out.push(format!("alert {alert:?} versions {:?}", store.alert_versions(alert.id).await.unwrap()));
+        out.push(format!("alert {alert:?} versions {:?}", store.queries().alert_versions(alert.id).await.unwrap()));
         out.push(format!("evidence {evidence:?}"));
     }
-    out.push(format!("events {:?}", store.events_after(0, usize::MAX).await.unwrap()));
+    out.push(format!("events {:?}", store.queries().events_after(0, usize::MAX).await.unwrap()));
     out
 }
 
 /// The reads in `picture` are audited on each store alike; compare what was there before them.
-async fn compare(a: &Arc<dyn Store>, b: &Arc<dyn Store>) {
+async fn compare(a: &Arc<dyn Application>, b: &Arc<dyn Application>) {
     let (x, y) = (picture(a).await, picture(b).await);
     assert_eq!(x.len(), y.len());
     for (x, y) in x.iter().zip(&y) {
@@ -101,7 +101,7 @@ async fn an_embedded_installation_moves_into_postgres_and_back_with_its_audit_ch
         let edit = varde_domain::alert::AlertEdit::default();
         original.change_alert(stored.alerts[0].id, action, edit, &reviewer, Timestamp::now()).await.unwrap();
     }
-    original.close();
+    original.queries().close();
     drop(original);
 
     let out = run_ok(varde(&sqlite).args(["copy", "--from", &sqlite, "--to", &postgres]));
@@ -112,10 +112,10 @@ async fn an_embedded_installation_moves_into_postgres_and_back_with_its_audit_ch
     run_ok(varde(&postgres).args(["audit", "verify"]));
 
     // The moved installation takes new samples: its sequences continue after the copied ids.
-    let before = moved.verify_audit().await.unwrap().entries;
+    let before = moved.queries().verify_audit().await.unwrap().entries;
     let code = varde_domain::SampleCode::parse("ZZZZ-ZZZZ-ZZZ2").unwrap();
     moved.create_sample(code, heroin(Vec::new()), &technician(), Timestamp::now()).await.unwrap();
-    let after = moved.verify_audit().await.unwrap();
+    let after = moved.queries().verify_audit().await.unwrap();
     assert_eq!((after.entries, after.first_broken), (before + 1, None));
 
     // Back into a new SQLite file: the same as the PostgreSQL database it came from.
@@ -144,12 +144,12 @@ async fn a_postgres_database_is_backed_up_to_a_file_and_restored_into_an_empty_o
     compare(&store, &restored).await;
 
     // Into a database that holds data, nothing is restored and nothing there changes.
-    let count = restored.sample_count().await.unwrap();
-    let entries = restored.verify_audit().await.unwrap().entries;
+    let count = restored.queries().sample_count().await.unwrap();
+    let entries = restored.queries().verify_audit().await.unwrap().entries;
     let err = fails(varde(&second).args(["restore", file.to_str().unwrap()]));
     assert!(err.contains("not empty"), "{err}");
-    assert_eq!(restored.sample_count().await.unwrap(), count);
-    assert_eq!(restored.verify_audit().await.unwrap().entries, entries);
+    assert_eq!(restored.queries().sample_count().await.unwrap(), count);
+    assert_eq!(restored.queries().verify_audit().await.unwrap().entries, entries);
     let err = fails(varde(&second).args(["restore", "--replace", file.to_str().unwrap()]));
     assert!(err.contains("--replace is for SQLite"), "{err}");
 }

@@ -192,9 +192,10 @@ async fn email_subscribers_confirm_then_get_each_alert_version_once_and_leave_wi
     assert_eq!(addresses, ["ola@example.no", "per@example.no"]);
     // Unconfirmed requests go after 48 hours (the hourly job); confirmed ones stay.
     let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(49);
-    let n = varde_store::Store::purge_unconfirmed(&*app.store, later - jiff::SignedDuration::from_hours(48), later)
-        .await
-        .unwrap();
+    let n =
+        varde_core::Application::purge_unconfirmed(&*app.store, later - jiff::SignedDuration::from_hours(48), later)
+            .await
+            .unwrap();
     assert_eq!(n, 1);
     assert_eq!(app.rows("SELECT address FROM subscribers").await, ["ola@example.no"]);
     // Never in open data.
@@ -486,9 +487,15 @@ async fn a_severe_alert_still_pending_at_a_service_is_escalated_to_its_contact_a
     let services = ["oslo-brukerrom", "bergen-brukerrom"];
     for (slug, email) in services.iter().zip(["brukerrom@oslo.example.no", "brukerrom@bergen.example.no"]) {
         let slug = varde_domain::service::ServiceSlug::parse(slug).unwrap();
-        varde_store::Store::set_service_contact(&*app.store, &slug, Some(email.into()), "test", jiff::Timestamp::now())
-            .await
-            .unwrap();
+        varde_core::Application::set_service_contact(
+            &*app.store,
+            &slug,
+            Some(email.into()),
+            "test",
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
     }
     let mut got = vec![];
     while let Some(m) = smtp.more(Duration::from_secs(3)).await {

@@ -549,7 +549,7 @@ async fn an_admin_manages_services_users_and_tokens_through_the_page() {
         )
         .await;
     assert_eq!(ok.status().as_u16(), 303);
-    assert!(app.store.service(&ServiceSlug::parse("tromso-rom").unwrap()).await.unwrap().is_some());
+    assert!(app.store.queries().service(&ServiceSlug::parse("tromso-rom").unwrap()).await.unwrap().is_some());
 
     // A token is shown once, works, and is revoked.
     let page = b
@@ -563,10 +563,11 @@ async fn an_admin_manages_services_users_and_tokens_through_the_page() {
     let mut sample = crate::helpers::heroin_sample();
     sample["service"] = serde_json::json!("tromso-rom");
     assert_eq!(app.post("/api/v1/samples", Some(&token), &sample).await.0, 201);
-    let id = app.store.tokens().await.unwrap().iter().find(|t| t.label.as_deref() == Some("test")).unwrap().id;
+    let id =
+        app.store.queries().tokens().await.unwrap().iter().find(|t| t.label.as_deref() == Some("test")).unwrap().id;
     assert_eq!(b.post(&format!("/admin/tokens/{id}/revoke"), &[("csrf", &csrf)]).await.status().as_u16(), 303);
     assert!(
-        app.store.token(varde_web::http::tokens::hash(&token)).await.unwrap().is_none(),
+        app.store.queries().token(varde_web::http::tokens::hash(&token)).await.unwrap().is_none(),
         "a revoked token grants nothing"
     );
 
@@ -835,5 +836,5 @@ async fn the_page_and_the_api_register_samples_alike_and_count_them_alike() {
     let registered = "varde_samples_registered_total";
     assert_eq!(metric(&after, registered) - metric(&before, registered), 2, "{after}");
     assert_eq!(metric(&after, refused) - metric(&before, refused), 2, "{after}");
-    assert_eq!(app.store.sample_count().await.unwrap(), 2, "nothing refused was stored");
+    assert_eq!(app.store.queries().sample_count().await.unwrap(), 2, "nothing refused was stored");
 }

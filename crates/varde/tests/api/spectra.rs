@@ -221,8 +221,8 @@ async fn bad_files_and_wrong_callers_are_refused_with_reasons() {
         .await;
     assert_eq!(status, 403);
     // Nothing refused was stored.
-    assert!(app.store.reference_spectra().await.unwrap().is_empty());
-    assert!(app.store.spectra_of(varde_domain::SampleCode::parse(&code).unwrap()).await.unwrap().is_empty());
+    assert!(app.store.queries().reference_spectra().await.unwrap().is_empty());
+    assert!(app.store.queries().spectra_of(varde_domain::SampleCode::parse(&code).unwrap()).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -273,7 +273,7 @@ async fn on_the_pages_an_admin_adds_a_reference_and_a_technician_confirms_what_t
         .unwrap();
     assert_eq!(res.status().as_u16(), 422);
     assert!(res.text().await.unwrap().contains("Num Peaks: 3 but 1 peaks follow"));
-    assert_eq!(app.store.reference_spectra().await.unwrap().len(), 1);
+    assert_eq!(app.store.queries().reference_spectra().await.unwrap().len(), 1);
 
     let (code, analysis) = sample_with(&app, "gc_ms").await;
     let tech = Browser::new(&app);

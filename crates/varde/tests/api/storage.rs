@@ -95,7 +95,7 @@ async fn a_full_disk_answers_503_degrades_health_and_loses_nothing() {
     for code in &stored {
         assert_eq!(app.get(&format!("/api/v1/samples/{code}"), Some(&app.oslo)).await.0, 200, "{code}");
     }
-    let report = varde_store::Store::verify_audit(&*app.store).await.unwrap();
+    let report = app.store.queries().verify_audit().await.unwrap();
     assert!(report.first_broken.is_none(), "{report:?}");
     let conn = rusqlite::Connection::open(&db).unwrap();
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();

@@ -46,7 +46,7 @@ pub async fn handler(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    let seq = *state.store.event_watch().borrow();
+    let seq = *state.app.queries().event_watch().borrow();
     let cached = state.feed_cache.entries.lock().expect("not poisoned").get(&lang).cloned();
     let xml = match cached {
         Some(c) if c.seq == seq && c.made.elapsed() < FRESH => c.xml,
@@ -57,8 +57,14 @@ pub async fn handler(
                 limit: 100,
                 ..AlertFilter::default()
             };
-            let alerts: Vec<Alert> =
-                state.store.alerts(filter).await?.into_iter().map(|a| crate::api::alerts::as_of(a, now)).collect();
+            let alerts: Vec<Alert> = state
+                .app
+                .queries()
+                .alerts(filter)
+                .await?
+                .into_iter()
+                .map(|a| crate::api::alerts::as_of(a, now))
+                .collect();
             let xml = Arc::new(feed(&alerts, &state.public_url, lang, now));
             state
                 .feed_cache

@@ -1,4 +1,4 @@
-//! Services, tokens, users and escalation addresses, as rows (see `varde_core::admin`).
+//! Services, tokens, users and escalation addresses, as rows (the use cases are `varde_core::admin`'s).
 
 use super::*;
 

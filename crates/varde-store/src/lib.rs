@@ -1,5 +1,6 @@
-//! Varde's storage: the [`Store`] trait, which is what the rest of Varde sees, and the types it speaks in. It knows
-//! no backend: the embedded default is `varde-store-sqlite`.
+//! Varde's storage port: what a backend implements (the write transactions of [`port`], which the application core
+//! writes through, and the reads of [`Queries`]) and the types they speak in. It knows no backend (the embedded
+//! default is `varde-store-sqlite`) and no use case (those are `varde-core`'s).
 //!
 //! Every write is one transaction: either all of a request is stored or none of it. Every write, and every
 //! sample-level read by a national role, appends to the hash-chained audit log in the same transaction.
@@ -492,7 +493,7 @@ pub struct Attempt {
     pub window: jiff::SignedDuration,
 }
 
-/// What [`Store::attempt`] does with a try.
+/// What [`Queries::attempt`] does with a try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counting {
     /// Counts it if the allowance is not used up (a look-up that then goes ahead).

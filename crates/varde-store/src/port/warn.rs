@@ -31,10 +31,7 @@ pub trait AlertPhotos: Transaction {
     /// Whether sample `sample` is evidence for alert `alert`.
     fn is_evidence(&self, alert: i64, sample: i64) -> impl Future<Output = Result<bool, Self::Error>> + Send;
     /// Sample `sample`'s photo (already without metadata): the JPEG, its width and height.
-    fn sample_photo(
-        &self,
-        sample: i64,
-    ) -> impl Future<Output = Result<Option<SamplePhoto>, Self::Error>> + Send;
+    fn sample_photo(&self, sample: i64) -> impl Future<Output = Result<Option<SamplePhoto>, Self::Error>> + Send;
     /// Makes `photo` the one published with alert `alert`, replacing any chosen before.
     fn put_alert_photo(
         &self,

@@ -8,15 +8,12 @@
 pub mod i18n;
 mod pages;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Router;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use varde_advisory_store::{AdvisoryStore, User};
@@ -70,25 +67,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 /// The module's routes, all under `/advisory`.
 pub fn router(store: Arc<AdvisoryStore>, settings: Settings) -> Router {
     let unit = Unit { store, settings: Arc::new(settings) };
-    pages::routes()
-        .layer(axum::middleware::from_fn(security_headers))
+    varde_http::headers::secured(pages::routes(), CONTENT_SECURITY_POLICY)
         .layer(axum::middleware::from_fn(refuse_drug_checking_credentials))
         .with_state(unit)
 }
 
-/// As on every Varde page: no inline scripts or styles, no framing, no sniffing, no referrer; and nothing cached.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut res = next.run(request).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
-    );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    res
-}
+/// The module's pages load nothing but their own style sheet: no script at all, no inline style, no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// Runs the retention purge now and then every hour (audited in the module's own log).
 pub fn spawn_retention(store: Arc<AdvisoryStore>, grace_days: i64) -> tokio::task::JoinHandle<()> {
@@ -124,22 +109,8 @@ pub fn today() -> jiff::civil::Date {
     jiff::Timestamp::now().to_zoned(oslo).date()
 }
 
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("valid parameters").to_string()
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-}
-
-fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
+pub use varde_http::secrets::hash_password;
+use varde_http::secrets::{random_token, same, verify_password};
 
 fn digest(parts: &[&str]) -> String {
     let mut h = Sha256::new();
@@ -150,28 +121,10 @@ fn digest(parts: &[&str]) -> String {
     hex::encode(h.finalize())
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
+use varde_http::cookies::read as cookie;
 
 fn set_cookie(unit: &Unit, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if unit.settings.secure_cookies { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/advisory; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    ))
-    .expect("ASCII")
-}
-
-/// Constant-time comparison for CSRF tokens.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    varde_http::cookies::set(name, value, "/advisory", max_age, unit.settings.secure_cookies)
 }
 
 /// The logged-in member of the unit; pages redirect to the login without one.

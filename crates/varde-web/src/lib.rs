@@ -129,7 +129,7 @@ pub fn router(state: AppState) -> Router {
     openapi::unique_operation_ids(&mut openapi);
     openapi::document_edge_responses(&mut openapi);
     let openapi = Arc::new(openapi);
-    router
+    let routes = router
         .merge(http::pages::routes())
         .merge(warn::feeds::routes())
         .merge(know::opendata::routes())
@@ -151,7 +151,8 @@ pub fn router(state: AppState) -> Router {
             ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::metrics::track))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), http::session::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::session::security_headers));
+    varde_http::headers::secured(routes, http::session::CONTENT_SECURITY_POLICY)
         .layer(DefaultBodyLimit::max(config::limits::MAX_BODY))
         .with_state(state)
 }

@@ -8,8 +8,6 @@ use crate::http::error::ApiError;
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
 use crate::http::limits::ClientAddress;
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Form;
 use axum::extract::{FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
@@ -18,7 +16,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 use varde_domain::ErrorCode;
 use varde_domain::Lang;
@@ -28,16 +25,8 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/login", get(login_form).post(login)).route("/logout", post(logout))
 }
 
-/// An argon2id hash (RFC 9106 parameters as the argon2 crate's default: m = 19 MiB, t = 2, p = 1) in PHC form.
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("hashing cannot fail with valid parameters")
-        .to_string()
-}
+pub use varde_http::secrets::{hash_password, verify_password};
+pub(crate) use varde_http::secrets::{random_token, same};
 
 /// [`hash_password`] on a blocking thread: argon2 takes tens of milliseconds of CPU, which would stall every other
 /// request on the async runtime's worker.
@@ -50,16 +39,6 @@ pub async fn verify_password_off_runtime(password: String, hash: String) -> bool
     tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
 }
 
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-}
-
-pub(crate) fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
 /// A cookie's name as sent: behind https with the `__Host-` prefix, which a browser accepts only from this host, with
 /// `Secure` and `Path=/`, so that no subdomain and no plain-http page can set or shadow the session.
 pub(crate) fn cookie_name(state: &AppState, name: &str) -> String {
@@ -68,28 +47,13 @@ pub(crate) fn cookie_name(state: &AppState, name: &str) -> String {
 
 /// The value of the cookie `name` (under its prefix behind https).
 pub(crate) fn cookie(state: &AppState, headers: &HeaderMap, name: &str) -> Option<String> {
-    let name = cookie_name(state, name);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name.as_str())
-        .map(|(_, v)| v.to_owned())
+    varde_http::cookies::read(headers, &cookie_name(state, name))
 }
 
 pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
     // Secure whenever the public address is https; on plain http (development, tests) browsers would drop it.
-    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
-    let name = cookie_name(state, name);
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
-        .expect("ASCII")
-}
-
-/// Constant-time comparison, so a CSRF check does not leak how much of a guess was right.
-pub(crate) fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let secure = state.public_url.starts_with("https://");
+    varde_http::cookies::set(&cookie_name(state, name), value, "/", max_age, secure)
 }
 
 /// The logged-in user of a page request. Pages that need one redirect to the login instead of failing.
@@ -255,8 +219,9 @@ async fn logout(
     Ok(res)
 }
 
-/// Security headers for every response: no inline scripts or styles (the pages have none), no framing, no sniffing,
-/// no referrer leaking codes in URLs, no powerful browser features, HSTS behind https.
+/// The security headers that depend on the request or the site, beside the baseline every Varde page sends
+/// (`varde_http::headers`, with [`CONTENT_SECURITY_POLICY`]): HSTS behind https, who may embed a resource, and
+/// caching.
 ///
 /// A response to a request that carries a credential (a bearer token or the staff session cookie) is stored by no
 /// cache, whatever the handler said: a page rendered for one reviewer must never be served to another person by a
@@ -272,18 +237,9 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     if state.public_url.starts_with("https://") {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000"));
     }
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     // Public warnings, feeds, photos and open data are there to be taken by other sites; staff answers are not.
     let resources = if credentialed { "same-origin" } else { "cross-origin" };
     h.insert("cross-origin-resource-policy", HeaderValue::from_static(resources));
-    h.insert(
-        "permissions-policy",
-        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
-    );
     // Pages and feeds are written in the language Accept-Language asks for when the address names none: a cache
     // must keep one copy per language.
     let negotiated = h
@@ -293,25 +249,15 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     if negotiated {
         h.append(header::VARY, HeaderValue::from_static("accept-language"));
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
 }
+
+/// The pages load their own scripts and style sheets and nothing inline; images may be data: URLs (QR codes).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_are_argon2id_and_verify() {
-        let h = hash_password("korrekt hest batteri stift");
-        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify_password("korrekt hest batteri stift", &h));
-        assert!(!verify_password("Korrekt hest batteri stift", &h));
-        assert_ne!(h, hash_password("korrekt hest batteri stift"), "salted");
-        assert!(!verify_password("x", "not a hash"));
-    }
 
     #[test]
     fn only_local_paths_are_followed_after_login() {

@@ -225,6 +225,15 @@ pub trait Application: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<(), StoreError>;
     /// Records that an alert was escalated to a service by e-mail (audited); false if it already was.
+    /// A technician of `service` takes back its acknowledgement of alert `alert` within a minute of giving it
+    /// (`warn::undo_acknowledgement`); false when there was none.
+    async fn undo_acknowledgement(
+        &self,
+        alert: i64,
+        service: &ServiceSlug,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
     async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError>;
 }
 
@@ -568,6 +577,18 @@ impl<B: Backend> Application for Core<B> {
             Box::pin(async move { admin::set_service_contact(tx, &service, email.as_deref(), &actor, at).await })
         })
         .await
+    }
+
+    async fn undo_acknowledgement(
+        &self,
+        alert: i64,
+        service: &ServiceSlug,
+        actor: &Principal,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (service, actor) = (service.clone(), actor.actor.clone());
+        self.work(move |tx| Box::pin(async move { warn::undo_acknowledgement(tx, alert, &service, &actor, at).await }))
+            .await
     }
 
     async fn record_escalation(&self, alert: i64, service: &ServiceSlug, at: Timestamp) -> Result<bool, StoreError> {

@@ -123,6 +123,8 @@ struct Memory {
     /// Whether the row an insert would add is there already (a sample's code, a user-room day, an acknowledgement).
     there: bool,
     purged: varde_store::Purged,
+    /// When the service acknowledged the alert, if it has.
+    acknowledged: Option<Timestamp>,
     writes: Mutex<Vec<String>>,
     events: Mutex<Vec<NewEvent>>,
 }
@@ -707,6 +709,13 @@ impl varde_store::port::Acknowledgements for Memory {
         self.wrote(format!("acknowledge {alert} by {service}"));
         Ok(!self.there)
     }
+    async fn acknowledged_at(&self, _alert: i64, _service: i64) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.acknowledged)
+    }
+    async fn remove_acknowledgement(&self, alert: i64, service: i64) -> Result<(), StoreError> {
+        self.wrote(format!("remove acknowledgement of {alert} by {service}"));
+        Ok(())
+    }
     async fn insert_escalation(&self, _alert: i64, _slug: &str, _at: Timestamp) -> Result<bool, StoreError> {
         unreachable!("not asked here")
     }
@@ -748,6 +757,25 @@ fn an_acknowledgement_is_audited_once_per_service() {
     let second = Memory { there: true, ..Memory::default() };
     assert!(!now(warn::acknowledge(&second, 7, &service, "user:5", t)).unwrap());
     assert_eq!(second.writes(), ["acknowledge 7 by 3"]);
+}
+
+#[test]
+fn an_acknowledgement_is_undone_within_its_minute_and_stands_after_it() {
+    let given = at("2026-11-03T10:00:00Z");
+    let service = ServiceSlug::parse("oslo-brukerrom").unwrap();
+    let soon = Memory { acknowledged: Some(given), ..Memory::default() };
+    assert!(now(warn::undo_acknowledgement(&soon, 7, &service, "user:5", at("2026-11-03T10:01:00Z"))).unwrap());
+    assert_eq!(
+        soon.writes(),
+        ["remove acknowledgement of 7 by 3", "audit user:5 alert.acknowledge.undo alert:7 service:oslo-brukerrom"]
+    );
+    let late = Memory { acknowledged: Some(given), ..Memory::default() };
+    let refused = now(warn::undo_acknowledgement(&late, 7, &service, "user:5", at("2026-11-03T10:01:01Z")));
+    assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::UndoWindowPassed, .. })), "{refused:?}");
+    assert_eq!(late.writes(), Vec::<String>::new(), "a refusal writes nothing");
+    let none = Memory::default();
+    assert!(!now(warn::undo_acknowledgement(&none, 7, &service, "user:5", given)).unwrap());
+    assert_eq!(none.writes(), Vec::<String>::new());
 }
 
 impl varde_store::port::Registration for Memory {

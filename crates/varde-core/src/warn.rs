@@ -132,6 +132,35 @@ pub async fn acknowledge<T: Acknowledgements>(
     Ok(added)
 }
 
+/// How long after acknowledging a warning a service can take it back (a tap on the wrong warning, on a shared
+/// tablet): long enough to see the mistake, short enough that escalation and the coverage figures can trust an
+/// acknowledgement soon after it is given.
+pub const UNDO_ACKNOWLEDGEMENT: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
+/// A technician of `service` takes back the service's acknowledgement of an alert within [`UNDO_ACKNOWLEDGEMENT`]
+/// of giving it (audited); false when there was none to take back. Later it stands: refused with
+/// [`ErrorCode::UndoWindowPassed`], nothing written.
+pub async fn undo_acknowledgement<T: Acknowledgements>(
+    tx: &T,
+    alert: i64,
+    service: &ServiceSlug,
+    actor: &str,
+    at: Timestamp,
+) -> Result<bool, T::Error> {
+    let id = tx.service_id(service.as_str()).await?;
+    let Some(given) = tx.acknowledged_at(alert, id).await? else { return Ok(false) };
+    if at.duration_since(given) > UNDO_ACKNOWLEDGEMENT {
+        return Err(StoreError::Invalid {
+            code: ErrorCode::UndoWindowPassed,
+            message: format!("the acknowledgement was given at {given}; it can be undone within a minute only"),
+        }
+        .into());
+    }
+    tx.remove_acknowledgement(alert, id).await?;
+    tx.audit(at, actor, "alert.acknowledge.undo", &format!("alert:{alert} service:{service}")).await?;
+    Ok(true)
+}
+
 /// Records that an alert was escalated to a service by e-mail (audited as Varde); false if it already was.
 pub async fn record_escalation<T: Acknowledgements>(
     tx: &T,

@@ -70,6 +70,8 @@ error_codes! {
     MethodWithoutSpectrum = "method_without_spectrum",
     /// A subscription confirmation link that was used already.
     LinkUsed = "link_used",
+    /// Undoing an acknowledgement after the minute it can be undone in.
+    UndoWindowPassed = "undo_window_passed",
     /// A subscription channel this server does not offer (e-mail without an SMTP server).
     ChannelUnavailable = "channel_unavailable",
     TooManyRequests = "too_many_requests",

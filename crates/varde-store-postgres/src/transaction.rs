@@ -217,6 +217,26 @@ impl varde_store::port::Acknowledgements for Port<'_> {
         Ok(added > 0)
     }
 
+    async fn acknowledged_at(&self, alert: i64, service: i64) -> Result<Option<Timestamp>> {
+        let row = query_opt(
+            self.0,
+            "SELECT acknowledged_ms FROM alert_acknowledgements WHERE alert_id = $1 AND service_id = $2",
+            &[&alert, &service],
+        )
+        .await?;
+        row.map(|r| ts(r.get(0))).transpose()
+    }
+
+    async fn remove_acknowledgement(&self, alert: i64, service: i64) -> Result<()> {
+        execute(
+            self.0,
+            "DELETE FROM alert_acknowledgements WHERE alert_id = $1 AND service_id = $2",
+            &[&alert, &service],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn insert_escalation(&self, alert: i64, slug: &str, at: Timestamp) -> Result<bool> {
         let added = execute(
             self.0,

@@ -224,6 +224,24 @@ impl varde_store::port::Acknowledgements for Tx<'_> {
         Ok(added > 0)
     }
 
+    async fn acknowledged_at(&self, alert: i64, service: i64) -> Result<Option<Timestamp>> {
+        let at: Option<i64> = self
+            .conn()
+            .prepare_cached(
+                "SELECT acknowledged_ms FROM alert_acknowledgements WHERE alert_id = ?1 AND service_id = ?2",
+            )?
+            .query_row(params![alert, service], |r| r.get(0))
+            .optional()?;
+        at.map(ts).transpose()
+    }
+
+    async fn remove_acknowledgement(&self, alert: i64, service: i64) -> Result<()> {
+        self.conn()
+            .prepare_cached("DELETE FROM alert_acknowledgements WHERE alert_id = ?1 AND service_id = ?2")?
+            .execute(params![alert, service])?;
+        Ok(())
+    }
+
     async fn insert_escalation(&self, alert: i64, slug: &str, at: Timestamp) -> Result<bool> {
         let added = self
             .conn()

@@ -13,6 +13,14 @@ pub trait Acknowledgements: Transaction {
         actor: &str,
         at: Timestamp,
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+    /// When service `service` acknowledged alert `alert`, if it has.
+    fn acknowledged_at(
+        &self,
+        alert: i64,
+        service: i64,
+    ) -> impl Future<Output = Result<Option<Timestamp>, Self::Error>> + Send;
+    /// Removes service `service`'s acknowledgement of alert `alert`.
+    fn remove_acknowledgement(&self, alert: i64, service: i64) -> impl Future<Output = Result<(), Self::Error>> + Send;
     /// Records that alert `alert` was escalated to the service with `slug`; false when it already was (or there is
     /// no such service).
     fn insert_escalation(

@@ -42,7 +42,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::merge))
         .routes(routes!(alerts::reconfirm))
         .routes(routes!(alerts::choose_photo))
-        .routes(routes!(reach::acknowledge_api))
+        .routes(routes!(reach::acknowledge_api, reach::undo_acknowledgement_api))
         .routes(routes!(reach::coverage_api))
         .routes(routes!(alerts::edas))
         .routes(routes!(events::stream))

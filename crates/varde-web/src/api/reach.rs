@@ -143,6 +143,34 @@ pub async fn acknowledge(state: &AppState, who: &Principal, id: i64) -> Result<(
     Ok((new, Acknowledgement { alert_id: id, service: slug.to_string(), acknowledged_at: at }))
 }
 
+/// The technician's service takes back its acknowledgement of an alert, within a minute of giving it (a tap on the
+/// wrong warning); `AlertNotFound` when the service has none to take back.
+pub async fn undo_acknowledgement(state: &AppState, who: &Principal, id: i64) -> Result<(), ApiError> {
+    if who.role != Role::Technician {
+        return Err(ApiError::new(ErrorCode::TechnicianOnly, "a service's technicians acknowledge warnings for it"));
+    }
+    let slug =
+        who.service.clone().ok_or_else(|| ApiError::new(ErrorCode::TechnicianOnly, "this token has no service"))?;
+    if state.app.undo_acknowledgement(id, &slug, who, Timestamp::now()).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::AlertNotFound, "your service has not acknowledged an alert with that id"))
+    }
+}
+
+/// Take back the technician's service's acknowledgement of a warning, within a minute of giving it. After that it
+/// stands (409 `undo_window_passed`).
+#[utoipa::path(delete, path = "/api/v1/alerts/{id}/acknowledgements", tag = "alerts", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn undo_acknowledgement_api(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    undo_acknowledgement(&state, &who, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Acknowledge a published warning for the technician's service: seen and passed on. The first acknowledgement
 /// counts; repeating it answers 200 with the first time.
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledgements", tag = "alerts", params(("id" = i64, Path)), security(("bearer" = [])),

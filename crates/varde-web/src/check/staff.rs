@@ -32,6 +32,7 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/staff/samples/{code}/card", get(card))
         .route("/staff/alerts/{id}/acknowledge", post(acknowledge))
+        .route("/staff/alerts/{id}/acknowledge/undo", post(undo_acknowledgement))
         // Instrument files are often larger than the API's 1 MiB bodies.
         .route(
             "/staff/samples/{code}/spectra",
@@ -81,7 +82,7 @@ fn form_page_with(
     values: &HashMap<String, String>,
     error: Option<&str>,
     pending: &[varde_domain::alert::Alert],
-    acknowledged: Option<&str>,
+    acknowledged: Option<Acknowledged>,
 ) -> Markup {
     let v = |k: &str| values.get(k).cloned().unwrap_or_default();
     let body = html! {
@@ -117,7 +118,18 @@ fn form_page_with(
                 }
             }
         }
-        @if let Some(title) = acknowledged { p.notice role="status" { (t(lang, "ack_done")) " " (title) } }
+        @match acknowledged {
+            Some(Acknowledged::Given { id, title }) => {
+                form.notice role="status" method="post" action={ "/staff/alerts/" (id) "/acknowledge/undo?lang=" (lang.code()) } {
+                    (t(lang, "ack_done")) " " (title) " "
+                    input type="hidden" name="csrf" value=(user.0.csrf);
+                    button.secondary type="submit" { (t(lang, "ack_undo")) }
+                    " " span.hint { (t(lang, "ack_undo_within")) }
+                }
+            }
+            Some(Acknowledged::Undone { title }) => { p.notice role="status" { (t(lang, "ack_undone")) " " (title) } }
+            None => {}
+        }
         p { a href={ "/staff/user-room?lang=" (lang.code()) } { (t(lang, "user_room_link")) } }
         h1 { (t(lang, "new_sample")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
@@ -194,11 +206,19 @@ fn form_page_with(
     crate::http::pages::staff_layout(&user.0, lang, t(lang, "new_sample"), "/staff", body)
 }
 
-/// The start page's query: the language, and the warning just acknowledged (to say so).
+/// The start page's query: the language, and the warning just acknowledged or taken back (to say so).
 #[derive(serde::Deserialize)]
 pub struct StartQuery {
     lang: Option<String>,
     acknowledged: Option<i64>,
+    undone: Option<i64>,
+}
+
+/// What the start page says about the warning just acknowledged: given (with the way to take it back for a
+/// minute) or taken back.
+enum Acknowledged {
+    Given { id: i64, title: String },
+    Undone { title: String },
 }
 
 async fn new_sample(
@@ -215,19 +235,15 @@ async fn new_sample(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let acknowledged = match q.acknowledged {
-        Some(id) => state.app.queries().alert(id).await.ok().flatten().map(|a| a.content.title.get(lang).to_owned()),
-        None => None,
+    let queries = state.app.queries();
+    let title =
+        |id: i64| async move { queries.alert(id).await.ok().flatten().map(|a| a.content.title.get(lang).to_owned()) };
+    let acknowledged = match (q.acknowledged, q.undone) {
+        (Some(id), _) => title(id).await.map(|title| Acknowledged::Given { id, title }),
+        (None, Some(id)) => title(id).await.map(|title| Acknowledged::Undone { title }),
+        (None, None) => None,
     };
-    crate::http::pages::page(form_page_with(
-        &state,
-        lang,
-        &user,
-        &HashMap::new(),
-        None,
-        &pending,
-        acknowledged.as_deref(),
-    ))
+    crate::http::pages::page(form_page_with(&state, lang, &user, &HashMap::new(), None, &pending, acknowledged))
 }
 
 /// Every technician's form post starts the same way: technicians only (a page saying so otherwise), and the form's
@@ -259,6 +275,23 @@ async fn acknowledge(
     }
     crate::api::reach::acknowledge(&state, &user.0.principal(), id).await?;
     Ok(Redirect::to(&format!("/staff?lang={}&acknowledged={id}", lang.code())).into_response())
+}
+
+/// Takes back the acknowledgement just given from the start page (within its minute).
+async fn undo_acknowledgement(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(refused) = technician_post(lang, &user, &f)? {
+        return Ok(refused);
+    }
+    crate::api::reach::undo_acknowledgement(&state, &user.0.principal(), id).await?;
+    Ok(Redirect::to(&format!("/staff?lang={}&undone={id}", lang.code())).into_response())
 }
 
 /// The methods a technician can give a quantity by on the page: FTIR (semi-quantitative, against the service's

@@ -60,6 +60,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | MethodWithoutSpectrum
         | ChannelUnavailable => StatusCode::UNPROCESSABLE_ENTITY,
         LinkUsed => StatusCode::GONE,
+        UndoWindowPassed => StatusCode::CONFLICT,
         TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,

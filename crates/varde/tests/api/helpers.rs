@@ -95,6 +95,10 @@ impl TestApp {
         Self::answer(req.send().await.unwrap()).await
     }
 
+    pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
+        Self::answer(self.client.delete(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap()).await
+    }
+
     pub async fn post_raw(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
         let req = self
             .client

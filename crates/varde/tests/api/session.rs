@@ -784,6 +784,18 @@ async fn a_technician_acknowledges_a_warning_from_the_start_page_and_the_reviewe
     let page = tech.get(&confirmed).await.text().await.unwrap();
     assert!(page.contains("Acknowledged for your service:"), "it says so: {page}");
     assert!(!page.contains("Seen and passed on"), "acknowledged warnings leave the start page");
+    // The wrong warning tapped: it can be taken back from the notice, for a minute, and it is back on the page.
+    let undo = format!("/staff/alerts/{id}/acknowledge/undo?lang=en");
+    assert!(page.contains(&undo.replace('&', "&amp;")) && page.contains("possible for one minute"), "{page}");
+    let res = tech.post(&undo, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let page = tech.get(res.headers()["location"].to_str().unwrap()).await.text().await.unwrap();
+    assert!(page.contains("Acknowledgement taken back for:") && page.contains("Seen and passed on"), "{page}");
+    let res = tech.post(&undo, &[("csrf", "wrong")]).await;
+    assert_eq!(res.status().as_u16(), 403, "the undo is a form like any other: its CSRF token is checked");
+    let res =
+        tech.post(&format!("/staff/alerts/{id}/acknowledge?lang=en"), &[("csrf", &csrf), ("passed_on", "yes")]).await;
+    assert_eq!(res.status().as_u16(), 303);
     let rev = Browser::new(&app);
     rev.login("rita", "reviewer-passord-123").await;
     let page = rev.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();

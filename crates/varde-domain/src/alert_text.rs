@@ -200,6 +200,7 @@ impl AlertTemplates {
         fylke: &Fylke,
         catalogue: &Catalogue,
         methods: &MethodLimits,
+        policy: &crate::risk::RiskPolicy,
     ) -> (Tier, AlertContent) {
         let total = span.map_or(evidence.len(), |s| s.total.max(evidence.len()));
         let tier = tier_for(evidence, total);
@@ -346,7 +347,9 @@ impl AlertTemplates {
             sentences.push(fill(evidence.get(lang), lang, true));
             sentences_once(&sentences)
         });
-        let classes = dedup_classes(danger.iter().filter_map(|d| class_of(d, catalogue)));
+        let replaced = policy.replaced_classes(&fired, catalogue);
+        let classes =
+            dedup_classes(danger.iter().filter_map(|d| class_of(d, catalogue)).filter(|c| !replaced.contains(c)));
         // Naloxone only where it can help: an opioid was found, or the product was sold as one (then an opioid
         // cannot be ruled out, whatever else was found).
         let opioid = opioid_involved(

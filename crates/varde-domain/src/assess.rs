@@ -49,6 +49,6 @@ impl Assessor {
             name: name.to_owned(),
             population: [0; 3],
         });
-        self.templates.draft(evidence, span, &fylke, &self.catalogue, &self.methods)
+        self.templates.draft(evidence, span, &fylke, &self.catalogue, &self.methods, &self.policy)
     }
 }

@@ -27,6 +27,7 @@ struct Rule {
     id: String,
     kind: Kind,
     explanation: Localized,
+    replaces_class_advice: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +98,10 @@ struct RawRule {
     method: Option<Method>,
     target_classes: Option<Vec<SubstanceClass>>,
     explanation: Localized,
+    /// The rule's advice goes against its substances' class advice (a late-acting substitute: do not take more,
+    /// where the class says "wait two hours before more"), so the class advice is not given beside it.
+    #[serde(default)]
+    replaces_class_advice: bool,
 }
 
 #[derive(Deserialize)]
@@ -210,9 +215,28 @@ impl RiskPolicy {
                     )));
                 }
             };
-            rules.push(Rule { id: r.id.clone(), kind, explanation: r.explanation });
+            rules.push(Rule {
+                id: r.id.clone(),
+                kind,
+                explanation: r.explanation,
+                replaces_class_advice: r.replaces_class_advice,
+            });
         }
         Ok(RiskPolicy { version: raw.version, rules, equivalents: raw.equivalents })
+    }
+
+    /// Whether rule `id`'s advice replaces the class advice of the substances it names (see the policy file).
+    pub fn replaces_class_advice(&self, id: &str) -> bool {
+        self.rules.iter().any(|r| r.id == id && r.replaces_class_advice)
+    }
+
+    /// The classes whose usual advice would contradict what `findings` advise, so it is left out beside them.
+    pub fn replaced_classes(&self, findings: &[&Finding], catalogue: &Catalogue) -> Vec<SubstanceClass> {
+        findings
+            .iter()
+            .filter(|f| self.replaces_class_advice(&f.rule))
+            .flat_map(|f| f.substances.iter().filter_map(|s| catalogue.get(s).map(|s| s.class)))
+            .collect()
     }
 
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {

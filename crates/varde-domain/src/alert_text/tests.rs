@@ -322,3 +322,31 @@ fn a_draft_says_honestly_how_it_was_found() {
         assert!(!text.to_lowercase().contains("nitazen"), "a negative strip is no evidence: {what} {lang:?}: {text}");
     }
 }
+
+/// PMMA sold as MDMA: the warning says not to take more, and the entactogens' usual "wait two hours before more"
+/// is not given beside it (the risk policy's `replaces_class_advice`).
+#[test]
+fn a_pmma_draft_does_not_both_forbid_and_time_a_second_dose() {
+    let w = assessor();
+    let s =
+        sample(&w, "2026-11-20T12:00:00Z", &["mdma"], Form::Tablet, vec![A::Found(Method::Ftir, vec![("pmma", None)])]);
+    assert!(w.policy.replaces_class_advice("delayed-onset-substitute"));
+    let (_, c) = draft(&w, vec![s], "03");
+    for lang in [Lang::Nb, Lang::Nn, Lang::En] {
+        let advice = c.advice.get(lang);
+        let class = w.catalogue.class(crate::catalogue::SubstanceClass::Entactogen).advice.get(lang);
+        assert!(!advice.contains(class), "{advice}");
+    }
+    assert!(c.advice.en.contains("do not take more even if you feel nothing"), "{}", c.advice.en);
+    assert!(!c.advice.en.contains("before more"), "{}", c.advice.en);
+    // An MDMA tablet without PMMA keeps the class's advice.
+    let mdma = sample(
+        &w,
+        "2026-11-20T12:00:00Z",
+        &["mdma"],
+        Form::Tablet,
+        vec![A::Found(Method::Ftir, vec![("mdma", mg(270.0))])],
+    );
+    let (_, c) = draft(&w, vec![mdma], "03");
+    assert!(c.advice.en.contains("wait at least two hours before more"), "{}", c.advice.en);
+}

@@ -146,8 +146,12 @@ pub fn public_result(state: &AppState, stored: &varde_store::StoredSample, lang:
             }
         })
         .collect();
+    // A finding whose advice goes against its class's (PMMA: do not take more) is not contradicted beside it.
+    let findings: Vec<&varde_domain::finding::Finding> = stored.findings.iter().collect();
+    let replaced = state.assessor.policy.replaced_classes(&findings, cat);
     let advice = classes
         .into_iter()
+        .filter(|k| !replaced.contains(k))
         .map(|k| {
             let info = cat.class(k);
             ClassAdvice { class: k, name: info.names.get(lang).to_owned(), advice: info.advice.get(lang).to_owned() }

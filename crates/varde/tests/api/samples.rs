@@ -192,6 +192,22 @@ async fn the_public_result_shows_what_the_person_may_see_and_nothing_else() {
     let (_, nb) = app.get(&format!("/api/v1/results/{code}"), None).await;
     assert_eq!(nb["analyses"][0]["components"][1]["name"], "Koffein");
 
+    // PMMA in an "MDMA" tablet: the finding says not to take more, and the entactogens' usual "wait two hours
+    // before more" is not printed beside it.
+    let mut pmma = heroin_sample();
+    pmma["sold_as"] = json!(["mdma"]);
+    pmma["form"] = json!("tablet");
+    pmma["analyses"] = json!([{"method": "ftir", "components": [{"substance": "pmma", "role": "main"}]}]);
+    let (status, p) = app.post("/api/v1/samples", Some(&app.oslo), &pmma).await;
+    assert_eq!(status, 201, "{p}");
+    let (_, r) = app.get(&format!("/api/v1/results/{}?lang=en", p["code"].as_str().unwrap()), None).await;
+    let text = r.to_string();
+    assert!(text.contains("Do not take more"), "{r}");
+    assert!(
+        !text.contains("before more") && !r["advice"].as_array().unwrap().iter().any(|a| a["class"] == "entactogen"),
+        "{r}"
+    );
+
     let (s1, unknown) = app.get("/api/v1/results/0000-0000-0000", None).await;
     let (s2, malformed) = app.get("/api/v1/results/not-a-code", None).await;
     assert_eq!((s1, s2), (404, 404));

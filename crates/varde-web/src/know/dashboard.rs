@@ -116,17 +116,54 @@ async fn page(
 }
 
 /// The dashboard's figures. `public`: with small-cell suppression (the public page); without, for national roles.
+/// The dashboard's figures, each a section; `public` for the public page (small counts protected, privacy rule 3),
+/// not for the analysts' page.
 pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<Markup>, ApiError> {
-    let state = state.clone();
-    let column = |counts: &[u64]| -> Vec<(Option<f64>, String)> {
-        if public {
+    let now = Timestamp::now();
+    let tallies = state.tallies.current(state).await?;
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let f =
+        Figures { state, lang, public, tallies: &tallies, this_week: crate::know::tally::week_no_at(now), now, oslo };
+    let mut sections = vec![
+        f.weekly(),
+        f.classes(),
+        f.fylker(),
+        f.top_substances(),
+        f.positivity(),
+        f.mis_sold(),
+        f.mdma(),
+        f.deaths().await?,
+        f.user_rooms().await?,
+        f.result_changes(),
+    ];
+    sections.extend(f.time_to_warning().await?);
+    Ok(sections)
+}
+
+/// What every figure reads: the counted samples now, and whether they are shown to the public.
+struct Figures<'a> {
+    state: &'a AppState,
+    lang: Lang,
+    public: bool,
+    tallies: &'a crate::know::tally::Snapshot,
+    this_week: i64,
+    now: Timestamp,
+    oslo: jiff::tz::TimeZone,
+}
+
+impl Figures<'_> {
+    /// A column of counts as charted and as printed: protected for the public.
+    fn column(&self, counts: &[u64]) -> Vec<(Option<f64>, String)> {
+        if self.public {
             suppressed_column(counts)
         } else {
             counts.iter().map(|n| (Some(*n as f64), n.to_string())).collect()
         }
-    };
-    let share = |num: u64, den: u64, lang: Lang| -> (Option<f64>, String) {
-        if public {
+    }
+
+    /// A share as charted and as printed: never giving a small count away to the public.
+    fn share(&self, num: u64, den: u64, lang: Lang) -> (Option<f64>, String) {
+        if self.public {
             share(num, den, lang)
         } else if den == 0 {
             (None, "–".into())
@@ -134,113 +171,137 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
             let pct = num as f64 / den as f64 * 100.0;
             (Some(pct), format!("{num} / {den} ({pct:.1} %)"))
         }
-    };
-    let median = |v: Vec<f64>| if public { median(v) } else { median_any(v) };
-    let now = Timestamp::now();
-    let tallies = state.tallies.current(&state).await?;
-    let this_week = crate::know::tally::week_no_at(now);
-    let recent = |weeks: i64| tallies.profiles().filter(move |(p, _)| in_last(p.week_no, this_week, weeks));
-    let cat = &state.assessor.catalogue;
-    let geo = &state.assessor.geography;
-    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-    let mut sections: Vec<Markup> = Vec::new();
-
-    // 1. Samples per ISO week, nationally.
-    let mut weekly: BTreeMap<String, u64> = BTreeMap::new();
-    for (p, n) in recent(26) {
-        *weekly.entry(format!("{}-W{:02}", p.iso_year, p.iso_week)).or_insert(0) += n;
     }
-    let counts: Vec<u64> = weekly.values().copied().collect();
-    let data: Vec<Bar> =
-        weekly.keys().zip(column(&counts)).map(|(k, (v, shown))| Bar { label: k.clone(), value: v, shown }).collect();
-    sections.push(bars(
-        "weekly",
-        t(lang, "dash_weekly"),
-        t(lang, "dash_weekly"),
-        t(lang, "col_week"),
-        t(lang, "col_samples"),
-        &data,
-    ));
 
-    // 1b. By class: the weekly breakdown by class is in open data (weekly-counts.csv); here the half-year's totals.
-    let mut by_class: BTreeMap<SubstanceClass, u64> = BTreeMap::new();
-    for (p, n) in recent(26) {
-        for k in p.classes.iter() {
-            *by_class.entry(k).or_insert(0) += n;
+    /// A median: of at least five values for the public.
+    fn median(&self, v: Vec<f64>) -> Option<f64> {
+        if self.public { median(v) } else { median_any(v) }
+    }
+
+    /// The profiles of the last `weeks` weeks.
+    fn recent(&self, weeks: i64) -> impl Iterator<Item = (&crate::know::tally::Profile, u64)> {
+        let this_week = self.this_week;
+        self.tallies.profiles().filter(move |(p, _)| in_last(p.week_no, this_week, weeks))
+    }
+
+    /// Samples per ISO week, nationally, over the last half-year.
+    fn weekly(&self) -> Markup {
+        let lang = self.lang;
+        let column = |counts: &[u64]| self.column(counts);
+        let recent = |weeks: i64| self.recent(weeks);
+        let mut weekly: BTreeMap<String, u64> = BTreeMap::new();
+        for (p, n) in recent(26) {
+            *weekly.entry(format!("{}-W{:02}", p.iso_year, p.iso_week)).or_insert(0) += n;
         }
+        let counts: Vec<u64> = weekly.values().copied().collect();
+        let data: Vec<Bar> = weekly
+            .keys()
+            .zip(column(&counts))
+            .map(|(k, (v, shown))| Bar { label: k.clone(), value: v, shown })
+            .collect();
+        bars(
+            "weekly",
+            t(lang, "dash_weekly"),
+            t(lang, "dash_weekly"),
+            t(lang, "col_week"),
+            t(lang, "col_samples"),
+            &data,
+        )
     }
-    let counts: Vec<u64> = by_class.values().copied().collect();
-    let data: Vec<Bar> = by_class
-        .keys()
-        .zip(column(&counts))
-        .map(|(k, (v, shown))| Bar { label: cat.class(*k).names.get(lang).to_owned(), value: v, shown })
-        .collect();
-    sections.push(bars(
-        "classes",
-        t(lang, "dash_classes"),
-        t(lang, "dash_classes"),
-        t(lang, "col_class"),
-        t(lang, "col_samples"),
-        &data,
-    ));
 
-    // 2. The fylker side by side.
-    let mut by_fylke: BTreeMap<String, u64> = geo.fylker().iter().map(|f| (f.number.clone(), 0)).collect();
-    for (p, n) in recent(13) {
-        *by_fylke.entry(p.fylke.to_string()).or_insert(0) += n;
-    }
-    let counts: Vec<u64> = by_fylke.values().copied().collect();
-    let data: Vec<Bar> = by_fylke
-        .keys()
-        .zip(column(&counts))
-        .map(|(f, (v, shown))| Bar {
-            label: geo.fylke(f).map_or_else(|| f.clone(), |x| x.public_name().to_owned()),
-            value: v,
-            shown,
-        })
-        .collect();
-    sections.push(bars(
-        "fylker",
-        t(lang, "dash_fylker"),
-        t(lang, "dash_fylker"),
-        t(lang, "col_fylke"),
-        t(lang, "col_samples"),
-        &data,
-    ));
-
-    // 3. The most common substances found.
-    let mut by_substance: BTreeMap<String, u64> = BTreeMap::new();
-    for (p, n) in recent(52) {
-        for id in p.substances() {
-            if let Some(x) = cat.get(id).filter(|x| x.class != SubstanceClass::CuttingAgent) {
-                *by_substance.entry(x.id.clone()).or_insert(0) += n;
+    /// The half-year's samples by class found (the weekly breakdown by class is in open data, weekly-counts.csv).
+    fn classes(&self) -> Markup {
+        let lang = self.lang;
+        let cat = &self.state.assessor.catalogue;
+        let column = |counts: &[u64]| self.column(counts);
+        let recent = |weeks: i64| self.recent(weeks);
+        let mut by_class: BTreeMap<SubstanceClass, u64> = BTreeMap::new();
+        for (p, n) in recent(26) {
+            for k in p.classes.iter() {
+                *by_class.entry(k).or_insert(0) += n;
             }
         }
+        let counts: Vec<u64> = by_class.values().copied().collect();
+        let data: Vec<Bar> = by_class
+            .keys()
+            .zip(column(&counts))
+            .map(|(k, (v, shown))| Bar { label: cat.class(*k).names.get(lang).to_owned(), value: v, shown })
+            .collect();
+        bars(
+            "classes",
+            t(lang, "dash_classes"),
+            t(lang, "dash_classes"),
+            t(lang, "col_class"),
+            t(lang, "col_samples"),
+            &data,
+        )
     }
-    let mut top: Vec<(String, u64)> = by_substance.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    top.truncate(10);
-    let counts: Vec<u64> = top.iter().map(|(_, n)| *n).collect();
-    let data: Vec<Bar> = top
-        .iter()
-        .zip(column(&counts))
-        .map(|((id, _), (v, shown))| Bar {
-            label: cat.get(id).map_or_else(|| id.clone(), |x| x.names.get(lang).to_owned()),
-            value: v,
-            shown,
-        })
-        .collect();
-    sections.push(bars(
-        "top",
-        t(lang, "dash_top"),
-        t(lang, "dash_top"),
-        t(lang, "col_substance"),
-        t(lang, "col_samples"),
-        &data,
-    ));
 
-    // 4. Positivity: the share of samples sold as X that contain Y.
-    {
+    /// The fylker side by side, over the last quarter.
+    fn fylker(&self) -> Markup {
+        let lang = self.lang;
+        let geo = &self.state.assessor.geography;
+        let column = |counts: &[u64]| self.column(counts);
+        let recent = |weeks: i64| self.recent(weeks);
+        let mut by_fylke: BTreeMap<String, u64> = geo.fylker().iter().map(|f| (f.number.clone(), 0)).collect();
+        for (p, n) in recent(13) {
+            *by_fylke.entry(p.fylke.to_string()).or_insert(0) += n;
+        }
+        let counts: Vec<u64> = by_fylke.values().copied().collect();
+        let data: Vec<Bar> = by_fylke
+            .keys()
+            .zip(column(&counts))
+            .map(|(f, (v, shown))| Bar {
+                label: geo.fylke(f).map_or_else(|| f.clone(), |x| x.public_name().to_owned()),
+                value: v,
+                shown,
+            })
+            .collect();
+        bars(
+            "fylker",
+            t(lang, "dash_fylker"),
+            t(lang, "dash_fylker"),
+            t(lang, "col_fylke"),
+            t(lang, "col_samples"),
+            &data,
+        )
+    }
+
+    /// The ten substances found most often in the last year.
+    fn top_substances(&self) -> Markup {
+        let lang = self.lang;
+        let cat = &self.state.assessor.catalogue;
+        let column = |counts: &[u64]| self.column(counts);
+        let recent = |weeks: i64| self.recent(weeks);
+        let mut by_substance: BTreeMap<String, u64> = BTreeMap::new();
+        for (p, n) in recent(52) {
+            for id in p.substances() {
+                if let Some(x) = cat.get(id).filter(|x| x.class != SubstanceClass::CuttingAgent) {
+                    *by_substance.entry(x.id.clone()).or_insert(0) += n;
+                }
+            }
+        }
+        let mut top: Vec<(String, u64)> = by_substance.into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(10);
+        let counts: Vec<u64> = top.iter().map(|(_, n)| *n).collect();
+        let data: Vec<Bar> = top
+            .iter()
+            .zip(column(&counts))
+            .map(|((id, _), (v, shown))| Bar {
+                label: cat.get(id).map_or_else(|| id.clone(), |x| x.names.get(lang).to_owned()),
+                value: v,
+                shown,
+            })
+            .collect();
+        bars("top", t(lang, "dash_top"), t(lang, "dash_top"), t(lang, "col_substance"), t(lang, "col_samples"), &data)
+    }
+
+    /// Positivity: the share of samples sold as X that contain Y.
+    fn positivity(&self) -> Markup {
+        let lang = self.lang;
+        let share = |num: u64, den: u64, lang: Lang| self.share(num, den, lang);
+        let recent = |weeks: i64| self.recent(weeks);
         let data: Vec<Bar> = crate::detect::positivity::STREAMS
             .iter()
             .enumerate()
@@ -254,233 +315,268 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
                 Bar { label: t(lang, &format!("pos_{key}")).to_owned(), value: v, shown }
             })
             .collect();
-        sections.push(bars(
+        bars(
             "positivity",
             t(lang, "dash_positivity"),
             t(lang, "dash_positivity"),
             t(lang, "col_what"),
             t(lang, "col_share"),
             &data,
-        ));
+        )
     }
 
-    // 5. Mis-sold, per quarter: among samples sold as something known where analysis identified something.
-    let mut quarters: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for (p, n) in tallies.profiles() {
-        if let Some(mis_sold) = p.mis_sold {
-            let slot = quarters
-                .entry(format!("{}-Q{}", p.iso_year, ((i16::from(p.iso_week) - 1) / 13).min(3) + 1))
-                .or_insert((0, 0));
-            slot.1 += n;
-            slot.0 += if mis_sold { n } else { 0 };
-        }
-    }
-    let data: Vec<Bar> = quarters
-        .iter()
-        .rev()
-        .take(4)
-        .rev()
-        .map(|(q, (num, den))| {
-            let (v, shown) = share(*num, *den, lang);
-            Bar { label: q.clone(), value: v, shown }
-        })
-        .collect();
-    sections.push(bars(
-        "missold",
-        t(lang, "dash_missold"),
-        t(lang, "dash_missold"),
-        t(lang, "col_quarter"),
-        t(lang, "col_share"),
-        &data,
-    ));
-
-    // 6. MDMA per tablet, median per month.
-    let mut months: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for a in tallies.mdma().filter(|a| in_last(a.week_no, this_week, 52)) {
-        months.entry(format!("{:04}-{:02}", a.year, a.month)).or_default().push(a.mg);
-    }
-    let data: Vec<Bar> = months
-        .into_iter()
-        .map(|(m, v)| {
-            let n = v.len();
-            match median(v) {
-                Some(x) => Bar { label: m, value: Some(x), shown: format!("{x:.0} ({n})") },
-                None => Bar { label: m, value: None, shown: "<5".into() },
+    /// Mis-sold, per quarter: among samples sold as something known where analysis identified something.
+    fn mis_sold(&self) -> Markup {
+        let lang = self.lang;
+        let tallies = self.tallies;
+        let share = |num: u64, den: u64, lang: Lang| self.share(num, den, lang);
+        let mut quarters: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for (p, n) in tallies.profiles() {
+            if let Some(mis_sold) = p.mis_sold {
+                let slot = quarters
+                    .entry(format!("{}-Q{}", p.iso_year, ((i16::from(p.iso_week) - 1) / 13).min(3) + 1))
+                    .or_insert((0, 0));
+                slot.1 += n;
+                slot.0 += if mis_sold { n } else { 0 };
             }
-        })
-        .collect();
-    sections.push(bars(
-        "mdma",
-        t(lang, "dash_mdma"),
-        t(lang, "dash_mdma"),
-        t(lang, "col_month"),
-        t(lang, "col_mg"),
-        &data,
-    ));
-
-    // 7. Drug-induced deaths per year, with rates per million inhabitants and per million aged 15-64 from the
-    // population of the same year.
-    // The series that ships with Varde is shown until an operator imports one (`varde import deaths`).
-    let deaths = crate::api::stats::deaths_or_shipped(&state).await?;
-    let rates = varde_domain::indicator::death_rates(&deaths, geo.population_by_year());
-    let one = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| number(r, 1, lang));
-    let data: Vec<Bar> = rates
-        .iter()
-        .map(|r| Bar {
-            label: r.year.to_string(),
-            value: Some(f64::from(r.deaths)),
-            shown: format!("{} ({} / {})", r.deaths, one(r.per_million), one(r.per_million_15_64)),
-        })
-        .collect();
-    sections.push(html! {
-        (bars("deaths", t(lang, "dash_deaths"), t(lang, "dash_deaths"), t(lang, "col_year"), t(lang, "col_deaths"), &data))
-        p.meta { (t(lang, "dash_deaths_note")) }
-    });
-
-    // 7b. User rooms over the last twelve months: overdoses by month nationally, and by fylke with visits,
-    // naloxone and overdoses per 100,000 inhabitants (a rate only where the count under it is shown).
-    let today = now.to_zoned(oslo.clone()).date();
-    let year_ago = today.checked_sub(jiff::Span::new().days(365)).unwrap_or(today);
-    let mut monthly: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_fylke: BTreeMap<String, [u64; 3]> = BTreeMap::new();
-    for (d, fylke) in state.app.queries().user_room_days(None).await? {
-        if d.day <= year_ago {
-            continue;
         }
-        *monthly.entry(format!("{:04}-{:02}", d.day.year(), d.day.month())).or_insert(0) += u64::from(d.overdoses);
-        let f = by_fylke.entry(fylke).or_insert([0; 3]);
-        f[0] += u64::from(d.visits);
-        f[1] += u64::from(d.overdoses);
-        f[2] += u64::from(d.naloxone);
+        let data: Vec<Bar> = quarters
+            .iter()
+            .rev()
+            .take(4)
+            .rev()
+            .map(|(q, (num, den))| {
+                let (v, shown) = share(*num, *den, lang);
+                Bar { label: q.clone(), value: v, shown }
+            })
+            .collect();
+        bars(
+            "missold",
+            t(lang, "dash_missold"),
+            t(lang, "dash_missold"),
+            t(lang, "col_quarter"),
+            t(lang, "col_share"),
+            &data,
+        )
     }
-    let counts: Vec<u64> = monthly.values().copied().collect();
-    let data: Vec<Bar> =
-        monthly.keys().zip(column(&counts)).map(|(k, (v, shown))| Bar { label: k.clone(), value: v, shown }).collect();
-    let fylker: Vec<&String> = by_fylke.keys().collect();
-    let col = |i: usize| column(&by_fylke.values().map(|c| c[i]).collect::<Vec<_>>());
-    let (visits, overdoses, naloxone) = (col(0), col(1), col(2));
-    let population_year = i32::from(today.year()).min(2026);
-    sections.push(html! {
-        (bars("user-rooms", t(lang, "dash_user_rooms"), t(lang, "dash_user_rooms"), t(lang, "col_month"), t(lang, "col_overdoses"), &data))
-        @if !fylker.is_empty() {
-            table {
-                caption { (t(lang, "dash_user_rooms_fylke")) }
-                thead { tr {
-                    th scope="col" { (t(lang, "col_fylke")) }
-                    th scope="col" { (t(lang, "col_visits")) }
-                    th scope="col" { (t(lang, "col_overdoses")) }
-                    th scope="col" { (t(lang, "col_naloxone")) }
-                    th scope="col" { (t(lang, "col_per_100k")) }
-                } }
-                tbody {
-                    @for (i, f) in fylker.iter().enumerate() {
-                        @let name = geo.fylke(f).map_or(f.as_str(), |x| x.public_name());
-                        @let population = geo.population_by_year().get(population_year, f).map(|p| p.all);
-                        @let rate = overdoses[i].0.zip(population).and_then(|(n, p)| varde_domain::geo::rate(n as u64, p, 1e5));
-                        tr {
-                            th scope="row" { (name) }
-                            td { (visits[i].1) } td { (overdoses[i].1) } td { (naloxone[i].1) }
-                            td { (rate.map_or_else(|| "–".to_owned(), |r| number(r, 1, lang))) }
-                        }
-                    }
+
+    /// MDMA per tablet, the median per month.
+    fn mdma(&self) -> Markup {
+        let lang = self.lang;
+        let tallies = self.tallies;
+        let this_week = self.this_week;
+        let median = |v: Vec<f64>| self.median(v);
+        let mut months: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for a in tallies.mdma().filter(|a| in_last(a.week_no, this_week, 52)) {
+            months.entry(format!("{:04}-{:02}", a.year, a.month)).or_default().push(a.mg);
+        }
+        let data: Vec<Bar> = months
+            .into_iter()
+            .map(|(m, v)| {
+                let n = v.len();
+                match median(v) {
+                    Some(x) => Bar { label: m, value: Some(x), shown: format!("{x:.0} ({n})") },
+                    None => Bar { label: m, value: None, shown: "<5".into() },
                 }
-            }
-        }
-        p.meta { (t(lang, "dash_user_rooms_note")) }
-    });
-
-    // 7c. What a result changes: by the sample's highest finding, the share who said they would not use it or take
-    // less (of those who stated an intention) and the share who later said they did not use it (of those who told).
-    let mut changes: BTreeMap<Option<Tier>, [u64; 5]> = BTreeMap::new();
-    for (p, n) in tallies.profiles() {
-        use varde_domain::feedback::Intention;
-        let row = changes.entry(p.highest_tier).or_insert([0; 5]);
-        if let Some(i) = p.intention.filter(|i| *i != Intention::NotStated) {
-            row[0] += n;
-            row[1] += if i == Intention::NotUse { n } else { 0 };
-            row[2] += if i == Intention::TakeLess { n } else { 0 };
-        }
-        if let Some((used, _)) = p.outcome {
-            row[3] += n;
-            row[4] += if used { 0 } else { n };
-        }
+            })
+            .collect();
+        bars("mdma", t(lang, "dash_mdma"), t(lang, "dash_mdma"), t(lang, "col_month"), t(lang, "col_mg"), &data)
     }
-    changes.retain(|_, r| r[0] > 0 || r[3] > 0);
-    sections.push(html! {
-        section.chart {
-            h2 { (t(lang, "dash_feedback")) }
-            @if changes.is_empty() {
-                p { "–" }
-            } @else {
+
+    /// Drug-induced deaths per year, with rates per million inhabitants and per million aged 15-64.
+    async fn deaths(&self) -> Result<Markup, ApiError> {
+        let state = self.state;
+        let lang = self.lang;
+        let geo = &self.state.assessor.geography;
+        // Rates from the population of the same year. The series that ships with Varde is shown until an operator imports one (`varde import deaths`).
+        let deaths = crate::api::stats::deaths_or_shipped(state).await?;
+        let rates = varde_domain::indicator::death_rates(&deaths, geo.population_by_year());
+        let one = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| number(r, 1, lang));
+        let data: Vec<Bar> = rates
+            .iter()
+            .map(|r| Bar {
+                label: r.year.to_string(),
+                value: Some(f64::from(r.deaths)),
+                shown: format!("{} ({} / {})", r.deaths, one(r.per_million), one(r.per_million_15_64)),
+            })
+            .collect();
+        Ok(html! {
+            (bars("deaths", t(lang, "dash_deaths"), t(lang, "dash_deaths"), t(lang, "col_year"), t(lang, "col_deaths"), &data))
+            p.meta { (t(lang, "dash_deaths_note")) }
+        })
+    }
+
+    /// User rooms over the last twelve months.
+    async fn user_rooms(&self) -> Result<Markup, ApiError> {
+        let state = self.state;
+        let lang = self.lang;
+        let geo = &self.state.assessor.geography;
+        let now = self.now;
+        let oslo = self.oslo.clone();
+        let column = |counts: &[u64]| self.column(counts);
+        // Overdoses by month nationally, and by fylke with visits,
+        // naloxone and overdoses per 100,000 inhabitants (a rate only where the count under it is shown).
+        let today = now.to_zoned(oslo.clone()).date();
+        let year_ago = today.checked_sub(jiff::Span::new().days(365)).unwrap_or(today);
+        let mut monthly: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_fylke: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+        for (d, fylke) in state.app.queries().user_room_days(None).await? {
+            if d.day <= year_ago {
+                continue;
+            }
+            *monthly.entry(format!("{:04}-{:02}", d.day.year(), d.day.month())).or_insert(0) += u64::from(d.overdoses);
+            let f = by_fylke.entry(fylke).or_insert([0; 3]);
+            f[0] += u64::from(d.visits);
+            f[1] += u64::from(d.overdoses);
+            f[2] += u64::from(d.naloxone);
+        }
+        let counts: Vec<u64> = monthly.values().copied().collect();
+        let data: Vec<Bar> = monthly
+            .keys()
+            .zip(column(&counts))
+            .map(|(k, (v, shown))| Bar { label: k.clone(), value: v, shown })
+            .collect();
+        let fylker: Vec<&String> = by_fylke.keys().collect();
+        let col = |i: usize| column(&by_fylke.values().map(|c| c[i]).collect::<Vec<_>>());
+        let (visits, overdoses, naloxone) = (col(0), col(1), col(2));
+        let population_year = i32::from(today.year()).min(2026);
+        Ok(html! {
+            (bars("user-rooms", t(lang, "dash_user_rooms"), t(lang, "dash_user_rooms"), t(lang, "col_month"), t(lang, "col_overdoses"), &data))
+            @if !fylker.is_empty() {
                 table {
+                    caption { (t(lang, "dash_user_rooms_fylke")) }
                     thead { tr {
-                        th scope="col" { (t(lang, "col_result")) }
-                        th scope="col" { (t(lang, "col_will_not_use")) }
-                        th scope="col" { (t(lang, "col_will_take_less")) }
-                        th scope="col" { (t(lang, "col_did_not_use")) }
+                        th scope="col" { (t(lang, "col_fylke")) }
+                        th scope="col" { (t(lang, "col_visits")) }
+                        th scope="col" { (t(lang, "col_overdoses")) }
+                        th scope="col" { (t(lang, "col_naloxone")) }
+                        th scope="col" { (t(lang, "col_per_100k")) }
                     } }
                     tbody {
-                        @for (tier, r) in changes.iter().rev() {
+                        @for (i, f) in fylker.iter().enumerate() {
+                            @let name = geo.fylke(f).map_or(f.as_str(), |x| x.public_name());
+                            @let population = geo.population_by_year().get(population_year, f).map(|p| p.all);
+                            @let rate = overdoses[i].0.zip(population).and_then(|(n, p)| varde_domain::geo::rate(n as u64, p, 1e5));
                             tr {
-                                th scope="row" { (tier.map_or_else(|| t(lang, "no_finding"), |t| state.assessor.templates.tier_word(t).get(lang))) }
-                                td { (share(r[1], r[0], lang).1) }
-                                td { (share(r[2], r[0], lang).1) }
-                                td { (share(r[4], r[3], lang).1) }
+                                th scope="row" { (name) }
+                                td { (visits[i].1) } td { (overdoses[i].1) } td { (naloxone[i].1) }
+                                td { (rate.map_or_else(|| "–".to_owned(), |r| number(r, 1, lang))) }
                             }
                         }
                     }
                 }
             }
-            p.meta { (t(lang, "dash_feedback_note")) }
-        }
-    });
+            p.meta { (t(lang, "dash_user_rooms_note")) }
+        })
+    }
 
-    // 8. Time to warning (handed in → published) and to acknowledgement (published → each service's), by month.
-    let hours = |a: jiff::Timestamp, b: jiff::Timestamp| (b.as_millisecond() - a.as_millisecond()) as f64 / 3_600_000.0;
-    let mut ttw: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut tta: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for w in state.app.queries().warning_times().await? {
-        if let Some(p) = w.published {
-            let d = w.received.to_zoned(oslo.clone()).date();
-            let month = format!("{:04}-{:02}", d.year(), d.month());
-            ttw.entry(month.clone()).or_default().push(hours(w.received, p));
-            tta.entry(month).or_default().extend(w.acknowledged.iter().map(|a| hours(p, *a)));
+    /// What a result changes, by the sample's highest finding.
+    fn result_changes(&self) -> Markup {
+        let state = self.state;
+        let lang = self.lang;
+        let tallies = self.tallies;
+        let share = |num: u64, den: u64, lang: Lang| self.share(num, den, lang);
+        // The share who said they would not use it or take less (of those who stated an intention) and the share who
+        // later said they did not use it (of those who told).
+        let mut changes: BTreeMap<Option<Tier>, [u64; 5]> = BTreeMap::new();
+        for (p, n) in tallies.profiles() {
+            use varde_domain::feedback::Intention;
+            let row = changes.entry(p.highest_tier).or_insert([0; 5]);
+            if let Some(i) = p.intention.filter(|i| *i != Intention::NotStated) {
+                row[0] += n;
+                row[1] += if i == Intention::NotUse { n } else { 0 };
+                row[2] += if i == Intention::TakeLess { n } else { 0 };
+            }
+            if let Some((used, _)) = p.outcome {
+                row[3] += n;
+                row[4] += if used { 0 } else { n };
+            }
+        }
+        changes.retain(|_, r| r[0] > 0 || r[3] > 0);
+        html! {
+            section.chart {
+                h2 { (t(lang, "dash_feedback")) }
+                @if changes.is_empty() {
+                    p { "–" }
+                } @else {
+                    table {
+                        thead { tr {
+                            th scope="col" { (t(lang, "col_result")) }
+                            th scope="col" { (t(lang, "col_will_not_use")) }
+                            th scope="col" { (t(lang, "col_will_take_less")) }
+                            th scope="col" { (t(lang, "col_did_not_use")) }
+                        } }
+                        tbody {
+                            @for (tier, r) in changes.iter().rev() {
+                                tr {
+                                    th scope="row" { (tier.map_or_else(|| t(lang, "no_finding"), |t| state.assessor.templates.tier_word(t).get(lang))) }
+                                    td { (share(r[1], r[0], lang).1) }
+                                    td { (share(r[2], r[0], lang).1) }
+                                    td { (share(r[4], r[3], lang).1) }
+                                }
+                            }
+                        }
+                    }
+                }
+                p.meta { (t(lang, "dash_feedback_note")) }
+            }
         }
     }
-    let medians = |by_month: BTreeMap<String, Vec<f64>>| -> Vec<Bar> {
-        by_month
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(m, mut v)| {
-                let n = v.len();
-                // Public: a median of fewer than five alerts is too close to one alert's own time.
-                if public && (n as u64) < MIN_SHOWN {
-                    return Bar { label: m, value: None, shown: "<5".to_owned() };
-                }
-                v.sort_by(f64::total_cmp);
-                let x = v[n / 2];
-                Bar { label: m, value: Some(x), shown: format!("{x:.1} ({n})") }
-            })
-            .collect()
-    };
-    sections.push(bars(
-        "ttw",
-        t(lang, "dash_ttw"),
-        t(lang, "dash_ttw"),
-        t(lang, "col_month"),
-        t(lang, "col_hours"),
-        &medians(ttw),
-    ));
-    sections.push(bars(
-        "tta",
-        t(lang, "dash_tta"),
-        t(lang, "dash_tta"),
-        t(lang, "col_month"),
-        t(lang, "col_hours"),
-        &medians(tta),
-    ));
 
-    Ok(sections)
+    /// Time to warning and to acknowledgement, by month (two charts).
+    async fn time_to_warning(&self) -> Result<Vec<Markup>, ApiError> {
+        let state = self.state;
+        let lang = self.lang;
+        let public = self.public;
+        let oslo = self.oslo.clone();
+        let mut sections: Vec<Markup> = Vec::new();
+        // Handed in → published, and published → each service's acknowledgement.
+        let hours =
+            |a: jiff::Timestamp, b: jiff::Timestamp| (b.as_millisecond() - a.as_millisecond()) as f64 / 3_600_000.0;
+        let mut ttw: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut tta: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for w in state.app.queries().warning_times().await? {
+            if let Some(p) = w.published {
+                let d = w.received.to_zoned(oslo.clone()).date();
+                let month = format!("{:04}-{:02}", d.year(), d.month());
+                ttw.entry(month.clone()).or_default().push(hours(w.received, p));
+                tta.entry(month).or_default().extend(w.acknowledged.iter().map(|a| hours(p, *a)));
+            }
+        }
+        let medians = |by_month: BTreeMap<String, Vec<f64>>| -> Vec<Bar> {
+            by_month
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(m, mut v)| {
+                    let n = v.len();
+                    // Public: a median of fewer than five alerts is too close to one alert's own time.
+                    if public && (n as u64) < MIN_SHOWN {
+                        return Bar { label: m, value: None, shown: "<5".to_owned() };
+                    }
+                    v.sort_by(f64::total_cmp);
+                    let x = v[n / 2];
+                    Bar { label: m, value: Some(x), shown: format!("{x:.1} ({n})") }
+                })
+                .collect()
+        };
+        sections.push(bars(
+            "ttw",
+            t(lang, "dash_ttw"),
+            t(lang, "dash_ttw"),
+            t(lang, "col_month"),
+            t(lang, "col_hours"),
+            &medians(ttw),
+        ));
+        sections.push(bars(
+            "tta",
+            t(lang, "dash_tta"),
+            t(lang, "dash_tta"),
+            t(lang, "col_month"),
+            t(lang, "col_hours"),
+            &medians(tta),
+        ));
+        Ok(sections)
+    }
 }
 
 #[cfg(test)]

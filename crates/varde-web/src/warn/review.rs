@@ -9,7 +9,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use maud::html;
+use maud::{Markup, html};
 use std::collections::HashMap;
 use varde_domain::ErrorCode;
 use varde_domain::alert::{AlertAction, AlertEdit, AlertStatus, QueueFilter, review_queue, similar_published};
@@ -220,6 +220,8 @@ async fn queue(
     Ok(crate::http::pages::page(crate::http::pages::staff_layout(&user.0, lang, t(lang, "review"), "/review", body)))
 }
 
+/// A draft or published alert as a reviewer works on it: its texts to edit, what can be done with it, whom it
+/// reached, the samples behind it and how it would look.
 async fn draft(
     State(state): State<AppState>,
     user: SessionUser,
@@ -231,13 +233,81 @@ async fn draft(
     if let Some(refused) = reviewers_only(lang, &user) {
         return Ok(refused);
     }
-    let alert = state
-        .app
-        .queries()
-        .alert(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
-    let c = &alert.content;
+    let view = DraftView::read(&state, &user, id).await?;
+    let alert = &view.alert;
+    let body = html! {
+        h1 { (alert.content.title.get(lang)) }
+        p { span class={ "tier tier-" (alert.tier.as_str()) } { (state.assessor.templates.tier_word(alert.tier).get(lang)) }  " · " (t(lang, &format!("status_{}", alert.status.as_str()))) " · " (t(lang, "samples")) ": " (alert.evidence_count) }
+        @if view.sole_services { p.notice role="note" { (t(lang, "sole_service_notice")) } }
+        (actions(lang, &user, &view))
+        @if let Some(c) = &view.coverage { (coverage_table(&state, lang, c)) }
+        p { a href={ "/review/" (id) "/edas?lang=" (lang.code()) } { (t(lang, "edas_heading")) } }
+        (evidence_table(&state, lang, &user, &view))
+        h2 { (t(lang, "preview")) }
+        section.preview { (crate::http::pages::alert_body(&state, alert, lang)) }
+    };
+    Ok(crate::http::pages::page(crate::http::pages::staff_layout(
+        &user.0,
+        lang,
+        alert.content.title.get(lang),
+        &format!("/review/{id}"),
+        body,
+    )))
+}
+
+/// What the reviewer's page of one alert reads.
+struct DraftView {
+    alert: varde_domain::alert::Alert,
+    evidence: Vec<varde_store::StoredSample>,
+    /// Whether each evidence sample has a photo a reviewer could choose.
+    photos: Vec<bool>,
+    /// Which services a published warning reached, and which have acknowledged it.
+    coverage: Option<crate::api::reach::Coverage>,
+    /// Drafts in the same area this one could be merged into, those about the same danger first (with whether they
+    /// are).
+    others: Vec<(varde_domain::alert::Alert, bool)>,
+    /// Whether every sample behind it came from the only service in its fylke: naming the place then points at that
+    /// service and the people who use it (privacy rule 2), which the reviewer should weigh before publishing.
+    sole_services: bool,
+}
+
+impl DraftView {
+    async fn read(state: &AppState, user: &SessionUser, id: i64) -> Result<DraftView, ApiError> {
+        let queries = state.app.queries();
+        let alert =
+            queries.alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+        let now = jiff::Timestamp::now();
+        let evidence = state.app.alert_evidence(id, &user.0.principal(), now).await?;
+        let coverage = if alert.status.is_public() {
+            Some(crate::api::reach::coverage(state, &crate::api::alerts::as_of(alert.clone(), now), now).await?)
+        } else {
+            None
+        };
+        // One query for the codes with a photo, no image read.
+        let with_photos = queries.evidence_with_photos(id).await?;
+        let photos = evidence.iter().map(|s| with_photos.contains(&s.sample.code)).collect();
+        let same_danger =
+            |o: &varde_domain::alert::Alert| o.content.substances.iter().any(|s| alert.content.substances.contains(s));
+        let mut others: Vec<_> = queries
+            .alerts(AlertFilter { statuses: vec![AlertStatus::Draft], ..AlertFilter::default() })
+            .await?
+            .into_iter()
+            .filter(|o| o.id != id && o.content.fylker == alert.content.fylker)
+            .map(|o| {
+                let same = same_danger(&o);
+                (o, same)
+            })
+            .collect();
+        others.sort_by_key(|(_, same)| !same);
+        let services = queries.services().await?;
+        let alone = |fylke: &str| services.iter().filter(|s| s.fylke == fylke).count() == 1;
+        let sole_services = !evidence.is_empty() && evidence.iter().all(|s| alone(&s.fylke));
+        Ok(DraftView { alert, evidence, photos, coverage, others, sole_services })
+    }
+}
+
+/// The alert's texts in the three languages, to edit.
+fn text_fields(lang: Lang, c: &varde_domain::alert::AlertContent) -> Markup {
     let field = |name: &str, label: &str, text: &Localized, rows: u8| {
         html! {
             fieldset {
@@ -249,142 +319,129 @@ async fn draft(
             }
         }
     };
-    let evidence = state.app.alert_evidence(id, &user.0.principal(), jiff::Timestamp::now()).await?;
-    // Which services a published warning reached, and which have acknowledged it.
-    let coverage = if alert.status.is_public() {
-        Some(
-            crate::api::reach::coverage(
-                &state,
-                &crate::api::alerts::as_of(alert.clone(), jiff::Timestamp::now()),
-                jiff::Timestamp::now(),
-            )
-            .await?,
-        )
-    } else {
-        None
-    };
-    // Which evidence samples have a photo a reviewer could choose: one query for the codes, no image read.
-    let with_photos = state.app.queries().evidence_with_photos(id).await?;
-    let photos: Vec<bool> = evidence.iter().map(|s| with_photos.contains(&s.sample.code)).collect();
-    // Drafts in the same area that this one could be merged into, those about the same danger first.
-    let same_danger = |o: &varde_domain::alert::Alert| o.content.substances.iter().any(|s| c.substances.contains(s));
-    let mut others: Vec<_> = state
-        .app
-        .queries()
-        .alerts(AlertFilter { statuses: vec![AlertStatus::Draft], ..AlertFilter::default() })
-        .await?
-        .into_iter()
-        .filter(|o| o.id != id && o.content.fylker == c.fylker)
-        .collect();
-    others.sort_by_key(|o| !same_danger(o));
-    let texts = html! {
+    html! {
         (field("title", t(lang, "title"), &c.title, 2))
         (field("body", t(lang, "body"), &c.body, 4))
         (field("advice", t(lang, "advice_label"), &c.advice, 3))
-    };
-    let body = html! {
-        h1 { (c.title.get(lang)) }
-        p { span class={ "tier tier-" (alert.tier.as_str()) } { (state.assessor.templates.tier_word(alert.tier).get(lang)) }  " · " (t(lang, &format!("status_{}", alert.status.as_str()))) " · " (t(lang, "samples")) ": " (alert.evidence_count) }
-        @match alert.status {
-            AlertStatus::Draft => {
-                // One form, two buttons: Publish sends the texts as they stand, so an edit not yet saved is
-                // published with the alert instead of being thrown away.
-                form.concern method="post" action={ "/review/" (id) "/edit?lang=" (lang.code()) } {
-                    input type="hidden" name="csrf" value=(user.0.csrf);
-                    (texts)
-                    button type="submit" { (t(lang, "save")) }
-                    " "
-                    button type="submit" formaction={ "/review/" (id) "/publish?lang=" (lang.code()) } { (t(lang, "publish")) }
-                }
-                // Another draft about the same product: its samples join this one's.
-                @if !others.is_empty() {
-                    form.concern method="post" action={ "/review/" (id) "/merge?lang=" (lang.code()) } {
-                        input type="hidden" name="csrf" value=(user.0.csrf);
-                        label for="merge-into" { (t(lang, "merge_into")) }
-                        // Nothing chosen beforehand: a merge joins two warnings for good. Drafts about the same danger
-                        // come first and say so.
-                        select id="merge-into" name="into" required {
-                            option value="" selected disabled { (t(lang, "choose_draft")) }
-                            @for o in &others {
-                                option value=(o.id) {
-                                    "#" (o.id) ": " (o.content.title.get(lang))
-                                    @if same_danger(o) { " (" (t(lang, "same_danger")) ")" }
-                                }
-                            }
-                        }
-                        button type="submit" { (t(lang, "merge")) }
-                    }
-                }
-                // Setting a draft aside never makes it public (it is discarded, not withdrawn).
-                form.concern method="post" action={ "/review/" (id) "/discard?lang=" (lang.code()) } {
-                    input type="hidden" name="csrf" value=(user.0.csrf);
-                    label for="discard-note" { (t(lang, "discard_reason")) }
-                    input id="discard-note" name="note";
-                    button type="submit" { (t(lang, "discard")) }
-                }
+    }
+}
+
+/// What the reviewer can do with the alert in its status: edit and publish, merge or discard a draft; update,
+/// re-confirm or withdraw a published one.
+fn actions(lang: Lang, user: &SessionUser, view: &DraftView) -> Markup {
+    let (alert, others) = (&view.alert, &view.others);
+    let id = alert.id;
+    let texts = text_fields(lang, &alert.content);
+    html! {
+    @match alert.status {
+        AlertStatus::Draft => {
+            // One form, two buttons: Publish sends the texts as they stand, so an edit not yet saved is
+            // published with the alert instead of being thrown away.
+            form.concern method="post" action={ "/review/" (id) "/edit?lang=" (lang.code()) } {
+                input type="hidden" name="csrf" value=(user.0.csrf);
+                (texts)
+                button type="submit" { (t(lang, "save")) }
+                " "
+                button type="submit" formaction={ "/review/" (id) "/publish?lang=" (lang.code()) } { (t(lang, "publish")) }
             }
-            AlertStatus::Published => {
-                form.concern method="post" action={ "/review/" (id) "/update?lang=" (lang.code()) } {
+            // Another draft about the same product: its samples join this one's.
+            @if !others.is_empty() {
+                form.concern method="post" action={ "/review/" (id) "/merge?lang=" (lang.code()) } {
                     input type="hidden" name="csrf" value=(user.0.csrf);
-                    (texts)
-                    button type="submit" { (t(lang, "update")) }
-                }
-                // The alert still holds: a new version, valid for another period, with today's confirmation date.
-                form.concern method="post" action={ "/review/" (id) "/reconfirm?lang=" (lang.code()) } {
-                    input type="hidden" name="csrf" value=(user.0.csrf);
-                    @if alert.new_evidence { p.notice { (t(lang, "new_evidence_since")) } }
-                    button type="submit" { (t(lang, "reconfirm")) }
-                }
-                form.concern method="post" action={ "/review/" (id) "/withdraw?lang=" (lang.code()) } {
-                    input type="hidden" name="csrf" value=(user.0.csrf);
-                    label for="note" { (t(lang, "withdraw_reason")) }
-                    input id="note" name="note" required;
-                    button type="submit" { (t(lang, "withdraw")) }
-                }
-            }
-            _ => { p { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (t(lang, &format!("status_{}", alert.status.as_str()))) } } }
-        }
-        @if let Some(c) = &coverage {
-            h2 { (t(lang, "coverage")) " (" (c.acknowledged) "/" (c.reached) ")" }
-            table.coverage {
-                thead { tr { th scope="col" { (t(lang, "service")) } th scope="col" { (t(lang, "area")) } th scope="col" { (t(lang, "acknowledged")) } } }
-                tbody {
-                    @for s in &c.services {
-                        tr class=[s.escalated.then_some("escalated")] {
-                            td { (s.name) }
-                            td { (state.assessor.geography.fylke(&s.fylke).map_or(s.fylke.as_str(), |f| f.public_name())) }
-                            td {
-                                @if let Some(at) = s.acknowledged_at { (crate::http::pages::moment(at, lang)) }
-                                @else if s.escalated { strong.escalated { (t(lang, "pending_escalated")) } }
-                                @else { (t(lang, "pending")) }
+                    label for="merge-into" { (t(lang, "merge_into")) }
+                    // Nothing chosen beforehand: a merge joins two warnings for good. Drafts about the same danger
+                    // come first and say so.
+                    select id="merge-into" name="into" required {
+                        option value="" selected disabled { (t(lang, "choose_draft")) }
+                        @for (o, same) in others {
+                            option value=(o.id) {
+                                "#" (o.id) ": " (o.content.title.get(lang))
+                                @if *same { " (" (t(lang, "same_danger")) ")" }
                             }
                         }
                     }
+                    button type="submit" { (t(lang, "merge")) }
                 }
             }
+            // Setting a draft aside never makes it public (it is discarded, not withdrawn).
+            form.concern method="post" action={ "/review/" (id) "/discard?lang=" (lang.code()) } {
+                input type="hidden" name="csrf" value=(user.0.csrf);
+                label for="discard-note" { (t(lang, "discard_reason")) }
+                input id="discard-note" name="note";
+                button type="submit" { (t(lang, "discard")) }
+            }
         }
-        p { a href={ "/review/" (id) "/edas?lang=" (lang.code()) } { (t(lang, "edas_heading")) } }
-        h2 { (t(lang, "evidence")) }
-        @if let Some(p) = &alert.photo {
-            figure.photo { img src=(p.href) width=(p.width) height=(p.height) alt=(t(lang, "chosen_photo")); figcaption { (t(lang, "chosen_photo")) } }
+        AlertStatus::Published => {
+            form.concern method="post" action={ "/review/" (id) "/update?lang=" (lang.code()) } {
+                input type="hidden" name="csrf" value=(user.0.csrf);
+                (texts)
+                button type="submit" { (t(lang, "update")) }
+            }
+            // The alert still holds: a new version, valid for another period, with today's confirmation date.
+            form.concern method="post" action={ "/review/" (id) "/reconfirm?lang=" (lang.code()) } {
+                input type="hidden" name="csrf" value=(user.0.csrf);
+                @if alert.new_evidence { p.notice { (t(lang, "new_evidence_since")) } }
+                button type="submit" { (t(lang, "reconfirm")) }
+            }
+            form.concern method="post" action={ "/review/" (id) "/withdraw?lang=" (lang.code()) } {
+                input type="hidden" name="csrf" value=(user.0.csrf);
+                label for="note" { (t(lang, "withdraw_reason")) }
+                input id="note" name="note" required;
+                button type="submit" { (t(lang, "withdraw")) }
+            }
         }
-        table {
-            thead { tr { th scope="col" { (t(lang, "code")) } th scope="col" { (t(lang, "form")) } th scope="col" { (t(lang, "findings")) } th scope="col" { (t(lang, "photo_of_product")) } } }
+        _ => { p { a href={ "/alerts/" (id) "?lang=" (lang.code()) } { (t(lang, &format!("status_{}", alert.status.as_str()))) } } }
+    }
+    }
+}
+
+/// Which services a published warning reached, and when each acknowledged it.
+fn coverage_table(state: &AppState, lang: Lang, c: &crate::api::reach::Coverage) -> Markup {
+    html! {
+        h2 { (t(lang, "coverage")) " (" (c.acknowledged) "/" (c.reached) ")" }
+        table.coverage {
+            thead { tr { th scope="col" { (t(lang, "service")) } th scope="col" { (t(lang, "area")) } th scope="col" { (t(lang, "acknowledged")) } } }
             tbody {
-                @for (s, has_photo) in evidence.iter().zip(&photos) {
-                    tr {
-                        td { (s.sample.code) }
-                        td { (varde_domain::alert::form_word(s.sample.form, lang)) }
-                        td { (s.findings.iter().map(|f| state.assessor.templates.tier_word(f.tier).get(lang).to_owned()).collect::<Vec<_>>().join(", ")) }
+                @for s in &c.services {
+                    tr class=[s.escalated.then_some("escalated")] {
+                        td { (s.name) }
+                        td { (state.assessor.geography.fylke(&s.fylke).map_or(s.fylke.as_str(), |f| f.public_name())) }
                         td {
-                            @if *has_photo {
-                                img.thumb src={ "/review/" (id) "/samples/" (s.sample.code.compact()) "/photo.jpg" } width="120" alt={ (t(lang, "photo_of_product")) " " (s.sample.code) };
-                                @if alert.status.is_public() || alert.status == AlertStatus::Draft {
-                                    form method="post" action={ "/review/" (id) "/photo?lang=" (lang.code()) } {
-                                        input type="hidden" name="csrf" value=(user.0.csrf);
-                                        input type="hidden" name="code" value=(s.sample.code.compact());
-                                        button type="submit" { (t(lang, "use_photo")) }
-                                    }
+                            @if let Some(at) = s.acknowledged_at { (crate::http::pages::moment(at, lang)) }
+                            @else if s.escalated { strong.escalated { (t(lang, "pending_escalated")) } }
+                            @else { (t(lang, "pending")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The samples behind the alert, with their photos to choose from.
+fn evidence_table(state: &AppState, lang: Lang, user: &SessionUser, view: &DraftView) -> Markup {
+    let (alert, id) = (&view.alert, view.alert.id);
+    html! {
+    h2 { (t(lang, "evidence")) }
+    @if let Some(p) = &alert.photo {
+        figure.photo { img src=(p.href) width=(p.width) height=(p.height) alt=(t(lang, "chosen_photo")); figcaption { (t(lang, "chosen_photo")) } }
+    }
+    table {
+        thead { tr { th scope="col" { (t(lang, "code")) } th scope="col" { (t(lang, "form")) } th scope="col" { (t(lang, "findings")) } th scope="col" { (t(lang, "photo_of_product")) } } }
+        tbody {
+            @for (s, has_photo) in view.evidence.iter().zip(&view.photos) {
+                tr {
+                    td { (s.sample.code) }
+                    td { (varde_domain::alert::form_word(s.sample.form, lang)) }
+                    td { (s.findings.iter().map(|f| state.assessor.templates.tier_word(f.tier).get(lang).to_owned()).collect::<Vec<_>>().join(", ")) }
+                    td {
+                        @if *has_photo {
+                            img.thumb src={ "/review/" (id) "/samples/" (s.sample.code.compact()) "/photo.jpg" } width="120" alt={ (t(lang, "photo_of_product")) " " (s.sample.code) };
+                            @if alert.status.is_public() || alert.status == AlertStatus::Draft {
+                                form method="post" action={ "/review/" (id) "/photo?lang=" (lang.code()) } {
+                                    input type="hidden" name="csrf" value=(user.0.csrf);
+                                    input type="hidden" name="code" value=(s.sample.code.compact());
+                                    button type="submit" { (t(lang, "use_photo")) }
                                 }
                             }
                         }
@@ -392,16 +449,8 @@ async fn draft(
                 }
             }
         }
-        h2 { (t(lang, "preview")) }
-        section.preview { (crate::http::pages::alert_body(&state, &alert, lang)) }
-    };
-    Ok(crate::http::pages::page(crate::http::pages::staff_layout(
-        &user.0,
-        lang,
-        c.title.get(lang),
-        &format!("/review/{id}"),
-        body,
-    )))
+    }
+    }
 }
 
 fn localized(f: &HashMap<String, String>, name: &str) -> Option<Localized> {

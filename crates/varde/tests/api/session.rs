@@ -330,6 +330,19 @@ async fn a_reviewer_sees_the_evidence_and_publishes_updates_and_withdraws_throug
     let page = b.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
     assert!(page.contains(&code), "the evidence lists the sample");
     assert!(page.contains("Preview as the public will see it") && page.contains("What you can do"));
+    // The only service in Oslo handed the sample in: naming the place points at it, and the reviewer is told.
+    let sole = "Every sample behind this warning came from the only service in its fylke";
+    assert!(page.contains(sole), "{page}");
+    let outreach = varde_domain::service::Service {
+        slug: varde_domain::service::ServiceSlug::parse("oslo-uteteam").unwrap(),
+        name: "Oslo uteteam".into(),
+        kind: varde_domain::service::ServiceKind::Outreach,
+        kommune: "0301".into(),
+        fylke: "03".into(),
+    };
+    app.store.add_service(outreach, "test", jiff::Timestamp::now()).await.unwrap();
+    let page = b.get(&format!("/review/{id}?lang=en")).await.text().await.unwrap();
+    assert!(!page.contains(sole), "two services in Oslo: the place no longer points at one");
     let csrf = b.csrf(&format!("/review/{id}")).await;
     // Publishing asks first, showing what will go out; confirmed, it goes.
     let ask = b.post(&format!("/review/{id}/publish?lang=en"), &[("csrf", &csrf)]).await;

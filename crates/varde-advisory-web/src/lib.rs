@@ -36,6 +36,8 @@ pub struct Settings {
     pub demo: bool,
     /// Kommune names by number, for letters and notices.
     pub kommuner: std::collections::HashMap<String, String>,
+    /// How the person reaches the unit (a telephone number, an address), printed on every letter.
+    pub contact: String,
 }
 
 #[derive(Clone)]

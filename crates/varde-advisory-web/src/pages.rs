@@ -299,7 +299,7 @@ async fn case_list(
         h1 { (t(lang, "cases")) }
         table {
             thead { tr { th scope="col" { (t(lang, "name")) } th scope="col" { (t(lang, "decision_date")) } th scope="col" { (t(lang, "period_end")) } } }
-            tbody { @for c in &cases { tr { td { (case_link(lang, c)) } td { (c.referral.decision_date) } td { (c.referral.conditions.period_end) } } } }
+            tbody { @for c in &cases { tr { td { (case_link(lang, c)) } td { (long_date(lang, c.referral.decision_date)) } td { (long_date(lang, c.referral.conditions.period_end)) } } } }
         }
     };
     layout(lang, &t(lang, "cases"), Some(&member), &unit, body)
@@ -442,27 +442,29 @@ fn describe(lang: Lang, r: &Recorded) -> Markup {
     let topic = |k: &Topic| t(lang, &format!("topic_{}", serde_plain(k)));
     match r {
         Recorded::Invitation { at, place } => {
-            html! { (t(lang, "invite")) ": " (at.date()) " " (format!("{:02}:{:02}", at.hour(), at.minute())) ", " (place) }
+            html! { (t(lang, "invite")) ": " (long_date(lang, at.date())) " " (format!("{:02}:{:02}", at.hour(), at.minute())) ", " (place) }
         }
         Recorded::Outreach { on, how } => {
-            html! { (t(lang, "outreach")) ": " (on) ", " (t(lang, &format!("outreach_{}", serde_plain(how)))) }
+            html! { (t(lang, "outreach")) ": " (long_date(lang, *on)) ", " (t(lang, &format!("outreach_{}", serde_plain(how)))) }
         }
         Recorded::Meeting(m) => html! {
-            (t(lang, "meeting")) ": " (m.at.date()) ", " (t(lang, serde_plain(&m.attendance).as_str()))
+            (t(lang, "meeting")) ": " (long_date(lang, m.at.date())) ", " (t(lang, serde_plain(&m.attendance).as_str()))
             @if !m.covered.is_empty() { " (" (m.covered.iter().map(topic).collect::<Vec<_>>().join(", ")) ")" }
         },
         Recorded::Offer(o) => html! {
-            (t(lang, "offer")) ": " (o.offered_on) ", " (t(lang, &format!("help_{}", serde_plain(&o.kind))))
+            (t(lang, "offer")) ": " (long_date(lang, o.offered_on)) ", " (t(lang, &format!("help_{}", serde_plain(&o.kind))))
             @if let Some(c) = o.consent_on { "; " (t(lang, "consent_on")) " " (c) }
             @if o.referred { "; " (t(lang, "referred")) }
         },
         Recorded::Test(TestEvent::Taken { on, sample_id }) => {
-            html! { (t(lang, "test")) ": " (on) ", " (t(lang, "taken")) " (" (sample_id) ")" }
+            html! { (t(lang, "test")) ": " (long_date(lang, *on)) ", " (t(lang, "taken")) " (" (sample_id) ")" }
         }
         Recorded::Test(TestEvent::NotAppeared { on }) => {
-            html! { (t(lang, "test")) ": " (on) ", " (t(lang, "not_appeared")) }
+            html! { (t(lang, "test")) ": " (long_date(lang, *on)) ", " (t(lang, "not_appeared")) }
         }
-        Recorded::Notice { on, kind } => html! { (t(lang, "notice")) ": " (on) ", " (t(lang, notice_key(*kind))) },
+        Recorded::Notice { on, kind } => {
+            html! { (t(lang, "notice")) ": " (long_date(lang, *on)) ", " (t(lang, notice_key(*kind))) }
+        }
     }
 }
 
@@ -498,8 +500,8 @@ async fn case_page(
         h1 { (t(lang, "case")) " " (case.id) ": " (case.person.name) }
         dl {
             dt { (t(lang, "case_reference")) } dd { (case.referral.case_reference) }
-            dt { (t(lang, "decision_date")) } dd { (case.referral.decision_date) }
-            dt { (t(lang, "period_end")) } dd { (c.period_start) " – " (c.period_end) }
+            dt { (t(lang, "decision_date")) } dd { (long_date(lang, case.referral.decision_date)) }
+            dt { (t(lang, "period_end")) } dd { (long_date(lang, c.period_start)) " – " (long_date(lang, c.period_end)) }
             @if let Some(n) = c.meetings { dt { (t(lang, "meetings_required")) } dd { (n) } }
             @if let Some(n) = c.tests { dt { (t(lang, "tests_required")) } dd { (n) } }
         }
@@ -690,6 +692,15 @@ async fn make_notice(
     }
 }
 
+/// What an audit entry of a case records, in words: the person reading their access document should not need to
+/// know the codes (`case.open`, `case.meeting`).
+fn action_words(lang: Lang, action: &str) -> String {
+    let key = format!("audit_{}", action.split(' ').next().unwrap_or(action).replace('.', "_"));
+    let words = t(lang, &key);
+    // An action without words yet is shown as recorded rather than hidden.
+    if words == key { action.to_owned() } else { words }
+}
+
 /// A date as a letter writes it: "3. desember 2026", "3. desember 2026", "3 December 2026".
 fn long_date(lang: Lang, d: Date) -> String {
     const NB: [&str; 12] = [
@@ -773,6 +784,8 @@ async fn letter(
         p { (text) }
         p { (t(lang, "unit")) ", " (kommune) }
         @if let Some(g) = &case.person.guardian { p { (fill(lang, "letter_guardian", &[("guardian", g)])) } }
+        p { (t(lang, "case_reference")) ": " (case.referral.case_reference) }
+        @if !unit.settings.contact.is_empty() { p { (t(lang, "letter_contact")) " " (unit.settings.contact) } }
     };
     layout(lang, &t(lang, "letter"), Some(&member), &unit, body)
 }
@@ -844,16 +857,16 @@ async fn access(
         dl {
             dt { (t(lang, "name")) } dd { (p.name) }
             @if let Some(f) = &p.fnr { dt { (t(lang, "fnr")) } dd { (f.digits()) } }
-            dt { (t(lang, "birth_date")) } dd { (p.birth_date) }
+            dt { (t(lang, "birth_date")) } dd { (long_date(lang, p.birth_date)) }
             dt { (t(lang, "contact")) } dd { (p.contact) }
             @if let Some(g) = &p.guardian { dt { (t(lang, "guardian")) } dd { (g) } }
         }
         h2 { (t(lang, "stored_referral")) }
         dl {
             dt { (t(lang, "case_reference")) } dd { (case.referral.case_reference) }
-            dt { (t(lang, "decision_date")) } dd { (case.referral.decision_date) }
-            dt { (t(lang, "period_start")) } dd { (c.period_start) }
-            dt { (t(lang, "period_end")) } dd { (c.period_end) }
+            dt { (t(lang, "decision_date")) } dd { (long_date(lang, case.referral.decision_date)) }
+            dt { (t(lang, "period_start")) } dd { (long_date(lang, c.period_start)) }
+            dt { (t(lang, "period_end")) } dd { (long_date(lang, c.period_end)) }
             @if let Some(n) = c.meetings { dt { (t(lang, "meetings_required")) } dd { (n) } }
             @if let Some(n) = c.tests { dt { (t(lang, "tests_required")) } dd { (n) } }
         }
@@ -863,7 +876,12 @@ async fn access(
         h2 { (t(lang, "stored_audit")) }
         table {
             thead { tr { th scope="col" { (t(lang, "when")) } th scope="col" { (t(lang, "username")) } th scope="col" { (t(lang, "what_done")) } } }
-            tbody { @for (at, actor, action) in &trail { tr { td { (at.to_zoned(oslo()).strftime("%Y-%m-%d %H:%M")) } td { (actor) } td { code { (action) } } } } }
+            tbody {
+                @for (at, actor, action) in &trail {
+                    @let at = at.to_zoned(oslo());
+                    tr { td { (long_date(lang, at.date())) " " (at.strftime("%H:%M")) } td { (actor) } td { (action_words(lang, action)) } }
+                }
+            }
         }
         p { (fill(lang, "retention_note", &[("days", &unit.settings.grace_days.to_string())])) }
     };
@@ -903,9 +921,12 @@ fn published(counts: &[QuarterCounts]) -> (Vec<Vec<String>>, Vec<String>) {
     (rows, totals)
 }
 
-async fn lead_counts(unit: &Unit, member: &Member) -> Result<Vec<QuarterCounts>, Response> {
+async fn lead_counts(unit: &Unit, member: &Member, lang: Lang) -> Result<Vec<QuarterCounts>, Response> {
     if member.user.role != Role::Lead {
-        return Err((StatusCode::FORBIDDEN, "lead_only").into_response());
+        let body = html! { h1 { (t(lang, "lead_only_title")) } p { (t(lang, "lead_only")) } };
+        let mut page = layout(lang, &t(lang, "lead_only_title"), Some(member), unit, body);
+        *page.status_mut() = StatusCode::FORBIDDEN;
+        return Err(page);
     }
     let (store, kommune) = (unit.store.clone(), member.user.kommune.clone());
     blocking(move || store.counts(&kommune)).await.map_err(|_| StatusCode::SERVICE_UNAVAILABLE.into_response())
@@ -918,7 +939,7 @@ async fn counts_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang(&q, &headers);
-    let counts = match lead_counts(&unit, &member).await {
+    let counts = match lead_counts(&unit, &member, lang).await {
         Ok(c) => c,
         Err(res) => return res,
     };
@@ -938,8 +959,14 @@ async fn counts_page(
     layout(lang, &t(lang, "counts"), Some(&member), &unit, body)
 }
 
-async fn counts_csv(State(unit): State<Unit>, member: Member) -> Response {
-    let counts = match lead_counts(&unit, &member).await {
+async fn counts_csv(
+    State(unit): State<Unit>,
+    member: Member,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang(&q, &headers);
+    let counts = match lead_counts(&unit, &member, lang).await {
         Ok(c) => c,
         Err(res) => return res,
     };
@@ -964,5 +991,19 @@ mod tests {
         assert_eq!(long_date(Lang::Nn, d), "3. desember 2026");
         assert_eq!(long_date(Lang::En, d), "3 December 2026");
         assert_eq!(long_date(Lang::En, jiff::civil::date(2027, 1, 31)), "31 January 2027");
+    }
+
+    #[test]
+    fn every_action_in_a_case_is_said_in_words_in_each_language() {
+        let kinds = ["invitation", "outreach", "meeting", "offer", "test", "notice"];
+        let actions =
+            kinds.iter().map(|k| format!("case.{k}")).chain(["case.open".into(), "case.delete retention".into()]);
+        for action in actions {
+            for lang in Lang::ALL {
+                let words = action_words(lang, &action);
+                assert!(!words.contains("case.") && !words.is_empty(), "{action} in {}: {words}", lang.code());
+            }
+        }
+        assert_eq!(action_words(Lang::En, "case.unheard_of"), "case.unheard_of", "an action without words is shown");
     }
 }

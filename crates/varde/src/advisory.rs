@@ -22,6 +22,10 @@ pub struct AdvisoryArgs {
     /// Days after the condition period and the final notice before a case is deleted.
     #[arg(long, global = true, env = "VARDE_ADVISORY_GRACE_DAYS", default_value_t = varde_advisory::case::DEFAULT_GRACE_DAYS)]
     pub advisory_grace_days: i64,
+    /// How a person reaches the unit, printed on every invitation letter (e.g. "telefon 21 80 21 80,
+    /// Storgata 1, 0155 Oslo").
+    #[arg(long, global = true, env = "VARDE_ADVISORY_CONTACT", default_value = "")]
+    pub advisory_contact: String,
 }
 
 #[derive(Subcommand)]
@@ -89,6 +93,12 @@ pub fn mount(
         grace_days: args.advisory_grace_days,
         demo,
         kommuner,
+        contact: if args.advisory_contact.is_empty() && demo {
+            // The synthetic demo's unit: a number no one answers (Nkom's range for drama and examples).
+            "telefon 22 00 00 00, Rådhuset, 0037 Oslo".to_owned()
+        } else {
+            args.advisory_contact.clone()
+        },
     };
     let guarded = app.layer(axum::middleware::from_fn(refuse_advisory_sessions));
     guarded.merge(varde_advisory_web::router(store, settings))

@@ -27,6 +27,7 @@ async fn setup(with_advisory: bool) -> Setup {
         advisory_database: with_advisory.then(|| format!("sqlite://{}", dir.path().join("advisory.db").display())),
         advisory_key_file: Some(key_file),
         advisory_grace_days: 90,
+        advisory_contact: "telefon 21 80 21 80".into(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -254,6 +255,8 @@ async fn a_case_goes_from_referral_through_a_meeting_to_the_notice_and_the_perso
                 && letter.contains("Oslo"),
             "{letter}"
         );
+        // The person can answer: the unit's contact and the case it is about are on the letter.
+        assert!(letter.contains("telefon 21 80 21 80") && letter.contains("POL-2026-778"), "{letter}");
     }
     // An offer referred on without consent is impossible.
     let (status, html) = submit(
@@ -320,14 +323,24 @@ async fn a_case_goes_from_referral_through_a_meeting_to_the_notice_and_the_perso
         assert!(access.contains(stored), "{stored} in the access document");
     }
     // With the log of what was done in the case and by whom.
-    assert!(access.contains("case.open") && access.contains("case.notice") && access.contains(">cw<"), "{access}");
+    // In words, not codes, and dates as they are written.
+    assert!(
+        access.contains("The case was opened from the referral")
+            && access.contains("A notice to the prosecutor was recorded")
+            && access.contains(">cw<"),
+        "{access}"
+    );
+    assert!(!access.contains("case.open") && !access.contains("case.notice"), "{access}");
+    assert!(access.contains("15 May 1989"), "the birth date in words: {access}");
     // Another kommune's caseworker cannot see or touch it.
     let (bergen, _) = login(base, "bergen").await;
     assert_eq!(page(&bergen, format!("{base}{case}")).await.0, 404);
     assert_eq!(page(&bergen, format!("{base}{case}/access")).await.0, 404);
     assert!(!page(&bergen, format!("{base}/advisory/cases")).await.1.contains("Kari"));
     // Counts: for the lead only, suppressed (one referral is "<5").
-    assert_eq!(page(&cw, format!("{base}/advisory/counts")).await.0, 403);
+    let (status, refused) = page(&cw, format!("{base}/advisory/counts?lang=en")).await;
+    assert_eq!(status, 403);
+    assert!(refused.contains("The unit's counts are for its lead only") && !refused.contains("lead_only"), "{refused}");
     let (lead, _) = login(base, "lead").await;
     let (status, counts) = page(&lead, format!("{base}/advisory/counts?lang=en")).await;
     assert_eq!(status, 200);

@@ -51,7 +51,7 @@ impl PopulationByYear {
     /// Reads `year,fylkesnummer,population_jan1,population_15_64_jan1` with a header; errors name file and line.
     pub fn parse(file: &str, text: &str) -> Result<PopulationByYear, DataFileError> {
         let mut rows = HashMap::new();
-        for (line, fields) in csv_rows(file, text, 4)? {
+        for (line, fields) in crate::datafile::csv_rows(file, text, 4)? {
             let err = |m: String| DataFileError { file: file.into(), line, message: m };
             let year: i32 = fields[0].parse().map_err(|_| err(format!("'{}' is not a year", fields[0])))?;
             let area = fields[1].clone();
@@ -110,7 +110,7 @@ impl Geography {
 
     pub fn parse(fylker_csv: &str, kommuner_csv: &str) -> Result<Geography, DataFileError> {
         let mut fylker = Vec::new();
-        for (line, fields) in csv_rows("fylker_2024.csv", fylker_csv, 5)? {
+        for (line, fields) in crate::datafile::csv_rows("fylker_2024.csv", fylker_csv, 5)? {
             let err = |m: &str| DataFileError { file: "fylker_2024.csv".into(), line, message: m.into() };
             if fields[0].len() != 2 || !fields[0].bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err("fylkesnummer must be two digits"));
@@ -123,7 +123,7 @@ impl Geography {
         }
         let mut kommuner = Vec::new();
         let mut kommune_index = HashMap::new();
-        for (line, fields) in csv_rows("kommuner_2024.csv", kommuner_csv, 7)? {
+        for (line, fields) in crate::datafile::csv_rows("kommuner_2024.csv", kommuner_csv, 7)? {
             let err = |m: String| DataFileError { file: "kommuner_2024.csv".into(), line, message: m };
             if fields[0].len() != 4 || !fields[0].bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err("kommunenummer must be four digits".into()));
@@ -169,27 +169,6 @@ impl Geography {
 
 fn population(fields: &[String]) -> Option<[u32; 3]> {
     Some([fields[0].parse().ok()?, fields[1].parse().ok()?, fields[2].parse().ok()?])
-}
-
-/// Rows of a small CSV file with a header and optionally quoted fields (no quotes inside quotes: the shipped files
-/// have none). Returns each row with its 1-based line number.
-fn csv_rows(file: &str, text: &str, columns: usize) -> Result<Vec<(usize, Vec<String>)>, DataFileError> {
-    let mut rows = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<String> = line.split(',').map(|f| f.trim().trim_matches('"').to_owned()).collect();
-        if fields.len() != columns {
-            return Err(DataFileError {
-                file: file.into(),
-                line: i + 1,
-                message: format!("expected {columns} columns, found {}", fields.len()),
-            });
-        }
-        rows.push((i + 1, fields));
-    }
-    Ok(rows)
 }
 
 #[cfg(test)]

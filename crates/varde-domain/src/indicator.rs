@@ -187,27 +187,6 @@ pub fn death_rates(deaths: &[(i32, u32)], population: &crate::geo::PopulationByY
     out
 }
 
-/// Splits one CSV line into fields (RFC 4180 quoting: "a, b" is one field; "" inside quotes is a quote).
-pub fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            (c, _) => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
-}
-
 /// Reads `year,deaths,note,source` with a header; each error names file and line.
 /// The drug-induced deaths per year that ship with Varde (`data/overdose/norway_drug_induced_deaths.csv`, FHI's
 /// cause-of-death register figures): what the dashboard shows until an operator imports newer ones.
@@ -221,15 +200,11 @@ pub fn shipped_deaths() -> Vec<(i32, u32)> {
 
 pub fn parse_deaths(file: &str, text: &str) -> Result<Vec<DeathsYear>, crate::datafile::DataFileError> {
     let mut out: Vec<DeathsYear> = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let err = |m: String| crate::datafile::DataFileError { file: file.into(), line: i + 1, message: m };
-        let f = csv_fields(line);
-        if f.len() != 4 {
-            return Err(err(format!("expected 4 columns (year, deaths, note, source), found {}", f.len())));
-        }
+    for (line, f) in crate::datafile::csv_rows(file, text, 4).map_err(|e| crate::datafile::DataFileError {
+        message: format!("{} (the columns are year, deaths, note, source)", e.message),
+        ..e
+    })? {
+        let err = |m: String| crate::datafile::DataFileError { file: file.into(), line, message: m };
         let year: i32 = f[0]
             .trim()
             .parse()

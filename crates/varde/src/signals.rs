@@ -55,16 +55,16 @@ pub fn read_series(path: &PathBuf) -> anyhow::Result<(Vec<String>, Vec<f64>)> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut t = Vec::new();
     let mut y = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let mut fields = line.split(',').map(|f| f.trim().trim_matches('"'));
-        let (Some(week), Some(count)) = (fields.next(), fields.next()) else {
-            bail!("{}:{}: expected two columns, t and observed", path.display(), i + 1);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    for record in reader.records() {
+        let record = record.with_context(|| format!("{}: not CSV", path.display()))?;
+        let line = record.position().map_or(0, |p| varde_domain::datafile::record_line(&text, p));
+        let (Some(week), Some(count)) = (record.get(0), record.get(1)) else {
+            bail!("{}:{line}: expected two columns, t and observed", path.display());
         };
         let count: f64 = count.parse().ok().filter(|c: &f64| c.is_finite() && *c >= 0.0).with_context(|| {
-            format!("{}:{}: observed must be a count (a number of at least 0), not '{count}'", path.display(), i + 1)
+            format!("{}:{line}: observed must be a count (a number of at least 0), not '{count}'", path.display())
         })?;
         t.push(week.to_owned());
         y.push(count);

@@ -26,8 +26,6 @@ pub const DRAFT_FROM: Tier = Tier::Warning;
 /// How a draft names a substance the catalogue does not know (privacy rule 7: never the name as typed).
 pub const UNKNOWN_SUBSTANCE: &str = "unknown-substance";
 
-use crate::alert_text::danger_of;
-
 /// What makes two samples "the same product": form, main composition, what made them dangerous, and for tablets
 /// the logo and colour. `None` when nothing in the sample is worth a draft.
 pub fn product_key(sample: &Sample, findings: &[Finding]) -> Option<String> {
@@ -107,25 +105,6 @@ pub struct AlertContent {
     /// Whether a laboratory method confirmed the finding in at least one sample.
     #[serde(default)]
     pub lab_confirmed: bool,
-}
-
-pub use crate::alert_text::AlertTemplates;
-
-impl AlertContent {
-    /// Whether an opioid is among what was found or what the product was sold as: then naloxone belongs in the
-    /// alert's emergency line, and nowhere else.
-    pub fn opioid_involved(&self, catalogue: &crate::catalogue::Catalogue) -> bool {
-        crate::alert_text::opioid_involved(
-            self.substances.iter().map(String::as_str),
-            self.product.sold_as.iter().map(String::as_str),
-            catalogue,
-        )
-    }
-}
-
-/// The form in running text, from the alert templates data file.
-pub fn form_word(form: Form, lang: Lang) -> &'static str {
-    crate::alert_text::builtin().form(form).get(lang)
 }
 
 /// The statuses an alert of a sample's product and fylke can have and still take the sample as evidence (within
@@ -615,6 +594,15 @@ impl AlertEdit {
         }
         check_text("note", self.note.as_deref(), 1000)?;
         Ok(())
+    }
+}
+
+/// What a finding says made the product dangerous: its substances, or for a strip result the strip method.
+pub(crate) fn danger_of(f: &Finding) -> Vec<String> {
+    if f.substances.is_empty() {
+        f.method.map(|m| m.as_str().to_owned()).into_iter().collect()
+    } else {
+        f.substances.clone()
     }
 }
 

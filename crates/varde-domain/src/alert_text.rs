@@ -3,14 +3,14 @@
 //! advice for the classes of what was found. Texts come from `data/alert-templates.toml`; this module fills them in.
 //! Pure: the store gathers the evidence; nothing here reads a clock or a database.
 
-use crate::alert::{AlertContent, DRAFT_FROM, EvidenceSpan, Product, UNKNOWN_SUBSTANCE, form_word, tier_for};
+use crate::alert::{AlertContent, DRAFT_FROM, EvidenceSpan, Product, UNKNOWN_SUBSTANCE, danger_of, tier_for};
 use crate::catalogue::{Catalogue, SubstanceClass};
 use crate::datafile::DataFileError;
 use crate::finding::Finding;
 use crate::geo::Fylke;
 use crate::lang::{Lang, Localized};
 use crate::method::{Method, MethodLimits};
-use crate::sample::{AmountUnit, ComponentRole, Outcome, Sample};
+use crate::sample::{AmountUnit, ComponentRole, Form, Outcome, Sample};
 use crate::tier::Tier;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -410,15 +410,6 @@ impl AlertTemplates {
     }
 }
 
-/// What a finding says made the product dangerous: its substances, or for a strip result the strip method.
-pub(crate) fn danger_of(f: &Finding) -> Vec<String> {
-    if f.substances.is_empty() {
-        f.method.map(|m| m.as_str().to_owned()).into_iter().collect()
-    } else {
-        f.substances.clone()
-    }
-}
-
 /// Whether naloxone belongs in a warning: an opioid was `found` (substance ids or strip methods), or the product was
 /// `sold_as` one, so that an opioid cannot be ruled out whatever else was found. Drafts and every channel's emergency
 /// line ask this one question.
@@ -536,6 +527,23 @@ fn highest_dose(evidence: &[(Sample, Vec<Finding>)], substances: &[String]) -> O
         .filter(|a| a.unit != AmountUnit::Percent)
         .map(|a| Dose { value: a.value, unit: a.unit })
         .max_by(|a, b| a.value.total_cmp(&b.value))
+}
+
+impl AlertContent {
+    /// Whether an opioid is among what was found or what the product was sold as: then naloxone belongs in the
+    /// alert's emergency line, and nowhere else.
+    pub fn opioid_involved(&self, catalogue: &crate::catalogue::Catalogue) -> bool {
+        opioid_involved(
+            self.substances.iter().map(String::as_str),
+            self.product.sold_as.iter().map(String::as_str),
+            catalogue,
+        )
+    }
+}
+
+/// The form in running text, from the alert templates data file.
+pub fn form_word(form: Form, lang: Lang) -> &'static str {
+    builtin().form(form).get(lang)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Everything needed to judge a sample, bundled: the catalogue, the method limits, the risk policy, the geography
 //! and the alert templates. Loaded and validated once at start; shared read-only.
 
-use crate::alert::{AlertContent, AlertTemplates};
+use crate::alert::AlertContent;
+use crate::alert_text::AlertTemplates;
 use crate::datafile::DataFileError;
 use crate::finding::Finding;
 use crate::sample::Sample;

@@ -3,8 +3,9 @@
 //! send (substance and method names, not codes). Sample data goes by ISO week and form only (privacy rule 2).
 //! Pure: the alert and its evidence in, the notification out.
 
-use crate::alert::{Alert, form_word};
+use crate::alert::Alert;
 use crate::alert_text::AlertTemplates;
+use crate::alert_text::form_word;
 use crate::catalogue::Catalogue;
 use crate::geo::Geography;
 use crate::lang::Lang;

@@ -111,7 +111,7 @@ pub mod check {
     pub const RESULT_ANSWER_AFTER: Duration = Duration::from_millis(150);
 }
 
-/// Bounds on connections, so that no client can hold the server (see [`crate::http::listener`]).
+/// Bounds on connections, so that no client can hold the server (see `http/listener.rs`).
 pub mod connections {
     use std::time::Duration;
 

@@ -39,7 +39,7 @@ pub async fn record_day(
 ) -> Result<bool, ApiError> {
     let slug = ServiceSlug::parse(&day.service)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("service"))?;
-    crate::api::samples::check_service(who, &slug)?;
+    crate::check::samples::check_service(who, &slug)?;
     day.check(today())?;
     Ok(state.app.upsert_user_room_day(day.clone(), who, jiff::Timestamp::now()).await?)
 }

@@ -54,17 +54,6 @@ pub(crate) fn code_from_path(code: &str) -> Result<SampleCode, ApiError> {
     SampleCode::parse(code).map_err(|_| ApiError::new(ErrorCode::SampleNotFound, "no sample has that code"))
 }
 
-/// Whether `who` may register at `service`: 403 `technician_only` for national roles, `wrong_service` for another
-/// service's technician.
-pub(crate) fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
-    who.may_register_at(service).map_err(|code| match code {
-        ErrorCode::WrongService => {
-            ApiError::new(code, format!("this token belongs to another service than '{service}'"))
-        }
-        _ => ApiError::new(code, "only the service's technicians register samples, analyses and user-room counts"),
-    })
-}
-
 /// Whether `who` may read a sample of `service` (403 `wrong_service` for another service's technician).
 pub(crate) fn check_read(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
     if who.may_read_sample_of(service) {
@@ -78,7 +67,7 @@ pub(crate) fn check_read(who: &Principal, service: &varde_domain::service::Servi
 pub(crate) async fn workable_sample(state: &AppState, who: &Principal, code: &str) -> Result<StoredSample, ApiError> {
     let code = code_from_path(code)?;
     let stored = state.app.queries().sample(code).await?.ok_or(StoreError::UnknownSample)?;
-    check_service(who, &stored.sample.service)?;
+    crate::check::samples::check_service(who, &stored.sample.service)?;
     Ok(stored)
 }
 

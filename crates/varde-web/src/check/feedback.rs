@@ -3,7 +3,7 @@
 //! code (result page, `POST /api/v1/results/{code}/outcome`). Fixed lists, optional, anonymous, tied to the sample.
 
 use crate::AppState;
-use crate::check::result::Lookup;
+use crate::check::public::Lookup;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Auth};
 use crate::http::i18n::t;
@@ -69,7 +69,7 @@ async fn record_outcome(
     outcome: Outcome,
 ) -> Result<(), ApiError> {
     outcome.check()?;
-    match crate::check::result::lookup(state, address, code, Instant::now()).await? {
+    match crate::check::public::lookup(state, address, code, Instant::now()).await? {
         Lookup::Found(s) => Ok(state.app.record_outcome(s.sample.code, outcome, Timestamp::now()).await?),
         Lookup::NotFound => Err(ApiError::new(ErrorCode::ResultNotFound, "no result has that code")),
         Lookup::Limited => Err(ApiError::new(ErrorCode::TooManyRequests, "too many look-ups; try again later")),
@@ -129,7 +129,7 @@ async fn intention_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = crate::check::staff::technician_post(lang, &user, &form)? {
+    if let Some(refused) = crate::check::technician::technician_post(lang, &user, &form)? {
         return Ok(refused);
     }
     let chosen = form.get("intention").map_or("", String::as_str);

@@ -3,8 +3,10 @@
 
 pub mod feedback;
 pub mod photo;
+pub mod public;
 pub mod result;
 pub mod samples;
 pub mod spectra;
 pub mod staff;
 pub mod substances;
+pub mod technician;

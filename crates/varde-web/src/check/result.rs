@@ -3,8 +3,7 @@
 //! so codes cannot be found by trying.
 
 use crate::AppState;
-use crate::config::check::RESULT_ANSWER_AFTER as ANSWER_AFTER;
-use crate::config::limits::LOOKUPS_PER_ADDRESS;
+use crate::check::public::{Lookup, lookup};
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
@@ -15,44 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::html;
 use std::time::Instant;
-use varde_domain::SampleCode;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/result", get(page))
-}
-
-/// What a guarded look-up found.
-pub enum Lookup {
-    Found(Box<varde_store::StoredSample>),
-    /// Unknown and malformed codes alike.
-    NotFound,
-    /// The address has used its look-ups for the window.
-    Limited,
-}
-
-/// The one way to look up a result, for the page and the API alike: at most
-/// [`LOOKUPS_PER_ADDRESS`] per address in the window, counted together, and never answered sooner than
-/// [`ANSWER_AFTER`] after `started`, so neither the count nor the time tells a known code from an unknown one.
-pub async fn lookup(
-    state: &AppState,
-    address: &ClientAddress,
-    code: &str,
-    started: Instant,
-) -> Result<Lookup, ApiError> {
-    let found = if !state.limits.allow(&*state.app, LOOKUPS_PER_ADDRESS, &address.who()).await? {
-        Ok(Lookup::Limited)
-    } else {
-        match SampleCode::parse(code) {
-            Ok(c) => {
-                state.app.queries().sample(c).await.map(|s| s.map_or(Lookup::NotFound, |s| Lookup::Found(Box::new(s))))
-            }
-            Err(_) => Ok(Lookup::NotFound),
-        }
-    };
-    if let Some(rest) = ANSWER_AFTER.checked_sub(started.elapsed()) {
-        tokio::time::sleep(rest).await;
-    }
-    Ok(found?)
 }
 
 #[derive(serde::Deserialize)]
@@ -107,7 +71,7 @@ async fn page(
             html! { h1 { (t(lang, "result_lookup")) } p.error role="alert" { (t(lang, "result_not_found")) } (form) },
         ),
         Some(s) => {
-            let r = crate::api::results::public_result(&state, s, lang);
+            let r = crate::check::public::public_result(&state, s, lang);
             (
                 StatusCode::OK,
                 html! {

@@ -25,7 +25,7 @@ pub fn refused(state: &AppState, e: ApiError) -> ApiError {
 pub async fn register(state: &AppState, who: &Principal, input: SampleInput) -> Result<StoredSample, ApiError> {
     let now = Timestamp::now();
     let sample = input.validate(&state.assessor.catalogue, now).map_err(|e| refused(state, e.into()))?;
-    crate::api::samples::check_service(who, &sample.service).map_err(|e| refused(state, e))?;
+    check_service(who, &sample.service).map_err(|e| refused(state, e))?;
     let mut tries = 1;
     let stored = loop {
         // Drawn in its own statement: the thread's random source must not live across an await.
@@ -55,4 +55,15 @@ pub async fn record_analysis(
         state.app.add_analysis(current.sample.code, analysis, who, now).await.map_err(|e| refused(state, e.into()))?;
     state.metrics.analyses_recorded.inc();
     Ok(stored)
+}
+
+/// Whether `who` may register at `service`: 403 `technician_only` for national roles, `wrong_service` for another
+/// service's technician.
+pub(crate) fn check_service(who: &Principal, service: &varde_domain::service::ServiceSlug) -> Result<(), ApiError> {
+    who.may_register_at(service).map_err(|code| match code {
+        varde_domain::ErrorCode::WrongService => {
+            ApiError::new(code, format!("this token belongs to another service than '{service}'"))
+        }
+        _ => ApiError::new(code, "only the service's technicians register samples, analyses and user-room counts"),
+    })
 }

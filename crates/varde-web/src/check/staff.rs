@@ -1,6 +1,7 @@
 //! Technicians' pages: register a sample in under a minute, see its findings at once, print the person's result card.
 
 use crate::AppState;
+use crate::check::technician;
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
 use crate::http::lang::negotiate;
@@ -52,17 +53,6 @@ const STRIPS: [(&str, Method); 5] = [
     ("strip_xylazine", Method::StripXylazine),
     ("strip_medetomidine", Method::StripMedetomidine),
 ];
-
-pub(crate) fn technician_only(lang: Lang, user: &SessionUser) -> Option<Response> {
-    (user.0.role != Role::Technician).then(|| {
-        let body = html! { h1 { (t(lang, "staff")) } p.error role="alert" { (t(lang, "technicians_only")) } };
-        (
-            StatusCode::FORBIDDEN,
-            crate::http::pages::page(crate::http::pages::staff_layout(&user.0, lang, t(lang, "staff"), "/staff", body)),
-        )
-            .into_response()
-    })
-}
 
 fn form_page(
     state: &AppState,
@@ -142,8 +132,8 @@ fn form_page_with(
             label for="form" { (t(lang, "form")) }
             select id="form" name="form" {
                 @for f in SampleForm::ALL {
-                    @if v("form") == f.as_str() { option value=(f.as_str()) selected { (varde_domain::alert::form_word(f, lang)) } }
-                    @else { option value=(f.as_str()) { (varde_domain::alert::form_word(f, lang)) } }
+                    @if v("form") == f.as_str() { option value=(f.as_str()) selected { (varde_domain::alert_text::form_word(f, lang)) } }
+                    @else { option value=(f.as_str()) { (varde_domain::alert_text::form_word(f, lang)) } }
                 }
             }
             // The colours warnings can name, offered as the technician types; other words are kept as the person's
@@ -228,7 +218,7 @@ async fn new_sample(
     headers: HeaderMap,
 ) -> Response {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_only(lang, &user) {
+    if let Some(refused) = technician::technician_only(lang, &user) {
         return refused;
     }
     let pending = match crate::api::reach::pending_for(&state, &user.0.principal()).await {
@@ -246,20 +236,6 @@ async fn new_sample(
     crate::http::pages::page(form_page_with(&state, lang, &user, &HashMap::new(), None, &pending, acknowledged))
 }
 
-/// Every technician's form post starts the same way: technicians only (a page saying so otherwise), and the form's
-/// CSRF token. `Ok(Some(page))` is the refusal to answer with.
-pub(crate) fn technician_post(
-    lang: Lang,
-    user: &SessionUser,
-    form: &HashMap<String, String>,
-) -> Result<Option<Response>, ApiError> {
-    if let Some(refused) = technician_only(lang, user) {
-        return Ok(Some(refused));
-    }
-    user.check_csrf(form.get("csrf").map_or("", String::as_str))?;
-    Ok(None)
-}
-
 /// "Seen and passed on": the technician's service acknowledges a warning from the start page.
 async fn acknowledge(
     State(state): State<AppState>,
@@ -270,7 +246,7 @@ async fn acknowledge(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_post(lang, &user, &f)? {
+    if let Some(refused) = technician::technician_post(lang, &user, &f)? {
         return Ok(refused);
     }
     crate::api::reach::acknowledge(&state, &user.0.principal(), id).await?;
@@ -287,7 +263,7 @@ async fn undo_acknowledgement(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_post(lang, &user, &f)? {
+    if let Some(refused) = technician::technician_post(lang, &user, &f)? {
         return Ok(refused);
     }
     crate::api::reach::undo_acknowledgement(&state, &user.0.principal(), id).await?;
@@ -402,7 +378,7 @@ async fn register(
     Form(values): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_post(lang, &user, &values)? {
+    if let Some(refused) = technician::technician_post(lang, &user, &values)? {
         return Ok(refused);
     }
     let service = user.0.service.clone().expect("technicians have a service");
@@ -448,7 +424,7 @@ async fn sample_upload(
     multipart: axum::extract::Multipart,
     file_field: &str,
 ) -> Result<Result<(crate::http::extract::UploadForm, varde_store::StoredSample), Response>, ApiError> {
-    if let Some(refused) = technician_only(lang, user) {
+    if let Some(refused) = technician::technician_only(lang, user) {
         return Ok(Err(refused));
     }
     let form = crate::http::extract::UploadForm::read(multipart, file_field).await?;
@@ -486,7 +462,7 @@ fn registered(state: &AppState, stored: &varde_store::StoredSample, lang: Lang) 
         dl.registered {
             dt { (t(lang, "sold_as")) }
             dd { @if s.sold_as.is_empty() { (t(lang, "none")) } @else { (s.sold_as.iter().map(name).collect::<Vec<_>>().join(", ")) } }
-            dt { (t(lang, "form")) } dd { (varde_domain::alert::form_word(s.form, lang)) }
+            dt { (t(lang, "form")) } dd { (varde_domain::alert_text::form_word(s.form, lang)) }
             @if let Some(c) = &s.colour { dt { (t(lang, "colour")) } dd { (c) } }
             @if let Some(tablet) = &s.tablet {
                 @if let Some(logo) = &tablet.logo { dt { (t(lang, "logo")) } dd { (logo) } }
@@ -734,7 +710,7 @@ async fn sample(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_only(lang, &user) {
+    if let Some(refused) = technician::technician_only(lang, &user) {
         return Ok(refused);
     }
     let Some(stored) = own_sample(&state, &user, &code).await? else {
@@ -752,7 +728,7 @@ async fn add_analysis(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_post(lang, &user, &f)? {
+    if let Some(refused) = technician::technician_post(lang, &user, &f)? {
         return Ok(refused);
     }
     let Some(stored) = own_sample(&state, &user, &code).await? else {
@@ -804,7 +780,7 @@ async fn list(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_only(lang, &user) {
+    if let Some(refused) = technician::technician_only(lang, &user) {
         return Ok(refused);
     }
     use varde_domain::sample::Status;
@@ -833,7 +809,7 @@ async fn list(
                         td { a href={ "/staff/samples/" (l.code) "?lang=" (lang.code()) } { (l.code) } }
                         td { time datetime=(l.received) { (crate::http::pages::moment(l.received, lang)) } }
                         td { (l.sold_as.iter().map(|r| state.assessor.catalogue.substance(r).map_or(r.substance.clone(), |s| s.names.get(lang).to_owned())).collect::<Vec<_>>().join(", ")) }
-                        td { (varde_domain::alert::form_word(l.form, lang)) }
+                        td { (varde_domain::alert_text::form_word(l.form, lang)) }
                         td { (status_word(l.status, lang)) }
                         td { @if let Some(tier) = l.highest_tier { span class={ "tier tier-" (tier.as_str()) } { (state.assessor.templates.tier_word(tier).get(lang)) } } }
                     }
@@ -860,7 +836,7 @@ async fn card(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician_only(lang, &user) {
+    if let Some(refused) = technician::technician_only(lang, &user) {
         return Ok(refused);
     }
     let Some(stored) = own_sample(&state, &user, &code).await? else {
@@ -869,7 +845,7 @@ async fn card(
     let code = stored.sample.code.to_string();
     let url = format!("{}/result?code={}&lang={}", state.public_url, code, lang.code());
     let qr = crate::http::pages::qr_svg(&url, 160);
-    let public = crate::api::results::public_result(&state, &stored, lang);
+    let public = crate::check::public::public_result(&state, &stored, lang);
     let service = state
         .app
         .queries()

@@ -1,6 +1,6 @@
 //! Positivity: the share of samples sold as one thing that contain another (nitazenes in "heroin"). One list, used by
 //! the dashboard (as shares) and by signal detection (the positive samples as weekly streams); each sample's
-//! membership is worked out once, when it is counted ([`crate::know::tally::Profile`]).
+//! membership is worked out once, when it is counted (`Profile` in `know/tally.rs`).
 
 use varde_domain::catalogue::SubstanceClass;
 

@@ -247,7 +247,7 @@ async fn list(
                 }
             }
         }
-        (crate::warn::subscriptions::form(&state, lang))
+        (crate::warn::subscribe_form::form(&state, lang))
     };
     Ok(page(layout(lang, t(lang, "alerts"), "/alerts", body)))
 }
@@ -406,7 +406,7 @@ pub fn collected(alert: &Alert, lang: Lang) -> String {
 /// What the photo shows, for people who cannot see it: the product as the alert describes it.
 fn photo_alt(alert: &Alert, lang: Lang) -> String {
     let p = &alert.content.product;
-    let mut parts = vec![varde_domain::alert::form_word(p.form, lang).to_owned()];
+    let mut parts = vec![varde_domain::alert_text::form_word(p.form, lang).to_owned()];
     parts.extend(p.colour.as_deref().and_then(|ids| varde_domain::colour::builtin().describe(ids, lang)));
     parts.extend(p.logo.as_ref().map(|l| format!("«{l}»")));
     format!("{}: {}", t(lang, "photo_of_product"), parts.join(", "))
@@ -437,7 +437,7 @@ pub fn alert_body(state: &AppState, alert: &Alert, lang: Lang) -> Markup {
         dl {
             dt { (t(lang, "product")) }
             dd {
-                (varde_domain::alert::form_word(product.form, lang))
+                (varde_domain::alert_text::form_word(product.form, lang))
                 @if let Some(c) = product.colour.as_deref().and_then(|ids| varde_domain::colour::builtin().describe(ids, lang)) { ", " (c) }
                 @if let Some(l) = &product.logo { ", «" (l) "»" }
                 // The active content per unit, said as such: not to be read as the tablet's mass.

@@ -40,7 +40,7 @@ async fn page(
     headers: HeaderMap,
 ) -> Response {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = crate::check::staff::technician_only(lang, &user) {
+    if let Some(refused) = crate::check::technician::technician_only(lang, &user) {
         return refused;
     }
     let mut values = HashMap::new();
@@ -165,7 +165,7 @@ async fn record(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = crate::check::staff::technician_post(lang, &user, &form)? {
+    if let Some(refused) = crate::check::technician::technician_post(lang, &user, &form)? {
         return Ok(refused);
     }
     let service = user.0.service.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();

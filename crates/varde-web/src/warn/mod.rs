@@ -6,4 +6,5 @@ pub mod feeds;
 pub mod messages;
 pub mod outbox;
 pub mod review;
+pub mod subscribe_form;
 pub mod subscriptions;

@@ -432,7 +432,7 @@ fn evidence_table(state: &AppState, lang: Lang, user: &SessionUser, view: &Draft
             @for (s, has_photo) in view.evidence.iter().zip(&view.photos) {
                 tr {
                     td { (s.sample.code) }
-                    td { (varde_domain::alert::form_word(s.sample.form, lang)) }
+                    td { (varde_domain::alert_text::form_word(s.sample.form, lang)) }
                     td { (s.findings.iter().map(|f| state.assessor.templates.tier_word(f.tier).get(lang).to_owned()).collect::<Vec<_>>().join(", ")) }
                     td {
                         @if *has_photo {

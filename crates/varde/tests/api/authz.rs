@@ -229,6 +229,13 @@ async fn every_route_for_every_role() {
             [Unauthenticated, Ok, Ok, Forbidden, Forbidden],
         ),
         (
+            "delete",
+            "/api/v1/alerts/{id}/acknowledgements",
+            format!("/api/v1/alerts/{draft}/acknowledgements"),
+            None,
+            [Unauthenticated, Ok, Ok, Forbidden, Forbidden],
+        ),
+        (
             "post",
             "/api/v1/alerts/{id}/photo",
             format!("/api/v1/alerts/{draft}/photo"),

@@ -1,18 +1,19 @@
 //! The use cases of checking: a sample registered, an analysis added or amended, the assessment that follows every
 //! change to a sample's analyses, and what the person said about the result.
 
+use crate::decisions;
 use jiff::Timestamp;
 use varde_domain::SampleCode;
 use varde_domain::assess::Assessor;
 use varde_domain::feedback::{Intention, Outcome};
 use varde_domain::joining::Joiner;
+use varde_domain::recording::{self, Assessment};
 use varde_domain::sample::{NewAnalysis, NewSample, Sample, Status};
-use varde_store::decisions::{self, Assessment};
 use varde_store::port::{Attachments, Feedback, NewEvent, Registration, Transaction, join};
 use varde_store::{NewAnalysisSpectrum, NewReferenceSpectrum, StoreError, StoredSample};
 
 /// Registers a sample under `code` with its first analyses, audited, and assesses it: stored as the answer says,
-/// without reading it back (`decisions::registered`).
+/// without reading it back (`recording::registered`).
 pub async fn register<T: Registration>(
     tx: &T,
     assessor: &Assessor,
@@ -27,7 +28,7 @@ pub async fn register<T: Registration>(
         analysis_ids.push(tx.insert_analysis(id, analysis, at).await?);
     }
     tx.audit(at, actor, "sample.create", code.compact()).await?;
-    let registered = decisions::registered(code, sample, at, &analysis_ids);
+    let registered = recording::registered(code, sample, at, &analysis_ids);
     assess(tx, assessor, id, registered, at).await
 }
 
@@ -81,7 +82,7 @@ pub async fn assess<T: Transaction>(
     at: Timestamp,
 ) -> Result<StoredSample, T::Error> {
     let fylke = tx.fylke_of(id).await?;
-    let Assessment { findings, event, key } = decisions::assessed(assessor, &sample, &fylke);
+    let Assessment { findings, event, key } = recording::assessed(assessor, &sample, &fylke);
     tx.replace_findings(id, &findings, at).await?;
     if let Some((top, payload)) = event {
         let fylker = vec![fylke.clone()];

@@ -1,13 +1,15 @@
 //! The use cases of detection that write: a reviewer drafting an alert from a signal, and the indicators signals
 //! read besides samples (concern reports, user rooms' daily counts).
 
+use crate::decisions;
 use jiff::Timestamp;
 use varde_domain::alert::{Alert, AlertStatus};
 use varde_domain::assess::Assessor;
 use varde_domain::indicator::{NewConcern, UserRoomDay};
-use varde_store::decisions::{self};
+use varde_domain::payloads;
+use varde_domain::recording;
 use varde_store::port::{Indicators, NewEvent, Signals, StoredSignal};
-use varde_store::{NewSignal, Signal, StoreError, payloads};
+use varde_store::{NewSignal, Signal, StoreError};
 
 /// Records the signals of an hourly run: each stream, area and week once, however often it is seen; how many were new.
 pub async fn record_signals<T: Signals>(tx: &T, signals: &[NewSignal], at: Timestamp) -> Result<usize, T::Error> {
@@ -37,7 +39,7 @@ pub async fn draft_from_signal<T: Signals>(
     let signal = tx.signal(id).await?;
     decisions::signal_to_draft(id, signal.as_ref().map(|s| s.status.as_str()))?;
     let StoredSignal { area, stream, evidence, .. } = signal.expect("checked above");
-    let draft = decisions::signal_draft(assessor, tx.evidence(&evidence).await?, &area, at);
+    let draft = recording::signal_draft(assessor, tx.evidence(&evidence).await?, &area, at);
     let alert = tx.insert_draft(&format!("signal:{id}:{stream}"), &area, &draft, at).await?;
     tx.add_evidence(alert, &evidence, at).await?;
     tx.transition(alert, at, actor, "drafted", None, AlertStatus::Draft).await?;

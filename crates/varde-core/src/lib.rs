@@ -5,8 +5,8 @@
 //! The core sits on top: it depends on the port (`varde_store::port`: [`Backend`](varde_store::port::Backend), the
 //! row-level [`Transaction`](varde_store::port::Transaction) and one trait per concern beyond the common rows), and
 //! the backends implement that port without knowing the core. The use cases say in what order rows are read and
-//! written and what they carry; the domain (`varde_domain::{assess, joining, merging, alert}`) and
-//! `varde_store::decisions` decide.
+//! written and what they carry; the domain (`varde_domain::{assess, joining, merging, alert, recording}`) and the
+//! core's [`decisions`] decide.
 //!
 //! The use cases, by the chain they serve: [`check`] (a sample registered, an analysis added or amended, a sample
 //! assessed and joined to its product's draft, photos and spectra attached, what the person said about the result),
@@ -21,11 +21,12 @@
 //!
 //! SQLite serves registration one sample at a time ([`check::register`]). PostgreSQL commits registrations in
 //! groups ([`GroupedRegistration`](varde_store::port::GroupedRegistration)), with the same decisions
-//! (`decisions::registered`, `decisions::assessed`, `joining::plan`) applied to the whole group in a few statements.
+//! (`recording::registered`, `recording::assessed`, `joining::plan`) applied to the whole group in a few statements.
 
 pub mod admin;
 mod application;
 pub mod check;
+pub mod decisions;
 pub mod detect;
 pub mod reach;
 pub mod retention;

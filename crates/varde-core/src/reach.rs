@@ -2,13 +2,12 @@
 //! unconfirmed requests removed, alert events fanned out to the subscribers who want them, and how handing a message
 //! over went; webhook subscribers added and their deliveries recorded.
 
+use crate::decisions;
 use jiff::Timestamp;
 use varde_domain::Tier;
 use varde_domain::subscription::{Channel, GIVE_UP_AFTER};
 use varde_store::port::{Reach, Webhooks};
-use varde_store::{
-    Delivery, Handover, MessageKind, NewSubscriber, Requested, StoreError, Subscriber, Webhook, decisions,
-};
+use varde_store::{Delivery, Handover, MessageKind, NewSubscriber, Requested, StoreError, Subscriber, Webhook};
 
 /// How many events one fan-out reads; the caller runs it again at once while it reports more.
 pub const FAN_OUT_EVENTS: usize = 200;

@@ -599,7 +599,7 @@ impl varde_store::port::Signals for Memory {
         &self,
         key: &str,
         area: &str,
-        draft: &varde_store::decisions::SignalDraft,
+        draft: &varde_domain::recording::SignalDraft,
         _at: Timestamp,
     ) -> Result<i64, StoreError> {
         self.wrote(format!("draft {key} about {area} at {}", draft.tier.as_str()));

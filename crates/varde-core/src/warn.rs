@@ -3,15 +3,17 @@
 //! alert, and an alert escalated to a service that has not; the samples behind an alert read, and the photo published
 //! with it chosen.
 
+use crate::decisions;
 use jiff::Timestamp;
 use varde_domain::ErrorCode;
 use varde_domain::SampleCode;
 use varde_domain::alert::{self, Alert, AlertAction, AlertEdit, Change};
 use varde_domain::assess::Assessor;
 use varde_domain::merging;
+use varde_domain::payloads;
 use varde_domain::service::ServiceSlug;
 use varde_store::port::{Acknowledgements, AlertPhotos, ChosenPhoto, NewEvent, Transaction};
-use varde_store::{StoreError, StoredSample, decisions, payloads};
+use varde_store::{StoreError, StoredSample};
 
 /// The actor background jobs write as.
 const VARDE: &str = "varde";

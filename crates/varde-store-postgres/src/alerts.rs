@@ -254,7 +254,7 @@ pub(super) async fn write_joins(tx: &Tx<'_>, plan: &joining::Plan, joiners: &[Jo
             tier: Some(d.tier),
             fylker: d.content.fylker.clone(),
             alert_id: Some(ids[n]),
-            payload: varde_store::payloads::alert_drafted(ids[n], d.tier, &d.content, None),
+            payload: varde_domain::payloads::alert_drafted(ids[n], d.tier, &d.content, None),
         })
         .collect();
     // Sent together: the connection pipelines them.
@@ -522,7 +522,7 @@ impl varde_store::port::Signals for super::Port<'_> {
         &self,
         key: &str,
         area: &str,
-        draft: &varde_store::decisions::SignalDraft,
+        draft: &varde_domain::recording::SignalDraft,
         at: Timestamp,
     ) -> Result<i64> {
         Ok(query_one(

@@ -455,7 +455,7 @@ async fn append_audit_all(tx: &Tx<'_>, entries: &[(Timestamp, &str, &str, &str)]
     Ok(())
 }
 
-/// The `sample.finding` event of a sample with findings (see `varde_store::decisions::assessed`).
+/// The `sample.finding` event of a sample with findings (see `varde_domain::recording::assessed`).
 fn finding_event(fylke: &str, event: Option<(Tier, serde_json::Value)>, at: Timestamp) -> Option<events::NewEvent> {
     let (top, payload) = event?;
     Some(events::NewEvent {

@@ -245,7 +245,7 @@ struct Written {
     sample: Sample,
     fylke: String,
     findings: Vec<Finding>,
-    /// The `sample.finding` event and the product key (see `varde_store::decisions::assessed`).
+    /// The `sample.finding` event and the product key (see `varde_domain::recording::assessed`).
     event: Option<(varde_domain::Tier, serde_json::Value)>,
     key: Option<String>,
 }
@@ -314,9 +314,9 @@ async fn own_rows(
                 components.extend(found.iter().enumerate().map(|(i, c)| (*analysis_id, i, c)));
             }
         }
-        let sample = varde_store::decisions::registered(r.code, r.sample.clone(), r.at, &ids);
-        let varde_store::decisions::Assessment { findings, event, key } =
-            varde_store::decisions::assessed(assessor, &sample, &fylke);
+        let sample = varde_domain::recording::registered(r.code, r.sample.clone(), r.at, &ids);
+        let varde_domain::recording::Assessment { findings, event, key } =
+            varde_domain::recording::assessed(assessor, &sample, &fylke);
         written.insert(r.code, Written { id: *id, sample, fylke, findings, event, key });
     }
     let findings: Vec<(i64, Timestamp, &Finding)> =

@@ -243,7 +243,7 @@ pub(super) fn write_joins(conn: &Connection, plan: &joining::Plan, joiners: &[Jo
                 tier: Some(d.tier),
                 fylker: d.content.fylker.clone(),
                 alert_id: Some(ids[n]),
-                payload: varde_store::payloads::alert_drafted(ids[n], d.tier, &d.content, None),
+                payload: varde_domain::payloads::alert_drafted(ids[n], d.tier, &d.content, None),
             },
         )?;
     }
@@ -479,7 +479,7 @@ impl varde_store::port::Signals for super::Tx<'_> {
         &self,
         key: &str,
         area: &str,
-        draft: &varde_store::decisions::SignalDraft,
+        draft: &varde_domain::recording::SignalDraft,
         at: Timestamp,
     ) -> Result<i64> {
         self.conn()

@@ -6,9 +6,7 @@
 //! sample-level read by a national role, appends to the hash-chained audit log in the same transaction.
 
 pub mod audit;
-pub mod decisions;
 mod error;
-pub mod payloads;
 pub mod port;
 
 pub use error::StoreError;

@@ -1,11 +1,11 @@
 //! The rows detection writes: signals and the drafts made from them, and the indicators besides samples.
 
 use super::Transaction;
-use crate::decisions::SignalDraft;
 use crate::{NewSignal, Signal};
 use jiff::Timestamp;
 use varde_domain::finding::Finding;
 use varde_domain::indicator::{NewConcern, UserRoomDay};
+use varde_domain::recording::SignalDraft;
 use varde_domain::sample::Sample;
 
 /// A recorded signal as drafting reads it.

@@ -101,7 +101,7 @@ impl<T> Ports for T where
 }
 
 /// Registration committed in groups: the sample stored, assessed and joined to its product's draft as the core's
-/// `check::register` does one at a time, with the same decisions (`decisions::registered`, `decisions::assessed`,
+/// `check::register` does one at a time, with the same decisions (`recording::registered`, `recording::assessed`,
 /// `joining::plan`) applied to a whole group in a few statements.
 #[async_trait::async_trait]
 pub trait GroupedRegistration: Send + Sync {

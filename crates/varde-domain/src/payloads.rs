@@ -1,17 +1,17 @@
-//! What the events a store appends carry, made in one place: the payloads are the contract of the event stream,
+//! What the events a write appends carry, made in one place: the payloads are the contract of the event stream,
 //! the webhooks and the feeds' staff views, and must not differ with the backend.
 
+use crate::Localized;
+use crate::Tier;
+use crate::alert::AlertContent;
+use crate::finding::Finding;
+use crate::sample::Sample;
 use serde_json::{Value, json};
-use varde_domain::Localized;
-use varde_domain::Tier;
-use varde_domain::alert::AlertContent;
-use varde_domain::finding::Finding;
-use varde_domain::sample::Sample;
 
 /// `sample.finding`: the sample's highest tier and its findings in brief (rule, tier, substances, method), with its
 /// service and fylke. None for a sample without findings, which makes no event.
 pub fn sample_finding(sample: &Sample, fylke: &str, findings: &[Finding]) -> Option<(Tier, Value)> {
-    let top = varde_domain::risk::highest(findings)?;
+    let top = crate::risk::highest(findings)?;
     let summary: Vec<Value> = findings
         .iter()
         .map(|f| json!({"rule": f.rule, "tier": f.tier, "substances": f.substances, "method": f.method}))

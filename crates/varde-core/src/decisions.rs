@@ -1,47 +1,8 @@
-//! What every backend decides the same way, made once: pure functions of what a store has read, which the
-//! backends' transactions only carry out (the audit chain's hash is in `audit`, the events' payloads in `payloads`).
+//! The decisions the use cases make from what they read through the port: pure functions (a sample's own decisions
+//! and the events' payloads are the domain's, `varde_domain::recording` and `varde_domain::payloads`).
 
-use crate::{AlertRef, Event, StoreError, Subscriber};
 use jiff::Timestamp;
-use varde_domain::SampleCode;
-use varde_domain::sample::{NewSample, Sample};
-
-/// A sample just registered as a store holds it, without reading it back: times to the millisecond, the analyses
-/// with the ids they were stored under (in order), recorded at `at`. A new sample's analyses amend nothing (the
-/// domain refuses that), so none is superseded.
-pub fn registered(code: SampleCode, new: NewSample, at: Timestamp, analysis_ids: &[i64]) -> Sample {
-    debug_assert_eq!(new.analyses.len(), analysis_ids.len(), "an id for each analysis");
-    let kept = |t: Timestamp| Timestamp::from_millisecond(t.as_millisecond()).expect("a time in range stays in range");
-    let analyses: Vec<varde_domain::sample::Analysis> = new
-        .analyses
-        .into_iter()
-        .zip(analysis_ids)
-        .map(|(a, id)| varde_domain::sample::Analysis {
-            id: *id,
-            method: a.method,
-            performed_at: kept(a.performed_at),
-            recorded_at: kept(at),
-            outcome: a.outcome,
-            amends: a.amends,
-            superseded_by: None,
-        })
-        .collect();
-    Sample {
-        code,
-        service: new.service,
-        received_at: kept(new.received_at),
-        registered_at: kept(at),
-        status: varde_domain::sample::Status::of(&analyses),
-        sold_as: new.sold_as,
-        form: new.form,
-        colour: new.colour,
-        texture: new.texture,
-        notes: new.notes,
-        tablet: new.tablet,
-        use_context: new.use_context,
-        analyses,
-    }
-}
+use varde_store::{AlertRef, Event, Purged, StoreError, Subscriber};
 
 /// Whether an analysis of sample `sample` may amend analysis `old`, given what is stored of `old` (its sample and the
 /// analysis that already replaced it, if any): only a current analysis of the same sample is amended.
@@ -92,36 +53,6 @@ pub fn signal_to_draft(signal: i64, status: Option<&str>) -> Result<(), StoreErr
     }
 }
 
-/// A draft made from a signal: its tier (at least caution: a signal is worth a look), text, and the span of its
-/// evidence (`at` when it has none).
-pub struct SignalDraft {
-    pub tier: varde_domain::Tier,
-    pub content: varde_domain::alert::AlertContent,
-    pub first: Timestamp,
-    pub last: Timestamp,
-}
-
-/// Drafts an alert from a signal's evidence in `area` (a fylke, or "national": then about no fylke in particular).
-pub fn signal_draft(
-    assessor: &varde_domain::assess::Assessor,
-    mut evidence: Vec<(Sample, Vec<varde_domain::finding::Finding>)>,
-    area: &str,
-    at: Timestamp,
-) -> SignalDraft {
-    evidence.sort_by_key(|e| std::cmp::Reverse(e.0.received_at));
-    let (drafted, mut content) = assessor.draft(&evidence, None, area);
-    if area == "national" {
-        content.fylker = Vec::new();
-    }
-    let times = || evidence.iter().map(|(s, _)| s.received_at);
-    SignalDraft {
-        tier: drafted.max(varde_domain::Tier::Caution),
-        content,
-        first: times().min().unwrap_or(at),
-        last: times().max().unwrap_or(at),
-    }
-}
-
 /// The alerts a sample is evidence for once it has joined `joined`: those it was evidence for before (`known`), each
 /// in its joined state if it was joined again, then the ones it newly joined; by id. Joining touches only the alerts
 /// it joins, so nothing needs reading back.
@@ -164,24 +95,6 @@ pub fn alert_messages(events: &[&Event], subscribers: &[Subscriber]) -> Vec<(i64
     out
 }
 
-/// What assessing a sample decides, for both backends alike: its findings under the risk policy, the
-/// `sample.finding` event they make (its tier and payload; none without findings), and the product key under which
-/// it joins or starts a draft (none when its findings call for no alert).
-#[derive(Debug, Clone)]
-pub struct Assessment {
-    pub findings: Vec<varde_domain::finding::Finding>,
-    pub event: Option<(varde_domain::Tier, serde_json::Value)>,
-    pub key: Option<String>,
-}
-
-/// Assesses `sample`, received at a service in `fylke`.
-pub fn assessed(assessor: &varde_domain::assess::Assessor, sample: &Sample, fylke: &str) -> Assessment {
-    let findings = assessor.findings(sample);
-    let event = crate::payloads::sample_finding(sample, fylke, &findings);
-    let key = varde_domain::alert::product_key(sample, &findings);
-    Assessment { findings, event, key }
-}
-
 /// An audit entry a background job writes as Varde itself: (action, subject).
 pub type JobEntry = (&'static str, String);
 
@@ -191,9 +104,9 @@ pub fn archived_entry(count: usize, before: Timestamp) -> Option<JobEntry> {
 }
 
 /// The audit entry of a retention purge of what was received before `before`; none when it removed nothing.
-pub fn purged_entry(purged: &crate::Purged, before: Timestamp) -> Option<JobEntry> {
-    let crate::Purged { photos, sample_notes, concern_texts } = purged;
-    (*purged != crate::Purged::default()).then(|| {
+pub fn purged_entry(purged: &Purged, before: Timestamp) -> Option<JobEntry> {
+    let Purged { photos, sample_notes, concern_texts } = purged;
+    (*purged != Purged::default()).then(|| {
         (
             "retention.purge",
             format!("before {before}: {photos} photos, {sample_notes} notes, {concern_texts} concern texts"),
@@ -287,8 +200,8 @@ mod tests {
             archived_entry(3, before),
             Some(("alert.archive", "3 drafts without evidence since 2026-11-13T00:00:00Z".to_owned()))
         );
-        assert_eq!(purged_entry(&crate::Purged::default(), before), None);
-        let purged = crate::Purged { photos: 2, sample_notes: 0, concern_texts: 1 };
+        assert_eq!(purged_entry(&Purged::default(), before), None);
+        let purged = Purged { photos: 2, sample_notes: 0, concern_texts: 1 };
         assert_eq!(
             purged_entry(&purged, before),
             Some(("retention.purge", "before 2026-11-13T00:00:00Z: 2 photos, 0 notes, 1 concern texts".to_owned()))

@@ -106,7 +106,14 @@ impl AppState {
 #[openapi(
     info(title = "Varde", description = "National drug-checking, monitoring and early-warning system."),
     modifiers(&BearerAuth),
-    tags((name = "samples", description = "Register samples and analyses"), (name = "public", description = "No login")),
+    servers((url = "/", description = "This Varde: the document is served by the instance it describes")),
+    tags(
+        (name = "samples", description = "Register samples and analyses (a service's technicians)"),
+        (name = "alerts", description = "Warnings: drafts, review, publication, acknowledgements; published ones are public"),
+        (name = "signals", description = "What is rising: signals and drafts made from them (reviewers)"),
+        (name = "indicators", description = "User rooms' daily counts and other indicators besides samples"),
+        (name = "public", description = "No login: results, subscriptions, the catalogue, figures"),
+    ),
 )]
 struct ApiDoc;
 

@@ -59,7 +59,7 @@ pub fn as_of(mut alert: Alert, now: Timestamp) -> Alert {
 }
 
 /// Alerts, newest first. Drafts only with a reviewer's or admin's token.
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
+#[utoipa::path(get, path = "/api/v1/alerts", security((), ("bearer" = [])), tag = "alerts", params(AlertQuery),
     responses((status = 200, body = [Alert]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -137,7 +137,7 @@ async fn visible(state: &AppState, who: &Option<varde_domain::auth::Principal>, 
 }
 
 /// One alert.
-#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", security((), ("bearer" = [])), tag = "alerts", params(("id" = i64, Path)),
     responses((status = 200, body = Alert), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -148,7 +148,7 @@ pub async fn get(
 }
 
 /// Every publication, update and withdrawal of an alert, oldest first.
-#[utoipa::path(get, path = "/api/v1/alerts/{id}/versions", tag = "alerts", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/versions", security((), ("bearer" = [])), tag = "alerts", params(("id" = i64, Path)),
     responses((status = 200, body = [AlertVersion]), (status = 404, body = ErrorBody)))]
 pub async fn versions(
     State(state): State<AppState>,

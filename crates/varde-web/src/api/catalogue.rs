@@ -26,7 +26,7 @@ pub struct SubstanceList {
 }
 
 /// Search the substance catalogue, best match first (for autocomplete).
-#[utoipa::path(get, path = "/api/v1/substances", tag = "public", params(SubstanceQuery), responses((status = 200, body = SubstanceList)))]
+#[utoipa::path(get, path = "/api/v1/substances", security(()), tag = "public", params(SubstanceQuery), responses((status = 200, body = SubstanceList)))]
 pub async fn substances(State(state): State<AppState>, ApiQuery(q): ApiQuery<SubstanceQuery>) -> Json<SubstanceList> {
     let limit = q.limit.unwrap_or(20).clamp(1, 200);
     let substances =
@@ -35,7 +35,7 @@ pub async fn substances(State(state): State<AppState>, ApiQuery(q): ApiQuery<Sub
 }
 
 /// The registered services.
-#[utoipa::path(get, path = "/api/v1/services", tag = "public", responses((status = 200, body = [Service])))]
+#[utoipa::path(get, path = "/api/v1/services", security(()), tag = "public", responses((status = 200, body = [Service])))]
 pub async fn services(State(state): State<AppState>) -> Result<Json<Vec<Service>>, ApiError> {
     Ok(Json(state.app.queries().services().await?))
 }

@@ -21,7 +21,7 @@ pub struct EventsQuery {
 }
 
 /// A stream of `sample.finding`, `alert.drafted`, `alert.published`, `alert.updated` and `alert.withdrawn` events.
-#[utoipa::path(get, path = "/api/v1/events", tag = "alerts", params(EventsQuery),
+#[utoipa::path(get, path = "/api/v1/events", security((), ("bearer" = [])), tag = "alerts", params(EventsQuery),
     responses((status = 200, description = "text/event-stream; each event's id is its sequence number", content_type = "text/event-stream")))]
 pub async fn stream(
     State(state): State<AppState>,

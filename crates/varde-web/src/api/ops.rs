@@ -22,7 +22,7 @@ pub struct Health {
 /// Liveness and readiness: 200 `ok` when the database answers and takes writes; 503 `degraded`, with the reason,
 /// from a write that failed for the storage's sake until a write succeeds again, so a load balancer can route
 /// around this instance.
-#[utoipa::path(get, path = "/healthz", tag = "public",
+#[utoipa::path(get, path = "/healthz", security(()), tag = "public",
     responses((status = 200, body = Health), (status = 503, description = "degraded: writes fail", body = Health), (status = 500, body = ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
     let catalogue_version = state.assessor.catalogue.version.clone();
@@ -42,7 +42,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
 }
 
 /// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "public", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", security(()), tag = "public", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> impl IntoResponse {
     // OpenMetrics only for a scraper that asks for it; the classic text format otherwise.
     let openmetrics = headers

@@ -23,7 +23,7 @@ pub struct LangQuery {
 
 /// Look up a result by its code. An unknown code and a malformed one get the same answer.
 #[utoipa::path(
-    get, path = "/api/v1/results/{code}", tag = "public",
+    get, path = "/api/v1/results/{code}", security(()), tag = "public",
     params(("code" = String, Path, description = "The code on the result card"), LangQuery),
     responses((status = 200, body = PublicResult), (status = 404, body = ErrorBody),
         (status = 429, description = "more than 5 look-ups from this address in 10 minutes (page and API together)", body = ErrorBody)),

@@ -65,7 +65,7 @@ pub async fn deaths_or_shipped(state: &AppState) -> Result<Vec<(i32, u32)>, ApiE
 
 /// Drug-induced deaths per year (as imported, e.g. FHI's cause-of-death register figures shipped with Varde) with
 /// rates per million inhabitants and per million aged 15-64, each from the population on 1 January of that year.
-#[utoipa::path(get, path = "/api/v1/stats/deaths", tag = "public",
+#[utoipa::path(get, path = "/api/v1/stats/deaths", security(()), tag = "public",
     responses((status = 200, body = [varde_domain::indicator::DeathRate])))]
 pub async fn deaths(State(state): State<AppState>) -> Result<Json<Vec<varde_domain::indicator::DeathRate>>, ApiError> {
     let deaths = deaths_or_shipped(&state).await?;

@@ -78,7 +78,7 @@ async fn record_outcome(
 
 /// Tell what happened after the result (no login: the code is the key). Optional and anonymous; a fixed list; a
 /// second telling replaces the first. Shares the result look-up's limit of tries per address.
-#[utoipa::path(post, path = "/api/v1/results/{code}/outcome", tag = "public", request_body = Outcome,
+#[utoipa::path(post, path = "/api/v1/results/{code}/outcome", security(()), tag = "public", request_body = Outcome,
     params(("code" = String, Path, description = "The code on the result card")),
     responses((status = 201, body = Outcome), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, body = ErrorBody)))]

@@ -330,7 +330,7 @@ async fn request(
 
 /// Ask for warnings by e-mail or web push (no account). E-mail: 202 and a confirmation message (nothing is sent
 /// before the link in it is followed; an unconfirmed request is deleted after 48 hours). Push: 201, active at once.
-#[utoipa::path(post, path = "/api/v1/subscriptions", tag = "public", request_body = NewSubscription,
+#[utoipa::path(post, path = "/api/v1/subscriptions", security(()), tag = "public", request_body = NewSubscription,
     responses((status = 202, body = SubscriptionAccepted), (status = 201, body = SubscriptionAccepted),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create(
@@ -398,7 +398,7 @@ async fn confirm(state: &AppState, id: i64, token: &str) -> Result<Subscriber, A
 }
 
 /// Confirm an e-mail subscription with the token from the confirmation link. A link works once.
-#[utoipa::path(post, path = "/api/v1/subscriptions/{id}/confirm", tag = "public", request_body = Confirmation,
+#[utoipa::path(post, path = "/api/v1/subscriptions/{id}/confirm", security(()), tag = "public", request_body = Confirmation,
     params(("id" = i64, Path, description = "The subscription's number")),
     responses((status = 200, body = StoredSubscription), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn confirm_api(
@@ -434,7 +434,7 @@ pub struct ManageToken {
 }
 
 /// Everything stored about a subscriber, with the token from any message's link.
-#[utoipa::path(get, path = "/api/v1/subscriptions/{id}", tag = "public",
+#[utoipa::path(get, path = "/api/v1/subscriptions/{id}", security(()), tag = "public",
     params(("id" = i64, Path, description = "The subscription's number"), ManageToken),
     responses((status = 200, body = StoredSubscription), (status = 404, body = ErrorBody)))]
 pub async fn get_api(
@@ -447,7 +447,7 @@ pub async fn get_api(
 }
 
 /// Delete a subscription and everything stored about it.
-#[utoipa::path(delete, path = "/api/v1/subscriptions/{id}", tag = "public",
+#[utoipa::path(delete, path = "/api/v1/subscriptions/{id}", security(()), tag = "public",
     params(("id" = i64, Path, description = "The subscription's number"), ManageToken),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_api(

@@ -205,35 +205,13 @@ impl AlertTemplates {
         let total = span.map_or(evidence.len(), |s| s.total.max(evidence.len()));
         let tier = tier_for(evidence, total);
         let (newest, _) = &evidence[0];
-        // The rules that make the product dangerous, most severe first; the first is the draft's headline.
-        let mut fired: Vec<&Finding> =
-            evidence.iter().flat_map(|(_, fs)| fs.iter().filter(|f| f.tier >= DRAFT_FROM)).collect();
-        fired.sort_by_key(|f| std::cmp::Reverse(f.tier));
-        let mut rules: Vec<&str> = Vec::new();
-        for f in &fired {
-            if !rules.contains(&f.rule.as_str()) {
-                rules.push(&f.rule);
-            }
-        }
+        let (fired, rules) = fired_rules(evidence);
         let danger: Vec<String> = dedup(fired.iter().flat_map(|f| danger_of(f)));
         let primary_danger: Vec<String> =
             dedup(fired.iter().filter(|f| rules.first().is_some_and(|r| *r == f.rule)).flat_map(|f| danger_of(f)));
-        // The methods that found something, laboratory and on-site apart: a warning says honestly how it was found,
-        // and a negative strip is no evidence for it.
-        let found_by: std::collections::BTreeSet<Method> = evidence
-            .iter()
-            .flat_map(|(s, _)| s.current_analyses().filter(|a| a.found_something()).map(|a| a.method))
-            .collect();
-        let (lab_methods, mut onsite_methods): (Vec<Method>, Vec<Method>) =
-            found_by.iter().copied().partition(|m| m.is_lab());
+        let (lab_methods, onsite_methods) = methods_that_found(evidence);
         // A laboratory confirms only what it found.
         let lab = !lab_methods.is_empty();
-        if found_by.is_empty() {
-            // Nothing was found (what was sold was absent, or nothing was identified): the methods that looked.
-            onsite_methods = evidence.iter().flat_map(|(s, _)| s.current_analyses().map(|a| a.method)).collect();
-            onsite_methods.sort_by_key(|m| m.as_str());
-            onsite_methods.dedup();
-        }
         let method_names = |ms: &[Method], lang: Lang| -> String {
             ms.iter().map(|m| methods.name(*m).get(lang).to_owned()).collect::<Vec<_>>().join(", ")
         };
@@ -241,15 +219,7 @@ impl AlertTemplates {
         let to = evidence.iter().map(|(s, _)| s.received_at).chain(span.map(|s| s.last)).max().expect("not empty");
         let dose = highest_dose(evidence, &primary_danger);
 
-        // Privacy rule 7: a name the catalogue does not know is what a technician typed, and is never published
-        // verbatim. Drafts say "an unknown substance" until a reviewer writes otherwise.
-        let public_id = |id: &str| -> String {
-            if catalogue.get(id).is_some() || Method::parse(id).is_some() {
-                id.to_owned()
-            } else {
-                UNKNOWN_SUBSTANCE.to_owned()
-            }
-        };
+        let public_id = |id: &str| public_id(id, catalogue);
         let name = |id: &str, lang: Lang| -> String {
             if let Some(s) = catalogue.get(id) {
                 return s.names.get(lang).to_owned();
@@ -282,21 +252,8 @@ impl AlertTemplates {
                 .collect();
             list(names, lang)
         };
-        // Every colour and logo the evidence at hand shows, newest first: a draft merged from two batches of one
-        // press says "rosa/blå" rather than whichever came last.
-        let joined = |values: Vec<String>| Some(dedup(values.into_iter()).join("/")).filter(|v| !v.is_empty());
-        // Colours from the translated list only: the product stores their ids ("pink/blue"), each text names them in
-        // its language, and words the list does not know (a description, a typing error) stay out of public text.
         let colours = crate::colour::builtin();
-        let colour = joined(
-            evidence
-                .iter()
-                .filter_map(|(s, _)| s.colour.as_deref().and_then(|c| colours.recognise(c)))
-                .map(|c| c.id.clone())
-                .collect(),
-        );
-        let logo =
-            joined(evidence.iter().filter_map(|(s, _)| s.tablet.as_ref().and_then(|t| t.logo.clone())).collect());
+        let (colour, logo) = looks_of(evidence);
         let looks = |lang: Lang| -> String {
             let mut parts: Vec<String> = Vec::new();
             parts.extend(colour.as_deref().and_then(|ids| colours.describe(ids, lang)));
@@ -378,23 +335,12 @@ impl AlertTemplates {
             }
             text
         });
-        let mg_per_unit = newest
-            .current_analyses()
-            .filter_map(|a| match &a.outcome {
-                Outcome::Components { components, .. } => components
-                    .iter()
-                    .filter(|c| c.role == ComponentRole::Main)
-                    .filter_map(|c| c.amount.and_then(|x| x.mg_per_unit()))
-                    .reduce(f64::max),
-                Outcome::Strip { .. } => None,
-            })
-            .reduce(f64::max);
         let product = Product {
             form: newest.form,
             colour,
             logo,
             sold_as: dedup(newest.sold_as.iter().map(|s| public_id(&s.substance))),
-            mg_per_unit,
+            mg_per_unit: main_mg_per_unit(newest),
         };
         let content = AlertContent {
             title,
@@ -407,6 +353,81 @@ impl AlertTemplates {
             lab_confirmed: lab,
         };
         (tier, content)
+    }
+}
+
+/// The findings that make the product dangerous, most severe first, and their rules once each in that order (the
+/// first is the draft's headline).
+fn fired_rules(evidence: &[(Sample, Vec<Finding>)]) -> (Vec<&Finding>, Vec<&str>) {
+    let mut fired: Vec<&Finding> =
+        evidence.iter().flat_map(|(_, fs)| fs.iter().filter(|f| f.tier >= DRAFT_FROM)).collect();
+    fired.sort_by_key(|f| std::cmp::Reverse(f.tier));
+    let mut rules: Vec<&str> = Vec::new();
+    for f in &fired {
+        if !rules.contains(&f.rule.as_str()) {
+            rules.push(&f.rule);
+        }
+    }
+    (fired, rules)
+}
+
+/// The methods that found something, laboratory and on-site apart: a warning says honestly how it was found, and a
+/// negative strip is no evidence for it. When nothing was found (what was sold was absent, or nothing was
+/// identified), the methods that looked, as on-site ones.
+fn methods_that_found(evidence: &[(Sample, Vec<Finding>)]) -> (Vec<Method>, Vec<Method>) {
+    let found_by: std::collections::BTreeSet<Method> = evidence
+        .iter()
+        .flat_map(|(s, _)| s.current_analyses().filter(|a| a.found_something()).map(|a| a.method))
+        .collect();
+    if found_by.is_empty() {
+        let mut looked: Vec<Method> =
+            evidence.iter().flat_map(|(s, _)| s.current_analyses().map(|a| a.method)).collect();
+        looked.sort_by_key(|m| m.as_str());
+        looked.dedup();
+        return (Vec::new(), looked);
+    }
+    found_by.into_iter().partition(|m| m.is_lab())
+}
+
+/// Every colour (as ids of the translated list) and logo the evidence shows, newest first, joined with "/": a draft
+/// merged from two batches of one press says "rosa/blå" rather than whichever came last. Words the colour list does
+/// not know (a description, a typing error) stay out of public text.
+fn looks_of(evidence: &[(Sample, Vec<Finding>)]) -> (Option<String>, Option<String>) {
+    let joined = |values: Vec<String>| Some(dedup(values.into_iter()).join("/")).filter(|v| !v.is_empty());
+    let colours = crate::colour::builtin();
+    let colour = joined(
+        evidence
+            .iter()
+            .filter_map(|(s, _)| s.colour.as_deref().and_then(|c| colours.recognise(c)))
+            .map(|c| c.id.clone())
+            .collect(),
+    );
+    let logo = joined(evidence.iter().filter_map(|(s, _)| s.tablet.as_ref().and_then(|t| t.logo.clone())).collect());
+    (colour, logo)
+}
+
+/// The highest amount of a main substance per unit (mg per tablet) in the sample's current analyses.
+fn main_mg_per_unit(sample: &Sample) -> Option<f64> {
+    sample
+        .current_analyses()
+        .filter_map(|a| match &a.outcome {
+            Outcome::Components { components, .. } => components
+                .iter()
+                .filter(|c| c.role == ComponentRole::Main)
+                .filter_map(|c| c.amount.and_then(|x| x.mg_per_unit()))
+                .reduce(f64::max),
+            Outcome::Strip { .. } => None,
+        })
+        .reduce(f64::max)
+}
+
+/// Privacy rule 7: a name the catalogue does not know is what a technician typed, and is never published verbatim.
+/// Drafts say "an unknown substance" until a reviewer writes otherwise.
+fn public_id(id: &str, catalogue: &Catalogue) -> String {
+    if catalogue.get(id).is_some() || Method::parse(id).is_some() {
+        id.to_owned()
+    } else {
+        UNKNOWN_SUBSTANCE.to_owned()
     }
 }
 

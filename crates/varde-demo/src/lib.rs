@@ -223,235 +223,245 @@ fn base(sold_as: &str, form: Form, colour: &str) -> SampleInput {
     }
 }
 
+/// One sample of a product the demo's services see, drawn in the proportions of a Norwegian low-threshold service's
+/// year (the rolls below); each product's own function draws its analyses.
 fn product<R: Rng>(rng: &mut R) -> SampleInput {
-    let roll = rng.random_range(0..1000);
-    let adulterants = |rng: &mut R, list: &[(&str, f64)]| -> Vec<ComponentInput> {
-        let mut out = Vec::new();
-        for (name, p) in list {
-            if rng.random_bool(*p) {
-                out.push(comp(name, ComponentRole::Adulterant, pct(rng.random_range(5.0..40.0))));
-            }
+    match rng.random_range(0..1000) {
+        0..=299 => heroin(rng),
+        300..=549 => cocaine(rng),
+        550..=699 => mdma_tablet(rng),
+        700..=759 => mdma_crystal(rng),
+        760..=859 => amphetamine(rng),
+        860..=884 => methamphetamine(rng),
+        885..=924 => ketamine(rng),
+        925..=959 => benzodiazepine_tablet(rng),
+        960..=974 => oxycodone_tablet(rng),
+        975..=986 => lsd_blotter(rng),
+        987..=994 => cannabis(rng),
+        _ => ghb_or_unknown(rng),
+    }
+}
+
+/// Each of `list`'s adulterants, found with its probability, at 5-40 %.
+fn adulterants<R: Rng>(rng: &mut R, list: &[(&str, f64)]) -> Vec<ComponentInput> {
+    let mut out = Vec::new();
+    for (name, p) in list {
+        if rng.random_bool(*p) {
+            out.push(comp(name, ComponentRole::Adulterant, pct(rng.random_range(5.0..40.0))));
         }
-        out
+    }
+    out
+}
+
+/// Heroin: mostly cut with caffeine and paracetamol; rare nitazenes, fentanyl and xylazine.
+fn heroin<R: Rng>(rng: &mut R) -> SampleInput {
+    let mut s = base("heroin", Form::Powder, pick(rng, &["brown", "beige", "light brown"]));
+    let mut main = vec![comp("heroin", ComponentRole::Main, pct(rng.random_range(10.0..60.0)))];
+    main.extend(adulterants(rng, &[("caffeine", 0.75), ("paracetamol", 0.55), ("dextromethorphan", 0.03)]));
+    s.analyses.push(ftir(main));
+    let nitazene = rng.random_bool(0.03);
+    let fentanyl = !nitazene && rng.random_bool(0.01);
+    s.analyses.push(strip(Method::StripFentanyl, fentanyl));
+    s.analyses.push(strip(Method::StripNitazene, nitazene));
+    if rng.random_bool(0.3) {
+        s.analyses.push(strip(Method::StripXylazine, rng.random_bool(0.04)));
+    }
+    if nitazene && rng.random_bool(0.6) {
+        let which = pick(rng, &["protonitazene", "metonitazene", "n-pyrrolidino-etonitazene", "isotonitazene"]);
+        s.analyses.push(AnalysisInput {
+            method: Method::GcMs,
+            result: None,
+            components: Some(vec![comp("heroin", ComponentRole::Main, None), comp(which, ComponentRole::Trace, None)]),
+            performed_at: None,
+            amends: None,
+        });
+    }
+    s
+}
+
+/// Cocaine: levamisole and phenacetin; a few are not cocaine at all.
+fn cocaine<R: Rng>(rng: &mut R) -> SampleInput {
+    let mut s = base("cocaine", Form::Powder, "white");
+    if rng.random_bool(0.03) {
+        s.analyses.push(ftir(vec![
+            comp("3-mmc", ComponentRole::Main, None),
+            comp("lidocaine", ComponentRole::Adulterant, pct(20.0)),
+        ]));
+    } else {
+        let mut c = vec![comp("cocaine", ComponentRole::Main, pct(rng.random_range(30.0..90.0)))];
+        c.extend(adulterants(
+            rng,
+            &[("levamisole", 0.4), ("phenacetin", 0.2), ("lidocaine", 0.15), ("caffeine", 0.1), ("mannitol", 0.1)],
+        ));
+        s.analyses.push(ftir(c));
+        s.analyses.push(strip(Method::StripFentanyl, rng.random_bool(0.004)));
+    }
+    s
+}
+
+/// MDMA tablets: 60-320 mg, some far above what people expect; rare PMMA and cathinones.
+fn mdma_tablet<R: Rng>(rng: &mut R) -> SampleInput {
+    let colour = pick(rng, &["pink", "blue", "orange", "green", "yellow", "purple"]);
+    let logo = pick(rng, &["Tesla", "Philipp Plein", "Punisher", "Red Bull", "Superman", "Rolex", "Heart"]);
+    let mut s = base("mdma", Form::Tablet, colour);
+    let dose: f64 = (rng.random_range(60.0..240.0_f64)
+        + if rng.random_bool(0.15) { rng.random_range(40.0..80.0) } else { 0.0 })
+    .min(320.0);
+    s.tablet = Some(Tablet {
+        mass_mg: Some((dose * rng.random_range(1.8..2.6)).round()),
+        logo: Some(logo.to_owned()),
+        diameter_mm: Some((rng.random_range(8.0..12.0) * 10.0_f64).round() / 10.0),
+        thickness_mm: Some((rng.random_range(3.5..6.5) * 10.0_f64).round() / 10.0),
+        score: Some(if rng.random_bool(0.5) { ScoreLine::Single } else { ScoreLine::None }),
+    });
+    let main = if rng.random_bool(0.015) {
+        comp("pmma", ComponentRole::Main, mg(rng.random_range(40.0..120.0)))
+    } else if rng.random_bool(0.03) {
+        comp("eutylone", ComponentRole::Main, mg(rng.random_range(100.0..200.0)))
+    } else {
+        comp("mdma", ComponentRole::Main, mg(dose))
     };
-    match roll {
-        // Heroin: mostly cut with caffeine and paracetamol; rare nitazenes, fentanyl and xylazine.
-        0..=299 => {
-            let mut s = base("heroin", Form::Powder, pick(rng, &["brown", "beige", "light brown"]));
-            let mut main = vec![comp("heroin", ComponentRole::Main, pct(rng.random_range(10.0..60.0)))];
-            main.extend(adulterants(rng, &[("caffeine", 0.75), ("paracetamol", 0.55), ("dextromethorphan", 0.03)]));
-            s.analyses.push(ftir(main));
-            let nitazene = rng.random_bool(0.03);
-            let fentanyl = !nitazene && rng.random_bool(0.01);
-            s.analyses.push(strip(Method::StripFentanyl, fentanyl));
-            s.analyses.push(strip(Method::StripNitazene, nitazene));
-            if rng.random_bool(0.3) {
-                s.analyses.push(strip(Method::StripXylazine, rng.random_bool(0.04)));
-            }
-            if nitazene && rng.random_bool(0.6) {
-                let which = pick(rng, &["protonitazene", "metonitazene", "n-pyrrolidino-etonitazene", "isotonitazene"]);
-                s.analyses.push(AnalysisInput {
-                    method: Method::GcMs,
-                    result: None,
-                    components: Some(vec![
-                        comp("heroin", ComponentRole::Main, None),
-                        comp(which, ComponentRole::Trace, None),
-                    ]),
-                    performed_at: None,
-                    amends: None,
-                });
-            }
-            s
-        }
-        // Cocaine: levamisole and phenacetin; a few are not cocaine at all.
-        300..=549 => {
-            let mut s = base("cocaine", Form::Powder, "white");
-            if rng.random_bool(0.03) {
-                s.analyses.push(ftir(vec![
-                    comp("3-mmc", ComponentRole::Main, None),
-                    comp("lidocaine", ComponentRole::Adulterant, pct(20.0)),
-                ]));
-            } else {
-                let mut c = vec![comp("cocaine", ComponentRole::Main, pct(rng.random_range(30.0..90.0)))];
-                c.extend(adulterants(
-                    rng,
-                    &[
-                        ("levamisole", 0.4),
-                        ("phenacetin", 0.2),
-                        ("lidocaine", 0.15),
-                        ("caffeine", 0.1),
-                        ("mannitol", 0.1),
-                    ],
-                ));
-                s.analyses.push(ftir(c));
-                s.analyses.push(strip(Method::StripFentanyl, rng.random_bool(0.004)));
-            }
-            s
-        }
-        // MDMA tablets: 60-320 mg, some far above what people expect; rare PMMA and cathinones.
-        550..=699 => {
-            let colour = pick(rng, &["pink", "blue", "orange", "green", "yellow", "purple"]);
-            let logo = pick(rng, &["Tesla", "Philipp Plein", "Punisher", "Red Bull", "Superman", "Rolex", "Heart"]);
-            let mut s = base("mdma", Form::Tablet, colour);
-            let dose: f64 = (rng.random_range(60.0..240.0_f64)
-                + if rng.random_bool(0.15) { rng.random_range(40.0..80.0) } else { 0.0 })
-            .min(320.0);
-            s.tablet = Some(Tablet {
-                mass_mg: Some((dose * rng.random_range(1.8..2.6)).round()),
-                logo: Some(logo.to_owned()),
-                diameter_mm: Some((rng.random_range(8.0..12.0) * 10.0_f64).round() / 10.0),
-                thickness_mm: Some((rng.random_range(3.5..6.5) * 10.0_f64).round() / 10.0),
-                score: Some(if rng.random_bool(0.5) { ScoreLine::Single } else { ScoreLine::None }),
-            });
-            let main = if rng.random_bool(0.015) {
-                comp("pmma", ComponentRole::Main, mg(rng.random_range(40.0..120.0)))
-            } else if rng.random_bool(0.03) {
-                comp("eutylone", ComponentRole::Main, mg(rng.random_range(100.0..200.0)))
-            } else {
-                comp("mdma", ComponentRole::Main, mg(dose))
-            };
-            let mut c = vec![main];
-            c.extend(adulterants(rng, &[("caffeine", 0.05)]).into_iter().map(|mut a| {
-                a.amount = mg(rng.random_range(10.0..50.0));
-                a
-            }));
-            s.analyses.push(AnalysisInput {
-                method: Method::Hplc,
-                result: None,
-                components: Some(c),
-                performed_at: None,
-                amends: None,
-            });
-            s
-        }
-        // MDMA crystal, sometimes a cathinone sold as MDMA.
-        700..=759 => {
-            let mut s = base("mdma", Form::Crystal, "translucent");
-            let main = if rng.random_bool(0.05) { "3-mmc" } else { "mdma" };
-            s.analyses.push(ftir(vec![comp(main, ComponentRole::Main, pct(rng.random_range(60.0..95.0)))]));
-            s
-        }
-        // Amphetamine, with caffeine; some methamphetamine.
-        760..=859 => {
-            let mut s = base("amphetamine", Form::Powder, pick(rng, &["white", "off-white", "pink"]));
-            let main = if rng.random_bool(0.08) { "methamphetamine" } else { "amphetamine" };
-            let mut c = vec![comp(main, ComponentRole::Main, pct(rng.random_range(8.0..50.0)))];
-            c.extend(adulterants(
-                rng,
-                &[("caffeine", 0.5), ("glucose", 0.3), ("creatine", 0.1), ("dimethyl-sulfone", 0.1)],
-            ));
-            s.analyses.push(ftir(c));
-            s
-        }
-        // Methamphetamine crystal.
-        860..=884 => {
-            let mut s = base("methamphetamine", Form::Crystal, "clear");
-            s.analyses.push(ftir(vec![comp(
-                "methamphetamine",
-                ComponentRole::Main,
-                pct(rng.random_range(70.0..98.0)),
-            )]));
-            s
-        }
-        // Ketamine, sometimes an analogue.
-        885..=924 => {
-            let mut s = base("ketamine", Form::Crystal, "white");
-            let main = if rng.random_bool(0.05) { "2-fdck" } else { "ketamine" };
-            s.analyses.push(ftir(vec![comp(main, ComponentRole::Main, pct(rng.random_range(70.0..98.0)))]));
-            s
-        }
-        // Benzodiazepine tablets: often bromazolam or another designer benzodiazepine.
-        925..=959 => {
-            let sold = pick(rng, &["alprazolam", "clonazepam", "diazepam"]);
-            let mut s = base(sold, Form::Tablet, pick(rng, &["white", "yellow", "blue"]));
-            s.tablet = Some(Tablet {
-                logo: Some(if sold == "alprazolam" { "Xanax" } else { "Roche" }.to_owned()),
-                ..Tablet::default()
-            });
-            let found =
-                if rng.random_bool(0.45) { pick(rng, &["bromazolam", "etizolam", "flualprazolam"]) } else { sold };
-            s.analyses.push(AnalysisInput {
-                method: Method::LcMs,
-                result: None,
-                components: Some(vec![comp(found, ComponentRole::Main, mg(rng.random_range(0.5..4.0)))]),
-                performed_at: None,
-                amends: None,
-            });
-            s.analyses.push(strip(Method::StripBenzodiazepine, true));
-            s
-        }
-        // Oxycodone tablets from the street: some are nitazenes or fentanyl.
-        960..=974 => {
-            let mut s = base("oxycodone", Form::Tablet, "blue");
-            s.tablet = Some(Tablet { logo: Some("M 30".to_owned()), ..Tablet::default() });
-            let (main, strip_n, strip_f) = match rng.random_range(0..10) {
-                0 => ("metonitazene", true, false),
-                1 => ("fentanyl", false, true),
-                _ => ("oxycodone", false, false),
-            };
-            s.analyses.push(AnalysisInput {
-                method: Method::LcMs,
-                result: None,
-                components: Some(vec![comp(main, ComponentRole::Main, None)]),
-                performed_at: None,
-                amends: None,
-            });
-            s.analyses.push(strip(Method::StripNitazene, strip_n));
-            s.analyses.push(strip(Method::StripFentanyl, strip_f));
-            s
-        }
-        // LSD blotters.
-        975..=986 => {
-            let mut s = base("lsd", Form::Blotter, "printed");
-            let main = if rng.random_bool(0.1) {
-                comp("1p-lsd", ComponentRole::Main, None)
-            } else {
-                comp(
-                    "lsd",
-                    ComponentRole::Main,
-                    Some(Amount { value: rng.random_range(40.0..260.0_f64).round(), unit: AmountUnit::Ug }),
-                )
-            };
-            s.analyses.push(AnalysisInput {
-                method: Method::LcMs,
-                result: None,
-                components: Some(vec![main]),
-                performed_at: None,
-                amends: None,
-            });
-            s
-        }
-        // Cannabis, sometimes sprayed with a synthetic cannabinoid.
-        987..=994 => {
-            let mut s = base("cannabis", Form::Plant, "green");
-            let found = if rng.random_bool(0.2) { "mdmb-4en-pinaca" } else { "thc" };
-            s.analyses.push(AnalysisInput {
-                method: Method::GcMs,
-                result: None,
-                components: Some(vec![comp(found, ComponentRole::Main, None)]),
-                performed_at: None,
-                amends: None,
-            });
-            s
-        }
-        // GHB, and the odd unknown.
-        _ => {
-            if rng.random_bool(0.7) {
-                let mut s = base("ghb", Form::Liquid, "clear");
-                s.analyses.push(ftir(vec![comp("ghb", ComponentRole::Main, None)]));
-                s
-            } else {
-                let mut s = base("unknown research chemical", Form::Powder, "white");
-                s.analyses.push(AnalysisInput {
-                    method: Method::Ftir,
-                    result: Some(AnalysisResult::Inconclusive),
-                    components: Some(vec![]),
-                    performed_at: None,
-                    amends: None,
-                });
-                s
-            }
-        }
+    let mut c = vec![main];
+    c.extend(adulterants(rng, &[("caffeine", 0.05)]).into_iter().map(|mut a| {
+        a.amount = mg(rng.random_range(10.0..50.0));
+        a
+    }));
+    s.analyses.push(AnalysisInput {
+        method: Method::Hplc,
+        result: None,
+        components: Some(c),
+        performed_at: None,
+        amends: None,
+    });
+    s
+}
+
+/// MDMA crystal, sometimes a cathinone sold as MDMA.
+fn mdma_crystal<R: Rng>(rng: &mut R) -> SampleInput {
+    let mut s = base("mdma", Form::Crystal, "translucent");
+    let main = if rng.random_bool(0.05) { "3-mmc" } else { "mdma" };
+    s.analyses.push(ftir(vec![comp(main, ComponentRole::Main, pct(rng.random_range(60.0..95.0)))]));
+    s
+}
+
+/// Amphetamine, with caffeine; some methamphetamine.
+fn amphetamine<R: Rng>(rng: &mut R) -> SampleInput {
+    let mut s = base("amphetamine", Form::Powder, pick(rng, &["white", "off-white", "pink"]));
+    let main = if rng.random_bool(0.08) { "methamphetamine" } else { "amphetamine" };
+    let mut c = vec![comp(main, ComponentRole::Main, pct(rng.random_range(8.0..50.0)))];
+    c.extend(adulterants(rng, &[("caffeine", 0.5), ("glucose", 0.3), ("creatine", 0.1), ("dimethyl-sulfone", 0.1)]));
+    s.analyses.push(ftir(c));
+    s
+}
+
+/// Methamphetamine crystal.
+fn methamphetamine<R: Rng>(rng: &mut R) -> SampleInput {
+    let mut s = base("methamphetamine", Form::Crystal, "clear");
+    s.analyses.push(ftir(vec![comp("methamphetamine", ComponentRole::Main, pct(rng.random_range(70.0..98.0)))]));
+    s
+}
+
+/// Ketamine, sometimes an analogue.
+fn ketamine<R: Rng>(rng: &mut R) -> SampleInput {
+    let mut s = base("ketamine", Form::Crystal, "white");
+    let main = if rng.random_bool(0.05) { "2-fdck" } else { "ketamine" };
+    s.analyses.push(ftir(vec![comp(main, ComponentRole::Main, pct(rng.random_range(70.0..98.0)))]));
+    s
+}
+
+/// Benzodiazepine tablets: often bromazolam or another designer benzodiazepine.
+fn benzodiazepine_tablet<R: Rng>(rng: &mut R) -> SampleInput {
+    let sold = pick(rng, &["alprazolam", "clonazepam", "diazepam"]);
+    let mut s = base(sold, Form::Tablet, pick(rng, &["white", "yellow", "blue"]));
+    s.tablet = Some(Tablet {
+        logo: Some(if sold == "alprazolam" { "Xanax" } else { "Roche" }.to_owned()),
+        ..Tablet::default()
+    });
+    let found = if rng.random_bool(0.45) { pick(rng, &["bromazolam", "etizolam", "flualprazolam"]) } else { sold };
+    s.analyses.push(AnalysisInput {
+        method: Method::LcMs,
+        result: None,
+        components: Some(vec![comp(found, ComponentRole::Main, mg(rng.random_range(0.5..4.0)))]),
+        performed_at: None,
+        amends: None,
+    });
+    s.analyses.push(strip(Method::StripBenzodiazepine, true));
+    s
+}
+
+/// Oxycodone tablets from the street: some are nitazenes or fentanyl.
+fn oxycodone_tablet<R: Rng>(rng: &mut R) -> SampleInput {
+    let mut s = base("oxycodone", Form::Tablet, "blue");
+    s.tablet = Some(Tablet { logo: Some("M 30".to_owned()), ..Tablet::default() });
+    let (main, strip_n, strip_f) = match rng.random_range(0..10) {
+        0 => ("metonitazene", true, false),
+        1 => ("fentanyl", false, true),
+        _ => ("oxycodone", false, false),
+    };
+    s.analyses.push(AnalysisInput {
+        method: Method::LcMs,
+        result: None,
+        components: Some(vec![comp(main, ComponentRole::Main, None)]),
+        performed_at: None,
+        amends: None,
+    });
+    s.analyses.push(strip(Method::StripNitazene, strip_n));
+    s.analyses.push(strip(Method::StripFentanyl, strip_f));
+    s
+}
+
+/// LSD blotters.
+fn lsd_blotter<R: Rng>(rng: &mut R) -> SampleInput {
+    let mut s = base("lsd", Form::Blotter, "printed");
+    let main = if rng.random_bool(0.1) {
+        comp("1p-lsd", ComponentRole::Main, None)
+    } else {
+        comp(
+            "lsd",
+            ComponentRole::Main,
+            Some(Amount { value: rng.random_range(40.0..260.0_f64).round(), unit: AmountUnit::Ug }),
+        )
+    };
+    s.analyses.push(AnalysisInput {
+        method: Method::LcMs,
+        result: None,
+        components: Some(vec![main]),
+        performed_at: None,
+        amends: None,
+    });
+    s
+}
+
+/// Cannabis, sometimes sprayed with a synthetic cannabinoid.
+fn cannabis<R: Rng>(rng: &mut R) -> SampleInput {
+    let mut s = base("cannabis", Form::Plant, "green");
+    let found = if rng.random_bool(0.2) { "mdmb-4en-pinaca" } else { "thc" };
+    s.analyses.push(AnalysisInput {
+        method: Method::GcMs,
+        result: None,
+        components: Some(vec![comp(found, ComponentRole::Main, None)]),
+        performed_at: None,
+        amends: None,
+    });
+    s
+}
+
+/// GHB, and the odd unknown.
+fn ghb_or_unknown<R: Rng>(rng: &mut R) -> SampleInput {
+    if rng.random_bool(0.7) {
+        let mut s = base("ghb", Form::Liquid, "clear");
+        s.analyses.push(ftir(vec![comp("ghb", ComponentRole::Main, None)]));
+        s
+    } else {
+        let mut s = base("unknown research chemical", Form::Powder, "white");
+        s.analyses.push(AnalysisInput {
+            method: Method::Ftir,
+            result: Some(AnalysisResult::Inconclusive),
+            components: Some(vec![]),
+            performed_at: None,
+            amends: None,
+        });
+        s
     }
 }
 

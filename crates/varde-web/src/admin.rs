@@ -44,12 +44,70 @@ fn admins_only(lang: Lang, user: &SessionUser) -> Option<Response> {
     })
 }
 
+/// The service form, as typed.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ServiceFields {
+    csrf: String,
+    slug: String,
+    name: String,
+    kind: String,
+    kommune: String,
+}
+
+/// The user form, as typed (the password is never sent back).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct UserFields {
+    csrf: String,
+    username: String,
+    password: String,
+    role: String,
+    service: String,
+}
+
+/// The token form, as typed.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct TokenFields {
+    csrf: String,
+    role: String,
+    service: String,
+    label: String,
+}
+
+/// A form with nothing but its CSRF token (revoking a token).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+/// What a refused form is shown again with: the page never loses what an admin typed.
+#[derive(Default)]
+struct Kept<'a> {
+    service: Option<&'a ServiceFields>,
+    user: Option<&'a UserFields>,
+    token: Option<&'a TokenFields>,
+}
+
 async fn render(
     state: &AppState,
     user: &SessionUser,
     lang: Lang,
     message: Option<maud::Markup>,
     status: StatusCode,
+) -> Result<Response, ApiError> {
+    render_kept(state, user, lang, message, status, Kept::default()).await
+}
+
+async fn render_kept(
+    state: &AppState,
+    user: &SessionUser,
+    lang: Lang,
+    message: Option<maud::Markup>,
+    status: StatusCode,
+    kept: Kept<'_>,
 ) -> Result<Response, ApiError> {
     let services = state.app.queries().services().await?;
     let users = state.app.queries().users().await?;
@@ -62,11 +120,19 @@ async fn render(
     let references = crate::check::spectra::reference_views(state).await?;
     let csrf = html! { input type="hidden" name="csrf" value=(user.0.csrf); };
     let roles = ["technician", "reviewer", "admin"];
-    let service_select = |id: &str| {
+    let service_select = |id: &str, chosen: &str| {
         html! {
-            select id=(id) name="service" { option value="" { "–" } @for s in &services { option value=(s.slug) { (s.name) } } }
+            select id=(id) name="service" {
+                option value="" { "–" }
+                @for s in &services { option value=(s.slug) selected[s.slug.as_str() == chosen] { (s.name) } }
+            }
         }
     };
+    let role_select = |id: &str, chosen: &str| {
+        html! { select id=(id) name="role" { @for r in roles { option value=(r) selected[r == chosen] { (r) } } } }
+    };
+    let (sv, uv, tv) = (kept.service, kept.user, kept.token);
+    let typed = |v: Option<&str>| v.unwrap_or("").to_owned();
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
     let body = html! {
         h1 { (t(lang, "admin")) }
@@ -80,12 +146,12 @@ async fn render(
         }
         form.concern method="post" action={ "/admin/services?lang=" (lang.code()) } {
             (csrf)
-            label for="slug" { "slug" } input id="slug" name="slug" required;
-            label for="sname" { (t(lang, "name")) } input id="sname" name="name" required;
+            label for="slug" { "slug" } input id="slug" name="slug" required value=(typed(sv.map(|v| v.slug.as_str())));
+            label for="sname" { (t(lang, "name")) } input id="sname" name="name" required value=(typed(sv.map(|v| v.name.as_str())));
             label for="skind" { (t(lang, "kind")) }
-            select id="skind" name="kind" { @for k in ServiceKind::ALL { option value=(k.as_str()) { (k.as_str()) } } }
+            select id="skind" name="kind" { @for k in ServiceKind::ALL { option value=(k.as_str()) selected[sv.is_some_and(|v| v.kind == k.as_str())] { (k.as_str()) } } }
             label for="skommune" { (t(lang, "concern_kommune")) }
-            select id="skommune" name="kommune" { @for k in state.assessor.geography.kommuner() { option value=(k.number) { (k.name) } } }
+            select id="skommune" name="kommune" { @for k in state.assessor.geography.kommuner() { option value=(k.number) selected[sv.is_some_and(|v| v.kommune == k.number)] { (k.name) } } }
             button type="submit" { (t(lang, "save")) }
         }
         h2 { (t(lang, "users")) }
@@ -95,9 +161,9 @@ async fn render(
         }
         form.concern method="post" action={ "/admin/users?lang=" (lang.code()) } {
             (csrf)
-            label for="uname" { (t(lang, "username")) } input id="uname" name="username" required;
-            label for="urole" { (t(lang, "role")) } select id="urole" name="role" { @for r in roles { option value=(r) { (r) } } }
-            label for="uservice" { (t(lang, "service")) } (service_select("uservice"))
+            label for="uname" { (t(lang, "username")) } input id="uname" name="username" required value=(typed(uv.map(|v| v.username.as_str())));
+            label for="urole" { (t(lang, "role")) } (role_select("urole", uv.map_or("", |v| v.role.as_str())))
+            label for="uservice" { (t(lang, "service")) } (service_select("uservice", uv.map_or("", |v| v.service.as_str())))
             label for="upassword" { (t(lang, "password")) } input id="upassword" name="password" type="password" autocomplete="new-password" minlength=(varde_domain::auth::MIN_PASSWORD_CHARS) required;
             button type="submit" { (t(lang, "save")) }
         }
@@ -120,9 +186,9 @@ async fn render(
         }
         form.concern method="post" action={ "/admin/tokens?lang=" (lang.code()) } {
             (csrf)
-            label for="trole" { (t(lang, "role")) } select id="trole" name="role" { @for r in roles { option value=(r) { (r) } } }
-            label for="tservice" { (t(lang, "service")) } (service_select("tservice"))
-            label for="tlabel" { (t(lang, "label")) } input id="tlabel" name="label";
+            label for="trole" { (t(lang, "role")) } (role_select("trole", tv.map_or("", |v| v.role.as_str())))
+            label for="tservice" { (t(lang, "service")) } (service_select("tservice", tv.map_or("", |v| v.service.as_str())))
+            label for="tlabel" { (t(lang, "label")) } input id="tlabel" name="label" value=(typed(tv.map(|v| v.label.as_str())));
             button type="submit" { (t(lang, "issue")) }
         }
         h2 id="spectra" { (t(lang, "reference_spectra")) }
@@ -174,12 +240,12 @@ async fn page(
     render(&state, &user, lang, None, StatusCode::OK).await
 }
 
-/// Checks the role and the form's CSRF token; gives the language and the form's fields.
-fn admin_form(lang: Lang, user: &SessionUser, f: &HashMap<String, String>) -> Result<Option<Response>, ApiError> {
+/// Checks the role and the form's CSRF token: `Ok(Some(page))` is the refusal to answer with.
+fn admin_form(lang: Lang, user: &SessionUser, csrf: &str) -> Result<Option<Response>, ApiError> {
     if let Some(refused) = admins_only(lang, user) {
         return Ok(Some(refused));
     }
-    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    user.check_csrf(csrf)?;
     Ok(None)
 }
 
@@ -196,34 +262,30 @@ async fn add_service(
     user: SessionUser,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    Form(f): Form<ServiceFields>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(r) = admin_form(lang, &user, &f)? {
+    if let Some(r) = admin_form(lang, &user, &f.csrf)? {
         return Ok(r);
     }
-    let service = match Service::new(
-        field(&f, "slug"),
-        field(&f, "name"),
-        field(&f, "kind"),
-        field(&f, "kommune"),
-        &state.assessor.geography,
-    ) {
-        Ok(s) => s,
-        Err(e) => return render(&state, &user, lang, Some(error(&e.message)), StatusCode::UNPROCESSABLE_ENTITY).await,
+    let again = |message: &str, status| {
+        render_kept(&state, &user, lang, Some(error(message)), status, Kept { service: Some(&f), ..Kept::default() })
     };
+    let service =
+        match Service::new(f.slug.trim(), f.name.trim(), f.kind.trim(), f.kommune.trim(), &state.assessor.geography) {
+            Ok(s) => s,
+            Err(e) => return again(&e.message, StatusCode::UNPROCESSABLE_ENTITY).await,
+        };
     match state.app.add_service(service, &user.0.principal().actor, jiff::Timestamp::now()).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response()),
-        Err(varde_store::StoreError::Conflict(m)) => {
-            render(&state, &user, lang, Some(error(&m)), StatusCode::CONFLICT).await
-        }
+        Err(varde_store::StoreError::Conflict(m)) => again(&m, StatusCode::CONFLICT).await,
         Err(e) => Err(e.into()),
     }
 }
 
-fn role_and_service(f: &HashMap<String, String>) -> Result<(Role, Option<ServiceSlug>), String> {
-    let role = Role::parse(field(f, "role")).ok_or("unknown role")?;
-    let service = Some(field(f, "service")).filter(|s| !s.is_empty());
+fn role_and_service(role: &str, service: &str) -> Result<(Role, Option<ServiceSlug>), String> {
+    let role = Role::parse(role.trim()).ok_or("unknown role")?;
+    let service = Some(service.trim()).filter(|s| !s.is_empty());
     match (role, service) {
         (Role::Technician, None) => Err("a technician belongs to a service".into()),
         (Role::Technician, Some(s)) => Ok((role, Some(ServiceSlug::parse(s).map_err(|e| e.to_string())?))),
@@ -237,37 +299,31 @@ async fn add_user(
     user: SessionUser,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    Form(f): Form<UserFields>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(r) = admin_form(lang, &user, &f)? {
+    if let Some(r) = admin_form(lang, &user, &f.csrf)? {
         return Ok(r);
     }
-    let (role, service) = match role_and_service(&f) {
+    let again = |message: &str, status| {
+        render_kept(&state, &user, lang, Some(error(message)), status, Kept { user: Some(&f), ..Kept::default() })
+    };
+    let (role, service) = match role_and_service(&f.role, &f.service) {
         Ok(x) => x,
-        Err(m) => return render(&state, &user, lang, Some(error(&m)), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(m) => return again(&m, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let password = f.get("password").map_or("", String::as_str);
-    let name = match varde_domain::auth::check_username(field(&f, "username")) {
+    let name = match varde_domain::auth::check_username(f.username.trim()) {
         Ok(name) => name,
-        Err(e) => return render(&state, &user, lang, Some(error(&e.message)), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => return again(&e.message, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    if !varde_domain::auth::password_long_enough(password) {
-        return render(
-            &state,
-            &user,
-            lang,
-            Some(error(&format!("a password has at least {} characters", varde_domain::auth::MIN_PASSWORD_CHARS))),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    if !varde_domain::auth::password_long_enough(&f.password) {
+        let message = format!("a password has at least {} characters", varde_domain::auth::MIN_PASSWORD_CHARS);
+        return again(&message, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let hash = crate::http::session::hash_password_off_runtime(password.to_owned()).await?;
+    let hash = crate::http::session::hash_password_off_runtime(f.password.clone()).await?;
     match state.app.add_user(&name, &hash, role, service, &user.0.principal().actor, jiff::Timestamp::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin?lang={}", lang.code())).into_response()),
-        Err(varde_store::StoreError::Conflict(m)) => {
-            render(&state, &user, lang, Some(error(&m)), StatusCode::CONFLICT).await
-        }
+        Err(varde_store::StoreError::Conflict(m)) => again(&m, StatusCode::CONFLICT).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -277,18 +333,21 @@ async fn issue_token(
     user: SessionUser,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    Form(f): Form<TokenFields>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(r) = admin_form(lang, &user, &f)? {
+    if let Some(r) = admin_form(lang, &user, &f.csrf)? {
         return Ok(r);
     }
-    let (role, service) = match role_and_service(&f) {
+    let (role, service) = match role_and_service(&f.role, &f.service) {
         Ok(x) => x,
-        Err(m) => return render(&state, &user, lang, Some(error(&m)), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(m) => {
+            let kept = Kept { token: Some(&f), ..Kept::default() };
+            return render_kept(&state, &user, lang, Some(error(&m)), StatusCode::UNPROCESSABLE_ENTITY, kept).await;
+        }
     };
     let secret = crate::http::tokens::generate(&mut rand::rng());
-    let label = Some(field(&f, "label").to_owned()).filter(|l| !l.is_empty());
+    let label = Some(f.label.trim().to_owned()).filter(|l| !l.is_empty());
     let token = NewToken { hash: crate::http::tokens::hash(&secret), role, service, label };
     state.app.add_token(token, &user.0.principal().actor, jiff::Timestamp::now()).await?;
     let shown = html! { p.notice role="status" { (t(lang, "token_once")) " " code.token { (secret) } } };
@@ -301,10 +360,10 @@ async fn revoke(
     Path(id): Path<i64>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    Form(f): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(r) = admin_form(lang, &user, &f)? {
+    if let Some(r) = admin_form(lang, &user, &f.csrf)? {
         return Ok(r);
     }
     state.app.revoke_token(id, &user.0.principal().actor, jiff::Timestamp::now()).await?;
@@ -321,7 +380,7 @@ async fn add_spectrum(
     let lang = negotiate(q.lang.as_deref(), &headers);
     let form = crate::http::extract::UploadForm::read(multipart, "file").await?;
     let f = &form.fields;
-    if let Some(refused) = admin_form(lang, &user, f)? {
+    if let Some(refused) = admin_form(lang, &user, f.get("csrf").map_or("", String::as_str))? {
         return Ok(refused);
     }
     let technique = match field(f, "technique") {

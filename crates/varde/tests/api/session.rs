@@ -555,6 +555,19 @@ async fn an_admin_manages_services_users_and_tokens_through_the_page() {
         )
         .await;
     assert_eq!(bad.status().as_u16(), 422);
+    // The refused form comes back as typed: nothing to type again.
+    let page = bad.text().await.unwrap();
+    assert!(page.contains("value=\"x-rom\"") && page.contains("<option value=\"user_room\" selected>"), "{page}");
+    let short = b
+        .post(
+            "/admin/users",
+            &[("csrf", &csrf), ("username", "kari"), ("role", "reviewer"), ("service", ""), ("password", "qzx1")],
+        )
+        .await;
+    assert_eq!(short.status().as_u16(), 422);
+    let page = short.text().await.unwrap();
+    assert!(page.contains("value=\"kari\"") && page.contains("<option value=\"reviewer\" selected>"), "{page}");
+    assert!(!page.contains("qzx1"), "a password is never sent back");
     let ok = b
         .post(
             "/admin/services",

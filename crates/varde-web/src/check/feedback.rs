@@ -129,7 +129,9 @@ async fn intention_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = crate::check::technician::technician_post(lang, &user, &form)? {
+    if let Some(refused) =
+        crate::check::technician::technician_post(lang, &user, form.get("csrf").map_or("", String::as_str))?
+    {
         return Ok(refused);
     }
     let chosen = form.get("intention").map_or("", String::as_str);

@@ -243,10 +243,10 @@ async fn acknowledge(
     Path(id): Path<i64>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    Form(f): Form<technician::CsrfOnly>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician::technician_post(lang, &user, &f)? {
+    if let Some(refused) = technician::technician_post(lang, &user, &f.csrf)? {
         return Ok(refused);
     }
     crate::api::reach::acknowledge(&state, &user.0.principal(), id).await?;
@@ -260,10 +260,10 @@ async fn undo_acknowledgement(
     Path(id): Path<i64>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    Form(f): Form<technician::CsrfOnly>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician::technician_post(lang, &user, &f)? {
+    if let Some(refused) = technician::technician_post(lang, &user, &f.csrf)? {
         return Ok(refused);
     }
     crate::api::reach::undo_acknowledgement(&state, &user.0.principal(), id).await?;
@@ -378,7 +378,7 @@ async fn register(
     Form(values): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician::technician_post(lang, &user, &values)? {
+    if let Some(refused) = technician::technician_post(lang, &user, values.get("csrf").map_or("", String::as_str))? {
         return Ok(refused);
     }
     let service = user.0.service.clone().expect("technicians have a service");
@@ -728,7 +728,7 @@ async fn add_analysis(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician::technician_post(lang, &user, &f)? {
+    if let Some(refused) = technician::technician_post(lang, &user, f.get("csrf").map_or("", String::as_str))? {
         return Ok(refused);
     }
     let Some(stored) = own_sample(&state, &user, &code).await? else {

@@ -7,7 +7,6 @@ use crate::http::session::SessionUser;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use std::collections::HashMap;
 use varde_domain::Lang;
 use varde_domain::auth::Role;
 
@@ -24,14 +23,17 @@ pub fn technician_only(lang: Lang, user: &SessionUser) -> Option<Response> {
 
 /// Every technician's form post starts the same way: technicians only (a page saying so otherwise), and the form's
 /// CSRF token. `Ok(Some(page))` is the refusal to answer with.
-pub fn technician_post(
-    lang: Lang,
-    user: &SessionUser,
-    form: &HashMap<String, String>,
-) -> Result<Option<Response>, ApiError> {
+pub fn technician_post(lang: Lang, user: &SessionUser, csrf: &str) -> Result<Option<Response>, ApiError> {
     if let Some(refused) = technician_only(lang, user) {
         return Ok(Some(refused));
     }
-    user.check_csrf(form.get("csrf").map_or("", String::as_str))?;
+    user.check_csrf(csrf)?;
     Ok(None)
+}
+
+/// A technician's form with nothing but its CSRF token (acknowledging a warning, taking it back).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfOnly {
+    pub csrf: String,
 }

@@ -165,7 +165,9 @@ async fn record(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = crate::check::technician::technician_post(lang, &user, &form)? {
+    if let Some(refused) =
+        crate::check::technician::technician_post(lang, &user, form.get("csrf").map_or("", String::as_str))?
+    {
         return Ok(refused);
     }
     let service = user.0.service.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();

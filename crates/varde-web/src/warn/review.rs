@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
-use std::collections::HashMap;
 use varde_domain::ErrorCode;
 use varde_domain::alert::{AlertAction, AlertEdit, AlertStatus, QueueFilter, review_queue, similar_published};
 use varde_domain::auth::Role;
@@ -453,9 +452,64 @@ fn evidence_table(state: &AppState, lang: Lang, user: &SessionUser, view: &Draft
     }
 }
 
-fn localized(f: &HashMap<String, String>, name: &str) -> Option<Localized> {
-    let get = |l: &str| f.get(&format!("{name}_{l}")).cloned();
-    Some(Localized { nb: get("nb")?, nn: get("nn")?, en: get("en")? })
+/// Every field a reviewer's form sends, as typed: the texts in three languages (an edit, a publication, an update),
+/// a reason (withdrawing, setting aside), the draft to merge into, the sample whose photo to publish, and the
+/// confirmation of an action that asks first.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ReviewFields {
+    csrf: String,
+    title_nb: Option<String>,
+    title_nn: Option<String>,
+    title_en: Option<String>,
+    body_nb: Option<String>,
+    body_nn: Option<String>,
+    body_en: Option<String>,
+    advice_nb: Option<String>,
+    advice_nn: Option<String>,
+    advice_en: Option<String>,
+    note: Option<String>,
+    into: Option<String>,
+    code: Option<String>,
+    confirmed: Option<String>,
+}
+
+impl ReviewFields {
+    fn title(&self) -> Option<Localized> {
+        localized(&self.title_nb, &self.title_nn, &self.title_en)
+    }
+    fn body(&self) -> Option<Localized> {
+        localized(&self.body_nb, &self.body_nn, &self.body_en)
+    }
+    fn advice(&self) -> Option<Localized> {
+        localized(&self.advice_nb, &self.advice_nn, &self.advice_en)
+    }
+
+    /// What the confirmation page carries on, as typed (not the CSRF token or the confirmation itself).
+    fn carried(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("title_nb", &self.title_nb),
+            ("title_nn", &self.title_nn),
+            ("title_en", &self.title_en),
+            ("body_nb", &self.body_nb),
+            ("body_nn", &self.body_nn),
+            ("body_en", &self.body_en),
+            ("advice_nb", &self.advice_nb),
+            ("advice_nn", &self.advice_nn),
+            ("advice_en", &self.advice_en),
+            ("note", &self.note),
+            ("into", &self.into),
+            ("code", &self.code),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.as_deref()?)))
+        .collect()
+    }
+}
+
+/// A text in three languages, when the form sent all three.
+fn localized(nb: &Option<String>, nn: &Option<String>, en: &Option<String>) -> Option<Localized> {
+    Some(Localized { nb: nb.clone()?, nn: nn.clone()?, en: en.clone()? })
 }
 
 /// Every reviewer action goes the same way: reviewers only, the form's CSRF token, then the store's transition.
@@ -465,23 +519,20 @@ async fn act(
     user: &SessionUser,
     id: i64,
     lang: Lang,
-    f: &HashMap<String, String>,
+    f: &ReviewFields,
     action: AlertAction,
 ) -> Result<Response, ApiError> {
     if let Some(refused) = reviewers_only(lang, user) {
         return Ok(refused);
     }
-    user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+    user.check_csrf(&f.csrf)?;
     let change = match action {
         // Publishing from the draft's form carries its texts: saved and published in one transition.
-        AlertAction::Edit | AlertAction::Update | AlertAction::Publish => AlertEdit {
-            title: localized(f, "title"),
-            body: localized(f, "body"),
-            advice: localized(f, "advice"),
-            ..AlertEdit::default()
-        },
+        AlertAction::Edit | AlertAction::Update | AlertAction::Publish => {
+            AlertEdit { title: f.title(), body: f.body(), advice: f.advice(), ..AlertEdit::default() }
+        }
         AlertAction::Withdraw | AlertAction::Discard => {
-            AlertEdit { note: f.get("note").cloned().filter(|n| !n.trim().is_empty()), ..AlertEdit::default() }
+            AlertEdit { note: f.note.clone().filter(|n| !n.trim().is_empty()), ..AlertEdit::default() }
         }
         AlertAction::Reconfirm => AlertEdit::default(),
     };
@@ -506,7 +557,7 @@ async fn confirmation(
     id: i64,
     lang: Lang,
     action: &str,
-    f: &HashMap<String, String>,
+    f: &ReviewFields,
 ) -> Result<Response, ApiError> {
     let mut alert = state
         .app
@@ -514,18 +565,19 @@ async fn confirmation(
         .alert(id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
-    for (name, text) in
-        [("title", &mut alert.content.title), ("body", &mut alert.content.body), ("advice", &mut alert.content.advice)]
-    {
-        if let Some(typed) = localized(f, name) {
+    for (typed, text) in [
+        (f.title(), &mut alert.content.title),
+        (f.body(), &mut alert.content.body),
+        (f.advice(), &mut alert.content.advice),
+    ] {
+        if let Some(typed) = typed {
             *text = typed;
         }
     }
-    let kept: Vec<(&String, &String)> =
-        f.iter().filter(|(k, _)| k.as_str() != "csrf" && k.as_str() != "confirmed").collect();
+    let kept = f.carried();
     let into = match action {
         "merge" => {
-            let into: i64 = f.get("into").and_then(|v| v.parse().ok()).ok_or_else(|| {
+            let into: i64 = f.into.as_deref().and_then(|v| v.parse().ok()).ok_or_else(|| {
                 ApiError::new(ErrorCode::InvalidField, "choose the draft to merge into").with_field("into")
             })?;
             Some(
@@ -594,17 +646,15 @@ async fn action(
     Path((id, action)): Path<(i64, String)>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    Form(f): Form<ReviewFields>,
 ) -> Result<Response, ApiError> {
     // Publishing, merging and setting aside ask first, showing what will happen.
-    if matches!(action.as_str(), "publish" | "merge" | "discard")
-        && f.get("confirmed").map(String::as_str) != Some("yes")
-    {
+    if matches!(action.as_str(), "publish" | "merge" | "discard") && f.confirmed.as_deref() != Some("yes") {
         let lang = negotiate(q.lang.as_deref(), &headers);
         if let Some(refused) = reviewers_only(lang, &user) {
             return Ok(refused);
         }
-        user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
+        user.check_csrf(&f.csrf)?;
         return confirmation(&state, &user, id, lang, &action, &f).await;
     }
     let action = match action.as_str() {
@@ -619,8 +669,8 @@ async fn action(
             if let Some(refused) = reviewers_only(lang, &user) {
                 return Ok(refused);
             }
-            user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
-            let code = varde_domain::SampleCode::parse(f.get("code").map_or("", String::as_str))
+            user.check_csrf(&f.csrf)?;
+            let code = varde_domain::SampleCode::parse(f.code.as_deref().unwrap_or(""))
                 .map_err(|_| ApiError::new(ErrorCode::InvalidField, "choose a sample's photo").with_field("code"))?;
             state.app.choose_alert_photo(id, code, &user.0.principal(), jiff::Timestamp::now()).await?;
             return Ok(Redirect::to(&format!("/review/{id}?lang={}", lang.code())).into_response());
@@ -629,8 +679,8 @@ async fn action(
             if let Some(refused) = reviewers_only(negotiate(q.lang.as_deref(), &headers), &user) {
                 return Ok(refused);
             }
-            user.check_csrf(f.get("csrf").map_or("", String::as_str))?;
-            let into: i64 = f.get("into").and_then(|v| v.parse().ok()).ok_or_else(|| {
+            user.check_csrf(&f.csrf)?;
+            let into: i64 = f.into.as_deref().and_then(|v| v.parse().ok()).ok_or_else(|| {
                 ApiError::new(ErrorCode::InvalidField, "choose the draft to merge into").with_field("into")
             })?;
             state.app.merge_alerts(id, into, &user.0.principal(), jiff::Timestamp::now()).await?;

@@ -238,12 +238,18 @@ async fn draft(
         h1 { (alert.content.title.get(lang)) }
         p { span class={ "tier tier-" (alert.tier.as_str()) } { (state.assessor.templates.tier_word(alert.tier).get(lang)) }  " · " (t(lang, &format!("status_{}", alert.status.as_str()))) " · " (t(lang, "samples")) ": " (alert.evidence_count) }
         @if view.sole_services { p.notice role="note" { (t(lang, "sole_service_notice")) } }
-        (actions(lang, &user, &view))
+        // On a wide screen the texts being edited and the preview of what goes out stand side by side; on a phone
+        // they follow each other.
+        div.review-grid {
+            div { (actions(lang, &user, &view)) }
+            div {
+                h2 { (t(lang, "preview")) }
+                section.preview { (crate::http::pages::alert_body(&state, alert, lang)) }
+            }
+        }
         @if let Some(c) = &view.coverage { (coverage_table(&state, lang, c)) }
         p { a href={ "/review/" (id) "/edas?lang=" (lang.code()) } { (t(lang, "edas_heading")) } }
         (evidence_table(&state, lang, &user, &view))
-        h2 { (t(lang, "preview")) }
-        section.preview { (crate::http::pages::alert_body(&state, alert, lang)) }
     };
     Ok(crate::http::pages::page(crate::http::pages::staff_layout(
         &user.0,

@@ -121,13 +121,13 @@ pub async fn list(
     ))
 }
 
+/// The alert with `id` as stored, whatever its status; `AlertNotFound` when there is none.
+pub(crate) async fn existing(state: &AppState, id: i64) -> Result<Alert, ApiError> {
+    state.app.queries().alert(id).await?.ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))
+}
+
 async fn visible(state: &AppState, who: &Option<varde_domain::auth::Principal>, id: i64) -> Result<Alert, ApiError> {
-    let alert = state
-        .app
-        .queries()
-        .alert(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let alert = existing(state, id).await?;
     if !alert.status.is_public() && !who.as_ref().is_some_and(|w| w.is_national()) {
         // A draft or a discarded draft is not public: to anyone else it does not exist.
         return Err(ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"));
@@ -281,12 +281,7 @@ pub async fn choose_photo(
     let code = varde_domain::SampleCode::parse(&choice.sample)
         .map_err(|_| ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").with_field("sample"))?;
     state.app.choose_alert_photo(id, code, &who, Timestamp::now()).await?;
-    let alert = state
-        .app
-        .queries()
-        .alert(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let alert = existing(&state, id).await?;
     Ok(Json(as_of(alert, Timestamp::now())))
 }
 
@@ -332,12 +327,7 @@ pub async fn edas_notification(
     who: &varde_domain::auth::Principal,
     id: i64,
 ) -> Result<EdasNotification, ApiError> {
-    let alert = state
-        .app
-        .queries()
-        .alert(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let alert = existing(state, id).await?;
     let evidence: Vec<_> =
         state.app.alert_evidence(id, who, Timestamp::now()).await?.into_iter().map(|s| s.sample).collect();
     let a = &state.assessor;

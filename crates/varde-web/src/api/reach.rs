@@ -109,17 +109,8 @@ pub async fn pending_for(state: &AppState, who: &Principal) -> Result<Vec<Alert>
 
 /// The technician's service acknowledges an alert, checked as the API and the staff page both do.
 pub async fn acknowledge(state: &AppState, who: &Principal, id: i64) -> Result<(bool, Acknowledgement), ApiError> {
-    if who.role != Role::Technician {
-        return Err(ApiError::new(ErrorCode::TechnicianOnly, "a service's technicians acknowledge warnings for it"));
-    }
-    let slug =
-        who.service.clone().ok_or_else(|| ApiError::new(ErrorCode::TechnicianOnly, "this token has no service"))?;
-    let alert = state
-        .app
-        .queries()
-        .alert(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let slug = acknowledging_service(who)?;
+    let alert = crate::api::alerts::existing(state, id).await?;
     let now = Timestamp::now();
     let alert = crate::api::alerts::as_of(alert, now);
     if !alert.status.is_public() {
@@ -143,14 +134,18 @@ pub async fn acknowledge(state: &AppState, who: &Principal, id: i64) -> Result<(
     Ok((new, Acknowledgement { alert_id: id, service: slug.to_string(), acknowledged_at: at }))
 }
 
-/// The technician's service takes back its acknowledgement of an alert, within a minute of giving it (a tap on the
-/// wrong warning); `AlertNotFound` when the service has none to take back.
-pub async fn undo_acknowledgement(state: &AppState, who: &Principal, id: i64) -> Result<(), ApiError> {
+/// The service a technician acknowledges warnings for (national roles acknowledge for none).
+fn acknowledging_service(who: &Principal) -> Result<varde_domain::service::ServiceSlug, ApiError> {
     if who.role != Role::Technician {
         return Err(ApiError::new(ErrorCode::TechnicianOnly, "a service's technicians acknowledge warnings for it"));
     }
-    let slug =
-        who.service.clone().ok_or_else(|| ApiError::new(ErrorCode::TechnicianOnly, "this token has no service"))?;
+    who.service.clone().ok_or_else(|| ApiError::new(ErrorCode::TechnicianOnly, "this token has no service"))
+}
+
+/// The technician's service takes back its acknowledgement of an alert, within a minute of giving it (a tap on the
+/// wrong warning); `AlertNotFound` when the service has none to take back.
+pub async fn undo_acknowledgement(state: &AppState, who: &Principal, id: i64) -> Result<(), ApiError> {
+    let slug = acknowledging_service(who)?;
     if state.app.undo_acknowledgement(id, &slug, who, Timestamp::now()).await? {
         Ok(())
     } else {
@@ -193,12 +188,7 @@ pub async fn coverage_api(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Coverage>, ApiError> {
     require_national(&who)?;
-    let alert = state
-        .app
-        .queries()
-        .alert(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let alert = crate::api::alerts::existing(&state, id).await?;
     let now = Timestamp::now();
     Ok(Json(coverage(&state, &crate::api::alerts::as_of(alert, now), now).await?))
 }

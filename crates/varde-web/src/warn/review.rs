@@ -565,12 +565,7 @@ async fn confirmation(
     action: &str,
     f: &ReviewFields,
 ) -> Result<Response, ApiError> {
-    let mut alert = state
-        .app
-        .queries()
-        .alert(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?;
+    let mut alert = crate::api::alerts::existing(state, id).await?;
     for (typed, text) in [
         (f.title(), &mut alert.content.title),
         (f.body(), &mut alert.content.body),
@@ -586,14 +581,7 @@ async fn confirmation(
             let into: i64 = f.into.as_deref().and_then(|v| v.parse().ok()).ok_or_else(|| {
                 ApiError::new(ErrorCode::InvalidField, "choose the draft to merge into").with_field("into")
             })?;
-            Some(
-                state
-                    .app
-                    .queries()
-                    .alert(into)
-                    .await?
-                    .ok_or_else(|| ApiError::new(ErrorCode::AlertNotFound, "no alert has that id"))?,
-            )
+            Some(crate::api::alerts::existing(state, into).await?)
         }
         _ => None,
     };

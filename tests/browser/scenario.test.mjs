@@ -364,7 +364,7 @@ test("every page type fits a 360 px phone and is valid HTML to the Nu Html Check
   }
   const rev = await (await browser.newContext(phone)).newPage();
   await login(rev, "rolf", "reviewer-passord-123");
-  for (const path of ["/review?lang=nb", `/review/${id}?lang=nb`, "/analyst?lang=nb"]) {
+  for (const path of ["/review?lang=nb", `/review/${id}?lang=nb`, "/analyst?lang=nb", "/sessions?lang=nb"]) {
     await visit(rev, path, seen);
   }
   const adm = await (await browser.newContext(phone)).newPage();

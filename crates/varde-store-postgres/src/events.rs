@@ -261,6 +261,36 @@ pub(super) async fn create_session(
     append_audit(tx, at, &format!("user:{user_id}"), "session.start", "login").await
 }
 
+/// Audits each ended session (rows of `user_id`) as its user's `session.end`, with `why`.
+pub(super) async fn audit_session_ends(tx: &Tx<'_>, rows: &[Row], at: Timestamp, why: &str) -> Result<()> {
+    for row in rows {
+        let user: i64 = row.try_get(0)?;
+        append_audit(tx, at, &format!("user:{user}"), "session.end", why).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn sessions_of(tx: &Tx<'_>, user_id: i64, now: Timestamp) -> Result<Vec<varde_store::SessionLine>> {
+    let rows = query(
+        tx,
+        "SELECT hash, created_ms, expires_ms FROM sessions WHERE user_id = $1 AND expires_ms > $2 ORDER BY created_ms DESC",
+        &[&user_id, &ms(now)],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let hash: Vec<u8> = r.try_get(0)?;
+            let hash: [u8; 32] =
+                hash.try_into().map_err(|_| Error::corrupt("a session hash is not 32 bytes".into()))?;
+            Ok(varde_store::SessionLine {
+                key: varde_store::SessionLine::key_of(&hash),
+                started: ts(r.try_get(1)?)?,
+                expires: ts(r.try_get(2)?)?,
+            })
+        })
+        .collect()
+}
+
 pub(super) async fn session(
     tx: &Tx<'_>,
     hash: &[u8; 32],

@@ -738,11 +738,33 @@ impl Queries for PostgresStore {
         self.read(move |tx| Box::pin(async move { events::session(tx, &hash, now).await })).await
     }
 
-    async fn end_session(&self, hash: [u8; 32]) -> Result<(), StoreError> {
+    async fn end_session(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError> {
         self.write(move |tx| {
             Box::pin(async move {
-                execute(tx, "DELETE FROM sessions WHERE hash = $1", &[&&hash[..]]).await?;
-                Ok(())
+                let rows = query(tx, "DELETE FROM sessions WHERE hash = $1 RETURNING user_id", &[&&hash[..]]).await?;
+                events::audit_session_ends(tx, &rows, at, "logout").await
+            })
+        })
+        .await
+    }
+
+    async fn sessions_of(&self, user_id: i64, now: Timestamp) -> Result<Vec<varde_store::SessionLine>, StoreError> {
+        self.read(move |tx| Box::pin(async move { events::sessions_of(tx, user_id, now).await })).await
+    }
+
+    async fn end_session_of(&self, user_id: i64, key: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let key = key.to_ascii_lowercase();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let rows = query(
+                    tx,
+                    "DELETE FROM sessions WHERE user_id = $1 AND encode(substring(hash from 1 for 8), 'hex') = $2
+                     RETURNING user_id",
+                    &[&user_id, &key],
+                )
+                .await?;
+                events::audit_session_ends(tx, &rows, at, "ended by the user").await?;
+                Ok(!rows.is_empty())
             })
         })
         .await

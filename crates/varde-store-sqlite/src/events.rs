@@ -252,6 +252,43 @@ pub(super) fn create_session(
     append_audit(conn, at, &format!("user:{user_id}"), "session.start", "login")
 }
 
+/// Deletes the sessions `condition` selects, auditing each as its user's `session.end` (with `why`); how many.
+pub(super) fn end_sessions(
+    conn: &Connection,
+    condition: &str,
+    values: &[&dyn rusqlite::ToSql],
+    at: Timestamp,
+    why: &str,
+) -> Result<usize> {
+    let users: Vec<i64> = conn
+        .prepare(&format!("DELETE FROM sessions WHERE {condition} RETURNING user_id"))?
+        .query_map(values, |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for user in &users {
+        append_audit(conn, at, &format!("user:{user}"), "session.end", why)?;
+    }
+    Ok(users.len())
+}
+
+pub(super) fn sessions_of(conn: &Connection, user_id: i64, now: Timestamp) -> Result<Vec<varde_store::SessionLine>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT hash, created_ms, expires_ms FROM sessions WHERE user_id = ?1 AND expires_ms > ?2 ORDER BY created_ms DESC",
+    )?;
+    let rows: Vec<(Vec<u8>, i64, i64)> = stmt
+        .query_map(params![user_id, ms(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter()
+        .map(|(hash, started, expires)| {
+            let hash: [u8; 32] = hash.try_into().map_err(|_| corrupt("session hash", "not 32 bytes"))?;
+            Ok(varde_store::SessionLine {
+                key: varde_store::SessionLine::key_of(&hash),
+                started: ts(started)?,
+                expires: ts(expires)?,
+            })
+        })
+        .collect()
+}
+
 pub(super) fn session(
     conn: &Connection,
     hash: &[u8; 32],

@@ -613,10 +613,26 @@ impl Queries for SqliteStore {
         self.read(move |conn| events::session(conn, &hash, now)).await
     }
 
-    async fn end_session(&self, hash: [u8; 32]) -> Result<(), StoreError> {
+    async fn end_session(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |conn| events::end_sessions(conn, "hash = ?1", params![&hash[..]], at, "logout").map(|_| ()))
+            .await
+    }
+
+    async fn sessions_of(&self, user_id: i64, now: Timestamp) -> Result<Vec<varde_store::SessionLine>, StoreError> {
+        self.read(move |conn| events::sessions_of(conn, user_id, now)).await
+    }
+
+    async fn end_session_of(&self, user_id: i64, key: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let key = key.to_ascii_lowercase();
         self.write(move |conn| {
-            conn.execute("DELETE FROM sessions WHERE hash = ?1", [&hash[..]])?;
-            Ok(())
+            let ended = events::end_sessions(
+                conn,
+                "user_id = ?1 AND lower(hex(substr(hash, 1, 8))) = ?2",
+                params![user_id, key],
+                at,
+                "ended by the user",
+            )?;
+            Ok(ended > 0)
         })
         .await
     }

@@ -373,6 +373,23 @@ pub struct SessionRecord {
     pub csrf: String,
 }
 
+/// A live session as its user sees it in the list of their sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLine {
+    /// Names the session without giving it away: the first 8 bytes of the hash of its secret, in hex (the secret
+    /// cannot be had back from them, nor the session taken over).
+    pub key: String,
+    pub started: Timestamp,
+    pub expires: Timestamp,
+}
+
+impl SessionLine {
+    /// The key of the session whose hash is `hash`.
+    pub fn key_of(hash: &[u8; 32]) -> String {
+        hex::encode(&hash[..8])
+    }
+}
+
 impl SessionRecord {
     pub fn principal(&self) -> Principal {
         Principal { actor: format!("user:{}", self.user_id), role: self.role, service: self.service.clone() }
@@ -615,7 +632,12 @@ pub trait Queries: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The session with this hash, if it exists, has not expired at `now`, and its user is enabled.
     async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<SessionRecord>, StoreError>;
-    async fn end_session(&self, hash: [u8; 32]) -> Result<(), StoreError>;
+    /// Ends the session with this hash, audited as its user's `session.end` (nothing when there is none).
+    async fn end_session(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError>;
+    /// User `user_id`'s live sessions at `now`, newest first.
+    async fn sessions_of(&self, user_id: i64, now: Timestamp) -> Result<Vec<SessionLine>, StoreError>;
+    /// Ends user `user_id`'s session named `key` (see [`SessionLine::key`]), audited; false when there is none.
+    async fn end_session_of(&self, user_id: i64, key: &str, at: Timestamp) -> Result<bool, StoreError>;
 
     /// Every user (name, role, service, disabled), for admins.
     async fn users(&self) -> Result<Vec<(String, Role, Option<ServiceSlug>, bool)>, StoreError>;

@@ -47,3 +47,9 @@ mod tests {
         assert_eq!(negotiate(None, &HeaderMap::new()), Lang::Nb);
     }
 }
+
+/// A page's query when all it takes is the language (`?lang=nb|nn|en`).
+#[derive(serde::Deserialize, Default)]
+pub struct LangQuery {
+    pub lang: Option<String>,
+}

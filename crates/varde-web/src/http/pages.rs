@@ -135,6 +135,8 @@ pub fn staff_layout(user: &varde_store::SessionRecord, lang: Lang, title: &str, 
                 @if *href == path { a href={ (href) "?lang=" (lang.code()) } aria-current="page" { (t(lang, key)) } }
                 @else { a href={ (href) "?lang=" (lang.code()) } { (t(lang, key)) } }
             }
+            @if path == "/sessions" { a href={ "/sessions?lang=" (lang.code()) } aria-current="page" { (t(lang, "sessions")) } }
+            @else { a href={ "/sessions?lang=" (lang.code()) } { (t(lang, "sessions")) } }
             form.logout method="post" action={ "/logout?lang=" (lang.code()) } {
                 input type="hidden" name="csrf" value=(user.csrf);
                 span.who { (t(lang, "logged_in_as")) " " strong { (user.username) } }

@@ -6,10 +6,11 @@ use crate::config::limits::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRE
 use crate::config::sessions::{COOKIE, LOGIN_CSRF_COOKIE, SESSION_HOURS};
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
+use crate::http::lang::LangQuery;
 use crate::http::lang::negotiate;
 use crate::http::limits::ClientAddress;
 use axum::Form;
-use axum::extract::{FromRequestParts, Query, Request, State};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -22,7 +23,80 @@ use varde_domain::Lang;
 use varde_store::SessionRecord;
 
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/login", get(login_form).post(login)).route("/logout", post(logout))
+    axum::Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/sessions", get(sessions))
+        .route("/sessions/{key}/end", post(end_session))
+}
+
+/// Where a person sees their own sessions (when each started, when it expires, which is this browser) and ends any
+/// of them: a tablet left logged in elsewhere, a phone lost.
+async fn sessions(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    let now = jiff::Timestamp::now();
+    let list = state.app.queries().sessions_of(user.0.user_id, now).await?;
+    let this = cookie(&state, &headers, COOKIE)
+        .map(|t| varde_store::SessionLine::key_of(&Sha256::digest(t.as_bytes()).into()));
+    let moment = |t| crate::http::pages::moment(t, lang);
+    let body = html! {
+        h1 { (t(lang, "sessions")) }
+        p { (t(lang, "sessions_intro")) }
+        table {
+            thead { tr { th scope="col" { (t(lang, "session_started")) } th scope="col" { (t(lang, "session_expires")) } th scope="col" { "" } } }
+            tbody {
+                @for s in &list {
+                    tr {
+                        td { (moment(s.started)) @if this.as_deref() == Some(s.key.as_str()) { " " strong { "(" (t(lang, "this_browser")) ")" } } }
+                        td { (moment(s.expires)) }
+                        td {
+                            form method="post" action={ "/sessions/" (s.key) "/end?lang=" (lang.code()) } {
+                                input type="hidden" name="csrf" value=(user.0.csrf);
+                                button type="submit" { (t(lang, "end_session")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(crate::http::pages::page(crate::http::pages::staff_layout(
+        &user.0,
+        lang,
+        t(lang, "sessions"),
+        "/sessions",
+        body,
+    )))
+}
+
+/// Ends one of the person's own sessions (audited); ending this browser's own is logging out.
+async fn end_session(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(key): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&form.csrf)?;
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if !state.app.queries().end_session_of(user.0.user_id, &key, jiff::Timestamp::now()).await? {
+        return Err(ApiError::new(ErrorCode::NotFound, "you have no session with that key"));
+    }
+    let this = cookie(&state, &headers, COOKIE)
+        .map(|t| varde_store::SessionLine::key_of(&Sha256::digest(t.as_bytes()).into()));
+    if this.as_deref() == Some(key.to_ascii_lowercase().as_str()) {
+        let mut res = Redirect::to(&format!("/login?lang={}", lang.code())).into_response();
+        res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, "", 0));
+        res.headers_mut().insert("clear-site-data", HeaderValue::from_static("\"cache\", \"cookies\""));
+        return Ok(res);
+    }
+    Ok(Redirect::to(&format!("/sessions?lang={}", lang.code())).into_response())
 }
 
 pub use varde_http::secrets::{hash_password, verify_password};
@@ -210,7 +284,7 @@ async fn logout(
 ) -> Result<Response, ApiError> {
     user.check_csrf(&form.csrf)?;
     if let Some(token) = cookie(&state, &headers, COOKIE) {
-        state.app.queries().end_session(Sha256::digest(token.as_bytes()).into()).await?;
+        state.app.queries().end_session(Sha256::digest(token.as_bytes()).into(), jiff::Timestamp::now()).await?;
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, "", 0));

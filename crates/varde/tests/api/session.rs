@@ -876,3 +876,40 @@ async fn the_page_and_the_api_register_samples_alike_and_count_them_alike() {
     assert_eq!(metric(&after, refused) - metric(&before, refused), 2, "{after}");
     assert_eq!(app.store.queries().sample_count().await.unwrap(), 2, "nothing refused was stored");
 }
+
+/// A person sees where they are logged in and ends a session they left elsewhere; the other browser is logged out
+/// at once, and every end is in the audit log.
+#[tokio::test]
+async fn a_person_sees_their_sessions_and_ends_one_left_elsewhere() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let here = Browser::new(&app);
+    let there = Browser::new(&app);
+    here.login("rita", "reviewer-passord-123").await;
+    there.login("rita", "reviewer-passord-123").await;
+    let page = here.get("/sessions?lang=en").await.text().await.unwrap();
+    assert!(page.contains("(this browser)"), "{page}");
+    let keys: Vec<String> = page
+        .match_indices("/sessions/")
+        .map(|(at, _)| page[at + 10..at + 26].to_owned())
+        .filter(|k| k.chars().all(|c| c.is_ascii_hexdigit()))
+        .collect();
+    assert_eq!(keys.len(), 2, "two sessions, each with its end button: {page}");
+    // The table is newest first: the other browser logged in last.
+    let (other, mine) = (&keys[0], &keys[1]);
+    let csrf = here.csrf("/sessions").await;
+    assert_eq!(here.post(&format!("/sessions/{other}/end"), &[("csrf", "wrong")]).await.status().as_u16(), 403);
+    let before = app.audit_entries().await;
+    let res = here.post(&format!("/sessions/{other}/end?lang=en"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(app.audit_entries().await, before + 1, "the end is audited");
+    let res = there.get("/review?lang=en").await;
+    assert_eq!(res.status().as_u16(), 303, "the other browser is logged out");
+    assert!(res.headers()["location"].to_str().unwrap().starts_with("/login"));
+    assert_eq!(here.post(&format!("/sessions/{other}/end"), &[("csrf", &csrf)]).await.status().as_u16(), 404);
+    // Ending this browser's own session is logging out.
+    let res = here.post(&format!("/sessions/{mine}/end?lang=en"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(res.headers()["location"].to_str().unwrap().starts_with("/login"));
+    assert_eq!(here.get("/review").await.status().as_u16(), 303);
+}

@@ -86,6 +86,21 @@ pub async fn set_password<T: Administration>(
     tx.audit(at, actor, "user.password", &format!("user:{id}")).await
 }
 
+/// An admin ends every session of a user (a lost tablet, someone who left): audited as `session.end.all`.
+pub async fn end_user_sessions<T: Administration>(
+    tx: &T,
+    username: &str,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    let id = tx
+        .user_id(username)
+        .await?
+        .ok_or_else(|| StoreError::Invalid { code: ErrorCode::NotFound, message: format!("no user '{username}'") })?;
+    tx.end_sessions(id).await?;
+    tx.audit(at, actor, "session.end.all", &format!("user:{id}")).await
+}
+
 /// Sets or clears a service's address for escalations (audited).
 pub async fn set_service_contact<T: Administration>(
     tx: &T,

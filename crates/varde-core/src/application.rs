@@ -146,6 +146,8 @@ pub trait Application: Send + Sync + 'static {
         actor: &str,
         at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// An admin ends every session of `username` (`admin::end_user_sessions`).
+    async fn end_user_sessions(&self, username: &str, actor: &Principal, at: Timestamp) -> Result<(), StoreError>;
     /// Revokes a token; it stops working within the token cache's lifetime (30 s).
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError>;
 
@@ -464,6 +466,11 @@ impl<B: Backend> Application for Core<B> {
     ) -> Result<(), StoreError> {
         let (u, h, a) = (username.to_owned(), password_hash.to_owned(), actor.to_owned());
         self.work(move |tx| Box::pin(async move { admin::set_password(tx, &u, &h, &a, at).await })).await
+    }
+
+    async fn end_user_sessions(&self, username: &str, actor: &Principal, at: Timestamp) -> Result<(), StoreError> {
+        let (u, a) = (username.to_owned(), actor.actor.clone());
+        self.work(move |tx| Box::pin(async move { admin::end_user_sessions(tx, &u, &a, at).await })).await
     }
 
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {

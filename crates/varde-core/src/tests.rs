@@ -1021,3 +1021,15 @@ fn merging_writes_the_plan_records_both_transitions_and_tells_staff_and_only_dra
     assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::InvalidTransition, .. })), "{refused:?}");
     assert_eq!(tx.writes(), Vec::<String>::new());
 }
+
+#[test]
+fn an_admin_ends_a_users_sessions_audited_and_an_unknown_user_is_refused() {
+    let t = at("2026-11-03T10:00:00Z");
+    let tx = Memory::default();
+    now(admin::end_user_sessions(&tx, "kari", "user:1", t)).unwrap();
+    assert_eq!(tx.writes(), ["sessions of 6 ended", "audit user:1 session.end.all user:6"]);
+    let none = Memory::default();
+    let refused = now(admin::end_user_sessions(&none, "ola", "user:1", t));
+    assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::NotFound, .. })), "{refused:?}");
+    assert_eq!(none.writes(), Vec::<String>::new());
+}

@@ -24,6 +24,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/users", post(add_user))
         .route("/admin/tokens", post(issue_token))
         .route("/admin/tokens/{id}/revoke", post(revoke))
+        .route("/admin/users/{username}/end-sessions", post(end_sessions))
         // Reference spectra can be larger than the API's 1 MiB bodies.
         .route("/admin/spectra", post(add_spectrum).layer(axum::extract::DefaultBodyLimit::max(10 << 20)))
 }
@@ -156,8 +157,22 @@ async fn render_kept(
         }
         h2 { (t(lang, "users")) }
         table {
-            thead { tr { th scope="col" { (t(lang, "username")) } th scope="col" { (t(lang, "role")) } th scope="col" { (t(lang, "service")) } } }
-            tbody { @for (name, role, service, disabled) in &users { tr { td { (name) @if *disabled { " (–)" } } td { (role.as_str()) } td { (service.as_ref().map_or("", |s| s.as_str())) } } } }
+            thead { tr { th scope="col" { (t(lang, "username")) } th scope="col" { (t(lang, "role")) } th scope="col" { (t(lang, "service")) } th scope="col" { (t(lang, "sessions")) } } }
+            tbody {
+                @for (name, role, service, disabled) in &users {
+                    tr {
+                        td { (name) @if *disabled { " (–)" } }
+                        td { (role.as_str()) }
+                        td { (service.as_ref().map_or("", |s| s.as_str())) }
+                        td {
+                            form method="post" action={ "/admin/users/" (name) "/end-sessions?lang=" (lang.code()) } {
+                                (csrf)
+                                button type="submit" aria-label={ (t(lang, "end_sessions")) " " (name) } { (t(lang, "end_sessions")) }
+                            }
+                        }
+                    }
+                }
+            }
         }
         form.concern method="post" action={ "/admin/users?lang=" (lang.code()) } {
             (csrf)
@@ -352,6 +367,24 @@ async fn issue_token(
     state.app.add_token(token, &user.0.principal().actor, jiff::Timestamp::now()).await?;
     let shown = html! { p.notice role="status" { (t(lang, "token_once")) " " code.token { (secret) } } };
     render(&state, &user, lang, Some(shown), StatusCode::OK).await
+}
+
+/// Ends every session of a user (audited); they log in again.
+async fn end_sessions(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(username): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    let lang = negotiate(q.lang.as_deref(), &headers);
+    if let Some(r) = admin_form(lang, &user, &f.csrf)? {
+        return Ok(r);
+    }
+    state.app.end_user_sessions(&username, &user.0.principal(), jiff::Timestamp::now()).await?;
+    let done = html! { p.notice role="status" { (t(lang, "sessions_ended")) " " strong { (username) } } };
+    render(&state, &user, lang, Some(done), StatusCode::OK).await
 }
 
 async fn revoke(

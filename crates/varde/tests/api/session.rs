@@ -913,3 +913,32 @@ async fn a_person_sees_their_sessions_and_ends_one_left_elsewhere() {
     assert!(res.headers()["location"].to_str().unwrap().starts_with("/login"));
     assert_eq!(here.get("/review").await.status().as_u16(), 303);
 }
+
+/// An admin ends every session of a user (a lost tablet): the user's browser is logged out at once, audited.
+#[tokio::test]
+async fn an_admin_ends_every_session_of_a_user() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let h = varde_web::http::session::hash_password("admin-passord-1234");
+    app.store.add_user("ada", &h, Role::Admin, None, "test", Timestamp::now()).await.unwrap();
+    let tom = Browser::new(&app);
+    tom.login("tom", "tekniker-passord-123").await;
+    assert_eq!(tom.get("/staff?lang=en").await.status().as_u16(), 200);
+    let admin = Browser::new(&app);
+    admin.login("ada", "admin-passord-1234").await;
+    let csrf = admin.csrf("/admin").await;
+    assert_eq!(admin.post("/admin/users/tom/end-sessions", &[("csrf", "wrong")]).await.status().as_u16(), 403);
+    let before = app.audit_entries().await;
+    let res = admin.post("/admin/users/tom/end-sessions?lang=en", &[("csrf", &csrf)]).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().await.unwrap().contains("Every session ended for"));
+    assert_eq!(app.audit_entries().await, before + 1, "audited");
+    assert_eq!(tom.get("/staff").await.status().as_u16(), 303, "tom's browser is logged out");
+    // Only admins: a reviewer's form is refused.
+    let rita = Browser::new(&app);
+    rita.login("rita", "reviewer-passord-123").await;
+    let csrf = rita.csrf("/review").await;
+    assert_eq!(rita.post("/admin/users/tom/end-sessions", &[("csrf", &csrf)]).await.status().as_u16(), 403);
+    let res = admin.post("/admin/users/nobody/end-sessions?lang=en", &[("csrf", &admin.csrf("/admin").await)]).await;
+    assert_eq!(res.status().as_u16(), 404, "an unknown user");
+}

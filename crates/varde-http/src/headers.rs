@@ -22,7 +22,8 @@ pub const BASELINE: [(HeaderName, &str); 5] = [
 /// `router` with [`BASELINE`] and `content_security_policy` on every response (replacing any a handler set).
 ///
 /// The six headers are one layer: axum wraps every route once per `Router::layer`, and a request pays for each
-/// wrapping (a feed served from cache at 30,000 requests a second lost a sixth of that to six of them).
+/// wrapping (a feed served from cache at 30,000-40,000 requests a second measured slower with six of them; see
+/// docs/benchmarks.md).
 pub fn secured<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     content_security_policy: &'static str,

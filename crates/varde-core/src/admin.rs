@@ -69,6 +69,13 @@ pub async fn add_user<T: Administration>(
     Ok(id)
 }
 
+/// The id of the user named `username`; `NotFound` when there is none.
+async fn user_named<T: Administration>(tx: &T, username: &str) -> Result<i64, T::Error> {
+    let found = tx.user_id(username).await?;
+    Ok(found
+        .ok_or_else(|| StoreError::Invalid { code: ErrorCode::NotFound, message: format!("no user '{username}'") })?)
+}
+
 /// Sets a user's password (audited); a new password ends every session the old one opened.
 pub async fn set_password<T: Administration>(
     tx: &T,
@@ -77,10 +84,7 @@ pub async fn set_password<T: Administration>(
     actor: &str,
     at: Timestamp,
 ) -> Result<(), T::Error> {
-    let id = tx
-        .user_id(username)
-        .await?
-        .ok_or_else(|| StoreError::Invalid { code: ErrorCode::NotFound, message: format!("no user '{username}'") })?;
+    let id = user_named(tx, username).await?;
     tx.set_password_hash(id, password_hash).await?;
     tx.end_sessions(id).await?;
     tx.audit(at, actor, "user.password", &format!("user:{id}")).await
@@ -93,10 +97,7 @@ pub async fn end_user_sessions<T: Administration>(
     actor: &str,
     at: Timestamp,
 ) -> Result<(), T::Error> {
-    let id = tx
-        .user_id(username)
-        .await?
-        .ok_or_else(|| StoreError::Invalid { code: ErrorCode::NotFound, message: format!("no user '{username}'") })?;
+    let id = user_named(tx, username).await?;
     tx.end_sessions(id).await?;
     tx.audit(at, actor, "session.end.all", &format!("user:{id}")).await
 }

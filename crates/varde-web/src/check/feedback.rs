@@ -7,6 +7,7 @@ use crate::check::public::Lookup;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Auth};
 use crate::http::i18n::t;
+use crate::http::lang::LangQuery;
 use crate::http::lang::negotiate;
 use crate::http::limits::ClientAddress;
 use axum::Json;
@@ -113,11 +114,6 @@ pub fn intention_form_markup(lang: Lang, code: SampleCode, csrf: &str, current: 
             }
         }
     }
-}
-
-#[derive(Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
 }
 
 async fn intention_form(

@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::config::sessions::CONCERN_CSRF_COOKIE as CSRF_COOKIE;
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
+use crate::http::lang::LangQuery;
 use crate::http::lang::negotiate;
 use crate::http::limits::ClientAddress;
 use axum::extract::{Form, Query, State};
@@ -18,11 +19,6 @@ use varde_domain::indicator::ConcernInput;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/concern", get(form).post(submit))
-}
-
-#[derive(serde::Deserialize)]
-pub struct LangQuery {
-    lang: Option<String>,
 }
 
 fn page(state: &AppState, lang: Lang, input: &ConcernInput, error: Option<&str>, csrf: &str) -> Markup {

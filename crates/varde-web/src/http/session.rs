@@ -41,8 +41,7 @@ async fn sessions(
     let lang = negotiate(q.lang.as_deref(), &headers);
     let now = jiff::Timestamp::now();
     let list = state.app.queries().sessions_of(user.0.user_id, now).await?;
-    let this = cookie(&state, &headers, COOKIE)
-        .map(|t| varde_store::SessionLine::key_of(&Sha256::digest(t.as_bytes()).into()));
+    let this = this_session(&state, &headers);
     let moment = |t| crate::http::pages::moment(t, lang);
     let body = html! {
         h1 { (t(lang, "sessions")) }
@@ -74,6 +73,11 @@ async fn sessions(
     )))
 }
 
+/// The key of this browser's session, if it sends one.
+fn this_session(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookie(state, headers, COOKIE).map(|t| varde_store::SessionLine::key_of(&Sha256::digest(t.as_bytes()).into()))
+}
+
 /// Ends one of the person's own sessions (audited); ending this browser's own is logging out.
 async fn end_session(
     State(state): State<AppState>,
@@ -88,8 +92,7 @@ async fn end_session(
     if !state.app.queries().end_session_of(user.0.user_id, &key, jiff::Timestamp::now()).await? {
         return Err(ApiError::new(ErrorCode::NotFound, "you have no session with that key"));
     }
-    let this = cookie(&state, &headers, COOKIE)
-        .map(|t| varde_store::SessionLine::key_of(&Sha256::digest(t.as_bytes()).into()));
+    let this = this_session(&state, &headers);
     if this.as_deref() == Some(key.to_ascii_lowercase().as_str()) {
         let mut res = Redirect::to(&format!("/login?lang={}", lang.code())).into_response();
         res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, "", 0));

@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
+use crate::http::lang::LangQuery;
 use crate::http::lang::negotiate;
 use crate::know::charts::{Bar, bars};
 use crate::know::figures::Rendering;
@@ -22,11 +23,6 @@ use varde_domain::privacy::{self, MIN_SHOWN};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/dashboard", get(page))
-}
-
-#[derive(serde::Deserialize)]
-pub struct LangQuery {
-    lang: Option<String>,
 }
 
 /// Suppresses a list of counts (one column with its total) and returns each as shown, with the number drawn.

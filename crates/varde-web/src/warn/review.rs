@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::i18n::t;
+use crate::http::lang::LangQuery;
 use crate::http::lang::negotiate;
 use crate::http::session::SessionUser;
 use axum::extract::{Form, Path, Query, State};
@@ -71,11 +72,6 @@ async fn edas_page(
         &format!("/review/{id}/edas"),
         body,
     )))
-}
-
-#[derive(serde::Deserialize)]
-pub struct LangQuery {
-    lang: Option<String>,
 }
 
 fn reviewers_only(lang: Lang, user: &SessionUser) -> Option<Response> {

@@ -14,6 +14,7 @@ use crate::config::reach::MAX_PUSH_ENDPOINT as MAX_ENDPOINT;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::i18n::t;
+use crate::http::lang::LangQuery;
 use crate::http::lang::negotiate;
 use crate::http::limits::ClientAddress;
 use crate::http::pages::{layout, page};
@@ -523,11 +524,6 @@ async fn subscribe_form(State(state): State<AppState>, client: ClientAddress, bo
         ),
         Err(e) => error_page(lang, e),
     }
-}
-
-#[derive(Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
 }
 
 /// What every subscriber page is asked with: the link's number and token, and the language asked for.

@@ -145,7 +145,7 @@ fn login_page(unit: &Unit, lang: Lang, failed: bool) -> Response {
         @if failed { p.error role="alert" { (t(lang, "login_failed")) } }
         form method="post" action={ "/advisory/login?lang=" (lang.code()) } {
             input type="hidden" name="csrf" value=(token);
-            label { (t(lang, "username")) input name="username" autocomplete="username" required; }
+            label { (t(lang, "username")) input name="username" autocomplete="username" required autofocus; }
             label { (t(lang, "password")) input name="password" type="password" autocomplete="current-password" required; }
             button type="submit" { (t(lang, "login")) }
         }

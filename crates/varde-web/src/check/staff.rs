@@ -152,10 +152,8 @@ fn form_page_with(
             }
             label for="ftir_main" { (t(lang, "ftir_main")) }
             input id="ftir_main" name="ftir_main" list="substances" value=(v("ftir_main"));
-            label for="ftir_other" { (t(lang, "ftir_other")) }
-            input id="ftir_other" name="ftir_other" value=(v("ftir_other"));
-            // How much of the main substance, where a method measured it: the dose is often the danger (a 350 mg
-            // MDMA tablet), and the risk policy can only warn about a dose it is given.
+            // How much of the main substance, where a method measured it, straight after it: the dose is often the
+            // danger (a 350 mg MDMA tablet), and the risk policy can only warn about a dose it is given.
             fieldset.quantity {
                 legend { (t(lang, "quantity_legend")) }
                 small id="quantity_hint" { (t(lang, "quantity_hint")) }
@@ -176,6 +174,8 @@ fn form_page_with(
                     }
                 }
             }
+            label for="ftir_other" { (t(lang, "ftir_other")) }
+            input id="ftir_other" name="ftir_other" value=(v("ftir_other"));
             fieldset {
                 legend { (t(lang, "strips")) }
                 @for (name, method) in STRIPS {
@@ -544,6 +544,9 @@ fn sample_markup(
     let body = html! {
         h1 { (t(lang, "sample")) }
         p { (t(lang, "code")) ": " span.code data-code=(code) { (code) } }
+        // What the technician does next at the counter is hand the person the card: it has the focus, so Enter
+        // opens it and the browser's print (Ctrl+P) prints it.
+        p { a.button href={ "/staff/samples/" (code) "/card?lang=" (lang.code()) } autofocus { (t(lang, "result_card")) } }
         (registered(state, stored, lang))
         (findings(state, stored, lang))
         @if let Some(notes) = &stored.sample.notes { h2 { (t(lang, "notes")) } p.notes { (notes) } }
@@ -554,8 +557,7 @@ fn sample_markup(
             input id="photo" name="photo" type="file" accept="image/jpeg,image/png";
             button type="submit" { (t(lang, "upload")) }
         }
-        p { a href={ "/staff/samples/" (code) "/card?lang=" (lang.code()) } { (t(lang, "result_card")) } " · "
-            a href={ "/staff?lang=" (lang.code()) } { (t(lang, "new_sample")) } " · "
+        p { a href={ "/staff?lang=" (lang.code()) } { (t(lang, "new_sample")) } " · "
             a href={ "/staff/samples?lang=" (lang.code()) } { (t(lang, "samples_list")) } }
         (crate::check::feedback::intention_form_markup(lang, stored.sample.code, &user.0.csrf, intention))
         h2 { (t(lang, "add_analysis")) }

@@ -198,7 +198,7 @@ fn login_page(state: &AppState, lang: Lang, next: Option<&str>, error: Option<&s
         form.concern method="post" action={ "/login?lang=" (lang.code()) @if let Some(next) = next { "&next=" (next) } } {
             input type="hidden" name="csrf" value=(csrf);
             label for="username" { (t(lang, "username")) }
-            input id="username" name="username" autocomplete="username" required;
+            input id="username" name="username" autocomplete="username" required autofocus;
             label for="password" { (t(lang, "password")) }
             input id="password" name="password" type="password" autocomplete="current-password" required;
             button type="submit" { (t(lang, "login")) }

@@ -196,6 +196,7 @@ impl Figures<'_> {
             .map(|(k, (v, shown))| Bar { label: k.clone(), value: v, shown })
             .collect();
         bars(
+            lang,
             "weekly",
             t(lang, "dash_weekly"),
             t(lang, "dash_weekly"),
@@ -224,6 +225,7 @@ impl Figures<'_> {
             .map(|(k, (v, shown))| Bar { label: cat.class(*k).names.get(lang).to_owned(), value: v, shown })
             .collect();
         bars(
+            lang,
             "classes",
             t(lang, "dash_classes"),
             t(lang, "dash_classes"),
@@ -254,6 +256,7 @@ impl Figures<'_> {
             })
             .collect();
         bars(
+            lang,
             "fylker",
             t(lang, "dash_fylker"),
             t(lang, "dash_fylker"),
@@ -290,7 +293,15 @@ impl Figures<'_> {
                 shown,
             })
             .collect();
-        bars("top", t(lang, "dash_top"), t(lang, "dash_top"), t(lang, "col_substance"), t(lang, "col_samples"), &data)
+        bars(
+            lang,
+            "top",
+            t(lang, "dash_top"),
+            t(lang, "dash_top"),
+            t(lang, "col_substance"),
+            t(lang, "col_samples"),
+            &data,
+        )
     }
 
     /// Positivity: the share of samples sold as X that contain Y.
@@ -312,6 +323,7 @@ impl Figures<'_> {
             })
             .collect();
         bars(
+            lang,
             "positivity",
             t(lang, "dash_positivity"),
             t(lang, "dash_positivity"),
@@ -347,6 +359,7 @@ impl Figures<'_> {
             })
             .collect();
         bars(
+            lang,
             "missold",
             t(lang, "dash_missold"),
             t(lang, "dash_missold"),
@@ -376,7 +389,7 @@ impl Figures<'_> {
                 }
             })
             .collect();
-        bars("mdma", t(lang, "dash_mdma"), t(lang, "dash_mdma"), t(lang, "col_month"), t(lang, "col_mg"), &data)
+        bars(lang, "mdma", t(lang, "dash_mdma"), t(lang, "dash_mdma"), t(lang, "col_month"), t(lang, "col_mg"), &data)
     }
 
     /// Drug-induced deaths per year, with rates per million inhabitants and per million aged 15-64.
@@ -397,7 +410,7 @@ impl Figures<'_> {
             })
             .collect();
         Ok(html! {
-            (bars("deaths", t(lang, "dash_deaths"), t(lang, "dash_deaths"), t(lang, "col_year"), t(lang, "col_deaths"), &data))
+            (bars(lang, "deaths", t(lang, "dash_deaths"), t(lang, "dash_deaths"), t(lang, "col_year"), t(lang, "col_deaths"), &data))
             p.meta { (t(lang, "dash_deaths_note")) }
         })
     }
@@ -437,7 +450,7 @@ impl Figures<'_> {
         let (visits, overdoses, naloxone) = (col(0), col(1), col(2));
         let population_year = i32::from(today.year()).min(2026);
         Ok(html! {
-            (bars("user-rooms", t(lang, "dash_user_rooms"), t(lang, "dash_user_rooms"), t(lang, "col_month"), t(lang, "col_overdoses"), &data))
+            (bars(lang, "user-rooms", t(lang, "dash_user_rooms"), t(lang, "dash_user_rooms"), t(lang, "col_month"), t(lang, "col_overdoses"), &data))
             @if !fylker.is_empty() {
                 table {
                     caption { (t(lang, "dash_user_rooms_fylke")) }
@@ -556,6 +569,7 @@ impl Figures<'_> {
                 .collect()
         };
         sections.push(bars(
+            lang,
             "ttw",
             t(lang, "dash_ttw"),
             t(lang, "dash_ttw"),
@@ -564,6 +578,7 @@ impl Figures<'_> {
             &medians(ttw),
         ));
         sections.push(bars(
+            lang,
             "tta",
             t(lang, "dash_tta"),
             t(lang, "dash_tta"),

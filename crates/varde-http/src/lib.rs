@@ -4,4 +4,5 @@
 
 pub mod cookies;
 pub mod headers;
+pub mod second_factor;
 pub mod secrets;

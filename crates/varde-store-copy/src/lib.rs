@@ -19,6 +19,7 @@ pub const TABLES: &[&str] = &[
     "tokens",
     "users",
     "sessions",
+    "recovery_codes",
     "samples",
     "sample_sold_as",
     "analyses",

@@ -225,8 +225,8 @@ pub(super) async fn deaths(tx: &Tx<'_>) -> Result<Vec<(i32, u32)>> {
 pub(super) async fn user(tx: &Tx<'_>, username: &str) -> Result<Option<varde_store::UserRecord>> {
     query_opt(
         tx,
-        "SELECT u.id, u.username, u.password_hash, u.role, s.slug FROM users u LEFT JOIN services s ON s.id = u.service_id
-         WHERE u.username = $1 AND NOT u.disabled",
+        "SELECT u.id, u.username, u.password_hash, u.role, s.slug, u.totp_secret FROM users u
+         LEFT JOIN services s ON s.id = u.service_id WHERE u.username = $1 AND NOT u.disabled",
         &[&username],
     )
     .await?
@@ -238,6 +238,7 @@ pub(super) async fn user(tx: &Tx<'_>, username: &str) -> Result<Option<varde_sto
             password_hash: r.try_get(2)?,
             role: role_of(r.try_get(3)?)?,
             service: slug.map(slug_of).transpose()?,
+            totp_secret: r.try_get(5)?,
         })
     })
     .transpose()
@@ -250,12 +251,13 @@ pub(super) async fn create_session(
     csrf: &str,
     at: Timestamp,
     expires: Timestamp,
+    verified: bool,
 ) -> Result<()> {
     execute(tx, "DELETE FROM sessions WHERE expires_ms < $1", &[&ms(at)]).await?;
     execute(
         tx,
-        "INSERT INTO sessions (hash, user_id, csrf, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)",
-        &[&&hash[..], &user_id, &csrf, &ms(at), &ms(expires)],
+        "INSERT INTO sessions (hash, user_id, csrf, created_ms, expires_ms, verified) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&&hash[..], &user_id, &csrf, &ms(at), &ms(expires), &verified],
     )
     .await?;
     append_audit(tx, at, &format!("user:{user_id}"), "session.start", "login").await
@@ -298,7 +300,7 @@ pub(super) async fn session(
 ) -> Result<Option<varde_store::SessionRecord>> {
     query_opt(
         tx,
-        "SELECT u.id, u.username, u.role, s.slug, x.csrf FROM sessions x JOIN users u ON u.id = x.user_id
+        "SELECT u.id, u.username, u.role, s.slug, x.csrf, x.verified FROM sessions x JOIN users u ON u.id = x.user_id
          LEFT JOIN services s ON s.id = u.service_id WHERE x.hash = $1 AND x.expires_ms > $2 AND NOT u.disabled",
         &[&&hash[..], &ms(now)],
     )
@@ -311,6 +313,7 @@ pub(super) async fn session(
             role: role_of(r.try_get(2)?)?,
             service: slug.map(slug_of).transpose()?,
             csrf: r.try_get(4)?,
+            verified: r.try_get(5)?,
         })
     })
     .transpose()

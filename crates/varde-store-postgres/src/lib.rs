@@ -67,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_evidence_count_per_statement.sql"),
     include_str!("../migrations/0007_figure_weeks_bumped_by_registrations.sql"),
     include_str!("../migrations/0008_audit_field_inlined.sql"),
+    include_str!("../migrations/0009_second_factor.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -726,10 +727,130 @@ impl Queries for PostgresStore {
         csrf: &str,
         at: Timestamp,
         expires: Timestamp,
+        verified: bool,
     ) -> Result<(), StoreError> {
         let csrf = csrf.to_owned();
         self.write(move |tx| {
-            Box::pin(async move { events::create_session(tx, &hash, user_id, &csrf, at, expires).await })
+            Box::pin(async move { events::create_session(tx, &hash, user_id, &csrf, at, expires, verified).await })
+        })
+        .await
+    }
+
+    async fn pass_second_factor(&self, hash: [u8; 32], how: &str, at: Timestamp) -> Result<(), StoreError> {
+        let how = how.to_owned();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let row = query_opt(
+                    tx,
+                    "UPDATE sessions SET verified = true WHERE hash = $1 RETURNING user_id",
+                    &[&&hash[..]],
+                )
+                .await?;
+                match row {
+                    Some(row) => {
+                        let user: i64 = row.try_get(0)?;
+                        append_audit(tx, at, &format!("user:{user}"), "login.second_factor", &how).await
+                    }
+                    None => Ok(()),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn enrol_totp(
+        &self,
+        user_id: i64,
+        secret: &str,
+        recovery: &[[u8; 32]],
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (secret, recovery) = (secret.to_owned(), recovery.to_vec());
+        self.write(move |tx| {
+            Box::pin(async move {
+                execute(tx, "UPDATE users SET totp_secret = $2, totp_step = NULL WHERE id = $1", &[&user_id, &secret])
+                    .await?;
+                execute(tx, "DELETE FROM recovery_codes WHERE user_id = $1", &[&user_id]).await?;
+                for hash in &recovery {
+                    execute(tx, "INSERT INTO recovery_codes (hash, user_id) VALUES ($1, $2)", &[&&hash[..], &user_id])
+                        .await?;
+                }
+                append_audit(tx, at, &format!("user:{user_id}"), "second_factor.enrol", "totp").await
+            })
+        })
+        .await
+    }
+
+    async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                let accepted = execute(
+                    tx,
+                    "UPDATE users SET totp_step = $2 WHERE id = $1 AND (totp_step IS NULL OR totp_step < $2)",
+                    &[&user_id, &step],
+                )
+                .await?;
+                Ok(accepted > 0)
+            })
+        })
+        .await
+    }
+
+    async fn use_recovery_code(&self, user_id: i64, hash: [u8; 32], at: Timestamp) -> Result<bool, StoreError> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                let used = execute(
+                    tx,
+                    "UPDATE recovery_codes SET used_ms = $3 WHERE hash = $1 AND user_id = $2 AND used_ms IS NULL",
+                    &[&&hash[..], &user_id, &ms(at)],
+                )
+                .await?;
+                Ok(used > 0)
+            })
+        })
+        .await
+    }
+
+    async fn reset_second_factor(&self, username: &str, actor: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let (username, actor) = (username.to_owned(), actor.to_owned());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let row = query_opt(
+                    tx,
+                    "UPDATE users SET totp_secret = NULL, totp_step = NULL WHERE username = $1 RETURNING id",
+                    &[&username],
+                )
+                .await?;
+                let Some(row) = row else { return Ok(false) };
+                let user: i64 = row.try_get(0)?;
+                execute(tx, "DELETE FROM recovery_codes WHERE user_id = $1", &[&user]).await?;
+                append_audit(tx, at, &actor, "second_factor.reset", &format!("user:{user}")).await?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    async fn recovery_codes_left(&self, user_id: i64) -> Result<u64, StoreError> {
+        self.read(move |tx| {
+            Box::pin(async move {
+                let row = query_one(
+                    tx,
+                    "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_ms IS NULL",
+                    &[&user_id],
+                )
+                .await?;
+                let n: i64 = row.try_get(0)?;
+                Ok(n as u64)
+            })
+        })
+        .await
+    }
+
+    async fn audit_login(&self, user_id: i64, action: &str, detail: &str, at: Timestamp) -> Result<(), StoreError> {
+        let (action, detail) = (action.to_owned(), detail.to_owned());
+        self.write(move |tx| {
+            Box::pin(async move { append_audit(tx, at, &format!("user:{user_id}"), &action, &detail).await })
         })
         .await
     }

@@ -216,21 +216,23 @@ pub(super) fn deaths(conn: &Connection) -> Result<Vec<(i32, u32)>> {
 }
 
 pub(super) fn user(conn: &Connection, username: &str) -> Result<Option<varde_store::UserRecord>> {
-    let row: Option<(i64, String, String, String, Option<String>)> = conn
+    type Row = (i64, String, String, String, Option<String>, Option<String>);
+    let row: Option<Row> = conn
         .query_row(
-            "SELECT u.id, u.username, u.password_hash, u.role, s.slug FROM users u LEFT JOIN services s ON s.id = u.service_id
-             WHERE u.username = ?1 AND u.disabled = 0",
+            "SELECT u.id, u.username, u.password_hash, u.role, s.slug, u.totp_secret FROM users u
+             LEFT JOIN services s ON s.id = u.service_id WHERE u.username = ?1 AND u.disabled = 0",
             [username],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )
         .optional()?;
-    row.map(|(id, username, password_hash, role, slug)| {
+    row.map(|(id, username, password_hash, role, slug, totp_secret)| {
         Ok(varde_store::UserRecord {
             id,
             username,
             password_hash,
             role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
             service: slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
+            totp_secret,
         })
     })
     .transpose()
@@ -243,11 +245,12 @@ pub(super) fn create_session(
     csrf: &str,
     at: Timestamp,
     expires: Timestamp,
+    verified: bool,
 ) -> Result<()> {
     conn.execute("DELETE FROM sessions WHERE expires_ms < ?1", [ms(at)])?;
     conn.execute(
-        "INSERT INTO sessions (hash, user_id, csrf, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![&hash[..], user_id, csrf, ms(at), ms(expires)],
+        "INSERT INTO sessions (hash, user_id, csrf, created_ms, expires_ms, verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![&hash[..], user_id, csrf, ms(at), ms(expires), verified],
     )?;
     append_audit(conn, at, &format!("user:{user_id}"), "session.start", "login")
 }
@@ -294,20 +297,24 @@ pub(super) fn session(
     hash: &[u8; 32],
     now: Timestamp,
 ) -> Result<Option<varde_store::SessionRecord>> {
-    let row: Option<(i64, String, String, Option<String>, String)> = conn
+    type Row = (i64, String, String, Option<String>, String, bool);
+    let row: Option<Row> = conn
         .prepare_cached(
-            "SELECT u.id, u.username, u.role, s.slug, x.csrf FROM sessions x JOIN users u ON u.id = x.user_id
+            "SELECT u.id, u.username, u.role, s.slug, x.csrf, x.verified FROM sessions x JOIN users u ON u.id = x.user_id
              LEFT JOIN services s ON s.id = u.service_id WHERE x.hash = ?1 AND x.expires_ms > ?2 AND u.disabled = 0",
         )?
-        .query_row(params![&hash[..], ms(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .query_row(params![&hash[..], ms(now)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })
         .optional()?;
-    row.map(|(user_id, username, role, slug, csrf)| {
+    row.map(|(user_id, username, role, slug, csrf, verified)| {
         Ok(varde_store::SessionRecord {
             user_id,
             username,
             role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
             service: slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
             csrf,
+            verified,
         })
     })
     .transpose()

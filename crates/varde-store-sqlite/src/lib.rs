@@ -86,6 +86,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0013_figure_weeks.sql"),
     include_str!("../migrations/sqlite/0014_evidence_by_sample.sql"),
     include_str!("../migrations/sqlite/0015_limits.sql"),
+    include_str!("../migrations/sqlite/0016_second_factor.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -604,9 +605,106 @@ impl Queries for SqliteStore {
         csrf: &str,
         at: Timestamp,
         expires: Timestamp,
+        verified: bool,
     ) -> Result<(), StoreError> {
         let csrf = csrf.to_owned();
-        self.write(move |conn| events::create_session(conn, &hash, user_id, &csrf, at, expires)).await
+        self.write(move |conn| events::create_session(conn, &hash, user_id, &csrf, at, expires, verified)).await
+    }
+
+    async fn pass_second_factor(&self, hash: [u8; 32], how: &str, at: Timestamp) -> Result<(), StoreError> {
+        let how = how.to_owned();
+        self.write(move |conn| {
+            let user: Option<i64> = conn
+                .query_row("UPDATE sessions SET verified = 1 WHERE hash = ?1 RETURNING user_id", [&hash[..]], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            match user {
+                Some(user) => append_audit(conn, at, &format!("user:{user}"), "login.second_factor", &how),
+                None => Ok(()),
+            }
+        })
+        .await
+    }
+
+    async fn enrol_totp(
+        &self,
+        user_id: i64,
+        secret: &str,
+        recovery: &[[u8; 32]],
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (secret, recovery) = (secret.to_owned(), recovery.to_vec());
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE users SET totp_secret = ?2, totp_step = NULL WHERE id = ?1",
+                params![user_id, secret],
+            )?;
+            conn.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?;
+            let mut insert = conn.prepare_cached("INSERT INTO recovery_codes (hash, user_id) VALUES (?1, ?2)")?;
+            for hash in &recovery {
+                insert.execute(params![&hash[..], user_id])?;
+            }
+            append_audit(conn, at, &format!("user:{user_id}"), "second_factor.enrol", "totp")
+        })
+        .await
+    }
+
+    async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let accepted = conn.execute(
+                "UPDATE users SET totp_step = ?2 WHERE id = ?1 AND (totp_step IS NULL OR totp_step < ?2)",
+                params![user_id, step],
+            )?;
+            Ok(accepted > 0)
+        })
+        .await
+    }
+
+    async fn use_recovery_code(&self, user_id: i64, hash: [u8; 32], at: Timestamp) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let used = conn.execute(
+                "UPDATE recovery_codes SET used_ms = ?3 WHERE hash = ?1 AND user_id = ?2 AND used_ms IS NULL",
+                params![&hash[..], user_id, ms(at)],
+            )?;
+            Ok(used > 0)
+        })
+        .await
+    }
+
+    async fn reset_second_factor(&self, username: &str, actor: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let (username, actor) = (username.to_owned(), actor.to_owned());
+        self.write(move |conn| {
+            let user: Option<i64> = conn
+                .query_row(
+                    "UPDATE users SET totp_secret = NULL, totp_step = NULL WHERE username = ?1 RETURNING id",
+                    [&username],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(user) = user else { return Ok(false) };
+            conn.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user])?;
+            append_audit(conn, at, &actor, "second_factor.reset", &format!("user:{user}"))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn recovery_codes_left(&self, user_id: i64) -> Result<u64, StoreError> {
+        self.read(move |conn| {
+            let n: i64 = conn.query_row(
+                "SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_ms IS NULL",
+                [user_id],
+                |r| r.get(0),
+            )?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn audit_login(&self, user_id: i64, action: &str, detail: &str, at: Timestamp) -> Result<(), StoreError> {
+        let (action, detail) = (action.to_owned(), detail.to_owned());
+        self.write(move |conn| append_audit(conn, at, &format!("user:{user_id}"), &action, &detail)).await
     }
 
     async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<varde_store::SessionRecord>, StoreError> {

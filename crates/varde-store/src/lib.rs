@@ -361,6 +361,8 @@ pub struct UserRecord {
     pub password_hash: String,
     pub role: Role,
     pub service: Option<ServiceSlug>,
+    /// The TOTP secret (base32) once the person has enrolled a second factor.
+    pub totp_secret: Option<String>,
 }
 
 /// A live session: who, and the token its forms must carry.
@@ -371,6 +373,9 @@ pub struct SessionRecord {
     pub role: Role,
     pub service: Option<ServiceSlug>,
     pub csrf: String,
+    /// Whether the session has passed everything the login asks for; false while it waits for the second factor
+    /// (or its enrolment), when it opens no page but that one.
+    pub verified: bool,
 }
 
 /// A live session as its user sees it in the list of their sessions.
@@ -622,6 +627,7 @@ pub trait Queries: Send + Sync + 'static {
         code: SampleCode,
     ) -> Result<(Option<varde_domain::feedback::Intention>, Option<varde_domain::feedback::Outcome>), StoreError>;
     async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Starts a session, audited as `session.start`; `verified` false when it must pass the second factor first.
     async fn create_session(
         &self,
         hash: [u8; 32],
@@ -629,7 +635,34 @@ pub trait Queries: Send + Sync + 'static {
         csrf: &str,
         at: Timestamp,
         expires: Timestamp,
+        verified: bool,
     ) -> Result<(), StoreError>;
+    /// Marks the session as having passed the second factor (`how`: `totp` or `recovery_code`), audited as
+    /// `login.second_factor`.
+    async fn pass_second_factor(&self, hash: [u8; 32], how: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Enrols the user's TOTP secret with a new set of recovery codes (their hashes), replacing any earlier ones;
+    /// audited as `second_factor.enrol`.
+    async fn enrol_totp(
+        &self,
+        user_id: i64,
+        secret: &str,
+        recovery: &[[u8; 32]],
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Accepts TOTP time step `step` for the user unless it, or a later one, was accepted before (RFC 6238 §5.2:
+    /// a code is used once). Exact when instances check at once.
+    async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError>;
+    /// Uses up one of the user's recovery codes; false when it is not theirs or was used.
+    async fn use_recovery_code(&self, user_id: i64, hash: [u8; 32], at: Timestamp) -> Result<bool, StoreError>;
+    /// Removes the user's second factor (the TOTP secret and every recovery code), for someone who lost both their
+    /// phone and their codes; they enrol again at their next login. Audited as `second_factor.reset` by `actor`;
+    /// false when there is no such user.
+    async fn reset_second_factor(&self, username: &str, actor: &str, at: Timestamp) -> Result<bool, StoreError>;
+    /// How many of the user's recovery codes are left.
+    async fn recovery_codes_left(&self, user_id: i64) -> Result<u64, StoreError>;
+    /// An audit entry about a user's login that changes nothing else: a wrong password for a known user
+    /// (`login.failed`), a wrong second factor (`login.second_factor_failed`).
+    async fn audit_login(&self, user_id: i64, action: &str, detail: &str, at: Timestamp) -> Result<(), StoreError>;
     /// The session with this hash, if it exists, has not expired at `now`, and its user is enabled.
     async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<SessionRecord>, StoreError>;
     /// Ends the session with this hash, audited as its user's `session.end` (nothing when there is none).

@@ -55,6 +55,8 @@ pub struct Inner {
     pub figures: know::figures::FigureCache,
     /// The counted samples every figure reads, renewed week by week as the data changes.
     pub tallies: know::tally::Tallies,
+    /// The roles whose logins need a second factor (`--second-factor-for`); none unless the binary says so.
+    pub second_factor_for: Vec<varde_domain::auth::Role>,
 }
 
 impl Deref for AppState {
@@ -84,6 +86,7 @@ impl AppState {
             reach: warn::subscriptions::Reach::default(),
             figures: Default::default(),
             tallies: Default::default(),
+            second_factor_for: Vec::new(),
         }))
     }
 }
@@ -92,6 +95,13 @@ impl AppState {
     /// Trusts these proxies' forwarded headers (see [`http::limits::ClientAddress`]). Called once, before the state is shared.
     pub fn trusting_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> AppState {
         Arc::get_mut(&mut self.0).expect("called before the state is shared").trusted_proxies = proxies;
+        self
+    }
+
+    /// Asks these roles for a second factor at every login (see [`http::second_factor`]). Called once, before the
+    /// state is shared.
+    pub fn asking_second_factor_of(mut self, roles: Vec<varde_domain::auth::Role>) -> AppState {
+        Arc::get_mut(&mut self.0).expect("called before the state is shared").second_factor_for = roles;
         self
     }
 
@@ -143,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .merge(detect::concern::routes())
         .merge(know::dashboard::routes())
         .merge(http::session::routes())
+        .merge(http::second_factor::routes())
         .merge(know::analyst::routes())
         .merge(admin::routes())
         .merge(check::staff::routes())

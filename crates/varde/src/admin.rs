@@ -65,6 +65,9 @@ pub enum UserCommand {
         #[arg(long)]
         service: Option<String>,
     },
+    /// Remove a user's second factor (their authenticator app's key and every recovery code), for someone who lost
+    /// both phone and codes; they enrol again at their next login. Audited.
+    ResetSecondFactor { username: String },
 }
 
 #[derive(Subcommand)]
@@ -326,6 +329,12 @@ pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> an
             let hash = varde_web::http::session::hash_password(&password);
             store.add_user(&username, &hash, role, service, CLI_ACTOR, Timestamp::now()).await?;
             println!("added user {username}");
+        }
+        UserCommand::ResetSecondFactor { username } => {
+            if !store.queries().reset_second_factor(&username, CLI_ACTOR, Timestamp::now()).await? {
+                bail!("no user {username}");
+            }
+            println!("{username} enrols a second factor again at the next login");
         }
     }
     Ok(())

@@ -67,6 +67,11 @@ pub enum Command {
         /// in this process; `--jobs=false` leaves them to a `varde worker`.
         #[arg(long, env = "VARDE_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
         jobs: bool,
+        /// The roles asked for a second factor (a one-time code from an authenticator app, or a recovery code) at
+        /// every login, comma-separated; they enrol at their first login. Anyone who has enrolled is always asked.
+        /// `--second-factor-for none` asks nobody who has not enrolled.
+        #[arg(long, env = "VARDE_SECOND_FACTOR_FOR", value_delimiter = ',', default_value = "reviewer,admin")]
+        second_factor_for: Vec<String>,
         #[command(flatten)]
         reach: ReachArgs,
     },
@@ -296,10 +301,20 @@ pub fn main() -> anyhow::Result<()> {
                 archive_after_days,
                 trusted_proxies,
                 jobs,
+                second_factor_for,
                 reach,
             } => {
                 let trusted_proxies =
                     varde_web::http::limits::parse_proxies(&trusted_proxies).map_err(anyhow::Error::msg)?;
+                let second_factor_for = second_factor_for
+                    .iter()
+                    .filter(|r| r.as_str() != "none")
+                    .map(|r| {
+                        varde_domain::auth::Role::parse(r).ok_or_else(|| {
+                            anyhow::anyhow!("--second-factor-for: no role {r:?} (technician, reviewer, admin or none)")
+                        })
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
                 let options = serve::Options {
                     listen,
                     public_url,
@@ -308,6 +323,7 @@ pub fn main() -> anyhow::Result<()> {
                     archive_after_days,
                     trusted_proxies,
                     reach: reach.into_options(),
+                    second_factor_for,
                     advisory: cli.advisory.clone(),
                     jobs: if jobs { serve::Jobs::Here } else { serve::Jobs::Elsewhere },
                 };

@@ -56,6 +56,9 @@ pub struct AppOptions {
     pub jobs: Jobs,
     /// Retention and archiving, hourly with the other jobs (not in tests that start many servers).
     pub housekeeping: Option<Housekeeping>,
+    /// The roles asked for a second factor at login (`--second-factor-for`; none by default here, so that a caller
+    /// chooses: `serve` asks reviewers and admins unless told otherwise).
+    pub second_factor_for: Vec<varde_domain::auth::Role>,
 }
 
 /// What the hourly housekeeping keeps: see `serve`'s options.
@@ -147,7 +150,7 @@ async fn state_with(
     options: AppOptions,
 ) -> anyhow::Result<AppState> {
     varde_web::http::i18n::check();
-    let AppOptions { trusted_proxies, reach, .. } = options;
+    let AppOptions { trusted_proxies, reach, second_factor_for, .. } = options;
     let (link_key, vapid) = varde_web::warn::subscriptions::kept_keys(&*store).await?;
     let from = mail_from(reach.mail_from.as_deref(), public_url);
     let mailer = reach
@@ -166,7 +169,10 @@ async fn state_with(
         push_hosts: reach.push_hosts,
         insecure_push: reach.insecure_push,
     };
-    Ok(AppState::new(store, reference, public_url).trusting_proxies(trusted_proxies).reaching(settings))
+    Ok(AppState::new(store, reference, public_url)
+        .trusting_proxies(trusted_proxies)
+        .reaching(settings)
+        .asking_second_factor_of(second_factor_for))
 }
 
 pub struct Options {
@@ -179,6 +185,8 @@ pub struct Options {
     /// Reverse proxies whose forwarded headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub reach: ReachOptions,
+    /// The roles asked for a second factor at login.
+    pub second_factor_for: Vec<varde_domain::auth::Role>,
     /// The advisory unit's module: enabled when its database is given.
     pub advisory: crate::advisory::AdvisoryArgs,
     pub jobs: Jobs,
@@ -214,6 +222,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
         archive_after_days,
         trusted_proxies,
         reach,
+        second_factor_for,
         advisory,
         jobs,
     } = options;
@@ -222,6 +231,19 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
     if let Some(seed) = demo_seed {
         prepare_demo(store.clone(), &reference, seed).await?;
     }
+    // The demo's logins are printed for a newcomer to try at once; `--demo` refuses a database with real samples,
+    // so this exemption never reaches real accounts.
+    let second_factor_for = if demo_seed.is_some() {
+        let asked: Vec<&str> = second_factor_for.iter().map(|r| r.as_str()).collect();
+        println!(
+            "the demo asks nobody for a second factor; without --demo these roles enrol one at their first login: {} \
+             (--second-factor-for)",
+            if asked.is_empty() { "none".to_owned() } else { asked.join(", ") }
+        );
+        Vec::new()
+    } else {
+        second_factor_for
+    };
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database, "Varde is listening");
     // Printed on stdout, so scripts and tests can wait for it.
@@ -234,7 +256,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
         exempt: trusted_proxies.clone(),
         ..varde_web::http::listener::ConnectionLimits::default()
     };
-    let options = AppOptions { trusted_proxies, reach, jobs, housekeeping, ..AppOptions::default() };
+    let options = AppOptions { trusted_proxies, reach, jobs, housekeeping, second_factor_for, ..AppOptions::default() };
     let mut app = app_with(store.clone(), reference.clone(), &public_url, options).await?;
     if let Some(unit) = advisory_store {
         if demo_seed.is_some() {

@@ -9,5 +9,6 @@ pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod pages;
+pub mod second_factor;
 pub mod session;
 pub mod tokens;

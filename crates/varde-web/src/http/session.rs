@@ -144,7 +144,9 @@ impl FromRequestParts<AppState> for SessionUser {
         let Some(token) = cookie(state, &parts.headers, COOKIE) else { return Err(to_login()) };
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         match state.app.queries().session(hash, jiff::Timestamp::now()).await {
-            Ok(Some(s)) => Ok(SessionUser(s)),
+            Ok(Some(s)) if s.verified => Ok(SessionUser(s)),
+            // Password given, second factor not yet: that page first.
+            Ok(Some(_)) => Err(Redirect::to(&second_factor_page(parts.uri.path(), None)).into_response()),
             Ok(None) => Err(to_login()),
             Err(e) => Err(ApiError::from(e).into_response()),
         }
@@ -176,12 +178,22 @@ pub struct LoginForm {
 }
 
 /// Where to go after logging in: only a path on this site; none when the login was not sent from a page.
-fn safe_next(next: Option<&str>) -> Option<String> {
+pub(crate) fn safe_next(next: Option<&str>) -> Option<String> {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).map(str::to_owned)
 }
 
+/// The address of the second factor's page, to go on to `next` afterwards.
+pub(crate) fn second_factor_page(next: &str, lang: Option<Lang>) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("next", next);
+    if let Some(lang) = lang {
+        q.append_pair("lang", lang.code());
+    }
+    format!("/login/second-factor?{}", q.finish())
+}
+
 /// Each role's own start page, for a login that was not sent from a page.
-fn start_page(role: varde_domain::auth::Role) -> &'static str {
+pub(crate) fn start_page(role: varde_domain::auth::Role) -> &'static str {
     match role {
         varde_domain::auth::Role::Technician => "/staff",
         varde_domain::auth::Role::Reviewer => "/review",
@@ -246,20 +258,28 @@ async fn login(
             false
         }
     };
-    let Some(user) = user.filter(|_| ok) else {
-        // Five failures from one address lock the address out, ten for one account (from anywhere) the account.
-        state.limits.record(store, LOGIN_FAILURES_PER_ADDRESS, &who).await?;
-        state.limits.record(store, LOGIN_FAILURES_PER_ACCOUNT, &account).await?;
-        return Ok(login_page(&state, lang, next, Some(t(lang, "login_failed")), StatusCode::UNAUTHORIZED));
+    let now = jiff::Timestamp::now();
+    let user = match user {
+        Some(user) if ok => user,
+        known => {
+            // Five failures from one address lock the address out, ten for one account (from anywhere) the account.
+            state.limits.record(store, LOGIN_FAILURES_PER_ADDRESS, &who).await?;
+            state.limits.record(store, LOGIN_FAILURES_PER_ACCOUNT, &account).await?;
+            // A known account's failure is audited (never the password, nor a name nobody has: that may be a
+            // password typed in the wrong field).
+            if let Some(user) = known {
+                state.app.queries().audit_login(user.id, "login.failed", "password", now).await?;
+            }
+            return Ok(login_page(&state, lang, next, Some(t(lang, "login_failed")), StatusCode::UNAUTHORIZED));
+        }
     };
     let token = random_token();
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-    let now = jiff::Timestamp::now();
-    state
-        .app
-        .queries()
-        .create_session(hash, user.id, &random_token(), now, now + jiff::SignedDuration::from_hours(SESSION_HOURS))
-        .await?;
+    // A person who has enrolled a second factor is always asked for it; a role that needs one and has none enrols
+    // now. Until then the session opens no page but the second factor's.
+    let second = user.totp_secret.is_some() || state.second_factor_for.contains(&user.role);
+    let expires = now + jiff::SignedDuration::from_hours(SESSION_HOURS);
+    state.app.queries().create_session(hash, user.id, &random_token(), now, expires, !second).await?;
     // The language chosen before logging in stays chosen after.
     let to = next.unwrap_or(start_page(user.role));
     let to = match &q.lang {
@@ -268,6 +288,7 @@ async fn login(
         }
         _ => to.to_owned(),
     };
+    let to = if second { second_factor_page(&to, Some(lang)) } else { to };
     let mut res = Redirect::to(&to).into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, &token, SESSION_HOURS * 3600));
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0));

@@ -942,3 +942,105 @@ async fn an_admin_ends_every_session_of_a_user() {
     let res = admin.post("/admin/users/nobody/end-sessions?lang=en", &[("csrf", &admin.csrf("/admin").await)]).await;
     assert_eq!(res.status().as_u16(), 404, "an unknown user");
 }
+
+/// The secret on the second factor's enrolment page (`data-secret`), if the page enrols.
+fn enrolment_secret(page: &str) -> Option<String> {
+    let at = page.find("data-secret=\"")? + 13;
+    Some(page[at..at + page[at..].find('"')?].to_owned())
+}
+
+/// A reviewer (a role that needs a second factor) enrols at the first login: until then no page opens; a wrong code
+/// and a replayed one are refused and audited; the app's code passes once per time step; a recovery code passes
+/// once; a technician (not asked) logs in as before. On both backends.
+#[tokio::test]
+async fn a_reviewer_enrols_a_second_factor_and_is_asked_for_it_at_every_login() {
+    use varde_http::second_factor::OneTimeCodes;
+    let app =
+        TestApp::spawn_with(varde::serve::AppOptions { second_factor_for: vec![Role::Reviewer], ..TestApp::options() })
+            .await;
+    users(&app).await;
+    let b = Browser::new(&app);
+    let before = app.audit_entries().await;
+    let res = b.login("rita", "reviewer-passord-123").await;
+    assert_eq!(res.status().as_u16(), 303);
+    let second = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(second.starts_with("/login/second-factor?next=%2Fanalyst"), "{second}");
+    // The password alone opens nothing.
+    let res = b.get("/analyst").await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(res.headers()["location"].to_str().unwrap().starts_with("/login/second-factor"));
+
+    let page = b.get(&second).await.text().await.unwrap();
+    let secret = enrolment_secret(&page).expect("an enrolment page with the key");
+    assert!(page.contains("otpauth") || page.contains("<svg"), "a QR code of the otpauth address");
+    let csrf = b.csrf(&second).await;
+    let codes = OneTimeCodes::new(&secret, "Varde", "rita").unwrap();
+    let now = Timestamp::now().as_second() as u64;
+    // A code from another key is refused, the page keeps the same key, nothing is enrolled.
+    let wrong = OneTimeCodes::new(&varde_http::second_factor::new_secret(), "Varde", "rita").unwrap().code_at(now);
+    let res = b.post(&second, &[("csrf", &csrf), ("secret", &secret), ("code", &wrong)]).await;
+    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(enrolment_secret(&res.text().await.unwrap()).as_deref(), Some(secret.as_str()));
+    assert_eq!(b.get("/analyst").await.status().as_u16(), 303, "still not in");
+    // A forged form (no session's CSRF token) is refused.
+    let res = b.post(&second, &[("csrf", &"0".repeat(64)), ("secret", &secret), ("code", &codes.code_at(now))]).await;
+    assert_eq!(res.status().as_u16(), 403);
+
+    let res = b.post(&second, &[("csrf", &csrf), ("secret", &secret), ("code", &codes.code_at(now))]).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let page = res.text().await.unwrap();
+    let recovery: Vec<String> = page
+        .match_indices("<li><code>")
+        .map(|(at, _)| page[at + 10..at + 10 + page[at + 10..].find('<').unwrap()].to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10, "{page}");
+    // Audited: session.start, the wrong code (login.second_factor_failed), the enrolment, login.second_factor.
+    assert_eq!(app.audit_entries().await, before + 4);
+    assert_eq!(b.get("/analyst").await.status().as_u16(), 200, "in, after the second factor");
+
+    // The next login asks for a code, not for enrolment; the code just used is not accepted again.
+    let again = Browser::new(&app);
+    let res = again.login("rita", "reviewer-passord-123").await;
+    let second = res.headers()["location"].to_str().unwrap().to_owned();
+    let page = again.get(&second).await.text().await.unwrap();
+    assert!(enrolment_secret(&page).is_none() && page.contains("one-time-code"), "{page}");
+    let csrf = again.csrf(&second).await;
+    let res = again.post(&second, &[("csrf", &csrf), ("code", &codes.code_at(now))]).await;
+    assert_eq!(res.status().as_u16(), 401, "a code is used once");
+    // A recovery code, typed in capitals with a space, passes once.
+    let typed = recovery[0].replace('-', " ").to_uppercase();
+    let res = again.post(&second, &[("csrf", &csrf), ("code", &typed)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(again.get("/analyst").await.status().as_u16(), 200);
+    let third = Browser::new(&app);
+    let res = third.login("rita", "reviewer-passord-123").await;
+    let second = res.headers()["location"].to_str().unwrap().to_owned();
+    let csrf = third.csrf(&second).await;
+    assert_eq!(third.post(&second, &[("csrf", &csrf), ("code", &recovery[0])]).await.status().as_u16(), 401);
+    // The app's code for the next time step (a phone a little ahead) passes.
+    assert_eq!(
+        third.post(&second, &[("csrf", &csrf), ("code", &codes.code_at(now + 30))]).await.status().as_u16(),
+        303
+    );
+
+    // A wrong password for a known account is audited; a technician is not asked for a second factor.
+    let before = app.audit_entries().await;
+    assert_eq!(Browser::new(&app).login("rita", "not-the-password-1").await.status().as_u16(), 401);
+    assert_eq!(app.audit_entries().await, before + 1, "login.failed");
+    let tech = Browser::new(&app);
+    let res = tech.login("tom", "tekniker-passord-123").await;
+    assert_eq!(res.headers()["location"], "/analyst");
+
+    // Phone and codes lost: an admin resets the second factor (`varde user reset-second-factor`), audited; the next
+    // login enrols again, with a new key.
+    let queries = app.store.queries();
+    assert!(!queries.reset_second_factor("nobody", "cli", Timestamp::now()).await.unwrap());
+    let before = app.audit_entries().await;
+    assert!(queries.reset_second_factor("rita", "cli", Timestamp::now()).await.unwrap());
+    assert_eq!(app.audit_entries().await, before + 1);
+    let fresh = Browser::new(&app);
+    let res = fresh.login("rita", "reviewer-passord-123").await;
+    let page = fresh.get(res.headers()["location"].to_str().unwrap()).await.text().await.unwrap();
+    let key = enrolment_secret(&page).expect("enrols again");
+    assert_ne!(key, secret, "a new key");
+}

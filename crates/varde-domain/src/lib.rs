@@ -9,6 +9,7 @@ pub mod alert_text;
 pub mod assess;
 pub mod auth;
 pub mod catalogue;
+pub mod cell_key;
 pub mod client;
 pub mod code;
 pub mod colour;

@@ -1,8 +1,12 @@
-//! The anonymised sample-level open-data table: one row per sample with ISO week, fylke, form, sold-as class,
-//! substances found and highest tier, in which every combination of period, area, form and sold-as class occurs
-//! at least k times. Rows in smaller groups are coarsened (week → quarter → year, fylke → national) and those
-//! still in too small a group are left out. Privacy rule 2 holds throughout: no place finer than fylke, no time
-//! finer than ISO week.
+//! The anonymised sample-level open-data table: one row per sample with its quarter, form, sold-as class, substances
+//! found and highest tier, nationally, in which every combination of period, area, form and sold-as class occurs at
+//! least k times. Rows in smaller groups are coarsened (quarter → year) and those still in too small a group are
+//! left out.
+//!
+//! Why no fylke and no week: the count tables publish fylker and weeks with every count protected (the cell-key
+//! method, [`crate::cell_key`]), and a row-level table at the same detail would give exact lower bounds for those
+//! counts ("at least three of this group held MDMA") that narrow a protected "<5" cell. At quarter and national level
+//! a row-level count only bounds sums of many protected cells, which pins none of them.
 //!
 //! The attributes are protected too, not only the group's size: within a group, a result (substances found and
 //! highest tier) that fewer than [`MIN_ALIKE`] samples share is published as `other` (so no row is unique on all
@@ -77,14 +81,14 @@ pub struct OpenRow {
     pub highest_tier: Text,
 }
 
+/// The levels a group is published at, finest first.
 #[derive(Clone, Copy)]
 enum Level {
-    WeekFylke,
-    QuarterFylke,
-    WeekNational,
     QuarterNational,
     YearNational,
 }
+
+const LEVELS: [Level; 2] = [Level::QuarterNational, Level::YearNational];
 
 fn quarter(week: i8) -> i8 {
     // ISO weeks 1-13 fall in Q1, 14-26 in Q2, 27-39 in Q3, 40-53 in Q4.
@@ -114,9 +118,6 @@ impl Keys {
     fn key(&mut self, r: &Record, level: Level) -> (Text, Text) {
         let national = self.national.get_or_insert_with(|| Text::from("national")).clone();
         match level {
-            Level::WeekFylke => (self.period(r.iso_year, r.iso_week, false), r.fylke.clone()),
-            Level::QuarterFylke => (self.period(r.iso_year, quarter(r.iso_week), true), r.fylke.clone()),
-            Level::WeekNational => (self.period(r.iso_year, r.iso_week, false), national),
             Level::QuarterNational => (self.period(r.iso_year, quarter(r.iso_week), true), national),
             Level::YearNational => (self.period(r.iso_year, 0, true), national),
         }
@@ -140,9 +141,7 @@ pub fn anonymise_counted(records: &[(Record, u64)], k: usize) -> Vec<(OpenRow, u
     let mut remaining: Vec<&(Record, u64)> = records.iter().filter(|(_, n)| *n > 0).collect();
     let mut out: BTreeMap<OpenRow, u64> = BTreeMap::new();
     let mut keys = Keys::default();
-    for level in
-        [Level::WeekFylke, Level::QuarterFylke, Level::WeekNational, Level::QuarterNational, Level::YearNational]
-    {
+    for level in LEVELS {
         // Each group's size in samples, and its records.
         let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
         for r in remaining {
@@ -214,11 +213,14 @@ mod tests {
         let mut rs: Vec<Record> = (0..6).map(|i| found(rec(47, "03", "powder", "opioid"), xy(i))).collect();
         // Three tablets in Vestland: too few even for the year nationally, so left out.
         rs.extend((0..3).map(|i| found(rec(40 + i as i8, "46", "tablet", "entactogen"), xy(i))));
-        // Five crystals spread over five weeks in Agder: together in the quarter.
+        // Five crystals spread over five weeks in Agder: together in the quarter, nationally (no fylke, no week).
         rs.extend((0..5).map(|i| found(rec(40 + i as i8, "42", "crystal", "stimulant"), xy(i))));
+        // Three more crystals in another quarter: too few there, and alone in the year once the five are out.
+        rs.extend((0..3).map(|i| found(rec(10 + i as i8, "03", "crystal", "stimulant"), xy(i))));
         let out = anonymise(&rs, K);
         assert_eq!(out.len(), 11);
-        assert!(out.iter().filter(|r| &*r.form == "crystal").all(|r| &*r.period == "2026-Q4" && &*r.area == "42"));
+        assert!(out.iter().filter(|r| &*r.form == "crystal").all(|r| &*r.period == "2026-Q4"));
+        assert!(out.iter().all(|r| &*r.area == "national" && !r.period.contains('W')));
         assert!(!out.iter().any(|r| &*r.form == "tablet"));
         assert!(group_sizes(&out).values().all(|n| *n >= K));
     }
@@ -307,9 +309,6 @@ mod tests {
     /// The period and area as the reference computed them.
     fn key(r: &Record, level: Level) -> (String, String) {
         match level {
-            Level::WeekFylke => (format!("{}-W{:02}", r.iso_year, r.iso_week), r.fylke.to_string()),
-            Level::QuarterFylke => (format!("{}-Q{}", r.iso_year, quarter(r.iso_week)), r.fylke.to_string()),
-            Level::WeekNational => (format!("{}-W{:02}", r.iso_year, r.iso_week), "national".to_owned()),
             Level::QuarterNational => (format!("{}-Q{}", r.iso_year, quarter(r.iso_week)), "national".to_owned()),
             Level::YearNational => (r.iso_year.to_string(), "national".to_owned()),
         }
@@ -319,9 +318,7 @@ mod tests {
     fn record_by_record(records: &[Record], k: usize) -> Vec<OpenRow> {
         let mut remaining: Vec<&Record> = records.iter().collect();
         let mut out = Vec::new();
-        for level in
-            [Level::WeekFylke, Level::QuarterFylke, Level::WeekNational, Level::QuarterNational, Level::YearNational]
-        {
+        for level in LEVELS {
             let mut groups: BTreeMap<(String, String, String, String), Vec<&Record>> = BTreeMap::new();
             for r in remaining {
                 let (period, area) = key(r, level);

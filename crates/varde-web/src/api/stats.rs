@@ -96,11 +96,30 @@ pub async fn time_to_warning(
     Ok(body.respond(&headers, "application/json", if public { "public, max-age=60" } else { "no-store" }))
 }
 
-/// Time to warning by month, computed from every alert; `public` leaves out what fewer than five alerts show.
+/// An alert's times as they stood at `at`, the moment a release was cut: None for an alert whose first sample came
+/// later, and nothing that happened after it (so that a draft made today cannot be seen in the public figures until
+/// the next release).
+pub fn as_of(t: varde_store::WarningTimes, at: jiff::Timestamp) -> Option<varde_store::WarningTimes> {
+    if t.received >= at || t.drafted >= at {
+        return None;
+    }
+    let before = |x: Option<jiff::Timestamp>| x.filter(|x| *x < at);
+    Some(varde_store::WarningTimes {
+        published: before(t.published),
+        first_delivered: before(t.first_delivered),
+        acknowledged: t.acknowledged.into_iter().filter(|a| *a < at).collect(),
+        ..t
+    })
+}
+
+/// Time to warning by month, computed from every alert; `public` leaves out what fewer than five alerts show, and
+/// counts only what had happened when the week's release was cut (see [`crate::know::tally::Tallies::released`]).
 async fn months(state: &AppState, public: bool) -> Result<Vec<MonthTimes>, ApiError> {
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
     let mut months: BTreeMap<String, Vec<varde_store::WarningTimes>> = BTreeMap::new();
+    let cut = crate::know::tally::release_instant(crate::know::tally::week_no_at(jiff::Timestamp::now()));
     for t in state.app.queries().warning_times().await? {
+        let Some(t) = (if public { as_of(t, cut) } else { Some(t) }) else { continue };
         let z = t.received.to_zoned(oslo.clone());
         months.entry(format!("{:04}-{:02}", z.year(), z.month())).or_default().push(t);
     }

@@ -19,13 +19,15 @@ use std::collections::BTreeMap;
 use varde_domain::Lang;
 use varde_domain::Tier;
 use varde_domain::catalogue::SubstanceClass;
+use varde_domain::cell_key::{self, Keyed};
 use varde_domain::privacy::{self, MIN_SHOWN};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/dashboard", get(page))
 }
 
-/// Suppresses a list of counts (one column with its total) and returns each as shown, with the number drawn.
+/// Suppresses a list of counts that are not of samples (the user rooms' daily figures, which have no record keys)
+/// and returns each as shown, with the number drawn.
 pub fn suppressed_column(counts: &[u64]) -> Vec<(Option<f64>, String)> {
     if counts.is_empty() {
         return Vec::new();
@@ -43,6 +45,29 @@ pub fn suppressed_column(counts: &[u64]) -> Vec<(Option<f64>, String)> {
             other => (None, other.to_string()),
         })
         .collect()
+}
+
+/// Counts of samples as the public sees them (the cell-key method, [`varde_domain::cell_key`]): each with the number
+/// drawn (none for "<5").
+pub fn protected_column(counts: &[Keyed]) -> Vec<(Option<f64>, String)> {
+    counts
+        .iter()
+        .map(|c| match cell_key::protect(*c) {
+            privacy::Cell::Shown(shown) => (Some(shown as f64), shown.to_string()),
+            other => (None, other.to_string()),
+        })
+        .collect()
+}
+
+/// A share of samples as the public sees it: numerator and denominator each protected by the cell-key method, the
+/// share computed from what is shown ("<5" where either is 1-4, as [`share`] writes it).
+pub fn protected_share(numerator: Keyed, denominator: Keyed, lang: Lang) -> (Option<f64>, String) {
+    match (cell_key::protect(numerator), cell_key::protect(denominator)) {
+        (_, privacy::Cell::Small) => (None, "<5".into()),
+        (privacy::Cell::Small, privacy::Cell::Shown(den)) => (None, format!("<5 / {den}")),
+        (privacy::Cell::Shown(num), privacy::Cell::Shown(den)) => share(num, den, lang),
+        _ => (None, "–".into()),
+    }
 }
 
 /// "12 / 140 (8.6 %)", "<5 / 140", or "–": never a share that gives away a count of 1-4.
@@ -116,11 +141,21 @@ async fn page(
 /// not for the analysts' page.
 pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<Markup>, ApiError> {
     let now = Timestamp::now();
-    let tallies = state.tallies.current(state).await?;
+    // The public sees the week's release (whole weeks up to its cut, unchanged until the next); national roles
+    // see every sample now.
+    let (tallies, this_week) = if public {
+        let (cut, release) = state.tallies.released(state).await?;
+        (release, cut - 1)
+    } else {
+        (state.tallies.current(state).await?, crate::know::tally::week_no_at(now))
+    };
     let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-    let f =
-        Figures { state, lang, public, tallies: &tallies, this_week: crate::know::tally::week_no_at(now), now, oslo };
-    let mut sections = vec![
+    let f = Figures { state, lang, public, tallies: &tallies, this_week, now, oslo };
+    let mut sections = Vec::new();
+    if public {
+        sections.push(html! { p.meta.release { (release_line(this_week + 1, lang)) } });
+    }
+    sections.extend([
         f.weekly(),
         f.classes(),
         f.fylker(),
@@ -131,9 +166,19 @@ pub async fn sections(state: &AppState, lang: Lang, public: bool) -> Result<Vec<
         f.deaths().await?,
         f.user_rooms().await?,
         f.result_changes(),
-    ];
+    ]);
     sections.extend(f.time_to_warning().await?);
     Ok(sections)
+}
+
+/// "Figures released Monday 7 December 2026: samples received up to and including week 49. New figures every
+/// Monday." for the release cut at week `cut`.
+pub fn release_line(cut: i64, lang: Lang) -> String {
+    let day = crate::know::tally::release_day(cut);
+    let last_week = day.checked_sub(jiff::Span::new().days(1)).unwrap_or(day).iso_week_date().week();
+    let at = day.to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC));
+    let date = at.map(|z| crate::http::pages::day(z.timestamp(), lang)).unwrap_or_default();
+    t(lang, "figures_release").replace("{date}", &date).replace("{week}", &last_week.to_string())
 }
 
 /// What every figure reads: the counted samples now, and whether they are shown to the public.
@@ -148,20 +193,22 @@ struct Figures<'a> {
 }
 
 impl Figures<'_> {
-    /// A column of counts as charted and as printed: protected for the public.
-    fn column(&self, counts: &[u64]) -> Vec<(Option<f64>, String)> {
+    /// A column of counts of samples as charted and as printed: protected for the public.
+    fn column(&self, counts: &[Keyed]) -> Vec<(Option<f64>, String)> {
         if self.public {
-            suppressed_column(counts)
+            protected_column(counts)
         } else {
-            counts.iter().map(|n| (Some(*n as f64), n.to_string())).collect()
+            counts.iter().map(|c| (Some(c.n as f64), c.n.to_string())).collect()
         }
     }
 
     /// A share as charted and as printed: never giving a small count away to the public.
-    fn share(&self, num: u64, den: u64, lang: Lang) -> (Option<f64>, String) {
+    fn share(&self, num: Keyed, den: Keyed, lang: Lang) -> (Option<f64>, String) {
         if self.public {
-            share(num, den, lang)
-        } else if den == 0 {
+            return protected_share(num, den, lang);
+        }
+        let (num, den) = (num.n, den.n);
+        if den == 0 {
             (None, "–".into())
         } else {
             let pct = num as f64 / den as f64 * 100.0;
@@ -175,21 +222,21 @@ impl Figures<'_> {
     }
 
     /// The profiles of the last `weeks` weeks.
-    fn recent(&self, weeks: i64) -> impl Iterator<Item = (&crate::know::tally::Profile, u64)> {
+    fn recent(&self, weeks: i64) -> impl Iterator<Item = (&crate::know::tally::Profile, Keyed)> {
         let this_week = self.this_week;
-        self.tallies.profiles().filter(move |(p, _)| in_last(p.week_no, this_week, weeks))
+        self.tallies.keyed().filter(move |(p, _)| in_last(p.week_no, this_week, weeks))
     }
 
     /// Samples per ISO week, nationally, over the last half-year.
     fn weekly(&self) -> Markup {
         let lang = self.lang;
-        let column = |counts: &[u64]| self.column(counts);
+        let column = |counts: &[Keyed]| self.column(counts);
         let recent = |weeks: i64| self.recent(weeks);
-        let mut weekly: BTreeMap<String, u64> = BTreeMap::new();
+        let mut weekly: BTreeMap<String, Keyed> = BTreeMap::new();
         for (p, n) in recent(26) {
-            *weekly.entry(format!("{}-W{:02}", p.iso_year, p.iso_week)).or_insert(0) += n;
+            *weekly.entry(format!("{}-W{:02}", p.iso_year, p.iso_week)).or_default() += n;
         }
-        let counts: Vec<u64> = weekly.values().copied().collect();
+        let counts: Vec<Keyed> = weekly.values().copied().collect();
         let data: Vec<Bar> = weekly
             .keys()
             .zip(column(&counts))
@@ -210,15 +257,15 @@ impl Figures<'_> {
     fn classes(&self) -> Markup {
         let lang = self.lang;
         let cat = &self.state.assessor.catalogue;
-        let column = |counts: &[u64]| self.column(counts);
+        let column = |counts: &[Keyed]| self.column(counts);
         let recent = |weeks: i64| self.recent(weeks);
-        let mut by_class: BTreeMap<SubstanceClass, u64> = BTreeMap::new();
+        let mut by_class: BTreeMap<SubstanceClass, Keyed> = BTreeMap::new();
         for (p, n) in recent(26) {
             for k in p.classes.iter() {
-                *by_class.entry(k).or_insert(0) += n;
+                *by_class.entry(k).or_default() += n;
             }
         }
-        let counts: Vec<u64> = by_class.values().copied().collect();
+        let counts: Vec<Keyed> = by_class.values().copied().collect();
         let data: Vec<Bar> = by_class
             .keys()
             .zip(column(&counts))
@@ -239,13 +286,14 @@ impl Figures<'_> {
     fn fylker(&self) -> Markup {
         let lang = self.lang;
         let geo = &self.state.assessor.geography;
-        let column = |counts: &[u64]| self.column(counts);
+        let column = |counts: &[Keyed]| self.column(counts);
         let recent = |weeks: i64| self.recent(weeks);
-        let mut by_fylke: BTreeMap<String, u64> = geo.fylker().iter().map(|f| (f.number.clone(), 0)).collect();
+        let mut by_fylke: BTreeMap<String, Keyed> =
+            geo.fylker().iter().map(|f| (f.number.clone(), Keyed::default())).collect();
         for (p, n) in recent(13) {
-            *by_fylke.entry(p.fylke.to_string()).or_insert(0) += n;
+            *by_fylke.entry(p.fylke.to_string()).or_default() += n;
         }
-        let counts: Vec<u64> = by_fylke.values().copied().collect();
+        let counts: Vec<Keyed> = by_fylke.values().copied().collect();
         let data: Vec<Bar> = by_fylke
             .keys()
             .zip(column(&counts))
@@ -270,20 +318,20 @@ impl Figures<'_> {
     fn top_substances(&self) -> Markup {
         let lang = self.lang;
         let cat = &self.state.assessor.catalogue;
-        let column = |counts: &[u64]| self.column(counts);
+        let column = |counts: &[Keyed]| self.column(counts);
         let recent = |weeks: i64| self.recent(weeks);
-        let mut by_substance: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_substance: BTreeMap<String, Keyed> = BTreeMap::new();
         for (p, n) in recent(52) {
             for id in p.substances() {
                 if let Some(x) = cat.get(id).filter(|x| x.class != SubstanceClass::CuttingAgent) {
-                    *by_substance.entry(x.id.clone()).or_insert(0) += n;
+                    *by_substance.entry(x.id.clone()).or_default() += n;
                 }
             }
         }
-        let mut top: Vec<(String, u64)> = by_substance.into_iter().collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut top: Vec<(String, Keyed)> = by_substance.into_iter().collect();
+        top.sort_by(|a, b| b.1.n.cmp(&a.1.n).then(a.0.cmp(&b.0)));
         top.truncate(10);
-        let counts: Vec<u64> = top.iter().map(|(_, n)| *n).collect();
+        let counts: Vec<Keyed> = top.iter().map(|(_, n)| *n).collect();
         let data: Vec<Bar> = top
             .iter()
             .zip(column(&counts))
@@ -307,16 +355,20 @@ impl Figures<'_> {
     /// Positivity: the share of samples sold as X that contain Y.
     fn positivity(&self) -> Markup {
         let lang = self.lang;
-        let share = |num: u64, den: u64, lang: Lang| self.share(num, den, lang);
+        let share = |num: Keyed, den: Keyed, lang: Lang| self.share(num, den, lang);
         let recent = |weeks: i64| self.recent(weeks);
         let data: Vec<Bar> = crate::detect::positivity::STREAMS
             .iter()
             .enumerate()
             .map(|(i, (key, _, _))| {
-                let (mut num, mut den) = (0, 0);
+                let (mut num, mut den) = (Keyed::default(), Keyed::default());
                 for (p, n) in recent(52) {
-                    den += if p.sold_as_streams & (1 << i) != 0 { n } else { 0 };
-                    num += if p.positive_streams & (1 << i) != 0 { n } else { 0 };
+                    if p.sold_as_streams & (1 << i) != 0 {
+                        den += n;
+                    }
+                    if p.positive_streams & (1 << i) != 0 {
+                        num += n;
+                    }
                 }
                 let (v, shown) = share(num, den, lang);
                 Bar { label: t(lang, &format!("pos_{key}")).to_owned(), value: v, shown }
@@ -337,15 +389,17 @@ impl Figures<'_> {
     fn mis_sold(&self) -> Markup {
         let lang = self.lang;
         let tallies = self.tallies;
-        let share = |num: u64, den: u64, lang: Lang| self.share(num, den, lang);
-        let mut quarters: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        for (p, n) in tallies.profiles() {
+        let share = |num: Keyed, den: Keyed, lang: Lang| self.share(num, den, lang);
+        let mut quarters: BTreeMap<String, (Keyed, Keyed)> = BTreeMap::new();
+        for (p, n) in tallies.keyed() {
             if let Some(mis_sold) = p.mis_sold {
                 let slot = quarters
                     .entry(format!("{}-Q{}", p.iso_year, ((i16::from(p.iso_week) - 1) / 13).min(3) + 1))
-                    .or_insert((0, 0));
+                    .or_default();
                 slot.1 += n;
-                slot.0 += if mis_sold { n } else { 0 };
+                if mis_sold {
+                    slot.0 += n;
+                }
             }
         }
         let data: Vec<Bar> = quarters
@@ -422,15 +476,24 @@ impl Figures<'_> {
         let geo = &self.state.assessor.geography;
         let now = self.now;
         let oslo = self.oslo.clone();
-        let column = |counts: &[u64]| self.column(counts);
+        // Not samples (no record keys): the user rooms' counts are suppressed as before, and the public sees them
+        // only as of the release.
+        let column = |counts: &[u64]| {
+            if self.public {
+                suppressed_column(counts)
+            } else {
+                counts.iter().map(|n| (Some(*n as f64), n.to_string())).collect()
+            }
+        };
         // Overdoses by month nationally, and by fylke with visits,
         // naloxone and overdoses per 100,000 inhabitants (a rate only where the count under it is shown).
         let today = now.to_zoned(oslo.clone()).date();
         let year_ago = today.checked_sub(jiff::Span::new().days(365)).unwrap_or(today);
         let mut monthly: BTreeMap<String, u64> = BTreeMap::new();
         let mut by_fylke: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+        let released = crate::know::tally::release_day(self.this_week + 1);
         for (d, fylke) in state.app.queries().user_room_days(None).await? {
-            if d.day <= year_ago {
+            if d.day <= year_ago || (self.public && d.day >= released) {
                 continue;
             }
             *monthly.entry(format!("{:04}-{:02}", d.day.year(), d.day.month())).or_insert(0) += u64::from(d.overdoses);
@@ -484,24 +547,30 @@ impl Figures<'_> {
         let state = self.state;
         let lang = self.lang;
         let tallies = self.tallies;
-        let share = |num: u64, den: u64, lang: Lang| self.share(num, den, lang);
+        let share = |num: Keyed, den: Keyed, lang: Lang| self.share(num, den, lang);
         // The share who said they would not use it or take less (of those who stated an intention) and the share who
         // later said they did not use it (of those who told).
-        let mut changes: BTreeMap<Option<Tier>, [u64; 5]> = BTreeMap::new();
-        for (p, n) in tallies.profiles() {
+        let mut changes: BTreeMap<Option<Tier>, [Keyed; 5]> = BTreeMap::new();
+        for (p, n) in tallies.keyed() {
             use varde_domain::feedback::Intention;
-            let row = changes.entry(p.highest_tier).or_insert([0; 5]);
+            let row = changes.entry(p.highest_tier).or_default();
             if let Some(i) = p.intention.filter(|i| *i != Intention::NotStated) {
                 row[0] += n;
-                row[1] += if i == Intention::NotUse { n } else { 0 };
-                row[2] += if i == Intention::TakeLess { n } else { 0 };
+                if i == Intention::NotUse {
+                    row[1] += n;
+                }
+                if i == Intention::TakeLess {
+                    row[2] += n;
+                }
             }
             if let Some((used, _)) = p.outcome {
                 row[3] += n;
-                row[4] += if used { 0 } else { n };
+                if !used {
+                    row[4] += n;
+                }
             }
         }
-        changes.retain(|_, r| r[0] > 0 || r[3] > 0);
+        changes.retain(|_, r| r[0].n > 0 || r[3].n > 0);
         html! {
             section.chart {
                 h2 { (t(lang, "dash_feedback")) }
@@ -544,7 +613,9 @@ impl Figures<'_> {
             |a: jiff::Timestamp, b: jiff::Timestamp| (b.as_millisecond() - a.as_millisecond()) as f64 / 3_600_000.0;
         let mut ttw: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let mut tta: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let cut = crate::know::tally::release_instant(self.this_week + 1);
         for w in state.app.queries().warning_times().await? {
+            let Some(w) = (if public { crate::api::stats::as_of(w, cut) } else { Some(w) }) else { continue };
             if let Some(p) = w.published {
                 let d = w.received.to_zoned(oslo.clone()).date();
                 let month = format!("{:04}-{:02}", d.year(), d.month());

@@ -18,8 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use varde_domain::ErrorCode;
 use varde_domain::catalogue::SubstanceClass;
+use varde_domain::cell_key::{self, Keyed, Link};
 use varde_domain::opendata::{self, OpenRow, Record, Text};
-use varde_domain::privacy;
+use varde_domain::privacy::Cell;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/open-data", get(dictionary)).route("/open-data/{file}", get(file))
@@ -31,7 +32,7 @@ pub struct CountRow {
     pub period: String,
     pub area: String,
     pub class: String,
-    /// A number, "<5" or "x".
+    /// A number (within ±2 of the count, see [`varde_domain::cell_key`]), "<5" for 1-4, or 0.
     pub count: String,
 }
 
@@ -60,98 +61,154 @@ pub fn records(tallies: &Snapshot) -> Vec<(Record, u64)> {
     counted.into_iter().collect()
 }
 
-/// Suppresses a table keyed by (row, column) and lists every published cell as (row, column, shown value), with
-/// the totals under the key "all".
-fn publish(
-    counts: &BTreeMap<(String, String), u64>,
-    rows: &[String],
-    cols: &[String],
-) -> Vec<(String, String, String)> {
-    if rows.is_empty() || cols.is_empty() {
-        return Vec::new();
-    }
-    let table: Vec<Vec<u64>> = rows
-        .iter()
-        .map(|r| cols.iter().map(|c| counts.get(&(r.clone(), c.clone())).copied().unwrap_or(0)).collect())
-        .collect();
-    let mut p = privacy::suppress(&table);
-    // Audited before it leaves the server, in every build; a failure publishes nothing rather than too much.
-    if let Err(e) = privacy::audit(&table, &p) {
-        tracing::error!(error = %e, "a suppressed table failed its audit; publishing it fully hidden");
-        p = privacy::all_hidden(&table);
-    }
-    let all = || "all".to_owned();
-    let mut out = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        for (j, c) in cols.iter().enumerate() {
-            out.push((r.clone(), c.clone(), p.cells[i][j].to_string()));
-        }
-        out.push((r.clone(), all(), p.row_totals[i].to_string()));
-    }
-    for (j, c) in cols.iter().enumerate() {
-        out.push((all(), c.clone(), p.column_totals[j].to_string()));
-    }
-    out.push((all(), all(), p.total.to_string()));
-    out
-}
-
 fn classes_counted() -> Vec<String> {
     SubstanceClass::ALL.iter().filter(|k| **k != SubstanceClass::CuttingAgent).map(|k| k.as_str().to_owned()).collect()
 }
 
-/// Samples per quarter, fylke and class found: one suppressed table per quarter (fylker × classes, with totals).
-pub fn fylke_counts(state: &AppState, tallies: &Snapshot) -> Vec<CountRow> {
-    let mut by_quarter: BTreeMap<String, BTreeMap<(String, String), u64>> = BTreeMap::new();
-    for (p, n) in tallies.profiles() {
-        for k in p.classes.iter() {
-            *by_quarter
-                .entry(quarter(p))
-                .or_default()
-                .entry((p.fylke.to_string(), k.as_str().to_owned()))
-                .or_insert(0) += n;
-        }
-    }
-    let fylker: Vec<String> = state.assessor.geography.fylker().iter().map(|f| f.number.clone()).collect();
-    let classes = classes_counted();
-    by_quarter
-        .iter()
-        .flat_map(|(q, counts)| {
-            publish(counts, &fylker, &classes).into_iter().map(|(area, class, count)| CountRow {
-                period: q.clone(),
-                area,
-                class,
-                count,
-            })
-        })
-        .collect()
+/// The two count tables, made together because they count the same samples: a quarter's fylker and that quarter's
+/// weeks add up to the same number for each class. Every count is protected by the cell-key method
+/// ([`varde_domain::cell_key`]); totals are not published (exact totals are what let small counts be worked out).
+/// Before anything leaves, each quarter and class is checked as an attacker would check it — its fylke cells against
+/// its week cells and against the rows of the sample table that fall in it — and where a "<5" could be narrowed,
+/// that quarter's cells of the class are published as "x" in both tables.
+pub struct CountTables {
+    /// Samples per quarter, fylke and class found.
+    pub fylke: Vec<CountRow>,
+    /// National samples per ISO week and class found (each year's weeks that held samples).
+    pub weekly: Vec<CountRow>,
 }
 
-/// National samples per ISO week and class found: one suppressed table per year (weeks × classes, with totals;
-/// the year's totals have the year as period).
-pub fn weekly_counts(tallies: &Snapshot) -> Vec<CountRow> {
-    let mut by_year: BTreeMap<i16, BTreeMap<(String, String), u64>> = BTreeMap::new();
-    for (p, n) in tallies.profiles() {
-        let week = format!("{}-W{:02}", p.iso_year, p.iso_week);
+/// (quarter or week, fylke or "national", class) → the cell published.
+type Cells = BTreeMap<(String, String, String), Cell>;
+
+pub fn count_tables(state: &AppState, tallies: &Snapshot) -> CountTables {
+    let fylker: Vec<String> = state.assessor.geography.fylker().iter().map(|f| f.number.clone()).collect();
+    let classes = classes_counted();
+    let mut by_fylke: HashMap<(String, String, String), Keyed> = HashMap::new();
+    let mut by_week: HashMap<(String, String), Keyed> = HashMap::new();
+    let mut quarters: BTreeSet<String> = BTreeSet::new();
+    let mut weeks: BTreeSet<(String, String)> = BTreeSet::new(); // (quarter, week)
+    for (p, n) in tallies.keyed() {
+        let (q, w) = (quarter(p), format!("{}-W{:02}", p.iso_year, p.iso_week));
+        quarters.insert(q.clone());
+        weeks.insert((q.clone(), w.clone()));
         for k in p.classes.iter() {
-            *by_year.entry(p.iso_year).or_default().entry((week.clone(), k.as_str().to_owned())).or_insert(0) += n;
+            *by_fylke.entry((q.clone(), p.fylke.to_string(), k.as_str().to_owned())).or_default() += n;
+            *by_week.entry((w.clone(), k.as_str().to_owned())).or_default() += n;
         }
     }
-    let classes = classes_counted();
+    let mut fylke: Cells = BTreeMap::new();
+    let mut weekly: Cells = BTreeMap::new();
+    for q in &quarters {
+        for f in &fylker {
+            for k in &classes {
+                let count = by_fylke.get(&(q.clone(), f.clone(), k.clone())).copied().unwrap_or_default();
+                fylke.insert((q.clone(), f.clone(), k.clone()), cell_key::protect(count));
+            }
+        }
+    }
+    for (_, w) in &weeks {
+        for k in &classes {
+            let count = by_week.get(&(w.clone(), k.clone())).copied().unwrap_or_default();
+            weekly.insert((w.clone(), "national".into(), k.clone()), cell_key::protect(count));
+        }
+    }
+    // What the sample table tells of each period's classes: its rows are samples, a lower bound of the counts.
+    let floors = sample_table_floors(state, &samples_table(tallies));
+    let floor = |period: &str, k: &str| floors.get(&(period.to_owned(), k.to_owned())).copied().unwrap_or(0);
+    let mut hide: BTreeSet<(String, String)> = BTreeSet::new(); // (quarter, class)
+    for q in &quarters {
+        let in_q: Vec<&String> = weeks.iter().filter(|(qq, _)| qq == q).map(|(_, w)| w).collect();
+        for k in &classes {
+            let left: Vec<Cell> = fylker.iter().map(|f| fylke[&(q.clone(), f.clone(), k.clone())]).collect();
+            let right: Vec<Cell> = in_q.iter().map(|w| weekly[&((*w).clone(), "national".into(), k.clone())]).collect();
+            if cell_key::narrows(&Link { left: &left, right: &right, floor: floor(q, k) }) {
+                hide.insert((q.clone(), k.clone()));
+            }
+        }
+    }
+    // A year's rows in the sample table bound the year's weeks together (with its quarters' rows).
+    for year in quarters.iter().map(|q| q[..4].to_owned()).collect::<BTreeSet<_>>() {
+        for k in &classes {
+            let in_year: Vec<Cell> =
+                weekly.iter().filter(|((w, _, kk), _)| w.starts_with(&year) && kk == k).map(|(_, c)| *c).collect();
+            let quarter_rows: u64 = (1..=4).map(|i| floor(&format!("{year}-Q{i}"), k)).sum();
+            if cell_key::narrows(&Link { left: &in_year, right: &[], floor: floor(&year, k) + quarter_rows }) {
+                hide.extend(quarters.iter().filter(|q| q.starts_with(&year)).map(|q| (q.clone(), k.clone())));
+            }
+        }
+    }
+    for (q, k) in &hide {
+        for ((p, _, kk), c) in fylke.iter_mut() {
+            if p == q && kk == k {
+                *c = Cell::Hidden;
+            }
+        }
+        for ((w, _, kk), c) in weekly.iter_mut() {
+            if kk == k && weeks.contains(&(q.clone(), w.clone())) {
+                *c = Cell::Hidden;
+            }
+        }
+    }
+    if !hide.is_empty() {
+        tracing::info!(hidden = hide.len(), "quarters and classes published as x so that no small count narrows");
+    }
+    let rows = |cells: Cells| -> Vec<CountRow> {
+        cells
+            .into_iter()
+            .map(|((period, area, class), c)| CountRow { period, area, class, count: c.to_string() })
+            .collect()
+    };
+    CountTables { fylke: rows(fylke), weekly: rows(weekly) }
+}
+
+/// Rows of the sample table per (period, class found): what an attacker knows each period's counts reach.
+fn sample_table_floors(state: &AppState, rows: &[(OpenRow, u64)]) -> HashMap<(String, String), u64> {
+    let catalogue = &state.assessor.catalogue;
+    let mut floors: HashMap<(String, String), u64> = HashMap::new();
+    for (row, n) in rows {
+        let found: BTreeSet<&str> = row
+            .substances_found
+            .split('+')
+            .filter_map(|id| catalogue.get(id))
+            .filter(|x| x.class != SubstanceClass::CuttingAgent)
+            .map(|x| x.class.as_str())
+            .collect();
+        for k in found {
+            *floors.entry((row.period.to_string(), k.to_owned())).or_default() += n;
+        }
+    }
+    floors
+}
+
+/// Samples per quarter, fylke and class found (see [`count_tables`]).
+pub fn fylke_counts(state: &AppState, tallies: &Snapshot) -> Vec<CountRow> {
+    count_tables(state, tallies).fylke
+}
+
+/// National samples per ISO week and class found (see [`count_tables`]).
+pub fn weekly_counts(state: &AppState, tallies: &Snapshot) -> Vec<CountRow> {
+    count_tables(state, tallies).weekly
+}
+
+/// Lists every cell of a table keyed by (row, column) as published, each count protected by the cell-key method.
+fn publish(
+    counts: &BTreeMap<(String, String), Keyed>,
+    rows: &[String],
+    cols: &[String],
+) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    for (y, counts) in by_year {
-        let weeks: Vec<String> = counts.keys().map(|(w, _)| w.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        out.extend(publish(&counts, &weeks, &classes).into_iter().map(|(week, class, count)| CountRow {
-            period: if week == "all" { y.to_string() } else { week },
-            area: "national".into(),
-            class,
-            count,
-        }));
+    for r in rows {
+        for c in cols {
+            let count = counts.get(&(r.clone(), c.clone())).copied().unwrap_or_default();
+            out.push((r.clone(), c.clone(), cell_key::protect(count).to_string()));
+        }
     }
     out
 }
 
 /// What results changed, per year and highest finding: how many samples had each stated intention and each told
-/// outcome, by class found. One suppressed table per year and tier (answers × classes, with totals).
+/// outcome, by class found (answers × classes for each year and tier).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ChangeRow {
     pub year: String,
@@ -160,13 +217,13 @@ pub struct ChangeRow {
     /// `intention_<answer>` or `outcome_<answer>`.
     pub answer: String,
     pub class: String,
-    /// A number, "<5" or "x".
+    /// A number (within ±2 of the count, see [`varde_domain::cell_key`]), "<5" for 1-4, or 0.
     pub count: String,
 }
 
 pub fn result_changes(tallies: &Snapshot) -> Vec<ChangeRow> {
-    let mut tables: BTreeMap<(i16, String), BTreeMap<(String, String), u64>> = BTreeMap::new();
-    for (p, n) in tallies.profiles().filter(|(p, _)| p.intention.is_some() || p.outcome.is_some()) {
+    let mut tables: BTreeMap<(i16, String), BTreeMap<(String, String), Keyed>> = BTreeMap::new();
+    for (p, n) in tallies.keyed().filter(|(p, _)| p.intention.is_some() || p.outcome.is_some()) {
         let tier = p.highest_tier.map_or("none", |t| t.as_str()).to_owned();
         let answers = p
             .intention
@@ -176,7 +233,7 @@ pub fn result_changes(tallies: &Snapshot) -> Vec<ChangeRow> {
         let table = tables.entry((p.iso_year, tier)).or_default();
         for answer in answers {
             for k in p.classes.iter() {
-                *table.entry((answer.clone(), k.as_str().to_owned())).or_insert(0) += n;
+                *table.entry((answer.clone(), k.as_str().to_owned())).or_default() += n;
             }
         }
     }
@@ -291,7 +348,8 @@ pub async fn writing(state: &AppState, name: &str) -> Result<Option<Writing>, Ap
     if !FILES.contains(&name) {
         return Ok(None);
     }
-    let tallies = state.tallies.current(state).await?;
+    // The week's release, as the dashboard shows it: whole weeks, unchanged until the next release.
+    let (_, tallies) = state.tallies.released(state).await?;
     let text = |body: String| -> Writing { Box::new(move |out: &mut dyn Write| out.write_all(body.as_bytes())) };
     let json = |v: serde_json::Result<String>| v.expect("plain data serialises");
     Ok(Some(match name {
@@ -299,8 +357,8 @@ pub async fn writing(state: &AppState, name: &str) -> Result<Option<Writing>, Ap
         "samples.json" => Box::new(move |out: &mut dyn Write| write_samples_json(&samples_table(&tallies), out)),
         "fylke-counts.csv" => text(counts_csv(&fylke_counts(state, &tallies))),
         "fylke-counts.json" => text(json(serde_json::to_string(&fylke_counts(state, &tallies)))),
-        "weekly-counts.csv" => text(counts_csv(&weekly_counts(&tallies))),
-        "weekly-counts.json" => text(json(serde_json::to_string(&weekly_counts(&tallies)))),
+        "weekly-counts.csv" => text(counts_csv(&weekly_counts(state, &tallies))),
+        "weekly-counts.json" => text(json(serde_json::to_string(&weekly_counts(state, &tallies)))),
         "result-changes.csv" => text(changes_csv(&result_changes(&tallies))),
         _ => text(json(serde_json::to_string(&result_changes(&tallies)))),
     }))

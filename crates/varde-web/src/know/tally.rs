@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use varde_domain::Tier;
 use varde_domain::catalogue::{Catalogue, SubstanceClass};
+use varde_domain::cell_key::Keyed;
 use varde_domain::feedback::Intention;
 use varde_domain::sample::Form;
 use varde_store::{FigureWeek, SampleSummary, StoreError};
@@ -82,11 +83,12 @@ pub struct Amount {
     pub mg: f64,
 }
 
-/// One figure week's counts.
+/// One figure week's counts, each with its cell key (the public figures' disclosure control,
+/// [`varde_domain::cell_key`]).
 #[derive(Debug, Default)]
 struct WeekCounts {
     version: i64,
-    profiles: Vec<(Profile, u64)>,
+    profiles: Vec<(Profile, Keyed)>,
     mdma: Vec<Amount>,
 }
 
@@ -103,12 +105,34 @@ pub struct Snapshot {
 impl Snapshot {
     /// Every profile with how many samples have it.
     pub fn profiles(&self) -> impl Iterator<Item = (&Profile, u64)> {
-        self.weeks.values().flat_map(|w| w.profiles.iter().map(|(p, n)| (p, *n)))
+        self.keyed().map(|(p, k)| (p, k.n))
+    }
+
+    /// Every profile with how many samples have it and their cell key, for figures the public sees.
+    pub fn keyed(&self) -> impl Iterator<Item = (&Profile, Keyed)> {
+        self.weeks.values().flat_map(|w| w.profiles.iter().map(|(p, k)| (p, *k)))
     }
 
     /// Every profile from figure week `week` on (see [`FigureWeek`]), with how many samples have it.
     pub fn profiles_from(&self, week: i64) -> impl Iterator<Item = (&Profile, u64)> {
-        self.weeks.range(week..).flat_map(|(_, w)| w.profiles.iter().map(|(p, n)| (p, *n)))
+        self.weeks.range(week..).flat_map(|(_, w)| w.profiles.iter().map(|(p, k)| (p, k.n)))
+    }
+
+    /// The samples received before ISO week `week_no` (see [`week_no`]) only: a release's figures.
+    pub fn before(&self, week_no: i64) -> Snapshot {
+        let weeks = self
+            .weeks
+            .iter()
+            .map(|(w, c)| {
+                let kept = WeekCounts {
+                    version: c.version,
+                    profiles: c.profiles.iter().filter(|(p, _)| p.week_no < week_no).cloned().collect(),
+                    mdma: c.mdma.iter().filter(|a| a.week_no < week_no).copied().collect(),
+                };
+                (*w, Arc::new(kept))
+            })
+            .collect();
+        Snapshot { weeks, version: self.version, weeks_read: 0 }
     }
 
     /// The amounts of MDMA tablets.
@@ -203,9 +227,26 @@ pub(crate) fn profile(
     }
 }
 
-fn count(catalogue: &Catalogue, summaries: &[SampleSummary], interner: &mut Interner, version: i64) -> WeekCounts {
+/// A sample's record key for the cell-key method: the first four bytes of HMAC-SHA256 under the installation's
+/// figure key, of the sample's id. Secret (so nobody can work out a cell's perturbation), fixed (so a sample counts
+/// the same way in every table and release) and uniform.
+fn record_key(figure_key: &[u8; 32], sample_id: i64) -> u32 {
+    use hmac::{Mac, digest::KeyInit};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(figure_key).expect("any key length");
+    mac.update(&sample_id.to_be_bytes());
+    let tag = mac.finalize().into_bytes();
+    u32::from_be_bytes([tag[0], tag[1], tag[2], tag[3]])
+}
+
+fn count(
+    catalogue: &Catalogue,
+    summaries: &[SampleSummary],
+    interner: &mut Interner,
+    version: i64,
+    figure_key: &[u8; 32],
+) -> WeekCounts {
     let tz = oslo();
-    let mut counts: HashMap<Profile, u64> = HashMap::new();
+    let mut counts: HashMap<Profile, Keyed> = HashMap::new();
     let mut mdma = Vec::new();
     for s in summaries {
         let p = profile(catalogue, s, &tz, interner);
@@ -215,7 +256,7 @@ fn count(catalogue: &Catalogue, summaries: &[SampleSummary], interner: &mut Inte
                 mdma.push(Amount { week_no: p.week_no, year: d.year(), month: d.month(), mg: *mg });
             }
         }
-        *counts.entry(p).or_insert(0) += 1;
+        *counts.entry(p).or_default() += Keyed::new(1, record_key(figure_key, s.id));
     }
     WeekCounts { version, profiles: counts.into_iter().collect(), mdma }
 }
@@ -227,12 +268,35 @@ pub struct Tallies {
     /// One renewal at a time; callers meanwhile wait for it and share its result.
     renewing: tokio::sync::Mutex<()>,
     interner: Mutex<Interner>,
+    /// The installation's secret for record keys, read (or made) once from the store's meta.
+    figure_key: tokio::sync::OnceCell<[u8; 32]>,
+    /// The current release: the week it was cut at and its figures, kept unchanged until the next.
+    release: Mutex<Option<(i64, Arc<Snapshot>)>>,
 }
+
+/// The meta key under which the record keys' secret is kept.
+const FIGURE_KEY: &str = "figure_key";
 
 impl Tallies {
     /// The counts as the store holds them now. Reads the weeks' versions (one small query) and the samples of only
     /// those weeks whose version changed since the last call.
     pub async fn current(&self, state: &AppState) -> Result<Arc<Snapshot>, StoreError> {
+        let figure_key = *self
+            .figure_key
+            .get_or_try_init(|| async {
+                let queries = state.app.queries();
+                let kept = queries.meta(FIGURE_KEY).await?.and_then(|h| hex::decode(h).ok());
+                if let Some(key) = kept.and_then(|k| <[u8; 32]>::try_from(k).ok()) {
+                    return Ok(key);
+                }
+                let mut key = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+                queries.set_meta(FIGURE_KEY, &hex::encode(key)).await?;
+                // Another instance may have made one at the same moment: the stored one counts.
+                let stored = queries.meta(FIGURE_KEY).await?.and_then(|h| hex::decode(h).ok());
+                Ok::<_, StoreError>(stored.and_then(|k| <[u8; 32]>::try_from(k).ok()).unwrap_or(key))
+            })
+            .await?;
         let _one = self.renewing.lock().await;
         let weeks = state.app.queries().figure_weeks().await?;
         let previous = self.latest.lock().expect("not poisoned").clone();
@@ -253,7 +317,7 @@ impl Tallies {
                     let summaries = state.app.queries().sample_summaries(from, to).await?;
                     let counted = {
                         let mut interner = self.interner.lock().expect("not poisoned");
-                        count(&state.assessor.catalogue, &summaries, &mut interner, version)
+                        count(&state.assessor.catalogue, &summaries, &mut interner, version, &figure_key)
                     };
                     next.insert(week, Arc::new(counted));
                     weeks_read += 1;
@@ -264,6 +328,29 @@ impl Tallies {
         *self.latest.lock().expect("not poisoned") = snapshot.clone();
         Ok(snapshot)
     }
+
+    /// The figures the public sees: a release, cut at the start of the current ISO week (Monday 00:00 in Norway)
+    /// and holding the samples received before it, made once and then kept unchanged for the week, so that one new
+    /// sample cannot be seen by downloading twice. Returns the release's cut (the first week it leaves out).
+    pub async fn released(&self, state: &AppState) -> Result<(i64, Arc<Snapshot>), StoreError> {
+        let cut = week_no_at(jiff::Timestamp::now());
+        if let Some((_, release)) = self.release.lock().expect("not poisoned").as_ref().filter(|(at, _)| *at == cut) {
+            return Ok((cut, release.clone()));
+        }
+        let release = Arc::new(self.current(state).await?.before(cut));
+        *self.release.lock().expect("not poisoned") = Some((cut, release.clone()));
+        Ok((cut, release))
+    }
+}
+
+/// The Monday a release cut at week `cut` was made (the first day it leaves out).
+pub fn release_day(cut: i64) -> jiff::civil::Date {
+    jiff::civil::Date::constant(2000, 1, 3) + jiff::Span::new().days(cut * 7)
+}
+
+/// The moment a release cut at week `cut` was made: that Monday at 00:00 in Norway.
+pub fn release_instant(cut: i64) -> jiff::Timestamp {
+    release_day(cut).to_zoned(oslo()).map_or(jiff::Timestamp::UNIX_EPOCH, |z| z.timestamp())
 }
 
 #[cfg(test)]

@@ -414,10 +414,13 @@ async fn a_published_warning_reaches_every_channel() {
         month["to_published"]["median_s"].as_f64().is_some() && month["to_delivered"]["p90_s"].as_f64().is_some(),
         "{ttw}"
     );
+    // The public sees the week's release, cut before this alert's first sample came in: nothing of it (and a month
+    // with fewer than five alerts would show no figure either, see stats::public_spreads_need_five_alerts_behind_them).
     let (_, public) = app.get("/api/v1/stats/time-to-warning", None).await;
-    let month = &public.as_array().unwrap()[0];
-    for step in ["alerts", "to_finding", "to_draft", "to_published", "to_delivered", "to_acknowledged"] {
-        assert!(month[step].is_null(), "{step} of one alert is not public: {public}");
+    for month in public.as_array().unwrap() {
+        for step in ["alerts", "to_finding", "to_draft", "to_published", "to_delivered", "to_acknowledged"] {
+            assert!(month[step].is_null(), "{step} of this alert is not public: {public}");
+        }
     }
     let (status, edas) = app.get(&format!("/api/v1/alerts/{id}/edas"), Some(&app.reviewer)).await;
     assert_eq!(status, 200);

@@ -409,7 +409,10 @@ async fn dictionary(ApiQuery(q): ApiQuery<LangQuery>, headers: HeaderMap) -> Res
         p { (t(lang, "od_intro")) }
         // What a reuser must know before anything else: the licence, and how current the files are.
         p { (t(lang, "od_licence")) " " a href="https://data.norge.no/nlod/no/2.0" { "NLOD 2.0" } "." }
-        p.meta { (t(lang, "od_updated").replace("{at}", &crate::http::pages::moment(jiff::Timestamp::now(), lang))) }
+        p.meta {
+            (crate::know::dashboard::release_line(crate::know::tally::week_no_at(jiff::Timestamp::now()), lang))
+            " " (t(lang, "od_updated"))
+        }
         h2 { (t(lang, "od_files")) }
         ul { @for f in FILES { li { a href={ "/open-data/" (f) } { (f) } } } }
         h2 { (t(lang, "od_columns")) }

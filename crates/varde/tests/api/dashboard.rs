@@ -128,12 +128,13 @@ async fn the_shipped_deaths_series_is_shown_before_any_import() {
     assert!(html.contains("363"), "the dashboard shows the shipped series");
 }
 
-/// The open-data page says under which licence the data may be reused and how current the files are.
+/// The open-data page says under which licence the data may be reused and which release the files are.
 #[tokio::test]
 async fn open_data_says_its_licence_and_how_current_it_is() {
     let app = crate::helpers::TestApp::spawn().await;
     let (_, _, page) = app.get_text("/open-data?lang=en").await;
-    assert!(page.contains("NLOD 2.0") && page.contains("renewed at most every minute"), "{page}");
+    assert!(page.contains("NLOD 2.0") && page.contains("Figures from the release of"), "{page}");
+    assert!(page.contains("do not change until next Monday"), "{page}");
     let (_, _, page) = app.get_text("/open-data?lang=nn").await;
     assert!(page.contains("Norsk lisens for offentlege data"), "{page}");
 }

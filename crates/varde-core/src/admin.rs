@@ -37,7 +37,10 @@ pub async fn add_token<T: Administration>(
 ) -> Result<i64, T::Error> {
     let service = service_of(tx, token.service.as_ref()).await?;
     let id = tx.insert_token(token, service, at).await?;
-    tx.audit(at, actor, "token.issue", &format!("token:{id} role:{}", token.role.as_str())).await?;
+    let scope = if token.read_only { "read" } else { "read-write" };
+    let expires = token.expires.map_or_else(|| "never".to_owned(), |t| t.to_string());
+    let detail = format!("token:{id} role:{} scope:{scope} expires:{expires}", token.role.as_str());
+    tx.audit(at, actor, "token.issue", &detail).await?;
     Ok(id)
 }
 

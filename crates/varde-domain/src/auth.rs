@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 /// rate limits (NIST SP 800-63B asks for at least 8; passphrases are encouraged).
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
+/// An API token lasts this many days unless its issuer says otherwise: long enough for a quarter's integration work,
+/// short enough that a forgotten one stops working.
+pub const TOKEN_DAYS_DEFAULT: u32 = 90;
+
+/// The longest expiry a token may be given in days (an operator may still choose one that never expires).
+pub const TOKEN_DAYS_MAX: u32 = 366;
+
 /// Whether a password is long enough.
 pub fn password_long_enough(password: &str) -> bool {
     password.chars().count() >= MIN_PASSWORD_CHARS

@@ -33,6 +33,10 @@ error_codes! {
     UnreadableBody = "unreadable_body",
     MissingToken = "missing_token",
     InvalidToken = "invalid_token",
+    /// A token past its expiry.
+    TokenExpired = "token_expired",
+    /// A read-only token asked to write.
+    ReadOnlyToken = "read_only_token",
     /// A technician writing to or reading another service's sample.
     WrongService = "wrong_service",
     TechnicianOnly = "technician_only",

@@ -17,8 +17,17 @@ impl varde_store::port::Administration for Port<'_> {
     async fn insert_token(&self, token: &NewToken, service: Option<i64>, at: Timestamp) -> Result<i64> {
         Ok(query_one(
             self.0,
-            "INSERT INTO tokens (hash, role, service_id, label, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            &[&&token.hash[..], &token.role.as_str(), &service, &token.label, &ms(at)],
+            "INSERT INTO tokens (hash, role, service_id, label, created_ms, read_only, expires_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            &[
+                &&token.hash[..],
+                &token.role.as_str(),
+                &service,
+                &token.label,
+                &ms(at),
+                &token.read_only,
+                &token.expires.map(ms),
+            ],
         )
         .await?
         .try_get(0)?)

@@ -300,7 +300,8 @@ pub(super) async fn session(
 ) -> Result<Option<varde_store::SessionRecord>> {
     query_opt(
         tx,
-        "SELECT u.id, u.username, u.role, s.slug, x.csrf, x.verified FROM sessions x JOIN users u ON u.id = x.user_id
+        "SELECT u.id, u.username, u.role, s.slug, x.csrf, x.verified, COALESCE(x.last_seen_ms, x.created_ms)
+         FROM sessions x JOIN users u ON u.id = x.user_id
          LEFT JOIN services s ON s.id = u.service_id WHERE x.hash = $1 AND x.expires_ms > $2 AND NOT u.disabled",
         &[&&hash[..], &ms(now)],
     )
@@ -314,6 +315,7 @@ pub(super) async fn session(
             service: slug.map(slug_of).transpose()?,
             csrf: r.try_get(4)?,
             verified: r.try_get(5)?,
+            last_seen: ts(r.try_get(6)?)?,
         })
     })
     .transpose()
@@ -338,8 +340,8 @@ pub(super) async fn users(tx: &Tx<'_>) -> Result<Vec<(String, Role, Option<Servi
 pub(super) async fn tokens(tx: &Tx<'_>) -> Result<Vec<varde_store::TokenLine>> {
     query(
         tx,
-        "SELECT t.id, t.role, s.slug, t.label, t.created_ms, t.revoked_ms FROM tokens t
-         LEFT JOIN services s ON s.id = t.service_id ORDER BY t.id",
+        "SELECT t.id, t.role, s.slug, t.label, t.created_ms, t.revoked_ms, t.read_only, t.expires_ms, t.last_used_ms
+         FROM tokens t LEFT JOIN services s ON s.id = t.service_id ORDER BY t.id",
         &[],
     )
     .await?
@@ -353,6 +355,9 @@ pub(super) async fn tokens(tx: &Tx<'_>) -> Result<Vec<varde_store::TokenLine>> {
             label: r.try_get(3)?,
             created: ts(r.try_get(4)?)?,
             revoked: r.try_get::<_, Option<i64>>(5)?.map(ts).transpose()?,
+            read_only: r.try_get(6)?,
+            expires: r.try_get::<_, Option<i64>>(7)?.map(ts).transpose()?,
+            last_used: r.try_get::<_, Option<i64>>(8)?.map(ts).transpose()?,
         })
     })
     .collect()

@@ -68,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_figure_weeks_bumped_by_registrations.sql"),
     include_str!("../migrations/0008_audit_field_inlined.sql"),
     include_str!("../migrations/0009_second_factor.sql"),
+    include_str!("../migrations/0010_token_scope_expiry_idle.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -570,16 +571,32 @@ impl Queries for PostgresStore {
             Box::pin(async move {
                 let row = query_opt(
                     tx,
-                    "SELECT t.id, t.role, s.slug FROM tokens t LEFT JOIN services s ON s.id = t.service_id
-                     WHERE t.hash = $1 AND t.revoked_ms IS NULL",
+                    "SELECT t.id, t.role, s.slug, t.read_only, t.expires_ms FROM tokens t
+                     LEFT JOIN services s ON s.id = t.service_id WHERE t.hash = $1 AND t.revoked_ms IS NULL",
                     &[&&hash[..]],
                 )
                 .await?;
                 row.map(|r| {
                     let (id, role, slug): (i64, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-                    Ok(TokenGrant { id, role: role_of(&role)?, service: slug.as_deref().map(slug_of).transpose()? })
+                    Ok(TokenGrant {
+                        id,
+                        role: role_of(&role)?,
+                        service: slug.as_deref().map(slug_of).transpose()?,
+                        read_only: r.try_get(3)?,
+                        expires: r.try_get::<_, Option<i64>>(4)?.map(ts).transpose()?,
+                    })
                 })
                 .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn token_used(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                execute(tx, "UPDATE tokens SET last_used_ms = $2 WHERE id = $1", &[&id, &ms(at)]).await?;
+                Ok(())
             })
         })
         .await
@@ -859,11 +876,22 @@ impl Queries for PostgresStore {
         self.read(move |tx| Box::pin(async move { events::session(tx, &hash, now).await })).await
     }
 
-    async fn end_session(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError> {
+    async fn end_session(&self, hash: [u8; 32], why: &str, at: Timestamp) -> Result<(), StoreError> {
+        let why = why.to_owned();
         self.write(move |tx| {
             Box::pin(async move {
                 let rows = query(tx, "DELETE FROM sessions WHERE hash = $1 RETURNING user_id", &[&&hash[..]]).await?;
-                events::audit_session_ends(tx, &rows, at, "logout").await
+                events::audit_session_ends(tx, &rows, at, &why).await
+            })
+        })
+        .await
+    }
+
+    async fn session_seen(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                execute(tx, "UPDATE sessions SET last_seen_ms = $2 WHERE hash = $1", &[&&hash[..], &ms(at)]).await?;
+                Ok(())
             })
         })
         .await

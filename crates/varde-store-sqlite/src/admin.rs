@@ -24,9 +24,18 @@ impl varde_store::port::Administration for Tx<'_> {
     async fn insert_token(&self, token: &NewToken, service: Option<i64>, at: Timestamp) -> Result<i64> {
         self.conn()
             .prepare_cached(
-                "INSERT INTO tokens (hash, role, service_id, label, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO tokens (hash, role, service_id, label, created_ms, read_only, expires_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![&token.hash[..], token.role.as_str(), service, token.label, ms(at)])?;
+            .execute(params![
+                &token.hash[..],
+                token.role.as_str(),
+                service,
+                token.label,
+                ms(at),
+                token.read_only,
+                token.expires.map(ms)
+            ])?;
         Ok(self.conn().last_insert_rowid())
     }
 

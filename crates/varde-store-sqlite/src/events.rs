@@ -297,17 +297,18 @@ pub(super) fn session(
     hash: &[u8; 32],
     now: Timestamp,
 ) -> Result<Option<varde_store::SessionRecord>> {
-    type Row = (i64, String, String, Option<String>, String, bool);
+    type Row = (i64, String, String, Option<String>, String, bool, i64);
     let row: Option<Row> = conn
         .prepare_cached(
-            "SELECT u.id, u.username, u.role, s.slug, x.csrf, x.verified FROM sessions x JOIN users u ON u.id = x.user_id
+            "SELECT u.id, u.username, u.role, s.slug, x.csrf, x.verified, COALESCE(x.last_seen_ms, x.created_ms)
+             FROM sessions x JOIN users u ON u.id = x.user_id
              LEFT JOIN services s ON s.id = u.service_id WHERE x.hash = ?1 AND x.expires_ms > ?2 AND u.disabled = 0",
         )?
         .query_row(params![&hash[..], ms(now)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
         })
         .optional()?;
-    row.map(|(user_id, username, role, slug, csrf, verified)| {
+    row.map(|(user_id, username, role, slug, csrf, verified, last_seen)| {
         Ok(varde_store::SessionRecord {
             user_id,
             username,
@@ -315,6 +316,7 @@ pub(super) fn session(
             service: slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
             csrf,
             verified,
+            last_seen: ts(last_seen)?,
         })
     })
     .transpose()
@@ -338,14 +340,17 @@ pub(super) fn users(conn: &Connection) -> Result<Vec<(String, Role, Option<Servi
 
 pub(super) fn tokens(conn: &Connection) -> Result<Vec<varde_store::TokenLine>> {
     let mut stmt = conn.prepare(
-        "SELECT t.id, t.role, s.slug, t.label, t.created_ms, t.revoked_ms FROM tokens t LEFT JOIN services s ON s.id = t.service_id ORDER BY t.id",
+        "SELECT t.id, t.role, s.slug, t.label, t.created_ms, t.revoked_ms, t.read_only, t.expires_ms, t.last_used_ms
+         FROM tokens t LEFT JOIN services s ON s.id = t.service_id ORDER BY t.id",
     )?;
-    type Row = (i64, String, Option<String>, Option<String>, i64, Option<i64>);
+    type Row = (i64, String, Option<String>, Option<String>, i64, Option<i64>, bool, Option<i64>, Option<i64>);
     let rows: Vec<Row> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+        })?
         .collect::<Result<_, _>>()?;
     rows.into_iter()
-        .map(|(id, role, slug, label, created, revoked)| {
+        .map(|(id, role, slug, label, created, revoked, read_only, expires, last_used)| {
             Ok(varde_store::TokenLine {
                 id,
                 role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
@@ -353,6 +358,9 @@ pub(super) fn tokens(conn: &Connection) -> Result<Vec<varde_store::TokenLine>> {
                 label,
                 created: ts(created)?,
                 revoked: revoked.map(ts).transpose()?,
+                read_only,
+                expires: expires.map(ts).transpose()?,
+                last_used: last_used.map(ts).transpose()?,
             })
         })
         .collect()

@@ -87,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0014_evidence_by_sample.sql"),
     include_str!("../migrations/sqlite/0015_limits.sql"),
     include_str!("../migrations/sqlite/0016_second_factor.sql"),
+    include_str!("../migrations/sqlite/0017_token_scope_expiry_idle.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -460,23 +461,33 @@ impl Queries for SqliteStore {
 
     async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
         self.read(move |conn| {
-            let row: Option<(i64, String, Option<String>)> = conn
+            let row: Option<(i64, String, Option<String>, bool, Option<i64>)> = conn
                 .prepare_cached(
-                    "SELECT t.id, t.role, s.slug FROM tokens t LEFT JOIN services s ON s.id = t.service_id
-                     WHERE t.hash = ?1 AND t.revoked_ms IS NULL",
+                    "SELECT t.id, t.role, s.slug, t.read_only, t.expires_ms FROM tokens t
+                     LEFT JOIN services s ON s.id = t.service_id WHERE t.hash = ?1 AND t.revoked_ms IS NULL",
                 )?
-                .query_row([&hash[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_row([&hash[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
                 .optional()?;
-            row.map(|(id, role, slug)| {
+            row.map(|(id, role, slug, read_only, expires)| {
                 Ok(TokenGrant {
                     id,
                     role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
                     service: slug
                         .map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s)))
                         .transpose()?,
+                    read_only,
+                    expires: expires.map(ts).transpose()?,
                 })
             })
             .transpose()
+        })
+        .await
+    }
+
+    async fn token_used(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.prepare_cached("UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1")?.execute(params![id, ms(at)])?;
+            Ok(())
         })
         .await
     }
@@ -711,9 +722,18 @@ impl Queries for SqliteStore {
         self.read(move |conn| events::session(conn, &hash, now)).await
     }
 
-    async fn end_session(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError> {
-        self.write(move |conn| events::end_sessions(conn, "hash = ?1", params![&hash[..]], at, "logout").map(|_| ()))
-            .await
+    async fn end_session(&self, hash: [u8; 32], why: &str, at: Timestamp) -> Result<(), StoreError> {
+        let why = why.to_owned();
+        self.write(move |conn| events::end_sessions(conn, "hash = ?1", params![&hash[..]], at, &why).map(|_| ())).await
+    }
+
+    async fn session_seen(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.prepare_cached("UPDATE sessions SET last_seen_ms = ?2 WHERE hash = ?1")?
+                .execute(params![&hash[..], ms(at)])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn sessions_of(&self, user_id: i64, now: Timestamp) -> Result<Vec<varde_store::SessionLine>, StoreError> {

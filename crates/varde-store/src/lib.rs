@@ -27,6 +27,10 @@ pub struct TokenGrant {
     pub id: i64,
     pub role: Role,
     pub service: Option<ServiceSlug>,
+    /// Reads only: anything but GET and HEAD is refused.
+    pub read_only: bool,
+    /// When it stops working, if ever.
+    pub expires: Option<Timestamp>,
 }
 
 impl TokenGrant {
@@ -42,6 +46,10 @@ pub struct NewToken {
     pub role: Role,
     pub service: Option<ServiceSlug>,
     pub label: Option<String>,
+    /// Reads only (a dashboard, a partner that mirrors warnings); otherwise reads and writes.
+    pub read_only: bool,
+    /// When it stops working; None only when an operator chose a token that never expires.
+    pub expires: Option<Timestamp>,
 }
 
 /// The result of checking the audit chain.
@@ -351,6 +359,10 @@ pub struct TokenLine {
     pub label: Option<String>,
     pub created: Timestamp,
     pub revoked: Option<Timestamp>,
+    pub read_only: bool,
+    pub expires: Option<Timestamp>,
+    /// When it was last used (to within a minute or so: uses are recorded when the cache of grants is renewed).
+    pub last_used: Option<Timestamp>,
 }
 
 /// A user as the login sees it.
@@ -376,6 +388,8 @@ pub struct SessionRecord {
     /// Whether the session has passed everything the login asks for; false while it waits for the second factor
     /// (or its enrolment), when it opens no page but that one.
     pub verified: bool,
+    /// When it was last used (its start, before any use), for the idle timeout.
+    pub last_seen: Timestamp,
 }
 
 /// A live session as its user sees it in the list of their sessions.
@@ -573,8 +587,10 @@ impl Leadership {
 pub trait Queries: Send + Sync + 'static {
     async fn services(&self) -> Result<Vec<Service>, StoreError>;
     async fn service(&self, slug: &ServiceSlug) -> Result<Option<Service>, StoreError>;
-    /// The grant of a token that exists and is not revoked.
+    /// The grant of a token that exists and is not revoked (expired ones too: the caller says so).
     async fn token(&self, hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError>;
+    /// Records that token `id` was used at `at`.
+    async fn token_used(&self, id: i64, at: Timestamp) -> Result<(), StoreError>;
     /// Reads a sample without auditing: for its own service's technician and the public result look-up.
     async fn sample(&self, code: SampleCode) -> Result<Option<StoredSample>, StoreError>;
     async fn sample_count(&self) -> Result<u64, StoreError>;
@@ -665,8 +681,10 @@ pub trait Queries: Send + Sync + 'static {
     async fn audit_login(&self, user_id: i64, action: &str, detail: &str, at: Timestamp) -> Result<(), StoreError>;
     /// The session with this hash, if it exists, has not expired at `now`, and its user is enabled.
     async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<SessionRecord>, StoreError>;
-    /// Ends the session with this hash, audited as its user's `session.end` (nothing when there is none).
-    async fn end_session(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError>;
+    /// Ends the session with this hash, audited as its user's `session.end` with `why` (nothing when there is none).
+    async fn end_session(&self, hash: [u8; 32], why: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Records that the session with this hash was used at `at`.
+    async fn session_seen(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError>;
     /// User `user_id`'s live sessions at `now`, newest first.
     async fn sessions_of(&self, user_id: i64, now: Timestamp) -> Result<Vec<SessionLine>, StoreError>;
     /// Ends user `user_id`'s session named `key` (see [`SessionLine::key`]), audited; false when there is none.

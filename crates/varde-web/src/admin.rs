@@ -75,7 +75,14 @@ struct TokenFields {
     role: String,
     service: String,
     label: String,
+    /// "read" for a read-only token; anything else reads and writes.
+    access: String,
+    /// Days until it expires ("never" for none); 90 when not given.
+    expires: String,
 }
+
+/// The expiry choices the admin page offers, in days ("never": an integration an admin chose not to renew).
+const TOKEN_EXPIRIES: [&str; 4] = ["30", "90", "365", "never"];
 
 /// A form with nothing but its CSRF token (revoking a token).
 #[derive(serde::Deserialize, Default)]
@@ -184,11 +191,17 @@ async fn render_kept(
         }
         h2 { (t(lang, "tokens")) }
         table {
-            thead { tr { th scope="col" { "#" } th scope="col" { (t(lang, "role")) } th scope="col" { (t(lang, "service")) } th scope="col" { (t(lang, "label")) } th scope="col" { "" } } }
+            thead { tr {
+                th scope="col" { "#" } th scope="col" { (t(lang, "role")) } th scope="col" { (t(lang, "service")) } th scope="col" { (t(lang, "label")) }
+                th scope="col" { (t(lang, "token_access")) } th scope="col" { (t(lang, "token_expires")) } th scope="col" { (t(lang, "token_last_used")) } th scope="col" { "" }
+            } }
             tbody {
                 @for tk in &tokens {
                     tr {
                         td { (tk.id) } td { (tk.role.as_str()) } td { (tk.service.as_ref().map_or("", |s| s.as_str())) } td { (tk.label.clone().unwrap_or_default()) }
+                        td { (t(lang, if tk.read_only { "token_read" } else { "token_read_write" })) }
+                        td { @match tk.expires { Some(e) => (crate::http::pages::day(e, lang)), None => (t(lang, "token_never")) } }
+                        td { @match tk.last_used { Some(u) => (crate::http::pages::moment(u, lang)), None => "–" } }
                         td {
                             @if let Some(r) = tk.revoked { (t(lang, "revoked")) " " (r.to_zoned(oslo.clone()).date()) }
                             @else {
@@ -204,6 +217,21 @@ async fn render_kept(
             label for="trole" { (t(lang, "role")) } (role_select("trole", tv.map_or("", |v| v.role.as_str())))
             label for="tservice" { (t(lang, "service")) } (service_select("tservice", tv.map_or("", |v| v.service.as_str())))
             label for="tlabel" { (t(lang, "label")) } input id="tlabel" name="label" value=(typed(tv.map(|v| v.label.as_str())));
+            label for="taccess" { (t(lang, "token_access")) }
+            select id="taccess" name="access" {
+                @for (value, key) in [("write", "token_read_write"), ("read", "token_read")] {
+                    @if tv.is_some_and(|v| v.access == value) { option value=(value) selected { (t(lang, key)) } }
+                    @else { option value=(value) { (t(lang, key)) } }
+                }
+            }
+            label for="texpires" { (t(lang, "token_expires")) }
+            select id="texpires" name="expires" {
+                @for value in TOKEN_EXPIRIES {
+                    @let chosen = tv.map_or("90", |v| if v.expires.is_empty() { "90" } else { v.expires.as_str() }) == value;
+                    @let text = if value == "never" { t(lang, "token_never").to_owned() } else { t(lang, "token_days").replace("{n}", value) };
+                    @if chosen { option value=(value) selected { (text) } } @else { option value=(value) { (text) } }
+                }
+            }
             button type="submit" { (t(lang, "issue")) }
         }
         h2 id="spectra" { (t(lang, "reference_spectra")) }
@@ -363,8 +391,29 @@ async fn issue_token(
     };
     let secret = crate::http::tokens::generate(&mut rand::rng());
     let label = Some(f.label.trim().to_owned()).filter(|l| !l.is_empty());
-    let token = NewToken { hash: crate::http::tokens::hash(&secret), role, service, label };
-    state.app.add_token(token, &user.0.principal().actor, jiff::Timestamp::now()).await?;
+    let now = jiff::Timestamp::now();
+    let expires = match f.expires.as_str() {
+        "never" => None,
+        "" => Some(varde_domain::auth::TOKEN_DAYS_DEFAULT),
+        days => match days.parse::<u32>().ok().filter(|d| (1..=varde_domain::auth::TOKEN_DAYS_MAX).contains(d)) {
+            Some(d) => Some(d),
+            None => {
+                let message = format!("a token expires in 1 to {} days, or never", varde_domain::auth::TOKEN_DAYS_MAX);
+                let kept = Kept { token: Some(&f), ..Kept::default() };
+                return render_kept(&state, &user, lang, Some(error(&message)), StatusCode::UNPROCESSABLE_ENTITY, kept)
+                    .await;
+            }
+        },
+    };
+    let token = NewToken {
+        hash: crate::http::tokens::hash(&secret),
+        role,
+        service,
+        label,
+        read_only: f.access == "read",
+        expires: expires.map(|days| now + jiff::SignedDuration::from_hours(24 * i64::from(days))),
+    };
+    state.app.add_token(token, &user.0.principal().actor, now).await?;
     let shown = html! { p.notice role="status" { (t(lang, "token_once")) " " code.token { (secret) } } };
     render(&state, &user, lang, Some(shown), StatusCode::OK).await
 }

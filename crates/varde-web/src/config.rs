@@ -48,6 +48,10 @@ pub mod sessions {
 
     /// A session lasts a working day.
     pub const SESSION_HOURS: i64 = 8;
+
+    /// A session not used for half an hour ends (a tablet left logged in at a user room's counter); an operator may
+    /// choose another (`--session-idle-minutes`).
+    pub const IDLE_DEFAULT: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
 }
 
 /// How long public figures and feeds are served from memory before they are renewed.

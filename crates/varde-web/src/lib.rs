@@ -57,6 +57,8 @@ pub struct Inner {
     pub tallies: know::tally::Tallies,
     /// The roles whose logins need a second factor (`--second-factor-for`); none unless the binary says so.
     pub second_factor_for: Vec<varde_domain::auth::Role>,
+    /// A staff session not used for this long ends (`--session-idle-minutes`).
+    pub session_idle: jiff::SignedDuration,
 }
 
 impl Deref for AppState {
@@ -87,6 +89,7 @@ impl AppState {
             figures: Default::default(),
             tallies: Default::default(),
             second_factor_for: Vec::new(),
+            session_idle: config::sessions::IDLE_DEFAULT,
         }))
     }
 }
@@ -102,6 +105,12 @@ impl AppState {
     /// state is shared.
     pub fn asking_second_factor_of(mut self, roles: Vec<varde_domain::auth::Role>) -> AppState {
         Arc::get_mut(&mut self.0).expect("called before the state is shared").second_factor_for = roles;
+        self
+    }
+
+    /// Ends staff sessions not used for `idle`. Called once, before the state is shared.
+    pub fn ending_sessions_idle_for(mut self, idle: jiff::SignedDuration) -> AppState {
+        Arc::get_mut(&mut self.0).expect("called before the state is shared").session_idle = idle;
         self
     }
 

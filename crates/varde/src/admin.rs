@@ -51,7 +51,32 @@ pub enum TokenCommand {
         /// A note for whoever reads the token list later (not secret).
         #[arg(long)]
         label: Option<String>,
+        /// The token only reads (GET); anything else it sends is refused with 403 read_only_token.
+        #[arg(long)]
+        read_only: bool,
+        /// Days until the token stops working (1-366).
+        #[arg(long, default_value_t = varde_domain::auth::TOKEN_DAYS_DEFAULT,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(varde_domain::auth::TOKEN_DAYS_MAX)))]
+        expires_in_days: u32,
+        /// The token never expires (an integration whose owner chose so; prefer an expiry and a reminder).
+        #[arg(long, conflicts_with = "expires_in_days")]
+        no_expiry: bool,
     },
+}
+
+/// What a token may do and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenTerms {
+    pub read_only: bool,
+    /// Days until it expires; None: never.
+    pub days: Option<u32>,
+}
+
+impl Default for TokenTerms {
+    /// Reads and writes, and expires after the default number of days.
+    fn default() -> TokenTerms {
+        TokenTerms { read_only: false, days: Some(varde_domain::auth::TOKEN_DAYS_DEFAULT) }
+    }
 }
 
 #[derive(Subcommand)]
@@ -118,11 +143,23 @@ pub fn new_service(
     Service::new(slug, name, kind, kommune, &reference.geography).map_err(|e| anyhow::anyhow!("{}", e.message))
 }
 
+/// A new token that reads and writes and expires after the default number of days (see [`issue_token_with`]).
 pub async fn issue_token(
     store: &dyn Application,
     role: &str,
     service: Option<&str>,
     label: Option<String>,
+) -> anyhow::Result<String> {
+    issue_token_with(store, role, service, label, TokenTerms::default()).await
+}
+
+/// A new token on `terms`; the secret, shown once (only its hash is stored).
+pub async fn issue_token_with(
+    store: &dyn Application,
+    role: &str,
+    service: Option<&str>,
+    label: Option<String>,
+    terms: TokenTerms,
 ) -> anyhow::Result<String> {
     let role = parse_role(role)?;
     let service = match (role, service) {
@@ -136,16 +173,25 @@ pub async fn issue_token(
         (_, None) => None,
     };
     let secret = varde_web::http::tokens::generate(&mut rand::rng());
-    let token = NewToken { hash: varde_web::http::tokens::hash(&secret), role, service, label };
-    store.add_token(token, CLI_ACTOR, Timestamp::now()).await?;
+    let now = Timestamp::now();
+    let token = NewToken {
+        hash: varde_web::http::tokens::hash(&secret),
+        role,
+        service,
+        label,
+        read_only: terms.read_only,
+        expires: terms.days.map(|d| now + jiff::SignedDuration::from_hours(24 * i64::from(d))),
+    };
+    store.add_token(token, CLI_ACTOR, now).await?;
     Ok(secret)
 }
 
 pub async fn token(database: &str, reference: &Reference, cmd: TokenCommand) -> anyhow::Result<()> {
     let store = open_store(database, reference).await?;
     match cmd {
-        TokenCommand::Issue { role, service, label } => {
-            println!("{}", issue_token(&*store, &role, service.as_deref(), label).await?);
+        TokenCommand::Issue { role, service, label, read_only, expires_in_days, no_expiry } => {
+            let terms = TokenTerms { read_only, days: (!no_expiry).then_some(expires_in_days) };
+            println!("{}", issue_token_with(&*store, &role, service.as_deref(), label, terms).await?);
         }
     }
     Ok(())

@@ -72,6 +72,10 @@ pub enum Command {
         /// `--second-factor-for none` asks nobody who has not enrolled.
         #[arg(long, env = "VARDE_SECOND_FACTOR_FOR", value_delimiter = ',', default_value = "reviewer,admin")]
         second_factor_for: Vec<String>,
+        /// Minutes a staff session may go unused before it ends (the person logs in again); sessions end after
+        /// eight hours in any case.
+        #[arg(long, env = "VARDE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=480))]
+        session_idle_minutes: u32,
         #[command(flatten)]
         reach: ReachArgs,
     },
@@ -302,6 +306,7 @@ pub fn main() -> anyhow::Result<()> {
                 trusted_proxies,
                 jobs,
                 second_factor_for,
+                session_idle_minutes,
                 reach,
             } => {
                 let trusted_proxies =
@@ -324,6 +329,7 @@ pub fn main() -> anyhow::Result<()> {
                     trusted_proxies,
                     reach: reach.into_options(),
                     second_factor_for,
+                    session_idle: jiff::SignedDuration::from_mins(i64::from(session_idle_minutes)),
                     advisory: cli.advisory.clone(),
                     jobs: if jobs { serve::Jobs::Here } else { serve::Jobs::Elsewhere },
                 };

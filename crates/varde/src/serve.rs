@@ -59,6 +59,8 @@ pub struct AppOptions {
     /// The roles asked for a second factor at login (`--second-factor-for`; none by default here, so that a caller
     /// chooses: `serve` asks reviewers and admins unless told otherwise).
     pub second_factor_for: Vec<varde_domain::auth::Role>,
+    /// Staff sessions unused this long end (`--session-idle-minutes`); the default when None.
+    pub session_idle: Option<jiff::SignedDuration>,
 }
 
 /// What the hourly housekeeping keeps: see `serve`'s options.
@@ -150,7 +152,7 @@ async fn state_with(
     options: AppOptions,
 ) -> anyhow::Result<AppState> {
     varde_web::http::i18n::check();
-    let AppOptions { trusted_proxies, reach, second_factor_for, .. } = options;
+    let AppOptions { trusted_proxies, reach, second_factor_for, session_idle, .. } = options;
     let (link_key, vapid) = varde_web::warn::subscriptions::kept_keys(&*store).await?;
     let from = mail_from(reach.mail_from.as_deref(), public_url);
     let mailer = reach
@@ -172,7 +174,8 @@ async fn state_with(
     Ok(AppState::new(store, reference, public_url)
         .trusting_proxies(trusted_proxies)
         .reaching(settings)
-        .asking_second_factor_of(second_factor_for))
+        .asking_second_factor_of(second_factor_for)
+        .ending_sessions_idle_for(session_idle.unwrap_or(varde_web::config::sessions::IDLE_DEFAULT)))
 }
 
 pub struct Options {
@@ -187,6 +190,8 @@ pub struct Options {
     pub reach: ReachOptions,
     /// The roles asked for a second factor at login.
     pub second_factor_for: Vec<varde_domain::auth::Role>,
+    /// Staff sessions unused this long end.
+    pub session_idle: jiff::SignedDuration,
     /// The advisory unit's module: enabled when its database is given.
     pub advisory: crate::advisory::AdvisoryArgs,
     pub jobs: Jobs,
@@ -223,6 +228,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
         trusted_proxies,
         reach,
         second_factor_for,
+        session_idle,
         advisory,
         jobs,
     } = options;
@@ -256,7 +262,15 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
         exempt: trusted_proxies.clone(),
         ..varde_web::http::listener::ConnectionLimits::default()
     };
-    let options = AppOptions { trusted_proxies, reach, jobs, housekeeping, second_factor_for, ..AppOptions::default() };
+    let options = AppOptions {
+        trusted_proxies,
+        reach,
+        jobs,
+        housekeeping,
+        second_factor_for,
+        session_idle: Some(session_idle),
+        ..AppOptions::default()
+    };
     let mut app = app_with(store.clone(), reference.clone(), &public_url, options).await?;
     if let Some(unit) = advisory_store {
         if demo_seed.is_some() {

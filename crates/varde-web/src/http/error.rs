@@ -34,8 +34,8 @@ pub fn status(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         MalformedJson | InvalidField | UnknownField | UnreadableBody => StatusCode::BAD_REQUEST,
-        MissingToken | InvalidToken => StatusCode::UNAUTHORIZED,
-        WrongService | TechnicianOnly | ReviewerOnly | NationalRoleOnly | AdminOnly | CsrfFailed => {
+        MissingToken | InvalidToken | TokenExpired => StatusCode::UNAUTHORIZED,
+        ReadOnlyToken | WrongService | TechnicianOnly | ReviewerOnly | NationalRoleOnly | AdminOnly | CsrfFailed => {
             StatusCode::FORBIDDEN
         }
         NotFound | SampleNotFound | ResultNotFound | AlertNotFound => StatusCode::NOT_FOUND,

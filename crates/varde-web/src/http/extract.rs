@@ -99,6 +99,13 @@ impl FromRequestParts<AppState> for Auth {
             .grant(&*state.app, token)
             .await?
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken, "the token is unknown or revoked"))?;
+        if grant.expires.is_some_and(|at| at <= jiff::Timestamp::now()) {
+            return Err(ApiError::new(ErrorCode::TokenExpired, "the token has expired; ask an admin for a new one"));
+        }
+        // A read-only token reads; whatever else it asks is refused before any handler runs.
+        if grant.read_only && !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD) {
+            return Err(ApiError::new(ErrorCode::ReadOnlyToken, "this token can only read (GET)"));
+        }
         Ok(Auth(grant.principal()))
     }
 }

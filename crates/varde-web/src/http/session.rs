@@ -143,8 +143,26 @@ impl FromRequestParts<AppState> for SessionUser {
         let to_login = || Redirect::to(&format!("/login?next={}", parts.uri.path())).into_response();
         let Some(token) = cookie(state, &parts.headers, COOKIE) else { return Err(to_login()) };
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        match state.app.queries().session(hash, jiff::Timestamp::now()).await {
-            Ok(Some(s)) if s.verified => Ok(SessionUser(s)),
+        let now = jiff::Timestamp::now();
+        match state.app.queries().session(hash, now).await {
+            // Idle too long (a tablet left logged in at the counter): the session ends, audited, and the person logs
+            // in again.
+            Ok(Some(s)) if now.duration_since(s.last_seen) > state.session_idle => {
+                state
+                    .app
+                    .queries()
+                    .end_session(hash, "idle", now)
+                    .await
+                    .map_err(|e| ApiError::from(e).into_response())?;
+                Err(to_login())
+            }
+            Ok(Some(s)) if s.verified => {
+                // Its last use, recorded at most once a minute (not a write per page).
+                if now.duration_since(s.last_seen) > jiff::SignedDuration::from_secs(60) {
+                    state.app.queries().session_seen(hash, now).await.map_err(|e| ApiError::from(e).into_response())?;
+                }
+                Ok(SessionUser(s))
+            }
             // Password given, second factor not yet: that page first.
             Ok(Some(_)) => Err(Redirect::to(&second_factor_page(parts.uri.path(), None)).into_response()),
             Ok(None) => Err(to_login()),
@@ -308,7 +326,11 @@ async fn logout(
 ) -> Result<Response, ApiError> {
     user.check_csrf(&form.csrf)?;
     if let Some(token) = cookie(&state, &headers, COOKIE) {
-        state.app.queries().end_session(Sha256::digest(token.as_bytes()).into(), jiff::Timestamp::now()).await?;
+        state
+            .app
+            .queries()
+            .end_session(Sha256::digest(token.as_bytes()).into(), "logout", jiff::Timestamp::now())
+            .await?;
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, COOKIE, "", 0));

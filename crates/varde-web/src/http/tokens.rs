@@ -43,6 +43,11 @@ impl TokenCache {
             return Ok(Some(grant.clone()));
         }
         let grant = store.queries().token(key).await?;
+        // A use is recorded when the cache is renewed: at most once per `ttl` per token and instance, so a busy client
+        // does not cost a write per request, and an admin sees the last use to within that.
+        if let Some(g) = &grant {
+            store.queries().token_used(g.id, jiff::Timestamp::now()).await?;
+        }
         let mut entries = self.entries.lock().expect("not poisoned");
         match &grant {
             Some(g) => {

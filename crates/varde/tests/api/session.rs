@@ -1044,3 +1044,109 @@ async fn a_reviewer_enrols_a_second_factor_and_is_asked_for_it_at_every_login() 
     let key = enrolment_secret(&page).expect("enrols again");
     assert_ne!(key, secret, "a new key");
 }
+
+/// API tokens: a read-only token reads and is refused anything else (403 read_only_token, nothing written); a token
+/// past its expiry is 401 token_expired; the admin sees each token's access, expiry and last use; issuing is audited
+/// with its scope and expiry. On both backends.
+#[tokio::test]
+async fn tokens_have_a_scope_an_expiry_and_a_last_use() {
+    use varde_store::NewToken;
+    let app = TestApp::spawn().await;
+    let issue = |read_only: bool, expires: Option<Timestamp>| {
+        let store = app.store.clone();
+        async move {
+            let secret = varde_web::http::tokens::generate(&mut rand::rng());
+            let token = NewToken {
+                hash: varde_web::http::tokens::hash(&secret),
+                role: Role::Reviewer,
+                service: None,
+                label: None,
+                read_only,
+                expires,
+            };
+            store.add_token(token, "test", Timestamp::now()).await.unwrap();
+            secret
+        }
+    };
+    let in_a_month = Some(Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30));
+    let reader = issue(true, in_a_month).await;
+    let (status, _) = app.get("/api/v1/signals", Some(&reader)).await;
+    assert_eq!(status, 200, "a read-only token reads");
+    let before = app.audit_entries().await;
+    let (status, body) = app.post("/api/v1/alerts/1/publish", Some(&reader), &serde_json::json!({})).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("read_only_token")), "{body}");
+    let (status, body) = app.post("/api/v1/samples", Some(&reader), &crate::helpers::heroin_sample()).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("read_only_token")), "{body}");
+    assert_eq!(app.audit_entries().await, before, "nothing written");
+
+    let expired = issue(false, Some(Timestamp::now() - jiff::SignedDuration::from_secs(1))).await;
+    let (status, body) = app.get("/api/v1/signals", Some(&expired)).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("token_expired")), "{body}");
+
+    let lines = app.store.queries().tokens().await.unwrap();
+    let reader_line = lines.iter().find(|l| l.read_only).expect("the read-only token is listed");
+    assert!(reader_line.last_used.is_some(), "its use is recorded");
+    assert_eq!(reader_line.expires.map(|e| e.as_second() / 60), in_a_month.map(|e| e.as_second() / 60));
+    assert!(lines.iter().filter(|l| !l.read_only && l.expires.is_some_and(|e| e < Timestamp::now())).count() == 1);
+
+    // The admin page lists access, expiry and last use, and issues a read-only token that expires in 30 days.
+    let h = varde_web::http::session::hash_password("admin-passord-1234");
+    app.store.add_user("ada", &h, Role::Admin, None, "test", Timestamp::now()).await.unwrap();
+    let b = Browser::new(&app);
+    b.login("ada", "admin-passord-1234").await;
+    let page = b.get("/admin?lang=en").await.text().await.unwrap();
+    assert!(page.contains("Read only") && page.contains("Last used"), "{page}");
+    let csrf = b.csrf("/admin").await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("role", "reviewer"),
+        ("service", ""),
+        ("label", "dashboard"),
+        ("access", "read"),
+        ("expires", "30"),
+    ];
+    let res = b.post("/admin/tokens?lang=en", &form).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let issued = app
+        .store
+        .queries()
+        .tokens()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.label.as_deref() == Some("dashboard"))
+        .unwrap();
+    assert!(issued.read_only);
+    let days = issued.expires.unwrap().duration_since(issued.created).as_hours() / 24;
+    assert_eq!(days, 30);
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("role", "reviewer"),
+        ("service", ""),
+        ("label", "x"),
+        ("access", "read"),
+        ("expires", "9999"),
+    ];
+    assert_eq!(b.post("/admin/tokens?lang=en", &bad).await.status().as_u16(), 422);
+}
+
+/// A staff session not used for the idle time ends (audited as session.end "idle") and the page asks for the login.
+#[tokio::test]
+async fn an_idle_session_ends() {
+    let app = TestApp::spawn_with(varde::serve::AppOptions {
+        session_idle: Some(jiff::SignedDuration::from_millis(1500)),
+        ..TestApp::options()
+    })
+    .await;
+    users(&app).await;
+    let b = Browser::new(&app);
+    b.login("rita", "reviewer-passord-123").await;
+    assert_eq!(b.get("/review").await.status().as_u16(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1800)).await;
+    let before = app.audit_entries().await;
+    let res = b.get("/review").await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(res.headers()["location"].to_str().unwrap().starts_with("/login"));
+    assert_eq!(app.audit_entries().await, before + 1, "session.end (idle)");
+    assert_eq!(b.get("/review").await.status().as_u16(), 303, "and it stays ended");
+}

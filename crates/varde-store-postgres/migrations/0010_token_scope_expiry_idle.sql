@@ -1,0 +1,6 @@
+-- API tokens with a scope (read-only or read and write), an expiry and their last use; sessions with their last use,
+-- for the idle timeout. Tokens issued before this migration keep writing and never expire (as they were issued).
+ALTER TABLE tokens ADD COLUMN read_only BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE tokens ADD COLUMN expires_ms BIGINT;
+ALTER TABLE tokens ADD COLUMN last_used_ms BIGINT;
+ALTER TABLE sessions ADD COLUMN last_seen_ms BIGINT;

@@ -192,6 +192,26 @@ mod tests {
         assert!(link(&[Shown(25)], &[Small, Shown(20)], 0), "25±2 less 20±2 is at least 1");
     }
 
+    /// The differencing attack across two releases: a cell that gained one sample (its key moved by that sample's
+    /// record key) is published moved by anything from -3 to +5, by exactly +1 only about a third of the time, so
+    /// the difference does not show that one sample came in, nor whether any did.
+    #[test]
+    fn one_sample_more_does_not_show_as_one_more() {
+        let mut differences = std::collections::BTreeMap::new();
+        for i in 0..20_000u32 {
+            let key = i.wrapping_mul(2_654_435_761);
+            let record = i.wrapping_mul(40_503).wrapping_add(7).rotate_left(13);
+            let before = protect(Keyed::new(20, key));
+            let after = protect(Keyed::new(21, key.wrapping_add(record)));
+            let (Cell::Shown(b), Cell::Shown(a)) = (before, after) else { panic!("20 and 21 are shown") };
+            *differences.entry(a as i64 - b as i64).or_insert(0u32) += 1;
+        }
+        let exactly_one = f64::from(differences[&1]) / 20_000.0;
+        assert!((0.2..0.4).contains(&exactly_one), "{differences:?}");
+        assert!(differences.keys().copied().eq(-3..=5), "{differences:?}");
+        assert!(differences[&0] > 1_000, "often no change at all although one sample came in: {differences:?}");
+    }
+
     /// The same samples give the same key and so the same value, in whatever order they are added; the changes
     /// are drawn in the table's proportions.
     #[test]

@@ -318,11 +318,14 @@ test("a technician gets from the login to the printed result card of an MDMA pil
   let presses = 0;
   const type = async (text) => { presses += [...text].length; await page.keyboard.type(text); };
   const press = async (key) => { presses += 1; await page.keyboard.press(key); };
+  const focused = (id) => page.waitForFunction((id) => document.activeElement?.id === id, id, { timeout: 5000 });
   await page.goto(`${base}/login?lang=en&next=/staff`);
   // The login page puts the focus in its first field.
+  await focused("username");
   await type("kari"); await press("Tab"); await type("mdma-kort-12"); await press("Enter");
   await page.waitForURL((url) => url.pathname === "/staff");
   // The sample form has the focus in "sold as".
+  await focused("sold_as");
   await type("MDMA"); await press("Tab");
   await type("t"); await press("Tab"); // the form: "t" picks Tablet
   await type("pink"); await press("Tab");
@@ -338,6 +341,7 @@ test("a technician gets from the login to the printed result card of an MDMA pil
   assert.match(await page.textContent(".finding"), /contains 285 mg of MDMA/, "the dose reached the risk policy");
   // The result card has the focus: Enter opens it, Ctrl+P prints it (counted; headless Chromium has no print
   // dialog, so the page is rendered for print instead).
+  await page.waitForFunction(() => document.activeElement?.matches("a.button[href*='/card']"), null, { timeout: 5000 });
   await press("Enter");
   await page.waitForURL(/\/card\?/);
   presses += 1;
@@ -356,6 +360,14 @@ test("the advisory unit: a referral, an invitation letter, a meeting, the notice
   await page.fill("input[name=username]", "siri");
   await page.fill("input[name=password]", "radgivning-passord-1");
   await page.click("button[type=submit]");
+  // Every member of the unit gives a second factor; the first login enrols (the code made by otplib).
+  await page.waitForURL(/\/advisory\/login\/second-factor/);
+  await axe(page, "advisory second factor enrolment");
+  const secret = await page.getAttribute("[data-secret]", "data-secret");
+  await page.fill("input[name=code]", await generate({ secret }));
+  await page.click("button[type=submit]");
+  assert.equal(await page.locator("ol.recovery-codes li").count(), 10, "ten recovery codes");
+  await page.click("main a");
   await page.waitForURL(/\/advisory\?lang=nn/);
   await axe(page, "advisory today");
   const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);

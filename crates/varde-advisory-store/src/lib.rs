@@ -16,8 +16,11 @@ use std::path::Path;
 use std::sync::Mutex;
 use varde_advisory::case::{Case, CaseError, Person, Recorded, Referral, deletion_due};
 
-const MIGRATIONS: [&str; 2] =
-    [include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_login_failures.sql")];
+const MIGRATIONS: [&str; 3] = [
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_login_failures.sql"),
+    include_str!("../migrations/0003_second_factor.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -239,25 +242,98 @@ impl AdvisoryStore {
         .map_err(Error::from)
     }
 
-    pub fn create_session(&self, token_hash: &str, user_id: i64, expires: Timestamp) -> Result<()> {
+    /// Starts a session; `verified` false while it waits for the second factor (it then opens no page but that one).
+    pub fn create_session(&self, token_hash: &str, user_id: i64, expires: Timestamp, verified: bool) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES (?1, ?2, ?3)",
-            params![token_hash, user_id, expires.as_millisecond()],
+            "INSERT INTO sessions (token_hash, user_id, expires_ms, verified) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, user_id, expires.as_millisecond(), verified],
         )?;
         Ok(())
     }
 
-    /// The user of an unexpired session.
-    pub fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+    /// The user of an unexpired session, and whether the session has passed the second factor.
+    pub fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, bool)>> {
         let conn = self.conn();
         conn.query_row(
-            "SELECT u.id, u.username, u.password_hash, u.role, u.kommune FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.enabled = 1",
+            "SELECT u.id, u.username, u.password_hash, u.role, u.kommune, s.verified FROM sessions s
+             JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.enabled = 1",
             params![token_hash, now.as_millisecond()],
-            user_row,
+            |r| Ok((user_row(r)?, r.get(5)?)),
         )
         .optional()
         .map_err(Error::from)
+    }
+
+    /// The member's TOTP secret (base32), once enrolled.
+    pub fn totp_secret(&self, user_id: i64) -> Result<Option<String>> {
+        let sealed: Option<Vec<u8>> = self
+            .conn()
+            .query_row("SELECT totp_sealed FROM users WHERE id = ?1", [user_id], |r| r.get(0))
+            .optional()?
+            .flatten();
+        sealed.map(|s| Ok(String::from_utf8_lossy(&self.key.open("users.totp", &s)?).into_owned())).transpose()
+    }
+
+    /// Enrols the member's TOTP secret (sealed) with new recovery codes (SHA-256 hex of each), replacing any
+    /// earlier ones, accepts `step` as used, and marks the session as having passed; audited.
+    pub fn enrol_totp(
+        &self,
+        session_hash: &str,
+        user: &User,
+        secret: &str,
+        recovery: &[String],
+        step: i64,
+    ) -> Result<()> {
+        let sealed = self.key.seal("users.totp", secret.as_bytes());
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE users SET totp_sealed = ?2, totp_step = ?3 WHERE id = ?1", params![user.id, sealed, step])?;
+        tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user.id])?;
+        for hash in recovery {
+            tx.execute("INSERT INTO recovery_codes (hash, user_id) VALUES (?1, ?2)", params![hash, user.id])?;
+        }
+        tx.execute("UPDATE sessions SET verified = 1 WHERE token_hash = ?1", [session_hash])?;
+        audit(&tx, &user.username, &format!("second_factor.enrol {}", user.username), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Passes the session's second factor with the app's code for `step` (each step once) or a recovery code (each
+    /// once; `recovery_hash` is its SHA-256 in hex); false, audited as a failure, when neither holds.
+    pub fn pass_second_factor(
+        &self,
+        session_hash: &str,
+        user: &User,
+        step: Option<i64>,
+        recovery_hash: &str,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let by_app = match step {
+            Some(step) => {
+                tx.execute(
+                    "UPDATE users SET totp_step = ?2 WHERE id = ?1 AND (totp_step IS NULL OR totp_step < ?2)",
+                    params![user.id, step],
+                )? > 0
+            }
+            None => false,
+        };
+        let by_recovery = !by_app
+            && tx.execute(
+                "UPDATE recovery_codes SET used_ms = ?3 WHERE hash = ?1 AND user_id = ?2 AND used_ms IS NULL",
+                params![recovery_hash, user.id, now_ms()],
+            )? > 0;
+        let action = match (by_app, by_recovery) {
+            (true, _) => "login.second_factor totp",
+            (_, true) => "login.second_factor recovery_code",
+            _ => "login.second_factor_failed",
+        };
+        if by_app || by_recovery {
+            tx.execute("UPDATE sessions SET verified = 1 WHERE token_hash = ?1", [session_hash])?;
+        }
+        audit(&tx, &user.username, &format!("{action} {}", user.username), None)?;
+        tx.commit()?;
+        Ok(by_app || by_recovery)
     }
 
     /// How many failed logins `kind` (`account` or `address`) `value` has had since `since`.

@@ -7,6 +7,7 @@
 
 pub mod i18n;
 mod pages;
+mod second_factor;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request};
@@ -17,6 +18,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use varde_advisory_store::{AdvisoryStore, User};
+
+/// The second step of the login (see `second_factor`).
+const SECOND_FACTOR_PAGE: &str = "/advisory/login/second-factor";
 
 /// The session cookie: only ever sent to `/advisory`.
 pub const COOKIE: &str = "varde_advisory_session";
@@ -69,7 +73,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 /// The module's routes, all under `/advisory`.
 pub fn router(store: Arc<AdvisoryStore>, settings: Settings) -> Router {
     let unit = Unit { store, settings: Arc::new(settings) };
-    varde_http::headers::secured(pages::routes(), CONTENT_SECURITY_POLICY)
+    varde_http::headers::secured(pages::routes().merge(second_factor::routes()), CONTENT_SECURITY_POLICY)
         .layer(axum::middleware::from_fn(refuse_drug_checking_credentials))
         .with_state(unit)
 }
@@ -146,7 +150,9 @@ impl FromRequestParts<Unit> for Member {
         let store = unit.store.clone();
         let found = tokio::task::spawn_blocking(move || store.session_user(&hash, jiff::Timestamp::now())).await;
         match found {
-            Ok(Ok(Some(user))) => Ok(Member { user, csrf: digest(&["csrf", &token]) }),
+            Ok(Ok(Some((user, true)))) => Ok(Member { user, csrf: digest(&["csrf", &token]) }),
+            // The password was right; the second factor is still to give.
+            Ok(Ok(Some((_, false)))) => Err(Redirect::to(SECOND_FACTOR_PAGE).into_response()),
             Ok(Ok(None)) => Err(to_login()),
             _ => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
         }
@@ -169,11 +175,13 @@ impl Member {
 }
 
 /// Logs in: a new session and its cookie.
-async fn start_session(unit: &Unit, user: &User) -> Result<HeaderValue, Response> {
+/// Starts a session for a member whose password was right; `verified` false when the second factor is still to
+/// give.
+async fn start_session(unit: &Unit, user: &User, verified: bool) -> Result<HeaderValue, Response> {
     let token = random_token();
     let (store, hash, id) = (unit.store.clone(), digest(&["session", &token]), user.id);
     let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(SESSION_HOURS);
-    tokio::task::spawn_blocking(move || store.create_session(&hash, id, expires))
+    tokio::task::spawn_blocking(move || store.create_session(&hash, id, expires, verified))
         .await
         .ok()
         .and_then(Result::ok)

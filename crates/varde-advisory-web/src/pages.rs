@@ -47,7 +47,7 @@ pub(crate) struct LangQuery {
     lang: Option<String>,
 }
 
-fn lang(q: &LangQuery, headers: &HeaderMap) -> Lang {
+pub(crate) fn lang(q: &LangQuery, headers: &HeaderMap) -> Lang {
     crate::i18n::negotiate(q.lang.as_deref(), headers)
 }
 
@@ -57,7 +57,7 @@ button{font-size:1rem;padding:.4rem .9rem;margin-top:.6rem}table{border-collapse
 .error{background:#fde8e8;border-left:4px solid #a61b1b;padding:.5rem}.demo{background:#fff4d6;padding:.4rem}\
 fieldset{margin-top:1rem}@media print{nav,form,.noprint{display:none}}";
 
-fn layout(lang: Lang, title: &str, member: Option<&Member>, unit: &Unit, body: Markup) -> Response {
+pub(crate) fn layout(lang: Lang, title: &str, member: Option<&Member>, unit: &Unit, body: Markup) -> Response {
     let page = html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -121,7 +121,7 @@ fn store_failed(e: Error, lang: Lang, unit: &Unit, member: &Member) -> Response 
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.expect("a store call does not panic")
 }
 
@@ -198,9 +198,19 @@ async fn login(
         }
         return login_page(&unit, lang, true);
     };
-    match start_session(&unit, &user).await {
+    // Every member gives a second factor (the module holds fødselsnumre), except in the synthetic demo, so that its
+    // printed logins work at once; a member who has enrolled is asked in the demo too.
+    let (store, id) = (unit.store.clone(), user.id);
+    let enrolled = match blocking(move || store.totp_secret(id)).await {
+        Ok(secret) => secret.is_some(),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    let second = enrolled || !unit.settings.demo;
+    match start_session(&unit, &user, !second).await {
         Ok(cookie) => {
-            let mut res = Redirect::to(&format!("/advisory?lang={}", lang.code())).into_response();
+            let to = if second { crate::SECOND_FACTOR_PAGE } else { "/advisory" };
+            let to = format!("{to}?lang={}", lang.code());
+            let mut res = Redirect::to(&to).into_response();
             res.headers_mut().append(header::SET_COOKIE, cookie);
             res
         }

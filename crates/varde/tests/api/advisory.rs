@@ -73,7 +73,10 @@ async fn login(base: &str, username: &str) -> (reqwest::Client, String) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200, "logged in and sent to today's page");
+    assert_eq!(res.status(), 200, "the password was right");
+    let html = res.text().await.unwrap();
+    let today = second_factor(&client, base, username, &html).await;
+    assert!(today.contains("Dagens møter") || today.contains("Today"), "logged in and sent to today's page: {today}");
     let url: reqwest::Url = format!("{base}/advisory").parse().unwrap();
     let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &url).expect("a session cookie");
     let session = cookies
@@ -84,6 +87,43 @@ async fn login(base: &str, username: &str) -> (reqwest::Client, String) {
         .expect("the advisory session")
         .to_owned();
     (client, session)
+}
+
+/// Recovery codes of the members who enrolled in this test run, by server and member: a member who logs in again
+/// within the same 30 seconds uses one (the app's code is accepted once per time step).
+static RECOVERY: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Gives the second factor on `html`, the page the login led to: enrols (the app's code made from the key the page
+/// shows) or answers with a recovery code kept from the enrolment. Returns the page it ends on.
+async fn second_factor(client: &reqwest::Client, base: &str, username: &str, html: &str) -> String {
+    // Where the page's form posts (with the language chosen at the login).
+    let action = html.split("action=\"/advisory/login/second-factor").nth(1).and_then(|s| s.split('"').next());
+    let url = format!("{base}/advisory/login/second-factor{}", action.unwrap_or_default());
+    let code = match html.split("data-secret=\"").nth(1).and_then(|s| s.split('"').next()) {
+        Some(secret) => {
+            let codes =
+                varde_http::second_factor::OneTimeCodes::new(secret, "Varde rådgivende enhet", username).unwrap();
+            let code = codes.code_at(jiff::Timestamp::now().as_second() as u64);
+            let form = [("csrf", csrf(html)), ("secret", secret.to_owned()), ("code", code)];
+            let page = client.post(&url).form(&form).send().await.unwrap().text().await.unwrap();
+            let recovery: Vec<String> = page
+                .match_indices("<li><code>")
+                .map(|(at, _)| page[at + 10..at + 10 + page[at + 10..].find('<').unwrap()].to_owned())
+                .collect();
+            assert_eq!(recovery.len(), 10, "ten recovery codes after enrolling: {page}");
+            RECOVERY.lock().unwrap().insert(format!("{base} {username}"), recovery);
+            // On, by the page's own link (in the language chosen at the login).
+            let next = page.split("<p><a href=\"").nth(1).and_then(|s| s.split('"').next()).expect("a link on");
+            return client.get(format!("{base}{next}")).send().await.unwrap().text().await.unwrap();
+        }
+        None if html.contains("one-time-code") => {
+            RECOVERY.lock().unwrap().get_mut(&format!("{base} {username}")).and_then(Vec::pop).expect("enrolled before")
+        }
+        None => return html.to_owned(),
+    };
+    let res = client.post(&url).form(&[("csrf", csrf(html)), ("code", code)]).send().await.unwrap();
+    res.text().await.unwrap()
 }
 
 async fn page(client: &reqwest::Client, url: String) -> (u16, String) {
@@ -102,10 +142,12 @@ async fn submit(client: &reqwest::Client, base: &str, from: &str, to: &str, fiel
 }
 
 /// Every advisory route, with a method.
-const ROUTES: [(&str, &str); 16] = [
+const ROUTES: [(&str, &str); 18] = [
     ("GET", "/advisory"),
     ("GET", "/advisory/login"),
     ("POST", "/advisory/login"),
+    ("GET", "/advisory/login/second-factor"),
+    ("POST", "/advisory/login/second-factor"),
     ("POST", "/advisory/logout"),
     ("GET", "/advisory/cases"),
     ("POST", "/advisory/cases"),
@@ -361,7 +403,7 @@ async fn every_route_answers_each_role_as_it_should() {
         let res = no_redirects.request(method.parse().unwrap(), format!("{base}{path}")).send().await.unwrap();
         let expected: &[u16] = match (method, path) {
             ("GET", "/advisory/login" | "/advisory/style.css") => &[200],
-            ("POST", "/advisory/login") => &[422, 403, 415],
+            ("POST", "/advisory/login" | "/advisory/login/second-factor") => &[422, 403, 415],
             _ => &[303],
         };
         assert!(expected.contains(&res.status().as_u16()), "anonymous {method} {path}: {}", res.status());
@@ -416,7 +458,7 @@ async fn the_demo_has_synthetic_people_and_fresh_logins_each_start() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let today = res.text().await.unwrap();
+    let today = second_factor(&jar, &s.base, user, &res.text().await.unwrap()).await;
     assert!(today.contains("Cases needing action") && today.contains("Testperson"), "{today}");
 }
 
@@ -469,4 +511,70 @@ async fn many_names_from_one_address_are_throttled() {
         assert_eq!(attempt(format!("guess{i}"), "password-guess-1").await, 401, "guess {i}");
     }
     assert_eq!(attempt("lead".to_owned(), "advisory-password-1").await, 429, "the address is throttled");
+}
+
+/// A new browser that has given `username`'s password (in English) and the page it was sent to.
+async fn password_only(base: &str, username: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let form = client.get(format!("{base}/advisory/login?lang=en")).send().await.unwrap().text().await.unwrap();
+    let res = client
+        .post(format!("{base}/advisory/login?lang=en"))
+        .form(&[("username", username), ("password", "advisory-password-1"), ("csrf", &csrf(&form))])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    (client, page)
+}
+
+/// Every member gives a second factor: the password alone opens no page; a wrong code is refused (401) and audited;
+/// enrolling gives ten recovery codes; the app's code is accepted once per time step; a recovery code once.
+#[tokio::test]
+async fn a_member_gives_a_second_factor_and_each_code_counts_once() {
+    use varde_http::second_factor::OneTimeCodes;
+    let s = setup(true).await;
+    let base = &s.base;
+    let audited = || s.store.verify_audit().unwrap().unwrap();
+    let (client, enrol) = password_only(base, "cw").await;
+    let secret = enrol.split("data-secret=\"").nth(1).and_then(|s| s.split('"').next()).expect("an enrolment page");
+    // The password alone opens nothing: every page sends the member back here.
+    let (status, html) = page(&client, format!("{base}/advisory/cases")).await;
+    assert!(status == 200 && html.contains("data-secret"), "{html}");
+    let url = format!("{base}/advisory/login/second-factor?lang=en");
+    let now = jiff::Timestamp::now().as_second() as u64;
+    let wrong = OneTimeCodes::new(&varde_http::second_factor::new_secret(), "x", "cw").unwrap().code_at(now);
+    let before = audited();
+    let res = client
+        .post(&url)
+        .form(&[("csrf", csrf(&enrol)), ("secret", secret.into()), ("code", wrong)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(audited(), before, "a wrong code at enrolment enrols nothing");
+    let codes = OneTimeCodes::new(secret, "Varde rådgivende enhet", "cw").unwrap();
+    let res = client
+        .post(&url)
+        .form(&[("csrf", csrf(&enrol)), ("secret", secret.into()), ("code", codes.code_at(now))])
+        .send()
+        .await
+        .unwrap();
+    let page_text = res.text().await.unwrap();
+    assert_eq!(page_text.matches("<li><code>").count(), 10, "{page_text}");
+    assert_eq!(audited(), before + 1, "second_factor.enrol");
+    assert_eq!(page(&client, format!("{base}/advisory/cases")).await.0, 200);
+    let recovery = page_text.split("<li><code>").nth(1).and_then(|s| s.split('<').next()).unwrap().to_owned();
+
+    // A second browser: the code just used is refused (audited), a recovery code passes once.
+    let (other, asked) = password_only(base, "cw").await;
+    assert!(!asked.contains("data-secret") && asked.contains("one-time-code"), "{asked}");
+    let res = other.post(&url).form(&[("csrf", csrf(&asked)), ("code", codes.code_at(now))]).send().await.unwrap();
+    assert_eq!(res.status(), 401, "a code counts once");
+    assert_eq!(audited(), before + 2, "login.second_factor_failed");
+    let res = other.post(&url).form(&[("csrf", csrf(&asked)), ("code", recovery.clone())]).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(page(&other, format!("{base}/advisory/cases")).await.0, 200);
+    let (third, asked) = password_only(base, "cw").await;
+    let res = third.post(&url).form(&[("csrf", csrf(&asked)), ("code", recovery)]).send().await.unwrap();
+    assert_eq!(res.status(), 401, "a recovery code counts once");
 }

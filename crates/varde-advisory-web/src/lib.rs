@@ -58,6 +58,50 @@ pub(crate) const FAILURES_PER_ACCOUNT: usize = 10;
 pub(crate) const FAILURES_PER_ADDRESS: usize = 30;
 pub(crate) const FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// One login try, as the failure limits count it: the account and the client's address, now and the window back.
+/// The password step and the second factor's step count together.
+pub(crate) struct Try {
+    account: String,
+    address: String,
+    now: jiff::Timestamp,
+    since: jiff::Timestamp,
+}
+
+impl Try {
+    pub(crate) fn new(account: &str, peer: Option<std::net::IpAddr>) -> Try {
+        let now = jiff::Timestamp::now();
+        Try {
+            account: account.to_owned(),
+            address: peer.map_or_else(|| "unknown".to_owned(), varde_domain::client::key),
+            now,
+            since: now - jiff::SignedDuration::try_from(FAILURE_WINDOW).expect("ten minutes"),
+        }
+    }
+
+    /// Whether the account or the address has used up its failures in the window.
+    pub(crate) async fn locked(&self, unit: &Unit) -> Result<bool, varde_advisory_store::Error> {
+        let (store, account, address, since) =
+            (unit.store.clone(), self.account.clone(), self.address.clone(), self.since);
+        tokio::task::spawn_blocking(move || {
+            Ok(store.login_failures("account", &account, since)? >= FAILURES_PER_ACCOUNT
+                || store.login_failures("address", &address, since)? >= FAILURES_PER_ADDRESS)
+        })
+        .await
+        .expect("a store call does not panic")
+    }
+
+    /// Counts this try as failed, for the account and the address.
+    pub(crate) async fn failed(&self, unit: &Unit) -> Result<(), varde_advisory_store::Error> {
+        let (store, account, address, now, since) =
+            (unit.store.clone(), self.account.clone(), self.address.clone(), self.now, self.since);
+        tokio::task::spawn_blocking(move || {
+            store.record_login_failure(&[("account", &account), ("address", &address)], now, since)
+        })
+        .await
+        .expect("a store call does not panic")
+    }
+}
+
 /// The client's address as the listener saw it (none in a setting without one, such as a unit test's router).
 pub(crate) struct Peer(pub Option<std::net::IpAddr>);
 

@@ -169,16 +169,8 @@ async fn login(
     if !cookie(&headers, LOGIN_COOKIE).is_some_and(|c| same(&c, &form.csrf)) {
         return (StatusCode::FORBIDDEN, "csrf_failed").into_response();
     }
-    let address = peer.map_or_else(|| "unknown".to_owned(), varde_domain::client::key);
-    let now = jiff::Timestamp::now();
-    let since = now - jiff::SignedDuration::try_from(crate::FAILURE_WINDOW).expect("ten minutes");
-    let (store, username, from) = (unit.store.clone(), form.username.clone(), address.clone());
-    let locked = blocking(move || -> Result<bool, varde_advisory_store::Error> {
-        Ok(store.login_failures("account", &username, since)? >= crate::FAILURES_PER_ACCOUNT
-            || store.login_failures("address", &from, since)? >= crate::FAILURES_PER_ADDRESS)
-    })
-    .await;
-    match locked {
+    let attempt = crate::Try::new(&form.username, peer);
+    match attempt.locked(&unit).await {
         Ok(false) => {}
         Ok(true) => {
             let mut res = login_page(&unit, lang, true);
@@ -187,13 +179,8 @@ async fn login(
         }
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
-    let username = form.username.clone();
     let Some(user) = check_login(&unit, form.username, form.password).await else {
-        let store = unit.store.clone();
-        let recorded =
-            blocking(move || store.record_login_failure(&[("account", &username), ("address", &address)], now, since))
-                .await;
-        if recorded.is_err() {
+        if attempt.failed(&unit).await.is_err() {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
         return login_page(&unit, lang, true);

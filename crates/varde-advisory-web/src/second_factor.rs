@@ -6,7 +6,7 @@
 
 use crate::i18n::{Lang, t};
 use crate::pages::{LangQuery, blocking, lang, layout};
-use crate::{COOKIE, FAILURE_WINDOW, FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS, Unit, cookie, digest, same};
+use crate::{COOKIE, Unit, cookie, digest, same};
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -92,17 +92,9 @@ async fn submit(
     if p.verified {
         return Redirect::to("/advisory").into_response();
     }
-    let address = peer.map_or_else(|| "unknown".to_owned(), varde_domain::client::key);
-    let now = jiff::Timestamp::now();
-    let since = now - jiff::SignedDuration::try_from(FAILURE_WINDOW).expect("ten minutes");
-    let (store, username, from) = (unit.store.clone(), p.user.username.clone(), address.clone());
-    let locked = blocking(move || -> Result<bool, varde_advisory_store::Error> {
-        Ok(store.login_failures("account", &username, since)? >= FAILURES_PER_ACCOUNT
-            || store.login_failures("address", &from, since)? >= FAILURES_PER_ADDRESS)
-    })
-    .await;
-    let Ok(locked) = locked else { return StatusCode::SERVICE_UNAVAILABLE.into_response() };
-    let unix = now.as_second().max(0) as u64;
+    let attempt = crate::Try::new(&p.user.username, peer);
+    let Ok(locked) = attempt.locked(&unit).await else { return StatusCode::SERVICE_UNAVAILABLE.into_response() };
+    let unix = jiff::Timestamp::now().as_second().max(0) as u64;
     let (store, id) = (unit.store.clone(), p.user.id);
     let Ok(enrolled) = blocking(move || store.totp_secret(id)).await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -135,11 +127,7 @@ async fn submit(
     if passed {
         return Redirect::to(&format!("/advisory?lang={}", lang.code())).into_response();
     }
-    let (store, username) = (unit.store.clone(), p.user.username.clone());
-    let recorded =
-        blocking(move || store.record_login_failure(&[("account", &username), ("address", &address)], now, since))
-            .await;
-    if recorded.is_err() {
+    if attempt.failed(&unit).await.is_err() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let status = if locked { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };

@@ -55,6 +55,8 @@ pub struct Inner {
     pub figures: know::figures::FigureCache,
     /// The counted samples every figure reads, renewed week by week as the data changes.
     pub tallies: know::tally::Tallies,
+    /// The release's open-data count tables, made once per release.
+    pub count_tables: know::opendata::CountTablesCache,
     /// The roles whose logins need a second factor (`--second-factor-for`); none unless the binary says so.
     pub second_factor_for: Vec<varde_domain::auth::Role>,
     /// A staff session not used for this long ends (`--session-idle-minutes`).
@@ -88,6 +90,7 @@ impl AppState {
             reach: warn::subscriptions::Reach::default(),
             figures: Default::default(),
             tallies: Default::default(),
+            count_tables: Default::default(),
             second_factor_for: Vec::new(),
             session_idle: config::sessions::IDLE_DEFAULT,
         }))

@@ -78,6 +78,25 @@ pub struct CountTables {
     pub weekly: Vec<CountRow>,
 }
 
+/// The current release's count tables, kept until the next release (see [`count_tables`]).
+#[derive(Default)]
+pub struct CountTablesCache(std::sync::Mutex<Option<(i64, std::sync::Arc<CountTables>)>>);
+
+impl CountTablesCache {
+    /// The tables of the release cut at week `cut`, made by `make` the first time.
+    pub fn get(&self, cut: i64, make: impl FnOnce() -> CountTables) -> std::sync::Arc<CountTables> {
+        let mut kept = self.0.lock().expect("not poisoned");
+        match kept.as_ref() {
+            Some((at, tables)) if *at == cut => tables.clone(),
+            _ => {
+                let tables = std::sync::Arc::new(make());
+                *kept = Some((cut, tables.clone()));
+                tables
+            }
+        }
+    }
+}
+
 /// (quarter or week, fylke or "national", class) → the cell published.
 type Cells = BTreeMap<(String, String, String), Cell>;
 
@@ -348,17 +367,19 @@ pub async fn writing(state: &AppState, name: &str) -> Result<Option<Writing>, Ap
     if !FILES.contains(&name) {
         return Ok(None);
     }
-    // The week's release, as the dashboard shows it: whole weeks, unchanged until the next release.
-    let (_, tallies) = state.tallies.released(state).await?;
+    // The week's release, as the dashboard shows it: whole weeks, unchanged until the next release. Its two count
+    // tables are made (and audited) together once per release, not once per file.
+    let (cut, tallies) = state.tallies.released(state).await?;
+    let tables = state.count_tables.get(cut, || count_tables(state, &tallies));
     let text = |body: String| -> Writing { Box::new(move |out: &mut dyn Write| out.write_all(body.as_bytes())) };
     let json = |v: serde_json::Result<String>| v.expect("plain data serialises");
     Ok(Some(match name {
         "samples.csv" => Box::new(move |out: &mut dyn Write| write_samples_csv(&samples_table(&tallies), out)),
         "samples.json" => Box::new(move |out: &mut dyn Write| write_samples_json(&samples_table(&tallies), out)),
-        "fylke-counts.csv" => text(counts_csv(&fylke_counts(state, &tallies))),
-        "fylke-counts.json" => text(json(serde_json::to_string(&fylke_counts(state, &tallies)))),
-        "weekly-counts.csv" => text(counts_csv(&weekly_counts(state, &tallies))),
-        "weekly-counts.json" => text(json(serde_json::to_string(&weekly_counts(state, &tallies)))),
+        "fylke-counts.csv" => text(counts_csv(&tables.fylke)),
+        "fylke-counts.json" => text(json(serde_json::to_string(&tables.fylke))),
+        "weekly-counts.csv" => text(counts_csv(&tables.weekly)),
+        "weekly-counts.json" => text(json(serde_json::to_string(&tables.weekly))),
         "result-changes.csv" => text(changes_csv(&result_changes(&tallies))),
         _ => text(json(serde_json::to_string(&result_changes(&tallies)))),
     }))

@@ -37,6 +37,7 @@ before(async () => {
   varde(["user", "add", "tina", "--role", "technician", "--service", "oslo-brukerrom"], "tekniker-passord-123\n");
   varde(["user", "add", "rolf", "--role", "reviewer"], "reviewer-passord-123\n");
   varde(["user", "add", "anne", "--role", "admin"], "admin-passord-12345\n");
+  varde(["user", "add", "vera", "--role", "reviewer"], "reviewer-passord-456\n");
   writeFileSync(join(dir, "advisory.key"), varde(["advisory", "key"]));
   varde(["advisory", "user", "siri", "--role", "lead", "--kommune", "0301"], "radgivning-passord-1\n");
   server = spawn(bin, ["--database", db, ...advisory, "serve", "--listen", "127.0.0.1:0"], { env: { ...process.env, VARDE_LOG: "warn" } });
@@ -363,6 +364,7 @@ test("the advisory unit: a referral, an invitation letter, a meeting, the notice
   // Every member of the unit gives a second factor; the first login enrols (the code made by otplib).
   await page.waitForURL(/\/advisory\/login\/second-factor/);
   await axe(page, "advisory second factor enrolment");
+  await page.screenshot({ path: join(shots, "19-advisory-second-factor-nn.png"), fullPage: true });
   const secret = await page.getAttribute("[data-secret]", "data-secret");
   await page.fill("input[name=code]", await generate({ secret }));
   await page.click("button[type=submit]");
@@ -455,6 +457,21 @@ test("every page type fits a 360 px phone and is valid HTML to the Nu Html Check
   const adm = await (await browser.newContext(phone)).newPage();
   await login(adm, "anne", "admin-passord-12345");
   await visit(adm, "/admin?lang=nb", seen);
+  // A reviewer's first login on a phone, in nynorsk: the second factor's enrolment, then the recovery codes.
+  const first = await (await browser.newContext(phone)).newPage();
+  await first.goto(`${base}/login?lang=nn&next=/review`);
+  await first.fill("#username", "vera");
+  await first.fill("#password", "reviewer-passord-456");
+  await first.click("button[type=submit]");
+  await first.waitForURL(/\/login\/second-factor/);
+  await visit(first, "/login/second-factor?lang=nn&next=/review", seen);
+  await first.screenshot({ path: join(shots, "17-second-factor-enrolment-nn-360px.png"), fullPage: true });
+  await first.fill("#code", await generate({ secret: await first.getAttribute("[data-secret]", "data-secret") }));
+  await first.click("form button[type=submit]");
+  await first.waitForSelector("ol.recovery-codes");
+  seen.push(["recovery codes", await overflow(first)]);
+  writeFileSync(join(sources, `${String(++n).padStart(2, "0")}-recovery-codes.html`), await first.content());
+  await first.screenshot({ path: join(shots, "18-recovery-codes-nn-360px.png"), fullPage: true });
   await rev.goto(`${base}/dashboard?lang=nb`);
   await rev.screenshot({ path: join(shots, "14-dashboard-360px.png"), fullPage: true });
   // No chart label or value drawn past its chart's edge, on the phone and on a wide screen.

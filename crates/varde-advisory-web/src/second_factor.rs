@@ -150,7 +150,7 @@ fn code_form(p: &Pending, lang: Lang, failed: bool) -> Markup {
         @if failed { p.error role="alert" { (t(lang, "second_factor_wrong")) } }
         form method="post" action={ (PAGE) "?lang=" (lang.code()) } {
             input type="hidden" name="csrf" value=(p.csrf);
-            label { (t(lang, "second_factor_code"))
+            label { (t(lang, "second_factor_code")) " "
                 input name="code" autocomplete="one-time-code" required autofocus; }
             button type="submit" { (t(lang, "second_factor_confirm")) }
         }
@@ -171,7 +171,7 @@ fn enrol_form(p: &Pending, lang: Lang, failed: bool, secret: &str) -> Markup {
         form method="post" action={ (PAGE) "?lang=" (lang.code()) } {
             input type="hidden" name="csrf" value=(p.csrf);
             input type="hidden" name="secret" value=(secret);
-            label { (t(lang, "second_factor_first_code"))
+            label { (t(lang, "second_factor_first_code")) " "
                 input name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus; }
             button type="submit" { (t(lang, "second_factor_confirm")) }
         }

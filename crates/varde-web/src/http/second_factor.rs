@@ -158,9 +158,16 @@ async fn submit(
 }
 
 fn page(lang: Lang, body: Markup, status: StatusCode) -> Response {
-    let mut res =
-        (status, crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "second_factor"), "/login", body)))
-            .into_response();
+    let mut res = (
+        status,
+        crate::http::pages::page(crate::http::pages::layout(
+            lang,
+            t(lang, "second_factor"),
+            "/login/second-factor",
+            body,
+        )),
+    )
+        .into_response();
     res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     res
 }

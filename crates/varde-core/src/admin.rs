@@ -73,7 +73,7 @@ pub async fn add_user<T: Administration>(
 }
 
 /// The id of the user named `username`; `NotFound` when there is none.
-async fn user_named<T: Administration>(tx: &T, username: &str) -> Result<i64, T::Error> {
+pub(crate) async fn user_named<T: Administration>(tx: &T, username: &str) -> Result<i64, T::Error> {
     let found = tx.user_id(username).await?;
     Ok(found
         .ok_or_else(|| StoreError::Invalid { code: ErrorCode::NotFound, message: format!("no user '{username}'") })?)

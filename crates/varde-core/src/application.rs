@@ -3,7 +3,7 @@
 //! the area modules; a backend only runs its units of work in its transactions and answers the queries of
 //! [`Queries`], which the application hands out as they are ([`Application::queries`]).
 
-use crate::{admin, check, detect, reach, retention, warn};
+use crate::{admin, check, detect, identity, reach, retention, warn};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use jiff::Timestamp;
@@ -150,6 +150,32 @@ pub trait Application: Send + Sync + 'static {
     async fn end_user_sessions(&self, username: &str, actor: &Principal, at: Timestamp) -> Result<(), StoreError>;
     /// Revokes a token; it stops working within the token cache's lifetime (30 s).
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Passes a session's second factor with the app's code for `step` or a recovery code (`identity::pass_second_factor`).
+    async fn pass_second_factor(
+        &self,
+        session: [u8; 32],
+        user: i64,
+        step: Option<i64>,
+        recovery: [u8; 32],
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Enrols a TOTP secret with new recovery codes and passes the session (`identity::enrol_totp`).
+    async fn enrol_totp(
+        &self,
+        session: [u8; 32],
+        user: i64,
+        secret: &str,
+        recovery: &[[u8; 32]],
+        step: i64,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Removes a user's second factor (`identity::reset_second_factor`).
+    async fn reset_second_factor(&self, username: &str, actor: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Audits a wrong password for an existing user (`identity::login_failed`).
+    async fn login_failed(&self, user: i64, at: Timestamp) -> Result<(), StoreError>;
+    /// Audits a second factor refused without a code tried (`identity::second_factor_refused`).
+    async fn second_factor_refused(&self, user: i64, at: Timestamp) -> Result<(), StoreError>;
 
     /// A reviewer chooses the photo of one of an alert's evidence samples to publish with the alert (replacing any
     /// chosen before). The photo is copied, so it stays with the alert when the sample's photo is purged.
@@ -476,6 +502,49 @@ impl<B: Backend> Application for Core<B> {
     async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
         let actor = actor.to_owned();
         self.work(move |tx| Box::pin(async move { admin::revoke_token(tx, id, &actor, at).await })).await
+    }
+
+    async fn pass_second_factor(
+        &self,
+        session: [u8; 32],
+        user: i64,
+        step: Option<i64>,
+        recovery: [u8; 32],
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.work(move |tx| {
+            Box::pin(async move { identity::pass_second_factor(tx, session, user, step, recovery, at).await })
+        })
+        .await
+    }
+
+    async fn enrol_totp(
+        &self,
+        session: [u8; 32],
+        user: i64,
+        secret: &str,
+        recovery: &[[u8; 32]],
+        step: i64,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (secret, recovery) = (secret.to_owned(), recovery.to_vec());
+        self.work(move |tx| {
+            Box::pin(async move { identity::enrol_totp(tx, session, user, &secret, &recovery, step, at).await })
+        })
+        .await
+    }
+
+    async fn reset_second_factor(&self, username: &str, actor: &str, at: Timestamp) -> Result<(), StoreError> {
+        let (u, a) = (username.to_owned(), actor.to_owned());
+        self.work(move |tx| Box::pin(async move { identity::reset_second_factor(tx, &u, &a, at).await })).await
+    }
+
+    async fn login_failed(&self, user: i64, at: Timestamp) -> Result<(), StoreError> {
+        self.work(move |tx| Box::pin(async move { identity::login_failed(tx, user, at).await })).await
+    }
+
+    async fn second_factor_refused(&self, user: i64, at: Timestamp) -> Result<(), StoreError> {
+        self.work(move |tx| Box::pin(async move { identity::second_factor_refused(tx, user, at).await })).await
     }
 
     async fn set_photo(

@@ -28,6 +28,7 @@ mod application;
 pub mod check;
 pub mod decisions;
 pub mod detect;
+pub mod identity;
 pub mod reach;
 pub mod retention;
 pub mod warn;

@@ -982,6 +982,27 @@ impl varde_store::port::Administration for Memory {
     async fn set_contact(&self, _slug: &str, _email: Option<&str>) -> Result<bool, StoreError> {
         unreachable!("not asked here")
     }
+    async fn set_totp(&self, user: i64, secret: Option<&str>) -> Result<(), StoreError> {
+        self.wrote(format!("totp of {user}: {secret:?}"));
+        Ok(())
+    }
+    async fn replace_recovery_codes(&self, user: i64, hashes: &[[u8; 32]]) -> Result<(), StoreError> {
+        self.wrote(format!("{} recovery codes of {user}", hashes.len()));
+        Ok(())
+    }
+    async fn accept_totp_step(&self, user: i64, step: i64) -> Result<bool, StoreError> {
+        // Step 100 was accepted before: it and earlier ones are refused.
+        self.wrote(format!("step {step} of {user}"));
+        Ok(step > 100)
+    }
+    async fn use_recovery_code(&self, user: i64, hash: [u8; 32], _at: Timestamp) -> Result<bool, StoreError> {
+        self.wrote(format!("recovery code of {user}"));
+        Ok(hash == [7; 32])
+    }
+    async fn verify_session(&self, _hash: [u8; 32]) -> Result<Option<i64>, StoreError> {
+        self.wrote("session verified".into());
+        Ok(Some(6))
+    }
 }
 
 #[test]
@@ -1032,4 +1053,44 @@ fn an_admin_ends_a_users_sessions_audited_and_an_unknown_user_is_refused() {
     let refused = now(admin::end_user_sessions(&none, "ola", "user:1", t));
     assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::NotFound, .. })), "{refused:?}");
     assert_eq!(none.writes(), Vec::<String>::new());
+}
+
+/// The second factor's use cases: the app's code for a new time step passes; a step used before falls back to a
+/// recovery code, which passes once it matches; anything else is refused; each outcome is audited, and only a pass
+/// verifies the session.
+#[test]
+fn a_second_factor_passes_by_a_new_step_or_a_recovery_code_and_every_outcome_is_audited() {
+    let t = at("2026-11-03T10:00:00Z");
+    let tx = Memory::default();
+    assert!(now(identity::pass_second_factor(&tx, [1; 32], 6, Some(101), [0; 32], t)).unwrap());
+    assert_eq!(tx.writes(), ["step 101 of 6", "session verified", "audit user:6 login.second_factor totp"]);
+    let tx = Memory::default();
+    assert!(now(identity::pass_second_factor(&tx, [1; 32], 6, Some(100), [7; 32], t)).unwrap());
+    assert_eq!(
+        tx.writes(),
+        ["step 100 of 6", "recovery code of 6", "session verified", "audit user:6 login.second_factor recovery_code"]
+    );
+    let tx = Memory::default();
+    assert!(!now(identity::pass_second_factor(&tx, [1; 32], 6, None, [0; 32], t)).unwrap());
+    assert_eq!(tx.writes(), ["recovery code of 6", "audit user:6 login.second_factor_failed code"]);
+
+    let tx = Memory::default();
+    now(identity::enrol_totp(&tx, [1; 32], 6, "JBSWY3DPEHPK3PXP", &[[2; 32]; 10], 200, t)).unwrap();
+    assert_eq!(
+        tx.writes(),
+        [
+            "totp of 6: Some(\"JBSWY3DPEHPK3PXP\")",
+            "10 recovery codes of 6",
+            "step 200 of 6",
+            "session verified",
+            "audit user:6 second_factor.enrol totp",
+            "audit user:6 login.second_factor totp",
+        ]
+    );
+    let tx = Memory::default();
+    now(identity::reset_second_factor(&tx, "kari", "cli", t)).unwrap();
+    assert_eq!(tx.writes(), ["totp of 6: None", "0 recovery codes of 6", "audit cli second_factor.reset user:6"]);
+    let none = Memory::default();
+    let refused = now(identity::reset_second_factor(&none, "ola", "cli", t));
+    assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::NotFound, .. })), "{refused:?}");
 }

@@ -78,4 +78,35 @@ impl varde_store::port::Administration for Port<'_> {
         let sql = "UPDATE services SET contact_email = $2 WHERE slug = $1";
         Ok(execute(self.0, sql, &[&slug, &email]).await? > 0)
     }
+
+    async fn set_totp(&self, user: i64, secret: Option<&str>) -> Result<()> {
+        let sql = "UPDATE users SET totp_secret = $2, totp_step = NULL WHERE id = $1";
+        execute(self.0, sql, &[&user, &secret]).await?;
+        Ok(())
+    }
+
+    async fn replace_recovery_codes(&self, user: i64, hashes: &[[u8; 32]]) -> Result<()> {
+        execute(self.0, "DELETE FROM recovery_codes WHERE user_id = $1", &[&user]).await?;
+        for hash in hashes {
+            execute(self.0, "INSERT INTO recovery_codes (hash, user_id) VALUES ($1, $2)", &[&&hash[..], &user]).await?;
+        }
+        Ok(())
+    }
+
+    async fn accept_totp_step(&self, user: i64, step: i64) -> Result<bool> {
+        let sql = "UPDATE users SET totp_step = $2 WHERE id = $1 AND (totp_step IS NULL OR totp_step < $2)";
+        Ok(execute(self.0, sql, &[&user, &step]).await? > 0)
+    }
+
+    async fn use_recovery_code(&self, user: i64, hash: [u8; 32], at: Timestamp) -> Result<bool> {
+        let sql = "UPDATE recovery_codes SET used_ms = $3 WHERE hash = $1 AND user_id = $2 AND used_ms IS NULL";
+        Ok(execute(self.0, sql, &[&&hash[..], &user, &ms(at)]).await? > 0)
+    }
+
+    async fn verify_session(&self, hash: [u8; 32]) -> Result<Option<i64>> {
+        query_opt(self.0, "UPDATE sessions SET verified = true WHERE hash = $1 RETURNING user_id", &[&&hash[..]])
+            .await?
+            .map(|r| Ok(r.try_get(0)?))
+            .transpose()
+    }
 }

@@ -92,4 +92,47 @@ impl varde_store::port::Administration for Tx<'_> {
             .execute(params![slug, email])?;
         Ok(changed > 0)
     }
+
+    async fn set_totp(&self, user: i64, secret: Option<&str>) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE users SET totp_secret = ?2, totp_step = NULL WHERE id = ?1")?
+            .execute(params![user, secret])?;
+        Ok(())
+    }
+
+    async fn replace_recovery_codes(&self, user: i64, hashes: &[[u8; 32]]) -> Result<()> {
+        let conn = self.conn();
+        conn.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?1")?.execute([user])?;
+        let mut insert = conn.prepare_cached("INSERT INTO recovery_codes (hash, user_id) VALUES (?1, ?2)")?;
+        for hash in hashes {
+            insert.execute(params![&hash[..], user])?;
+        }
+        Ok(())
+    }
+
+    async fn accept_totp_step(&self, user: i64, step: i64) -> Result<bool> {
+        let accepted = self
+            .conn()
+            .prepare_cached("UPDATE users SET totp_step = ?2 WHERE id = ?1 AND (totp_step IS NULL OR totp_step < ?2)")?
+            .execute(params![user, step])?;
+        Ok(accepted > 0)
+    }
+
+    async fn use_recovery_code(&self, user: i64, hash: [u8; 32], at: Timestamp) -> Result<bool> {
+        let used = self
+            .conn()
+            .prepare_cached(
+                "UPDATE recovery_codes SET used_ms = ?3 WHERE hash = ?1 AND user_id = ?2 AND used_ms IS NULL",
+            )?
+            .execute(params![&hash[..], user, ms(at)])?;
+        Ok(used > 0)
+    }
+
+    async fn verify_session(&self, hash: [u8; 32]) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .prepare_cached("UPDATE sessions SET verified = 1 WHERE hash = ?1 RETURNING user_id")?
+            .query_row([&hash[..]], |r| r.get(0))
+            .optional()?)
+    }
 }

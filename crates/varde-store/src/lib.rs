@@ -653,32 +653,6 @@ pub trait Queries: Send + Sync + 'static {
         expires: Timestamp,
         verified: bool,
     ) -> Result<(), StoreError>;
-    /// Marks the session as having passed the second factor (`how`: `totp` or `recovery_code`), audited as
-    /// `login.second_factor`.
-    async fn pass_second_factor(&self, hash: [u8; 32], how: &str, at: Timestamp) -> Result<(), StoreError>;
-    /// Enrols the user's TOTP secret with a new set of recovery codes (their hashes), replacing any earlier ones;
-    /// audited as `second_factor.enrol`.
-    async fn enrol_totp(
-        &self,
-        user_id: i64,
-        secret: &str,
-        recovery: &[[u8; 32]],
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
-    /// Accepts TOTP time step `step` for the user unless it, or a later one, was accepted before (RFC 6238 §5.2:
-    /// a code is used once). Exact when instances check at once.
-    async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError>;
-    /// Uses up one of the user's recovery codes; false when it is not theirs or was used.
-    async fn use_recovery_code(&self, user_id: i64, hash: [u8; 32], at: Timestamp) -> Result<bool, StoreError>;
-    /// Removes the user's second factor (the TOTP secret and every recovery code), for someone who lost both their
-    /// phone and their codes; they enrol again at their next login. Audited as `second_factor.reset` by `actor`;
-    /// false when there is no such user.
-    async fn reset_second_factor(&self, username: &str, actor: &str, at: Timestamp) -> Result<bool, StoreError>;
-    /// How many of the user's recovery codes are left.
-    async fn recovery_codes_left(&self, user_id: i64) -> Result<u64, StoreError>;
-    /// An audit entry about a user's login that changes nothing else: a wrong password for a known user
-    /// (`login.failed`), a wrong second factor (`login.second_factor_failed`).
-    async fn audit_login(&self, user_id: i64, action: &str, detail: &str, at: Timestamp) -> Result<(), StoreError>;
     /// The session with this hash, if it exists, has not expired at `now`, and its user is enabled.
     async fn session(&self, hash: [u8; 32], now: Timestamp) -> Result<Option<SessionRecord>, StoreError>;
     /// Ends the session with this hash, audited as its user's `session.end` with `why` (nothing when there is none).

@@ -377,9 +377,7 @@ pub async fn user(database: &str, reference: &Reference, cmd: UserCommand) -> an
             println!("added user {username}");
         }
         UserCommand::ResetSecondFactor { username } => {
-            if !store.queries().reset_second_factor(&username, CLI_ACTOR, Timestamp::now()).await? {
-                bail!("no user {username}");
-            }
+            store.reset_second_factor(&username, CLI_ACTOR, Timestamp::now()).await?;
             println!("{username} enrols a second factor again at the next login");
         }
     }

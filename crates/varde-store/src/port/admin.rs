@@ -39,4 +39,28 @@ pub trait Administration: Transaction {
     fn end_sessions(&self, user: i64) -> impl Future<Output = Result<(), Self::Error>> + Send;
     /// Sets or clears the escalation address of the service with `slug`; false when there is no such service.
     fn set_contact(&self, slug: &str, email: Option<&str>) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    // A second factor (see `varde_core::identity`).
+
+    /// Sets (or, with None, clears) user `user`'s TOTP secret; the last accepted time step is forgotten with it.
+    fn set_totp(&self, user: i64, secret: Option<&str>) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Replaces user `user`'s recovery codes (their SHA-256 hashes; none clears them).
+    fn replace_recovery_codes(
+        &self,
+        user: i64,
+        hashes: &[[u8; 32]],
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Accepts TOTP time step `step` for user `user` unless it, or a later one, was accepted before. Exact when
+    /// instances check at once.
+    fn accept_totp_step(&self, user: i64, step: i64) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+    /// Uses up user `user`'s recovery code with this hash; false when it is not theirs or was used.
+    fn use_recovery_code(
+        &self,
+        user: i64,
+        hash: [u8; 32],
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+    /// Marks the session with this hash as having passed the second factor; its user, or none when there is no such
+    /// session.
+    fn verify_session(&self, hash: [u8; 32]) -> impl Future<Output = Result<Option<i64>, Self::Error>> + Send;
 }

@@ -106,20 +106,15 @@ async fn submit(
     let locked = state.limits.exhausted(store, LOGIN_FAILURES_PER_ADDRESS, &who).await?
         || state.limits.exhausted(store, LOGIN_FAILURES_PER_ACCOUNT, &account).await?;
     let now = jiff::Timestamp::now();
-    let queries = state.app.queries();
-    let user = queries.user(&session.username).await?.ok_or_else(ApiError::internal)?;
+    let user = state.app.queries().user(&session.username).await?.ok_or_else(ApiError::internal)?;
     let unix = now.as_second().max(0) as u64;
     let passed = if locked {
-        None
+        state.app.second_factor_refused(user.id, now).await?;
+        false
     } else if let Some(secret) = &user.totp_secret {
-        // The app's code, each time step once; or a recovery code, each once.
+        // The app's code (each time step once) or a recovery code (each once); the core decides and audits.
         let step = OneTimeCodes::new(secret, ISSUER, &user.username).and_then(|c| c.check(&f.code, unix));
-        match step {
-            Some(step) if queries.accept_totp_step(user.id, step as i64).await? => Some("totp"),
-            Some(_) => None,
-            None if queries.use_recovery_code(user.id, recovery_hash(&f.code), now).await? => Some("recovery_code"),
-            None => None,
-        }
+        state.app.pass_second_factor(hash, user.id, step.map(|s| s as i64), recovery_hash(&f.code), now).await?
     } else {
         // Enrolment: the code must come from the secret this page proposed, which is then the person's.
         let secret = f.secret.clone().unwrap_or_default();
@@ -127,22 +122,17 @@ async fn submit(
         if let Some(step) = step {
             let codes = new_recovery_codes();
             let hashes: Vec<[u8; 32]> = codes.iter().map(|c| recovery_hash(c)).collect();
-            queries.enrol_totp(user.id, &secret, &hashes, now).await?;
-            queries.accept_totp_step(user.id, step as i64).await?;
-            queries.pass_second_factor(hash, "totp", now).await?;
+            state.app.enrol_totp(hash, user.id, &secret, &hashes, step as i64, now).await?;
             return Ok(page(lang, recovery_codes_page(&q, &session, lang, &codes), StatusCode::OK));
         }
-        None
+        state.app.second_factor_refused(user.id, now).await?;
+        false
     };
     match passed {
-        Some(how) => {
-            queries.pass_second_factor(hash, how, now).await?;
-            Ok(Redirect::to(&where_next(&q, &session)).into_response())
-        }
-        None => {
+        true => Ok(Redirect::to(&where_next(&q, &session)).into_response()),
+        false => {
             state.limits.record(store, LOGIN_FAILURES_PER_ADDRESS, &who).await?;
             state.limits.record(store, LOGIN_FAILURES_PER_ACCOUNT, &account).await?;
-            queries.audit_login(user.id, "login.second_factor_failed", "code", now).await?;
             let (message, status) = if locked {
                 (t(lang, "login_locked"), StatusCode::TOO_MANY_REQUESTS)
             } else {

@@ -286,7 +286,7 @@ async fn login(
             // A known account's failure is audited (never the password, nor a name nobody has: that may be a
             // password typed in the wrong field).
             if let Some(user) = known {
-                state.app.queries().audit_login(user.id, "login.failed", "password", now).await?;
+                state.app.login_failed(user.id, now).await?;
             }
             return Ok(login_page(&state, lang, next, Some(t(lang, "login_failed")), StatusCode::UNAUTHORIZED));
         }

@@ -8,7 +8,7 @@ use varde_store::port::{Administration, Transaction};
 use varde_store::{NewToken, StoreError};
 
 /// The id of the service a token or a user belongs to, if any; [`StoreError::UnknownService`] when it does not exist.
-async fn service_of<T: Transaction>(tx: &T, service: Option<&ServiceSlug>) -> Result<Option<i64>, T::Error> {
+pub(crate) async fn service_of<T: Transaction>(tx: &T, service: Option<&ServiceSlug>) -> Result<Option<i64>, T::Error> {
     match service {
         Some(slug) => Ok(Some(tx.service_id(slug.as_str()).await?)),
         None => Ok(None),

@@ -3,6 +3,7 @@
 //! the area modules; a backend only runs its units of work in its transactions and answers the queries of
 //! [`Queries`], which the application hands out as they are ([`Application::queries`]).
 
+use crate::identity::Vouched;
 use crate::{admin, check, detect, identity, reach, retention, warn};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -15,6 +16,7 @@ use varde_domain::assess::Assessor;
 use varde_domain::auth::{Principal, Role};
 use varde_domain::sample::{NewAnalysis, NewSample};
 use varde_domain::service::{Service, ServiceSlug};
+use varde_domain::sign_in::{NewSignInRule, SignInRule};
 use varde_store::port::{Backend, Turn};
 use varde_store::{
     Delivery, Handover, NewAnalysisSpectrum, NewReferenceSpectrum, NewSignal, NewSubscriber, NewToken, Purged, Queries,
@@ -176,6 +178,17 @@ pub trait Application: Send + Sync + 'static {
     async fn login_failed(&self, user: i64, at: Timestamp) -> Result<(), StoreError>;
     /// Audits a second factor refused without a code tried (`identity::second_factor_refused`).
     async fn second_factor_refused(&self, user: i64, at: Timestamp) -> Result<(), StoreError>;
+    /// A person an identity provider vouched for signs in under the sign-in rules (`identity::sign_in`): their user
+    /// id and role, or none when refused (audited).
+    async fn sign_in(&self, person: Vouched, at: Timestamp) -> Result<Option<(i64, Role)>, StoreError>;
+    /// Audits a sign-in through `issuer` refused for `reason` (`identity::sign_in_refused`).
+    async fn sign_in_refused(&self, issuer: &str, reason: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Every sign-in rule, oldest first.
+    async fn sign_in_rules(&self) -> Result<Vec<SignInRule>, StoreError>;
+    /// Adds a sign-in rule (`identity::add_sign_in_rule`); its id.
+    async fn add_sign_in_rule(&self, rule: NewSignInRule, actor: &str, at: Timestamp) -> Result<i64, StoreError>;
+    /// Removes a sign-in rule (`identity::remove_sign_in_rule`).
+    async fn remove_sign_in_rule(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError>;
 
     /// A reviewer chooses the photo of one of an alert's evidence samples to publish with the alert (replacing any
     /// chosen before). The photo is copied, so it stays with the alert when the sample's photo is purged.
@@ -545,6 +558,32 @@ impl<B: Backend> Application for Core<B> {
 
     async fn second_factor_refused(&self, user: i64, at: Timestamp) -> Result<(), StoreError> {
         self.work(move |tx| Box::pin(async move { identity::second_factor_refused(tx, user, at).await })).await
+    }
+
+    async fn sign_in(&self, p: Vouched, at: Timestamp) -> Result<Option<(i64, Role)>, StoreError> {
+        self.work(move |tx| {
+            Box::pin(async move { identity::sign_in(tx, &p.issuer, &p.subject, &p.username, &p.claims, at).await })
+        })
+        .await
+    }
+
+    async fn sign_in_refused(&self, issuer: &str, reason: &str, at: Timestamp) -> Result<(), StoreError> {
+        let (i, r) = (issuer.to_owned(), reason.to_owned());
+        self.work(move |tx| Box::pin(async move { identity::sign_in_refused(tx, &i, &r, at).await })).await
+    }
+
+    async fn sign_in_rules(&self) -> Result<Vec<SignInRule>, StoreError> {
+        self.work(move |tx| Box::pin(async move { identity::sign_in_rules(tx).await })).await
+    }
+
+    async fn add_sign_in_rule(&self, rule: NewSignInRule, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
+        let actor = actor.to_owned();
+        self.work(move |tx| Box::pin(async move { identity::add_sign_in_rule(tx, rule, &actor, at).await })).await
+    }
+
+    async fn remove_sign_in_rule(&self, id: i64, actor: &str, at: Timestamp) -> Result<(), StoreError> {
+        let actor = actor.to_owned();
+        self.work(move |tx| Box::pin(async move { identity::remove_sign_in_rule(tx, id, &actor, at).await })).await
     }
 
     async fn set_photo(

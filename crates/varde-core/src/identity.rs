@@ -1,11 +1,21 @@
-//! Logins' second step: a one-time code from an authenticator app or a recovery code, enrolling one, an admin's
-//! reset, and the audit entry of a wrong password. The codes themselves are checked at the HTTP edge
-//! (`varde_http::second_factor`, which knows the secret and the clock); these use cases decide what is written and
-//! audited, once for both backends.
+//! Who a person is when they log in: logins' second step (a one-time code from an authenticator app or a recovery
+//! code, enrolling one, an admin's reset), the audit entry of a wrong password, and signing in through an
+//! organisation's identity provider under the sign-in rules an admin keeps. The codes and ID tokens themselves are
+//! checked at the HTTP edge (`varde_http::second_factor` and `varde_http::oidc`, which know the secrets, the keys
+//! and the clock); these use cases decide what is written and audited, once for both backends.
 
-use crate::admin::user_named;
+use crate::admin::{service_of, user_named};
 use jiff::Timestamp;
+use serde_json::{Map, Value};
+use varde_domain::ErrorCode;
+use varde_domain::auth::Role;
+use varde_domain::sign_in::{self, NewSignInRule, SignInRule};
+use varde_store::StoreError;
 use varde_store::port::Administration;
+
+/// The password hash of a user made by a first sign-in through a provider: not a PHC string, so no password
+/// matches it; they sign in where their organisation vouches for them.
+pub const NO_PASSWORD: &str = "!";
 
 /// How a session passed the second factor, as audited.
 const BY_APP: &str = "totp";
@@ -83,4 +93,113 @@ pub async fn login_failed<T: Administration>(tx: &T, user: i64, at: Timestamp) -
 /// audited as `login.second_factor_failed`.
 pub async fn second_factor_refused<T: Administration>(tx: &T, user: i64, at: Timestamp) -> Result<(), T::Error> {
     tx.audit(at, &format!("user:{user}"), "login.second_factor_failed", "code").await
+}
+
+/// A person an identity provider vouched for, in an ID token Varde verified: the configured issuer's name, its
+/// subject for them, the username Varde gives them at a first sign-in, and the token's claims.
+#[derive(Debug, Clone)]
+pub struct Vouched {
+    pub issuer: String,
+    pub subject: String,
+    pub username: String,
+    pub claims: Map<String, Value>,
+}
+
+/// Why a sign-in through a provider was refused, as audited (`login.refused`, actor `oidc:ISSUER`).
+pub const REFUSED_NO_RULE: &str = "no_rule";
+pub const REFUSED_DISABLED: &str = "disabled";
+
+/// A person the provider `issuer` vouched for as `subject` (in an ID token Varde verified), with `claims`, signs in.
+/// The rule that names them ([`sign_in::rule_for`]) gives their role and service: at the first sign-in a user
+/// `username` is made with it (no password) and linked to the subject; later it is brought in line with the rules as
+/// they are now (an admin's change of a rule, or the person's move to another group, takes effect at the next
+/// sign-in), audited as `user.role`. Their user id and role, or none when no rule names them or an admin disabled
+/// them (audited as `login.refused`; nothing else is written).
+pub async fn sign_in<T: Administration>(
+    tx: &T,
+    issuer: &str,
+    subject: &str,
+    username: &str,
+    claims: &Map<String, Value>,
+    at: Timestamp,
+) -> Result<Option<(i64, Role)>, T::Error> {
+    let rules = tx.sign_in_rules().await?;
+    let Some(rule) = sign_in::rule_for(&rules, issuer, claims) else {
+        sign_in_refused(tx, issuer, REFUSED_NO_RULE, at).await?;
+        return Ok(None);
+    };
+    let (id, role, service) = (rule.id, rule.rule.role, rule.rule.service.clone());
+    let service_id = service_of(tx, service.as_ref()).await?;
+    let user = match tx.linked_user(issuer, subject).await? {
+        Some(user) if user.disabled => {
+            sign_in_refused(tx, issuer, REFUSED_DISABLED, at).await?;
+            return Ok(None);
+        }
+        Some(user) => {
+            if user.role != role || user.service != service {
+                tx.set_role(user.id, role, service_id).await?;
+                let detail = format!("user:{} role:{} rule:{id}", user.id, role.as_str());
+                tx.audit(at, &format!("oidc:{issuer}"), "user.role", &detail).await?;
+            }
+            user.id
+        }
+        None => {
+            let user = tx
+                .insert_user(username, NO_PASSWORD, role, service_id, at)
+                .await?
+                .ok_or_else(|| StoreError::Conflict(format!("a user named '{username}' exists")))?;
+            tx.link_identity(issuer, subject, user, at).await?;
+            let detail = format!("user:{user} role:{} rule:{id}", role.as_str());
+            tx.audit(at, &format!("oidc:{issuer}"), "user.add", &detail).await?;
+            user
+        }
+    };
+    tx.audit(at, &format!("user:{user}"), "login.oidc", &format!("issuer:{issuer} rule:{id}")).await?;
+    Ok(Some((user, role)))
+}
+
+/// A sign-in through `issuer` refused for `reason` (a stable word: `state`, `code`, `token`, `no_rule`, …), audited
+/// as `login.refused`. Nothing else is written: no user, no session.
+pub async fn sign_in_refused<T: Administration>(
+    tx: &T,
+    issuer: &str,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    tx.audit(at, &format!("oidc:{issuer}"), "login.refused", reason).await
+}
+
+/// Every sign-in rule, oldest first.
+pub async fn sign_in_rules<T: Administration>(tx: &T) -> Result<Vec<SignInRule>, T::Error> {
+    tx.sign_in_rules().await
+}
+
+/// Adds a sign-in rule (checked; audited as `sign_in_rule.add`); its id. An unknown service is refused.
+pub async fn add_sign_in_rule<T: Administration>(
+    tx: &T,
+    rule: NewSignInRule,
+    actor: &str,
+    at: Timestamp,
+) -> Result<i64, T::Error> {
+    let rule = rule.check().map_err(StoreError::Input)?;
+    let service = service_of(tx, rule.service.as_ref()).await?;
+    let id = tx.insert_sign_in_rule(&rule, service, at).await?;
+    let detail = format!("rule:{id} issuer:{} role:{}", rule.issuer, rule.role.as_str());
+    tx.audit(at, actor, "sign_in_rule.add", &detail).await?;
+    Ok(id)
+}
+
+/// Removes sign-in rule `id` (audited as `sign_in_rule.remove`); `not_found` when there is none. Who signed in
+/// under it keeps their sessions until they end; their next sign-in needs another rule.
+pub async fn remove_sign_in_rule<T: Administration>(
+    tx: &T,
+    id: i64,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    if !tx.delete_sign_in_rule(id).await? {
+        let message = format!("there is no sign-in rule {id}");
+        return Err(StoreError::Invalid { code: ErrorCode::NotFound, message }.into());
+    }
+    tx.audit(at, actor, "sign_in_rule.remove", &format!("rule:{id}")).await
 }

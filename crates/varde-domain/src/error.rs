@@ -43,6 +43,9 @@ error_codes! {
     ReviewerOnly = "reviewer_only",
     NationalRoleOnly = "national_role_only",
     AdminOnly = "admin_only",
+    /// A sign-in through an identity provider that Varde refused: the answer was not for this browser's sign-in,
+    /// the provider refused the code, its ID token did not verify, or no sign-in rule names the person.
+    SignInRefused = "sign_in_refused",
     /// A form without the anti-forgery token that was sent with it.
     CsrfFailed = "csrf_failed",
     NotFound = "not_found",

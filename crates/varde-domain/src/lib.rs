@@ -32,6 +32,7 @@ pub mod recording;
 pub mod risk;
 pub mod sample;
 pub mod service;
+pub mod sign_in;
 pub mod subscription;
 #[cfg(test)]
 mod testing;

@@ -4,5 +4,6 @@
 
 pub mod cookies;
 pub mod headers;
+pub mod oidc;
 pub mod second_factor;
 pub mod secrets;

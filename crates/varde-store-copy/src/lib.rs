@@ -20,6 +20,8 @@ pub const TABLES: &[&str] = &[
     "users",
     "sessions",
     "recovery_codes",
+    "sign_in_rules",
+    "user_identities",
     "samples",
     "sample_sold_as",
     "analyses",

@@ -1,6 +1,8 @@
 //! Services, tokens, users and escalation addresses, as rows (the use cases are `varde_core::admin`'s).
 
 use super::*;
+use varde_domain::sign_in::{NewSignInRule, SignInRule};
+use varde_store::LinkedUser;
 
 impl varde_store::port::Administration for Port<'_> {
     async fn insert_service(&self, service: &Service, at: Timestamp) -> Result<bool> {
@@ -108,5 +110,76 @@ impl varde_store::port::Administration for Port<'_> {
             .await?
             .map(|r| Ok(r.try_get(0)?))
             .transpose()
+    }
+
+    async fn sign_in_rules(&self) -> Result<Vec<SignInRule>> {
+        let rows = self
+            .0
+            .query(
+                "SELECT r.id, r.issuer, r.claim, r.value, r.role, s.slug FROM sign_in_rules r
+                 LEFT JOIN services s ON s.id = r.service_id ORDER BY r.id",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let slug: Option<&str> = r.try_get(5)?;
+                let rule = NewSignInRule {
+                    issuer: r.try_get(1)?,
+                    claim: r.try_get(2)?,
+                    value: r.try_get(3)?,
+                    role: role_of(r.try_get(4)?)?,
+                    service: slug.map(slug_of).transpose()?,
+                };
+                Ok(SignInRule { id: r.try_get(0)?, rule })
+            })
+            .collect()
+    }
+
+    async fn insert_sign_in_rule(&self, rule: &NewSignInRule, service: Option<i64>, at: Timestamp) -> Result<i64> {
+        Ok(query_one(
+            self.0,
+            "INSERT INTO sign_in_rules (issuer, claim, value, role, service_id, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[&rule.issuer, &rule.claim, &rule.value, &rule.role.as_str(), &service, &ms(at)],
+        )
+        .await?
+        .try_get(0)?)
+    }
+
+    async fn delete_sign_in_rule(&self, id: i64) -> Result<bool> {
+        Ok(execute(self.0, "DELETE FROM sign_in_rules WHERE id = $1", &[&id]).await? > 0)
+    }
+
+    async fn linked_user(&self, issuer: &str, subject: &str) -> Result<Option<LinkedUser>> {
+        query_opt(
+            self.0,
+            "SELECT u.id, u.role, s.slug, u.disabled FROM user_identities i JOIN users u ON u.id = i.user_id
+             LEFT JOIN services s ON s.id = u.service_id WHERE i.issuer = $1 AND i.subject = $2",
+            &[&issuer, &subject],
+        )
+        .await?
+        .map(|r| {
+            let slug: Option<&str> = r.try_get(2)?;
+            Ok(LinkedUser {
+                id: r.try_get(0)?,
+                role: role_of(r.try_get(1)?)?,
+                service: slug.map(slug_of).transpose()?,
+                disabled: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn link_identity(&self, issuer: &str, subject: &str, user: i64, at: Timestamp) -> Result<()> {
+        let sql = "INSERT INTO user_identities (issuer, subject, user_id, created_ms) VALUES ($1, $2, $3, $4)";
+        execute(self.0, sql, &[&issuer, &subject, &user, &ms(at)]).await?;
+        Ok(())
+    }
+
+    async fn set_role(&self, user: i64, role: Role, service: Option<i64>) -> Result<()> {
+        let sql = "UPDATE users SET role = $2, service_id = $3 WHERE id = $1";
+        execute(self.0, sql, &[&user, &role.as_str(), &service]).await?;
+        Ok(())
     }
 }

@@ -69,6 +69,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_audit_field_inlined.sql"),
     include_str!("../migrations/0009_second_factor.sql"),
     include_str!("../migrations/0010_token_scope_expiry_idle.sql"),
+    include_str!("../migrations/0011_sign_in.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,6 +1,8 @@
 //! Services, tokens, users and escalation addresses, as rows (the use cases are `varde_core::admin`'s).
 
 use super::*;
+use varde_domain::sign_in::{NewSignInRule, SignInRule};
+use varde_store::LinkedUser;
 
 impl varde_store::port::Administration for Tx<'_> {
     async fn insert_service(&self, service: &Service, at: Timestamp) -> Result<bool> {
@@ -134,5 +136,72 @@ impl varde_store::port::Administration for Tx<'_> {
             .prepare_cached("UPDATE sessions SET verified = 1 WHERE hash = ?1 RETURNING user_id")?
             .query_row([&hash[..]], |r| r.get(0))
             .optional()?)
+    }
+
+    async fn sign_in_rules(&self) -> Result<Vec<SignInRule>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT r.id, r.issuer, r.claim, r.value, r.role, s.slug FROM sign_in_rules r
+             LEFT JOIN services s ON s.id = r.service_id ORDER BY r.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?, r.get::<_, Option<String>>(5)?))
+        })?;
+        rows.map(|row| {
+            let (id, issuer, claim, value, role, slug) = row?;
+            let role = Role::parse(&role).ok_or_else(|| corrupt("role", &role))?;
+            let service =
+                slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?;
+            Ok(SignInRule { id, rule: NewSignInRule { issuer, claim, value, role, service } })
+        })
+        .collect()
+    }
+
+    async fn insert_sign_in_rule(&self, rule: &NewSignInRule, service: Option<i64>, at: Timestamp) -> Result<i64> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO sign_in_rules (issuer, claim, value, role, service_id, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![rule.issuer, rule.claim, rule.value, rule.role.as_str(), service, ms(at)])?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    async fn delete_sign_in_rule(&self, id: i64) -> Result<bool> {
+        Ok(self.conn().prepare_cached("DELETE FROM sign_in_rules WHERE id = ?1")?.execute([id])? > 0)
+    }
+
+    async fn linked_user(&self, issuer: &str, subject: &str) -> Result<Option<LinkedUser>> {
+        let row: Option<(i64, String, Option<String>, bool)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT u.id, u.role, s.slug, u.disabled FROM user_identities i JOIN users u ON u.id = i.user_id
+                 LEFT JOIN services s ON s.id = u.service_id WHERE i.issuer = ?1 AND i.subject = ?2",
+            )?
+            .query_row([issuer, subject], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        row.map(|(id, role, slug, disabled)| {
+            Ok(LinkedUser {
+                id,
+                role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+                service: slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?,
+                disabled,
+            })
+        })
+        .transpose()
+    }
+
+    async fn link_identity(&self, issuer: &str, subject: &str, user: i64, at: Timestamp) -> Result<()> {
+        self.conn()
+            .prepare_cached("INSERT INTO user_identities (issuer, subject, user_id, created_ms) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![issuer, subject, user, ms(at)])?;
+        Ok(())
+    }
+
+    async fn set_role(&self, user: i64, role: Role, service: Option<i64>) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE users SET role = ?2, service_id = ?3 WHERE id = ?1")?
+            .execute(params![user, role.as_str(), service])?;
+        Ok(())
     }
 }

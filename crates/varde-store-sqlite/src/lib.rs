@@ -88,6 +88,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0015_limits.sql"),
     include_str!("../migrations/sqlite/0016_second_factor.sql"),
     include_str!("../migrations/sqlite/0017_token_scope_expiry_idle.sql"),
+    include_str!("../migrations/sqlite/0018_sign_in.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -365,6 +365,16 @@ pub struct TokenLine {
     pub last_used: Option<Timestamp>,
 }
 
+/// The user a provider's subject signed in as before: what a sign-in rule may have to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedUser {
+    pub id: i64,
+    pub role: Role,
+    pub service: Option<ServiceSlug>,
+    /// An admin disabled them: no sign-in, whatever the provider says.
+    pub disabled: bool,
+}
+
 /// A user as the login sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {

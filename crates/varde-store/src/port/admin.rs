@@ -1,10 +1,11 @@
 //! The rows administration writes: services, tokens, users.
 
 use super::Transaction;
-use crate::NewToken;
+use crate::{LinkedUser, NewToken};
 use jiff::Timestamp;
 use varde_domain::auth::Role;
 use varde_domain::service::Service;
+use varde_domain::sign_in::{NewSignInRule, SignInRule};
 
 /// What administration writes besides [`Transaction`]'s rows.
 pub trait Administration: Transaction {
@@ -63,4 +64,35 @@ pub trait Administration: Transaction {
     /// Marks the session with this hash as having passed the second factor; its user, or none when there is no such
     /// session.
     fn verify_session(&self, hash: [u8; 32]) -> impl Future<Output = Result<Option<i64>, Self::Error>> + Send;
+
+    // Signing in through an identity provider (see `varde_core::identity`).
+
+    /// Every sign-in rule, oldest first.
+    fn sign_in_rules(&self) -> impl Future<Output = Result<Vec<SignInRule>, Self::Error>> + Send;
+    /// Stores a sign-in rule (for the service with id `service`, if any); its id.
+    fn insert_sign_in_rule(
+        &self,
+        rule: &NewSignInRule,
+        service: Option<i64>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<i64, Self::Error>> + Send;
+    /// Deletes sign-in rule `id`; false when there is none.
+    fn delete_sign_in_rule(&self, id: i64) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+    /// The user that `issuer`'s `subject` signed in as before, if any.
+    fn linked_user(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> impl Future<Output = Result<Option<LinkedUser>, Self::Error>> + Send;
+    /// Records that `issuer`'s `subject` is user `user`.
+    fn link_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+        user: i64,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Sets user `user`'s role and service (the service's id; none for the national roles).
+    fn set_role(&self, user: i64, role: Role, service: Option<i64>)
+    -> impl Future<Output = Result<(), Self::Error>> + Send;
 }

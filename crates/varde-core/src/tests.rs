@@ -125,6 +125,9 @@ struct Memory {
     purged: varde_store::Purged,
     /// When the service acknowledged the alert, if it has.
     acknowledged: Option<Timestamp>,
+    /// The sign-in rules, and the user a provider's subject signed in as before.
+    rules: Vec<varde_domain::sign_in::SignInRule>,
+    linked: Option<varde_store::LinkedUser>,
     writes: Mutex<Vec<String>>,
     events: Mutex<Vec<NewEvent>>,
 }
@@ -960,13 +963,14 @@ impl varde_store::port::Administration for Memory {
     }
     async fn insert_user(
         &self,
-        _username: &str,
-        _password_hash: &str,
-        _role: varde_domain::auth::Role,
-        _service: Option<i64>,
+        username: &str,
+        password_hash: &str,
+        role: varde_domain::auth::Role,
+        service: Option<i64>,
         _at: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
-        unreachable!("not asked here")
+        self.wrote(format!("user {username} {password_hash} {} {service:?}", role.as_str()));
+        Ok(Some(8))
     }
     async fn user_id(&self, username: &str) -> Result<Option<i64>, StoreError> {
         Ok((username == "kari").then_some(6))
@@ -1003,6 +1007,119 @@ impl varde_store::port::Administration for Memory {
         self.wrote("session verified".into());
         Ok(Some(6))
     }
+    async fn sign_in_rules(&self) -> Result<Vec<varde_domain::sign_in::SignInRule>, StoreError> {
+        Ok(self.rules.clone())
+    }
+    async fn insert_sign_in_rule(
+        &self,
+        rule: &varde_domain::sign_in::NewSignInRule,
+        service: Option<i64>,
+        _at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.wrote(format!("rule {}={} {} {service:?}", rule.claim, rule.value, rule.role.as_str()));
+        Ok(4)
+    }
+    async fn delete_sign_in_rule(&self, id: i64) -> Result<bool, StoreError> {
+        self.wrote(format!("rule {id} deleted"));
+        Ok(self.rules.iter().any(|r| r.id == id))
+    }
+    async fn linked_user(&self, _issuer: &str, _subject: &str) -> Result<Option<varde_store::LinkedUser>, StoreError> {
+        Ok(self.linked.clone())
+    }
+    async fn link_identity(&self, issuer: &str, subject: &str, user: i64, _at: Timestamp) -> Result<(), StoreError> {
+        self.wrote(format!("{issuer} {subject} is user {user}"));
+        Ok(())
+    }
+    async fn set_role(
+        &self,
+        user: i64,
+        role: varde_domain::auth::Role,
+        service: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.wrote(format!("user {user} now {} {service:?}", role.as_str()));
+        Ok(())
+    }
+}
+
+/// Signing in through a provider: the first sign-in makes the user the matching rule allows (no password) and links
+/// the subject; a later one brings the role in line with the rules; a disabled user or a person no rule names is
+/// refused with only the audit entry written.
+#[test]
+fn a_sign_in_follows_the_rules_and_a_refusal_writes_only_its_audit_entry() {
+    use varde_domain::auth::Role;
+    use varde_domain::sign_in::{NewSignInRule, SignInRule};
+    let t = at("2026-11-03T10:00:00Z");
+    let rule = |id, value: &str, role, service: Option<&str>| SignInRule {
+        id,
+        rule: NewSignInRule {
+            issuer: "entra".into(),
+            claim: "groups".into(),
+            value: value.into(),
+            role,
+            service: service.map(|s| ServiceSlug::parse(s).unwrap()),
+        },
+    };
+    let rules = vec![rule(1, "tech", Role::Technician, Some("oslo-brukerrom")), rule(2, "rev", Role::Reviewer, None)];
+    let claims = |g: &str| serde_json::json!({"groups": [g]}).as_object().unwrap().clone();
+    let sign_in = |tx, g| now(identity::sign_in(tx, "entra", "sub-1", "entra-00aa", &claims(g), t));
+
+    let tx = Memory { rules: rules.clone(), ..Memory::default() };
+    assert_eq!(sign_in(&tx, "tech").unwrap(), Some((8, Role::Technician)));
+    assert_eq!(
+        tx.writes(),
+        [
+            "user entra-00aa ! technician Some(3)",
+            "entra sub-1 is user 8",
+            "audit oidc:entra user.add user:8 role:technician rule:1",
+            "audit user:8 login.oidc issuer:entra rule:1",
+        ]
+    );
+
+    let linked = varde_store::LinkedUser {
+        id: 8,
+        role: Role::Technician,
+        service: Some(ServiceSlug::parse("oslo-brukerrom").unwrap()),
+        disabled: false,
+    };
+    let tx = Memory { rules: rules.clone(), linked: Some(linked.clone()), ..Memory::default() };
+    assert_eq!(sign_in(&tx, "tech").unwrap(), Some((8, Role::Technician)));
+    assert_eq!(tx.writes(), ["audit user:8 login.oidc issuer:entra rule:1"], "nothing changed, nothing written");
+    let tx = Memory { rules: rules.clone(), linked: Some(linked.clone()), ..Memory::default() };
+    assert_eq!(sign_in(&tx, "rev").unwrap(), Some((8, Role::Reviewer)));
+    assert_eq!(
+        tx.writes(),
+        [
+            "user 8 now reviewer None",
+            "audit oidc:entra user.role user:8 role:reviewer rule:2",
+            "audit user:8 login.oidc issuer:entra rule:2",
+        ]
+    );
+
+    let disabled = varde_store::LinkedUser { disabled: true, ..linked };
+    let tx = Memory { rules: rules.clone(), linked: Some(disabled), ..Memory::default() };
+    assert_eq!(sign_in(&tx, "rev").unwrap(), None);
+    assert_eq!(tx.writes(), ["audit oidc:entra login.refused disabled"]);
+    let tx = Memory { rules, ..Memory::default() };
+    assert_eq!(sign_in(&tx, "staff").unwrap(), None);
+    assert_eq!(tx.writes(), ["audit oidc:entra login.refused no_rule"]);
+
+    // Keeping the rules: checked before anything is written, audited, and an unknown one is not found.
+    let tx = Memory::default();
+    let bad = rule(0, "x", Role::Technician, None).rule;
+    assert!(matches!(now(identity::add_sign_in_rule(&tx, bad, "cli", t)), Err(StoreError::Input(_))));
+    assert_eq!(tx.writes(), Vec::<String>::new());
+    let good = rule(0, "rev", Role::Reviewer, None).rule;
+    assert_eq!(now(identity::add_sign_in_rule(&tx, good, "cli", t)).unwrap(), 4);
+    let refused = now(identity::remove_sign_in_rule(&tx, 9, "cli", t));
+    assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::NotFound, .. })), "{refused:?}");
+    assert_eq!(
+        tx.writes(),
+        [
+            "rule groups=rev reviewer None",
+            "audit cli sign_in_rule.add rule:4 issuer:entra role:reviewer",
+            "rule 9 deleted"
+        ]
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub const MAX_VALUE_CHARS: usize = 200;
 /// A rule as an admin wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct NewSignInRule {
     /// The configured issuer's name, as in `/login/oidc/{issuer}` (e.g. `helseid`).
     pub issuer: String,

@@ -19,10 +19,20 @@ pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A `Set-Cookie` value for a cookie only the server reads: `HttpOnly`, `SameSite=Strict`, for `path`, kept
 /// `max_age` seconds (0 removes it), and `Secure` when `secure`.
 pub fn set(name: &str, value: &str, path: &str, max_age: i64, secure: bool) -> HeaderValue {
+    build(name, value, path, max_age, secure, SameSite::Strict)
+}
+
+/// [`set`] with `SameSite=Lax`: for the one cookie that must come back on a top-level navigation from another site —
+/// a sign-in's flow, sent when the identity provider redirects back. It holds no session.
+pub fn set_lax(name: &str, value: &str, path: &str, max_age: i64, secure: bool) -> HeaderValue {
+    build(name, value, path, max_age, secure, SameSite::Lax)
+}
+
+fn build(name: &str, value: &str, path: &str, max_age: i64, secure: bool, same_site: SameSite) -> HeaderValue {
     let cookie = Cookie::build((name, value))
         .path(path)
         .http_only(true)
-        .same_site(SameSite::Strict)
+        .same_site(same_site)
         .max_age(cookie::time::Duration::seconds(max_age))
         .secure(secure)
         .build();

@@ -16,8 +16,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
+    Scope, SignatureVerificationError, TokenResponse,
 };
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
@@ -59,9 +59,12 @@ pub struct IssuerConfig {
     pub issuer: String,
     pub client_id: String,
     pub client_auth: ClientAuth,
-    /// The environment variable that holds the client secret (never the file: it is often world-readable).
+    /// The environment variable that holds the client secret (never this file itself: it is often world-readable).
     #[serde(default)]
     pub client_secret_env: Option<String>,
+    /// Or a file that holds it (a systemd credential, a mounted Kubernetes secret); its content, trimmed.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
     /// Varde's RSA private key for `private_key_jwt`, PEM (PKCS#8 or PKCS#1); signed with RS256.
     #[serde(default)]
     pub private_key_file: Option<PathBuf>,
@@ -93,7 +96,8 @@ struct Issuer {
 
 /// The client as the crate types it once built from a discovery document: authorization and token endpoints known
 /// from the document, no others used.
-type Client = CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+type Client =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
 
 /// The configured providers.
 pub struct Issuers {
@@ -116,8 +120,19 @@ impl Refusal {
 }
 
 /// Every reason a sign-in through a provider can be refused at the HTTP edge, for the pages' translations.
-pub const REASONS: &[&str] =
-    &["unknown_issuer", "unavailable", "state", "provider", "code", "token", "signature", "audience", "issuer", "expired", "nonce"];
+pub const REASONS: &[&str] = &[
+    "unknown_issuer",
+    "unavailable",
+    "state",
+    "provider",
+    "code",
+    "token",
+    "signature",
+    "audience",
+    "issuer",
+    "expired",
+    "nonce",
+];
 
 /// What the browser carries between leaving for the provider and coming back: which provider, the `state` the
 /// answer must carry, the `nonce` the ID token must carry, and the PKCE verifier only this browser knows.
@@ -129,6 +144,8 @@ pub struct Flow {
     verifier: String,
     /// Where to go afterwards (a path on this site, checked by the caller).
     pub next: Option<String>,
+    /// The language of the page the sign-in started from.
+    pub lang: String,
 }
 
 impl Flow {
@@ -213,11 +230,21 @@ impl Issuers {
                     Credential::Key(Box::new(key))
                 }
                 ClientAuth::ClientSecretBasic | ClientAuth::ClientSecretPost => {
-                    let var = config
-                        .client_secret_env
-                        .as_ref()
-                        .ok_or_else(|| format!("issuer '{}': a client secret needs client_secret_env", config.name))?;
-                    let secret = std::env::var(var).map_err(|_| format!("issuer '{}': ${var} is not set", config.name))?;
+                    let secret = match (&config.client_secret_env, &config.client_secret_file) {
+                        (Some(var), None) => {
+                            std::env::var(var).map_err(|_| format!("issuer '{}': ${var} is not set", config.name))?
+                        }
+                        (None, Some(file)) => std::fs::read_to_string(file)
+                            .map_err(|e| format!("{}: {e}", file.display()))?
+                            .trim()
+                            .to_owned(),
+                        _ => {
+                            return Err(format!(
+                                "issuer '{}': a client secret needs one of client_secret_env and client_secret_file",
+                                config.name
+                            ));
+                        }
+                    };
                     Credential::Secret(secret)
                 }
             };
@@ -257,7 +284,8 @@ impl Issuers {
         {
             return Ok(metadata.clone());
         }
-        let url = IssuerUrl::new(issuer.config.issuer.clone()).map_err(|e| Refusal::new("unavailable", e.to_string()))?;
+        let url =
+            IssuerUrl::new(issuer.config.issuer.clone()).map_err(|e| Refusal::new("unavailable", e.to_string()))?;
         let metadata = CoreProviderMetadata::discover_async(url, &self.http)
             .await
             .map_err(|e| Refusal::new("unavailable", format!("discovery at {}: {e}", issuer.config.issuer)))?;
@@ -282,7 +310,13 @@ impl Issuers {
 
     /// Starts a sign-in at provider `name`, to come back to `redirect`: the address to send the browser to, and the
     /// flow for its cookie.
-    pub async fn begin(&self, name: &str, redirect: &str, next: Option<String>) -> Result<(String, Flow), Refusal> {
+    pub async fn begin(
+        &self,
+        name: &str,
+        redirect: &str,
+        next: Option<String>,
+        lang: &str,
+    ) -> Result<(String, Flow), Refusal> {
         let issuer = self.issuer(name)?;
         let client = self.client(issuer, self.metadata(issuer, false).await?, redirect)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -299,6 +333,7 @@ impl Issuers {
             nonce: nonce.secret().clone(),
             verifier: verifier.secret().clone(),
             next,
+            lang: lang.to_owned(),
         };
         Ok((url.to_string(), flow))
     }
@@ -377,11 +412,8 @@ impl Issuers {
             "nbf": now,
             "exp": now + 60,
         });
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
+        let input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new((*key).clone());
         let signature = signer.try_sign(input.as_bytes()).map_err(|e| Refusal::new("unavailable", e.to_string()))?;
         Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes())))
@@ -413,6 +445,7 @@ mod tests {
             nonce: "n".into(),
             verifier: "v".into(),
             next: Some("/review".into()),
+            lang: "nn".into(),
         };
         assert_eq!(Flow::decode(&flow.encode()), Some(flow));
         assert_eq!(Flow::decode("not base64 ~"), None);
@@ -435,7 +468,8 @@ mod tests {
             let file: IssuersFile = toml::from_str(toml).map_err(|e| e.to_string())?;
             Issuers::new(file.issuer)
         };
-        let base = "name = \"entra\"\nlabel = \"Entra ID\"\nissuer = \"https://login.example/t/v2.0\"\nclient_id = \"c\"\n";
+        let base =
+            "name = \"entra\"\nlabel = \"Entra ID\"\nissuer = \"https://login.example/t/v2.0\"\nclient_id = \"c\"\n";
         let e = parse(&format!("[[issuer]]\n{base}client_auth = \"client_secret_post\"\n")).err().unwrap();
         assert!(e.contains("client_secret_env"), "{e}");
         let e = parse(&format!("[[issuer]]\n{base}client_auth = \"private_key_jwt\"\n")).err().unwrap();

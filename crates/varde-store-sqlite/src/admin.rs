@@ -150,8 +150,7 @@ impl varde_store::port::Administration for Tx<'_> {
         rows.map(|row| {
             let (id, issuer, claim, value, role, slug) = row?;
             let role = Role::parse(&role).ok_or_else(|| corrupt("role", &role))?;
-            let service =
-                slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?;
+            let service = slug.map(|s| ServiceSlug::parse(&s).map_err(|_| corrupt("service slug", &s))).transpose()?;
             Ok(SignInRule { id, rule: NewSignInRule { issuer, claim, value, role, service } })
         })
         .collect()
@@ -193,15 +192,19 @@ impl varde_store::port::Administration for Tx<'_> {
 
     async fn link_identity(&self, issuer: &str, subject: &str, user: i64, at: Timestamp) -> Result<()> {
         self.conn()
-            .prepare_cached("INSERT INTO user_identities (issuer, subject, user_id, created_ms) VALUES (?1, ?2, ?3, ?4)")?
+            .prepare_cached(
+                "INSERT INTO user_identities (issuer, subject, user_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?
             .execute(params![issuer, subject, user, ms(at)])?;
         Ok(())
     }
 
     async fn set_role(&self, user: i64, role: Role, service: Option<i64>) -> Result<()> {
-        self.conn()
-            .prepare_cached("UPDATE users SET role = ?2, service_id = ?3 WHERE id = ?1")?
-            .execute(params![user, role.as_str(), service])?;
+        self.conn().prepare_cached("UPDATE users SET role = ?2, service_id = ?3 WHERE id = ?1")?.execute(params![
+            user,
+            role.as_str(),
+            service
+        ])?;
         Ok(())
     }
 }

@@ -61,6 +61,8 @@ pub struct Inner {
     pub second_factor_for: Vec<varde_domain::auth::Role>,
     /// A staff session not used for this long ends (`--session-idle-minutes`).
     pub session_idle: jiff::SignedDuration,
+    /// The organisations' identity providers staff may sign in through (`--oidc`); none by default.
+    pub issuers: Arc<varde_http::oidc::Issuers>,
 }
 
 impl Deref for AppState {
@@ -93,6 +95,7 @@ impl AppState {
             count_tables: Default::default(),
             second_factor_for: Vec::new(),
             session_idle: config::sessions::IDLE_DEFAULT,
+            issuers: Arc::new(varde_http::oidc::Issuers::none()),
         }))
     }
 }
@@ -117,6 +120,13 @@ impl AppState {
         self
     }
 
+    /// Lets staff sign in through these identity providers (see [`http::sign_in`]). Called once, before the state
+    /// is shared.
+    pub fn signing_in_through(mut self, issuers: varde_http::oidc::Issuers) -> AppState {
+        Arc::get_mut(&mut self.0).expect("called before the state is shared").issuers = Arc::new(issuers);
+        self
+    }
+
     /// Sets how warnings reach people (see [`warn::subscriptions::Reach`]). Called once, before the state is shared.
     pub fn reaching(mut self, reach: warn::subscriptions::Reach) -> AppState {
         Arc::get_mut(&mut self.0).expect("called before the state is shared").reach = reach;
@@ -135,6 +145,7 @@ impl AppState {
         (name = "signals", description = "What is rising: signals and drafts made from them (reviewers)"),
         (name = "indicators", description = "User rooms' daily counts and other indicators besides samples"),
         (name = "public", description = "No login: results, subscriptions, the catalogue, figures"),
+        (name = "admin", description = "Who may do what: the sign-in rules for staff from identity providers (admins)"),
     ),
 )]
 struct ApiDoc;
@@ -166,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .merge(know::dashboard::routes())
         .merge(http::session::routes())
         .merge(http::second_factor::routes())
+        .merge(http::sign_in::routes())
         .merge(know::analyst::routes())
         .merge(admin::routes())
         .merge(check::staff::routes())

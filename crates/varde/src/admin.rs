@@ -95,6 +95,56 @@ pub enum UserCommand {
     ResetSecondFactor { username: String },
 }
 
+/// Who signs in through an identity provider (`serve --oidc`), and as what.
+#[derive(Subcommand)]
+pub enum SignInRuleCommand {
+    /// Add a rule: a person whose ID token from ISSUER carries CLAIM with VALUE (or holds it, for a list such as
+    /// `groups`) signs in with ROLE; a technician at --service. Of several matching rules the widest role wins.
+    Add {
+        /// The issuer's name in the `--oidc` file, e.g. `helseid`.
+        #[arg(long)]
+        issuer: String,
+        /// The claim, e.g. `groups` or `helseid://claims/client/claims/orgnr_parent`.
+        #[arg(long)]
+        claim: String,
+        #[arg(long)]
+        value: String,
+        #[arg(long)]
+        role: String,
+        /// The technicians' service.
+        #[arg(long)]
+        service: Option<String>,
+    },
+    /// List the rules, oldest first (id, issuer, claim, value, role, service).
+    List,
+    /// Remove a rule; who signed in under it needs another rule at their next sign-in.
+    Remove { id: i64 },
+}
+
+pub async fn sign_in_rule(database: &str, reference: &Reference, cmd: SignInRuleCommand) -> anyhow::Result<()> {
+    let store = open_store(database, reference).await?;
+    match cmd {
+        SignInRuleCommand::Add { issuer, claim, value, role, service } => {
+            let service = service.as_deref().map(ServiceSlug::parse).transpose()?;
+            let rule = varde_domain::sign_in::NewSignInRule { issuer, claim, value, role: parse_role(&role)?, service };
+            let id = store.add_sign_in_rule(rule, CLI_ACTOR, Timestamp::now()).await?;
+            println!("added sign-in rule {id}");
+        }
+        SignInRuleCommand::List => {
+            for r in store.sign_in_rules().await? {
+                let service = r.rule.service.as_ref().map_or("", |s| s.as_str());
+                let (issuer, claim, value, role) = (&r.rule.issuer, &r.rule.claim, &r.rule.value, r.rule.role.as_str());
+                println!("{}\t{issuer}\t{claim}\t{value}\t{role}\t{service}", r.id);
+            }
+        }
+        SignInRuleCommand::Remove { id } => {
+            store.remove_sign_in_rule(id, CLI_ACTOR, Timestamp::now()).await?;
+            println!("removed sign-in rule {id}");
+        }
+    }
+    Ok(())
+}
+
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Check that no entry of the audit log was changed, removed or inserted.

@@ -76,6 +76,11 @@ pub enum Command {
         /// eight hours in any case.
         #[arg(long, env = "VARDE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=480))]
         session_idle_minutes: u32,
+        /// The identity providers staff may sign in through (HelseID, ID-porten, Entra ID): a TOML file of
+        /// `[[issuer]]` tables (docs/operations.md, "Signing in through an identity provider"). Who gets which role
+        /// is the sign-in rules' (`varde sign-in-rule`). Local passwords keep working beside them.
+        #[arg(long, env = "VARDE_OIDC")]
+        oidc: Option<PathBuf>,
         #[command(flatten)]
         reach: ReachArgs,
     },
@@ -127,6 +132,9 @@ pub enum Command {
     /// Manage the people who log in to the pages.
     #[command(subcommand)]
     User(admin::UserCommand),
+    /// Who signs in through an identity provider (`serve --oidc`), and as what.
+    #[command(subcommand)]
+    SignInRule(admin::SignInRuleCommand),
     /// Fill a fresh database with a clearly labelled synthetic year of samples, deterministic by seed.
     Demo {
         #[arg(long, default_value_t = 1)]
@@ -307,6 +315,7 @@ pub fn main() -> anyhow::Result<()> {
                 jobs,
                 second_factor_for,
                 session_idle_minutes,
+                oidc,
                 reach,
             } => {
                 let trusted_proxies =
@@ -330,6 +339,7 @@ pub fn main() -> anyhow::Result<()> {
                     reach: reach.into_options(),
                     second_factor_for,
                     session_idle: jiff::SignedDuration::from_mins(i64::from(session_idle_minutes)),
+                    oidc,
                     advisory: cli.advisory.clone(),
                     jobs: if jobs { serve::Jobs::Here } else { serve::Jobs::Elsewhere },
                 };
@@ -365,6 +375,7 @@ pub fn main() -> anyhow::Result<()> {
             Command::Service(cmd) => admin::service(&cli.database, &reference, cmd).await,
             Command::Token(cmd) => admin::token(&cli.database, &reference, cmd).await,
             Command::User(cmd) => admin::user(&cli.database, &reference, cmd).await,
+            Command::SignInRule(cmd) => admin::sign_in_rule(&cli.database, &reference, cmd).await,
             Command::Demo { seed, samples, now } => {
                 let store = open_store(&cli.database, &reference).await?;
                 let now = now.unwrap_or_else(jiff::Timestamp::now);

@@ -61,6 +61,8 @@ pub struct AppOptions {
     pub second_factor_for: Vec<varde_domain::auth::Role>,
     /// Staff sessions unused this long end (`--session-idle-minutes`); the default when None.
     pub session_idle: Option<jiff::SignedDuration>,
+    /// The identity providers' file (`--oidc`); none: local passwords only.
+    pub oidc: Option<std::path::PathBuf>,
 }
 
 /// What the hourly housekeeping keeps: see `serve`'s options.
@@ -152,7 +154,11 @@ async fn state_with(
     options: AppOptions,
 ) -> anyhow::Result<AppState> {
     varde_web::http::i18n::check();
-    let AppOptions { trusted_proxies, reach, second_factor_for, session_idle, .. } = options;
+    let AppOptions { trusted_proxies, reach, second_factor_for, session_idle, oidc, .. } = options;
+    let issuers = match &oidc {
+        Some(file) => varde_http::oidc::Issuers::load(file).map_err(anyhow::Error::msg).context("--oidc")?,
+        None => varde_http::oidc::Issuers::none(),
+    };
     let (link_key, vapid) = varde_web::warn::subscriptions::kept_keys(&*store).await?;
     let from = mail_from(reach.mail_from.as_deref(), public_url);
     let mailer = reach
@@ -175,6 +181,7 @@ async fn state_with(
         .trusting_proxies(trusted_proxies)
         .reaching(settings)
         .asking_second_factor_of(second_factor_for)
+        .signing_in_through(issuers)
         .ending_sessions_idle_for(session_idle.unwrap_or(varde_web::config::sessions::IDLE_DEFAULT)))
 }
 
@@ -192,6 +199,8 @@ pub struct Options {
     pub second_factor_for: Vec<varde_domain::auth::Role>,
     /// Staff sessions unused this long end.
     pub session_idle: jiff::SignedDuration,
+    /// The identity providers' file.
+    pub oidc: Option<std::path::PathBuf>,
     /// The advisory unit's module: enabled when its database is given.
     pub advisory: crate::advisory::AdvisoryArgs,
     pub jobs: Jobs,
@@ -229,6 +238,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
         reach,
         second_factor_for,
         session_idle,
+        oidc,
         advisory,
         jobs,
     } = options;
@@ -269,6 +279,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
         housekeeping,
         second_factor_for,
         session_idle: Some(session_idle),
+        oidc,
         ..AppOptions::default()
     };
     let mut app = app_with(store.clone(), reference.clone(), &public_url, options).await?;

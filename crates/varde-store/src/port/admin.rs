@@ -93,6 +93,10 @@ pub trait Administration: Transaction {
         at: Timestamp,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
     /// Sets user `user`'s role and service (the service's id; none for the national roles).
-    fn set_role(&self, user: i64, role: Role, service: Option<i64>)
-    -> impl Future<Output = Result<(), Self::Error>> + Send;
+    fn set_role(
+        &self,
+        user: i64,
+        role: Role,
+        service: Option<i64>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }

@@ -8,6 +8,7 @@ mod ops;
 pub mod reach;
 pub mod results;
 pub mod samples;
+mod sign_in_rules;
 mod signals;
 pub mod stats;
 mod webhooks;
@@ -47,6 +48,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::edas))
         .routes(routes!(events::stream))
         .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(sign_in_rules::create, sign_in_rules::list))
+        .routes(routes!(sign_in_rules::delete))
         .routes(routes!(crate::warn::subscriptions::create))
         .routes(routes!(crate::warn::subscriptions::confirm_api))
         .routes(routes!(crate::warn::subscriptions::get_api, crate::warn::subscriptions::delete_api))

@@ -11,4 +11,5 @@ pub mod metrics;
 pub mod pages;
 pub mod second_factor;
 pub mod session;
+pub mod sign_in;
 pub mod tokens;

@@ -79,6 +79,13 @@ pub(crate) fn moment(t: Timestamp, lang: Lang) -> String {
 }
 
 pub fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
+    layout_going_on(lang, title, path, None, body)
+}
+
+/// [`layout`] for a page that sends the browser on to `to` at once (`<meta http-equiv="refresh">`, no script): the
+/// end of a sign-in at an identity provider, where the session cookie (`SameSite=Strict`) is sent only on a
+/// navigation this site starts, not on the redirect that came from the provider.
+pub fn layout_going_on(lang: Lang, title: &str, path: &str, to: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -89,6 +96,7 @@ pub fn layout(lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
                 link rel="stylesheet" href="/static/varde.css";
                 link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 link rel="alternate" type="application/atom+xml" title=(t(lang, "feed_title")) href={ "/alerts.atom?lang=" (lang.code()) };
+                @if let Some(to) = to { meta http-equiv="refresh" content={ "0; url=" (to) }; }
             }
             body {
                 a.skip href="#content" { (t(lang, "skip_to_content")) }

@@ -233,6 +233,14 @@ fn login_page(state: &AppState, lang: Lang, next: Option<&str>, error: Option<&s
             input id="password" name="password" type="password" autocomplete="current-password" required;
             button type="submit" { (t(lang, "login")) }
         }
+        // Staff whose organisation signs them in (`--oidc`): one button per identity provider, a plain link.
+        @if !state.issuers.is_empty() {
+            ul.sign-in {
+                @for (name, label) in state.issuers.buttons() {
+                    li { a.button href={ "/login/oidc/" (name) "?lang=" (lang.code()) @if let Some(next) = next { "&next=" (form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()) } } { (t(lang, "sign_in_with")) " " (label) } }
+                }
+            }
+        }
     };
     let mut res =
         (status, crate::http::pages::page(crate::http::pages::layout(lang, t(lang, "login"), "/login", body)))

@@ -147,6 +147,27 @@ async fn every_route_for_every_role() {
         ),
         (
             "post",
+            "/api/v1/sign-in-rules",
+            "/api/v1/sign-in-rules".into(),
+            Some(json!({"issuer": "helseid", "claim": "groups", "value": "varde", "role": "reviewer"})),
+            [Unauthenticated, Forbidden, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "get",
+            "/api/v1/sign-in-rules",
+            "/api/v1/sign-in-rules".into(),
+            None,
+            [Unauthenticated, Forbidden, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "delete",
+            "/api/v1/sign-in-rules/{id}",
+            "/api/v1/sign-in-rules/999".into(),
+            None,
+            [Unauthenticated, Forbidden, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "post",
             "/api/v1/user-room-days",
             "/api/v1/user-room-days".into(),
             Some(day.clone()),

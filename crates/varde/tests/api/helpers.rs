@@ -56,17 +56,30 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: serve::AppOptions) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        TestApp::spawn_listening(listener, options).await
+    }
+
+    /// A server on a listener the test bound first, for a peer that must know the server's address before it starts
+    /// (an identity provider with Varde's redirect address registered).
+    pub async fn spawn_listening(listener: tokio::net::TcpListener, options: serve::AppOptions) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database = test_database(dir.path()).await;
-        TestApp::spawn_on(dir, database, options).await
+        TestApp::spawn_on(dir, database, listener, options).await
     }
 
     /// A server on the SQLite file `db` (kept for the test's life with `dir`), for tests of the embedded store.
     pub async fn spawn_at(dir: tempfile::TempDir, db: &std::path::Path, options: serve::AppOptions) -> TestApp {
-        TestApp::spawn_on(dir, format!("sqlite://{}", db.display()), options).await
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        TestApp::spawn_on(dir, format!("sqlite://{}", db.display()), listener, options).await
     }
 
-    async fn spawn_on(dir: tempfile::TempDir, database: String, options: serve::AppOptions) -> TestApp {
+    async fn spawn_on(
+        dir: tempfile::TempDir,
+        database: String,
+        listener: tokio::net::TcpListener,
+        options: serve::AppOptions,
+    ) -> TestApp {
         let reference = load_reference(None).unwrap();
         let store = open_store(&database, &reference).await.unwrap();
         for (slug, kommune) in [("oslo-brukerrom", "0301"), ("bergen-brukerrom", "4601")] {
@@ -77,7 +90,6 @@ impl TestApp {
         let bergen = admin::issue_token(&*store, "technician", Some("bergen-brukerrom"), None).await.unwrap();
         let reviewer = admin::issue_token(&*store, "reviewer", None, None).await.unwrap();
         let admin = admin::issue_token(&*store, "admin", None, None).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = serve::app_with(store.clone(), reference, &base, options)
             .await

@@ -18,6 +18,7 @@ mod outbound;
 mod reach;
 mod samples;
 mod session;
+mod sign_in;
 mod signals;
 mod spectra;
 mod storage;

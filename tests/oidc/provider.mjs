@@ -2,7 +2,8 @@
 // `oidc-provider`, on a free port of 127.0.0.1, with two clients as Norwegian services register Varde:
 //   varde-secret  client_secret_basic  (as ID-porten and Entra ID allow)
 //   varde-key     private_key_jwt      (as HelseID requires), its key pair made here and the private half written
-//                                      to the file named by VARDE_OIDC_CLIENT_KEY (PKCS#8 PEM) for Varde to sign with.
+//                                      to the file named by VARDE_OIDC_CLIENT_KEY (PKCS#8 PEM), and beside it with
+//                                      `.jwk` added as a JWK, for Varde to sign with.
 // Both may return to VARDE_OIDC_REDIRECTS (comma-separated).
 //
 // Logging in is automatic: the test follows the redirects itself and adds `?login=NAME` at the interaction step, and
@@ -31,6 +32,9 @@ const { privateKey: stranger } = await jose.generateKeyPair('RS256', { extractab
 const { publicKey: clientPublic, privateKey: clientPrivate } = await jose.generateKeyPair('RS256', { extractable: true });
 if (process.env.VARDE_OIDC_CLIENT_KEY) {
   writeFileSync(process.env.VARDE_OIDC_CLIENT_KEY, await jose.exportPKCS8(clientPrivate));
+  // And as the JWK HelseID's self-service portal hands out, with its key id.
+  const jwk = { ...(await jose.exportJWK(clientPrivate)), kid: 'varde-1' };
+  writeFileSync(`${process.env.VARDE_OIDC_CLIENT_KEY}.jwk`, JSON.stringify(jwk));
 }
 const clientJwk = { ...(await jose.exportJWK(clientPublic)), kid: 'varde-1', alg: 'RS256', use: 'sig' };
 

@@ -3,9 +3,10 @@
 //! service) a person whose ID token carries that value gets. A person no rule names is refused, and nothing is made
 //! for them: the provider says who someone is, Varde's admin says what they may do here.
 
-use crate::InvalidInput;
 use crate::auth::Role;
+use crate::personal_data::{self, PersonalData};
 use crate::service::ServiceSlug;
+use crate::{ErrorCode, InvalidInput};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -56,6 +57,18 @@ impl NewSignInRule {
             if text.trim().is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
                 return Err(InvalidInput::invalid(field, format!("a rule's {field} has 1-{max} characters")));
             }
+        }
+        // A rule names a group, an organisation or a provider's pseudonymous subject, never a person by their national
+        // identity number (ID-porten's and HelseID's `pid`) or e-mail address: rules are kept and listed, and Varde
+        // keeps no personal data it can do without.
+        if let Some(kind @ (PersonalData::NationalIdNumber | PersonalData::EmailAddress)) =
+            personal_data::find(&self.value)
+        {
+            let message = format!(
+                "a rule's value may not be {}: name a group, an app role, an organisation or the provider's `sub`",
+                kind.describe()
+            );
+            return Err(InvalidInput::new(ErrorCode::PersonalDataRefused, "value", message));
         }
         match (self.role, &self.service) {
             (Role::Technician, None) => {
@@ -165,5 +178,18 @@ mod tests {
         let mut empty = new(Role::Admin, None);
         empty.value = " ".into();
         assert_eq!(empty.check().unwrap_err().field, "value");
+        // A person by their fødselsnummer or e-mail address: refused. An organisation number or an HPR number is not
+        // a person's secret and passes.
+        for (value, ok) in
+            [("01017012345", true), ("15076500565", false), ("kari@kommune.no", false), ("974589095", true)]
+        {
+            let mut rule = new(Role::Reviewer, None);
+            rule.value = value.into();
+            let checked = rule.check();
+            assert_eq!(checked.is_ok(), ok, "{value}: {checked:?}");
+            if !ok {
+                assert_eq!(checked.unwrap_err().code, ErrorCode::PersonalDataRefused);
+            }
+        }
     }
 }

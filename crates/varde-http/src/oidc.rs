@@ -65,12 +65,17 @@ pub struct IssuerConfig {
     /// Or a file that holds it (a systemd credential, a mounted Kubernetes secret); its content, trimmed.
     #[serde(default)]
     pub client_secret_file: Option<PathBuf>,
-    /// Varde's RSA private key for `private_key_jwt`, PEM (PKCS#8 or PKCS#1); signed with RS256.
+    /// Varde's RSA private key for `private_key_jwt`: PEM (PKCS#8 or PKCS#1), or a JWK as HelseID's self-service
+    /// portal hands it out; signed with RS256.
     #[serde(default)]
     pub private_key_file: Option<PathBuf>,
-    /// The key's id as registered with the provider, sent as the assertion's `kid`.
+    /// The key's id as registered with the provider, sent as the assertion's `kid` (a JWK's own `kid` otherwise).
     #[serde(default)]
     pub key_id: Option<String>,
+    /// For Entra ID, which names a certificate rather than a key id: the certificate's SHA-256 thumbprint,
+    /// base64url, sent as the assertion's `x5t#S256`.
+    #[serde(default)]
+    pub certificate_thumbprint: Option<String>,
     /// Scopes beyond `openid` (e.g. `profile`, `helseid://scopes/identity/security_level`, `groups`).
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -85,7 +90,29 @@ struct IssuersFile {
 
 enum Credential {
     Secret(String),
-    Key(Box<rsa::RsaPrivateKey>),
+    Key { key: Box<rsa::RsaPrivateKey>, kid: Option<String> },
+}
+
+/// An RSA private key from PEM (PKCS#8 or PKCS#1) or a JWK; with a JWK, its `kid`.
+fn private_key(text: &str) -> Result<(rsa::RsaPrivateKey, Option<String>), String> {
+    if !text.trim_start().starts_with('{') {
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(text)
+            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(text))
+            .map_err(|e| format!("not an RSA private key in PEM: {e}"))?;
+        return Ok((key, None));
+    }
+    let jwk: Map<String, Value> = serde_json::from_str(text).map_err(|e| format!("not a JWK: {e}"))?;
+    if jwk.get("kty").and_then(Value::as_str) != Some("RSA") {
+        return Err("a JWK of kty RSA is needed".into());
+    }
+    let part = |name: &str| -> Result<rsa::BigUint, String> {
+        let b64 = jwk.get(name).and_then(Value::as_str).ok_or_else(|| format!("the JWK has no '{name}'"))?;
+        let bytes = URL_SAFE_NO_PAD.decode(b64).map_err(|e| format!("the JWK's '{name}': {e}"))?;
+        Ok(rsa::BigUint::from_bytes_be(&bytes))
+    };
+    let key = rsa::RsaPrivateKey::from_components(part("n")?, part("e")?, part("d")?, vec![part("p")?, part("q")?])
+        .map_err(|e| format!("the JWK is not a valid RSA key: {e}"))?;
+    Ok((key, jwk.get("kid").and_then(Value::as_str).map(str::to_owned)))
 }
 
 struct Issuer {
@@ -223,11 +250,9 @@ impl Issuers {
                         .private_key_file
                         .as_ref()
                         .ok_or_else(|| format!("issuer '{}': private_key_jwt needs private_key_file", config.name))?;
-                    let pem = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-                    let key = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
-                        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(&pem))
-                        .map_err(|e| format!("{}: not an RSA private key in PEM: {e}", file.display()))?;
-                    Credential::Key(Box::new(key))
+                    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+                    let (key, kid) = private_key(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+                    Credential::Key { key: Box::new(key), kid: config.key_id.clone().or(kid) }
                 }
                 ClientAuth::ClientSecretBasic | ClientAuth::ClientSecretPost => {
                     let secret = match (&config.client_secret_env, &config.client_secret_file) {
@@ -296,7 +321,7 @@ impl Issuers {
     fn client(&self, issuer: &Issuer, metadata: CoreProviderMetadata, redirect: &str) -> Result<Client, Refusal> {
         let secret = match &issuer.credential {
             Credential::Secret(s) => Some(ClientSecret::new(s.clone())),
-            Credential::Key(_) => None,
+            Credential::Key { .. } => None,
         };
         let redirect = RedirectUrl::new(redirect.to_owned()).map_err(|e| Refusal::new("unavailable", e.to_string()))?;
         let auth = match issuer.config.client_auth {
@@ -363,10 +388,10 @@ impl Issuers {
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| Refusal::new("unavailable", e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(flow.verifier.clone()));
-        if let Credential::Key(key) = &issuer.credential {
+        if let Credential::Key { key, kid } = &issuer.credential {
             exchange = exchange
                 .add_extra_param("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-                .add_extra_param("client_assertion", self.assertion(issuer, key)?);
+                .add_extra_param("client_assertion", self.assertion(issuer, key, kid.as_deref())?);
         }
         let response = exchange.request_async(&self.http).await.map_err(|e| match e {
             RequestTokenError::ServerResponse(r) => Refusal::new("code", format!("the provider refused the code: {r}")),
@@ -396,12 +421,15 @@ impl Issuers {
 
     /// A client assertion for `private_key_jwt` (RFC 7523): issued by and about the client, for the issuer, used
     /// once (`jti`), valid for a minute, signed RS256 with Varde's key.
-    fn assertion(&self, issuer: &Issuer, key: &rsa::RsaPrivateKey) -> Result<String, Refusal> {
+    fn assertion(&self, issuer: &Issuer, key: &rsa::RsaPrivateKey, kid: Option<&str>) -> Result<String, Refusal> {
         use rsa::signature::{SignatureEncoding, Signer};
         let now = jiff::Timestamp::now().as_second();
         let mut header = serde_json::json!({"alg": "RS256", "typ": "JWT"});
-        if let Some(kid) = &issuer.config.key_id {
-            header["kid"] = Value::String(kid.clone());
+        if let Some(kid) = kid {
+            header["kid"] = Value::String(kid.to_owned());
+        }
+        if let Some(thumbprint) = &issuer.config.certificate_thumbprint {
+            header["x5t#S256"] = Value::String(thumbprint.clone());
         }
         let claims = serde_json::json!({
             "iss": issuer.config.client_id,
@@ -450,6 +478,24 @@ mod tests {
         assert_eq!(Flow::decode(&flow.encode()), Some(flow));
         assert_eq!(Flow::decode("not base64 ~"), None);
         assert_eq!(Flow::decode(&URL_SAFE_NO_PAD.encode("{}")), None);
+    }
+
+    #[test]
+    fn a_client_key_reads_the_same_from_pem_and_from_a_jwk_and_nothing_else_passes() {
+        use rsa::pkcs8::EncodePrivateKey;
+        use rsa::traits::{PrivateKeyParts, PublicKeyParts};
+        let key = rsa::RsaPrivateKey::new(&mut rand_core06::OsRng, 1024).unwrap();
+        let pem = key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        let b64 = |n: &rsa::BigUint| URL_SAFE_NO_PAD.encode(n.to_bytes_be());
+        let jwk = serde_json::json!({
+            "kty": "RSA", "kid": "helseid-1", "n": b64(key.n()), "e": b64(key.e()), "d": b64(key.d()),
+            "p": b64(&key.primes()[0]), "q": b64(&key.primes()[1]),
+        });
+        assert_eq!(private_key(&pem).unwrap(), (key.clone(), None));
+        assert_eq!(private_key(&jwk.to_string()).unwrap(), (key, Some("helseid-1".into())));
+        assert!(private_key("-----BEGIN NOTHING-----").unwrap_err().contains("PEM"));
+        assert!(private_key(r#"{"kty": "EC"}"#).unwrap_err().contains("RSA"));
+        assert!(private_key(r#"{"kty": "RSA", "n": "AQAB"}"#).unwrap_err().contains("'e'"));
     }
 
     #[test]

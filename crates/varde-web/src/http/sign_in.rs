@@ -92,6 +92,9 @@ async fn finish(
             return Ok(refused(&state, lang, &issuer, &refusal));
         }
     };
+    // The operator's log names the subject of a person no rule names, for an admin who is asked to let them in by
+    // their `sub` (ID-porten's is pseudonymous per client; nothing else of the token is logged).
+    let subject = vouched.subject.clone();
     let person = varde_core::identity::Vouched {
         username: vouched.username(),
         issuer: vouched.issuer,
@@ -99,7 +102,7 @@ async fn finish(
         claims: vouched.claims,
     };
     let Some((user, role)) = state.app.sign_in(person, now).await? else {
-        let refusal = Refusal { reason: "no_rule", detail: "no sign-in rule names this person".into() };
+        let refusal = Refusal { reason: "no_rule", detail: format!("no sign-in rule names subject '{subject}'") };
         return Ok(refused(&state, lang, &issuer, &refusal));
     };
     let token = random_token();

@@ -71,8 +71,7 @@ label = "HelseID (test)"
 issuer = "{issuer}"
 client_id = "varde-key"
 client_auth = "private_key_jwt"
-private_key_file = "{key}"
-key_id = "varde-1"
+private_key_file = "{key}.jwk"
 scopes = ["profile", "groups", "org"]
 
 [[issuer]]

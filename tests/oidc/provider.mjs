@@ -64,7 +64,7 @@ const provider = new Provider(issuer, {
   ],
   jwks: { keys: [signingJwk] },
   cookies: { keys: ['a-cookie-key-for-the-test-provider'] },
-  claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email'], groups: ['groups'], org: ['orgnr'] },
+  claims: { openid: ['sub'], profile: ['name', 'preferred_username', 'oid'], email: ['email'], groups: ['groups'], org: ['orgnr'] },
   scopes: ['openid', 'profile', 'email', 'groups', 'org'],
   // The claims go in the ID token itself, as HelseID and Entra ID put theirs; Varde reads the ID token only.
   conformIdTokenClaims: false,

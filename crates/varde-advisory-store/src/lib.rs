@@ -16,10 +16,11 @@ use std::path::Path;
 use std::sync::Mutex;
 use varde_advisory::case::{Case, CaseError, Person, Recorded, Referral, deletion_due};
 
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_login_failures.sql"),
     include_str!("../migrations/0003_second_factor.sql"),
+    include_str!("../migrations/0004_identities.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,10 @@ pub enum Error {
     UnknownCase,
     #[error("that user name is taken")]
     UserExists,
+    #[error("no member with that user name")]
+    UnknownUser,
+    #[error("that identity is linked to a member already")]
+    IdentityTaken,
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("stored data does not read back: {0}")]
@@ -227,6 +232,55 @@ impl AdvisoryStore {
         tx.execute("UPDATE users SET password_hash = ?1 WHERE username = ?2", params![password_hash, username])?;
         tx.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)", [username])?;
         audit(&tx, "admin", &format!("user.password {username}"), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Lets member `username` sign in through `issuer` when its ID token carries `claim` with `value` (audited).
+    pub fn link_identity(&self, username: &str, issuer: &str, claim: &str, value: &str, actor: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let id: i64 = tx
+            .query_row("SELECT id FROM users WHERE username = ?1", [username], |r| r.get(0))
+            .optional()?
+            .ok_or(Error::UnknownUser)?;
+        let inserted = tx.execute(
+            "INSERT INTO identities (issuer, claim, value, user_id) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![issuer, claim, value, id],
+        )?;
+        if inserted == 0 {
+            return Err(Error::IdentityTaken);
+        }
+        audit(&tx, actor, &format!("identity.link {username} {issuer} {claim}"), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The enabled members linked to identities of `issuer`, with the claim and value that is each.
+    pub fn identities(&self, issuer: &str) -> Result<Vec<(String, String, User)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT u.id, u.username, u.password_hash, u.role, u.kommune, i.claim, i.value FROM identities i
+             JOIN users u ON u.id = i.user_id WHERE i.issuer = ?1 AND u.enabled = 1 ORDER BY u.id",
+        )?;
+        let rows = stmt.query_map([issuer], |r| Ok((r.get(5)?, r.get(6)?, user_row(r)?)))?;
+        rows.collect::<Result<_, _>>().map_err(Error::from)
+    }
+
+    /// A member signed in through `issuer` (audited as `login.oidc`).
+    pub fn signed_in(&self, user: &User, issuer: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        audit(&tx, &user.username, &format!("login.oidc {issuer}"), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A sign-in through `issuer` refused for `reason` (audited as `login.refused`); nothing else is written.
+    pub fn sign_in_refused(&self, issuer: &str, reason: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        audit(&tx, &format!("oidc:{issuer}"), &format!("login.refused {reason}"), None)?;
         tx.commit()?;
         Ok(())
     }

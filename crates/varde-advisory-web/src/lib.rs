@@ -8,6 +8,7 @@
 pub mod i18n;
 mod pages;
 mod second_factor;
+mod sign_in;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request};
@@ -42,6 +43,10 @@ pub struct Settings {
     pub kommuner: std::collections::HashMap<String, String>,
     /// How the person reaches the unit (a telephone number, an address), printed on every letter.
     pub contact: String,
+    /// The kommune's identity providers members may sign in through (`--advisory-oidc`); none by default.
+    pub issuers: Arc<varde_http::oidc::Issuers>,
+    /// Where the public reaches this server (no trailing slash), for the providers' redirect address.
+    pub public_url: String,
 }
 
 #[derive(Clone)]
@@ -117,9 +122,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 /// The module's routes, all under `/advisory`.
 pub fn router(store: Arc<AdvisoryStore>, settings: Settings) -> Router {
     let unit = Unit { store, settings: Arc::new(settings) };
-    varde_http::headers::secured(pages::routes().merge(second_factor::routes()), CONTENT_SECURITY_POLICY)
-        .layer(axum::middleware::from_fn(refuse_drug_checking_credentials))
-        .with_state(unit)
+    varde_http::headers::secured(
+        pages::routes().merge(second_factor::routes()).merge(sign_in::routes()),
+        CONTENT_SECURITY_POLICY,
+    )
+    .layer(axum::middleware::from_fn(refuse_drug_checking_credentials))
+    .with_state(unit)
 }
 
 /// The module's pages load nothing but their own style sheet: no script at all, no inline style, no framing.
@@ -172,6 +180,9 @@ fn digest(parts: &[&str]) -> String {
 }
 
 use varde_http::cookies::read as cookie;
+
+/// Where the login page is.
+const LOGIN_PAGE: &str = "/advisory/login";
 
 fn set_cookie(unit: &Unit, name: &str, value: &str, max_age: i64) -> HeaderValue {
     varde_http::cookies::set(name, value, "/advisory", max_age, unit.settings.secure_cookies)

@@ -58,6 +58,20 @@ button{font-size:1rem;padding:.4rem .9rem;margin-top:.6rem}table{border-collapse
 fieldset{margin-top:1rem}@media print{nav,form,.noprint{display:none}}";
 
 pub(crate) fn layout(lang: Lang, title: &str, member: Option<&Member>, unit: &Unit, body: Markup) -> Response {
+    layout_going_on(lang, title, member, unit, None, body)
+}
+
+/// [`layout`] for a page that sends the browser on to `to` at once (`<meta http-equiv="refresh">`; the module runs
+/// no script): the end of a sign-in at an identity provider, where the session cookie (`SameSite=Strict`) is sent only
+/// on a navigation this site starts.
+pub(crate) fn layout_going_on(
+    lang: Lang,
+    title: &str,
+    member: Option<&Member>,
+    unit: &Unit,
+    to: Option<&str>,
+    body: Markup,
+) -> Response {
     let page = html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -67,6 +81,7 @@ pub(crate) fn layout(lang: Lang, title: &str, member: Option<&Member>, unit: &Un
                 meta name="robots" content="noindex";
                 title { (title) " – " (t(lang, "unit")) }
                 link rel="stylesheet" href="/advisory/style.css";
+                @if let Some(to) = to { meta http-equiv="refresh" content={ "0; url=" (to) }; }
             }
             body {
                 header {
@@ -148,6 +163,14 @@ fn login_page(unit: &Unit, lang: Lang, failed: bool) -> Response {
             label { (t(lang, "username")) input name="username" autocomplete="username" required autofocus; }
             label { (t(lang, "password")) input name="password" type="password" autocomplete="current-password" required; }
             button type="submit" { (t(lang, "login")) }
+        }
+        // Members whose kommune signs them in (`--advisory-oidc`): one plain link per identity provider.
+        @if !unit.settings.issuers.is_empty() {
+            ul.sign-in {
+                @for (name, label) in unit.settings.issuers.buttons() {
+                    li { a href={ "/advisory/login/oidc/" (name) "?lang=" (lang.code()) } { (varde_http::oidc::text(lang.code(), "with")) " " (label) } }
+                }
+            }
         }
     };
     let mut res = layout(lang, &t(lang, "login"), None, unit, body);

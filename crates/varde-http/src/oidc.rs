@@ -161,6 +161,20 @@ pub const REASONS: &[&str] = &[
     "nonce",
 ];
 
+/// The sign-in's texts (`i18n/sign_in.toml`) by key and language code (`nb`, `nn`, `en`).
+type Texts = std::collections::HashMap<String, std::collections::HashMap<String, String>>;
+
+static TEXTS: std::sync::LazyLock<Texts> = std::sync::LazyLock::new(|| {
+    toml::from_str(include_str!("../i18n/sign_in.toml")).expect("i18n/sign_in.toml parses (tested)")
+});
+
+/// A sign-in text in the language with code `lang` (`nb`, `nn` or `en`; bokmål for any other): `with` ("Sign in
+/// with"), `signed_in`, `continue`, `refused`, `again`, and `refused_REASON` for each refusal's reason.
+pub fn text(lang: &str, key: &str) -> &'static str {
+    let texts = TEXTS.get(key).unwrap_or_else(|| panic!("i18n/sign_in.toml has no [{key}]"));
+    texts.get(lang).or_else(|| texts.get("nb")).map_or("", String::as_str)
+}
+
 /// What the browser carries between leaving for the provider and coming back: which provider, the `state` the
 /// answer must carry, the `nonce` the ID token must carry, and the PKCE verifier only this browser knows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +229,13 @@ impl Vouched {
     pub fn username(&self) -> String {
         let digest = Sha256::digest(format!("{}\n{}", self.issuer, self.subject).as_bytes());
         format!("{}-{}", self.issuer, &hex::encode(digest)[..16])
+    }
+}
+
+impl std::fmt::Debug for Issuers {
+    /// The providers' names only: never a secret or a key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.list.iter().map(|i| &i.config.name)).finish()
     }
 }
 
@@ -464,6 +485,18 @@ fn refusal_of(e: ClaimsVerificationError) -> Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_text_and_every_reason_is_there_in_three_languages() {
+        let reasons = REASONS.iter().chain(&["no_rule", "no_member"]).map(|r| format!("refused_{r}"));
+        for key in ["with", "signed_in", "continue", "refused", "again"].map(str::to_owned).into_iter().chain(reasons) {
+            for lang in ["nb", "nn", "en"] {
+                assert!(!text(lang, &key).is_empty(), "{key} in {lang}");
+            }
+        }
+        assert_eq!(TEXTS.len(), 5 + REASONS.len() + 2, "no text nobody uses");
+        assert_ne!(text("nn", "continue"), text("nb", "continue"));
+    }
 
     #[test]
     fn a_flow_survives_its_cookie_and_a_forged_one_does_not_parse() {

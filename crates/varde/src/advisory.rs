@@ -26,6 +26,10 @@ pub struct AdvisoryArgs {
     /// Storgata 1, 0155 Oslo").
     #[arg(long, global = true, env = "VARDE_ADVISORY_CONTACT", default_value = "")]
     pub advisory_contact: String,
+    /// The kommune's identity providers members may sign in through (e.g. its Entra ID): a TOML file of
+    /// `[[issuer]]` tables as for `serve --oidc`; a member gets in only when linked (`varde advisory link`).
+    #[arg(long, global = true, env = "VARDE_ADVISORY_OIDC")]
+    pub advisory_oidc: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -40,6 +44,18 @@ pub enum AdvisoryCommand {
         /// Four-digit kommunenummer of the unit.
         #[arg(long)]
         kommune: String,
+    },
+    /// Let a member sign in through an identity provider of `--advisory-oidc`: when its ID token carries CLAIM
+    /// with VALUE (for Entra ID the user's object id, `--claim oid`; any provider's `sub`). Audited.
+    Link {
+        username: String,
+        /// The issuer's name in the `--advisory-oidc` file.
+        #[arg(long)]
+        issuer: String,
+        #[arg(long, default_value = "sub")]
+        claim: String,
+        #[arg(long)]
+        value: String,
     },
     /// Re-seal everything with the key in NEW_KEY_FILE (the current key file must still be given); then point
     /// --advisory-key-file at the new one.
@@ -86,13 +102,19 @@ pub fn mount(
     args: &AdvisoryArgs,
     public_url: &str,
     demo: bool,
-) -> axum::Router {
+) -> anyhow::Result<axum::Router> {
+    let issuers = match &args.advisory_oidc {
+        Some(file) => varde_http::oidc::Issuers::load(file).map_err(anyhow::Error::msg).context("--advisory-oidc")?,
+        None => varde_http::oidc::Issuers::none(),
+    };
     let kommuner = reference.geography.kommuner().iter().map(|k| (k.number.clone(), k.name.clone())).collect();
     let settings = varde_advisory_web::Settings {
         secure_cookies: public_url.starts_with("https://"),
         grace_days: args.advisory_grace_days,
         demo,
         kommuner,
+        issuers: Arc::new(issuers),
+        public_url: public_url.trim_end_matches('/').to_owned(),
         contact: if args.advisory_contact.is_empty() && demo {
             // The synthetic demo's unit: a number no one answers (Nkom's range for drama and examples).
             "telefon 22 00 00 00, Rådhuset, 0037 Oslo".to_owned()
@@ -101,7 +123,7 @@ pub fn mount(
         },
     };
     let guarded = app.layer(axum::middleware::from_fn(refuse_advisory_sessions));
-    guarded.merge(varde_advisory_web::router(store, settings))
+    Ok(guarded.merge(varde_advisory_web::router(store, settings)))
 }
 
 async fn refuse_advisory_sessions(
@@ -203,6 +225,15 @@ pub async fn run(
             let role = Role::parse(&role).expect("clap checked it");
             store.add_user(&username, &varde_advisory_web::hash_password(&password), role, &kommune, "cli")?;
             println!("added {username} ({}) in {kommune}", role.as_str());
+        }
+        AdvisoryCommand::Link { username, issuer, claim, value } => {
+            varde_domain::sign_in::check_issuer_name(&issuer).map_err(|e| anyhow::anyhow!(e.message))?;
+            anyhow::ensure!(
+                !claim.trim().is_empty() && !value.trim().is_empty(),
+                "--claim and --value may not be empty"
+            );
+            store.link_identity(&username, &issuer, &claim, &value, "cli")?;
+            println!("{username} signs in through {issuer} when {claim} is {value}");
         }
         AdvisoryCommand::RotateKey { new_key_file } => {
             let n = store.rotate_key(&key(&new_key_file)?, "cli")?;

@@ -293,7 +293,7 @@ pub async fn run(database: &str, reference: Reference, options: Options) -> anyh
         if jobs == Jobs::Here {
             varde_advisory_web::spawn_retention(unit.clone(), advisory.advisory_grace_days);
         }
-        app = crate::advisory::mount(app, unit, &reference, &advisory, &public_url, demo_seed.is_some());
+        app = crate::advisory::mount(app, unit, &reference, &advisory, &public_url, demo_seed.is_some())?;
     }
     // Bounded: headers and bodies must arrive in time, and one client holds at most so many connections.
     varde_web::http::listener::serve(listener, app, limits, shutdown()).await?;

@@ -237,7 +237,7 @@ fn login_page(state: &AppState, lang: Lang, next: Option<&str>, error: Option<&s
         @if !state.issuers.is_empty() {
             ul.sign-in {
                 @for (name, label) in state.issuers.buttons() {
-                    li { a.button href={ "/login/oidc/" (name) "?lang=" (lang.code()) @if let Some(next) = next { "&next=" (form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()) } } { (t(lang, "sign_in_with")) " " (label) } }
+                    li { a.button href={ "/login/oidc/" (name) "?lang=" (lang.code()) @if let Some(next) = next { "&next=" (form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()) } } { (varde_http::oidc::text(lang.code(), "with")) " " (label) } }
                 }
             }
         }

@@ -28,6 +28,7 @@ async fn setup(with_advisory: bool) -> Setup {
         advisory_key_file: Some(key_file),
         advisory_grace_days: 90,
         advisory_contact: "telefon 21 80 21 80".into(),
+        advisory_oidc: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -41,7 +42,7 @@ async fn setup(with_advisory: bool) -> Setup {
                     .add_user(name, &varde_advisory_web::hash_password("advisory-password-1"), role, kommune, "test")
                     .unwrap();
             }
-            app = advisory::mount(app, store.clone(), &reference, &args, &base, false);
+            app = advisory::mount(app, store.clone(), &reference, &args, &base, false).unwrap();
             store
         }
         None => Arc::new(

@@ -20,11 +20,12 @@ struct Provider {
 }
 
 impl Provider {
-    /// Starts the provider with these accounts, for a Varde at `base`; its client key goes to `key_file`.
-    async fn start(base: &str, accounts: &Value, key_file: &std::path::Path) -> Provider {
+    /// Starts the provider with these accounts, for clients that return to `redirects`; its client key goes to
+    /// `key_file`.
+    async fn start(redirects: &[String], accounts: &Value, key_file: &std::path::Path) -> Provider {
         let modules = format!("{ROOT}/tests/oidc/node_modules");
         assert!(std::path::Path::new(&modules).exists(), "scripts/install-test-tools installs tests/oidc");
-        let redirects = ["idp-key", "idp-secret"].map(|n| format!("{base}/login/oidc/{n}/callback")).join(",");
+        let redirects = redirects.join(",");
         let mut child = tokio::process::Command::new("node")
             .arg(format!("{ROOT}/tests/oidc/provider.mjs"))
             .env("VARDE_OIDC_ACCOUNTS", accounts.to_string())
@@ -57,7 +58,8 @@ async fn setup(accounts: Value) -> (TestApp, Provider, tempfile::TempDir) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let key = dir.path().join("client-key.pem");
-    let provider = Provider::start(&base, &accounts, &key).await;
+    let redirects = ["idp-key", "idp-secret"].map(|n| format!("{base}/login/oidc/{n}/callback"));
+    let provider = Provider::start(&redirects, &accounts, &key).await;
     let secret = dir.path().join("client-secret");
     std::fs::write(&secret, "a-secret-only-the-test-knows\n").unwrap();
     let file = dir.path().join("oidc.toml");
@@ -108,7 +110,12 @@ fn browser() -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
 /// Starts a sign-in at `issuer` and follows the redirects through the provider, logging in as `account`, up to the
 /// provider's redirect back to Varde: that address, not yet visited.
 async fn to_callback(app: &TestApp, browser: &reqwest::Client, issuer: &str, account: &str) -> String {
-    let mut url = format!("{}/login/oidc/{issuer}?lang=en&next=/review", app.base);
+    let start = format!("{}/login/oidc/{issuer}?lang=en&next=/review", app.base);
+    follow(&app.base, browser, start, account).await
+}
+
+/// Follows redirects from `url` through the provider, logging in as `account`, up to the first address at `base`.
+async fn follow(base: &str, browser: &reqwest::Client, mut url: String, account: &str) -> String {
     for _ in 0..10 {
         let res = browser.get(&url).send().await.unwrap();
         assert!(res.status().is_redirection(), "{url}: {} {}", res.status(), res.text().await.unwrap());
@@ -118,7 +125,7 @@ async fn to_callback(app: &TestApp, browser: &reqwest::Client, issuer: &str, acc
             next.query_pairs_mut().append_pair("login", account);
         }
         url = next.to_string();
-        if url.starts_with(&app.base) {
+        if url.starts_with(base) {
             return url;
         }
     }
@@ -333,4 +340,103 @@ async fn a_forged_replayed_or_misdirected_answer_is_refused_audited_and_leaves_n
     assert_eq!(users_after_first, users + 1, "only the one good sign-in made a user");
     assert_eq!(count(&app, "sessions").await, sessions + 1, "only the one good sign-in opened a session");
     assert!(app.store.queries().verify_audit().await.is_ok());
+}
+
+/// The advisory unit's members sign in through the kommune's provider too, but only one an admin linked to an
+/// identity gets in: a sign-in makes no member. Refusals are audited in the module's own log.
+#[tokio::test]
+async fn an_advisory_member_signs_in_through_the_kommunes_provider_only_when_linked() {
+    use varde_advisory_store::seal::Key;
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let accounts = json!({
+        "kari": {"sub": "kari-sub", "oid": "0b7c6a52-1f7e-4f55-9c1b-2a4f9e0d7a11"},
+        "ola": {"sub": "ola-sub", "oid": "5d2e8f00-0000-4000-8000-000000000001"},
+    });
+    let key = dir.path().join("client-key.pem");
+    let provider = Provider::start(&[format!("{base}/advisory/login/oidc/kommune/callback")], &accounts, &key).await;
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "a-secret-only-the-test-knows").unwrap();
+    let oidc = dir.path().join("oidc.toml");
+    let config = format!(
+        "[[issuer]]\nname = \"kommune\"\nlabel = \"Oslo kommune\"\nissuer = \"{}\"\nclient_id = \"varde-secret\"\n\
+         client_auth = \"client_secret_basic\"\nclient_secret_file = \"{}\"\nscopes = [\"profile\"]\n",
+        provider.issuer,
+        secret.display()
+    );
+    std::fs::write(&oidc, config).unwrap();
+    let reference = varde::load_reference(None).unwrap();
+    let main_db = format!("sqlite://{}", dir.path().join("v.db").display());
+    let main = varde::open_store(&main_db, &reference).await.unwrap();
+    let key_file = dir.path().join("advisory.key");
+    std::fs::write(&key_file, Key::generate()).unwrap();
+    let args = varde::advisory::AdvisoryArgs {
+        advisory_database: Some(format!("sqlite://{}", dir.path().join("advisory.db").display())),
+        advisory_key_file: Some(key_file),
+        advisory_grace_days: 90,
+        advisory_contact: "telefon 21 80 21 80".into(),
+        advisory_oidc: Some(oidc),
+    };
+    let store = varde::advisory::open(&args, &main_db).unwrap().unwrap();
+    let hash = varde_advisory_web::hash_password("advisory-password-1");
+    store.add_user("cw", &hash, varde_advisory_store::Role::Caseworker, "0301", "test").unwrap();
+    let app = serve::app(main, reference.clone(), &base).await.unwrap();
+    let app = varde::advisory::mount(app, store.clone(), &reference, &args, &base, false).unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
+    });
+    let audit = || {
+        let conn = rusqlite::Connection::open(dir.path().join("advisory.db")).unwrap();
+        let mut stmt = conn.prepare("SELECT actor || ' ' || action FROM audit ORDER BY seq").unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().collect::<Result<Vec<_>, _>>().unwrap()
+    };
+    let start = format!("{base}/advisory/login/oidc/kommune?lang=nn");
+
+    let (_, _, login) = {
+        let res = reqwest::get(format!("{base}/advisory/login?lang=en")).await.unwrap();
+        (res.status(), (), res.text().await.unwrap())
+    };
+    assert!(login.contains("/advisory/login/oidc/kommune?lang=en") && login.contains("Sign in with Oslo kommune"));
+
+    // Not linked: refused, in nynorsk, audited, no session.
+    let (kari, _) = browser();
+    let callback = follow(&base, &kari, start.clone(), "kari").await;
+    let (status, page) = visit(&kari, &callback).await;
+    assert_eq!((status, reason(&page)), (403, "no_member"), "{page}");
+    assert!(page.contains("ingen i eininga"), "{page}");
+    assert_eq!(kari.get(format!("{base}/advisory")).send().await.unwrap().status(), 303, "no session");
+    assert!(audit().contains(&"oidc:kommune login.refused no_member".to_owned()), "{:?}", audit());
+
+    // Linked by the admin (by Entra ID's object id): in, with no second factor asked (the kommune's own policy).
+    store.link_identity("cw", "kommune", "oid", "0b7c6a52-1f7e-4f55-9c1b-2a4f9e0d7a11", "cli").unwrap();
+    assert!(matches!(
+        store.link_identity("cw", "kommune", "oid", "0b7c6a52-1f7e-4f55-9c1b-2a4f9e0d7a11", "cli"),
+        Err(varde_advisory_store::Error::IdentityTaken)
+    ));
+    let (kari, _) = browser();
+    let callback = follow(&base, &kari, start.clone(), "kari").await;
+    let (status, page) = visit(&kari, &callback).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(r#"http-equiv="refresh" content="0; url=/advisory?lang=nn""#), "{page}");
+    let res = kari.get(format!("{base}/advisory?lang=nn")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the member's pages open");
+    assert!(res.text().await.unwrap().contains("cw"), "as the linked member");
+    // Ola is not linked, whatever else the provider says about him.
+    let (ola, _) = browser();
+    let callback = follow(&base, &ola, start.clone(), "ola").await;
+    assert_eq!(reason(&visit(&ola, &callback).await.1), "no_member");
+
+    // A forged token is refused here as on the drug-checking side.
+    provider.tamper("aud").await;
+    let (b, _) = browser();
+    let callback = follow(&base, &b, start.clone(), "kari").await;
+    assert_eq!(reason(&visit(&b, &callback).await.1), "audience");
+
+    let entries = audit();
+    for expected in ["cli identity.link cw kommune oid", "cw login.oidc kommune", "oidc:kommune login.refused audience"]
+    {
+        assert!(entries.contains(&expected.to_owned()), "{expected} in {entries:?}");
+    }
+    assert_eq!(store.verify_audit().unwrap(), Ok(entries.len()));
 }

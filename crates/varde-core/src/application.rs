@@ -20,7 +20,7 @@ use varde_domain::sign_in::{NewSignInRule, SignInRule};
 use varde_store::port::{Backend, Turn};
 use varde_store::{
     Delivery, Handover, NewAnalysisSpectrum, NewReferenceSpectrum, NewSignal, NewSubscriber, NewToken, Purged, Queries,
-    Requested, Signal, StoreError, StoredSample, Subscriber, Webhook,
+    Requested, Signal, StoreError, StoredPasskey, StoredSample, Subscriber, Webhook,
 };
 
 /// Varde's use cases, as the rest of the product calls them (behind an `Arc<dyn Application>`, whichever backend
@@ -185,6 +185,21 @@ pub trait Application: Send + Sync + 'static {
     async fn sign_in_refused(&self, issuer: &str, reason: &str, at: Timestamp) -> Result<(), StoreError>;
     /// Every sign-in rule, oldest first.
     async fn sign_in_rules(&self) -> Result<Vec<SignInRule>, StoreError>;
+    /// A user's passkeys, oldest first.
+    async fn passkeys(&self, user: i64) -> Result<Vec<StoredPasskey>, StoreError>;
+    /// Adds a passkey (`identity::add_passkey`); its id.
+    async fn add_passkey(&self, user: i64, name: &str, credential: &str, at: Timestamp) -> Result<i64, StoreError>;
+    /// Passes a session's second factor with a passkey (`identity::pass_with_passkey`).
+    async fn pass_with_passkey(
+        &self,
+        session: [u8; 32],
+        user: i64,
+        id: i64,
+        credential: Option<String>,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Removes a user's passkey (`identity::remove_passkey`).
+    async fn remove_passkey(&self, user: i64, id: i64, at: Timestamp) -> Result<(), StoreError>;
     /// Adds a sign-in rule (`identity::add_sign_in_rule`); its id.
     async fn add_sign_in_rule(&self, rule: NewSignInRule, actor: &str, at: Timestamp) -> Result<i64, StoreError>;
     /// Removes a sign-in rule (`identity::remove_sign_in_rule`).
@@ -574,6 +589,34 @@ impl<B: Backend> Application for Core<B> {
 
     async fn sign_in_rules(&self) -> Result<Vec<SignInRule>, StoreError> {
         self.work(move |tx| Box::pin(async move { identity::sign_in_rules(tx).await })).await
+    }
+
+    async fn passkeys(&self, user: i64) -> Result<Vec<StoredPasskey>, StoreError> {
+        self.work(move |tx| Box::pin(async move { identity::passkeys(tx, user).await })).await
+    }
+
+    async fn add_passkey(&self, user: i64, name: &str, credential: &str, at: Timestamp) -> Result<i64, StoreError> {
+        let (name, credential) = (name.to_owned(), credential.to_owned());
+        self.work(move |tx| Box::pin(async move { identity::add_passkey(tx, user, &name, &credential, at).await }))
+            .await
+    }
+
+    async fn pass_with_passkey(
+        &self,
+        session: [u8; 32],
+        user: i64,
+        id: i64,
+        credential: Option<String>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.work(move |tx| {
+            Box::pin(async move { identity::pass_with_passkey(tx, session, user, id, credential.as_deref(), at).await })
+        })
+        .await
+    }
+
+    async fn remove_passkey(&self, user: i64, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        self.work(move |tx| Box::pin(async move { identity::remove_passkey(tx, user, id, at).await })).await
     }
 
     async fn add_sign_in_rule(&self, rule: NewSignInRule, actor: &str, at: Timestamp) -> Result<i64, StoreError> {

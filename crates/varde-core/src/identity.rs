@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 use varde_domain::ErrorCode;
 use varde_domain::auth::Role;
 use varde_domain::sign_in::{self, NewSignInRule, SignInRule};
-use varde_store::StoreError;
 use varde_store::port::Administration;
+use varde_store::{StoreError, StoredPasskey};
 
 /// The password hash of a user made by a first sign-in through a provider: not a PHC string, so no password
 /// matches it; they sign in where their organisation vouches for them.
@@ -20,6 +20,7 @@ pub const NO_PASSWORD: &str = "!";
 /// How a session passed the second factor, as audited.
 const BY_APP: &str = "totp";
 const BY_RECOVERY_CODE: &str = "recovery_code";
+const BY_PASSKEY: &str = "passkey";
 
 /// Passes the session with hash `session` (user `user`) with the app's code for time step `step` (each step once)
 /// or, failing that, the recovery code with hash `recovery` (each once). Audited either way: `login.second_factor`
@@ -202,4 +203,52 @@ pub async fn remove_sign_in_rule<T: Administration>(
         return Err(StoreError::Invalid { code: ErrorCode::NotFound, message }.into());
     }
     tx.audit(at, actor, "sign_in_rule.remove", &format!("rule:{id}")).await
+}
+
+/// User `user`'s passkeys, oldest first.
+pub async fn passkeys<T: Administration>(tx: &T, user: i64) -> Result<Vec<StoredPasskey>, T::Error> {
+    tx.passkeys_of(user).await
+}
+
+/// Adds a passkey user `user` made (its credential verified at the edge by webauthn-rs), audited as
+/// `second_factor.passkey_add`; its id. A name is 1-60 characters, free of personal data as all free text.
+pub async fn add_passkey<T: Administration>(
+    tx: &T,
+    user: i64,
+    name: &str,
+    credential: &str,
+    at: Timestamp,
+) -> Result<i64, T::Error> {
+    let name = varde_domain::sample::check_text("name", Some(name), 60)
+        .map_err(StoreError::Input)?
+        .unwrap_or_else(|| "passkey".to_owned());
+    let id = tx.insert_passkey(user, &name, credential, at).await?;
+    tx.audit(at, &format!("user:{user}"), "second_factor.passkey_add", &format!("passkey:{id}")).await?;
+    Ok(id)
+}
+
+/// Passes the session with hash `session` (user `user`) with passkey `id`, whose assertion verified at the edge:
+/// its use recorded (with its credential as it is now, when its counter moved), the session verified, audited as
+/// `login.second_factor passkey`.
+pub async fn pass_with_passkey<T: Administration>(
+    tx: &T,
+    session: [u8; 32],
+    user: i64,
+    id: i64,
+    credential: Option<&str>,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    tx.passkey_used(id, credential, at).await?;
+    tx.verify_session(session).await?;
+    tx.audit(at, &format!("user:{user}"), "login.second_factor", BY_PASSKEY).await
+}
+
+/// Removes user `user`'s passkey `id` (audited as `second_factor.passkey_remove`); `not_found` when they have none
+/// with that id.
+pub async fn remove_passkey<T: Administration>(tx: &T, user: i64, id: i64, at: Timestamp) -> Result<(), T::Error> {
+    if !tx.delete_passkey(user, id).await? {
+        let message = format!("you have no passkey {id}");
+        return Err(StoreError::Invalid { code: ErrorCode::NotFound, message }.into());
+    }
+    tx.audit(at, &format!("user:{user}"), "second_factor.passkey_remove", &format!("passkey:{id}")).await
 }

@@ -1039,6 +1039,27 @@ impl varde_store::port::Administration for Memory {
         self.wrote(format!("user {user} now {} {service:?}", role.as_str()));
         Ok(())
     }
+    async fn passkeys_of(&self, _user: i64) -> Result<Vec<varde_store::StoredPasskey>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn insert_passkey(
+        &self,
+        user: i64,
+        name: &str,
+        _credential: &str,
+        _at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.wrote(format!("passkey {name} of {user}"));
+        Ok(2)
+    }
+    async fn passkey_used(&self, id: i64, credential: Option<&str>, _at: Timestamp) -> Result<(), StoreError> {
+        self.wrote(format!("passkey {id} used, credential {}", if credential.is_some() { "updated" } else { "kept" }));
+        Ok(())
+    }
+    async fn delete_passkey(&self, user: i64, id: i64) -> Result<bool, StoreError> {
+        self.wrote(format!("passkey {id} of {user} deleted"));
+        Ok(id == 2)
+    }
 }
 
 /// Signing in through a provider: the first sign-in makes the user the matching rule allows (no password) and links
@@ -1210,4 +1231,27 @@ fn a_second_factor_passes_by_a_new_step_or_a_recovery_code_and_every_outcome_is_
     let none = Memory::default();
     let refused = now(identity::reset_second_factor(&none, "ola", "cli", t));
     assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::NotFound, .. })), "{refused:?}");
+
+    // Passkeys: added with a checked name, used to pass (the credential kept or updated), removed; all audited.
+    let tx = Memory::default();
+    assert_eq!(now(identity::add_passkey(&tx, 6, " Telefon ", "{}", t)).unwrap(), 2);
+    now(identity::pass_with_passkey(&tx, [1; 32], 6, 2, None, t)).unwrap();
+    now(identity::remove_passkey(&tx, 6, 2, t)).unwrap();
+    let refused = now(identity::remove_passkey(&tx, 6, 3, t));
+    assert!(matches!(refused, Err(StoreError::Invalid { code: ErrorCode::NotFound, .. })), "{refused:?}");
+    assert_eq!(
+        tx.writes(),
+        [
+            "passkey Telefon of 6",
+            "audit user:6 second_factor.passkey_add passkey:2",
+            "passkey 2 used, credential kept",
+            "session verified",
+            "audit user:6 login.second_factor passkey",
+            "passkey 2 of 6 deleted",
+            "audit user:6 second_factor.passkey_remove passkey:2",
+            "passkey 3 of 6 deleted",
+        ]
+    );
+    let refused = now(identity::add_passkey(&Memory::default(), 6, "kari@example.no", "{}", t));
+    assert!(matches!(refused, Err(StoreError::Input(_))), "{refused:?}");
 }

@@ -46,6 +46,8 @@ error_codes! {
     /// A sign-in through an identity provider that Varde refused: the answer was not for this browser's sign-in,
     /// the provider refused the code, its ID token did not verify, or no sign-in rule names the person.
     SignInRefused = "sign_in_refused",
+    /// A passkey's answer that did not verify, or a passkey ceremony that was not started.
+    PasskeyRefused = "passkey_refused",
     /// A form without the anti-forgery token that was sent with it.
     CsrfFailed = "csrf_failed",
     NotFound = "not_found",

@@ -5,5 +5,6 @@
 pub mod cookies;
 pub mod headers;
 pub mod oidc;
+pub mod passkeys;
 pub mod second_factor;
 pub mod secrets;

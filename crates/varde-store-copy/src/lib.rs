@@ -20,6 +20,7 @@ pub const TABLES: &[&str] = &[
     "users",
     "sessions",
     "recovery_codes",
+    "passkeys",
     "sign_in_rules",
     "user_identities",
     "samples",

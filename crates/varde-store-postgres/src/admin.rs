@@ -2,7 +2,7 @@
 
 use super::*;
 use varde_domain::sign_in::{NewSignInRule, SignInRule};
-use varde_store::LinkedUser;
+use varde_store::{LinkedUser, StoredPasskey};
 
 impl varde_store::port::Administration for Port<'_> {
     async fn insert_service(&self, service: &Service, at: Timestamp) -> Result<bool> {
@@ -181,5 +181,37 @@ impl varde_store::port::Administration for Port<'_> {
         let sql = "UPDATE users SET role = $2, service_id = $3 WHERE id = $1";
         execute(self.0, sql, &[&user, &role.as_str(), &service]).await?;
         Ok(())
+    }
+
+    async fn passkeys_of(&self, user: i64) -> Result<Vec<StoredPasskey>> {
+        let sql = "SELECT id, name, credential, created_ms, last_used_ms FROM passkeys WHERE user_id = $1 ORDER BY id";
+        let rows = self.0.query(sql, &[&user]).await?;
+        rows.iter()
+            .map(|r| {
+                let last_used: Option<i64> = r.try_get(4)?;
+                Ok(StoredPasskey {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    credential: r.try_get(2)?,
+                    created: ts(r.try_get(3)?)?,
+                    last_used: last_used.map(ts).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_passkey(&self, user: i64, name: &str, credential: &str, at: Timestamp) -> Result<i64> {
+        let sql = "INSERT INTO passkeys (user_id, name, credential, created_ms) VALUES ($1, $2, $3, $4) RETURNING id";
+        Ok(query_one(self.0, sql, &[&user, &name, &credential, &ms(at)]).await?.try_get(0)?)
+    }
+
+    async fn passkey_used(&self, id: i64, credential: Option<&str>, at: Timestamp) -> Result<()> {
+        let sql = "UPDATE passkeys SET last_used_ms = $2, credential = coalesce($3, credential) WHERE id = $1";
+        execute(self.0, sql, &[&id, &ms(at), &credential]).await?;
+        Ok(())
+    }
+
+    async fn delete_passkey(&self, user: i64, id: i64) -> Result<bool> {
+        Ok(execute(self.0, "DELETE FROM passkeys WHERE id = $1 AND user_id = $2", &[&id, &user]).await? > 0)
     }
 }

@@ -70,6 +70,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_second_factor.sql"),
     include_str!("../migrations/0010_token_scope_expiry_idle.sql"),
     include_str!("../migrations/0011_sign_in.sql"),
+    include_str!("../migrations/0012_passkeys.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -774,6 +775,36 @@ impl Queries for PostgresStore {
             Box::pin(async move {
                 execute(tx, "UPDATE sessions SET last_seen_ms = $2 WHERE hash = $1", &[&&hash[..], &ms(at)]).await?;
                 Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn set_ceremony(&self, hash: [u8; 32], state: Option<String>) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                execute(tx, "UPDATE sessions SET ceremony = $2 WHERE hash = $1", &[&&hash[..], &state]).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn take_ceremony(&self, hash: [u8; 32]) -> Result<Option<String>, StoreError> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                // The row is locked by the update; the old value is read in the same statement.
+                let row = query_opt(
+                    tx,
+                    "UPDATE sessions s SET ceremony = NULL FROM (SELECT hash, ceremony FROM sessions WHERE hash = $1 FOR UPDATE) old
+                     WHERE s.hash = old.hash RETURNING old.ceremony",
+                    &[&&hash[..]],
+                )
+                .await?;
+                Ok(match row {
+                    Some(r) => r.try_get(0)?,
+                    None => None,
+                })
             })
         })
         .await

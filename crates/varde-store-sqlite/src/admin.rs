@@ -2,7 +2,7 @@
 
 use super::*;
 use varde_domain::sign_in::{NewSignInRule, SignInRule};
-use varde_store::LinkedUser;
+use varde_store::{LinkedUser, StoredPasskey};
 
 impl varde_store::port::Administration for Tx<'_> {
     async fn insert_service(&self, service: &Service, at: Timestamp) -> Result<bool> {
@@ -206,5 +206,40 @@ impl varde_store::port::Administration for Tx<'_> {
             service
         ])?;
         Ok(())
+    }
+
+    async fn passkeys_of(&self, user: i64) -> Result<Vec<StoredPasskey>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, credential, created_ms, last_used_ms FROM passkeys WHERE user_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([user], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)?, r.get::<_, Option<i64>>(4)?))
+        })?;
+        rows.map(|row| {
+            let (id, name, credential, created, last_used) = row?;
+            Ok(StoredPasskey { id, name, credential, created: ts(created)?, last_used: last_used.map(ts).transpose()? })
+        })
+        .collect()
+    }
+
+    async fn insert_passkey(&self, user: i64, name: &str, credential: &str, at: Timestamp) -> Result<i64> {
+        self.conn()
+            .prepare_cached("INSERT INTO passkeys (user_id, name, credential, created_ms) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![user, name, credential, ms(at)])?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    async fn passkey_used(&self, id: i64, credential: Option<&str>, at: Timestamp) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE passkeys SET last_used_ms = ?2, credential = coalesce(?3, credential) WHERE id = ?1",
+            )?
+            .execute(params![id, ms(at), credential])?;
+        Ok(())
+    }
+
+    async fn delete_passkey(&self, user: i64, id: i64) -> Result<bool> {
+        Ok(self.conn().prepare_cached("DELETE FROM passkeys WHERE id = ?1 AND user_id = ?2")?.execute([id, user])? > 0)
     }
 }

@@ -89,6 +89,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0016_second_factor.sql"),
     include_str!("../migrations/sqlite/0017_token_scope_expiry_idle.sql"),
     include_str!("../migrations/sqlite/0018_sign_in.sql"),
+    include_str!("../migrations/sqlite/0019_passkeys.sql"),
 ];
 /// The schema version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -637,6 +638,28 @@ impl Queries for SqliteStore {
             conn.prepare_cached("UPDATE sessions SET last_seen_ms = ?2 WHERE hash = ?1")?
                 .execute(params![&hash[..], ms(at)])?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn set_ceremony(&self, hash: [u8; 32], state: Option<String>) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.prepare_cached("UPDATE sessions SET ceremony = ?2 WHERE hash = ?1")?
+                .execute(params![&hash[..], state])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_ceremony(&self, hash: [u8; 32]) -> Result<Option<String>, StoreError> {
+        self.write(move |conn| {
+            let state: Option<String> = conn
+                .prepare_cached("SELECT ceremony FROM sessions WHERE hash = ?1")?
+                .query_row([&hash[..]], |r| r.get(0))
+                .optional()?
+                .flatten();
+            conn.prepare_cached("UPDATE sessions SET ceremony = NULL WHERE hash = ?1")?.execute([&hash[..]])?;
+            Ok(state)
         })
         .await
     }

@@ -365,6 +365,16 @@ pub struct TokenLine {
     pub last_used: Option<Timestamp>,
 }
 
+/// A passkey as stored: the name its owner gave it, the credential as webauthn-rs keeps it (JSON), and its uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPasskey {
+    pub id: i64,
+    pub name: String,
+    pub credential: String,
+    pub created: Timestamp,
+    pub last_used: Option<Timestamp>,
+}
+
 /// The user a provider's subject signed in as before: what a sign-in rule may have to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedUser {
@@ -669,6 +679,10 @@ pub trait Queries: Send + Sync + 'static {
     async fn end_session(&self, hash: [u8; 32], why: &str, at: Timestamp) -> Result<(), StoreError>;
     /// Records that the session with this hash was used at `at`.
     async fn session_seen(&self, hash: [u8; 32], at: Timestamp) -> Result<(), StoreError>;
+    /// Keeps (or, with None, forgets) the state of the session's passkey ceremony under way.
+    async fn set_ceremony(&self, hash: [u8; 32], state: Option<String>) -> Result<(), StoreError>;
+    /// The state of the session's passkey ceremony, forgotten as it is read: a challenge is answered once.
+    async fn take_ceremony(&self, hash: [u8; 32]) -> Result<Option<String>, StoreError>;
     /// User `user_id`'s live sessions at `now`, newest first.
     async fn sessions_of(&self, user_id: i64, now: Timestamp) -> Result<Vec<SessionLine>, StoreError>;
     /// Ends user `user_id`'s session named `key` (see [`SessionLine::key`]), audited; false when there is none.

@@ -63,6 +63,8 @@ pub struct Inner {
     pub session_idle: jiff::SignedDuration,
     /// The organisations' identity providers staff may sign in through (`--oidc`); none by default.
     pub issuers: Arc<varde_http::oidc::Issuers>,
+    /// Passkeys for the site at the public address (unavailable at an IP address).
+    pub passkeys: varde_http::passkeys::Passkeys,
 }
 
 impl Deref for AppState {
@@ -77,6 +79,7 @@ impl AppState {
         let metrics = Metrics::new();
         metrics.catalogue_substances.set(assessor.catalogue.substances().len() as i64);
         let public_url = public_url.trim_end_matches('/').to_owned();
+        let passkeys = varde_http::passkeys::Passkeys::new(&public_url);
         AppState(Arc::new(Inner {
             app,
             assessor,
@@ -96,6 +99,7 @@ impl AppState {
             second_factor_for: Vec::new(),
             session_idle: config::sessions::IDLE_DEFAULT,
             issuers: Arc::new(varde_http::oidc::Issuers::none()),
+            passkeys,
         }))
     }
 }
@@ -178,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::session::routes())
         .merge(http::second_factor::routes())
         .merge(http::sign_in::routes())
+        .merge(http::passkeys::routes())
         .merge(know::analyst::routes())
         .merge(admin::routes())
         .merge(check::staff::routes())

@@ -1,7 +1,7 @@
 //! The rows administration writes: services, tokens, users.
 
 use super::Transaction;
-use crate::{LinkedUser, NewToken};
+use crate::{LinkedUser, NewToken, StoredPasskey};
 use jiff::Timestamp;
 use varde_domain::auth::Role;
 use varde_domain::service::Service;
@@ -99,4 +99,26 @@ pub trait Administration: Transaction {
         role: Role,
         service: Option<i64>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    // Passkeys (see `varde_core::identity`).
+
+    /// User `user`'s passkeys, oldest first.
+    fn passkeys_of(&self, user: i64) -> impl Future<Output = Result<Vec<StoredPasskey>, Self::Error>> + Send;
+    /// Stores a passkey for user `user`; its id.
+    fn insert_passkey(
+        &self,
+        user: i64,
+        name: &str,
+        credential: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<i64, Self::Error>> + Send;
+    /// Records passkey `id`'s use at `at`, with its credential as it is now when it changed (its counter).
+    fn passkey_used(
+        &self,
+        id: i64,
+        credential: Option<&str>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Deletes user `user`'s passkey `id`; false when they have none with that id.
+    fn delete_passkey(&self, user: i64, id: i64) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 }

@@ -34,7 +34,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         MalformedJson | InvalidField | UnknownField | UnreadableBody => StatusCode::BAD_REQUEST,
-        MissingToken | InvalidToken | TokenExpired | SignInRefused => StatusCode::UNAUTHORIZED,
+        MissingToken | InvalidToken | TokenExpired | SignInRefused | PasskeyRefused => StatusCode::UNAUTHORIZED,
         ReadOnlyToken | WrongService | TechnicianOnly | ReviewerOnly | NationalRoleOnly | AdminOnly | CsrfFailed => {
             StatusCode::FORBIDDEN
         }

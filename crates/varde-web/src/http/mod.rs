@@ -9,6 +9,8 @@ pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod pages;
+pub mod passkey_markup;
+pub mod passkeys;
 pub mod second_factor;
 pub mod session;
 pub mod sign_in;

@@ -73,10 +73,16 @@ async fn form(
     }
     let user = state.app.queries().user(&session.username).await?;
     let enrolled = user.is_some_and(|u| u.totp_secret.is_some());
-    let body = if enrolled {
+    let has_passkeys = !state.app.passkeys(session.user_id).await?.is_empty();
+    let form = if enrolled {
         code_form(&q, &session, lang, None)
     } else {
         enrol_form(&q, &session, lang, None, &new_secret())
+    };
+    let next = where_next(&q, &session);
+    let body = html! {
+        (form)
+        (crate::http::passkey_markup::login_button(&state, &session, has_passkeys, &next, lang))
     };
     Ok(page(lang, body, StatusCode::OK))
 }

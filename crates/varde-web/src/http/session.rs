@@ -41,6 +41,7 @@ async fn sessions(
     let lang = negotiate(q.lang.as_deref(), &headers);
     let now = jiff::Timestamp::now();
     let list = state.app.queries().sessions_of(user.0.user_id, now).await?;
+    let passkeys = state.app.passkeys(user.0.user_id).await?;
     let this = this_session(&state, &headers);
     let moment = |t| crate::http::pages::moment(t, lang);
     let body = html! {
@@ -63,6 +64,7 @@ async fn sessions(
                 }
             }
         }
+        (crate::http::passkey_markup::section(&state, &user.0, &passkeys, lang))
     };
     Ok(crate::http::pages::page(crate::http::pages::staff_layout(
         &user.0,
@@ -303,7 +305,8 @@ async fn login(
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     // A person who has enrolled a second factor is always asked for it; a role that needs one and has none enrols
     // now. Until then the session opens no page but the second factor's.
-    let second = user.totp_secret.is_some() || state.second_factor_for.contains(&user.role);
+    let has_passkeys = !state.app.passkeys(user.id).await?.is_empty();
+    let second = user.totp_secret.is_some() || has_passkeys || state.second_factor_for.contains(&user.role);
     let expires = now + jiff::SignedDuration::from_hours(SESSION_HOURS);
     state.app.queries().create_session(hash, user.id, &random_token(), now, expires, !second).await?;
     // The language chosen before logging in stays chosen after.
@@ -323,7 +326,7 @@ async fn login(
 
 #[derive(serde::Deserialize)]
 pub struct CsrfForm {
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 async fn logout(

@@ -28,7 +28,7 @@ pub(crate) fn section(state: &AppState, user: &SessionRecord, list: &[StoredPass
         p { (t(lang, "passkeys_intro")) }
         @if list.is_empty() { p { (t(lang, "passkeys_none")) } } @else {
             table.passkeys {
-                thead { tr { th scope="col" { (t(lang, "passkey_name")) } th scope="col" { (t(lang, "passkey_added")) } th scope="col" { (t(lang, "token_last_used")) } th scope="col" { "" } } }
+                thead { tr { th scope="col" { (t(lang, "passkey_column")) } th scope="col" { (t(lang, "passkey_added")) } th scope="col" { (t(lang, "token_last_used")) } th scope="col" { "" } } }
                 tbody {
                     @for p in list {
                         tr {

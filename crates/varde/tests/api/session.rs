@@ -1150,3 +1150,47 @@ async fn an_idle_session_ends() {
     assert_eq!(app.audit_entries().await, before + 1, "session.end (idle)");
     assert_eq!(b.get("/review").await.status().as_u16(), 303, "and it stays ended");
 }
+
+/// The passkey endpoints refuse what is not a ceremony this session started: no session, a forged form, an answer
+/// with no challenge before it, a garbage answer (counted as a wrong code and audited), and, at an IP address,
+/// passkeys at all. The ceremonies themselves run in Chromium with a virtual authenticator
+/// (tests/browser/passkey.test.mjs).
+#[tokio::test]
+async fn passkey_answers_without_a_ceremony_or_with_a_forged_form_are_refused() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    let anonymous = Browser::new(&app);
+    let res = anonymous
+        .client
+        .post(format!("{}/login/passkey", app.base))
+        .json(&serde_json::json!({"csrf": "x", "credential": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["error"], "passkey_refused");
+
+    // Tom (a technician, not asked for a second factor) is logged in; his session's CSRF token is on his pages.
+    let tom = Browser::new(&app);
+    tom.login("tom", "tekniker-passord-123").await;
+    let csrf = tom.csrf("/sessions").await;
+    let post = |path: &str, body: serde_json::Value| tom.client.post(format!("{}{path}", app.base)).json(&body).send();
+    let res = post("/passkeys/start", serde_json::json!({"csrf": "forged"})).await.unwrap();
+    assert_eq!(res.status(), 403, "a forged form");
+    let res =
+        post("/passkeys", serde_json::json!({"csrf": csrf, "name": "x", "credential": {"id": "AA"}})).await.unwrap();
+    assert_eq!(res.status(), 401, "no ceremony was started");
+    // The server is at 127.0.0.1: a passkey cannot be made for an IP address, and the page says so.
+    let page = tom.get("/sessions?lang=en").await.text().await.unwrap();
+    assert!(page.contains("only when Varde is reached at a host name") && !page.contains("passkey-add"), "{page}");
+    let res = post("/passkeys/start", serde_json::json!({"csrf": csrf})).await.unwrap();
+    assert_eq!(res.status(), 401);
+
+    // A garbage answer at the login's step: refused, counted and audited as a failed second factor.
+    let before = app.rows("SELECT action FROM audit_log WHERE action = 'login.second_factor_failed'").await.len();
+    let res = post("/login/passkey", serde_json::json!({"csrf": csrf, "credential": {"id": "AA"}})).await.unwrap();
+    assert_eq!(res.status(), 401);
+    let after = app.rows("SELECT action FROM audit_log WHERE action = 'login.second_factor_failed'").await.len();
+    assert_eq!(after, before + 1);
+    assert_eq!(app.rows("SELECT CAST(count(*) AS TEXT) FROM passkeys").await, ["0"]);
+}

@@ -16,11 +16,12 @@ use std::path::Path;
 use std::sync::Mutex;
 use varde_advisory::case::{Case, CaseError, Person, Recorded, Referral, deletion_due};
 
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_login_failures.sql"),
     include_str!("../migrations/0003_second_factor.sql"),
     include_str!("../migrations/0004_identities.sql"),
+    include_str!("../migrations/0005_passkeys.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,16 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A member's passkey as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passkey {
+    pub id: i64,
+    pub name: String,
+    pub credential: String,
+    pub created: Timestamp,
+    pub last_used: Option<Timestamp>,
+}
 
 /// Who works in the unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -283,6 +294,92 @@ impl AdvisoryStore {
         audit(&tx, &format!("oidc:{issuer}"), &format!("login.refused {reason}"), None)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// A member's passkeys, oldest first.
+    pub fn passkeys(&self, user_id: i64) -> Result<Vec<Passkey>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, name, credential, created_ms, last_used_ms FROM passkeys WHERE user_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([user_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)?, r.get::<_, Option<i64>>(4)?))
+        })?;
+        rows.map(|row| {
+            let (id, name, credential, created, last_used) = row?;
+            let at = |ms: i64| Timestamp::from_millisecond(ms).map_err(|e| Error::Corrupt(e.to_string()));
+            Ok(Passkey { id, name, credential, created: at(created)?, last_used: last_used.map(at).transpose()? })
+        })
+        .collect()
+    }
+
+    /// Adds a passkey the member made (audited); its id.
+    pub fn add_passkey(&self, user: &User, name: &str, credential: &str) -> Result<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO passkeys (user_id, name, credential, created_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![user.id, name, credential, now_ms()],
+        )?;
+        let id = tx.last_insert_rowid();
+        audit(&tx, &user.username, &format!("second_factor.passkey_add {} passkey:{id}", user.username), None)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Removes a member's passkey (audited); false when they have none with that id.
+    pub fn remove_passkey(&self, user: &User, id: i64) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if tx.execute("DELETE FROM passkeys WHERE id = ?1 AND user_id = ?2", params![id, user.id])? == 0 {
+            return Ok(false);
+        }
+        audit(&tx, &user.username, &format!("second_factor.passkey_remove {} passkey:{id}", user.username), None)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Passes the session's second factor with passkey `id`, whose answer verified (its credential as it is now when
+    /// its counter moved); audited.
+    pub fn pass_with_passkey(&self, session_hash: &str, user: &User, id: i64, credential: Option<&str>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE passkeys SET last_used_ms = ?3, credential = coalesce(?4, credential) WHERE id = ?1 AND user_id = ?2",
+            params![id, user.id, now_ms(), credential],
+        )?;
+        tx.execute("UPDATE sessions SET verified = 1 WHERE token_hash = ?1", [session_hash])?;
+        audit(&tx, &user.username, "login.second_factor passkey", None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A second factor that failed without a code (a passkey's answer that did not verify); audited.
+    pub fn second_factor_failed(&self, user: &User) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        audit(&tx, &user.username, "login.second_factor_failed", None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Keeps (or, with None, forgets) the state of the session's passkey ceremony.
+    pub fn set_ceremony(&self, session_hash: &str, state: Option<&str>) -> Result<()> {
+        self.conn().execute("UPDATE sessions SET ceremony = ?2 WHERE token_hash = ?1", params![session_hash, state])?;
+        Ok(())
+    }
+
+    /// The state of the session's passkey ceremony, forgotten as it is read: a challenge is answered once.
+    pub fn take_ceremony(&self, session_hash: &str) -> Result<Option<String>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let state: Option<String> = tx
+            .query_row("SELECT ceremony FROM sessions WHERE token_hash = ?1", [session_hash], |r| r.get(0))
+            .optional()?
+            .flatten();
+        tx.execute("UPDATE sessions SET ceremony = NULL WHERE token_hash = ?1", [session_hash])?;
+        tx.commit()?;
+        Ok(state)
     }
 
     pub fn user(&self, username: &str) -> Result<Option<User>> {

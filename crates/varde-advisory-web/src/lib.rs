@@ -7,6 +7,7 @@
 
 pub mod i18n;
 mod pages;
+mod passkeys;
 mod second_factor;
 mod sign_in;
 
@@ -53,6 +54,8 @@ pub struct Settings {
 pub(crate) struct Unit {
     pub store: Arc<AdvisoryStore>,
     pub settings: Arc<Settings>,
+    /// Passkeys for the site at the public address (unavailable at an IP address).
+    pub passkeys: Arc<varde_http::passkeys::Passkeys>,
 }
 
 /// Failed logins: after [`FAILURES_PER_ACCOUNT`] for one account, or [`FAILURES_PER_ADDRESS`] from one client
@@ -121,17 +124,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 
 /// The module's routes, all under `/advisory`.
 pub fn router(store: Arc<AdvisoryStore>, settings: Settings) -> Router {
-    let unit = Unit { store, settings: Arc::new(settings) };
-    varde_http::headers::secured(
-        pages::routes().merge(second_factor::routes()).merge(sign_in::routes()),
-        CONTENT_SECURITY_POLICY,
-    )
-    .layer(axum::middleware::from_fn(refuse_drug_checking_credentials))
-    .with_state(unit)
+    let passkeys = Arc::new(varde_http::passkeys::Passkeys::new(&settings.public_url));
+    let unit = Unit { store, settings: Arc::new(settings), passkeys };
+    let routes = pages::routes().merge(second_factor::routes()).merge(sign_in::routes()).merge(passkeys::routes());
+    varde_http::headers::secured(routes, CONTENT_SECURITY_POLICY)
+        .layer(axum::middleware::from_fn(refuse_drug_checking_credentials))
+        .with_state(unit)
 }
 
-/// The module's pages load nothing but their own style sheet: no script at all, no inline style, no framing.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// The module's pages load nothing but their own style sheet and, where a member uses passkeys, the passkeys' script
+/// (WebAuthn has no other way in a browser): no inline script or style, no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// Runs the retention purge now and then every hour (audited in the module's own log).
 pub fn spawn_retention(store: Arc<AdvisoryStore>, grace_days: i64) -> tokio::task::JoinHandle<()> {

@@ -94,6 +94,7 @@ pub(crate) fn layout_going_on(
                             @if m.user.role == Role::Lead {
                                 a href={ "/advisory/counts?lang=" (lang.code()) } { (t(lang, "counts")) }
                             }
+                            a href={ "/advisory/passkeys?lang=" (lang.code()) } { (varde_http::passkeys::text(lang.code(), "title")) }
                         }
                         form method="post" action="/advisory/logout" {
                             input type="hidden" name="csrf" value=(m.csrf);

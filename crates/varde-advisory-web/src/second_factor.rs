@@ -32,14 +32,14 @@ pub(crate) struct CodeForm {
 }
 
 /// The session waiting for its second factor: its hash, its member, whether it already passed, its CSRF token.
-struct Pending {
-    hash: String,
-    user: User,
+pub(crate) struct Pending {
+    pub(crate) hash: String,
+    pub(crate) user: User,
     verified: bool,
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
-async fn pending(unit: &Unit, headers: &HeaderMap) -> Result<Option<Pending>, Response> {
+pub(crate) async fn pending(unit: &Unit, headers: &HeaderMap) -> Result<Option<Pending>, Response> {
     let Some(token) = cookie(headers, COOKIE) else { return Ok(None) };
     let (store, hash) = (unit.store.clone(), digest(&["session", &token]));
     let found = blocking(move || store.session_user(&hash, jiff::Timestamp::now())).await;
@@ -69,8 +69,9 @@ async fn form(State(unit): State<Unit>, Query(q): Query<LangQuery>, headers: Hea
         Ok(s) => s.is_some(),
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };
-    let body = if enrolled { code_form(&p, lang, false) } else { enrol_form(&p, lang, false, &new_secret()) };
-    page(&unit, lang, body, StatusCode::OK)
+    let form = if enrolled { code_form(&p, lang, false) } else { enrol_form(&p, lang, false, &new_secret()) };
+    let passkey = passkey_button(&unit, &p, lang).await;
+    page(&unit, lang, html! { (form) (passkey) }, StatusCode::OK)
 }
 
 async fn submit(
@@ -184,5 +185,21 @@ fn recovery_codes_page(lang: Lang, codes: &[String]) -> Markup {
         p { (t(lang, "recovery_codes_intro")) }
         ol.recovery-codes { @for c in codes { li { code { (c) } } } }
         p { a href={ "/advisory?lang=" (lang.code()) } { (t(lang, "recovery_codes_kept")) } }
+    }
+}
+
+/// The second factor's page's passkey button, for a member who has passkeys (hidden until the script shows it).
+async fn passkey_button(unit: &Unit, p: &Pending, lang: Lang) -> Markup {
+    let (store, id) = (unit.store.clone(), p.user.id);
+    let has = blocking(move || store.passkeys(id)).await.is_ok_and(|list| !list.is_empty());
+    let l = lang.code();
+    html! {
+        @if has && unit.passkeys.available() {
+            div #passkey-login hidden data-csrf=(p.csrf) data-next={ "/advisory?lang=" (l) } data-start="/advisory/login/passkey/start" data-finish="/advisory/login/passkey" data-failed=(varde_http::passkeys::text(l, "failed")) {
+                button type="button" { (varde_http::passkeys::text(l, "use")) }
+                p role="status" {}
+            }
+            script src="/advisory/passkeys.js" defer {}
+        }
     }
 }

@@ -21,23 +21,28 @@ pub const MAX_VALUE_CHARS: usize = 200;
 #[serde(deny_unknown_fields)]
 pub struct NewSignInRule {
     /// The configured issuer's name, as in `/login/oidc/{issuer}` (e.g. `helseid`).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9-]{1,32}$", min_length = 1, max_length = 32))]
     pub issuer: String,
     /// The ID token's claim, e.g. `groups`, `orgnr` or `helseid://claims/client/claims/orgnr_parent`.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub claim: String,
     /// The value it must have, or hold when it is a list (a group's id among `groups`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub value: String,
     pub role: Role,
     /// A technician's service; none for the national roles.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 48)
+    )]
     pub service: Option<ServiceSlug>,
 }
 
 /// A stored rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInRule {
     pub id: i64,
-    #[serde(flatten)]
     pub rule: NewSignInRule,
 }
 

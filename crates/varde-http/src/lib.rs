@@ -4,6 +4,7 @@
 
 pub mod cookies;
 pub mod headers;
+pub mod i18n;
 pub mod oidc;
 pub mod passkeys;
 pub mod second_factor;

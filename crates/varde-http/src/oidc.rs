@@ -161,18 +161,13 @@ pub const REASONS: &[&str] = &[
     "nonce",
 ];
 
-/// The sign-in's texts (`i18n/sign_in.toml`) by key and language code (`nb`, `nn`, `en`).
-type Texts = std::collections::HashMap<String, std::collections::HashMap<String, String>>;
-
-static TEXTS: std::sync::LazyLock<Texts> = std::sync::LazyLock::new(|| {
-    toml::from_str(include_str!("../i18n/sign_in.toml")).expect("i18n/sign_in.toml parses (tested)")
-});
+static TEXTS: std::sync::LazyLock<crate::i18n::Texts> =
+    std::sync::LazyLock::new(|| crate::i18n::Texts::parse("i18n/sign_in.toml", include_str!("../i18n/sign_in.toml")));
 
 /// A sign-in text in the language with code `lang` (`nb`, `nn` or `en`; bokmål for any other): `with` ("Sign in
 /// with"), `signed_in`, `continue`, `refused`, `again`, and `refused_REASON` for each refusal's reason.
 pub fn text(lang: &str, key: &str) -> &'static str {
-    let texts = TEXTS.get(key).unwrap_or_else(|| panic!("i18n/sign_in.toml has no [{key}]"));
-    texts.get(lang).or_else(|| texts.get("nb")).map_or("", String::as_str)
+    TEXTS.get(lang, key)
 }
 
 /// What the browser carries between leaving for the provider and coming back: which provider, the `state` the

@@ -13,6 +13,19 @@ use webauthn_rs::prelude::{
 };
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
+/// The browsers' half of the ceremonies, served by both modules: it shows the parts `#passkey-add` and
+/// `#passkey-login` and runs them against the addresses they name (`data-start`, `data-finish`).
+pub const SCRIPT: &[u8] = include_bytes!("../static/passkeys.js");
+
+static TEXTS: std::sync::LazyLock<crate::i18n::Texts> =
+    std::sync::LazyLock::new(|| crate::i18n::Texts::parse("i18n/passkeys.toml", include_str!("../i18n/passkeys.toml")));
+
+/// A passkey text in the language with code `lang`: `title`, `intro`, `none`, `unavailable`, `name`, `column`,
+/// `add`, `added`, `last_used`, `remove`, `use`, `failed`.
+pub fn text(lang: &str, key: &str) -> &'static str {
+    TEXTS.get(lang, key)
+}
+
 /// Passkeys for the site at one public address.
 pub struct Passkeys {
     webauthn: Option<Webauthn>,
@@ -126,6 +139,28 @@ fn user_handle(user: i64) -> Uuid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_text_is_there_in_three_languages() {
+        let keys = [
+            "title",
+            "intro",
+            "none",
+            "unavailable",
+            "name",
+            "column",
+            "add",
+            "added",
+            "last_used",
+            "remove",
+            "use",
+            "failed",
+        ];
+        for key in keys {
+            assert!(!text("nn", key).is_empty());
+        }
+        assert_eq!(TEXTS.len(), keys.len(), "no text nobody uses");
+    }
 
     #[test]
     fn a_host_name_is_a_relying_party_and_an_ip_address_is_not() {

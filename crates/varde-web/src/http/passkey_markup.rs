@@ -2,17 +2,17 @@
 //! sessions page's list, each hidden or explained where passkeys cannot work.
 
 use crate::AppState;
-use crate::http::i18n::t;
 use maud::{Markup, html};
 use varde_domain::Lang;
+use varde_http::passkeys::text;
 use varde_store::{SessionRecord, StoredPasskey};
 
 /// The second factor's page's passkey button (hidden until the script shows it), for a person who has passkeys.
 pub(crate) fn login_button(state: &AppState, session: &SessionRecord, has: bool, next: &str, lang: Lang) -> Markup {
     html! {
         @if has && state.passkeys.available() {
-            div #passkey-login hidden data-csrf=(session.csrf) data-next=(next) data-failed=(t(lang, "passkey_failed")) {
-                button type="button" { (t(lang, "passkey_use")) }
+            div #passkey-login hidden data-csrf=(session.csrf) data-next=(next) data-start="/login/passkey/start" data-finish="/login/passkey" data-failed=(text(lang.code(), "failed")) {
+                button type="button" { (text(lang.code(), "use")) }
                 p role="status" {}
             }
             script src="/static/passkeys.js" defer {}
@@ -24,11 +24,11 @@ pub(crate) fn login_button(state: &AppState, session: &SessionRecord, has: bool,
 pub(crate) fn section(state: &AppState, user: &SessionRecord, list: &[StoredPasskey], lang: Lang) -> Markup {
     let moment = |t| crate::http::pages::moment(t, lang);
     html! {
-        h2 { (t(lang, "passkeys")) }
-        p { (t(lang, "passkeys_intro")) }
-        @if list.is_empty() { p { (t(lang, "passkeys_none")) } } @else {
+        h2 { (text(lang.code(), "title")) }
+        p { (text(lang.code(), "intro")) }
+        @if list.is_empty() { p { (text(lang.code(), "none")) } } @else {
             table.passkeys {
-                thead { tr { th scope="col" { (t(lang, "passkey_column")) } th scope="col" { (t(lang, "passkey_added")) } th scope="col" { (t(lang, "token_last_used")) } th scope="col" { "" } } }
+                thead { tr { th scope="col" { (text(lang.code(), "column")) } th scope="col" { (text(lang.code(), "added")) } th scope="col" { (text(lang.code(), "last_used")) } th scope="col" { "" } } }
                 tbody {
                     @for p in list {
                         tr {
@@ -38,7 +38,7 @@ pub(crate) fn section(state: &AppState, user: &SessionRecord, list: &[StoredPass
                             td {
                                 form method="post" action={ "/passkeys/" (p.id) "/remove?lang=" (lang.code()) } {
                                     input type="hidden" name="csrf" value=(user.csrf);
-                                    button type="submit" { (t(lang, "passkey_remove")) }
+                                    button type="submit" { (text(lang.code(), "remove")) }
                                 }
                             }
                         }
@@ -47,17 +47,17 @@ pub(crate) fn section(state: &AppState, user: &SessionRecord, list: &[StoredPass
             }
         }
         @if state.passkeys.available() {
-            div #passkey-add hidden data-failed=(t(lang, "passkey_failed")) {
+            div #passkey-add hidden data-failed=(text(lang.code(), "failed")) data-start="/passkeys/start" data-finish="/passkeys" {
                 form.concern data-csrf=(user.csrf) {
-                    label for="passkey-name" { (t(lang, "passkey_name")) }
+                    label for="passkey-name" { (text(lang.code(), "name")) }
                     input #passkey-name name="name" maxlength="60" autocomplete="off";
-                    button type="submit" { (t(lang, "passkey_add")) }
+                    button type="submit" { (text(lang.code(), "add")) }
                 }
                 p role="status" {}
             }
             script src="/static/passkeys.js" defer {}
         } @else {
-            p { (t(lang, "passkeys_unavailable")) }
+            p { (text(lang.code(), "unavailable")) }
         }
     }
 }

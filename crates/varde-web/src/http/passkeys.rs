@@ -181,8 +181,7 @@ async fn finish_login(
 
 /// The script, compressed when the browser takes it.
 async fn script(headers: HeaderMap) -> Response {
-    static SCRIPT: std::sync::LazyLock<crate::know::figures::Rendering> = std::sync::LazyLock::new(|| {
-        crate::know::figures::Rendering::of_static(include_bytes!("../../static/passkeys.js"))
-    });
+    static SCRIPT: std::sync::LazyLock<crate::know::figures::Rendering> =
+        std::sync::LazyLock::new(|| crate::know::figures::Rendering::of_static(varde_http::passkeys::SCRIPT));
     SCRIPT.clone().respond(&headers, "text/javascript; charset=utf-8", "public, max-age=3600")
 }

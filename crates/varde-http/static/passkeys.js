@@ -1,6 +1,7 @@
-// Passkeys on the staff pages: adding one (on /sessions) and using one as the second factor at login. The browser's
-// own WebAuthn JSON methods do the encoding. Without them, or without script, these parts stay hidden and the pages
-// offer the authenticator app's code as before.
+// Passkeys, for the staff pages and the advisory unit's alike: adding one (`#passkey-add`) and using one as the second
+// factor at login (`#passkey-login`); each part names its server's two addresses (data-start, data-finish). The
+// browser's own WebAuthn JSON methods do the encoding. Without them, or without script, these parts stay hidden and
+// the pages offer the authenticator app's code as before.
 (() => {
   if (!window.PublicKeyCredential || !PublicKeyCredential.parseCreationOptionsFromJSON) return;
   const post = async (url, body) => {
@@ -24,10 +25,10 @@
       const status = add.querySelector("[role=status]");
       try {
         const csrf = form.dataset.csrf;
-        const options = await post("/passkeys/start", { csrf });
+        const options = await post(add.dataset.start, { csrf });
         const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey);
         const credential = await navigator.credentials.create({ publicKey });
-        await post("/passkeys", { csrf, name: form.elements.name.value, credential: credential.toJSON() });
+        await post(add.dataset.finish, { csrf, name: form.elements.name.value, credential: credential.toJSON() });
         location.reload();
       } catch {
         status.textContent = add.dataset.failed;
@@ -42,10 +43,10 @@
       const status = use.querySelector("[role=status]");
       try {
         const csrf = use.dataset.csrf;
-        const options = await post("/login/passkey/start", { csrf });
+        const options = await post(use.dataset.start, { csrf });
         const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey);
         const credential = await navigator.credentials.get({ publicKey });
-        await post("/login/passkey", { csrf, credential: credential.toJSON() });
+        await post(use.dataset.finish, { csrf, credential: credential.toJSON() });
         location.assign(use.dataset.next);
       } catch {
         status.textContent = use.dataset.failed;

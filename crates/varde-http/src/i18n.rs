@@ -21,8 +21,18 @@ impl Texts {
 
     /// The text for `key` in the language with code `lang` (bokmål for any other code).
     pub fn get(&'static self, lang: &str, key: &str) -> &'static str {
-        let texts = self.0.get(key).unwrap_or_else(|| panic!("no text [{key}]"));
-        texts.get(lang).or_else(|| texts.get("nb")).map_or("", String::as_str)
+        self.find(lang, key).unwrap_or_else(|| panic!("no text [{key}]"))
+    }
+
+    /// [`Texts::get`], or none for a key the file does not have.
+    pub fn find(&'static self, lang: &str, key: &str) -> Option<&'static str> {
+        let texts = self.0.get(key)?;
+        texts.get(lang).or_else(|| texts.get("nb")).map(String::as_str)
+    }
+
+    /// Every key, for a test that walks them.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
     }
 
     pub fn len(&self) -> usize {

@@ -1,6 +1,6 @@
 //! The Atom feed of alerts (RFC 4287): current alerts and withdrawals, in the reader's language.
 
-use super::{datetime, esc};
+use super::{Xml, datetime};
 use crate::AppState;
 use crate::config::figures::ATOM_FRESH as FRESH;
 use crate::http::error::ApiError;
@@ -13,7 +13,6 @@ use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use varde_domain::Lang;
@@ -85,25 +84,22 @@ pub async fn handler(
 pub fn feed(alerts: &[Alert], base: &str, lang: Lang, now: Timestamp) -> String {
     let updated = alerts.iter().map(|a| a.updated_at).max().unwrap_or(now);
     let l = lang.code();
-    let mut x = String::with_capacity(4096 + alerts.len() * 2048);
-    let _ = write!(
-        x,
-        r#"<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{l}">
-<id>{base}/alerts.atom</id>
-<title>{title}</title>
-<subtitle>{subtitle}</subtitle>
-<updated>{updated}</updated>
-<author><name>Varde</name><uri>{base}/alerts</uri></author>
-<link rel="self" type="application/atom+xml" href="{base}/alerts.atom?lang={l}"/>
-<link rel="alternate" type="text/html" href="{base}/alerts?lang={l}"/>
-<generator>Varde</generator>
-"#,
-        title = esc(t(lang, "feed_title")),
-        subtitle = esc(t(lang, "tagline")),
-        updated = datetime(updated),
-        base = esc(base),
-    );
+    let mut x = Xml::new(4096 + alerts.len() * 2048);
+    x.open("feed", &[("xmlns", "http://www.w3.org/2005/Atom"), ("xml:lang", l)])
+        .text("id", &format!("{base}/alerts.atom"))
+        .text("title", t(lang, "feed_title"))
+        .text("subtitle", t(lang, "tagline"))
+        .text("updated", &datetime(updated))
+        .open("author", &[])
+        .text("name", "Varde")
+        .text("uri", &format!("{base}/alerts"))
+        .close("author")
+        .empty(
+            "link",
+            &[("rel", "self"), ("type", "application/atom+xml"), ("href", &format!("{base}/alerts.atom?lang={l}"))],
+        )
+        .empty("link", &[("rel", "alternate"), ("type", "text/html"), ("href", &format!("{base}/alerts?lang={l}"))])
+        .text("generator", "Varde");
     for a in alerts {
         let withdrawn = a.status == AlertStatus::Withdrawn;
         let title = if withdrawn {
@@ -124,37 +120,23 @@ pub fn feed(alerts: &[Alert], base: &str, lang: Lang, now: Timestamp) -> String 
         if withdrawn {
             content = format!("{}\n\n{content}", t(lang, "withdrawn_notice"));
         }
-        let _ = write!(
-            x,
-            r#"<entry>
-<id>{base}/alerts/{id}</id>
-<title>{title}</title>
-<updated>{updated}</updated>
-<published>{published}</published>
-<link rel="alternate" type="text/html" href="{base}/alerts/{id}?lang={l}"/>
-<link rel="related" type="application/cap+xml" href="{base}/alerts/{id}.cap"/>
-<category term="{tier}" scheme="{base}/tiers"/>{enclosure}
-<summary type="text">{summary}</summary>
-<content type="text">{content}</content>
-</entry>
-"#,
-            base = esc(base),
-            id = a.id,
-            title = esc(&title),
-            updated = datetime(a.updated_at),
-            published = datetime(a.published_at.unwrap_or(a.created_at)),
-            tier = a.tier.as_str(),
-            enclosure = a.photo.as_ref().map_or_else(String::new, |p| format!(
-                "\n<link rel=\"enclosure\" type=\"{}\" length=\"{}\" href=\"{}{}\"/>",
-                p.mime_type,
-                p.size,
-                esc(base),
-                esc(&p.href)
-            )),
-            summary = esc(a.content.body.get(lang)),
-            content = esc(&content),
-        );
+        let page = format!("{base}/alerts/{}", a.id);
+        x.open("entry", &[])
+            .text("id", &page)
+            .text("title", &title)
+            .text("updated", &datetime(a.updated_at))
+            .text("published", &datetime(a.published_at.unwrap_or(a.created_at)))
+            .empty("link", &[("rel", "alternate"), ("type", "text/html"), ("href", &format!("{page}?lang={l}"))])
+            .empty("link", &[("rel", "related"), ("type", "application/cap+xml"), ("href", &format!("{page}.cap"))])
+            .empty("category", &[("term", a.tier.as_str()), ("scheme", &format!("{base}/tiers"))]);
+        if let Some(p) = &a.photo {
+            let (size, href) = (p.size.to_string(), format!("{base}{}", p.href));
+            x.empty("link", &[("rel", "enclosure"), ("type", p.mime_type), ("length", &size), ("href", &href)]);
+        }
+        x.text_with("summary", &[("type", "text")], a.content.body.get(lang))
+            .text_with("content", &[("type", "text")], &content)
+            .close("entry");
     }
-    x.push_str("</feed>\n");
-    x
+    x.close("feed");
+    x.finish()
 }

@@ -10,11 +10,10 @@
 //! | caution | Expected  | Moderate | Likely / Observed                    |
 //! | info    | Future    | Minor    | Possible / Observed                  |
 
-use super::{datetime, esc};
+use super::{Xml, datetime};
 use crate::config::figures::{CAP_FRESH, CAP_KEPT};
 use crate::http::i18n::t;
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use varde_domain::alert::{Alert, AlertStatus, AlertVersion};
@@ -106,29 +105,21 @@ pub fn message(alert: &Alert, versions: &[AlertVersion], base: &str, geography: 
     };
     let version = latest.map_or(alert.version, |v| v.version);
     let sender = sender(base);
-    let mut x = String::with_capacity(8192);
-    let _ = write!(
-        x,
-        r#"<?xml version="1.0" encoding="utf-8"?>
-<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
-<identifier>{id}</identifier>
-<sender>{sender}</sender>
-<sent>{sent}</sent>
-<status>Actual</status>
-<msgType>{msg_type}</msgType>
-<scope>Public</scope>
-"#,
-        id = identifier(alert.id, version),
-        sender = esc(&sender),
-        sent = datetime(sent),
-    );
+    let mut x = Xml::new(8192);
+    x.open("alert", &[("xmlns", "urn:oasis:names:tc:emergency:cap:1.2")])
+        .text("identifier", &identifier(alert.id, version))
+        .text("sender", &sender)
+        .text("sent", &datetime(sent))
+        .text("status", "Actual")
+        .text("msgType", msg_type)
+        .text("scope", "Public");
     let earlier: Vec<String> = versions
         .iter()
         .filter(|v| v.version < version)
         .map(|v| format!("{},{},{}", sender, identifier(alert.id, v.version), datetime(v.at)))
         .collect();
     if !earlier.is_empty() {
-        let _ = writeln!(x, "<references>{}</references>", esc(&earlier.join(" ")));
+        x.text("references", &earlier.join(" "));
     }
     let area: Vec<(String, String)> = alert
         .content
@@ -137,68 +128,45 @@ pub fn message(alert: &Alert, versions: &[AlertVersion], base: &str, geography: 
         .map(|f| (f.clone(), geography.fylke(f).map_or_else(|| f.clone(), |x| x.name.clone())))
         .collect();
     for lang in Lang::ALL {
-        let _ = write!(
-            x,
-            r#"<info>
-<language>{language}</language>
-<category>Health</category>
-<event>{event}</event>
-<responseType>Avoid</responseType>
-<urgency>{urgency}</urgency>
-<severity>{severity}</severity>
-<certainty>{certainty}</certainty>
-"#,
-            language = language_tag(lang),
-            event = esc(t(lang, "cap_event")),
-            urgency = urgency(alert.tier),
-            severity = severity(alert.tier),
-            certainty = certainty(alert.tier, alert.content.lab_confirmed),
-        );
+        x.open("info", &[])
+            .text("language", language_tag(lang))
+            .text("category", "Health")
+            .text("event", t(lang, "cap_event"))
+            .text("responseType", "Avoid")
+            .text("urgency", urgency(alert.tier))
+            .text("severity", severity(alert.tier))
+            .text("certainty", certainty(alert.tier, alert.content.lab_confirmed));
         if let Some(until) = alert.valid_until {
-            let _ = writeln!(x, "<expires>{}</expires>", datetime(until));
+            x.text("expires", &datetime(until));
         }
-        let _ = write!(
-            x,
-            r#"<senderName>{sender_name}</senderName>
-<headline>{headline}</headline>
-<description>{description}</description>
-<instruction>{instruction}</instruction>
-<web>{base}/alerts/{id}?lang={l}</web>
-"#,
-            sender_name = esc(t(lang, "cap_sender_name")),
-            headline = esc(alert.content.title.get(lang)),
-            description = esc(&format!("{}\n\n{}", alert.content.body.get(lang), alert.content.uncertainty.get(lang))),
-            instruction = esc(alert.content.advice.get(lang)),
-            base = esc(base),
-            id = alert.id,
-            l = lang.code(),
-        );
+        let description = format!("{}\n\n{}", alert.content.body.get(lang), alert.content.uncertainty.get(lang));
+        x.text("senderName", t(lang, "cap_sender_name"))
+            .text("headline", alert.content.title.get(lang))
+            .text("description", &description)
+            .text("instruction", alert.content.advice.get(lang))
+            .text("web", &format!("{base}/alerts/{}?lang={}", alert.id, lang.code()));
         // The pill photo a reviewer chose, before the area as the schema orders them.
         if let Some(p) = &alert.photo {
-            let _ = write!(
-                x,
-                "<resource>\n<resourceDesc>{desc}</resourceDesc>\n<mimeType>{mime}</mimeType>\n<size>{size}</size>\n<uri>{base}{href}</uri>\n<digest>{digest}</digest>\n</resource>\n",
-                desc = esc(t(lang, "photo_of_product")),
-                mime = p.mime_type,
-                size = p.size,
-                base = esc(base),
-                href = esc(&p.href),
-                digest = p.sha1,
-            );
+            x.open("resource", &[])
+                .text("resourceDesc", t(lang, "photo_of_product"))
+                .text("mimeType", p.mime_type)
+                .text("size", &p.size.to_string())
+                .text("uri", &format!("{base}{}", p.href))
+                .text("digest", &p.sha1)
+                .close("resource");
         }
+        x.open("area", &[]);
         if area.is_empty() {
-            let _ = writeln!(x, "<area><areaDesc>{}</areaDesc></area>", esc(t(lang, "national")));
+            x.text("areaDesc", t(lang, "national"));
         } else {
             let names: Vec<&str> = area.iter().map(|(_, n)| n.as_str()).collect();
-            let _ = write!(x, "<area>\n<areaDesc>{}</areaDesc>\n", esc(&names.join(", ")));
+            x.text("areaDesc", &names.join(", "));
             for (number, _) in &area {
-                let _ =
-                    writeln!(x, "<geocode><valueName>fylkesnummer</valueName><value>{}</value></geocode>", esc(number));
+                x.open("geocode", &[]).text("valueName", "fylkesnummer").text("value", number).close("geocode");
             }
-            x.push_str("</area>\n");
         }
-        x.push_str("</info>\n");
+        x.close("area").close("info");
     }
-    x.push_str("</alert>\n");
-    x
+    x.close("alert");
+    x.finish()
 }

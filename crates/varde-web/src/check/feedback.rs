@@ -18,7 +18,6 @@ use axum::routing::post;
 use jiff::Timestamp;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::time::Instant;
 use utoipa::ToSchema;
 use varde_domain::auth::Principal;
@@ -116,21 +115,28 @@ pub fn intention_form_markup(lang: Lang, code: SampleCode, csrf: &str, current: 
     }
 }
 
+/// The technician's form: what the person said they will do.
+#[derive(serde::Deserialize)]
+pub struct IntentionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    intention: String,
+}
+
 async fn intention_form(
     State(state): State<AppState>,
     user: crate::http::session::SessionUser,
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<IntentionForm>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) =
-        crate::check::technician::technician_post(lang, &user, form.get("csrf").map_or("", String::as_str))?
-    {
+    if let Some(refused) = crate::check::technician::technician_post(lang, &user, &form.csrf)? {
         return Ok(refused);
     }
-    let chosen = form.get("intention").map_or("", String::as_str);
+    let chosen = form.intention.as_str();
     let intention = Intention::parse(chosen)
         .ok_or_else(|| InvalidInput::invalid("intention", format!("'{chosen}' is not on the list")))?;
     record_intention(&state, &user.0.principal(), &code, intention).await?;

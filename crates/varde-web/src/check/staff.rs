@@ -721,30 +721,46 @@ async fn sample(
     sample_page(&state, &user, &stored, lang, None).await
 }
 
+/// The sample page's form for another analysis (or an amendment of one).
+#[derive(serde::Deserialize)]
+pub struct AnalysisForm {
+    #[serde(default)]
+    csrf: String,
+    method: Option<String>,
+    result: Option<String>,
+    /// The main substance found.
+    main: Option<String>,
+    /// Others found, comma-separated.
+    other: Option<String>,
+    /// The analysis this one amends.
+    amends: Option<String>,
+}
+
 async fn add_analysis(
     State(state): State<AppState>,
     user: SessionUser,
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    Form(f): Form<AnalysisForm>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) = technician::technician_post(lang, &user, f.get("csrf").map_or("", String::as_str))? {
+    if let Some(refused) = technician::technician_post(lang, &user, &f.csrf)? {
         return Ok(refused);
     }
     let Some(stored) = own_sample(&state, &user, &code).await? else {
         return Ok(ApiError::new(ErrorCode::SampleNotFound, "no sample has that code").into_response());
     };
-    let get = |k: &str| f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
-    let Some(method) = get("method").as_deref().and_then(Method::parse) else {
+    // A field left empty is a field not given.
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let Some(method) = given(&f.method).as_deref().and_then(Method::parse) else {
         return sample_page(&state, &user, &stored, lang, Some(t(lang, "concern_err_other"))).await;
     };
-    let mut components: Vec<ComponentInput> = get("main")
+    let mut components: Vec<ComponentInput> = given(&f.main)
         .into_iter()
         .map(|s| ComponentInput { substance: s, role: ComponentRole::Main, amount: None, confidence: None })
         .collect();
-    components.extend(names(&get("other").unwrap_or_default()).into_iter().map(|s| ComponentInput {
+    components.extend(names(&given(&f.other).unwrap_or_default()).into_iter().map(|s| ComponentInput {
         substance: s,
         role: ComponentRole::Adulterant,
         amount: None,
@@ -752,10 +768,10 @@ async fn add_analysis(
     }));
     let input = AnalysisInput {
         method,
-        result: get("result").as_deref().and_then(AnalysisResult::parse),
+        result: given(&f.result).as_deref().and_then(AnalysisResult::parse),
         components: (!method.is_strip()).then_some(components),
         performed_at: None,
-        amends: get("amends").and_then(|a| a.parse().ok()),
+        amends: given(&f.amends).and_then(|a| a.parse().ok()),
     };
     match crate::check::samples::record_analysis(&state, &user.0.principal(), &stored, input).await {
         Ok(_) => {

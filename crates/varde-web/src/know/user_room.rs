@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::html;
-use std::collections::HashMap;
 use varde_domain::indicator::UserRoomDay;
 use varde_domain::{InvalidInput, Lang};
 
@@ -23,6 +22,48 @@ pub fn routes() -> axum::Router<AppState> {
 
 /// The four counts, in the order of the form and the table.
 const COUNTS: [&str; 4] = ["visits", "overdoses", "naloxone", "referrals"];
+
+/// The form as typed, kept as text so that a refused form comes back with exactly what was typed. A count left out
+/// (none at all when the page asks to correct a day) is filled with what was recorded.
+#[derive(serde::Deserialize, Default, Clone)]
+pub struct DayForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    day: Option<String>,
+    #[serde(default)]
+    visits: Option<String>,
+    #[serde(default)]
+    overdoses: Option<String>,
+    #[serde(default)]
+    naloxone: Option<String>,
+    #[serde(default)]
+    referrals: Option<String>,
+}
+
+impl DayForm {
+    /// The count named `name` (one of [`COUNTS`]) as typed.
+    fn count(&self, name: &str) -> Option<&str> {
+        match name {
+            "visits" => self.visits.as_deref(),
+            "overdoses" => self.overdoses.as_deref(),
+            "naloxone" => self.naloxone.as_deref(),
+            "referrals" => self.referrals.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The counts recorded for a day, as the form shows them.
+    fn with_recorded(self, d: &UserRoomDay) -> DayForm {
+        DayForm {
+            visits: Some(d.visits.to_string()),
+            overdoses: Some(d.overdoses.to_string()),
+            naloxone: Some(d.naloxone.to_string()),
+            referrals: Some(d.referrals.to_string()),
+            ..self
+        }
+    }
+}
 
 #[derive(serde::Deserialize)]
 struct PageQuery {
@@ -43,11 +84,9 @@ async fn page(
     if let Some(refused) = crate::check::technician::technician_only(lang, &user) {
         return refused;
     }
-    let mut values = HashMap::new();
-    if let Some(day) = q.day.as_deref().and_then(|d| d.parse::<jiff::civil::Date>().ok()) {
-        // The day to correct; `render` fills in what was recorded for it.
-        values.insert("day".to_owned(), day.to_string());
-    }
+    // The day to correct; `render` fills in what was recorded for it.
+    let day = q.day.as_deref().and_then(|d| d.parse::<jiff::civil::Date>().ok()).map(|d| d.to_string());
+    let values = DayForm { day, ..DayForm::default() };
     let saved = q.saved.as_deref().map(|d| t(lang, "user_room_saved").replace("{day}", d));
     render(&state, lang, &user, &values, saved.as_deref(), None, StatusCode::OK).await
 }
@@ -61,7 +100,7 @@ async fn render(
     state: &AppState,
     lang: Lang,
     user: &SessionUser,
-    values: &HashMap<String, String>,
+    values: &DayForm,
     saved: Option<&str>,
     error: Option<&ErrorBody>,
     status: StatusCode,
@@ -74,17 +113,14 @@ async fn render(
     };
     // A day asked for correction (no counts typed yet) comes with the counts recorded for it.
     let mut values = values.clone();
-    let asked = values.get("day").and_then(|d| d.parse::<jiff::civil::Date>().ok());
-    if let Some(d) = asked.filter(|_| !values.contains_key("visits")).and_then(|day| days.iter().find(|d| d.day == day))
-    {
-        for (name, n) in COUNTS.iter().zip([d.visits, d.overdoses, d.naloxone, d.referrals]) {
-            values.insert((*name).to_owned(), n.to_string());
-        }
+    let asked = values.day.as_deref().and_then(|d| d.parse::<jiff::civil::Date>().ok());
+    if let Some(d) = asked.filter(|_| values.visits.is_none()).and_then(|day| days.iter().find(|d| d.day == day)) {
+        values = values.with_recorded(d);
     }
     days.retain(|d| d.day > since);
     days.reverse();
-    let v = |k: &str| values.get(k).cloned().unwrap_or_default();
-    let day = values.get("day").cloned().unwrap_or_else(|| today.to_string());
+    let v = |k: &str| values.count(k).unwrap_or_default().to_owned();
+    let day = values.day.clone().unwrap_or_else(|| today.to_string());
     let body = html! {
         h1 { (t(lang, "user_room_heading")) }
         p { (t(lang, "user_room_intro")) }
@@ -140,13 +176,13 @@ async fn render(
 }
 
 /// A count from the form: a whole number from 0, or `invalid_value` naming the field.
-fn count(form: &HashMap<String, String>, name: &str) -> Result<u32, InvalidInput> {
-    let text = form.get(name).map_or("", |s| s.trim());
+fn count(form: &DayForm, name: &str) -> Result<u32, InvalidInput> {
+    let text = form.count(name).unwrap_or("").trim();
     text.parse::<u32>().map_err(|_| InvalidInput::invalid(name, format!("'{text}' is not a count (0 or more)")))
 }
 
-fn day_from(form: &HashMap<String, String>, service: &str) -> Result<UserRoomDay, InvalidInput> {
-    let day = form.get("day").map_or("", |s| s.trim());
+fn day_from(form: &DayForm, service: &str) -> Result<UserRoomDay, InvalidInput> {
+    let day = form.day.as_deref().unwrap_or("").trim();
     Ok(UserRoomDay {
         service: service.to_owned(),
         day: day.parse().map_err(|_| InvalidInput::invalid("day", format!("'{day}' is not a date (YYYY-MM-DD)")))?,
@@ -162,12 +198,10 @@ async fn record(
     user: SessionUser,
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<DayForm>,
 ) -> Result<Response, ApiError> {
     let lang = negotiate(q.lang.as_deref(), &headers);
-    if let Some(refused) =
-        crate::check::technician::technician_post(lang, &user, form.get("csrf").map_or("", String::as_str))?
-    {
+    if let Some(refused) = crate::check::technician::technician_post(lang, &user, &form.csrf)? {
         return Ok(refused);
     }
     let service = user.0.service.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();

@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 
 /// How long a provider's discovery document and keys are kept before they are fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
+/// The shortest time between two fetches of a provider's keys for tokens that name an unknown one.
+const REFRESH_AT_MOST: Duration = Duration::from_secs(60);
 /// How long Varde waits for a provider.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a sign-in may take from leaving Varde to coming back, in seconds (the flow cookie's life).
@@ -316,14 +318,15 @@ impl Issuers {
             .ok_or_else(|| Refusal::new("unknown_issuer", format!("no issuer named '{name}' is configured")))
     }
 
-    /// The provider's discovery document, fetched at first use and again after an hour or when `refresh`.
+    /// The provider's discovery document, fetched at first use and again after an hour, or when `refresh` and it is
+    /// over a minute old: a token naming a key nobody published makes Varde ask the provider at most once a minute.
     async fn metadata(&self, issuer: &Issuer, refresh: bool) -> Result<CoreProviderMetadata, Refusal> {
         let mut cached = issuer.metadata.lock().await;
-        if let Some((metadata, at)) = cached.as_ref()
-            && !refresh
-            && at.elapsed() < METADATA_TTL
-        {
-            return Ok(metadata.clone());
+        if let Some((metadata, at)) = cached.as_ref() {
+            let age = at.elapsed();
+            if age < METADATA_TTL && (!refresh || age < REFRESH_AT_MOST) {
+                return Ok(metadata.clone());
+            }
         }
         let url =
             IssuerUrl::new(issuer.config.issuer.clone()).map_err(|e| Refusal::new("unavailable", e.to_string()))?;
